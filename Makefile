@@ -1,0 +1,19 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+.PHONY: run test setup demo
+
+VENV := .venv/bin
+
+setup:
+	bin/setup
+
+## Set up, migrate the embedded SQLite database, load the demo cycle, print links, serve.
+run: setup
+	$(VENV)/healthcheck db upgrade
+	$(VENV)/healthcheck demo
+	$(VENV)/healthcheck serve
+
+## Every test: unit, integration (SQLite, and PostgreSQL when HEALTHCHECK_TEST_DATABASE_URL
+## is set), and browser tests in Debian's Chromium.
+test: setup
+	bin/test-deps
+	$(VENV)/pytest $(PYTEST_ARGS)

@@ -1,0 +1,268 @@
+"""Questionnaire definitions: versioned data files, their JSON Schema, and a loader.
+
+The questionnaires themselves are data (``questionnaires/*.yaml``). This package only reads
+them into small immutable objects that both the web application and ``aggregation`` use, so
+neither has to know the file format. Nothing here imports Flask.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator
+
+import jsonschema
+import yaml
+
+HERE = Path(__file__).resolve().parent
+SCHEMA_PATH = HERE / "questionnaire.schema.json"
+QUESTIONNAIRE_DIR = HERE / "questionnaires"
+
+NOT_APPLICABLE = "n/a"
+"""Stored value of a number question whose 'no such role' box was ticked."""
+
+
+class DefinitionError(ValueError):
+    """A questionnaire file is not valid: the message lists every problem."""
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+    specify: bool = False
+    exclusive: bool = False
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    type: str
+    label: str
+    section_id: str
+    name: str | None = None
+    hint: str | None = None
+    required: bool = False
+    optional: bool = False
+    when: dict | None = None
+    # number
+    min: int | None = None
+    max: int | None = None
+    at_most: str | None = None
+    suffix: str | None = None
+    not_applicable: str | None = None
+    # single / multiple
+    options: tuple[Option, ...] = ()
+    # text
+    max_length: int | None = None
+    multiline: bool = True
+    autocomplete: str | None = None
+    format: str | None = None
+
+    @property
+    def other_id(self) -> str | None:
+        """Id under which the text of an 'Other (please specify)' option is stored."""
+        return f"{self.id}_other" if any(o.specify for o in self.options) else None
+
+    @property
+    def specify_option(self) -> Option | None:
+        return next((o for o in self.options if o.specify), None)
+
+    @property
+    def counts_for_completion(self) -> bool:
+        return not self.optional
+
+    def option(self, value: str) -> Option | None:
+        return next((o for o in self.options if o.value == value), None)
+
+    def option_label(self, value: str) -> str:
+        opt = self.option(value)
+        return opt.label if opt else value
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    questions: tuple[Question, ...]
+    kind: str = "standard"
+    standard: int | None = None
+    statement: str | None = None
+    description: str | None = None
+
+    @property
+    def heading(self) -> str:
+        return f"Standard {self.standard}: {self.title}" if self.standard else self.title
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    id: str
+    version: str
+    title: str
+    declaration: str
+    sections: tuple[Section, ...]
+    short_title: str | None = None
+    introduction: dict = field(default_factory=dict)
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.id}@{self.version}"
+
+    def questions(self) -> Iterator[Question]:
+        for section in self.sections:
+            yield from section.questions
+
+    def question(self, question_id: str) -> Question:
+        for q in self.questions():
+            if q.id == question_id:
+                return q
+        raise KeyError(question_id)
+
+    def section(self, section_id: str) -> Section:
+        for s in self.sections:
+            if s.id == section_id:
+                return s
+        raise KeyError(section_id)
+
+    def neighbours(self, section_id: str) -> tuple[Section | None, Section | None]:
+        ids = [s.id for s in self.sections]
+        i = ids.index(section_id)
+        prev = self.sections[i - 1] if i > 0 else None
+        nxt = self.sections[i + 1] if i + 1 < len(self.sections) else None
+        return prev, nxt
+
+    def answer_keys(self) -> list[str]:
+        """Every key an answer can be stored under, in questionnaire order (the codebook's columns)."""
+        keys = []
+        for q in self.questions():
+            keys.append(q.id)
+            if q.other_id:
+                keys.append(q.other_id)
+        return keys
+
+
+def _question(raw: dict, section_id: str) -> Question:
+    data = dict(raw)
+    options = tuple(Option(**o) for o in data.pop("options", ()))
+    return Question(section_id=section_id, options=options, **data)
+
+
+def parse(data: dict) -> Questionnaire:
+    """Validate a questionnaire dict against the schema and the semantic rules; build it."""
+    problems = [
+        f"{'/'.join(str(p) for p in e.absolute_path) or '(top)'}: {e.message}"
+        for e in sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    ]
+    if problems:
+        raise DefinitionError("\n".join(problems))
+    sections = tuple(
+        Section(
+            id=s["id"], title=s["title"], kind=s.get("kind", "standard"), standard=s.get("standard"),
+            statement=s.get("statement"), description=s.get("description"),
+            questions=tuple(_question(q, s["id"]) for q in s["questions"]),
+        )
+        for s in data["sections"]
+    )
+    q = Questionnaire(
+        id=data["id"], version=data["version"], title=data["title"], declaration=data["declaration"],
+        short_title=data.get("short_title"), introduction=data.get("introduction", {}),
+        sections=sections, raw=data,
+    )
+    problems = semantic_problems(q)
+    if problems:
+        raise DefinitionError("\n".join(problems))
+    return q
+
+
+def semantic_problems(q: Questionnaire) -> list[str]:
+    """What a JSON Schema cannot say: unique ids, routing only to earlier questions, ..."""
+    from .rules import referenced_questions
+
+    problems: list[str] = []
+    seen_sections: set[str] = set()
+    for s in q.sections:
+        if s.id in seen_sections:
+            problems.append(f"section {s.id}: duplicate section id")
+        seen_sections.add(s.id)
+    earlier: dict[str, Question] = {}
+    keys: set[str] = set()
+    for question in q.questions():
+        where = f"question {question.id}"
+        for key in filter(None, (question.id, question.other_id)):
+            if key in keys:
+                problems.append(f"{where}: id {key} is used more than once")
+            keys.add(key)
+        values = [o.value for o in question.options]
+        labels = [o.label.casefold() for o in question.options]
+        if len(set(values)) != len(values):
+            problems.append(f"{where}: option values are not unique")
+        if len(set(labels)) != len(labels):
+            problems.append(f"{where}: option labels are not unique")
+        if sum(o.specify for o in question.options) > 1:
+            problems.append(f"{where}: at most one option may ask the respondent to specify")
+        if question.type != "multiple" and any(o.exclusive for o in question.options):
+            problems.append(f"{where}: only multiple-choice options can be exclusive")
+        if question.type == "number" and question.min is not None and question.max is not None \
+                and question.min > question.max:
+            problems.append(f"{where}: min is greater than max")
+        if question.at_most:
+            target = earlier.get(question.at_most)
+            if target is None or target.type != "number":
+                problems.append(f"{where}: at_most must name an earlier number question, not {question.at_most}")
+        if question.when:
+            for ref, value in referenced_questions(question.when):
+                target = earlier.get(ref)
+                if target is None:
+                    problems.append(f"{where}: routing refers to {ref}, which is not an earlier question")
+                elif value is not None and target.options and target.option(str(value)) is None:
+                    problems.append(f"{where}: routing compares {ref} with {value!r}, which is not one of its options")
+        earlier[question.id] = question
+    return problems
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def load_file(path: Path | str) -> Questionnaire:
+    path = Path(path)
+    with path.open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    try:
+        return parse(data)
+    except DefinitionError as exc:
+        raise DefinitionError(f"{path.name}:\n{exc}") from None
+
+
+def definition_files() -> list[Path]:
+    return sorted(QUESTIONNAIRE_DIR.glob("*.yaml"))
+
+
+@lru_cache(maxsize=None)
+def _catalogue() -> dict[tuple[str, str], Path]:
+    found = {}
+    for path in definition_files():
+        with path.open(encoding="utf-8") as fh:
+            head = yaml.safe_load(fh)
+        found[(head["id"], str(head["version"]))] = path
+    return found
+
+
+@lru_cache(maxsize=None)
+def load(questionnaire_id: str, version: str) -> Questionnaire:
+    """The questionnaire with this id and version, from ``forms/questionnaires``."""
+    try:
+        path = _catalogue()[(questionnaire_id, version)]
+    except KeyError:
+        raise KeyError(f"no questionnaire {questionnaire_id} version {version}") from None
+    return load_file(path)
+
+
+def available() -> list[tuple[str, str]]:
+    return sorted(_catalogue())

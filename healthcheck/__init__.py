@@ -1,0 +1,100 @@
+"""The Social Work Health Check web application."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, render_template
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import CONFIGS
+from .extensions import csrf, db, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
+MIGRATIONS = ROOT / "migrations"
+
+
+def create_app(config: str | None = None, **overrides) -> Flask:
+    config_name = config or os.environ.get("HEALTHCHECK_CONFIG", "development")
+    config_class = CONFIGS[config_name]
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'healthcheck.sqlite'}"
+    if not app.config.get("SECRET_KEY") and config_name != "production":
+        app.config["SECRET_KEY"] = _instance_secret(app)
+    config_class.check(app)
+
+    app.jinja_loader = ChoiceLoader([
+        FileSystemLoader(str(TEMPLATES)),
+        PrefixLoader({
+            "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+            "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+        }),
+    ])
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    WTFormsHelpers(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
+    csrf.init_app(app)
+
+    from . import filters
+    filters.register(app)
+
+    from .employer import bp as employer_bp
+    app.register_blueprint(employer_bp)
+    from .errors import register as register_errors
+    register_errors(app)
+
+    from .models import utcnow
+
+    @app.context_processor
+    def clock():
+        return {"now": utcnow()}
+
+    @app.get("/")
+    def index():
+        return render_template("index.html")
+
+    return app
+
+
+def _instance_secret(app: Flask) -> str:
+    """Development and demo only: a random key kept in the instance folder."""
+    import secrets
+
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """SQLite: write-ahead logging, enforced foreign keys, and wait rather than fail when busy."""
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        # Let SQLAlchemy, not the driver, decide when transactions begin (see _sqlite_begin).
+        dbapi_connection.isolation_level = None
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn):
+    """Begin SQLite transactions explicitly, so reads and writes in one transaction are consistent."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN")

@@ -1,0 +1,52 @@
+"""Configuration classes. ``HEALTHCHECK_CONFIG`` picks one: development (default), test, production."""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+
+class Config:
+    SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI: str | None = os.environ.get("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead: a long page must not expire mid-answer
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    SERVICE_NAME = "Social Work Health Check"
+    # Links printed by CLI commands (demo, later invitations) start with this.
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+
+    @classmethod
+    def check(cls, app) -> None:
+        """Refuse to start with a configuration that is unsafe for this environment."""
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    SERVER_NAME = None
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+
+    @classmethod
+    def check(cls, app) -> None:
+        key = app.config.get("SECRET_KEY")
+        if not key or len(key) < 32:
+            raise RuntimeError(
+                "SECRET_KEY is not set (or is shorter than 32 characters): production will not start "
+                "without one. Generate one with: python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+        if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+            raise RuntimeError("DATABASE_URL is not set: production will not start on the embedded SQLite default.")
+
+
+CONFIGS = {"development": DevelopmentConfig, "test": TestConfig, "production": ProductionConfig}

@@ -1,0 +1,6 @@
+"""The employer's side: one organisation's return, reached through its access link."""
+from flask import Blueprint
+
+bp = Blueprint("employer", __name__)
+
+from . import routes  # noqa: E402,F401

@@ -1,0 +1,219 @@
+"""Thin routes: find the return, pick the page's handler, validate, save, redirect."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, g, make_response, redirect, render_template, request, session, url_for
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, StringField
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovTextInput
+
+import forms
+from aggregation.return_pdf import return_pdf
+from forms.rules import asked
+from forms.validation import display, section_status, validate_section
+
+from .. import data
+from ..answer_fields import form_class, initial_data, raw_answers, render_section
+from ..models import ResponseStatus
+from . import bp
+
+
+class StartForm(FlaskForm):
+    name = StringField("Your name", description="So colleagues can see who saved each page.",
+                       widget=GovTextInput())
+
+
+class SubmitForm(FlaskForm):
+    confirm = BooleanField("I confirm", widget=GovCheckboxInput())
+
+
+class PlainForm(FlaskForm):
+    """A form with nothing but its CSRF token."""
+
+
+# ---------------------------------------------------------------- the link
+
+@bp.route("/start/<token>", methods=["GET", "POST"])
+def start(token):
+    link = data.find_link(token)
+    if link is None:
+        return render_template("employer/link_invalid.html", reason="unknown"), 404
+    if link.revoked_at is not None:
+        return render_template("employer/link_invalid.html", reason="revoked"), 410
+    form = StartForm()
+    if request.method == "GET" and session.get("link_id") == link.id:
+        form.name.data = session.get("editor")
+    if form.validate_on_submit():
+        name = " ".join((form.name.data or "").split())[:100]
+        if not name:
+            form.name.errors = ["Enter your name"]
+        else:
+            session.clear()
+            session.permanent = True
+            session["link_id"] = link.id
+            session["editor"] = name
+            data.touch_link(link)
+            return redirect(url_for("employer.task_list"))
+    return render_template("employer/start.html", form=form, link=link, cycle=link.cycle,
+                           questionnaire=data.questionnaire_for(link.cycle)), (400 if form.errors else 200)
+
+
+def with_return(view):
+    """Load the return the session's link opens; anything else is a clear 'link needed' page."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        link = data.get_link(session.get("link_id", 0)) if session.get("link_id") else None
+        if link is None:
+            session.clear()
+            return render_template("employer/link_invalid.html", reason="no_session"), 403
+        g.link = link
+        g.cycle = link.cycle
+        g.organisation = link.organisation
+        g.questionnaire = data.questionnaire_for(link.cycle)
+        g.response = data.response_for(link.cycle_id, link.organisation_id)
+        g.editor = session.get("editor", "Unknown")
+        g.actor = f"{g.editor} (link {link.id})"
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def editable_or_refuse():
+    """None if the return can be changed now, else the page explaining why not."""
+    if not g.cycle.is_open():
+        return render_template("employer/closed.html"), 403
+    if g.response.status == ResponseStatus.SUBMITTED.value:
+        return redirect(url_for("employer.task_list"))
+    return None
+
+
+# ---------------------------------------------------------------- task list
+
+@bp.get("/return")
+@with_return
+def task_list():
+    answers = data.answers_of(g.response.id)
+    states = data.section_states(g.response.id)
+    statuses = {s.id: section_status(s, answers, bool(states.get(s.id) and states[s.id].version))
+                for s in g.questionnaire.sections}
+    return render_template("employer/task_list.html", statuses=statuses, states=states,
+                           versions=data.submitted_versions(g.response.id), form=PlainForm())
+
+
+# ---------------------------------------------------------------- one standard a page
+
+@bp.route("/return/section/<section_id>", methods=["GET", "POST"])
+@with_return
+def section(section_id):
+    try:
+        sec = g.questionnaire.section(section_id)
+    except KeyError:
+        abort(404)
+    prev, nxt = g.questionnaire.neighbours(section_id)
+    FormClass = form_class(g.questionnaire, sec)
+    answers = data.answers_of(g.response.id)
+    state = data.section_states(g.response.id).get(sec.id)
+    current_version = state.version if state else 0
+    read_only = not g.cycle.is_open() or g.response.status == ResponseStatus.SUBMITTED.value
+
+    if request.method == "GET":
+        form = FormClass(formdata=None, data=initial_data(sec, answers) | {"section_version": current_version})
+        return _section_page(form, sec, prev, nxt, read_only=read_only)
+
+    refused = editable_or_refuse()
+    if refused:
+        return refused
+    form = FormClass()
+    if not form.validate_on_submit():  # only the CSRF token is checked here
+        return _section_page(form, sec, prev, nxt), 400
+    values, errors = validate_section(sec, raw_answers(sec, request.form), answers)
+    if errors:
+        for key, message in errors.items():
+            form[key].errors = [message]
+        return _section_page(form, sec, prev, nxt, errors=errors), 400
+    try:
+        expected = int(request.form.get("section_version", ""))
+    except ValueError:
+        expected = -1
+    result = data.save_section(g.response, sec, values, expected, g.actor, g.questionnaire)
+    if not result.saved:
+        latest = data.answers_of(g.response.id)
+        fresh = FormClass(formdata=None, data=initial_data(sec, latest) | {"section_version": result.state.version})
+        mine = {q.id: display(q, values) for q in sec.questions}
+        theirs = {q.id: display(q, latest) for q in sec.questions}
+        unsaved = [(q, mine[q.id]) for q in sec.questions if mine[q.id] != theirs[q.id]]
+        return _section_page(fresh, sec, prev, nxt, conflict=result.state, unsaved=unsaved), 409
+    if request.form.get("action") == "later":
+        return redirect(url_for("employer.task_list", saved=sec.id))
+    if nxt is not None:
+        return redirect(url_for("employer.section", section_id=nxt.id))
+    return redirect(url_for("employer.check_answers"))
+
+
+def _section_page(form, sec, prev, nxt, **extra):
+    errors = extra.get("errors") or {}
+    order = [k for q in sec.questions for k in (q.id, q.other_id) if k]
+    error_list = [{"text": errors[k], "href": f"#{k}"} for k in order if k in errors]
+    return render_template("employer/section.html", form=form, section=sec, prev=prev, nxt=nxt,
+                           questions=render_section(form, sec, disabled=extra.get("read_only", False)),
+                           error_list=error_list, **{k: v for k, v in extra.items() if k != "errors"})
+
+
+# ---------------------------------------------------------------- check, declare, submit
+
+@bp.route("/return/check", methods=["GET", "POST"])
+@with_return
+def check_answers():
+    answers = data.answers_of(g.response.id)
+    missing = [q for s in g.questionnaire.sections if s.kind == "contact"
+               for q in s.questions if q.required and not answers.get(q.id)]
+    form = SubmitForm()
+    if request.method == "POST":
+        refused = editable_or_refuse()
+        if refused:
+            return refused
+        if form.validate_on_submit():
+            if missing:
+                form.confirm.errors = ["Enter your contact details before you submit your return"]
+            elif not form.confirm.data:
+                form.confirm.errors = ["Select \u201cI confirm\u201d to submit your return"]
+            else:
+                version = data.submit(g.response, g.actor, g.questionnaire)
+                return redirect(url_for("employer.confirmation", number=version.number))
+    sections = [(s, [(q, display(q, answers)) for q in asked(s.questions, answers)]) for s in g.questionnaire.sections]
+    status = 400 if form.errors else 200
+    return render_template("employer/check_answers.html", sections=sections, form=form, missing=missing,
+                           can_submit=g.cycle.is_open() and g.response.status != ResponseStatus.SUBMITTED.value), status
+
+
+@bp.get("/return/submitted/<int:number>")
+@with_return
+def confirmation(number):
+    version = data.submitted_version(g.response.id, number) or abort(404)
+    return render_template("employer/confirmation.html", version=version, form=PlainForm())
+
+
+@bp.get("/return/submitted/<int:number>.pdf")
+@with_return
+def submitted_pdf(number):
+    version = data.submitted_version(g.response.id, number) or abort(404)
+    pdf = return_pdf(g.questionnaire, version.answers, {
+        "organisation": g.organisation.name, "reference": version.reference,
+        "submitted_at": version.submitted_at, "submitted_by": version.submitted_by,
+        "version": version.number, "cycle": g.cycle.year,
+    })
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{version.reference}.pdf"'
+    return response
+
+
+@bp.post("/return/amend")
+@with_return
+def amend():
+    form = PlainForm()
+    if not g.cycle.is_open():
+        return render_template("employer/closed.html"), 403
+    if form.validate_on_submit() and g.response.status == ResponseStatus.SUBMITTED.value:
+        data.reopen(g.response, g.actor, note="Reopened by the employer to amend")
+    return redirect(url_for("employer.task_list"))

@@ -1,0 +1,168 @@
+"""The data model. Answers are stored one row per answer key, as JSON values."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(db.TypeDecorator):
+    """Timezone-aware UTC datetimes on SQLite (which stores naive ones) and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime")
+            value = value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class AuthorityType(str, enum.Enum):
+    SHIRE_COUNTY = "Shire County"
+    LONDON_BOROUGH = "London Borough"
+    METROPOLITAN_DISTRICT = "Metropolitan District"
+    UNITARY_AUTHORITY = "Unitary Authority"
+    NHS_TRUST = "NHS Trust"
+    OTHER = "Other"
+
+
+class ResponseStatus(str, enum.Enum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    REOPENED = "reopened"
+
+
+class Organisation(db.Model):
+    __tablename__ = "organisation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    authority_type: Mapped[str] = mapped_column(String(40))
+    ons_code: Mapped[str | None] = mapped_column(String(20))
+    region: Mapped[str | None] = mapped_column(String(60))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    __table_args__ = (
+        CheckConstraint(
+            "authority_type IN (" + ", ".join(f"'{t.value}'" for t in AuthorityType) + ")",
+            name="authority_type",
+        ),
+    )
+
+
+class Cycle(db.Model):
+    __tablename__ = "cycle"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
+    questionnaire_id: Mapped[str] = mapped_column(String(64))
+    questionnaire_version: Mapped[str] = mapped_column(String(20))
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        now = now or utcnow()
+        return self.opens_at <= now < self.closes_at
+
+
+class AccessLink(db.Model):
+    """An employer's way in. Only a SHA-256 of the token is stored."""
+
+    __tablename__ = "access_link"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    cycle: Mapped[Cycle] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+
+
+class Response(db.Model):
+    """One organisation's return for one cycle."""
+
+    __tablename__ = "response"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    status: Mapped[str] = mapped_column(String(20), default=ResponseStatus.NOT_STARTED.value)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    cycle: Mapped[Cycle] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "organisation_id", name="uq_response_cycle_organisation"),
+        CheckConstraint(
+            "status IN (" + ", ".join(f"'{s.value}'" for s in ResponseStatus) + ")", name="status"
+        ),
+    )
+
+
+class SectionState(db.Model):
+    """Per page of a return: its version (for conflict detection) and who saved it last."""
+
+    __tablename__ = "section_state"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"))
+    section_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    saved_by: Mapped[str | None] = mapped_column(String(200))
+    __table_args__ = (UniqueConstraint("response_id", "section_id", name="uq_section_state_response_section"),)
+
+
+class Answer(db.Model):
+    __tablename__ = "answer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(String(64))
+    value: Mapped[object] = mapped_column(JSON)
+    __table_args__ = (UniqueConstraint("response_id", "question_id", name="uq_answer_response_question"),)
+
+
+class SubmittedVersion(db.Model):
+    """A frozen copy of a return as it was submitted. Every submission is kept."""
+
+    __tablename__ = "submitted_version"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    submitted_by: Mapped[str] = mapped_column(String(200))
+    answers: Mapped[dict] = mapped_column(JSON)
+    __table_args__ = (UniqueConstraint("response_id", "number", name="uq_submitted_version_response_number"),)
+
+
+class AuditEvent(db.Model):
+    """Who changed what, and when."""
+
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), index=True)
+    section_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict | None] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)

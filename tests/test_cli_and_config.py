@@ -1,0 +1,97 @@
+"""The console script, configuration classes and migrations."""
+import csv
+import io
+import os
+import subprocess
+import sys
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from click.testing import CliRunner
+
+from healthcheck import create_app
+from healthcheck.cli import codebook, demo
+from healthcheck.extensions import db
+import forms
+
+
+def test_codebook_lists_every_answer_column_with_wording_options_and_routing(app):
+    result = CliRunner().invoke(codebook, ["--cycle", "2017"], obj=None, catch_exceptions=False)
+    assert result.exit_code == 0
+    out = result.output
+    assert "welfare_access  [single]  Are staff aware of how they can access it?" in out
+    assert 'routing: asked if welfare_system = "Yes"' in out
+    assert "options: yes=Yes; no=No; dont_know=Don't know" in out
+    assert "constraints: whole number 0-80" in out
+
+
+def test_codebook_csv_has_one_row_per_answer_key(app):
+    result = CliRunner().invoke(codebook, ["--cycle", "2017", "--format", "csv"], catch_exceptions=False)
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    q = forms.load("health-check", "2017.1")
+    assert [r["column"] for r in rows] == q.answer_keys()
+    by_column = {r["column"]: r for r in rows}
+    assert by_column["ict_plans"]["routing"] == 'asked if ict_aligned = "No"'
+    assert by_column["stress_activities_other"]["type"] == "text"
+    assert "at most posts" in by_column["absence_stress"]["constraints"]
+
+
+def test_codebook_for_an_unknown_year_says_what_exists(app):
+    result = CliRunner().invoke(codebook, ["--cycle", "1999"])
+    assert result.exit_code != 0 and "health-check@2017.1" in result.output
+
+
+def test_demo_prints_a_working_link_for_each_organisation(app):
+    result = CliRunner().invoke(demo, [], catch_exceptions=False)
+    links = [line.strip() for line in result.output.splitlines() if "/start/" in line]
+    assert len(links) == 5
+    client = app.test_client()
+    path = links[0].split("127.0.0.1:5000", 1)[1]
+    assert client.get(path).status_code == 200
+    # A second run replaces the links: the old ones stop working.
+    CliRunner().invoke(demo, [], catch_exceptions=False)
+    assert client.get(path).status_code == 410
+
+
+def test_the_console_script_runs(tmp_path):
+    env = dict(os.environ, HEALTHCHECK_CONFIG="test", DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite'}")
+    bin_dir = os.path.dirname(sys.executable)
+    out = subprocess.run([os.path.join(bin_dir, "healthcheck"), "codebook", "--questionnaire",
+                          "health-check@2017.1", "--format", "csv"], env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0] == "column,section,standard,type,question,options,constraints,routing"
+
+
+def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app("production", SECRET_KEY=None, SQLALCHEMY_DATABASE_URI="sqlite://")
+    app = create_app("production", SECRET_KEY="x" * 40, SQLALCHEMY_DATABASE_URI="sqlite://")
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+
+
+def test_migrations_match_the_models(app):
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), db.metadata)
+    assert diff == []
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_template):
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{sqlite_template}")
+    with app.app_context(), db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        db.engine.dispose()
+
+
+def test_times_are_stored_and_read_back_in_utc(app, cycle):
+    from datetime import timedelta, timezone
+    from healthcheck.models import Cycle
+    closes = cycle.closes_at.astimezone(timezone(timedelta(hours=5)))
+    cycle.closes_at = closes
+    db.session.commit()
+    db.session.expire_all()
+    back = db.session.get(Cycle, cycle.id).closes_at
+    assert back == closes and back.utcoffset() == timedelta(0)

@@ -1,0 +1,207 @@
+"""The employer's whole journey through Flask's test client, on each database."""
+import io
+import re
+
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from healthcheck import data
+from healthcheck.extensions import db
+from healthcheck.models import AccessLink, AuditEvent, Response, SubmittedVersion
+from tests.answers import FULL_RETURN
+from tests.conftest import sign_in
+
+
+def save(client, section_id, form, action="continue"):
+    path = f"/return/section/{section_id}"
+    page = client.get(path).get_data(as_text=True)
+    version = re.search(r'name="section_version" type="hidden" value="(\d+)"', page).group(1)
+    return client.post_form(path, {**form, "section_version": version, "action": action}, token_from=path)
+
+
+def fill_everything(client):
+    for section_id, form in FULL_RETURN.items():
+        response = save(client, section_id, form)
+        assert response.status_code == 302, (section_id, response.get_data(as_text=True)[:2000])
+
+
+def test_task_list_shows_each_standard_with_its_status(client, employers):
+    sign_in(client, employers["a"][1])
+    page = client.get("/return").get_data(as_text=True)
+    for title in ("Standard 2: Effective Workforce Planning", "Standard 8: Effective Partnerships",
+                  "Your contact details", "Clear Social Work Accountability Framework"):
+        assert title in page
+    assert page.count("Not started") == 9
+    save(client, "safe_workloads", {"caseload_team_member": "20"}, action="later")
+    page = client.get("/return?saved=1").get_data(as_text=True)
+    assert page.count("Not started") == 8 and "In progress" in page
+    save(client, "registration", FULL_RETURN["registration"])
+    page = client.get("/return").get_data(as_text=True)
+    assert "Completed" in page and page.count("Not started") == 7
+
+
+def test_save_and_continue_goes_to_the_next_standard_and_answers_persist(client, employers):
+    sign_in(client, employers["a"][1])
+    response = save(client, "workforce_planning", FULL_RETURN["workforce_planning"])
+    assert response.headers["Location"].endswith("/return/section/safe_workloads")
+    page = client.get("/return/section/workforce_planning").get_data(as_text=True)
+    assert 'value="40"' in page and "Shadowing and secondments" in page
+    assert 'value="most" checked' in page or re.search(r'value="most"\s+checked', page)
+
+
+def test_coming_back_later_through_the_same_link_continues(app, employers):
+    first = app.test_client()
+    sign_in(first, employers["a"][1])
+    save(first, "workforce_planning", FULL_RETURN["workforce_planning"])
+    later = app.test_client()  # a new browser, days later: no cookies
+    assert later.get("/return").status_code == 403
+    sign_in(later, employers["a"][1], name="Priya Shah")
+    page = later.get("/return/section/workforce_planning").get_data(as_text=True)
+    assert 'value="37"' in page
+
+
+def test_whole_journey_check_submit_pdf_amend_resubmit(client, employers):
+    org, token = employers["a"]
+    sign_in(client, token)
+    fill_everything(client)
+    check = client.get("/return/check").get_data(as_text=True)
+    # Every answer asked has a Change link, and routed-out questions are absent.
+    # 50 questions, less "what is being done" (feedback was positive): 49 rows, each with Change.
+    assert check.count(">Change<") == 49
+    assert "What is being done to address this?" not in check
+    assert "New case system in 2018." in check and "There are no senior practitioners" in check
+    refused = client.post_form("/return/check", {})
+    assert refused.status_code == 400 and "Select “I confirm”" in refused.get_data(as_text=True)
+    done = client.post_form("/return/check", {"confirm": "y"})
+    assert done.status_code == 302
+    confirmation = client.get(done.headers["Location"]).get_data(as_text=True)
+    reference = re.search(r'id=.reference.>([A-Z0-9-]+)<', confirmation).group(1)
+    assert reference.startswith("HC2017-")
+
+    pdf = client.get("/return/submitted/1.pdf")
+    assert pdf.mimetype == "application/pdf"
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert reference in text and "Northmoor County Council" in text and "New case system in 2018." in text
+    assert "Peer group" in text or "in a peer group" in text
+
+    # Submitted: pages are read-only and a save is refused.
+    assert "Save and continue" not in client.get("/return/section/registration").get_data(as_text=True)
+    response = client.post_form("/return/section/registration", {"regulator_process": "very", "section_version": "1"})
+    assert response.status_code == 302
+    assert data.answers_of(db.session.scalar(select(Response.id)))["regulator_process"] == "fairly"
+
+    # Amend and resubmit: both versions kept.
+    client.post_form("/return/amend", {}, token_from="/return")
+    assert save(client, "registration", {"regulator_process": "very"}).status_code == 302
+    client.post_form("/return/check", {"confirm": "y"})
+    versions = db.session.scalars(select(SubmittedVersion).order_by(SubmittedVersion.number)).all()
+    assert [v.number for v in versions] == [1, 2]
+    assert versions[0].answers["regulator_process"] == "fairly" and versions[1].answers["regulator_process"] == "very"
+    actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert actions.count("submit") == 2 and "reopen" in actions
+
+
+def test_errors_are_listed_linked_and_everything_typed_is_kept(client, employers):
+    sign_in(client, employers["a"][1])
+    bad = {**FULL_RETURN["workforce_planning"], "posts": "10", "posts_unfilled": "12", "hours_per_week": "81",
+           "posts_agency": "three", "profession_opportunities_other": ""}
+    response = save(client, "workforce_planning", bad)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "There is a problem" in page and page.startswith("<!DOCTYPE html>")
+    assert '<title>Error: ' in page
+    for href, message in (("#posts_unfilled", "must be no more than the number of posts (10)"),
+                          ("#hours_per_week", "must be 80 or fewer"),
+                          ("#posts_agency", "as a whole number"),
+                          ("#profession_opportunities_other", "Enter details for “Other”")):
+        assert f'href="{href}"' in page and message in page
+    # What was typed is still there, including the bad values.
+    assert 'value="three"' in page and 'value="81"' in page and "Vacancy figures are for 31 October." in page
+    # Nothing was saved.
+    assert data.answers_of(db.session.scalar(select(Response.id))) == {}
+
+
+def test_routing_drops_answers_to_questions_no_longer_asked(client, employers):
+    sign_in(client, employers["a"][1])
+    save(client, "supervision", {"welfare_system": "yes", "welfare_access": "yes"})
+    save(client, "supervision", {"welfare_system": "no", "welfare_access": "yes"})
+    answers = data.answers_of(db.session.scalar(select(Response.id)))
+    assert answers["welfare_system"] == "no" and "welfare_access" not in answers
+
+
+def test_two_colleagues_editing_the_same_standard_never_overwrite_silently(app, employers):
+    psw, hr = app.test_client(), app.test_client()
+    sign_in(psw, employers["a"][1], "Priya Shah")
+    sign_in(hr, employers["a"][1], "Sam Okafor")
+    path = "/return/section/registration"
+    psw_page, hr_page = psw.get(path).get_data(as_text=True), hr.get(path).get_data(as_text=True)
+    version = re.search(r'name="section_version" type="hidden" value="(\d+)"', psw_page).group(1)
+    first = psw.post_form(path, {"regulator_process": "very", "section_version": version})
+    assert first.status_code == 302
+    second = hr.post_form(path, {"regulator_process": "not_very", "section_version": version,
+                                 "registration_comments": "From HR"})
+    page = second.get_data(as_text=True)
+    assert second.status_code == 409
+    assert "Someone else changed this page" in page and "Priya Shah saved it" in page
+    assert "Your changes were not saved" in page and "From HR" in page  # their unsaved answer is shown
+    assert re.search(r'value="very"\s+checked', page)  # the form now shows the saved answer
+    answers = data.answers_of(db.session.scalar(select(Response.id)))
+    assert answers["regulator_process"] == "very" and "registration_comments" not in answers
+    # Saving again from the fresh page works.
+    again = hr.post_form(path, {"regulator_process": "not_very", "section_version": str(int(version) + 1)})
+    assert again.status_code == 302
+
+
+def test_bad_and_replaced_links_get_clear_pages(app, client, employers, cycle):
+    response = client.get("/start/not-a-real-token")
+    assert response.status_code == 404 and "This link is not valid" in response.get_data(as_text=True)
+    org, old = employers["a"]
+    data.issue_link(cycle, org)
+    db.session.commit()
+    response = client.get(f"/start/{old}")
+    assert response.status_code == 410 and "This link has been replaced" in response.get_data(as_text=True)
+    assert client.get("/return/section/nope").status_code == 403
+    assert client.get("/no/such/page").status_code == 404
+
+
+def test_a_closed_cycle_refuses_edits_with_a_message(client, employers, cycle):
+    from datetime import timedelta
+    from tests.conftest import now
+    sign_in(client, employers["a"][1])
+    save(client, "registration", {"regulator_process": "very"})
+    cycle.closes_at = now() - timedelta(minutes=1)
+    db.session.commit()
+    page = client.get("/return/section/registration").get_data(as_text=True)
+    assert "This return is closed" in page and "Save and continue" not in page
+    response = client.post_form("/return/section/registration", {"regulator_process": "not_very", "section_version": "1"})
+    assert response.status_code == 403 and "can no longer be changed" in response.get_data(as_text=True)
+    assert data.answers_of(db.session.scalar(select(Response.id)))["regulator_process"] == "very"
+
+
+def test_one_employer_never_sees_or_changes_another_return(app, employers):
+    a, b = app.test_client(), app.test_client()
+    sign_in(a, employers["a"][1])
+    sign_in(b, employers["b"][1])
+    save(a, "contact", FULL_RETURN["contact"])
+    page_b = b.get("/return/section/contact").get_data(as_text=True)
+    assert "priya.shah@example.org" not in page_b and "London Borough of Eastwick" in page_b
+    save(b, "contact", {**FULL_RETURN["contact"], "contact_email": "b@example.org"})
+    responses = {r.organisation_id: r.id for r in db.session.scalars(select(Response))}
+    assert data.answers_of(responses[employers["a"][0].id])["contact_email"] == "priya.shah@example.org"
+    assert data.answers_of(responses[employers["b"][0].id])["contact_email"] == "b@example.org"
+
+
+def test_every_post_needs_a_csrf_token(client, employers):
+    sign_in(client, employers["a"][1])
+    for path, form in (("/return/section/registration", {"regulator_process": "very", "section_version": "0"}),
+                       ("/return/check", {"confirm": "y"}), ("/return/amend", {}),
+                       (f"/start/{employers['a'][1]}", {"name": "X"})):
+        response = client.post(path, data=form)
+        assert response.status_code == 400, path
+    assert data.answers_of(db.session.scalar(select(Response.id))) == {}
+
+
+def test_link_tokens_are_stored_hashed(app, employers):
+    token = employers["a"][1]
+    stored = [row.token_hash for row in db.session.scalars(select(AccessLink))]
+    assert token not in stored and data.hash_token(token) in stored
