@@ -125,7 +125,44 @@ def render_section(form: SectionForm, section: Section, disabled: bool = False) 
     return [render_question(form, q, nested, disabled) for q in section.questions if q.id not in inside]
 
 
-def render_question(form: SectionForm, q: Question, nested: dict, disabled: bool = False) -> Markup:
+def _render_choice(form, q: Question, nested: dict, attrs: dict, disabled: bool) -> Markup:
+    """Radios and checkboxes.
+
+    A checkbox's "please specify" box is a GOV.UK conditional reveal. Radios get no conditional
+    reveals: GOV.UK Frontend marks revealing radios with aria-expanded, which ARIA does not allow
+    on a radio (axe-core reports it), so their specify box and routed follow-ups come straight
+    after the group, each saying when to answer it. Without JavaScript both look the same.
+    """
+    def specify_box(option):
+        label = "Please specify" if q.type == "multiple" else \
+            f"If you selected \u201c{option.label.replace(' (please specify)', '').replace(' (Please specify)', '')}\u201d, please specify"
+        return form[q.other_id](params={"label": {"text": label}, "classes": "govuk-!-width-two-thirds",
+                                        "attributes": attrs})
+
+    items, after = [], []
+    for option in q.options:
+        item: dict[str, Any] = {"attributes": attrs}
+        if option.exclusive:
+            item["behaviour"] = "exclusive"
+        if option.specify:
+            if q.type == "multiple":
+                item["conditional"] = {"html": specify_box(option)}
+            else:
+                after.append(specify_box(option))
+        for follow in nested.get(q.id, {}).get(option.value, []):
+            after.append(render_question(form, follow, nested, disabled,
+                                         when=f"Answer this if you selected \u201c{option.label}\u201d above."))
+        items.append(item)
+    params = {"fieldset": {"legend": {"text": q.label, "classes": "govuk-fieldset__legend--s"}},
+              "items": items, "hint": {"text": q.hint} if q.hint else None}
+    html = form[q.id](params=params)
+    if after:
+        html += Markup('<div class="app-followups">') + Markup("").join(after) + Markup("</div>")
+    return Markup(f'<div class="app-question" id="q-{q.id}">') + html + Markup("</div>")
+
+
+def render_question(form: SectionForm, q: Question, nested: dict, disabled: bool = False,
+                    when: str | None = None) -> Markup:
     field = form[q.id]
     attrs = {"disabled": True} if disabled else {}
     if q.type == "number":
@@ -144,25 +181,11 @@ def render_question(form: SectionForm, q: Question, nested: dict, disabled: bool
                                                   "items": [{"value": "y", "attributes": attrs}]})
         return Markup(f'<div class="app-question" id="q-{q.id}">') + html + Markup("</div>")
     if q.type in ("single", "multiple"):
-        items = []
-        for option in q.options:
-            item: dict[str, Any] = {"attributes": attrs}
-            if option.exclusive:
-                item["behaviour"] = "exclusive"
-            reveal = []
-            if option.specify:
-                reveal.append(form[q.other_id](params={
-                    "label": {"text": "Please specify"}, "classes": "govuk-!-width-two-thirds",
-                    "attributes": attrs}))
-            for follow in nested.get(q.id, {}).get(option.value, []):
-                reveal.append(render_question(form, follow, nested, disabled))
-            if reveal:
-                item["conditional"] = {"html": Markup("").join(reveal)}
-            items.append(item)
-        params = {"fieldset": {"legend": {"text": q.label, "classes": "govuk-fieldset__legend--s"}},
-                  "items": items}
-        return Markup(f'<div class="app-question" id="q-{q.id}">') + field(params=params) + Markup("</div>")
+        return _render_choice(form, q, nested, attrs, disabled)
     params = {"label": {"text": q.label, "classes": "govuk-label--s"}, "attributes": attrs}
+    hint = " ".join(filter(None, (when, q.hint)))
+    if hint:
+        params["hint"] = {"text": hint}
     if q.multiline:
         params.update({"maxlength": q.max_length, "rows": 5})
     else:

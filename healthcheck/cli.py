@@ -163,5 +163,7 @@ def demo(year, days_open):
 @with_appcontext
 def serve(host, port):
     """Serve the app for development and demos (production runs under gunicorn)."""
+    from werkzeug.serving import run_simple
+
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)

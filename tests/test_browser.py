@@ -1,0 +1,203 @@
+"""A person fills the return in real Chromium, with keyboard and mouse; axe-core checks every page.
+
+Uses Debian's Chromium (/usr/bin/chromium) through Playwright; nothing downloads a browser.
+"""
+from __future__ import annotations
+
+import io
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+from pypdf import PdfReader
+from werkzeug.serving import make_server
+
+from healthcheck import ROOT, create_app, data
+from healthcheck.extensions import db
+from healthcheck.models import Organisation
+from tests.conftest import now
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory, sqlite_template):
+    """The app served over real HTTP on loopback, on its own SQLite file, with one demo link."""
+    from datetime import timedelta
+    from healthcheck.models import Cycle
+
+    path = tmp_path_factory.mktemp("live") / "live.sqlite"
+    shutil.copy(sqlite_template, path)
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+    with app.app_context():
+        cycle = Cycle(year=2017, questionnaire_id="health-check", questionnaire_version="2017.1",
+                      opens_at=now() - timedelta(days=1), closes_at=now() + timedelta(days=30))
+        org = Organisation(name="Ashby Vale Council", authority_type="Unitary Authority")
+        other = Organisation(name="Kelvingate Metropolitan Borough Council", authority_type="Metropolitan District")
+        db.session.add_all([cycle, org, other])
+        db.session.flush()
+        token, other_token = data.issue_link(cycle, org), data.issue_link(cycle, other)
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield {"base": f"http://127.0.0.1:{server.server_port}", "token": token, "other_token": other_token}
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert Path(CHROMIUM).exists(), "Debian's chromium is required: apt-get install chromium"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
+        yield browser
+        browser.close()
+
+
+def assert_accessible(page) -> None:
+    assert AXE.exists(), "axe-core is installed by bin/setup from the npm registry"
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG)
+    problems = [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes, e.g. {v['nodes'][0]['target']})"
+                for v in result["violations"]]
+    assert problems == [], f"{page.url}: " + "; ".join(problems)
+
+
+def test_fill_leave_return_check_submit_and_download(live, browser, tmp_path):
+    start = f"{live['base']}/start/{live['token']}"
+    seen = []
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.on("pageerror", lambda e: seen.append(f"JS error: {e}"))
+    page.goto(start)
+    assert_accessible(page)
+    page.get_by_label("Your name").click()
+    page.keyboard.type("Priya Shah")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Social Work Health Check 2017")).to_be_visible()
+    assert_accessible(page)
+
+    # Contact details, typed field by field with the keyboard.
+    page.get_by_role("link", name="Your contact details").click()
+    page.get_by_label("First name").focus()
+    for value in ("Priya", "Shah", "Ashby Vale Council", "Principal Social Worker", "01632 960 001",
+                  "priya.shah@example.org"):
+        page.keyboard.type(value)
+        page.keyboard.press("Tab")
+    assert_accessible(page)
+    page.get_by_role("button", name="Save and continue").click()
+
+    # Standard 2 with a mistake first: the error summary links to the field and keeps what was typed.
+    expect(page.get_by_role("heading", name="Standard 2: Effective Workforce Planning")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Number of posts in team").fill("30")
+    page.get_by_label("How many unfilled posts").fill("31")
+    page.get_by_label("How many hours do members").fill("37")
+    page.get_by_role("group", name="On average, how often do members of the team have line management") \
+        .get_by_label("Once a month").check()
+    page.get_by_label("Other (please specify)").nth(2).check()  # the opportunities checkbox
+    page.get_by_role("button", name="Save and continue").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="The number of unfilled posts must be no more than the number of posts (30)").click()
+    expect(page.get_by_label("How many unfilled posts")).to_be_focused()
+    expect(page.get_by_label("How many hours do members")).to_have_value("37")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("3")
+    page.locator("#profession_opportunities_other").fill("Shadowing")
+    page.get_by_role("button", name="Save and continue").click()
+    expect(page.get_by_role("heading", name="Standard 3: Safe Workloads and Case Allocation")).to_be_visible()
+
+    # Leave half-way: the browser closes, cookies and all.
+    context.close()
+
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    page.goto(start)
+    page.get_by_label("Your name").fill("Priya Shah")
+    page.get_by_role("button", name="Start now").click()
+    tasks = page.locator(".govuk-task-list")
+    # Contact details complete; Standard 2 has unanswered questions, so it is in progress.
+    expect(tasks.get_by_text("Completed")).to_have_count(1)
+    expect(tasks.get_by_text("In progress")).to_have_count(1)
+    page.get_by_role("link", name="Standard 2: Effective Workforce Planning").click()
+    expect(page.get_by_label("How many unfilled posts")).to_have_value("3")
+    page.get_by_role("button", name="Save and continue").click()
+
+    page.get_by_label("There are no senior practitioners").check()
+    page.get_by_role("button", name="Save and continue").click()
+    expect(page.get_by_role("heading", name="Standard 4: Managing Risks and Resources")).to_be_visible()
+    group = page.get_by_role("group", name="Is the provision of ICT aligned")
+    group.get_by_label("No", exact=True).check()
+    page.get_by_label("What plans are in place to address this?").fill("A new case management system.")
+    assert_accessible(page)
+    page.get_by_role("button", name="Save and continue").click()
+    page.get_by_role("group", name="Is there an employee welfare system in place?").get_by_label("Yes", exact=True).check()
+    page.get_by_role("group", name="Are staff aware of how they can access it?").get_by_label("Don't know").check()
+    page.get_by_label("Reflective practice").check()
+    assert_accessible(page)
+    page.get_by_role("button", name="Save and continue").click()
+    for heading in ("Standard 6", "Standard 7", "Standard 8", "Any other comments"):
+        expect(page.locator("h1")).to_contain_text(heading)
+        assert_accessible(page)
+        page.get_by_role("button", name="Save and continue").click()
+
+    # Check your answers, then change one through its Change link.
+    expect(page.get_by_role("heading", name="Check your answers before submitting your return")).to_be_visible()
+    assert_accessible(page)
+    assert page.get_by_text("A new case management system.").is_visible()
+    page.get_by_role("link", name="Change How many hours do members of the team work on average a week?").click()
+    page.get_by_label("How many hours do members").fill("36")
+    page.goto(f"{live['base']}/return/section/workforce_planning")  # abandon without saving: unchanged
+    expect(page.get_by_label("How many hours do members")).to_have_value("37")
+    page.goto(f"{live['base']}/return/check")
+    page.get_by_label("I confirm").check()
+    page.get_by_role("button", name="Submit your return").click()
+    expect(page.get_by_role("heading", name="Return submitted")).to_be_visible()
+    assert_accessible(page)
+    reference = page.locator("#reference").inner_text()
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download a PDF of exactly what you submitted").click()
+    pdf_path = tmp_path / "return.pdf"
+    download_info.value.save_as(pdf_path)
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf_path.read_bytes())).pages)
+    assert reference in text and "Ashby Vale Council" in text and "A new case management system." in text
+    assert "There are no senior practitioners" in text
+    context.close()
+    assert seen == []
+
+
+def test_the_journey_works_without_javascript(live, browser):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live['base']}/start/{live['other_token']}")
+    page.get_by_label("Your name").fill("Sam Okafor")
+    page.get_by_role("button", name="Start now").click()
+    page.goto(f"{live['base']}/return/section/partnerships")
+    # Without JavaScript the follow-up question is simply shown; it is kept only when asked.
+    expect(page.get_by_label("What is being done to address this?")).to_be_visible()
+    page.get_by_role("group", name="Is the feedback from service users positive?").get_by_label("No", exact=True).check()
+    page.get_by_label("What is being done to address this?").fill("Listening events each quarter.")
+    page.get_by_role("button", name="Save and come back later").click()
+    expect(page.get_by_text("Your answers have been saved")).to_be_visible()
+    page.goto(f"{live['base']}/return/section/partnerships")
+    expect(page.get_by_label("What is being done to address this?")).to_have_value("Listening events each quarter.")
+    context.close()
+
+
+def test_error_pages_are_accessible_too(live, browser):
+    page = browser.new_page()
+    for path in ("/start/not-a-real-token", "/return", "/no-such-page", "/"):
+        page.goto(live["base"] + path)
+        expect(page.locator("h1")).to_be_visible()
+        assert_accessible(page)
+    page.close()
