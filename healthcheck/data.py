@@ -15,6 +15,17 @@ from .extensions import db
 from .models import (AccessLink, Answer, AuditEvent, Cycle, Organisation, Response, ResponseStatus,
                      SectionState, SubmittedVersion, utcnow)
 
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: a person's name, and how they got in (for the audit trail)."""
+
+    name: str
+    via: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.via})" if self.via else self.name
+
+
 EDITABLE = (ResponseStatus.NOT_STARTED.value, ResponseStatus.IN_PROGRESS.value, ResponseStatus.REOPENED.value)
 
 
@@ -113,7 +124,7 @@ class SaveResult:
 
 
 def save_section(response: Response, section: forms.Section, values: dict, expected_version: int,
-                 actor: str, questionnaire: forms.Questionnaire) -> SaveResult:
+                 actor: Actor, questionnaire: forms.Questionnaire) -> SaveResult:
     """Store one page's answers if nobody else saved that page since ``expected_version``.
 
     A compare-and-set on the page's version makes concurrent saves safe across processes:
@@ -125,7 +136,7 @@ def save_section(response: Response, section: forms.Section, values: dict, expec
         update(SectionState)
         .where(SectionState.response_id == response.id, SectionState.section_id == section.id,
                SectionState.version == expected_version)
-        .values(version=SectionState.version + 1, saved_at=now, saved_by=actor)
+        .values(version=SectionState.version + 1, saved_at=now, saved_by=actor.name)
         .execution_options(synchronize_session=False)
     ).rowcount
     if updated != 1:
@@ -155,7 +166,7 @@ def save_section(response: Response, section: forms.Section, values: dict, expec
                         else response.status))
         .execution_options(synchronize_session=False)
     )
-    db.session.add(AuditEvent(at=now, actor=actor, action="save", response_id=response.id,
+    db.session.add(AuditEvent(at=now, actor=str(actor), action="save", response_id=response.id,
                               section_id=section.id, detail={"changes": changes, "dropped": dropped} if dropped
                               else {"changes": changes}))
     db.session.commit()
@@ -163,19 +174,19 @@ def save_section(response: Response, section: forms.Section, values: dict, expec
     return SaveResult(True)
 
 
-def submit(response: Response, actor: str, questionnaire: forms.Questionnaire) -> SubmittedVersion:
+def submit(response: Response, actor: Actor, questionnaire: forms.Questionnaire) -> SubmittedVersion:
     """Freeze the return as submitted; every submission is kept as a numbered version."""
     now = utcnow()
     answers = prune(questionnaire, answers_of(response.id))
     number = (db.session.scalar(select(func.max(SubmittedVersion.number))
                                 .where(SubmittedVersion.response_id == response.id)) or 0) + 1
     version = SubmittedVersion(response_id=response.id, number=number, reference=_reference(response),
-                               submitted_at=now, submitted_by=actor, answers=answers)
+                               submitted_at=now, submitted_by=actor.name, answers=answers)
     db.session.add(version)
     response.status = ResponseStatus.SUBMITTED.value
     response.submitted_at = now
     response.updated_at = now
-    db.session.add(AuditEvent(at=now, actor=actor, action="submit", response_id=response.id,
+    db.session.add(AuditEvent(at=now, actor=str(actor), action="submit", response_id=response.id,
                               detail={"version": number, "reference": version.reference}))
     db.session.commit()
     return version
@@ -186,10 +197,10 @@ def _reference(response: Response) -> str:
     return f"HC{response.cycle.year}-" + "".join(secrets.choice(alphabet) for _ in range(8))
 
 
-def reopen(response: Response, actor: str, note: str | None = None) -> None:
+def reopen(response: Response, actor: Actor, note: str | None = None) -> None:
     response.status = ResponseStatus.REOPENED.value
     response.updated_at = utcnow()
-    db.session.add(AuditEvent(actor=actor, action="reopen", response_id=response.id, note=note))
+    db.session.add(AuditEvent(actor=str(actor), action="reopen", response_id=response.id, note=note))
     db.session.commit()
 
 

@@ -97,8 +97,13 @@ def test_whole_journey_check_submit_pdf_amend_resubmit(client, employers):
     versions = db.session.scalars(select(SubmittedVersion).order_by(SubmittedVersion.number)).all()
     assert [v.number for v in versions] == [1, 2]
     assert versions[0].answers["regulator_process"] == "fairly" and versions[1].answers["regulator_process"] == "very"
-    actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    actions = [e.action for e in events]
     assert actions.count("submit") == 2 and "reopen" in actions
+    amendment = [e for e in events if e.action == "save" and e.section_id == "registration"][-1]
+    assert amendment.detail == {"changes": {"regulator_process": ["fairly", "very"]}}
+    assert amendment.actor.startswith("Priya Shah (link ")
+    assert versions[0].submitted_by == "Priya Shah"
 
 
 def test_errors_are_listed_linked_and_everything_typed_is_kept(client, employers):

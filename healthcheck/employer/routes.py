@@ -72,8 +72,7 @@ def with_return(view):
         g.organisation = link.organisation
         g.questionnaire = data.questionnaire_for(link.cycle)
         g.response = data.response_for(link.cycle_id, link.organisation_id)
-        g.editor = session.get("editor", "Unknown")
-        g.actor = f"{g.editor} (link {link.id})"
+        g.actor = data.Actor(session.get("editor", "Unknown"), via=f"link {link.id}")
         return view(*args, **kwargs)
     return wrapped
 
