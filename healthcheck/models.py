@@ -4,7 +4,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from flask_login import UserMixin
+from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -57,6 +58,7 @@ class Organisation(db.Model):
     ons_code: Mapped[str | None] = mapped_column(String(20))
     region: Mapped[str | None] = mapped_column(String(60))
     contact_email: Mapped[str | None] = mapped_column(String(254))
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     __table_args__ = (
         CheckConstraint(
             "authority_type IN (" + ", ".join(f"'{t.value}'" for t in AuthorityType) + ")",
@@ -73,10 +75,24 @@ class Cycle(db.Model):
     questionnaire_version: Mapped[str] = mapped_column(String(20))
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    previous_cycle_id: Mapped[int | None] = mapped_column(ForeignKey("cycle.id"))
+
+    previous: Mapped["Cycle | None"] = relationship(remote_side=[id])
 
     def is_open(self, now: datetime | None = None) -> bool:
         now = now or utcnow()
         return self.opens_at <= now < self.closes_at
+
+
+class CyclePopulation(db.Model):
+    """How many employers of each authority type exist, for response rates (Table 1)."""
+
+    __tablename__ = "cycle_population"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
+    authority_type: Mapped[str] = mapped_column(String(40))
+    population: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (UniqueConstraint("cycle_id", "authority_type", name="uq_cycle_population_cycle_type"),)
 
 
 class AccessLink(db.Model):
@@ -107,9 +123,21 @@ class Response(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closes_at_override: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    coordinator_message: Mapped[str | None] = mapped_column(Text)
 
     cycle: Mapped[Cycle] = relationship()
     organisation: Mapped[Organisation] = relationship()
+
+    @property
+    def closes_at(self) -> datetime:
+        """The deadline for this return: the cycle's, unless extended for this organisation."""
+        return max(self.cycle.closes_at, self.closes_at_override or self.cycle.closes_at)
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        now = now or utcnow()
+        return self.cycle.opens_at <= now < self.closes_at
+
     __table_args__ = (
         UniqueConstraint("cycle_id", "organisation_id", name="uq_response_cycle_organisation"),
         CheckConstraint(
@@ -166,3 +194,103 @@ class AuditEvent(db.Model):
     section_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict | None] = mapped_column(JSON)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class Role(str, enum.Enum):
+    COORDINATOR = "coordinator"
+    VIEWER = "viewer"
+
+
+class User(UserMixin, db.Model):
+    """A member of the coordinating body. Employers never have accounts: they use their link."""
+
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    __table_args__ = (CheckConstraint("role IN ('coordinator', 'viewer')", name="role"),)
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def can_change(self) -> bool:
+        return self.role == Role.COORDINATOR.value
+
+
+class EmailTemplate(db.Model):
+    __tablename__ = "email_template"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    __table_args__ = (UniqueConstraint("cycle_id", "kind", name="uq_email_template_cycle_kind"),)
+
+
+class EmailSend(db.Model):
+    """One attempt to send one email, with its outcome."""
+
+    __tablename__ = "email_send"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    to_address: Mapped[str | None] = mapped_column(String(254))
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text)
+    retried: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class CodingCategory(db.Model):
+    """A category a coordinator added to a question's coding frame (beyond its printed options)."""
+
+    __tablename__ = "coding_category"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(200))
+    __table_args__ = (UniqueConstraint("cycle_id", "question_id", "value", name="uq_coding_category_cycle_question_value"),)
+
+
+class Coding(db.Model):
+    """The categories a coordinator assigned to one open answer."""
+
+    __tablename__ = "coding"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(String(64))
+    categories: Mapped[list] = mapped_column(JSON)
+    coded_by: Mapped[str] = mapped_column(String(200))
+    coded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    __table_args__ = (UniqueConstraint("response_id", "question_id", name="uq_coding_response_question"),)
+
+
+class CommentReview(db.Model):
+    """An open answer on its way to publication: redacted, then approved or excluded."""
+
+    __tablename__ = "comment_review"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(String(64))
+    original: Mapped[str] = mapped_column(Text)
+    redacted: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    __table_args__ = (
+        UniqueConstraint("response_id", "question_id", name="uq_comment_review_response_question"),
+        CheckConstraint("status IN ('pending', 'approved', 'excluded')", name="status"),
+    )

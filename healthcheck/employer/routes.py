@@ -8,14 +8,12 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovTextInput
 
-import forms
 from aggregation.return_pdf import return_pdf
-from forms.rules import asked
-from forms.validation import display, section_status, validate_section
+from forms.validation import section_status
 
 from .. import data
-from ..answer_fields import form_class, initial_data, raw_answers, render_section
 from ..models import ResponseStatus
+from ..return_pages import Urls, section_page, summary
 from . import bp
 
 
@@ -55,7 +53,8 @@ def start(token):
             session["editor"] = name
             data.touch_link(link)
             return redirect(url_for("employer.task_list"))
-    return render_template("employer/start.html", form=form, link=link, cycle=link.cycle,
+    response = data.response_for(link.cycle_id, link.organisation_id)
+    return render_template("employer/start.html", form=form, link=link, response=response,
                            questionnaire=data.questionnaire_for(link.cycle)), (400 if form.errors else 200)
 
 
@@ -77,13 +76,24 @@ def with_return(view):
     return wrapped
 
 
-def editable_or_refuse():
-    """None if the return can be changed now, else the page explaining why not."""
-    if not g.cycle.is_open():
-        return render_template("employer/closed.html"), 403
-    if g.response.status == ResponseStatus.SUBMITTED.value:
-        return redirect(url_for("employer.task_list"))
-    return None
+def closed_page():
+    return render_template("employer/closed.html"), 403
+
+
+def is_editable() -> bool:
+    return g.response.is_open() and g.response.status != ResponseStatus.SUBMITTED.value
+
+
+def refuse_change():
+    """Why a change was refused: the deadline passed, or the return is submitted (amend it first)."""
+    if not g.response.is_open():
+        return closed_page()
+    return redirect(url_for("employer.task_list"))
+
+
+URLS = Urls(section=lambda sid: url_for("employer.section", section_id=sid),
+            task_list=lambda: url_for("employer.task_list"),
+            check=lambda: url_for("employer.check_answers"))
 
 
 # ---------------------------------------------------------------- task list
@@ -104,58 +114,8 @@ def task_list():
 @bp.route("/return/section/<section_id>", methods=["GET", "POST"])
 @with_return
 def section(section_id):
-    try:
-        sec = g.questionnaire.section(section_id)
-    except KeyError:
-        abort(404)
-    prev, nxt = g.questionnaire.neighbours(section_id)
-    FormClass = form_class(g.questionnaire, sec)
-    answers = data.answers_of(g.response.id)
-    state = data.section_states(g.response.id).get(sec.id)
-    current_version = state.version if state else 0
-    read_only = not g.cycle.is_open() or g.response.status == ResponseStatus.SUBMITTED.value
-
-    if request.method == "GET":
-        form = FormClass(formdata=None, data=initial_data(sec, answers) | {"section_version": current_version})
-        return _section_page(form, sec, prev, nxt, read_only=read_only)
-
-    refused = editable_or_refuse()
-    if refused:
-        return refused
-    form = FormClass()
-    if not form.validate_on_submit():  # only the CSRF token is checked here
-        return _section_page(form, sec, prev, nxt), 400
-    values, errors = validate_section(sec, raw_answers(sec, request.form), answers)
-    if errors:
-        for key, message in errors.items():
-            form[key].errors = [message]
-        return _section_page(form, sec, prev, nxt, errors=errors), 400
-    try:
-        expected = int(request.form.get("section_version", ""))
-    except ValueError:
-        expected = -1
-    result = data.save_section(g.response, sec, values, expected, g.actor, g.questionnaire)
-    if not result.saved:
-        latest = data.answers_of(g.response.id)
-        fresh = FormClass(formdata=None, data=initial_data(sec, latest) | {"section_version": result.state.version})
-        mine = {q.id: display(q, values) for q in sec.questions}
-        theirs = {q.id: display(q, latest) for q in sec.questions}
-        unsaved = [(q, mine[q.id]) for q in sec.questions if mine[q.id] != theirs[q.id]]
-        return _section_page(fresh, sec, prev, nxt, conflict=result.state, unsaved=unsaved), 409
-    if request.form.get("action") == "later":
-        return redirect(url_for("employer.task_list", saved=sec.id))
-    if nxt is not None:
-        return redirect(url_for("employer.section", section_id=nxt.id))
-    return redirect(url_for("employer.check_answers"))
-
-
-def _section_page(form, sec, prev, nxt, **extra):
-    errors = extra.get("errors") or {}
-    order = [k for q in sec.questions for k in (q.id, q.other_id) if k]
-    error_list = [{"text": errors[k], "href": f"#{k}"} for k in order if k in errors]
-    return render_template("employer/section.html", form=form, section=sec, prev=prev, nxt=nxt,
-                           questions=render_section(form, sec, disabled=extra.get("read_only", False)),
-                           error_list=error_list, **{k: v for k, v in extra.items() if k != "errors"})
+    return section_page(g.response, g.questionnaire, section_id, g.actor, URLS,
+                        editable=is_editable(), refused=refuse_change)
 
 
 # ---------------------------------------------------------------- check, declare, submit
@@ -168,9 +128,8 @@ def check_answers():
                for q in s.questions if q.required and not answers.get(q.id)]
     form = SubmitForm()
     if request.method == "POST":
-        refused = editable_or_refuse()
-        if refused:
-            return refused
+        if not is_editable():
+            return refuse_change()
         if form.validate_on_submit():
             if missing:
                 form.confirm.errors = ["Enter your contact details before you submit your return"]
@@ -179,10 +138,10 @@ def check_answers():
             else:
                 version = data.submit(g.response, g.actor, g.questionnaire)
                 return redirect(url_for("employer.confirmation", number=version.number))
-    sections = [(s, [(q, display(q, answers)) for q in asked(s.questions, answers)]) for s in g.questionnaire.sections]
+    sections = summary(g.questionnaire, answers)
     status = 400 if form.errors else 200
     return render_template("employer/check_answers.html", sections=sections, form=form, missing=missing,
-                           can_submit=g.cycle.is_open() and g.response.status != ResponseStatus.SUBMITTED.value), status
+                           can_submit=is_editable()), status
 
 
 @bp.get("/return/submitted/<int:number>")
@@ -211,8 +170,8 @@ def submitted_pdf(number):
 @with_return
 def amend():
     form = PlainForm()
-    if not g.cycle.is_open():
-        return render_template("employer/closed.html"), 403
+    if not g.response.is_open():
+        return closed_page()
     if form.validate_on_submit() and g.response.status == ResponseStatus.SUBMITTED.value:
         data.reopen(g.response, g.actor, note="Reopened by the employer to amend")
     return redirect(url_for("employer.task_list"))

@@ -1,0 +1,81 @@
+"""The pages of a return, shared by the employer (through its link) and the coordinator
+(entering a return on an organisation's behalf): one standard a page, and the answers summary."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from flask import abort, redirect, render_template, request
+
+import forms
+from forms.rules import asked
+from forms.validation import display, validate_section
+
+from . import data
+from .answer_fields import form_class, initial_data, raw_answers, render_section
+from .models import Response
+
+
+@dataclass(frozen=True)
+class Urls:
+    """Where the shared pages link to, for the audience using them."""
+
+    section: Callable[[str], str]
+    task_list: Callable[[], str]
+    check: Callable[[], str]
+
+
+def section_page(response: Response, questionnaire: forms.Questionnaire, section_id: str, actor: data.Actor,
+                 urls: Urls, *, editable: bool, refused: Callable[[], object]):
+    try:
+        sec = questionnaire.section(section_id)
+    except KeyError:
+        abort(404)
+    prev, nxt = questionnaire.neighbours(section_id)
+    FormClass = form_class(questionnaire, sec)
+    answers = data.answers_of(response.id)
+    state = data.section_states(response.id).get(sec.id)
+    page = dict(section=sec, prev=prev, nxt=nxt, urls=urls, response=response)
+
+    if request.method == "GET":
+        form = FormClass(formdata=None, data=initial_data(sec, answers) | {"section_version": state.version if state else 0})
+        return _render(form, read_only=not editable, **page)
+    if not editable:
+        return refused()
+    form = FormClass()
+    if not form.validate_on_submit():  # only the CSRF token is checked here
+        return _render(form, **page), 400
+    values, errors = validate_section(sec, raw_answers(sec, request.form), answers)
+    if errors:
+        for key, message in errors.items():
+            form[key].errors = [message]
+        return _render(form, errors=errors, **page), 400
+    try:
+        expected = int(request.form.get("section_version", ""))
+    except ValueError:
+        expected = -1
+    result = data.save_section(response, sec, values, expected, actor, questionnaire)
+    if not result.saved:
+        latest = data.answers_of(response.id)
+        fresh = FormClass(formdata=None, data=initial_data(sec, latest) | {"section_version": result.state.version})
+        mine = {q.id: display(q, values) for q in sec.questions}
+        theirs = {q.id: display(q, latest) for q in sec.questions}
+        unsaved = [(q, mine[q.id]) for q in sec.questions if mine[q.id] != theirs[q.id]]
+        return _render(fresh, conflict=result.state, unsaved=unsaved, **page), 409
+    if request.form.get("action") == "later":
+        return redirect(urls.task_list() + "?saved=1")
+    return redirect(urls.section(nxt.id) if nxt is not None else urls.check())
+
+
+def _render(form, section, errors=None, read_only=False, **extra):
+    errors = errors or {}
+    order = [k for q in section.questions for k in (q.id, q.other_id) if k]
+    error_list = [{"text": errors[k], "href": f"#{k}"} for k in order if k in errors]
+    return render_template("return/section.html", form=form, section=section, read_only=read_only,
+                           questions=render_section(form, section, disabled=read_only),
+                           error_list=error_list, **extra)
+
+
+def summary(questionnaire: forms.Questionnaire, answers: dict) -> list:
+    """[(section, [(question, display lines)])] for every question routing asks."""
+    return [(s, [(q, display(q, answers)) for q in asked(s.questions, answers)]) for s in questionnaire.sections]
