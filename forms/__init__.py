@@ -105,7 +105,15 @@ class Questionnaire:
     sections: tuple[Section, ...]
     short_title: str | None = None
     introduction: dict = field(default_factory=dict)
+    previous: dict = field(default_factory=dict)
     raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def previous_id(self, question_id: str) -> str:
+        """The id this question had in the previous version (unchanged unless renamed)."""
+        for old, new in self.previous.get("renamed", {}).items():
+            if new == question_id:
+                return old
+        return question_id
 
     @property
     def key(self) -> str:
@@ -169,7 +177,7 @@ def parse(data: dict) -> Questionnaire:
     q = Questionnaire(
         id=data["id"], version=data["version"], title=data["title"], declaration=data["declaration"],
         short_title=data.get("short_title"), introduction=data.get("introduction", {}),
-        sections=sections, raw=data,
+        previous=data.get("previous", {}), sections=sections, raw=data,
     )
     problems = semantic_problems(q)
     if problems:
@@ -220,6 +228,9 @@ def semantic_problems(q: Questionnaire) -> list[str]:
                 elif value is not None and target.options and target.option(str(value)) is None:
                     problems.append(f"{where}: routing compares {ref} with {value!r}, which is not one of its options")
         earlier[question.id] = question
+    for old, new in q.previous.get("renamed", {}).items():
+        if new not in earlier:
+            problems.append(f"previous: {old} is renamed to {new}, which is not a question of this version")
     return problems
 
 
@@ -240,8 +251,20 @@ def load_file(path: Path | str) -> Questionnaire:
         raise DefinitionError(f"{path.name}:\n{exc}") from None
 
 
+_extra_dirs: list[Path] = []
+
+
+def register_directory(path: Path | str) -> None:
+    """Look for questionnaires in another folder too (a deployment's own, or tests' fixtures)."""
+    path = Path(path).resolve()
+    if path not in _extra_dirs:
+        _extra_dirs.append(path)
+        _catalogue.cache_clear()
+        load.cache_clear()
+
+
 def definition_files() -> list[Path]:
-    return sorted(QUESTIONNAIRE_DIR.glob("*.yaml"))
+    return sorted(p for d in [QUESTIONNAIRE_DIR, *_extra_dirs] for p in d.glob("*.yaml"))
 
 
 @lru_cache(maxsize=None)

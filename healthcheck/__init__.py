@@ -49,8 +49,13 @@ def create_app(config: str | None = None, **overrides) -> Flask:
     from . import filters
     filters.register(app)
 
+    from . import auth
+    auth.init_app(app)
+
     from .employer import bp as employer_bp
     app.register_blueprint(employer_bp)
+    from .coordinator import bp as coordinator_bp
+    app.register_blueprint(coordinator_bp)
     from .errors import register as register_errors
     register_errors(app)
 

@@ -14,7 +14,19 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
-    MAX_CONTENT_LENGTH = 1024 * 1024
+    MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # imports of ~160 returns are well under this
+    COORDINATOR_IDLE_TIMEOUT = timedelta(minutes=30)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    SIGN_IN_RATE_LIMIT = "10 per minute"
+    # Outgoing email (invitations and reminders).
+    MAIL_HOST = os.environ.get("MAIL_HOST", "127.0.0.1")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_STARTTLS = os.environ.get("MAIL_USE_STARTTLS", "") == "1"
+    MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "") == "1"
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Social Work Health Check <healthcheck@example.org>")
+    MAIL_TIMEOUT = 10
     SERVICE_NAME = "Social Work Health Check"
     # Links printed by CLI commands (demo, later invitations) start with this.
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
@@ -30,6 +42,7 @@ class DevelopmentConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
+    RATELIMIT_ENABLED = True
     SECRET_KEY = "test-secret-key-not-for-production"
     SERVER_NAME = None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import delete, func, select, update
 
@@ -12,7 +12,8 @@ import forms
 from forms.rules import prune
 
 from .extensions import db
-from .models import (AccessLink, Answer, AuditEvent, Cycle, Organisation, Response, ResponseStatus,
+from .models import (AccessLink, Answer, AuditEvent, AuthorityType, Coding, CodingCategory, CommentReview, Cycle,
+                     CyclePopulation, EmailSend, EmailTemplate, Organisation, Response, ResponseStatus,
                      SectionState, SubmittedVersion, utcnow)
 
 @dataclass(frozen=True)
@@ -81,7 +82,147 @@ def questionnaire_for(cycle: Cycle) -> forms.Questionnaire:
 
 
 def organisation_by_name(name: str) -> Organisation | None:
-    return db.session.scalar(select(Organisation).where(Organisation.name == name))
+    return db.session.scalar(select(Organisation).where(func.lower(Organisation.name) == name.strip().lower()))
+
+
+def organisation_by_ons_code(code: str) -> Organisation | None:
+    return db.session.scalar(select(Organisation).where(func.upper(Organisation.ons_code) == code.strip().upper()))
+
+
+def organisations(include_retired: bool = False) -> list[Organisation]:
+    stmt = select(Organisation).order_by(Organisation.name)
+    if not include_retired:
+        stmt = stmt.where(Organisation.retired_at.is_(None))
+    return list(db.session.scalars(stmt))
+
+
+def cycles() -> list[Cycle]:
+    return list(db.session.scalars(select(Cycle).order_by(Cycle.year.desc())))
+
+
+def latest_cycle() -> Cycle | None:
+    return db.session.scalar(select(Cycle).order_by(Cycle.year.desc()).limit(1))
+
+
+def audit(actor: "Actor", action: str, *, response_id: int | None = None, detail: dict | None = None,
+          note: str | None = None) -> None:
+    """Record a change in the audit trail (committed with the change it describes)."""
+    db.session.add(AuditEvent(actor=str(actor), action=action, response_id=response_id, detail=detail, note=note))
+
+
+# ---------------------------------------------------------------- populations (Table 1's denominators)
+
+# Councils with social services responsibilities in England, as counted in the 2017 report.
+DEFAULT_POPULATIONS = {
+    AuthorityType.SHIRE_COUNTY.value: 27, AuthorityType.LONDON_BOROUGH.value: 33,
+    AuthorityType.METROPOLITAN_DISTRICT.value: 36, AuthorityType.UNITARY_AUTHORITY.value: 55,
+}
+COUNCIL_TYPES = [t.value for t in (AuthorityType.SHIRE_COUNTY, AuthorityType.LONDON_BOROUGH,
+                                   AuthorityType.METROPOLITAN_DISTRICT, AuthorityType.UNITARY_AUTHORITY)]
+
+
+def populations(cycle: Cycle) -> dict[str, int]:
+    rows = db.session.scalars(select(CyclePopulation).where(CyclePopulation.cycle_id == cycle.id))
+    return {r.authority_type: r.population for r in rows}
+
+
+def set_populations(cycle: Cycle, values: dict[str, int | None]) -> None:
+    db.session.execute(delete(CyclePopulation).where(CyclePopulation.cycle_id == cycle.id))
+    db.session.add_all(CyclePopulation(cycle_id=cycle.id, authority_type=t, population=n)
+                       for t, n in values.items() if n is not None)
+
+
+# ---------------------------------------------------------------- cycles
+
+def create_cycle(year: int, questionnaire: forms.Questionnaire, opens_at: datetime, closes_at: datetime,
+                 actor: "Actor", previous: Cycle | None = None) -> Cycle:
+    cycle = Cycle(year=year, questionnaire_id=questionnaire.id, questionnaire_version=questionnaire.version,
+                  opens_at=opens_at, closes_at=closes_at, previous_cycle_id=previous.id if previous else None)
+    db.session.add(cycle)
+    db.session.flush()
+    set_populations(cycle, populations(previous) if previous else DEFAULT_POPULATIONS)
+    audit(actor, "cycle_create", detail={"year": year, "questionnaire": questionnaire.key,
+                                         "previous": previous.year if previous else None})
+    return cycle
+
+
+def extend_deadline(response: Response, closes_at: datetime, actor: "Actor") -> None:
+    response.closes_at_override = closes_at
+    audit(actor, "extend_deadline", response_id=response.id, detail={"closes_at": closes_at.isoformat()})
+    db.session.commit()
+
+
+# ---------------------------------------------------------------- tracking
+
+@dataclass
+class TrackingRow:
+    organisation: Organisation
+    status: str
+    last_activity: datetime | None
+    response: Response | None
+    last_email: EmailSend | None
+
+
+STATUS_LABELS = {"not_invited": "Not invited", "invited": "Invited", "not_started": "Not started",
+                 "in_progress": "In progress", "submitted": "Submitted", "reopened": "Reopened"}
+
+
+def tracking(cycle: Cycle) -> list[TrackingRow]:
+    """Every active organisation's progress in the cycle, from four set-based queries."""
+    orgs = organisations()
+    responses = {r.organisation_id: r for r in db.session.scalars(select(Response).where(Response.cycle_id == cycle.id))}
+    opened = dict(db.session.execute(
+        select(AccessLink.organisation_id, func.max(AccessLink.last_used_at))
+        .where(AccessLink.cycle_id == cycle.id).group_by(AccessLink.organisation_id)).all())
+    emails: dict[int, EmailSend] = {}
+    for send in db.session.scalars(select(EmailSend).where(EmailSend.cycle_id == cycle.id).order_by(EmailSend.id)):
+        emails[send.organisation_id] = send
+    invited = set(db.session.scalars(select(EmailSend.organisation_id).where(
+        EmailSend.cycle_id == cycle.id, EmailSend.outcome == "sent")))
+    rows = []
+    for org in orgs:
+        response = responses.get(org.id)
+        if response is not None and response.status != ResponseStatus.NOT_STARTED.value:
+            status = response.status
+        elif opened.get(org.id):
+            status = "not_started"
+        elif org.id in invited:
+            status = "invited"
+        else:
+            status = "not_invited"
+        moments = [m for m in (response.updated_at if response else None, opened.get(org.id),
+                               emails[org.id].attempted_at if org.id in emails else None) if m]
+        moments = [m.replace(tzinfo=timezone.utc) if m.tzinfo is None else m for m in moments]
+        rows.append(TrackingRow(org, status, max(moments) if moments else None, response, emails.get(org.id)))
+    return rows
+
+
+@dataclass
+class RateRow:
+    group: str
+    responses: int
+    population: int | None
+
+    @property
+    def percent(self) -> float | None:
+        return 100 * self.responses / self.population if self.population else None
+
+
+def response_rates(cycle: Cycle, rows: list[TrackingRow] | None = None) -> list[RateRow]:
+    """Table 1: returns received (submitted at least once) by authority type, against the population."""
+    rows = rows if rows is not None else tracking(cycle)
+    pops = populations(cycle)
+    received: dict[str, int] = {}
+    for row in rows:
+        if row.status in (ResponseStatus.SUBMITTED.value, ResponseStatus.REOPENED.value):
+            received[row.organisation.authority_type] = received.get(row.organisation.authority_type, 0) + 1
+    table = [RateRow(t, received.get(t, 0), pops.get(t)) for t in COUNCIL_TYPES]
+    table.append(RateRow("Total (councils)", sum(r.responses for r in table),
+                         sum(r.population for r in table if r.population) or None))
+    for other in (AuthorityType.NHS_TRUST.value, AuthorityType.OTHER.value):
+        if received.get(other) or pops.get(other):
+            table.append(RateRow(other, received.get(other, 0), pops.get(other)))
+    return table
 
 
 # ---------------------------------------------------------------- responses
@@ -174,8 +315,10 @@ def save_section(response: Response, section: forms.Section, values: dict, expec
     return SaveResult(True)
 
 
-def submit(response: Response, actor: Actor, questionnaire: forms.Questionnaire) -> SubmittedVersion:
-    """Freeze the return as submitted; every submission is kept as a numbered version."""
+def submit(response: Response, actor: Actor, questionnaire: forms.Questionnaire, *,
+           commit: bool = True) -> SubmittedVersion:
+    """Freeze the return as submitted; every submission is kept as a numbered version, and its
+    open answers join the queue for redaction review."""
     now = utcnow()
     answers = prune(questionnaire, answers_of(response.id))
     number = (db.session.scalar(select(func.max(SubmittedVersion.number))
@@ -188,7 +331,9 @@ def submit(response: Response, actor: Actor, questionnaire: forms.Questionnaire)
     response.updated_at = now
     db.session.add(AuditEvent(at=now, actor=str(actor), action="submit", response_id=response.id,
                               detail={"version": number, "reference": version.reference}))
-    db.session.commit()
+    sync_reviews(response, questionnaire, answers)
+    if commit:
+        db.session.commit()
     return version
 
 
@@ -217,3 +362,139 @@ def submitted_version(response_id: int, number: int) -> SubmittedVersion | None:
 def audit_trail(response_id: int) -> list[AuditEvent]:
     return list(db.session.scalars(select(AuditEvent).where(AuditEvent.response_id == response_id)
                                    .order_by(AuditEvent.at, AuditEvent.id)))
+
+
+# ---------------------------------------------------------------- exports
+
+def returns_for_export(cycle: Cycle, include_drafts: bool = False) -> list[tuple[Response, dict]]:
+    """(response, answers) for each return: the latest submitted version, or current answers for drafts."""
+    out = []
+    responses = db.session.scalars(select(Response).where(Response.cycle_id == cycle.id)
+                                   .join(Organisation).order_by(Organisation.name))
+    for response in responses:
+        versions = submitted_versions(response.id)
+        if versions:
+            out.append((response, versions[-1].answers))
+        elif include_drafts and response.status != ResponseStatus.NOT_STARTED.value:
+            out.append((response, answers_of(response.id)))
+    return out
+
+
+# ---------------------------------------------------------------- open answers: review and coding
+
+def open_answer_keys(questionnaire: forms.Questionnaire) -> list[tuple[str, forms.Question]]:
+    """(answer key, question) for every free-text answer and 'please specify' text, contact details aside."""
+    keys = []
+    for section in questionnaire.sections:
+        if section.kind == "contact":
+            continue
+        for q in section.questions:
+            if q.type == "text":
+                keys.append((q.id, q))
+            if q.other_id:
+                keys.append((q.other_id, q))
+    return keys
+
+
+def sync_reviews(response: Response, questionnaire: forms.Questionnaire, answers: dict) -> None:
+    """Queue each open answer for review; a changed answer goes back to pending with a fresh redaction."""
+    from .redaction import redact
+
+    people = [" ".join(filter(None, (answers.get("contact_first_name"), answers.get("contact_surname")))),
+              answers.get("contact_surname") or ""]
+    existing = {r.question_id: r for r in db.session.scalars(
+        select(CommentReview).where(CommentReview.response_id == response.id))}
+    for key, _question in open_answer_keys(questionnaire):
+        text = answers.get(key)
+        review = existing.get(key)
+        if not text:
+            if review is not None:
+                db.session.delete(review)
+            continue
+        if review is not None and review.original == text:
+            continue
+        auto = redact(text, response.organisation.name, people)
+        if review is None:
+            db.session.add(CommentReview(response_id=response.id, question_id=key, original=text, redacted=auto,
+                                         status="pending"))
+        else:
+            review.original, review.redacted, review.status = text, auto, "pending"
+            review.reviewed_by = review.reviewed_at = None
+
+
+def reviews(cycle: Cycle, status: str | None = None) -> list[CommentReview]:
+    stmt = (select(CommentReview).join(Response).where(Response.cycle_id == cycle.id)
+            .order_by(CommentReview.question_id, CommentReview.id))
+    if status:
+        stmt = stmt.where(CommentReview.status == status)
+    return list(db.session.scalars(stmt))
+
+
+def review(cycle: Cycle, review_id: int) -> CommentReview | None:
+    return db.session.scalar(select(CommentReview).join(Response).where(
+        CommentReview.id == review_id, Response.cycle_id == cycle.id))
+
+
+def decide_review(item: CommentReview, redacted: str, status: str, actor: Actor) -> None:
+    item.redacted, item.status = redacted, status
+    item.reviewed_by, item.reviewed_at = actor.name, utcnow()
+    audit(actor, f"comment_{status}", response_id=item.response_id, detail={"question": item.question_id})
+    db.session.commit()
+
+
+def approved_comments(cycle: Cycle) -> list[CommentReview]:
+    """Only approved, redacted comments ever reach published outputs."""
+    return reviews(cycle, "approved")
+
+
+def coding_frame(cycle: Cycle, question: forms.Question) -> list[tuple[str, str]]:
+    """(value, label) categories for coding a question's open answers: its printed options
+    (less 'Other' and exclusive ones) plus those coordinators added."""
+    frame = [(o.value, o.label) for o in question.options if not o.specify and not o.exclusive]
+    added = db.session.scalars(select(CodingCategory).where(CodingCategory.cycle_id == cycle.id,
+                                                            CodingCategory.question_id == question.id)
+                               .order_by(CodingCategory.id))
+    return frame + [(c.value, c.label) for c in added]
+
+
+def add_category(cycle: Cycle, question: forms.Question, label: str, actor: Actor) -> str:
+    import re as _re
+
+    base = "x_" + (_re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")[:40] or "category")
+    taken = {v for v, _ in coding_frame(cycle, question)}
+    value, n = base, 2
+    while value in taken:
+        value, n = f"{base}_{n}", n + 1
+    db.session.add(CodingCategory(cycle_id=cycle.id, question_id=question.id, value=value, label=label))
+    audit(actor, "coding_category", detail={"cycle": cycle.year, "question": question.id, "label": label})
+    db.session.commit()
+    return value
+
+
+def open_answers(cycle: Cycle, key: str) -> list[tuple[Response, str, list[str]]]:
+    """(response, text, coded categories) for each return's open answer under ``key``."""
+    codings = {c.response_id: c.categories for c in db.session.scalars(
+        select(Coding).join(Response).where(Response.cycle_id == cycle.id, Coding.question_id == key))}
+    out = []
+    for response, answers in returns_for_export(cycle):
+        if answers.get(key):
+            out.append((response, answers[key], codings.get(response.id, [])))
+    return out
+
+
+def set_coding(response: Response, key: str, categories: list[str], actor: Actor) -> None:
+    row = db.session.scalar(select(Coding).where(Coding.response_id == response.id, Coding.question_id == key))
+    if row is None:
+        row = Coding(response_id=response.id, question_id=key, categories=categories, coded_by=actor.name)
+        db.session.add(row)
+    old = list(row.categories or [])
+    row.categories, row.coded_by, row.coded_at = categories, actor.name, utcnow()
+    audit(actor, "code", response_id=response.id, detail={"question": key, "old": old, "new": categories})
+
+
+def codings(cycle: Cycle) -> dict[int, dict[str, list[str]]]:
+    """{response id: {answer key: categories}}: what aggregation adds to ticked answers."""
+    out: dict[int, dict[str, list[str]]] = {}
+    for c in db.session.scalars(select(Coding).join(Response).where(Response.cycle_id == cycle.id)):
+        out.setdefault(c.response_id, {})[c.question_id] = list(c.categories)
+    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import abort, redirect, render_template, request
+from flask import abort, make_response, redirect, render_template, request
 
 import forms
 from forms.rules import asked
@@ -79,3 +79,18 @@ def _render(form, section, errors=None, read_only=False, **extra):
 def summary(questionnaire: forms.Questionnaire, answers: dict) -> list:
     """[(section, [(question, display lines)])] for every question routing asks."""
     return [(s, [(q, display(q, answers)) for q in asked(s.questions, answers)]) for s in questionnaire.sections]
+
+
+def version_pdf(response: Response, version) -> object:
+    """A download of exactly what was submitted in one version."""
+    from aggregation.return_pdf import return_pdf
+
+    pdf = return_pdf(data.questionnaire_for(response.cycle), version.answers, {
+        "organisation": response.organisation.name, "reference": version.reference,
+        "submitted_at": version.submitted_at, "submitted_by": version.submitted_by,
+        "version": version.number, "cycle": response.cycle.year,
+    })
+    out = make_response(pdf)
+    out.headers["Content-Type"] = "application/pdf"
+    out.headers["Content-Disposition"] = f'attachment; filename="{version.reference}.pdf"'
+    return out

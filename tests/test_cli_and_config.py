@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from click.testing import CliRunner
 
 from healthcheck import create_app
-from healthcheck.cli import codebook, demo
+from healthcheck.cli import DEMO_FILE, codebook, demo
 from healthcheck.extensions import db
 import forms
 
@@ -45,7 +45,12 @@ def test_codebook_for_an_unknown_year_says_what_exists(app):
 def test_demo_prints_a_working_link_for_each_organisation(app):
     result = CliRunner().invoke(demo, [], catch_exceptions=False)
     links = [line.strip() for line in result.output.splitlines() if "/start/" in line]
-    assert len(links) == 5
+    with DEMO_FILE.open() as fh:
+        assert len(links) == len(list(csv.DictReader(fh))) == 19
+    password = result.output.rsplit("password ", 1)[1].strip()
+    coordinator = app.test_client()
+    signed_in = coordinator.post_form("/admin/sign-in", {"email": "coordinator@example.org", "password": password})
+    assert signed_in.status_code == 302
     client = app.test_client()
     path = links[0].split("127.0.0.1:5000", 1)[1]
     assert client.get(path).status_code == 200

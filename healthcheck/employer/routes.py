@@ -3,17 +3,16 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, g, make_response, redirect, render_template, request, session, url_for
+from flask import abort, g, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovTextInput
 
-from aggregation.return_pdf import return_pdf
 from forms.validation import section_status
 
 from .. import data
 from ..models import ResponseStatus
-from ..return_pages import Urls, section_page, summary
+from ..return_pages import Urls, section_page, summary, version_pdf
 from . import bp
 
 
@@ -155,15 +154,7 @@ def confirmation(number):
 @with_return
 def submitted_pdf(number):
     version = data.submitted_version(g.response.id, number) or abort(404)
-    pdf = return_pdf(g.questionnaire, version.answers, {
-        "organisation": g.organisation.name, "reference": version.reference,
-        "submitted_at": version.submitted_at, "submitted_by": version.submitted_by,
-        "version": version.number, "cycle": g.cycle.year,
-    })
-    response = make_response(pdf)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{version.reference}.pdf"'
-    return response
+    return version_pdf(g.response, version)
 
 
 @bp.post("/return/amend")

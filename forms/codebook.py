@@ -1,0 +1,51 @@
+"""The codebook: every answer column of a questionnaire, its wording, type, options and routing.
+
+It is the contract for imports and exports: a column's id never changes within a version.
+"""
+from __future__ import annotations
+
+from . import NOT_APPLICABLE, Questionnaire
+from .rules import describe
+
+
+def codebook_rows(q: Questionnaire) -> list[dict]:
+    def label_of(qid, value):
+        try:
+            return q.question(qid).option_label(str(value))
+        except KeyError:
+            return value
+
+    rows = []
+    for section in q.sections:
+        for question in section.questions:
+            constraints = []
+            if question.type == "number":
+                constraints.append(f"whole number {question.min}-{question.max}")
+                if question.at_most:
+                    constraints.append(f"at most {question.at_most}")
+                if question.not_applicable:
+                    constraints.append(f'"{NOT_APPLICABLE}" = {question.not_applicable}')
+            if question.type == "text":
+                constraints.append(f"up to {question.max_length} characters")
+                if question.format:
+                    constraints.append(question.format)
+            if question.required:
+                constraints.append("required")
+            if any(o.exclusive for o in question.options):
+                constraints.append("exclusive: " + ", ".join(o.value for o in question.options if o.exclusive))
+            rows.append({
+                "column": question.id, "section": section.id, "standard": section.standard or "",
+                "type": question.type, "question": question.label,
+                "options": "; ".join(f"{o.value}={o.label}" for o in question.options),
+                "constraints": "; ".join(constraints),
+                "routing": ("asked if " + describe(question.when, label_of)) if question.when else "",
+            })
+            if question.other_id:
+                spec = question.specify_option
+                rows.append({
+                    "column": question.other_id, "section": section.id, "standard": section.standard or "",
+                    "type": "text", "question": f"{question.label} – {spec.label}",
+                    "options": "", "constraints": "up to 500 characters",
+                    "routing": f'asked if {question.id} includes "{spec.label}"',
+                })
+    return rows

@@ -1,0 +1,148 @@
+"""Forms of the coordinator pages. Messages say what to enter, next to the field."""
+from __future__ import annotations
+
+from datetime import datetime, time, timezone
+from zoneinfo import ZoneInfo
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (GovCharacterCount, GovCheckboxesInput, GovPasswordInput,
+                                                GovRadioInput, GovSelect, GovTextArea, GovTextInput)
+from wtforms import (EmailField, IntegerField, PasswordField, RadioField, SelectField, SelectMultipleField,
+                     StringField, TextAreaField)
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from ..models import AuthorityType
+
+LONDON = ZoneInfo("Europe/London")
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("Email address", widget=GovTextInput(),
+                       validators=[InputRequired("Enter your email address")])
+    password = PasswordField("Password", widget=GovPasswordInput(),
+                             validators=[InputRequired("Enter your password")])
+
+
+class DateField(StringField):
+    """A date typed as DD/MM/YYYY or YYYY-MM-DD; the moment is the end of that day, London time,
+    for a deadline (``end_of_day``) or its start."""
+
+    def __init__(self, *args, end_of_day: bool = False, **kwargs):
+        kwargs.setdefault("widget", GovTextInput())
+        super().__init__(*args, **kwargs)
+        self.end_of_day = end_of_day
+        self.moment: datetime | None = None
+
+    def pre_validate(self, form):
+        text = (self.data or "").strip()
+        if not text:
+            return
+        for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d %m %Y", "%d-%m-%Y"):
+            try:
+                day = datetime.strptime(text, fmt).date()
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValidationError("Enter a real date, like 31/12/2017")
+        if not 2000 <= day.year <= 2100:
+            raise ValidationError("Enter a year between 2000 and 2100")
+        moment = datetime.combine(day, time(23, 59, 59) if self.end_of_day else time(0, 0), tzinfo=LONDON)
+        self.moment = moment.astimezone(timezone.utc)
+
+
+def as_input_date(moment: datetime | None) -> str:
+    return moment.astimezone(LONDON).strftime("%d/%m/%Y") if moment else ""
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField("Name", widget=GovTextInput(),
+                       validators=[InputRequired("Enter the organisation’s name"), Length(max=200)])
+    authority_type = RadioField("Authority type", widget=GovRadioInput(),
+                                choices=[(t.value, t.value) for t in AuthorityType],
+                                validators=[InputRequired("Select the authority type")])
+    ons_code = StringField("ONS code (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=20)],
+                           description="For example E10000002")
+    region = StringField("Region (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=60)])
+    contact_email = EmailField("Contact email address (optional)", widget=GovTextInput(),
+                               validators=[Optional(), Email("Enter an email address in the correct format, "
+                                                             "like name@example.org"), Length(max=254)],
+                               description="Invitations and reminders go here: usually the Principal Social Worker.")
+
+
+class CycleForm(FlaskForm):
+    year = IntegerField("Year", widget=GovTextInput(),
+                        validators=[InputRequired("Enter the year, like 2018"),
+                                    NumberRange(2000, 2100, "Enter a year between 2000 and 2100")])
+    questionnaire = SelectField("Questionnaire", widget=GovSelect())
+    opens = DateField("Opens on", validators=[InputRequired("Enter the date the cycle opens")],
+                      description="For example 02/10/2017")
+    closes = DateField("Closes at the end of", end_of_day=True,
+                       validators=[InputRequired("Enter the deadline")], description="For example 15/12/2017")
+
+    def validate_closes(self, field):
+        if self.opens.moment and field.moment and field.moment <= self.opens.moment:
+            raise ValidationError("Enter a deadline after the opening date")
+
+
+class CycleSettingsForm(FlaskForm):
+    opens = DateField("Opens on", validators=[InputRequired("Enter the date the cycle opens")])
+    closes = DateField("Closes at the end of", end_of_day=True, validators=[InputRequired("Enter the deadline")])
+
+    def validate_closes(self, field):
+        if self.opens.moment and field.moment and field.moment <= self.opens.moment:
+            raise ValidationError("Enter a deadline after the opening date")
+
+
+def population_field(label: str) -> IntegerField:
+    return IntegerField(label, widget=GovTextInput(), validators=[
+        Optional(), NumberRange(0, 10000, "Enter a whole number between 0 and 10,000")])
+
+
+class EmailTemplateForm(FlaskForm):
+    subject = StringField("Subject", widget=GovTextInput(), validators=[Length(max=200)])
+    body = TextAreaField("Body", widget=GovTextArea(), validators=[Length(max=10000)])
+
+
+class ReopenForm(FlaskForm):
+    message = TextAreaField("Message to the organisation", widget=GovCharacterCount(),
+                            validators=[InputRequired("Enter a message saying what needs amending"),
+                                        Length(max=2000, message="Enter a message of 2,000 characters or fewer")],
+                            description="They see this on their return’s page, for example which answers to check.")
+
+
+class ExtendForm(FlaskForm):
+    closes = DateField("New deadline: the end of", end_of_day=True,
+                       validators=[InputRequired("Enter the new deadline")], description="For example 12/01/2018")
+
+
+class CodingForm(FlaskForm):
+    """Built per page: one multi-select per answer, named code-<response id>."""
+
+
+class CategoryForm(FlaskForm):
+    label = StringField("New category", widget=GovTextInput(),
+                        validators=[InputRequired("Enter the category’s name"), Length(max=200)])
+
+
+class ReviewForm(FlaskForm):
+    redacted = TextAreaField("Text to publish", widget=GovTextArea(),
+                             validators=[Length(max=20000)])
+    decision = RadioField("Decision", widget=GovRadioInput(),
+                          choices=[("approved", "Approve for publication"), ("excluded", "Exclude"),
+                                   ("pending", "Leave for later")],
+                          validators=[InputRequired("Select a decision")])
+
+
+class RolloverForm(FlaskForm):
+    questionnaire = SelectField("Questionnaire for the new cycle", widget=GovSelect())
+    opens = DateField("Opens on", validators=[InputRequired("Enter the date the new cycle opens")])
+    closes = DateField("Closes at the end of", end_of_day=True, validators=[InputRequired("Enter the deadline")])
+
+    def validate_closes(self, field):
+        if self.opens.moment and field.moment and field.moment <= self.opens.moment:
+            raise ValidationError("Enter a deadline after the opening date")
+
+
+class ChooseForm(FlaskForm):
+    """Nothing but a CSRF token: for buttons that change something."""
