@@ -264,11 +264,11 @@ def _send(year: int, kind: str, statuses: set[str], retry_failed: bool) -> None:
     target_cycle = _cycle(year)
     if retry_failed:
         sends = mail.failed_sends(target_cycle)
-        with click.progressbar(length=len(sends), label=f"Retrying {len(sends)} failed emails") as bar:
+        with click.progressbar(length=len(sends), label=f"Retrying failed emails: {len(sends)}") as bar:
             counts = mail.retry(target_cycle, sends, CLI_ACTOR, progress=lambda org: bar.update(1))
     else:
         targets = [r.organisation for r in data.tracking(target_cycle) if r.status in statuses]
-        with click.progressbar(length=len(targets), label=f"Sending {len(targets)} {kind}s") as bar:
+        with click.progressbar(length=len(targets), label=f"Sending {kind}s: {len(targets)}") as bar:
             counts = mail.send_batch(target_cycle, kind, targets, CLI_ACTOR, progress=lambda org: bar.update(1))
     click.echo(f"{counts['sent']} sent, {counts['failed']} failed")
     for send in mail.failed_sends(target_cycle):

@@ -160,6 +160,10 @@ def send_batch(cycle: Cycle, kind: str, organisations: Iterable[Organisation], a
                     db.session.execute(update(AccessLink).where(
                         AccessLink.cycle_id == cycle.id, AccessLink.organisation_id == org.id,
                         AccessLink.id != new_link.id, AccessLink.revoked_at.is_(None)).values(revoked_at=utcnow()))
+            # Earlier failures for this organisation are superseded by this attempt.
+            db.session.execute(update(EmailSend).where(
+                EmailSend.cycle_id == cycle.id, EmailSend.organisation_id == org.id, EmailSend.kind == kind,
+                EmailSend.outcome == "failed").values(retried=True))
             db.session.add(send)
             data.audit(actor, f"email_{kind}", response_id=response.id,
                        detail={"to": org.contact_email, "outcome": send.outcome, "error": send.error})
@@ -179,10 +183,7 @@ def failed_sends(cycle: Cycle) -> list[EmailSend]:
 def retry(cycle: Cycle, sends: list[EmailSend], actor: data.Actor, progress=lambda org: None) -> dict[str, int]:
     counts = {"sent": 0, "failed": 0}
     for kind in KINDS:
-        batch = [s for s in sends if s.kind == kind]
-        for s in batch:
-            s.retried = True
-        db.session.commit()
-        result = send_batch(cycle, kind, [s.organisation for s in batch], actor, progress)
+        organisations = list({s.organisation_id: s.organisation for s in sends if s.kind == kind}.values())
+        result = send_batch(cycle, kind, organisations, actor, progress)
         counts = {k: counts[k] + result[k] for k in counts}
     return counts

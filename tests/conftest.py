@@ -161,6 +161,8 @@ def cycle(app):
     c = Cycle(year=2017, questionnaire_id="health-check", questionnaire_version="2017.1",
               opens_at=now() - timedelta(days=1), closes_at=now() + timedelta(days=30))
     db.session.add(c)
+    db.session.flush()
+    data.set_populations(c, data.DEFAULT_POPULATIONS)
     db.session.commit()
     return c
 
@@ -194,3 +196,63 @@ def pytest_runtest_makereport(item, call):
     if os.environ.get("CI") and report.skipped:
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, which counts as a failure: {report.longrepr}"
+
+
+# ---------------------------------------------------------------- a real SMTP server on loopback
+
+class _Inbox:
+    """aiosmtpd handler: keeps every message; refuses recipients whose address contains 'reject'."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if "reject" in address:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        from email import policy
+
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp(app):
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(MAIL_HOST="127.0.0.1", MAIL_PORT=port, MAIL_USE_STARTTLS=False, MAIL_USE_SSL=False)
+    yield inbox
+    controller.stop()
+
+
+# ---------------------------------------------------------------- coordinator accounts
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def accounts(app):
+    from healthcheck.auth import create_user
+
+    return {"coordinator": create_user("coord@example.org", "Cora Ordinator", "coordinator", PASSWORD),
+            "viewer": create_user("viewer@example.org", "Vic Ewer", "viewer", PASSWORD)}
+
+
+def signed_in(app, role: str) -> CheckingClient:
+    client = app.test_client()
+    response = client.post_form("/admin/sign-in", {"email": f"{'coord' if role == 'coordinator' else 'viewer'}"
+                                                            f"@example.org", "password": PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    return client

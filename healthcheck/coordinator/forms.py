@@ -9,7 +9,11 @@ from govuk_frontend_wtf.wtforms_widgets import (GovCharacterCount, GovCheckboxes
                                                 GovRadioInput, GovSelect, GovTextArea, GovTextInput)
 from wtforms import (EmailField, IntegerField, PasswordField, RadioField, SelectField, SelectMultipleField,
                      StringField, TextAreaField)
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
 
 from ..models import AuthorityType
 
@@ -56,8 +60,8 @@ def as_input_date(moment: datetime | None) -> str:
 
 
 class OrganisationForm(FlaskForm):
-    name = StringField("Name", widget=GovTextInput(),
-                       validators=[InputRequired("Enter the organisation’s name"), Length(max=200)])
+    name = StringField("Name", widget=GovTextInput(), filters=[strip],
+                       validators=[DataRequired("Enter the organisation’s name"), Length(max=200)])
     authority_type = RadioField("Authority type", widget=GovRadioInput(),
                                 choices=[(t.value, t.value) for t in AuthorityType],
                                 validators=[InputRequired("Select the authority type")])
@@ -105,8 +109,8 @@ class EmailTemplateForm(FlaskForm):
 
 
 class ReopenForm(FlaskForm):
-    message = TextAreaField("Message to the organisation", widget=GovCharacterCount(),
-                            validators=[InputRequired("Enter a message saying what needs amending"),
+    message = TextAreaField("Message to the organisation", widget=GovCharacterCount(), filters=[strip],
+                            validators=[DataRequired("Enter a message saying what needs amending"),
                                         Length(max=2000, message="Enter a message of 2,000 characters or fewer")],
                             description="They see this on their return’s page, for example which answers to check.")
 
@@ -121,8 +125,8 @@ class CodingForm(FlaskForm):
 
 
 class CategoryForm(FlaskForm):
-    label = StringField("New category", widget=GovTextInput(),
-                        validators=[InputRequired("Enter the category’s name"), Length(max=200)])
+    label = StringField("New category", widget=GovTextInput(), filters=[strip],
+                        validators=[DataRequired("Enter the category’s name"), Length(max=200)])
 
 
 class ReviewForm(FlaskForm):

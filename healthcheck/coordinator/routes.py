@@ -408,7 +408,7 @@ def code_question(year, key):
     cycle = cycle_or_404(year)
     questionnaire = data.questionnaire_for(cycle)
     question = dict(data.open_answer_keys(questionnaire)).get(key) or abort(404)
-    category_form = CategoryForm(prefix="new")
+    category_form = CategoryForm()
     form = ChooseForm()
     if request.method == "POST":
         if not current_user.can_change:

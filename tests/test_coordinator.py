@@ -1,0 +1,280 @@
+"""The coordinating body's pages, through Flask's test client, on each database."""
+import csv
+import io
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from healthcheck import data
+from healthcheck.extensions import db
+from healthcheck.models import AuditEvent, CommentReview, Cycle, Organisation, Response, User
+from tests.answers import FULL_RETURN
+from tests.conftest import PASSWORD, now, sign_in, signed_in
+from tests.test_journey import fill_everything, save
+
+
+def audit_actions():
+    return [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+
+
+def submit_return(app, token, name="Priya Shah"):
+    employer = app.test_client()
+    sign_in(employer, token, name)
+    fill_everything(employer)
+    assert employer.post_form("/return/check", {"confirm": "y"}).status_code == 302
+    return employer
+
+
+# ---------------------------------------------------------------- signing in
+
+def test_anonymous_and_employer_links_cannot_reach_coordinator_pages(app, employers, accounts):
+    employer = app.test_client()
+    sign_in(employer, employers["a"][1])
+    for client in (app.test_client(), employer):
+        for path in ("/admin/", "/admin/cycles", "/admin/cycles/2017", "/admin/organisations",
+                     f"/admin/cycles/2017/returns/{employers['a'][0].id}", "/admin/cycles/2017/coding",
+                     "/admin/cycles/2017/comments"):
+            response = client.get(path)
+            assert response.status_code == 302 and "/admin/sign-in" in response.headers["Location"], path
+        response = client.post("/admin/cycles/2017/send/invitation")
+        assert response.status_code in (302, 400)
+
+
+def test_wrong_passwords_lock_the_account(app, accounts):
+    client = app.test_client()
+    for _ in range(5):
+        response = client.post_form("/admin/sign-in", {"email": "coord@example.org", "password": "wrong"})
+        assert response.status_code == 400 and "Enter a correct email address and password" in response.get_data(as_text=True)
+    response = client.post_form("/admin/sign-in", {"email": "coord@example.org", "password": PASSWORD})
+    assert response.status_code == 400 and "locked" in response.get_data(as_text=True)
+    user = db.session.scalar(select(User).where(User.email == "coord@example.org"))
+    assert user.locked_until > now() + timedelta(minutes=14)
+    assert user.password_hash.startswith("scrypt:")
+
+
+def test_sign_in_is_rate_limited(app, accounts):
+    client = app.test_client()
+    codes = [client.post_form("/admin/sign-in", {"email": "nobody@example.org", "password": "x"}).status_code
+             for _ in range(12)]
+    assert codes[:10] == [400] * 10 and 429 in codes[10:]
+
+
+def test_idle_sessions_expire(app, accounts, cycle):
+    client = signed_in(app, "coordinator")
+    assert client.get("/admin/cycles").status_code == 200
+    with client.session_transaction() as session:
+        session["last_seen"] -= 31 * 60
+    response = client.get("/admin/cycles")
+    assert response.status_code == 302 and "expired=1" in response.headers["Location"]
+    assert client.get("/admin/cycles").status_code == 302  # signed out
+
+
+# ---------------------------------------------------------------- viewers look, coordinators change
+
+def test_a_viewer_can_see_but_change_nothing(app, accounts, employers, cycle):
+    viewer = signed_in(app, "viewer")
+    org_id = employers["a"][0].id
+    for path in ("/admin/cycles/2017", "/admin/organisations", f"/admin/cycles/2017/returns/{org_id}",
+                 "/admin/cycles/2017/settings", "/admin/cycles/2017/emails/invitation", "/admin/cycles/2017/coding",
+                 "/admin/cycles/2017/comments", f"/admin/cycles/2017/returns/{org_id}/section/registration"):
+        page = viewer.get(path)
+        assert page.status_code == 200, path
+        assert "Save" not in page.get_data(as_text=True) or path.endswith("registration") is False
+    before = audit_actions()
+    token_page = "/admin/cycles/2017"
+    for path, form in (("/admin/cycles/new", {"year": "2018"}), ("/admin/organisations/new", {"name": "X"}),
+                       (f"/admin/organisations/{org_id}", {"name": "Renamed"}),
+                       (f"/admin/organisations/{org_id}/retire", {}),
+                       ("/admin/cycles/2017/send/invitation", {}), ("/admin/cycles/2017/links", {}),
+                       ("/admin/cycles/2017/settings", {"opens": "01/01/2017", "closes": "01/02/2017"}),
+                       ("/admin/cycles/2017/emails/invitation", {"subject": "x", "body": "((link))", "action": "save"}),
+                       ("/admin/cycles/2017/rollover", {}),
+                       (f"/admin/cycles/2017/returns/{org_id}/reopen", {"message": "x"}),
+                       (f"/admin/cycles/2017/returns/{org_id}/reissue", {}),
+                       (f"/admin/cycles/2017/returns/{org_id}/section/registration",
+                        {"regulator_process": "very", "section_version": "0"})):
+        assert viewer.post_form(path, form, token_from=token_page).status_code == 403, path
+    assert audit_actions() == before
+    assert db.session.get(Organisation, org_id).name == "Northmoor County Council"
+    assert data.answers_of(data.response_for(cycle.id, org_id).id) == {}
+
+
+# ---------------------------------------------------------------- organisations and cycles
+
+def test_organisations_are_added_edited_and_retired_with_an_audit_trail(app, accounts, cycle):
+    client = signed_in(app, "coordinator")
+    bad = client.post_form("/admin/organisations/new", {"name": "", "contact_email": "not an email"})
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "Enter the organisation’s name" in page and "Select the authority type" in page
+    assert "not an email" in page  # what was typed is kept
+    assert client.post_form("/admin/organisations/new", {
+        "name": "Fenwick Council", "authority_type": "Unitary Authority", "ons_code": "E06000903",
+        "contact_email": "PSW@Fenwick.example.org"}).status_code == 302
+    org = data.organisation_by_name("Fenwick Council")
+    assert org.contact_email == "psw@fenwick.example.org"
+    client.post_form(f"/admin/organisations/{org.id}", {"name": "Fenwick Borough Council",
+                                                        "authority_type": "Unitary Authority"})
+    client.post_form(f"/admin/organisations/{org.id}/retire", {}, token_from="/admin/organisations")
+    db.session.expire_all()
+    org = db.session.get(Organisation, org.id)
+    assert org.name == "Fenwick Borough Council" and org.retired_at is not None
+    assert "Fenwick Borough Council</a>" not in client.get("/admin/organisations").get_data(as_text=True)
+    assert "Fenwick Borough Council" in client.get("/admin/organisations?retired=1").get_data(as_text=True)
+    assert audit_actions()[-3:] == ["organisation_add", "organisation_edit", "organisation_retire"]
+
+
+def test_cycles_are_created_with_populations_and_rolled_over(app, accounts):
+    client = signed_in(app, "coordinator")
+    bad = client.post_form("/admin/cycles/new", {"year": "2017", "questionnaire": "health-check@2017.1",
+                                                 "opens": "31/02/2017", "closes": "01/01/2017"})
+    assert bad.status_code == 400 and "Enter a real date" in bad.get_data(as_text=True)
+    ok = client.post_form("/admin/cycles/new", {"year": "2017", "questionnaire": "health-check@2017.1",
+                                                "opens": "02/10/2017", "closes": "15/12/2017"})
+    assert ok.status_code == 302
+    cycle = data.cycle_by_year(2017)
+    assert data.populations(cycle) == {"Shire County": 27, "London Borough": 33, "Metropolitan District": 36,
+                                       "Unitary Authority": 55}
+    assert cycle.closes_at.astimezone(__import__("zoneinfo").ZoneInfo("Europe/London")).strftime("%d/%m %H:%M") == "15/12 23:59"
+    rolled = client.post_form("/admin/cycles/2017/rollover", {"questionnaire": "health-check@2017.1",
+                                                             "opens": "01/10/2018", "closes": "14/12/2018"},
+                              token_from="/admin/cycles/2017/settings")
+    assert rolled.status_code == 302
+    new = data.cycle_by_year(2018)
+    assert new.previous_cycle_id == cycle.id and data.populations(new) == data.populations(cycle)
+
+
+# ---------------------------------------------------------------- tracking
+
+def test_dashboard_tracks_every_organisation_and_the_response_rate(app, accounts, employers, cycle):
+    submit_return(app, employers["a"][1])
+    employer_b = app.test_client()
+    sign_in(employer_b, employers["b"][1])
+    save(employer_b, "registration", {"regulator_process": "very"})
+    db.session.add(Organisation(name="Ashby Vale Council", authority_type="Unitary Authority"))
+    db.session.commit()
+    client = signed_in(app, "viewer")
+    page = client.get("/admin/cycles/2017").get_data(as_text=True)
+    rows = re.findall(r'<a class="govuk-link" href="/admin/cycles/2017/returns/\d+">([^<]+)</a></td>\s*'
+                      r'<td class="govuk-table__cell">([^<]+)</td>\s*<td class="govuk-table__cell"><strong[^>]*>([^<]+)<', page)
+    assert rows == [("Ashby Vale Council", "Unitary Authority", "Not invited"),
+                    ("London Borough of Eastwick", "London Borough", "In progress"),
+                    ("Northmoor County Council", "Shire County", "Submitted")]
+    rates = page[page.index('id="response-rates"'):]
+    assert re.search(r"Shire County</th>\s*<td[^>]*>\s*1\s*</td>\s*<td[^>]*>\s*27\s*</td>\s*<td[^>]*>\s*4%", rates)
+    assert re.search(r"Total \(councils\)</th>\s*<td[^>]*>\s*1\s*</td>\s*<td[^>]*>\s*151\s*</td>\s*<td[^>]*>\s*1%", rates)
+    by_status = client.get("/admin/cycles/2017?sort=status&dir=desc").get_data(as_text=True)
+    assert by_status.index("Northmoor") < by_status.index("Eastwick") < by_status.index("Ashby Vale")
+    filtered = client.get("/admin/cycles/2017?status=in_progress").get_data(as_text=True)
+    assert "Eastwick" in filtered and "Northmoor County Council</a>" not in filtered
+    download = client.get("/admin/cycles/2017?format=csv&type=Shire+County")
+    assert download.mimetype == "text/csv"
+    assert list(csv.reader(io.StringIO(download.get_data(as_text=True))))[1][:3] == [
+        "Northmoor County Council", "Shire County", "Submitted"]
+
+
+# ---------------------------------------------------------------- handling returns
+
+def test_reopen_with_a_message_then_the_employer_amends(app, accounts, employers, cycle):
+    org, token = employers["a"]
+    employer = submit_return(app, token)
+    client = signed_in(app, "coordinator")
+    path = f"/admin/cycles/2017/returns/{org.id}"
+    page = client.get(path).get_data(as_text=True)
+    assert "Northmoor County Council" in page and "Shadowing and secondments" in page and "Version 1" in page
+    assert client.get(f"{path}/versions/1.pdf").mimetype == "application/pdf"
+    empty = client.post_form(f"{path}/reopen", {"message": ""}, token_from=path)
+    assert empty.status_code == 400 and "Enter a message saying what needs amending" in empty.get_data(as_text=True)
+    client.post_form(f"{path}/reopen", {"message": "Please check the number of posts.\nThanks."}, token_from=path)
+    task_list = employer.get("/return").get_data(as_text=True)
+    assert "sent your return back for amendment" in task_list and "Please check the number of posts." in task_list
+    assert save(employer, "workforce_planning", {**FULL_RETURN["workforce_planning"], "posts": "41"}).status_code == 302
+    employer.post_form("/return/check", {"confirm": "y"})
+    response = db.session.scalar(select(Response).where(Response.organisation_id == org.id))
+    assert response.status == "submitted" and len(data.submitted_versions(response.id)) == 2
+    trail = client.get(path).get_data(as_text=True)
+    assert "Cora Ordinator (coordinator coord@example.org)" in trail and "posts 40 → 41" in trail
+
+
+def test_enter_a_return_on_behalf_and_submit_it(app, accounts, employers, cycle):
+    org = employers["b"][0]
+    client = signed_in(app, "coordinator")
+    base = f"/admin/cycles/2017/returns/{org.id}"
+    page = client.get(f"{base}/section/registration").get_data(as_text=True)
+    version = re.search(r'name="section_version" type="hidden" value="(\d+)"', page).group(1)
+    saved = client.post_form(f"{base}/section/registration", {"regulator_process": "fairly", "section_version": version})
+    assert saved.status_code == 302 and saved.headers["Location"].endswith(f"{base}/section/partnerships")
+    client.post_form(f"{base}/submit", {}, token_from=base)
+    response = data.response_for(cycle.id, org.id)
+    assert response.status == "submitted"
+    versions = data.submitted_versions(response.id)
+    assert versions[0].answers == {"regulator_process": "fairly"} and versions[0].submitted_by == "Cora Ordinator"
+
+
+def test_a_lost_link_is_reissued_and_the_old_one_stops(app, accounts, employers, cycle):
+    org, old = employers["a"]
+    client = signed_in(app, "coordinator")
+    base = f"/admin/cycles/2017/returns/{org.id}"
+    page = client.post_form(f"{base}/reissue", {}, token_from=base).get_data(as_text=True)
+    new = re.search(r"/start/([\w-]+)</code>", page).group(1)
+    assert app.test_client().get(f"/start/{old}").status_code == 410
+    assert app.test_client().get(f"/start/{new}").status_code == 200
+    assert "link_reissue" in audit_actions()
+
+
+def test_an_extended_deadline_lets_one_organisation_keep_editing(app, accounts, employers, cycle):
+    cycle.closes_at = now() - timedelta(hours=1)
+    db.session.commit()
+    a, b = app.test_client(), app.test_client()
+    sign_in(a, employers["a"][1])
+    sign_in(b, employers["b"][1])
+    assert save(a, "registration", {"regulator_process": "very"}).status_code == 403
+    client = signed_in(app, "coordinator")
+    base = f"/admin/cycles/2017/returns/{employers['a'][0].id}"
+    bad = client.post_form(f"{base}/extend", {"closes": "next week"}, token_from=base)
+    assert bad.status_code == 400 and "Enter a real date" in bad.get_data(as_text=True)
+    in_a_week = (now() + timedelta(days=7)).strftime("%d/%m/%Y")
+    assert client.post_form(f"{base}/extend", {"closes": in_a_week}, token_from=base).status_code == 302
+    assert save(a, "registration", {"regulator_process": "very"}).status_code == 302
+    assert save(b, "registration", {"regulator_process": "very"}).status_code == 403
+
+
+# ---------------------------------------------------------------- open answers
+
+def test_coding_assigns_categories_and_adds_new_ones(app, accounts, employers, cycle):
+    submit_return(app, employers["a"][1])
+    client = signed_in(app, "coordinator")
+    overview = client.get("/admin/cycles/2017/coding").get_data(as_text=True)
+    assert "/admin/cycles/2017/coding/profession_opportunities_other" in overview
+    path = "/admin/cycles/2017/coding/profession_opportunities_other"
+    page = client.get(path).get_data(as_text=True)
+    assert "Shadowing and secondments" in page and "Mentoring programmes" in page
+    blank = client.post_form(path, {"label": " ", "action": "add"})
+    assert blank.status_code == 400 and "Enter the category’s name" in blank.get_data(as_text=True)
+    assert client.post_form(path, {"label": "Shadowing", "action": "add"}).status_code == 302
+    response_id = data.response_for(cycle.id, employers["a"][0].id).id
+    client.post_form(path, {f"code-{response_id}": ["mentoring", "x_shadowing"], "action": "save"})
+    assert data.codings(cycle) == {response_id: {"profession_opportunities_other": ["mentoring", "x_shadowing"]}}
+    assert "code" in audit_actions()
+
+
+def test_comments_are_redacted_and_published_only_when_approved(app, accounts, employers, cycle):
+    org, token = employers["a"]
+    employer = app.test_client()
+    sign_in(employer, token)
+    fill_everything(employer)
+    save(employer, "final", {"final_comments": "Ask Priya Shah (01632 960001, priya@northmoor.example.org) "
+                                               "about Northmoor County Council's Northmoor teams."})
+    employer.post_form("/return/check", {"confirm": "y"})
+    review = db.session.scalar(select(CommentReview).where(CommentReview.question_id == "final_comments"))
+    assert review.redacted == ("Ask <name> (<telephone number>, <email address>) about <Organisation name>'s "
+                               "<area name> teams.")
+    assert review.status == "pending" and data.approved_comments(cycle) == []
+    client = signed_in(app, "coordinator")
+    listing = client.get("/admin/cycles/2017/comments").get_data(as_text=True)
+    assert "&lt;area name&gt; teams" in listing and "Priya" not in listing
+    path = f"/admin/cycles/2017/comments/{review.id}"
+    client.post_form(path, {"redacted": "Ask <name> about <Organisation name>'s teams.", "decision": "approved"})
+    approved = data.approved_comments(cycle)
+    assert [c.redacted for c in approved] == ["Ask <name> about <Organisation name>'s teams."]
+    assert "comment_approved" in audit_actions()
