@@ -43,11 +43,12 @@ def live(tmp_path_factory, sqlite_template):
         db.session.add_all([cycle, org, other])
         db.session.flush()
         token, other_token = data.issue_link(cycle, org), data.issue_link(cycle, other)
+        data.set_populations(cycle, data.DEFAULT_POPULATIONS)
         db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield {"base": f"http://127.0.0.1:{server.server_port}", "token": token, "other_token": other_token}
+    yield {"base": f"http://127.0.0.1:{server.server_port}", "token": token, "other_token": other_token, "app": app}
     server.shutdown()
 
 
@@ -200,4 +201,39 @@ def test_error_pages_are_accessible_too(live, browser):
         page.goto(live["base"] + path)
         expect(page.locator("h1")).to_be_visible()
         assert_accessible(page)
+    page.close()
+
+
+def test_coordinator_pages_are_accessible(live, browser):
+    """Sign in as a coordinator in the browser and run axe on every coordinator page."""
+    from healthcheck.auth import create_user
+
+    with live["app"].app_context():
+        create_user("axe@example.org", "Axel Checker", "coordinator", "a long enough password")
+    page = browser.new_page()
+    base = live["base"]
+    page.goto(f"{base}/admin/")
+    assert_accessible(page)
+    page.get_by_label("Email address").fill("axe@example.org")
+    page.get_by_label("Password", exact=True).fill("a long enough password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="2017 collection")).to_be_visible()
+    assert_accessible(page)
+    paths = ["/admin/cycles", "/admin/cycles/new", "/admin/organisations", "/admin/organisations/new",
+             "/admin/cycles/2017/settings", "/admin/cycles/2017/emails/invitation", "/admin/cycles/2017/coding",
+             "/admin/cycles/2017/comments", "/admin/cycles/2017?sort=status&dir=desc"]
+    page.get_by_role("link", name="Ashby Vale Council").click()
+    expect(page.locator("h1")).to_have_text("Ashby Vale Council")
+    assert_accessible(page)
+    page.get_by_role("link", name="Standard 2: Effective Workforce Planning").click()
+    assert_accessible(page)
+    for path in paths:
+        page.goto(base + path)
+        expect(page.locator("h1")).to_be_visible()
+        assert_accessible(page)
+    # An error state too.
+    page.goto(f"{base}/admin/organisations/new")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+    assert_accessible(page)
     page.close()
