@@ -30,7 +30,8 @@ DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "organisations.csv
 def main() -> None:
     cli = FlaskGroup(create_app=lambda: create_app(), help=__doc__, add_version_option=False,
                      load_dotenv=False, set_debug_flag=False)
-    for command in (codebook, demo, serve, user, orgs, cycle, invite, remind, import_, template, export, links):
+    for command in (codebook, demo, serve, user, orgs, cycle, invite, remind, import_, template, export, links,
+                    tables, report):
         cli.add_command(command)
     cli.main(prog_name="healthcheck")
 
@@ -111,8 +112,11 @@ def codebook(year, questionnaire, fmt):
 @click.command()
 @click.option("--year", default=2017, show_default=True)
 @click.option("--days-open", default=60, show_default=True, help="Days from now until the demo cycle closes.")
+@click.option("--blank", default=5, show_default=True,
+              help="How many organisations (first by name) are left to fill in; the rest get synthetic "
+                   "submitted returns, so the national tables have something to show.")
 @with_appcontext
-def demo(year, days_open):
+def demo(year, days_open, blank):
     """Load the demo register and cycle, print a fresh link per organisation and a coordinator sign-in."""
     import secrets
 
@@ -130,6 +134,14 @@ def demo(year, days_open):
     else:
         cycle.closes_at = max(cycle.closes_at, now + timedelta(days=days_open))
     links = [(org.name, data.issue_link(cycle, org)) for org in data.organisations()]
+    import random
+
+    from forms.synthetic import answers as synthetic_answers
+    for index, org in enumerate(data.organisations()):
+        response = data.response_for(cycle.id, org.id)
+        if index >= blank and response.status == "not_started":
+            data.store_submitted(response, synthetic_answers(questionnaire, random.Random(index), org.name),
+                                 CLI_ACTOR, questionnaire, action="demo")
     password = secrets.token_urlsafe(12)
     from .models import User
     from sqlalchemy import select
@@ -141,8 +153,8 @@ def demo(year, days_open):
         existing.password_hash = generate_password_hash(password, method="scrypt")
     db.session.commit()
     base = current_app.config["BASE_URL"].rstrip("/")
-    click.echo(f"Demo cycle {year} is open until {cycle.closes_at:%d %B %Y}; {len(links)} organisations. "
-               f"Employer links (new each run):")
+    click.echo(f"Demo cycle {year} is open until {cycle.closes_at:%d %B %Y}; {len(links)} organisations, "
+               f"all but {blank} with a synthetic submitted return. Employer links (new each run):")
     for name, token in links:
         click.echo(f"  {name}:\n    {base}/start/{token}")
     click.echo(f"\nCoordinator: {base}/admin/sign-in  email coordinator@example.org  password {password}")
@@ -353,3 +365,39 @@ def export(year, fmt, out, include_drafts):
     """Write the raw returns, one row per organisation, in the import's columns, plus the codebook."""
     for path in transfer.write_export(_cycle(year), fmt, out, include_drafts):
         click.echo(f"Wrote {path}")
+
+
+# ---------------------------------------------------------------- national outputs
+
+@click.command()
+@click.option("--cycle", "year", type=int, required=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@with_appcontext
+def tables(year, out):
+    """Write the national tables: tables.json, one CSV per table, tables.xlsx, and the figures' charts."""
+    from aggregation import charts, outputs
+    from aggregation.tables import compute
+
+    dataset = data.dataset_for(_cycle(year))
+    computed = compute(dataset, threshold=current_app.config["PUBLICATION_MIN_GROUP"])
+    written = outputs.write(year, computed, out)
+    figures = [t for t in computed if t["number"].startswith("Figure")]
+    with click.progressbar(figures, label="Drawing figures") as bar:
+        for table in bar:
+            written += charts.write(table, out)
+    click.echo(f"{len(computed)} tables from {len(dataset.returns)} returns; {len(written)} files in {out}")
+
+
+@click.command()
+@click.option("--cycle", "year", type=int, required=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@with_appcontext
+def report(year, out):
+    """Write the national report as a PDF."""
+    from aggregation.report import national_report
+
+    dataset = data.dataset_for(_cycle(year))
+    pdf = national_report(dataset, threshold=current_app.config["PUBLICATION_MIN_GROUP"],
+                          service=current_app.config["SERVICE_NAME"])
+    out.write_bytes(pdf)
+    click.echo(f"Wrote {out} ({len(pdf) // 1024} KB) from {len(dataset.returns)} returns")

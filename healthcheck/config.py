@@ -27,6 +27,9 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_FROM = os.environ.get("MAIL_FROM", "Social Work Health Check <healthcheck@example.org>")
     MAIL_TIMEOUT = 10
+    # Published figures never come from fewer respondents than this (per authority type in the
+    # by-type tables; per table otherwise). 3 keeps the 2017 report's NHS trusts (a sample of 3).
+    PUBLICATION_MIN_GROUP = int(os.environ.get("PUBLICATION_MIN_GROUP", "3"))
     SERVICE_NAME = "Social Work Health Check"
     # Links printed by CLI commands (demo, later invitations) start with this.
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")

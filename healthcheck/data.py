@@ -337,6 +337,27 @@ def submit(response: Response, actor: Actor, questionnaire: forms.Questionnaire,
     return version
 
 
+def store_submitted(response: Response, answers: dict, actor: Actor, questionnaire: forms.Questionnaire,
+                    action: str) -> SubmittedVersion:
+    """Replace a return's answers wholesale (an import, or demo data) and submit it, uncommitted."""
+    now = utcnow()
+    db.session.execute(delete(Answer).where(Answer.response_id == response.id))
+    db.session.add_all(Answer(response_id=response.id, question_id=k, value=v) for k, v in answers.items())
+    for section in questionnaire.sections:
+        state = db.session.scalar(select(SectionState).where(SectionState.response_id == response.id,
+                                                             SectionState.section_id == section.id))
+        if state is None:
+            db.session.add(SectionState(response_id=response.id, section_id=section.id, version=1,
+                                        saved_at=now, saved_by=actor.name))
+        else:
+            state.version, state.saved_at, state.saved_by = state.version + 1, now, actor.name
+    response.version += 1
+    response.updated_at = now
+    audit(actor, action, response_id=response.id, detail={"answers": len(answers)})
+    db.session.flush()
+    return submit(response, actor, questionnaire, commit=False)
+
+
 def _reference(response: Response) -> str:
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
     return f"HC{response.cycle.year}-" + "".join(secrets.choice(alphabet) for _ in range(8))
@@ -498,3 +519,48 @@ def codings(cycle: Cycle) -> dict[int, dict[str, list[str]]]:
     for c in db.session.scalars(select(Coding).join(Response).where(Response.cycle_id == cycle.id)):
         out.setdefault(c.response_id, {})[c.question_id] = list(c.categories)
     return out
+
+
+# ---------------------------------------------------------------- national outputs
+
+def dataset_for(cycle: Cycle, with_previous: bool = True):
+    """Everything ``aggregation`` needs for a cycle's national outputs, as plain data: the latest
+    submitted version of each return, coded categories, approved comments, populations, and the
+    previous cycle's returns renamed to this questionnaire's ids."""
+    from aggregation.dataset import Dataset, Return
+    from forms import tablespec
+
+    questionnaire = questionnaire_for(cycle)
+    coded = codings(cycle)
+    returns = [Return(r.organisation.name, r.organisation.authority_type, answers, coded.get(r.id, {}))
+               for r, answers in returns_for_export(cycle)]
+    labels = {k: q for k, q in open_answer_keys(questionnaire)}
+    comments = [{"question_id": c.question_id, "label": labels[c.question_id].label if c.question_id in labels
+                 else c.question_id, "section_id": labels[c.question_id].section_id if c.question_id in labels
+                 else None, "text": c.redacted} for c in approved_comments(cycle)]
+    categories: dict[str, list[tuple[str, str]]] = {}
+    for c in db.session.scalars(select(CodingCategory).where(CodingCategory.cycle_id == cycle.id)
+                                .order_by(CodingCategory.id)):
+        parent = c.question_id
+        categories.setdefault(parent, []).append((c.value, c.label))
+    previous = None
+    if with_previous and cycle.previous_cycle_id:
+        earlier = db.session.get(Cycle, cycle.previous_cycle_id)
+        previous = dataset_for(earlier, with_previous=False)
+        previous.tables = tablespec.load(questionnaire)
+        renamed = questionnaire.previous.get("renamed", {}) \
+            if questionnaire.previous.get("version") == earlier.questionnaire_version else {}
+        def rename(key: str) -> str:
+            if key in renamed:
+                return renamed[key]
+            if key.endswith("_other") and key[:-6] in renamed:
+                return renamed[key[:-6]] + "_other"
+            return key
+
+        for r in previous.returns:
+            r.answers = {rename(k): v for k, v in r.answers.items()}
+            r.coded = {rename(k): v for k, v in r.coded.items()}
+        previous.questionnaire = questionnaire
+    return Dataset(year=cycle.year, questionnaire=questionnaire, tables=tablespec.load(questionnaire),
+                   returns=returns, populations=populations(cycle), comments=comments, categories=categories,
+                   previous=previous)

@@ -21,7 +21,7 @@ from forms.validation import validate_section
 
 from . import data
 from .extensions import db
-from .models import Answer, Cycle, Organisation, Response, ResponseStatus, SectionState, utcnow
+from .models import Cycle, Organisation, Response, ResponseStatus
 
 ID_COLUMNS = ["organisation", "ons_code", "authority_type"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -166,22 +166,7 @@ def import_returns(cycle: Cycle, rows: list[dict[str, str]], actor: data.Actor, 
         return result
     for org, answers in parsed:
         response = data.response_for(cycle.id, org.id)
-        db.session.execute(db.delete(Answer).where(Answer.response_id == response.id))
-        db.session.add_all(Answer(response_id=response.id, question_id=k, value=v) for k, v in answers.items())
-        now = utcnow()
-        for section in questionnaire.sections:
-            state = db.session.scalar(db.select(SectionState).where(SectionState.response_id == response.id,
-                                                                    SectionState.section_id == section.id))
-            if state is None:
-                db.session.add(SectionState(response_id=response.id, section_id=section.id, version=1,
-                                            saved_at=now, saved_by=actor.name))
-            else:
-                state.version, state.saved_at, state.saved_by = state.version + 1, now, actor.name
-        response.version += 1
-        response.updated_at = now
-        data.audit(actor, "import", response_id=response.id, detail={"answers": len(answers)})
-        db.session.flush()
-        data.submit(response, actor, questionnaire, commit=False)
+        data.store_submitted(response, answers, actor, questionnaire, action="import")
         result.written += 1
     db.session.commit()
     return result

@@ -1,0 +1,75 @@
+"""Tables to files: tables.json, one CSV per table, and a tables.xlsx workbook."""
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+COLUMNS = {
+    "responses": ["group", "responses", "population", "percent", "printed"],
+    "by_type": ["measure", "group", "value", "n", "printed"],
+    "single": ["label", "count", "percent", "printed"],
+    "multi": ["label", "count", "percent", "printed"],
+}
+
+
+def slug(table: dict) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", f"{table['number']} {table['id']}".lower()).strip("-")
+
+
+def columns_of(table: dict) -> list[str]:
+    cols = list(COLUMNS[table["kind"]])
+    if "previous_year" in table:
+        cols += ["previous", "change"]
+    return cols
+
+
+def base_text(table: dict) -> str:
+    if table.get("bases") and len(set(table["bases"].values())) > 1:
+        values = list(table["bases"].values())
+        return "Base = " + ", ".join(str(v) for v in values[:-1]) + f" and {values[-1]}"
+    return f"Base = {table['base']}"
+
+
+def write(year: int, tables: list[dict], out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / "tables.json"]
+    written[0].write_text(json.dumps({"cycle": year, "tables": tables}, indent=2, ensure_ascii=False),
+                          encoding="utf-8")
+    for table in tables:
+        path = out / f"{slug(table)}.csv"
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow([f"{table['number']}: {table['title']}"])
+            cols = columns_of(table)
+            writer.writerow(cols)
+            for row in table["rows"]:
+                writer.writerow(["" if row.get(c) is None else row.get(c) for c in cols])
+            writer.writerow([base_text(table)])
+            for note in table["notes"]:
+                writer.writerow([note])
+        written.append(path)
+    written.append(_xlsx(tables, out / "tables.xlsx"))
+    return written
+
+
+def _xlsx(tables: list[dict], path: Path) -> Path:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    book.remove(book.active)
+    for table in tables:
+        sheet = book.create_sheet(re.sub(r"[\[\]:*?/\\]", "", f"{table['number']} {table['id']}")[:31])
+        sheet.append([f"{table['number']}: {table['title']}"])
+        sheet["A1"].font = Font(bold=True)
+        cols = columns_of(table)
+        sheet.append(cols)
+        for row in table["rows"]:
+            sheet.append([row.get(c) for c in cols])
+        sheet.append([base_text(table)])
+        for note in table["notes"]:
+            sheet.append([note])
+    book.save(path)
+    return path

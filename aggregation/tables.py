@@ -1,0 +1,247 @@
+"""National tables from returns, with pandas: by authority type, single and multiple choice,
+and responses against the population. Bases are computed, never typed.
+
+Each table is a dict: {"id", "number", "title", "question_ids", "kind", "base", "rows",
+"notes"} (plus "bases" for by-type tables of several measures). Values are unrounded;
+"printed" holds what the report prints: whole numbers, rounded half away from zero.
+"""
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import forms
+from forms.rules import is_asked
+
+from .dataset import COUNCIL_TYPES, OTHER_TYPES, Dataset
+
+SMALL_BASE = 50
+ROUNDING_NOTE = "Per cents may not add to 100 because of rounding."
+MULTI_NOTE = "Respondents could give more than one answer, so per cents may add to more than 100."
+SUPPRESSED = "*"
+
+
+def whole(x: float | None) -> int | None:
+    """Round half away from zero, on the decimal value people see (12.5 -> 13, -0.5 -> -1)."""
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return None
+    return int(Decimal(repr(float(x))).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def short_label(label: str) -> str:
+    return re.sub(r"\s*\((please specify|Please specify|please state)\)\s*$", "", label)
+
+
+def frame(dataset: Dataset) -> pd.DataFrame:
+    """One row per return: organisation, authority type, and every answer key."""
+    keys = dataset.questionnaire.answer_keys()
+    records = [{"organisation": r.organisation, "type": r.authority_type,
+                **{k: r.answers.get(k) for k in keys}} for r in dataset.returns]
+    return pd.DataFrame.from_records(records, columns=["organisation", "type", *keys])
+
+
+def groups_present(df: pd.DataFrame) -> list[str]:
+    present = set(df["type"])
+    return [t for t in COUNCIL_TYPES if t in present] + [t for t in OTHER_TYPES if t in present]
+
+
+def compute(dataset: Dataset, threshold: int = 0) -> list[dict]:
+    """Every table of the dataset's spec, with the previous year's figures when there are some."""
+    df = frame(dataset)
+    tables = [_BUILDERS[spec["kind"]](spec, dataset, df, threshold) for spec in dataset.tables]
+    if dataset.previous is not None:
+        earlier = {t["id"]: t for t in compute(dataset.previous, threshold)}
+        for table in tables:
+            _add_previous(table, earlier.get(table["id"]), dataset.previous.year)
+    return tables
+
+
+def _table(spec: dict, question_ids: list[str], base: int, rows: list, notes: list[str], **extra) -> dict:
+    return {"id": spec["id"], "number": spec["number"], "title": spec["title"], "question_ids": question_ids,
+            "kind": spec["kind"], "base": base, "rows": rows, "notes": notes, **extra}
+
+
+# ---------------------------------------------------------------- responses (Table 1)
+
+def _responses(spec, dataset: Dataset, df: pd.DataFrame, threshold: int) -> dict:
+    counts = df["type"].value_counts()
+    rows = []
+    for group in COUNCIL_TYPES:
+        n, pop = int(counts.get(group, 0)), dataset.populations.get(group)
+        rows.append(_rate_row(group, n, pop))
+    total_n = sum(r["responses"] for r in rows)
+    total_pop = sum(dataset.populations.get(g, 0) for g in COUNCIL_TYPES) or None
+    rows.append(_rate_row("Total", total_n, total_pop))
+    for group in OTHER_TYPES:
+        if counts.get(group, 0) or dataset.populations.get(group):
+            rows.append(_rate_row(group, int(counts.get(group, 0)), dataset.populations.get(group)))
+    notes = [f"Response rate: returns received as a per cent of the {total_pop or 'n/a'} councils of the four "
+             f"types. Other employers (such as NHS trusts) are listed separately and are not in the total.",
+             f"{len(df)} returns in all."]
+    return _table(spec, [], total_pop or 0, rows, notes)
+
+
+def _rate_row(group: str, responses: int, population: int | None) -> dict:
+    percent = 100 * responses / population if population else None
+    return {"group": group, "responses": responses, "population": population, "percent": percent,
+            "printed": whole(percent) if percent is not None else "n/a"}
+
+
+# ---------------------------------------------------------------- numeric questions by type
+
+def _numeric(series: pd.Series) -> pd.Series:
+    return pd.to_numeric(series.where(series != forms.NOT_APPLICABLE), errors="coerce")
+
+
+def _by_type(spec, dataset: Dataset, df: pd.DataFrame, threshold: int) -> dict:
+    q = dataset.questionnaire
+    groups = groups_present(df)
+    rows, notes, bases, contributing = [], [], {}, pd.Series(False, index=df.index)
+    percent_measures = []
+    for measure in spec["measures"]:
+        values = _numeric(df[measure["question"]])
+        if "percent_of" in measure:
+            denominator = _numeric(df[measure["percent_of"]])
+            values = (100 * values / denominator).where(denominator > 0)
+            percent_measures.append(measure["label"])
+        present = values.notna()
+        contributing |= present
+        stats = values.groupby(df["type"]).agg(["mean", "count"])
+        for group in groups + ["All"]:
+            if group == "All":
+                mean, n = values.mean(), int(present.sum())
+            else:
+                mean = stats["mean"].get(group, np.nan)
+                n = int(stats["count"].get(group, 0))
+            value = None if n == 0 or np.isnan(mean) else float(mean)
+            row = {"group": group, "measure": measure["label"], "question_id": measure["question"],
+                   "value": value, "n": n, "printed": whole(value)}
+            if group != "All" and 0 < n < threshold:
+                row.update(value=None, printed=SUPPRESSED, suppressed=True)
+            rows.append(row)
+        bases[measure["label"]] = int(present.sum())
+        question = q.question(measure["question"])
+        if question.not_applicable:
+            none = int((df[measure["question"]] == forms.NOT_APPLICABLE).sum())
+            zeros = int((values == 0).sum())
+            notes.append(f"{measure['label']}: averages include those who hold no cases (0): {zeros} "
+                         f"respondent{'s' if zeros != 1 else ''} reported none held; {none} had no such role "
+                         f"and {'are' if none != 1 else 'is'} excluded.")
+    if percent_measures:
+        notes.insert(0, "Each figure is the average of the organisations’ own percentages of their posts, "
+                        "not a percentage of all posts.")
+    if any(r.get("suppressed") for r in rows):
+        notes.append(f"* Not shown: fewer than {threshold} respondents of this type.")
+    question_ids = [m["question"] for m in spec["measures"]]
+    question_ids += [m["percent_of"] for m in spec["measures"] if "percent_of" in m and m["percent_of"] not in question_ids]
+    extra = {"bases": bases} if len(spec["measures"]) > 1 else {}
+    return _table(spec, question_ids, int(contributing.sum()), rows, notes, **extra)
+
+
+# ---------------------------------------------------------------- single choice
+
+def _asked_mask(question: forms.Question, dataset: Dataset) -> list[bool]:
+    return [is_asked(question, r.answers) for r in dataset.returns]
+
+
+def _routing_note(question: forms.Question, dataset: Dataset, asked: int) -> list[str]:
+    if not question.when:
+        return []
+    from forms.rules import describe
+
+    def label_of(qid, value):
+        return dataset.questionnaire.question(qid).option_label(str(value))
+
+    return [f"Asked only where {describe(question.when, label_of)} ({asked} respondents)."]
+
+
+def _single(spec, dataset: Dataset, df: pd.DataFrame, threshold: int) -> dict:
+    question = dataset.questionnaire.question(spec["question"])
+    asked = pd.Series(_asked_mask(question, dataset), index=df.index, dtype=bool)
+    answers = df.loc[asked, question.id].dropna()
+    base = int(len(answers))
+    counts = answers.value_counts()
+    rows = [{"label": short_label(o.label), "option": o.value, "count": int(counts.get(o.value, 0)),
+             "percent": 100 * int(counts.get(o.value, 0)) / base if base else None} for o in question.options]
+    for row in rows:
+        row["printed"] = whole(row["percent"])
+    notes = _routing_note(question, dataset, int(asked.sum())) + [ROUNDING_NOTE]
+    table = _table(spec, [question.id], base, rows, notes)
+    return _suppress_if_small(table, threshold)
+
+
+def _suppress_if_small(table: dict, threshold: int) -> dict:
+    if 0 < table["base"] < threshold:
+        for row in table["rows"]:
+            row.update(count=None, percent=None, printed=SUPPRESSED, suppressed=True)
+        table["notes"].append(f"* Not shown: fewer than {threshold} respondents.")
+    return table
+
+
+# ---------------------------------------------------------------- multiple choice (with coding)
+
+def _multi(spec, dataset: Dataset, df: pd.DataFrame, threshold: int) -> dict:
+    question = dataset.questionnaire.question(spec["question"])
+    specify = question.specify_option
+    labels = {o.value: short_label(o.label) for o in question.options}
+    labels.update(dict(dataset.categories.get(question.id, [])))
+    chosen_sets = []
+    for r, asked in zip(dataset.returns, _asked_mask(question, dataset)):
+        if not asked:
+            continue
+        chosen = set(r.answers.get(question.id) or [])
+        coded = r.coded.get(question.other_id) if question.other_id else None
+        if coded:  # coded "Other" answers count as the categories they were coded to
+            chosen.discard(specify.value)
+            chosen.update(coded)
+        if chosen:
+            chosen_sets.append(chosen)
+    base = len(chosen_sets)
+    exploded = pd.Series([c for s in chosen_sets for c in s], dtype=object)
+    counts = exploded.value_counts() if len(exploded) else pd.Series(dtype=int)
+    order = list(labels)
+    last = spec.get("last") or [o.value for o in question.options
+                                if o.specify or o.exclusive or o.value == "dont_know"]
+    rows = [{"label": labels[v], "option": v, "count": int(counts.get(v, 0)),
+             "percent": 100 * int(counts.get(v, 0)) / base if base else None} for v in order]
+    for row in rows:
+        row["printed"] = whole(row["percent"])
+    head = [r for r in rows if r["option"] not in last]
+    if spec.get("order", "count") == "count":
+        head.sort(key=lambda r: (-r["count"], order.index(r["option"])))
+    tail = [next(r for r in rows if r["option"] == v) for v in last]
+    notes = _routing_note(question, dataset, sum(_asked_mask(question, dataset))) + [MULTI_NOTE]
+    if specify is not None and any(r.coded.get(question.other_id) for r in dataset.returns):
+        notes.append("“Other” answers that were coded into categories are counted in those categories.")
+    return _suppress_if_small(_table(spec, [question.id], base, head + tail, notes), threshold)
+
+
+_BUILDERS = {"responses": _responses, "by_type": _by_type, "single": _single, "multi": _multi}
+
+
+# ---------------------------------------------------------------- year on year
+
+def _row_key(table: dict, row: dict) -> Any:
+    if table["kind"] == "by_type":
+        return (row["question_id"], row["group"])
+    if table["kind"] == "responses":
+        return row["group"]
+    return row["option"]
+
+
+def _add_previous(table: dict, earlier: dict | None, year: int) -> None:
+    if earlier is None:
+        return
+    before = {_row_key(earlier, r): r for r in earlier["rows"]}
+    field = {"by_type": "value", "responses": "percent"}.get(table["kind"], "percent")
+    table["previous_year"] = year
+    table["previous_base"] = earlier["base"]
+    for row in table["rows"]:
+        old = before.get(_row_key(table, row))
+        old_value = old.get(field) if old else None
+        row["previous"] = old_value
+        row["change"] = (row[field] - old_value) if row.get(field) is not None and old_value is not None else None

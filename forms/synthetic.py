@@ -1,0 +1,63 @@
+"""Synthetic returns for demos, benchmarks and tests: valid answers for any questionnaire,
+honouring routing, bounds and cross-checks. Fictional by construction."""
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from . import NOT_APPLICABLE, Questionnaire
+from .rules import is_asked
+
+PHRASES = ["Figures are for the end of October.", "Recruitment to two posts is under way.",
+           "A new case management system goes live next year.", "Our local health check found similar results.",
+           "Peer support sessions run monthly.", "Staff surveys inform this answer."]
+NUMBER_RANGES = {"posts": (5, 60), "hours_per_week": (33, 40), "caseload_team_member": (12, 30),
+                 "caseload_senior_practitioner": (0, 14), "caseload_team_manager": (0, 6)}
+
+
+def answers(questionnaire: Questionnaire, rng: random.Random, organisation: str = "Example Council") -> dict:
+    out: dict[str, Any] = {}
+    for q in questionnaire.questions():
+        if not is_asked(q, out):
+            continue
+        if q.required:
+            out[q.id] = _contact(q.id, organisation, rng)
+            continue
+        if q.optional and rng.random() > 0.3:
+            continue
+        if rng.random() < 0.04:  # some respondents leave a question out
+            continue
+        if q.type == "number":
+            if q.not_applicable and rng.random() < 0.05:
+                out[q.id] = NOT_APPLICABLE
+                continue
+            low, high = NUMBER_RANGES.get(q.id, (0, 3))
+            high = min(high, q.max if q.max is not None else high)
+            if q.at_most and isinstance(out.get(q.at_most), int):
+                high = min(high, out[q.at_most])
+            out[q.id] = rng.randint(max(low, q.min or 0), max(high, q.min or 0))
+        elif q.type == "single":
+            weights = [1 / (i + 1) ** 1.3 for i in range(len(q.options))]
+            out[q.id] = rng.choices([o.value for o in q.options], weights)[0]
+        elif q.type == "multiple":
+            plain = [o.value for o in q.options if not o.exclusive]
+            chosen = [v for i, v in enumerate(plain) if rng.random() < 0.7 / (1 + i * 0.15)]
+            exclusive = [o.value for o in q.options if o.exclusive]
+            if not chosen and exclusive:
+                chosen = [exclusive[0]]
+            if chosen:
+                out[q.id] = [o.value for o in q.options if o.value in chosen]
+        else:
+            out[q.id] = rng.choice(PHRASES)[: q.max_length]
+        spec = q.specify_option
+        if spec is not None and (out.get(q.id) == spec.value or spec.value in (out.get(q.id) or [])):
+            out[q.other_id] = rng.choice(["Shadowing", "Secondments", "Practice forums", "Wellbeing champions"])
+    return out
+
+
+def _contact(qid: str, organisation: str, rng: random.Random) -> str:
+    first = rng.choice(["Alex", "Sam", "Jo", "Priya", "Ade", "Morgan"])
+    return {"contact_first_name": first, "contact_surname": rng.choice(["Smith", "Khan", "Jones", "Okafor"]),
+            "contact_organisation": organisation, "contact_job_title": "Principal Social Worker",
+            "contact_telephone": "01632 960 " + f"{rng.randint(0, 999):03d}",
+            "contact_email": f"{first.lower()}@example.org"}.get(qid, "x")

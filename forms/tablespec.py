@@ -1,0 +1,64 @@
+"""The national tables of a questionnaire, as data: which questions, what kind, what order."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from . import HERE, DefinitionError, Questionnaire
+
+TABLES_DIR = HERE / "tables"
+SCHEMA = HERE / "tables.schema.json"
+
+KIND_TYPES = {"single": "single", "multi": "multiple"}
+
+
+def parse(spec: dict, questionnaire: Questionnaire) -> list[dict]:
+    """Check a table spec against its schema and the questionnaire; return its tables."""
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    problems = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+                for e in jsonschema.Draft202012Validator(schema).iter_errors(spec)]
+    if problems:
+        raise DefinitionError("\n".join(problems))
+    if spec["questionnaire"] != questionnaire.key:
+        raise DefinitionError(f"tables are for {spec['questionnaire']}, not {questionnaire.key}")
+    types = {q.id: q.type for q in questionnaire.questions()}
+    seen_ids, seen_numbers = set(), set()
+    for table in spec["tables"]:
+        where = f"{table['number']} ({table['id']})"
+        for key, seen in (("id", seen_ids), ("number", seen_numbers)):
+            if table[key] in seen:
+                problems.append(f"{where}: {key} used more than once")
+            seen.add(table[key])
+        if table["kind"] in KIND_TYPES and types.get(table["question"]) != KIND_TYPES[table["kind"]]:
+            problems.append(f"{where}: {table['question']} is not a {KIND_TYPES[table['kind']]}-choice question")
+        for measure in table.get("measures", []):
+            for key in ("question", "percent_of"):
+                if key in measure and types.get(measure[key]) != "number":
+                    problems.append(f"{where}: {measure[key]} is not a number question")
+        if table["kind"] == "multi":
+            values = {o.value for o in questionnaire.question(table["question"]).options}
+            for value in table.get("last", []):
+                if value not in values:
+                    problems.append(f"{where}: {value} is not an option of {table['question']}")
+    if problems:
+        raise DefinitionError("\n".join(problems))
+    return spec["tables"]
+
+
+@lru_cache(maxsize=None)
+def _load(qid: str, version: str) -> str:
+    from . import load as load_questionnaire
+
+    path = TABLES_DIR / f"{qid}-{version}.yaml"
+    if not path.exists():
+        raise KeyError(f"no tables defined for {qid}@{version} (expected {path.name})")
+    return json.dumps(parse(yaml.safe_load(path.read_text(encoding="utf-8")), load_questionnaire(qid, version)))
+
+
+def load(questionnaire: Questionnaire) -> list[dict]:
+    """The tables of a questionnaire (a fresh copy: callers may annotate them)."""
+    return json.loads(_load(questionnaire.id, questionnaire.version))
