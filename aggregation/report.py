@@ -1,3 +1,310 @@
-"""Placeholder replaced below."""
-def national_report(dataset, threshold=0, service=""):
-    raise NotImplementedError
+"""The national report as a PDF, in the spirit of the LGA's 2017 report: cover, contents with
+page numbers, key findings written from the data, background and methodology with the
+response table, findings standard by standard with numbered tables and figures and their
+bases, and annexes generated from the data and the questionnaire definition."""
+from __future__ import annotations
+
+import io
+from datetime import date
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import (BaseDocTemplate, Frame, Image, KeepTogether, NextPageTemplate, PageBreak,
+                                PageTemplate, Paragraph, Spacer, Table, TableStyle)
+from reportlab.platypus.tableofcontents import TableOfContents
+
+from forms.rules import describe
+
+from . import charts, findings
+from .dataset import Dataset
+from .outputs import base_text
+from .tables import SMALL_BASE, compute, whole
+
+INK = colors.HexColor("#0b0c0c")
+BLUE = colors.HexColor("#1d70b8")
+RULE = colors.HexColor("#b1b4b6")
+SHADE = colors.HexColor("#f3f2f1")
+WIDTH = A4[0] - 36 * mm
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = getSampleStyleSheet()
+    body = ParagraphStyle("body", parent=base["BodyText"], fontName="Helvetica", fontSize=10, leading=14,
+                          textColor=INK, spaceAfter=6)
+    return {
+        "cover": ParagraphStyle("cover", parent=body, fontName="Helvetica-Bold", fontSize=30, leading=36,
+                                textColor=BLUE, spaceAfter=12),
+        "subtitle": ParagraphStyle("subtitle", parent=body, fontSize=16, leading=22),
+        "h1": ParagraphStyle("h1", parent=body, fontName="Helvetica-Bold", fontSize=18, leading=23,
+                             spaceBefore=6, spaceAfter=10, textColor=BLUE, keepWithNext=1),
+        "h2": ParagraphStyle("h2", parent=body, fontName="Helvetica-Bold", fontSize=13, leading=17,
+                             spaceBefore=10, spaceAfter=6),
+        "title": ParagraphStyle("title", parent=body, fontName="Helvetica-Bold", fontSize=18, leading=23,
+                                spaceAfter=10, textColor=BLUE),
+        "caption": ParagraphStyle("caption", parent=body, fontName="Helvetica-Bold", fontSize=10, leading=13,
+                                  spaceBefore=8, spaceAfter=4, keepWithNext=1),
+        "body": body,
+        "bullet": ParagraphStyle("bullet", parent=body, leftIndent=12, bulletIndent=2),
+        "small": ParagraphStyle("small", parent=body, fontSize=8.5, leading=11, spaceAfter=2),
+        "cell": ParagraphStyle("cell", parent=body, fontSize=8.5, leading=10.5, spaceAfter=0),
+        "cellbold": ParagraphStyle("cellbold", parent=body, fontName="Helvetica-Bold", fontSize=8.5,
+                                   leading=10.5, spaceAfter=0),
+        "toc1": ParagraphStyle("toc1", parent=body, fontName="Helvetica-Bold", fontSize=10.5, leading=15),
+        "toc2": ParagraphStyle("toc2", parent=body, fontSize=9.5, leading=13, leftIndent=14),
+    }
+
+
+def _t(text) -> str:
+    return escape(str(text)).replace("\n", "<br/>")
+
+
+class _Doc(BaseDocTemplate):
+    def __init__(self, buffer, title: str, service: str):
+        super().__init__(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=20 * mm,
+                         bottomMargin=18 * mm, title=title, author=service, subject=title)
+        self.report_title, self.service = title, service
+        frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body")
+        self.addPageTemplates([PageTemplate("cover", [frame], onPage=self._cover_page),
+                               PageTemplate("body", [frame], onPage=self._body_page)])
+        self._headings = 0
+
+    def beforeDocument(self):
+        self._headings = 0  # multiBuild lays the document out more than once: keys must repeat
+
+    def _cover_page(self, canvas, doc):
+        canvas.saveState()
+        canvas.setFillColor(BLUE)
+        canvas.rect(0, A4[1] - 30 * mm, A4[0], 30 * mm, stroke=0, fill=1)
+        canvas.restoreState()
+
+    def _body_page(self, canvas, doc):
+        canvas.saveState()
+        canvas.setFont("Helvetica", 8)
+        canvas.setFillColor(INK)
+        canvas.drawString(18 * mm, A4[1] - 12 * mm, self.report_title)
+        canvas.drawRightString(A4[0] - 18 * mm, A4[1] - 12 * mm, self.service)
+        canvas.setStrokeColor(RULE)
+        canvas.line(18 * mm, A4[1] - 14 * mm, A4[0] - 18 * mm, A4[1] - 14 * mm)
+        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Page {doc.page}")
+        canvas.restoreState()
+
+    def afterFlowable(self, flowable):
+        if isinstance(flowable, Paragraph) and flowable.style.name == "h1":
+            level = 0
+            text = flowable.getPlainText()
+            self._headings += 1
+            key = f"h{self._headings}"
+            self.canv.bookmarkPage(key)
+            self.canv.addOutlineEntry(text, key, level=level)
+            self.notify("TOCEntry", (level, text, self.page, key))
+
+
+def national_report(dataset: Dataset, threshold: int = 0, service: str = "Social Work Health Check") -> bytes:
+    tables = compute(dataset, threshold)
+    s = _styles()
+    q = dataset.questionnaire
+    title = f"{q.title}: national findings"
+    story: list = []
+
+    # Cover
+    story += [Spacer(1, 40 * mm), Paragraph(_t(title), s["cover"]),
+              Paragraph(_t(f"Results from {len(dataset.returns)} employers of social workers in England"),
+                        s["subtitle"]),
+              Spacer(1, 8 * mm),
+              Paragraph(_t(f"Produced by {service} on {date.today():%d %B %Y}, from the returns as "
+                           f"submitted."), s["body"]),
+              NextPageTemplate("body"), PageBreak()]
+
+    # Contents
+    toc = TableOfContents()
+    toc.levelStyles = [s["toc1"], s["toc2"]]
+    story += [Paragraph("Contents", s["title"]), toc, PageBreak()]
+
+    # Key findings
+    story.append(Paragraph("Key findings", s["h1"]))
+    section_of = {qq.id: sec for sec in q.sections for qq in sec.questions}
+    for sentence in findings.key_findings(tables, threshold, {k: v.id for k, v in section_of.items()}):
+        story.append(Paragraph(_t(sentence), s["bullet"], bulletText="•"))
+    story.append(PageBreak())
+
+    # Background and methodology
+    by_id = {t["id"]: t for t in tables}
+    story.append(Paragraph("Background and methodology", s["h1"]))
+    intro = q.introduction or {}
+    for paragraph in intro.get("paragraphs", [])[:1]:
+        story.append(Paragraph(_t(paragraph), s["body"]))
+    methodology = [
+        f"Employers completed the {q.title} return online, one standard at a time. This report covers "
+        f"{len(dataset.returns)} returns: the latest version each employer submitted.",
+        "Some respondents did not answer every question, and some questions were asked only after "
+        "particular answers, so each table and figure has its own base: the number of respondents it "
+        "covers, printed beneath it and computed from the returns.",
+        f"Where a base is under {SMALL_BASE}, counts are shown beside per cents, as small differences can "
+        "look large. Per cents are whole numbers, rounded half away from zero, so they may not add to 100.",
+        (f"No figure is published for fewer than {threshold} respondents: such cells are marked *."
+         if threshold > 1 else "Every figure is published, whatever the number of respondents behind it.")
+        + (" NHS trusts and other employers are shown separately from councils." if threshold <= 3 else ""),
+    ]
+    if dataset.previous is not None:
+        methodology.append(f"Figures for {dataset.previous.year} come from that year's returns, matched "
+                           "question by question.")
+    for paragraph in methodology:
+        story.append(Paragraph(_t(paragraph), s["body"]))
+    if "responses" in by_id:
+        story += _table_block(by_id["responses"], s)
+    story.append(PageBreak())
+
+    # Findings, standard by standard
+    current = None
+    for table in tables:
+        if table["kind"] == "responses":
+            continue
+        section = section_of[table["question_ids"][0]]
+        if section is not current:
+            current = section
+            story.append(Paragraph(_t(section.heading), s["h1"]))
+            if section.statement:
+                story.append(Paragraph(_t(section.statement), s["body"]))
+        for sentence in findings.sentences(table, threshold):
+            story.append(Paragraph(_t(sentence), s["body"]))
+        story += _table_block(table, s)
+
+    # Annex A: open answers
+    story += [PageBreak(), Paragraph("Annex A: open answers", s["h1"]),
+              Paragraph("Comments approved for publication, with names of organisations, places and people "
+                        "removed. Each is shown as edited for publication.", s["body"])]
+    if not dataset.comments:
+        story.append(Paragraph("No comments have been approved for publication.", s["body"]))
+    number = 0
+    for section in q.sections:
+        for question in section.questions:
+            keys = {question.id, question.other_id}
+            items = [c for c in dataset.comments if c["question_id"] in keys]
+            if not items:
+                continue
+            number += 1
+            story.append(Paragraph(_t(f"Table A{number}: {section.heading} – {question.label}"), s["caption"]))
+            for item in items:
+                story.append(Paragraph(_t(item["text"]), s["bullet"], bulletText="–"))
+
+    # Annex B: the standards and questions
+    story += [PageBreak(), Paragraph("Annex B: the standards and the health check questions", s["h1"])]
+    if intro:
+        story.append(Paragraph(_t(f"Standard {intro.get('standard', 1)}: {intro.get('title', '')}"), s["h2"]))
+        story.append(Paragraph(_t(intro.get("statement", "")), s["body"]))
+    for section in q.sections:
+        if not section.standard:
+            continue
+        story.append(Paragraph(_t(section.heading), s["h2"]))
+        if section.statement:
+            story.append(Paragraph(_t(section.statement), s["body"]))
+        for i, question in enumerate(section.questions, 1):
+            story.append(Paragraph(_t(question.label), s["bullet"], bulletText=f"{i}."))
+
+    # Annex C: the form
+    story += [PageBreak(), Paragraph("Annex C: the form", s["h1"]),
+              Paragraph(_t(f"The {q.title} form ({q.key}), as employers saw it."), s["body"])]
+
+    def label_of(qid, value):
+        return q.question(qid).option_label(str(value))
+
+    for section in q.sections:
+        story.append(Paragraph(_t(section.heading), s["h2"]))
+        for question in section.questions:
+            block = [Paragraph(_t(question.label), s["cellbold"])]
+            detail = {"number": f"Whole number from {question.min} to {question.max}"
+                                + (f" ({question.suffix})" if question.suffix else "")
+                                + (f", or “{question.not_applicable}”" if question.not_applicable else ""),
+                      "text": f"Text, up to {question.max_length} characters",
+                      "single": "Choose one", "multiple": "Choose all that apply"}[question.type]
+            if question.when:
+                detail += f". Asked only if {describe(question.when, label_of)}"
+            block.append(Paragraph(_t(detail), s["small"]))
+            mark = "○" if question.type == "single" else "☐"
+            for option in question.options:
+                block.append(Paragraph(_t(f"{option.label}"), s["small"], bulletText="–" if mark else ""))
+            block.append(Spacer(1, 3))
+            story.append(KeepTogether(block))
+    story.append(Paragraph(_t("Declaration: " + q.declaration), s["body"]))
+
+    buffer = io.BytesIO()
+    doc = _Doc(buffer, title, service)
+    doc.multiBuild(story)
+    return buffer.getvalue()
+
+
+def _grid(data: list[list], widths: list[float], header_rows: int = 1, numeric_from: int = 1) -> Table:
+    table = Table(data, colWidths=widths, repeatRows=header_rows, splitByRow=1, hAlign="LEFT")
+    table.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), "Helvetica", 8.5),
+        ("FONT", (0, 0), (-1, header_rows - 1), "Helvetica-Bold", 8.5),
+        ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+        ("BACKGROUND", (0, 0), (-1, header_rows - 1), SHADE),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
+        ("ALIGN", (numeric_from, 0), (-1, -1), "RIGHT"),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ]))
+    return table
+
+
+def _cell(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _table_block(table: dict, s) -> list:
+    caption = Paragraph(_t(f"{table['number']}: {table['title']}"), s["caption"])
+    previous = table.get("previous_year")
+    small = table["base"] < SMALL_BASE
+    body: list = []
+    if table["number"].startswith("Figure") and table["kind"] == "single":
+        png = charts.png_bytes(table)
+        image = Image(io.BytesIO(png))
+        scale = WIDTH * 0.85 / image.imageWidth
+        image.drawWidth, image.drawHeight = image.imageWidth * scale, image.imageHeight * scale
+        image.hAlign = "LEFT"
+        body.append(image)
+    if table["kind"] == "responses":
+        data = [["", "Number", "Per cent", "Of"]] + [
+            [Paragraph(_t(r["group"]), s["cell"]), r["responses"], _cell(r["printed"]), _cell(r["population"] or "n/a")]
+            for r in table["rows"]]
+        body.append(_grid(data, [70 * mm, 25 * mm, 25 * mm, 25 * mm]))
+    elif table["kind"] == "by_type":
+        measures = list(dict.fromkeys(r["measure"] for r in table["rows"]))
+        groups = list(dict.fromkeys(r["group"] for r in table["rows"]))
+        percent = any("percentages" in n for n in table["notes"])
+        header1 = [""] + [x for m in measures for x in (Paragraph(_t(m), s["cellbold"]), "")]
+        header2 = [""] + [x for _ in measures for x in ("Per cent" if percent else "Average", "Sample size")]
+        lookup = {(r["measure"], r["group"]): r for r in table["rows"]}
+        data = [header1, header2]
+        for group in groups:
+            data.append([Paragraph(_t(group), s["cellbold" if group == "All" else "cell"])]
+                        + [x for m in measures for x in (_cell(lookup[(m, group)]["printed"]), lookup[(m, group)]["n"])])
+        col = (WIDTH - 50 * mm) / (2 * len(measures))
+        grid = _grid(data, [50 * mm] + [col] * (2 * len(measures)), header_rows=2)
+        grid.setStyle(TableStyle([("SPAN", (1 + 2 * i, 0), (2 + 2 * i, 0)) for i in range(len(measures))]
+                                 + [("BACKGROUND", (0, 1), (-1, 1), SHADE), ("FONT", (0, 1), (-1, 1), "Helvetica-Bold", 8.5)]))
+        body.append(grid)
+        if previous:
+            alls = [r for r in table["rows"] if r["group"] == "All" and r.get("previous") is not None]
+            if alls:
+                body.append(Paragraph(_t(f"{previous}, all respondents: " + "; ".join(
+                    f"{r['measure']} {r['previous_printed']}" for r in alls) + "."), s["small"]))
+    else:
+        head = ["", "Number", "Per cent"] + ([str(previous), "Change"] if previous else [])
+        data = [head]
+        for r in table["rows"]:
+            row = [Paragraph(_t(r["label"]), s["cell"]), _cell(r["count"]), _cell(r["printed"])]
+            if previous:
+                row += [_cell(r.get("previous_printed")), _cell(whole(r.get("change")))]
+            data.append(row)
+        widths = [95 * mm, 22 * mm, 22 * mm] + ([20 * mm, 20 * mm] if previous else [])
+        body.append(_grid(data, widths))
+    footer = [Paragraph(_t(base_text(table)) + (" (counts shown: a base under 50)" if small and table["kind"] != "responses" else ""), s["small"])]
+    footer += [Paragraph(_t(note), s["small"]) for note in table["notes"]]
+    return [KeepTogether([caption, *body[:1]])] + body[1:] + footer + [Spacer(1, 4 * mm)]

@@ -136,8 +136,8 @@ def _by_type(spec, dataset: Dataset, df: pd.DataFrame, threshold: int) -> dict:
                         "not a percentage of all posts.")
     if any(r.get("suppressed") for r in rows):
         notes.append(f"* Not shown: fewer than {threshold} respondents of this type.")
-    question_ids = [m["question"] for m in spec["measures"]]
-    question_ids += [m["percent_of"] for m in spec["measures"] if "percent_of" in m and m["percent_of"] not in question_ids]
+    question_ids = list(dict.fromkeys([m["question"] for m in spec["measures"]]
+                                      + [m["percent_of"] for m in spec["measures"] if "percent_of" in m]))
     extra = {"bases": bases} if len(spec["measures"]) > 1 else {}
     return _table(spec, question_ids, int(contributing.sum()), rows, notes, **extra)
 
@@ -244,4 +244,5 @@ def _add_previous(table: dict, earlier: dict | None, year: int) -> None:
         old = before.get(_row_key(table, row))
         old_value = old.get(field) if old else None
         row["previous"] = old_value
+        row["previous_printed"] = whole(old_value)
         row["change"] = (row[field] - old_value) if row.get(field) is not None and old_value is not None else None

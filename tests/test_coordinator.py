@@ -278,3 +278,30 @@ def test_comments_are_redacted_and_published_only_when_approved(app, accounts, e
     approved = data.approved_comments(cycle)
     assert [c.redacted for c in approved] == ["Ask <name> about <Organisation name>'s teams."]
     assert "comment_approved" in audit_actions()
+
+
+def test_national_results_page_and_report_for_coordinators_and_viewers(app, accounts, employers, cycle, tmp_path):
+    from click.testing import CliRunner
+    from pypdf import PdfReader
+
+    from healthcheck.cli import tables
+
+    submit_return(app, employers["a"][1])
+    submit_return(app, employers["b"][1])
+    viewer = signed_in(app, "viewer")
+    page = viewer.get("/admin/cycles/2017/results").get_data(as_text=True)
+    assert "Table 1: Responses by type of organisation" in page and "Figure 15: Whether respondents" in page
+    # Two returns are fewer than the publication threshold (3): single-choice figures are withheld.
+    assert 'alt="Figure 8: Whether critically reflective supervision is offered. Not shown."' in page
+    assert "* Not shown: fewer than 3 respondents." in page
+    assert viewer.get("/admin/cycles/2017/figures/reflective_supervision.png").mimetype == "image/png"
+    pdf = viewer.get("/admin/cycles/2017/report.pdf")
+    assert pdf.mimetype == "application/pdf"
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).split())
+    assert "2 councils returned the health check" in text
+    employer = app.test_client()
+    sign_in(employer, employers["a"][1])
+    assert employer.get("/admin/cycles/2017/report.pdf").status_code == 302
+    result = CliRunner().invoke(tables, ["--cycle", "2017", "--out", str(tmp_path)], catch_exceptions=False)
+    assert "29 tables from 2 returns" in result.output
+    assert (tmp_path / "figure-8-reflective-supervision.svg").exists()

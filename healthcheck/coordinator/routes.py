@@ -460,3 +460,50 @@ def comment(year, review_id):
     labels = {k: q.label for k, q in data.open_answer_keys(questionnaire)}
     return render_template("coordinator/comment.html", cycle=cycle, item=item, form=form,
                            label=labels.get(item.question_id, item.question_id)), (400 if form.errors else 200)
+
+
+# ---------------------------------------------------------------- national results
+
+def _national(year):
+    from aggregation.tables import compute
+
+    cycle = cycle_or_404(year)
+    dataset = data.dataset_for(cycle)
+    return cycle, dataset, compute(dataset, threshold=current_app.config["PUBLICATION_MIN_GROUP"])
+
+
+@bp.get("/cycles/<int:year>/results")
+def results(year):
+    from aggregation import findings
+    from aggregation.charts import alt_text
+    from aggregation.outputs import base_text
+
+    cycle, dataset, tables = _national(year)
+    threshold = current_app.config["PUBLICATION_MIN_GROUP"]
+    return render_template("coordinator/results.html", cycle=cycle, tables=tables, returns=len(dataset.returns),
+                           sentences={t["id"]: findings.sentences(t, threshold) for t in tables},
+                           base_text=base_text, alt_text=alt_text)
+
+
+@bp.get("/cycles/<int:year>/figures/<table_id>.png")
+def figure_png(year, table_id):
+    from aggregation.charts import png_bytes
+
+    _, _, tables = _national(year)
+    table = next((t for t in tables if t["id"] == table_id and t["kind"] == "single"), None) or abort(404)
+    response = make_response(png_bytes(table))
+    response.headers["Content-Type"] = "image/png"
+    return response
+
+
+@bp.get("/cycles/<int:year>/report.pdf")
+def report_pdf(year):
+    from aggregation.report import national_report
+
+    cycle = cycle_or_404(year)
+    pdf = national_report(data.dataset_for(cycle), threshold=current_app.config["PUBLICATION_MIN_GROUP"],
+                          service=current_app.config["SERVICE_NAME"])
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="health-check-{year}-national-report.pdf"'
+    return response

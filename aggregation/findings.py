@@ -1,0 +1,109 @@
+"""Sentences written from the figures: the report's key findings and its commentary.
+
+Nothing here is copied prose: every sentence is a template filled from a computed table.
+"""
+from __future__ import annotations
+
+from .dataset import COUNCIL_TYPES
+from .tables import whole
+
+
+PLURAL = {"Shire County": "shire counties", "London Borough": "London boroughs",
+          "Metropolitan District": "metropolitan districts", "Unitary Authority": "unitary authorities",
+          "NHS Trust": "NHS trusts", "Other": "other employers"}
+
+
+def plural(group: str) -> str:
+    return PLURAL.get(group, group.lower())
+
+
+def _per_cent(value) -> str:
+    return f"{value} per cent"
+
+
+def _trend(row: dict, year: int | None, unit: str = " points") -> str:
+    change = row.get("change")
+    if year is None or change is None:
+        return ""
+    rounded = whole(change)
+    if rounded == 0:
+        return f" (the same as in {year})"
+    return f" ({'up' if rounded > 0 else 'down'} {abs(rounded)}{unit} on {year})"
+
+
+def response_sentence(table: dict) -> str:
+    rows = {r["group"]: r for r in table["rows"]}
+    total = rows.get("Total")
+    others = [r for r in table["rows"] if r["group"] not in COUNCIL_TYPES + ["Total"] and r["responses"]]
+    text = (f"{total['responses']} councils returned the health check"
+            + (f", {_per_cent(total['printed'])} of the {total['population']} councils invited"
+               if total and total["population"] else ""))
+    if others:
+        text += ", with " + " and ".join(f"{r['responses']} from {plural(r['group'])}" for r in others)
+    return text + "."
+
+
+def by_type_sentences(table: dict, threshold: int) -> list[str]:
+    out = []
+    percent = any("percentages" in n for n in table["notes"])
+    for measure in dict.fromkeys(r["measure"] for r in table["rows"]):
+        rows = [r for r in table["rows"] if r["measure"] == measure]
+        overall = next(r for r in rows if r["group"] == "All")
+        if overall["value"] is None:
+            continue
+        figure = _per_cent(overall["printed"]) if percent else str(overall["printed"])
+        text = (f"{measure}: {figure} on average across {overall['n']} respondents"
+                + _trend(overall, table.get("previous_year"), " points" if percent else ""))
+        groups = [r for r in rows if r["group"] != "All" and r["value"] is not None and r["n"] >= max(threshold, 1)]
+        if len(groups) >= 2:
+            high = max(groups, key=lambda r: r["value"])
+            low = min(groups, key=lambda r: r["value"])
+            if high["printed"] != low["printed"]:
+                text += (f"; highest among {plural(high['group'])} ({high['printed']}) and lowest among "
+                         f"{plural(low['group'])} ({low['printed']})")
+        out.append(text + ".")
+    return out
+
+
+def choice_sentence(table: dict) -> str | None:
+    rows = [r for r in table["rows"] if not r.get("suppressed") and r["count"]]
+    if not rows or not table["base"]:
+        return None
+    year = table.get("previous_year")
+    if table["kind"] == "single":
+        yes = next((r for r in table["rows"] if r["option"] == "yes"), None)
+        if yes is not None:
+            return (f"{table['title']}: yes for {_per_cent(yes['printed'])} of {table['base']} respondents"
+                    + _trend(yes, year) + ".")
+        top = max(rows, key=lambda r: r["count"])
+        return (f"{table['title']}: the most common answer was “{top['label']}”, given by "
+                f"{_per_cent(top['printed'])} of {table['base']} respondents" + _trend(top, year) + ".")
+    top = sorted(rows, key=lambda r: -r["count"])[:3]
+    listed = ", ".join(f"{r['label']} ({_per_cent(r['printed'])})" for r in top[:-1])
+    listed = f"{listed} and {top[-1]['label']} ({_per_cent(top[-1]['printed'])})" if listed else \
+        f"{top[-1]['label']} ({_per_cent(top[-1]['printed'])})"
+    return f"{table['title']}: most often {listed}, of {table['base']} respondents."
+
+
+def sentences(table: dict, threshold: int) -> list[str]:
+    if table["kind"] == "responses":
+        return [response_sentence(table)]
+    if table["kind"] == "by_type":
+        return by_type_sentences(table, threshold)
+    sentence = choice_sentence(table)
+    return [sentence] if sentence else []
+
+
+def key_findings(tables: list[dict], threshold: int, section_of: dict[str, str]) -> list[str]:
+    """The headlines: the response, then the first two findings of each standard, in report order."""
+    out, per_section = [], {}
+    for table in tables:
+        if table["kind"] == "responses":
+            out.extend(sentences(table, threshold))
+            continue
+        section = section_of.get(table["question_ids"][0])
+        for sentence in sentences(table, threshold):
+            if per_section.get(section, 0) < 2:
+                out.append(sentence)
+                per_section[section] = per_section.get(section, 0) + 1
+    return out

@@ -1,0 +1,200 @@
+"""National tables from a small dataset built by hand; every expected figure below was worked
+out on paper from the six returns in RETURNS (see the comments), not by running the code."""
+import io
+import json
+import subprocess
+
+import pytest
+from pypdf import PdfReader
+
+import forms
+from aggregation import outputs
+from aggregation.dataset import Dataset, Return
+from aggregation.report import national_report
+from aggregation.tables import compute, whole
+from forms import tablespec
+
+Q = forms.load("health-check", "2017.1")
+
+#  org  type                 posts unfilled agency hours  senior-pract.  reflective    welfare  access     opportunities
+#  A    Shire County          10    1        0      37     5              individually  yes      yes        student, other (coded: mentoring)
+#  B    Shire County           8    1        2      35     n/a            individually  yes      dont_know  student
+#  C    London Borough        20    5        4      39     0              peer_group    no       (not asked) mentoring, research
+#  D    London Borough        40    2       10      38     10             no            yes      yes        other (not coded)
+#  E    NHS Trust             16    0        1      36     7              dont_know     yes      (blank)    (blank)
+#  F    Unitary Authority     --    --       --     40     4              individually  yes      no         student, research
+RETURNS = [
+    Return("A", "Shire County", {"posts": 10, "posts_unfilled": 1, "posts_agency": 0, "hours_per_week": 37,
+                                 "caseload_senior_practitioner": 5, "reflective_supervision": "individually",
+                                 "welfare_system": "yes", "welfare_access": "yes",
+                                 "profession_opportunities": ["student_supervision", "other"],
+                                 "profession_opportunities_other": "Mentoring NQSWs"},
+           coded={"profession_opportunities_other": ["mentoring"]}),
+    Return("B", "Shire County", {"posts": 8, "posts_unfilled": 1, "posts_agency": 2, "hours_per_week": 35,
+                                 "caseload_senior_practitioner": "n/a", "reflective_supervision": "individually",
+                                 "welfare_system": "yes", "welfare_access": "dont_know",
+                                 "profession_opportunities": ["student_supervision"]}),
+    Return("C", "London Borough", {"posts": 20, "posts_unfilled": 5, "posts_agency": 4, "hours_per_week": 39,
+                                   "caseload_senior_practitioner": 0, "reflective_supervision": "peer_group",
+                                   "welfare_system": "no", "profession_opportunities": ["mentoring", "research"]}),
+    Return("D", "London Borough", {"posts": 40, "posts_unfilled": 2, "posts_agency": 10, "hours_per_week": 38,
+                                   "caseload_senior_practitioner": 10, "reflective_supervision": "no",
+                                   "welfare_system": "yes", "welfare_access": "yes",
+                                   "profession_opportunities": ["other"], "profession_opportunities_other": "Forums"}),
+    Return("E", "NHS Trust", {"posts": 16, "posts_unfilled": 0, "posts_agency": 1, "hours_per_week": 36,
+                              "caseload_senior_practitioner": 7, "reflective_supervision": "dont_know",
+                              "welfare_system": "yes"}),
+    Return("F", "Unitary Authority", {"hours_per_week": 40, "caseload_senior_practitioner": 4,
+                                      "reflective_supervision": "individually", "welfare_system": "yes",
+                                      "welfare_access": "no",
+                                      "profession_opportunities": ["student_supervision", "research"]}),
+]
+POPULATIONS = {"Shire County": 27, "London Borough": 33, "Metropolitan District": 36, "Unitary Authority": 55}
+
+
+def dataset(**extra):
+    return Dataset(year=2017, questionnaire=Q, tables=tablespec.load(Q), returns=RETURNS,
+                   populations=POPULATIONS, **extra)
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return {t["id"]: t for t in compute(dataset(), threshold=0)}
+
+
+def rows(table, *keys):
+    return [tuple(r[k] for k in keys) for r in table["rows"]]
+
+
+@pytest.mark.parametrize("x, expected", [(10.5, 11), (12.5, 13), (0.5, 1), (-0.5, -1), (37.5, 38),
+                                         (16.666, 17), (2.4999, 2), (0, 0)])
+def test_rounding_is_half_away_from_zero(x, expected):
+    assert whole(x) == expected
+
+
+def test_table_1_responses_against_population(tables):
+    t = tables["responses"]
+    # SC 2/27 = 7.4%; LB 2/33 = 6.1%; MD 0/36; UA 1/55 = 1.8%; councils 5/151 = 3.3%; NHS 1, no population.
+    assert rows(t, "group", "responses", "population", "printed") == [
+        ("Shire County", 2, 27, 7), ("London Borough", 2, 33, 6), ("Metropolitan District", 0, 36, 0),
+        ("Unitary Authority", 1, 55, 2), ("Total", 5, 151, 3), ("NHS Trust", 1, None, "n/a")]
+    assert t["base"] == 151 and t["kind"] == "responses"
+    assert t["rows"][0]["percent"] == pytest.approx(200 / 27)
+
+
+def test_table_2_averages_organisations_own_percentages(tables):
+    t = tables["posts"]
+    unfilled = [(r["group"], r["value"], r["n"], r["printed"]) for r in t["rows"] if r["question_id"] == "posts_unfilled"]
+    # Own percentages: A 10, B 12.5, C 25, D 5, E 0; F did not give posts.
+    assert unfilled == [("Shire County", 11.25, 2, 11), ("London Borough", 15.0, 2, 15),
+                        ("Unitary Authority", None, 0, None), ("NHS Trust", 0.0, 1, 0), ("All", 10.5, 5, 11)]
+    agency = {r["group"]: (r["value"], r["printed"]) for r in t["rows"] if r["question_id"] == "posts_agency"}
+    # A 0, B 25, C 20, D 25, E 6.25.
+    assert agency["Shire County"] == (12.5, 13) and agency["London Borough"] == (22.5, 23)
+    assert agency["NHS Trust"] == (6.25, 6) and agency["All"] == (15.25, 15)
+    assert t["base"] == 5 and t["bases"] == {"Proportion of unfilled posts": 5,
+                                             "Proportion of posts covered by agency or temporary staff": 5}
+    assert any("average of the organisations’ own percentages" in n for n in t["notes"])
+    assert t["question_ids"] == ["posts_unfilled", "posts_agency", "posts"]
+
+
+def test_table_5_hours(tables):
+    t = tables["hours"]
+    # SC (37+35)/2 = 36; LB (39+38)/2 = 38.5; UA 40; NHS 36; all 225/6 = 37.5.
+    assert rows(t, "group", "value", "n", "printed") == [
+        ("Shire County", 36.0, 2, 36), ("London Borough", 38.5, 2, 39), ("Unitary Authority", 40.0, 1, 40),
+        ("NHS Trust", 36.0, 1, 36), ("All", 37.5, 6, 38)]
+    assert t["base"] == 6
+
+
+def test_table_7_caseloads_count_zeros_and_leave_out_no_such_role(tables):
+    t = tables["caseloads"]
+    senior = {r["group"]: (r["value"], r["n"]) for r in t["rows"] if r["question_id"] == "caseload_senior_practitioner"}
+    # A 5, B none, C 0, D 10, E 7, F 4: all 26/5 = 5.2 with the zero included.
+    assert senior == {"Shire County": (5.0, 1), "London Borough": (5.0, 2), "Unitary Authority": (4.0, 1),
+                      "NHS Trust": (7.0, 1), "All": (5.2, 5)}
+    assert ("Senior practitioner: averages include those who hold no cases (0): 1 respondent reported none held; "
+            "1 had no such role and is excluded.") in t["notes"]
+    assert t["bases"]["Team member"] == 0 and t["base"] == 5
+
+
+def test_figure_8_single_choice(tables):
+    t = tables["reflective_supervision"]
+    # individually A B F = 3/6 = 50; peer group C, no D, don't know E = 1/6 = 16.7 each.
+    assert rows(t, "label", "count", "printed") == [("Yes, individually", 3, 50), ("Yes, in a peer group", 1, 17),
+                                                    ("No", 1, 17), ("Don't know", 1, 17)]
+    assert t["base"] == 6 and t["kind"] == "single" and t["question_ids"] == ["reflective_supervision"]
+    assert "Per cents may not add to 100 because of rounding." in t["notes"]
+
+
+def test_table_10_routing_base_is_those_asked_who_answered(tables):
+    t = tables["welfare_access"]
+    # Asked of the 5 with a welfare system (not C); E left it blank: base 4.
+    assert rows(t, "label", "count", "printed") == [("Yes", 2, 50), ("No", 1, 25), ("Don't know", 1, 25)]
+    assert t["base"] == 4
+    assert 'Asked only where welfare_system = "Yes" (5 respondents).' in t["notes"]
+    assert tables["welfare_system"]["base"] == 6
+
+
+def test_table_6_multiple_response_counts_coded_others_as_categories(tables):
+    t = tables["profession_opportunities"]
+    # A: student + other coded as mentoring; B student; C mentoring, research; D other; F student, research.
+    # Base 5 (E gave none). Questionnaire order, as the report prints Table 6.
+    assert rows(t, "label", "count", "printed") == [("Supervision of students on placement", 3, 60),
+                                                    ("Mentoring programmes", 2, 40),
+                                                    ("Opportunities to undertake research", 2, 40), ("Other", 1, 20)]
+    assert t["base"] == 5
+    assert any("more than one answer" in n for n in t["notes"])
+
+
+def test_nothing_is_suppressed_at_threshold_0_and_small_groups_are_at_2(tables):
+    assert not any(r.get("suppressed") for t in tables.values() for r in t["rows"])
+    strict = {t["id"]: t for t in compute(dataset(), threshold=2)}
+    hours = {r["group"]: r for r in strict["hours"]["rows"]}
+    assert hours["NHS Trust"]["printed"] == "*" and hours["NHS Trust"]["value"] is None
+    assert hours["Shire County"]["printed"] == 36 and hours["All"]["printed"] == 38  # All is never a group of 1
+    assert "* Not shown: fewer than 2 respondents of this type." in strict["hours"]["notes"]
+
+
+def test_year_on_year_figures_come_from_the_previous_cycle():
+    previous = Dataset(year=2016, questionnaire=Q, tables=tablespec.load(Q), populations=POPULATIONS,
+                       returns=[Return("A", "Shire County", {"welfare_system": "yes", "hours_per_week": 36}),
+                                Return("B", "Shire County", {"welfare_system": "no", "hours_per_week": 38})])
+    t = {t["id"]: t for t in compute(dataset(previous=previous))}
+    yes = t["welfare_system"]["rows"][0]
+    # 2017: 5 of 6 = 83.3; 2016: 1 of 2 = 50.
+    assert yes["previous"] == 50.0 and yes["change"] == pytest.approx(100 * 5 / 6 - 50)
+    all_hours = next(r for r in t["hours"]["rows"] if r["group"] == "All")
+    assert all_hours["previous"] == 37.0 and all_hours["change"] == 0.5 and t["hours"]["previous_year"] == 2016
+
+
+def test_json_csv_and_xlsx_outputs(tables, tmp_path):
+    computed = compute(dataset())
+    written = outputs.write(2017, computed, tmp_path)
+    payload = json.loads((tmp_path / "tables.json").read_text())
+    assert payload["cycle"] == 2017 and len(payload["tables"]) == len(tablespec.load(Q)) == 29
+    first = payload["tables"][0]
+    assert set(first) >= {"id", "number", "title", "question_ids", "kind", "base", "rows", "notes"}
+    csv_text = (tmp_path / "table-2-posts.csv").read_text()
+    assert "Table 2: Unfilled posts" in csv_text and "Base = 5" in csv_text
+    assert (tmp_path / "tables.xlsx") in written and len(written) == 31
+
+
+def test_the_pdf_report_has_every_table_title_base_and_figures(tmp_path):
+    pdf = national_report(dataset(comments=[{"question_id": "final_comments", "text": "Thanks to <name>."}]),
+                          threshold=0)
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    flat = " ".join(text.split())
+    for table in tablespec.load(Q):
+        assert f"{table['number']}: {table['title']}" in flat, table["number"]
+    for expected in ("Base = 151", "Base = 5", "Base = 4", "Contents", "Key findings", "Background and methodology",
+                     "Annex A: open answers", "Thanks to <name>.", "Annex B", "Annex C: the form",
+                     "Proportion of unfilled posts: 11 per cent on average across 5 respondents",
+                     "Whether an employee welfare system is in place: yes for 83 per cent of 6 respondents"):
+        assert expected in flat, expected
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "40", "-f", "1", "-l", "5", "-png", str(path), str(tmp_path / "page")],
+                   check=True, timeout=60)
+    pngs = sorted(tmp_path.glob("page-*.png"))
+    assert len(pngs) == 5 and all(p.stat().st_size > 2000 for p in pngs)
