@@ -39,9 +39,11 @@ def short_label(label: str) -> str:
 def frame(dataset: Dataset) -> pd.DataFrame:
     """One row per return: organisation, authority type, and every answer key."""
     keys = dataset.questionnaire.answer_keys()
-    records = [{"organisation": r.organisation, "type": r.authority_type,
-                **{k: r.answers.get(k) for k in keys}} for r in dataset.returns]
-    return pd.DataFrame.from_records(records, columns=["organisation", "type", *keys])
+    df = pd.DataFrame.from_records([r.answers for r in dataset.returns], columns=keys)
+    df = df.astype(object).where(df.notna(), None)
+    df.insert(0, "type", [r.authority_type for r in dataset.returns])
+    df.insert(0, "organisation", [r.organisation for r in dataset.returns])
+    return df
 
 
 def groups_present(df: pd.DataFrame) -> list[str]:
@@ -145,6 +147,8 @@ def _by_type(spec, dataset: Dataset, df: pd.DataFrame, threshold: int) -> dict:
 # ---------------------------------------------------------------- single choice
 
 def _asked_mask(question: forms.Question, dataset: Dataset) -> list[bool]:
+    if question.when is None:  # asked of everyone: no need to evaluate per return
+        return [True] * len(dataset.returns)
     return [is_asked(question, r.answers) for r in dataset.returns]
 
 
@@ -189,19 +193,20 @@ def _multi(spec, dataset: Dataset, df: pd.DataFrame, threshold: int) -> dict:
     specify = question.specify_option
     labels = {o.value: short_label(o.label) for o in question.options}
     labels.update(dict(dataset.categories.get(question.id, [])))
-    chosen_sets = []
-    for r, asked in zip(dataset.returns, _asked_mask(question, dataset)):
-        if not asked:
-            continue
-        chosen = set(r.answers.get(question.id) or [])
-        coded = r.coded.get(question.other_id) if question.other_id else None
-        if coded:  # coded "Other" answers count as the categories they were coded to
-            chosen.discard(specify.value)
-            chosen.update(coded)
-        if chosen:
-            chosen_sets.append(chosen)
-    base = len(chosen_sets)
-    exploded = pd.Series([c for s in chosen_sets for c in s], dtype=object)
+    other_id = question.other_id
+    asked = _asked_mask(question, dataset)
+    chosen = df[question.id].where(pd.Series(asked, index=df.index, dtype=bool), None)
+    coded_rows = [(i, r.coded[other_id]) for i, r in enumerate(dataset.returns)
+                  if r.coded and r.coded.get(other_id) and asked[i]] if other_id else []
+    if coded_rows:  # coded "Other" answers count as the categories they were coded to
+        chosen = chosen.copy()
+        for i, categories in coded_rows:
+            ticked = [v for v in (chosen.iat[i] or []) if v != specify.value]
+            chosen.iat[i] = list(dict.fromkeys(ticked + list(categories)))
+    answered = chosen.dropna()
+    answered = answered[answered.map(len) > 0]
+    base = int(len(answered))
+    exploded = answered.explode()
     counts = exploded.value_counts() if len(exploded) else pd.Series(dtype=int)
     order = list(labels)
     last = spec.get("last") or [o.value for o in question.options
@@ -215,7 +220,7 @@ def _multi(spec, dataset: Dataset, df: pd.DataFrame, threshold: int) -> dict:
         head.sort(key=lambda r: (-r["count"], order.index(r["option"])))
     tail = [next(r for r in rows if r["option"] == v) for v in last]
     notes = _routing_note(question, dataset, sum(_asked_mask(question, dataset))) + [MULTI_NOTE]
-    if specify is not None and any(r.coded.get(question.other_id) for r in dataset.returns):
+    if coded_rows:
         notes.append("“Other” answers that were coded into categories are counted in those categories.")
     return _suppress_if_small(_table(spec, [question.id], base, head + tail, notes), threshold)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Iterator
 
@@ -60,12 +60,12 @@ class Question:
     autocomplete: str | None = None
     format: str | None = None
 
-    @property
+    @cached_property
     def other_id(self) -> str | None:
         """Id under which the text of an 'Other (please specify)' option is stored."""
         return f"{self.id}_other" if any(o.specify for o in self.options) else None
 
-    @property
+    @cached_property
     def specify_option(self) -> Option | None:
         return next((o for o in self.options if o.specify), None)
 
