@@ -261,6 +261,18 @@ def register_directory(path: Path | str) -> None:
         _extra_dirs.append(path)
         _catalogue.cache_clear()
         load.cache_clear()
+        from . import tablespec
+        tablespec._load.cache_clear()
+
+
+def unregister_directory(path: Path | str) -> None:
+    path = Path(path).resolve()
+    if path in _extra_dirs:
+        _extra_dirs.remove(path)
+        _catalogue.cache_clear()
+        load.cache_clear()
+        from . import tablespec
+        tablespec._load.cache_clear()
 
 
 def definition_files() -> list[Path]:

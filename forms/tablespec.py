@@ -53,9 +53,12 @@ def parse(spec: dict, questionnaire: Questionnaire) -> list[dict]:
 def _load(qid: str, version: str) -> str:
     from . import load as load_questionnaire
 
-    path = TABLES_DIR / f"{qid}-{version}.yaml"
-    if not path.exists():
-        raise KeyError(f"no tables defined for {qid}@{version} (expected {path.name})")
+    from . import _extra_dirs
+
+    candidates = [d / f"{qid}-{version}.yaml" for d in [TABLES_DIR, *(e / "tables" for e in _extra_dirs)]]
+    path = next((c for c in candidates if c.exists()), None)
+    if path is None:
+        raise KeyError(f"no tables defined for {qid}@{version} (expected {candidates[0].name})")
     return json.dumps(parse(yaml.safe_load(path.read_text(encoding="utf-8")), load_questionnaire(qid, version)))
 
 

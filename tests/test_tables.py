@@ -198,3 +198,50 @@ def test_the_pdf_report_has_every_table_title_base_and_figures(tmp_path):
                    check=True, timeout=60)
     pngs = sorted(tmp_path.glob("page-*.png"))
     assert len(pngs) == 5 and all(p.stat().st_size > 2000 for p in pngs)
+
+
+@pytest.fixture
+def extra_forms(tmp_path):
+    forms.register_directory(tmp_path)
+    yield tmp_path
+    forms.unregister_directory(tmp_path)
+
+
+def test_trends_follow_renamed_question_ids_across_cycles(app, extra_forms):
+    """A 2018 questionnaire renames hours_per_week to weekly_hours; the 2018 tables still show
+    2017's hours as last year's figures, through the mapping in the questionnaire file."""
+    from datetime import timedelta
+
+    from healthcheck import data
+    from healthcheck.extensions import db
+    from healthcheck.models import Organisation
+    from tests.conftest import now
+
+    source = (forms.QUESTIONNAIRE_DIR / "health-check-2017.yaml").read_text()
+    renamed = (source.replace('version: "2017.1"', 'version: "2018.1"\nprevious: {version: "2017.1", renamed: {hours_per_week: weekly_hours}}')
+               .replace("id: hours_per_week", "id: weekly_hours"))
+    tmp_path = extra_forms
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "health-check-2018.yaml").write_text(renamed)
+    spec = (forms.tablespec.TABLES_DIR / "health-check-2017.1.yaml").read_text()
+    (tmp_path / "tables" / "health-check-2018.1.yaml").write_text(
+        spec.replace("health-check@2017.1", "health-check@2018.1").replace("question: hours_per_week", "question: weekly_hours"))
+    forms.unregister_directory(tmp_path)
+    forms.register_directory(tmp_path)  # look again, now the files are there
+    q2017, q2018 = forms.load("health-check", "2017.1"), forms.load("health-check", "2018.1")
+    assert q2018.previous_id("weekly_hours") == "hours_per_week"
+
+    actor = data.Actor("Test")
+    c2017 = data.create_cycle(2017, q2017, now() - timedelta(days=400), now() - timedelta(days=300), actor)
+    c2018 = data.create_cycle(2018, q2018, now() - timedelta(days=1), now() + timedelta(days=30), actor, previous=c2017)
+    for name, hours_2017, hours_2018 in (("A Council", 35, 37), ("B Council", 37, 39)):
+        org = Organisation(name=name, authority_type="Unitary Authority")
+        db.session.add(org)
+        db.session.flush()
+        data.store_submitted(data.response_for(c2017.id, org.id), {"hours_per_week": hours_2017}, actor, q2017, "test")
+        data.store_submitted(data.response_for(c2018.id, org.id), {"weekly_hours": hours_2018}, actor, q2018, "test")
+    db.session.commit()
+    hours = next(t for t in compute(data.dataset_for(c2018)) if t["id"] == "hours")
+    everyone = next(r for r in hours["rows"] if r["group"] == "All")
+    assert (everyone["value"], everyone["previous"], everyone["change"]) == (38.0, 36.0, 2.0)
+    assert hours["previous_year"] == 2017 and hours["question_ids"] == ["weekly_hours"]

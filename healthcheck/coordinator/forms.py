@@ -74,28 +74,33 @@ class OrganisationForm(FlaskForm):
                                description="Invitations and reminders go here: usually the Principal Social Worker.")
 
 
-class CycleForm(FlaskForm):
-    year = IntegerField("Year", widget=GovTextInput(),
-                        validators=[InputRequired("Enter the year, like 2018"),
-                                    NumberRange(2000, 2100, "Enter a year between 2000 and 2100")])
-    questionnaire = SelectField("Questionnaire", widget=GovSelect())
+class OpenCloseForm(FlaskForm):
+    """A cycle's opening date and deadline, the deadline after the opening."""
+
     opens = DateField("Opens on", validators=[InputRequired("Enter the date the cycle opens")],
                       description="For example 02/10/2017")
     closes = DateField("Closes at the end of", end_of_day=True,
                        validators=[InputRequired("Enter the deadline")], description="For example 15/12/2017")
 
-    def validate_closes(self, field):
-        if self.opens.moment and field.moment and field.moment <= self.opens.moment:
-            raise ValidationError("Enter a deadline after the opening date")
-
-
-class CycleSettingsForm(FlaskForm):
-    opens = DateField("Opens on", validators=[InputRequired("Enter the date the cycle opens")])
-    closes = DateField("Closes at the end of", end_of_day=True, validators=[InputRequired("Enter the deadline")])
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("opens", "closes"):  # after the subclass's own fields, as on the page
+            self._fields.move_to_end(name)
 
     def validate_closes(self, field):
         if self.opens.moment and field.moment and field.moment <= self.opens.moment:
             raise ValidationError("Enter a deadline after the opening date")
+
+
+class CycleForm(OpenCloseForm):
+    year = IntegerField("Year", widget=GovTextInput(),
+                        validators=[InputRequired("Enter the year, like 2018"),
+                                    NumberRange(2000, 2100, "Enter a year between 2000 and 2100")])
+    questionnaire = SelectField("Questionnaire", widget=GovSelect())
+
+
+class CycleSettingsForm(OpenCloseForm):
+    """Dates, plus a population field per authority type added by the view."""
 
 
 def population_field(label: str) -> IntegerField:
@@ -138,14 +143,8 @@ class ReviewForm(FlaskForm):
                           validators=[InputRequired("Select a decision")])
 
 
-class RolloverForm(FlaskForm):
+class RolloverForm(OpenCloseForm):
     questionnaire = SelectField("Questionnaire for the new cycle", widget=GovSelect())
-    opens = DateField("Opens on", validators=[InputRequired("Enter the date the new cycle opens")])
-    closes = DateField("Closes at the end of", end_of_day=True, validators=[InputRequired("Enter the deadline")])
-
-    def validate_closes(self, field):
-        if self.opens.moment and field.moment and field.moment <= self.opens.moment:
-            raise ValidationError("Enter a deadline after the opening date")
 
 
 class ChooseForm(FlaskForm):
