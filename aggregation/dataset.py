@@ -27,3 +27,4 @@ class Dataset:
     comments: list[dict] = field(default_factory=list)  # approved: {"question_id", "text"}
     categories: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # added coding categories
     previous: "Dataset | None" = None
+    named: list[str] = field(default_factory=list)  # respondents that agreed to be named

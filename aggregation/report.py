@@ -42,7 +42,7 @@ def _styles() -> dict[str, ParagraphStyle]:
         "h1": ParagraphStyle("h1", parent=body, fontName="Helvetica-Bold", fontSize=18, leading=23,
                              spaceBefore=6, spaceAfter=10, textColor=BLUE, keepWithNext=1),
         "h2": ParagraphStyle("h2", parent=body, fontName="Helvetica-Bold", fontSize=13, leading=17,
-                             spaceBefore=10, spaceAfter=6),
+                             spaceBefore=10, spaceAfter=6, keepWithNext=1),
         "title": ParagraphStyle("title", parent=body, fontName="Helvetica-Bold", fontSize=18, leading=23,
                                 spaceAfter=10, textColor=BLUE),
         "caption": ParagraphStyle("caption", parent=body, fontName="Helvetica-Bold", fontSize=10, leading=13,
@@ -149,6 +149,9 @@ def national_report(dataset: Dataset, threshold: int = 0, service: str = "Social
          if threshold > 1 else "Every figure is published, whatever the number of respondents behind it.")
         + (" NHS trusts and other employers are shown separately from councils." if threshold <= 3 else ""),
     ]
+    if dataset.named:
+        methodology.append("Respondents that agreed to be named: " + ", ".join(sorted(dataset.named)) + ". "
+                           "Other respondents are not named.")
     if dataset.previous is not None:
         methodology.append(f"Figures for {dataset.previous.year} come from that year's returns, matched "
                            "question by question.")

@@ -47,7 +47,7 @@ def _cycle(year: int):
 
 
 def _date(text: str, end_of_day: bool = False) -> datetime:
-    from .coordinator.forms import LONDON
+    from .form_fields import LONDON
     try:
         day = datetime.strptime(text, "%Y-%m-%d")
     except ValueError:

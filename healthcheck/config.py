@@ -30,6 +30,8 @@ class Config:
     # Published figures never come from fewer respondents than this (per authority type in the
     # by-type tables; per table otherwise). 3 keeps the 2017 report's NHS trusts (a sample of 3).
     PUBLICATION_MIN_GROUP = int(os.environ.get("PUBLICATION_MIN_GROUP", "3"))
+    # An employer's benchmark compares it only with groups of at least this many other respondents.
+    BENCHMARK_MIN_GROUP = int(os.environ.get("BENCHMARK_MIN_GROUP", "5"))
     SERVICE_NAME = "Social Work Health Check"
     # Links printed by CLI commands (demo, later invitations) start with this.
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")

@@ -12,9 +12,9 @@ import forms
 from forms.rules import prune
 
 from .extensions import db
-from .models import (AccessLink, Answer, AuditEvent, AuthorityType, Coding, CodingCategory, CommentReview, Cycle,
-                     CyclePopulation, EmailSend, EmailTemplate, Organisation, Response, ResponseStatus,
-                     SectionState, SubmittedVersion, utcnow)
+from .models import (RAG, AccessLink, Action, ActionUpdate, Answer, AuditEvent, AuthorityType, Coding,
+                     CodingCategory, CommentReview, Cycle, CyclePopulation, EmailSend, EmailTemplate, Organisation,
+                     Response, ResponseStatus, SectionState, SubmittedVersion, utcnow)
 
 @dataclass(frozen=True)
 class Actor:
@@ -546,8 +546,7 @@ def dataset_for(cycle: Cycle, with_previous: bool = True):
     previous = None
     if with_previous and cycle.previous_cycle_id:
         earlier = db.session.get(Cycle, cycle.previous_cycle_id)
-        previous = dataset_for(earlier, with_previous=False)
-        previous.tables = tablespec.load(questionnaire)
+        previous = dataset_for(earlier, with_previous=True)
         renamed = questionnaire.previous.get("renamed", {}) \
             if questionnaire.previous.get("version") == earlier.questionnaire_version else {}
         def rename(key: str) -> str:
@@ -557,10 +556,96 @@ def dataset_for(cycle: Cycle, with_previous: bool = True):
                 return renamed[key[:-6]] + "_other"
             return key
 
-        for r in previous.returns:
-            r.answers = {rename(k): v for k, v in r.answers.items()}
-            r.coded = {rename(k): v for k, v in r.coded.items()}
-        previous.questionnaire = questionnaire
+        level = previous
+        while level is not None:  # every earlier year, in this year's question ids
+            for r in level.returns:
+                r.answers = {rename(k): v for k, v in r.answers.items()}
+                r.coded = {rename(k): v for k, v in r.coded.items()}
+            level.questionnaire, level.tables = questionnaire, tablespec.load(questionnaire)
+            level = level.previous
     return Dataset(year=cycle.year, questionnaire=questionnaire, tables=tablespec.load(questionnaire),
                    returns=returns, populations=populations(cycle), comments=comments, categories=categories,
-                   previous=previous)
+                   previous=previous, named=named_respondents(cycle))
+
+
+# ---------------------------------------------------------------- benchmarks
+
+def publish_results(cycle: Cycle, actor: Actor) -> None:
+    cycle.results_published_at = utcnow()
+    audit(actor, "publish_results", detail={"cycle": cycle.year})
+    db.session.commit()
+
+
+def previous_response(response: Response) -> Response | None:
+    """The same organisation's return in the cycle before this one."""
+    if not response.cycle.previous_cycle_id:
+        return None
+    return db.session.scalar(select(Response).where(Response.cycle_id == response.cycle.previous_cycle_id,
+                                                    Response.organisation_id == response.organisation_id))
+
+
+def set_consent(response: Response, consent: bool, actor: Actor) -> None:
+    if response.consent_to_name != consent:
+        response.consent_to_name = consent
+        audit(actor, "consent", response_id=response.id, detail={"consent_to_name": consent})
+
+
+def named_respondents(cycle: Cycle) -> list[str]:
+    """Organisations that submitted and agreed to be named; published outputs name no others."""
+    return [r.organisation.name for r, _ in returns_for_export(cycle) if r.consent_to_name]
+
+
+# ---------------------------------------------------------------- action plans
+
+def actions_of(response_id: int) -> list[Action]:
+    return list(db.session.scalars(select(Action).where(Action.response_id == response_id)
+                                   .order_by(Action.section_id, Action.id)))
+
+
+def action_of(response_id: int, action_id: int) -> Action | None:
+    """An action only through its own return: another employer's id finds nothing."""
+    return db.session.scalar(select(Action).where(Action.id == action_id, Action.response_id == response_id))
+
+
+ACTION_FIELDS = ("section_id", "description", "finding", "lead", "starts_on", "due_on", "outcome", "evidence")
+
+
+def save_action(response: Response, values: dict, actor: Actor, action: Action | None = None) -> Action:
+    if action is None:
+        action = Action(response_id=response.id, created_by=actor.name, status=RAG.RED.value)
+        db.session.add(action)
+        before = None
+    else:
+        before = {k: _plain(getattr(action, k)) for k in ACTION_FIELDS}
+    for key in ACTION_FIELDS:
+        setattr(action, key, values.get(key))
+    db.session.flush()
+    audit(actor, "action_edit" if before else "action_add", response_id=response.id,
+          detail={"action": action.id, "before": before, "after": {k: _plain(values.get(k)) for k in ACTION_FIELDS}})
+    db.session.commit()
+    return action
+
+
+def _plain(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def add_update(action: Action, text: str, actor: Actor, status: str | None = None) -> ActionUpdate:
+    """A dated progress note; with a status, the change of RAG status and why."""
+    update_ = ActionUpdate(action_id=action.id, by=actor.name, text=text,
+                           status_from=action.status if status and status != action.status else None,
+                           status_to=status if status and status != action.status else None)
+    if update_.status_to:
+        action.status = status
+    db.session.add(update_)
+    audit(actor, "action_status" if update_.status_to else "action_progress", response_id=action.response_id,
+          detail={"action": action.id, "from": update_.status_from, "to": update_.status_to})
+    db.session.commit()
+    return update_
+
+
+def delete_action(action: Action, actor: Actor) -> None:
+    audit(actor, "action_delete", response_id=action.response_id,
+          detail={"action": action.id, "description": action.description})
+    db.session.delete(action)
+    db.session.commit()

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -76,6 +76,7 @@ class Cycle(db.Model):
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
     previous_cycle_id: Mapped[int | None] = mapped_column(ForeignKey("cycle.id"))
+    results_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     previous: Mapped["Cycle | None"] = relationship(remote_side=[id])
 
@@ -125,6 +126,7 @@ class Response(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closes_at_override: Mapped[datetime | None] = mapped_column(UTCDateTime())
     coordinator_message: Mapped[str | None] = mapped_column(Text)
+    consent_to_name: Mapped[bool] = mapped_column(Boolean, default=False)
 
     cycle: Mapped[Cycle] = relationship()
     organisation: Mapped[Organisation] = relationship()
@@ -294,3 +296,48 @@ class CommentReview(db.Model):
         UniqueConstraint("response_id", "question_id", name="uq_comment_review_response_question"),
         CheckConstraint("status IN ('pending', 'approved', 'excluded')", name="status"),
     )
+
+
+class RAG(str, enum.Enum):
+    RED = "Red"
+    AMBER = "Amber"
+    GREEN = "Green"
+    COMPLETE = "Complete"
+
+
+class Action(db.Model):
+    """One action of an employer's plan, answering a finding of its health check."""
+
+    __tablename__ = "action"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), index=True)
+    section_id: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(Text)
+    finding: Mapped[str | None] = mapped_column(Text)
+    lead: Mapped[str | None] = mapped_column(String(200))
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default=RAG.RED.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+    updates: Mapped[list["ActionUpdate"]] = relationship(order_by="ActionUpdate.id", cascade="all, delete-orphan")
+    __table_args__ = (CheckConstraint("status IN ('Red', 'Amber', 'Green', 'Complete')", name="status"),)
+
+    def is_overdue(self, today: date) -> bool:
+        return self.due_on is not None and self.due_on < today and self.status != RAG.COMPLETE.value
+
+
+class ActionUpdate(db.Model):
+    """A dated progress note, or a change of status with its reason: the plan's history."""
+
+    __tablename__ = "action_update"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("action.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    by: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    status_from: Mapped[str | None] = mapped_column(String(10))
+    status_to: Mapped[str | None] = mapped_column(String(10))

@@ -26,7 +26,7 @@ class Urls:
 
 
 def section_page(response: Response, questionnaire: forms.Questionnaire, section_id: str, actor: data.Actor,
-                 urls: Urls, *, editable: bool, refused: Callable[[], object]):
+                 urls: Urls, *, editable: bool, refused: Callable[[], object], last_year: dict | None = None):
     try:
         sec = questionnaire.section(section_id)
     except KeyError:
@@ -35,7 +35,7 @@ def section_page(response: Response, questionnaire: forms.Questionnaire, section
     FormClass = form_class(questionnaire, sec)
     answers = data.answers_of(response.id)
     state = data.section_states(response.id).get(sec.id)
-    page = dict(section=sec, prev=prev, nxt=nxt, urls=urls, response=response)
+    page = dict(section=sec, prev=prev, nxt=nxt, urls=urls, response=response, last_year=last_year)
 
     if request.method == "GET":
         form = FormClass(formdata=None, data=initial_data(sec, answers) | {"section_version": state.version if state else 0})

@@ -1,9 +1,6 @@
 """Forms of the coordinator pages. Messages say what to enter, next to the field."""
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
-from zoneinfo import ZoneInfo
-
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (GovCharacterCount, GovCheckboxesInput, GovPasswordInput,
                                                 GovRadioInput, GovSelect, GovTextArea, GovTextInput)
@@ -15,9 +12,8 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 def strip(value):
     return value.strip() if isinstance(value, str) else value
 
+from ..form_fields import LONDON, DateField, as_input_date  # noqa: F401  (as_input_date: for views)
 from ..models import AuthorityType
-
-LONDON = ZoneInfo("Europe/London")
 
 
 class SignInForm(FlaskForm):
@@ -25,38 +21,6 @@ class SignInForm(FlaskForm):
                        validators=[InputRequired("Enter your email address")])
     password = PasswordField("Password", widget=GovPasswordInput(),
                              validators=[InputRequired("Enter your password")])
-
-
-class DateField(StringField):
-    """A date typed as DD/MM/YYYY or YYYY-MM-DD; the moment is the end of that day, London time,
-    for a deadline (``end_of_day``) or its start."""
-
-    def __init__(self, *args, end_of_day: bool = False, **kwargs):
-        kwargs.setdefault("widget", GovTextInput())
-        super().__init__(*args, **kwargs)
-        self.end_of_day = end_of_day
-        self.moment: datetime | None = None
-
-    def pre_validate(self, form):
-        text = (self.data or "").strip()
-        if not text:
-            return
-        for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d %m %Y", "%d-%m-%Y"):
-            try:
-                day = datetime.strptime(text, fmt).date()
-                break
-            except ValueError:
-                continue
-        else:
-            raise ValidationError("Enter a real date, like 31/12/2017")
-        if not 2000 <= day.year <= 2100:
-            raise ValidationError("Enter a year between 2000 and 2100")
-        moment = datetime.combine(day, time(23, 59, 59) if self.end_of_day else time(0, 0), tzinfo=LONDON)
-        self.moment = moment.astimezone(timezone.utc)
-
-
-def as_input_date(moment: datetime | None) -> str:
-    return moment.astimezone(LONDON).strftime("%d/%m/%Y") if moment else ""
 
 
 class OrganisationForm(FlaskForm):

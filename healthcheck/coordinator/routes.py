@@ -507,3 +507,20 @@ def report_pdf(year):
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="health-check-{year}-national-report.pdf"'
     return response
+
+
+@bp.post("/cycles/<int:year>/publish")
+@coordinator_required
+def publish(year):
+    cycle = cycle_or_404(year)
+    if ChooseForm().validate_on_submit():
+        data.publish_results(cycle, me())
+        flash("Results published: each organisation can now see its benchmark through its link")
+    return redirect(url_for("coordinator.results", year=year))
+
+
+@bp.get("/cycles/<int:year>/returns/<int:org_id>/plan")
+def view_plan(year, org_id):
+    response = _return(year, org_id)
+    return render_template("coordinator/plan.html", response=response, actions=data.actions_of(response.id),
+                           sections=[s for s in data.questionnaire_for(response.cycle).sections if s.standard])

@@ -8,7 +8,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovTextInput
 
-from forms.validation import section_status
+from datetime import date
+
+from forms.validation import display, section_status
 
 from .. import data
 from ..models import ResponseStatus
@@ -22,6 +24,7 @@ class StartForm(FlaskForm):
 
 
 class SubmitForm(FlaskForm):
+    consent = BooleanField("We agree to be named as a respondent in published results", widget=GovCheckboxInput())
     confirm = BooleanField("I confirm", widget=GovCheckboxInput())
 
 
@@ -104,8 +107,11 @@ def task_list():
     states = data.section_states(g.response.id)
     statuses = {s.id: section_status(s, answers, bool(states.get(s.id) and states[s.id].version))
                 for s in g.questionnaire.sections}
+    previous = data.previous_response(g.response)
     return render_template("employer/task_list.html", statuses=statuses, states=states,
-                           versions=data.submitted_versions(g.response.id), form=PlainForm())
+                           versions=data.submitted_versions(g.response.id), form=PlainForm(),
+                           last_year_actions=data.actions_of(previous.id) if previous else [],
+                           previous=previous, today=date.today())
 
 
 # ---------------------------------------------------------------- one standard a page
@@ -114,7 +120,30 @@ def task_list():
 @with_return
 def section(section_id):
     return section_page(g.response, g.questionnaire, section_id, g.actor, URLS,
-                        editable=is_editable(), refused=refuse_change)
+                        editable=is_editable(), refused=refuse_change, last_year=_last_year_answers(section_id))
+
+
+def _last_year_answers(section_id: str) -> list | None:
+    """Last year's submitted answers to this page's questions, for comparison."""
+    previous = data.previous_response(g.response)
+    versions = data.submitted_versions(previous.id) if previous else []
+    if not versions:
+        return None
+    old = versions[-1].answers
+    old_questionnaire = data.questionnaire_for(previous.cycle)
+    try:
+        section = g.questionnaire.section(section_id)
+    except KeyError:
+        return None
+    rows = []
+    for q in section.questions:
+        old_id = g.questionnaire.previous_id(q.id)
+        try:
+            old_q = old_questionnaire.question(old_id)
+        except KeyError:
+            continue
+        rows.append((q, display(old_q, old)))
+    return {"year": previous.cycle.year, "rows": rows}
 
 
 # ---------------------------------------------------------------- check, declare, submit
@@ -125,7 +154,7 @@ def check_answers():
     answers = data.answers_of(g.response.id)
     missing = [q for s in g.questionnaire.sections if s.kind == "contact"
                for q in s.questions if q.required and not answers.get(q.id)]
-    form = SubmitForm()
+    form = SubmitForm(data={"consent": g.response.consent_to_name} if request.method == "GET" else None)
     if request.method == "POST":
         if not is_editable():
             return refuse_change()
@@ -135,6 +164,7 @@ def check_answers():
             elif not form.confirm.data:
                 form.confirm.errors = ["Select \u201cI confirm\u201d to submit your return"]
             else:
+                data.set_consent(g.response, bool(form.consent.data), g.actor)
                 version = data.submit(g.response, g.actor, g.questionnaire)
                 return redirect(url_for("employer.confirmation", number=version.number))
     sections = summary(g.questionnaire, answers)

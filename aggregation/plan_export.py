@@ -1,0 +1,124 @@
+"""An employer's action plan as a committee paper: PDF and XLSX, plus 'you said, we did'.
+
+Plain data in (actions as dicts, the questionnaire's sections), bytes out.
+"""
+from __future__ import annotations
+
+import io
+from datetime import date
+from xml.sax.saxutils import escape
+
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from .report import RULE, SHADE, _styles
+
+COLUMNS = ["Action", "Lead", "Start", "End", "Outcome", "Evidence", "Latest progress", "Status"]
+RAG_COLOURS = {"Red": "#d4351c", "Amber": "#f47738", "Green": "#00703c", "Complete": "#505a5f"}
+
+
+def _d(value) -> str:
+    return value.strftime("%d/%m/%Y") if isinstance(value, date) else ""
+
+
+def latest_progress(action: dict) -> str:
+    if not action["updates"]:
+        return ""
+    last = action["updates"][-1]
+    return f"{last['at']:%d/%m/%Y}: {last['text']}"
+
+
+def row(action: dict) -> list[str]:
+    return [action["description"], action.get("lead") or "", _d(action.get("starts_on")), _d(action.get("due_on")),
+            action.get("outcome") or "", action.get("evidence") or "", latest_progress(action), action["status"]]
+
+
+def plan_xlsx(organisation: str, year: int, sections: list, actions: list[dict]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Action plan"
+    sheet.append([f"{organisation}: health check action plan {year}"])
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append(["Standard"] + COLUMNS)
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for section in sections:
+        for action in [a for a in actions if a["section_id"] == section.id]:
+            sheet.append([_neutral(v) for v in [section.heading] + row(action)])
+            status = sheet.cell(row=sheet.max_row, column=len(COLUMNS) + 1)
+            status.fill = PatternFill("solid", fgColor=RAG_COLOURS[action["status"]].lstrip("#"))
+            status.font = Font(color="FFFFFF", bold=True)
+    for column, width in zip("ABCDEFGHI", (28, 40, 18, 11, 11, 30, 30, 40, 10)):
+        sheet.column_dimensions[column].width = width
+    for line in sheet.iter_rows(min_row=3):
+        for cell in line:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    history = book.create_sheet("History")
+    history.append(["Action", "When", "Who", "Status from", "Status to", "Progress or reason"])
+    for action in actions:
+        for update in action["updates"]:
+            history.append([_neutral(action["description"]), update["at"].strftime("%d/%m/%Y %H:%M"),
+                            _neutral(update["by"]), update["status_from"] or "", update["status_to"] or "",
+                            _neutral(update["text"])])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _neutral(value):
+    return "'" + value if isinstance(value, str) and value.startswith(("=", "+", "-", "@")) else value
+
+
+def plan_pdf(organisation: str, year: int, sections: list, actions: list[dict], today: date) -> bytes:
+    s = _styles()
+    buffer = io.BytesIO()
+    title = f"{organisation}: health check action plan {year}"
+    doc = SimpleDocTemplate(buffer, pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm,
+                            topMargin=14 * mm, bottomMargin=12 * mm, title=title)
+    counts = {status: sum(a["status"] == status for a in actions) for status in RAG_COLOURS}
+    overdue = [a for a in actions if a.get("due_on") and a["due_on"] < today and a["status"] != "Complete"]
+    story = [Paragraph(escape(title), s["h1"]),
+             Paragraph(escape(f"As at {today:%d %B %Y}: {len(actions)} actions. " +
+                              ", ".join(f"{n} {k}" for k, n in counts.items()) +
+                              f". {len(overdue)} overdue."), s["body"])]
+    widths = [62, 26, 17, 17, 38, 38, 56, 17]
+    for section in sections:
+        mine = [a for a in actions if a["section_id"] == section.id]
+        if not mine:
+            continue
+        story.append(Paragraph(escape(section.heading), s["h2"]))
+        data = [[Paragraph(c, s["cellbold"]) for c in COLUMNS]]
+        for action in mine:
+            cells = row(action)
+            data.append([Paragraph(escape(c), s["cell"]) for c in cells[:-1]] + [cells[-1]])
+        table = Table(data, colWidths=[w * mm for w in widths], repeatRows=1)
+        style = [("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE), ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+                 ("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONT", (-1, 1), (-1, -1), "Helvetica-Bold", 8)]
+        from reportlab.lib import colors
+        for i, action in enumerate(mine, start=1):
+            style += [("BACKGROUND", (-1, i), (-1, i), colors.HexColor(RAG_COLOURS[action["status"]])),
+                      ("TEXTCOLOR", (-1, i), (-1, i), colors.white)]
+        table.setStyle(TableStyle(style))
+        story.append(table)
+    story += [Spacer(1, 6 * mm), Paragraph("You said, we did", s["h1"])]
+    for line in you_said_we_did(sections, actions):
+        story.append(Paragraph(escape(line), s["bullet"], bulletText="•"))
+    doc.build(story)
+    return buffer.getvalue()
+
+
+def you_said_we_did(sections: list, actions: list[dict]) -> list[str]:
+    """One line per action: the finding ('you said'), the action and its latest progress ('we did')."""
+    out = []
+    for section in sections:
+        for action in [a for a in actions if a["section_id"] == section.id]:
+            said = action.get("finding") or f"the health check raised {section.title.lower()}"
+            did = action["description"]
+            progress = latest_progress(action)
+            out.append(f"You said: {said}. We did: {did}" + (f" ({progress})" if progress else "")
+                       + f". Status: {action['status']}.")
+    return out

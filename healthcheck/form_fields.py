@@ -1,0 +1,49 @@
+"""Form fields shared by every audience."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
+
+from govuk_frontend_wtf.wtforms_widgets import GovTextInput
+from wtforms import StringField
+from wtforms.validators import ValidationError
+
+LONDON = ZoneInfo("Europe/London")
+
+
+class DateField(StringField):
+    """A date typed as DD/MM/YYYY or YYYY-MM-DD; the moment is the end of that day, London time,
+    for a deadline (``end_of_day``) or its start."""
+
+    def __init__(self, *args, end_of_day: bool = False, **kwargs):
+        kwargs.setdefault("widget", GovTextInput())
+        super().__init__(*args, **kwargs)
+        self.end_of_day = end_of_day
+        self.moment: datetime | None = None
+        self.day: date | None = None
+
+    def pre_validate(self, form):
+        text = (self.data or "").strip()
+        if not text:
+            return
+        for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d %m %Y", "%d-%m-%Y"):
+            try:
+                day = datetime.strptime(text, fmt).date()
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValidationError("Enter a real date, like 31/12/2017")
+        if not 2000 <= day.year <= 2100:
+            raise ValidationError("Enter a year between 2000 and 2100")
+        self.day = day
+        moment = datetime.combine(day, time(23, 59, 59) if self.end_of_day else time(0, 0), tzinfo=LONDON)
+        self.moment = moment.astimezone(timezone.utc)
+
+
+def as_input_date(moment: datetime | date | None) -> str:
+    if moment is None:
+        return ""
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(LONDON)
+    return moment.strftime("%d/%m/%Y")
