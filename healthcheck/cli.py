@@ -31,7 +31,7 @@ def main() -> None:
     cli = FlaskGroup(create_app=lambda: create_app(), help=__doc__, add_version_option=False,
                      load_dotenv=False, set_debug_flag=False)
     for command in (codebook, demo, serve, user, orgs, cycle, invite, remind, import_, template, export, links,
-                    tables, report):
+                    tables, report, benchmarks):
         cli.add_command(command)
     cli.main(prog_name="healthcheck")
 
@@ -401,3 +401,19 @@ def report(year, out):
                           service=current_app.config["SERVICE_NAME"])
     out.write_bytes(pdf)
     click.echo(f"Wrote {out} ({len(pdf) // 1024} KB) from {len(dataset.returns)} returns")
+
+
+@click.command()
+@click.option("--cycle", "year", type=int, required=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--processes", type=int, default=None, help="Worker processes (default: one per core).")
+@with_appcontext
+def benchmarks(year, out, processes):
+    """Write every employer's benchmark, PDF and CSV, using several processes."""
+    from aggregation.batch import build_all
+
+    dataset = data.dataset_for(_cycle(year))
+    with click.progressbar(length=len(dataset.returns), label="Building benchmarks") as bar:
+        count = build_all(dataset, out, current_app.config["BENCHMARK_MIN_GROUP"], processes,
+                          current_app.config["SERVICE_NAME"], progress=lambda name: bar.update(1))
+    click.echo(f"{count} benchmarks written to {out}")

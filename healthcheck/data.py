@@ -549,6 +549,7 @@ def dataset_for(cycle: Cycle, with_previous: bool = True):
         previous = dataset_for(earlier, with_previous=True)
         renamed = questionnaire.previous.get("renamed", {}) \
             if questionnaire.previous.get("version") == earlier.questionnaire_version else {}
+
         def rename(key: str) -> str:
             if key in renamed:
                 return renamed[key]

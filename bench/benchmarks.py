@@ -1,0 +1,72 @@
+"""Time every employer's benchmark (PDF and CSV) for 160 employers, with 1 and 2 processes.
+
+    .venv/bin/python bench/benchmarks.py [--employers 160] [--repeat 2]
+
+Targets: at most 60 s on 2 cores, and at least 1.7x faster with 2 processes than with 1.
+Writes the figures to docs/performance.md (section "Employer benchmarks").
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from aggregation.batch import build_all  # noqa: E402
+from bench.synthetic import dataset  # noqa: E402
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
+START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
+
+
+def timed(ds, processes: int) -> float:
+    with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
+        count = build_all(ds, Path(out), threshold=5, processes=processes)
+        elapsed = time.perf_counter() - start
+        assert count == len(ds.returns) and len(os.listdir(out)) == 2 * count
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--employers", type=int, default=160)
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    ds = dataset(args.employers)
+    results = {}
+    for processes in (1, 2):
+        runs = []
+        for i in range(args.repeat):
+            print(f"{args.employers} benchmarks with {processes} process(es), run {i + 1} ...", flush=True)
+            runs.append(timed(ds, processes))
+            print(f"  {runs[-1]:.1f} s", flush=True)
+        results[processes] = min(runs)
+    speedup = results[1] / results[2]
+    print(f"best: 1 process {results[1]:.1f} s, 2 processes {results[2]:.1f} s, speed-up {speedup:.2f}x")
+    lines = [START, "## Employer benchmarks", "",
+             f"Measured {date.today():%d %B %Y} by `bench/benchmarks.py` on this machine ({os.cpu_count()} cores, "
+             f"{platform.machine()}, CPython {platform.python_version()}): every employer's benchmark PDF and CSV "
+             f"for {args.employers} synthetic employers, best of {args.repeat} runs.", "",
+             "| processes | time | per employer | target |", "|---:|---:|---:|---|",
+             f"| 1 | {results[1]:.1f} s | {1000 * results[1] / args.employers:.0f} ms | |",
+             f"| 2 | {results[2]:.1f} s | {1000 * results[2] / args.employers:.0f} ms | at most 60 s |", "",
+             f"Speed-up with 2 processes: **{speedup:.2f}x** (target at least 1.7x).", END]
+    text = DOC.read_text() if DOC.exists() else "# Performance\n"
+    if START in text:
+        head, rest = text.split(START, 1)
+        text = head + "\n".join(lines) + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n" + "\n".join(lines) + "\n"
+    DOC.write_text(text)
+    print(f"wrote {DOC}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""The employer's benchmark and action plan through the web, and who may see them."""
+import io
+import random
+import re
+from datetime import date, timedelta
+
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from sqlalchemy import select
+
+import forms
+from forms.synthetic import answers
+from healthcheck import data
+from healthcheck.extensions import db
+from healthcheck.models import Action, Organisation
+from tests.conftest import now, sign_in, signed_in
+from tests.test_coordinator import submit_return
+from tests.test_journey import save
+
+Q = forms.load("health-check", "2017.1")
+
+
+def with_peers(cycle, count=12):
+    """Synthetic submitted returns from other councils, so comparison groups are big enough."""
+    actor = data.Actor("Test")
+    rng = random.Random(1)
+    for i in range(count):
+        org = Organisation(name=f"Peer Council {i}", authority_type=("Shire County", "London Borough")[i % 2])
+        db.session.add(org)
+        db.session.flush()
+        data.store_submitted(data.response_for(cycle.id, org.id), answers(Q, rng), actor, Q, "test")
+    db.session.commit()
+
+
+def text_of(pdf_bytes) -> str:
+    return " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf_bytes)).pages).split())
+
+
+def test_benchmark_waits_for_publication_then_shows_own_figures(app, accounts, employers, cycle):
+    employer = submit_return(app, employers["a"][1])
+    assert "have not been published yet" in employer.get("/return/results").get_data(as_text=True)
+    assert employer.get("/return/results.pdf").status_code == 404
+    with_peers(cycle)
+    coordinator = signed_in(app, "coordinator")
+    coordinator.post_form("/admin/cycles/2017/publish", {}, token_from="/admin/cycles/2017/results")
+    page = employer.get("/return/results").get_data(as_text=True)
+    assert "Your benchmark 2017" in page and "Northmoor County Council" in page
+    assert re.search(r"Hours a week.*?</th>\s*<td[^>]*>37</td>", page, re.S)  # the employer's own 37 hours
+    pdf = text_of(employer.get("/return/results.pdf").data)
+    assert "Northmoor County Council: health check benchmark 2017" in pdf and "Hours a week (Table 5) 37" in pdf
+    assert "Peer Council" not in pdf and "Peer Council" not in page
+    csv_text = employer.get("/return/results.csv").get_data(as_text=True)
+    assert "measure,Table 5,Hours a week,37," in csv_text
+    # Another employer's benchmark is its own.
+    other = app.test_client()
+    sign_in(other, employers["b"][1])
+    assert "did not submit" in other.get("/return/results").get_data(as_text=True)
+
+
+def _add_action(client, **overrides):
+    form = {"section_id": "workforce_planning", "description": "Recruit to the four unfilled posts",
+            "finding": "10% of posts are unfilled", "lead": "Head of HR", "starts_on": "01/04/2018",
+            "due_on": "31/03/2019", "outcome": "Vacancies below 5%", "evidence": "Monthly HR report", **overrides}
+    return client.post_form("/return/plan/new", form)
+
+
+def test_the_action_plan_keeps_its_whole_history_and_exports_it(app, employers, cycle):
+    employer = app.test_client()
+    sign_in(employer, employers["a"][1], "Priya Shah")
+    bad = _add_action(employer, description=" ", due_on="31/02/2019", starts_on="01/05/2019")
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "Enter what will be done" in page and "Enter a real date" in page
+    assert "Head of HR" in page  # what was typed is kept
+    response = _add_action(employer)
+    action_path = response.headers["Location"]
+    action_id = int(action_path.rsplit("/", 1)[1])
+    for status, text in (("Amber", "Two posts advertised; interviews in May."),
+                         ("Amber", "One appointment made."),
+                         ("Complete", "All four posts filled.")):
+        assert employer.post_form(f"{action_path}/progress", {"status": status, "text": text},
+                                  token_from=action_path).status_code == 302
+    missing = employer.post_form(f"{action_path}/progress", {"status": "Green", "text": ""}, token_from=action_path)
+    assert missing.status_code == 400 and "Enter the progress made" in missing.get_data(as_text=True)
+    action = db.session.get(Action, action_id)
+    history = [(u.status_from, u.status_to, u.by, u.text) for u in action.updates]
+    assert history == [("Red", "Amber", "Priya Shah", "Two posts advertised; interviews in May."),
+                       (None, None, "Priya Shah", "One appointment made."),
+                       ("Amber", "Complete", "Priya Shah", "All four posts filled.")]
+    assert action.status == "Complete"
+    page = employer.get("/return/plan").get_data(as_text=True)
+    assert "1 action: 0 Red, 0 Amber, 0 Green, 1 Complete. <strong>0 overdue.</strong>" in page
+    assert "You said: 10% of posts are unfilled. We did: Recruit to the four unfilled posts" in page
+
+    book = load_workbook(io.BytesIO(employer.get("/return/plan.xlsx").data))
+    plan = book["Action plan"]
+    assert [c.value for c in plan[2]] == ["Standard", "Action", "Lead", "Start", "End", "Outcome", "Evidence",
+                                          "Latest progress", "Status"]
+    row = [c.value for c in plan[3]]
+    assert row[1:5] == ["Recruit to the four unfilled posts", "Head of HR", "01/04/2018", "31/03/2019"]
+    assert row[7].endswith("All four posts filled.") and row[8] == "Complete"
+    assert [r[3:5] for r in book["History"].iter_rows(min_row=2, values_only=True)] == [
+        ("Red", "Amber"), (None, None), ("Amber", "Complete")]  # openpyxl reads empty cells as None
+    pdf = text_of(employer.get("/return/plan.pdf").data)
+    for expected in ("Northmoor County Council: health check action plan 2017", "Recruit to the four unfilled posts",
+                     "Latest progress", "Complete", "You said, we did"):
+        assert expected in pdf
+
+
+def test_overdue_actions_are_flagged(app, employers, cycle):
+    employer = app.test_client()
+    sign_in(employer, employers["a"][1])
+    past = (date.today() - timedelta(days=3)).strftime("%d/%m/%Y")
+    _add_action(employer, starts_on="", due_on=past)
+    page = employer.get("/return/plan").get_data(as_text=True)
+    assert "<strong>1 overdue.</strong>" in page and "Overdue: Recruit to the four unfilled posts" in page
+
+
+def test_one_employer_can_never_reach_anothers_plan_or_benchmark(app, accounts, employers, cycle):
+    a, b = app.test_client(), app.test_client()
+    sign_in(a, employers["a"][1])
+    sign_in(b, employers["b"][1])
+    action_id = int(_add_action(a).headers["Location"].rsplit("/", 1)[1])
+    for path in (f"/return/plan/{action_id}",):
+        assert b.get(path).status_code == 404
+    assert b.post_form(f"/return/plan/{action_id}/progress", {"status": "Complete", "text": "Hijacked"},
+                       token_from="/return/plan/new").status_code == 404
+    assert b.post_form(f"/return/plan/{action_id}", {"section_id": "cpd", "description": "Hijacked"},
+                       token_from="/return/plan/new").status_code == 404
+    for path in ("/return/plan", "/return/plan.xlsx", "/return/plan.pdf"):
+        body = b.get(path).data
+        assert b"Recruit to the four unfilled posts" not in body, path
+    assert db.session.get(Action, action_id).status == "Red" and not db.session.get(Action, action_id).updates
+    # Coordinator pages are not reachable with a link, whatever the ids.
+    for path in (f"/admin/cycles/2017/returns/{employers['a'][0].id}/plan",
+                 f"/admin/cycles/2017/returns/{employers['a'][0].id}"):
+        assert b.get(path).status_code == 302
+    # A coordinator can read the plan.
+    coordinator = signed_in(app, "viewer")
+    page = coordinator.get(f"/admin/cycles/2017/returns/{employers['a'][0].id}/plan").get_data(as_text=True)
+    assert "Recruit to the four unfilled posts" in page
+
+
+def test_next_year_shows_last_years_actions_and_answers(app, accounts, employers, cycle):
+    org, token = employers["a"]
+    employer = submit_return(app, token)
+    _add_action(employer)
+    actor = data.Actor("Test")
+    cycle.closes_at = now() - timedelta(days=1)
+    c2018 = data.create_cycle(2018, Q, now() - timedelta(hours=1), now() + timedelta(days=30), actor, previous=cycle)
+    new_token = data.issue_link(c2018, org)
+    db.session.commit()
+    next_year = app.test_client()
+    sign_in(next_year, new_token)
+    task_list = next_year.get("/return").get_data(as_text=True)
+    assert "Review last year’s actions" in task_list and "Recruit to the four unfilled posts – <strong>Red</strong>" in task_list
+    page = next_year.get("/return/section/workforce_planning").get_data(as_text=True)
+    assert "Your answers in 2017" in page and "Shadowing and secondments" in page
+    assert 'value="40"' not in page  # last year's answers are shown beside the form, not filled in
+
+
+def test_consent_to_be_named_reaches_the_report(app, accounts, employers, cycle):
+    from healthcheck.cli import report  # noqa: F401  (the same code path as the web download)
+    employer = app.test_client()
+    sign_in(employer, employers["a"][1])
+    from tests.test_journey import fill_everything
+    fill_everything(employer)
+    employer.post_form("/return/check", {"confirm": "y", "consent": "y"})
+    submit_return(app, employers["b"][1])  # no consent
+    assert data.named_respondents(cycle) == ["Northmoor County Council"]
+    pdf = text_of(signed_in(app, "viewer").get("/admin/cycles/2017/report.pdf").data)
+    assert "Respondents that agreed to be named: Northmoor County Council." in pdf
+    assert "London Borough of Eastwick" not in pdf
