@@ -27,6 +27,14 @@ def create_app(config: str | None = None, **overrides) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'healthcheck.sqlite'}"
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Wait this long for another writer before giving up with "database is locked".
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {"timeout": app.config["SQLITE_BUSY_TIMEOUT"]}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if app.config.get("PROXY_FIX"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     if not app.config.get("SECRET_KEY") and config_name != "production":
         app.config["SECRET_KEY"] = _instance_secret(app)
     config_class.check(app)
@@ -49,8 +57,9 @@ def create_app(config: str | None = None, **overrides) -> Flask:
     from . import filters
     filters.register(app)
 
-    from . import auth
+    from . import auth, security
     auth.init_app(app)
+    security.init_app(app)
 
     from .employer import bp as employer_bp
     app.register_blueprint(employer_bp)
@@ -94,7 +103,6 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=10000")
         cur.close()
 
 

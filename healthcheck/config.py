@@ -14,7 +14,9 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
-    MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # imports of ~160 returns are well under this
+    MAX_CONTENT_LENGTH = 512 * 1024  # the largest page of answers is a few kilobytes
+    SQLITE_BUSY_TIMEOUT = float(os.environ.get("SQLITE_BUSY_TIMEOUT", "10"))
+    PROXY_FIX = os.environ.get("PROXY_FIX", "") == "1"  # behind a TLS-terminating proxy
     COORDINATOR_IDLE_TIMEOUT = timedelta(minutes=30)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     SIGN_IN_RATE_LIMIT = "10 per minute"

@@ -284,7 +284,8 @@ def save_section(response: Response, section: forms.Section, values: dict, expec
         db.session.rollback()
         state = db.session.scalar(select(SectionState).where(
             SectionState.response_id == response.id, SectionState.section_id == section.id))
-        return SaveResult(False, state)
+        # Nobody has saved the page yet: the client claimed a version that never existed.
+        return SaveResult(False, state or SectionState(response_id=response.id, section_id=section.id, version=0))
 
     keys = [k for q in section.questions for k in (q.id, q.other_id) if k]
     old = {qid: v for qid, v in db.session.execute(

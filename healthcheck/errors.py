@@ -1,7 +1,7 @@
-"""Error pages: clear words, no stack traces."""
-from flask import render_template
+"""Error pages: clear words, no stack traces, and nothing typed is lost."""
+from flask import g, render_template, request, session
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 
 def register(app) -> None:
@@ -27,15 +27,47 @@ def register(app) -> None:
                                        "had expired or was opened in another session. Go back, refresh the "
                                        "page and try again. Answers saved earlier are safe."), 400
 
-    @app.errorhandler(OperationalError)
+    @app.errorhandler(DBAPIError)
     def database_unavailable(e):
+        """The database is down or locked: say that nothing was saved, and keep what was typed."""
         from .extensions import db
-        db.session.rollback()
-        return render_template("errors/generic.html", title="Sorry, there is a problem with the service",
-                               message="Your answers on that page were not saved. Go back and try again "
-                                       "in a few minutes: what you typed should still be in the form."), 503
+
+        g.db_down = True
+        try:
+            db.session.rollback()
+        except DBAPIError:
+            pass
+        app.logger.warning("database unavailable: %s", e.__class__.__name__)
+        if request.method != "POST":
+            return render_template("errors/generic.html", title="Sorry, the service is unavailable",
+                                   message="We cannot reach our database just now. Try again in a few minutes: "
+                                           "answers you saved earlier are safe."), 503
+        return render_template("errors/unsaved.html", **_unsaved_page()), 503
 
     @app.errorhandler(500)
     def server_error(e):
         return render_template("errors/generic.html", title="Sorry, there is a problem with the service",
                                message="Try again later. Answers you saved earlier are safe."), 500
+
+
+def _unsaved_page() -> dict:
+    """The posted page again: the section's questions filled with what was typed, when the
+    session says which questionnaire it is; otherwise the values kept in hidden fields."""
+    import forms
+
+    from .answer_fields import form_class, render_section
+
+    section_id = (request.view_args or {}).get("section_id")
+    key = session.get("questionnaire", "")
+    if request.endpoint == "employer.section" and section_id and "@" in key:
+        try:
+            questionnaire = forms.load(*key.split("@", 1))
+            section = questionnaire.section(section_id)
+        except KeyError:
+            section = None
+        if section is not None:
+            form = form_class(questionnaire, section)(formdata=request.form)
+            return {"section": section, "form": form, "questions": render_section(form, section),
+                    "organisation": session.get("organisation")}
+    kept = [(k, v) for k, vs in request.form.lists() for v in vs if k != "csrf_token"]
+    return {"section": None, "kept": kept}

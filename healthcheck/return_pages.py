@@ -54,6 +54,10 @@ def section_page(response: Response, questionnaire: forms.Questionnaire, section
         expected = int(request.form.get("section_version", ""))
     except ValueError:
         expected = -1
+    if not 0 <= expected < 2**31:
+        # A page that does not say which version it edits cannot be saved safely.
+        form.section_version.data = state.version if state else 0
+        return _render(form, errors={}, broken=True, **page), 400
     result = data.save_section(response, sec, values, expected, actor, questionnaire)
     if not result.saved:
         latest = data.answers_of(response.id)

@@ -53,6 +53,10 @@ def start(token):
             session.permanent = True
             session["link_id"] = link.id
             session["editor"] = name
+            # Kept in the session so a page of answers can be shown again even when the
+            # database cannot be reached (see errors.database_unavailable).
+            session["questionnaire"] = f"{link.cycle.questionnaire_id}@{link.cycle.questionnaire_version}"
+            session["organisation"] = link.organisation.name
             data.touch_link(link)
             return redirect(url_for("employer.task_list"))
     response = data.response_for(link.cycle_id, link.organisation_id)

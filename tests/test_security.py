@@ -1,0 +1,258 @@
+"""Hostile input and access: every route for every kind of visitor, payloads in every text
+field, oversized bodies, security headers, and generated input with Hypothesis."""
+import io
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+import forms
+from healthcheck import data
+from healthcheck.extensions import db
+from healthcheck.models import Action, CommentReview
+from healthcheck.transfer import parse_row
+from tests.answers import FULL_RETURN
+from tests.conftest import sign_in, signed_in
+from tests.test_journey import fill_everything, save
+
+Q = forms.load("health-check", "2017.1")
+XSS = '<script>alert("x")</script>"><img src=x onerror=alert(1)>'
+FORMULA = "=HYPERLINK(\"http://evil.example\",\"click\")"
+
+
+# ---------------------------------------------------------------- headers and limits
+
+def test_security_headers_on_every_kind_of_response(app, client, employers):
+    for path in ("/", "/start/nonsense", "/admin/sign-in", "/static/app.js", "/no-such-page"):
+        response = client.get(path)
+        csp = response.headers["Content-Security-Policy"]
+        assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp and "script-src 'self' 'nonce-" in csp
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert "Strict-Transport-Security" not in response.headers  # plain HTTP here
+    page = client.get("/admin/sign-in")
+    nonce = re.search(r"'nonce-([^']+)'", page.headers["Content-Security-Policy"]).group(1)
+    assert f'nonce="{nonce}"' in page.get_data(as_text=True)
+    assert client.get("/", base_url="https://localhost").headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_production_cookies_are_secure_httponly_and_samesite():
+    from healthcheck import create_app
+    app = create_app("production", SECRET_KEY="x" * 40, SQLALCHEMY_DATABASE_URI="sqlite://")
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_oversized_bodies_are_refused(client, employers):
+    sign_in(client, employers["a"][1])
+    response = client.post_form("/return/section/final", {"final_comments": "x" * 600_000, "section_version": "0"})
+    assert response.status_code == 413 and "too large" in response.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- payloads stay inert
+
+def test_markup_and_formulas_are_escaped_inert_and_neutralised(app, accounts, employers, cycle, tmp_path):
+    org, token = employers["a"]
+    employer = app.test_client()
+    sign_in(employer, token, XSS)
+    fill_everything(employer)
+    hostile = {**FULL_RETURN["workforce_planning"], "workforce_planning_comments": XSS,
+               "profession_opportunities_other": FORMULA}
+    assert save(employer, "workforce_planning", hostile).status_code == 302
+    assert save(employer, "final", {"final_comments": FORMULA + " " + XSS}).status_code == 302
+    employer.post_form("/return/check", {"confirm": "y"})
+    coordinator = signed_in(app, "coordinator")
+    review_id = db.session.scalar(select(CommentReview.id).where(CommentReview.question_id == "final_comments"))
+    pages = [employer.get("/return/check"), employer.get("/return"),
+             coordinator.get(f"/admin/cycles/2017/returns/{org.id}"), coordinator.get("/admin/cycles/2017/comments"),
+             coordinator.get(f"/admin/cycles/2017/comments/{review_id}"),
+             coordinator.get("/admin/cycles/2017/coding/profession_opportunities_other")]
+    for page in pages:
+        html = page.get_data(as_text=True)
+        assert "<script>alert" not in html and "<img src=x" not in html, page.request.path
+    assert "&lt;script&gt;alert" in pages[0].get_data(as_text=True)
+    pdf = employer.get("/return/submitted/1.pdf").data
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert '<script>alert("x")</script>' in text  # shown as the text it is
+    assert b"/JavaScript" not in pdf and b"/JS " not in pdf and b"/URI" not in pdf
+
+    from click.testing import CliRunner
+    from healthcheck.cli import export
+    CliRunner().invoke(export, ["--cycle", "2017", "--format", "csv", "--out", str(tmp_path / "r.csv")],
+                       catch_exceptions=False)
+    CliRunner().invoke(export, ["--cycle", "2017", "--format", "xlsx", "--out", str(tmp_path / "r.xlsx")],
+                       catch_exceptions=False)
+    assert "'" + FORMULA.replace('"', '""') in (tmp_path / "r.csv").read_text()
+    cells = [c.value for row in load_workbook(tmp_path / "r.xlsx")["returns"].iter_rows() for c in row]
+    assert "'" + FORMULA in cells and FORMULA not in cells
+    tracking = coordinator.get("/admin/cycles/2017?format=csv").get_data(as_text=True)
+    assert "\n=" not in tracking and ",=" not in tracking
+
+
+# ---------------------------------------------------------------- the access matrix
+
+def _fill(rule, ids) -> str | None:
+    values = {"token": ids["token"], "year": 2017, "org_id": ids["org"], "section_id": "registration",
+              "number": 1, "action_id": ids["action"], "review_id": ids["review"], "kind": "invitation",
+              "key": "profession_opportunities_other", "table_id": "reflective_supervision", "action": "reopen"}
+    if rule.endpoint == "static" or any(a not in values for a in rule.arguments):
+        return None
+    path = rule.rule
+    for arg in rule.arguments:
+        path = re.sub(rf"<(?:\w+:)?{arg}>", str(values[arg]), path)
+    return path
+
+
+@pytest.fixture
+def world(app, accounts, employers, cycle):
+    """A submitted return with an action and a comment for employer A; B has its own return."""
+    org, token = employers["a"]
+    a = app.test_client()
+    sign_in(a, token)
+    fill_everything(a)
+    save(a, "final", {"final_comments": "Secret-A comment"})
+    a.post_form("/return/check", {"confirm": "y"})
+    a.post_form("/return/plan/new", {"section_id": "cpd", "description": "Secret-A action"})
+    b = app.test_client()
+    sign_in(b, employers["b"][1])
+    data.publish_results(cycle, data.Actor("test"))
+    ids = {"token": token, "org": org.id, "action": db.session.scalar(select(Action.id)),
+           "review": db.session.scalar(select(CommentReview.id))}
+    return {"a": a, "b": b, "anonymous": app.test_client(), "coordinator": signed_in(app, "coordinator"),
+            "viewer": signed_in(app, "viewer"), "ids": ids}
+
+
+def test_access_matrix_for_every_route(app, world):
+    ids = world["ids"]
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        path = _fill(rule, ids)
+        if path is None or "GET" not in rule.methods:
+            continue
+        if rule.endpoint in ("coordinator.sign_in", "index", "employer.start"):
+            continue  # public by design
+        for who in ("anonymous", "a", "b", "coordinator", "viewer"):
+            response = world[who].get(path)
+            body = response.get_data(as_text=False)
+            checked += 1
+            if rule.endpoint.startswith("coordinator."):
+                if who in ("coordinator", "viewer"):
+                    assert response.status_code in (200, 302), (who, path, response.status_code)
+                else:
+                    assert response.status_code == 302 and "/admin/sign-in" in response.headers["Location"], (who, path)
+            elif rule.endpoint.startswith("employer."):
+                if who == "a":
+                    assert response.status_code in (200, 302), (who, path, response.status_code)
+                elif who == "b":
+                    assert b"Secret-A" not in body and b"priya.shah@example.org" not in body, (who, path)
+                    if "<int:action_id>" in rule.rule:
+                        assert response.status_code == 404, (who, path)
+                else:
+                    assert response.status_code == 403, (who, path, response.status_code)
+    assert checked > 150
+    # Not found looks the same whether or not the object exists.
+    b = world["b"]
+    def page(path):
+        response = b.get(path)
+        return response.status_code, re.sub(r'nonce="[^"]+"', "", response.get_data(as_text=True))
+
+    assert page(f"/return/plan/{ids['action']}") == page("/return/plan/999999")
+    anon = world["anonymous"]
+    assert anon.get(f"/admin/cycles/2017/returns/{ids['org']}").headers["Location"].split("?")[0] == \
+        anon.get("/admin/cycles/2017/returns/999999").headers["Location"].split("?")[0]
+
+
+def test_changes_are_refused_to_everyone_but_their_owners(app, world):
+    ids = world["ids"]
+    org = ids["org"]
+    token_page = "/return/plan/new"
+    for who, path, form, expected in (
+            ("b", f"/return/plan/{ids['action']}/progress", {"status": "Complete", "text": "x"}, 404),
+            ("anonymous", "/return/section/registration", {"regulator_process": "very"}, 403),
+            ("viewer", f"/admin/cycles/2017/returns/{org}/reopen", {"message": "x"}, 403),
+            ("viewer", "/admin/cycles/2017/publish", {}, 403),
+            ("a", "/admin/cycles/2017/publish", {}, 302),
+            ("b", f"/admin/cycles/2017/returns/{org}/reissue", {}, 302)):
+        client = world[who]
+        source = token_page if who in ("a", "b") else "/admin/sign-in"
+        response = client.post_form(path, form, token_from=source)
+        assert response.status_code == expected, (who, path, response.status_code)
+        if expected == 302:
+            assert "/admin/sign-in" in response.headers["Location"]
+    assert db.session.get(Action, ids["action"]).status == "Red"
+
+
+# ---------------------------------------------------------------- generated input (Hypothesis)
+
+SECTIONS = [s for s in Q.sections]
+junk = st.one_of(st.text(max_size=300), st.integers(min_value=-10**30, max_value=10**30).map(str),
+                 st.sampled_from(["", " ", "n/a", "1e9", "0x10", "½", "٣", "NaN", "-0", "9" * 400, "\x00", "\u202e1",
+                                  "<b>", "' OR 1=1 --", "other", "yes", "dont_know"]))
+
+
+@st.composite
+def section_posts(draw):
+    section = draw(st.sampled_from(SECTIONS))
+    keys = [k for q in section.questions for k in (q.id, q.other_id, f"{q.id}_none") if k]
+    fields = draw(st.lists(st.tuples(st.sampled_from(keys + ["section_version", "action", "unknown"]), junk),
+                           max_size=25))
+    return section.id, fields
+
+
+@pytest.fixture(scope="module")
+def fuzz_client(tmp_path_factory, sqlite_template):
+    import shutil
+    from datetime import timedelta
+    from healthcheck import create_app
+    from healthcheck.models import Cycle, Organisation
+    from tests.conftest import CheckingClient, now
+
+    path = tmp_path_factory.mktemp("fuzz") / "fuzz.sqlite"
+    shutil.copy(sqlite_template, path)
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+    app.test_client_class = CheckingClient
+    with app.app_context():
+        cycle = Cycle(year=2017, questionnaire_id="health-check", questionnaire_version="2017.1",
+                      opens_at=now() - timedelta(days=1), closes_at=now() + timedelta(days=30))
+        org = Organisation(name="Fuzz Council", authority_type="Unitary Authority")
+        db.session.add_all([cycle, org])
+        db.session.flush()
+        token = data.issue_link(cycle, org)
+        db.session.commit()
+    client = app.test_client()
+    sign_in(client, token)
+    token = client.csrf_token("/return/section/contact")
+    return client, token
+
+
+FUZZ_COUNT = {"n": 0}
+
+
+@settings(max_examples=10_000, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(post=section_posts(), good_token=st.booleans())
+def test_generated_form_input_never_causes_a_server_error(fuzz_client, post, good_token):
+    client, token = fuzz_client
+    section_id, fields = post
+    body = [("csrf_token", token if good_token else "forged")] + fields
+    response = client.post(f"/return/section/{section_id}", data=MultiDict(body))  # duplicated fields too
+    FUZZ_COUNT["n"] += 1
+    assert response.status_code in (302, 400, 409), response.status_code
+    if response.status_code == 400:
+        html = response.get_data(as_text=True)
+        assert "There is a problem" in html or "Your page had expired" in html
+
+
+@settings(max_examples=10_000, deadline=None, derandomize=True, database=None)
+@given(cells=st.dictionaries(st.sampled_from(Q.answer_keys() + ["organisation", "bogus"]), junk, max_size=30))
+def test_generated_import_rows_are_validated_never_crash(cells):
+    answers, errors = parse_row(Q, cells)
+    for column, reason in errors.items():
+        assert column in Q.answer_keys() and isinstance(reason, str) and reason
+    assert set(answers) <= set(Q.answer_keys())
