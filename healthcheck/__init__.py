@@ -108,6 +108,15 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):
-    """Begin SQLite transactions explicitly, so reads and writes in one transaction are consistent."""
+    """Begin SQLite transactions explicitly, so reads and writes in one transaction are consistent.
+
+    A request that changes something takes the write lock when its transaction begins
+    (BEGIN IMMEDIATE): a transaction that read first and wrote later would fail at once
+    with "database is locked" whenever another writer had committed in between, instead of
+    waiting its turn. Reads (GET) stay concurrent under write-ahead logging.
+    """
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        from flask import has_request_context, request
+
+        writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")

@@ -1,0 +1,217 @@
+"""Faults, each repeatable: many contributors at once against a real server, the server
+killed with SIGKILL mid-save, and the database becoming unavailable during a save."""
+from __future__ import annotations
+
+import json
+import random
+import re
+import shutil
+import sqlite3
+import threading
+import time
+from collections import defaultdict
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from healthcheck import create_app, data
+from healthcheck.extensions import db
+from healthcheck.models import AuditEvent, Cycle, Organisation, Response, SectionState
+from tests.conftest import CheckingClient, now, sign_in
+from tests.server import Contributor, Server
+
+RESULTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+PAGES = ("registration", "partnerships", "final")
+TEXT = {"registration": "registration_comments", "partnerships": "partnerships_comments", "final": "final_comments"}
+
+
+def prepared_database(template: Path, folder: Path, organisations: int) -> tuple[str, list[str]]:
+    path = folder / "faults.sqlite"
+    shutil.copy(template, path)
+    url = f"sqlite:///{path}"
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        cycle = Cycle(year=2017, questionnaire_id="health-check", questionnaire_version="2017.1",
+                      opens_at=now() - timedelta(days=1), closes_at=now() + timedelta(days=30))
+        db.session.add(cycle)
+        tokens = []
+        for i in range(organisations):
+            org = Organisation(name=f"Council {i:03d}", authority_type="Unitary Authority")
+            db.session.add(org)
+            db.session.flush()
+            tokens.append(data.issue_link(cycle, org))
+        db.session.commit()
+        db.engine.dispose()
+    return url, tokens
+
+
+class Ledger:
+    """What clients were told: every acknowledged save, every conflict, everything else."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.acks: list[tuple[str, str, int, str]] = []  # (token, page, version saved as, marker)
+        self.conflicts = 0
+        self.not_saved = 0
+        self.errors: list[str] = []
+        self.attempts = 0
+
+    def run(self, contributor: Contributor, token: str, name: str, until: float, rng: random.Random) -> None:
+        i = 0
+        while time.monotonic() < until:
+            page = rng.choice(PAGES)
+            marker = f"{name}-{i}"
+            i += 1
+            try:
+                csrf, version = contributor.open(page)
+                response = contributor.save(page, csrf, version, {TEXT[page]: marker, "action": "later"})
+            except (requests.RequestException, AttributeError):
+                continue  # the server went away mid-request: nothing was acknowledged
+            with self.lock:
+                self.attempts += 1
+                if response.status_code == 302:
+                    self.acks.append((token, page, version + 1, marker))
+                elif response.status_code == 409:
+                    assert "Someone else changed this page" in response.text
+                    self.conflicts += 1
+                elif response.status_code == 503 and "were not saved" in response.text:
+                    self.not_saved += 1
+                else:
+                    self.errors.append(f"{response.status_code}: {response.text[:200]}")
+
+
+def run_contributors(base: str, tokens: list[str], per_token: int, seconds: float, ledger: Ledger,
+                     on_start=lambda: None) -> None:
+    people = []
+    for t, token in enumerate(tokens):
+        for p in range(per_token):
+            people.append((Contributor(base, token, f"p{t}x{p}"), token, f"p{t}x{p}"))
+    on_start()  # everyone has signed in: the clock (and any sabotage) starts now
+    until = time.monotonic() + seconds
+    threads = [threading.Thread(target=ledger.run, args=(c, token, name, until, random.Random(name)))
+               for c, token, name in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 60)
+
+
+def check_database(url: str, tokens: list[str], ledger: Ledger) -> dict:
+    """Every acknowledged save is there; nothing is half-written."""
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+            orphans = conn.exec_driver_sql(
+                "SELECT count(*) FROM answer WHERE response_id NOT IN (SELECT id FROM response)").scalar()
+            assert orphans == 0
+        by_token = {data.hash_token(t): t for t in tokens}
+        from healthcheck.models import AccessLink
+        response_of = {}
+        for link in db.session.scalars(select(AccessLink)):
+            response = db.session.scalar(select(Response).where(Response.organisation_id == link.organisation_id))
+            if response is not None:
+                response_of[by_token[link.token_hash]] = response.id
+        saves = defaultdict(list)
+        for event in db.session.scalars(select(AuditEvent).where(AuditEvent.action == "save").order_by(AuditEvent.id)):
+            saves[(event.response_id, event.section_id)].append(event)
+        states = {(s.response_id, s.section_id): s.version for s in db.session.scalars(select(SectionState))}
+        # A page's version moves only with a committed save, in the same transaction as its audit event.
+        for key, version in states.items():
+            assert version == len(saves.get(key, [])), key
+        written = {(key, change[1]) for key, events in saves.items() for event in events
+                   for change in event.detail["changes"].values()}
+        latest = {}
+        for token, page, version, marker in ledger.acks:
+            key = (response_of[token], page)
+            assert (key, marker) in written, f"acknowledged save lost: {marker}"
+            assert states[key] >= version
+            if version >= latest.get(key, (0, ""))[0]:
+                latest[key] = (version, marker)
+        # Where the last acknowledged save is the page's latest version, its answer is the one stored.
+        answers = {}
+        for key, (version, marker) in latest.items():
+            if states[key] == version:
+                stored = data.answers_of(key[0]).get(TEXT[key[1]])
+                assert stored == marker, (key, stored, marker)
+                answers[key] = stored
+        db.engine.dispose()
+        return {"pages": len(states), "saves_committed": sum(len(v) for v in saves.values()),
+                "final_values_checked": len(answers)}
+
+
+def record(name: str, figures: dict) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(figures, indent=2))
+
+
+def test_200_concurrent_contributors_lose_nothing_and_never_overwrite_silently(sqlite_template, tmp_path):
+    url, tokens = prepared_database(sqlite_template, tmp_path, organisations=40)
+    server = Server(url, workers=2, threads=16).start()
+    ledger = Ledger()
+    try:
+        run_contributors(server.base, tokens, per_token=5, seconds=10, ledger=ledger)
+    finally:
+        server.stop()
+    print(f"attempted {ledger.attempts}, acknowledged {len(ledger.acks)}, conflicts {ledger.conflicts}, "
+          f"not saved {ledger.not_saved}")
+    assert ledger.errors == []
+    assert len(ledger.acks) >= 100 and ledger.conflicts > 0  # people really did collide
+    figures = check_database(url, tokens, ledger)
+    record("concurrency", {"contributors": 200, "attempted": ledger.attempts, "acknowledged": len(ledger.acks),
+                           "conflicts_shown": ledger.conflicts, "not_saved_shown": ledger.not_saved, **figures})
+
+
+def test_sigkill_mid_save_twenty_times_keeps_every_acknowledged_save(sqlite_template, tmp_path):
+    url, tokens = prepared_database(sqlite_template, tmp_path, organisations=8)
+    ledger = Ledger()
+    rng = random.Random(20)
+    kills = 0
+    for round_ in range(20):
+        server = Server(url, workers=2, threads=4).start()
+        stopper = threading.Timer(rng.uniform(0.5, 1.5), server.kill)
+        try:
+            run_contributors(server.base, tokens, per_token=2, seconds=2.0, ledger=ledger, on_start=stopper.start)
+        finally:
+            stopper.join()
+            server.kill()
+            kills += 1
+    assert ledger.errors == []
+    assert len(ledger.acks) > 20
+    figures = check_database(url, tokens, ledger)
+    record("sigkill", {"kills": kills, "attempted": ledger.attempts, "acknowledged": len(ledger.acks),
+                       "conflicts_shown": ledger.conflicts, **figures})
+
+
+def test_a_locked_database_keeps_the_typed_answers_and_recovers(sqlite_template, tmp_path):
+    url, tokens = prepared_database(sqlite_template, tmp_path, organisations=1)
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=url, SQLITE_BUSY_TIMEOUT=0.3)
+    app.test_client_class = CheckingClient
+    client = app.test_client()
+    with app.app_context():
+        sign_in(client, tokens[0])
+        token = client.csrf_token("/return/section/registration")
+    blocker = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None, timeout=0)
+    blocker.execute("BEGIN IMMEDIATE")  # another writer holds the database
+    typed = {"csrf_token": token, "section_version": "0", "regulator_process": "fairly",
+             "registration_comments": "Typed while the database was locked"}
+    try:
+        response = client.post("/return/section/registration", data=typed)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "Your answers on this page were not saved" in page and "Traceback" not in page
+    assert "Typed while the database was locked" in page
+    assert re.search(r'value="fairly"\s+checked', page)  # the chosen answer is still chosen
+    # The database is back: the same page saves without any restart.
+    again = client.post("/return/section/registration", data=typed)
+    assert again.status_code == 302
+    with app.app_context():
+        response_id = db.session.scalar(select(Response.id))
+        assert data.answers_of(response_id)["registration_comments"] == "Typed while the database was locked"
+        db.engine.dispose()
