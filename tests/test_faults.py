@@ -215,3 +215,56 @@ def test_a_locked_database_keeps_the_typed_answers_and_recovers(sqlite_template,
         response_id = db.session.scalar(select(Response.id))
         assert data.answers_of(response_id)["registration_comments"] == "Typed while the database was locked"
         db.engine.dispose()
+
+
+def _pg_params():
+    from tests.conftest import PG_URL
+    return ["postgresql"] if PG_URL else []
+
+
+@pytest.mark.parametrize("database", _pg_params())
+def test_postgresql_going_away_mid_save_keeps_the_typed_answers_and_recovers(request, database):
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from tests.server import TcpProxy
+
+    url = make_url(request.getfixturevalue("pg_migrated"))
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = [r[0] for r in conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"))]
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    proxy = TcpProxy(url.port or 5432, url.host or "127.0.0.1").start()
+    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=proxied)
+    app.test_client_class = CheckingClient
+    try:
+        with app.app_context():
+            cycle = Cycle(year=2017, questionnaire_id="health-check", questionnaire_version="2017.1",
+                          opens_at=now() - timedelta(days=1), closes_at=now() + timedelta(days=30))
+            org = Organisation(name="Proxy Council", authority_type="Unitary Authority")
+            db.session.add_all([cycle, org])
+            db.session.flush()
+            token = data.issue_link(cycle, org)
+            db.session.commit()
+            client = app.test_client()
+            sign_in(client, token)
+            csrf = client.csrf_token("/return/section/registration")
+        typed = {"csrf_token": csrf, "section_version": "0", "regulator_process": "not_very",
+                 "registration_comments": "Typed while PostgreSQL was away"}
+        proxy.cut()
+        response = client.post("/return/section/registration", data=typed)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 503 and "Your answers on this page were not saved" in page
+        assert "Typed while PostgreSQL was away" in page and re.search(r'value="not_very"\s+checked', page)
+        assert "Traceback" not in page and "psycopg" not in page
+        proxy.start()  # the database is back
+        assert client.post("/return/section/registration", data=typed).status_code == 302
+        with app.app_context():
+            response_id = db.session.scalar(select(Response.id))
+            assert data.answers_of(response_id)["registration_comments"] == "Typed while PostgreSQL was away"
+            db.engine.dispose()
+    finally:
+        proxy.cut()
