@@ -17,3 +17,15 @@ run: setup
 test: setup
 	bin/test-deps
 	$(VENV)/pytest $(PYTEST_ARGS)
+
+## Benchmarks (figures written to docs/performance.md).
+.PHONY: bench bench-http bench-tables bench-benchmarks bench-import
+bench: bench-tables bench-benchmarks bench-import bench-http
+bench-tables: setup
+	$(VENV)/python bench/tables.py
+bench-benchmarks: setup
+	$(VENV)/python bench/benchmarks.py
+bench-import: setup
+	$(VENV)/python bench/import_returns.py
+bench-http: setup
+	$(VENV)/python bench/http_load.py

@@ -227,15 +227,23 @@ def response_rates(cycle: Cycle, rows: list[TrackingRow] | None = None) -> list[
 
 # ---------------------------------------------------------------- responses
 
-def response_for(cycle_id: int, organisation_id: int) -> Response:
-    """The organisation's return for the cycle, created on first use (safely under concurrency)."""
+def response_for(cycle_id: int, organisation_id: int, commit: bool = True) -> Response:
+    """The organisation's return for the cycle, created on first use (safely under concurrency).
+
+    ``commit=False`` keeps the creation inside the caller's transaction (an import, which must
+    write everything or nothing)."""
     stmt = select(Response).where(Response.cycle_id == cycle_id, Response.organisation_id == organisation_id)
     found = db.session.scalar(stmt)
     if found:
         return found
+    if commit:
+        # End the read first: on SQLite a transaction that read and then writes fails at once if
+        # another writer committed in between; a fresh one waits for the lock instead.
+        db.session.commit()
     _insert_ignore(Response, cycle_id=cycle_id, organisation_id=organisation_id,
                    status=ResponseStatus.NOT_STARTED.value, version=0, created_at=utcnow())
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return db.session.scalar(stmt)
 
 
@@ -317,11 +325,11 @@ def save_section(response: Response, section: forms.Section, values: dict, expec
 
 
 def submit(response: Response, actor: Actor, questionnaire: forms.Questionnaire, *,
-           commit: bool = True) -> SubmittedVersion:
+           commit: bool = True, answers: dict | None = None) -> SubmittedVersion:
     """Freeze the return as submitted; every submission is kept as a numbered version, and its
     open answers join the queue for redaction review."""
     now = utcnow()
-    answers = prune(questionnaire, answers_of(response.id))
+    answers = prune(questionnaire, answers if answers is not None else answers_of(response.id))
     number = (db.session.scalar(select(func.max(SubmittedVersion.number))
                                 .where(SubmittedVersion.response_id == response.id)) or 0) + 1
     version = SubmittedVersion(response_id=response.id, number=number, reference=_reference(response),
@@ -344,9 +352,10 @@ def store_submitted(response: Response, answers: dict, actor: Actor, questionnai
     now = utcnow()
     db.session.execute(delete(Answer).where(Answer.response_id == response.id))
     db.session.add_all(Answer(response_id=response.id, question_id=k, value=v) for k, v in answers.items())
+    states = {s.section_id: s for s in db.session.scalars(
+        select(SectionState).where(SectionState.response_id == response.id))}
     for section in questionnaire.sections:
-        state = db.session.scalar(select(SectionState).where(SectionState.response_id == response.id,
-                                                             SectionState.section_id == section.id))
+        state = states.get(section.id)
         if state is None:
             db.session.add(SectionState(response_id=response.id, section_id=section.id, version=1,
                                         saved_at=now, saved_by=actor.name))
@@ -355,8 +364,7 @@ def store_submitted(response: Response, answers: dict, actor: Actor, questionnai
     response.version += 1
     response.updated_at = now
     audit(actor, action, response_id=response.id, detail={"answers": len(answers)})
-    db.session.flush()
-    return submit(response, actor, questionnaire, commit=False)
+    return submit(response, actor, questionnaire, commit=False, answers=answers)
 
 
 def _reference(response: Response) -> str:

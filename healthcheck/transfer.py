@@ -164,10 +164,15 @@ def import_returns(cycle: Cycle, rows: list[dict[str, str]], actor: data.Actor, 
         parsed.append((org, answers))
     if result.errors or dry_run:
         return result
-    for org, answers in parsed:
-        response = data.response_for(cycle.id, org.id)
-        data.store_submitted(response, answers, actor, questionnaire, action="import")
-        result.written += 1
+    # One transaction for the whole file; flushing in batches keeps the work linear in rows
+    # (autoflush before every query would rescan every object loaded so far).
+    with db.session.no_autoflush:
+        for number, (org, answers) in enumerate(parsed, start=1):
+            response = data.response_for(cycle.id, org.id, commit=False)
+            data.store_submitted(response, answers, actor, questionnaire, action="import")
+            result.written += 1
+            if number % 200 == 0:
+                db.session.flush()
     db.session.commit()
     return result
 

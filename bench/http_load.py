@@ -1,0 +1,204 @@
+"""HTTP load: gunicorn as in production, Locust from a second process, both on loopback.
+
+    .venv/bin/python bench/http_load.py [--databases sqlite postgresql] [--users 100] [--seconds 30]
+    (or: make bench-http)
+
+For each database: capacity runs (no think time, one endpoint at a time: the bare route,
+a questionnaire page, a save, check answers) give requests/s and their ratio to the bare
+route; a latency run (100 users, 1-2 s think time, all four mixed) gives p50/p95/p99.
+Then, on SQLite, the same latency run while 'healthcheck benchmarks' builds every
+employer's PDF. gunicorn: 2 workers (one per core) x 4 threads. Every run is bounded in
+users and time and stops by itself. Figures go to docs/performance.md.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+DOC = ROOT / "docs" / "performance.md"
+START, END = "<!-- http:start -->", "<!-- http:end -->"
+PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/healthcheck_bench")
+WORKERS, THREADS = 2, 4
+
+
+def prepare(url: str, employers: int = 160, users: int = 100) -> list[str]:
+    """A migrated database with a cycle, organisations, a link for each user and submitted returns."""
+    from flask_migrate import upgrade
+
+    import forms
+    from forms.synthetic import answers
+    from healthcheck import create_app, data
+    from healthcheck.extensions import db
+    from healthcheck.models import Organisation
+
+    app = create_app("development", SQLALCHEMY_DATABASE_URI=url, SECRET_KEY="bench" * 8)
+    with app.app_context():
+        upgrade()
+        q = forms.load("health-check", "2017.1")
+        now = datetime.now(timezone.utc)
+        cycle = data.create_cycle(2017, q, now - timedelta(days=1), now + timedelta(days=30), data.Actor("bench"))
+        rng = random.Random(1)
+        tokens = []
+        for i in range(employers):
+            org = Organisation(name=f"Bench Council {i:03d}", authority_type=("Shire County", "London Borough",
+                               "Metropolitan District", "Unitary Authority")[i % 4])
+            db.session.add(org)
+            db.session.flush()
+            if i < users:
+                tokens.append(data.issue_link(cycle, org))
+            else:
+                data.store_submitted(data.response_for(cycle.id, org.id), answers(q, rng), data.Actor("bench"), q,
+                                     "bench")
+        data.publish_results(cycle, data.Actor("bench"))
+        db.session.commit()
+        db.engine.dispose()
+    return tokens
+
+
+def reset_postgres() -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS healthcheck_bench WITH (FORCE)")
+        conn.execute("CREATE DATABASE healthcheck_bench")
+
+
+def serve(url: str, port: int) -> subprocess.Popen:
+    env = dict(os.environ, DATABASE_URL=url, HEALTHCHECK_CONFIG="development", SECRET_KEY="bench" * 8)
+    process = subprocess.Popen([str(BIN / "gunicorn"), "--workers", str(WORKERS), "--threads", str(THREADS),
+                                "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "bench.wsgi:app"],
+                               cwd=ROOT, env=env, start_new_session=True)
+    import requests
+    for _ in range(100):
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/_bare", timeout=1).ok:
+                return process
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start")
+
+
+def locust(port: int, tokens_file: str, users: int, seconds: int, task: str = "") -> dict:
+    with tempfile.TemporaryDirectory() as out:
+        env = dict(os.environ, BENCH_TOKENS=tokens_file, BENCH_TASK=task)
+        subprocess.run([str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
+                        "-u", str(users), "-r", str(max(users // 2, 1)), "-t", f"{seconds}s", "--stop-timeout", "5",
+                        "--host", f"http://127.0.0.1:{port}", "--csv", f"{out}/run", "--only-summary"],
+                       env=env, cwd=ROOT, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=seconds + 120)
+        with open(f"{out}/run_stats.csv") as fh:
+            rows = {r["Name"]: r for r in csv.DictReader(fh)}
+    return {name: {"rps": float(r["Requests/s"]), "p50": float(r["50%"]), "p95": float(r["95%"]),
+                   "p99": float(r["99%"]), "count": int(r["Request Count"]), "failures": int(r["Failure Count"])}
+            for name, r in rows.items() if name != "Aggregated"}
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_database(kind: str, users: int, seconds: int, capacity_seconds: int) -> dict:
+    with tempfile.TemporaryDirectory() as work:
+        if kind == "sqlite":
+            url = f"sqlite:///{work}/bench.sqlite"
+        else:
+            reset_postgres()
+            url = PG_URL
+        print(f"[{kind}] preparing the database ...", flush=True)
+        tokens = prepare(url, users=users)
+        tokens_file = f"{work}/tokens.json"
+        Path(tokens_file).write_text(json.dumps(tokens))
+        port = free_port()
+        server = serve(url, port)
+        try:
+            capacity = {}
+            for task, name in (("bare", "bare route"), ("page", "questionnaire page GET"),
+                               ("save", "save POST"), ("check", "check answers GET")):
+                print(f"[{kind}] capacity: {name}, 20 users, {capacity_seconds} s ...", flush=True)
+                capacity[name] = locust(port, tokens_file, 20, capacity_seconds, task)[name]
+            print(f"[{kind}] latency: {users} users, 1-2 s think time, {seconds} s ...", flush=True)
+            latency = locust(port, tokens_file, users, seconds)
+            loaded = None
+            if kind == "sqlite":
+                print(f"[{kind}] latency again while 'healthcheck benchmarks' builds every PDF ...", flush=True)
+                env = dict(os.environ, DATABASE_URL=url, HEALTHCHECK_CONFIG="development", SECRET_KEY="bench" * 8)
+                build = subprocess.Popen([str(BIN / "healthcheck"), "benchmarks", "--cycle", "2017", "--out",
+                                          f"{work}/benchmarks"], env=env, cwd=ROOT,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                loaded = locust(port, tokens_file, users, seconds)
+                build.wait(timeout=600)
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+    return {"capacity": capacity, "latency": latency, "during_benchmarks": loaded}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--users", type=int, default=100)
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--capacity-seconds", type=int, default=10)
+    args = parser.parse_args()
+    results = {kind: run_database(kind, args.users, args.seconds, args.capacity_seconds) for kind in args.databases}
+    print(json.dumps(results, indent=2))
+    write_doc(results, args)
+
+
+def write_doc(results: dict, args) -> None:
+    names = ["bare route", "questionnaire page GET", "save POST", "check answers GET"]
+    targets = {"questionnaire page GET": "≥ 50 %", "save POST": "≥ 25 %", "check answers GET": "", "bare route": ""}
+    lines = [START, "## HTTP: pages and saves under load", "",
+             f"Measured {date.today():%d %B %Y} by `bench/http_load.py`: gunicorn with {WORKERS} workers x {THREADS} "
+             f"threads (one worker per core), Locust in a second process, both on loopback on this 2-core machine, so "
+             f"the load generator takes CPU from the server: absolute figures are lower than on a server of its own. "
+             "Capacity: 20 users, no think time, one endpoint at a time for "
+             f"{args.capacity_seconds} s. Latency: {args.users} users with 1-2 s think time, all four mixed, "
+             f"{args.seconds} s.", ""]
+    for kind, r in results.items():
+        bare = r["capacity"]["bare route"]["rps"]
+        lines += [f"### {'SQLite' if kind == 'sqlite' else 'PostgreSQL'}", "",
+                  "| endpoint | capacity req/s | ratio to bare route (target) | p50 | p95 | p99 (target ≤ 100 ms) | failures |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
+        for name in names:
+            c, l = r["capacity"][name], r["latency"].get(name, {})
+            lines.append(f"| {name} | {c['rps']:.0f} | {100 * c['rps'] / bare:.0f} % {targets[name]} | "
+                         f"{l.get('p50', 0):.0f} ms | {l.get('p95', 0):.0f} ms | {l.get('p99', 0):.0f} ms | "
+                         f"{c['failures'] + l.get('failures', 0)} |")
+        if r["during_benchmarks"]:
+            lines += ["", "While `healthcheck benchmarks` built every employer's PDF (target: p99 within 1.5x of idle):", "",
+                      "| endpoint | p99 idle | p99 during the build | ratio |", "|---|---:|---:|---:|"]
+            for name in names:
+                idle, busy = r["latency"][name]["p99"], r["during_benchmarks"][name]["p99"]
+                lines.append(f"| {name} | {idle:.0f} ms | {busy:.0f} ms | {busy / idle:.2f}x |")
+        lines.append("")
+    lines.append(END)
+    text = DOC.read_text() if DOC.exists() else "# Performance\n"
+    if START in text:
+        head, rest = text.split(START, 1)
+        text = head + "\n".join(lines) + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n" + "\n".join(lines) + "\n"
+    DOC.write_text(text)
+    print(f"wrote {DOC}")
+
+
+if __name__ == "__main__":
+    main()
