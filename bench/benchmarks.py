@@ -19,10 +19,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aggregation.batch import build_all  # noqa: E402
+from bench.docs import write_section  # noqa: E402
 from bench.synthetic import dataset  # noqa: E402
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
-START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
 
 
 def timed(ds, processes: int) -> float:
@@ -50,22 +49,15 @@ def main() -> None:
         results[processes] = min(runs)
     speedup = results[1] / results[2]
     print(f"best: 1 process {results[1]:.1f} s, 2 processes {results[2]:.1f} s, speed-up {speedup:.2f}x")
-    lines = [START, "## Employer benchmarks", "",
+    lines = ["## Employer benchmarks", "",
              f"Measured {date.today():%d %B %Y} by `bench/benchmarks.py` on this machine ({os.cpu_count()} cores, "
              f"{platform.machine()}, CPython {platform.python_version()}): every employer's benchmark PDF and CSV "
              f"for {args.employers} synthetic employers, best of {args.repeat} runs.", "",
              "| processes | time | per employer | target |", "|---:|---:|---:|---|",
              f"| 1 | {results[1]:.1f} s | {1000 * results[1] / args.employers:.0f} ms | |",
              f"| 2 | {results[2]:.1f} s | {1000 * results[2] / args.employers:.0f} ms | at most 60 s |", "",
-             f"Speed-up with 2 processes: **{speedup:.2f}x** (target at least 1.7x).", END]
-    text = DOC.read_text() if DOC.exists() else "# Performance\n"
-    if START in text:
-        head, rest = text.split(START, 1)
-        text = head + "\n".join(lines) + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + "\n".join(lines) + "\n"
-    DOC.write_text(text)
-    print(f"wrote {DOC}")
+             f"Speed-up with 2 processes: **{speedup:.2f}x** (target at least 1.7x)."]
+    write_section("benchmarks", lines)
 
 
 if __name__ == "__main__":

@@ -27,9 +27,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.docs import write_section  # noqa: E402
 BIN = Path(sys.executable).parent
-DOC = ROOT / "docs" / "performance.md"
-START, END = "<!-- http:start -->", "<!-- http:end -->"
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/healthcheck_bench")
 WORKERS, THREADS = 2, 4
@@ -165,7 +165,7 @@ def main() -> None:
 def write_doc(results: dict, args) -> None:
     names = ["bare route", "questionnaire page GET", "save POST", "check answers GET"]
     targets = {"questionnaire page GET": "≥ 50 %", "save POST": "≥ 25 %", "check answers GET": "", "bare route": ""}
-    lines = [START, "## HTTP: pages and saves under load", "",
+    lines = ["## HTTP: pages and saves under load", "",
              f"Measured {date.today():%d %B %Y} by `bench/http_load.py`: gunicorn with {WORKERS} workers x {THREADS} "
              f"threads (one worker per core), Locust in a second process, both on loopback on this 2-core machine, so "
              f"the load generator takes CPU from the server: absolute figures are lower than on a server of its own. "
@@ -189,15 +189,7 @@ def write_doc(results: dict, args) -> None:
                 idle, busy = r["latency"][name]["p99"], r["during_benchmarks"][name]["p99"]
                 lines.append(f"| {name} | {idle:.0f} ms | {busy:.0f} ms | {busy / idle:.2f}x |")
         lines.append("")
-    lines.append(END)
-    text = DOC.read_text() if DOC.exists() else "# Performance\n"
-    if START in text:
-        head, rest = text.split(START, 1)
-        text = head + "\n".join(lines) + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + "\n".join(lines) + "\n"
-    DOC.write_text(text)
-    print(f"wrote {DOC}")
+    write_section("http", lines)
 
 
 if __name__ == "__main__":

@@ -21,12 +21,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
-DOC = ROOT / "docs" / "performance.md"
-START, END = "<!-- import:start -->", "<!-- import:end -->"
 
 
 def main() -> None:
     import forms
+    from bench.docs import write_section
     from bench.synthetic import returns
     from healthcheck.transfer import cell_text, columns
 
@@ -67,19 +66,12 @@ def main() -> None:
         elapsed = time.perf_counter() - start
         size = os.path.getsize(f"{work}/returns.csv")
     print(out.stdout.strip().splitlines()[-1], f"in {elapsed:.1f} s")
-    lines = [START, "## Import of returns", "",
+    lines = ["## Import of returns", "",
              f"Measured {date.today():%d %B %Y} by `bench/import_returns.py`: `healthcheck import` of "
              f"{args.returns:,} synthetic returns ({size / 1e6:.1f} MB of CSV, every cell validated, all written in one "
              f"transaction) into SQLite, timed around the whole command including start-up: **{elapsed:.1f} s** "
-             "(target: at most 10 s).", END]
-    text = DOC.read_text()
-    if START in text:
-        head, rest = text.split(START, 1)
-        text = head + "\n".join(lines) + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + "\n".join(lines) + "\n"
-    DOC.write_text(text)
-    print(f"wrote {DOC}")
+             "(target: at most 10 s)."]
+    write_section("import", lines)
 
 
 if __name__ == "__main__":

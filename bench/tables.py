@@ -24,10 +24,9 @@ import pandas as pd  # noqa: E402
 
 from aggregation.report import national_report  # noqa: E402
 from aggregation.tables import compute, frame  # noqa: E402
+from bench.docs import write_section  # noqa: E402
 from bench.synthetic import dataset  # noqa: E402
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
-MARK_START, MARK_END = "<!-- tables:start -->", "<!-- tables:end -->"
 
 
 def best(fn, repeat: int) -> float:
@@ -96,7 +95,7 @@ def main() -> None:
 
 
 def write_doc(rows, repeat) -> None:
-    lines = [MARK_START, "## National tables and report", "",
+    lines = ["## National tables and report", "",
              f"Measured {date.today():%d %B %Y} by `bench/tables.py` on this machine "
              f"({platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
              f"pandas {pd.__version__}, DuckDB {duckdb.__version__}); best of {repeat} runs each, same process, "
@@ -109,15 +108,8 @@ def write_doc(rows, repeat) -> None:
     lines += ["", "The report has 29 tables and figures, with a chart drawn for each figure.", "",
               "DuckDB is given the frame ready-made (registered pandas DataFrame), so its figure excludes "
               "the frame build that ours includes; our rounding, bases, routing, coding and notes are "
-              "extra work DuckDB's queries do not do.", MARK_END]
-    text = DOC.read_text() if DOC.exists() else "# Performance\n\nFigures written by the scripts in `bench/`.\n"
-    if MARK_START in text:
-        head, rest = text.split(MARK_START, 1)
-        text = head + "\n".join(lines) + rest.split(MARK_END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + "\n".join(lines) + "\n"
-    DOC.write_text(text)
-    print(f"wrote {DOC}")
+              "extra work DuckDB's queries do not do."]
+    write_section("tables", lines)
 
 
 if __name__ == "__main__":

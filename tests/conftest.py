@@ -259,3 +259,21 @@ def signed_in(app, role: str) -> CheckingClient:
                                                             f"@example.org", "password": PASSWORD})
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     return client
+
+
+def seed_cycle(url: str, organisations: list[str]) -> list[str]:
+    """On the database at ``url``: an open 2017 cycle and these organisations; their link tokens."""
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        cycle = Cycle(year=2017, questionnaire_id="health-check", questionnaire_version="2017.1",
+                      opens_at=now() - timedelta(days=1), closes_at=now() + timedelta(days=30))
+        db.session.add(cycle)
+        tokens = []
+        for name in organisations:
+            org = Organisation(name=name, authority_type="Unitary Authority")
+            db.session.add(org)
+            db.session.flush()
+            tokens.append(data.issue_link(cycle, org))
+        db.session.commit()
+        db.engine.dispose()
+    return tokens

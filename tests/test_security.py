@@ -208,23 +208,14 @@ def section_posts(draw):
 @pytest.fixture(scope="module")
 def fuzz_client(tmp_path_factory, sqlite_template):
     import shutil
-    from datetime import timedelta
     from healthcheck import create_app
-    from healthcheck.models import Cycle, Organisation
-    from tests.conftest import CheckingClient, now
+    from tests.conftest import CheckingClient, seed_cycle
 
     path = tmp_path_factory.mktemp("fuzz") / "fuzz.sqlite"
     shutil.copy(sqlite_template, path)
+    token = seed_cycle(f"sqlite:///{path}", ["Fuzz Council"])[0]
     app = create_app("test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
     app.test_client_class = CheckingClient
-    with app.app_context():
-        cycle = Cycle(year=2017, questionnaire_id="health-check", questionnaire_version="2017.1",
-                      opens_at=now() - timedelta(days=1), closes_at=now() + timedelta(days=30))
-        org = Organisation(name="Fuzz Council", authority_type="Unitary Authority")
-        db.session.add_all([cycle, org])
-        db.session.flush()
-        token = data.issue_link(cycle, org)
-        db.session.commit()
     client = app.test_client()
     sign_in(client, token)
     token = client.csrf_token("/return/section/contact")
