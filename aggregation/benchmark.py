@@ -11,7 +11,6 @@ import csv
 import io
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from forms.rules import is_asked
@@ -58,7 +57,6 @@ def _measure_values(df: pd.DataFrame, measure: dict) -> pd.Series:
 
 def compute(dataset: Dataset, organisation: str, threshold: int = 5) -> dict:
     threshold = effective_threshold(threshold)
-    q = dataset.questionnaire
     df = frame(dataset)
     matches = df.index[df["organisation"] == organisation]
     if len(matches) != 1:

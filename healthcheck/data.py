@@ -13,7 +13,7 @@ from forms.rules import prune
 
 from .extensions import db
 from .models import (RAG, AccessLink, Action, ActionUpdate, Answer, AuditEvent, AuthorityType, Coding,
-                     CodingCategory, CommentReview, Cycle, CyclePopulation, EmailSend, EmailTemplate, Organisation,
+                     CodingCategory, CommentReview, Cycle, CyclePopulation, EmailSend, Organisation,
                      Response, ResponseStatus, SectionState, SubmittedVersion, utcnow)
 
 @dataclass(frozen=True)

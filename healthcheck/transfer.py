@@ -7,7 +7,6 @@ re-imports unchanged. Cells that a spreadsheet would run as a formula are neutra
 from __future__ import annotations
 
 import csv
-import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path

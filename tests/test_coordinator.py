@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from healthcheck import data
 from healthcheck.extensions import db
-from healthcheck.models import AuditEvent, CommentReview, Cycle, Organisation, Response, User
+from healthcheck.models import AuditEvent, CommentReview, Organisation, Response, User
 from tests.answers import FULL_RETURN
 from tests.conftest import PASSWORD, now, sign_in, signed_in
 from tests.test_journey import fill_everything, save

@@ -4,11 +4,11 @@ import re
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from healthcheck import data, mail
+from healthcheck import mail
 from healthcheck.cli import invite, remind
 from healthcheck.extensions import db
 from healthcheck.models import EmailSend
-from tests.conftest import sign_in, signed_in
+from tests.conftest import signed_in
 
 
 def with_contacts(employers):

@@ -6,7 +6,6 @@ from datetime import date, timedelta
 
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from sqlalchemy import select
 
 import forms
 from forms.synthetic import answers
@@ -15,7 +14,6 @@ from healthcheck.extensions import db
 from healthcheck.models import Action, Organisation
 from tests.conftest import now, sign_in, signed_in
 from tests.test_coordinator import submit_return
-from tests.test_journey import save
 
 Q = forms.load("health-check", "2017.1")
 

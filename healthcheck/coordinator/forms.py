@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import (GovCharacterCount, GovCheckboxesInput, GovPasswordInput,
+from govuk_frontend_wtf.wtforms_widgets import (GovCharacterCount, GovPasswordInput,
                                                 GovRadioInput, GovSelect, GovTextArea, GovTextInput)
-from wtforms import (EmailField, IntegerField, PasswordField, RadioField, SelectField, SelectMultipleField,
-                     StringField, TextAreaField)
+from wtforms import (EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 

@@ -6,7 +6,6 @@ import io
 
 from flask import (abort, current_app, flash, make_response, redirect, render_template, request, url_for)
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 
 import forms
 from forms.validation import section_status

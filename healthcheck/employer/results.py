@@ -12,7 +12,7 @@ from .. import data
 from ..form_fields import as_input_date
 from . import bp
 from .plan_forms import ActionForm, UpdateForm
-from .routes import PlainForm, with_return
+from .routes import with_return
 from flask import g
 
 
