@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-from xml.sax.saxutils import escape
 
 from reportlab.graphics.shapes import Drawing, Line, Polygon, Rect, String
 from reportlab.lib import colors
@@ -11,13 +10,9 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from .benchmark import QUARTERS, _fmt
-from .report import BLUE, INK, RULE, SHADE, _styles
+from .report import BLUE, INK, RULE, SHADE, _styles, _t
 
 GREY = colors.HexColor("#505a5f")
-
-
-def _t(text) -> str:
-    return escape(str(text))
 
 
 def distribution(measure: dict, width: float = 60 * mm, height: float = 11 * mm) -> Drawing:

@@ -203,18 +203,13 @@ def test_a_locked_database_keeps_the_typed_answers_and_recovers(sqlite_template,
 
 
 def test_postgresql_going_away_mid_save_keeps_the_typed_answers_and_recovers(request):
-    from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
+    from tests.conftest import empty_postgres
     from tests.server import TcpProxy
 
     url = make_url(request.getfixturevalue("pg_migrated"))
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        tables = [r[0] for r in conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"))]
-        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    empty_postgres(url)
     proxy = TcpProxy(url.port or 5432, url.host or "127.0.0.1").start()
     proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     token = seed_cycle(proxied, ["Proxy Council"])[0]
