@@ -6,12 +6,15 @@ and the web forms agree.
 """
 from __future__ import annotations
 
+import re
+from collections import OrderedDict
+from threading import Lock
 from typing import Any, Callable
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (GovCharacterCount, GovCheckboxesInput, GovCheckboxInput,
                                                 GovRadioInput, GovTextInput)
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import BooleanField, HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
 
 import forms
@@ -122,7 +125,100 @@ def render_section(form: SectionForm, section: Section, disabled: bool = False) 
     """HTML for every question on the page, nesting routed questions under their trigger."""
     nested = followups(section)
     inside = {q.id for by_value in nested.values() for qs in by_value.values() for q in qs}
-    return [render_question(form, q, nested, disabled) for q in section.questions if q.id not in inside]
+    return [_MARKUP.render(form, q, nested, disabled) for q in section.questions if q.id not in inside]
+
+
+class _MarkupCache:
+    """Remembers each question's GOV.UK markup, so a page costs a few string joins instead of
+    dozens of macro calls (profiling showed the macros took nearly 90 % of a page's time).
+
+    The markup is a pure function of the question, whether it is disabled, and the state of
+    its fields. Choice fields (radios, checkboxes) are part of the key: they have few states.
+    Free-text values are not: the markup is rendered once with a placeholder in each text
+    field, and the escaped value goes where the placeholder was, as the macro would write it.
+    Where a macro indents the placeholder (a box inside a conditional reveal), a value with a
+    line break is rendered afresh, since the macro would indent its lines too. A question
+    showing an error is always rendered afresh. ``tests/test_page_markup.py`` checks that
+    both ways give identical HTML.
+    """
+
+    def __init__(self, size: int = 2048):
+        self.size, self.entries, self.lock = size, OrderedDict(), Lock()
+
+    def render(self, form: SectionForm, q: Question, nested: dict, disabled: bool) -> Markup:
+        fields = [form[key] for key in _field_keys(q, nested)]
+        if any(field.errors for field in fields):
+            return render_question(form, q, nested, disabled)
+        texts = [f for f in fields if isinstance(f, StringField)]
+        key = (type(form), q.id, disabled, tuple(_choice_state(f) for f in fields if not isinstance(f, StringField)))
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None:
+                self.entries.move_to_end(key)
+        if entry is None:
+            entry = self._render_with_placeholders(form, q, nested, disabled, texts)
+            if entry is None:
+                return render_question(form, q, nested, disabled)
+            with self.lock:
+                self.entries[key] = entry
+                if len(self.entries) > self.size:
+                    self.entries.popitem(last=False)
+        literals, slots, indented = entry
+        values = [str(escape(field._value())) for field in texts]
+        if any(_LINE_BREAK.search(values[index]) for index in indented):
+            return render_question(form, q, nested, disabled)
+        out = [literals[0]]
+        for index, literal in zip(slots, literals[1:]):
+            out += (values[index], literal)
+        return Markup("".join(out))
+
+    @staticmethod
+    def _render_with_placeholders(form, q, nested, disabled, texts) -> tuple | None:
+        """(literal text, the text field between each pair, fields the macro indented), or None."""
+        saved = [(field.data, field.raw_data) for field in texts]
+        try:
+            for index, field in enumerate(texts):
+                field.data, field.raw_data = _placeholder(index), [_placeholder(index)]
+            html = str(render_question(form, q, nested, disabled))
+        finally:
+            for field, (value, raw) in zip(texts, saved):
+                field.data, field.raw_data = value, raw
+        parts = _PLACEHOLDER.split(html)
+        literals, slots, breaks = parts[0::3], [int(i) for i in parts[1::3]], parts[2::3]
+        if set(slots) != set(range(len(texts))):
+            return None  # a widget that does not show its value as given: never remember it
+        return literals, slots, frozenset(i for i, b in zip(slots, breaks) if b != "\n")
+
+
+def _placeholder(index: int) -> str:
+    # Private-use characters nobody types; the line break shows whether a macro indents it.
+    return f"\ue000{index}\n\ue001"
+
+
+_PLACEHOLDER = re.compile("\ue000(\\d+)(\n[^\ue001]*)\ue001")
+_LINE_BREAK = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")  # what str.splitlines splits on
+
+
+def _field_keys(q: Question, nested: dict) -> list[str]:
+    keys = [q.id]
+    if q.other_id:
+        keys.append(q.other_id)
+    if q.type == "number" and q.not_applicable:
+        keys.append(f"{q.id}_none")
+    for follow_ups in nested.get(q.id, {}).values():
+        for follow in follow_ups:
+            keys += _field_keys(follow, nested)
+    return keys
+
+
+def _choice_state(field) -> tuple:
+    """What a radio, checkbox or checkbox list's markup depends on (as the widgets read it)."""
+    if isinstance(field, BooleanField):
+        return (field._value(), bool(field.data))
+    return tuple((sub._value(), bool(sub.checked)) for sub in field)
+
+
+_MARKUP = _MarkupCache()
 
 
 def _render_choice(form, q: Question, nested: dict, attrs: dict, disabled: bool) -> Markup:

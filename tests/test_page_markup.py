@@ -1,0 +1,65 @@
+"""The remembered question markup (answer_fields._MarkupCache) gives exactly the HTML the GOV.UK
+macros give, whatever the answers, and never shows one return's answers on another's page."""
+import random
+
+import pytest
+
+import forms
+from forms.synthetic import answers as synthetic_answers
+from healthcheck import answer_fields
+from healthcheck.answer_fields import followups, form_class, initial_data, render_question
+
+Q = forms.load("health-check", "2017.1")
+AWKWARD = ['<script>alert("x")</script>', "Tom & Jerry's \"team\"", "\ue0000\n\ue001", "line one\nline two",
+           "one\r\n\r\nthree", "a\u2028b", "", "  ", "  padded  "]
+
+
+@pytest.fixture
+def request_context(app):
+    with app.test_request_context():
+        yield
+
+
+def _answers(rng: random.Random) -> dict:
+    answers = synthetic_answers(Q, rng)
+    for key in list(answers):
+        if isinstance(answers[key], str) and rng.random() < 0.3:
+            answers[key] = rng.choice(AWKWARD)
+    return answers
+
+
+def _both_ways(section, answers, disabled, formdata=None):
+    FormClass = form_class(Q, section)
+    form = FormClass(formdata=formdata, data=None if formdata else initial_data(section, answers))
+    nested = followups(section)
+    inside = {q.id for by_value in nested.values() for qs in by_value.values() for q in qs}
+    shown = [q for q in section.questions if q.id not in inside]
+    fast = [str(answer_fields._MARKUP.render(form, q, nested, disabled)) for q in shown]
+    slow = [str(render_question(form, q, nested, disabled)) for q in shown]
+    return fast, slow
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_remembered_markup_equals_the_macros_for_random_returns(request_context):
+    answer_fields._MARKUP.entries.clear()
+    rng = random.Random(7)
+    for _ in range(40):  # later returns hit what earlier ones left in the cache
+        answers = _answers(rng)
+        for section in Q.sections:
+            for disabled in (False, True):
+                fast, slow = _both_ways(section, answers, disabled)
+                assert fast == slow, section.id
+    assert answer_fields._MARKUP.entries, "nothing was remembered"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_page_with_an_error_is_rendered_afresh_and_not_remembered(request_context):
+    from werkzeug.datastructures import MultiDict
+
+    answer_fields._MARKUP.entries.clear()
+    section = Q.section("workforce_planning")
+    form = form_class(Q, section)(formdata=MultiDict({"posts": "lots"}))
+    form["posts"].errors = ["Enter the number of posts as a whole number"]
+    html = str(answer_fields._MARKUP.render(form, Q.question("posts"), followups(section), False))
+    assert "govuk-error-message" in html and 'value="lots"' in html
+    assert not any(key[1] == "posts" for key in answer_fields._MARKUP.entries)
