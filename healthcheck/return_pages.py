@@ -34,11 +34,10 @@ def section_page(response: Response, questionnaire: forms.Questionnaire, section
     prev, nxt = questionnaire.neighbours(section_id)
     FormClass = form_class(questionnaire, sec)
     answers = data.answers_of(response.id)
-    state = data.section_states(response.id).get(sec.id)
     page = dict(section=sec, prev=prev, nxt=nxt, urls=urls, response=response, last_year=last_year)
 
     if request.method == "GET":
-        form = FormClass(formdata=None, data=initial_data(sec, answers) | {"section_version": state.version if state else 0})
+        form = FormClass(formdata=None, data=initial_data(sec, answers) | {"section_version": data.section_version(response.id, sec.id)})
         return _render(form, read_only=not editable, **page)
     if not editable:
         return refused()
@@ -56,7 +55,7 @@ def section_page(response: Response, questionnaire: forms.Questionnaire, section
         expected = -1
     if not 0 <= expected < 2**31:
         # A page that does not say which version it edits cannot be saved safely.
-        form.section_version.data = state.version if state else 0
+        form.section_version.data = data.section_version(response.id, sec.id)
         return _render(form, errors={}, broken=True, **page), 400
     result = data.save_section(response, sec, values, expected, actor, questionnaire)
     if not result.saved:
