@@ -338,7 +338,9 @@ def import_(year, path, replace, dry_run):
     target = _cycle(year)
     rows = transfer.read_rows(path)
     click.echo(f"Validating {len(rows)} rows of {path.name}")
-    result = transfer.import_returns(target, rows, CLI_ACTOR, replace=replace, dry_run=dry_run)
+    with click.progressbar(length=len(rows), label="Writing returns") as bar:
+        result = transfer.import_returns(target, rows, CLI_ACTOR, replace=replace, dry_run=dry_run,
+                                         progress=bar.update)
     if result.errors:
         _report_errors(result.errors, "nothing was imported")
     click.echo("All rows valid; nothing written (--dry-run)" if dry_run else f"{result.written} returns imported")

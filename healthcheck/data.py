@@ -5,8 +5,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Callable
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import joinedload
 
 import forms
 from forms.rules import prune
@@ -60,7 +62,9 @@ def find_link(token: str) -> AccessLink | None:
 
 
 def get_link(link_id: int) -> AccessLink | None:
-    link = db.session.get(AccessLink, link_id)
+    """A live link with its cycle and organisation (every page of a return needs all three)."""
+    link = db.session.get(AccessLink, link_id, options=[joinedload(AccessLink.cycle),
+                                                        joinedload(AccessLink.organisation)])
     if link is None or link.revoked_at is not None:
         return None
     return link
@@ -87,6 +91,19 @@ def organisation_by_name(name: str) -> Organisation | None:
 
 def organisation_by_ons_code(code: str) -> Organisation | None:
     return db.session.scalar(select(Organisation).where(func.upper(Organisation.ons_code) == code.strip().upper()))
+
+
+def organisation_index() -> tuple[dict[str, Organisation], dict[str, Organisation]]:
+    """Every organisation by lower-case name and by upper-case ONS code, for matching file rows."""
+    everyone = list(db.session.scalars(select(Organisation)))
+    return ({o.name.strip().lower(): o for o in everyone},
+            {o.ons_code.strip().upper(): o for o in everyone if o.ons_code})
+
+
+def response_statuses(cycle: Cycle) -> dict[int, str]:
+    """Each organisation's return status in a cycle, for returns that exist."""
+    return dict(db.session.execute(select(Response.organisation_id, Response.status)
+                                   .where(Response.cycle_id == cycle.id)).all())
 
 
 def organisations(include_retired: bool = False) -> list[Organisation]:
@@ -266,6 +283,12 @@ def section_states(response_id: int) -> dict[str, SectionState]:
     return {s.section_id: s for s in rows}
 
 
+def section_version(response_id: int, section_id: str) -> int:
+    """How many times a page has been saved (0 if never): a form sends it back with a save."""
+    return db.session.scalar(select(SectionState.version).where(
+        SectionState.response_id == response_id, SectionState.section_id == section_id)) or 0
+
+
 @dataclass
 class SaveResult:
     saved: bool
@@ -296,12 +319,11 @@ def save_section(response: Response, section: forms.Section, values: dict, expec
         return SaveResult(False, state or SectionState(response_id=response.id, section_id=section.id, version=0))
 
     keys = [k for q in section.questions for k in (q.id, q.other_id) if k]
-    old = {qid: v for qid, v in db.session.execute(
-        select(Answer.question_id, Answer.value).where(Answer.response_id == response.id, Answer.question_id.in_(keys)))}
+    stored = answers_of(response.id)
+    old = {k: stored[k] for k in keys if k in stored}
     new = {k: v for k, v in values.items() if v not in (None, "", [])}
     # Answers elsewhere that routing no longer asks are dropped too.
-    everything = answers_of(response.id)
-    everything = {k: v for k, v in everything.items() if k not in keys} | new
+    everything = {k: v for k, v in stored.items() if k not in keys} | new
     kept = prune(questionnaire, everything)
     dropped = [k for k in everything if k not in kept and k not in keys]
     db.session.execute(delete(Answer).where(Answer.response_id == response.id,
@@ -320,7 +342,6 @@ def save_section(response: Response, section: forms.Section, values: dict, expec
                               section_id=section.id, detail={"changes": changes, "dropped": dropped} if dropped
                               else {"changes": changes}))
     db.session.commit()
-    db.session.refresh(response)
     return SaveResult(True)
 
 
@@ -332,7 +353,7 @@ def submit(response: Response, actor: Actor, questionnaire: forms.Questionnaire,
     answers = prune(questionnaire, answers if answers is not None else answers_of(response.id))
     number = (db.session.scalar(select(func.max(SubmittedVersion.number))
                                 .where(SubmittedVersion.response_id == response.id)) or 0) + 1
-    version = SubmittedVersion(response_id=response.id, number=number, reference=_reference(response),
+    version = SubmittedVersion(response_id=response.id, number=number, reference=new_reference(response.cycle.year),
                                submitted_at=now, submitted_by=actor.name, answers=answers)
     db.session.add(version)
     response.status = ResponseStatus.SUBMITTED.value
@@ -347,29 +368,106 @@ def submit(response: Response, actor: Actor, questionnaire: forms.Questionnaire,
 
 
 def store_submitted(response: Response, answers: dict, actor: Actor, questionnaire: forms.Questionnaire,
-                    action: str) -> SubmittedVersion:
-    """Replace a return's answers wholesale (an import, or demo data) and submit it, uncommitted."""
+                    action: str) -> None:
+    """Replace one return's answers wholesale and submit it, uncommitted (demo data, tests)."""
+    store_submitted_many(response.cycle, [(response.organisation, answers)], actor, questionnaire, action)
+    db.session.expire(response)
+
+
+IMPORT_CHUNK = 500
+
+
+def store_submitted_many(cycle: Cycle, returns: list[tuple[Organisation, dict]], actor: Actor,
+                         questionnaire: forms.Questionnaire, action: str,
+                         progress: Callable[[int], None] | None = None) -> None:
+    """Replace returns' answers wholesale and submit each one, uncommitted: what an import does.
+
+    The effect on each return is that of someone saving every page and submitting (answers,
+    page versions, a numbered submitted version, audit events, open answers queued for review),
+    but written set by set, a few statements for each chunk of returns rather than dozens per
+    return: 10,000 returns import in seconds (docs/performance.md).
+    """
+    for start in range(0, len(returns), IMPORT_CHUNK):
+        chunk = returns[start:start + IMPORT_CHUNK]
+        _store_chunk(cycle, chunk, actor, questionnaire, action)
+        if progress:
+            progress(len(chunk))
+
+
+def _store_chunk(cycle: Cycle, chunk: list[tuple[Organisation, dict]], actor: Actor,
+                 questionnaire: forms.Questionnaire, action: str) -> None:
     now = utcnow()
-    db.session.execute(delete(Answer).where(Answer.response_id == response.id))
-    db.session.add_all(Answer(response_id=response.id, question_id=k, value=v) for k, v in answers.items())
-    states = {s.section_id: s for s in db.session.scalars(
-        select(SectionState).where(SectionState.response_id == response.id))}
-    for section in questionnaire.sections:
-        state = states.get(section.id)
-        if state is None:
-            db.session.add(SectionState(response_id=response.id, section_id=section.id, version=1,
-                                        saved_at=now, saved_by=actor.name))
-        else:
-            state.version, state.saved_at, state.saved_by = state.version + 1, now, actor.name
-    response.version += 1
-    response.updated_at = now
-    audit(actor, action, response_id=response.id, detail={"answers": len(answers)})
-    return submit(response, actor, questionnaire, commit=False, answers=answers)
+    org_ids = [org.id for org, _ in chunk]
+
+    def existing_responses(ids):
+        return {org_id: (rid, version) for org_id, rid, version in db.session.execute(
+            select(Response.organisation_id, Response.id, Response.version)
+            .where(Response.cycle_id == cycle.id, Response.organisation_id.in_(ids)))}
+
+    found = existing_responses(org_ids)
+    missing = [org_id for org_id in org_ids if org_id not in found]
+    if missing:
+        db.session.execute(insert(Response), [
+            {"cycle_id": cycle.id, "organisation_id": org_id, "status": ResponseStatus.NOT_STARTED.value,
+             "version": 0, "created_at": now} for org_id in missing])
+        found |= existing_responses(missing)
+    ids = [found[org.id][0] for org, _ in chunk]
+    pruned = [prune(questionnaire, answers) for _, answers in chunk]
+
+    states = {(rid, sid): version for rid, sid, version in db.session.execute(
+        select(SectionState.response_id, SectionState.section_id, SectionState.version)
+        .where(SectionState.response_id.in_(ids)))}
+    numbers = dict(db.session.execute(
+        select(SubmittedVersion.response_id, func.max(SubmittedVersion.number))
+        .where(SubmittedVersion.response_id.in_(ids)).group_by(SubmittedVersion.response_id)).all())
+    reviewed = {}
+    for review_id, rid, key, original in db.session.execute(
+            select(CommentReview.id, CommentReview.response_id, CommentReview.question_id, CommentReview.original)
+            .where(CommentReview.response_id.in_(ids))):
+        reviewed.setdefault(rid, {})[key] = (review_id, original)
+
+    db.session.execute(delete(Answer).where(Answer.response_id.in_(ids)))
+    db.session.execute(delete(SectionState).where(SectionState.response_id.in_(ids)))
+    db.session.execute(insert(Answer.__table__), [{"response_id": rid, "question_id": key, "value": value}
+                                        for rid, (_, answers) in zip(ids, chunk) for key, value in answers.items()])
+    db.session.execute(insert(SectionState.__table__), [
+        {"response_id": rid, "section_id": s.id, "version": states.get((rid, s.id), 0) + 1, "saved_at": now,
+         "saved_by": actor.name} for rid in ids for s in questionnaire.sections])
+    versions, events, new_reviews, changed_reviews, gone_reviews = [], [], [], [], []
+    for rid, (org, answers), kept in zip(ids, chunk, pruned):
+        number = numbers.get(rid, 0) + 1
+        reference = new_reference(cycle.year)
+        versions.append({"response_id": rid, "number": number, "reference": reference, "submitted_at": now,
+                         "submitted_by": actor.name, "answers": kept})
+        events += [{"at": now, "actor": str(actor), "action": action, "response_id": rid,
+                    "detail": {"answers": len(answers)}},
+                   {"at": now, "actor": str(actor), "action": "submit", "response_id": rid,
+                    "detail": {"version": number, "reference": reference}}]
+        before = reviewed.get(rid, {})
+        add, change, remove = review_changes(questionnaire, kept, org.name,
+                                             {key: original for key, (_, original) in before.items()})
+        new_reviews += [{"response_id": rid, "question_id": key, "original": text, "redacted": auto,
+                         "status": "pending"} for key, (text, auto) in add.items()]
+        changed_reviews += [{"id": before[key][0], "original": text, "redacted": auto, "status": "pending",
+                             "reviewed_by": None, "reviewed_at": None} for key, (text, auto) in change.items()]
+        gone_reviews += [before[key][0] for key in remove]
+    db.session.execute(insert(SubmittedVersion.__table__), versions)
+    db.session.execute(insert(AuditEvent.__table__), events)
+    if new_reviews:
+        db.session.execute(insert(CommentReview.__table__), new_reviews)
+    if changed_reviews:
+        db.session.execute(update(CommentReview), changed_reviews)
+    if gone_reviews:
+        db.session.execute(delete(CommentReview).where(CommentReview.id.in_(gone_reviews)))
+    db.session.execute(update(Response), [
+        {"id": rid, "status": ResponseStatus.SUBMITTED.value, "version": found[org.id][1] + 1, "updated_at": now,
+         "submitted_at": now} for rid, (org, _) in zip(ids, chunk)])
 
 
-def _reference(response: Response) -> str:
+def new_reference(year: int) -> str:
+    """A submission's reference, e.g. HC2017-7KQ2M9XP: short enough to read out on the phone."""
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
-    return f"HC{response.cycle.year}-" + "".join(secrets.choice(alphabet) for _ in range(8))
+    return f"HC{year}-" + "".join(secrets.choice(alphabet) for _ in range(8))
 
 
 def reopen(response: Response, actor: Actor, note: str | None = None) -> None:
@@ -428,28 +526,43 @@ def open_answer_keys(questionnaire: forms.Questionnaire) -> list[tuple[str, form
 
 def sync_reviews(response: Response, questionnaire: forms.Questionnaire, answers: dict) -> None:
     """Queue each open answer for review; a changed answer goes back to pending with a fresh redaction."""
+    existing = {r.question_id: r for r in db.session.scalars(
+        select(CommentReview).where(CommentReview.response_id == response.id))}
+    add, change, remove = review_changes(questionnaire, answers, response.organisation.name,
+                                         {key: r.original for key, r in existing.items()})
+    for key, (text, auto) in add.items():
+        db.session.add(CommentReview(response_id=response.id, question_id=key, original=text, redacted=auto,
+                                     status="pending"))
+    for key, (text, auto) in change.items():
+        review = existing[key]
+        review.original, review.redacted, review.status = text, auto, "pending"
+        review.reviewed_by = review.reviewed_at = None
+    for key in remove:
+        db.session.delete(existing[key])
+
+
+def review_changes(questionnaire: forms.Questionnaire, answers: dict, organisation_name: str,
+                   reviewed: dict[str, str]) -> tuple[dict, dict, list]:
+    """Which open answers join the review queue (new), go back to it (changed) or leave it (blank now).
+
+    ``reviewed`` holds the text already queued, by answer key. New and changed come with
+    their automatic redaction: {key: (text, redacted)}. Unchanged answers keep their review.
+    """
     from .redaction import redact
 
     people = [" ".join(filter(None, (answers.get("contact_first_name"), answers.get("contact_surname")))),
               answers.get("contact_surname") or ""]
-    existing = {r.question_id: r for r in db.session.scalars(
-        select(CommentReview).where(CommentReview.response_id == response.id))}
+    add, change, remove = {}, {}, []
     for key, _question in open_answer_keys(questionnaire):
         text = answers.get(key)
-        review = existing.get(key)
         if not text:
-            if review is not None:
-                db.session.delete(review)
-            continue
-        if review is not None and review.original == text:
-            continue
-        auto = redact(text, response.organisation.name, people)
-        if review is None:
-            db.session.add(CommentReview(response_id=response.id, question_id=key, original=text, redacted=auto,
-                                         status="pending"))
-        else:
-            review.original, review.redacted, review.status = text, auto, "pending"
-            review.reviewed_by = review.reviewed_at = None
+            if key in reviewed:
+                remove.append(key)
+        elif key not in reviewed:
+            add[key] = (text, redact(text, organisation_name, people))
+        elif reviewed[key] != text:
+            change[key] = (text, redact(text, organisation_name, people))
+    return add, change, remove
 
 
 def reviews(cycle: Cycle, status: str | None = None) -> list[CommentReview]:

@@ -10,7 +10,7 @@ import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import forms
 from forms import NOT_APPLICABLE
@@ -20,7 +20,7 @@ from forms.validation import validate_section
 
 from . import data
 from .extensions import db
-from .models import Cycle, Organisation, Response, ResponseStatus
+from .models import Cycle, Organisation, ResponseStatus
 
 ID_COLUMNS = ["organisation", "ons_code", "authority_type"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -126,7 +126,7 @@ def _refs(rule) -> list[str]:
 
 
 def import_returns(cycle: Cycle, rows: list[dict[str, str]], actor: data.Actor, *, replace: bool = False,
-                   dry_run: bool = False) -> ImportResult:
+                   dry_run: bool = False, progress: Callable[[int], None] | None = None) -> ImportResult:
     questionnaire = data.questionnaire_for(cycle)
     known = set(columns(questionnaire))
     result = ImportResult(rows=len(rows))
@@ -136,12 +136,10 @@ def import_returns(cycle: Cycle, rows: list[dict[str, str]], actor: data.Actor, 
                 result.errors.append(CellError(1, column, "not a column of this cycle's codebook"))
     seen: dict[int, int] = {}
     parsed: list[tuple[Organisation, dict]] = []
+    by_name, by_code = data.organisation_index()
+    statuses = data.response_statuses(cycle)
     for number, row in enumerate(rows, start=2):
-        org = None
-        if row.get("ons_code", "").strip():
-            org = data.organisation_by_ons_code(row["ons_code"])
-        if org is None and row.get("organisation", "").strip():
-            org = data.organisation_by_name(row["organisation"])
+        org = by_code.get(row.get("ons_code", "").strip().upper()) or by_name.get(row.get("organisation", "").strip().lower())
         if org is None:
             result.errors.append(CellError(number, "organisation", "no organisation with this name or ONS code "
                                                                    "in the register"))
@@ -153,25 +151,18 @@ def import_returns(cycle: Cycle, rows: list[dict[str, str]], actor: data.Actor, 
             result.errors.append(CellError(number, "organisation", f"{org.name} is also on row {seen[org.id]}"))
             continue
         seen[org.id] = number
-        existing = db.session.scalar(db.select(Response).where(Response.cycle_id == cycle.id,
-                                                               Response.organisation_id == org.id))
-        if existing is not None and existing.status != ResponseStatus.NOT_STARTED.value and not replace:
+        status = statuses.get(org.id, ResponseStatus.NOT_STARTED.value)
+        if status != ResponseStatus.NOT_STARTED.value and not replace:
             result.errors.append(CellError(number, "organisation", f"{org.name} already has a return "
-                                                                   f"({existing.status.replace('_', ' ')}): use --replace to overwrite it"))
+                                                                   f"({status.replace('_', ' ')}): use --replace to overwrite it"))
         answers, problems = parse_row(questionnaire, row)
         result.errors.extend(CellError(number, column, reason) for column, reason in problems.items())
         parsed.append((org, answers))
     if result.errors or dry_run:
         return result
-    # One transaction for the whole file; flushing in batches keeps the work linear in rows
-    # (autoflush before every query would rescan every object loaded so far).
-    with db.session.no_autoflush:
-        for number, (org, answers) in enumerate(parsed, start=1):
-            response = data.response_for(cycle.id, org.id, commit=False)
-            data.store_submitted(response, answers, actor, questionnaire, action="import")
-            result.written += 1
-            if number % 200 == 0:
-                db.session.flush()
+    # One transaction for the whole file, written set by set.
+    data.store_submitted_many(cycle, parsed, actor, questionnaire, action="import", progress=progress)
+    result.written = len(parsed)
     db.session.commit()
     return result
 

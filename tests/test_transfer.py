@@ -188,3 +188,37 @@ def test_the_whole_collection_from_cycle_to_clean_dataset(app, accounts, smtp, t
     run(export, ["--cycle", "2017", "--format", "csv", "--out", str(tmp_path / "all.csv")])
     assert "1 returns imported" in run(import_, ["--cycle", "2017", "--replace", str(tmp_path / "all.csv")]).output
     assert {r.organisation.name: a for r, a in data.returns_for_export(cycle)} == before
+
+
+def test_a_replacing_import_versions_the_return_and_requeues_only_changed_comments(app, employers, cycle, tmp_path):
+    from healthcheck.models import CommentReview, SectionState
+
+    first = {**GOOD, "ict_plans": "Roll out laptops", "final_comments": "Thanks from Northmoor County Council"}
+    run(import_, ["--cycle", "2017", str(write_csv(tmp_path / "first.csv", [first]))])
+    response = db.session.scalar(select(Response).join(Organisation).where(Organisation.name == GOOD["organisation"]))
+    reviews = {r.question_id: r for r in db.session.scalars(select(CommentReview).where(
+        CommentReview.response_id == response.id))}
+    assert reviews["final_comments"].redacted == "Thanks from <Organisation name>"
+    data.decide_review(reviews["ict_plans"], reviews["ict_plans"].redacted, "approved", data.Actor("Coordinator"))
+    data.decide_review(reviews["final_comments"], reviews["final_comments"].redacted, "approved", data.Actor("Coordinator"))
+    db.session.commit()
+
+    second = {**first, "final_comments": "Changed", "professional_supervision": "monthly",
+              "professional_supervision_other": ""}
+    result = run(import_, ["--cycle", "2017", "--replace", str(write_csv(tmp_path / "second.csv", [second]))])
+    assert "1 returns imported" in result.output, result.output
+    db.session.expire_all()
+    versions = data.submitted_versions(response.id)
+    assert [v.number for v in versions] == [1, 2] and versions[0].reference != versions[1].reference
+    assert versions[1].answers["final_comments"] == "Changed"
+    assert data.answers_of(response.id) == versions[1].answers
+    assert {s.version for s in db.session.scalars(select(SectionState).where(
+        SectionState.response_id == response.id))} == {2}
+    reviews = {r.question_id: r for r in db.session.scalars(select(CommentReview).where(
+        CommentReview.response_id == response.id))}
+    assert reviews["ict_plans"].status == "approved"  # unchanged: its review stands
+    assert reviews["final_comments"].status == "pending" and reviews["final_comments"].reviewed_by is None
+    assert "professional_supervision_other" not in reviews  # now blank: out of the queue
+    actions = [e.action for e in data.audit_trail(response.id)]
+    assert actions.count("import") == 2 and actions.count("submit") == 2
+    assert db.session.get(Response, response.id).version == 2
