@@ -303,14 +303,15 @@ def save_section(response: Response, section: forms.Section, values: dict, expec
     the later of two saves from the same version is refused, never silently applied.
     """
     now = utcnow()
-    _insert_ignore(SectionState, response_id=response.id, section_id=section.id, version=0)
-    updated = db.session.execute(
-        update(SectionState)
-        .where(SectionState.response_id == response.id, SectionState.section_id == section.id,
-               SectionState.version == expected_version)
-        .values(version=SectionState.version + 1, saved_at=now, saved_by=actor.name)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    claim = (update(SectionState)
+             .where(SectionState.response_id == response.id, SectionState.section_id == section.id,
+                    SectionState.version == expected_version)
+             .values(version=SectionState.version + 1, saved_at=now, saved_by=actor.name)
+             .execution_options(synchronize_session=False))
+    updated = db.session.execute(claim).rowcount
+    if updated == 0 and expected_version == 0:  # the page's first save: its state row may not exist yet
+        _insert_ignore(SectionState, response_id=response.id, section_id=section.id, version=0)
+        updated = db.session.execute(claim).rowcount
     if updated != 1:
         db.session.rollback()
         state = db.session.scalar(select(SectionState).where(
@@ -328,8 +329,9 @@ def save_section(response: Response, section: forms.Section, values: dict, expec
     dropped = [k for k in everything if k not in kept and k not in keys]
     db.session.execute(delete(Answer).where(Answer.response_id == response.id,
                                             Answer.question_id.in_(keys + dropped)))
-    db.session.add_all(Answer(response_id=response.id, question_id=k, value=v)
-                       for k, v in kept.items() if k in keys)
+    rows = [{"response_id": response.id, "question_id": k, "value": v} for k, v in kept.items() if k in keys]
+    if rows:
+        db.session.execute(insert(Answer.__table__), rows)
     changes = {k: [old.get(k), kept.get(k)] for k in sorted(set(old) | set(new)) if old.get(k) != kept.get(k)}
     db.session.execute(
         update(Response).where(Response.id == response.id)
@@ -338,9 +340,9 @@ def save_section(response: Response, section: forms.Section, values: dict, expec
                         else response.status))
         .execution_options(synchronize_session=False)
     )
-    db.session.add(AuditEvent(at=now, actor=str(actor), action="save", response_id=response.id,
-                              section_id=section.id, detail={"changes": changes, "dropped": dropped} if dropped
-                              else {"changes": changes}))
+    db.session.execute(insert(AuditEvent.__table__).values(
+        at=now, actor=str(actor), action="save", response_id=response.id, section_id=section.id,
+        detail={"changes": changes, "dropped": dropped} if dropped else {"changes": changes}))
     db.session.commit()
     return SaveResult(True)
 
