@@ -409,11 +409,16 @@ def report(year, out):
 @click.option("--cycle", "year", type=int, required=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--processes", type=int, default=None, help="Worker processes (default: one per core).")
+@click.option("--nice", type=click.IntRange(0, 19), default=19, show_default=True,
+              help="Lower the build's CPU priority by this much, so a web server on the same machine answers "
+                   "people first (0: no change).")
 @with_appcontext
-def benchmarks(year, out, processes):
+def benchmarks(year, out, processes, nice):
     """Write every employer's benchmark, PDF and CSV, using several processes."""
     from aggregation.batch import build_all
 
+    if nice:
+        os.nice(nice)  # the worker processes inherit it
     dataset = data.dataset_for(_cycle(year))
     with click.progressbar(length=len(dataset.returns), label="Building benchmarks") as bar:
         count = build_all(dataset, out, current_app.config["BENCHMARK_MIN_GROUP"], processes,

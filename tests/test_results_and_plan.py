@@ -168,3 +168,24 @@ def test_consent_to_be_named_reaches_the_report(app, accounts, employers, cycle)
     pdf = text_of(signed_in(app, "viewer").get("/admin/cycles/2017/report.pdf").data)
     assert "Respondents that agreed to be named: Northmoor County Council." in pdf
     assert "London Borough of Eastwick" not in pdf
+
+
+def test_the_benchmarks_command_writes_every_employer_at_lowered_priority(app, cycle, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    with_peers(cycle, count=6)
+    data.publish_results(cycle, data.Actor("Test"))
+    db.session.commit()
+    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], HEALTHCHECK_CONFIG="development",
+               SECRET_KEY="t" * 40)
+    command = [str(Path(sys.executable).parent / "healthcheck"), "benchmarks", "--cycle", "2017", "--out",
+               str(tmp_path / "out"), "--processes", "2"]
+    done = subprocess.run(command + ["--nice", "5"], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "6 benchmarks written" in done.stdout
+    assert len(list((tmp_path / "out").glob("*.pdf"))) == 6
+    refused = subprocess.run(command + ["--nice", "25"], env=env, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2 and "--nice" in refused.stderr
