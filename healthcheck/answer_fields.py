@@ -215,7 +215,7 @@ def _choice_state(field) -> tuple:
     """What a radio, checkbox or checkbox list's markup depends on (as the widgets read it)."""
     if isinstance(field, BooleanField):
         return (field._value(), bool(field.data))
-    return tuple((sub._value(), bool(sub.checked)) for sub in field)
+    return tuple((str(value), bool(selected)) for value, _label, selected, *_ in field.iter_choices())
 
 
 _MARKUP = _MarkupCache()

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager
 
 import forms
 from forms.rules import prune
@@ -61,13 +61,20 @@ def find_link(token: str) -> AccessLink | None:
     return db.session.scalar(select(AccessLink).where(AccessLink.token_hash == hash_token(token)))
 
 
-def get_link(link_id: int) -> AccessLink | None:
-    """A live link with its cycle and organisation (every page of a return needs all three)."""
-    link = db.session.get(AccessLink, link_id, options=[joinedload(AccessLink.cycle),
-                                                        joinedload(AccessLink.organisation)])
-    if link is None or link.revoked_at is not None:
+def get_link(link_id: int) -> tuple[AccessLink, Response] | None:
+    """A live link with its cycle, organisation and return, in one query: every page of a
+    return needs all four. The return is created if the link has never been used."""
+    row = db.session.execute(
+        select(AccessLink, Response)
+        .join(AccessLink.cycle).join(AccessLink.organisation)
+        .options(contains_eager(AccessLink.cycle), contains_eager(AccessLink.organisation))
+        .outerjoin(Response, (Response.cycle_id == AccessLink.cycle_id)
+                   & (Response.organisation_id == AccessLink.organisation_id))
+        .where(AccessLink.id == link_id)).first()
+    if row is None or row[0].revoked_at is not None:
         return None
-    return link
+    link, response = row
+    return link, response or response_for(link.cycle_id, link.organisation_id)
 
 
 def touch_link(link: AccessLink) -> None:
@@ -283,10 +290,17 @@ def section_states(response_id: int) -> dict[str, SectionState]:
     return {s.section_id: s for s in rows}
 
 
-def section_version(response_id: int, section_id: str) -> int:
-    """How many times a page has been saved (0 if never): a form sends it back with a save."""
-    return db.session.scalar(select(SectionState.version).where(
-        SectionState.response_id == response_id, SectionState.section_id == section_id)) or 0
+def page_state(response_id: int, section_id: str) -> tuple[dict, int]:
+    """A return's answers and how many times one page has been saved, in one query (what a
+    page needs to show itself)."""
+    rows = db.session.execute(
+        select(SectionState.version, Answer.question_id, Answer.value)
+        .select_from(Response)
+        .outerjoin(SectionState, (SectionState.response_id == Response.id) & (SectionState.section_id == section_id))
+        .outerjoin(Answer, Answer.response_id == Response.id)
+        .where(Response.id == response_id)).all()
+    version = (rows[0][0] if rows else None) or 0
+    return {qid: value for _, qid, value in rows if qid is not None}, version
 
 
 @dataclass

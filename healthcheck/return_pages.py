@@ -33,11 +33,11 @@ def section_page(response: Response, questionnaire: forms.Questionnaire, section
         abort(404)
     prev, nxt = questionnaire.neighbours(section_id)
     FormClass = form_class(questionnaire, sec)
-    answers = data.answers_of(response.id)
+    answers, version = data.page_state(response.id, sec.id)
     page = dict(section=sec, prev=prev, nxt=nxt, urls=urls, response=response, last_year=last_year)
 
     if request.method == "GET":
-        form = FormClass(formdata=None, data=initial_data(sec, answers) | {"section_version": data.section_version(response.id, sec.id)})
+        form = FormClass(formdata=None, data=initial_data(sec, answers) | {"section_version": version})
         return _render(form, read_only=not editable, **page)
     if not editable:
         return refused()
@@ -55,7 +55,7 @@ def section_page(response: Response, questionnaire: forms.Questionnaire, section
         expected = -1
     if not 0 <= expected < 2**31:
         # A page that does not say which version it edits cannot be saved safely.
-        form.section_version.data = data.section_version(response.id, sec.id)
+        form.section_version.data = version
         return _render(form, errors={}, broken=True, **page), 400
     result = data.save_section(response, sec, values, expected, actor, questionnaire)
     if not result.saved:

@@ -68,15 +68,15 @@ def with_return(view):
     """Load the return the session's link opens; anything else is a clear 'link needed' page."""
     @wraps(view)
     def wrapped(*args, **kwargs):
-        link = data.get_link(session.get("link_id", 0)) if session.get("link_id") else None
-        if link is None:
+        found = data.get_link(session.get("link_id", 0)) if session.get("link_id") else None
+        if found is None:
             session.clear()
             return render_template("employer/link_invalid.html", reason="no_session"), 403
+        link, g.response = found
         g.link = link
         g.cycle = link.cycle
         g.organisation = link.organisation
         g.questionnaire = data.questionnaire_for(link.cycle)
-        g.response = data.response_for(link.cycle_id, link.organisation_id)
         g.actor = data.Actor(session.get("editor", "Unknown"), via=f"link {link.id}")
         return view(*args, **kwargs)
     return wrapped
