@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import contains_eager
 
 import forms
@@ -61,16 +61,20 @@ def find_link(token: str) -> AccessLink | None:
     return db.session.scalar(select(AccessLink).where(AccessLink.token_hash == hash_token(token)))
 
 
+# The statements every page and save of a return runs are built once: building a statement
+# took as long as running it (docs/performance.md).
+_LINK = (select(AccessLink, Response)
+         .join(AccessLink.cycle).join(AccessLink.organisation)
+         .options(contains_eager(AccessLink.cycle), contains_eager(AccessLink.organisation))
+         .outerjoin(Response, (Response.cycle_id == AccessLink.cycle_id)
+                    & (Response.organisation_id == AccessLink.organisation_id))
+         .where(AccessLink.id == bindparam("link_id")))
+
+
 def get_link(link_id: int) -> tuple[AccessLink, Response] | None:
     """A live link with its cycle, organisation and return, in one query: every page of a
     return needs all four. The return is created if the link has never been used."""
-    row = db.session.execute(
-        select(AccessLink, Response)
-        .join(AccessLink.cycle).join(AccessLink.organisation)
-        .options(contains_eager(AccessLink.cycle), contains_eager(AccessLink.organisation))
-        .outerjoin(Response, (Response.cycle_id == AccessLink.cycle_id)
-                   & (Response.organisation_id == AccessLink.organisation_id))
-        .where(AccessLink.id == link_id)).first()
+    row = db.session.execute(_LINK, {"link_id": link_id}).first()
     if row is None or row[0].revoked_at is not None:
         return None
     link, response = row
@@ -280,9 +284,11 @@ def _insert_ignore(model, **values) -> None:
     db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
+_ANSWERS = select(Answer.question_id, Answer.value).where(Answer.response_id == bindparam("response_id"))
+
+
 def answers_of(response_id: int) -> dict:
-    rows = db.session.execute(select(Answer.question_id, Answer.value).where(Answer.response_id == response_id))
-    return {qid: value for qid, value in rows}
+    return {qid: value for qid, value in db.session.execute(_ANSWERS, {"response_id": response_id})}
 
 
 def section_states(response_id: int) -> dict[str, SectionState]:
@@ -290,15 +296,18 @@ def section_states(response_id: int) -> dict[str, SectionState]:
     return {s.section_id: s for s in rows}
 
 
+_PAGE = (select(SectionState.version, Answer.question_id, Answer.value)
+         .select_from(Response)
+         .outerjoin(SectionState, (SectionState.response_id == Response.id)
+                    & (SectionState.section_id == bindparam("section_id")))
+         .outerjoin(Answer, Answer.response_id == Response.id)
+         .where(Response.id == bindparam("response_id")))
+
+
 def page_state(response_id: int, section_id: str) -> tuple[dict, int]:
     """A return's answers and how many times one page has been saved, in one query (what a
     page needs to show itself)."""
-    rows = db.session.execute(
-        select(SectionState.version, Answer.question_id, Answer.value)
-        .select_from(Response)
-        .outerjoin(SectionState, (SectionState.response_id == Response.id) & (SectionState.section_id == section_id))
-        .outerjoin(Answer, Answer.response_id == Response.id)
-        .where(Response.id == response_id)).all()
+    rows = db.session.execute(_PAGE, {"response_id": response_id, "section_id": section_id}).all()
     version = (rows[0][0] if rows else None) or 0
     return {qid: value for _, qid, value in rows if qid is not None}, version
 
@@ -309,6 +318,19 @@ class SaveResult:
     state: SectionState | None = None  # on conflict: the state that won
 
 
+_CLAIM = (update(SectionState)
+          .where(SectionState.response_id == bindparam("rid"),
+                 SectionState.section_id == bindparam("sid"), SectionState.version == bindparam("expected"))
+          .values(version=SectionState.version + 1, saved_at=bindparam("at"), saved_by=bindparam("by"))
+          .execution_options(synchronize_session=False))
+_CLEAR = (delete(Answer).where(Answer.response_id == bindparam("rid"),
+                               Answer.question_id.in_(bindparam("keys", expanding=True)))
+          .execution_options(synchronize_session=False))
+_TOUCH = (update(Response).where(Response.id == bindparam("rid"))
+          .values(version=Response.version + 1, updated_at=bindparam("at"), status=bindparam("new_status"))
+          .execution_options(synchronize_session=False))
+
+
 def save_section(response: Response, section: forms.Section, values: dict, expected_version: int,
                  actor: Actor, questionnaire: forms.Questionnaire) -> SaveResult:
     """Store one page's answers if nobody else saved that page since ``expected_version``.
@@ -317,15 +339,11 @@ def save_section(response: Response, section: forms.Section, values: dict, expec
     the later of two saves from the same version is refused, never silently applied.
     """
     now = utcnow()
-    claim = (update(SectionState)
-             .where(SectionState.response_id == response.id, SectionState.section_id == section.id,
-                    SectionState.version == expected_version)
-             .values(version=SectionState.version + 1, saved_at=now, saved_by=actor.name)
-             .execution_options(synchronize_session=False))
-    updated = db.session.execute(claim).rowcount
+    claim = {"rid": response.id, "sid": section.id, "expected": expected_version, "at": now, "by": actor.name}
+    updated = db.session.execute(_CLAIM, claim).rowcount
     if updated == 0 and expected_version == 0:  # the page's first save: its state row may not exist yet
         _insert_ignore(SectionState, response_id=response.id, section_id=section.id, version=0)
-        updated = db.session.execute(claim).rowcount
+        updated = db.session.execute(_CLAIM, claim).rowcount
     if updated != 1:
         db.session.rollback()
         state = db.session.scalar(select(SectionState).where(
@@ -341,22 +359,16 @@ def save_section(response: Response, section: forms.Section, values: dict, expec
     everything = {k: v for k, v in stored.items() if k not in keys} | new
     kept = prune(questionnaire, everything)
     dropped = [k for k in everything if k not in kept and k not in keys]
-    db.session.execute(delete(Answer).where(Answer.response_id == response.id,
-                                            Answer.question_id.in_(keys + dropped)))
+    db.session.execute(_CLEAR, {"rid": response.id, "keys": keys + dropped})
     rows = [{"response_id": response.id, "question_id": k, "value": v} for k, v in kept.items() if k in keys]
     if rows:
         db.session.execute(insert(Answer.__table__), rows)
     changes = {k: [old.get(k), kept.get(k)] for k in sorted(set(old) | set(new)) if old.get(k) != kept.get(k)}
-    db.session.execute(
-        update(Response).where(Response.id == response.id)
-        .values(version=Response.version + 1, updated_at=now,
-                status=(ResponseStatus.IN_PROGRESS.value if response.status == ResponseStatus.NOT_STARTED.value
-                        else response.status))
-        .execution_options(synchronize_session=False)
-    )
-    db.session.execute(insert(AuditEvent.__table__).values(
-        at=now, actor=str(actor), action="save", response_id=response.id, section_id=section.id,
-        detail={"changes": changes, "dropped": dropped} if dropped else {"changes": changes}))
+    db.session.execute(_TOUCH, {"rid": response.id, "at": now, "new_status": (
+        ResponseStatus.IN_PROGRESS.value if response.status == ResponseStatus.NOT_STARTED.value else response.status)})
+    db.session.execute(insert(AuditEvent.__table__), [{
+        "at": now, "actor": str(actor), "action": "save", "response_id": response.id, "section_id": section.id,
+        "detail": {"changes": changes, "dropped": dropped} if dropped else {"changes": changes}}])
     db.session.commit()
     return SaveResult(True)
 
