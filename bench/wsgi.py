@@ -7,9 +7,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask import render_template  # noqa: E402
 
-from healthcheck import create_app  # noqa: E402
-
-app = create_app()
+from healthcheck.wsgi import app  # noqa: E402  (the production entry point, as served)
 
 
 @app.get("/_bare")
