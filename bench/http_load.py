@@ -246,8 +246,9 @@ def write_doc(results: dict, args) -> None:
              "each save follows a read of the page, as people do. "
              f"Latency: {args.users} users with 1-2 s think time, all four mixed, {args.seconds} s, counted from "
              "when every user has started (Locust `--reset-stats`); users arrive signed in (the bench signs each "
-             "one in through its link first, and each opens every page once so the server is warm). The build alongside is `healthcheck "
-             "benchmarks` as shipped, at its default `--nice 19` (which on Linux also means SCHED_IDLE).", ""]
+             "one in through its link first, and each opens every page once so the server is warm). "
+             "The build alongside is `healthcheck benchmarks` as shipped, at its default `--nice 19` "
+             "(which on Linux also means SCHED_IDLE).", ""]
     for kind, r in results.items():
         lines += [f"### {'SQLite' if kind == 'sqlite' else 'PostgreSQL'}", "",
                   f"| endpoint | capacity req/s (median of {ROUNDS}) | each round | ratio to bare route (target) | "

@@ -338,7 +338,7 @@ def import_(year, path, replace, dry_run):
     target = _cycle(year)
     rows = transfer.read_rows(path)
     click.echo(f"Validating {len(rows)} rows of {path.name}")
-    with click.progressbar(length=len(rows), label="Writing returns") as bar:
+    with click.progressbar(length=len(rows), label="Importing returns", hidden=dry_run) as bar:
         result = transfer.import_returns(target, rows, CLI_ACTOR, replace=replace, dry_run=dry_run,
                                          progress=bar.update)
     if result.errors:

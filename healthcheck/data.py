@@ -100,10 +100,6 @@ def organisation_by_name(name: str) -> Organisation | None:
     return db.session.scalar(select(Organisation).where(func.lower(Organisation.name) == name.strip().lower()))
 
 
-def organisation_by_ons_code(code: str) -> Organisation | None:
-    return db.session.scalar(select(Organisation).where(func.upper(Organisation.ons_code) == code.strip().upper()))
-
-
 def organisation_index() -> tuple[dict[str, Organisation], dict[str, Organisation]]:
     """Every organisation by lower-case name and by upper-case ONS code, for matching file rows."""
     everyone = list(db.session.scalars(select(Organisation)))

@@ -139,7 +139,8 @@ def import_returns(cycle: Cycle, rows: list[dict[str, str]], actor: data.Actor, 
     by_name, by_code = data.organisation_index()
     statuses = data.response_statuses(cycle)
     for number, row in enumerate(rows, start=2):
-        org = by_code.get(row.get("ons_code", "").strip().upper()) or by_name.get(row.get("organisation", "").strip().lower())
+        org = (by_code.get(row.get("ons_code", "").strip().upper())
+               or by_name.get(row.get("organisation", "").strip().lower()))
         if org is None:
             result.errors.append(CellError(number, "organisation", "no organisation with this name or ONS code "
                                                                    "in the register"))
