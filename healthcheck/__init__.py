@@ -9,6 +9,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 
 from .config import CONFIGS
 from .extensions import csrf, db, migrate
@@ -120,3 +121,27 @@ def _sqlite_begin(conn):
 
         writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+@event.listens_for(Pool, "checkout")
+def _postgres_employer_reads(dbapi_connection, connection_record, connection_proxy):
+    """PostgreSQL: an employer's page that only reads runs without a transaction.
+
+    Each of those pages is one or two self-contained statements (the link with its return,
+    then a page's answers with their version), and the only writes a GET makes are single
+    statements (a link's last use, a return created on first visit). Without a transaction
+    there is no BEGIN and no ROLLBACK to wait for, and psycopg keeps its prepared statements,
+    which it throws away at every ROLLBACK (docs/performance.md). Coordinators' pages, which
+    read many tables for one export, keep their single snapshot.
+    """
+    if type(dbapi_connection).__module__.startswith("psycopg"):
+        from flask import has_request_context, request
+
+        if has_request_context() and request.method in ("GET", "HEAD") and request.blueprint == "employer":
+            dbapi_connection.autocommit = True
+
+
+@event.listens_for(Pool, "checkin")
+def _postgres_transactions_again(dbapi_connection, connection_record):
+    if type(dbapi_connection).__module__.startswith("psycopg") and not dbapi_connection.closed:
+        dbapi_connection.autocommit = False

@@ -9,7 +9,7 @@ from healthcheck import data
 from healthcheck.extensions import db
 from healthcheck.models import AccessLink, AuditEvent, Response, SubmittedVersion
 from tests.answers import FULL_RETURN
-from tests.conftest import sign_in
+from tests.conftest import PG_URL, sign_in
 
 
 def save(client, section_id, form, action="continue"):
@@ -211,3 +211,48 @@ def test_link_tokens_are_stored_hashed(app, employers):
     token = employers["a"][1]
     stored = [row.token_hash for row in db.session.scalars(select(AccessLink))]
     assert token not in stored and data.hash_token(token) in stored
+
+
+def test_postgresql_employer_pages_read_outside_a_transaction_and_keep_prepared_statements(request):
+    """On PostgreSQL an employer's page runs without BEGIN or ROLLBACK, so psycopg keeps the
+    statements it prepares after a few uses (a ROLLBACK throws them all away); a save is still
+    one transaction from its first statement to COMMIT."""
+    from psycopg.pq import TransactionStatus
+    from sqlalchemy import event, text
+
+    from healthcheck import create_app
+    from tests.conftest import CheckingClient, empty_postgres, seed_cycle
+
+    url = request.getfixturevalue("pg_migrated")
+    empty_postgres(url)
+    token = seed_cycle(url, ["Prepared Council"])[0]
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=url)
+    app.test_client_class = CheckingClient
+    seen = []
+    with app.app_context():
+        client = app.test_client()
+        sign_in(client, token)
+
+        @event.listens_for(db.engine, "before_cursor_execute")
+        def status(conn, cursor, statement, parameters, context, executemany):
+            from flask import request as current
+            seen.append((current.method, conn.connection.driver_connection.info.transaction_status))
+
+        for _ in range(8):
+            assert client.get("/return/section/workforce_planning").status_code == 200
+        gets = [s for method, s in seen if method == "GET"]
+        assert len(gets) >= 16 and set(gets) == {TransactionStatus.IDLE}
+        seen.clear()
+        assert save(client, "registration", FULL_RETURN["registration"]).status_code == 302
+        posts = [s for method, s in seen if method == "POST"]
+        assert len(posts) >= 4 and set(posts[1:]) == {TransactionStatus.INTRANS}
+        event.remove(db.engine, "before_cursor_execute", status)
+        db.session.remove()
+        with db.engine.connect() as conn:  # the one pooled connection the pages used
+            prepared = conn.scalar(text("SELECT count(*) FROM pg_prepared_statements"))
+        assert prepared >= 2
+        db.engine.dispose()
+
+
+if not PG_URL:  # collected only with a PostgreSQL (CI always gives one)
+    del test_postgresql_employer_pages_read_outside_a_transaction_and_keep_prepared_statements
