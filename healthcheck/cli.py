@@ -405,10 +405,23 @@ def report(year, out):
     click.echo(f"Wrote {out} ({len(pdf) // 1024} KB) from {len(dataset.returns)} returns")
 
 
+def build_processes(requested: int | None, nice: int, cores: int) -> int:
+    """How many processes build the benchmarks: as asked, else one per core, less one when the
+    build gives way to a web server (--nice above 0). Two building processes on a two-core
+    machine held pages back by 2-4 ms at the slowest 1 %, even at SCHED_IDLE, because the
+    kernel does not interrupt a process's own system work; one left pages as fast as with no
+    build at all (docs/performance.md)."""
+    if requested:
+        return requested
+    return max(1, cores - 1) if nice else cores
+
+
 @click.command()
 @click.option("--cycle", "year", type=int, required=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
-@click.option("--processes", type=int, default=None, help="Worker processes (default: one per core).")
+@click.option("--processes", type=click.IntRange(1), default=None,
+              help="Worker processes (default: one per core, less one when --nice is above 0, so a web "
+                   "server on the same machine keeps a core of its own).")
 @click.option("--nice", type=click.IntRange(0, 19), default=19, show_default=True,
               help="Lower the build's CPU priority by this much, so a web server on the same machine answers "
                    "people first (0: no change). At 19 the build also runs only on CPU time nobody else wants, "
@@ -425,7 +438,9 @@ def benchmarks(year, out, processes, nice):
             os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
         except OSError:
             pass  # a sandbox that forbids it: nice 19 alone still applies
+    processes = build_processes(processes, nice, os.cpu_count() or 1)
     dataset = data.dataset_for(_cycle(year))
+    click.echo(f"Building {len(dataset.returns)} benchmarks in {processes} process{'es' * (processes > 1)}")
     with click.progressbar(length=len(dataset.returns), label="Building benchmarks") as bar:
         count = build_all(dataset, out, current_app.config["BENCHMARK_MIN_GROUP"], processes,
                           current_app.config["SERVICE_NAME"], progress=lambda name: bar.update(1))

@@ -185,7 +185,16 @@ def test_the_benchmarks_command_writes_every_employer_at_lowered_priority(app, c
                str(tmp_path / "out"), "--processes", "2"]
     done = subprocess.run(command + ["--nice", "5"], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "6 benchmarks written" in done.stdout
+    assert "6 benchmarks written" in done.stdout and "in 2 processes" in done.stdout
     assert len(list((tmp_path / "out").glob("*.pdf"))) == 6
     refused = subprocess.run(command + ["--nice", "25"], env=env, capture_output=True, text=True, timeout=300)
     assert refused.returncode == 2 and "--nice" in refused.stderr
+
+
+def test_the_benchmarks_build_leaves_a_core_to_the_site_unless_told_otherwise():
+    from healthcheck.cli import build_processes
+
+    assert build_processes(None, 19, 2) == 1 and build_processes(None, 19, 8) == 7
+    assert build_processes(None, 19, 1) == 1  # a one-core machine still builds
+    assert build_processes(None, 0, 2) == 2  # --nice 0: the machine is the build's alone
+    assert build_processes(3, 19, 2) == 3  # asked for: as asked
