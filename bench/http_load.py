@@ -1,13 +1,13 @@
 """HTTP load: gunicorn as in production, Locust from a second process, both on loopback.
 
-    .venv/bin/python bench/http_load.py [--databases sqlite postgresql] [--users 100] [--seconds 30]
+    .venv/bin/python bench/http_load.py [--databases sqlite postgresql] [--users 100] [--seconds 40]
     (or: make bench-http)
 
 For each database: capacity runs (no think time, one endpoint at a time: the bare route,
 a questionnaire page, a save, check answers) give requests/s and their ratio to the bare
-route; a latency run (100 users, 1-2 s think time, all four mixed) gives p50/p95/p99.
-Then, on SQLite, the same latency run while 'healthcheck benchmarks' builds every
-employer's PDF. gunicorn: 2 workers (one per core) x 4 threads (BENCH_WORKERS, BENCH_THREADS
+route; latency runs (100 users, 1-2 s think time, all four mixed, in rounds whose response
+times are pooled) give p50/p95/p99. On SQLite each latency round is followed by the same
+run while 'healthcheck benchmarks' builds every employer's PDF. gunicorn: 2 workers (one per core) x 4 threads (BENCH_WORKERS, BENCH_THREADS
 to try others). Every run is bounded in users and time and stops by itself. Figures go to
 docs/performance.md.
 """
@@ -120,10 +120,11 @@ def sign_in_all(port: int, tokens: list[str]) -> list[dict]:
     return sessions
 
 
-def locust(port: int, tokens_file: str, users: int, seconds: int, task: str = "") -> dict:
-    """One bounded Locust run; figures count from when every user has started and signed in."""
+def locust(port: int, tokens_file: str, users: int, seconds: int, task: str = "", raw: str = "") -> dict:
+    """One bounded Locust run; figures count from when every user has started and signed in.
+    With ``raw``, every response time is also appended to that file, for pooling runs."""
     with tempfile.TemporaryDirectory() as out:
-        env = dict(os.environ, BENCH_SESSIONS=tokens_file, BENCH_TASK=task)
+        env = dict(os.environ, BENCH_SESSIONS=tokens_file, BENCH_TASK=task, BENCH_RAW=raw)
         subprocess.run([str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
                         "-u", str(users), "-r", str(max(users // 2, 1)), "-t", f"{seconds}s", "--stop-timeout", "5",
                         "--reset-stats",
@@ -182,17 +183,47 @@ def run_database(kind: str, users: int, seconds: int, capacity_seconds: int) -> 
                           flush=True)
                     rounds.setdefault(name, []).append(locust(port, tokens_file, 20, capacity_seconds, task)[name])
             capacity = {name: _median_run(runs, rounds["bare route"]) for name, runs in rounds.items()}
-            print(f"[{kind}] latency: {users} users, 1-2 s think time, {seconds} s ...", flush=True)
-            latency = locust(port, tokens_file, users, seconds)
-            loaded, builds = None, []
-            if kind == "sqlite":
-                print(f"[{kind}] latency again while 'healthcheck benchmarks' builds every PDF, over and over ...",
+            # One run's p99 rests on its slowest dozen requests, so latency is measured in rounds
+            # and the response times of every round are pooled; on SQLite each idle round is
+            # followed by one with the build running, so both see the same machine.
+            idle_raw, busy_raw, runs, builds = f"{work}/idle.raw", f"{work}/busy.raw", [], []
+            for number in range(1, ROUNDS + 1):
+                print(f"[{kind}] latency round {number}/{ROUNDS}: {users} users, 1-2 s think time, {seconds} s ...",
                       flush=True)
-                loaded, builds = _while_building(url, work, lambda: locust(port, tokens_file, users, seconds))
+                runs.append(("idle", locust(port, tokens_file, users, seconds, raw=idle_raw)))
+                if kind == "sqlite":
+                    print(f"[{kind}] latency round {number}/{ROUNDS} while 'healthcheck benchmarks' builds every "
+                          "PDF, over and over ...", flush=True)
+                    busy, built = _while_building(url, work, lambda: locust(port, tokens_file, users, seconds,
+                                                                             raw=busy_raw))
+                    runs.append(("busy", busy))
+                    builds += built
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
-    return {"capacity": capacity, "latency": latency, "during_benchmarks": loaded, "builds": builds}
+    return {"capacity": capacity, "latency": pooled(idle_raw, [r for c, r in runs if c == "idle"]),
+            "during_benchmarks": pooled(busy_raw, [r for c, r in runs if c == "busy"]) if builds else None,
+            "builds": builds}
+
+
+def pooled(path: str, runs: list[dict]) -> dict:
+    """Percentiles over every response time of every round, with each round's p99 and failures."""
+    times: dict[str, list[float]] = {}
+    with open(path) as fh:
+        for line in fh:
+            name, ms = line.rstrip("\n").split("\t")
+            times.setdefault(name, []).append(float(ms))
+
+    def at(values: list[float], q: float) -> float:
+        return values[min(len(values) - 1, int(len(values) * q))]
+
+    out = {}
+    for name, values in times.items():
+        values.sort()
+        out[name] = {"p50": at(values, 0.50), "p95": at(values, 0.95), "p99": at(values, 0.99),
+                     "count": len(values), "rounds_p99": [r[name]["p99"] for r in runs if name in r],
+                     "failures": sum(r.get(name, {}).get("failures", 0) for r in runs)}
+    return out
 
 
 def _while_building(url: str, work: str, measure) -> tuple[dict, list[float]]:
@@ -225,7 +256,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--users", type=int, default=100)
-    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--seconds", type=int, default=40, help="each latency round")
     parser.add_argument("--capacity-seconds", type=int, default=10)
     args = parser.parse_args()
     results = {kind: run_database(kind, args.users, args.seconds, args.capacity_seconds) for kind in args.databases}
@@ -244,11 +275,14 @@ def write_doc(results: dict, args) -> None:
              "rounds; the ratio is the median of each round's ratio to the bare route measured just before it. "
              "A capacity save is a POST alone (the user keeps the page version it was given); in the mixed run "
              "each save follows a read of the page, as people do. "
-             f"Latency: {args.users} users with 1-2 s think time, all four mixed, {args.seconds} s, counted from "
-             "when every user has started (Locust `--reset-stats`); users arrive signed in (the bench signs each "
-             "one in through its link first, and each opens every page once so the server is warm). "
-             "The build alongside is `healthcheck benchmarks` as shipped, at its default `--nice 19` "
-             "(which on Linux also means SCHED_IDLE).", ""]
+             f"Latency: {args.users} users with 1-2 s think time, all four mixed, {ROUNDS} rounds of {args.seconds} s, "
+             "each counted from when every user has started (Locust `--reset-stats`), percentiles over the response "
+             "times of all rounds pooled (one run's p99 rests on its slowest dozen requests); users arrive signed "
+             "in (the bench signs each one in through its link first, and each opens every page once so the server "
+             "is warm). "
+             "The build alongside is `healthcheck benchmarks` as shipped: its default `--nice 19` (on Linux also "
+             "SCHED_IDLE) and, with that, one process fewer than the cores, so one here; on SQLite each idle "
+             "round is followed by a round with the build running.", ""]
     for kind, r in results.items():
         lines += [f"### {'SQLite' if kind == 'sqlite' else 'PostgreSQL'}", "",
                   f"| endpoint | capacity req/s (median of {ROUNDS}) | each round | ratio to bare route (target) | "
@@ -264,10 +298,13 @@ def write_doc(results: dict, args) -> None:
             lines += ["", f"While `healthcheck benchmarks` built every employer's PDF, {len(r['builds'])} times over "
                       f"(one build of 160 took {min(r['builds']):.1f}-{max(r['builds']):.1f} s beside the load) "
                       "(target: p99 within 1.5x of idle):", "",
-                      "| endpoint | p99 idle | p99 during the build | ratio |", "|---|---:|---:|---:|"]
+                      "| endpoint | requests idle / during | p99 idle | p99 during the build | ratio | each round: "
+                      "idle → during |", "|---|---:|---:|---:|---:|---|"]
             for name in names:
-                idle, busy = r["latency"][name]["p99"], r["during_benchmarks"][name]["p99"]
-                lines.append(f"| {name} | {idle:.0f} ms | {busy:.0f} ms | {busy / idle:.2f}x |")
+                idle, busy = r["latency"][name], r["during_benchmarks"][name]
+                each = ", ".join(f"{a:.0f} → {b:.0f}" for a, b in zip(idle["rounds_p99"], busy["rounds_p99"]))
+                lines.append(f"| {name} | {idle['count']} / {busy['count']} | {idle['p99']:.1f} ms | "
+                             f"{busy['p99']:.1f} ms | {busy['p99'] / idle['p99']:.2f}x | {each} ms |")
         lines.append("")
     write_section("http", lines)
 

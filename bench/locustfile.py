@@ -12,7 +12,7 @@ import re
 from http.cookiejar import Cookie
 
 import gevent
-from locust import FastHttpUser, between, constant, task
+from locust import FastHttpUser, between, constant, events, task
 
 SESSIONS = json.loads(open(os.environ["BENCH_SESSIONS"]).read())
 ONLY = os.environ.get("BENCH_TASK", "")
@@ -76,6 +76,24 @@ class Employer(FastHttpUser):
     @task(1)
     def check(self):
         self.client.get("/return/check", name="check answers GET")
+
+
+RAW = os.environ.get("BENCH_RAW")
+if RAW:  # every response time, so runs can be pooled: one run's p99 rests on its few slowest requests
+    _raw, _started = open(RAW, "a"), []
+
+    @events.spawning_complete.add_listener
+    def _all_started(**kwargs):  # counted from here, as Locust's --reset-stats does
+        _started.append(True)
+
+    @events.request.add_listener
+    def _record(request_type, name, response_time, **kwargs):
+        if _started:
+            _raw.write(f"{name}\t{response_time:.3f}\n")
+
+    @events.quitting.add_listener
+    def _close(**kwargs):
+        _raw.close()
 
 
 if ONLY:  # a capacity run: this one endpoint only, as fast as it will go
