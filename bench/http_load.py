@@ -201,9 +201,9 @@ def run_database(kind: str, users: int, seconds: int, capacity_seconds: int) -> 
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
-    return {"capacity": capacity, "latency": pooled(idle_raw, [r for c, r in runs if c == "idle"]),
-            "during_benchmarks": pooled(busy_raw, [r for c, r in runs if c == "busy"]) if builds else None,
-            "builds": builds}
+        return {"capacity": capacity, "latency": pooled(idle_raw, [r for c, r in runs if c == "idle"]),
+                "during_benchmarks": pooled(busy_raw, [r for c, r in runs if c == "busy"]) if builds else None,
+                "builds": builds}
 
 
 def pooled(path: str, runs: list[dict]) -> dict:
