@@ -7,9 +7,9 @@ For each database: capacity runs (no think time, one endpoint at a time: the bar
 a questionnaire page, a save, check answers) give requests/s and their ratio to the bare
 route; latency runs (100 users, 1-2 s think time, all four mixed, in rounds whose response
 times are pooled) give p50/p95/p99. On SQLite each latency round is followed by the same
-run while 'healthcheck benchmarks' builds every employer's PDF. gunicorn: 2 workers (one per core) x 4 threads (BENCH_WORKERS, BENCH_THREADS
-to try others). Every run is bounded in users and time and stops by itself. Figures go to
-docs/performance.md.
+run while 'healthcheck benchmarks' builds every employer's PDF. gunicorn: 2 workers (one per
+core) x 4 threads (BENCH_WORKERS, BENCH_THREADS to try others). Every run is bounded in users
+and time and stops by itself. Figures go to docs/performance.md.
 """
 from __future__ import annotations
 

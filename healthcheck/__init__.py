@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, has_request_context, render_template, request
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy import event
@@ -117,8 +117,6 @@ def _sqlite_begin(conn):
     waiting its turn. Reads (GET) stay concurrent under write-ahead logging.
     """
     if conn.dialect.name == "sqlite":
-        from flask import has_request_context, request
-
         writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
@@ -134,14 +132,17 @@ def _postgres_employer_reads(dbapi_connection, connection_record, connection_pro
     which it throws away at every ROLLBACK (docs/performance.md). Coordinators' pages, which
     read many tables for one export, keep their single snapshot.
     """
-    if type(dbapi_connection).__module__.startswith("psycopg"):
-        from flask import has_request_context, request
-
-        if has_request_context() and request.method in ("GET", "HEAD") and request.blueprint == "employer":
-            dbapi_connection.autocommit = True
+    if (_is_psycopg(dbapi_connection) and has_request_context() and request.method in ("GET", "HEAD")
+            and request.blueprint == "employer"):
+        dbapi_connection.autocommit = True
 
 
 @event.listens_for(Pool, "checkin")
 def _postgres_transactions_again(dbapi_connection, connection_record):
-    if type(dbapi_connection).__module__.startswith("psycopg") and not dbapi_connection.closed:
+    if _is_psycopg(dbapi_connection) and not dbapi_connection.closed:
         dbapi_connection.autocommit = False
+
+
+def _is_psycopg(dbapi_connection) -> bool:
+    """Pool events see the driver's connection (None once invalidated), not the dialect."""
+    return type(dbapi_connection).__module__.startswith("psycopg")
