@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import os
+from functools import wraps
 from pathlib import Path
 
-from flask import Flask, has_request_context, render_template, request
+from flask import Flask, g, has_request_context, render_template, request
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy import event
@@ -12,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 
 from .config import CONFIGS
+from .data import WRITE_LOCK
 from .extensions import csrf, db, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,11 +116,25 @@ def _sqlite_begin(conn):
     A request that changes something takes the write lock when its transaction begins
     (BEGIN IMMEDIATE): a transaction that read first and wrote later would fail at once
     with "database is locked" whenever another writer had committed in between, instead of
-    waiting its turn. Reads (GET) stay concurrent under write-ahead logging.
+    waiting its turn. Reads (GET) stay concurrent under write-ahead logging. A view marked
+    ``reads_before_writing`` begins with a plain BEGIN and takes the lock when it writes.
     """
     if conn.dialect.name == "sqlite":
-        writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+        writing = (has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+                   and not g.get("reads_before_writing"))
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+        conn.info[WRITE_LOCK] = writing
+
+
+def reads_before_writing(view):
+    """For a view that reads and checks before it writes, and takes the write lock itself
+    (``data.begin_writing``) only for the writing: a page's save. On SQLite the other
+    writers then wait for the save's statements alone, not for its reading and validation."""
+    @wraps(view)
+    def marked(*args, **kwargs):
+        g.reads_before_writing = True
+        return view(*args, **kwargs)
+    return marked
 
 
 @event.listens_for(Pool, "checkout")

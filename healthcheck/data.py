@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, case, delete, func, insert, select, update
 from sqlalchemy.orm import contains_eager
 
 import forms
@@ -312,6 +312,7 @@ def page_state(response_id: int, section_id: str) -> tuple[dict, int]:
 class SaveResult:
     saved: bool
     state: SectionState | None = None  # on conflict: the state that won
+    closed: bool = False  # the return was submitted before this save reached it
 
 
 _CLAIM = (update(SectionState)
@@ -322,9 +323,33 @@ _CLAIM = (update(SectionState)
 _CLEAR = (delete(Answer).where(Answer.response_id == bindparam("rid"),
                                Answer.question_id.in_(bindparam("keys", expanding=True)))
           .execution_options(synchronize_session=False))
-_TOUCH = (update(Response).where(Response.id == bindparam("rid"))
-          .values(version=Response.version + 1, updated_at=bindparam("at"), status=bindparam("new_status"))
+# A save first marks its return as changed, and only while the return can still be changed:
+# the check is made on the row itself, under the save's write lock, not on what was read
+# before (a return submitted meanwhile refuses the save rather than being quietly reopened).
+_TOUCH = (update(Response).where(Response.id == bindparam("rid"), Response.status.in_(EDITABLE))
+          .values(version=Response.version + 1, updated_at=bindparam("at"),
+                  status=case((Response.status == ResponseStatus.NOT_STARTED.value, ResponseStatus.IN_PROGRESS.value),
+                              else_=Response.status))
           .execution_options(synchronize_session=False))
+
+
+WRITE_LOCK = "sqlite_write_lock"  # set on a connection by the transaction's begin (healthcheck/__init__.py)
+
+
+def begin_writing() -> None:
+    """Hold the database's write lock from here to the commit.
+
+    SQLite has one write lock for the whole file. A request that reads and checks a while
+    before it writes (a page's save) begins with a plain BEGIN, so other writers go on while
+    it does; here it trades that read snapshot for the lock (BEGIN IMMEDIATE, waiting its turn),
+    committing first anything it wrote before (a return created on its first visit). Callers
+    read again what they decide on. PostgreSQL locks rows as they are written: nothing to do.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite" and not connection.info.get(WRITE_LOCK):
+        connection.exec_driver_sql("COMMIT")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.info[WRITE_LOCK] = True
 
 
 def save_section(response: Response, section: forms.Section, values: dict, expected_version: int,
@@ -332,9 +357,15 @@ def save_section(response: Response, section: forms.Section, values: dict, expec
     """Store one page's answers if nobody else saved that page since ``expected_version``.
 
     A compare-and-set on the page's version makes concurrent saves safe across processes:
-    the later of two saves from the same version is refused, never silently applied.
+    the later of two saves from the same version is refused, never silently applied. What
+    the page read before (the return, its answers) may be out of date by now: everything
+    this decides on is read again from here on, with the write lock held.
     """
     now = utcnow()
+    begin_writing()
+    if db.session.execute(_TOUCH, {"rid": response.id, "at": now}).rowcount != 1:
+        db.session.rollback()
+        return SaveResult(False, closed=True)
     claim = {"rid": response.id, "sid": section.id, "expected": expected_version, "at": now, "by": actor.name}
     updated = db.session.execute(_CLAIM, claim).rowcount
     if updated == 0 and expected_version == 0:  # the page's first save: its state row may not exist yet
@@ -360,8 +391,6 @@ def save_section(response: Response, section: forms.Section, values: dict, expec
     if rows:
         db.session.execute(insert(Answer.__table__), rows)
     changes = {k: [old.get(k), kept.get(k)] for k in sorted(set(old) | set(new)) if old.get(k) != kept.get(k)}
-    db.session.execute(_TOUCH, {"rid": response.id, "at": now, "new_status": (
-        ResponseStatus.IN_PROGRESS.value if response.status == ResponseStatus.NOT_STARTED.value else response.status)})
     db.session.execute(insert(AuditEvent.__table__), [{
         "at": now, "actor": str(actor), "action": "save", "response_id": response.id, "section_id": section.id,
         "detail": {"changes": changes, "dropped": dropped} if dropped else {"changes": changes}}])
@@ -374,6 +403,9 @@ def submit(response: Response, actor: Actor, questionnaire: forms.Questionnaire,
     """Freeze the return as submitted; every submission is kept as a numbered version, and its
     open answers join the queue for redaction review."""
     now = utcnow()
+    # Saves of this return wait for the submission (they lock the same row first), and the
+    # answers are read after the lock, so a save that got in first is in what is submitted.
+    db.session.execute(select(Response.id).where(Response.id == response.id).with_for_update())
     answers = prune(questionnaire, answers if answers is not None else answers_of(response.id))
     number = (db.session.scalar(select(func.max(SubmittedVersion.number))
                                 .where(SubmittedVersion.response_id == response.id)) or 0) + 1

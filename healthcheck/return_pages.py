@@ -58,6 +58,8 @@ def section_page(response: Response, questionnaire: forms.Questionnaire, section
         form.section_version.data = version
         return _render(form, errors={}, broken=True, **page), 400
     result = data.save_section(response, sec, values, expected, actor, questionnaire)
+    if result.closed:
+        return refused()
     if not result.saved:
         latest = data.answers_of(response.id)
         fresh = FormClass(formdata=None, data=initial_data(sec, latest) | {"section_version": result.state.version})

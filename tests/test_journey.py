@@ -254,5 +254,70 @@ def test_postgresql_employer_pages_read_outside_a_transaction_and_keep_prepared_
         db.engine.dispose()
 
 
+
+def test_a_save_that_reaches_a_return_submitted_meanwhile_is_refused_not_applied(client, employers):
+    """A page is read and checked before its save takes the lock, so the return may have been
+    submitted in between: the save is refused, and the submitted return is not reopened."""
+    from sqlalchemy import update
+
+    import forms
+    from healthcheck.models import ResponseStatus
+
+    org_id = employers["a"][0].id
+    sign_in(client, employers["a"][1])
+    save(client, "registration", FULL_RETURN["registration"], action="later")
+    db.session.remove()
+    link_id = db.session.scalar(select(AccessLink.id).where(AccessLink.organisation_id == org_id))
+    stale = data.get_link(link_id)[1]  # read as the page reads it
+    assert stale.status == ResponseStatus.IN_PROGRESS.value
+    rid = stale.id
+    with db.engine.begin() as other:  # someone else submits meanwhile
+        other.execute(update(Response).where(Response.id == rid).values(status=ResponseStatus.SUBMITTED.value))
+    questionnaire = forms.load("health-check", "2017.1")
+    section = questionnaire.section("registration")
+    result = data.save_section(stale, section, {"regulator_process": "not_at_all"}, 1, data.Actor("Late"),
+                               questionnaire)
+    assert not result.saved and result.closed
+    db.session.remove()
+    assert db.session.get(Response, rid).status == ResponseStatus.SUBMITTED.value
+    assert data.answers_of(rid)["regulator_process"] == FULL_RETURN["registration"]["regulator_process"]
+
+
+def test_sqlite_save_holds_the_write_lock_for_its_writes_alone(sqlite_template, tmp_path):
+    """SQLite has one write lock: a save reads its return and checks the answers first, in a
+    plain transaction, and takes the lock (BEGIN IMMEDIATE) only to write, so other writers do
+    not wait on its reading and validation."""
+    import shutil
+
+    from sqlalchemy import event
+
+    from healthcheck import create_app
+    from tests.conftest import CheckingClient, seed_cycle
+
+    url = f"sqlite:///{tmp_path / 'lock.sqlite'}"
+    shutil.copy(sqlite_template, tmp_path / "lock.sqlite")
+    token = seed_cycle(url, ["Locking Council"])[0]
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=url)
+    app.test_client_class = CheckingClient
+    with app.app_context():
+        client = app.test_client()
+        sign_in(client, token)
+        path = "/return/section/registration"
+        page = client.get(path).get_data(as_text=True)
+        version = re.search(r'name="section_version" type="hidden" value="(\d+)"', page).group(1)
+        statements = []
+        event.listen(db.engine, "before_cursor_execute", lambda conn, cursor, statement, *rest:
+                     statements.append(statement.split()[0] if statement != "BEGIN IMMEDIATE" else statement))
+        posted = client.post_form(path, {**FULL_RETURN["registration"], "section_version": version,
+                                         "action": "later"}, token_from=path)
+        assert posted.status_code == 302
+        locked = statements.index("BEGIN IMMEDIATE")
+        assert statements[0] == "BEGIN" and "SELECT" in statements[1:locked]
+        assert "UPDATE" not in statements[:locked] and "INSERT" not in statements[:locked]
+        assert statements[locked + 1] == "UPDATE" and statements.count("BEGIN IMMEDIATE") == 1
+        db.session.remove()
+        assert data.answers_of(1)["regulator_process"] == FULL_RETURN["registration"]["regulator_process"]
+        db.engine.dispose()
+
 if not PG_URL:  # collected only with a PostgreSQL (CI always gives one)
     del test_postgresql_employer_pages_read_outside_a_transaction_and_keep_prepared_statements

@@ -12,7 +12,7 @@ from datetime import date
 
 from forms.validation import display, section_status
 
-from .. import data
+from .. import data, reads_before_writing
 from ..models import ResponseStatus
 from ..return_pages import Urls, section_page, summary, version_pdf
 from . import bp
@@ -121,6 +121,7 @@ def task_list():
 # ---------------------------------------------------------------- one standard a page
 
 @bp.route("/return/section/<section_id>", methods=["GET", "POST"])
+@reads_before_writing
 @with_return
 def section(section_id):
     return section_page(g.response, g.questionnaire, section_id, g.actor, URLS,
