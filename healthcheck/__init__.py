@@ -15,6 +15,7 @@ from sqlalchemy.pool import Pool
 from .config import CONFIGS
 from .data import WRITE_LOCK
 from .extensions import csrf, db, migrate
+from .templating import ImportingTemplate
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -49,6 +50,7 @@ def create_app(config: str | None = None, **overrides) -> Flask:
             "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
         }),
     ])
+    app.jinja_env.template_class = ImportingTemplate
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     WTFormsHelpers(app)

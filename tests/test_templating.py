@@ -1,0 +1,28 @@
+"""Importing macros costs less, and means the same."""
+from jinja2 import DictLoader, Environment
+
+from healthcheck.templating import ImportingTemplate
+
+MACROS = {"m.html": "{% macro hello() %}{{ greeting | default('hello') }} {{ who }}{% endmacro %}",
+          "page.html": "{% from 'm.html' import hello %}{{ hello() }}"}
+
+
+def test_imports_reuse_the_module_and_see_extra_globals_as_jinja_does():
+    env = Environment(loader=DictLoader(MACROS))
+    env.template_class = ImportingTemplate
+    env.globals["who"] = "world"
+    assert env.get_template("page.html").render() == "hello world"
+    module = env.get_template("m.html")._module
+    assert module is not None
+    env.get_template("page.html").render()
+    assert env.get_template("m.html")._module is module  # remembered, not made again
+    # A template with a global of its own still passes it to what it imports (Jinja's rule).
+    page = env.get_template("page.html", globals={"greeting": "hi"})
+    assert page.render() == "hi world"
+    plain = Environment(loader=DictLoader(MACROS))
+    plain.globals["who"] = "world"
+    assert plain.get_template("page.html", globals={"greeting": "hi"}).render() == "hi world"
+
+
+def test_the_app_uses_it(app):
+    assert app.jinja_env.template_class is ImportingTemplate
