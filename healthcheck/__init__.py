@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from functools import wraps
 from pathlib import Path
 
@@ -10,6 +12,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import Pool
 
 from .config import CONFIGS
@@ -100,8 +103,6 @@ def _instance_secret(app: Flask) -> str:
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """SQLite: write-ahead logging, enforced foreign keys, and wait rather than fail when busy."""
-    import sqlite3
-
     if isinstance(dbapi_connection, sqlite3.Connection):
         # Let SQLAlchemy, not the driver, decide when transactions begin (see _sqlite_begin).
         dbapi_connection.isolation_level = None
@@ -159,8 +160,48 @@ def _postgres_employer_reads(dbapi_connection, connection_record, connection_pro
 def _postgres_transactions_again(dbapi_connection, connection_record):
     if _is_psycopg(dbapi_connection) and not dbapi_connection.closed:
         dbapi_connection.autocommit = False
+    connection_record.info["checked_in_at"] = time.monotonic()
+
+
+# A pooled connection that has sat unused this long is tested before it is handed out.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+@event.listens_for(Pool, "checkout")
+def _ping_if_idle(dbapi_connection, connection_record, connection_proxy):
+    """Hand out only live connections, so the service resumes by itself after the database
+    restarts, without a round trip to the database on every request.
+
+    SQLAlchemy's ``pool_pre_ping`` tests every connection at every checkout: one more round
+    trip on each page and save. Under load connections come back to the pool within
+    milliseconds; a database restart takes longer than the second after which a connection
+    is tested here, and a connection found dead is replaced (the pool tries a fresh one). A
+    failure in the middle of a request is still caught and reported (errors.py), and the pool
+    then drops every connection older than it.
+    """
+    idle_since = connection_record.info.get("checked_in_at")
+    if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT 1")
+    except dbapi_connection_errors(dbapi_connection) as failure:
+        raise DisconnectionError(f"a pooled connection was dead: {failure}") from failure
+    finally:
+        try:
+            cursor.close()
+        except dbapi_connection_errors(dbapi_connection):
+            pass
 
 
 def _is_psycopg(dbapi_connection) -> bool:
     """Pool events see the driver's connection (None once invalidated), not the dialect."""
     return type(dbapi_connection).__module__.startswith("psycopg")
+
+
+def dbapi_connection_errors(dbapi_connection) -> tuple[type[Exception], ...]:
+    """The driver's own error classes (PEP 249 ``Error``) for a connection."""
+    if _is_psycopg(dbapi_connection):
+        import psycopg
+        return (psycopg.Error,)
+    return (sqlite3.Error,)

@@ -238,5 +238,42 @@ def test_postgresql_going_away_mid_save_keeps_the_typed_answers_and_recovers(req
         proxy.cut()
 
 
+def test_postgresql_restarting_while_the_site_is_idle_costs_no_request(request):
+    """Connections are not tested on every request any more, only after a second unused: a
+    database that went away and came back while nobody was saving fails nobody's first page."""
+    from sqlalchemy.engine import make_url
+
+    import healthcheck
+    from tests.conftest import empty_postgres
+    from tests.server import TcpProxy
+
+    url = make_url(request.getfixturevalue("pg_migrated"))
+    empty_postgres(url)
+    proxy = TcpProxy(url.port or 5432, url.host or "127.0.0.1").start()
+    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    token = seed_cycle(proxied, ["Idle Council"])[0]
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=proxied)
+    app.test_client_class = CheckingClient
+    try:
+        with app.app_context():
+            client = app.test_client()
+            sign_in(client, token)
+            assert client.get("/return/section/registration").status_code == 200
+            pooled = db.engine.pool.checkedin()
+            assert pooled >= 1
+        proxy.cut()  # every pooled connection dies with the server
+        proxy.start()
+        time.sleep(healthcheck.PING_AFTER_IDLE_SECONDS + 0.2)
+        with app.app_context():
+            assert client.get("/return/section/registration").status_code == 200
+            assert client.post_form("/return/section/registration", {
+                "section_version": "0", "regulator_process": "fairly", "action": "later"},
+                token_from="/return/section/registration").status_code == 302
+            db.engine.dispose()
+    finally:
+        proxy.cut()
+
+
 if not PG_URL:  # collected only with a PostgreSQL to cut off (CI always gives one)
     del test_postgresql_going_away_mid_save_keeps_the_typed_answers_and_recovers
+    del test_postgresql_restarting_while_the_site_is_idle_costs_no_request
