@@ -18,7 +18,7 @@ from sqlalchemy.pool import Pool
 from .config import CONFIGS
 from .data import WRITE_LOCK
 from .extensions import csrf, db, migrate
-from .templating import ImportingTemplate
+from .templating import ImportingTemplate, remember
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -54,6 +54,7 @@ def create_app(config: str | None = None, **overrides) -> Flask:
         }),
     ])
     app.jinja_env.template_class = ImportingTemplate
+    app.jinja_env.globals["remember"] = remember
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     WTFormsHelpers(app)
