@@ -7,9 +7,9 @@ For each database: capacity runs (no think time, one endpoint at a time: the bar
 a questionnaire page, a save, check answers) give requests/s and their ratio to the bare
 route; latency runs (100 users, 1-2 s think time, all four mixed, in rounds whose response
 times are pooled) give p50/p95/p99. On SQLite each latency round is followed by the same
-run while 'healthcheck benchmarks' builds every employer's PDF. gunicorn: 2 workers (one per
-core) x 4 threads (BENCH_WORKERS, BENCH_THREADS to try others). Every run is bounded in users
-and time and stops by itself. Figures go to docs/performance.md.
+run while 'healthcheck benchmarks' builds every employer's PDF. gunicorn as the README runs it:
+4 single-threaded gthread workers, two per core (BENCH_WORKERS, BENCH_THREADS to try others).
+Every run is bounded in users and time and stops by itself. Figures go to docs/performance.md.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from bench.docs import write_section  # noqa: E402
 BIN = Path(sys.executable).parent
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/healthcheck_bench")
-WORKERS, THREADS = int(os.environ.get("BENCH_WORKERS", 2)), int(os.environ.get("BENCH_THREADS", 4))
+WORKERS, THREADS = int(os.environ.get("BENCH_WORKERS", 4)), int(os.environ.get("BENCH_THREADS", 1))
 
 
 def prepare(url: str, employers: int = 160, users: int = 100) -> list[str]:
@@ -80,7 +80,8 @@ def reset_postgres() -> None:
 
 def serve(url: str, port: int) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=url, HEALTHCHECK_CONFIG="development", SECRET_KEY="bench" * 8)
-    process = subprocess.Popen([str(BIN / "gunicorn"), "--workers", str(WORKERS), "--threads", str(THREADS),
+    process = subprocess.Popen([str(BIN / "gunicorn"), "--worker-class", "gthread",  # keep-alive even at 1 thread
+                                "--workers", str(WORKERS), "--threads", str(THREADS),
                                 "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "bench.wsgi:app"],
                                cwd=ROOT, env=env, start_new_session=True)
     import requests
@@ -268,8 +269,8 @@ def write_doc(results: dict, args) -> None:
     names = ["bare route", "questionnaire page GET", "save POST", "check answers GET"]
     targets = {"questionnaire page GET": "≥ 50 %", "save POST": "≥ 25 %", "check answers GET": "", "bare route": ""}
     lines = ["## HTTP: pages and saves under load", "",
-             f"Measured {date.today():%d %B %Y} by `bench/http_load.py`: gunicorn with {WORKERS} workers x {THREADS} "
-             "threads, Locust in a second process, both on loopback on this 2-core machine, so the load generator "
+             f"Measured {date.today():%d %B %Y} by `bench/http_load.py`: gunicorn (gthread) with {WORKERS} workers x "
+             f"{THREADS} thread{'s' if THREADS > 1 else ''}, Locust in a second process, both on loopback on this 2-core machine, so the load generator "
              "takes CPU from the server: absolute figures are lower than on a server of its own. "
              f"Capacity: 20 users, no think time, one endpoint at a time for {args.capacity_seconds} s, in {ROUNDS} "
              "rounds; the ratio is the median of each round's ratio to the bare route measured just before it. "
