@@ -270,7 +270,8 @@ def write_doc(results: dict, args) -> None:
     targets = {"questionnaire page GET": "≥ 50 %", "save POST": "≥ 25 %", "check answers GET": "", "bare route": ""}
     lines = ["## HTTP: pages and saves under load", "",
              f"Measured {date.today():%d %B %Y} by `bench/http_load.py`: gunicorn (gthread) with {WORKERS} workers x "
-             f"{THREADS} thread{'s' if THREADS > 1 else ''}, Locust in a second process, both on loopback on this 2-core machine, so the load generator "
+             f"{THREADS} thread{'s' if THREADS > 1 else ''}, Locust in a second process, both on loopback on this "
+             "2-core machine, so the load generator "
              "takes CPU from the server: absolute figures are lower than on a server of its own. "
              f"Capacity: 20 users, no think time, one endpoint at a time for {args.capacity_seconds} s, in {ROUNDS} "
              "rounds; the ratio is the median of each round's ratio to the bare route measured just before it. "

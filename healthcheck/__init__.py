@@ -161,11 +161,15 @@ def _postgres_employer_reads(dbapi_connection, connection_record, connection_pro
 def _postgres_transactions_again(dbapi_connection, connection_record):
     if _is_psycopg(dbapi_connection) and not dbapi_connection.closed:
         dbapi_connection.autocommit = False
-    connection_record.info["checked_in_at"] = time.monotonic()
 
 
 # A pooled connection that has sat unused this long is tested before it is handed out.
 PING_AFTER_IDLE_SECONDS = 1.0
+
+
+@event.listens_for(Pool, "checkin")
+def _note_when_idle(dbapi_connection, connection_record):
+    connection_record.info["checked_in_at"] = time.monotonic()
 
 
 @event.listens_for(Pool, "checkout")
@@ -183,26 +187,12 @@ def _ping_if_idle(dbapi_connection, connection_record, connection_proxy):
     idle_since = connection_record.info.get("checked_in_at")
     if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
         return
-    cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("SELECT 1")
-    except dbapi_connection_errors(dbapi_connection) as failure:
+        dbapi_connection.execute("SELECT 1")  # sqlite3 and psycopg connections both have execute()
+    except Exception as failure:  # whatever the driver raises, the connection cannot be used
         raise DisconnectionError(f"a pooled connection was dead: {failure}") from failure
-    finally:
-        try:
-            cursor.close()
-        except dbapi_connection_errors(dbapi_connection):
-            pass
 
 
 def _is_psycopg(dbapi_connection) -> bool:
     """Pool events see the driver's connection (None once invalidated), not the dialect."""
     return type(dbapi_connection).__module__.startswith("psycopg")
-
-
-def dbapi_connection_errors(dbapi_connection) -> tuple[type[Exception], ...]:
-    """The driver's own error classes (PEP 249 ``Error``) for a connection."""
-    if _is_psycopg(dbapi_connection):
-        import psycopg
-        return (psycopg.Error,)
-    return (sqlite3.Error,)

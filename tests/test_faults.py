@@ -202,7 +202,9 @@ def test_a_locked_database_keeps_the_typed_answers_and_recovers(sqlite_template,
         db.engine.dispose()
 
 
-def test_postgresql_going_away_mid_save_keeps_the_typed_answers_and_recovers(request):
+def _behind_a_proxy(request, organisation: str):
+    """The app on an emptied PostgreSQL reached through a TCP proxy the test can cut: (proxy,
+    app, the organisation's link token)."""
     from sqlalchemy.engine import make_url
 
     from tests.conftest import empty_postgres
@@ -212,9 +214,14 @@ def test_postgresql_going_away_mid_save_keeps_the_typed_answers_and_recovers(req
     empty_postgres(url)
     proxy = TcpProxy(url.port or 5432, url.host or "127.0.0.1").start()
     proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    token = seed_cycle(proxied, ["Proxy Council"])[0]
+    token = seed_cycle(proxied, [organisation])[0]
     app = create_app("test", SQLALCHEMY_DATABASE_URI=proxied)
     app.test_client_class = CheckingClient
+    return proxy, app, token
+
+
+def test_postgresql_going_away_mid_save_keeps_the_typed_answers_and_recovers(request):
+    proxy, app, token = _behind_a_proxy(request, "Proxy Council")
     try:
         with app.app_context():
             client = app.test_client()
@@ -241,19 +248,9 @@ def test_postgresql_going_away_mid_save_keeps_the_typed_answers_and_recovers(req
 def test_postgresql_restarting_while_the_site_is_idle_costs_no_request(request):
     """Connections are not tested on every request any more, only after a second unused: a
     database that went away and came back while nobody was saving fails nobody's first page."""
-    from sqlalchemy.engine import make_url
-
     import healthcheck
-    from tests.conftest import empty_postgres
-    from tests.server import TcpProxy
 
-    url = make_url(request.getfixturevalue("pg_migrated"))
-    empty_postgres(url)
-    proxy = TcpProxy(url.port or 5432, url.host or "127.0.0.1").start()
-    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    token = seed_cycle(proxied, ["Idle Council"])[0]
-    app = create_app("test", SQLALCHEMY_DATABASE_URI=proxied)
-    app.test_client_class = CheckingClient
+    proxy, app, token = _behind_a_proxy(request, "Idle Council")
     try:
         with app.app_context():
             client = app.test_client()
