@@ -191,6 +191,28 @@ def test_the_benchmarks_command_writes_every_employer_at_lowered_priority(app, c
     assert refused.returncode == 2 and "--nice" in refused.stderr
 
 
+def test_the_benchmarks_build_holds_no_transaction_while_it_writes(app, cycle, tmp_path, monkeypatch):
+    import aggregation.batch
+
+    with_peers(cycle, count=3)
+    data.publish_results(cycle, data.Actor("Test"))
+    db.session.commit()
+    seen, build_one = [], aggregation.batch.build_one
+
+    def watched(name):
+        seen.append(db.session().in_transaction())
+        return build_one(name)
+
+    monkeypatch.setattr(aggregation.batch, "build_one", watched)
+    from click.testing import CliRunner
+
+    from healthcheck.cli import benchmarks
+    done = CliRunner().invoke(benchmarks, ["--cycle", "2017", "--out", str(tmp_path / "out"), "--processes", "1",
+                                           "--nice", "0"], catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    assert seen == [False] * 3
+
+
 def test_the_benchmarks_build_leaves_a_core_to_the_site_unless_told_otherwise():
     from healthcheck.cli import build_processes
 
