@@ -121,6 +121,30 @@ def sign_in_all(port: int, tokens: list[str]) -> list[dict]:
     return sessions
 
 
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU time used so far by the server's workers, by PostgreSQL's processes, and by this
+    script's finished children (Locust runs), read from /proc: where each request's CPU goes."""
+    import resource
+
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"server": 0.0, "postgresql": 0.0}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                stat = fh.read()
+        except OSError:
+            continue  # gone meanwhile
+        name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        cpu = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        if int(fields[1]) == server_pid or int(pid) == server_pid:  # gunicorn's workers and master
+            used["server"] += cpu
+        elif name == "postgres":
+            used["postgresql"] += cpu
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used["locust"] = children.ru_utime + children.ru_stime
+    return used
+
+
 def locust(port: int, tokens_file: str, users: int, seconds: int, task: str = "", raw: str = "") -> dict:
     """One bounded Locust run; figures count from when every user has started and signed in.
     With ``raw``, every response time is also appended to that file, for pooling runs."""
@@ -149,6 +173,7 @@ def _median_run(runs: list[dict], bare: list[dict]) -> dict:
     from statistics import median
 
     return {"rps": median(r["rps"] for r in runs), "rps_all": [r["rps"] for r in runs],
+            "cpu_ms": {k: median(r["cpu_ms"][k] for r in runs) for k in runs[0]["cpu_ms"]},
             "ratio": median(r["rps"] / b["rps"] for r, b in zip(runs, bare)),
             "failures": sum(r["failures"] for r in runs)}
 
@@ -182,7 +207,13 @@ def run_database(kind: str, users: int, seconds: int, capacity_seconds: int) -> 
                 for task, name in ENDPOINTS:
                     print(f"[{kind}] capacity round {number}/{ROUNDS}: {name}, 20 users, {capacity_seconds} s ...",
                           flush=True)
-                    rounds.setdefault(name, []).append(locust(port, tokens_file, 20, capacity_seconds, task)[name])
+                    before = cpu_seconds(server.pid)
+                    run = locust(port, tokens_file, 20, capacity_seconds, task)
+                    after = cpu_seconds(server.pid)
+                    # CPU per request of the endpoint measured (a capacity save's rare re-reads included).
+                    requests = sum(r["count"] for r in run.values())
+                    run[name]["cpu_ms"] = {k: 1000 * (after[k] - before[k]) / max(requests, 1) for k in after}
+                    rounds.setdefault(name, []).append(run[name])
             capacity = {name: _median_run(runs, rounds["bare route"]) for name, runs in rounds.items()}
             # One run's p99 rests on its slowest dozen requests, so latency is measured in rounds
             # and the response times of every round are pooled; on SQLite each idle round is
@@ -296,6 +327,13 @@ def write_doc(results: dict, args) -> None:
                          f"{100 * c['ratio']:.0f} % {targets[name]} | "
                          f"{l.get('p50', 0):.0f} ms | {l.get('p95', 0):.0f} ms | {l.get('p99', 0):.0f} ms | "
                          f"{c['failures'] + l.get('failures', 0)} |")
+        lines += ["", "CPU time per request in the capacity runs (median of rounds), by process: the server's "
+                  "workers, PostgreSQL's, and Locust's (the load generator on the same cores):", "",
+                  "| endpoint | server workers | PostgreSQL | Locust | all |", "|---|---:|---:|---:|---:|"]
+        for name in names:
+            cpu = r["capacity"][name]["cpu_ms"]
+            lines.append(f"| {name} | {cpu['server']:.2f} ms | {cpu['postgresql']:.2f} ms | {cpu['locust']:.2f} ms | "
+                         f"{sum(cpu.values()):.2f} ms |")
         if r["during_benchmarks"]:
             lines += ["", f"While `healthcheck benchmarks` built every employer's PDF, {len(r['builds'])} times over "
                       f"(one build of 160 took {min(r['builds']):.1f}-{max(r['builds']):.1f} s beside the load) "

@@ -1,0 +1,116 @@
+"""What slows pages while the benchmarks build: the build itself, or any busy neighbour?
+
+    .venv/bin/python bench/build_interference.py [--rounds 3] [--seconds 20]
+
+The same mixed load as bench/http_load.py (100 users, 1-2 s think time, SQLite, gunicorn as in
+production) is measured in rounds, each round running these side by side in turn:
+
+- nothing (idle);
+- ``healthcheck benchmarks`` as shipped (nice 19, SCHED_IDLE, one process), over and over;
+- a busy loop at the same priority (nice 19, SCHED_IDLE) that touches almost no memory;
+- a loop at the same priority that writes fresh memory all the time (32 MB at a time).
+
+If the busy loop costs the pages little and the build much, what slows them is what the
+build does (its memory and caches), not the CPU time it is given; the scheduler cannot help
+with that. Percentiles are over the response times of every round pooled.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.docs import write_section  # noqa: E402
+from bench.http_load import (_while_building, free_port, locust, pooled, prepare, serve,  # noqa: E402
+                             sign_in_all)
+
+NEIGHBOURS = {
+    "busy loop": "while True:\n    pass\n",
+    "memory churn": ("while True:\n    block = bytearray(32 * 1024 * 1024)\n"
+                     "    for i in range(0, len(block), 4096):\n        block[i] = 1\n    del block\n"),
+}
+KINDS = ("nothing", "the build", *NEIGHBOURS)
+ENDPOINTS = ("bare route", "questionnaire page GET", "save POST", "check answers GET")
+
+
+def _neighbour(code: str) -> subprocess.Popen:
+    """A process at the build's priority running ``code``."""
+    prelude = ("import os\nos.nice(19)\ntry:\n    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))\n"
+               "except (AttributeError, OSError):\n    pass\n")
+    return subprocess.Popen([sys.executable, "-c", prelude + code])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as work:
+        url = f"sqlite:///{work}/bench.sqlite"
+        print("preparing the database ...", flush=True)
+        tokens = prepare(url)
+        port = free_port()
+        server = serve(url, port)
+        sessions = f"{work}/sessions.json"
+        try:
+            print(f"signing {len(tokens)} users in ...", flush=True)
+            Path(sessions).write_text(json.dumps(sign_in_all(port, tokens)))
+            runs: dict[str, list[dict]] = {}
+            for number in range(1, args.rounds + 1):
+                for kind in KINDS:
+                    print(f"round {number}/{args.rounds}: 100 users, {args.seconds} s, beside {kind} ...", flush=True)
+                    raw = f"{work}/{KINDS.index(kind)}.raw"
+
+                    def measure():
+                        return locust(port, sessions, 100, args.seconds, raw=raw)
+
+                    if kind == "nothing":
+                        result = measure()
+                    elif kind == "the build":
+                        result, _ = _while_building(url, work, measure)
+                    else:
+                        neighbour = _neighbour(NEIGHBOURS[kind])
+                        try:
+                            result = measure()
+                        finally:
+                            neighbour.kill()
+                            neighbour.wait()
+                    runs.setdefault(kind, []).append(result)
+            results = {kind: pooled(f"{work}/{KINDS.index(kind)}.raw", runs[kind]) for kind in KINDS}
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+    print(json.dumps(results, indent=2))
+    write_doc(results, args)
+
+
+def write_doc(results: dict, args) -> None:
+    idle = results["nothing"]
+    lines = ["## What slows pages while the benchmarks build", "",
+             f"Measured {date.today():%d %B %Y} by `bench/build_interference.py`: the mixed load of the HTTP "
+             f"benchmark (100 users, 1-2 s think time, SQLite, gunicorn as in production), {args.rounds} rounds of "
+             f"{args.seconds} s beside each neighbour in turn; p99 over every round pooled, and its ratio to "
+             "the p99 beside nothing. Every neighbour runs at the build's priority (nice 19, SCHED_IDLE).", "",
+             "| beside | " + " | ".join(f"{name} p99" for name in ENDPOINTS) + " |",
+             "|---|" + "---:|" * len(ENDPOINTS)]
+    for kind in KINDS:
+        cells = []
+        for name in ENDPOINTS:
+            p99 = results[kind][name]["p99"]
+            cells.append(f"{p99:.1f} ms" if kind == "nothing" else f"{p99:.1f} ms ({p99 / idle[name]['p99']:.2f}x)")
+        lines.append(f"| {kind} | " + " | ".join(cells) + " |")
+    lines.append("")
+    write_section("build-interference", lines)
+
+
+if __name__ == "__main__":
+    main()
