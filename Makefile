@@ -19,8 +19,8 @@ test: setup
 	$(VENV)/pytest $(PYTEST_ARGS)
 
 ## Benchmarks (figures written to docs/performance.md).
-.PHONY: bench bench-http bench-tables bench-benchmarks bench-import
-bench: bench-tables bench-benchmarks bench-import bench-http
+.PHONY: bench bench-http bench-tables bench-benchmarks bench-import bench-interference
+bench: bench-tables bench-benchmarks bench-import bench-http bench-interference
 bench-tables: setup
 	$(VENV)/python bench/tables.py
 bench-benchmarks: setup
@@ -29,3 +29,5 @@ bench-import: setup
 	$(VENV)/python bench/import_returns.py
 bench-http: setup
 	$(VENV)/python bench/http_load.py
+bench-interference: setup
+	$(VENV)/python bench/build_interference.py
