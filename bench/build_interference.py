@@ -43,10 +43,10 @@ ENDPOINTS = ("bare route", "questionnaire page GET", "save POST", "check answers
 
 
 def _neighbour(code: str) -> subprocess.Popen:
-    """A process at the build's priority running ``code``."""
-    prelude = ("import os\nos.nice(19)\ntry:\n    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))\n"
-               "except (AttributeError, OSError):\n    pass\n")
-    return subprocess.Popen([sys.executable, "-c", prelude + code])
+    """A process at the build's priority (``healthcheck benchmarks``' default) running ``code``."""
+    from healthcheck.cli import lower_priority
+
+    return subprocess.Popen([sys.executable, "-c", code], preexec_fn=lambda: lower_priority(19))
 
 
 def main() -> None:

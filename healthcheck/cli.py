@@ -46,6 +46,28 @@ def _cycle(year: int):
     return found
 
 
+def _dataset(year: int):
+    """A cycle's data for the national outputs, read in one transaction that is then closed:
+    the tables, report and benchmarks need nothing more from the database, and holding the
+    transaction for the minutes they take would keep its snapshot (on PostgreSQL an idle
+    transaction holds back vacuum; on SQLite it keeps the log from being checkpointed)."""
+    dataset = data.dataset_for(_cycle(year))
+    db.session.close()
+    return dataset
+
+
+def lower_priority(nice: int) -> None:
+    """Lower this process's CPU priority by ``nice`` (children inherit it); at 19 also ask for
+    SCHED_IDLE, CPU time nobody else wants, where the system offers it."""
+    if nice:
+        os.nice(nice)
+    if nice == 19 and hasattr(os, "SCHED_IDLE"):
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        except OSError:
+            pass  # a sandbox that forbids it: nice 19 alone still applies
+
+
 def _date(text: str, end_of_day: bool = False) -> datetime:
     from .form_fields import LONDON
     try:
@@ -380,11 +402,7 @@ def tables(year, out):
     from aggregation import charts, outputs
     from aggregation.tables import compute
 
-    dataset = data.dataset_for(_cycle(year))
-    # The build needs nothing more from the database: let go of it now rather than hold a
-    # transaction open for the minutes the PDFs take (on PostgreSQL an idle transaction keeps
-    # its snapshot and holds back vacuum; on SQLite it keeps the log from being checkpointed).
-    db.session.close()
+    dataset = _dataset(year)
     computed = compute(dataset, threshold=current_app.config["PUBLICATION_MIN_GROUP"])
     written = outputs.write(year, computed, out)
     figures = [t for t in computed if t["number"].startswith("Figure")]
@@ -402,11 +420,7 @@ def report(year, out):
     """Write the national report as a PDF."""
     from aggregation.report import national_report
 
-    dataset = data.dataset_for(_cycle(year))
-    # The build needs nothing more from the database: let go of it now rather than hold a
-    # transaction open for the minutes the PDFs take (on PostgreSQL an idle transaction keeps
-    # its snapshot and holds back vacuum; on SQLite it keeps the log from being checkpointed).
-    db.session.close()
+    dataset = _dataset(year)
     pdf = national_report(dataset, threshold=current_app.config["PUBLICATION_MIN_GROUP"],
                           service=current_app.config["SERVICE_NAME"])
     out.write_bytes(pdf)
@@ -439,19 +453,9 @@ def benchmarks(year, out, processes, nice):
     """Write every employer's benchmark, PDF and CSV, using several processes."""
     from aggregation.batch import build_all
 
-    if nice:
-        os.nice(nice)  # the worker processes inherit it
-    if nice == 19 and hasattr(os, "SCHED_IDLE"):
-        try:
-            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-        except OSError:
-            pass  # a sandbox that forbids it: nice 19 alone still applies
+    lower_priority(nice)  # the worker processes inherit it
     processes = build_processes(processes, nice, os.cpu_count() or 1)
-    dataset = data.dataset_for(_cycle(year))
-    # The build needs nothing more from the database: let go of it now rather than hold a
-    # transaction open for the minutes the PDFs take (on PostgreSQL an idle transaction keeps
-    # its snapshot and holds back vacuum; on SQLite it keeps the log from being checkpointed).
-    db.session.close()
+    dataset = _dataset(year)
     click.echo(f"Building {len(dataset.returns)} benchmarks in {processes} process{'es' * (processes > 1)}")
     with click.progressbar(length=len(dataset.returns), label="Building benchmarks") as bar:
         count = build_all(dataset, out, current_app.config["BENCHMARK_MIN_GROUP"], processes,
