@@ -121,11 +121,34 @@ def followups(section: Section) -> dict[str, dict[str, list[Question]]]:
     return found
 
 
-def render_section(form: SectionForm, section: Section, disabled: bool = False) -> list[Markup]:
-    """HTML for every question on the page, nesting routed questions under their trigger."""
+def render_section(form: SectionForm, section: Section, disabled: bool = False,
+                   stored: dict | None = None) -> list[Markup]:
+    """HTML for every question on the page, nesting routed questions under their trigger.
+
+    ``stored`` is the data the form was made from (``initial_data``), when it was made from
+    stored answers alone: the markup is then also remembered by those answers, for
+    ``render_stored``."""
     nested = followups(section)
     inside = {q.id for by_value in nested.values() for qs in by_value.values() for q in qs}
-    return [_MARKUP.render(form, q, nested, disabled) for q in section.questions if q.id not in inside]
+    return [_MARKUP.render(form, q, nested, disabled, stored) for q in section.questions if q.id not in inside]
+
+
+def render_stored(FormClass: type[SectionForm], section: Section, stored: dict,
+                  disabled: bool = False) -> list[Markup] | None:
+    """The same HTML as ``render_section`` for a form made from ``stored`` (``initial_data``),
+    without making the form, when every question's markup for those answers is remembered;
+    None when one is not (make the form then, which remembers it). A page shown from the
+    database needs no form: making one cost about as much as the page's two queries."""
+    nested = followups(section)
+    inside = {q.id for by_value in nested.values() for qs in by_value.values() for q in qs}
+    out = []
+    for q in section.questions:
+        if q.id not in inside:
+            html = _MARKUP.render_stored(FormClass, q, nested, disabled, stored)
+            if html is None:
+                return None
+            out.append(html)
+    return out
 
 
 class _MarkupCache:
@@ -144,9 +167,15 @@ class _MarkupCache:
 
     def __init__(self, size: int = 2048):
         self.size, self.entries, self.lock = size, OrderedDict(), Lock()
+        # The same entries by the stored answers a form was made from (choice answers only, as
+        # above), and which of a question's fields show text, as a form made them.
+        self.by_stored: OrderedDict = OrderedDict()
+        self.text_keys: dict[tuple, tuple[str, ...]] = {}
 
-    def render(self, form: SectionForm, q: Question, nested: dict, disabled: bool) -> Markup:
-        fields = [form[key] for key in _field_keys(q, nested)]
+    def render(self, form: SectionForm, q: Question, nested: dict, disabled: bool,
+               stored: dict | None = None) -> Markup:
+        keys = _field_keys(q, nested)
+        fields = [form[key] for key in keys]
         if any(field.errors for field in fields):
             return render_question(form, q, nested, disabled)
         texts = [f for f in fields if isinstance(f, StringField)]
@@ -163,14 +192,33 @@ class _MarkupCache:
                 self.entries[key] = entry
                 if len(self.entries) > self.size:
                     self.entries.popitem(last=False)
-        literals, slots, indented = entry
-        values = [str(escape(field._value())) for field in texts]
-        if any(_LINE_BREAK.search(values[index]) for index in indented):
-            return render_question(form, q, nested, disabled)
-        out = [literals[0]]
-        for index, literal in zip(slots, literals[1:]):
-            out += (values[index], literal)
-        return Markup("".join(out))
+        if stored is not None:
+            text_keys = tuple(key for key, field in zip(keys, fields) if isinstance(field, StringField))
+            found = _stored_key(type(form), q.id, disabled, keys, text_keys, stored)
+            if found is not None:
+                with self.lock:
+                    self.text_keys[(type(form), q.id)] = text_keys
+                    self.by_stored[found] = entry
+                    if len(self.by_stored) > self.size:
+                        self.by_stored.popitem(last=False)
+        html = _fill(entry, [field._value() for field in texts])
+        return html if html is not None else render_question(form, q, nested, disabled)
+
+    def render_stored(self, FormClass: type, q: Question, nested: dict, disabled: bool,
+                      stored: dict) -> Markup | None:
+        """A question's markup from stored answers alone, or None when it is not remembered."""
+        text_keys = self.text_keys.get((FormClass, q.id))
+        if text_keys is None:
+            return None
+        key = _stored_key(FormClass, q.id, disabled, _field_keys(q, nested), text_keys, stored)
+        with self.lock:
+            entry = self.by_stored.get(key) if key is not None else None
+            if entry is not None:
+                self.by_stored.move_to_end(key)
+        if entry is None:
+            return None
+        # What a text field made from data shows (wtforms StringField._value).
+        return _fill(entry, ["" if stored.get(k) is None else str(stored[k]) for k in text_keys])
 
     @staticmethod
     def _render_with_placeholders(form, q, nested, disabled, texts) -> tuple | None:
@@ -188,6 +236,39 @@ class _MarkupCache:
         if set(slots) != set(range(len(texts))):
             return None  # a widget that does not show its value as given: never remember it
         return literals, slots, frozenset(i for i, b in zip(slots, breaks) if b != "\n")
+
+
+def _fill(entry: tuple, texts: list[str]) -> Markup | None:
+    """A remembered markup with the text fields' values in their places; None where a macro
+    would have indented a value's lines (render it afresh)."""
+    literals, slots, indented = entry
+    values = [str(escape(text)) for text in texts]
+    if any(_LINE_BREAK.search(values[index]) for index in indented):
+        return None
+    out = [literals[0]]
+    for index, literal in zip(slots, literals[1:]):
+        out += (values[index], literal)
+    return Markup("".join(out))
+
+
+def _stored_key(FormClass: type, question_id: str, disabled: bool, keys: list[str], text_keys: tuple,
+                stored: dict) -> tuple | None:
+    """What a question's markup depends on among the stored answers a form is made from: every
+    field's answer except the text fields' (they go into the markup's slots). None for an
+    answer that cannot be a key."""
+    state = tuple(_frozen(stored.get(key)) for key in keys if key not in text_keys)
+    try:
+        hash(state)
+    except TypeError:
+        return None
+    return (FormClass, question_id, disabled, state)
+
+
+def _frozen(value):
+    # Typed, so that answers equal in Python but shown differently (1, 1.0, True) never share markup.
+    if isinstance(value, list):
+        return tuple((type(v), v) for v in value)
+    return (type(value), value)
 
 
 def _placeholder(index: int) -> str:

@@ -12,7 +12,7 @@ from forms.rules import asked
 from forms.validation import display, validate_section
 
 from . import data
-from .answer_fields import form_class, initial_data, raw_answers, render_section
+from .answer_fields import form_class, initial_data, raw_answers, render_section, render_stored
 from .models import Response
 
 
@@ -37,8 +37,7 @@ def section_page(response: Response, questionnaire: forms.Questionnaire, section
     page = dict(section=sec, prev=prev, nxt=nxt, urls=urls, response=response, last_year=last_year)
 
     if request.method == "GET":
-        form = FormClass(formdata=None, data=initial_data(sec, answers) | {"section_version": version})
-        return _render(form, read_only=not editable, **page)
+        return _show(FormClass, answers, version, read_only=not editable, **page)
     if not editable:
         return refused()
     form = FormClass()
@@ -72,12 +71,26 @@ def section_page(response: Response, questionnaire: forms.Questionnaire, section
     return redirect(urls.section(nxt.id) if nxt is not None else urls.check())
 
 
+def _show(FormClass, answers: dict, version: int, section, read_only: bool, **extra):
+    """The page as stored: from remembered markup when there is some for these answers, without
+    making a form (a form is made only to render what is not remembered yet)."""
+    stored = initial_data(section, answers)
+    questions = render_stored(FormClass, section, stored, disabled=read_only)
+    if questions is None:
+        form = FormClass(formdata=None, data=stored | {"section_version": version})
+        questions = render_section(form, section, disabled=read_only, stored=stored)
+    return render_template("return/section.html", section=section, read_only=read_only, questions=questions,
+                           section_version=version, error_list=[], **extra)
+
+
 def _render(form, section, errors=None, read_only=False, **extra):
+    """The page from a form: what was posted, or the saved answers after a conflict."""
     errors = errors or {}
     order = [k for q in section.questions for k in (q.id, q.other_id) if k]
     error_list = [{"text": errors[k], "href": f"#{k}"} for k in order if k in errors]
-    return render_template("return/section.html", form=form, section=section, read_only=read_only,
+    return render_template("return/section.html", section=section, read_only=read_only,
                            questions=render_section(form, section, disabled=read_only),
+                           section_version=form.section_version._value(), expired=bool(form.csrf_token.errors),
                            error_list=error_list, **extra)
 
 
