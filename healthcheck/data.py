@@ -15,8 +15,8 @@ from forms.rules import prune
 
 from .extensions import db
 from .models import (RAG, AccessLink, Action, ActionUpdate, Answer, AuditEvent, AuthorityType, Coding,
-                     CodingCategory, CommentReview, Cycle, CyclePopulation, EmailSend, Organisation,
-                     Response, ResponseStatus, SectionState, SubmittedVersion, utcnow)
+                     CodingCategory, CommentReview, Cycle, CycleDates, CyclePopulation, EmailSend, Organisation,
+                     Response, ResponseStatus, ReturnDeadline, SectionState, SubmittedVersion, utcnow)
 
 @dataclass(frozen=True)
 class Actor:
@@ -79,6 +79,64 @@ def get_link(link_id: int) -> tuple[AccessLink, Response] | None:
         return None
     link, response = row
     return link, response or response_for(link.cycle_id, link.organisation_id)
+
+
+class Snapshot:
+    """A read-only copy of one row, with its model's own methods (through the same mixins),
+    for the pages of a return that only read: an employer's GET. Loading the link, its cycle,
+    organisation and return as ORM objects cost 175 µs more than reading the same row and
+    copying it (a fifth of a questionnaire page; docs/performance.md). A copy is in no
+    session: anything not copied is an AttributeError, never a quiet load, and a change is
+    refused rather than silently not saved."""
+
+    columns: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, values) -> "Snapshot":
+        copy = object.__new__(cls)
+        copy.__dict__.update(zip(cls.columns, values))
+        return copy
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{type(self).__name__} is a read-only copy: change the row through the session")
+
+
+def _snapshot_class(model, *mixins) -> type[Snapshot]:
+    columns = tuple(column.key for column in model.__table__.columns)
+    return type(f"{model.__name__}Snapshot", (*mixins, Snapshot), {"columns": columns})
+
+
+LinkSnapshot = _snapshot_class(AccessLink)
+CycleSnapshot = _snapshot_class(Cycle, CycleDates)
+OrganisationSnapshot = _snapshot_class(Organisation)
+ResponseSnapshot = _snapshot_class(Response, ReturnDeadline)
+_COPIED = (LinkSnapshot, CycleSnapshot, OrganisationSnapshot, ResponseSnapshot)
+_LINK_ROW = (select(*AccessLink.__table__.columns, *Cycle.__table__.columns, *Organisation.__table__.columns,
+                    *Response.__table__.columns)
+             .select_from(AccessLink.__table__.join(Cycle.__table__).join(Organisation.__table__)
+                          .outerjoin(Response.__table__, (Response.cycle_id == AccessLink.cycle_id)
+                                     & (Response.organisation_id == AccessLink.organisation_id)))
+             .where(AccessLink.id == bindparam("link_id")))
+
+
+def read_link(link_id: int) -> tuple[AccessLink, Response] | None:
+    """``get_link`` for a page that only reads: the same four rows as read-only copies
+    (``Snapshot``), or the ORM objects when the return has yet to be created."""
+    row = _core(_LINK_ROW, {"link_id": link_id}).first()
+    if row is None:
+        return None
+    copies, start = [], 0
+    for kind in _COPIED:
+        copies.append(kind.of(row[start:start + len(kind.columns)]))
+        start += len(kind.columns)
+    link, cycle, organisation, response = copies
+    if link.revoked_at is not None:
+        return None
+    if response.id is None:
+        return get_link(link_id)
+    for copy in (link, response):
+        copy.__dict__.update(cycle=cycle, organisation=organisation)
+    return link, response
 
 
 def touch_link(link: AccessLink) -> None:

@@ -50,6 +50,27 @@ class ResponseStatus(str, enum.Enum):
     REOPENED = "reopened"
 
 
+class CycleDates:
+    """When a cycle is open: for the model and for its read-only copy (data.CycleSnapshot)."""
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        now = now or utcnow()
+        return self.opens_at <= now < self.closes_at
+
+
+class ReturnDeadline:
+    """A return's deadline: for the model and for its read-only copy (data.ResponseSnapshot)."""
+
+    @property
+    def closes_at(self) -> datetime:
+        """The deadline for this return: the cycle's, unless extended for this organisation."""
+        return max(self.cycle.closes_at, self.closes_at_override or self.cycle.closes_at)
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        now = now or utcnow()
+        return self.cycle.opens_at <= now < self.closes_at
+
+
 class Organisation(db.Model):
     __tablename__ = "organisation"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,7 +88,7 @@ class Organisation(db.Model):
     )
 
 
-class Cycle(db.Model):
+class Cycle(CycleDates, db.Model):
     __tablename__ = "cycle"
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(Integer, unique=True)
@@ -79,10 +100,6 @@ class Cycle(db.Model):
     results_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     previous: Mapped["Cycle | None"] = relationship(remote_side=[id])
-
-    def is_open(self, now: datetime | None = None) -> bool:
-        now = now or utcnow()
-        return self.opens_at <= now < self.closes_at
 
 
 class CyclePopulation(db.Model):
@@ -112,7 +129,7 @@ class AccessLink(db.Model):
     organisation: Mapped[Organisation] = relationship()
 
 
-class Response(db.Model):
+class Response(ReturnDeadline, db.Model):
     """One organisation's return for one cycle."""
 
     __tablename__ = "response"
@@ -130,15 +147,6 @@ class Response(db.Model):
 
     cycle: Mapped[Cycle] = relationship()
     organisation: Mapped[Organisation] = relationship()
-
-    @property
-    def closes_at(self) -> datetime:
-        """The deadline for this return: the cycle's, unless extended for this organisation."""
-        return max(self.cycle.closes_at, self.closes_at_override or self.cycle.closes_at)
-
-    def is_open(self, now: datetime | None = None) -> bool:
-        now = now or utcnow()
-        return self.cycle.opens_at <= now < self.closes_at
 
     __table_args__ = (
         UniqueConstraint("cycle_id", "organisation_id", name="uq_response_cycle_organisation"),

@@ -321,3 +321,39 @@ def test_sqlite_save_holds_the_write_lock_for_its_writes_alone(sqlite_template, 
 
 if not PG_URL:  # collected only with a PostgreSQL (CI always gives one)
     del test_postgresql_employer_pages_read_outside_a_transaction_and_keep_prepared_statements
+
+
+def test_a_page_that_only_reads_gets_read_only_copies_equal_to_the_rows(app, client, employers, cycle):
+    """An employer's GET reads the link, cycle, organisation and return as copies (data.read_link):
+    every column as the ORM loads it, the model's own deadline rules, and no way to change them."""
+    import pytest
+    from datetime import timedelta
+    from tests.conftest import now
+
+    org, token = employers["a"]
+    link_id = db.session.scalar(select(AccessLink.id).where(AccessLink.organisation_id == org.id,
+                                                            AccessLink.revoked_at.is_(None)))
+    link, response = data.read_link(link_id)  # no return yet: it is created, as by get_link
+    assert isinstance(response, Response)
+    data.extend_deadline(response, now() + timedelta(days=60), data.Actor("test"))
+    db.session.commit()
+    copy_link, copy = data.read_link(link_id)
+    db.session.expire_all()
+    orm_link, orm = data.get_link(link_id)
+    for mine, theirs in ((copy_link, orm_link), (copy, orm), (copy.cycle, orm.cycle),
+                         (copy.organisation, orm.organisation), (copy_link.organisation, orm_link.organisation)):
+        assert type(mine).__name__.endswith("Snapshot")
+        for column in type(theirs).__table__.columns:
+            assert getattr(mine, column.key) == getattr(theirs, column.key), column.key
+    assert copy.closes_at == orm.closes_at and copy.is_open() == orm.is_open() is True
+    assert copy.cycle.is_open() is True
+    later = cycle.closes_at + timedelta(days=1)
+    assert copy.is_open(later) is orm.is_open(later) is True  # the organisation's extension counts
+    with pytest.raises(AttributeError):
+        copy.status = "submitted"
+    with pytest.raises(AttributeError):
+        copy.cycle.previous  # not copied: an error, never a quiet load
+    db.session.rollback()
+    db.session.execute(AccessLink.__table__.update().values(revoked_at=now()))
+    db.session.commit()
+    assert data.read_link(link_id) is None and data.get_link(link_id) is None

@@ -65,10 +65,12 @@ def start(token):
 
 
 def with_return(view):
-    """Load the return the session's link opens; anything else is a clear 'link needed' page."""
+    """Load the return the session's link opens; anything else is a clear 'link needed' page.
+    A page that only reads gets read-only copies of the rows (``data.read_link``)."""
     @wraps(view)
     def wrapped(*args, **kwargs):
-        found = data.get_link(session.get("link_id", 0)) if session.get("link_id") else None
+        load = data.read_link if request.method in ("GET", "HEAD") else data.get_link
+        found = load(session.get("link_id", 0)) if session.get("link_id") else None
         if found is None:
             session.clear()
             return render_template("employer/link_invalid.html", reason="no_session"), 403
