@@ -64,12 +64,18 @@ def start(token):
                            questionnaire=data.questionnaire_for(link.cycle)), (400 if form.errors else 200)
 
 
-def with_return(view):
+def with_return(view=None, *, copies: bool = False):
     """Load the return the session's link opens; anything else is a clear 'link needed' page.
-    A page that only reads gets read-only copies of the rows (``data.read_link``)."""
+
+    A page that only reads (GET) gets read-only copies of the rows (``data.read_link``), and so
+    does a view marked ``copies=True`` whose writes are statements of its own that change none
+    of these objects (a page's save); the others get the ORM objects they change."""
+    if view is None:
+        return lambda inner: with_return(inner, copies=copies)
+
     @wraps(view)
     def wrapped(*args, **kwargs):
-        load = data.read_link if request.method in ("GET", "HEAD") else data.get_link
+        load = data.read_link if copies or request.method in ("GET", "HEAD") else data.get_link
         found = load(session.get("link_id", 0)) if session.get("link_id") else None
         if found is None:
             session.clear()
@@ -124,7 +130,7 @@ def task_list():
 
 @bp.route("/return/section/<section_id>", methods=["GET", "POST"])
 @reads_before_writing
-@with_return
+@with_return(copies=True)  # data.save_section writes by statement, from the return's id
 def section(section_id):
     return section_page(g.response, g.questionnaire, section_id, g.actor, URLS,
                         editable=is_editable(), refused=refuse_change, last_year=_last_year_answers(section_id))
