@@ -73,8 +73,21 @@ class Question:
     def counts_for_completion(self) -> bool:
         return not self.optional
 
+    @cached_property
+    def options_by_value(self) -> dict[str, Option]:
+        return {o.value: o for o in self.options}
+
+    @cached_property
+    def codes_by_label(self) -> dict[str, str]:
+        """Option codes by their labels, case-folded (for files that hold labels, not codes)."""
+        return {o.label.casefold(): o.value for o in self.options}
+
     def option(self, value: str) -> Option | None:
-        return next((o for o in self.options if o.value == value), None)
+        # A dictionary, not a scan of the options: an import of 10,000 returns asks a million times.
+        try:
+            return self.options_by_value.get(value)
+        except TypeError:  # an unhashable value is no option's code
+            return None
 
     def option_label(self, value: str) -> str:
         opt = self.option(value)

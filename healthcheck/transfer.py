@@ -90,7 +90,7 @@ class ImportResult:
 def _choice_codes(question: forms.Question, text: str) -> list[str] | str:
     """Option codes from a cell holding codes or labels (several separated by ';')."""
     parts = [p.strip() for p in text.split(";")] if question.type == "multiple" else [text.strip()]
-    by_label = {o.label.casefold(): o.value for o in question.options}
+    by_label = question.codes_by_label
     codes = [p if question.option(p) else by_label.get(p.casefold(), p) for p in parts if p]
     return codes if question.type == "multiple" else (codes[0] if codes else "")
 
