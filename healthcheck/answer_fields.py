@@ -128,9 +128,8 @@ def render_section(form: SectionForm, section: Section, disabled: bool = False,
     ``stored`` is the data the form was made from (``initial_data``), when it was made from
     stored answers alone: the markup is then also remembered by those answers, for
     ``render_stored``."""
-    nested = followups(section)
-    inside = {q.id for by_value in nested.values() for qs in by_value.values() for q in qs}
-    return [_MARKUP.render(form, q, nested, disabled, stored) for q in section.questions if q.id not in inside]
+    nested, shown = top_level(section)
+    return [_MARKUP.render(form, q, nested, disabled, stored) for q in shown]
 
 
 def render_stored(FormClass: type[SectionForm], section: Section, stored: dict,
@@ -139,16 +138,22 @@ def render_stored(FormClass: type[SectionForm], section: Section, stored: dict,
     without making the form, when every question's markup for those answers is remembered;
     None when one is not (make the form then, which remembers it). A page shown from the
     database needs no form: making one cost about as much as the page's two queries."""
+    nested, shown = top_level(section)
+    out = []
+    for q in shown:
+        html = _MARKUP.render_stored(FormClass, q, nested, disabled, stored)
+        if html is None:
+            return None
+        out.append(html)
+    return out
+
+
+def top_level(section: Section) -> tuple[dict, list[Question]]:
+    """(``followups(section)``, the questions rendered in their own right: those not nested
+    under the option of an earlier question that asks them)."""
     nested = followups(section)
     inside = {q.id for by_value in nested.values() for qs in by_value.values() for q in qs}
-    out = []
-    for q in section.questions:
-        if q.id not in inside:
-            html = _MARKUP.render_stored(FormClass, q, nested, disabled, stored)
-            if html is None:
-                return None
-            out.append(html)
-    return out
+    return nested, [q for q in section.questions if q.id not in inside]
 
 
 class _MarkupCache:

@@ -89,6 +89,7 @@ class Snapshot:
     session: anything not copied is an AttributeError, never a quiet load, and a change is
     refused rather than silently not saved."""
 
+    table = None  # the model's table; ``columns`` its column names, in the table's order
     columns: tuple[str, ...] = ()
 
     @classmethod
@@ -103,7 +104,7 @@ class Snapshot:
 
 def _snapshot_class(model, *mixins) -> type[Snapshot]:
     columns = tuple(column.key for column in model.__table__.columns)
-    return type(f"{model.__name__}Snapshot", (*mixins, Snapshot), {"columns": columns})
+    return type(f"{model.__name__}Snapshot", (*mixins, Snapshot), {"columns": columns, "table": model.__table__})
 
 
 LinkSnapshot = _snapshot_class(AccessLink)
@@ -111,8 +112,8 @@ CycleSnapshot = _snapshot_class(Cycle, CycleDates)
 OrganisationSnapshot = _snapshot_class(Organisation)
 ResponseSnapshot = _snapshot_class(Response, ReturnDeadline)
 _COPIED = (LinkSnapshot, CycleSnapshot, OrganisationSnapshot, ResponseSnapshot)
-_LINK_ROW = (select(*AccessLink.__table__.columns, *Cycle.__table__.columns, *Organisation.__table__.columns,
-                    *Response.__table__.columns)
+# Every column of the four tables, in the order the copies are cut from the row.
+_LINK_ROW = (select(*(column for kind in _COPIED for column in kind.table.columns))
              .select_from(AccessLink.__table__.join(Cycle.__table__).join(Organisation.__table__)
                           .outerjoin(Response.__table__, (Response.cycle_id == AccessLink.cycle_id)
                                      & (Response.organisation_id == AccessLink.organisation_id)))

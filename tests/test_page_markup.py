@@ -7,7 +7,8 @@ import pytest
 import forms
 from forms.synthetic import answers as synthetic_answers
 from healthcheck import answer_fields
-from healthcheck.answer_fields import followups, form_class, initial_data, render_question, render_section, render_stored
+from healthcheck.answer_fields import (followups, form_class, initial_data, render_question, render_section,
+                                       render_stored, top_level)
 
 Q = forms.load("health-check", "2017.1")
 AWKWARD = ['<script>alert("x")</script>', "Tom & Jerry's \"team\"", "\ue0000\n\ue001", "line one\nline two",
@@ -31,9 +32,7 @@ def _answers(rng: random.Random) -> dict:
 def _both_ways(section, answers, disabled, formdata=None):
     FormClass = form_class(Q, section)
     form = FormClass(formdata=formdata, data=None if formdata else initial_data(section, answers))
-    nested = followups(section)
-    inside = {q.id for by_value in nested.values() for qs in by_value.values() for q in qs}
-    shown = [q for q in section.questions if q.id not in inside]
+    nested, shown = top_level(section)
     fast = [str(answer_fields._MARKUP.render(form, q, nested, disabled)) for q in shown]
     slow = [str(render_question(form, q, nested, disabled)) for q in shown]
     return fast, slow
@@ -67,8 +66,9 @@ def test_a_page_shown_from_stored_answers_without_a_form_equals_the_forms_page(r
             FormClass = form_class(Q, section)
             stored = initial_data(section, answers)
             for disabled in (False, True):
-                slow = [str(render_question(FormClass(formdata=None, data=stored), q, followups(section), disabled))
-                        for q in _top_level(section)]
+                nested, shown = top_level(section)
+                slow = [str(render_question(FormClass(formdata=None, data=stored), q, nested, disabled))
+                        for q in shown]
                 fast = render_stored(FormClass, section, stored, disabled)
                 if fast is None:  # not remembered yet: the form renders it, and remembers it
                     fast = render_section(FormClass(formdata=None, data=stored), section, disabled, stored=stored)
@@ -80,12 +80,6 @@ def test_a_page_shown_from_stored_answers_without_a_form_equals_the_forms_page(r
     section = Q.section("workforce_planning")
     assert answer_fields._stored_key(form_class(Q, section), "x", False, ["a"], (), {"a": 1}) != \
         answer_fields._stored_key(form_class(Q, section), "x", False, ["a"], (), {"a": True})
-
-
-def _top_level(section):
-    nested = followups(section)
-    inside = {q.id for by_value in nested.values() for qs in by_value.values() for q in qs}
-    return [q for q in section.questions if q.id not in inside]
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
