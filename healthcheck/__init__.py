@@ -18,7 +18,8 @@ from sqlalchemy.pool import Pool
 from .config import CONFIGS
 from .data import WRITE_LOCK
 from .extensions import csrf, db, migrate
-from .templating import ImportingTemplate, remember
+from .return_pages import answers_list
+from .templating import ImportingTemplate, remember, remember_checkbox
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -55,6 +56,8 @@ def create_app(config: str | None = None, **overrides) -> Flask:
     ])
     app.jinja_env.template_class = ImportingTemplate
     app.jinja_env.globals["remember"] = remember
+    app.jinja_env.globals["answers_list"] = answers_list
+    app.jinja_env.globals["remember_checkbox"] = remember_checkbox
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     WTFormsHelpers(app)

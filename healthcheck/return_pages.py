@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import abort, make_response, redirect, render_template, request
+from flask import abort, get_template_attribute, make_response, redirect, render_template, request
+from jinja2.filters import do_indent, do_trim
+from markupsafe import Markup
 
 import forms
 from forms.rules import asked
@@ -14,6 +16,7 @@ from forms.validation import display, validate_section
 from . import data
 from .answer_fields import form_class, initial_data, raw_answers, render_section, render_stored
 from .models import Response
+from .templating import GappedMarkup
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,33 @@ def _render(form, section, errors=None, read_only=False, **extra):
 def summary(questionnaire: forms.Questionnaire, answers: dict) -> list:
     """[(section, [(question, display lines)])] for every question routing asks."""
     return [(s, [(q, display(q, answers)) for q in asked(s.questions, answers)]) for s in questionnaire.sections]
+
+
+def answers_list(rows: list, change: str | None = None, classes: str = "") -> Markup:
+    """A section's rows of ``summary`` as a GOV.UK summary list, each answer's lines one under
+    another, with a Change link to the question on ``change`` (the section's page) if given.
+
+    The list around the answers depends on which questions routing asks, so it is remembered
+    for each such set and only the answers are written in (a check-answers page rendered nine
+    summary lists, half its time)."""
+    values = [Markup("<br>").join(lines) if lines else _NOT_ANSWERED for _q, lines in rows]
+    key = (tuple((q.id, q.label) for q, _lines in rows), change, classes)  # all the list shows but answers
+
+    def make(gaps: list) -> Markup:
+        macro = get_template_attribute("govuk_frontend_jinja/components/summary-list/macro.html", "govukSummaryList")
+        return macro({"classes": classes, "rows": [{
+            "key": {"text": q.label},
+            "value": {"html": gap},
+            "actions": {"items": [{"href": f"{change}#q-{q.id}", "text": "Change", "visuallyHiddenText": q.label}]}
+            if change else None,
+        } for (q, _lines), gap in zip(rows, gaps)]})
+
+    # The summary list macro writes a value as ``html | safe | trim | indent(6)``.
+    return _ANSWERS_LISTS.render(key, make, values, lambda html: do_indent(do_trim(html), 6))
+
+
+_ANSWERS_LISTS = GappedMarkup()
+_NOT_ANSWERED = Markup('<span class="govuk-hint govuk-!-margin-0">Not answered</span>')
 
 
 def version_pdf(response: Response, version) -> object:

@@ -93,3 +93,57 @@ def test_a_page_with_an_error_is_rendered_afresh_and_not_remembered(request_cont
     html = str(answer_fields._MARKUP.render(form, Q.question("posts"), followups(section), False))
     assert "govuk-error-message" in html and 'value="lots"' in html
     assert not any(key[1] == "posts" for key in answer_fields._MARKUP.entries)
+
+
+# The summary list as the templates wrote it before answers_list, straight through the macro.
+_SUMMARY_BY_MACRO = """\
+{% from "govuk_frontend_jinja/components/summary-list/macro.html" import govukSummaryList %}
+{% set ns = namespace(rows=[]) %}
+{% for q, lines in rows %}
+  {% set value_html %}{% for l in lines %}{{ l }}{% if not loop.last %}<br>{% endif %}{% else %}<span class="govuk-hint govuk-!-margin-0">Not answered</span>{% endfor %}{% endset %}
+  {% set ns.rows = ns.rows + [{
+    "key": {"text": q.label},
+    "value": {"html": value_html},
+    "actions": {"items": [{"href": change ~ "#q-" ~ q.id, "text": "Change", "visuallyHiddenText": q.label}]} if change else None,
+  }] %}
+{% endfor %}
+{{ govukSummaryList({"rows": ns.rows, "classes": classes}) }}"""
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_remembered_summary_lists_equal_the_macros_for_random_returns(app, request_context):
+    """Check answers (and the coordinator's view of a return) write the answers into a
+    remembered summary list; whatever the answers, the HTML is the macro's own."""
+    from healthcheck import return_pages
+    from healthcheck.return_pages import answers_list, summary
+
+    by_macro = app.jinja_env.from_string(_SUMMARY_BY_MACRO)
+    return_pages._ANSWERS_LISTS.entries.clear()
+    rng = random.Random(13)
+    for _ in range(40):
+        answers = _answers(rng)
+        for section, rows in summary(Q, answers):
+            for change, classes in (("/return/section/" + section.id, "govuk-!-margin-bottom-9"), (None, "x")):
+                fast = str(answers_list(rows, change, classes))
+                slow = by_macro.render(rows=rows, change=change, classes=classes).strip()
+                assert fast == slow, section.id
+    # Routing changes which questions a list holds: each set is remembered on its own.
+    assert len(return_pages._ANSWERS_LISTS.entries) > 2 * len(Q.sections)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_remembered_checkbox_shows_its_own_state_and_errors(request_context):
+    from healthcheck.employer.routes import SubmitForm
+    from healthcheck.templating import remember_checkbox
+
+    params = {"items": [{"value": "y"}], "name": "consent"}
+    for _ in range(2):  # the second time round, from what the first remembered
+        for ticked in (True, False, True):
+            form = SubmitForm(meta={"csrf": False}, data={"consent": ticked})
+            html = str(remember_checkbox(form.consent, params))
+            assert html == str(form.consent(params=params))
+            assert ("checked" in html) == ticked
+    form = SubmitForm(meta={"csrf": False}, data={"confirm": False})
+    form.confirm.errors = ["Select \u201cI confirm\u201d to submit your return"]
+    html = str(remember_checkbox(form.confirm, {"items": [{"value": "y"}], "name": "confirm"}))
+    assert "govuk-error-message" in html and "I confirm" in html
