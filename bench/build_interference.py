@@ -40,6 +40,22 @@ NEIGHBOURS = {
 }
 KINDS = ("nothing", "the build", *NEIGHBOURS)
 ENDPOINTS = ("bare route", "questionnaire page GET", "save POST", "check answers GET")
+# The requests of bench/locustfile.py by method and path, to read the server's own timings.
+BY_PATH = {("GET", "/_bare"): "bare route", ("GET", "/return/section/workforce_planning"): "questionnaire page GET",
+           ("POST", "/return/section/registration"): "save POST", ("GET", "/return/check"): "check answers GET"}
+
+
+def _server_times(access_log: str, offset: int, raw: str) -> int:
+    """Append to ``raw`` the worker's time for each measured request logged since ``offset``
+    (in the format of Locust's raw file); returns the log's new end."""
+    with open(access_log) as log, open(raw, "a") as out:
+        log.seek(offset)
+        for line in log:
+            method, path, micros = line.split()
+            name = BY_PATH.get((method, path))
+            if name:
+                out.write(f"{name}\t{int(micros) / 1000}\n")
+        return log.tell()
 
 
 def _neighbour(code: str) -> subprocess.Popen:
@@ -59,12 +75,14 @@ def main() -> None:
         print("preparing the database ...", flush=True)
         tokens = prepare(url)
         port = free_port()
-        server = serve(url, port)
+        access_log = f"{work}/access.log"
+        server = serve(url, port, access_log=access_log)
         sessions = f"{work}/sessions.json"
         try:
             print(f"signing {len(tokens)} users in ...", flush=True)
             Path(sessions).write_text(json.dumps(sign_in_all(port, tokens)))
             runs: dict[str, list[dict]] = {}
+            logged = os.path.getsize(access_log)  # the sign-ins and warm-up are not measured
             for number in range(1, args.rounds + 1):
                 for kind in KINDS:
                     print(f"round {number}/{args.rounds}: 100 users, {args.seconds} s, beside {kind} ...", flush=True)
@@ -85,30 +103,37 @@ def main() -> None:
                             neighbour.kill()
                             neighbour.wait()
                     runs.setdefault(kind, []).append(result)
+                    logged = _server_times(access_log, logged, f"{work}/{KINDS.index(kind)}.server.raw")
             results = {kind: pooled(f"{work}/{KINDS.index(kind)}.raw", runs[kind]) for kind in KINDS}
+            server_side = {kind: pooled(f"{work}/{KINDS.index(kind)}.server.raw", []) for kind in KINDS}
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
-    print(json.dumps(results, indent=2))
-    write_doc(results, args)
+    print(json.dumps({"client": results, "server": server_side}, indent=2))
+    write_doc(results, server_side, args)
 
 
-def write_doc(results: dict, args) -> None:
-    idle = results["nothing"]
+def write_doc(results: dict, server_side: dict, args) -> None:
     lines = ["## What slows pages while the benchmarks build", "",
              f"Measured {date.today():%d %B %Y} by `bench/build_interference.py`: the mixed load of the HTTP "
-             f"benchmark (100 users, 1-2 s think time, SQLite, gunicorn as in production), {args.rounds} rounds of "
-             f"{args.seconds} s beside each neighbour in turn; p99 over every round pooled, and its ratio to "
-             "the p99 beside nothing. Every neighbour runs at the build's priority (nice 19, SCHED_IDLE).", "",
-             "| beside | " + " | ".join(f"{name} p99" for name in ENDPOINTS) + " |",
-             "|---|" + "---:|" * len(ENDPOINTS)]
-    for kind in KINDS:
-        cells = []
-        for name in ENDPOINTS:
-            p99 = results[kind][name]["p99"]
-            cells.append(f"{p99:.1f} ms" if kind == "nothing" else f"{p99:.1f} ms ({p99 / idle[name]['p99']:.2f}x)")
-        lines.append(f"| {kind} | " + " | ".join(cells) + " |")
-    lines.append("")
+             f"benchmark (100 users, 1-2 s think time, SQLite, gunicorn as in production, here with its access "
+             f"log on), {args.rounds} rounds of {args.seconds} s beside each neighbour in turn; p99 over every "
+             "round pooled, and its ratio to the p99 beside nothing. Every neighbour runs at the build's priority "
+             "(nice 19, SCHED_IDLE). First as Locust saw each request (what the target is about), then as the "
+             "worker timed it, from reading the request to writing the response (gunicorn's access log): the "
+             "difference is time spent waiting for a worker, on the network and in the load generator.", ""]
+    for title, figures in (("Seen by Locust:", results), ("Timed in the worker:", server_side)):
+        idle = figures["nothing"]
+        lines += [title, "", "| beside | " + " | ".join(f"{name} p99" for name in ENDPOINTS) + " |",
+                  "|---|" + "---:|" * len(ENDPOINTS)]
+        for kind in KINDS:
+            cells = []
+            for name in ENDPOINTS:
+                p99 = figures[kind][name]["p99"]
+                cells.append(f"{p99:.1f} ms" if kind == "nothing"
+                             else f"{p99:.1f} ms ({p99 / idle[name]['p99']:.2f}x)")
+            lines.append(f"| {kind} | " + " | ".join(cells) + " |")
+        lines.append("")
     write_section("build-interference", lines)
 
 
