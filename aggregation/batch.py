@@ -20,13 +20,14 @@ def filename(organisation: str, year: int) -> str:
 
 
 def _init(dataset: Dataset, threshold: int, out: str, service: str) -> None:
-    _state.update(dataset=dataset, threshold=threshold, out=Path(out), service=service)
+    # What every employer's comparisons share is worked out once in each process.
+    _state.update(benchmarks=benchmark.Benchmarks(dataset, threshold), out=Path(out), service=service)
 
 
 def build_one(organisation: str) -> str:
-    ds = _state["dataset"]
-    result = benchmark.compute(ds, organisation, _state["threshold"])
-    stem = _state["out"] / filename(organisation, ds.year)
+    benchmarks = _state["benchmarks"]
+    result = benchmarks.of(organisation)
+    stem = _state["out"] / filename(organisation, benchmarks.dataset.year)
     stem.with_suffix(".pdf").write_bytes(benchmark_pdf(result, _state["service"]))
     stem.with_suffix(".csv").write_text(benchmark.to_csv(result), encoding="utf-8")
     return organisation

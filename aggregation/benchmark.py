@@ -56,37 +56,157 @@ def _measure_values(df: pd.DataFrame, measure: dict) -> pd.Series:
 
 
 def compute(dataset: Dataset, organisation: str, threshold: int = 5) -> dict:
-    threshold = effective_threshold(threshold)
-    df = frame(dataset)
-    matches = df.index[df["organisation"] == organisation]
-    if len(matches) != 1:
-        raise KeyError(f"{organisation} has no return in {dataset.year}")
-    me = matches[0]
-    own_return = dataset.returns[me]
-    kind = own_return.authority_type
-    same_type = df["type"] == kind
-    result: dict[str, Any] = {"organisation": organisation, "authority_type": kind, "year": dataset.year,
-                              "threshold": threshold, "respondents": len(df), "measures": [], "single": [],
-                              "multi": [], "trend": []}
-    for spec in dataset.tables:
-        if spec["kind"] == "by_type":
-            for measure in spec["measures"]:
-                values = _measure_values(df, measure)
-                own = values.iat[me]
-                own = None if pd.isna(own) else float(own)
-                everyone = _group(values, own is not None, threshold)
-                peers = _group(values[same_type], own is not None, threshold)
-                result["measures"].append({
-                    "table": spec["number"], "title": spec["title"], "measure": measure["label"],
-                    "question_id": measure["question"], "percent": "percent_of" in measure,
-                    "own": own, "own_answer": own_return.answers.get(measure["question"]),
-                    "type": peers, "all": everyone, "quartile": _quartile(own, everyone)})
-        elif spec["kind"] == "single":
-            result["single"].append(_single(spec, dataset, df, me, same_type, threshold))
-        elif spec["kind"] == "multi":
-            result["multi"].append(_multi(spec, dataset, df, me, threshold))
-    result["trend"] = _trend(dataset, organisation)
-    return result
+    """One employer's benchmark (``Benchmarks`` for many from the same dataset)."""
+    return Benchmarks(dataset, threshold).of(organisation)
+
+
+class Benchmarks:
+    """Every employer's benchmark from one dataset.
+
+    What the employers' comparisons share (the frame of all returns, each measure's values,
+    who was asked each question, each group's figures) is worked out once, when first needed,
+    rather than again for each employer: building 160 benchmarks otherwise made the national
+    frame 160 times over, and the work grew with the square of the number of respondents.
+    Each employer's result is made of fresh dictionaries, as before."""
+
+    def __init__(self, dataset: Dataset, threshold: int = 5):
+        self.dataset, self.threshold = dataset, effective_threshold(threshold)
+        self.df = frame(dataset)
+        self.rows = _positions(self.df)
+        self._values: dict = {}
+        self._groups: dict = {}
+        self._asked: dict = {}
+        self._shares: dict = {}
+        self._sets: dict = {}
+        self._history: list | None = None
+
+    def of(self, organisation: str) -> dict:
+        dataset, df = self.dataset, self.df
+        matches = self.rows.get(organisation, [])
+        if len(matches) != 1:
+            raise KeyError(f"{organisation} has no return in {dataset.year}")
+        me = matches[0]
+        own_return = dataset.returns[me]
+        kind = own_return.authority_type
+        result: dict[str, Any] = {"organisation": organisation, "authority_type": kind, "year": dataset.year,
+                                  "threshold": self.threshold, "respondents": len(df), "measures": [], "single": [],
+                                  "multi": [], "trend": []}
+        for spec in dataset.tables:
+            if spec["kind"] == "by_type":
+                for measure in spec["measures"]:
+                    values = self.values(measure)
+                    own = values.iat[me]
+                    own = None if pd.isna(own) else float(own)
+                    everyone = self.group(measure, None, own is not None)
+                    peers = self.group(measure, kind, own is not None)
+                    result["measures"].append({
+                        "table": spec["number"], "title": spec["title"], "measure": measure["label"],
+                        "question_id": measure["question"], "percent": "percent_of" in measure,
+                        "own": own, "own_answer": own_return.answers.get(measure["question"]),
+                        "type": peers, "all": everyone, "quartile": _quartile(own, everyone)})
+            elif spec["kind"] == "single":
+                result["single"].append(self.single(spec, me, kind))
+            elif spec["kind"] == "multi":
+                result["multi"].append(self.multi(spec, me))
+        result["trend"] = self.trend(organisation)
+        return result
+
+    def values(self, measure: dict) -> pd.Series:
+        key = (measure["question"], measure.get("percent_of"))
+        if key not in self._values:
+            self._values[key] = _measure_values(self.df, measure)
+        return self._values[key]
+
+    def group(self, measure: dict, kind: str | None, own_present: bool) -> dict:
+        """A measure's figures for everyone (``kind`` None) or one authority type."""
+        key = (measure["question"], measure.get("percent_of"), kind, own_present)
+        if key not in self._groups:
+            values = self.values(measure)
+            self._groups[key] = _group(values if kind is None else values[self.df["type"] == kind], own_present,
+                                       self.threshold)
+        return dict(self._groups[key])
+
+    def single(self, spec: dict, me: int, kind: str) -> dict:
+        dataset, df = self.dataset, self.df
+        question = dataset.questionnaire.question(spec["question"])
+        if question.id not in self._asked:
+            asked = pd.Series([is_asked(question, r.answers) for r in dataset.returns], index=df.index)
+            self._asked[question.id] = (asked, df[question.id].where(asked, None))
+        asked, column = self._asked[question.id]
+        own = column.iat[me]
+        everyone = self.shares(question, column, None, own is not None)
+        peers = self.shares(question, column, kind, own is not None)
+        return {"table": spec["number"], "title": spec["title"], "question_id": question.id,
+                "asked": bool(asked.iat[me]), "own": own,
+                "own_label": short_label(question.option_label(own)) if own else None,
+                "options": [{"value": o.value, "label": short_label(o.label),
+                             "type_percent": peers["percent"].get(o.value),
+                             "all_percent": everyone["percent"].get(o.value)}
+                            for o in question.options],
+                "type": {k: v for k, v in peers.items() if k != "percent"},
+                "all": {k: v for k, v in everyone.items() if k != "percent"}}
+
+    def shares(self, question, column: pd.Series, kind: str | None, own_present: bool) -> dict:
+        key = (question.id, kind, own_present)
+        if key not in self._shares:
+            answers = column.dropna() if kind is None else column[self.df["type"] == kind].dropna()
+            self._shares[key] = _shares(answers, question.options, own_present, self.threshold)
+        return self._shares[key]
+
+    def multi(self, spec: dict, me: int) -> dict:
+        question = self.dataset.questionnaire.question(spec["question"])
+        if question.id not in self._sets:
+            self._sets[question.id] = _multi_sets(self.dataset, question)
+        labels, sets, answered, share = self._sets[question.id]
+        own = sets[me]
+        others = len(answered) - (1 if own else 0)
+        out = {"table": spec["number"], "title": spec["title"], "question_id": question.id,
+               "own": [labels[v] for v in labels if v in own], "n": len(answered), "suppressed": others < self.threshold}
+        if out["suppressed"]:
+            out.update(shared=[], unusual=[], missing=[])
+            return out
+        common = {v for v, p in share.items() if p > 50}
+        out["shared"] = [labels[v] for v in labels if v in own and v in common]
+        out["unusual"] = [labels[v] for v in labels if v in own and v not in common]
+        out["missing"] = [labels[v] for v in labels if v in common and v not in own]
+        out["share"] = {labels[v]: share[v] for v in labels}
+        return out
+
+    def trend(self, organisation: str) -> list[dict]:
+        """Own figure and the national average, per measure, for each year the employer returned."""
+        if self._history is None:
+            chain, current = [], self.dataset
+            while current is not None:
+                chain.append(current)
+                current = current.previous
+            self._history = []
+            for ds in reversed(chain):
+                df = frame(ds)
+                measures = []
+                for spec in self.dataset.tables:
+                    for measure in spec.get("measures", []):
+                        values = _measure_values(df, measure)
+                        measures.append((measure["label"], values,
+                                         float(values.mean()) if values.notna().any() else None))
+                self._history.append((ds.year, _positions(df), measures))
+        rows = []
+        for year, positions, measures in self._history:
+            matches = positions.get(organisation, [])
+            if len(matches) != 1:
+                continue
+            for label, values, national in measures:
+                own = values.iat[matches[0]]
+                rows.append({"year": year, "measure": label, "own": None if pd.isna(own) else float(own),
+                             "national": national})
+        return rows if len({r["year"] for r in rows}) > 1 else []
+
+
+def _positions(df: pd.DataFrame) -> dict[str, list[int]]:
+    """Each organisation's row (or rows) in the frame."""
+    positions: dict[str, list[int]] = {}
+    for position, organisation in enumerate(df["organisation"]):
+        positions.setdefault(organisation, []).append(position)
+    return positions
 
 
 def _shares(answers: pd.Series, options, own_present: bool, threshold: int) -> dict:
@@ -97,25 +217,9 @@ def _shares(answers: pd.Series, options, own_present: bool, threshold: int) -> d
     return {"n": n, "suppressed": False, "percent": {o.value: 100 * int(counts.get(o.value, 0)) / n for o in options}}
 
 
-def _single(spec, dataset: Dataset, df, me, same_type, threshold) -> dict:
-    question = dataset.questionnaire.question(spec["question"])
-    asked = pd.Series([is_asked(question, r.answers) for r in dataset.returns], index=df.index)
-    column = df[question.id].where(asked, None)
-    own = column.iat[me]
-    answered = column.dropna()
-    everyone = _shares(answered, question.options, own is not None, threshold)
-    peers = _shares(column[same_type].dropna(), question.options, own is not None, threshold)
-    return {"table": spec["number"], "title": spec["title"], "question_id": question.id,
-            "asked": bool(asked.iat[me]), "own": own, "own_label": short_label(question.option_label(own)) if own else None,
-            "options": [{"value": o.value, "label": short_label(o.label),
-                         "type_percent": peers["percent"].get(o.value), "all_percent": everyone["percent"].get(o.value)}
-                        for o in question.options],
-            "type": {k: v for k, v in peers.items() if k != "percent"},
-            "all": {k: v for k, v in everyone.items() if k != "percent"}}
-
-
-def _multi(spec, dataset: Dataset, df, me, threshold) -> dict:
-    question = dataset.questionnaire.question(spec["question"])
+def _multi_sets(dataset: Dataset, question) -> tuple[dict, list[set], list[set], dict]:
+    """A multiple-choice question's labels, each return's chosen set (coded answers in place of
+    "other"), the non-empty sets, and the share of those choosing each option."""
     labels = {o.value: short_label(o.label) for o in question.options}
     labels.update(dict(dataset.categories.get(question.id, [])))
     sets = []
@@ -126,43 +230,9 @@ def _multi(spec, dataset: Dataset, df, me, threshold) -> dict:
             chosen.discard(question.specify_option.value)
             chosen.update(coded)
         sets.append(chosen)
-    own = sets[me]
     answered = [s for s in sets if s]
-    others = len(answered) - (1 if own else 0)
-    out = {"table": spec["number"], "title": spec["title"], "question_id": question.id,
-           "own": [labels[v] for v in labels if v in own], "n": len(answered), "suppressed": others < threshold}
-    if out["suppressed"]:
-        out.update(shared=[], unusual=[], missing=[])
-        return out
-    share = {v: 100 * sum(v in s for s in answered) / len(answered) for v in labels}
-    common = {v for v, p in share.items() if p > 50}
-    out["shared"] = [labels[v] for v in labels if v in own and v in common]
-    out["unusual"] = [labels[v] for v in labels if v in own and v not in common]
-    out["missing"] = [labels[v] for v in labels if v in common and v not in own]
-    out["share"] = {labels[v]: share[v] for v in labels}
-    return out
-
-
-def _trend(dataset: Dataset, organisation: str) -> list[dict]:
-    """Own figure and the national average, per measure, for each year the employer returned."""
-    rows = []
-    chain, current = [], dataset
-    while current is not None:
-        chain.append(current)
-        current = current.previous
-    for ds in reversed(chain):
-        df = frame(ds)
-        matches = df.index[df["organisation"] == organisation]
-        if len(matches) != 1:
-            continue
-        for spec in dataset.tables:
-            for measure in spec.get("measures", []):
-                values = _measure_values(df, measure)
-                own = values.iat[matches[0]]
-                rows.append({"year": ds.year, "measure": measure["label"],
-                             "own": None if pd.isna(own) else float(own),
-                             "national": float(values.mean()) if values.notna().any() else None})
-    return rows if len({r["year"] for r in rows}) > 1 else []
+    share = {v: 100 * sum(v in s for s in answered) / len(answered) for v in labels} if answered else {}
+    return labels, sets, answered, share
 
 
 # ---------------------------------------------------------------- outputs

@@ -97,3 +97,28 @@ def test_batch_builds_every_employer_in_two_processes(tmp_path):
         stem = tmp_path / filename(r.organisation, 2017)
         assert stem.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
         assert stem.with_suffix(".csv").read_text().startswith("section,")
+
+
+def test_benchmarks_built_together_equal_each_built_alone():
+    """The batch shares what employers' comparisons have in common (``Benchmarks``); whatever
+    it remembered for earlier employers, each result is the one a fresh computation gives,
+    across authority types, suppressed groups, coded answers and a previous year."""
+    previous = synthetic(n=40, seed=3)
+    previous.year = 2016
+    ds = synthetic(n=60, seed=5)
+    ds.previous = previous
+    multi = Q.question(next(t["question"] for t in ds.tables if t["kind"] == "multi"))
+    for r in ds.returns[::7]:
+        r.coded[multi.other_id] = ["extra"]
+    ds.categories[multi.id] = [("extra", "An extra category")]
+    trusts = [r for r in ds.returns if r.authority_type == "NHS Trust"][:2]  # a suppressed group
+    ds.returns = [r for r in ds.returns if r.authority_type != "NHS Trust"] + trusts
+    together = benchmark.Benchmarks(ds, threshold=5)
+    for r in ds.returns:
+        shared = together.of(r.organisation)
+        assert shared == benchmark.Benchmarks(ds, threshold=5).of(r.organisation), r.organisation
+        shared["measures"][0]["all"]["mean"] = -1  # a caller changing its result changes no other
+    mine = together.of(trusts[0].organisation)
+    assert mine["measures"][0]["all"]["mean"] != -1
+    assert any(m["type"]["suppressed"] for m in mine["measures"]) and mine["trend"]
+    assert any("An extra category" in m["own"] for m in together.of(ds.returns[0].organisation)["multi"])
