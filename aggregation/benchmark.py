@@ -181,14 +181,15 @@ class Benchmarks:
                 current = current.previous
             self._history = []
             for ds in reversed(chain):
-                df = frame(ds)
+                current = ds is self.dataset  # this year's frame and values are already here
+                df = self.df if current else frame(ds)
                 measures = []
                 for spec in self.dataset.tables:
                     for measure in spec.get("measures", []):
-                        values = _measure_values(df, measure)
+                        values = self.values(measure) if current else _measure_values(df, measure)
                         measures.append((measure["label"], values,
                                          float(values.mean()) if values.notna().any() else None))
-                self._history.append((ds.year, _positions(df), measures))
+                self._history.append((ds.year, self.rows if current else _positions(df), measures))
         rows = []
         for year, positions, measures in self._history:
             matches = positions.get(organisation, [])

@@ -51,7 +51,7 @@ def remember_checkbox(field, params: dict) -> Markup:
         return field(params=params)
     key = (type(field), field.id, field.name, str(field.label.text), field.description, field._value(),
            bool(field.data), json.dumps(params, sort_keys=True))
-    return _CHECKBOXES.render(key, lambda _gaps: field(params=params), [], None)
+    return _CHECKBOXES.render(key, lambda _gaps: field(params=params))  # markup without gaps
 
 
 class GappedMarkup:
@@ -67,8 +67,8 @@ class GappedMarkup:
     def __init__(self, size: int = 1024):
         self.size, self.entries, self.lock = size, OrderedDict(), Lock()
 
-    def render(self, key: Hashable, make: Callable[[list], Markup], values: list,
-               fill: Callable[[Markup], Markup]) -> Markup:
+    def render(self, key: Hashable, make: Callable[[list], Markup], values: list = (),
+               fill: Callable[[Markup], Markup] | None = None) -> Markup:
         """``make(gaps)`` renders the markup with ``gaps[i]`` where ``values[i]`` goes."""
         with self.lock:
             entry = self.entries.get(key)
