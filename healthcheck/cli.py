@@ -22,6 +22,7 @@ from forms.codebook import codebook_rows
 from . import create_app, data, mail, transfer
 from .extensions import db
 from .models import Role
+from .priority import BUILD_NICE, GiveWay, lower_priority
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "organisations.csv"
 
@@ -54,18 +55,6 @@ def _dataset(year: int):
     dataset = data.dataset_for(_cycle(year))
     db.session.close()
     return dataset
-
-
-def lower_priority(nice: int) -> None:
-    """Lower this process's CPU priority by ``nice`` (children inherit it); at 19 also ask for
-    SCHED_IDLE, CPU time nobody else wants, where the system offers it."""
-    if nice:
-        os.nice(nice)
-    if nice == 19 and hasattr(os, "SCHED_IDLE"):
-        try:
-            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-        except OSError:
-            pass  # a sandbox that forbids it: nice 19 alone still applies
 
 
 def _date(text: str, end_of_day: bool = False) -> datetime:
@@ -444,20 +433,25 @@ def build_processes(requested: int | None, nice: int, cores: int) -> int:
 @click.option("--processes", type=click.IntRange(1), default=None,
               help="Worker processes (default: one per core, less one when --nice is above 0, so a web "
                    "server on the same machine keeps a core of its own).")
-@click.option("--nice", type=click.IntRange(0, 19), default=19, show_default=True,
+@click.option("--nice", type=click.IntRange(0, 19), default=BUILD_NICE, show_default=True,
               help="Lower the build's CPU priority by this much, so a web server on the same machine answers "
                    "people first (0: no change). At 19 the build also runs only on CPU time nobody else wants, "
-                   "where the system offers that (Linux SCHED_IDLE).")
+                   "where the system offers that (on Linux: SCHED_IDLE, and a pause whenever another program is "
+                   "waiting for a CPU).")
 @with_appcontext
 def benchmarks(year, out, processes, nice):
     """Write every employer's benchmark, PDF and CSV, using several processes."""
-    from aggregation.batch import build_all
+    from contextlib import nullcontext
 
     lower_priority(nice)  # the worker processes inherit it
-    processes = build_processes(processes, nice, os.cpu_count() or 1)
-    dataset = _dataset(year)
+    pace = GiveWay if nice == BUILD_NICE else None
+    with (pace or nullcontext)():  # the imports and the read take a second or two of CPU too
+        from aggregation.batch import build_all
+
+        processes = build_processes(processes, nice, os.cpu_count() or 1)
+        dataset = _dataset(year)
     click.echo(f"Building {len(dataset.returns)} benchmarks in {processes} process{'es' * (processes > 1)}")
     with click.progressbar(length=len(dataset.returns), label="Building benchmarks") as bar:
         count = build_all(dataset, out, current_app.config["BENCHMARK_MIN_GROUP"], processes,
-                          current_app.config["SERVICE_NAME"], progress=lambda name: bar.update(1))
+                          current_app.config["SERVICE_NAME"], progress=lambda name: bar.update(1), pace=pace)
     click.echo(f"{count} benchmarks written to {out}")

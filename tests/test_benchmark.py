@@ -1,5 +1,6 @@
 """Each employer's benchmark: figures, disclosure control, and the batch across processes."""
 import io
+import os
 import random
 
 import pytest
@@ -86,6 +87,30 @@ def test_the_pdf_carries_the_employers_own_values():
     assert "Org 3: health check benchmark 2017" in text
     assert f"Hours a week (Table 5) {own_hours} " in text
     assert "Org 7" not in text  # no other employer is named
+
+
+class Paced:
+    """A pace for build_all that leaves a file named after each process that entered it."""
+    folder = None
+
+    def __enter__(self):
+        (Paced.folder / f"entered-{os.getpid()}").touch()
+        return self
+
+    def __exit__(self, *exc):
+        (Paced.folder / f"left-{os.getpid()}").touch()
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_every_building_process_builds_inside_the_pace_it_is_given(tmp_path, processes):
+    Paced.folder = tmp_path / "marks"
+    Paced.folder.mkdir()
+    assert build_all(synthetic(6), tmp_path / "out", threshold=5, processes=processes, pace=Paced) == 6
+    entered = {int(p.name.split("-")[1]) for p in Paced.folder.glob("entered-*")}
+    if processes == 1:  # in this process, entered and left again
+        assert entered == {os.getpid()} and (Paced.folder / f"left-{os.getpid()}").exists()
+    else:  # each worker process, for as long as it lives
+        assert entered and os.getpid() not in entered and len(entered) <= 2
 
 
 def test_batch_builds_every_employer_in_two_processes(tmp_path):
