@@ -87,6 +87,28 @@ def test_outside_the_main_thread_it_does_nothing_rather_than_fail():
     assert seen == [False] and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
 
+def test_the_command_knows_a_build_that_gives_way_before_parsing_its_options():
+    from healthcheck.console import build_nice
+
+    assert build_nice(["benchmarks", "--cycle", "2017", "--out", "x"]) == 19  # the default
+    assert build_nice(["benchmarks", "--nice", "5", "--cycle", "2017"]) == 5
+    assert build_nice(["benchmarks", "--cycle", "2017", "--nice=0"]) == 0
+    assert build_nice(["benchmarks", "--nice", "25"]) is None  # click refuses it, with its own message
+    assert build_nice(["serve"]) is None and build_nice([]) is None
+    assert build_nice(["import", "--nice", "19"]) is None  # only the build gives way
+
+
+def test_the_command_starts_giving_way_before_the_application_is_imported():
+    """The second of imports before a build is the build's too: the package must not import
+    Flask until something asks for the application."""
+    probe = ("import sys\nimport healthcheck.console\n"
+             "print(sorted(m for m in ('flask', 'sqlalchemy', 'pandas') if m in sys.modules))\n"
+             "from healthcheck import create_app\nprint('flask' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["[]", "True"]
+
+
 def test_a_way_given_inside_another_in_the_same_process_changes_nothing():
     with GiveWay() as outer:
         with GiveWay() as inner:
