@@ -317,7 +317,8 @@ def write_doc(results: dict, args) -> None:
              "in (the bench signs each one in through its link first, and each opens every page once so the server "
              "is warm). "
              "The build alongside is `healthcheck benchmarks` as shipped: its default `--nice 19` (on Linux also "
-             "SCHED_IDLE) and, with that, one process fewer than the cores, so one here; on SQLite each idle "
+             "SCHED_IDLE, and a pause whenever another task is waiting for a CPU) and, with that, one process "
+             "fewer than the cores, so one here; on SQLite each idle "
              "round is followed by a round with the build running.", ""]
     for kind, r in results.items():
         lines += [f"### {'SQLite' if kind == 'sqlite' else 'PostgreSQL'}", "",
