@@ -434,7 +434,7 @@ def build_processes(requested: int | None, nice: int, cores: int) -> int:
               help="Worker processes (default: one per core, less one when --nice is above 0, so a web "
                    "server on the same machine keeps a core of its own).")
 @click.option("--nice", type=click.IntRange(0, 19), default=BUILD_NICE, show_default=True,
-              help="Lower the build's CPU priority by this much, so a web server on the same machine answers "
+              help="Lower the build's CPU priority to this nice value, so a web server on the same machine answers "
                    "people first (0: no change). At 19 the build also runs only on CPU time nobody else wants, "
                    "where the system offers that (on Linux: SCHED_IDLE, and a pause whenever another program is "
                    "waiting for a CPU).")
