@@ -74,6 +74,7 @@ class Benchmarks:
         self.df = frame(dataset)
         self.rows = _positions(self.df)
         self._values: dict = {}
+        self._kinds: dict = {}  # authority type -> which rows are of it
         self._groups: dict = {}
         self._asked: dict = {}
         self._shares: dict = {}
@@ -112,18 +113,24 @@ class Benchmarks:
         return result
 
     def values(self, measure: dict) -> pd.Series:
-        key = (measure["question"], measure.get("percent_of"))
+        key = _measure_key(measure)
         if key not in self._values:
             self._values[key] = _measure_values(self.df, measure)
         return self._values[key]
 
+    def of_kind(self, series: pd.Series, kind: str | None) -> pd.Series:
+        """``series`` for everyone (``kind`` None) or for one authority type's returns."""
+        if kind is None:
+            return series
+        if kind not in self._kinds:
+            self._kinds[kind] = self.df["type"] == kind
+        return series[self._kinds[kind]]
+
     def group(self, measure: dict, kind: str | None, own_present: bool) -> dict:
         """A measure's figures for everyone (``kind`` None) or one authority type."""
-        key = (measure["question"], measure.get("percent_of"), kind, own_present)
+        key = (*_measure_key(measure), kind, own_present)
         if key not in self._groups:
-            values = self.values(measure)
-            self._groups[key] = _group(values if kind is None else values[self.df["type"] == kind], own_present,
-                                       self.threshold)
+            self._groups[key] = _group(self.of_kind(self.values(measure), kind), own_present, self.threshold)
         return dict(self._groups[key])
 
     def single(self, spec: dict, me: int, kind: str) -> dict:
@@ -149,7 +156,7 @@ class Benchmarks:
     def shares(self, question, column: pd.Series, kind: str | None, own_present: bool) -> dict:
         key = (question.id, kind, own_present)
         if key not in self._shares:
-            answers = column.dropna() if kind is None else column[self.df["type"] == kind].dropna()
+            answers = self.of_kind(column, kind).dropna()
             self._shares[key] = _shares(answers, question.options, own_present, self.threshold)
         return self._shares[key]
 
@@ -181,15 +188,15 @@ class Benchmarks:
                 current = current.previous
             self._history = []
             for ds in reversed(chain):
-                current = ds is self.dataset  # this year's frame and values are already here
-                df = self.df if current else frame(ds)
+                this_year = ds is self.dataset  # its frame and values are already here
+                df = self.df if this_year else frame(ds)
                 measures = []
                 for spec in self.dataset.tables:
                     for measure in spec.get("measures", []):
-                        values = self.values(measure) if current else _measure_values(df, measure)
+                        values = self.values(measure) if this_year else _measure_values(df, measure)
                         measures.append((measure["label"], values,
                                          float(values.mean()) if values.notna().any() else None))
-                self._history.append((ds.year, self.rows if current else _positions(df), measures))
+                self._history.append((ds.year, self.rows if this_year else _positions(df), measures))
         rows = []
         for year, positions, measures in self._history:
             matches = positions.get(organisation, [])
@@ -200,6 +207,11 @@ class Benchmarks:
                 rows.append({"year": year, "measure": label, "own": None if pd.isna(own) else float(own),
                              "national": national})
         return rows if len({r["year"] for r in rows}) > 1 else []
+
+
+def _measure_key(measure: dict) -> tuple:
+    """What makes two measures' values the same: the question, and what it is a share of."""
+    return measure["question"], measure.get("percent_of")
 
 
 def _positions(df: pd.DataFrame) -> dict[str, list[int]]:

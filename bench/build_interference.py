@@ -79,9 +79,9 @@ def _cpu_wait(server_pid: int) -> float:
 
 def _neighbour(code: str) -> subprocess.Popen:
     """A process at the build's priority (``healthcheck benchmarks``' default) running ``code``."""
-    from healthcheck.priority import lower_priority
+    from healthcheck.priority import BUILD_NICE, lower_priority
 
-    return subprocess.Popen([sys.executable, "-c", code], preexec_fn=lambda: lower_priority(19))
+    return subprocess.Popen([sys.executable, "-c", code], preexec_fn=lambda: lower_priority(BUILD_NICE))
 
 
 def main() -> None:

@@ -12,7 +12,10 @@ def __getattr__(name: str):
 
     if name.startswith("__") or name == "app":  # dunders, and the submodule while it loads
         raise AttributeError(f"module 'healthcheck' has no attribute {name!r}")
+    app = import_module(".app", __name__)
+    if name in globals():  # a submodule that loading the application imported (data, models, ...)
+        return globals()[name]
     try:
-        return getattr(import_module(".app", __name__), name)
+        return getattr(app, name)
     except AttributeError:
         raise AttributeError(f"module 'healthcheck' has no attribute {name!r}") from None

@@ -22,7 +22,7 @@ from forms.codebook import codebook_rows
 from . import create_app, data, mail, transfer
 from .extensions import db
 from .models import Role
-from .priority import BUILD_NICE, GiveWay, lower_priority
+from .priority import BUILD_NICE, lower_priority, pace_for
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "organisations.csv"
 
@@ -444,7 +444,7 @@ def benchmarks(year, out, processes, nice):
     from contextlib import nullcontext
 
     lower_priority(nice)  # the worker processes inherit it
-    pace = GiveWay if nice == BUILD_NICE else None
+    pace = pace_for(nice)
     with (pace or nullcontext)():  # the imports and the read take a second or two of CPU too
         from aggregation.batch import build_all
 

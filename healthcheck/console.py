@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from contextlib import nullcontext
 
-from .priority import BUILD_NICE, GiveWay, lower_priority
+from .priority import BUILD_NICE, lower_priority, pace_for
 
 
 def build_nice(argv: list[str]) -> int | None:
@@ -30,9 +30,11 @@ def build_nice(argv: list[str]) -> int | None:
 
 def main() -> None:
     nice = build_nice(sys.argv[1:])
-    if nice:
+    pace = None
+    if nice is not None:
         lower_priority(nice)
-    with GiveWay() if nice == BUILD_NICE else nullcontext():
+        pace = pace_for(nice)
+    with (pace or nullcontext)():
         from .cli import main as run
 
         run()

@@ -96,3 +96,8 @@ class GiveWay:
         if self.active:
             signal.setitimer(signal.ITIMER_REAL, self.every)
 
+
+def pace_for(nice: int) -> type[GiveWay] | None:
+    """What a build at ``nice`` runs inside: at the lowest priority it gives way, otherwise it
+    only runs at that priority."""
+    return GiveWay if nice >= BUILD_NICE else None
