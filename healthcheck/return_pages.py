@@ -29,14 +29,17 @@ class Urls:
 
 
 def section_page(response: Response, questionnaire: forms.Questionnaire, section_id: str, actor: data.Actor,
-                 urls: Urls, *, editable: bool, refused: Callable[[], object], last_year: dict | None = None):
+                 urls: Urls, *, editable: bool, refused: Callable[[], object], last_year: dict | None = None,
+                 state: tuple[dict, int] | None = None):
+    """One page of a return, shown or saved. ``state`` is the return's answers and the page's
+    version (``data.page_state``) if they were read already."""
     try:
         sec = questionnaire.section(section_id)
     except KeyError:
         abort(404)
     prev, nxt = questionnaire.neighbours(section_id)
     FormClass = form_class(questionnaire, sec)
-    answers, version = data.page_state(response.id, sec.id)
+    answers, version = state or data.page_state(response.id, sec.id)
     page = dict(section=sec, prev=prev, nxt=nxt, urls=urls, response=response, last_year=last_year)
 
     if request.method == "GET":

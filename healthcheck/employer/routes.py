@@ -64,23 +64,30 @@ def start(token):
                            questionnaire=data.questionnaire_for(link.cycle)), (400 if form.errors else 200)
 
 
-def with_return(view=None, *, copies: bool = False):
+def with_return(view=None, *, copies: bool = False, page: str = ""):
     """Load the return the session's link opens; anything else is a clear 'link needed' page.
 
     A page that only reads (GET) gets read-only copies of the rows (``data.read_link``), and so
     does a view marked ``copies=True`` whose writes are statements of its own that change none
-    of these objects (a page's save); the others get the ORM objects they change."""
+    of these objects (a page's save); the others get the ORM objects they change. A view of one
+    page of the return names its URL's section argument in ``page``: the page's answers and
+    version are then read with the return, into ``g.page_state`` (``data.read_page``)."""
     if view is None:
-        return lambda inner: with_return(inner, copies=copies)
+        return lambda inner: with_return(inner, copies=copies, page=page)
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        load = data.read_link if copies or request.method in ("GET", "HEAD") else data.get_link
-        found = load(session.get("link_id", 0)) if session.get("link_id") else None
+        link_id = session.get("link_id")
+        if page:
+            found = data.read_page(link_id, kwargs[page]) if link_id else None
+        else:
+            load = data.read_link if copies or request.method in ("GET", "HEAD") else data.get_link
+            found = load(link_id) if link_id else None
         if found is None:
             session.clear()
             return render_template("employer/link_invalid.html", reason="no_session"), 403
-        link, g.response = found
+        link, g.response, *state = found
+        g.page_state = tuple(state) or None
         g.link = link
         g.cycle = link.cycle
         g.organisation = link.organisation
@@ -130,9 +137,9 @@ def task_list():
 
 @bp.route("/return/section/<section_id>", methods=["GET", "POST"])
 @reads_before_writing
-@with_return(copies=True)  # data.save_section writes by statement, from the return's id
+@with_return(page="section_id")  # copies even for a save: data.save_section writes by statement
 def section(section_id):
-    return section_page(g.response, g.questionnaire, section_id, g.actor, URLS,
+    return section_page(g.response, g.questionnaire, section_id, g.actor, URLS, state=g.page_state,
                         editable=is_editable(), refused=refuse_change, last_year=_last_year_answers(section_id))
 
 
