@@ -136,11 +136,8 @@ def read_page(link_id: int, section_id: str) -> tuple[AccessLink, Response, dict
     found = _copies(_core(_PAGE_ROW, {"link_id": link_id, "section_id": section_id}).first(), link_id)
     if found is None:
         return None
-    link, response, extra = found
-    if extra is None:  # the return was created just now: nothing saved yet
-        return link, response, {}, 0
-    version, answers = extra
-    return link, response, answers or {}, version or 0
+    link, response, extra = found  # no extra columns: the return was created just now
+    return link, response, *_state(*(extra or (0, {})))
 
 
 def _copies(row, link_id: int) -> tuple[AccessLink, Response, tuple | None] | None:
@@ -427,8 +424,12 @@ _PAGE_ROW = _with_page(_LINK_ROW)
 def page_state(response_id: int, section_id: str) -> tuple[dict, int]:
     """A return's answers and how many times one page has been saved, in one query (what a
     page needs to show itself)."""
-    row = _core(_PAGE, {"response_id": response_id, "section_id": section_id}).first()
-    version, answers = row or (0, {})
+    return _state(*(_core(_PAGE, {"response_id": response_id, "section_id": section_id}).first() or (0, {})))
+
+
+def _state(version: int | None, answers: dict | None) -> tuple[dict, int]:
+    """``page_state`` from a row of ``_with_page``'s two columns: a page never saved has no
+    version, and a return without answers none on PostgreSQL."""
     return answers or {}, version or 0
 
 
