@@ -22,7 +22,7 @@ from forms.codebook import codebook_rows
 from . import create_app, data, mail, transfer
 from .extensions import db
 from .models import Role
-from .priority import BUILD_NICE, lower_priority, pace_for
+from .priority import BUILD_NICE, GiveWay, lower_priority, pace_for
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "organisations.csv"
 
@@ -451,7 +451,10 @@ def benchmarks(year, out, processes, nice):
         processes = build_processes(processes, nice, os.cpu_count() or 1)
         dataset = _dataset(year)
     click.echo(f"Building {len(dataset.returns)} benchmarks in {processes} process{'es' * (processes > 1)}")
-    with click.progressbar(length=len(dataset.returns), label="Building benchmarks") as bar:
+    # With worker processes (each giving way itself) this one only waits for them: its own
+    # checks would cost CPU for nothing.
+    waiting = GiveWay.resting() if processes > 1 else nullcontext()
+    with click.progressbar(length=len(dataset.returns), label="Building benchmarks") as bar, waiting:
         count = build_all(dataset, out, current_app.config["BENCHMARK_MIN_GROUP"], processes,
                           current_app.config["SERVICE_NAME"], progress=lambda name: bar.update(1), pace=pace)
     click.echo(f"{count} benchmarks written to {out}")

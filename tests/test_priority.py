@@ -1,6 +1,7 @@
 """A long build gives way to the web server: real processes and the real kernel's count of
 tasks waiting for a CPU, not a stand-in for either."""
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -125,3 +126,30 @@ def test_lowering_the_priority_twice_lowers_it_once():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "5"
+
+
+def cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # microseconds, where os.times counts ticks
+    return usage.ru_utime + usage.ru_stime
+
+
+def test_a_process_that_only_waits_for_its_workers_stops_checking_and_starts_again_after():
+    """The build's parent rests while its worker processes build: no timer, no CPU spent on
+    checks while it waits, and its checks resume when it has work of its own again."""
+    with GiveWay() as way:
+        start = cpu_seconds()
+        threading.Event().wait(0.5)
+        checking = cpu_seconds() - start
+        with GiveWay.resting():
+            assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+            with GiveWay.resting():  # resting twice is resting
+                pass
+            assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+            start = cpu_seconds()
+            threading.Event().wait(0.5)
+            resting = cpu_seconds() - start
+        assert way.active and signal.getitimer(signal.ITIMER_REAL)[0] > 0
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert resting < checking / 2, (resting, checking)
+    with GiveWay.resting():  # outside a GiveWay there is nothing to stop
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
