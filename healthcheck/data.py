@@ -142,7 +142,7 @@ def read_page(link_id: int, section_id: str) -> tuple[AccessLink, Response, dict
 
 def _copies(row, link_id: int) -> tuple[AccessLink, Response, tuple | None] | None:
     """The link and its return from a row of ``_LINK_ROW``'s columns (and any after them, given
-    back as they are), or None for a revoked link."""
+    back as they are), or None for a link that is unknown or revoked."""
     if row is None:
         return None
     copies, start = [], 0

@@ -64,25 +64,28 @@ def start(token):
                            questionnaire=data.questionnaire_for(link.cycle)), (400 if form.errors else 200)
 
 
-def with_return(view=None, *, copies: bool = False, page: str = ""):
+def with_return(view=None, *, page: str = ""):
     """Load the return the session's link opens; anything else is a clear 'link needed' page.
 
-    A page that only reads (GET) gets read-only copies of the rows (``data.read_link``), and so
-    does a view marked ``copies=True`` whose writes are statements of its own that change none
-    of these objects (a page's save); the others get the ORM objects they change. A view of one
-    page of the return names its URL's section argument in ``page``: the page's answers and
-    version are then read with the return, into ``g.page_state`` (``data.read_page``)."""
+    A page that only reads (GET) gets read-only copies of the rows (``data.read_link``); the
+    others get the ORM objects they change. A view of one page of the return names its URL's
+    section argument in ``page``: it gets copies even for a save (``data.save_section`` writes
+    by statement, from the return's id), with the page's answers and version read in the same
+    statement, into ``g.page_state`` (``data.read_page``)."""
     if view is None:
-        return lambda inner: with_return(inner, copies=copies, page=page)
+        return lambda inner: with_return(inner, page=page)
 
     @wraps(view)
     def wrapped(*args, **kwargs):
         link_id = session.get("link_id")
-        if page:
-            found = data.read_page(link_id, kwargs[page]) if link_id else None
+        if not link_id:
+            found = None
+        elif page:
+            found = data.read_page(link_id, kwargs[page])
+        elif request.method in ("GET", "HEAD"):
+            found = data.read_link(link_id)
         else:
-            load = data.read_link if copies or request.method in ("GET", "HEAD") else data.get_link
-            found = load(link_id) if link_id else None
+            found = data.get_link(link_id)
         if found is None:
             session.clear()
             return render_template("employer/link_invalid.html", reason="no_session"), 403
@@ -137,7 +140,7 @@ def task_list():
 
 @bp.route("/return/section/<section_id>", methods=["GET", "POST"])
 @reads_before_writing
-@with_return(page="section_id")  # copies even for a save: data.save_section writes by statement
+@with_return(page="section_id")
 def section(section_id):
     return section_page(g.response, g.questionnaire, section_id, g.actor, URLS, state=g.page_state,
                         editable=is_editable(), refused=refuse_change, last_year=_last_year_answers(section_id))
