@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from typing import Any
 
 import pandas as pd
@@ -254,6 +255,11 @@ def _fmt(value, percent: bool = False) -> str:
     if value is None:
         return ""
     return f"{whole(value)}%" if percent else str(whole(value))
+
+
+def to_json(result: dict) -> str:
+    """The benchmark as stored in an edition, from which its web page is drawn."""
+    return json.dumps(result, ensure_ascii=False, indent=1)
 
 
 def to_csv(result: dict) -> str:

@@ -1,30 +1,51 @@
 """The input of every national output: plain data, no database, no Flask."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import forms
+from forms import tablespec
 
 COUNCIL_TYPES = ["Shire County", "London Borough", "Metropolitan District", "Unitary Authority"]
 OTHER_TYPES = ["NHS Trust", "Other"]
+AUTHORITY_TYPES = COUNCIL_TYPES + OTHER_TYPES
 
 
 @dataclass
 class Return:
     organisation: str
     authority_type: str
-    answers: dict
-    coded: dict = field(default_factory=dict)  # answer key -> categories a coordinator assigned
+    answers: dict[str, Any]
+    coded: dict[str, list[str]] = field(default_factory=dict)  # answer key -> categories a coordinator assigned
+    reference: str = ""  # the submitted version's reference
 
 
 @dataclass
 class Dataset:
     year: int
     questionnaire: forms.Questionnaire
-    tables: list[dict]
+    tables: list[dict[str, Any]]
     returns: list[Return]
     populations: dict[str, int] = field(default_factory=dict)
-    comments: list[dict] = field(default_factory=list)  # approved: {"question_id", "text"}
+    comments: list[dict[str, Any]] = field(default_factory=list)  # approved: {"question_id", "text", ...}
     categories: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # added coding categories
-    previous: "Dataset | None" = None
+    previous: Dataset | None = None
     named: list[str] = field(default_factory=list)  # respondents that agreed to be named
+
+
+def to_dict(dataset: Dataset) -> dict[str, Any]:
+    """The dataset as plain JSON-ready data (an edition keeps it), the questionnaire by its key."""
+    return {"year": dataset.year, "questionnaire": dataset.questionnaire.key,
+            "returns": [asdict(r) for r in dataset.returns], "populations": dataset.populations,
+            "comments": dataset.comments, "categories": dataset.categories, "named": dataset.named,
+            "previous": to_dict(dataset.previous) if dataset.previous else None}
+
+
+def from_dict(data: dict[str, Any]) -> Dataset:
+    questionnaire = forms.load(*data["questionnaire"].split("@", 1))
+    return Dataset(year=data["year"], questionnaire=questionnaire, tables=tablespec.load(questionnaire),
+                   returns=[Return(**r) for r in data["returns"]], populations=data["populations"],
+                   comments=data["comments"], named=data["named"],
+                   categories={k: [(v, label) for v, label in pairs] for k, pairs in data["categories"].items()},
+                   previous=from_dict(data["previous"]) if data["previous"] else None)

@@ -5,7 +5,7 @@ Nothing here is copied prose: every sentence is a template filled from a compute
 from __future__ import annotations
 
 from .dataset import COUNCIL_TYPES
-from .tables import whole
+from .tables import COUNCILS_TOTAL, whole
 
 
 PLURAL = {"Shire County": "shire counties", "London Borough": "London boroughs",
@@ -33,8 +33,8 @@ def _trend(row: dict, year: int | None, unit: str = " points") -> str:
 
 def response_sentence(table: dict) -> str:
     rows = {r["group"]: r for r in table["rows"]}
-    total = rows.get("Total")
-    others = [r for r in table["rows"] if r["group"] not in COUNCIL_TYPES + ["Total"] and r["responses"]]
+    total = rows.get(COUNCILS_TOTAL)
+    others = [r for r in table["rows"] if r["group"] not in COUNCIL_TYPES + [COUNCILS_TOTAL] and r["responses"]]
     text = (f"{total['responses']} councils returned the health check"
             + (f", {_per_cent(total['printed'])} of the {total['population']} councils invited"
                if total and total["population"] else ""))

@@ -102,8 +102,10 @@ class _Doc(BaseDocTemplate):
             self.notify("TOCEntry", (level, text, self.page, key))
 
 
-def national_report(dataset: Dataset, threshold: int = 0, service: str = "Social Work Health Check") -> bytes:
-    tables = compute(dataset, threshold)
+def national_report(dataset: Dataset, threshold: int = 0, service: str = "Social Work Health Check",
+                    tables: list[dict] | None = None) -> bytes:
+    """The report as PDF bytes; ``tables`` are the dataset's national tables, if already computed."""
+    tables = tables if tables is not None else compute(dataset, threshold)
     s = _styles()
     q = dataset.questionnaire
     title = f"{q.title}: national findings"

@@ -23,6 +23,7 @@ SMALL_BASE = 50
 ROUNDING_NOTE = "Per cents may not add to 100 because of rounding."
 MULTI_NOTE = "Respondents could give more than one answer, so per cents may add to more than 100."
 SUPPRESSED = "*"
+COUNCILS_TOTAL = "Total (councils)"  # Table 1's total: councils of the four types, not other employers
 
 
 def whole(x: float | None) -> int | None:
@@ -70,21 +71,24 @@ def _table(spec: dict, question_ids: list[str], base: int, rows: list, notes: li
 # ---------------------------------------------------------------- responses (Table 1)
 
 def _responses(spec, dataset: Dataset, df: pd.DataFrame, threshold: int) -> dict:
-    counts = df["type"].value_counts()
-    rows = []
-    for group in COUNCIL_TYPES:
-        n, pop = int(counts.get(group, 0)), dataset.populations.get(group)
-        rows.append(_rate_row(group, n, pop))
-    total_n = sum(r["responses"] for r in rows)
-    total_pop = sum(dataset.populations.get(g, 0) for g in COUNCIL_TYPES) or None
-    rows.append(_rate_row("Total", total_n, total_pop))
-    for group in OTHER_TYPES:
-        if counts.get(group, 0) or dataset.populations.get(group):
-            rows.append(_rate_row(group, int(counts.get(group, 0)), dataset.populations.get(group)))
+    rows = response_rows(df["type"].value_counts().to_dict(), dataset.populations)
+    total_pop = next(r["population"] for r in rows if r["group"] == COUNCILS_TOTAL)
     notes = [f"Response rate: returns received as a per cent of the {total_pop or 'n/a'} councils of the four "
              f"types. Other employers (such as NHS trusts) are listed separately and are not in the total.",
              f"{len(df)} returns in all."]
     return _table(spec, [], total_pop or 0, rows, notes)
+
+
+def response_rows(counts: dict[str, int], populations: dict[str, int]) -> list[dict]:
+    """Table 1's rows: returns of each council type against how many there are, their total, and
+    other employers (such as NHS trusts) below the total, where there are any."""
+    rows = [_rate_row(group, int(counts.get(group, 0)), populations.get(group)) for group in COUNCIL_TYPES]
+    total_pop = sum(populations.get(g, 0) for g in COUNCIL_TYPES) or None
+    rows.append(_rate_row(COUNCILS_TOTAL, sum(r["responses"] for r in rows), total_pop))
+    for group in OTHER_TYPES:
+        if counts.get(group, 0) or populations.get(group):
+            rows.append(_rate_row(group, int(counts.get(group, 0)), populations.get(group)))
+    return rows
 
 
 def _rate_row(group: str, responses: int, population: int | None) -> dict:

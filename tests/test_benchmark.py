@@ -1,6 +1,6 @@
 """Each employer's benchmark: figures, disclosure control, and the batch across processes."""
 import io
-import os
+import json
 import random
 
 import pytest
@@ -89,39 +89,17 @@ def test_the_pdf_carries_the_employers_own_values():
     assert "Org 7" not in text  # no other employer is named
 
 
-class Paced:
-    """A pace for build_all that leaves a file named after each process that entered it."""
-    folder = None
-
-    def __enter__(self):
-        (Paced.folder / f"entered-{os.getpid()}").touch()
-        return self
-
-    def __exit__(self, *exc):
-        (Paced.folder / f"left-{os.getpid()}").touch()
-
-
-@pytest.mark.parametrize("processes", [1, 2])
-def test_every_building_process_builds_inside_the_pace_it_is_given(tmp_path, processes):
-    Paced.folder = tmp_path / "marks"
-    Paced.folder.mkdir()
-    assert build_all(synthetic(6), tmp_path / "out", threshold=5, processes=processes, pace=Paced) == 6
-    entered = {int(p.name.split("-")[1]) for p in Paced.folder.glob("entered-*")}
-    if processes == 1:  # in this process, entered and left again
-        assert entered == {os.getpid()} and (Paced.folder / f"left-{os.getpid()}").exists()
-    else:  # each worker process, for as long as it lives
-        assert entered and os.getpid() not in entered and len(entered) <= 2
-
-
 def test_batch_builds_every_employer_in_two_processes(tmp_path):
     ds = synthetic(20)
-    seen = []
-    assert build_all(ds, tmp_path, threshold=5, processes=2, progress=seen.append) == 20
+    seen = {}
+    assert build_all(ds, tmp_path, threshold=5, processes=2, progress=seen.__setitem__) == 20
     assert sorted(seen) == sorted(r.organisation for r in ds.returns)
     for r in ds.returns:
         stem = tmp_path / filename(r.organisation, 2017)
+        assert seen[r.organisation] == [stem.with_suffix(s) for s in (".json", ".csv", ".pdf")]
         assert stem.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
         assert stem.with_suffix(".csv").read_text().startswith("section,")
+        assert json.loads(stem.with_suffix(".json").read_text())["organisation"] == r.organisation
 
 
 def test_benchmarks_built_together_equal_each_built_alone():

@@ -77,7 +77,7 @@ def test_table_1_responses_against_population(tables):
     # SC 2/27 = 7.4%; LB 2/33 = 6.1%; MD 0/36; UA 1/55 = 1.8%; councils 5/151 = 3.3%; NHS 1, no population.
     assert rows(t, "group", "responses", "population", "printed") == [
         ("Shire County", 2, 27, 7), ("London Borough", 2, 33, 6), ("Metropolitan District", 0, 36, 0),
-        ("Unitary Authority", 1, 55, 2), ("Total", 5, 151, 3), ("NHS Trust", 1, None, "n/a")]
+        ("Unitary Authority", 1, 55, 2), ("Total (councils)", 5, 151, 3), ("NHS Trust", 1, None, "n/a")]
     assert t["base"] == 151 and t["kind"] == "responses"
     assert t["rows"][0]["percent"] == pytest.approx(200 / 27)
 
@@ -212,9 +212,9 @@ def test_trends_follow_renamed_question_ids_across_cycles(app, extra_forms):
     2017's hours as last year's figures, through the mapping in the questionnaire file."""
     from datetime import timedelta
 
-    from healthcheck import data
     from healthcheck.extensions import db
     from healthcheck.models import Organisation
+    from healthcheck.store import Actor, collection, publication, returns
     from tests.conftest import now
 
     source = (forms.QUESTIONNAIRE_DIR / "health-check-2017.yaml").read_text()
@@ -231,17 +231,18 @@ def test_trends_follow_renamed_question_ids_across_cycles(app, extra_forms):
     q2017, q2018 = forms.load("health-check", "2017.1"), forms.load("health-check", "2018.1")
     assert q2018.previous_id("weekly_hours") == "hours_per_week"
 
-    actor = data.Actor("Test")
-    c2017 = data.create_cycle(2017, q2017, now() - timedelta(days=400), now() - timedelta(days=300), actor)
-    c2018 = data.create_cycle(2018, q2018, now() - timedelta(days=1), now() + timedelta(days=30), actor, previous=c2017)
+    actor = Actor("Test")
+    c2017 = collection.create_cycle(2017, q2017, now() - timedelta(days=400), now() - timedelta(days=300), actor)
+    c2018 = collection.create_cycle(2018, q2018, now() - timedelta(days=1), now() + timedelta(days=30), actor,
+                                    previous=c2017)
     for name, hours_2017, hours_2018 in (("A Council", 35, 37), ("B Council", 37, 39)):
         org = Organisation(name=name, authority_type="Unitary Authority")
         db.session.add(org)
         db.session.flush()
-        data.store_submitted(data.response_for(c2017.id, org.id), {"hours_per_week": hours_2017}, actor, q2017, "test")
-        data.store_submitted(data.response_for(c2018.id, org.id), {"weekly_hours": hours_2018}, actor, q2018, "test")
+        returns.submit(returns.return_for(c2017, org), actor, q2017, replace_with={"hours_per_week": hours_2017})
+        returns.submit(returns.return_for(c2018, org), actor, q2018, replace_with={"weekly_hours": hours_2018})
     db.session.commit()
-    hours = next(t for t in compute(data.dataset_for(c2018)) if t["id"] == "hours")
+    hours = next(t for t in compute(publication.dataset(c2018)) if t["id"] == "hours")
     everyone = next(r for r in hours["rows"] if r["group"] == "All")
     assert (everyone["value"], everyone["previous"], everyone["change"]) == (38.0, 36.0, 2.0)
     assert hours["previous_year"] == 2017 and hours["question_ids"] == ["weekly_hours"]

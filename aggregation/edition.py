@@ -1,0 +1,69 @@
+"""Everything one publication of a cycle's results is made of, built from its dataset into one
+folder: the frozen dataset, the national tables as files, every figure's chart, the national
+report, and every employer's benchmark."""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import batch, charts, outputs, report
+from .dataset import Dataset, to_dict
+from .tables import compute
+
+# What a publication does, in order; "benchmarks" counts employers as it goes.
+STEPS = {"dataset": "Freezing the dataset", "tables": "National tables", "charts": "Charts of the figures",
+         "report": "National report", "benchmarks": "Each employer's benchmark"}
+
+
+@dataclass(frozen=True)
+class Made:
+    """One file of the edition: its path within the folder, what it is, and for a benchmark whose."""
+
+    path: str
+    kind: str
+    organisation: str | None = None
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def build(dataset: Dataset, out: Path, *, publication_min: int, benchmark_min: int, service: str,
+          progress: Progress = lambda step, done, total: None) -> list[Made]:
+    """Write every file of an edition of ``dataset`` into the empty folder ``out``; ``progress(step,
+    done, total)`` is told as each step starts and, for the benchmarks, after each one."""
+    out.mkdir(parents=True)
+    made = []
+
+    def add(paths: list[Path], kind: str, organisation: str | None = None) -> None:
+        made.extend(Made(p.relative_to(out).as_posix(), kind, organisation) for p in paths)
+
+    progress("dataset", 0, 0)
+    (out / "dataset.json").write_text(json.dumps(to_dict(dataset), ensure_ascii=False), encoding="utf-8")
+    add([out / "dataset.json"], "dataset")
+
+    progress("tables", 0, 0)
+    tables = compute(dataset, threshold=publication_min)
+    add(outputs.write(dataset.year, tables, out / "tables"), "tables")
+
+    figures = [t for t in tables if t["number"].startswith("Figure")]
+    for done, table in enumerate(figures):
+        progress("charts", done, len(figures))
+        add(charts.write(table, out / "tables"), "chart")
+
+    progress("report", 0, 0)
+    (out / "report.pdf").write_bytes(report.national_report(dataset, publication_min, service, tables=tables))
+    add([out / "report.pdf"], "report")
+
+    total, built = len(dataset.returns), 0
+    progress("benchmarks", 0, total)
+
+    def one_more(organisation: str, paths: list[Path]) -> None:
+        nonlocal built
+        built += 1
+        add(paths, "benchmark", organisation)
+        progress("benchmarks", built, total)
+
+    batch.build_all(dataset, out / "benchmarks", benchmark_min, service=service, progress=one_more)
+    return made
