@@ -6,15 +6,13 @@ and the web forms agree.
 """
 from __future__ import annotations
 
-import re
-from collections import OrderedDict
-from threading import Lock
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (GovCharacterCount, GovCheckboxesInput, GovCheckboxInput,
                                                 GovRadioInput, GovTextInput)
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from wtforms import BooleanField, HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
 
 import forms
@@ -121,31 +119,10 @@ def followups(section: Section) -> dict[str, dict[str, list[Question]]]:
     return found
 
 
-def render_section(form: SectionForm, section: Section, disabled: bool = False,
-                   stored: dict | None = None) -> list[Markup]:
-    """HTML for every question on the page, nesting routed questions under their trigger.
-
-    ``stored`` is the data the form was made from (``initial_data``), when it was made from
-    stored answers alone: the markup is then also remembered by those answers, for
-    ``render_stored``."""
+def render_section(form: SectionForm, section: Section, disabled: bool = False) -> list[Markup]:
+    """HTML for every question on the page, nesting routed questions under their trigger."""
     nested, shown = top_level(section)
-    return [_MARKUP.render(form, q, nested, disabled, stored) for q in shown]
-
-
-def render_stored(FormClass: type[SectionForm], section: Section, stored: dict,
-                  disabled: bool = False) -> list[Markup] | None:
-    """The same HTML as ``render_section`` for a form made from ``stored`` (``initial_data``),
-    without making the form, when every question's markup for those answers is remembered;
-    None when one is not (make the form then, which remembers it). A page shown from the
-    database needs no form: making one cost about as much as the page's two queries."""
-    nested, shown = top_level(section)
-    out = []
-    for q in shown:
-        html = _MARKUP.render_stored(FormClass, q, nested, disabled, stored)
-        if html is None:
-            return None
-        out.append(html)
-    return out
+    return [render_question(form, q, nested, disabled) for q in shown]
 
 
 def top_level(section: Section) -> tuple[dict, list[Question]]:
@@ -154,157 +131,6 @@ def top_level(section: Section) -> tuple[dict, list[Question]]:
     nested = followups(section)
     inside = {q.id for by_value in nested.values() for qs in by_value.values() for q in qs}
     return nested, [q for q in section.questions if q.id not in inside]
-
-
-class _MarkupCache:
-    """Remembers each question's GOV.UK markup, so a page costs a few string joins instead of
-    dozens of macro calls (profiling showed the macros took nearly 90 % of a page's time).
-
-    The markup is a pure function of the question, whether it is disabled, and the state of
-    its fields. Choice fields (radios, checkboxes) are part of the key: they have few states.
-    Free-text values are not: the markup is rendered once with a placeholder in each text
-    field, and the escaped value goes where the placeholder was, as the macro would write it.
-    Where a macro indents the placeholder (a box inside a conditional reveal), a value with a
-    line break is rendered afresh, since the macro would indent its lines too. A question
-    showing an error is always rendered afresh. ``tests/test_page_markup.py`` checks that
-    both ways give identical HTML.
-    """
-
-    def __init__(self, size: int = 2048):
-        self.size, self.entries, self.lock = size, OrderedDict(), Lock()
-        # The same entries by the stored answers a form was made from (choice answers only, as
-        # above), and which of a question's fields show text, as a form made them.
-        self.by_stored: OrderedDict = OrderedDict()
-        self.text_keys: dict[tuple, tuple[str, ...]] = {}
-
-    def render(self, form: SectionForm, q: Question, nested: dict, disabled: bool,
-               stored: dict | None = None) -> Markup:
-        keys = _field_keys(q, nested)
-        fields = [form[key] for key in keys]
-        if any(field.errors for field in fields):
-            return render_question(form, q, nested, disabled)
-        texts = [f for f in fields if isinstance(f, StringField)]
-        key = (type(form), q.id, disabled, tuple(_choice_state(f) for f in fields if not isinstance(f, StringField)))
-        with self.lock:
-            entry = self.entries.get(key)
-            if entry is not None:
-                self.entries.move_to_end(key)
-        if entry is None:
-            entry = self._render_with_placeholders(form, q, nested, disabled, texts)
-            if entry is None:
-                return render_question(form, q, nested, disabled)
-            with self.lock:
-                self.entries[key] = entry
-                if len(self.entries) > self.size:
-                    self.entries.popitem(last=False)
-        if stored is not None:
-            text_keys = tuple(key for key, field in zip(keys, fields) if isinstance(field, StringField))
-            found = _stored_key(type(form), q.id, disabled, keys, text_keys, stored)
-            if found is not None:
-                with self.lock:
-                    self.text_keys[(type(form), q.id)] = text_keys
-                    self.by_stored[found] = entry
-                    if len(self.by_stored) > self.size:
-                        self.by_stored.popitem(last=False)
-        html = _fill(entry, [field._value() for field in texts])
-        return html if html is not None else render_question(form, q, nested, disabled)
-
-    def render_stored(self, FormClass: type, q: Question, nested: dict, disabled: bool,
-                      stored: dict) -> Markup | None:
-        """A question's markup from stored answers alone, or None when it is not remembered."""
-        text_keys = self.text_keys.get((FormClass, q.id))
-        if text_keys is None:
-            return None
-        key = _stored_key(FormClass, q.id, disabled, _field_keys(q, nested), text_keys, stored)
-        with self.lock:
-            entry = self.by_stored.get(key) if key is not None else None
-            if entry is not None:
-                self.by_stored.move_to_end(key)
-        if entry is None:
-            return None
-        # What a text field made from data shows (wtforms StringField._value).
-        return _fill(entry, ["" if stored.get(k) is None else str(stored[k]) for k in text_keys])
-
-    @staticmethod
-    def _render_with_placeholders(form, q, nested, disabled, texts) -> tuple | None:
-        """(literal text, the text field between each pair, fields the macro indented), or None."""
-        saved = [(field.data, field.raw_data) for field in texts]
-        try:
-            for index, field in enumerate(texts):
-                field.data, field.raw_data = _placeholder(index), [_placeholder(index)]
-            html = str(render_question(form, q, nested, disabled))
-        finally:
-            for field, (value, raw) in zip(texts, saved):
-                field.data, field.raw_data = value, raw
-        parts = _PLACEHOLDER.split(html)
-        literals, slots, breaks = parts[0::3], [int(i) for i in parts[1::3]], parts[2::3]
-        if set(slots) != set(range(len(texts))):
-            return None  # a widget that does not show its value as given: never remember it
-        return literals, slots, frozenset(i for i, b in zip(slots, breaks) if b != "\n")
-
-
-def _fill(entry: tuple, texts: list[str]) -> Markup | None:
-    """A remembered markup with the text fields' values in their places; None where a macro
-    would have indented a value's lines (render it afresh)."""
-    literals, slots, indented = entry
-    values = [str(escape(text)) for text in texts]
-    if any(_LINE_BREAK.search(values[index]) for index in indented):
-        return None
-    out = [literals[0]]
-    for index, literal in zip(slots, literals[1:]):
-        out += (values[index], literal)
-    return Markup("".join(out))
-
-
-def _stored_key(FormClass: type, question_id: str, disabled: bool, keys: list[str], text_keys: tuple,
-                stored: dict) -> tuple | None:
-    """What a question's markup depends on among the stored answers a form is made from: every
-    field's answer except the text fields' (they go into the markup's slots). None for an
-    answer that cannot be a key."""
-    state = tuple(_frozen(stored.get(key)) for key in keys if key not in text_keys)
-    try:
-        hash(state)
-    except TypeError:
-        return None
-    return (FormClass, question_id, disabled, state)
-
-
-def _frozen(value):
-    # Typed, so that answers equal in Python but shown differently (1, 1.0, True) never share markup.
-    if isinstance(value, list):
-        return tuple((type(v), v) for v in value)
-    return (type(value), value)
-
-
-def _placeholder(index: int) -> str:
-    # Private-use characters nobody types; the line break shows whether a macro indents it.
-    return f"\ue000{index}\n\ue001"
-
-
-_PLACEHOLDER = re.compile("\ue000(\\d+)(\n[^\ue001]*)\ue001")
-_LINE_BREAK = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")  # what str.splitlines splits on
-
-
-def _field_keys(q: Question, nested: dict) -> list[str]:
-    keys = [q.id]
-    if q.other_id:
-        keys.append(q.other_id)
-    if q.type == "number" and q.not_applicable:
-        keys.append(f"{q.id}_none")
-    for follow_ups in nested.get(q.id, {}).values():
-        for follow in follow_ups:
-            keys += _field_keys(follow, nested)
-    return keys
-
-
-def _choice_state(field) -> tuple:
-    """What a radio, checkbox or checkbox list's markup depends on (as the widgets read it)."""
-    if isinstance(field, BooleanField):
-        return (field._value(), bool(field.data))
-    return tuple((str(value), bool(selected)) for value, _label, selected, *_ in field.iter_choices())
-
-
-_MARKUP = _MarkupCache()
 
 
 def _render_choice(form, q: Question, nested: dict, attrs: dict, disabled: bool) -> Markup:

@@ -66,12 +66,12 @@ def create_user(email: str, name: str, role: str, password: str) -> User:
     user = User(email=email.strip().lower(), name=name.strip(), role=role,
                 password_hash=generate_password_hash(password, method="scrypt"))
     db.session.add(user)
-    db.session.commit()
     return user
 
 
 def authenticate(email: str, password: str) -> tuple[User | None, str | None]:
-    """(user, None) on success; (None, message) otherwise. Repeated failures lock the account."""
+    """(user, None) on success; (None, message) otherwise. Repeated failures lock the account
+    (the caller commits what this records)."""
     user = db.session.scalar(select(User).where(func.lower(User.email) == (email or "").strip().lower()))
     now = utcnow()
     if user is None:
@@ -84,12 +84,10 @@ def authenticate(email: str, password: str) -> tuple[User | None, str | None]:
         if user.failed_logins >= MAX_FAILURES:
             user.locked_until = now + LOCK_FOR
             user.failed_logins = 0
-        db.session.commit()
         return None, "Enter a correct email address and password"
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
-    db.session.commit()
     return user, None
 
 

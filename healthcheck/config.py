@@ -8,14 +8,16 @@ from datetime import timedelta
 class Config:
     SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI: str | None = os.environ.get("DATABASE_URL")
-    # No pool_pre_ping: connections idle for a second are tested instead (healthcheck/__init__.py).
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # A pooled connection is tested before use, so the service resumes by itself after the
+    # database restarts.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead: a long page must not expire mid-answer
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     MAX_CONTENT_LENGTH = 512 * 1024  # the largest page of answers is a few kilobytes
+    MAX_UPLOAD_LENGTH = 20 * 1024 * 1024  # a returns file (see app.uploads_may_be_larger)
     SQLITE_BUSY_TIMEOUT = float(os.environ.get("SQLITE_BUSY_TIMEOUT", "10"))
     PROXY_FIX = os.environ.get("PROXY_FIX", "") == "1"  # behind a TLS-terminating proxy
     COORDINATOR_IDLE_TIMEOUT = timedelta(minutes=30)
@@ -38,6 +40,16 @@ class Config:
     SERVICE_NAME = "Social Work Health Check"
     # Links printed by CLI commands (demo, later invitations) start with this.
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    # Jobs (publishing, emails, imports) go to a queue: Redis here when set, so that workers on
+    # several machines share it; otherwise a SQLite file (default: the instance folder).
+    REDIS_URL = os.environ.get("REDIS_URL")
+    QUEUE_FILE = os.environ.get("QUEUE_FILE")
+    JOBS_IMMEDIATE = False  # run each job at once, in the process that queues it (tests)
+    # A running job that has not reported for this long is taken to be stopped (its worker died).
+    JOB_STALLED_AFTER = timedelta(seconds=int(os.environ.get("JOB_STALLED_AFTER", "120")))
+    # Every edition of the published results lives in a folder of its own under this one
+    # (default: the instance folder's "editions"); every web server must see the same folder.
+    EDITIONS_FOLDER = os.environ.get("EDITIONS_FOLDER")
 
     @classmethod
     def check(cls, app) -> None:
@@ -50,6 +62,7 @@ class DevelopmentConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
+    JOBS_IMMEDIATE = True
     RATELIMIT_ENABLED = True
     SECRET_KEY = "test-secret-key-not-for-production"
     SERVER_NAME = None

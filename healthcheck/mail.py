@@ -1,4 +1,5 @@
-"""Invitations and reminders: templates with ((placeholders)), sent over SMTP, every attempt recorded."""
+"""Invitations and reminders: templates with ((placeholders)), and sending them over SMTP
+(``jobs`` sends them in turn and records every attempt)."""
 from __future__ import annotations
 
 import re
@@ -6,15 +7,13 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import Callable, Iterable
+from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select, update
 
-from . import data
-from .extensions import db
 from .filters import datetime_
-from .models import AccessLink, Cycle, EmailSend, EmailTemplate, Organisation, utcnow
+from .models import Cycle, Organisation
+from .store import collection
 
 KINDS = ("invitation", "reminder")
 PLACEHOLDERS = ("organisation", "link", "deadline", "year")
@@ -42,7 +41,7 @@ DEFAULTS = {
 
 
 def template_for(cycle: Cycle, kind: str) -> tuple[str, str]:
-    row = db.session.scalar(select(EmailTemplate).where(EmailTemplate.cycle_id == cycle.id, EmailTemplate.kind == kind))
+    row = collection.email_template(cycle, kind)
     return (row.subject, row.body) if row else DEFAULTS[kind]
 
 
@@ -58,16 +57,6 @@ def template_problems(subject: str, body: str) -> dict[str, str]:
     if "((link))" not in body and "body" not in problems:
         problems["body"] = "Enter ((link)) in the body: without it the organisation cannot open its return"
     return problems
-
-
-def save_template(cycle: Cycle, kind: str, subject: str, body: str, actor: data.Actor) -> None:
-    row = db.session.scalar(select(EmailTemplate).where(EmailTemplate.cycle_id == cycle.id, EmailTemplate.kind == kind))
-    if row is None:
-        row = EmailTemplate(cycle_id=cycle.id, kind=kind, subject=subject, body=body)
-        db.session.add(row)
-    row.subject, row.body = subject, body
-    data.audit(actor, "email_template", detail={"cycle": cycle.year, "kind": kind})
-    db.session.commit()
 
 
 def render(text: str, values: dict[str, str]) -> str:
@@ -124,66 +113,14 @@ class Mailer:
             self.conn = None
 
 
-def send_batch(cycle: Cycle, kind: str, organisations: Iterable[Organisation], actor: data.Actor,
-               progress: Callable[[Organisation], None] = lambda org: None) -> dict[str, int]:
-    """Email each organisation a fresh link. An invitation's link replaces earlier ones once it is
-    delivered; a reminder's link is added beside them. Every attempt is recorded with its outcome."""
-    subject_t, body_t = template_for(cycle, kind)
-    mailer = Mailer(current_app.config)
-    counts = {"sent": 0, "failed": 0}
-    try:
-        for org in organisations:
-            response = data.response_for(cycle.id, org.id)
-            token = data.issue_link(cycle, org, revoke_existing=False)
-            db.session.flush()
-            new_link = db.session.scalar(select(AccessLink).where(AccessLink.token_hash == data.hash_token(token)))
-            values = values_for(cycle, org, link_url(token), response.closes_at)
-            send = EmailSend(cycle_id=cycle.id, organisation_id=org.id, kind=kind, to_address=org.contact_email,
-                             attempted_at=utcnow(), outcome="sent")
-            try:
-                if not org.contact_email:
-                    raise ValueError("No contact email address for this organisation")
-                message = EmailMessage()
-                message["From"] = current_app.config["MAIL_FROM"]
-                message["To"] = org.contact_email
-                message["Subject"] = render(subject_t, values)
-                message["Message-ID"] = make_msgid(domain="healthcheck.invalid")
-                message.set_content(render(body_t, values))
-                mailer.send(message)
-            except (smtplib.SMTPException, OSError, ValueError) as exc:
-                send.outcome, send.error = "failed", str(exc) or exc.__class__.__name__
-                new_link.revoked_at = utcnow()  # never delivered: it must not work
-                counts["failed"] += 1
-            else:
-                counts["sent"] += 1
-                if kind == "invitation":
-                    db.session.execute(update(AccessLink).where(
-                        AccessLink.cycle_id == cycle.id, AccessLink.organisation_id == org.id,
-                        AccessLink.id != new_link.id, AccessLink.revoked_at.is_(None)).values(revoked_at=utcnow()))
-            # Earlier failures for this organisation are superseded by this attempt.
-            db.session.execute(update(EmailSend).where(
-                EmailSend.cycle_id == cycle.id, EmailSend.organisation_id == org.id, EmailSend.kind == kind,
-                EmailSend.outcome == "failed").values(retried=True))
-            db.session.add(send)
-            data.audit(actor, f"email_{kind}", response_id=response.id,
-                       detail={"to": org.contact_email, "outcome": send.outcome, "error": send.error})
-            db.session.commit()
-            progress(org)
-    finally:
-        mailer.close()
-    return counts
-
-
-def failed_sends(cycle: Cycle) -> list[EmailSend]:
-    return list(db.session.scalars(select(EmailSend).where(
-        EmailSend.cycle_id == cycle.id, EmailSend.outcome == "failed", EmailSend.retried.is_(False))
-        .order_by(EmailSend.attempted_at)))
-
-
-def retry(cycle: Cycle, sends: list[EmailSend], actor: data.Actor, progress=lambda org: None) -> dict[str, int]:
-    counts = {"sent": 0, "failed": 0}
-    for kind in KINDS:
-        organisations = list({s.organisation_id: s.organisation for s in sends if s.kind == kind}.values())
-        result = send_batch(cycle, kind, organisations, actor, progress)
-        counts = {k: counts[k] + result[k] for k in counts}
-    return counts
+def message(cycle: Cycle, organisation: Organisation, kind: str, link: str, closes_at: datetime) -> EmailMessage:
+    """The email of ``kind`` to an organisation, from the cycle's template."""
+    subject, body = template_for(cycle, kind)
+    values = values_for(cycle, organisation, link, closes_at)
+    out = EmailMessage()
+    out["From"] = current_app.config["MAIL_FROM"]
+    out["To"] = organisation.contact_email or ""
+    out["Subject"] = render(subject, values)
+    out["Message-ID"] = make_msgid(domain="healthcheck.invalid")
+    out.set_content(render(body, values))
+    return out

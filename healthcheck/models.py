@@ -1,11 +1,12 @@
-"""The data model. Answers are stored one row per answer key, as JSON values."""
+"""The data model. A return's working answers are one JSON document on its row, with a version per page."""
 from __future__ import annotations
 
 import enum
 from datetime import date, datetime, timezone
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -50,27 +51,6 @@ class ResponseStatus(str, enum.Enum):
     REOPENED = "reopened"
 
 
-class CycleDates:
-    """When a cycle is open: for the model and for its read-only copy (data.CycleSnapshot)."""
-
-    def is_open(self, now: datetime | None = None) -> bool:
-        now = now or utcnow()
-        return self.opens_at <= now < self.closes_at
-
-
-class ReturnDeadline:
-    """A return's deadline: for the model and for its read-only copy (data.ResponseSnapshot)."""
-
-    @property
-    def closes_at(self) -> datetime:
-        """The deadline for this return: the cycle's, unless extended for this organisation."""
-        return max(self.cycle.closes_at, self.closes_at_override or self.cycle.closes_at)
-
-    def is_open(self, now: datetime | None = None) -> bool:
-        now = now or utcnow()
-        return self.cycle.opens_at <= now < self.closes_at
-
-
 class Organisation(db.Model):
     __tablename__ = "organisation"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,7 +68,7 @@ class Organisation(db.Model):
     )
 
 
-class Cycle(CycleDates, db.Model):
+class Cycle(db.Model):
     __tablename__ = "cycle"
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(Integer, unique=True)
@@ -97,9 +77,12 @@ class Cycle(CycleDates, db.Model):
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
     previous_cycle_id: Mapped[int | None] = mapped_column(ForeignKey("cycle.id"))
-    results_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     previous: Mapped["Cycle | None"] = relationship(remote_side=[id])
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        now = now or utcnow()
+        return self.opens_at <= now < self.closes_at
 
 
 class CyclePopulation(db.Model):
@@ -129,8 +112,10 @@ class AccessLink(db.Model):
     organisation: Mapped[Organisation] = relationship()
 
 
-class Response(ReturnDeadline, db.Model):
-    """One organisation's return for one cycle."""
+class Response(db.Model):
+    """One organisation's return for one cycle: its working answers as one document (question id
+    -> value), and per page of the return how often it was saved, when and by whom (``pages``:
+    section id -> {"version", "saved_at", "saved_by"}). ``version`` counts every change."""
 
     __tablename__ = "response"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -144,9 +129,23 @@ class Response(ReturnDeadline, db.Model):
     closes_at_override: Mapped[datetime | None] = mapped_column(UTCDateTime())
     coordinator_message: Mapped[str | None] = mapped_column(Text)
     consent_to_name: Mapped[bool] = mapped_column(Boolean, default=False)
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    pages: Mapped[dict] = mapped_column(JSON, default=dict)
 
     cycle: Mapped[Cycle] = relationship()
     organisation: Mapped[Organisation] = relationship()
+
+    @property
+    def closes_at(self) -> datetime:
+        """The deadline for this return: the cycle's, unless extended for this organisation."""
+        return max(self.cycle.closes_at, self.closes_at_override or self.cycle.closes_at)
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        now = now or utcnow()
+        return self.cycle.opens_at <= now < self.closes_at
+
+    def page_version(self, section_id: str) -> int:
+        return int((self.pages or {}).get(section_id, {}).get("version", 0))
 
     __table_args__ = (
         UniqueConstraint("cycle_id", "organisation_id", name="uq_response_cycle_organisation"),
@@ -154,28 +153,6 @@ class Response(ReturnDeadline, db.Model):
             "status IN (" + ", ".join(f"'{s.value}'" for s in ResponseStatus) + ")", name="status"
         ),
     )
-
-
-class SectionState(db.Model):
-    """Per page of a return: its version (for conflict detection) and who saved it last."""
-
-    __tablename__ = "section_state"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"))
-    section_id: Mapped[str] = mapped_column(String(64))
-    version: Mapped[int] = mapped_column(Integer, default=0)
-    saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    saved_by: Mapped[str | None] = mapped_column(String(200))
-    __table_args__ = (UniqueConstraint("response_id", "section_id", name="uq_section_state_response_section"),)
-
-
-class Answer(db.Model):
-    __tablename__ = "answer"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"))
-    question_id: Mapped[str] = mapped_column(String(64))
-    value: Mapped[object] = mapped_column(JSON)
-    __table_args__ = (UniqueConstraint("response_id", "question_id", name="uq_answer_response_question"),)
 
 
 class SubmittedVersion(db.Model):
@@ -247,11 +224,12 @@ class EmailTemplate(db.Model):
 
 
 class EmailSend(db.Model):
-    """One attempt to send one email, with its outcome."""
+    """One attempt to send one email, with its outcome (and the job that sent it, if any)."""
 
     __tablename__ = "email_send"
     id: Mapped[int] = mapped_column(primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"), index=True)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     kind: Mapped[str] = mapped_column(String(20))
     to_address: Mapped[str | None] = mapped_column(String(254))
@@ -349,3 +327,83 @@ class ActionUpdate(db.Model):
     text: Mapped[str] = mapped_column(Text)
     status_from: Mapped[str | None] = mapped_column(String(10))
     status_to: Mapped[str | None] = mapped_column(String(10))
+
+
+class JobStatus(str, enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Job(db.Model):
+    """Work done by the worker (or by a command, in its own process): its progress and outcome.
+
+    ``lock`` is set while a job that must not run twice at once is unfinished (a cycle's
+    publication): the unique constraint refuses a second such job. ``detail`` holds what the
+    job found or made (bad cells, counts, the edition's number). ``upload`` is a file a person
+    sent for the job to read."""
+
+    __tablename__ = "job"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    cycle_id: Mapped[int | None] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default=JobStatus.QUEUED.value)
+    lock: Mapped[str | None] = mapped_column(String(40), unique=True)
+    step: Mapped[str | None] = mapped_column(String(200))
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    upload: Mapped[bytes | None] = mapped_column(LargeBinary)
+    upload_name: Mapped[str | None] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    cycle: Mapped[Cycle | None] = relationship()
+    __table_args__ = (
+        CheckConstraint("status IN (" + ", ".join(f"'{s.value}'" for s in JobStatus) + ")", name="status"),
+    )
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (JobStatus.DONE.value, JobStatus.FAILED.value)
+
+
+class Edition(db.Model):
+    """A publication of a cycle's results, frozen: the dataset it was built from and every file
+    made from it, in ``folder`` (relative to the editions folder), each file with its SHA-256.
+    A later edition supersedes it; it stays downloadable."""
+
+    __tablename__ = "edition"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    folder: Mapped[str] = mapped_column(String(200))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    published_by: Mapped[str] = mapped_column(String(200))
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"))
+    returns: Mapped[dict] = mapped_column(JSON)  # organisation name -> reference of the version used
+    summary: Mapped[dict] = mapped_column(JSON)  # returns by type, thresholds, changes since the last
+
+    cycle: Mapped[Cycle] = relationship()
+    files: Mapped[list["EditionFile"]] = relationship(order_by="EditionFile.path", cascade="all, delete-orphan")
+    __table_args__ = (UniqueConstraint("cycle_id", "number", name="uq_edition_cycle_number"),)
+
+
+class EditionFile(db.Model):
+    """One file of an edition. A benchmark's files name their organisation: only it may read them."""
+
+    __tablename__ = "edition_file"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("edition.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(20))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (UniqueConstraint("edition_id", "path", name="uq_edition_file_edition_path"),)

@@ -7,20 +7,24 @@ re-imports unchanged. Cells that a spreadsheet would run as a formula are neutra
 from __future__ import annotations
 
 import csv
+import io
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
+
+from sqlalchemy import select
 
 import forms
 from forms import NOT_APPLICABLE
 from forms.codebook import codebook_rows
-from forms.rules import is_asked, prune
+from forms.rules import is_asked, prune, referenced_questions
 from forms.validation import validate_section
 
-from . import data
 from .extensions import db
-from .models import Cycle, Organisation, ResponseStatus
+from .models import AuthorityType, Cycle, Organisation, Response, ResponseStatus
+from .store import Actor, audit, collection, publication, returns
 
 ID_COLUMNS = ["organisation", "ons_code", "authority_type"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -43,10 +47,15 @@ def unneutralise(value: str) -> str:
 
 def read_rows(path: Path) -> list[dict[str, str]]:
     """Rows of a .csv or .xlsx file as dicts of strings (header row first)."""
-    if path.suffix.lower() == ".xlsx":
+    return read_upload(path.name, path.read_bytes())
+
+
+def read_upload(name: str, content: bytes) -> list[dict[str, str]]:
+    """Rows of a file's content, read as XLSX if its name says so, else as UTF-8 CSV."""
+    if name.lower().endswith(".xlsx"):
         from openpyxl import load_workbook
 
-        book = load_workbook(path, read_only=True, data_only=True)
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         sheet = book["returns"] if "returns" in book.sheetnames else book.worksheets[0]
         raw = list(sheet.iter_rows(values_only=True))
         book.close()
@@ -55,9 +64,10 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         header = [str(h).strip() if h is not None else "" for h in raw[0]]
         return [{h: _cell(v) for h, v in zip(header, row) if h} for row in raw[1:]
                 if any(v not in (None, "") for v in row)]
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        return [{(k or "").strip(): (v or "") for k, v in row.items() if k is not None}
-                for row in csv.DictReader(fh) if any((v or "").strip() for v in row.values() if isinstance(v, str))]
+    text = content.decode("utf-8-sig")
+    return [{(k or "").strip(): (v or "") for k, v in row.items() if k is not None}
+            for row in csv.DictReader(io.StringIO(text, newline=""))
+            if any((v or "").strip() for v in row.values() if isinstance(v, str))]
 
 
 def _cell(value: Any) -> str:
@@ -120,34 +130,33 @@ def parse_row(questionnaire: forms.Questionnaire, row: dict[str, str]) -> tuple[
     return prune(questionnaire, answers), errors
 
 
-def _refs(rule) -> list[str]:
-    from forms.rules import referenced_questions
+def _refs(rule: dict) -> list[str]:
     return sorted({ref for ref, _ in referenced_questions(rule)})
 
 
-def import_returns(cycle: Cycle, rows: list[dict[str, str]], actor: data.Actor, *, replace: bool = False,
-                   dry_run: bool = False, progress: Callable[[int], None] | None = None) -> ImportResult:
-    questionnaire = data.questionnaire_for(cycle)
+def import_returns(cycle: Cycle, rows: list[dict[str, str]], actor: Actor, *, replace: bool = False,
+                   dry_run: bool = False, progress: Callable[[int], None] = lambda n: None) -> ImportResult:
+    """Validate every row; unless one is bad (or ``dry_run``), submit each row's return as if its
+    pages had been saved with those answers. The caller commits."""
+    questionnaire = collection.questionnaire_for(cycle)
     known = set(columns(questionnaire))
     result = ImportResult(rows=len(rows))
     if rows:
-        for column in rows[0]:
-            if column not in known:
-                result.errors.append(CellError(1, column, "not a column of this cycle's codebook"))
+        result.errors += [CellError(1, column, "not a column of this cycle's codebook")
+                          for column in rows[0] if column not in known]
     seen: dict[int, int] = {}
     parsed: list[tuple[Organisation, dict]] = []
-    by_name, by_code = data.organisation_index()
-    statuses = data.response_statuses(cycle)
+    by_name, by_code = collection.organisation_index()
+    statuses = collection.response_statuses(cycle)
     for number, row in enumerate(rows, start=2):
         org = (by_code.get(row.get("ons_code", "").strip().upper())
-               or by_name.get(row.get("organisation", "").strip().lower()))
+               or by_name.get(unneutralise(row.get("organisation", "")).strip().lower()))
         if org is None:
             result.errors.append(CellError(number, "organisation", "no organisation with this name or ONS code "
                                                                    "in the register"))
             continue
         if row.get("authority_type", "").strip() and row["authority_type"].strip() != org.authority_type:
-            result.errors.append(CellError(number, "authority_type",
-                                           f"the register says {org.authority_type}"))
+            result.errors.append(CellError(number, "authority_type", f"the register says {org.authority_type}"))
         if org.id in seen:
             result.errors.append(CellError(number, "organisation", f"{org.name} is also on row {seen[org.id]}"))
             continue
@@ -155,16 +164,20 @@ def import_returns(cycle: Cycle, rows: list[dict[str, str]], actor: data.Actor, 
         status = statuses.get(org.id, ResponseStatus.NOT_STARTED.value)
         if status != ResponseStatus.NOT_STARTED.value and not replace:
             result.errors.append(CellError(number, "organisation", f"{org.name} already has a return "
-                                                                   f"({status.replace('_', ' ')}): use --replace to overwrite it"))
+                                           f"({status.replace('_', ' ')}): use --replace to overwrite it"))
         answers, problems = parse_row(questionnaire, row)
         result.errors.extend(CellError(number, column, reason) for column, reason in problems.items())
         parsed.append((org, answers))
     if result.errors or dry_run:
         return result
-    # One transaction for the whole file, written set by set.
-    data.store_submitted_many(cycle, parsed, actor, questionnaire, action="import", progress=progress)
-    result.written = len(parsed)
-    db.session.commit()
+    existing = {r.organisation_id: r for r in db.session.scalars(
+        select(Response).where(Response.cycle_id == cycle.id, Response.organisation_id.in_(list(seen)))
+        .with_for_update())}
+    for org, answers in parsed:
+        response = existing.get(org.id) or returns.return_for(cycle, org)
+        returns.submit(response, actor, questionnaire, replace_with=answers, how="import")
+        result.written += 1
+        progress(1)
     return result
 
 
@@ -172,10 +185,10 @@ def import_returns(cycle: Cycle, rows: list[dict[str, str]], actor: data.Actor, 
 
 def export_rows(cycle: Cycle, include_drafts: bool = False) -> list[dict[str, Any]]:
     """One row per organisation: its latest submitted version (or current answers, for drafts)."""
-    questionnaire = data.questionnaire_for(cycle)
+    questionnaire = collection.questionnaire_for(cycle)
     keys = questionnaire.answer_keys()
     rows = []
-    for response, answers in data.returns_for_export(cycle, include_drafts):
+    for response, answers in publication.returns_for_export(cycle, include_drafts):
         row: dict[str, Any] = {"organisation": response.organisation.name,
                                "ons_code": response.organisation.ons_code or "",
                                "authority_type": response.organisation.authority_type}
@@ -194,48 +207,52 @@ def cell_text(questionnaire: forms.Questionnaire, key: str, value: Any) -> str:
     return str(value)
 
 
-def write_export(cycle: Cycle, fmt: str, out: Path, include_drafts: bool = False) -> list[Path]:
-    questionnaire = data.questionnaire_for(cycle)
+def export_files(cycle: Cycle, fmt: str, name: str, include_drafts: bool = False) -> dict[str, bytes]:
+    """The raw returns in the import's columns, and the codebook: {file name: content}, where
+    ``name`` is the returns file's own (a CSV's codebook is a second file beside it)."""
+    questionnaire = collection.questionnaire_for(cycle)
     rows = export_rows(cycle, include_drafts)
-    header = columns(questionnaire)
     book = codebook_rows(questionnaire)
     if fmt == "json":
-        out.write_text(json.dumps({"cycle": cycle.year, "questionnaire": questionnaire.key, "codebook": book,
-                                   "returns": rows}, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-        return [out]
-    table = [[neutralise(cell_text(questionnaire, k, r.get(k))) for k in header] for r in rows]
-    if fmt == "csv":
-        _write_csv(out, header, table)
-        codebook_path = out.with_name(out.stem + "-codebook.csv")
-        _write_csv(codebook_path, list(book[0]), [[neutralise(str(v)) for v in r.values()] for r in book])
-        return [out, codebook_path]
-    _write_xlsx(out, [("returns", header, table),
-                      ("codebook", list(book[0]), [[neutralise(str(v)) for v in r.values()] for r in book])])
-    return [out]
+        return {name: json.dumps({"cycle": cycle.year, "questionnaire": questionnaire.key, "codebook": book,
+                                  "returns": rows}, indent=2, ensure_ascii=False, default=str).encode("utf-8")}
+    header = columns(questionnaire)
+    return _with_codebook(name, header, [[neutralise(cell_text(questionnaire, k, r.get(k))) for k in header]
+                                         for r in rows], book)
 
 
-def write_template(cycle: Cycle, out: Path) -> list[Path]:
-    """An empty import file: the header row, plus the codebook beside it."""
-    questionnaire = data.questionnaire_for(cycle)
-    book = codebook_rows(questionnaire)
-    if out.suffix.lower() == ".xlsx":
-        _write_xlsx(out, [("returns", columns(questionnaire), []),
-                          ("codebook", list(book[0]), [[str(v) for v in r.values()] for r in book])])
-        return [out]
-    _write_csv(out, columns(questionnaire), [])
-    codebook_path = out.with_name(out.stem + "-codebook.csv")
-    _write_csv(codebook_path, list(book[0]), [[neutralise(str(v)) for v in r.values()] for r in book])
-    return [out, codebook_path]
+def template_files(cycle: Cycle, name: str) -> dict[str, bytes]:
+    """An empty import file (the header row) and the codebook: {file name: content}."""
+    questionnaire = collection.questionnaire_for(cycle)
+    return _with_codebook(name, columns(questionnaire), [], codebook_rows(questionnaire))
 
 
-def _write_csv(path: Path, header: list[str], rows: Iterable[list[str]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
+def _with_codebook(name: str, header: list[str], rows: list[list[str]], book: list[dict]) -> dict[str, bytes]:
+    codebook = [[neutralise(str(v)) for v in r.values()] for r in book]
+    if name.lower().endswith(".xlsx"):
+        return {name: xlsx_bytes([("returns", header, rows), ("codebook", list(book[0]), codebook)])}
+    stem = name[:-4] if name.lower().endswith(".csv") else name
+    return {name: csv_bytes(header, rows), f"{stem}-codebook.csv": csv_bytes(list(book[0]), codebook)}
 
 
-def _write_xlsx(path: Path, sheets: list[tuple[str, list[str], list[list[str]]]]) -> None:
+def write_files(files: dict[str, bytes], folder: Path) -> list[Path]:
+    """Files made in memory, written side by side into ``folder``."""
+    paths = []
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+        paths.append(folder / name)
+    return paths
+
+
+def csv_bytes(header: list[str], rows: Iterable[list[str]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def xlsx_bytes(sheets: list[tuple[str, list[str], list[list[str]]]]) -> bytes:
     from openpyxl import Workbook
 
     book = Workbook()
@@ -249,7 +266,9 @@ def _write_xlsx(path: Path, sheets: list[tuple[str, list[str], list[list[str]]]]
         for row in sheet.iter_rows(min_row=2):
             for cell in row:
                 cell.data_type = "s"
-    book.save(path)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 # ---------------------------------------------------------------- the register of organisations
@@ -257,20 +276,17 @@ def _write_xlsx(path: Path, sheets: list[tuple[str, list[str], list[list[str]]]]
 ORG_COLUMNS = ["name", "authority_type", "ons_code", "region", "contact_email"]
 
 
-def import_organisations(rows: list[dict[str, str]], actor: data.Actor, dry_run: bool = False
+def import_organisations(rows: list[dict[str, str]], actor: Actor, dry_run: bool = False
                          ) -> tuple[list[CellError], int, int]:
-    """Add or update organisations from rows; nothing is written unless every row is valid.
-    Returns (errors, added, updated)."""
+    """Add or update organisations from rows; nothing is written unless every row is valid (the
+    caller commits). Returns (errors, added, updated)."""
     from email_validator import EmailNotValidError, validate_email
-
-    from .models import AuthorityType
 
     types = {t.value.casefold(): t.value for t in AuthorityType}
     errors: list[CellError] = []
     if rows:
-        for column in rows[0]:
-            if column not in ORG_COLUMNS:
-                errors.append(CellError(1, column, f"unknown column (expected {', '.join(ORG_COLUMNS)})"))
+        errors += [CellError(1, column, f"unknown column (expected {', '.join(ORG_COLUMNS)})")
+                   for column in rows[0] if column not in ORG_COLUMNS]
     seen: dict[str, int] = {}
     clean = []
     for number, row in enumerate(rows, start=2):
@@ -300,17 +316,16 @@ def import_organisations(rows: list[dict[str, str]], actor: data.Actor, dry_run:
                       "region": row.get("region", "").strip() or None, "contact_email": email or None})
     if errors or dry_run:
         return errors, 0, 0
+    by_name, _ = collection.organisation_index()
     added = updated = 0
     for values in clean:
-        org = data.organisation_by_name(values["name"])
+        org = by_name.get(values["name"].lower())
         if org is None:
-            org = Organisation(**values)
-            db.session.add(org)
+            db.session.add(Organisation(**values))
             added += 1
         else:
             for key, value in values.items():
                 setattr(org, key, value)
             updated += 1
-    data.audit(actor, "organisations_import", detail={"added": added, "updated": updated})
-    db.session.commit()
+    audit(actor, "organisations_import", detail={"added": added, "updated": updated})
     return errors, added, updated

@@ -13,9 +13,10 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
-from healthcheck import create_app, data
+from healthcheck import create_app
 from healthcheck.extensions import db
 from healthcheck.models import Cycle, Organisation
+from healthcheck.store import collection, returns
 
 PG_URL = os.environ.get("HEALTHCHECK_TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -145,7 +146,7 @@ def empty_postgres(url) -> None:
 
 @pytest.fixture
 def app(database_url, tmp_path):
-    app = create_app("test", SQLALCHEMY_DATABASE_URI=database_url)
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=database_url, EDITIONS_FOLDER=str(tmp_path / "editions"))
     app.test_client_class = CheckingClient
     with app.app_context():
         yield app
@@ -170,7 +171,7 @@ def cycle(app):
               opens_at=now() - timedelta(days=1), closes_at=now() + timedelta(days=30))
     db.session.add(c)
     db.session.flush()
-    data.set_populations(c, data.DEFAULT_POPULATIONS)
+    collection.set_populations(c, collection.DEFAULT_POPULATIONS)
     db.session.commit()
     return c
 
@@ -184,7 +185,7 @@ def employers(app, cycle):
         org = Organisation(name=name, authority_type=kind)
         db.session.add(org)
         db.session.flush()
-        out[key] = (org, data.issue_link(cycle, org))
+        out[key] = (org, returns.issue_link(cycle, org))
     db.session.commit()
     return out
 
@@ -254,8 +255,10 @@ PASSWORD = "correct horse battery staple"
 def accounts(app):
     from healthcheck.auth import create_user
 
-    return {"coordinator": create_user("coord@example.org", "Cora Ordinator", "coordinator", PASSWORD),
+    made = {"coordinator": create_user("coord@example.org", "Cora Ordinator", "coordinator", PASSWORD),
             "viewer": create_user("viewer@example.org", "Vic Ewer", "viewer", PASSWORD)}
+    db.session.commit()
+    return made
 
 
 def signed_in(app, role: str) -> CheckingClient:
@@ -278,7 +281,7 @@ def seed_cycle(url: str, organisations: list[str]) -> list[str]:
             org = Organisation(name=name, authority_type="Unitary Authority")
             db.session.add(org)
             db.session.flush()
-            tokens.append(data.issue_link(cycle, org))
+            tokens.append(returns.issue_link(cycle, org))
         db.session.commit()
         db.engine.dispose()
     return tokens

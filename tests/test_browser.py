@@ -14,9 +14,13 @@ from playwright.sync_api import expect, sync_playwright
 from pypdf import PdfReader
 from werkzeug.serving import make_server
 
-from healthcheck import ROOT, create_app, data
+from healthcheck import create_app
+from healthcheck.app import ROOT
 from healthcheck.extensions import db
-from healthcheck.models import Organisation
+from sqlalchemy import select
+
+from healthcheck.models import Cycle, Organisation
+from healthcheck.store import collection, returns
 from tests.conftest import now
 
 pytestmark = pytest.mark.browser
@@ -34,7 +38,7 @@ def live(tmp_path_factory, sqlite_template):
 
     path = tmp_path_factory.mktemp("live") / "live.sqlite"
     shutil.copy(sqlite_template, path)
-    app = create_app("test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", EDITIONS_FOLDER=str(path.parent / "editions"))
     with app.app_context():
         cycle = Cycle(year=2017, questionnaire_id="health-check", questionnaire_version="2017.1",
                       opens_at=now() - timedelta(days=1), closes_at=now() + timedelta(days=30))
@@ -42,8 +46,8 @@ def live(tmp_path_factory, sqlite_template):
         other = Organisation(name="Kelvingate Metropolitan Borough Council", authority_type="Metropolitan District")
         db.session.add_all([cycle, org, other])
         db.session.flush()
-        token, other_token = data.issue_link(cycle, org), data.issue_link(cycle, other)
-        data.set_populations(cycle, data.DEFAULT_POPULATIONS)
+        token, other_token = returns.issue_link(cycle, org), returns.issue_link(cycle, other)
+        collection.set_populations(cycle, collection.DEFAULT_POPULATIONS)
         db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -212,6 +216,8 @@ def test_coordinator_pages_are_accessible(live, browser):
 
     with live["app"].app_context():
         create_user("axe@example.org", "Axel Checker", "coordinator", "a long enough password")
+        db.session.commit()
+    submitted_by_the_other(live)
     page = browser.new_page()
     base = live["base"]
     page.goto(f"{base}/admin/")
@@ -233,6 +239,22 @@ def test_coordinator_pages_are_accessible(live, browser):
         page.goto(base + path)
         expect(page.locator("h1")).to_be_visible()
         assert_accessible(page)
+    # Publishing: what will be produced, the job's progress page, then the edition.
+    page.goto(f"{base}/admin/cycles/2017/results")
+    assert_accessible(page)
+    page.get_by_role("button", name="Publish the results").click()
+    expect(page.locator("h1")).to_have_text("Publish the results as edition 1")
+    assert_accessible(page)
+    page.get_by_role("button", name="Publish edition 1").click()
+    expect(page.locator("h1")).to_have_text("Publishing the results")
+    assert_accessible(page)
+    page.get_by_role("link", name="See edition 1 of the results").click()
+    expect(page.locator("#editions")).to_contain_text("Current")
+    assert_accessible(page)
+    page.goto(f"{base}/admin/cycles/2017/import")
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+    assert_accessible(page)
     # An error state too.
     page.goto(f"{base}/admin/organisations/new")
     page.get_by_role("button", name="Save").click()
@@ -241,15 +263,44 @@ def test_coordinator_pages_are_accessible(live, browser):
     page.close()
 
 
+def submitted_by_the_other(live) -> None:
+    """The second organisation's return, submitted (so there is something to publish)."""
+    import random
+
+    from forms import load
+    from forms.synthetic import answers
+    from healthcheck.store import Actor
+
+    with live["app"].app_context():
+        q = load("health-check", "2017.1")
+        other = db.session.scalar(select(Organisation).where(Organisation.name.startswith("Kelvingate")))
+        response = returns.find_return(db.session.scalar(select(Cycle)), other)
+        if response.status != "submitted":
+            returns.submit(response, Actor("Test"), q, replace_with=answers(q, random.Random(2), other.name))
+        db.session.commit()
+
+
 def test_benchmark_and_action_plan_pages_are_accessible(live, browser):
+    from healthcheck import jobs
+    from healthcheck.store import Actor, publication
+    from healthcheck.store import jobs as job_rows
+
+    submitted_by_the_other(live)
+    with live["app"].app_context():  # published, as the coordinator's test does through the pages
+        cycle = db.session.scalar(select(Cycle))
+        if publication.latest_edition(cycle) is None:
+            job = job_rows.new_job("publish", Actor("Test"), cycle)
+            db.session.commit()
+            jobs.run(job.id)
     page = browser.new_page()
     page.goto(f"{live['base']}/start/{live['other_token']}")
     page.get_by_label("Your name").fill("Sam Okafor")
     page.get_by_role("button", name="Start now").click()
     page.get_by_role("link", name="Your benchmark").click()
-    expect(page.locator("h1")).to_have_text("Your benchmark")
+    expect(page.locator("h1")).to_have_text("Your benchmark 2017")  # published by the coordinator's test
+    expect(page.locator("#edition")).to_contain_text("From edition 1")
     assert_accessible(page)
-    page.get_by_role("link", name="Go to your action plan").click()
+    page.get_by_role("link", name="Your action plan").click()
     assert_accessible(page)
     page.get_by_role("link", name="Add an action").first.click()
     page.get_by_role("button", name="Save action").click()

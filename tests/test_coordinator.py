@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from healthcheck import data
 from healthcheck.extensions import db
 from healthcheck.models import AuditEvent, CommentReview, Organisation, Response, User
+from healthcheck.store import collection, returns, review
 from tests.answers import FULL_RETURN
 from tests.conftest import PASSWORD, now, sign_in, signed_in
 from tests.test_journey import fill_everything, save
@@ -97,7 +97,7 @@ def test_a_viewer_can_see_but_change_nothing(app, accounts, employers, cycle):
         assert viewer.post_form(path, form, token_from=token_page).status_code == 403, path
     assert audit_actions() == before
     assert db.session.get(Organisation, org_id).name == "Northmoor County Council"
-    assert data.answers_of(data.response_for(cycle.id, org_id).id) == {}
+    assert returns.find_return(cycle, db.session.get(Organisation, org_id)).answers == {}
 
 
 # ---------------------------------------------------------------- organisations and cycles
@@ -111,7 +111,7 @@ def test_organisations_are_added_edited_and_retired_with_an_audit_trail(app, acc
     assert client.post_form("/admin/organisations/new", {
         "name": "Fenwick Council", "authority_type": "Unitary Authority", "ons_code": "E06000903",
         "contact_email": "PSW@Fenwick.example.org"}).status_code == 302
-    org = data.organisation_by_name("Fenwick Council")
+    org = collection.organisation_by_name("Fenwick Council")
     assert org.contact_email == "psw@fenwick.example.org"
     client.post_form(f"/admin/organisations/{org.id}", {"name": "Fenwick Borough Council",
                                                         "authority_type": "Unitary Authority"})
@@ -132,16 +132,16 @@ def test_cycles_are_created_with_populations_and_rolled_over(app, accounts):
     ok = client.post_form("/admin/cycles/new", {"year": "2017", "questionnaire": "health-check@2017.1",
                                                 "opens": "02/10/2017", "closes": "15/12/2017"})
     assert ok.status_code == 302
-    cycle = data.cycle_by_year(2017)
-    assert data.populations(cycle) == {"Shire County": 27, "London Borough": 33, "Metropolitan District": 36,
+    cycle = collection.cycle_by_year(2017)
+    assert collection.populations(cycle) == {"Shire County": 27, "London Borough": 33, "Metropolitan District": 36,
                                        "Unitary Authority": 55}
     assert cycle.closes_at.astimezone(__import__("zoneinfo").ZoneInfo("Europe/London")).strftime("%d/%m %H:%M") == "15/12 23:59"
     rolled = client.post_form("/admin/cycles/2017/rollover", {"questionnaire": "health-check@2017.1",
                                                              "opens": "01/10/2018", "closes": "14/12/2018"},
                               token_from="/admin/cycles/2017/settings")
     assert rolled.status_code == 302
-    new = data.cycle_by_year(2018)
-    assert new.previous_cycle_id == cycle.id and data.populations(new) == data.populations(cycle)
+    new = collection.cycle_by_year(2018)
+    assert new.previous_cycle_id == cycle.id and collection.populations(new) == collection.populations(cycle)
 
 
 # ---------------------------------------------------------------- tracking
@@ -191,7 +191,7 @@ def test_reopen_with_a_message_then_the_employer_amends(app, accounts, employers
     assert save(employer, "workforce_planning", {**FULL_RETURN["workforce_planning"], "posts": "41"}).status_code == 302
     employer.post_form("/return/check", {"confirm": "y"})
     response = db.session.scalar(select(Response).where(Response.organisation_id == org.id))
-    assert response.status == "submitted" and len(data.submitted_versions(response.id)) == 2
+    assert response.status == "submitted" and len(returns.submitted_versions(response.id)) == 2
     trail = client.get(path).get_data(as_text=True)
     assert "Cora Ordinator (coordinator coord@example.org)" in trail and "posts 40 → 41" in trail
 
@@ -205,9 +205,9 @@ def test_enter_a_return_on_behalf_and_submit_it(app, accounts, employers, cycle)
     saved = client.post_form(f"{base}/section/registration", {"regulator_process": "fairly", "section_version": version})
     assert saved.status_code == 302 and saved.headers["Location"].endswith(f"{base}/section/partnerships")
     client.post_form(f"{base}/submit", {}, token_from=base)
-    response = data.response_for(cycle.id, org.id)
+    response = returns.find_return(cycle, org)
     assert response.status == "submitted"
-    versions = data.submitted_versions(response.id)
+    versions = returns.submitted_versions(response.id)
     assert versions[0].answers == {"regulator_process": "fairly"} and versions[0].submitted_by == "Cora Ordinator"
 
 
@@ -252,9 +252,9 @@ def test_coding_assigns_categories_and_adds_new_ones(app, accounts, employers, c
     blank = client.post_form(path, {"label": " ", "action": "add"})
     assert blank.status_code == 400 and "Enter the category’s name" in blank.get_data(as_text=True)
     assert client.post_form(path, {"label": "Shadowing", "action": "add"}).status_code == 302
-    response_id = data.response_for(cycle.id, employers["a"][0].id).id
+    response_id = returns.find_return(cycle, employers["a"][0]).id
     client.post_form(path, {f"code-{response_id}": ["mentoring", "x_shadowing"], "action": "save"})
-    assert data.codings(cycle) == {response_id: {"profession_opportunities_other": ["mentoring", "x_shadowing"]}}
+    assert review.codings(cycle) == {response_id: {"profession_opportunities_other": ["mentoring", "x_shadowing"]}}
     assert "code" in audit_actions()
 
 
@@ -266,21 +266,22 @@ def test_comments_are_redacted_and_published_only_when_approved(app, accounts, e
     save(employer, "final", {"final_comments": "Ask Priya Shah (01632 960001, priya@northmoor.example.org) "
                                                "about Northmoor County Council's Northmoor teams."})
     employer.post_form("/return/check", {"confirm": "y"})
-    review = db.session.scalar(select(CommentReview).where(CommentReview.question_id == "final_comments"))
-    assert review.redacted == ("Ask <name> (<telephone number>, <email address>) about <Organisation name>'s "
-                               "<area name> teams.")
-    assert review.status == "pending" and data.approved_comments(cycle) == []
+    item = db.session.scalar(select(CommentReview).where(CommentReview.question_id == "final_comments"))
+    assert item.redacted == ("Ask <name> (<telephone number>, <email address>) about <Organisation name>'s "
+                             "<area name> teams.")
+    assert item.status == "pending" and review.reviews(cycle, "approved") == []
     client = signed_in(app, "coordinator")
     listing = client.get("/admin/cycles/2017/comments").get_data(as_text=True)
     assert "&lt;area name&gt; teams" in listing and "Priya" not in listing
-    path = f"/admin/cycles/2017/comments/{review.id}"
+    path = f"/admin/cycles/2017/comments/{item.id}"
     client.post_form(path, {"redacted": "Ask <name> about <Organisation name>'s teams.", "decision": "approved"})
-    approved = data.approved_comments(cycle)
+    approved = review.reviews(cycle, "approved")
     assert [c.redacted for c in approved] == ["Ask <name> about <Organisation name>'s teams."]
     assert "comment_approved" in audit_actions()
 
 
-def test_national_results_page_and_report_for_coordinators_and_viewers(app, accounts, employers, cycle, tmp_path):
+def test_national_results_are_published_then_read_by_coordinators_and_viewers(app, accounts, employers, cycle,
+                                                                            tmp_path):
     from click.testing import CliRunner
     from pypdf import PdfReader
 
@@ -289,19 +290,28 @@ def test_national_results_page_and_report_for_coordinators_and_viewers(app, acco
     submit_return(app, employers["a"][1])
     submit_return(app, employers["b"][1])
     viewer = signed_in(app, "viewer")
+    assert "Nothing has been published yet" in viewer.get("/admin/cycles/2017/results").get_data(as_text=True)
+    assert viewer.get("/admin/cycles/2017/publish").status_code == 403
+    coordinator = signed_in(app, "coordinator")
+    confirm = coordinator.get("/admin/cycles/2017/publish").get_data(as_text=True)
+    assert "<strong>2</strong> returns" in confirm and "fewer than 3 respondents" in confirm
+    done = coordinator.post_form("/admin/cycles/2017/publish", {"after": "0"})
+    assert done.status_code == 302 and "/admin/jobs/" in done.headers["Location"]
+    assert "See edition 1 of the results" in coordinator.get(done.headers["Location"]).get_data(as_text=True)
     page = viewer.get("/admin/cycles/2017/results").get_data(as_text=True)
     assert "Table 1: Responses by type of organisation" in page and "Figure 15: Whether respondents" in page
     # Two returns are fewer than the publication threshold (3): single-choice figures are withheld.
     assert 'alt="Figure 8: Whether critically reflective supervision is offered. Not shown."' in page
     assert "* Not shown: fewer than 3 respondents." in page
-    assert viewer.get("/admin/cycles/2017/figures/reflective_supervision.png").mimetype == "image/png"
-    pdf = viewer.get("/admin/cycles/2017/report.pdf")
+    figure = viewer.get("/admin/cycles/2017/editions/1/tables/figure-8-reflective-supervision.png")
+    assert figure.mimetype == "image/png"
+    pdf = viewer.get("/admin/cycles/2017/editions/1/report.pdf")
     assert pdf.mimetype == "application/pdf"
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).split())
     assert "2 councils returned the health check" in text
     employer = app.test_client()
     sign_in(employer, employers["a"][1])
-    assert employer.get("/admin/cycles/2017/report.pdf").status_code == 302
-    result = CliRunner().invoke(tables, ["--cycle", "2017", "--out", str(tmp_path)], catch_exceptions=False)
+    assert employer.get("/admin/cycles/2017/editions/1/report.pdf").status_code == 302
+    result = CliRunner().invoke(tables, ["--cycle", "2017", "--out", str(tmp_path / "t")], catch_exceptions=False)
     assert "29 tables from 2 returns" in result.output
-    assert (tmp_path / "figure-8-reflective-supervision.svg").exists()
+    assert (tmp_path / "t" / "figure-8-reflective-supervision.svg").exists()

@@ -5,11 +5,19 @@ import re
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from healthcheck import data
-from healthcheck.extensions import db
+from healthcheck.extensions import db, writing
 from healthcheck.models import AccessLink, AuditEvent, Response, SubmittedVersion
+from healthcheck.store import returns
 from tests.answers import FULL_RETURN
-from tests.conftest import PG_URL, sign_in
+from tests.conftest import sign_in
+
+
+def answers(response_id=None):
+    """A return's working answers as stored now (the first organisation's, unless one is named)."""
+    db.session.expire_all()
+    if response_id is None:
+        return db.session.scalar(select(Response.answers).order_by(Response.id).limit(1))
+    return db.session.get(Response, response_id).answers
 
 
 def save(client, section_id, form, action="continue"):
@@ -88,7 +96,7 @@ def test_whole_journey_check_submit_pdf_amend_resubmit(client, employers):
     assert "Save and continue" not in client.get("/return/section/registration").get_data(as_text=True)
     response = client.post_form("/return/section/registration", {"regulator_process": "very", "section_version": "1"})
     assert response.status_code == 302
-    assert data.answers_of(db.session.scalar(select(Response.id)))["regulator_process"] == "fairly"
+    assert answers()["regulator_process"] == "fairly"
 
     # Amend and resubmit: both versions kept.
     client.post_form("/return/amend", {}, token_from="/return")
@@ -123,15 +131,15 @@ def test_errors_are_listed_linked_and_everything_typed_is_kept(client, employers
     # What was typed is still there, including the bad values.
     assert 'value="three"' in page and 'value="81"' in page and "Vacancy figures are for 31 October." in page
     # Nothing was saved.
-    assert data.answers_of(db.session.scalar(select(Response.id))) == {}
+    assert answers() == {}
 
 
 def test_routing_drops_answers_to_questions_no_longer_asked(client, employers):
     sign_in(client, employers["a"][1])
     save(client, "supervision", {"welfare_system": "yes", "welfare_access": "yes"})
     save(client, "supervision", {"welfare_system": "no", "welfare_access": "yes"})
-    answers = data.answers_of(db.session.scalar(select(Response.id)))
-    assert answers["welfare_system"] == "no" and "welfare_access" not in answers
+    stored = answers()
+    assert stored["welfare_system"] == "no" and "welfare_access" not in stored
 
 
 def test_two_colleagues_editing_the_same_standard_never_overwrite_silently(app, employers):
@@ -151,8 +159,8 @@ def test_two_colleagues_editing_the_same_standard_never_overwrite_silently(app, 
     assert "Someone else changed this page" in page and "Priya Shah saved it" in page
     assert "Your changes were not saved" in page and "From HR" in page  # their unsaved answer is shown
     assert re.search(r'value="very"\s+checked', page)  # the form now shows the saved answer
-    answers = data.answers_of(db.session.scalar(select(Response.id)))
-    assert answers["regulator_process"] == "very" and "registration_comments" not in answers
+    stored = answers()
+    assert stored["regulator_process"] == "very" and "registration_comments" not in stored
     # Saving again from the fresh page works.
     again = hr.post_form(path, {"regulator_process": "not_very", "section_version": str(int(version) + 1)})
     assert again.status_code == 302
@@ -162,7 +170,7 @@ def test_bad_and_replaced_links_get_clear_pages(app, client, employers, cycle):
     response = client.get("/start/not-a-real-token")
     assert response.status_code == 404 and "This link is not valid" in response.get_data(as_text=True)
     org, old = employers["a"]
-    data.issue_link(cycle, org)
+    returns.issue_link(cycle, org)
     db.session.commit()
     response = client.get(f"/start/{old}")
     assert response.status_code == 410 and "This link has been replaced" in response.get_data(as_text=True)
@@ -181,7 +189,7 @@ def test_a_closed_cycle_refuses_edits_with_a_message(client, employers, cycle):
     assert "This return is closed" in page and "Save and continue" not in page
     response = client.post_form("/return/section/registration", {"regulator_process": "not_very", "section_version": "1"})
     assert response.status_code == 403 and "can no longer be changed" in response.get_data(as_text=True)
-    assert data.answers_of(db.session.scalar(select(Response.id)))["regulator_process"] == "very"
+    assert answers()["regulator_process"] == "very"
 
 
 def test_one_employer_never_sees_or_changes_another_return(app, employers):
@@ -193,8 +201,8 @@ def test_one_employer_never_sees_or_changes_another_return(app, employers):
     assert "priya.shah@example.org" not in page_b and "London Borough of Eastwick" in page_b
     save(b, "contact", {**FULL_RETURN["contact"], "contact_email": "b@example.org"})
     responses = {r.organisation_id: r.id for r in db.session.scalars(select(Response))}
-    assert data.answers_of(responses[employers["a"][0].id])["contact_email"] == "priya.shah@example.org"
-    assert data.answers_of(responses[employers["b"][0].id])["contact_email"] == "b@example.org"
+    assert answers(responses[employers["a"][0].id])["contact_email"] == "priya.shah@example.org"
+    assert answers(responses[employers["b"][0].id])["contact_email"] == "b@example.org"
 
 
 def test_every_post_needs_a_csrf_token(client, employers):
@@ -204,89 +212,59 @@ def test_every_post_needs_a_csrf_token(client, employers):
                        (f"/start/{employers['a'][1]}", {"name": "X"})):
         response = client.post(path, data=form)
         assert response.status_code == 400, path
-    assert data.answers_of(db.session.scalar(select(Response.id))) == {}
+    assert answers() == {}
 
 
 def test_link_tokens_are_stored_hashed(app, employers):
     token = employers["a"][1]
     stored = [row.token_hash for row in db.session.scalars(select(AccessLink))]
-    assert token not in stored and data.hash_token(token) in stored
-
-
-def test_postgresql_employer_pages_read_outside_a_transaction_and_keep_prepared_statements(request):
-    """On PostgreSQL an employer's page runs without BEGIN or ROLLBACK, so psycopg keeps the
-    statements it prepares after a few uses (a ROLLBACK throws them all away), and is one
-    statement (data.read_page); a save is still one transaction from its first statement to COMMIT."""
-    from psycopg.pq import TransactionStatus
-    from sqlalchemy import event, text
-
-    from healthcheck import create_app
-    from tests.conftest import CheckingClient, empty_postgres, seed_cycle
-
-    url = request.getfixturevalue("pg_migrated")
-    empty_postgres(url)
-    token = seed_cycle(url, ["Prepared Council"])[0]
-    app = create_app("test", SQLALCHEMY_DATABASE_URI=url)
-    app.test_client_class = CheckingClient
-    seen = []
-    with app.app_context():
-        client = app.test_client()
-        sign_in(client, token)
-
-        @event.listens_for(db.engine, "before_cursor_execute")
-        def status(conn, cursor, statement, parameters, context, executemany):
-            from flask import request as current
-            seen.append((current.method, conn.connection.driver_connection.info.transaction_status))
-
-        for _ in range(8):
-            assert client.get("/return/section/workforce_planning").status_code == 200
-        gets = [s for method, s in seen if method == "GET"]
-        assert len(gets) == 8 and set(gets) == {TransactionStatus.IDLE}
-        seen.clear()
-        assert save(client, "registration", FULL_RETURN["registration"]).status_code == 302
-        posts = [s for method, s in seen if method == "POST"]
-        assert len(posts) >= 4 and set(posts[1:]) == {TransactionStatus.INTRANS}
-        event.remove(db.engine, "before_cursor_execute", status)
-        db.session.remove()
-        with db.engine.connect() as conn:  # the one pooled connection the pages used
-            prepared = conn.scalar(text("SELECT count(*) FROM pg_prepared_statements"))
-        assert prepared >= 1
-        db.engine.dispose()
-
+    assert token not in stored and returns.hash_token(token) in stored
 
 
 def test_a_save_that_reaches_a_return_submitted_meanwhile_is_refused_not_applied(client, employers):
-    """A page is read and checked before its save takes the lock, so the return may have been
+    """A page is read and checked before its save locks the return, so the return may have been
     submitted in between: the save is refused, and the submitted return is not reopened."""
     from sqlalchemy import update
 
     import forms
     from healthcheck.models import ResponseStatus
+    from healthcheck.store import Actor
 
-    org_id = employers["a"][0].id
     sign_in(client, employers["a"][1])
     save(client, "registration", FULL_RETURN["registration"], action="later")
-    db.session.remove()
-    link_id = db.session.scalar(select(AccessLink.id).where(AccessLink.organisation_id == org_id))
-    stale = data.get_link(link_id)[1]  # read as the page reads it
-    assert stale.status == ResponseStatus.IN_PROGRESS.value
-    rid = stale.id
+    rid = db.session.scalar(select(Response.id).order_by(Response.id))
     with db.engine.begin() as other:  # someone else submits meanwhile
         other.execute(update(Response).where(Response.id == rid).values(status=ResponseStatus.SUBMITTED.value))
     questionnaire = forms.load("health-check", "2017.1")
-    section = questionnaire.section("registration")
-    result = data.save_section(stale, section, {"regulator_process": "not_at_all"}, 1, data.Actor("Late"),
-                               questionnaire)
+    with writing():  # as the page's save runs it, after the page was read
+        result = returns.save_page(rid, questionnaire.section("registration"), {"regulator_process": "not_at_all"},
+                                   1, Actor("Late"), questionnaire)
     assert not result.saved and result.closed
-    db.session.remove()
     assert db.session.get(Response, rid).status == ResponseStatus.SUBMITTED.value
-    assert data.answers_of(rid)["regulator_process"] == FULL_RETURN["registration"]["regulator_process"]
+    assert answers(rid)["regulator_process"] == FULL_RETURN["registration"]["regulator_process"]
 
 
-def test_sqlite_save_holds_the_write_lock_for_its_writes_alone(sqlite_template, tmp_path):
-    """SQLite has one write lock: a save reads its return and checks the answers first, in a
-    plain transaction, and takes the lock (BEGIN IMMEDIATE) only to write, so other writers do
-    not wait on its reading and validation."""
+def test_a_return_is_one_document_with_a_version_per_page(client, employers):
+    """Every answer of a return is in one JSON document on its row, each kind of value kept as it
+    was stored; each page's saves are counted, with who saved it last."""
+    sign_in(client, employers["a"][1], "Priya Shah")
+    save(client, "registration", FULL_RETURN["registration"])
+    save(client, "workforce_planning", FULL_RETURN["workforce_planning"])
+    save(client, "registration", FULL_RETURN["registration"])
+    db.session.expire_all()
+    response = db.session.scalar(select(Response).order_by(Response.id))
+    assert response.answers["posts"] == 40 and response.answers["regulator_process"] == "fairly"
+    assert isinstance(response.answers["profession_opportunities"], list)
+    assert response.page_version("registration") == 2 and response.page_version("workforce_planning") == 1
+    assert response.page_version("supervision") == 0
+    assert response.pages["registration"]["saved_by"] == "Priya Shah"
+    assert response.version == 3 and response.status == "in_progress"
+
+
+def test_sqlite_changes_take_the_write_lock_when_they_begin_and_pages_only_read(sqlite_template, tmp_path):
+    """On SQLite a unit of work that changes something begins with BEGIN IMMEDIATE (it waits its
+    turn for the write lock rather than failing when another writer got in first); a page that
+    only reads begins a plain transaction and writes nothing."""
     import shutil
 
     from sqlalchemy import event
@@ -303,114 +281,19 @@ def test_sqlite_save_holds_the_write_lock_for_its_writes_alone(sqlite_template, 
         client = app.test_client()
         sign_in(client, token)
         path = "/return/section/registration"
-        page = client.get(path).get_data(as_text=True)
-        version = re.search(r'name="section_version" type="hidden" value="(\d+)"', page).group(1)
         statements = []
-        event.listen(db.engine, "before_cursor_execute", lambda conn, cursor, statement, *rest:
-                     statements.append(statement.split()[0] if statement != "BEGIN IMMEDIATE" else statement))
+        event.listen(db.engine, "before_cursor_execute", lambda conn, cursor, statement, *rest: statements.append(
+            statement if statement.startswith("BEGIN") else statement.split()[0]))
+        page = client.get(path).get_data(as_text=True)
+        assert "BEGIN" in statements and "BEGIN IMMEDIATE" not in statements
+        assert "UPDATE" not in statements and "INSERT" not in statements
+        version = re.search(r'name="section_version" type="hidden" value="(\d+)"', page).group(1)
+        statements.clear()
         posted = client.post_form(path, {**FULL_RETURN["registration"], "section_version": version,
                                          "action": "later"}, token_from=path)
         assert posted.status_code == 302
         locked = statements.index("BEGIN IMMEDIATE")
-        assert statements[0] == "BEGIN" and "SELECT" in statements[1:locked]
         assert "UPDATE" not in statements[:locked] and "INSERT" not in statements[:locked]
-        assert statements[locked + 1] == "UPDATE" and statements.count("BEGIN IMMEDIATE") == 1
-        db.session.remove()
-        assert data.answers_of(1)["regulator_process"] == FULL_RETURN["registration"]["regulator_process"]
+        assert statements[locked + 1] == "SELECT"  # the return is read again under the lock, then written
+        assert "UPDATE" in statements[locked:] and statements.count("BEGIN IMMEDIATE") == 1
         db.engine.dispose()
-
-if not PG_URL:  # collected only with a PostgreSQL (CI always gives one)
-    del test_postgresql_employer_pages_read_outside_a_transaction_and_keep_prepared_statements
-
-
-def test_a_page_read_with_its_return_is_what_the_separate_reads_give(app, client, employers, cycle):
-    """data.read_page reads the link, the return, the return's answers and the page's version in
-    one statement: the same as read_link and page_state one after the other, before the return
-    exists, before and after the page is saved, and for a page nobody saved."""
-    from tests.conftest import now
-
-    org, token = employers["a"]
-    link_id = db.session.scalar(select(AccessLink.id).where(AccessLink.organisation_id == org.id,
-                                                            AccessLink.revoked_at.is_(None)))
-
-    def both_ways(section_id):
-        link, response, answers, version = data.read_page(link_id, section_id)
-        db.session.commit()
-        link_again, response_again = data.read_link(link_id)
-        assert (link.id, response.id, response.status) == (link_again.id, response_again.id, response_again.status)
-        assert link.organisation.name == link_again.organisation.name == org.name
-        return (answers, version), data.page_state(response.id, section_id)
-
-    assert data.answers_of(0) == {}
-    first, separately = both_ways("registration")  # the return is created by this read
-    assert first == separately == ({}, 0)
-    sign_in(client, token)
-    assert save(client, "registration", FULL_RETURN["registration"]).status_code == 302
-    assert save(client, "workforce_planning", FULL_RETURN["workforce_planning"]).status_code == 302
-    assert save(client, "registration", FULL_RETURN["registration"]).status_code == 302
-    for section_id, expected_version in (("registration", 2), ("workforce_planning", 1), ("supervision", 0)):
-        together, separately = both_ways(section_id)
-        assert together == separately
-        answers, version = together
-        assert version == expected_version
-        assert answers["regulator_process"] == "fairly" and answers["posts"] == 40
-    db.session.execute(AccessLink.__table__.update().values(revoked_at=now()))
-    db.session.commit()
-    assert data.read_page(link_id, "registration") is None
-
-
-def test_a_returns_answers_read_as_one_json_object_keep_every_value(app, employers, cycle):
-    """answers_of has the database put a return's answers into one JSON object: every kind of
-    value an answer holds comes back as it was stored, and unchanged by the way it was read."""
-    from healthcheck.models import Answer
-
-    org, _token = employers["a"]
-    response = data.response_for(cycle.id, org.id)
-    values = {"whole": 12345678901234, "negative": -3, "zero": 0, "fraction": 0.1, "tiny": 1e-07,
-              "text": "Ŵelsh \"quoted\" <b>&amp; ✓ 🙂</b>\n\ttab", "empty": "", "none": None,
-              "choices": ["a", "Don't know"], "nested": {"kind": "other", "text": "x"}, "flag": True}
-    db.session.add_all(Answer(response_id=response.id, question_id=k, value=v) for k, v in values.items())
-    db.session.commit()
-    rows = dict(db.session.execute(select(Answer.question_id, Answer.value)
-                                   .where(Answer.response_id == response.id)).all())
-    assert rows == values
-    read = data.answers_of(response.id)
-    assert read == values
-    assert {k: type(v) for k, v in read.items()} == {k: type(v) for k, v in values.items()}
-    assert data.page_state(response.id, "registration") == (values, 0)
-
-
-def test_a_page_that_only_reads_gets_read_only_copies_equal_to_the_rows(app, client, employers, cycle):
-    """An employer's GET reads the link, cycle, organisation and return as copies (data.read_link):
-    every column as the ORM loads it, the model's own deadline rules, and no way to change them."""
-    import pytest
-    from datetime import timedelta
-    from tests.conftest import now
-
-    org, token = employers["a"]
-    link_id = db.session.scalar(select(AccessLink.id).where(AccessLink.organisation_id == org.id,
-                                                            AccessLink.revoked_at.is_(None)))
-    link, response = data.read_link(link_id)  # no return yet: it is created, as by get_link
-    assert isinstance(response, Response)
-    data.extend_deadline(response, now() + timedelta(days=60), data.Actor("test"))
-    db.session.commit()
-    copy_link, copy = data.read_link(link_id)
-    db.session.expire_all()
-    orm_link, orm = data.get_link(link_id)
-    for mine, theirs in ((copy_link, orm_link), (copy, orm), (copy.cycle, orm.cycle),
-                         (copy.organisation, orm.organisation), (copy_link.organisation, orm_link.organisation)):
-        assert type(mine).__name__.endswith("Snapshot")
-        for column in type(theirs).__table__.columns:
-            assert getattr(mine, column.key) == getattr(theirs, column.key), column.key
-    assert copy.closes_at == orm.closes_at and copy.is_open() == orm.is_open() is True
-    assert copy.cycle.is_open() is True
-    later = cycle.closes_at + timedelta(days=1)
-    assert copy.is_open(later) is orm.is_open(later) is True  # the organisation's extension counts
-    with pytest.raises(AttributeError):
-        copy.status = "submitted"
-    with pytest.raises(AttributeError):
-        copy.cycle.previous  # not copied: an error, never a quiet load
-    db.session.rollback()
-    db.session.execute(AccessLink.__table__.update().values(revoked_at=now()))
-    db.session.commit()
-    assert data.read_link(link_id) is None and data.get_link(link_id) is None

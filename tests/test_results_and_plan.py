@@ -9,9 +9,9 @@ from pypdf import PdfReader
 
 import forms
 from forms.synthetic import answers
-from healthcheck import data
 from healthcheck.extensions import db
 from healthcheck.models import Action, Organisation
+from healthcheck.store import Actor, collection, publication, returns
 from tests.conftest import now, sign_in, signed_in
 from tests.test_coordinator import submit_return
 
@@ -20,14 +20,24 @@ Q = forms.load("health-check", "2017.1")
 
 def with_peers(cycle, count=12):
     """Synthetic submitted returns from other councils, so comparison groups are big enough."""
-    actor = data.Actor("Test")
+    actor = Actor("Test")
     rng = random.Random(1)
     for i in range(count):
         org = Organisation(name=f"Peer Council {i}", authority_type=("Shire County", "London Borough")[i % 2])
         db.session.add(org)
         db.session.flush()
-        data.store_submitted(data.response_for(cycle.id, org.id), answers(Q, rng), actor, Q, "test")
+        returns.submit(returns.return_for(cycle, org), actor, Q, replace_with=answers(Q, rng))
     db.session.commit()
+
+
+def publish(app):
+    """The coordinator publishes the 2017 results (the job runs at once, in tests)."""
+    coordinator = signed_in(app, "coordinator")
+    latest = publication.latest_edition(collection.cycle_by_year(2017))
+    done = coordinator.post_form("/admin/cycles/2017/publish", {"after": str(latest.number if latest else 0)})
+    assert done.status_code == 302 and "/admin/jobs/" in done.headers["Location"]
+    db.session.expire_all()
+    return coordinator
 
 
 def text_of(pdf_bytes) -> str:
@@ -39,8 +49,7 @@ def test_benchmark_waits_for_publication_then_shows_own_figures(app, accounts, e
     assert "have not been published yet" in employer.get("/return/results").get_data(as_text=True)
     assert employer.get("/return/results.pdf").status_code == 404
     with_peers(cycle)
-    coordinator = signed_in(app, "coordinator")
-    coordinator.post_form("/admin/cycles/2017/publish", {}, token_from="/admin/cycles/2017/results")
+    publish(app)
     page = employer.get("/return/results").get_data(as_text=True)
     assert "Your benchmark 2017" in page and "Northmoor County Council" in page
     assert re.search(r"Hours a week.*?</th>\s*<td[^>]*>37</td>", page, re.S)  # the employer's own 37 hours
@@ -142,10 +151,11 @@ def test_next_year_shows_last_years_actions_and_answers(app, accounts, employers
     org, token = employers["a"]
     employer = submit_return(app, token)
     _add_action(employer)
-    actor = data.Actor("Test")
+    actor = Actor("Test")
     cycle.closes_at = now() - timedelta(days=1)
-    c2018 = data.create_cycle(2018, Q, now() - timedelta(hours=1), now() + timedelta(days=30), actor, previous=cycle)
-    new_token = data.issue_link(c2018, org)
+    c2018 = collection.create_cycle(2018, Q, now() - timedelta(hours=1), now() + timedelta(days=30), actor,
+                                    previous=cycle)
+    new_token = returns.issue_link(c2018, org)
     db.session.commit()
     next_year = app.test_client()
     sign_in(next_year, new_token)
@@ -164,66 +174,27 @@ def test_consent_to_be_named_reaches_the_report(app, accounts, employers, cycle)
     fill_everything(employer)
     employer.post_form("/return/check", {"confirm": "y", "consent": "y"})
     submit_return(app, employers["b"][1])  # no consent
-    assert data.named_respondents(cycle) == ["Northmoor County Council"]
-    pdf = text_of(signed_in(app, "viewer").get("/admin/cycles/2017/report.pdf").data)
+    assert publication.dataset(cycle).named == ["Northmoor County Council"]
+    publish(app)
+    pdf = text_of(signed_in(app, "viewer").get("/admin/cycles/2017/editions/1/report.pdf").data)
     assert "Respondents that agreed to be named: Northmoor County Council." in pdf
     assert "London Borough of Eastwick" not in pdf
 
 
-def test_the_benchmarks_command_writes_every_employer_at_lowered_priority(app, cycle, tmp_path):
+def test_the_benchmarks_command_writes_every_employer_in_one_process_or_several(app, cycle, tmp_path):
     import os
     import subprocess
     import sys
     from pathlib import Path
 
     with_peers(cycle, count=6)
-    data.publish_results(cycle, data.Actor("Test"))
-    db.session.commit()
     env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], HEALTHCHECK_CONFIG="development",
                SECRET_KEY="t" * 40)
-    command = [str(Path(sys.executable).parent / "healthcheck"), "benchmarks", "--cycle", "2017", "--out",
-               str(tmp_path / "out"), "--processes", "2"]
-    done = subprocess.run(command + ["--nice", "5"], env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert "6 benchmarks written" in done.stdout and "in 2 processes" in done.stdout
-    assert len(list((tmp_path / "out").glob("*.pdf"))) == 6
-    refused = subprocess.run(command + ["--nice", "25"], env=env, capture_output=True, text=True, timeout=300)
-    assert refused.returncode == 2 and "--nice" in refused.stderr
-    # As shipped (nice 19, giving way on a timer signal), reading the database and building in
-    # this one process, and in a pool: the signals interrupt neither.
+    command = [str(Path(sys.executable).parent / "healthcheck"), "benchmarks", "--cycle", "2017", "--out"]
     for processes in ("1", "2"):
-        shipped = command[:-1] + [processes]
-        done = subprocess.run(shipped, env=env, capture_output=True, text=True, timeout=300)
+        out = tmp_path / processes
+        done = subprocess.run(command + [str(out), "--processes", processes], env=env, capture_output=True, text=True,
+                              timeout=300)
         assert done.returncode == 0, done.stderr
-        assert "6 benchmarks written" in done.stdout and len(list((tmp_path / "out").glob("*.csv"))) == 6
-
-
-def test_the_benchmarks_build_holds_no_transaction_while_it_writes(app, cycle, tmp_path, monkeypatch):
-    import aggregation.batch
-
-    with_peers(cycle, count=3)
-    data.publish_results(cycle, data.Actor("Test"))
-    db.session.commit()
-    seen, build_one = [], aggregation.batch.build_one
-
-    def watched(name):
-        seen.append(db.session().in_transaction())
-        return build_one(name)
-
-    monkeypatch.setattr(aggregation.batch, "build_one", watched)
-    from click.testing import CliRunner
-
-    from healthcheck.cli import benchmarks
-    done = CliRunner().invoke(benchmarks, ["--cycle", "2017", "--out", str(tmp_path / "out"), "--processes", "1",
-                                           "--nice", "0"], catch_exceptions=False)
-    assert done.exit_code == 0, done.output
-    assert seen == [False] * 3
-
-
-def test_the_benchmarks_build_leaves_a_core_to_the_site_unless_told_otherwise():
-    from healthcheck.cli import build_processes
-
-    assert build_processes(None, 19, 2) == 1 and build_processes(None, 19, 8) == 7
-    assert build_processes(None, 19, 1) == 1  # a one-core machine still builds
-    assert build_processes(None, 0, 2) == 2  # --nice 0: the machine is the build's alone
-    assert build_processes(3, 19, 2) == 3  # asked for: as asked
+        assert "6 benchmarks written" in done.stdout
+        assert [len(list(out.glob(f"*.{kind}"))) for kind in ("pdf", "csv", "json")] == [6, 6, 6]

@@ -7,10 +7,10 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 import forms
-from healthcheck import data
 from healthcheck.cli import export, import_, orgs, template
 from healthcheck.extensions import db
-from healthcheck.models import AuditEvent, Organisation, Response
+from healthcheck.models import AuditEvent, Organisation, Response, SubmittedVersion
+from healthcheck.store import Actor, collection, publication, returns, review
 from healthcheck.transfer import columns
 from tests.conftest import sign_in
 
@@ -75,7 +75,8 @@ def test_an_import_with_bad_rows_reports_every_bad_cell_and_writes_nothing(app, 
         assert line in out, line
     # posts_agency 50 > posts would be reported too, but posts itself is invalid on that row.
     assert "nothing was imported" in out
-    assert db.session.scalars(select(Response)).all() == []
+    assert {r.status for r in db.session.scalars(select(Response))} == {"not_started"}  # nothing written
+    assert db.session.scalars(select(SubmittedVersion)).all() == []
 
 
 def test_import_marks_returns_submitted_and_export_reimports_unchanged(app, employers, cycle, tmp_path):
@@ -85,7 +86,7 @@ def test_import_marks_returns_submitted_and_export_reimports_unchanged(app, empl
     assert "2 returns imported" in result.output
     response = db.session.scalar(select(Response).join(Organisation).where(Organisation.name == GOOD["organisation"]))
     assert response.status == "submitted"
-    answers = data.submitted_versions(response.id)[-1].answers
+    answers = returns.submitted_versions(response.id)[-1].answers
     assert answers["line_management_supervision"] == "monthly"
     assert answers["profession_opportunities"] == ["mentoring", "research"]
     assert answers["caseload_senior_practitioner"] == "n/a" and answers["welfare_access"] == "dont_know"
@@ -96,7 +97,7 @@ def test_import_marks_returns_submitted_and_export_reimports_unchanged(app, empl
     again = CliRunner().invoke(import_, ["--cycle", "2017", str(path)])
     assert again.exit_code == 1 and "use --replace to overwrite it" in again.output
 
-    before = {r.organisation.name: a for r, a in data.returns_for_export(cycle)}
+    before = {r.organisation.name: a for r, a in publication.returns_for_export(cycle)}
     for fmt in ("csv", "xlsx", "json"):
         out = tmp_path / f"export.{fmt}"
         run(export, ["--cycle", "2017", "--format", fmt, "--out", str(out)])
@@ -116,7 +117,7 @@ def test_import_marks_returns_submitted_and_export_reimports_unchanged(app, empl
                                                           for c in cells)
         replaced = run(import_, ["--cycle", "2017", "--replace", str(out)])
         assert "2 returns imported" in replaced.output, replaced.output
-        after = {r.organisation.name: a for r, a in data.returns_for_export(cycle)}
+        after = {r.organisation.name: a for r, a in publication.returns_for_export(cycle)}
         assert after == before, fmt
 
 
@@ -139,7 +140,7 @@ def test_organisations_import_reports_rows_and_is_all_or_nothing(app, tmp_path):
         {"name": "Fenwick Council", "authority_type": "unitary authority", "ons_code": "e06000903",
          "contact_email": "PSW@fenwick.example.org"}], header)
     assert "1 added, 0 updated" in run(orgs, ["import", str(good)]).output
-    org = data.organisation_by_name("Fenwick Council")
+    org = collection.organisation_by_name("Fenwick Council")
     assert (org.authority_type, org.ons_code, org.contact_email) == ("Unitary Authority", "E06000903",
                                                                      "psw@fenwick.example.org")
     assert "0 added, 1 updated" in run(orgs, ["import", str(good)]).output
@@ -174,7 +175,7 @@ def test_the_whole_collection_from_cycle_to_clean_dataset(app, accounts, smtp, t
     page = coordinator.get("/admin/cycles/2017").get_data(as_text=True)
     assert re.search(r"Northmoor County Council</a></td>\s*<td[^>]*>Shire County</td>\s*<td[^>]*><strong[^>]*>Submitted", page)
 
-    org = data.organisation_by_name("Northmoor County Council")
+    org = collection.organisation_by_name("Northmoor County Council")
     base = f"/admin/cycles/2017/returns/{org.id}"
     coordinator.post_form(f"{base}/reopen", {"message": "Check hours."}, token_from=base)
     assert "Check hours." in employer.get("/return").get_data(as_text=True)
@@ -182,16 +183,16 @@ def test_the_whole_collection_from_cycle_to_clean_dataset(app, accounts, smtp, t
                                           "hours_per_week": "36"})
     employer.post_form("/return/check", {"confirm": "y"})
 
-    cycle = data.cycle_by_year(2017)
-    before = {r.organisation.name: a for r, a in data.returns_for_export(cycle)}
+    cycle = collection.cycle_by_year(2017)
+    before = {r.organisation.name: a for r, a in publication.returns_for_export(cycle)}
     assert before["Northmoor County Council"]["hours_per_week"] == 36
     run(export, ["--cycle", "2017", "--format", "csv", "--out", str(tmp_path / "all.csv")])
     assert "1 returns imported" in run(import_, ["--cycle", "2017", "--replace", str(tmp_path / "all.csv")]).output
-    assert {r.organisation.name: a for r, a in data.returns_for_export(cycle)} == before
+    assert {r.organisation.name: a for r, a in publication.returns_for_export(cycle)} == before
 
 
 def test_a_replacing_import_versions_the_return_and_requeues_only_changed_comments(app, employers, cycle, tmp_path):
-    from healthcheck.models import CommentReview, SectionState
+    from healthcheck.models import CommentReview
 
     first = {**GOOD, "ict_plans": "Roll out laptops", "final_comments": "Thanks from Northmoor County Council"}
     run(import_, ["--cycle", "2017", str(write_csv(tmp_path / "first.csv", [first]))])
@@ -199,8 +200,8 @@ def test_a_replacing_import_versions_the_return_and_requeues_only_changed_commen
     reviews = {r.question_id: r for r in db.session.scalars(select(CommentReview).where(
         CommentReview.response_id == response.id))}
     assert reviews["final_comments"].redacted == "Thanks from <Organisation name>"
-    data.decide_review(reviews["ict_plans"], reviews["ict_plans"].redacted, "approved", data.Actor("Coordinator"))
-    data.decide_review(reviews["final_comments"], reviews["final_comments"].redacted, "approved", data.Actor("Coordinator"))
+    review.decide_review(reviews["ict_plans"], reviews["ict_plans"].redacted, "approved", Actor("Coordinator"))
+    review.decide_review(reviews["final_comments"], reviews["final_comments"].redacted, "approved", Actor("Coordinator"))
     db.session.commit()
 
     second = {**first, "final_comments": "Changed", "professional_supervision": "monthly",
@@ -208,17 +209,17 @@ def test_a_replacing_import_versions_the_return_and_requeues_only_changed_commen
     result = run(import_, ["--cycle", "2017", "--replace", str(write_csv(tmp_path / "second.csv", [second]))])
     assert "1 returns imported" in result.output, result.output
     db.session.expire_all()
-    versions = data.submitted_versions(response.id)
+    versions = returns.submitted_versions(response.id)
     assert [v.number for v in versions] == [1, 2] and versions[0].reference != versions[1].reference
     assert versions[1].answers["final_comments"] == "Changed"
-    assert data.answers_of(response.id) == versions[1].answers
-    assert {s.version for s in db.session.scalars(select(SectionState).where(
-        SectionState.response_id == response.id))} == {2}
+    stored = db.session.get(Response, response.id)
+    assert stored.answers == versions[1].answers
+    assert {page["version"] for page in stored.pages.values()} == {2} and len(stored.pages) == len(Q.sections)
     reviews = {r.question_id: r for r in db.session.scalars(select(CommentReview).where(
         CommentReview.response_id == response.id))}
     assert reviews["ict_plans"].status == "approved"  # unchanged: its review stands
     assert reviews["final_comments"].status == "pending" and reviews["final_comments"].reviewed_by is None
     assert "professional_supervision_other" not in reviews  # now blank: out of the queue
-    actions = [e.action for e in data.audit_trail(response.id)]
+    actions = [e.action for e in returns.audit_trail(response.id)]
     assert actions.count("import") == 2 and actions.count("submit") == 2
     assert db.session.get(Response, response.id).version == 2

@@ -1,17 +1,41 @@
-"""The coordinating body's side: sign-in, collection, tracking, returns, coding and review."""
-from flask import Blueprint, request
+"""The coordinating body's side: sign-in, the collection, returns, review, and publishing results.
+Viewers see everything here; only coordinators change anything."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, request
 from flask_login import current_user
+
+from ..models import Cycle
+from ..store import Actor, collection
 
 bp = Blueprint("coordinator", __name__, url_prefix="/admin")
 
 
 @bp.before_request
-def require_sign_in():
+def require_sign_in() -> Any:
     """Every page here needs an account, except signing in."""
     from ..auth import login_manager
 
     if request.endpoint != "coordinator.sign_in" and not current_user.is_authenticated:
         return login_manager.unauthorized()
+    return None
 
 
-from . import routes  # noqa: E402,F401
+@bp.context_processor
+def job_titles() -> dict:
+    from ..jobs import TITLES
+
+    return {"job_titles": TITLES}
+
+
+def me() -> Actor:
+    return Actor(current_user.name, via=f"coordinator {current_user.email}")
+
+
+def cycle_or_404(year: int) -> Cycle:
+    return collection.cycle_by_year(year) or abort(404)
+
+
+from . import collecting, results, returns  # noqa: E402,F401

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import (GovCharacterCount, GovPasswordInput,
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from govuk_frontend_wtf.wtforms_widgets import (GovCharacterCount, GovCheckboxInput, GovFileInput, GovPasswordInput,
                                                 GovRadioInput, GovSelect, GovTextArea, GovTextInput)
-from wtforms import (EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField)
+from wtforms import (BooleanField, EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField,
+                     TextAreaField)
+from wtforms.widgets import HiddenInput
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 
@@ -108,6 +111,21 @@ class ReviewForm(FlaskForm):
 
 class RolloverForm(OpenCloseForm):
     questionnaire = SelectField("Questionnaire for the new cycle", widget=GovSelect())
+
+
+class PublishForm(FlaskForm):
+    """Publishing, confirmed: ``after`` is the latest edition when the page was shown."""
+
+    after = IntegerField(widget=HiddenInput())
+
+
+class UploadForm(FlaskForm):
+    file = FileField("Returns file (CSV or XLSX)", widget=GovFileInput(), validators=[
+        FileRequired("Select a CSV or XLSX file of returns"),
+        FileAllowed(["csv", "xlsx"], "The file must be a CSV or an XLSX file")],
+        description="One row per organisation, with the columns of the import template.")
+    replace = BooleanField("Replace returns that organisations have already started or submitted",
+                           widget=GovCheckboxInput())
 
 
 class ChooseForm(FlaskForm):

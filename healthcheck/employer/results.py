@@ -1,70 +1,60 @@
-"""The employer's benchmark (once results are published) and its action plan."""
+"""The employer's benchmark (from the latest edition of the results) and its action plan."""
 from __future__ import annotations
 
+import json
 from datetime import date
+from typing import Any
 
-from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from aggregation import benchmark, plan_export
-from aggregation.benchmark_pdf import benchmark_pdf
 
-from .. import data
+from ..downloads import download, edition_path, send_edition_file
+from ..extensions import writing
 from ..form_fields import as_input_date
+from ..models import Action
+from ..store import plans, publication
 from . import bp
 from .plan_forms import ActionForm, UpdateForm
 from .routes import with_return
-from flask import g
 
 
-def _benchmark():
-    if g.cycle.results_published_at is None:
-        return None, render_template("employer/results_pending.html", reason="unpublished")
-    if not data.submitted_versions(g.response.id):
-        return None, render_template("employer/results_pending.html", reason="no_return")
-    result = benchmark.compute(data.dataset_for(g.cycle), g.organisation.name,
-                               current_app.config["BENCHMARK_MIN_GROUP"])
-    return result, None
+def _benchmark(suffix: str) -> tuple[Any, Any] | None:
+    """The latest edition and this organisation's benchmark file in it, if there is one."""
+    edition = publication.latest_edition(g.cycle)
+    found = publication.benchmark_file(edition, g.organisation, suffix) if edition else None
+    return (edition, found) if found else None
 
 
-def _download(body: bytes | str, mimetype: str, filename: str):
-    response = make_response(body)
-    response.headers["Content-Type"] = mimetype
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+def _pending() -> str:
+    reason = "unpublished" if publication.latest_edition(g.cycle) is None else "no_return"
+    return render_template("employer/results_pending.html", reason=reason)
 
 
 @bp.get("/return/results")
 @with_return
-def results():
-    result, page = _benchmark()
-    if page:
-        return page
-    return render_template("employer/results.html", result=result, quarters=benchmark.QUARTERS, fmt=benchmark._fmt)
+def results() -> Any:
+    found = _benchmark(".json")
+    if found is None:
+        return _pending()
+    edition, file = found
+    result = json.loads(edition_path(edition, file).read_text(encoding="utf-8"))
+    return render_template("employer/results.html", result=result, edition=edition, quarters=benchmark.QUARTERS,
+                           fmt=benchmark._fmt)
 
 
-@bp.get("/return/results.csv")
+@bp.get("/return/results.<any(csv, pdf):kind>")
 @with_return
-def results_csv():
-    result, page = _benchmark()
-    if page:
-        return page, 404
-    return _download(benchmark.to_csv(result), "text/csv; charset=utf-8",
-                     f"benchmark-{g.cycle.year}.csv")
-
-
-@bp.get("/return/results.pdf")
-@with_return
-def results_pdf():
-    result, page = _benchmark()
-    if page:
-        return page, 404
-    return _download(benchmark_pdf(result, current_app.config["SERVICE_NAME"]), "application/pdf",
-                     f"benchmark-{g.cycle.year}.pdf")
+def results_file(kind: str) -> Any:
+    found = _benchmark(f".{kind}")
+    if found is None:
+        return _pending(), 404
+    return send_edition_file(*found)
 
 
 # ---------------------------------------------------------------- the action plan
 
-def plan_dicts(actions) -> list[dict]:
+def plan_dicts(actions: list[Action]) -> list[dict]:
     return [{"id": a.id, "section_id": a.section_id, "description": a.description, "finding": a.finding,
              "lead": a.lead, "starts_on": a.starts_on, "due_on": a.due_on, "outcome": a.outcome,
              "evidence": a.evidence, "status": a.status,
@@ -72,14 +62,14 @@ def plan_dicts(actions) -> list[dict]:
                           "status_to": u.status_to} for u in a.updates]} for a in actions]
 
 
-def standards():
+def standards() -> list:
     return [s for s in g.questionnaire.sections if s.standard]
 
 
 @bp.get("/return/plan")
 @with_return
-def plan():
-    actions = data.actions_of(g.response.id)
+def plan() -> Any:
+    actions = plans.actions_of(g.response.id)
     today = date.today()
     counts = {status: sum(a.status == status for a in actions) for status in plan_export.RAG_COLOURS}
     return render_template("employer/plan.html", actions=actions, sections=standards(), counts=counts,
@@ -87,11 +77,22 @@ def plan():
                            said_did=plan_export.you_said_we_did(standards(), plan_dicts(actions)))
 
 
-def _section_choices(form):
+def _action_form(item: Action | None = None, *, posted: bool = True) -> ActionForm:
+    """The action's form: as posted (a POST, unless ``posted`` is False), else as stored."""
+    if posted and request.method == "POST":
+        form = ActionForm()
+    elif item is not None:
+        form = ActionForm(formdata=None, data={
+            "section_id": item.section_id, "description": item.description, "finding": item.finding,
+            "lead": item.lead, "starts_on": as_input_date(item.starts_on), "due_on": as_input_date(item.due_on),
+            "outcome": item.outcome, "evidence": item.evidence})
+    else:
+        form = ActionForm(formdata=None, data={"section_id": request.args.get("section", "")})
     form.section_id.choices = [("", "Choose a standard")] + [(s.id, s.heading) for s in standards()]
+    return form
 
 
-def _values(form) -> dict:
+def _values(form: ActionForm) -> dict:
     return {"section_id": form.section_id.data, "description": form.description.data,
             "finding": form.finding.data or None, "lead": form.lead.data or None,
             "starts_on": form.starts_on.day, "due_on": form.due_on.day,
@@ -100,29 +101,26 @@ def _values(form) -> dict:
 
 @bp.route("/return/plan/new", methods=["GET", "POST"])
 @with_return
-def new_action():
-    form = ActionForm(data={"section_id": request.args.get("section", "")} if request.method == "GET" else None)
-    _section_choices(form)
+def new_action() -> Any:
+    form = _action_form()
     if form.validate_on_submit():
-        action = data.save_action(g.response, _values(form), g.actor)
+        with writing():
+            action_id = plans.save_action(g.response, _values(form), g.actor).id
         flash("Action added")
-        return redirect(url_for("employer.action", action_id=action.id))
+        return redirect(url_for("employer.action", action_id=action_id))
     return render_template("employer/action_form.html", form=form, action=None), (400 if form.errors else 200)
 
 
 @bp.route("/return/plan/<int:action_id>", methods=["GET", "POST"])
 @with_return
-def action(action_id):
-    item = data.action_of(g.response.id, action_id) or abort(404)
-    form = ActionForm(data={"section_id": item.section_id, "description": item.description, "finding": item.finding,
-                            "lead": item.lead, "starts_on": as_input_date(item.starts_on),
-                            "due_on": as_input_date(item.due_on), "outcome": item.outcome,
-                            "evidence": item.evidence} if request.method == "GET" else None)
-    _section_choices(form)
+def action(action_id: int) -> Any:
+    item = plans.action_of(g.response.id, action_id) or abort(404)
+    form = _action_form(item)
     if form.validate_on_submit():
-        data.save_action(g.response, _values(form), g.actor, item)
+        with writing():
+            plans.save_action(g.response, _values(form), g.actor, plans.action_of(g.response.id, action_id))
         flash("Action saved")
-        return redirect(url_for("employer.action", action_id=item.id))
+        return redirect(url_for("employer.action", action_id=action_id))
     update = UpdateForm(formdata=None, data={"status": item.status})
     return render_template("employer/action.html", item=item, form=form, update=update,
                            today=date.today()), (400 if form.errors else 200)
@@ -130,34 +128,25 @@ def action(action_id):
 
 @bp.post("/return/plan/<int:action_id>/progress")
 @with_return
-def action_progress(action_id):
-    item = data.action_of(g.response.id, action_id) or abort(404)
+def action_progress(action_id: int) -> Any:
+    item = plans.action_of(g.response.id, action_id) or abort(404)
     update = UpdateForm()
     if update.validate_on_submit():
-        data.add_update(item, update.text.data, g.actor, update.status.data)
+        with writing():
+            plans.add_update(plans.action_of(g.response.id, action_id), update.text.data, g.actor,
+                             update.status.data)
         flash("Progress recorded")
-        return redirect(url_for("employer.action", action_id=item.id))
-    form = ActionForm(formdata=None, data={"section_id": item.section_id, "description": item.description,
-                                           "finding": item.finding, "lead": item.lead,
-                                           "starts_on": as_input_date(item.starts_on),
-                                           "due_on": as_input_date(item.due_on), "outcome": item.outcome,
-                                           "evidence": item.evidence})
-    _section_choices(form)
-    return render_template("employer/action.html", item=item, form=form, update=update, today=date.today()), 400
+        return redirect(url_for("employer.action", action_id=action_id))
+    return render_template("employer/action.html", item=item, form=_action_form(item, posted=False),
+                           update=update, today=date.today()), 400
 
 
-@bp.get("/return/plan.xlsx")
+@bp.get("/return/plan.<any(xlsx, pdf):kind>")
 @with_return
-def plan_xlsx():
-    body = plan_export.plan_xlsx(g.organisation.name, g.cycle.year, standards(),
-                                 plan_dicts(data.actions_of(g.response.id)))
-    return _download(body, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                     f"action-plan-{g.cycle.year}.xlsx")
-
-
-@bp.get("/return/plan.pdf")
-@with_return
-def plan_pdf():
-    body = plan_export.plan_pdf(g.organisation.name, g.cycle.year, standards(),
-                                plan_dicts(data.actions_of(g.response.id)), date.today())
-    return _download(body, "application/pdf", f"action-plan-{g.cycle.year}.pdf")
+def plan_file(kind: str) -> Any:
+    actions = plan_dicts(plans.actions_of(g.response.id))
+    if kind == "xlsx":
+        body = plan_export.plan_xlsx(g.organisation.name, g.cycle.year, standards(), actions)
+    else:
+        body = plan_export.plan_pdf(g.organisation.name, g.cycle.year, standards(), actions, date.today())
+    return download(body, f"action-plan-{g.cycle.year}.{kind}")

@@ -1,20 +1,23 @@
 """Thin routes: find the return, pick the page's handler, validate, save, redirect."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from functools import wraps
+from typing import Any
 
 from flask import abort, g, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovTextInput
-
-from datetime import date
+from wtforms import BooleanField, StringField
 
 from forms.validation import display, section_status
 
-from .. import data, reads_before_writing
-from ..models import ResponseStatus
+from ..extensions import writing
+from ..models import Response, ResponseStatus
 from ..return_pages import Urls, section_page, summary, version_pdf
+from ..store import Actor, plans, publication, returns
+from ..store.collection import questionnaire_for
 from . import bp
 
 
@@ -35,8 +38,8 @@ class PlainForm(FlaskForm):
 # ---------------------------------------------------------------- the link
 
 @bp.route("/start/<token>", methods=["GET", "POST"])
-def start(token):
-    link = data.find_link(token)
+def start(token: str) -> Any:
+    link = returns.find_link(token)
     if link is None:
         return render_template("employer/link_invalid.html", reason="unknown"), 404
     if link.revoked_at is not None:
@@ -51,64 +54,43 @@ def start(token):
         else:
             session.clear()
             session.permanent = True
-            session["link_id"] = link.id
-            session["editor"] = name
-            # Kept in the session so a page of answers can be shown again even when the
-            # database cannot be reached (see errors.database_unavailable).
-            session["questionnaire"] = f"{link.cycle.questionnaire_id}@{link.cycle.questionnaire_version}"
-            session["organisation"] = link.organisation.name
-            data.touch_link(link)
+            session.update(link_id=link.id, editor=name, organisation=link.organisation.name,
+                           # so that a page of answers can be shown again when the database is down
+                           questionnaire=f"{link.cycle.questionnaire_id}@{link.cycle.questionnaire_version}")
+            with writing():
+                returns.touch_link(link)
             return redirect(url_for("employer.task_list"))
-    response = data.response_for(link.cycle_id, link.organisation_id)
-    return render_template("employer/start.html", form=form, link=link, response=response,
-                           questionnaire=data.questionnaire_for(link.cycle)), (400 if form.errors else 200)
+    return render_template("employer/start.html", form=form, link=link,
+                           response=returns.find_return(link.cycle, link.organisation),
+                           questionnaire=questionnaire_for(link.cycle)), (400 if form.errors else 200)
 
 
-def with_return(view=None, *, page: str = ""):
-    """Load the return the session's link opens; anything else is a clear 'link needed' page.
-
-    A page that only reads (GET) gets read-only copies of the rows (``data.read_link``); the
-    others get the ORM objects they change. A view of one page of the return names its URL's
-    section argument in ``page``: it gets copies even for a save (``data.save_section`` writes
-    by statement, from the return's id), with the page's answers and version read in the same
-    statement, into ``g.page_state`` (``data.read_page``)."""
-    if view is None:
-        return lambda inner: with_return(inner, page=page)
-
+def with_return(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Load the return the session's link opens into ``g``; anything else is a clear 'link
+    needed' page."""
     @wraps(view)
-    def wrapped(*args, **kwargs):
-        link_id = session.get("link_id")
-        if not link_id:
-            found = None
-        elif page:
-            found = data.read_page(link_id, kwargs[page])
-        elif request.method in ("GET", "HEAD"):
-            found = data.read_link(link_id)
-        else:
-            found = data.get_link(link_id)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        found = returns.open_link(session["link_id"]) if isinstance(session.get("link_id"), int) else None
         if found is None:
             session.clear()
             return render_template("employer/link_invalid.html", reason="no_session"), 403
-        link, g.response, *state = found
-        g.page_state = tuple(state) or None
-        g.link = link
-        g.cycle = link.cycle
-        g.organisation = link.organisation
-        g.questionnaire = data.questionnaire_for(link.cycle)
-        g.actor = data.Actor(session.get("editor", "Unknown"), via=f"link {link.id}")
+        g.link, g.response = found
+        g.cycle, g.organisation = g.link.cycle, g.link.organisation
+        g.questionnaire = questionnaire_for(g.cycle)
+        g.actor = Actor(session.get("editor", "Unknown"), via=f"link {g.link.id}")
         return view(*args, **kwargs)
     return wrapped
 
 
-def closed_page():
+def closed_page() -> Any:
     return render_template("employer/closed.html"), 403
 
 
-def is_editable() -> bool:
-    return g.response.is_open() and g.response.status != ResponseStatus.SUBMITTED.value
+def is_editable(response: Response) -> bool:
+    return response.is_open() and response.status != ResponseStatus.SUBMITTED.value
 
 
-def refuse_change():
+def refuse_change() -> Any:
     """Why a change was refused: the deadline passed, or the return is submitted (amend it first)."""
     if not g.response.is_open():
         return closed_page()
@@ -124,45 +106,42 @@ URLS = Urls(section=lambda sid: url_for("employer.section", section_id=sid),
 
 @bp.get("/return")
 @with_return
-def task_list():
-    answers = data.answers_of(g.response.id)
-    states = data.section_states(g.response.id)
-    statuses = {s.id: section_status(s, answers, bool(states.get(s.id) and states[s.id].version))
-                for s in g.questionnaire.sections}
-    previous = data.previous_response(g.response)
-    return render_template("employer/task_list.html", statuses=statuses, states=states,
-                           versions=data.submitted_versions(g.response.id), form=PlainForm(),
-                           last_year_actions=data.actions_of(previous.id) if previous else [],
-                           previous=previous, today=date.today())
+def task_list() -> Any:
+    answers = g.response.answers or {}
+    pages = {s.id: returns.page_of(g.response, s.id) for s in g.questionnaire.sections}
+    statuses = {s.id: section_status(s, answers, pages[s.id].version > 0) for s in g.questionnaire.sections}
+    previous = returns.previous_response(g.response)
+    return render_template("employer/task_list.html", statuses=statuses, states=pages,
+                           versions=returns.submitted_versions(g.response.id), form=PlainForm(),
+                           last_year_actions=plans.actions_of(previous.id) if previous else [],
+                           previous=previous, today=date.today(),
+                           published=publication.latest_edition(g.cycle) is not None)
 
 
 # ---------------------------------------------------------------- one standard a page
 
 @bp.route("/return/section/<section_id>", methods=["GET", "POST"])
-@reads_before_writing
-@with_return(page="section_id")
-def section(section_id):
-    return section_page(g.response, g.questionnaire, section_id, g.actor, URLS, state=g.page_state,
-                        editable=is_editable(), refused=refuse_change, last_year=_last_year_answers(section_id))
+@with_return
+def section(section_id: str) -> Any:
+    return section_page(g.response, g.questionnaire, section_id, g.actor, URLS, editable=is_editable(g.response),
+                        refused=refuse_change, last_year=_last_year_answers(section_id))
 
 
-def _last_year_answers(section_id: str) -> list | None:
+def _last_year_answers(section_id: str) -> dict | None:
     """Last year's submitted answers to this page's questions, for comparison."""
-    previous = data.previous_response(g.response)
-    versions = data.submitted_versions(previous.id) if previous else []
-    if not versions:
+    previous = returns.previous_response(g.response)
+    versions = returns.submitted_versions(previous.id) if previous else []
+    if previous is None or not versions:
         return None
-    old = versions[-1].answers
-    old_questionnaire = data.questionnaire_for(previous.cycle)
+    old, old_questionnaire = versions[-1].answers, questionnaire_for(previous.cycle)
     try:
-        section = g.questionnaire.section(section_id)
+        questions = g.questionnaire.section(section_id).questions
     except KeyError:
         return None
     rows = []
-    for q in section.questions:
-        old_id = g.questionnaire.previous_id(q.id)
+    for q in questions:
         try:
-            old_q = old_questionnaire.question(old_id)
+            old_q = old_questionnaire.question(g.questionnaire.previous_id(q.id))
         except KeyError:
             continue
         rows.append((q, display(old_q, old)))
@@ -173,13 +152,13 @@ def _last_year_answers(section_id: str) -> list | None:
 
 @bp.route("/return/check", methods=["GET", "POST"])
 @with_return
-def check_answers():
-    answers = data.answers_of(g.response.id)
+def check_answers() -> Any:
+    answers = g.response.answers or {}
     missing = [q for s in g.questionnaire.sections if s.kind == "contact"
                for q in s.questions if q.required and not answers.get(q.id)]
     form = SubmitForm(data={"consent": g.response.consent_to_name} if request.method == "GET" else None)
     if request.method == "POST":
-        if not is_editable():
+        if not is_editable(g.response):
             return refuse_change()
         if form.validate_on_submit():
             if missing:
@@ -187,35 +166,45 @@ def check_answers():
             elif not form.confirm.data:
                 form.confirm.errors = ["Select \u201cI confirm\u201d to submit your return"]
             else:
-                data.set_consent(g.response, bool(form.consent.data), g.actor)
-                version = data.submit(g.response, g.actor, g.questionnaire)
-                return redirect(url_for("employer.confirmation", number=version.number))
-    sections = summary(g.questionnaire, answers)
-    status = 400 if form.errors else 200
-    return render_template("employer/check_answers.html", sections=sections, form=form, missing=missing,
-                           can_submit=is_editable()), status
+                return _submit(bool(form.consent.data))
+    return render_template("employer/check_answers.html", sections=summary(g.questionnaire, answers), form=form,
+                           missing=missing, can_submit=is_editable(g.response)), (400 if form.errors else 200)
+
+
+def _submit(consent: bool) -> Any:
+    with writing():
+        response = returns.lock_return(g.response.id)
+        version = None
+        if is_editable(response):
+            returns.set_consent(response, consent, g.actor)
+            version = returns.submit(response, g.actor, g.questionnaire)
+    if version is None:  # submitted meanwhile, in another tab or by a colleague
+        return refuse_change()
+    return redirect(url_for("employer.confirmation", number=version.number))
 
 
 @bp.get("/return/submitted/<int:number>")
 @with_return
-def confirmation(number):
-    version = data.submitted_version(g.response.id, number) or abort(404)
+def confirmation(number: int) -> Any:
+    version = returns.submitted_version(g.response.id, number) or abort(404)
     return render_template("employer/confirmation.html", version=version, form=PlainForm())
 
 
 @bp.get("/return/submitted/<int:number>.pdf")
 @with_return
-def submitted_pdf(number):
-    version = data.submitted_version(g.response.id, number) or abort(404)
+def submitted_pdf(number: int) -> Any:
+    version = returns.submitted_version(g.response.id, number) or abort(404)
     return version_pdf(g.response, version)
 
 
 @bp.post("/return/amend")
 @with_return
-def amend():
-    form = PlainForm()
+def amend() -> Any:
     if not g.response.is_open():
         return closed_page()
-    if form.validate_on_submit() and g.response.status == ResponseStatus.SUBMITTED.value:
-        data.reopen(g.response, g.actor, note="Reopened by the employer to amend")
+    if PlainForm().validate_on_submit():
+        with writing():
+            response = returns.lock_return(g.response.id)
+            if response.status == ResponseStatus.SUBMITTED.value:
+                returns.reopen(response, g.actor, note="Reopened by the employer to amend")
     return redirect(url_for("employer.task_list"))

@@ -1,0 +1,271 @@
+"""The worker's queue and the jobs it runs: publishing a cycle's results, sending invitations
+and reminders, and checking then importing a returns file.
+
+A job is a row (``models.Job``) that records what it is asked, how far it has got and how it
+ended; the queue (Huey: SQLite in the instance folder, or Redis when ``REDIS_URL`` is set)
+carries only its id. Routes and commands make the row, commit, then ``enqueue`` it;
+``healthcheck worker`` runs what is queued, and a command may ``run`` a job in its own process.
+A job commits as it goes, so its page shows its progress, and a job that fails says why.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import smtplib
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import Flask, current_app, has_app_context
+from huey import Huey
+from huey.storage import RedisStorage, SqliteStorage
+from sqlalchemy import select, update
+
+from aggregation import edition as edition_files
+
+from . import mail, transfer
+from .extensions import db, writing
+from .models import AccessLink, Edition, EditionFile, EmailSend, Job, JobStatus, Organisation, utcnow
+from .store import Actor, audit, collection, jobs, publication, returns
+
+huey = Huey("healthcheck", results=False, immediate=True)  # the real storage is set by init_app
+TITLES = {"publish": "Publishing the results", "emails": "Sending emails", "check": "Checking a returns file",
+          "import": "Importing a returns file"}
+Watch = Callable[[Job], None]
+
+
+def init_app(app: Flask) -> None:
+    """The queue this application uses: in memory and run at once (``JOBS_IMMEDIATE``, for
+    tests), Redis at ``REDIS_URL``, or else a SQLite file in the instance folder."""
+    if app.config.get("REDIS_URL"):
+        huey.storage_class, huey.storage_kwargs = RedisStorage, {"url": app.config["REDIS_URL"]}
+    else:
+        huey.storage_class, huey.storage_kwargs = SqliteStorage, {"filename": app.config["QUEUE_FILE"]}
+    huey.immediate = app.config["JOBS_IMMEDIATE"]
+    huey.storage = huey.create_storage()
+
+
+def enqueue(job: Job) -> None:
+    """Hand a committed job to the worker."""
+    _run_queued(job.id)
+
+
+@huey.task()
+def _run_queued(job_id: int) -> None:
+    if has_app_context():  # run at once, in the caller's own application
+        run(job_id)
+        return
+    with _worker_application().app_context():
+        run(job_id)
+
+
+_worker_app: tuple[int, Flask] | None = None
+
+
+def _worker_application() -> Flask:
+    """The application a worker process runs its jobs in, made on its first job."""
+    global _worker_app
+    if _worker_app is None or _worker_app[0] != os.getpid():
+        from .app import create_app
+
+        _worker_app = (os.getpid(), create_app())
+    return _worker_app[1]
+
+
+def run(job_id: int, watch: Watch = lambda job: None) -> Job | None:
+    """Run a queued job to its end; ``watch(job)`` after each step it reports."""
+    job = jobs.job(job_id)
+    if job is None or job.status != JobStatus.QUEUED.value:
+        return job  # run already, or by another worker
+    with writing():
+        jobs.start(job)
+    watch(job)
+
+    def report(step: str, done: int = 0, total: int = 0) -> None:
+        with writing():
+            jobs.progress(job, step, done, total)
+        watch(job)
+
+    try:
+        RUNNERS[job.kind](job, report)
+    except Exception as failure:  # whatever went wrong, the job says so and can be tried again
+        db.session.rollback()
+        current_app.logger.error("job %s (%s) failed:\n%s", job.id, job.kind, traceback.format_exc())
+        with writing():
+            jobs.finish(job, error=describe(failure))
+    else:
+        with writing():
+            jobs.finish(job)
+    watch(job)
+    return job
+
+
+def describe(failure: Exception) -> str:
+    """One line for a person: what failed, without a traceback."""
+    if isinstance(failure, OSError) and failure.strerror:
+        where = f" ({failure.filename})" if failure.filename else ""
+        return f"Could not write the files: {failure.strerror}{where}"
+    text = str(failure).strip().splitlines()
+    return f"{type(failure).__name__}: {text[0] if text else 'no details'}"[:500]
+
+
+ASKED = ("kind", "everyone", "replace")  # what a job's ``detail`` says it was asked to do (the rest: what it did)
+
+
+def actor_of(job: Job) -> Actor:
+    return Actor(job.created_by, via=f"job {job.id}")
+
+
+# ---------------------------------------------------------------- publishing results
+
+def publication_lock(cycle_id: int) -> str:
+    return f"publish:{cycle_id}"
+
+
+def _publish(job: Job, report: Callable[..., None]) -> None:
+    """Read the cycle's dataset once, build every output into a folder of its own, then make it
+    the next edition in one step: the folder is renamed into place and its files recorded in
+    the same commit that creates the edition, so nothing half-built is ever served."""
+    cycle = job.cycle
+    assert cycle is not None
+    config = current_app.config
+    latest = publication.latest_edition(cycle)
+    number = (latest.number if latest else 0) + 1
+    dataset = publication.dataset(cycle)
+    db.session.commit()  # the dataset is read: hold no transaction while building
+    root = Path(config["EDITIONS_FOLDER"]) / str(cycle.year)
+    work, final = root / f".building-{job.id}", root / str(number)
+    shutil.rmtree(work, ignore_errors=True)
+    made = edition_files.build(
+        dataset, work, publication_min=config["PUBLICATION_MIN_GROUP"], benchmark_min=config["BENCHMARK_MIN_GROUP"],
+        service=config["SERVICE_NAME"],
+        progress=lambda step, done, total: report(edition_files.STEPS[step], done, total))
+    files = [(m, *_digest(work / m.path)) for m in made]
+    if final.exists():  # an earlier attempt got this far but did not commit: never served
+        shutil.rmtree(final)
+    os.replace(work, final)
+    references = {r.organisation: r.reference for r in dataset.returns}
+    by_type: dict[str, int] = {}
+    for r in dataset.returns:
+        by_type[r.authority_type] = by_type.get(r.authority_type, 0) + 1
+    ids = {o.name: o.id for o in db.session.scalars(select(Organisation))}
+    with writing():
+        edition = Edition(cycle_id=cycle.id, number=number, folder=f"{cycle.year}/{number}", returns=references,
+                          published_by=job.created_by, job_id=job.id, summary={
+                              "returns": len(dataset.returns), "by_type": by_type,
+                              "publication_min": config["PUBLICATION_MIN_GROUP"],
+                              "benchmark_min": config["BENCHMARK_MIN_GROUP"],
+                              "changes": changes(latest.returns if latest else None, references)})
+        edition.files = [EditionFile(path=m.path, kind=m.kind, organisation_id=ids.get(m.organisation or ""),
+                                     size=size, sha256=digest) for m, digest, size in files]
+        db.session.add(edition)
+        audit(actor_of(job), "publish_results", detail={"cycle": cycle.year, "edition": number})
+        job.detail = {**job.detail, "edition": number, "folder": str(final)}
+
+
+def _digest(path: Path) -> tuple[str, int]:
+    data = path.read_bytes()
+    return hashlib.sha256(data).hexdigest(), len(data)
+
+
+def changes(before: dict[str, str] | None, after: dict[str, str]) -> dict[str, list[str]] | None:
+    """Which returns an edition has that the one before did not (added), has in another version
+    (changed) or lacks (removed), by organisation; None for a first edition."""
+    if before is None:
+        return None
+    return {"added": sorted(set(after) - set(before)), "removed": sorted(set(before) - set(after)),
+            "changed": sorted(k for k in set(after) & set(before) if after[k] != before[k])}
+
+
+# ---------------------------------------------------------------- invitations and reminders
+
+EMAIL_KINDS = {"invitation": "invitations", "reminder": "reminders", "retry": "emails that failed"}
+WAITING = {"invited", "not_started", "in_progress", "reopened"}
+
+
+def email_targets(job: Job) -> list[tuple[Organisation, str]]:
+    """(organisation, kind of email) for everyone a sending job is for, worked out when it runs."""
+    assert job.cycle is not None
+    kind = job.detail["kind"]
+    if kind == "retry":
+        failed = collection.failed_sends(job.cycle)
+        return list({(s.organisation_id, s.kind): (s.organisation, s.kind) for s in failed}.values())
+    wanted = (set(collection.STATUS_LABELS) - {"submitted"} if job.detail.get("everyone") else {"not_invited"}) \
+        if kind == "invitation" else WAITING
+    return [(row.organisation, kind) for row in collection.tracking(job.cycle) if row.status in wanted]
+
+
+def _send(job: Job, report: Callable[..., None]) -> None:
+    """Email each organisation a fresh link. An invitation's link replaces earlier ones once it
+    is delivered; a reminder's is added beside them; a link never delivered is revoked. Every
+    attempt is recorded with its outcome; no transaction is held while the mail server talks."""
+    targets = email_targets(job)
+    counts = {"sent": 0, "failed": 0}
+    mailer = mail.Mailer(current_app.config)
+    try:
+        for done, (organisation, kind) in enumerate(targets):
+            report(f"Sending {EMAIL_KINDS[job.detail['kind']]}", done, len(targets))
+            outcome = _send_one(job, organisation, kind, mailer)
+            counts[outcome] += 1
+    finally:
+        mailer.close()
+    report(f"Sending {EMAIL_KINDS[job.detail['kind']]}", len(targets), len(targets))
+    with writing():
+        job.detail = {**job.detail, **counts}
+
+
+def _send_one(job: Job, organisation: Organisation, kind: str, mailer: mail.Mailer) -> str:
+    cycle = job.cycle
+    assert cycle is not None
+    with writing():
+        token = returns.issue_link(cycle, organisation, revoke_existing=False)
+        response = returns.return_for(cycle, organisation)
+        message = mail.message(cycle, organisation, kind, mail.link_url(token), response.closes_at)
+    error = None
+    try:
+        if not organisation.contact_email:
+            raise ValueError("No contact email address for this organisation")
+        mailer.send(message)
+    except (smtplib.SMTPException, OSError, ValueError) as failure:
+        error = str(failure) or type(failure).__name__
+    with writing():
+        link_id = db.session.scalar(select(AccessLink.id).where(AccessLink.token_hash == returns.hash_token(token)))
+        others = [AccessLink.cycle_id == cycle.id, AccessLink.organisation_id == organisation.id,
+                  AccessLink.revoked_at.is_(None)]
+        if error:  # never delivered: it must not work
+            db.session.execute(update(AccessLink).where(AccessLink.id == link_id).values(revoked_at=utcnow()))
+        elif kind == "invitation":
+            db.session.execute(update(AccessLink).where(*others, AccessLink.id != link_id).values(revoked_at=utcnow()))
+        # Earlier failures for this organisation are superseded by this attempt.
+        db.session.execute(update(EmailSend).where(
+            EmailSend.cycle_id == cycle.id, EmailSend.organisation_id == organisation.id, EmailSend.kind == kind,
+            EmailSend.outcome == "failed").values(retried=True))
+        db.session.add(EmailSend(cycle_id=cycle.id, organisation_id=organisation.id, kind=kind, job_id=job.id,
+                                 to_address=organisation.contact_email, attempted_at=utcnow(),
+                                 outcome="failed" if error else "sent", error=error))
+        audit(actor_of(job), f"email_{kind}", response_id=response.id,
+              detail={"to": organisation.contact_email, "outcome": "failed" if error else "sent", "error": error})
+    return "failed" if error else "sent"
+
+
+# ---------------------------------------------------------------- a returns file
+
+def _import(job: Job, report: Callable[..., None]) -> None:
+    """Check every cell of an uploaded returns file (``check``), or import it (``import``):
+    nothing is written unless every row is valid, and then all of it in one transaction."""
+    assert job.cycle is not None and job.upload is not None
+    report("Reading the file")
+    rows = transfer.read_upload(job.upload_name or "returns.csv", job.upload)
+    write = job.kind == "import"
+    report("Importing returns" if write else "Checking every cell", 0, len(rows))
+    with writing():
+        result = transfer.import_returns(job.cycle, rows, actor_of(job), replace=job.detail.get("replace", False),
+                                         dry_run=not write, progress=lambda n: None)
+        job.detail = {**job.detail, "rows": result.rows, "written": result.written,
+                      "errors": [str(e) for e in result.errors[:1000]], "error_count": len(result.errors)}
+    report("Imported" if write else "Checked", len(rows), len(rows))
+
+
+RUNNERS: dict[str, Callable[[Job, Callable[..., None]], None]] = {
+    "publish": _publish, "emails": _send, "check": _import, "import": _import}

@@ -1,0 +1,125 @@
+"""What a cycle's results are made from, and the editions they were published in."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
+
+from aggregation.dataset import Dataset, Return
+from forms import tablespec
+
+from ..extensions import db
+from ..models import Cycle, Edition, EditionFile, Organisation, Response, ResponseStatus, SubmittedVersion
+from . import review
+from .collection import populations, questionnaire_for
+
+
+def latest_submitted(cycle: Cycle) -> list[tuple[Response, SubmittedVersion]]:
+    """Each return submitted at least once with its latest submitted version, by organisation
+    name: one query, whatever the number of returns."""
+    latest = (select(SubmittedVersion.response_id, func.max(SubmittedVersion.number).label("number"))
+              .join(Response).where(Response.cycle_id == cycle.id).group_by(SubmittedVersion.response_id)
+              .subquery())
+    rows = db.session.execute(
+        select(Response, SubmittedVersion).join(Response.organisation).options(contains_eager(Response.organisation))
+        .join(latest, latest.c.response_id == Response.id)
+        .join(SubmittedVersion, (SubmittedVersion.response_id == Response.id)
+              & (SubmittedVersion.number == latest.c.number))
+        .where(Response.cycle_id == cycle.id).order_by(Organisation.name))
+    return [(response, version) for response, version in rows]
+
+
+def returns_for_export(cycle: Cycle, include_drafts: bool = False) -> list[tuple[Response, dict]]:
+    """(return, answers) for each return: its latest submitted version, or with ``include_drafts``
+    the working answers of returns begun but never submitted."""
+    out = [(response, version.answers) for response, version in latest_submitted(cycle)]
+    if include_drafts:
+        submitted = {response.id for response, _ in out}
+        drafts = db.session.scalars(
+            select(Response).join(Response.organisation).options(contains_eager(Response.organisation))
+            .where(Response.cycle_id == cycle.id, Response.status != ResponseStatus.NOT_STARTED.value)
+            .order_by(Organisation.name))
+        out += [(r, r.answers or {}) for r in drafts if r.id not in submitted]
+        out.sort(key=lambda pair: pair[0].organisation.name)
+    return out
+
+
+def dataset(cycle: Cycle, with_previous: bool = True) -> Dataset:
+    """Everything ``aggregation`` needs for a cycle's national outputs, as plain data: the latest
+    submitted version of each return, coded categories, approved comments, populations, and
+    every earlier cycle's returns renamed to this questionnaire's ids. A fixed number of
+    queries per cycle, whatever the number of returns."""
+    questionnaire = questionnaire_for(cycle)
+    coded = review.codings(cycle)
+    submitted = latest_submitted(cycle)
+    returns = [Return(r.organisation.name, r.organisation.authority_type, v.answers, coded.get(r.id, {}), v.reference)
+               for r, v in submitted]
+    labels = dict(review.open_answer_keys(questionnaire))
+    comments = [{"question_id": c.question_id,
+                 "label": labels[c.question_id].label if c.question_id in labels else c.question_id,
+                 "section_id": labels[c.question_id].section_id if c.question_id in labels else None,
+                 "text": c.redacted} for c in review.reviews(cycle, "approved")]
+    previous = None
+    if with_previous and cycle.previous_cycle_id:
+        earlier = db.session.get(Cycle, cycle.previous_cycle_id)
+        assert earlier is not None
+        previous = dataset(earlier)
+        _in_these_ids(previous, questionnaire.previous.get("renamed", {})
+                      if questionnaire.previous.get("version") == earlier.questionnaire_version else {})
+        level: Dataset | None = previous
+        while level is not None:  # every earlier year is read with this year's questions and tables
+            level.questionnaire, level.tables = questionnaire, tablespec.load(questionnaire)
+            level = level.previous
+    return Dataset(year=cycle.year, questionnaire=questionnaire, tables=tablespec.load(questionnaire),
+                   returns=returns, populations=populations(cycle), comments=comments,
+                   categories=review.added_categories(cycle), previous=previous,
+                   named=[r.organisation.name for r, _ in submitted if r.consent_to_name])
+
+
+def _in_these_ids(earlier: Dataset, renamed: dict[str, str]) -> None:
+    """Rename an earlier year's answer keys (and those of the years before it) to this year's."""
+    def rename(key: str) -> str:
+        if key in renamed:
+            return renamed[key]
+        if key.endswith("_other") and key[:-6] in renamed:
+            return renamed[key[:-6]] + "_other"
+        return key
+
+    level: Dataset | None = earlier
+    while level is not None:
+        for r in level.returns:
+            r.answers = {rename(k): v for k, v in r.answers.items()}
+            r.coded = {rename(k): v for k, v in r.coded.items()}
+        level = level.previous
+
+
+# ---------------------------------------------------------------- editions
+
+def editions(cycle: Cycle) -> list[Edition]:
+    """Every edition of a cycle's results, the latest first."""
+    return list(db.session.scalars(select(Edition).where(Edition.cycle_id == cycle.id)
+                                   .order_by(Edition.number.desc())))
+
+
+def latest_edition(cycle: Cycle) -> Edition | None:
+    return db.session.scalar(select(Edition).where(Edition.cycle_id == cycle.id)
+                             .order_by(Edition.number.desc()).limit(1))
+
+
+def edition(cycle: Cycle, number: int) -> Edition | None:
+    if not 0 < number < 2**31:
+        return None
+    return db.session.scalar(select(Edition).where(Edition.cycle_id == cycle.id, Edition.number == number))
+
+
+def edition_file(edition: Edition, path: str, organisation: Organisation | None = None) -> EditionFile | None:
+    """A file of the edition; a benchmark's file only for its own organisation."""
+    stmt = select(EditionFile).where(EditionFile.edition_id == edition.id, EditionFile.path == path)
+    if organisation is not None:
+        stmt = stmt.where(EditionFile.organisation_id == organisation.id)
+    return db.session.scalar(stmt)
+
+
+def benchmark_file(edition: Edition, organisation: Organisation, suffix: str) -> EditionFile | None:
+    return db.session.scalar(select(EditionFile).where(
+        EditionFile.edition_id == edition.id, EditionFile.organisation_id == organisation.id,
+        EditionFile.kind == "benchmark", EditionFile.path.endswith(suffix)))

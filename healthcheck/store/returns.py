@@ -1,0 +1,222 @@
+"""An organisation's return: the link that opens it, its answers page by page, submission and
+the versions submitted."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import contains_eager
+
+import forms
+from forms.rules import prune
+
+from ..extensions import db
+from ..models import AccessLink, AuditEvent, Cycle, Organisation, Response, ResponseStatus, SubmittedVersion, utcnow
+from . import Actor, audit, review
+
+EDITABLE = (ResponseStatus.NOT_STARTED.value, ResponseStatus.IN_PROGRESS.value, ResponseStatus.REOPENED.value)
+
+
+# ---------------------------------------------------------------- links
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_link(cycle: Cycle, organisation: Organisation, *, revoke_existing: bool = True) -> str:
+    """A new link to the organisation's return (created now if it has none); returns the token,
+    which is shown once and stored only as a hash."""
+    now = utcnow()
+    if revoke_existing:
+        db.session.execute(update(AccessLink).where(
+            AccessLink.cycle_id == cycle.id, AccessLink.organisation_id == organisation.id,
+            AccessLink.revoked_at.is_(None)).values(revoked_at=now))
+    return_for(cycle, organisation)
+    token = secrets.token_urlsafe(32)
+    db.session.add(AccessLink(cycle=cycle, organisation=organisation, token_hash=hash_token(token), created_at=now))
+    return token
+
+
+def find_link(token: str) -> AccessLink | None:
+    """The link for a token, revoked or not (the caller tells the person which)."""
+    if not token or len(token) > 200:
+        return None
+    return db.session.scalar(select(AccessLink).where(AccessLink.token_hash == hash_token(token)))
+
+
+def open_link(link_id: int) -> tuple[AccessLink, Response] | None:
+    """A live link with its cycle, organisation and return, in one query: every page of a
+    return needs all four."""
+    row = db.session.execute(
+        select(AccessLink, Response).join(AccessLink.cycle).join(AccessLink.organisation)
+        .join(Response, (Response.cycle_id == AccessLink.cycle_id)
+              & (Response.organisation_id == AccessLink.organisation_id))
+        .options(contains_eager(AccessLink.cycle), contains_eager(AccessLink.organisation))
+        .where(AccessLink.id == link_id, AccessLink.revoked_at.is_(None))).first()
+    return (row[0], row[1]) if row else None
+
+
+def touch_link(link: AccessLink) -> None:
+    link.last_used_at = utcnow()
+
+
+# ---------------------------------------------------------------- the return
+
+def find_return(cycle: Cycle, organisation: Organisation) -> Response | None:
+    return db.session.scalar(select(Response).where(Response.cycle_id == cycle.id,
+                                                    Response.organisation_id == organisation.id))
+
+
+def return_for(cycle: Cycle, organisation: Organisation) -> Response:
+    """The organisation's return for the cycle, added to the session if it has none yet."""
+    found = find_return(cycle, organisation)
+    if found is None:
+        found = Response(cycle=cycle, organisation=organisation, status=ResponseStatus.NOT_STARTED.value,
+                         version=0, answers={}, pages={}, created_at=utcnow())
+        db.session.add(found)
+        db.session.flush()
+    return found
+
+
+def lock_return(response_id: int) -> Response:
+    """The return read afresh and locked until the transaction ends, for a change that depends
+    on what it holds now (on SQLite the write lock held since BEGIN IMMEDIATE does this)."""
+    return db.session.execute(select(Response).where(Response.id == response_id).with_for_update()
+                              .execution_options(populate_existing=True)).scalar_one()
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a return: how many times it was saved, and the last save."""
+
+    version: int = 0
+    saved_at: datetime | None = None
+    saved_by: str | None = None
+
+
+def page_of(response: Response, section_id: str) -> Page:
+    page = (response.pages or {}).get(section_id)
+    if not page:
+        return Page()
+    return Page(page["version"], datetime.fromisoformat(page["saved_at"]), page.get("saved_by"))
+
+
+@dataclass
+class SaveResult:
+    saved: bool
+    page: Page | None = None  # on conflict: the page as saved by whoever came first
+    closed: bool = False  # the return was submitted before this save reached it
+
+
+def save_page(response_id: int, section: forms.Section, values: dict, expected_version: int, actor: Actor,
+              questionnaire: forms.Questionnaire) -> SaveResult:
+    """Store one page's answers if nobody saved that page since ``expected_version``.
+
+    The return is read again and locked first, so whatever was read to show or check the page
+    may be out of date: a save from an older version of the page is refused (never silently
+    applied), and so is a save that reaches a return submitted meanwhile. Answers elsewhere
+    that routing no longer asks are dropped."""
+    response = lock_return(response_id)
+    if response.status not in EDITABLE:
+        return SaveResult(False, closed=True)
+    if response.page_version(section.id) != expected_version:
+        return SaveResult(False, page=page_of(response, section.id))
+    keys = [k for q in section.questions for k in (q.id, q.other_id) if k]
+    stored = response.answers or {}
+    new = {k: v for k, v in values.items() if v not in (None, "", [])}
+    everything = {k: v for k, v in stored.items() if k not in keys} | new
+    kept = prune(questionnaire, everything)
+    dropped = [k for k in everything if k not in kept and k not in keys]
+    old = {k: stored[k] for k in keys if k in stored}
+    changes = {k: [old.get(k), kept.get(k)] for k in sorted(set(old) | set(new)) if old.get(k) != kept.get(k)}
+    now = utcnow()
+    response.answers = kept
+    response.pages = {**(response.pages or {}), section.id: {
+        "version": expected_version + 1, "saved_at": now.isoformat(), "saved_by": actor.name}}
+    response.version += 1
+    response.updated_at = now
+    if response.status == ResponseStatus.NOT_STARTED.value:
+        response.status = ResponseStatus.IN_PROGRESS.value
+    audit(actor, "save", response_id=response.id, section_id=section.id,
+          detail={"changes": changes, "dropped": dropped} if dropped else {"changes": changes})
+    return SaveResult(True)
+
+
+def submit(response: Response, actor: Actor, questionnaire: forms.Questionnaire, *,
+           replace_with: dict | None = None, how: str = "submit") -> SubmittedVersion:
+    """What a submission does, from the web (the employer, or a coordinator on its behalf) and
+    from a file (import, demo) alike: freeze the answers as a new numbered version, mark the
+    return submitted, and queue its open answers for redaction review. ``replace_with``
+    replaces the working answers first, as if every page had been saved with them (``how``
+    names that in the audit trail). Call it on a locked return (``lock_return``)."""
+    now = utcnow()
+    if replace_with is not None:
+        response.answers = prune(questionnaire, replace_with)
+        response.pages = {s.id: {"version": response.page_version(s.id) + 1, "saved_at": now.isoformat(),
+                                 "saved_by": actor.name} for s in questionnaire.sections}
+        audit(actor, how, response_id=response.id, detail={"answers": len(replace_with)})
+    answers = prune(questionnaire, response.answers or {})
+    number = (db.session.scalar(select(func.max(SubmittedVersion.number))
+                                .where(SubmittedVersion.response_id == response.id)) or 0) + 1
+    version = SubmittedVersion(response_id=response.id, number=number, reference=new_reference(response.cycle.year),
+                               submitted_at=now, submitted_by=actor.name, answers=answers)
+    db.session.add(version)
+    response.status = ResponseStatus.SUBMITTED.value
+    response.submitted_at = response.updated_at = now
+    response.version += 1
+    audit(actor, "submit", response_id=response.id, detail={"version": number, "reference": version.reference})
+    review.sync_reviews(response, questionnaire, answers)
+    return version
+
+
+def new_reference(year: int) -> str:
+    """A submission's reference, e.g. HC2017-7KQ2M9XP: short enough to read out on the phone."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+    return f"HC{year}-" + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def reopen(response: Response, actor: Actor, note: str | None = None) -> None:
+    response.status = ResponseStatus.REOPENED.value
+    response.updated_at = utcnow()
+    audit(actor, "reopen", response_id=response.id, note=note)
+
+
+def extend_deadline(response: Response, closes_at: datetime, actor: Actor) -> None:
+    response.closes_at_override = closes_at
+    audit(actor, "extend_deadline", response_id=response.id, detail={"closes_at": closes_at.isoformat()})
+
+
+def set_consent(response: Response, consent: bool, actor: Actor) -> None:
+    if response.consent_to_name != consent:
+        response.consent_to_name = consent
+        audit(actor, "consent", response_id=response.id, detail={"consent_to_name": consent})
+
+
+# ---------------------------------------------------------------- versions and history
+
+def submitted_versions(response_id: int) -> list[SubmittedVersion]:
+    return list(db.session.scalars(select(SubmittedVersion).where(SubmittedVersion.response_id == response_id)
+                                   .order_by(SubmittedVersion.number)))
+
+
+def submitted_version(response_id: int, number: int) -> SubmittedVersion | None:
+    if not 0 < number < 2**31:
+        return None
+    return db.session.scalar(select(SubmittedVersion).where(SubmittedVersion.response_id == response_id,
+                                                            SubmittedVersion.number == number))
+
+
+def previous_response(response: Response) -> Response | None:
+    """The same organisation's return in the cycle before this one."""
+    if not response.cycle.previous_cycle_id:
+        return None
+    return db.session.scalar(select(Response).where(Response.cycle_id == response.cycle.previous_cycle_id,
+                                                    Response.organisation_id == response.organisation_id))
+
+
+def audit_trail(response_id: int) -> list[AuditEvent]:
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.response_id == response_id)
+                                   .order_by(AuditEvent.at, AuditEvent.id)))

@@ -1,0 +1,120 @@
+"""Open answers on their way to publication: redaction review, and coding into categories."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+import forms
+
+from ..extensions import db
+from ..models import Coding, CodingCategory, CommentReview, Cycle, Response, utcnow
+from ..redaction import redact
+from . import Actor, audit
+
+
+def open_answer_keys(questionnaire: forms.Questionnaire) -> list[tuple[str, forms.Question]]:
+    """(answer key, question) for every free-text answer and 'please specify' text, contact details aside."""
+    keys = []
+    for section in questionnaire.sections:
+        if section.kind == "contact":
+            continue
+        for q in section.questions:
+            if q.type == "text":
+                keys.append((q.id, q))
+            if q.other_id:
+                keys.append((q.other_id, q))
+    return keys
+
+
+def sync_reviews(response: Response, questionnaire: forms.Questionnaire, answers: dict) -> None:
+    """Queue each open answer for review; a changed answer goes back to pending with a fresh redaction."""
+    existing = {r.question_id: r for r in db.session.scalars(
+        select(CommentReview).where(CommentReview.response_id == response.id))}
+    people = [" ".join(filter(None, (answers.get("contact_first_name"), answers.get("contact_surname")))),
+              answers.get("contact_surname") or ""]
+    for key, _question in open_answer_keys(questionnaire):
+        text = answers.get(key)
+        item = existing.get(key)
+        if not text:
+            if item is not None:
+                db.session.delete(item)
+        elif item is None:
+            db.session.add(CommentReview(response_id=response.id, question_id=key, original=text,
+                                         redacted=redact(text, response.organisation.name, people), status="pending"))
+        elif item.original != text:
+            item.original, item.redacted, item.status = text, redact(text, response.organisation.name, people), "pending"
+            item.reviewed_by = item.reviewed_at = None
+
+
+def reviews(cycle: Cycle, status: str | None = None) -> list[CommentReview]:
+    stmt = (select(CommentReview).join(Response).where(Response.cycle_id == cycle.id)
+            .order_by(CommentReview.question_id, CommentReview.id))
+    if status:
+        stmt = stmt.where(CommentReview.status == status)
+    return list(db.session.scalars(stmt))
+
+
+def review(cycle: Cycle, review_id: int) -> CommentReview | None:
+    return db.session.scalar(select(CommentReview).join(Response).where(
+        CommentReview.id == review_id, Response.cycle_id == cycle.id))
+
+
+def decide_review(item: CommentReview, redacted: str, status: str, actor: Actor) -> None:
+    item.redacted, item.status = redacted, status
+    item.reviewed_by, item.reviewed_at = actor.name, utcnow()
+    audit(actor, f"comment_{status}", response_id=item.response_id, detail={"question": item.question_id})
+
+
+def coding_frame(cycle: Cycle, question: forms.Question) -> list[tuple[str, str]]:
+    """(value, label) categories for coding a question's open answers: its printed options
+    (less 'Other' and exclusive ones) plus those coordinators added."""
+    frame = [(o.value, o.label) for o in question.options if not o.specify and not o.exclusive]
+    return frame + added_categories(cycle).get(question.id, [])
+
+
+def added_categories(cycle: Cycle) -> dict[str, list[tuple[str, str]]]:
+    """{question id: [(value, label)]} of the categories coordinators added, in the order added."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for c in db.session.scalars(select(CodingCategory).where(CodingCategory.cycle_id == cycle.id)
+                                .order_by(CodingCategory.id)):
+        out.setdefault(c.question_id, []).append((c.value, c.label))
+    return out
+
+
+def add_category(cycle: Cycle, question: forms.Question, label: str, actor: Actor) -> str:
+    base = "x_" + (re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")[:40] or "category")
+    taken = {v for v, _ in coding_frame(cycle, question)}
+    value, n = base, 2
+    while value in taken:
+        value, n = f"{base}_{n}", n + 1
+    db.session.add(CodingCategory(cycle_id=cycle.id, question_id=question.id, value=value, label=label))
+    audit(actor, "coding_category", detail={"cycle": cycle.year, "question": question.id, "label": label})
+    return value
+
+
+def open_answers(cycle: Cycle, key: str) -> list[tuple[Response, str, list[str]]]:
+    """(response, text, coded categories) for each submitted return's open answer under ``key``."""
+    from .publication import latest_submitted
+
+    coded = codings(cycle)
+    return [(response, version.answers[key], coded.get(response.id, {}).get(key, []))
+            for response, version in latest_submitted(cycle) if version.answers.get(key)]
+
+
+def set_coding(response: Response, key: str, categories: list[str], actor: Actor) -> None:
+    row = db.session.scalar(select(Coding).where(Coding.response_id == response.id, Coding.question_id == key))
+    if row is None:
+        row = Coding(response_id=response.id, question_id=key, categories=categories, coded_by=actor.name)
+        db.session.add(row)
+    old = list(row.categories or [])
+    row.categories, row.coded_by, row.coded_at = categories, actor.name, utcnow()
+    audit(actor, "code", response_id=response.id, detail={"question": key, "old": old, "new": categories})
+
+
+def codings(cycle: Cycle) -> dict[int, dict[str, list[str]]]:
+    """{response id: {answer key: categories}}: what aggregation adds to ticked answers."""
+    out: dict[int, dict[str, list[str]]] = {}
+    for c in db.session.scalars(select(Coding).join(Response).where(Response.cycle_id == cycle.id)):
+        out.setdefault(c.response_id, {})[c.question_id] = list(c.categories)
+    return out
