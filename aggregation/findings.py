@@ -7,7 +7,6 @@ from __future__ import annotations
 from .dataset import COUNCIL_TYPES
 from .tables import COUNCILS_TOTAL, whole
 
-
 PLURAL = {"Shire County": "shire counties", "London Borough": "London boroughs",
           "Metropolitan District": "metropolitan districts", "Unitary Authority": "unitary authorities",
           "NHS Trust": "NHS trusts", "Other": "other employers"}

@@ -6,8 +6,9 @@ submission) and returns bytes; no Flask, no database.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 

@@ -23,7 +23,6 @@ from bench.docs import write_section  # noqa: E402
 from bench.synthetic import dataset  # noqa: E402
 
 
-
 def timed(ds, processes: int) -> float:
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()

@@ -23,13 +23,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.docs import write_section  # noqa: E402
+
 BIN = Path(sys.executable).parent
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/healthcheck_bench")
@@ -50,7 +51,7 @@ def prepare(url: str, employers: int = 160, users: int = 100) -> list[str]:
     with app.app_context():
         upgrade()
         q = forms.load("health-check", "2017.1")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         cycle = data.create_cycle(2017, q, now - timedelta(days=1), now + timedelta(days=30), data.Actor("bench"))
         rng = random.Random(1)
         tokens = []

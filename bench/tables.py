@@ -27,7 +27,6 @@ from bench.docs import write_section  # noqa: E402
 from bench.synthetic import dataset  # noqa: E402
 
 
-
 def best(fn, repeat: int) -> float:
     times = []
     for _ in range(repeat):

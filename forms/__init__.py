@@ -7,10 +7,10 @@ neither has to know the file format. Nothing here imports Flask.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
-from typing import Iterator
 
 import jsonschema
 import yaml
@@ -292,7 +292,7 @@ def definition_files() -> list[Path]:
     return sorted(p for d in [QUESTIONNAIRE_DIR, *_extra_dirs] for p in d.glob("*.yaml"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _catalogue() -> dict[tuple[str, str], Path]:
     found = {}
     for path in definition_files():
@@ -302,7 +302,7 @@ def _catalogue() -> dict[tuple[str, str], Path]:
     return found
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(questionnaire_id: str, version: str) -> Questionnaire:
     """The questionnaire with this id and version, from ``forms/questionnaires``."""
     try:

@@ -12,7 +12,8 @@ answer "equals" a value when that value is among those chosen.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 
 def _matches(answer: Any, value: Any) -> bool:

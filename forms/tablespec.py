@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 
 import jsonschema
 import yaml
@@ -48,11 +48,10 @@ def parse(spec: dict, questionnaire: Questionnaire) -> list[dict]:
     return spec["tables"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(qid: str, version: str) -> str:
-    from . import load as load_questionnaire
-
     from . import _extra_dirs
+    from . import load as load_questionnaire
 
     candidates = [d / f"{qid}-{version}.yaml" for d in [TABLES_DIR, *(e / "tables" for e in _extra_dirs)]]
     path = next((c for c in candidates if c.exists()), None)

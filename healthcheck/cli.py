@@ -14,7 +14,7 @@ import secrets
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,7 @@ def _date(text: str, end_of_day: bool = False) -> datetime:
     except ValueError:
         raise click.BadParameter(f"{text!r} is not a date like 2017-12-15") from None
     moment = day.replace(hour=23, minute=59, second=59) if end_of_day else day
-    return moment.replace(tzinfo=LONDON).astimezone(timezone.utc)
+    return moment.replace(tzinfo=LONDON).astimezone(UTC)
 
 
 def _report_errors(errors: list, what: str) -> None:
@@ -138,7 +138,7 @@ def demo(year: int, days_open: int, blank: int) -> None:
 
     from .auth import create_user
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     questionnaire = forms.load("health-check", f"{year}.1")
     with writing():
         errors, _, _ = transfer.import_organisations(transfer.read_rows(DEMO_FILE), CLI_ACTOR)

@@ -1,7 +1,7 @@
 """Form fields shared by every audience."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from govuk_frontend_wtf.wtforms_widgets import GovTextInput
@@ -38,7 +38,7 @@ class DateField(StringField):
             raise ValidationError("Enter a year between 2000 and 2100")
         self.day = day
         moment = datetime.combine(day, time(23, 59, 59) if self.end_of_day else time(0, 0), tzinfo=LONDON)
-        self.moment = moment.astimezone(timezone.utc)
+        self.moment = moment.astimezone(UTC)
 
 
 def as_input_date(moment: datetime | date | None) -> str:

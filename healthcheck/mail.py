@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
-from datetime import datetime
 
 from flask import current_app
 

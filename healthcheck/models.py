@@ -2,18 +2,29 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(db.TypeDecorator):
@@ -26,12 +37,12 @@ class UTCDateTime(db.TypeDecorator):
         if value is not None:
             if value.tzinfo is None:
                 raise ValueError("naive datetime")
-            value = value.astimezone(timezone.utc)
+            value = value.astimezone(UTC)
         return value
 
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
 
 
@@ -78,7 +89,7 @@ class Cycle(db.Model):
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
     previous_cycle_id: Mapped[int | None] = mapped_column(ForeignKey("cycle.id"))
 
-    previous: Mapped["Cycle | None"] = relationship(remote_side=[id])
+    previous: Mapped[Cycle | None] = relationship(remote_side=[id])
 
     def is_open(self, now: datetime | None = None) -> bool:
         now = now or utcnow()
@@ -309,7 +320,7 @@ class Action(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200))
 
-    updates: Mapped[list["ActionUpdate"]] = relationship(order_by="ActionUpdate.id", cascade="all, delete-orphan")
+    updates: Mapped[list[ActionUpdate]] = relationship(order_by="ActionUpdate.id", cascade="all, delete-orphan")
     __table_args__ = (CheckConstraint("status IN ('Red', 'Amber', 'Green', 'Complete')", name="status"),)
 
     def is_overdue(self, today: date) -> bool:
@@ -391,7 +402,7 @@ class Edition(db.Model):
     summary: Mapped[dict] = mapped_column(JSON)  # returns by type, thresholds, changes since the last
 
     cycle: Mapped[Cycle] = relationship()
-    files: Mapped[list["EditionFile"]] = relationship(order_by="EditionFile.path", cascade="all, delete-orphan")
+    files: Mapped[list[EditionFile]] = relationship(order_by="EditionFile.path", cascade="all, delete-orphan")
     __table_args__ = (UniqueConstraint("cycle_id", "number", name="uq_edition_cycle_number"),)
 
 

@@ -12,8 +12,8 @@ import forms
 from forms.rules import asked
 from forms.validation import display, validate_section
 
-from .downloads import download
 from .answer_fields import form_class, initial_data, raw_answers, render_section
+from .downloads import download
 from .extensions import writing
 from .models import Response, SubmittedVersion
 from .store import Actor, returns

@@ -32,7 +32,7 @@ class Server:
                      "healthcheck.wsgi:app"]
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "Server":
+    def start(self) -> Server:
         self.process = subprocess.Popen(self.args, env=self.env, start_new_session=True,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
@@ -98,7 +98,7 @@ class TcpProxy:
         self.lock = threading.Lock()
         self.listener: socket.socket | None = None
 
-    def start(self) -> "TcpProxy":
+    def start(self) -> TcpProxy:
         import threading
 
         listener = socket.socket()

@@ -12,13 +12,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 from pypdf import PdfReader
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from healthcheck import create_app
 from healthcheck.app import ROOT
 from healthcheck.extensions import db
-from sqlalchemy import select
-
 from healthcheck.models import Cycle, Organisation
 from healthcheck.store import collection, returns
 from tests.conftest import now
@@ -34,6 +33,7 @@ WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 def live(tmp_path_factory, sqlite_template):
     """The app served over real HTTP on loopback, on its own SQLite file, with one demo link."""
     from datetime import timedelta
+
     from healthcheck.models import Cycle
 
     path = tmp_path_factory.mktemp("live") / "live.sqlite"

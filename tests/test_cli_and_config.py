@@ -10,10 +10,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from click.testing import CliRunner
 
+import forms
 from healthcheck import create_app
 from healthcheck.cli import DEMO_FILE, codebook, demo
 from healthcheck.extensions import db
-import forms
 
 
 def test_codebook_lists_every_answer_column_with_wording_options_and_routing(app):
@@ -93,6 +93,7 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_template):
 
 def test_times_are_stored_and_read_back_in_utc(app, cycle):
     from datetime import timedelta, timezone
+
     from healthcheck.models import Cycle
     closes = cycle.closes_at.astimezone(timezone(timedelta(hours=5)))
     cycle.closes_at = closes

@@ -180,6 +180,7 @@ def test_bad_and_replaced_links_get_clear_pages(app, client, employers, cycle):
 
 def test_a_closed_cycle_refuses_edits_with_a_message(client, employers, cycle):
     from datetime import timedelta
+
     from tests.conftest import now
     sign_in(client, employers["a"][1])
     save(client, "registration", {"regulator_process": "very"})

@@ -82,6 +82,7 @@ def test_markup_and_formulas_are_escaped_inert_and_neutralised(app, accounts, em
     assert b"/JavaScript" not in pdf and b"/JS " not in pdf and b"/URI" not in pdf
 
     from click.testing import CliRunner
+
     from healthcheck.cli import export
     CliRunner().invoke(export, ["--cycle", "2017", "--format", "csv", "--out", str(tmp_path / "r.csv")],
                        catch_exceptions=False)
@@ -215,6 +216,7 @@ def section_posts(draw):
 @pytest.fixture(scope="module")
 def fuzz_client(tmp_path_factory, sqlite_template):
     import shutil
+
     from healthcheck import create_app
     from tests.conftest import CheckingClient, seed_cycle
 

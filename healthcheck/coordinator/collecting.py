@@ -16,8 +16,17 @@ from ..models import AuthorityType, Organisation, utcnow
 from ..store import audit, collection, jobs, returns
 from ..transfer import csv_bytes, neutralise
 from . import bp, cycle_or_404, me
-from .forms import (ChooseForm, CycleForm, CycleSettingsForm, EmailTemplateForm, OrganisationForm, RolloverForm,
-                    SignInForm, as_input_date, population_field)
+from .forms import (
+    ChooseForm,
+    CycleForm,
+    CycleSettingsForm,
+    EmailTemplateForm,
+    OrganisationForm,
+    RolloverForm,
+    SignInForm,
+    as_input_date,
+    population_field,
+)
 
 
 def questionnaire_choices() -> list[tuple[str, str]]:

@@ -3,7 +3,7 @@ what (tracking), and the emails sent."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select
 
@@ -11,8 +11,16 @@ import forms
 from aggregation.dataset import COUNCIL_TYPES
 
 from ..extensions import db
-from ..models import (AccessLink, Cycle, CyclePopulation, EmailSend, EmailTemplate, Organisation, Response,
-                      ResponseStatus)
+from ..models import (
+    AccessLink,
+    Cycle,
+    CyclePopulation,
+    EmailSend,
+    EmailTemplate,
+    Organisation,
+    Response,
+    ResponseStatus,
+)
 from . import Actor, audit
 
 # Councils with social services responsibilities in England, as counted in the 2017 report.
@@ -133,7 +141,7 @@ def tracking(cycle: Cycle) -> list[TrackingRow]:
             status = "not_invited"
         moments = [m for m in (response.updated_at if response else None, opened.get(org.id),
                                emails[org.id].attempted_at if org.id in emails else None) if m]
-        moments = [m.replace(tzinfo=timezone.utc) if m.tzinfo is None else m for m in moments]
+        moments = [m.replace(tzinfo=UTC) if m.tzinfo is None else m for m in moments]
         rows.append(TrackingRow(org, status, max(moments) if moments else None, response, emails.get(org.id)))
     return rows
 
