@@ -136,7 +136,8 @@ def _publish(job: Job, report: Callable[..., None]) -> None:
     db.session.commit()  # the dataset is read: hold no transaction while building
     root = Path(config["EDITIONS_FOLDER"]) / str(cycle.year)
     work, final = root / f".building-{job.id}", root / str(number)
-    shutil.rmtree(work, ignore_errors=True)
+    for unfinished in root.glob(".building-*"):  # left by a worker stopped mid-build (the lock makes this the only one)
+        shutil.rmtree(unfinished)
     made = edition_files.build(
         dataset, work, publication_min=config["PUBLICATION_MIN_GROUP"], benchmark_min=config["BENCHMARK_MIN_GROUP"],
         service=config["SERVICE_NAME"],
