@@ -6,12 +6,13 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+from typing import Any
 
 from . import benchmark
 from .benchmark_pdf import benchmark_pdf
 from .dataset import Dataset
 
-_state: dict = {}
+_state: dict[str, Any] = {}
 
 
 def filename(organisation: str, year: int) -> str:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
 
+from forms import Option, Question
 from forms.rules import is_asked
 
 from .dataset import Dataset
@@ -21,12 +23,19 @@ from .tables import _numeric, frame, short_label, whole
 
 QUARTERS = {1: "lowest quarter", 2: "second quarter", 3: "third quarter", 4: "highest quarter"}
 
+MeasureKey = tuple[str, str | None]
+"""What makes two measures' values the same: the question, and what it is a share of (if anything)."""
+MultiSets = tuple[dict[str, str], list[set[str]], list[set[str]], dict[str, float]]
+"""A multiple-choice question's labels, each return's chosen set, the non-empty sets, each option's share."""
+YearFigures = tuple[int, dict[str, list[int]], list[tuple[str, pd.Series, float | None]]]
+"""One year of the trend: the year, each organisation's rows, and each measure's label, values and average."""
+
 
 def effective_threshold(threshold: int) -> int:
     return max(int(threshold), 2)
 
 
-def _group(values: pd.Series, own_present: bool, threshold: int) -> dict:
+def _group(values: pd.Series, own_present: bool, threshold: int) -> dict[str, Any]:
     n = int(values.notna().sum())
     others = n - (1 if own_present else 0)
     if others < threshold:
@@ -36,7 +45,7 @@ def _group(values: pd.Series, own_present: bool, threshold: int) -> dict:
             "q1": float(clean.quantile(0.25)), "q3": float(clean.quantile(0.75))}
 
 
-def _quartile(own: float | None, group: dict) -> int | None:
+def _quartile(own: float | None, group: dict[str, Any]) -> int | None:
     if own is None or group["suppressed"]:
         return None
     if own <= group["q1"]:
@@ -48,7 +57,7 @@ def _quartile(own: float | None, group: dict) -> int | None:
     return 4
 
 
-def _measure_values(df: pd.DataFrame, measure: dict) -> pd.Series:
+def _measure_values(df: pd.DataFrame, measure: dict[str, Any]) -> pd.Series:
     values = _numeric(df[measure["question"]])
     if "percent_of" in measure:
         denominator = _numeric(df[measure["percent_of"]])
@@ -56,7 +65,7 @@ def _measure_values(df: pd.DataFrame, measure: dict) -> pd.Series:
     return values
 
 
-def compute(dataset: Dataset, organisation: str, threshold: int = 5) -> dict:
+def compute(dataset: Dataset, organisation: str, threshold: int = 5) -> dict[str, Any]:
     """One employer's benchmark (``Benchmarks`` for many from the same dataset)."""
     return Benchmarks(dataset, threshold).of(organisation)
 
@@ -70,19 +79,19 @@ class Benchmarks:
     frame 160 times over, and the work grew with the square of the number of respondents.
     Each employer's result is made of fresh dictionaries, as before."""
 
-    def __init__(self, dataset: Dataset, threshold: int = 5):
+    def __init__(self, dataset: Dataset, threshold: int = 5) -> None:
         self.dataset, self.threshold = dataset, effective_threshold(threshold)
         self.df = frame(dataset)
         self.rows = _positions(self.df)
-        self._values: dict = {}
-        self._kinds: dict = {}  # authority type -> which rows are of it
-        self._groups: dict = {}
-        self._asked: dict = {}
-        self._shares: dict = {}
-        self._sets: dict = {}
-        self._history: list | None = None
+        self._values: dict[MeasureKey, pd.Series] = {}
+        self._kinds: dict[str, pd.Series] = {}  # authority type -> which rows are of it
+        self._groups: dict[tuple[str, str | None, str | None, bool], dict[str, Any]] = {}
+        self._asked: dict[str, tuple[pd.Series, pd.Series]] = {}  # question id -> (who was asked, their answers)
+        self._shares: dict[tuple[str, str | None, bool], dict[str, Any]] = {}
+        self._sets: dict[str, MultiSets] = {}
+        self._history: list[YearFigures] | None = None
 
-    def of(self, organisation: str) -> dict:
+    def of(self, organisation: str) -> dict[str, Any]:
         dataset, df = self.dataset, self.df
         matches = self.rows.get(organisation, [])
         if len(matches) != 1:
@@ -113,7 +122,7 @@ class Benchmarks:
         result["trend"] = self.trend(organisation)
         return result
 
-    def values(self, measure: dict) -> pd.Series:
+    def values(self, measure: dict[str, Any]) -> pd.Series:
         key = _measure_key(measure)
         if key not in self._values:
             self._values[key] = _measure_values(self.df, measure)
@@ -127,14 +136,14 @@ class Benchmarks:
             self._kinds[kind] = self.df["type"] == kind
         return series[self._kinds[kind]]
 
-    def group(self, measure: dict, kind: str | None, own_present: bool) -> dict:
+    def group(self, measure: dict[str, Any], kind: str | None, own_present: bool) -> dict[str, Any]:
         """A measure's figures for everyone (``kind`` None) or one authority type."""
         key = (*_measure_key(measure), kind, own_present)
         if key not in self._groups:
             self._groups[key] = _group(self.of_kind(self.values(measure), kind), own_present, self.threshold)
         return dict(self._groups[key])
 
-    def single(self, spec: dict, me: int, kind: str) -> dict:
+    def single(self, spec: dict[str, Any], me: int, kind: str) -> dict[str, Any]:
         dataset, df = self.dataset, self.df
         question = dataset.questionnaire.question(spec["question"])
         if question.id not in self._asked:
@@ -154,22 +163,24 @@ class Benchmarks:
                 "type": {k: v for k, v in peers.items() if k != "percent"},
                 "all": {k: v for k, v in everyone.items() if k != "percent"}}
 
-    def shares(self, question, column: pd.Series, kind: str | None, own_present: bool) -> dict:
+    def shares(self, question: Question, column: pd.Series, kind: str | None,
+               own_present: bool) -> dict[str, Any]:
         key = (question.id, kind, own_present)
         if key not in self._shares:
             answers = self.of_kind(column, kind).dropna()
             self._shares[key] = _shares(answers, question.options, own_present, self.threshold)
         return self._shares[key]
 
-    def multi(self, spec: dict, me: int) -> dict:
+    def multi(self, spec: dict[str, Any], me: int) -> dict[str, Any]:
         question = self.dataset.questionnaire.question(spec["question"])
         if question.id not in self._sets:
             self._sets[question.id] = _multi_sets(self.dataset, question)
         labels, sets, answered, share = self._sets[question.id]
         own = sets[me]
         others = len(answered) - (1 if own else 0)
-        out = {"table": spec["number"], "title": spec["title"], "question_id": question.id,
-               "own": [labels[v] for v in labels if v in own], "n": len(answered), "suppressed": others < self.threshold}
+        out: dict[str, Any] = {"table": spec["number"], "title": spec["title"], "question_id": question.id,
+                               "own": [labels[v] for v in labels if v in own], "n": len(answered),
+                               "suppressed": others < self.threshold}
         if out["suppressed"]:
             out.update(shared=[], unusual=[], missing=[])
             return out
@@ -180,10 +191,11 @@ class Benchmarks:
         out["share"] = {labels[v]: share[v] for v in labels}
         return out
 
-    def trend(self, organisation: str) -> list[dict]:
+    def trend(self, organisation: str) -> list[dict[str, Any]]:
         """Own figure and the national average, per measure, for each year the employer returned."""
         if self._history is None:
-            chain, current = [], self.dataset
+            chain: list[Dataset] = []
+            current: Dataset | None = self.dataset
             while current is not None:
                 chain.append(current)
                 current = current.previous
@@ -191,14 +203,14 @@ class Benchmarks:
             for ds in reversed(chain):
                 this_year = ds is self.dataset  # its frame and values are already here
                 df = self.df if this_year else frame(ds)
-                measures = []
+                measures: list[tuple[str, pd.Series, float | None]] = []
                 for spec in self.dataset.tables:
                     for measure in spec.get("measures", []):
                         values = self.values(measure) if this_year else _measure_values(df, measure)
                         measures.append((measure["label"], values,
                                          float(values.mean()) if values.notna().any() else None))
                 self._history.append((ds.year, self.rows if this_year else _positions(df), measures))
-        rows = []
+        rows: list[dict[str, Any]] = []
         for year, positions, measures in self._history:
             matches = positions.get(organisation, [])
             if len(matches) != 1:
@@ -210,7 +222,7 @@ class Benchmarks:
         return rows if len({r["year"] for r in rows}) > 1 else []
 
 
-def _measure_key(measure: dict) -> tuple:
+def _measure_key(measure: dict[str, Any]) -> MeasureKey:
     """What makes two measures' values the same: the question, and what it is a share of."""
     return measure["question"], measure.get("percent_of")
 
@@ -223,25 +235,27 @@ def _positions(df: pd.DataFrame) -> dict[str, list[int]]:
     return positions
 
 
-def _shares(answers: pd.Series, options, own_present: bool, threshold: int) -> dict:
+def _shares(answers: pd.Series, options: Iterable[Option], own_present: bool, threshold: int) -> dict[str, Any]:
     n = int(len(answers))
     if n - (1 if own_present else 0) < threshold:
         return {"n": n, "suppressed": True, "percent": {}}
     counts = answers.value_counts()
-    return {"n": n, "suppressed": False, "percent": {o.value: 100 * int(counts.get(o.value, 0)) / n for o in options}}
+    percent = {o.value: 100 * int(counts.get(o.value, 0)) / n for o in options}
+    return {"n": n, "suppressed": False, "percent": percent}
 
 
-def _multi_sets(dataset: Dataset, question) -> tuple[dict, list[set], list[set], dict]:
+def _multi_sets(dataset: Dataset, question: Question) -> MultiSets:
     """A multiple-choice question's labels, each return's chosen set (coded answers in place of
     "other"), the non-empty sets, and the share of those choosing each option."""
     labels = {o.value: short_label(o.label) for o in question.options}
     labels.update(dict(dataset.categories.get(question.id, [])))
-    sets = []
+    spec, other_id = question.specify_option, question.other_id  # a question has both or neither
+    sets: list[set[str]] = []
     for r in dataset.returns:
         chosen = set(r.answers.get(question.id) or []) if is_asked(question, r.answers) else set()
-        coded = r.coded.get(question.other_id) if question.other_id else None
-        if coded:
-            chosen.discard(question.specify_option.value)
+        coded = r.coded.get(other_id) if other_id else None
+        if coded and spec is not None:
+            chosen.discard(spec.value)
             chosen.update(coded)
         sets.append(chosen)
     answered = [s for s in sets if s]
@@ -251,18 +265,18 @@ def _multi_sets(dataset: Dataset, question) -> tuple[dict, list[set], list[set],
 
 # ---------------------------------------------------------------- outputs
 
-def _fmt(value, percent: bool = False) -> str:
+def _fmt(value: float | None, percent: bool = False) -> str:
     if value is None:
         return ""
     return f"{whole(value)}%" if percent else str(whole(value))
 
 
-def to_json(result: dict) -> str:
+def to_json(result: dict[str, Any]) -> str:
     """The benchmark as stored in an edition, from which its web page is drawn."""
     return json.dumps(result, ensure_ascii=False, indent=1)
 
 
-def to_csv(result: dict) -> str:
+def to_csv(result: dict[str, Any]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["section", "table", "measure or question", "your answer", "your type: average",
@@ -271,8 +285,9 @@ def to_csv(result: dict) -> str:
     for m in result["measures"]:
         t, a = m["type"], m["all"]
         writer.writerow(["measure", m["table"], m["measure"], _fmt(m["own"]),
-                         "suppressed" if t["suppressed"] else _fmt(t["mean"]), "" if t["suppressed"] else _fmt(t["median"]),
-                         t["n"], "suppressed" if a["suppressed"] else _fmt(a["mean"]),
+                         "suppressed" if t["suppressed"] else _fmt(t["mean"]),
+                         "" if t["suppressed"] else _fmt(t["median"]), t["n"],
+                         "suppressed" if a["suppressed"] else _fmt(a["mean"]),
                          "" if a["suppressed"] else _fmt(a["median"]), a["n"],
                          QUARTERS.get(m["quartile"], "")])
     writer.writerow([])

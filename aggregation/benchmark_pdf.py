@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from reportlab.graphics.shapes import Drawing, Line, Polygon, Rect, String
 from reportlab.lib import colors
@@ -15,18 +16,18 @@ from .report import BLUE, INK, RULE, SHADE, _styles, _t
 GREY = colors.HexColor("#505a5f")
 
 
-def distribution(measure: dict, width: float = 60 * mm, height: float = 11 * mm) -> Drawing:
+def distribution(measure: dict[str, Any], width: float = 60 * mm, height: float = 11 * mm) -> Drawing:
     """A quartile box of all respondents (middle half), its median, and the employer's value."""
     d = Drawing(width, height)
     a = measure["all"]
     if a["suppressed"]:
         d.add(String(0, height / 2 - 3, "Not shown (too few respondents)", fontSize=7, fillColor=GREY))
         return d
-    points = [a["q1"], a["median"], a["q3"]] + ([measure["own"]] if measure["own"] is not None else [])
+    points: list[float] = [a["q1"], a["median"], a["q3"]] + ([measure["own"]] if measure["own"] is not None else [])
     low, high = min(points + [0]), max(points) * 1.1 or 1
     scale = (width - 4) / (high - low)
 
-    def x(v):
+    def x(v: float) -> float:
         return 2 + (v - low) * scale
 
     d.add(Line(2, height / 2, width - 2, height / 2, strokeColor=RULE, strokeWidth=0.5))
@@ -40,12 +41,12 @@ def distribution(measure: dict, width: float = 60 * mm, height: float = 11 * mm)
     return d
 
 
-def benchmark_pdf(result: dict, service: str = "Social Work Health Check") -> bytes:
+def benchmark_pdf(result: dict[str, Any], service: str = "Social Work Health Check") -> bytes:
     s = _styles()
     buffer = io.BytesIO()
     title = f"{result['organisation']}: health check benchmark {result['year']}"
 
-    def page(canvas, doc):
+    def page(canvas: Any, doc: Any) -> None:
         canvas.saveState()
         canvas.setFont("Helvetica", 8)
         canvas.drawString(18 * mm, A4[1] - 12 * mm, f"{title} (for {result['organisation']} only)")
@@ -70,8 +71,7 @@ def benchmark_pdf(result: dict, service: str = "Social Work Health Check") -> by
         pct = m["percent"]
         data.append([Paragraph(_t(f"{m['measure']} ({m['table']})"), s["cell"]),
                      _fmt(m["own"], pct) or "No answer",
-                     "Not shown" if t["suppressed"] else f"{_fmt(t['mean'], pct)} ({_fmt(t['median'], pct)}), n={t['n']}",
-                     "Not shown" if a["suppressed"] else f"{_fmt(a['mean'], pct)} ({_fmt(a['median'], pct)}), n={a['n']}",
+                     _average(t, pct), _average(a, pct),
                      QUARTERS.get(m["quartile"], ""), distribution(m)])
     table = Table(data, colWidths=[42 * mm, 14 * mm, 30 * mm, 26 * mm, 18 * mm, 44 * mm], repeatRows=1)
     table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), "Helvetica", 7.5), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -117,7 +117,15 @@ def benchmark_pdf(result: dict, service: str = "Social Work Health Check") -> by
                 f"{_fmt(lookup[(m, y)]['own']) or '–'} / {_fmt(lookup[(m, y)]['national']) or '–'}"
                 if (m, y) in lookup else "–" for y in years])
         grid = Table(data, repeatRows=1)
-        grid.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), "Helvetica", 8), ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE)]))
+        grid.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), "Helvetica", 8),
+                                  ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE)]))
         story.append(grid)
     doc.build(story, onFirstPage=page, onLaterPages=page)
     return buffer.getvalue()
+
+
+def _average(group: dict[str, Any], percent: bool) -> str:
+    """A comparison group's average (median) and size, or that it is not shown."""
+    if group["suppressed"]:
+        return "Not shown"
+    return f"{_fmt(group['mean'], percent)} ({_fmt(group['median'], percent)}), n={group['n']}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -16,24 +17,27 @@ import matplotlib.pyplot as plt  # noqa: E402
 from .outputs import base_text, slug  # noqa: E402
 from .tables import SMALL_BASE  # noqa: E402
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 BAR = "#1d70b8"
 INK = "#0b0c0c"
 
 
-def label_of(row: dict, base: int) -> str:
+def label_of(row: dict[str, Any], base: int) -> str:
     if row.get("suppressed"):
         return "*"
     return f"{row['printed']}% ({row['count']})" if base < SMALL_BASE else f"{row['printed']}%"
 
 
-def alt_text(table: dict) -> str:
+def alt_text(table: dict[str, Any]) -> str:
     parts = [f"{r['label']}: {r['printed']}% ({r['count']} of {table['base']})" for r in table["rows"]
              if not r.get("suppressed")]
     return (f"{table['number']}: {table['title']}. Bar chart of {table['base']} respondents. "
             + "; ".join(parts) + ".") if parts else f"{table['number']}: {table['title']}. Not shown."
 
 
-def figure(table: dict):
+def figure(table: dict[str, Any]) -> Figure:
     rows = table["rows"]
     height = 0.9 + 0.42 * len(rows)
     fig, ax = plt.subplots(figsize=(7.2, height), dpi=150)
@@ -55,7 +59,7 @@ def figure(table: dict):
     return fig
 
 
-def png_bytes(table: dict) -> bytes:
+def png_bytes(table: dict[str, Any]) -> bytes:
     fig = figure(table)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
@@ -63,7 +67,7 @@ def png_bytes(table: dict) -> bytes:
     return buffer.getvalue()
 
 
-def write(table: dict, out: Path) -> list[Path]:
+def write(table: dict[str, Any], out: Path) -> list[Path]:
     fig = figure(table)
     stem = out / slug(table)
     png, svg, alt = stem.with_suffix(".png"), stem.with_suffix(".svg"), stem.with_suffix(".alt.txt")

@@ -34,7 +34,7 @@ def build(dataset: Dataset, out: Path, *, publication_min: int, benchmark_min: i
     """Write every file of an edition of ``dataset`` into the empty folder ``out``; ``progress(step,
     done, total)`` is told as each step starts and, for the benchmarks, after each one."""
     out.mkdir(parents=True)
-    made = []
+    made: list[Made] = []
 
     def add(paths: list[Path], kind: str, organisation: str | None = None) -> None:
         made.extend(Made(p.relative_to(out).as_posix(), kind, organisation) for p in paths)

@@ -4,6 +4,8 @@ Nothing here is copied prose: every sentence is a template filled from a compute
 """
 from __future__ import annotations
 
+from typing import Any
+
 from .dataset import COUNCIL_TYPES
 from .tables import COUNCILS_TOTAL, whole
 
@@ -16,33 +18,32 @@ def plural(group: str) -> str:
     return PLURAL.get(group, group.lower())
 
 
-def _per_cent(value) -> str:
+def _per_cent(value: object) -> str:
     return f"{value} per cent"
 
 
-def _trend(row: dict, year: int | None, unit: str = " points") -> str:
-    change = row.get("change")
-    if year is None or change is None:
+def _trend(row: dict[str, Any], year: int | None, unit: str = " points") -> str:
+    rounded = whole(row.get("change"))  # None where there is no change to tell
+    if year is None or rounded is None:
         return ""
-    rounded = whole(change)
     if rounded == 0:
         return f" (the same as in {year})"
     return f" ({'up' if rounded > 0 else 'down'} {abs(rounded)}{unit} on {year})"
 
 
-def response_sentence(table: dict) -> str:
+def response_sentence(table: dict[str, Any]) -> str:
     rows = {r["group"]: r for r in table["rows"]}
-    total = rows.get(COUNCILS_TOTAL)
+    total = rows[COUNCILS_TOTAL]  # Table 1 always has its total row
     others = [r for r in table["rows"] if r["group"] not in COUNCIL_TYPES + [COUNCILS_TOTAL] and r["responses"]]
     text = (f"{total['responses']} councils returned the health check"
             + (f", {_per_cent(total['printed'])} of the {total['population']} councils invited"
-               if total and total["population"] else ""))
+               if total["population"] else ""))
     if others:
         text += ", with " + " and ".join(f"{r['responses']} from {plural(r['group'])}" for r in others)
     return text + "."
 
 
-def by_type_sentences(table: dict, threshold: int) -> list[str]:
+def by_type_sentences(table: dict[str, Any], threshold: int) -> list[str]:
     out = []
     percent = any("percentages" in n for n in table["notes"])
     for measure in dict.fromkeys(r["measure"] for r in table["rows"]):
@@ -64,7 +65,7 @@ def by_type_sentences(table: dict, threshold: int) -> list[str]:
     return out
 
 
-def choice_sentence(table: dict) -> str | None:
+def choice_sentence(table: dict[str, Any]) -> str | None:
     rows = [r for r in table["rows"] if not r.get("suppressed") and r["count"]]
     if not rows or not table["base"]:
         return None
@@ -84,7 +85,7 @@ def choice_sentence(table: dict) -> str | None:
     return f"{table['title']}: most often {listed}, of {table['base']} respondents."
 
 
-def sentences(table: dict, threshold: int) -> list[str]:
+def sentences(table: dict[str, Any], threshold: int) -> list[str]:
     if table["kind"] == "responses":
         return [response_sentence(table)]
     if table["kind"] == "by_type":
@@ -93,9 +94,10 @@ def sentences(table: dict, threshold: int) -> list[str]:
     return [sentence] if sentence else []
 
 
-def key_findings(tables: list[dict], threshold: int, section_of: dict[str, str]) -> list[str]:
+def key_findings(tables: list[dict[str, Any]], threshold: int, section_of: dict[str, str]) -> list[str]:
     """The headlines: the response, then the first two findings of each standard, in report order."""
-    out, per_section = [], {}
+    out: list[str] = []
+    per_section: dict[str | None, int] = {}
     for table in tables:
         if table["kind"] == "responses":
             out.extend(sentences(table, threshold))

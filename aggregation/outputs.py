@@ -5,6 +5,7 @@ import csv
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 COLUMNS = {
     "responses": ["group", "responses", "population", "percent", "printed"],
@@ -14,25 +15,25 @@ COLUMNS = {
 }
 
 
-def slug(table: dict) -> str:
+def slug(table: dict[str, Any]) -> str:
     return re.sub(r"[^a-z0-9]+", "-", f"{table['number']} {table['id']}".lower()).strip("-")
 
 
-def columns_of(table: dict) -> list[str]:
+def columns_of(table: dict[str, Any]) -> list[str]:
     cols = list(COLUMNS[table["kind"]])
     if "previous_year" in table:
         cols += ["previous", "change"]
     return cols
 
 
-def base_text(table: dict) -> str:
+def base_text(table: dict[str, Any]) -> str:
     if table.get("bases") and len(set(table["bases"].values())) > 1:
         values = list(table["bases"].values())
         return "Base = " + ", ".join(str(v) for v in values[:-1]) + f" and {values[-1]}"
     return f"Base = {table['base']}"
 
 
-def write(year: int, tables: list[dict], out: Path) -> list[Path]:
+def write(year: int, tables: list[dict[str, Any]], out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "tables.json"]
     written[0].write_text(json.dumps({"cycle": year, "tables": tables}, indent=2, ensure_ascii=False),
@@ -54,7 +55,7 @@ def write(year: int, tables: list[dict], out: Path) -> list[Path]:
     return written
 
 
-def _xlsx(tables: list[dict], path: Path) -> Path:
+def _xlsx(tables: list[dict[str, Any]], path: Path) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 

@@ -5,12 +5,16 @@ Plain data in (actions as dicts, the questionnaire's sections), bytes out.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from datetime import date
+from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from forms import Section
 
 from .report import RULE, SHADE, _styles
 
@@ -18,23 +22,23 @@ COLUMNS = ["Action", "Lead", "Start", "End", "Outcome", "Evidence", "Latest prog
 RAG_COLOURS = {"Red": "#d4351c", "Amber": "#f47738", "Green": "#00703c", "Complete": "#505a5f"}
 
 
-def _d(value) -> str:
+def _d(value: object) -> str:
     return value.strftime("%d/%m/%Y") if isinstance(value, date) else ""
 
 
-def latest_progress(action: dict) -> str:
+def latest_progress(action: dict[str, Any]) -> str:
     if not action["updates"]:
         return ""
     last = action["updates"][-1]
     return f"{last['at']:%d/%m/%Y}: {last['text']}"
 
 
-def row(action: dict) -> list[str]:
+def row(action: dict[str, Any]) -> list[str]:
     return [action["description"], action.get("lead") or "", _d(action.get("starts_on")), _d(action.get("due_on")),
             action.get("outcome") or "", action.get("evidence") or "", latest_progress(action), action["status"]]
 
 
-def plan_xlsx(organisation: str, year: int, sections: list, actions: list[dict]) -> bytes:
+def plan_xlsx(organisation: str, year: int, sections: Sequence[Section], actions: list[dict[str, Any]]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -69,11 +73,13 @@ def plan_xlsx(organisation: str, year: int, sections: list, actions: list[dict])
     return buffer.getvalue()
 
 
-def _neutral(value):
+def _neutral(value: object) -> object:
+    """A cell's value, with text a spreadsheet would take for a formula quoted as text."""
     return "'" + value if isinstance(value, str) and value.startswith(("=", "+", "-", "@")) else value
 
 
-def plan_pdf(organisation: str, year: int, sections: list, actions: list[dict], today: date) -> bytes:
+def plan_pdf(organisation: str, year: int, sections: Sequence[Section], actions: list[dict[str, Any]],
+             today: date) -> bytes:
     s = _styles()
     buffer = io.BytesIO()
     title = f"{organisation}: health check action plan {year}"
@@ -111,9 +117,9 @@ def plan_pdf(organisation: str, year: int, sections: list, actions: list[dict], 
     return buffer.getvalue()
 
 
-def you_said_we_did(sections: list, actions: list[dict]) -> list[str]:
+def you_said_we_did(sections: Sequence[Section], actions: list[dict[str, Any]]) -> list[str]:
     """One line per action: the finding ('you said'), the action and its latest progress ('we did')."""
-    out = []
+    out: list[str] = []
     for section in sections:
         for action in [a for a in actions if a["section_id"] == section.id]:
             said = action.get("finding") or f"the health check raised {section.title.lower()}"

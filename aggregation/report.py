@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -27,6 +28,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.tableofcontents import TableOfContents
 
+from forms import Questionnaire, Section
 from forms.rules import describe
 
 from . import charts, findings
@@ -68,84 +70,125 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def _t(text) -> str:
+def _t(text: object) -> str:
     return escape(str(text)).replace("\n", "<br/>")
 
 
-class _Doc(BaseDocTemplate):
-    def __init__(self, buffer, title: str, service: str):
-        super().__init__(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=20 * mm,
-                         bottomMargin=18 * mm, title=title, author=service, subject=title)
-        self.report_title, self.service = title, service
-        frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body")
-        self.addPageTemplates([PageTemplate("cover", [frame], onPage=self._cover_page),
-                               PageTemplate("body", [frame], onPage=self._body_page)])
-        self._headings = 0
+Story = list[Any]
+"""Flowables for reportlab to lay out (reportlab is untyped)."""
 
-    def beforeDocument(self):
-        self._headings = 0  # multiBuild lays the document out more than once: keys must repeat
 
-    def _cover_page(self, canvas, doc):
-        canvas.saveState()
-        canvas.setFillColor(BLUE)
-        canvas.rect(0, A4[1] - 30 * mm, A4[0], 30 * mm, stroke=0, fill=1)
-        canvas.restoreState()
+class _Headings:
+    """Each h1 heading, as it is laid out: a bookmark, an entry in the PDF's outline and one in the
+    table of contents."""
 
-    def _body_page(self, canvas, doc):
+    def __init__(self, doc: Any) -> None:
+        self.doc = doc
+        self.count = 0
+
+    def restart(self) -> None:
+        self.count = 0  # multiBuild lays the document out more than once: keys must repeat
+
+    def after_flowable(self, flowable: Any) -> None:
+        if isinstance(flowable, Paragraph) and flowable.style.name == "h1":
+            level = 0
+            text = flowable.getPlainText()
+            self.count += 1
+            key = f"h{self.count}"
+            self.doc.canv.bookmarkPage(key)
+            self.doc.canv.addOutlineEntry(text, key, level=level)
+            self.doc.notify("TOCEntry", (level, text, self.doc.page, key))
+
+
+def _document(buffer: io.BytesIO, title: str, service: str) -> Any:
+    """The report's document: a cover page, then pages with a running head and a page number.
+
+    reportlab's document class is untyped, so rather than subclass it, this sets the two hooks it
+    calls before laying out the document and after each flowable (for the headings)."""
+    doc = BaseDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=20 * mm,
+                          bottomMargin=18 * mm, title=title, author=service, subject=title)
+
+    def body_page(canvas: Any, doc: Any) -> None:
         canvas.saveState()
         canvas.setFont("Helvetica", 8)
         canvas.setFillColor(INK)
-        canvas.drawString(18 * mm, A4[1] - 12 * mm, self.report_title)
-        canvas.drawRightString(A4[0] - 18 * mm, A4[1] - 12 * mm, self.service)
+        canvas.drawString(18 * mm, A4[1] - 12 * mm, title)
+        canvas.drawRightString(A4[0] - 18 * mm, A4[1] - 12 * mm, service)
         canvas.setStrokeColor(RULE)
         canvas.line(18 * mm, A4[1] - 14 * mm, A4[0] - 18 * mm, A4[1] - 14 * mm)
         canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Page {doc.page}")
         canvas.restoreState()
 
-    def afterFlowable(self, flowable):
-        if isinstance(flowable, Paragraph) and flowable.style.name == "h1":
-            level = 0
-            text = flowable.getPlainText()
-            self._headings += 1
-            key = f"h{self._headings}"
-            self.canv.bookmarkPage(key)
-            self.canv.addOutlineEntry(text, key, level=level)
-            self.notify("TOCEntry", (level, text, self.page, key))
+    frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
+    doc.addPageTemplates([PageTemplate("cover", [frame], onPage=_cover_page),
+                          PageTemplate("body", [frame], onPage=body_page)])
+    headings = _Headings(doc)
+    doc.beforeDocument = headings.restart
+    doc.afterFlowable = headings.after_flowable
+    return doc
+
+
+def _cover_page(canvas: Any, doc: Any) -> None:
+    canvas.saveState()
+    canvas.setFillColor(BLUE)
+    canvas.rect(0, A4[1] - 30 * mm, A4[0], 30 * mm, stroke=0, fill=1)
+    canvas.restoreState()
 
 
 def national_report(dataset: Dataset, threshold: int = 0, service: str = "Social Work Health Check",
-                    tables: list[dict] | None = None) -> bytes:
+                    tables: list[dict[str, Any]] | None = None) -> bytes:
     """The report as PDF bytes; ``tables`` are the dataset's national tables, if already computed."""
     tables = tables if tables is not None else compute(dataset, threshold)
     s = _styles()
     q = dataset.questionnaire
     title = f"{q.title}: national findings"
-    story: list = []
+    section_of = {qq.id: sec for sec in q.sections for qq in sec.questions}
+    story: Story = [
+        *_cover(dataset, title, service, s),
+        *_contents(s),
+        *_key_findings(tables, threshold, section_of, s),
+        *_background_and_methodology(dataset, threshold, tables, s),
+        *_findings_by_standard(tables, threshold, section_of, s),
+        *_annex_open_answers(dataset, s),
+        *_annex_standards(q, s),
+        *_annex_form(q, s),
+    ]
+    buffer = io.BytesIO()
+    _document(buffer, title, service).multiBuild(story)
+    return buffer.getvalue()
 
-    # Cover
-    story += [Spacer(1, 40 * mm), Paragraph(_t(title), s["cover"]),
-              Paragraph(_t(f"Results from {len(dataset.returns)} employers of social workers in England"),
-                        s["subtitle"]),
-              Spacer(1, 8 * mm),
-              Paragraph(_t(f"Produced by {service} on {date.today():%d %B %Y}, from the returns as "
-                           f"submitted."), s["body"]),
-              NextPageTemplate("body"), PageBreak()]
 
-    # Contents
+def _cover(dataset: Dataset, title: str, service: str, s: dict[str, ParagraphStyle]) -> Story:
+    return [Spacer(1, 40 * mm), Paragraph(_t(title), s["cover"]),
+            Paragraph(_t(f"Results from {len(dataset.returns)} employers of social workers in England"),
+                      s["subtitle"]),
+            Spacer(1, 8 * mm),
+            Paragraph(_t(f"Produced by {service} on {date.today():%d %B %Y}, from the returns as "
+                         f"submitted."), s["body"]),
+            NextPageTemplate("body"), PageBreak()]
+
+
+def _contents(s: dict[str, ParagraphStyle]) -> Story:
     toc = TableOfContents()
     toc.levelStyles = [s["toc1"], s["toc2"]]
-    story += [Paragraph("Contents", s["title"]), toc, PageBreak()]
+    return [Paragraph("Contents", s["title"]), toc, PageBreak()]
 
-    # Key findings
-    story.append(Paragraph("Key findings", s["h1"]))
-    section_of = {qq.id: sec for sec in q.sections for qq in sec.questions}
+
+def _key_findings(tables: list[dict[str, Any]], threshold: int, section_of: dict[str, Section],
+                  s: dict[str, ParagraphStyle]) -> Story:
+    story: Story = [Paragraph("Key findings", s["h1"])]
     for sentence in findings.key_findings(tables, threshold, {k: v.id for k, v in section_of.items()}):
         story.append(Paragraph(_t(sentence), s["bullet"], bulletText="•"))
     story.append(PageBreak())
+    return story
 
-    # Background and methodology
+
+def _background_and_methodology(dataset: Dataset, threshold: int, tables: list[dict[str, Any]],
+                                s: dict[str, ParagraphStyle]) -> Story:
+    """How the returns were collected and counted, and Table 1 (the responses)."""
+    q = dataset.questionnaire
     by_id = {t["id"]: t for t in tables}
-    story.append(Paragraph("Background and methodology", s["h1"]))
+    story: Story = [Paragraph("Background and methodology", s["h1"])]
     intro = q.introduction or {}
     for paragraph in intro.get("paragraphs", [])[:1]:
         story.append(Paragraph(_t(paragraph), s["body"]))
@@ -172,9 +215,14 @@ def national_report(dataset: Dataset, threshold: int = 0, service: str = "Social
     if "responses" in by_id:
         story += _table_block(by_id["responses"], s)
     story.append(PageBreak())
+    return story
 
-    # Findings, standard by standard
-    current = None
+
+def _findings_by_standard(tables: list[dict[str, Any]], threshold: int, section_of: dict[str, Section],
+                          s: dict[str, ParagraphStyle]) -> Story:
+    """Findings, standard by standard: every table but Table 1, under its standard's heading."""
+    story: Story = []
+    current: Section | None = None
     for table in tables:
         if table["kind"] == "responses":
             continue
@@ -187,15 +235,18 @@ def national_report(dataset: Dataset, threshold: int = 0, service: str = "Social
         for sentence in findings.sentences(table, threshold):
             story.append(Paragraph(_t(sentence), s["body"]))
         story += _table_block(table, s)
+    return story
 
-    # Annex A: open answers
-    story += [PageBreak(), Paragraph("Annex A: open answers", s["h1"]),
-              Paragraph("Comments approved for publication, with names of organisations, places and people "
-                        "removed. Each is shown as edited for publication.", s["body"])]
+
+def _annex_open_answers(dataset: Dataset, s: dict[str, ParagraphStyle]) -> Story:
+    """Annex A: open answers."""
+    story: Story = [PageBreak(), Paragraph("Annex A: open answers", s["h1"]),
+                    Paragraph("Comments approved for publication, with names of organisations, places and people "
+                              "removed. Each is shown as edited for publication.", s["body"])]
     if not dataset.comments:
         story.append(Paragraph("No comments have been approved for publication.", s["body"]))
     number = 0
-    for section in q.sections:
+    for section in dataset.questionnaire.sections:
         for question in section.questions:
             keys = {question.id, question.other_id}
             items = [c for c in dataset.comments if c["question_id"] in keys]
@@ -205,9 +256,13 @@ def national_report(dataset: Dataset, threshold: int = 0, service: str = "Social
             story.append(Paragraph(_t(f"Table A{number}: {section.heading} – {question.label}"), s["caption"]))
             for item in items:
                 story.append(Paragraph(_t(item["text"]), s["bullet"], bulletText="–"))
+    return story
 
-    # Annex B: the standards and questions
-    story += [PageBreak(), Paragraph("Annex B: the standards and the health check questions", s["h1"])]
+
+def _annex_standards(q: Questionnaire, s: dict[str, ParagraphStyle]) -> Story:
+    """Annex B: the standards and questions."""
+    story: Story = [PageBreak(), Paragraph("Annex B: the standards and the health check questions", s["h1"])]
+    intro = q.introduction or {}
     if intro:
         story.append(Paragraph(_t(f"Standard {intro.get('standard', 1)}: {intro.get('title', '')}"), s["h2"]))
         story.append(Paragraph(_t(intro.get("statement", "")), s["body"]))
@@ -219,12 +274,15 @@ def national_report(dataset: Dataset, threshold: int = 0, service: str = "Social
             story.append(Paragraph(_t(section.statement), s["body"]))
         for i, question in enumerate(section.questions, 1):
             story.append(Paragraph(_t(question.label), s["bullet"], bulletText=f"{i}."))
+    return story
 
-    # Annex C: the form
-    story += [PageBreak(), Paragraph("Annex C: the form", s["h1"]),
-              Paragraph(_t(f"The {q.title} form ({q.key}), as employers saw it."), s["body"])]
 
-    def label_of(qid, value):
+def _annex_form(q: Questionnaire, s: dict[str, ParagraphStyle]) -> Story:
+    """Annex C: the form."""
+    story: Story = [PageBreak(), Paragraph("Annex C: the form", s["h1"]),
+                    Paragraph(_t(f"The {q.title} form ({q.key}), as employers saw it."), s["body"])]
+
+    def label_of(qid: str, value: Any) -> str:
         return q.question(qid).option_label(str(value))
 
     for section in q.sections:
@@ -245,14 +303,10 @@ def national_report(dataset: Dataset, threshold: int = 0, service: str = "Social
             block.append(Spacer(1, 3))
             story.append(KeepTogether(block))
     story.append(Paragraph(_t("Declaration: " + q.declaration), s["body"]))
-
-    buffer = io.BytesIO()
-    doc = _Doc(buffer, title, service)
-    doc.multiBuild(story)
-    return buffer.getvalue()
+    return story
 
 
-def _grid(data: list[list], widths: list[float], header_rows: int = 1, numeric_from: int = 1) -> Table:
+def _grid(data: list[list[Any]], widths: list[float], header_rows: int = 1, numeric_from: int = 1) -> Table:
     table = Table(data, colWidths=widths, repeatRows=header_rows, splitByRow=1, hAlign="LEFT")
     table.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, -1), "Helvetica", 8.5),
@@ -268,15 +322,15 @@ def _grid(data: list[list], widths: list[float], header_rows: int = 1, numeric_f
     return table
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _table_block(table: dict, s) -> list:
+def _table_block(table: dict[str, Any], s: dict[str, ParagraphStyle]) -> Story:
     caption = Paragraph(_t(f"{table['number']}: {table['title']}"), s["caption"])
     previous = table.get("previous_year")
     small = table["base"] < SMALL_BASE
-    body: list = []
+    body: Story = []
     if table["number"].startswith("Figure") and table["kind"] == "single":
         png = charts.png_bytes(table)
         image = Image(io.BytesIO(png))
@@ -286,7 +340,8 @@ def _table_block(table: dict, s) -> list:
         body.append(image)
     if table["kind"] == "responses":
         data = [["", "Number", "Per cent", "Of"]] + [
-            [Paragraph(_t(r["group"]), s["cell"]), r["responses"], _cell(r["printed"]), _cell(r["population"] or "n/a")]
+            [Paragraph(_t(r["group"]), s["cell"]), r["responses"], _cell(r["printed"]),
+             _cell(r["population"] or "n/a")]
             for r in table["rows"]]
         body.append(_grid(data, [70 * mm, 25 * mm, 25 * mm, 25 * mm]))
     elif table["kind"] == "by_type":
@@ -299,11 +354,13 @@ def _table_block(table: dict, s) -> list:
         data = [header1, header2]
         for group in groups:
             data.append([Paragraph(_t(group), s["cellbold" if group == "All" else "cell"])]
-                        + [x for m in measures for x in (_cell(lookup[(m, group)]["printed"]), lookup[(m, group)]["n"])])
+                        + [x for m in measures
+                           for x in (_cell(lookup[(m, group)]["printed"]), lookup[(m, group)]["n"])])
         col = (WIDTH - 50 * mm) / (2 * len(measures))
         grid = _grid(data, [50 * mm] + [col] * (2 * len(measures)), header_rows=2)
         grid.setStyle(TableStyle([("SPAN", (1 + 2 * i, 0), (2 + 2 * i, 0)) for i in range(len(measures))]
-                                 + [("BACKGROUND", (0, 1), (-1, 1), SHADE), ("FONT", (0, 1), (-1, 1), "Helvetica-Bold", 8.5)]))
+                                 + [("BACKGROUND", (0, 1), (-1, 1), SHADE),
+                                    ("FONT", (0, 1), (-1, 1), "Helvetica-Bold", 8.5)]))
         body.append(grid)
         if previous:
             alls = [r for r in table["rows"] if r["group"] == "All" and r.get("previous") is not None]
@@ -320,6 +377,7 @@ def _table_block(table: dict, s) -> list:
             data.append(row)
         widths = [95 * mm, 22 * mm, 22 * mm] + ([20 * mm, 20 * mm] if previous else [])
         body.append(_grid(data, widths))
-    footer = [Paragraph(_t(base_text(table)) + (" (counts shown: a base under 50)" if small and table["kind"] != "responses" else ""), s["small"])]
+    counts_shown = " (counts shown: a base under 50)" if small and table["kind"] != "responses" else ""
+    footer = [Paragraph(_t(base_text(table)) + counts_shown, s["small"])]
     footer += [Paragraph(_t(note), s["small"]) for note in table["notes"]]
     return [KeepTogether([caption, *body[:1]])] + body[1:] + footer + [Spacer(1, 4 * mm)]

@@ -6,7 +6,7 @@ submission) and returns bytes; no Flask, no database.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
@@ -28,7 +28,7 @@ RULE = colors.HexColor("#b1b4b6")
 ACCENT = colors.HexColor("#1d70b8")
 
 
-def _styles():
+def _styles() -> dict[str, ParagraphStyle]:
     base = getSampleStyleSheet()
     return {
         "title": ParagraphStyle("title", parent=base["Title"], alignment=TA_LEFT, fontSize=20, leading=24,
@@ -58,25 +58,26 @@ def return_pdf(questionnaire: Questionnaire, answers: Mapping[str, Any], meta: M
     buffer = io.BytesIO()
     title = f"{questionnaire.title}: {meta.get('organisation', '')}"
 
-    def decorate(canvas, doc):
+    def decorate(canvas: Any, doc: Any) -> None:
         canvas.saveState()
         canvas.setFont("Helvetica", 8)
         canvas.setFillColor(INK)
-        canvas.drawString(18 * mm, 10 * mm, f"{meta.get('organisation', '')} \u2013 reference {meta.get('reference', '')}")
+        canvas.drawString(18 * mm, 10 * mm,
+                          f"{meta.get('organisation', '')} \u2013 reference {meta.get('reference', '')}")
         canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Page {doc.page}")
         canvas.restoreState()
 
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
                             bottomMargin=18 * mm, title=title, author=str(meta.get("organisation", "")),
                             subject=f"Submitted return, version {meta.get('version', '')}")
-    story: list = [Paragraph(_text(questionnaire.title), styles["title"]),
-                   Paragraph(_text(str(meta.get("organisation", ""))), styles["h2"])]
+    story: list[Any] = [Paragraph(_text(questionnaire.title), styles["title"]),
+                        Paragraph(_text(str(meta.get("organisation", ""))), styles["h2"])]
     facts = [("Reference", meta.get("reference")), ("Submitted", _when(meta.get("submitted_at"))),
              ("Submitted by", meta.get("submitted_by")), ("Version", meta.get("version"))]
     story.append(_table([(k, str(v or "")) for k, v in facts], styles))
     story.append(Spacer(1, 4 * mm))
     for section in questionnaire.sections:
-        rows = []
+        rows: list[tuple[str, str]] = []
         for q in asked(section.questions, answers):
             lines = display(q, answers)
             rows.append((q.label, "\n".join(lines) if lines else "Not answered"))
@@ -94,7 +95,7 @@ def return_pdf(questionnaire: Questionnaire, answers: Mapping[str, Any], meta: M
     return buffer.getvalue()
 
 
-def _table(rows, styles) -> Table:
+def _table(rows: Sequence[tuple[str, str]], styles: dict[str, ParagraphStyle]) -> Table:
     data = [[Paragraph(_text(str(label)), styles["label"]), Paragraph(_text(str(value)), styles["body"])]
             for label, value in rows]
     table = Table(data, colWidths=[85 * mm, 89 * mm], repeatRows=0, splitByRow=1)

@@ -52,7 +52,7 @@ def groups_present(df: pd.DataFrame) -> list[str]:
     return [t for t in COUNCIL_TYPES if t in present] + [t for t in OTHER_TYPES if t in present]
 
 
-def compute(dataset: Dataset, threshold: int = 0) -> list[dict]:
+def compute(dataset: Dataset, threshold: int = 0) -> list[dict[str, Any]]:
     """Every table of the dataset's spec, with the previous year's figures when there are some."""
     df = frame(dataset)
     tables = [_BUILDERS[spec["kind"]](spec, dataset, df, threshold) for spec in dataset.tables]
@@ -63,14 +63,15 @@ def compute(dataset: Dataset, threshold: int = 0) -> list[dict]:
     return tables
 
 
-def _table(spec: dict, question_ids: list[str], base: int, rows: list, notes: list[str], **extra) -> dict:
+def _table(spec: dict[str, Any], question_ids: list[str], base: int, rows: list[dict[str, Any]], notes: list[str],
+           **extra: Any) -> dict[str, Any]:
     return {"id": spec["id"], "number": spec["number"], "title": spec["title"], "question_ids": question_ids,
             "kind": spec["kind"], "base": base, "rows": rows, "notes": notes, **extra}
 
 
 # ---------------------------------------------------------------- responses (Table 1)
 
-def _responses(spec, dataset: Dataset, df: pd.DataFrame, threshold: int) -> dict:
+def _responses(spec: dict[str, Any], dataset: Dataset, df: pd.DataFrame, threshold: int) -> dict[str, Any]:
     rows = response_rows(df["type"].value_counts().to_dict(), dataset.populations)
     total_pop = next(r["population"] for r in rows if r["group"] == COUNCILS_TOTAL)
     notes = [f"Response rate: returns received as a per cent of the {total_pop or 'n/a'} councils of the four "
@@ -79,7 +80,7 @@ def _responses(spec, dataset: Dataset, df: pd.DataFrame, threshold: int) -> dict
     return _table(spec, [], total_pop or 0, rows, notes)
 
 
-def response_rows(counts: dict[str, int], populations: dict[str, int]) -> list[dict]:
+def response_rows(counts: dict[str, int], populations: dict[str, int]) -> list[dict[str, Any]]:
     """Table 1's rows: returns of each council type against how many there are, their total, and
     other employers (such as NHS trusts) below the total, where there are any."""
     rows = [_rate_row(group, int(counts.get(group, 0)), populations.get(group)) for group in COUNCIL_TYPES]
@@ -91,7 +92,7 @@ def response_rows(counts: dict[str, int], populations: dict[str, int]) -> list[d
     return rows
 
 
-def _rate_row(group: str, responses: int, population: int | None) -> dict:
+def _rate_row(group: str, responses: int, population: int | None) -> dict[str, Any]:
     percent = 100 * responses / population if population else None
     return {"group": group, "responses": responses, "population": population, "percent": percent,
             "printed": whole(percent) if percent is not None else "n/a"}
@@ -103,11 +104,14 @@ def _numeric(series: pd.Series) -> pd.Series:
     return pd.to_numeric(series.where(series != forms.NOT_APPLICABLE), errors="coerce")
 
 
-def _by_type(spec, dataset: Dataset, df: pd.DataFrame, threshold: int) -> dict:
+def _by_type(spec: dict[str, Any], dataset: Dataset, df: pd.DataFrame, threshold: int) -> dict[str, Any]:
     q = dataset.questionnaire
     groups = groups_present(df)
-    rows, notes, bases, contributing = [], [], {}, pd.Series(False, index=df.index)
-    percent_measures = []
+    rows: list[dict[str, Any]] = []
+    notes: list[str] = []
+    bases: dict[str, int] = {}
+    contributing = pd.Series(False, index=df.index)
+    percent_measures: list[str] = []
     for measure in spec["measures"]:
         values = _numeric(df[measure["question"]])
         if "percent_of" in measure:
@@ -161,20 +165,21 @@ def _routing_note(question: forms.Question, dataset: Dataset, asked: int) -> lis
         return []
     from forms.rules import describe
 
-    def label_of(qid, value):
+    def label_of(qid: str, value: Any) -> str:
         return dataset.questionnaire.question(qid).option_label(str(value))
 
     return [f"Asked only where {describe(question.when, label_of)} ({asked} respondents)."]
 
 
-def _single(spec, dataset: Dataset, df: pd.DataFrame, threshold: int) -> dict:
+def _single(spec: dict[str, Any], dataset: Dataset, df: pd.DataFrame, threshold: int) -> dict[str, Any]:
     question = dataset.questionnaire.question(spec["question"])
     asked = pd.Series(_asked_mask(question, dataset), index=df.index, dtype=bool)
     answers = df.loc[asked, question.id].dropna()
     base = int(len(answers))
     counts = answers.value_counts()
-    rows = [{"label": short_label(o.label), "option": o.value, "count": int(counts.get(o.value, 0)),
-             "percent": 100 * int(counts.get(o.value, 0)) / base if base else None} for o in question.options]
+    rows: list[dict[str, Any]] = [
+        {"label": short_label(o.label), "option": o.value, "count": int(counts.get(o.value, 0)),
+         "percent": 100 * int(counts.get(o.value, 0)) / base if base else None} for o in question.options]
     for row in rows:
         row["printed"] = whole(row["percent"])
     notes = _routing_note(question, dataset, int(asked.sum())) + [ROUNDING_NOTE]
@@ -182,7 +187,7 @@ def _single(spec, dataset: Dataset, df: pd.DataFrame, threshold: int) -> dict:
     return _suppress_if_small(table, threshold)
 
 
-def _suppress_if_small(table: dict, threshold: int) -> dict:
+def _suppress_if_small(table: dict[str, Any], threshold: int) -> dict[str, Any]:
     if 0 < table["base"] < threshold:
         for row in table["rows"]:
             row.update(count=None, percent=None, printed=SUPPRESSED, suppressed=True)
@@ -192,7 +197,7 @@ def _suppress_if_small(table: dict, threshold: int) -> dict:
 
 # ---------------------------------------------------------------- multiple choice (with coding)
 
-def _multi(spec, dataset: Dataset, df: pd.DataFrame, threshold: int) -> dict:
+def _multi(spec: dict[str, Any], dataset: Dataset, df: pd.DataFrame, threshold: int) -> dict[str, Any]:
     question = dataset.questionnaire.question(spec["question"])
     specify = question.specify_option
     labels = {o.value: short_label(o.label) for o in question.options}
@@ -202,7 +207,7 @@ def _multi(spec, dataset: Dataset, df: pd.DataFrame, threshold: int) -> dict:
     chosen = df[question.id].where(pd.Series(asked, index=df.index, dtype=bool), None)
     coded_rows = [(i, r.coded[other_id]) for i, r in enumerate(dataset.returns)
                   if r.coded and r.coded.get(other_id) and asked[i]] if other_id else []
-    if coded_rows:  # coded "Other" answers count as the categories they were coded to
+    if coded_rows and specify is not None:  # coded "Other" answers count as the categories they were coded to
         chosen = chosen.copy()
         for i, categories in coded_rows:
             ticked = [v for v in (chosen.iat[i] or []) if v != specify.value]
@@ -215,8 +220,9 @@ def _multi(spec, dataset: Dataset, df: pd.DataFrame, threshold: int) -> dict:
     order = list(labels)
     last = spec.get("last") or [o.value for o in question.options
                                 if o.specify or o.exclusive or o.value == "dont_know"]
-    rows = [{"label": labels[v], "option": v, "count": int(counts.get(v, 0)),
-             "percent": 100 * int(counts.get(v, 0)) / base if base else None} for v in order]
+    rows: list[dict[str, Any]] = [
+        {"label": labels[v], "option": v, "count": int(counts.get(v, 0)),
+         "percent": 100 * int(counts.get(v, 0)) / base if base else None} for v in order]
     for row in rows:
         row["printed"] = whole(row["percent"])
     head = [r for r in rows if r["option"] not in last]
@@ -234,7 +240,7 @@ _BUILDERS = {"responses": _responses, "by_type": _by_type, "single": _single, "m
 
 # ---------------------------------------------------------------- year on year
 
-def _row_key(table: dict, row: dict) -> Any:
+def _row_key(table: dict[str, Any], row: dict[str, Any]) -> Any:
     if table["kind"] == "by_type":
         return (row["question_id"], row["group"])
     if table["kind"] == "responses":
@@ -242,7 +248,7 @@ def _row_key(table: dict, row: dict) -> Any:
     return row["option"]
 
 
-def _add_previous(table: dict, earlier: dict | None, year: int) -> None:
+def _add_previous(table: dict[str, Any], earlier: dict[str, Any] | None, year: int) -> None:
     if earlier is None:
         return
     before = {_row_key(earlier, r): r for r in earlier["rows"]}

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import yaml
@@ -45,7 +46,7 @@ class Question:
     hint: str | None = None
     required: bool = False
     optional: bool = False
-    when: dict | None = None
+    when: dict[str, Any] | None = None
     # number
     min: int | None = None
     max: int | None = None
@@ -117,13 +118,19 @@ class Questionnaire:
     declaration: str
     sections: tuple[Section, ...]
     short_title: str | None = None
-    introduction: dict = field(default_factory=dict)
-    previous: dict = field(default_factory=dict)
-    raw: dict = field(default_factory=dict, repr=False, compare=False)
+    introduction: dict[str, Any] = field(default_factory=dict)
+    previous: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def renamed(self) -> dict[str, str]:
+        """Question ids of the previous version, renamed in this one: old id -> new id."""
+        renamed: dict[str, str] = self.previous.get("renamed", {})
+        return renamed
 
     def previous_id(self, question_id: str) -> str:
         """The id this question had in the previous version (unchanged unless renamed)."""
-        for old, new in self.previous.get("renamed", {}).items():
+        for old, new in self.renamed.items():
             if new == question_id:
                 return old
         return question_id
@@ -165,13 +172,13 @@ class Questionnaire:
         return keys
 
 
-def _question(raw: dict, section_id: str) -> Question:
+def _question(raw: dict[str, Any], section_id: str) -> Question:
     data = dict(raw)
     options = tuple(Option(**o) for o in data.pop("options", ()))
     return Question(section_id=section_id, options=options, **data)
 
 
-def parse(data: dict) -> Questionnaire:
+def parse(data: dict[str, Any]) -> Questionnaire:
     """Validate a questionnaire dict against the schema and the semantic rules; build it."""
     problems = [
         f"{'/'.join(str(p) for p in e.absolute_path) or '(top)'}: {e.message}"
@@ -200,50 +207,76 @@ def parse(data: dict) -> Questionnaire:
 
 def semantic_problems(q: Questionnaire) -> list[str]:
     """What a JSON Schema cannot say: unique ids, routing only to earlier questions, ..."""
-    from .rules import referenced_questions
+    problems = _section_problems(q)
+    earlier: dict[str, Question] = {}
+    keys: set[str] = set()
+    for question in q.questions():
+        problems += _question_problems(question, earlier, keys)
+        earlier[question.id] = question
+    for old, new in q.renamed.items():
+        if new not in earlier:
+            problems.append(f"previous: {old} is renamed to {new}, which is not a question of this version")
+    return problems
 
+
+def _section_problems(q: Questionnaire) -> list[str]:
     problems: list[str] = []
     seen_sections: set[str] = set()
     for s in q.sections:
         if s.id in seen_sections:
             problems.append(f"section {s.id}: duplicate section id")
         seen_sections.add(s.id)
-    earlier: dict[str, Question] = {}
-    keys: set[str] = set()
-    for question in q.questions():
-        where = f"question {question.id}"
-        for key in filter(None, (question.id, question.other_id)):
-            if key in keys:
-                problems.append(f"{where}: id {key} is used more than once")
-            keys.add(key)
-        values = [o.value for o in question.options]
-        labels = [o.label.casefold() for o in question.options]
-        if len(set(values)) != len(values):
-            problems.append(f"{where}: option values are not unique")
-        if len(set(labels)) != len(labels):
-            problems.append(f"{where}: option labels are not unique")
-        if sum(o.specify for o in question.options) > 1:
-            problems.append(f"{where}: at most one option may ask the respondent to specify")
-        if question.type != "multiple" and any(o.exclusive for o in question.options):
-            problems.append(f"{where}: only multiple-choice options can be exclusive")
-        if question.type == "number" and question.min is not None and question.max is not None \
-                and question.min > question.max:
-            problems.append(f"{where}: min is greater than max")
-        if question.at_most:
-            target = earlier.get(question.at_most)
-            if target is None or target.type != "number":
-                problems.append(f"{where}: at_most must name an earlier number question, not {question.at_most}")
-        if question.when:
-            for ref, value in referenced_questions(question.when):
-                target = earlier.get(ref)
-                if target is None:
-                    problems.append(f"{where}: routing refers to {ref}, which is not an earlier question")
-                elif value is not None and target.options and target.option(str(value)) is None:
-                    problems.append(f"{where}: routing compares {ref} with {value!r}, which is not one of its options")
-        earlier[question.id] = question
-    for old, new in q.previous.get("renamed", {}).items():
-        if new not in earlier:
-            problems.append(f"previous: {old} is renamed to {new}, which is not a question of this version")
+    return problems
+
+
+def _question_problems(question: Question, earlier: dict[str, Question], keys: set[str]) -> list[str]:
+    """One question's problems, given the questions before it (``earlier``) and the answer keys
+    used so far (``keys``, to which this question's are added)."""
+    problems: list[str] = []
+    where = f"question {question.id}"
+    for key in filter(None, (question.id, question.other_id)):
+        if key in keys:
+            problems.append(f"{where}: id {key} is used more than once")
+        keys.add(key)
+    problems += _option_problems(question, where)
+    if question.type == "number" and question.min is not None and question.max is not None \
+            and question.min > question.max:
+        problems.append(f"{where}: min is greater than max")
+    if question.at_most:
+        target = earlier.get(question.at_most)
+        if target is None or target.type != "number":
+            problems.append(f"{where}: at_most must name an earlier number question, not {question.at_most}")
+    if question.when:
+        problems += _routing_problems(question.when, where, earlier)
+    return problems
+
+
+def _option_problems(question: Question, where: str) -> list[str]:
+    problems: list[str] = []
+    values = [o.value for o in question.options]
+    labels = [o.label.casefold() for o in question.options]
+    if len(set(values)) != len(values):
+        problems.append(f"{where}: option values are not unique")
+    if len(set(labels)) != len(labels):
+        problems.append(f"{where}: option labels are not unique")
+    if sum(o.specify for o in question.options) > 1:
+        problems.append(f"{where}: at most one option may ask the respondent to specify")
+    if question.type != "multiple" and any(o.exclusive for o in question.options):
+        problems.append(f"{where}: only multiple-choice options can be exclusive")
+    return problems
+
+
+def _routing_problems(when: dict[str, Any], where: str, earlier: dict[str, Question]) -> list[str]:
+    """A routing rule may compare only earlier questions, and a choice question only with its options."""
+    from .rules import referenced_questions
+
+    problems: list[str] = []
+    for ref, value in referenced_questions(when):
+        target = earlier.get(ref)
+        if target is None:
+            problems.append(f"{where}: routing refers to {ref}, which is not an earlier question")
+        elif value is not None and target.options and target.option(str(value)) is None:
+            problems.append(f"{where}: routing compares {ref} with {value!r}, which is not one of its options")
     return problems
 
 

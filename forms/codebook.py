@@ -4,18 +4,20 @@ It is the contract for imports and exports: a column's id never changes within a
 """
 from __future__ import annotations
 
+from typing import Any
+
 from . import NOT_APPLICABLE, Questionnaire
 from .rules import describe
 
 
-def codebook_rows(q: Questionnaire) -> list[dict]:
-    def label_of(qid, value):
+def codebook_rows(q: Questionnaire) -> list[dict[str, Any]]:
+    def label_of(qid: str, value: Any) -> object:
         try:
             return q.question(qid).option_label(str(value))
         except KeyError:
             return value
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for section in q.sections:
         for question in section.questions:
             constraints = []
@@ -40,10 +42,10 @@ def codebook_rows(q: Questionnaire) -> list[dict]:
                 "constraints": "; ".join(constraints),
                 "routing": ("asked if " + describe(question.when, label_of)) if question.when else "",
             })
-            if question.other_id:
-                spec = question.specify_option
+            spec, other_id = question.specify_option, question.other_id  # a question has both or neither
+            if spec is not None and other_id is not None:
                 rows.append({
-                    "column": question.other_id, "section": section.id, "standard": section.standard or "",
+                    "column": other_id, "section": section.id, "standard": section.standard or "",
                     "type": "text", "question": f"{question.label} – {spec.label}",
                     "options": "", "constraints": "up to 500 characters",
                     "routing": f'asked if {question.id} includes "{spec.label}"',

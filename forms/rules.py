@@ -12,17 +12,23 @@ answer "equals" a value when that value is among those chosen.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from . import Question, Questionnaire
+
+Rule = Mapping[str, Any]
+"""A rule as the questionnaire file holds it (see above)."""
 
 
 def _matches(answer: Any, value: Any) -> bool:
     if isinstance(answer, list):
         return value in answer
-    return answer == value
+    return bool(answer == value)
 
 
-def evaluate(rule: Mapping | None, answers: Mapping[str, Any]) -> bool:
+def evaluate(rule: Rule | None, answers: Mapping[str, Any]) -> bool:
     if rule is None:
         return True
     if "all" in rule:
@@ -37,11 +43,11 @@ def evaluate(rule: Mapping | None, answers: Mapping[str, Any]) -> bool:
     if "in" in rule:
         return any(_matches(answer, v) for v in rule["in"])
     if "answered" in rule:
-        return (answer not in (None, "", [])) == rule["answered"]
+        return bool((answer not in (None, "", [])) == rule["answered"])
     raise ValueError(f"unknown rule: {rule!r}")
 
 
-def referenced_questions(rule: Mapping) -> Iterator[tuple[str, Any]]:
+def referenced_questions(rule: Rule) -> Iterator[tuple[str, Any]]:
     """(question id, compared value or None) for every comparison in a rule."""
     for key in ("all", "any"):
         for sub in rule.get(key, ()):
@@ -58,7 +64,7 @@ def referenced_questions(rule: Mapping) -> Iterator[tuple[str, Any]]:
             yield rule["question"], None
 
 
-def describe(rule: Mapping | None, label_of=lambda qid, value: value) -> str:
+def describe(rule: Rule | None, label_of: Callable[[str, Any], object] = lambda qid, value: value) -> str:
     """A short human-readable form of a rule, for the codebook and Annex C."""
     if rule is None:
         return ""
@@ -76,16 +82,16 @@ def describe(rule: Mapping | None, label_of=lambda qid, value: value) -> str:
     return f"{qid} {'is' if rule['answered'] else 'is not'} answered"
 
 
-def is_asked(question, answers: Mapping[str, Any]) -> bool:
+def is_asked(question: Question, answers: Mapping[str, Any]) -> bool:
     return evaluate(question.when, answers)
 
 
-def asked(questions: Iterable, answers: Mapping[str, Any]) -> list:
+def asked(questions: Iterable[Question], answers: Mapping[str, Any]) -> list[Question]:
     """The questions that routing asks, given the answers so far (evaluated in order)."""
     return [q for q in questions if is_asked(q, answers)]
 
 
-def prune(questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:
+def prune(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:
     """Drop answers to questions routing no longer asks, and 'specify' text whose option is unchosen."""
     kept: dict[str, Any] = {}
     for q in questionnaire.questions():

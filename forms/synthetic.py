@@ -15,7 +15,7 @@ NUMBER_RANGES = {"posts": (5, 60), "hours_per_week": (33, 40), "caseload_team_me
                  "caseload_senior_practitioner": (0, 14), "caseload_team_manager": (0, 6)}
 
 
-def answers(questionnaire: Questionnaire, rng: random.Random, organisation: str = "Example Council") -> dict:
+def answers(questionnaire: Questionnaire, rng: random.Random, organisation: str = "Example Council") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for q in questionnaire.questions():
         if not is_asked(q, out):
@@ -49,9 +49,10 @@ def answers(questionnaire: Questionnaire, rng: random.Random, organisation: str 
                 out[q.id] = [o.value for o in q.options if o.value in chosen]
         else:
             out[q.id] = rng.choice(PHRASES)[: q.max_length]
-        spec = q.specify_option
-        if spec is not None and (out.get(q.id) == spec.value or spec.value in (out.get(q.id) or [])):
-            out[q.other_id] = rng.choice(["Shadowing", "Secondments", "Practice forums", "Wellbeing champions"])
+        spec, other_id = q.specify_option, q.other_id  # a question has both or neither
+        if spec is not None and other_id is not None \
+                and (out.get(q.id) == spec.value or spec.value in (out.get(q.id) or [])):
+            out[other_id] = rng.choice(["Shadowing", "Secondments", "Practice forums", "Wellbeing champions"])
     return out
 
 

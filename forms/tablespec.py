@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from typing import Any
 
 import jsonschema
 import yaml
@@ -15,7 +16,7 @@ SCHEMA = HERE / "tables.schema.json"
 KIND_TYPES = {"single": "single", "multi": "multiple"}
 
 
-def parse(spec: dict, questionnaire: Questionnaire) -> list[dict]:
+def parse(spec: dict[str, Any], questionnaire: Questionnaire) -> list[dict[str, Any]]:
     """Check a table spec against its schema and the questionnaire; return its tables."""
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     problems = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
@@ -24,9 +25,11 @@ def parse(spec: dict, questionnaire: Questionnaire) -> list[dict]:
         raise DefinitionError("\n".join(problems))
     if spec["questionnaire"] != questionnaire.key:
         raise DefinitionError(f"tables are for {spec['questionnaire']}, not {questionnaire.key}")
+    tables: list[dict[str, Any]] = spec["tables"]
     types = {q.id: q.type for q in questionnaire.questions()}
-    seen_ids, seen_numbers = set(), set()
-    for table in spec["tables"]:
+    seen_ids: set[str] = set()
+    seen_numbers: set[str] = set()
+    for table in tables:
         where = f"{table['number']} ({table['id']})"
         for key, seen in (("id", seen_ids), ("number", seen_numbers)):
             if table[key] in seen:
@@ -45,7 +48,7 @@ def parse(spec: dict, questionnaire: Questionnaire) -> list[dict]:
                     problems.append(f"{where}: {value} is not an option of {table['question']}")
     if problems:
         raise DefinitionError("\n".join(problems))
-    return spec["tables"]
+    return tables
 
 
 @cache
@@ -60,6 +63,7 @@ def _load(qid: str, version: str) -> str:
     return json.dumps(parse(yaml.safe_load(path.read_text(encoding="utf-8")), load_questionnaire(qid, version)))
 
 
-def load(questionnaire: Questionnaire) -> list[dict]:
+def load(questionnaire: Questionnaire) -> list[dict[str, Any]]:
     """The tables of a questionnaire (a fresh copy: callers may annotate them)."""
-    return json.loads(_load(questionnaire.id, questionnaire.version))
+    tables: list[dict[str, Any]] = json.loads(_load(questionnaire.id, questionnaire.version))
+    return tables

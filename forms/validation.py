@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -37,7 +37,10 @@ _PHONE = re.compile(r"^\+?[0-9 ()-]+$")
 
 
 def message(key: str, question: Question | None = None, **values: Any) -> str:
-    name = (question.name if question and question.name else "an answer") if "name" not in values else values.pop("name")
+    if "name" in values:
+        name = values.pop("name")
+    else:
+        name = question.name if question and question.name else "an answer"
     text = MESSAGES[key].format(name=name, Name=name[:1].upper() + name[1:], **values)
     return text
 
@@ -66,7 +69,11 @@ def _as_list(raw: Any) -> list[str]:
     return [str(raw)]
 
 
-def _number(q: Question, raw: Any, none_ticked: bool) -> tuple[Any, str | None]:
+Checked = tuple[Any, str | None]
+"""A stored value (None where blank) and the message for the person who typed it, if it is wrong."""
+
+
+def _number(q: Question, raw: Any, none_ticked: bool) -> Checked:
     text = clean_text(_first(raw)).replace(",", "").replace(" ", "")
     if none_ticked:
         if text:
@@ -88,7 +95,7 @@ def _number(q: Question, raw: Any, none_ticked: bool) -> tuple[Any, str | None]:
     return number, None
 
 
-def _single(q: Question, raw: Any) -> tuple[Any, str | None]:
+def _single(q: Question, raw: Any) -> Checked:
     value = _first(raw)
     if value == "":
         return None, None
@@ -97,20 +104,20 @@ def _single(q: Question, raw: Any) -> tuple[Any, str | None]:
     return value, None
 
 
-def _multiple(q: Question, raw: Any) -> tuple[Any, str | None]:
+def _multiple(q: Question, raw: Any) -> Checked:
     chosen = list(dict.fromkeys(_as_list(raw)))
     if any(q.option(v) is None for v in chosen):
         return None, message("bad_option", q)
     if len(chosen) > 1:
         for v in chosen:
             opt = q.option(v)
-            if opt.exclusive:
+            if opt is not None and opt.exclusive:
                 return None, message("exclusive", q, option=opt.label)
     ordered = [o.value for o in q.options if o.value in chosen]
     return (ordered or None), None
 
 
-def _text(q: Question, raw: Any) -> tuple[Any, str | None]:
+def _text(q: Question, raw: Any) -> Checked:
     value = clean_text(_first(raw))
     if not q.multiline:
         value = " ".join(value.split())
@@ -129,10 +136,13 @@ def _text(q: Question, raw: Any) -> tuple[Any, str | None]:
     return value, None
 
 
-HANDLERS = {"number": _number, "single": _single, "multiple": _multiple, "text": _text}
+# By question type; a number question's handler also takes whether its "no such role" box is ticked.
+HANDLERS: dict[str, Callable[..., Checked]] = {"number": _number, "single": _single, "multiple": _multiple,
+                                               "text": _text}
 
 
-def validate_section(section: Section, raw: Mapping[str, Any], context: Mapping[str, Any]) -> tuple[dict, dict]:
+def validate_section(section: Section, raw: Mapping[str, Any],
+                     context: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """Validate one page of answers.
 
     ``raw`` holds what was typed, keyed by answer key (``<id>``, ``<id>_other`` and, for number
@@ -159,19 +169,19 @@ def validate_section(section: Section, raw: Mapping[str, Any], context: Mapping[
             errors[q.id] = error
         values[q.id] = value
         known[q.id] = value
-        spec = q.specify_option
-        if spec is not None:
+        spec, other_id = q.specify_option, q.other_id  # a question has both or neither
+        if spec is not None and other_id is not None:
             chosen = value == spec.value or (isinstance(value, list) and spec.value in value)
             if chosen:
                 other, other_error = _text(
-                    Question(id=q.other_id, type="text", label=spec.label, section_id=q.section_id,
+                    Question(id=other_id, type="text", label=spec.label, section_id=q.section_id,
                              name="the details", max_length=500, multiline=False),
-                    raw.get(q.other_id))
-                values[q.other_id] = other
+                    raw.get(other_id))
+                values[other_id] = other
                 if other_error:
-                    errors[q.other_id] = other_error
+                    errors[other_id] = other_error
                 elif not other:
-                    errors[q.other_id] = message("specify", q, option=_short_option(spec.label))
+                    errors[other_id] = message("specify", q, option=_short_option(spec.label))
     for q in section.questions:
         if q.at_most and q.id in values and q.id not in errors and isinstance(values[q.id], int):
             limit = values.get(q.at_most, known.get(q.at_most))
@@ -201,7 +211,7 @@ def display(q: Question, answers: Mapping[str, Any]) -> list[str]:
     for v in chosen:
         opt = q.option(v)
         label = opt.label if opt else str(v)
-        if opt is not None and opt.specify and answers.get(q.other_id):
+        if opt is not None and opt.specify and q.other_id and answers.get(q.other_id):
             label = f"{_short_option(opt.label)}: {answers[q.other_id]}"
         lines.append(label)
     return lines
