@@ -1,33 +1,40 @@
 # The two commands a newcomer needs: `make run` and `make test`.
-.PHONY: run test setup demo
+.PHONY: run test lint setup
 
 VENV := .venv/bin
 
 setup:
 	bin/setup
 
-## Set up, migrate the embedded SQLite database, load the demo cycle, print links, serve.
+## Set up, migrate the embedded SQLite database, load the demo cycle, print links, and serve
+## with a worker beside the server (for the jobs the site queues).
 run: setup
 	$(VENV)/healthcheck db upgrade
 	$(VENV)/healthcheck demo
 	$(VENV)/healthcheck serve
 
-## Every test: unit, integration (SQLite, and PostgreSQL when HEALTHCHECK_TEST_DATABASE_URL
-## is set), and browser tests in Debian's Chromium.
-test: setup
+## Lint, types and import contracts, then every test: unit, integration (SQLite, and PostgreSQL
+## and Redis when HEALTHCHECK_TEST_DATABASE_URL and HEALTHCHECK_TEST_REDIS_URL are set), browser
+## tests in Debian's Chromium, and real worker processes.
+test: setup lint
 	bin/test-deps
 	$(VENV)/pytest $(PYTEST_ARGS)
 
+lint: setup
+	$(VENV)/ruff check .
+	$(VENV)/mypy
+	$(VENV)/lint-imports
+
 ## Benchmarks (figures written to docs/performance.md).
-.PHONY: bench bench-http bench-tables bench-benchmarks bench-import bench-interference
-bench: bench-tables bench-benchmarks bench-import bench-http bench-interference
+.PHONY: bench bench-http bench-tables bench-benchmarks bench-import bench-publish
+bench: bench-tables bench-benchmarks bench-import bench-publish bench-http
 bench-tables: setup
 	$(VENV)/python bench/tables.py
 bench-benchmarks: setup
 	$(VENV)/python bench/benchmarks.py
 bench-import: setup
 	$(VENV)/python bench/import_returns.py
+bench-publish: setup
+	$(VENV)/python bench/publish.py
 bench-http: setup
 	$(VENV)/python bench/http_load.py
-bench-interference: setup
-	$(VENV)/python bench/build_interference.py

@@ -68,8 +68,8 @@ def main() -> None:
     print(out.stdout.strip().splitlines()[-1], f"in {elapsed:.1f} s")
     lines = ["## Import of returns", "",
              f"Measured {date.today():%d %B %Y} by `bench/import_returns.py`: `healthcheck import` of "
-             f"{args.returns:,} synthetic returns ({size / 1e6:.1f} MB of CSV, every cell validated, all written in one "
-             f"transaction) into SQLite, timed around the whole command including start-up: **{elapsed:.1f} s** "
+             f"{args.returns:,} synthetic returns ({size / 1e6:.1f} MB of CSV, every cell validated, all written in "
+             f"one transaction) into SQLite, timed around the whole command including start-up: **{elapsed:.1f} s** "
              "(target: at most 10 s)."]
     write_section("import", lines)
 

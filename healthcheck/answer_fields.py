@@ -28,8 +28,9 @@ class SectionForm(FlaskForm):
     section_version = HiddenField()
 
 
-def _other_field(q: Question):
-    return StringField(q.specify_option.label, widget=GovTextInput())
+def _other_field(q: Question) -> StringField:
+    label = q.specify_option.label if q.specify_option else "Please specify"
+    return StringField(label, widget=GovTextInput())
 
 
 def _fields_number(q: Question) -> dict:
@@ -118,7 +119,7 @@ def followups(section: Section) -> dict[str, dict[str, list[Question]]]:
     found: dict[str, dict[str, list[Question]]] = {}
     for q in section.questions:
         rule = q.when or {}
-        trigger = by_id.get(rule.get("question"))
+        trigger = by_id.get(str(rule.get("question")))
         if trigger is not None and trigger.type == "single" and "equals" in rule:
             found.setdefault(trigger.id, {}).setdefault(str(rule["equals"]), []).append(q)
     return found
@@ -128,6 +129,16 @@ def render_section(form: SectionForm, section: Section, disabled: bool = False) 
     """HTML for every question on the page, nesting routed questions under their trigger."""
     nested, shown = top_level(section)
     return [render_question(form, q, nested, disabled) for q in shown]
+
+
+def field_keys(q: Question, nested: dict) -> list[str]:
+    """The form fields a question renders: its own, its 'specify' box and 'no such role' box,
+    and those of the questions nested under its options."""
+    keys = [k for k in (q.id, q.other_id, f"{q.id}_none" if q.type == "number" and q.not_applicable else None) if k]
+    for follow_ups in nested.get(q.id, {}).values():
+        for follow in follow_ups:
+            keys += field_keys(follow, nested)
+    return keys
 
 
 def top_level(section: Section) -> tuple[dict, list[Question]]:
@@ -146,9 +157,9 @@ def _render_choice(form, q: Question, nested: dict, attrs: dict, disabled: bool)
     on a radio (axe-core reports it), so their specify box and routed follow-ups come straight
     after the group, each saying when to answer it. Without JavaScript both look the same.
     """
-    def specify_box(option):
-        label = "Please specify" if q.type == "multiple" else \
-            f"If you selected \u201c{option.label.replace(' (please specify)', '').replace(' (Please specify)', '')}\u201d, please specify"
+    def specify_box(option: forms.Option) -> Markup:
+        chosen = option.label.replace(" (please specify)", "").replace(" (Please specify)", "")
+        label = "Please specify" if q.type == "multiple" else f"If you selected \u201c{chosen}\u201d, please specify"
         return form[q.other_id](params={"label": {"text": label}, "classes": "govuk-!-width-two-thirds",
                                         "attributes": attrs})
 
@@ -202,7 +213,7 @@ def render_question(form: SectionForm, q: Question, nested: dict, disabled: bool
     if q.multiline:
         params.update({"maxlength": q.max_length, "rows": 5})
     else:
-        params.update({"classes": "govuk-!-width-two-thirds" if q.max_length > 60 else "govuk-input--width-20"})
+        params.update({"classes": "govuk-!-width-two-thirds" if (q.max_length or 0) > 60 else "govuk-input--width-20"})
         if q.autocomplete:
             params["autocomplete"] = q.autocomplete
         if q.format == "email":

@@ -10,6 +10,7 @@ from flask import Flask, render_template, request
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
+from . import markup
 from .config import CONFIGS
 from .extensions import csrf, db, migrate
 
@@ -49,6 +50,7 @@ def create_app(config: str | None = None, **overrides: Any) -> Flask:
             "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
         }),
     ])
+    app.jinja_env.globals["answers_list"] = markup.answers_list
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     WTFormsHelpers(app)

@@ -175,15 +175,15 @@ def demo(year: int, days_open: int, blank: int) -> None:
 @click.option("--port", default=5000, show_default=True)
 @click.option("--worker/--no-worker", "with_worker", default=True, show_default=True,
               help="Run a worker beside the server for the jobs the site queues.")
-@with_appcontext
 def serve(host: str, port: int, with_worker: bool) -> None:
     """Serve the app for development and demos (production runs under gunicorn, its worker apart)."""
     from werkzeug.serving import run_simple
 
+    app = create_app()
     beside = subprocess.Popen([sys.executable, "-m", "healthcheck.cli", "worker"]) if with_worker else None
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)" + (", with a worker" if beside else ""))
     try:
-        run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+        run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
         if beside is not None:
             beside.terminate()

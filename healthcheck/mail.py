@@ -81,6 +81,7 @@ class Mailer:
 
     def _connect(self) -> smtplib.SMTP:
         c = self.config
+        conn: smtplib.SMTP
         if c["MAIL_USE_SSL"]:
             conn = smtplib.SMTP_SSL(c["MAIL_HOST"], c["MAIL_PORT"], timeout=c["MAIL_TIMEOUT"],
                                     context=ssl.create_default_context())

@@ -18,29 +18,31 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
-from .extensions import db
+from .extensions import Base
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class UTCDateTime(db.TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on SQLite (which stores naive ones) and PostgreSQL alike."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None:
             if value.tzinfo is None:
                 raise ValueError("naive datetime")
             value = value.astimezone(UTC)
         return value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
@@ -62,7 +64,7 @@ class ResponseStatus(str, enum.Enum):
     REOPENED = "reopened"
 
 
-class Organisation(db.Model):
+class Organisation(Base):
     __tablename__ = "organisation"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -79,7 +81,7 @@ class Organisation(db.Model):
     )
 
 
-class Cycle(db.Model):
+class Cycle(Base):
     __tablename__ = "cycle"
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(Integer, unique=True)
@@ -96,7 +98,7 @@ class Cycle(db.Model):
         return self.opens_at <= now < self.closes_at
 
 
-class CyclePopulation(db.Model):
+class CyclePopulation(Base):
     """How many employers of each authority type exist, for response rates (Table 1)."""
 
     __tablename__ = "cycle_population"
@@ -107,7 +109,7 @@ class CyclePopulation(db.Model):
     __table_args__ = (UniqueConstraint("cycle_id", "authority_type", name="uq_cycle_population_cycle_type"),)
 
 
-class AccessLink(db.Model):
+class AccessLink(Base):
     """An employer's way in. Only a SHA-256 of the token is stored."""
 
     __tablename__ = "access_link"
@@ -123,7 +125,7 @@ class AccessLink(db.Model):
     organisation: Mapped[Organisation] = relationship()
 
 
-class Response(db.Model):
+class Response(Base):
     """One organisation's return for one cycle: its working answers as one document (question id
     -> value), and per page of the return how often it was saved, when and by whom (``pages``:
     section id -> {"version", "saved_at", "saved_by"}). ``version`` counts every change."""
@@ -166,7 +168,7 @@ class Response(db.Model):
     )
 
 
-class SubmittedVersion(db.Model):
+class SubmittedVersion(Base):
     """A frozen copy of a return as it was submitted. Every submission is kept."""
 
     __tablename__ = "submitted_version"
@@ -180,7 +182,7 @@ class SubmittedVersion(db.Model):
     __table_args__ = (UniqueConstraint("response_id", "number", name="uq_submitted_version_response_number"),)
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Base):
     """Who changed what, and when."""
 
     __tablename__ = "audit_event"
@@ -199,7 +201,7 @@ class Role(str, enum.Enum):
     VIEWER = "viewer"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Base):
     """A member of the coordinating body. Employers never have accounts: they use their link."""
 
     __tablename__ = "app_user"
@@ -224,7 +226,7 @@ class User(UserMixin, db.Model):
         return self.role == Role.COORDINATOR.value
 
 
-class EmailTemplate(db.Model):
+class EmailTemplate(Base):
     __tablename__ = "email_template"
     id: Mapped[int] = mapped_column(primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
@@ -234,7 +236,7 @@ class EmailTemplate(db.Model):
     __table_args__ = (UniqueConstraint("cycle_id", "kind", name="uq_email_template_cycle_kind"),)
 
 
-class EmailSend(db.Model):
+class EmailSend(Base):
     """One attempt to send one email, with its outcome (and the job that sent it, if any)."""
 
     __tablename__ = "email_send"
@@ -252,7 +254,7 @@ class EmailSend(db.Model):
     organisation: Mapped[Organisation] = relationship()
 
 
-class CodingCategory(db.Model):
+class CodingCategory(Base):
     """A category a coordinator added to a question's coding frame (beyond its printed options)."""
 
     __tablename__ = "coding_category"
@@ -261,10 +263,11 @@ class CodingCategory(db.Model):
     question_id: Mapped[str] = mapped_column(String(64))
     value: Mapped[str] = mapped_column(String(64))
     label: Mapped[str] = mapped_column(String(200))
-    __table_args__ = (UniqueConstraint("cycle_id", "question_id", "value", name="uq_coding_category_cycle_question_value"),)
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "question_id", "value", name="uq_coding_category_cycle_question_value"),)
 
 
-class Coding(db.Model):
+class Coding(Base):
     """The categories a coordinator assigned to one open answer."""
 
     __tablename__ = "coding"
@@ -277,7 +280,7 @@ class Coding(db.Model):
     __table_args__ = (UniqueConstraint("response_id", "question_id", name="uq_coding_response_question"),)
 
 
-class CommentReview(db.Model):
+class CommentReview(Base):
     """An open answer on its way to publication: redacted, then approved or excluded."""
 
     __tablename__ = "comment_review"
@@ -302,7 +305,7 @@ class RAG(str, enum.Enum):
     COMPLETE = "Complete"
 
 
-class Action(db.Model):
+class Action(Base):
     """One action of an employer's plan, answering a finding of its health check."""
 
     __tablename__ = "action"
@@ -327,7 +330,7 @@ class Action(db.Model):
         return self.due_on is not None and self.due_on < today and self.status != RAG.COMPLETE.value
 
 
-class ActionUpdate(db.Model):
+class ActionUpdate(Base):
     """A dated progress note, or a change of status with its reason: the plan's history."""
 
     __tablename__ = "action_update"
@@ -347,7 +350,7 @@ class JobStatus(str, enum.Enum):
     FAILED = "failed"
 
 
-class Job(db.Model):
+class Job(Base):
     """Work done by the worker (or by a command, in its own process): its progress and outcome.
 
     ``lock`` is set while a job that must not run twice at once is unfinished (a cycle's
@@ -385,7 +388,7 @@ class Job(db.Model):
         return self.status in (JobStatus.DONE.value, JobStatus.FAILED.value)
 
 
-class Edition(db.Model):
+class Edition(Base):
     """A publication of a cycle's results, frozen: the dataset it was built from and every file
     made from it, in ``folder`` (relative to the editions folder), each file with its SHA-256.
     A later edition supersedes it; it stays downloadable."""
@@ -406,7 +409,7 @@ class Edition(db.Model):
     __table_args__ = (UniqueConstraint("cycle_id", "number", name="uq_edition_cycle_number"),)
 
 
-class EditionFile(db.Model):
+class EditionFile(Base):
     """One file of an edition. A benchmark's files name their organisation: only it may read them."""
 
     __tablename__ = "edition_file"

@@ -4,6 +4,7 @@ numbers are replaced by placeholders. A coordinator reviews every comment afterw
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"(?<![\w])(?:\+44\s?(?:\(0\)\s?)?\d{2,4}|\(0\d{2,4}\)|0\d{2,4})[\s-]?\d{3,4}[\s-]?\d{3,4}(?![\w])")
@@ -36,7 +37,7 @@ def _replace_words(words: str, placeholder: str, text: str) -> str:
     return re.sub(r"(?<![\w])" + re.escape(words) + r"(?![\w])", placeholder, text, flags=re.I)
 
 
-def redact(text: str, organisation_name: str, people: list[str] = ()) -> str:
+def redact(text: str, organisation_name: str, people: Sequence[str] = ()) -> str:
     out = EMAIL.sub("<email address>", text)
     out = PHONE.sub("<telephone number>", out)
     out = _replace_words(organisation_name, ORGANISATION, out)

@@ -12,6 +12,7 @@ import forms
 from forms.rules import asked
 from forms.validation import display, validate_section
 
+from . import markup
 from .answer_fields import form_class, initial_data, raw_answers, render_section
 from .downloads import download
 from .extensions import writing
@@ -37,34 +38,33 @@ def section_page(response: Response, questionnaire: forms.Questionnaire, section
     except KeyError:
         abort(404)
     prev, nxt = questionnaire.neighbours(section_id)
-    FormClass = form_class(questionnaire, sec)
-    page = dict(section=sec, prev=prev, nxt=nxt, urls=urls, response=response, last_year=last_year)
+    page: dict[str, Any] = dict(section=sec, prev=prev, nxt=nxt, urls=urls, response=response, last_year=last_year)
     if request.method == "GET":
-        stored = initial_data(sec, response.answers or {}) | {"section_version": response.page_version(sec.id)}
-        return _render(FormClass(formdata=None, data=stored), read_only=not editable, **page)
+        return _stored(questionnaire, response.answers or {}, response.page_version(sec.id), read_only=not editable,
+                       **page)
     if not editable:
         return refused()
-    form = FormClass()
+    form = form_class(questionnaire, sec)()
     if not form.validate_on_submit():  # only the CSRF token is checked here
-        return _render(form, **page), 400
+        return _typed(form, **page), 400
     values, errors = validate_section(sec, raw_answers(sec, request.form), response.answers or {})
     if errors:
         for key, message in errors.items():
             form[key].errors = [message]
-        return _render(form, errors=errors, **page), 400
+        return _typed(form, errors=errors, **page), 400
     expected = _version(request.form.get("section_version", ""))
     if expected is None:  # a page that does not say which version it edits cannot be saved safely
         form.section_version.data = response.page_version(sec.id)
-        return _render(form, broken=True, **page), 400
+        return _typed(form, broken=True, **page), 400
+    response_id = response.id  # read now: what the session loaded is let go as the save begins
     with writing():
-        result = returns.save_page(response.id, sec, values, expected, actor, questionnaire)
+        result = returns.save_page(response_id, sec, values, expected, actor, questionnaire)
     if result.closed:
         return refused()
-    if not result.saved:
+    if not result.saved:  # the form shows what is saved now; what they typed is listed above it
         latest = response.answers or {}  # read afresh: the save's transaction is over
-        fresh = FormClass(formdata=None, data=initial_data(sec, latest) | {"section_version": result.page.version})
         unsaved = [(q, display(q, values)) for q in sec.questions if display(q, values) != display(q, latest)]
-        return _render(fresh, conflict=result.page, unsaved=unsaved, **page), 409
+        return _stored(questionnaire, latest, result.page.version, conflict=result.page, unsaved=unsaved, **page), 409
     if request.form.get("action") == "later":
         return redirect(urls.task_list() + "?saved=1")
     return redirect(urls.section(nxt.id) if nxt is not None else urls.check())
@@ -78,15 +78,22 @@ def _version(text: str) -> int | None:
     return number if 0 <= number < 2**31 else None
 
 
-def _render(form: Any, section: forms.Section, errors: dict | None = None, read_only: bool = False,
-            **extra: Any) -> str:
+def _stored(questionnaire: forms.Questionnaire, answers: dict, version: int, section: forms.Section,
+            read_only: bool = False, **extra: Any) -> str:
+    """The page showing the answers stored (its questions' markup remembered: ``markup``)."""
+    questions = markup.stored_questions(questionnaire, section, initial_data(section, answers), read_only)
+    return render_template("return/section.html", section=section, read_only=read_only, questions=questions,
+                           section_version=version, error_list=[], **extra)
+
+
+def _typed(form: Any, section: forms.Section, errors: dict | None = None, **extra: Any) -> str:
+    """The page showing what was posted, with its errors."""
     errors = errors or {}
     order = [k for q in section.questions for k in (q.id, q.other_id) if k]
     error_list = [{"text": errors[k], "href": f"#{k}"} for k in order if k in errors]
-    return render_template("return/section.html", section=section, read_only=read_only,
-                           questions=render_section(form, section, disabled=read_only),
-                           section_version=form.section_version._value(), expired=bool(form.csrf_token.errors),
-                           error_list=error_list, **extra)
+    return render_template("return/section.html", section=section, read_only=False, questions=render_section(
+        form, section), section_version=form.section_version._value(), expired=bool(form.csrf_token.errors),
+        error_list=error_list, **extra)
 
 
 def summary(questionnaire: forms.Questionnaire, answers: dict) -> list:

@@ -130,7 +130,9 @@ def parse_row(questionnaire: forms.Questionnaire, row: dict[str, str]) -> tuple[
     return prune(questionnaire, answers), errors
 
 
-def _refs(rule: dict) -> list[str]:
+def _refs(rule: dict | None) -> list[str]:
+    if rule is None:
+        return []
     return sorted({ref for ref, _ in referenced_questions(rule)})
 
 
@@ -319,7 +321,7 @@ def import_organisations(rows: list[dict[str, str]], actor: Actor, dry_run: bool
     by_name, _ = collection.organisation_index()
     added = updated = 0
     for values in clean:
-        org = by_name.get(values["name"].lower())
+        org = by_name.get(str(values["name"]).lower())
         if org is None:
             db.session.add(Organisation(**values))
             added += 1

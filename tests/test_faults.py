@@ -154,7 +154,7 @@ def test_sigkill_mid_save_twenty_times_keeps_every_acknowledged_save(sqlite_temp
     ledger = Ledger()
     rng = random.Random(20)
     kills = 0
-    for round_ in range(20):
+    for _ in range(20):
         server = Server(url, workers=2, threads=4).start()
         stopper = threading.Timer(rng.uniform(0.5, 1.5), server.kill)
         try:

@@ -12,6 +12,7 @@ from .. import mail
 from ..auth import authenticate, coordinator_required, limiter
 from ..downloads import download
 from ..extensions import db, writing
+from ..form_fields import as_input_date
 from ..models import AuthorityType, Organisation, utcnow
 from ..store import audit, collection, jobs, returns
 from ..transfer import csv_bytes, neutralise
@@ -24,7 +25,6 @@ from .forms import (
     OrganisationForm,
     RolloverForm,
     SignInForm,
-    as_input_date,
     population_field,
 )
 
@@ -83,7 +83,7 @@ def new_cycle() -> Any:
         else:
             with writing():
                 collection.create_cycle(form.year.data, forms.load(*form.questionnaire.data.split("@", 1)),
-                                        form.opens.moment, form.closes.moment, me())
+                                        *form.dates, me())
             flash(f"{form.year.data} cycle created")
             return redirect(url_for("coordinator.dashboard", year=form.year.data))
     return render_template("coordinator/cycle_new.html", form=form), (400 if form.errors else 200)
@@ -152,7 +152,7 @@ def cycle_settings(year: int) -> Any:
             abort(403)
         if form.validate_on_submit():
             with writing():
-                cycle.opens_at, cycle.closes_at = form.opens.moment, form.closes.moment
+                cycle.opens_at, cycle.closes_at = form.dates
                 collection.set_populations(cycle, {t.value: form[f"pop_{i}"].data for i, t in enumerate(AuthorityType)})
                 audit(me(), "cycle_settings", detail={"cycle": year})
             flash("Settings saved")
@@ -180,8 +180,8 @@ def rollover(year: int) -> Any:
         flash(f"There is already a {year + 1} cycle")
     else:
         with writing():
-            collection.create_cycle(year + 1, forms.load(*form.questionnaire.data.split("@", 1)), form.opens.moment,
-                                    form.closes.moment, me(), previous=cycle)
+            collection.create_cycle(year + 1, forms.load(*form.questionnaire.data.split("@", 1)), *form.dates, me(),
+                                    previous=cycle)
         flash(f"{year + 1} cycle created from {year}: send invitations to give organisations their new links")
     return redirect(url_for("coordinator.dashboard", year=year + 1))
 

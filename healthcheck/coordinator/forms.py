@@ -1,6 +1,8 @@
 """Forms of the coordinator pages. Messages say what to enter, next to the field."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -26,12 +28,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-
-def strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-from ..form_fields import LONDON, DateField, as_input_date  # noqa: F401  (as_input_date: for views)
+from ..form_fields import DateField
 from ..models import AuthorityType
+
+
+def strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
 
 
 class SignInForm(FlaskForm):
@@ -68,6 +70,12 @@ class OpenCloseForm(FlaskForm):
         super().__init__(*args, **kwargs)
         for name in ("opens", "closes"):  # after the subclass's own fields, as on the page
             self._fields.move_to_end(name)
+
+    @property
+    def dates(self) -> tuple[datetime, datetime]:
+        """The opening and the deadline, once the form has validated."""
+        assert self.opens.moment is not None and self.closes.moment is not None
+        return self.opens.moment, self.closes.moment
 
     def validate_closes(self, field):
         if self.opens.moment and field.moment and field.moment <= self.opens.moment:

@@ -83,7 +83,7 @@ def enter_section(year: int, org_id: int, section_id: str) -> Any:
 @bp.post("/cycles/<int:year>/returns/<int:org_id>/<action>")
 @coordinator_required
 def return_action(year: int, org_id: int, action: str) -> Any:
-    forms = {"reopen": ReopenForm, "extend": ExtendForm, "submit": ChooseForm, "reissue": ChooseForm}
+    forms: dict[str, Any] = {"reopen": ReopenForm, "extend": ExtendForm, "submit": ChooseForm, "reissue": ChooseForm}
     if action not in forms:
         abort(404)
     form = forms[action]()
@@ -96,7 +96,7 @@ def return_action(year: int, org_id: int, action: str) -> Any:
         response = _stored(year, org_id)
         message = _act(response, action, form)
     if action == "reissue":  # shown once, on this page; only its hash is stored
-        return _return_page(year, org_id, new_link=mail.link_url(message))
+        return _return_page(year, org_id, new_link=mail.link_url(message or ""))
     if message:
         flash(message)
     return redirect(url_for("coordinator.view_return", year=year, org_id=org_id))
@@ -189,8 +189,7 @@ def comment(year: int, review_id: int) -> Any:
             abort(403)
         if form.validate_on_submit():
             with writing():
-                review.decide_review(review.review(cycle, review_id), form.redacted.data.strip(), form.decision.data,
-                                     me())
+                review.decide_review(item, form.redacted.data.strip(), form.decision.data, me())
             flash("Decision saved")
             return redirect(url_for("coordinator.comments", year=year))
     labels = {k: q.label for k, q in review.open_answer_keys(collection.questionnaire_for(cycle))}

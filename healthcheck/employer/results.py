@@ -118,7 +118,7 @@ def action(action_id: int) -> Any:
     form = _action_form(item)
     if form.validate_on_submit():
         with writing():
-            plans.save_action(g.response, _values(form), g.actor, plans.action_of(g.response.id, action_id))
+            plans.save_action(g.response, _values(form), g.actor, item)
         flash("Action saved")
         return redirect(url_for("employer.action", action_id=action_id))
     update = UpdateForm(formdata=None, data={"status": item.status})
@@ -133,8 +133,7 @@ def action_progress(action_id: int) -> Any:
     update = UpdateForm()
     if update.validate_on_submit():
         with writing():
-            plans.add_update(plans.action_of(g.response.id, action_id), update.text.data, g.actor,
-                             update.status.data)
+            plans.add_update(item, update.text.data, g.actor, update.status.data)
         flash("Progress recorded")
         return redirect(url_for("employer.action", action_id=action_id))
     return render_template("employer/action.html", item=item, form=_action_form(item, posted=False),

@@ -2,6 +2,7 @@
 what (tracking), and the emails sent."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -64,7 +65,7 @@ def populations(cycle: Cycle) -> dict[str, int]:
     return {r.authority_type: r.population for r in rows}
 
 
-def set_populations(cycle: Cycle, values: dict[str, int | None]) -> None:
+def set_populations(cycle: Cycle, values: Mapping[str, int | None]) -> None:
     db.session.execute(delete(CyclePopulation).where(CyclePopulation.cycle_id == cycle.id))
     db.session.add_all(CyclePopulation(cycle_id=cycle.id, authority_type=t, population=n)
                        for t, n in values.items() if n is not None)
@@ -118,7 +119,8 @@ RECEIVED = (ResponseStatus.SUBMITTED.value, ResponseStatus.REOPENED.value)  # su
 
 def tracking(cycle: Cycle) -> list[TrackingRow]:
     """Every active organisation's progress in the cycle, from four set-based queries."""
-    responses = {r.organisation_id: r for r in db.session.scalars(select(Response).where(Response.cycle_id == cycle.id))}
+    responses = {r.organisation_id: r
+                 for r in db.session.scalars(select(Response).where(Response.cycle_id == cycle.id))}
     opened = {org_id: last for org_id, last in db.session.execute(
         select(AccessLink.organisation_id, func.max(AccessLink.last_used_at))
         .where(AccessLink.cycle_id == cycle.id).group_by(AccessLink.organisation_id))}

@@ -43,7 +43,8 @@ def sync_reviews(response: Response, questionnaire: forms.Questionnaire, answers
             db.session.add(CommentReview(response_id=response.id, question_id=key, original=text,
                                          redacted=redact(text, response.organisation.name, people), status="pending"))
         elif item.original != text:
-            item.original, item.redacted, item.status = text, redact(text, response.organisation.name, people), "pending"
+            item.original, item.status = text, "pending"
+            item.redacted = redact(text, response.organisation.name, people)
             item.reviewed_by = item.reviewed_at = None
 
 
