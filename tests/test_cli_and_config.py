@@ -73,6 +73,8 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app("production", SECRET_KEY=None, SQLALCHEMY_DATABASE_URI="sqlite://")
+    with pytest.raises(RuntimeError, match="DATABASE_URL"):  # checked before the embedded default stands in
+        create_app("production", SECRET_KEY="x" * 40, SQLALCHEMY_DATABASE_URI=None)
     app = create_app("production", SECRET_KEY="x" * 40, SQLALCHEMY_DATABASE_URI="sqlite://")
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
 
@@ -111,3 +113,43 @@ def test_the_production_entry_point_freezes_its_start_up_objects(tmp_path):
     out = subprocess.run([sys.executable, "-c", "import gc, healthcheck.wsgi; print(gc.get_freeze_count())"],
                          env=env, capture_output=True, text=True, timeout=120, check=True)
     assert int(out.stdout.strip()) > 50_000
+
+
+def test_the_answers_stored_as_rows_move_into_each_returns_document_and_back(tmp_path):
+    """Migration 0004: answer rows and page states become the return's document, a link without
+    a return gets one, and the downgrade puts them back as rows."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'm.sqlite'}")
+    with app.app_context():
+        upgrade(revision="0003")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO cycle (id, year, questionnaire_id, questionnaire_version, opens_at, "
+                              "closes_at, results_published_at) VALUES (1, 2017, 'health-check', '2017.1', "
+                              "'2017-01-01', '2099-01-01', NULL)"))
+            conn.execute(text("INSERT INTO organisation (id, name, authority_type) VALUES (1, 'A', 'Shire County'), "
+                              "(2, 'B', 'Shire County')"))
+            conn.execute(text("INSERT INTO response (id, cycle_id, organisation_id, status, version, created_at, "
+                              "consent_to_name) VALUES (1, 1, 1, 'in_progress', 2, '2017-02-01', 0)"))
+            conn.execute(text("INSERT INTO answer (response_id, question_id, value) VALUES "
+                              "(1, 'posts', '40'), (1, 'profession_opportunities', '[\"mentoring\", \"other\"]'), "
+                              "(1, 'workforce_planning_comments', '\"Café – 10 %\"')"))
+            conn.execute(text("INSERT INTO section_state (response_id, section_id, version, saved_at, saved_by) "
+                              "VALUES (1, 'workforce_planning', 2, '2017-02-01 10:00:00', 'Priya Shah')"))
+            conn.execute(text("INSERT INTO access_link (cycle_id, organisation_id, token_hash, created_at) VALUES "
+                              "(1, 2, 'h', '2017-02-01')"))
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = {r.organisation_id: r for r in conn.execute(text("SELECT * FROM response"))}
+        import json
+        assert json.loads(rows[1].answers) == {"posts": 40, "profession_opportunities": ["mentoring", "other"],
+                                               "workforce_planning_comments": "Café – 10 %"}
+        assert json.loads(rows[1].pages) == {"workforce_planning": {
+            "version": 2, "saved_by": "Priya Shah", "saved_at": "2017-02-01T10:00:00+00:00"}}
+        assert rows[2].status == "not_started" and json.loads(rows[2].answers) == {}
+        downgrade(revision="0003")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM answer WHERE response_id = 1")).scalar() == 3
+            assert conn.execute(text("SELECT version FROM section_state")).scalar() == 2
+        db.engine.dispose()

@@ -107,7 +107,8 @@ def page_of(response: Response, section_id: str) -> Page:
     page = (response.pages or {}).get(section_id)
     if not page:
         return Page()
-    return Page(page["version"], datetime.fromisoformat(page["saved_at"]), page.get("saved_by"))
+    saved_at = datetime.fromisoformat(page["saved_at"]) if page.get("saved_at") else None
+    return Page(page["version"], saved_at, page.get("saved_by"))
 
 
 @dataclass

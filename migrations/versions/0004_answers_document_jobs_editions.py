@@ -9,6 +9,8 @@ question id -> value; ``pages``: section id -> {"version", "saved_at", "saved_by
 without a return get one (a link now always opens a stored return). Results published before
 this revision were never frozen: publish again to make their first edition.
 """
+from datetime import datetime, timezone
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -120,9 +122,12 @@ def _answers_into_documents():
     for response_id, section_id, version, saved_at, saved_by in bind.execute(
             sa.select(state.c.response_id, state.c.section_id, state.c.version, state.c.saved_at, state.c.saved_by)):
         if version:
+            if isinstance(saved_at, str):
+                saved_at = datetime.fromisoformat(saved_at)
+            if saved_at is not None and saved_at.tzinfo is None:  # SQLite's: stored in UTC
+                saved_at = saved_at.replace(tzinfo=timezone.utc)
             pages.setdefault(response_id, {})[section_id] = {
-                "version": version, "saved_by": saved_by,
-                "saved_at": saved_at.isoformat() if hasattr(saved_at, "isoformat") else str(saved_at)}
+                "version": version, "saved_by": saved_by, "saved_at": saved_at.isoformat() if saved_at else None}
     for (response_id,) in bind.execute(sa.select(response.c.id)).all():
         bind.execute(response.update().where(response.c.id == response_id).values(
             answers=answers.get(response_id, {}), pages=pages.get(response_id, {})))
@@ -156,14 +161,14 @@ def downgrade():
     response = sa.Table('response', meta, autoload_with=bind)
     answer = sa.Table('answer', meta, autoload_with=bind)
     state = sa.Table('section_state', meta, autoload_with=bind)
-    from datetime import datetime
     for response_id, answers, pages in bind.execute(sa.select(response.c.id, response.c.answers, response.c.pages)).all():
         for question_id, value in (answers or {}).items():
             bind.execute(answer.insert().values(response_id=response_id, question_id=question_id, value=value))
         for section_id, page in (pages or {}).items():
             bind.execute(state.insert().values(response_id=response_id, section_id=section_id, version=page["version"],
                                                saved_by=page.get("saved_by"),
-                                               saved_at=datetime.fromisoformat(page["saved_at"])))
+                                               saved_at=datetime.fromisoformat(page["saved_at"])
+                                               if page.get("saved_at") else None))
     with op.batch_alter_table('response', schema=None) as batch_op:
         batch_op.drop_column('pages')
         batch_op.drop_column('answers')
