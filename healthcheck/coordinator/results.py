@@ -114,7 +114,7 @@ def job(job_id: int) -> Any:
     stalled = job_rows.stalled(found, current_app.config["JOB_STALLED_AFTER"])
     sends = collection.sends_of_job(found.id) if found.kind == "emails" else []
     return render_template("coordinator/job.html", job=found, stalled=stalled, sends=sends, form=ChooseForm(),
-                           import_form=UploadForm(formdata=None))
+                           steps=list(STEPS.values()) if found.kind == "publish" else [])
 
 
 @bp.post("/jobs/<int:job_id>/again")
