@@ -1,4 +1,4 @@
-"""Time every employer's benchmark (PDF and CSV) for 160 employers, with 1 and 2 processes.
+"""Time every employer's benchmark (PDF, CSV and JSON) for 160 employers, with 1 and 2 processes.
 
     .venv/bin/python bench/benchmarks.py [--employers 160] [--repeat 2]
 
@@ -28,7 +28,7 @@ def timed(ds, processes: int) -> float:
         start = time.perf_counter()
         count = build_all(ds, Path(out), threshold=5, processes=processes)
         elapsed = time.perf_counter() - start
-        assert count == len(ds.returns) and len(os.listdir(out)) == 2 * count
+        assert count == len(ds.returns) and len(os.listdir(out)) == 3 * count
     return elapsed
 
 
@@ -50,8 +50,8 @@ def main() -> None:
     print(f"best: 1 process {results[1]:.1f} s, 2 processes {results[2]:.1f} s, speed-up {speedup:.2f}x")
     lines = ["## Employer benchmarks", "",
              f"Measured {date.today():%d %B %Y} by `bench/benchmarks.py` on this machine ({os.cpu_count()} cores, "
-             f"{platform.machine()}, CPython {platform.python_version()}): every employer's benchmark PDF and CSV "
-             f"for {args.employers} synthetic employers, best of {args.repeat} runs.", "",
+             f"{platform.machine()}, CPython {platform.python_version()}): every employer's benchmark PDF, CSV and "
+             f"JSON for {args.employers} synthetic employers, best of {args.repeat} runs.", "",
              "| processes | time | per employer | target |", "|---:|---:|---:|---|",
              f"| 1 | {results[1]:.1f} s | {1000 * results[1] / args.employers:.0f} ms | |",
              f"| 2 | {results[2]:.1f} s | {1000 * results[2] / args.employers:.0f} ms | at most 60 s |", "",

@@ -77,11 +77,16 @@ def return_for(cycle: Cycle, organisation: Organisation) -> Response:
     """The organisation's return for the cycle, added to the session if it has none yet."""
     found = find_return(cycle, organisation)
     if found is None:
-        found = Response(cycle=cycle, organisation=organisation, status=ResponseStatus.NOT_STARTED.value,
-                         version=0, answers={}, pages={}, created_at=utcnow())
+        found = new_return(cycle, organisation)
         db.session.add(found)
         db.session.flush()
     return found
+
+
+def new_return(cycle: Cycle, organisation: Organisation) -> Response:
+    """A return not yet begun (not yet in the session)."""
+    return Response(cycle=cycle, organisation=organisation, status=ResponseStatus.NOT_STARTED.value, version=0,
+                    answers={}, pages={}, created_at=utcnow())
 
 
 _LOCK_RETURN = (select(Response).where(Response.id == bindparam("response_id")).with_for_update()
