@@ -23,6 +23,14 @@ QUESTIONNAIRE_DIR = HERE / "questionnaires"
 NOT_APPLICABLE = "n/a"
 """Stored value of a number question whose 'no such role' box was ticked."""
 
+KINDS = ("return", "staff")
+"""What a questionnaire is: an organisation's return, or the staff survey practitioners answer."""
+STANDARDS = range(1, 9)
+"""The eight Standards for Employers of Social Workers (2020) a staff survey scores."""
+DONT_KNOW = "dont_know"
+AGREEMENT_SCORES = {"strongly_disagree": 0, "disagree": 25, "neither": 50, "agree": 75, "strongly_agree": 100}
+"""An agreement answer's score out of 100; "don't know" (and no answer) is left out."""
+
 
 class DefinitionError(ValueError):
     """A questionnaire file is not valid: the message lists every problem."""
@@ -60,6 +68,8 @@ class Question:
     multiline: bool = True
     autocomplete: str | None = None
     format: str | None = None
+    # agreement: the Standard (1-8) the statement is scored for, if it is scored
+    standard: int | None = None
 
     @cached_property
     def other_id(self) -> str | None:
@@ -117,6 +127,7 @@ class Questionnaire:
     title: str
     declaration: str
     sections: tuple[Section, ...]
+    kind: str = "return"
     short_title: str | None = None
     introduction: dict[str, Any] = field(default_factory=dict)
     previous: dict[str, Any] = field(default_factory=dict)
@@ -172,9 +183,15 @@ class Questionnaire:
         return keys
 
 
+AGREEMENT = (Option("strongly_disagree", "Strongly disagree"), Option("disagree", "Disagree"),
+             Option("neither", "Neither agree nor disagree"), Option("agree", "Agree"),
+             Option("strongly_agree", "Strongly agree"), Option(DONT_KNOW, "Don't know / not applicable"))
+"""The five-point agreement scale, and "don't know": the options of every agreement question."""
+
+
 def _question(raw: dict[str, Any], section_id: str) -> Question:
     data = dict(raw)
-    options = tuple(Option(**o) for o in data.pop("options", ()))
+    options = tuple(Option(**o) for o in data.pop("options", ())) or (AGREEMENT if data["type"] == "agreement" else ())
     return Question(section_id=section_id, options=options, **data)
 
 
@@ -195,7 +212,8 @@ def parse(data: dict[str, Any]) -> Questionnaire:
         for s in data["sections"]
     )
     q = Questionnaire(
-        id=data["id"], version=data["version"], title=data["title"], declaration=data["declaration"],
+        id=data["id"], version=data["version"], kind=data.get("kind", "return"), title=data["title"],
+        declaration=data["declaration"],
         short_title=data.get("short_title"), introduction=data.get("introduction", {}),
         previous=data.get("previous", {}), sections=sections, raw=data,
     )
@@ -216,7 +234,19 @@ def semantic_problems(q: Questionnaire) -> list[str]:
     for old, new in q.renamed.items():
         if new not in earlier:
             problems.append(f"previous: {old} is renamed to {new}, which is not a question of this version")
+    if q.kind == "staff":
+        problems += _scoring_problems(q)
     return problems
+
+
+def _scoring_problems(q: Questionnaire) -> list[str]:
+    """A staff survey scores every Standard, each from at least three statements."""
+    scored: dict[int, int] = {}
+    for question in q.questions():
+        if question.standard is not None:
+            scored[question.standard] = scored.get(question.standard, 0) + 1
+    return [f"standard {n}: {scored.get(n, 0)} scored statement{'s' if scored.get(n, 0) != 1 else ''}, "
+            "at least 3 needed" for n in STANDARDS if scored.get(n, 0) < 3]
 
 
 def _section_problems(q: Questionnaire) -> list[str]:
@@ -326,12 +356,13 @@ def definition_files() -> list[Path]:
 
 
 @cache
-def _catalogue() -> dict[tuple[str, str], Path]:
+def _catalogue() -> dict[tuple[str, str], tuple[Path, str]]:
+    """(id, version) -> (file, kind) of every questionnaire file."""
     found = {}
     for path in definition_files():
         with path.open(encoding="utf-8") as fh:
             head = yaml.safe_load(fh)
-        found[(head["id"], str(head["version"]))] = path
+        found[(head["id"], str(head["version"]))] = (path, head.get("kind", "return"))
     return found
 
 
@@ -339,11 +370,12 @@ def _catalogue() -> dict[tuple[str, str], Path]:
 def load(questionnaire_id: str, version: str) -> Questionnaire:
     """The questionnaire with this id and version, from ``forms/questionnaires``."""
     try:
-        path = _catalogue()[(questionnaire_id, version)]
+        path = _catalogue()[(questionnaire_id, version)][0]
     except KeyError:
         raise KeyError(f"no questionnaire {questionnaire_id} version {version}") from None
     return load_file(path)
 
 
-def available() -> list[tuple[str, str]]:
-    return sorted(_catalogue())
+def available(kind: str | None = None) -> list[tuple[str, str]]:
+    """(id, version) of every questionnaire, or of every one of ``kind`` ("return" or "staff")."""
+    return sorted(key for key, (_, of_kind) in _catalogue().items() if kind in (None, of_kind))

@@ -36,7 +36,7 @@ def codebook_rows(q: Questionnaire) -> list[dict[str, Any]]:
             if any(o.exclusive for o in question.options):
                 constraints.append("exclusive: " + ", ".join(o.value for o in question.options if o.exclusive))
             rows.append({
-                "column": question.id, "section": section.id, "standard": section.standard or "",
+                "column": question.id, "section": section.id, "standard": question.standard or section.standard or "",
                 "type": question.type, "question": question.label,
                 "options": "; ".join(f"{o.value}={o.label}" for o in question.options),
                 "constraints": "; ".join(constraints),

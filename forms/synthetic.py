@@ -36,6 +36,8 @@ def answers(questionnaire: Questionnaire, rng: random.Random, organisation: str 
             if q.at_most and isinstance(out.get(q.at_most), int):
                 high = min(high, out[q.at_most])
             out[q.id] = rng.randint(max(low, q.min or 0), max(high, q.min or 0))
+        elif q.type == "agreement":  # mostly agreeing, as staff surveys find
+            out[q.id] = rng.choices([o.value for o in q.options], [4, 10, 18, 38, 22, 8])[0]
         elif q.type == "single":
             weights = [1 / (i + 1) ** 1.3 for i in range(len(q.options))]
             out[q.id] = rng.choices([o.value for o in q.options], weights)[0]

@@ -138,7 +138,7 @@ def _text(q: Question, raw: Any) -> Checked:
 
 # By question type; a number question's handler also takes whether its "no such role" box is ticked.
 HANDLERS: dict[str, Callable[..., Checked]] = {"number": _number, "single": _single, "multiple": _multiple,
-                                               "text": _text}
+                                               "text": _text, "agreement": _single}
 
 
 def validate_section(section: Section, raw: Mapping[str, Any],

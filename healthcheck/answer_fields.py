@@ -65,6 +65,7 @@ def _fields_text(q: Question) -> dict:
 
 FIELD_BUILDERS: dict[str, Callable[[Question], dict]] = {
     "number": _fields_number, "single": _fields_single, "multiple": _fields_multiple, "text": _fields_text,
+    "agreement": _fields_single,
 }
 
 _form_classes: dict[tuple[str, str], type] = {}
@@ -178,7 +179,8 @@ def _render_choice(form, q: Question, nested: dict, attrs: dict, disabled: bool)
                                          when=f"Answer this if you selected \u201c{option.label}\u201d above."))
         items.append(item)
     params = {"fieldset": {"legend": {"text": q.label, "classes": "govuk-fieldset__legend--s"}},
-              "items": items, "hint": {"text": q.hint} if q.hint else None}
+              "items": items, "hint": {"text": q.hint} if q.hint else None,
+              "classes": "govuk-radios--small" if q.type == "agreement" else None}
     html = form[q.id](params=params)
     if after:
         html += Markup('<div class="app-followups">') + Markup("").join(after) + Markup("</div>")
@@ -204,7 +206,7 @@ def render_question(form: SectionForm, q: Question, nested: dict, disabled: bool
             html += form[f"{q.id}_none"](params={"classes": "govuk-checkboxes--small",
                                                   "items": [{"value": "y", "attributes": attrs}]})
         return Markup(f'<div class="app-question" id="q-{q.id}">') + html + Markup("</div>")
-    if q.type in ("single", "multiple"):
+    if q.type in ("single", "multiple", "agreement"):
         return _render_choice(form, q, nested, attrs, disabled)
     params = {"label": {"text": q.label, "classes": "govuk-label--s"}, "attributes": attrs}
     hint = " ".join(filter(None, (when, q.hint)))

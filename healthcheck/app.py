@@ -75,8 +75,10 @@ def create_app(config: str | None = None, **overrides: Any) -> Flask:
     from .coordinator import bp as coordinator_bp
     from .employer import bp as employer_bp
     from .errors import register as register_errors
+    from .survey import bp as survey_bp
     app.register_blueprint(employer_bp)
     app.register_blueprint(coordinator_bp)
+    app.register_blueprint(survey_bp)
     register_errors(app)
 
     from .models import utcnow

@@ -31,8 +31,8 @@ from . import jobs, mail, transfer
 from .app import create_app
 from .extensions import db, writing
 from .form_fields import LONDON
-from .models import Cycle, Job, Role, User
-from .store import Actor, audit, collection, publication, returns
+from .models import Cycle, Job, Role, StaffSurvey, User
+from .store import Actor, audit, collection, publication, returns, staff
 from .store import jobs as job_rows
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "organisations.csv"
@@ -42,8 +42,8 @@ CLI_ACTOR = Actor(os.environ.get("USER", "command line"), via="cli")
 def main() -> None:
     cli = FlaskGroup(create_app=lambda: create_app(), help=__doc__, add_version_option=False,
                      load_dotenv=False, set_debug_flag=False)
-    for command in (codebook, demo, serve, worker, user, orgs, cycle, invite, remind, import_, template, export,
-                    links, tables, report, benchmarks, publish, editions):
+    for command in (codebook, questionnaires, demo, serve, worker, user, orgs, cycle, invite, remind, import_, template,
+                    export, links, tables, report, benchmarks, publish, editions, staff_group):
         cli.add_command(command)
     cli.main(prog_name="healthcheck")
 
@@ -84,14 +84,22 @@ def _questionnaire(key: str) -> forms.Questionnaire:
 
 @click.command()
 @click.option("--cycle", "year", type=int, help="The cycle's year, e.g. 2017.")
+@click.option("--survey", type=click.Choice(["return", "staff"]), default="return", show_default=True,
+              help="With --cycle: the organisations' return, or the cycle's staff survey.")
 @click.option("--questionnaire", help="Or a questionnaire as id@version, e.g. health-check@2017.1.")
 @click.option("--format", "fmt", type=click.Choice(["text", "csv"]), default="text", show_default=True)
 @with_appcontext
-def codebook(year: int | None, questionnaire: str | None, fmt: str) -> None:
-    """Print every answer column: id, wording, type, options and routing."""
+def codebook(year: int | None, survey: str, questionnaire: str | None, fmt: str) -> None:
+    """Print every answer column: id, wording, type, options, routing and (for a staff survey's
+    scored statements) the Standard it is scored for."""
     if not year and not questionnaire:
         raise click.UsageError("Give --cycle YEAR or --questionnaire ID@VERSION.")
-    q = _questionnaire(questionnaire) if questionnaire else _questionnaire_of_year(year or 0)
+    if questionnaire:
+        q = _questionnaire(questionnaire)
+    elif survey == "staff":
+        q = staff.questionnaire_of(_survey(year or 0))
+    else:
+        q = _questionnaire_of_year(year or 0)
     rows = codebook_rows(q)
     if fmt == "csv":
         writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
@@ -111,12 +119,20 @@ def codebook(year: int | None, questionnaire: str | None, fmt: str) -> None:
     click.echo("")
 
 
+@click.command()
+def questionnaires() -> None:
+    """List every questionnaire version: ID@VERSION, its kind (return or staff) and its title."""
+    for qid, version in forms.available():
+        q = forms.load(qid, version)
+        click.echo(f"{q.key}  {q.kind}  {q.title}")
+
+
 def _questionnaire_of_year(year: int) -> forms.Questionnaire:
     """The cycle's questionnaire or, with no such cycle, the latest questionnaire of that year."""
     found = collection.cycle_by_year(year)
     if found is not None:
         return collection.questionnaire_for(found)
-    matches = [(qid, v) for qid, v in forms.available() if v.startswith(f"{year}.")]
+    matches = [(qid, v) for qid, v in forms.available("return") if v.startswith(f"{year}.")]
     if not matches:
         raise click.ClickException(f"No cycle or questionnaire for {year}. Known: "
                                    + ", ".join(f"{q}@{v}" for q, v in forms.available()))
@@ -269,6 +285,8 @@ def cycle_create(year: int, questionnaire: str, opens: str, closes: str) -> None
     if collection.cycle_by_year(year):
         raise click.ClickException(f"There is already a {year} cycle")
     q = _questionnaire(questionnaire)
+    if q.kind != "return":
+        raise click.ClickException(f"{q.key} is a {q.kind} survey, not a return: add it with healthcheck staff open")
     with writing():
         collection.create_cycle(year, q, _date(opens), _date(closes, end_of_day=True), CLI_ACTOR)
     click.echo(f"Created the {year} cycle ({q.key})")
@@ -521,6 +539,70 @@ def benchmarks(year: int, out: Path, processes: int) -> None:
         count = build_all(dataset, out, current_app.config["BENCHMARK_MIN_GROUP"], processes,
                           current_app.config["SERVICE_NAME"], progress=lambda name, paths: bar.update(1))
     click.echo(f"{count} benchmarks written to {out}")
+
+
+# ---------------------------------------------------------------- the staff survey
+
+def _survey(year: int) -> StaffSurvey:
+    found = staff.survey_of(_cycle(year))
+    if found is None:
+        raise click.ClickException(f"The {year} cycle has no staff survey. Add one with: healthcheck staff open "
+                                   f"--cycle {year} --questionnaire ID@VERSION --opens DATE --closes DATE")
+    return found
+
+
+@click.group("staff")
+def staff_group() -> None:
+    """The staff survey of practitioners."""
+
+
+@staff_group.command("open")
+@click.option("--cycle", "year", type=int, required=True)
+@click.option("--questionnaire", required=True, help="id@version of a staff survey, e.g. staff-survey@2020.1")
+@click.option("--opens", required=True, help="YYYY-MM-DD")
+@click.option("--closes", required=True, help="YYYY-MM-DD (the end of that day, UK time)")
+@with_appcontext
+def staff_open(year: int, questionnaire: str, opens: str, closes: str) -> None:
+    """Add a staff survey to a cycle (or change its dates): every organisation gets its code."""
+    target, q = _cycle(year), _questionnaire(questionnaire)
+    if q.kind != "staff":
+        raise click.ClickException(f"{q.key} is a {q.kind}, not a staff survey (see healthcheck questionnaires)")
+    opens_at, closes_at = _date(opens), _date(closes, end_of_day=True)
+    if closes_at <= opens_at:
+        raise click.BadParameter("the survey must close after it opens", param_hint="--closes")
+    with writing():
+        survey = staff.open_survey(target, q, opens_at, closes_at, CLI_ACTOR)
+        codes = len(staff.codes(survey))
+    click.echo(f"The {year} staff survey ({q.key}) is open from {opens} to the end of {closes}; "
+               f"{codes} organisations have a code")
+
+
+@staff_group.command("import")
+@click.option("--cycle", "year", type=int, required=True)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Validate every cell; write nothing.")
+@with_appcontext
+def staff_import(year: int, path: Path, dry_run: bool) -> None:
+    """Import staff survey responses from CSV or XLSX: one row a respondent, the organisation's name
+    then the codebook's columns (codes or labels). Nothing is written unless every row is valid."""
+    survey = _survey(year)
+    rows = transfer.read_rows(path)
+    with writing():
+        result = transfer.import_staff(survey, rows, dry_run=dry_run)
+        if result.errors:
+            _report_errors(result.errors, "nothing was imported")
+    click.echo("All rows valid; nothing written (--dry-run)" if dry_run else f"{result.written} responses imported")
+
+
+@staff_group.command("export")
+@click.option("--cycle", "year", type=int, required=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), required=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@with_appcontext
+def staff_export(year: int, fmt: str, out: Path) -> None:
+    """Write every response (but those excluded) in the import's columns, plus the codebook."""
+    for path in transfer.write_files(transfer.staff_export_files(_survey(year), fmt, out.name), out.parent):
+        click.echo(f"Wrote {path}")
 
 
 if __name__ == "__main__":

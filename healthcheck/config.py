@@ -23,6 +23,9 @@ class Config:
     COORDINATOR_IDLE_TIMEOUT = timedelta(minutes=30)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     SIGN_IN_RATE_LIMIT = "10 per minute"
+    # Practitioners sending their answers, per client address: generous, because many people in
+    # one office may share an address.
+    STAFF_SUBMIT_RATE_LIMIT = os.environ.get("STAFF_SUBMIT_RATE_LIMIT", "30 per minute")
     # Outgoing email (invitations and reminders).
     MAIL_HOST = os.environ.get("MAIL_HOST", "127.0.0.1")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
@@ -35,6 +38,8 @@ class Config:
     # Published figures never come from fewer respondents than this (per authority type in the
     # by-type tables; per table otherwise). 3 keeps the 2017 report's NHS trusts (a sample of 3).
     PUBLICATION_MIN_GROUP = int(os.environ.get("PUBLICATION_MIN_GROUP", "3"))
+    # No staff survey figure is shown or published from fewer respondents (never below 10).
+    STAFF_MIN_GROUP = max(10, int(os.environ.get("STAFF_MIN_GROUP", "10")))
     # An employer's benchmark compares it only with groups of at least this many other respondents.
     BENCHMARK_MIN_GROUP = int(os.environ.get("BENCHMARK_MIN_GROUP", "5"))
     SERVICE_NAME = "Social Work Health Check"

@@ -1,16 +1,19 @@
 """Template filters: dates as people in England write them."""
 from __future__ import annotations
 
+import datetime as dt
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
 
 
-def date(value: datetime | None) -> str:
+def date(value: dt.date | None) -> str:
+    """A moment's day in London, or a day, as people write it: 30 November 2026."""
     if value is None:
         return ""
-    return value.astimezone(LONDON).strftime("%-d %B %Y")
+    day = value.astimezone(LONDON) if isinstance(value, datetime) else value
+    return day.strftime("%-d %B %Y")
 
 
 def datetime_(value: datetime | None) -> str:

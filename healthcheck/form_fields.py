@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from govuk_frontend_wtf.wtforms_widgets import GovTextInput
-from wtforms import StringField
+from wtforms import IntegerField, StringField
 from wtforms.validators import ValidationError
 
 LONDON = ZoneInfo("Europe/London")
@@ -39,6 +40,21 @@ class DateField(StringField):
         self.day = day
         moment = datetime.combine(day, time(23, 59, 59) if self.end_of_day else time(0, 0), tzinfo=LONDON)
         self.moment = moment.astimezone(UTC)
+
+
+class WholeNumberField(IntegerField):
+    """A whole number, with a message for anything else that says what to enter."""
+
+    def __init__(self, *args: Any, message: str = "Enter a whole number, like 12", **kwargs: Any):
+        kwargs.setdefault("widget", GovTextInput())
+        super().__init__(*args, **kwargs)
+        self.message = message
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(self.message) from None
 
 
 def as_input_date(moment: datetime | date | None) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import UTC, date, datetime
 
 from flask_login import UserMixin
@@ -281,11 +282,14 @@ class Coding(Base):
 
 
 class CommentReview(Base):
-    """An open answer on its way to publication: redacted, then approved or excluded."""
+    """An open answer on its way to publication, from a return or a staff survey response:
+    redacted, then approved or excluded."""
 
     __tablename__ = "comment_review"
     id: Mapped[int] = mapped_column(primary_key=True)
-    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"))
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"))
+    staff_response_id: Mapped[str | None] = mapped_column(ForeignKey("staff_response.id", ondelete="CASCADE"),
+                                                          index=True)
     question_id: Mapped[str] = mapped_column(String(64))
     original: Mapped[str] = mapped_column(Text)
     redacted: Mapped[str] = mapped_column(Text)
@@ -295,6 +299,7 @@ class CommentReview(Base):
     __table_args__ = (
         UniqueConstraint("response_id", "question_id", name="uq_comment_review_response_question"),
         CheckConstraint("status IN ('pending', 'approved', 'excluded')", name="status"),
+        CheckConstraint("(response_id IS NULL) <> (staff_response_id IS NULL)", name="one_source"),
     )
 
 
@@ -421,3 +426,70 @@ class EditionFile(Base):
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     __table_args__ = (UniqueConstraint("edition_id", "path", name="uq_edition_file_edition_path"),)
+
+
+class StaffSurvey(Base):
+    """A cycle's survey of practitioners: which questionnaire, and when it is open."""
+
+    __tablename__ = "staff_survey"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"), unique=True)
+    questionnaire_id: Mapped[str] = mapped_column(String(64))
+    questionnaire_version: Mapped[str] = mapped_column(String(20))
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    cycle: Mapped[Cycle] = relationship()
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        now = now or utcnow()
+        return self.opens_at <= now < self.closes_at
+
+
+class StaffCode(Base):
+    """An organisation's code for a staff survey (in the link its PSW forwards), and the workforce
+    the PSW counts for its response rate: {profession: {service: headcount}}."""
+
+    __tablename__ = "staff_code"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("staff_survey.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    headcount: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    survey: Mapped[StaffSurvey] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+    __table_args__ = (UniqueConstraint("survey_id", "organisation_id", name="uq_staff_code_survey_organisation"),)
+
+
+class StaffDraft(Base):
+    """One person's answers in progress, reached only through the token kept in their browser
+    (stored hashed); dated, not timed; gone when they submit, or a week after its last change."""
+
+    __tablename__ = "staff_draft"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("staff_survey.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_on: Mapped[date] = mapped_column(Date)
+
+
+class StaffResponse(Base):
+    """One practitioner's submitted answers. Nothing says who: the organisation (from the code)
+    and the date alone, and a random id that says nothing of the order responses came in.
+    ``scored``: it has a scored answer and so counts. ``duplicate_of``: an exact copy of another
+    response that day, for the coordinator to look at; ``excluded`` by the coordinator."""
+
+    __tablename__ = "staff_response"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: secrets.token_hex(16))
+    survey_id: Mapped[int] = mapped_column(ForeignKey("staff_survey.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    answers: Mapped[dict] = mapped_column(JSON)
+    submitted_on: Mapped[date] = mapped_column(Date)
+    scored: Mapped[bool] = mapped_column(Boolean)
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    duplicate_of_id: Mapped[str | None] = mapped_column(ForeignKey("staff_response.id", ondelete="SET NULL"))
+    excluded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    organisation: Mapped[Organisation] = relationship()

@@ -23,8 +23,8 @@ from forms.rules import is_asked, prune, referenced_questions
 from forms.validation import validate_section
 
 from .extensions import db
-from .models import AuthorityType, Cycle, Organisation, Response, ResponseStatus
-from .store import Actor, audit, collection, publication, returns
+from .models import AuthorityType, Cycle, Organisation, Response, ResponseStatus, StaffSurvey
+from .store import Actor, audit, collection, publication, returns, staff
 
 ID_COLUMNS = ["organisation", "ons_code", "authority_type"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -113,7 +113,7 @@ def parse_row(questionnaire: forms.Questionnaire, row: dict[str, str]) -> tuple[
         raw: dict[str, Any] = {}
         for q in section.questions:
             cell = unneutralise(row.get(q.id, "").strip())
-            if q.type in ("single", "multiple"):
+            if q.type in ("single", "multiple", "agreement"):
                 raw[q.id] = _choice_codes(q, cell)
             elif q.type == "number" and q.not_applicable and cell.lower() == NOT_APPLICABLE:
                 raw[f"{q.id}_none"] = "y"
@@ -276,6 +276,55 @@ def xlsx_bytes(sheets: list[tuple[str, list[str], list[list[str]]]]) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+# ---------------------------------------------------------------- staff survey responses
+
+STAFF_ID_COLUMNS = ["organisation"]
+
+
+def import_staff(survey: StaffSurvey, rows: list[dict[str, str]], *, dry_run: bool = False) -> ImportResult:
+    """Staff survey responses from rows (one a respondent: the organisation's name as registered,
+    then the codebook's columns, values as codes or labels): every bad cell reported; nothing
+    written unless every row is valid. The caller commits."""
+    questionnaire = staff.questionnaire_of(survey)
+    known = set(STAFF_ID_COLUMNS + questionnaire.answer_keys())
+    result = ImportResult(rows=len(rows))
+    if rows:
+        result.errors += [CellError(1, column, "not a column of this survey's codebook")
+                          for column in rows[0] if column not in known]
+    by_name, _ = collection.organisation_index()
+    parsed: list[tuple[Organisation, dict]] = []
+    for number, row in enumerate(rows, start=2):
+        org = by_name.get(unneutralise(row.get("organisation", "")).strip().lower())
+        if org is None:
+            result.errors.append(CellError(number, "organisation", "no organisation with this name in the register"))
+            continue
+        answers, problems = parse_row(questionnaire, row)
+        result.errors.extend(CellError(number, column, reason) for column, reason in problems.items())
+        parsed.append((org, answers))
+    if result.errors or dry_run:
+        return result
+    for org, answers in parsed:
+        staff.submit(survey, org.id, answers, questionnaire, org.name)
+        result.written += 1
+    return result
+
+
+def staff_export_files(survey: StaffSurvey, fmt: str, name: str) -> dict[str, bytes]:
+    """Every response that counts or could (not excluded), in the import's columns, and the
+    codebook: {file name: content}, as ``export_files``."""
+    questionnaire = staff.questionnaire_of(survey)
+    keys = questionnaire.answer_keys()
+    rows = [{"organisation": r.organisation.name, **{k: r.answers.get(k) for k in keys}}
+            for r in staff.responses(survey) if not r.excluded]
+    book = codebook_rows(questionnaire)
+    if fmt == "json":
+        return {name: json.dumps({"survey": survey.cycle.year, "questionnaire": questionnaire.key, "codebook": book,
+                                  "responses": rows}, indent=2, ensure_ascii=False).encode("utf-8")}
+    header = STAFF_ID_COLUMNS + keys
+    return _with_codebook(name, header, [[neutralise(cell_text(questionnaire, k, r.get(k))) for k in header]
+                                         for r in rows], book)
 
 
 # ---------------------------------------------------------------- the register of organisations

@@ -320,3 +320,86 @@ def test_benchmark_and_action_plan_pages_are_accessible(live, browser):
     page.goto(f"{live['base']}/return/plan")
     assert_accessible(page)
     page.close()
+
+
+def _staff_code(live) -> str:
+    """The second organisation's code for a staff survey opened on the live site."""
+    from datetime import timedelta
+
+    import forms
+    from healthcheck.extensions import writing
+    from healthcheck.store import Actor, staff
+
+    with live["app"].app_context():
+        cycle = db.session.scalar(select(Cycle))
+        survey = staff.survey_of(cycle)
+        if survey is None:
+            with writing():
+                survey = staff.open_survey(cycle, forms.load("staff-survey", "2020.1"), now() - timedelta(days=1),
+                                           now() + timedelta(days=30), Actor("Test"))
+        org = db.session.scalar(select(Organisation).where(Organisation.name.startswith("Kelvingate")))
+        with writing():
+            code = staff.code_for(survey, org).code
+    return code
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_a_practitioner_answers_on_a_phone_by_keyboard_with_and_without_javascript(live, browser, javascript):
+    """320 px wide, the code typed rather than carried by the link; with JavaScript every page is
+    checked by axe and for anything wider than the phone (both need a script run in the page)."""
+    code = _staff_code(live)
+    context = browser.new_context(viewport={"width": 320, "height": 640}, java_script_enabled=javascript)
+    page = context.new_page()
+
+    def look() -> None:
+        if javascript:
+            assert page.evaluate("document.documentElement.scrollWidth") <= 320
+            assert_accessible(page)
+
+    page.goto(f"{live['base']}/survey/")
+    look()
+    page.get_by_label("Your organisation’s code").fill(code.lower())
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Social Work Health Check staff survey")
+    look()
+    page.get_by_role("button", name="Start now").click()
+    expect(page.locator("#progress")).to_have_text("Part 1 of 11")
+    look()
+    # By keyboard: the first statement's "Agree", then on to the next part.
+    page.get_by_role("group", name="My organisation has a clear vision for social work that I understand.") \
+        .get_by_label("Agree", exact=True).focus()
+    page.keyboard.press("Space")
+    page.get_by_role("button", name="Continue").click()
+    for number in range(2, 12):
+        expect(page.locator("#progress")).to_have_text(f"Part {number} of 11")
+        look()
+        if number == 10:
+            page.get_by_role("group", name="Which service do you mostly work in?").get_by_label(
+                "Children's services").check()
+        page.get_by_role("button", name="Continue").click()
+    expect(page.locator("h1")).to_have_text("Check your answers before sending them")
+    expect(page.locator("main")).to_contain_text("Children's services")
+    look()
+    page.get_by_role("button", name="Send my answers").click()
+    expect(page.locator("h1")).to_contain_text("Your answers have been sent")
+    look()
+    page.goto(f"{live['base']}/survey/{code}")
+    expect(page.locator("h1")).to_have_text("You have already answered this survey")
+    look()
+    context.close()
+
+
+def test_the_staff_survey_pages_of_the_psw_and_the_coordinator_are_accessible(live, browser):
+    _staff_code(live)
+    page = browser.new_page()
+    page.goto(f"{live['base']}/start/{live['other_token']}")
+    page.get_by_label("Your name").fill("Sam Okafor")
+    page.get_by_role("button", name="Start now").click()
+    page.get_by_role("link", name="Your staff survey").click()
+    expect(page.locator("#link-and-code")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Registered social workers, Adults' services").fill("many")
+    page.get_by_role("button", name="Save the headcount").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+    assert_accessible(page)
+    page.close()

@@ -29,8 +29,8 @@ from .forms import (
 )
 
 
-def questionnaire_choices() -> list[tuple[str, str]]:
-    return [(f"{qid}@{v}", f"{forms.load(qid, v).title} ({qid}@{v})") for qid, v in forms.available()]
+def questionnaire_choices(kind: str = "return") -> list[tuple[str, str]]:
+    return [(f"{qid}@{v}", f"{forms.load(qid, v).title} ({qid}@{v})") for qid, v in forms.available(kind)]
 
 
 # ---------------------------------------------------------------- signing in and out

@@ -28,7 +28,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-from ..form_fields import DateField
+from ..form_fields import DateField, WholeNumberField
 from ..models import AuthorityType
 
 
@@ -94,7 +94,7 @@ class CycleSettingsForm(OpenCloseForm):
 
 
 def population_field(label: str) -> IntegerField:
-    return IntegerField(label, widget=GovTextInput(), validators=[
+    return WholeNumberField(label, message="Enter a whole number between 0 and 10,000", validators=[
         Optional(), NumberRange(0, 10000, "Enter a whole number between 0 and 10,000")])
 
 
@@ -131,6 +131,10 @@ class ReviewForm(FlaskForm):
                           choices=[("approved", "Approve for publication"), ("excluded", "Exclude"),
                                    ("pending", "Leave for later")],
                           validators=[InputRequired("Select a decision")])
+
+
+class StaffSurveyForm(OpenCloseForm):
+    questionnaire = SelectField("Staff survey questionnaire", widget=GovSelect())
 
 
 class RolloverForm(OpenCloseForm):

@@ -173,7 +173,7 @@ def code_question(year: int, key: str) -> Any:
 def comments(year: int) -> Any:
     cycle = cycle_or_404(year)
     status = request.args.get("status", "pending")
-    labels = {k: q.label for k, q in review.open_answer_keys(collection.questionnaire_for(cycle))}
+    labels = review.labels(cycle)
     items = review.reviews(cycle, status if status in ("pending", "approved", "excluded") else None)
     return render_template("coordinator/comments.html", cycle=cycle, items=items, status=status, labels=labels,
                            counts={s: len(review.reviews(cycle, s)) for s in ("pending", "approved", "excluded")})
@@ -192,6 +192,6 @@ def comment(year: int, review_id: int) -> Any:
                 review.decide_review(item, form.redacted.data.strip(), form.decision.data, me())
             flash("Decision saved")
             return redirect(url_for("coordinator.comments", year=year))
-    labels = {k: q.label for k, q in review.open_answer_keys(collection.questionnaire_for(cycle))}
+    label = review.labels(cycle).get(item.question_id, item.question_id)
     return render_template("coordinator/comment.html", cycle=cycle, item=item, form=form,
-                           label=labels.get(item.question_id, item.question_id)), (400 if form.errors else 200)
+                           label=label), (400 if form.errors else 200)

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("employer", __name__)
 
-from . import results, routes  # noqa: E402,F401
+from . import results, routes, staff  # noqa: E402,F401

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 
 import forms
 
 from ..extensions import db
-from ..models import Coding, CodingCategory, CommentReview, Cycle, Response, utcnow
+from ..models import Coding, CodingCategory, CommentReview, Cycle, Response, StaffResponse, StaffSurvey, utcnow
 from ..redaction import redact
 from . import Actor, audit
 
@@ -48,17 +48,48 @@ def sync_reviews(response: Response, questionnaire: forms.Questionnaire, answers
             item.reviewed_by = item.reviewed_at = None
 
 
-def reviews(cycle: Cycle, status: str | None = None) -> list[CommentReview]:
-    stmt = (select(CommentReview).join(Response).where(Response.cycle_id == cycle.id)
-            .order_by(CommentReview.question_id, CommentReview.id))
+def sync_staff_comments(response: StaffResponse, questionnaire: forms.Questionnaire, organisation_name: str) -> None:
+    """A staff survey response's free text, redacted and queued for review (it is never changed)."""
+    for key, _question in open_answer_keys(questionnaire):
+        text = response.answers.get(key)
+        if text:
+            db.session.add(CommentReview(staff_response_id=response.id, question_id=key, original=text,
+                                         redacted=redact(text, organisation_name), status="pending"))
+
+
+def _of_cycle(cycle: Cycle) -> Select[tuple[CommentReview]]:
+    """The cycle's comments for review: from its returns and from its staff survey."""
+    return (select(CommentReview).outerjoin(Response, CommentReview.response_id == Response.id)
+            .outerjoin(StaffResponse, CommentReview.staff_response_id == StaffResponse.id)
+            .outerjoin(StaffSurvey, StaffResponse.survey_id == StaffSurvey.id)
+            .where(or_(Response.cycle_id == cycle.id, StaffSurvey.cycle_id == cycle.id)))
+
+
+def reviews(cycle: Cycle, status: str | None = None, *, returns_only: bool = False) -> list[CommentReview]:
+    stmt = _of_cycle(cycle).order_by(CommentReview.staff_response_id.is_not(None), CommentReview.question_id,
+                                     CommentReview.id)
     if status:
         stmt = stmt.where(CommentReview.status == status)
+    if returns_only:
+        stmt = stmt.where(CommentReview.response_id.is_not(None))
     return list(db.session.scalars(stmt))
 
 
 def review(cycle: Cycle, review_id: int) -> CommentReview | None:
-    return db.session.scalar(select(CommentReview).join(Response).where(
-        CommentReview.id == review_id, Response.cycle_id == cycle.id))
+    return db.session.scalar(_of_cycle(cycle).where(CommentReview.id == review_id)) if 0 < review_id < 2**31 \
+        else None
+
+
+def labels(cycle: Cycle) -> dict[str, str]:
+    """What each open answer answers, by answer key: the return's questions, and the staff survey's."""
+    from . import staff
+    from .collection import questionnaire_for
+
+    found = {k: q.label for k, q in open_answer_keys(questionnaire_for(cycle))}
+    survey = staff.survey_of(cycle)
+    if survey is not None:
+        found |= {k: q.label for k, q in open_answer_keys(staff.questionnaire_of(survey))}
+    return found
 
 
 def decide_review(item: CommentReview, redacted: str, status: str, actor: Actor) -> None:

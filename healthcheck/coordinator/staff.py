@@ -1,0 +1,65 @@
+"""A cycle's staff survey as the coordinating body runs it: its questionnaire and dates, live
+counts by organisation and by authority type against each one's headcount, and duplicates."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+import forms
+from aggregation.dataset import AUTHORITY_TYPES
+
+from ..auth import coordinator_required
+from ..extensions import writing
+from ..form_fields import as_input_date
+from ..models import StaffResponse
+from ..store import collection, staff
+from . import bp, cycle_or_404, me
+from .collecting import questionnaire_choices
+from .forms import ChooseForm, StaffSurveyForm
+
+
+@bp.route("/cycles/<int:year>/staff", methods=["GET", "POST"])
+def staff_survey(year: int) -> Any:
+    cycle = cycle_or_404(year)
+    survey = staff.survey_of(cycle)
+    form = StaffSurveyForm(data={"questionnaire": f"{survey.questionnaire_id}@{survey.questionnaire_version}",
+                                 "opens": as_input_date(survey.opens_at), "closes": as_input_date(survey.closes_at)}
+                           if survey and request.method == "GET" else None)
+    form.questionnaire.choices = questionnaire_choices("staff")
+    if request.method == "POST":
+        if not current_user.can_change:
+            abort(403)
+        if form.validate_on_submit():
+            with writing():
+                staff.open_survey(cycle, forms.load(*form.questionnaire.data.split("@", 1)), *form.dates, me())
+            flash("Staff survey saved: each organisation’s PSW finds its link and code through its return’s link")
+            return redirect(url_for("coordinator.staff_survey", year=year))
+    rows, by_type = [], {t: [0, 0] for t in AUTHORITY_TYPES}
+    if survey is not None:
+        counts, codes = staff.counts(survey), staff.codes(survey)
+        for org in collection.organisations():
+            code = codes.get(org.id)
+            headcount = staff.total_headcount(code) if code else None
+            n = counts.get(org.id, 0)
+            rows.append((org, n, headcount, round(100 * n / headcount) if headcount else None))
+            by_type[org.authority_type][0] += n
+            by_type[org.authority_type][1] += headcount or 0
+    return render_template("coordinator/staff_survey.html", cycle=cycle, survey=survey, form=form, rows=rows,
+                           by_type={t: v for t, v in by_type.items() if v[0] or v[1]}, choose=ChooseForm(),
+                           duplicates=staff.duplicates(survey) if survey else []), (400 if form.errors else 200)
+
+
+@bp.post("/cycles/<int:year>/staff/exclude/<response_id>")
+@coordinator_required
+def exclude_staff_response(year: int, response_id: str) -> Any:
+    """Leave a response flagged as an exact duplicate out of every count and result (audited)."""
+    survey = staff.survey_of(cycle_or_404(year)) or abort(404)
+    if not ChooseForm().validate_on_submit():
+        abort(400)
+    with writing():
+        found: StaffResponse = staff.response(survey, response_id) or abort(404)
+        staff.exclude(found, me())
+    flash("Response excluded")
+    return redirect(url_for("coordinator.staff_survey", year=year))

@@ -1,0 +1,279 @@
+"""The staff survey: practitioners answer anonymously through their organisation's link or code;
+the PSW sees the link, the code and counts of at least 10; the coordinator runs it."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date, timedelta
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+import forms
+from healthcheck.extensions import db, writing
+from healthcheck.models import AuditEvent, CommentReview, StaffDraft, StaffResponse
+from healthcheck.store import Actor, staff
+from tests.conftest import now, sign_in, signed_in
+
+Q = forms.load("staff-survey", "2020.1")
+
+
+@pytest.fixture
+def survey(app, employers, cycle):
+    with writing():
+        opened = staff.open_survey(cycle, Q, now() - timedelta(days=1), now() + timedelta(days=20), Actor("Test"))
+    return opened
+
+
+def code_of(survey, org) -> str:
+    return staff.code_for(survey, org).code
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+def answer(client, code: str, parts: dict[str, dict] | None = None, send: bool = True):
+    """Go through the survey as a practitioner: start, each part (with ``parts``' answers), check, send."""
+    page = client.get(f"/survey/{code}")
+    assert page.status_code == 200, page.get_data(as_text=True)[:300]
+    started = client.post(f"/survey/{code}", data={"csrf_token": csrf(page.get_data(as_text=True))})
+    assert started.status_code == 302
+    for section in Q.sections:
+        path = f"/survey/{code}/{section.id}"
+        html = client.get(path).get_data(as_text=True)
+        saved = client.post(path, data={"csrf_token": csrf(html), **(parts or {}).get(section.id, {})})
+        assert saved.status_code == 302, saved.get_data(as_text=True)[:500]
+    check = client.get(f"/survey/{code}/check")
+    if not send:
+        return check
+    return client.post(f"/survey/{code}/check", data={"csrf_token": csrf(check.get_data(as_text=True))})
+
+
+AGREEING = {"framework": {"s1_vision": "agree", "s1_leaders": "strongly_agree", "s1_psw": "dont_know"},
+            "supervision": {"s5_reflective": "disagree"},
+            "workplace": {"intend_to_stay": "agree", "extra_hours": "up_to_2"},
+            "about_you": {"role": "social_worker", "service": "children", "age_band": "from_45_to_54"},
+            "comments": {"comment": "Ask Jane Smith in Northmoor County Council about the rota."}}
+
+
+def test_a_practitioner_answers_anonymously_once_and_is_counted(app, employers, survey):
+    org = employers["a"][0]
+    code = code_of(survey, org)
+    person = app.test_client()
+    check = answer(person, code, AGREEING, send=False).get_data(as_text=True)
+    assert "Strongly agree" in check and "Don&#39;t know / not applicable" in check and "Not answered" in check
+    sent = person.post(f"/survey/{code}/check", data={"csrf_token": csrf(check)})
+    assert sent.status_code == 302 and sent.headers["Location"].endswith(f"/survey/{code}/thanks")
+    assert "Your answers have been sent" in person.get(sent.headers["Location"]).get_data(as_text=True)
+    [response] = db.session.scalars(select(StaffResponse)).all()
+    assert response.organisation_id == org.id and response.submitted_on == date.today() and response.scored
+    assert response.answers["s1_vision"] == "agree" and response.answers["role"] == "social_worker"
+    assert len(response.id) == 32 and not response.id.isdigit()  # says nothing of the order of responses
+    columns = set(StaffResponse.__table__.columns.keys())
+    assert not columns & {"created_at", "submitted_at", "ip", "email", "name", "user_agent"}
+    assert db.session.scalars(select(StaffDraft)).all() == []  # the draft is gone with the sending
+    assert staff.counted(survey, org.id) == 1
+    # The same browser cannot answer again, by the link or by posting again.
+    again = person.get(f"/survey/{code}")
+    assert again.status_code == 403 and "already answered" in again.get_data(as_text=True)
+    assert person.post(f"/survey/{code}/check", data={"csrf_token": csrf(check)}).status_code == 403
+    assert staff.counted(survey, org.id) == 1
+    # Its comment waits for review, redacted.
+    item = db.session.scalar(select(CommentReview))
+    assert item.staff_response_id == response.id and item.status == "pending"
+    assert "Jane Smith" not in item.redacted or "<Organisation name>" in item.redacted
+
+
+def test_a_wrong_code_a_survey_not_yet_open_and_a_closed_one_say_so(app, employers, survey):
+    client = app.test_client()
+    unknown = client.get("/survey/NOTACODE")
+    assert unknown.status_code == 404 and "This code is not recognised" in unknown.get_data(as_text=True)
+    form = client.get("/survey/").get_data(as_text=True)
+    wrong = client.post("/survey/", data={"csrf_token": csrf(form), "code": "nope"})
+    assert wrong.status_code == 400 and "Enter the code exactly as it is in the email" in wrong.get_data(as_text=True)
+    code = code_of(survey, employers["a"][0])
+    typed = client.post("/survey/", data={"csrf_token": csrf(form), "code": f" {code[:4].lower()}-{code[4:]} "})
+    assert typed.status_code == 302 and typed.headers["Location"].endswith(f"/survey/{code}")
+    survey.opens_at = now() + timedelta(days=2)
+    db.session.commit()
+    assert "has not opened yet" in client.get(f"/survey/{code}").get_data(as_text=True)
+    survey.opens_at, survey.closes_at = now() - timedelta(days=9), now() - timedelta(minutes=1)
+    db.session.commit()
+    closed = client.get(f"/survey/{code}/framework")
+    assert closed.status_code == 410 and "This survey has closed" in closed.get_data(as_text=True)
+
+
+def test_a_response_without_a_scored_answer_is_kept_but_not_counted(app, employers, survey):
+    org = employers["a"][0]
+    answer(app.test_client(), code_of(survey, org), {"about_you": {"role": "manager"},
+                                                       "framework": {"s1_vision": "dont_know"}})
+    [response] = db.session.scalars(select(StaffResponse)).all()
+    assert not response.scored and staff.counted(survey, org.id) == 0
+
+
+def test_answers_wait_on_the_same_device_for_a_week_and_bad_input_is_kept(app, employers, survey):
+    code = code_of(survey, employers["a"][0])
+    person = app.test_client()
+    page = person.get(f"/survey/{code}").get_data(as_text=True)
+    person.post(f"/survey/{code}", data={"csrf_token": csrf(page)})
+    html = person.get(f"/survey/{code}/framework").get_data(as_text=True)
+    assert "Part 1 of 11" in html
+    bad = person.post(f"/survey/{code}/framework", data={"csrf_token": csrf(html), "s1_vision": "hugely",
+                                                          "s1_leaders": "agree"})
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "Select one of the options shown" in page
+    assert re.search(r'value="agree"\s+checked', page)  # what was chosen is still chosen
+    person.post(f"/survey/{code}/framework", data={"csrf_token": csrf(html), "s1_leaders": "agree"})
+    later = person.get(f"/survey/{code}")  # the browser closed and came back: it continues
+    assert "Continue where you left off" in later.get_data(as_text=True)
+    assert re.search(r'value="agree"\s+checked', person.get(f"/survey/{code}/framework").get_data(as_text=True))
+    elsewhere = app.test_client()  # another device has nothing of it
+    assert elsewhere.get(f"/survey/{code}/framework").status_code == 302
+    draft = db.session.scalar(select(StaffDraft))
+    draft.updated_on = date.today() - timedelta(days=8)
+    db.session.commit()
+    assert "Start now" in person.get(f"/survey/{code}").get_data(as_text=True)  # a week on, it is gone
+
+
+def test_the_psw_sees_the_link_code_and_counts_of_10_or_more_never_a_response(app, employers, survey):
+    org, token = employers["a"]
+    code = code_of(survey, org)
+    psw = app.test_client()
+    sign_in(psw, token)
+    page = psw.get("/return/staff-survey").get_data(as_text=True)
+    assert f"/survey/{code}" in page and code in page and "Fewer than 10 people have answered" in page
+    form = {"csrf_token": csrf(page), "social_workers_adults": "40", "social_workers_children": "60",
+            "occupational_therapists_adults": "", "other_practitioners_children": "oops"}
+    refused = psw.post("/return/staff-survey", data=form)
+    assert refused.status_code == 400 and "Enter a whole number of people" in refused.get_data(as_text=True)
+    assert psw.post("/return/staff-survey", data={**form, "other_practitioners_children": "20"}).status_code == 302
+    for i in range(9):
+        answer(app.test_client(), code, {"framework": {"s1_vision": "agree"}, "comments": {"comment": f"note {i}"}})
+    page = psw.get("/return/staff-survey").get_data(as_text=True)
+    assert "Fewer than 10 people have answered" in page and ">9<" not in page
+    answer(app.test_client(), code, {"framework": {"s1_vision": "agree"}})
+    page = psw.get("/return/staff-survey").get_data(as_text=True)
+    assert "<strong>10</strong> people have answered: <strong>8%</strong> of the 120" in page
+    assert "note 1" not in page and "s1_vision" not in page  # nothing of any one response
+    other = app.test_client()
+    sign_in(other, employers["b"][1])
+    assert code not in other.get("/return/staff-survey").get_data(as_text=True)
+
+
+def test_exact_duplicates_are_flagged_and_the_coordinator_can_exclude_them(app, accounts, employers, survey):
+    org = employers["a"][0]
+    code = code_of(survey, org)
+    same = {"framework": {"s1_vision": "agree"}, "workforce": {"s2_staffing": "disagree"}}
+    answer(app.test_client(), code, same)
+    answer(app.test_client(), code, same)
+    answer(app.test_client(), code, {"framework": {"s1_vision": "disagree"}})
+    assert staff.counted(survey, org.id) == 3
+    coordinator = signed_in(app, "coordinator")
+    page = coordinator.get("/admin/cycles/2017/staff").get_data(as_text=True)
+    assert "Possible duplicates" in page and page.count("Exclude the duplicate") == 1
+    duplicate = db.session.scalar(select(StaffResponse).where(StaffResponse.duplicate_of_id.is_not(None)))
+    assert coordinator.post_form(f"/admin/cycles/2017/staff/exclude/{duplicate.id}", {},
+                                 token_from="/admin/cycles/2017/staff").status_code == 302
+    assert staff.counted(survey, org.id) == 2
+    assert db.session.scalar(select(AuditEvent.detail).where(AuditEvent.action == "staff_exclude")) == {
+        "staff_response": duplicate.id, "duplicate_of": duplicate.duplicate_of_id}
+    viewer = signed_in(app, "viewer")
+    assert viewer.post_form(f"/admin/cycles/2017/staff/exclude/{duplicate.id}", {},
+                            token_from="/admin/cycles/2017/staff").status_code == 403
+
+
+def test_the_coordinator_adds_the_survey_on_the_web_and_sees_counts_by_type(app, accounts, employers, cycle):
+    coordinator = signed_in(app, "coordinator")
+    page = coordinator.get("/admin/cycles/2017/staff").get_data(as_text=True)
+    assert "Add the staff survey" in page and "staff-survey@2020.1" in page and "health-check@2017.1" not in page
+    bad = coordinator.post_form("/admin/cycles/2017/staff", {"questionnaire": "staff-survey@2020.1",
+                                                            "opens": "31/12/2026", "closes": "01/01/2026"})
+    assert bad.status_code == 400 and "Enter a deadline after the opening date" in bad.get_data(as_text=True)
+    today = date.today()
+    assert coordinator.post_form("/admin/cycles/2017/staff", {
+        "questionnaire": "staff-survey@2020.1", "opens": (today - timedelta(days=1)).strftime("%d/%m/%Y"),
+        "closes": (today + timedelta(days=9)).strftime("%d/%m/%Y")}).status_code == 302
+    survey = staff.survey_of(cycle)
+    assert survey.is_open() and len(staff.codes(survey)) == 2
+    answer(app.test_client(), code_of(survey, employers["b"][0]), {"framework": {"s1_vision": "agree"}})
+    page = coordinator.get("/admin/cycles/2017/staff").get_data(as_text=True)
+    assert re.search(r"London Borough</th>\s*<td[^>]*>\s*1\s*</td>", page)
+
+
+def run(command, args):
+    return CliRunner().invoke(command, args, catch_exceptions=False)
+
+
+def test_responses_import_with_every_bad_cell_reported_and_export_reimports_unchanged(app, employers, survey,
+                                                                                     tmp_path):
+    from healthcheck.cli import staff_group
+
+    header = ["organisation", "s1_vision", "s2_staffing", "role", "comment"]
+    bad = tmp_path / "bad.csv"
+    with bad.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header + ["shoe_size"])
+        writer.writerow(["Northmoor County Council", "Agree", "hugely", "social_worker", "", ""])
+        writer.writerow(["Nowhere Council", "agree", "", "", "", ""])
+    out = CliRunner().invoke(staff_group, ["import", "--cycle", "2017", str(bad)]).output
+    for line in ("row 1, column shoe_size: not a column of this survey's codebook",
+                 "row 2, column s2_staffing: Select one of the options shown",
+                 "row 3, column organisation: no organisation with this name in the register"):
+        assert line in out, out
+    assert "nothing was imported" in out and db.session.scalars(select(StaffResponse)).all() == []
+    good = tmp_path / "good.csv"
+    with good.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerow(["Northmoor County Council", "Agree", "strongly_disagree", "Social worker", "=SUM(A1)"])
+        writer.writerow(["London Borough of Eastwick", "dont_know", "", "prefer_not", ""])
+    assert "All rows valid" in run(staff_group, ["import", "--cycle", "2017", "--dry-run", str(good)]).output
+    assert "2 responses imported" in run(staff_group, ["import", "--cycle", "2017", str(good)]).output
+    before = sorted((r.organisation_id, sorted(r.answers.items())) for r in db.session.scalars(select(StaffResponse)))
+    assert before[0][1] == [("comment", "=SUM(A1)"), ("role", "social_worker"), ("s1_vision", "agree"),
+                            ("s2_staffing", "strongly_disagree")]
+    run(staff_group, ["export", "--cycle", "2017", "--format", "csv", "--out", str(tmp_path / "all.csv")])
+    exported = (tmp_path / "all.csv").read_text()
+    assert "'=SUM(A1)" in exported and (tmp_path / "all-codebook.csv").exists()
+    db.session.execute(StaffResponse.__table__.delete())
+    db.session.execute(CommentReview.__table__.delete())
+    db.session.commit()
+    run(staff_group, ["import", "--cycle", "2017", str(tmp_path / "all.csv")])
+    db.session.expire_all()
+    after = sorted((r.organisation_id, sorted(r.answers.items())) for r in db.session.scalars(select(StaffResponse)))
+    assert after == before
+
+
+def test_the_questionnaires_and_the_staff_codebook_from_the_command_line(app, survey):
+    from healthcheck.cli import codebook, questionnaires
+
+    listed = run(questionnaires, []).output.splitlines()
+    assert "health-check@2017.1  return  Social Work Health Check 2017" in listed
+    assert "staff-survey@2020.1  staff  Social Work Health Check staff survey" in listed
+    rows = list(csv.DictReader(io.StringIO(run(codebook, ["--cycle", "2017", "--survey", "staff", "--format",
+                                                         "csv"]).output)))
+    scored = [r for r in rows if r["standard"]]
+    assert len(scored) == 40 and {r["standard"] for r in scored} == {str(n) for n in range(1, 9)}
+    assert next(r for r in rows if r["column"] == "s5_reflective")["question"] == \
+        "I have regular supervision that helps me reflect on my practice."
+    assert next(r for r in rows if r["column"] == "intend_to_stay")["standard"] == ""
+
+
+def test_the_staff_survey_file_needs_three_scored_statements_for_every_standard():
+    import copy
+
+    raw = copy.deepcopy(Q.raw)
+    raw["sections"][6]["questions"] = raw["sections"][6]["questions"][:2]  # standard 7: two statements
+    with pytest.raises(forms.DefinitionError, match="standard 7: 2 scored statements, at least 3 needed"):
+        forms.parse(raw)
+    raw = copy.deepcopy(Q.raw)
+    raw["sections"][0]["questions"][0]["standard"] = 9
+    with pytest.raises(forms.DefinitionError, match="maximum"):
+        forms.parse(raw)
+    assert all(sum(q.standard == n for q in Q.questions()) >= 3 for n in forms.STANDARDS)
+    assert sum(1 for q in Q.questions() if q.standard) == 40
+    about = Q.section("about_you")
+    assert all(any(o.value == "prefer_not" for o in q.options) for q in about.questions)
