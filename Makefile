@@ -8,10 +8,12 @@ setup:
 
 ## Set up, migrate the embedded SQLite database, load the demo cycle, print links, and serve
 ## with a worker beside the server (for the jobs the site queues).
+## On another port: make run PORT=5050
+PORT ?= 5000
 run: setup
 	$(VENV)/healthcheck db upgrade
-	$(VENV)/healthcheck demo
-	$(VENV)/healthcheck serve
+	BASE_URL=$${BASE_URL:-http://127.0.0.1:$(PORT)} $(VENV)/healthcheck demo
+	BASE_URL=$${BASE_URL:-http://127.0.0.1:$(PORT)} $(VENV)/healthcheck serve --port $(PORT)
 
 ## Lint, types and import contracts, then every test: unit, integration (SQLite, and PostgreSQL
 ## and Redis when HEALTHCHECK_TEST_DATABASE_URL and HEALTHCHECK_TEST_REDIS_URL are set), browser

@@ -117,7 +117,7 @@ def publish_in_worker(kind: str, settings: dict, repeat: int) -> list[dict]:
         cycle = collection.cycle_by_year(2017)
         for number in range(1, repeat + 1):
             with writing():
-                job = job_rows.new_job("publish", Actor("bench"), cycle, lock=jobs.publication_lock(cycle.id))
+                job = job_rows.new_job("publish", Actor("bench"), cycle)
             start = time.perf_counter()
             jobs.enqueue(job)
             while True:

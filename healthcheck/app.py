@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, render_template, request
+from flask_login import current_user
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
@@ -57,9 +58,9 @@ def create_app(config: str | None = None, **overrides: Any) -> Flask:
 
     @app.before_request
     def uploads_may_be_larger() -> None:
-        """A returns file may be larger than any page of answers: its limit is set before CSRF
-        protection (registered below, so run after this) reads the form."""
-        if request.endpoint == "coordinator.upload":
+        """A returns file from a coordinator may be larger than any page of answers: its limit
+        is set before CSRF protection (registered below, so run after this) reads the form."""
+        if request.endpoint == "coordinator.upload" and current_user.is_authenticated and current_user.can_change:
             request.max_content_length = app.config["MAX_UPLOAD_LENGTH"]
 
     db.init_app(app)

@@ -11,6 +11,7 @@ import logging
 import os
 import random
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -32,7 +33,7 @@ from .app import create_app
 from .extensions import db, writing
 from .form_fields import LONDON
 from .models import Cycle, Job, Role, StaffSurvey, User
-from .store import Actor, audit, collection, publication, returns, staff
+from .store import Actor, collection, publication, returns, staff
 from .store import jobs as job_rows
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "organisations.csv"
@@ -170,6 +171,9 @@ def demo(year: int, days_open: int, blank: int) -> None:
             if index >= blank and response.status == "not_started":
                 returns.submit(response, CLI_ACTOR, questionnaire, how="demo",
                                replace_with=synthetic_answers(questionnaire, random.Random(index), org.name))
+        statuses = collection.response_statuses(cycle)
+        names = {org.id: org.name for org in collection.organisations()}
+        blank_ones = {names[i] for i, status in statuses.items() if status == "not_started" and i in names}
         password = secrets.token_urlsafe(12)
         account = db.session.scalar(select(User).where(User.email == "coordinator@example.org"))
         if account is None:
@@ -180,9 +184,10 @@ def demo(year: int, days_open: int, blank: int) -> None:
         closes = cycle.closes_at
     base = current_app.config["BASE_URL"].rstrip("/")
     click.echo(f"Demo cycle {year} is open until {closes:%d %B %Y}; {len(links)} organisations, "
-               f"all but {blank} with a synthetic submitted return. Employer links (new each run):")
+               f"all but {len(blank_ones)} with a synthetic submitted return (those are marked \"to fill in\"; "
+               "the others have a benchmark once results are published). Employer links (new each run):")
     for name, token in links:
-        click.echo(f"  {name}:\n    {base}/start/{token}")
+        click.echo(f"  {name}{'  (to fill in)' if name in blank_ones else ''}:\n    {base}/start/{token}")
     click.echo(f"\nCoordinator: {base}/admin/sign-in  email coordinator@example.org  password {password}")
 
 
@@ -198,6 +203,7 @@ def serve(host: str, port: int, with_worker: bool) -> None:
     app = create_app()
     beside = subprocess.Popen([sys.executable, "-m", "healthcheck.cli", "worker"]) if with_worker else None
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)" + (", with a worker" if beside else ""))
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))  # stopped by kill too: the worker goes with it
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
@@ -314,8 +320,13 @@ def cycle_rollover(from_year: int, questionnaire: str | None, opens: str, closes
 
 def _run_here(job_kind: str, target: Cycle, label: str, detail: dict) -> Job:
     """Run a job in this process (recorded like any other), with a progress bar."""
-    with writing():
-        job = job_rows.new_job(job_kind, CLI_ACTOR, target, detail=detail)
+    try:
+        with writing():
+            job = job_rows.new_job(job_kind, CLI_ACTOR, target, detail=detail)
+    except IntegrityError:
+        running = job_rows.locked_by(job_rows.lock_of(job_kind, target.id, detail) or "")
+        raise click.ClickException(f"The same is being done already (job {running.id if running else '?'}): "
+                                   "wait for it to finish") from None
     with click.progressbar(length=1, label=label) as bar:
         def watch(current: Job) -> None:
             bar.length = max(current.total, 1)
@@ -362,11 +373,8 @@ def links(year: int, out: Path) -> None:
     """Write a CSV of fresh links for a mail merge (earlier links keep working)."""
     target = _cycle(year)
     with writing():
-        rows = [[transfer.neutralise(org.name), org.authority_type, org.contact_email or "",
-                 mail.link_url(returns.issue_link(target, org, revoke_existing=False))]
-                for org in collection.organisations()]
-        audit(CLI_ACTOR, "links_export", detail={"cycle": year, "links": len(rows)})
-        out.write_bytes(transfer.csv_bytes(["organisation", "authority_type", "contact_email", "link"], rows))
+        rows = mail.fresh_links(target, CLI_ACTOR)
+        out.write_bytes(transfer.csv_bytes(mail.LINK_COLUMNS, rows))
     click.echo(f"{len(rows)} links written to {out}")
 
 
@@ -384,12 +392,18 @@ def import_(year: int, path: Path, replace: bool, dry_run: bool) -> None:
     target = _cycle(year)
     rows = transfer.read_rows(path)
     click.echo(f"Validating {len(rows)} rows of {path.name}")
-    with click.progressbar(length=len(rows), label="Importing returns", hidden=dry_run) as bar, writing():
-        result = transfer.import_returns(target, rows, CLI_ACTOR, replace=replace, dry_run=dry_run,
-                                         progress=bar.update)
+    result = transfer.check_returns(target, rows, replace=replace)
     if result.errors:
         _report_errors(result.errors, "nothing was imported")
-    click.echo("All rows valid; nothing written (--dry-run)" if dry_run else f"{result.written} returns imported")
+    if dry_run:
+        click.echo("All rows valid; nothing written (--dry-run)")
+        return
+    try:
+        with click.progressbar(length=len(rows), label="Importing returns") as bar, writing():
+            transfer.store_returns(target, result, CLI_ACTOR, replace=replace, progress=bar.update)
+    except transfer.ImportRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    click.echo(f"{result.written} returns imported")
 
 
 @click.command()
@@ -425,19 +439,17 @@ def export(year: int, fmt: str, out: Path, include_drafts: bool) -> None:
 def publish(year: int, wait: bool) -> None:
     """Queue the publication of a cycle's results as its next edition (the worker builds it)."""
     target = _cycle(year)
-    latest = publication.latest_edition(target)
-    number = (latest.number if latest else 0) + 1
     try:
         with writing():
-            job = job_rows.new_job("publish", CLI_ACTOR, target, lock=jobs.publication_lock(target.id))
+            job = job_rows.new_job("publish", CLI_ACTOR, target)
     except IntegrityError:
-        running = job_rows.locked_by(jobs.publication_lock(target.id))
+        running = job_rows.locked_by(job_rows.lock_of("publish", target.id, {}) or "")
         raise click.ClickException(f"The {year} results are being published already"
                                    + (f" (job {running.id})" if running else "")) from None
     job_id = job.id
     jobs.enqueue(job)
-    folder = Path(current_app.config["EDITIONS_FOLDER"]) / str(year) / str(number)
-    click.echo(f"Publishing the {year} results as edition {number} (job {job_id}), into {folder}")
+    click.echo(f"Publishing the {year} results as their next edition: job {job_id} "
+               f"(healthcheck editions --cycle {year} lists what is published)")
     if not wait:
         return
     finished = _wait_for(job_id)
@@ -471,7 +483,7 @@ def editions(year: int) -> None:
     """List the editions of a cycle's results, with their dates, status and files."""
     target = _cycle(year)
     every = publication.editions(target)
-    running = job_rows.locked_by(jobs.publication_lock(target.id))
+    running = job_rows.locked_by(job_rows.lock_of("publish", target.id, {}) or "")
     if running is not None:
         click.echo(f"Being published now: job {running.id}, {running.step or 'queued'}")
     if not every:

@@ -14,6 +14,7 @@ import os
 import shutil
 import smtplib
 import traceback
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,10 +24,11 @@ from huey.storage import RedisStorage, SqliteStorage
 from sqlalchemy import select, update
 
 from aggregation import edition as edition_files
+from aggregation.dataset import Dataset
 
 from . import mail, transfer
 from .extensions import db, writing
-from .models import AccessLink, Edition, EditionFile, EmailSend, Job, JobStatus, Organisation, utcnow
+from .models import AccessLink, Edition, EditionFile, EmailSend, Job, Organisation, utcnow
 from .store import Actor, audit, collection, jobs, publication, returns
 
 huey = Huey("healthcheck", results=False, immediate=True)  # the real storage is set by init_app
@@ -47,8 +49,15 @@ def init_app(app: Flask) -> None:
 
 
 def enqueue(job: Job) -> None:
-    """Hand a committed job to the worker."""
-    _run_queued(job.id)
+    """Hand a committed job to the worker; a job the queue does not take fails, saying why."""
+    try:
+        _run_queued(job.id)
+    except Exception as failure:  # the queue's store is down or misconfigured: the job is not lost in it
+        db.session.rollback()
+        current_app.logger.error("job %s could not be queued: %s", job.id, failure)
+        with writing():
+            jobs.give_up(job.id, f"The job could not be queued: {describe(failure)}")
+
 
 
 @huey.task()
@@ -73,36 +82,46 @@ def _worker_application() -> Flask:
     return _worker_app[1]
 
 
+class GivenUp(Exception):
+    """The job was given up while it ran (its page's "Try again"): it stops, and records nothing."""
+
+
 def run(job_id: int, watch: Watch = lambda job: None) -> Job | None:
-    """Run a queued job to its end; ``watch(job)`` after each step it reports."""
-    job = jobs.job(job_id)
-    if job is None or job.status != JobStatus.QUEUED.value:
-        return job  # run already, or by another worker
+    """Run a queued job to its end; ``watch(job)`` after each step it reports. A job that is not
+    queued (run already, by another worker, or given up) is left alone."""
     with writing():
-        jobs.start(job)
+        claimed = jobs.start(job_id)
+    job = jobs.job(job_id)
+    if not claimed or job is None:
+        return job
     watch(job)
 
     def report(step: str, done: int = 0, total: int = 0) -> None:
         with writing():
-            jobs.progress(job, step, done, total)
+            if not jobs.progress(job_id, step, done, total):
+                raise GivenUp
         watch(job)
 
     try:
         RUNNERS[job.kind](job, report)
+    except GivenUp:
+        db.session.rollback()
     except Exception as failure:  # whatever went wrong, the job says so and can be tried again
         db.session.rollback()
         current_app.logger.error("job %s (%s) failed:\n%s", job.id, job.kind, traceback.format_exc())
         with writing():
-            jobs.finish(job, error=describe(failure))
+            jobs.finish(job_id, error=describe(failure))
     else:
         with writing():
-            jobs.finish(job)
+            jobs.finish(job_id)
     watch(job)
     return job
 
 
 def describe(failure: Exception) -> str:
     """One line for a person: what failed, without a traceback."""
+    if isinstance(failure, transfer.ImportRefused):
+        return str(failure)
     if isinstance(failure, OSError) and failure.strerror:
         where = f" ({failure.filename})" if failure.filename else ""
         return f"Could not write the files: {failure.strerror}{where}"
@@ -119,10 +138,6 @@ def actor_of(job: Job) -> Actor:
 
 # ---------------------------------------------------------------- publishing results
 
-def publication_lock(cycle_id: int) -> str:
-    return f"publish:{cycle_id}"
-
-
 def _publish(job: Job, report: Callable[..., None]) -> None:
     """Read the cycle's dataset once, build every output into a folder of its own, then make it
     the next edition in one step: the folder is renamed into place and its files recorded in
@@ -130,39 +145,54 @@ def _publish(job: Job, report: Callable[..., None]) -> None:
     cycle = job.cycle
     assert cycle is not None
     config = current_app.config
-    latest = publication.latest_edition(cycle)
-    number = (latest.number if latest else 0) + 1
     dataset = publication.dataset(cycle)
-    db.session.commit()  # the dataset is read: hold no transaction while building
     root = Path(config["EDITIONS_FOLDER"]) / str(cycle.year)
-    work, final = root / f".building-{job.id}", root / str(number)
-    for unfinished in root.glob(".building-*"):  # left by a worker stopped mid-build (the lock makes this the only one)
-        shutil.rmtree(unfinished)
+    unfinished = {int(p.name.rsplit("-", 1)[1]): p for p in root.glob(".building-*")}
+    for stale in jobs.stale_jobs(list(unfinished)):  # left by a worker that stopped mid-build
+        shutil.rmtree(unfinished[stale])
+    db.session.commit()  # the dataset is read: hold no transaction while building
+    work, final = root / f".building-{job.id}", root / f"job-{job.id}"
     made = edition_files.build(
         dataset, work, publication_min=config["PUBLICATION_MIN_GROUP"], benchmark_min=config["BENCHMARK_MIN_GROUP"],
         service=config["SERVICE_NAME"],
         progress=lambda step, done, total: report(edition_files.STEPS[step], done, total))
     files = [(m, *_digest(work / m.path)) for m in made]
-    if final.exists():  # an earlier attempt got this far but did not commit: never served
-        shutil.rmtree(final)
     os.replace(work, final)
-    references = {r.organisation: r.reference for r in dataset.returns}
-    by_type: dict[str, int] = {}
-    for r in dataset.returns:
-        by_type[r.authority_type] = by_type.get(r.authority_type, 0) + 1
-    ids = {o.name: o.id for o in db.session.scalars(select(Organisation))}
+    try:
+        with writing():
+            number = _record(job, dataset, final.relative_to(Path(config["EDITIONS_FOLDER"])).as_posix(), files)
+    except BaseException:
+        shutil.rmtree(final, ignore_errors=True)  # not recorded, so never served
+        raise
     with writing():
-        edition = Edition(cycle_id=cycle.id, number=number, folder=f"{cycle.year}/{number}", returns=references,
-                          published_by=job.created_by, job_id=job.id, summary={
-                              "returns": len(dataset.returns), "by_type": by_type,
-                              "publication_min": config["PUBLICATION_MIN_GROUP"],
-                              "benchmark_min": config["BENCHMARK_MIN_GROUP"],
-                              "changes": changes(latest.returns if latest else None, references)})
-        edition.files = [EditionFile(path=m.path, kind=m.kind, organisation_id=ids.get(m.organisation or ""),
-                                     size=size, sha256=digest) for m, digest, size in files]
-        db.session.add(edition)
-        audit(actor_of(job), "publish_results", detail={"cycle": cycle.year, "edition": number})
         job.detail = {**job.detail, "edition": number, "folder": str(final)}
+
+
+def _record(job: Job, dataset: Dataset, folder: str, files: list[tuple[edition_files.Made, str, int]]) -> int:
+    """The built folder, made the cycle's next edition: only while the job still runs and holds
+    the cycle's publication lock (a job given up while it built records nothing)."""
+    assert job.cycle is not None
+    config = current_app.config
+    current = db.session.execute(select(Job).where(Job.id == job.id).with_for_update()
+                                 .execution_options(populate_existing=True)).scalar_one()
+    if current.status != jobs.RUNNING or current.lock != jobs.lock_of("publish", job.cycle.id, {}):
+        raise GivenUp
+    latest = publication.latest_edition(job.cycle)
+    number = (latest.number if latest else 0) + 1
+    references = {r.organisation: r.reference for r in dataset.returns}
+    ids = {o.name: o.id for o in db.session.scalars(select(Organisation))}
+    edition = Edition(cycle_id=job.cycle.id, number=number, folder=folder, returns=references,
+                      published_by=job.created_by, job_id=job.id, summary={
+                          "returns": len(dataset.returns), "by_type": dict(Counter(r.authority_type
+                                                                                    for r in dataset.returns)),
+                          "publication_min": config["PUBLICATION_MIN_GROUP"],
+                          "benchmark_min": config["BENCHMARK_MIN_GROUP"],
+                          "changes": changes(latest.returns if latest else None, references)})
+    edition.files = [EditionFile(path=m.path, kind=m.kind, organisation_id=ids.get(m.organisation or ""), size=size,
+                                 sha256=digest) for m, digest, size in files]
+    db.session.add(edition)
+    audit(actor_of(job), "publish_results", detail={"cycle": job.cycle.year, "edition": number})
+    return number
 
 
 def _digest(path: Path) -> tuple[str, int]:
@@ -258,14 +288,28 @@ def _import(job: Job, report: Callable[..., None]) -> None:
     assert job.cycle is not None and job.upload is not None
     report("Reading the file")
     rows = transfer.read_upload(job.upload_name or "returns.csv", job.upload)
-    write = job.kind == "import"
-    report("Importing returns" if write else "Checking every cell", 0, len(rows))
+    report("Checking every cell", 0, len(rows))
+    replace = job.detail.get("replace", False)
+    result = transfer.check_returns(job.cycle, rows, replace=replace)
+    db.session.rollback()
+    if job.kind == "import" and not result.errors:
+        report("Importing returns", 0, len(rows))
+        with writing():
+            transfer.store_returns(job.cycle, result, actor_of(job), replace=replace)
     with writing():
-        result = transfer.import_returns(job.cycle, rows, actor_of(job), replace=job.detail.get("replace", False),
-                                         dry_run=not write, progress=lambda n: None)
         job.detail = {**job.detail, "rows": result.rows, "written": result.written,
                       "errors": [str(e) for e in result.errors[:1000]], "error_count": len(result.errors)}
-    report("Imported" if write else "Checked", len(rows), len(rows))
+        if result.errors or job.kind == "import":  # the file will not be read again: it is not kept
+            forget_upload(job)
+    report("Imported" if job.kind == "import" else "Checked", len(rows), len(rows))
+
+
+def forget_upload(job: Job) -> None:
+    """An uploaded file (and the copy its check kept) deleted once nothing will read it again."""
+    job.upload = None
+    checked = jobs.job(job.detail.get("checked_by_job", 0))
+    if checked is not None:
+        checked.upload = None
 
 
 RUNNERS: dict[str, Callable[[Job, Callable[..., None]], None]] = {

@@ -13,7 +13,7 @@ from flask import current_app
 
 from .filters import datetime_
 from .models import Cycle, Organisation
-from .store import collection
+from .store import Actor, audit, collection, returns
 
 KINDS = ("invitation", "reminder")
 PLACEHOLDERS = ("organisation", "link", "deadline", "year")
@@ -112,6 +112,20 @@ class Mailer:
             except (smtplib.SMTPException, OSError):
                 pass
             self.conn = None
+
+
+LINK_COLUMNS = ["organisation", "authority_type", "contact_email", "link"]
+
+
+def fresh_links(cycle: Cycle, actor: Actor) -> list[list[str]]:
+    """A new link for every organisation, for a mail merge (earlier links keep working): rows of
+    ``LINK_COLUMNS``. The caller commits."""
+    from .transfer import neutralise
+
+    rows = [[neutralise(org.name), org.authority_type, org.contact_email or "",
+             link_url(returns.issue_link(cycle, org, revoke_existing=False))] for org in collection.organisations()]
+    audit(actor, "links_export", detail={"cycle": cycle.year, "links": len(rows)})
+    return rows
 
 
 def message(cycle: Cycle, organisation: Organisation, kind: str, link: str, closes_at: datetime) -> EmailMessage:

@@ -129,14 +129,13 @@ class AccessLink(Base):
 class Response(Base):
     """One organisation's return for one cycle: its working answers as one document (question id
     -> value), and per page of the return how often it was saved, when and by whom (``pages``:
-    section id -> {"version", "saved_at", "saved_by"}). ``version`` counts every change."""
+    section id -> {"version", "saved_at", "saved_by"})."""
 
     __tablename__ = "response"
     id: Mapped[int] = mapped_column(primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     status: Mapped[str] = mapped_column(String(20), default=ResponseStatus.NOT_STARTED.value)
-    version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -376,7 +375,6 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(Text)
     upload: Mapped[bytes | None] = mapped_column(LargeBinary)
     upload_name: Mapped[str | None] = mapped_column(String(200))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,8 +1,9 @@
 """Returns in and out as files: one row per organisation, columns named by the codebook.
 
-``import_returns`` validates every cell with the same rules as the web form and writes nothing
-unless every row is valid. ``export_returns`` writes the same columns, so an export
-re-imports unchanged. Cells that a spreadsheet would run as a formula are neutralised.
+``check_returns`` validates every cell with the same rules as the web form, writing nothing;
+``store_returns`` then submits the rows, all or none. ``export_files`` writes the same columns,
+so an export re-imports unchanged; so do the staff survey's ``import_staff`` and
+``staff_export_files``. Cells that a spreadsheet would run as a formula are neutralised.
 """
 from __future__ import annotations
 
@@ -95,6 +96,7 @@ class ImportResult:
     errors: list[CellError] = field(default_factory=list)
     written: int = 0
     rows: int = 0
+    parsed: list[tuple[Organisation, dict]] = field(default_factory=list)  # each row's organisation and answers
 
 
 def _choice_codes(question: forms.Question, text: str) -> list[str] | str:
@@ -136,10 +138,13 @@ def _refs(rule: dict | None) -> list[str]:
     return sorted({ref for ref, _ in referenced_questions(rule)})
 
 
-def import_returns(cycle: Cycle, rows: list[dict[str, str]], actor: Actor, *, replace: bool = False,
-                   dry_run: bool = False, progress: Callable[[int], None] = lambda n: None) -> ImportResult:
-    """Validate every row; unless one is bad (or ``dry_run``), submit each row's return as if its
-    pages had been saved with those answers. The caller commits."""
+class ImportRefused(Exception):
+    """Something changed between a file's check and its import: nothing was imported."""
+
+
+def check_returns(cycle: Cycle, rows: list[dict[str, str]], *, replace: bool = False) -> ImportResult:
+    """Validate every cell of every row, writing nothing: the result's ``parsed`` rows are what
+    ``store_returns`` imports when there are no ``errors``."""
     questionnaire = collection.questionnaire_for(cycle)
     known = set(columns(questionnaire))
     result = ImportResult(rows=len(rows))
@@ -147,7 +152,6 @@ def import_returns(cycle: Cycle, rows: list[dict[str, str]], actor: Actor, *, re
         result.errors += [CellError(1, column, "not a column of this cycle's codebook")
                           for column in rows[0] if column not in known]
     seen: dict[int, int] = {}
-    parsed: list[tuple[Organisation, dict]] = []
     by_name, by_code = collection.organisation_index()
     statuses = collection.response_statuses(cycle)
     for number, row in enumerate(rows, start=2):
@@ -169,23 +173,35 @@ def import_returns(cycle: Cycle, rows: list[dict[str, str]], actor: Actor, *, re
                                            f"({status.replace('_', ' ')}): use --replace to overwrite it"))
         answers, problems = parse_row(questionnaire, row)
         result.errors.extend(CellError(number, column, reason) for column, reason in problems.items())
-        parsed.append((org, answers))
-    if result.errors or dry_run:
-        return result
+        result.parsed.append((org, answers))
+    return result
+
+
+def store_returns(cycle: Cycle, checked: ImportResult, actor: Actor, *, replace: bool = False,
+                  progress: Callable[[int], None] = lambda n: None) -> None:
+    """Submit each checked row's return as if its pages had been saved with those answers, in
+    the caller's unit of work. The returns are locked first; without ``replace``, one begun or
+    submitted since the check stops the whole import (``ImportRefused``)."""
+    questionnaire = collection.questionnaire_for(cycle)
     existing = {r.organisation_id: r for r in db.session.scalars(
-        select(Response).where(Response.cycle_id == cycle.id, Response.organisation_id.in_(list(seen)))
+        select(Response).where(Response.cycle_id == cycle.id,
+                               Response.organisation_id.in_([org.id for org, _ in checked.parsed]))
         .with_for_update())}
-    db.session.add_all(existing.setdefault(org.id, returns.new_return(cycle, org)) for org, _ in parsed
+    begun = [org.name for org, _ in checked.parsed
+             if org.id in existing and existing[org.id].status != ResponseStatus.NOT_STARTED.value]
+    if begun and not replace:
+        raise ImportRefused(f"Nothing was imported: since the file was checked, {', '.join(begun[:5])}"
+                            f"{' and others' if len(begun) > 5 else ''} began a return. Check the file again.")
+    db.session.add_all(existing.setdefault(org.id, returns.new_return(cycle, org)) for org, _ in checked.parsed
                        if org.id not in existing)
     db.session.flush()
     # Each submission reads only its own return's rows, so what the others added can wait to be
     # written together at the end (one batch of INSERTs rather than one flush a return).
     with db.session.no_autoflush:
-        for org, answers in parsed:
+        for org, answers in checked.parsed:
             returns.submit(existing[org.id], actor, questionnaire, replace_with=answers, how="import")
-            result.written += 1
+            checked.written += 1
             progress(1)
-    return result
 
 
 # ---------------------------------------------------------------- export

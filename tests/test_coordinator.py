@@ -80,7 +80,8 @@ def test_a_viewer_can_see_but_change_nothing(app, accounts, employers, cycle):
                  "/admin/cycles/2017/comments", f"/admin/cycles/2017/returns/{org_id}/section/registration"):
         page = viewer.get(path)
         assert page.status_code == 200, path
-        assert "Save" not in page.get_data(as_text=True) or path.endswith("registration") is False
+        if path.endswith("registration"):  # a viewer reads a return's page, with nothing to save it with
+            assert "Save and continue" not in page.get_data(as_text=True)
     before = audit_actions()
     token_page = "/admin/cycles/2017"
     for path, form in (("/admin/cycles/new", {"year": "2018"}), ("/admin/organisations/new", {"name": "X"}),

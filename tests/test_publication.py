@@ -29,7 +29,7 @@ from healthcheck.models import Edition, Job, Organisation, Response
 from healthcheck.store import Actor, collection, publication, returns
 from healthcheck.store import jobs as job_rows
 from tests.answers import FULL_RETURN
-from tests.conftest import CheckingClient, seed_cycle, signed_in
+from tests.conftest import CheckingClient, now, seed_cycle, signed_in
 from tests.test_coordinator import submit_return
 from tests.test_journey import save
 from tests.test_results_and_plan import publish, with_peers
@@ -120,10 +120,10 @@ def test_two_publications_at_once_make_one_edition(app, accounts, employers, cyc
     first, second = signed_in(app, "coordinator"), signed_in(app, "coordinator")
     # Both read the confirmation page with no edition yet; both press Publish.
     with writing():  # the first press's job, not yet run
-        running = job_rows.new_job("publish", Actor("First"), cycle, lock=jobs.publication_lock(cycle.id))
+        running = job_rows.new_job("publish", Actor("First"), cycle)
     with pytest.raises(IntegrityError):
         with writing():
-            job_rows.new_job("publish", Actor("Second"), cycle, lock=jobs.publication_lock(cycle.id))
+            job_rows.new_job("publish", Actor("Second"), cycle)
     pressed = second.post_form("/admin/cycles/2017/publish", {"after": "0"}, token_from="/admin/cycles/2017")
     assert pressed.headers["Location"].endswith(f"/admin/jobs/{running.id}")  # the one already under way
     jobs.run(running.id)
@@ -246,7 +246,7 @@ def worker_site(sqlite_template, tmp_path, queue):
 
 def queue_publication(cycle) -> int:
     with writing():
-        job = job_rows.new_job("publish", Actor("Test"), cycle, lock=jobs.publication_lock(cycle.id))
+        job = job_rows.new_job("publish", Actor("Test"), cycle)
     jobs.enqueue(job)  # to the worker, not run here
     return job.id
 
@@ -306,3 +306,70 @@ def test_a_worker_killed_mid_publication_leaves_the_last_edition_served_and_the_
     assert [e.number for e in publication.editions(cycle)] == [2, 1]
     assert not list((Path(app.config["EDITIONS_FOLDER"]) / "2017").glob(".building-*"))
     assert db.session.scalar(select(Edition).where(Edition.number == 2)).job_id == retry_id
+
+
+def test_a_publication_given_up_while_its_worker_still_runs_records_nothing(app, accounts, employers, cycle):
+    """The coordinator tries a stalled publication again; the first job's worker was only slow,
+    and reaches the end after the second one published: it records nothing and removes its files."""
+    from healthcheck.models import JobStatus
+
+    submit_return(app, employers["a"][1])
+    with writing():
+        slow = job_rows.new_job("publish", Actor("First"), cycle)
+    with writing():
+        assert job_rows.start(slow.id)
+        db.session.get(Job, slow.id).heartbeat_at = now() - timedelta(hours=1)
+    coordinator = signed_in(app, "coordinator")
+    page = coordinator.get(f"/admin/jobs/{slow.id}").get_data(as_text=True)
+    assert "the worker running it was stopped" in page
+    again = coordinator.post_form(f"/admin/jobs/{slow.id}/again", {}, token_from=f"/admin/jobs/{slow.id}")
+    assert "See edition 1 of the results" in coordinator.get(again.headers["Location"]).get_data(as_text=True)
+    first = publication.latest_edition(cycle)
+    recorded = {f.path: f.sha256 for f in first.files}
+    db.session.expire_all()
+    assert db.session.get(Job, slow.id).status == JobStatus.FAILED.value
+    with pytest.raises(jobs.GivenUp):  # the slow worker carries on to the end
+        jobs.RUNNERS["publish"](db.session.get(Job, slow.id), lambda *progress: None)
+    db.session.rollback()
+    assert [e.number for e in publication.editions(cycle)] == [1]
+    folder = Path(app.config["EDITIONS_FOLDER"]) / first.folder
+    assert {f.path: sha256(folder / f.path) for f in first.files} == recorded
+    assert not (folder.parent / f"job-{slow.id}").exists() and not list(folder.parent.glob(".building-*"))
+
+
+def test_a_second_press_shows_the_job_under_way_and_a_checked_file_is_imported_once(app, accounts, employers, cycle):
+    from tests.test_transfer import GOOD
+
+    coordinator = signed_in(app, "coordinator")
+    with writing():  # invitations already queued, not yet sent
+        waiting = job_rows.new_job("emails", Actor("First"), cycle, detail={"kind": "invitation"})
+    pressed = coordinator.post_form("/admin/cycles/2017/send/invitation", {}, token_from="/admin/cycles/2017")
+    assert pressed.headers["Location"].endswith(f"/admin/jobs/{waiting.id}")
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(GOOD))
+    writer.writeheader()
+    writer.writerow(GOOD)
+    checked = coordinator.post_form("/admin/cycles/2017/import",
+                                    {"file": (io.BytesIO(out.getvalue().encode()), "returns.csv")})
+    page = checked.headers["Location"]
+    first = coordinator.post_form(f"{page}/import", {}, token_from=page)
+    second = coordinator.post_form(f"{page}/import", {}, token_from=page)
+    assert second.headers["Location"] == first.headers["Location"]
+    assert db.session.scalar(select(db.func.count()).select_from(Job).where(Job.kind == "import")) == 1
+    db.session.expire_all()
+    assert all(job.upload is None for job in db.session.scalars(select(Job).where(Job.kind.in_(["check", "import"]))))
+
+
+def test_a_job_the_queue_does_not_take_fails_and_frees_its_lock(app, accounts, employers, cycle):
+    submit_return(app, employers["a"][1])
+    app.config.update(JOBS_IMMEDIATE=False, REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens there
+    jobs.init_app(app)
+    try:
+        coordinator = signed_in(app, "coordinator")
+        done = coordinator.post_form("/admin/cycles/2017/publish", {"after": "0"})
+        page = coordinator.get(done.headers["Location"]).get_data(as_text=True)
+        assert "This job failed" in page and "The job could not be queued" in page and "Try again" in page
+        assert job_rows.locked_by(job_rows.lock_of("publish", cycle.id, {}) or "") is None
+    finally:
+        app.config.update(JOBS_IMMEDIATE=True, REDIS_URL=None)
+        jobs.init_app(app)

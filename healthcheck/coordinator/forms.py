@@ -144,7 +144,7 @@ class RolloverForm(OpenCloseForm):
 class PublishForm(FlaskForm):
     """Publishing, confirmed: ``after`` is the latest edition when the page was shown."""
 
-    after = IntegerField(widget=HiddenInput())
+    after = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
 
 
 class UploadForm(FlaskForm):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections import Counter
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
+from werkzeug.utils import secure_filename
 
 from aggregation import charts, findings
 from aggregation.edition import STEPS
@@ -25,14 +27,14 @@ from . import bp, cycle_or_404, me
 from .forms import ChooseForm, PublishForm, UploadForm
 
 
-def _start(kind: str, cycle: Cycle, *, lock: str | None = None, **options: Any) -> Job:
-    """Queue a job and go to its progress page; with ``lock``, a job already holding it is
-    shown instead of starting a second one."""
+def _start(kind: str, cycle: Cycle, detail: dict, **upload: Any) -> Job:
+    """Queue a job (for its page); a job that must not run twice at once (``jobs.lock_of``) and
+    is already under way is shown instead of starting a second one."""
     try:
         with writing():
-            job = job_rows.new_job(kind, me(), cycle, lock=lock, **options)
+            job = job_rows.new_job(kind, me(), cycle, detail=detail, **upload)
     except IntegrityError:
-        return job_rows.locked_by(lock or "") or abort(409)
+        return job_rows.locked_by(job_rows.lock_of(kind, cycle.id, detail) or "") or abort(409)
     jobs.enqueue(job)
     return job
 
@@ -65,7 +67,7 @@ def results(year: int) -> Any:
 def publish(year: int) -> Any:
     """What publishing will produce, then (on confirmation) the job that produces it."""
     cycle = cycle_or_404(year)
-    running = job_rows.locked_by(jobs.publication_lock(cycle.id))
+    running = job_rows.locked_by(job_rows.lock_of("publish", cycle.id, {}) or "")
     if running is not None:
         return _job_page(running)
     latest = publication.latest_edition(cycle)
@@ -75,11 +77,9 @@ def publish(year: int) -> Any:
             flash(f"Edition {latest.number if latest else 0} was published while you were deciding: "
                   "check it before publishing again")
             return redirect(url_for("coordinator.results", year=year))
-        return _job_page(_start("publish", cycle, lock=jobs.publication_lock(cycle.id)))
+        return _job_page(_start("publish", cycle, {}))
     submitted = publication.latest_submitted(cycle)
-    by_type: dict[str, int] = {}
-    for response, _ in submitted:
-        by_type[response.organisation.authority_type] = by_type.get(response.organisation.authority_type, 0) + 1
+    by_type = Counter(response.organisation.authority_type for response, _ in submitted)
     return render_template("coordinator/publish.html", cycle=cycle, form=form, latest=latest, by_type=by_type,
                            count=len(submitted), steps=STEPS, changes=jobs.changes(
                                latest.returns if latest else None,
@@ -126,13 +126,12 @@ def job_again(job_id: int) -> Any:
         abort(400)
     if job_rows.stalled(found, current_app.config["JOB_STALLED_AFTER"]):
         with writing():
-            job_rows.finish(found, error="The worker stopped while running this job")
+            job_rows.give_up(found.id, "No worker took this job" if found.status == "queued"
+                             else "The worker stopped while running this job")
     if found.status != "failed":
         return _job_page(found)
-    lock = jobs.publication_lock(found.cycle.id) if found.kind == "publish" else None
     asked = {k: v for k, v in found.detail.items() if k in jobs.ASKED}
-    return _job_page(_start(found.kind, found.cycle, lock=lock, detail=asked, upload=found.upload,
-                            upload_name=found.upload_name))
+    return _job_page(_start(found.kind, found.cycle, asked, upload=found.upload, upload_name=found.upload_name))
 
 
 # ---------------------------------------------------------------- emails, returns files, exports
@@ -143,7 +142,7 @@ def send(year: int, kind: str) -> Any:
     cycle = cycle_or_404(year)
     if not ChooseForm().validate_on_submit():
         abort(400)
-    return _job_page(_start("emails", cycle, detail={"kind": kind}))
+    return _job_page(_start("emails", cycle, {"kind": kind}))
 
 
 @bp.route("/cycles/<int:year>/import", methods=["GET", "POST"])
@@ -154,8 +153,8 @@ def upload(year: int) -> Any:
     form = UploadForm()
     if form.validate_on_submit():
         file = form.file.data
-        return _job_page(_start("check", cycle, detail={"replace": bool(form.replace.data)},
-                                upload=file.read(), upload_name=file.filename))
+        return _job_page(_start("check", cycle, {"replace": bool(form.replace.data)}, upload=file.read(),
+                                upload_name=secure_filename(file.filename or "")[:200] or "returns.csv"))
     return render_template("coordinator/upload.html", cycle=cycle, form=form), (400 if form.errors else 200)
 
 
@@ -167,9 +166,14 @@ def import_checked(job_id: int) -> Any:
     if not ChooseForm().validate_on_submit() or checked.kind != "check" or checked.status != "done" \
             or checked.detail.get("error_count") or checked.cycle is None:
         abort(400)
-    return _job_page(_start("import", checked.cycle, detail={"replace": checked.detail.get("replace", False),
-                                                             "checked_by_job": checked.id},
-                            upload=checked.upload, upload_name=checked.upload_name))
+    if checked.detail.get("import_job"):  # imported already (a second click, another tab)
+        return redirect(url_for("coordinator.job", job_id=checked.detail["import_job"]))
+    job = _start("import", checked.cycle, {"replace": checked.detail.get("replace", False),
+                                           "checked_by_job": checked.id},
+                 upload=checked.upload, upload_name=checked.upload_name)
+    with writing():
+        checked.detail = {**checked.detail, "import_job": job.id}
+    return _job_page(job)
 
 
 @bp.get("/cycles/<int:year>/export.<any(csv, xlsx, json):fmt>")

@@ -24,7 +24,7 @@ def _return(year: int, org_id: int) -> Response:
     cycle = cycle_or_404(year)
     org = collection.organisation(org_id) or abort(404)
     return returns.find_return(cycle, org) or Response(cycle=cycle, organisation=org, status="not_started",
-                                                         answers={}, pages={}, version=0, created_at=utcnow())
+                                                         answers={}, pages={}, created_at=utcnow())
 
 
 def _stored(year: int, org_id: int) -> Response:

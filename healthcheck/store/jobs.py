@@ -1,21 +1,36 @@
-"""The rows that record what the worker does: each job's progress, outcome and any lock."""
+"""The rows that record what the worker does: each job's progress, outcome and any lock. The
+changes of state are single conditional statements, so two workers (or a worker and a person
+giving up on it) never both act on the same job."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from ..extensions import db
 from ..models import Cycle, Job, JobStatus, utcnow
 from . import Actor
 
+QUEUED, RUNNING, DONE, FAILED = (s.value for s in JobStatus)
 
-def new_job(kind: str, actor: Actor, cycle: Cycle | None = None, *, lock: str | None = None,
-            detail: dict | None = None, upload: bytes | None = None, upload_name: str | None = None) -> Job:
-    """A queued job. With ``lock``, the flush fails (IntegrityError) while another unfinished
-    job holds the same lock."""
-    job = Job(kind=kind, cycle=cycle, lock=lock, detail=detail or {}, upload=upload, upload_name=upload_name,
-              created_by=str(actor), status=JobStatus.QUEUED.value)
+
+def lock_of(kind: str, cycle_id: int, detail: dict) -> str | None:
+    """What a job must not run beside while it is unfinished: another publication, or another
+    sending of emails, for the same cycle; another import of the same checked file."""
+    if kind in ("publish", "emails"):
+        return f"{kind}:{cycle_id}"
+    if kind == "import":
+        return f"import:{detail['checked_by_job']}"
+    return None
+
+
+def new_job(kind: str, actor: Actor, cycle: Cycle, *, detail: dict | None = None, upload: bytes | None = None,
+            upload_name: str | None = None) -> Job:
+    """A queued job. The flush fails (IntegrityError) while another unfinished job holds the
+    lock this one needs (``lock_of``)."""
+    job = Job(kind=kind, cycle=cycle, lock=lock_of(kind, cycle.id, detail or {}), detail=detail or {}, upload=upload,
+              upload_name=upload_name, created_by=str(actor), status=QUEUED)
     db.session.add(job)
     db.session.flush()
     return job
@@ -35,28 +50,44 @@ def recent_jobs(cycle: Cycle, limit: int = 10) -> list[Job]:
                                    .order_by(Job.id.desc()).limit(limit)))
 
 
-def start(job: Job) -> None:
-    job.status = JobStatus.RUNNING.value
-    job.attempts += 1
-    job.started_at = job.heartbeat_at = utcnow()
-    job.finished_at = job.error = None
-    job.done = job.total = 0
+def _change(job_id: int, from_states: tuple[str, ...], **values: Any) -> bool:
+    """Change a job that is in one of ``from_states``; whether it was."""
+    statement = update(Job).where(Job.id == job_id, Job.status.in_(from_states)).values(**values)
+    return db.session.connection().execute(statement).rowcount == 1
 
 
-def progress(job: Job, step: str, done: int = 0, total: int = 0) -> None:
-    job.step, job.done, job.total, job.heartbeat_at = step, done, total, utcnow()
+def start(job_id: int) -> bool:
+    """Claim a queued job for this worker: False if it is not queued (run, or given up)."""
+    now = utcnow()
+    return _change(job_id, (QUEUED,), status=RUNNING, started_at=now, heartbeat_at=now)
 
 
-def finish(job: Job, error: str | None = None) -> None:
-    """The job is over: done, or failed with ``error``. Its lock is released either way; trying
-    a failed job again is a new job."""
-    job.status = JobStatus.FAILED.value if error else JobStatus.DONE.value
-    job.error = error
-    job.finished_at = utcnow()
-    job.lock = None
+def progress(job_id: int, step: str, done: int = 0, total: int = 0) -> bool:
+    """Record how far a running job has got: False if it is no longer running (given up)."""
+    return _change(job_id, (RUNNING,), step=step, done=done, total=total, heartbeat_at=utcnow())
+
+
+def finish(job_id: int, error: str | None = None) -> bool:
+    """The running job is over: done, or failed with ``error``; its lock is released either way
+    (trying a failed job again is a new job). False if it was not running."""
+    return _change(job_id, (RUNNING,), status=FAILED if error else DONE, error=error, finished_at=utcnow(),
+                   lock=None)
+
+
+def give_up(job_id: int, reason: str) -> bool:
+    """A job that will not finish (its worker stopped, or it never reached one): failed, unlocked."""
+    return _change(job_id, (QUEUED, RUNNING), status=FAILED, error=reason, finished_at=utcnow(), lock=None)
 
 
 def stalled(job: Job, after: timedelta) -> bool:
-    """A running job the worker has not reported on for ``after``: the worker was stopped."""
-    return job.status == JobStatus.RUNNING.value and job.heartbeat_at is not None \
-        and utcnow() - job.heartbeat_at > after
+    """A job no worker has reported on for ``after``: queued that long without a worker taking
+    it, or running that long without news (its worker was stopped)."""
+    last = job.heartbeat_at if job.status == RUNNING else job.created_at if job.status == QUEUED else None
+    return last is not None and utcnow() - last > after
+
+
+def stale_jobs(ids: list[int]) -> list[int]:
+    """Which of these jobs are over (done or failed) or gone: their unfinished work can go."""
+    running = set(db.session.scalars(select(Job.id).where(Job.id.in_(ids), or_(Job.status == QUEUED,
+                                                                              Job.status == RUNNING))))
+    return [i for i in ids if i not in running]

@@ -85,8 +85,8 @@ def return_for(cycle: Cycle, organisation: Organisation) -> Response:
 
 def new_return(cycle: Cycle, organisation: Organisation) -> Response:
     """A return not yet begun (not yet in the session)."""
-    return Response(cycle=cycle, organisation=organisation, status=ResponseStatus.NOT_STARTED.value, version=0,
-                    answers={}, pages={}, created_at=utcnow())
+    return Response(cycle=cycle, organisation=organisation, status=ResponseStatus.NOT_STARTED.value, answers={},
+                    pages={}, created_at=utcnow())
 
 
 _LOCK_RETURN = (select(Response).where(Response.id == bindparam("response_id")).with_for_update()
@@ -148,7 +148,6 @@ def save_page(response_id: int, section: forms.Section, values: dict, expected_v
     response.answers = kept
     response.pages = {**(response.pages or {}), section.id: {
         "version": expected_version + 1, "saved_at": now.isoformat(), "saved_by": actor.name}}
-    response.version += 1
     response.updated_at = now
     if response.status == ResponseStatus.NOT_STARTED.value:
         response.status = ResponseStatus.IN_PROGRESS.value
@@ -178,7 +177,6 @@ def submit(response: Response, actor: Actor, questionnaire: forms.Questionnaire,
     db.session.add(version)
     response.status = ResponseStatus.SUBMITTED.value
     response.submitted_at = response.updated_at = now
-    response.version += 1
     audit(actor, "submit", response_id=response.id, detail={"version": number, "reference": version.reference})
     review.sync_reviews(response, questionnaire, answers)
     return version

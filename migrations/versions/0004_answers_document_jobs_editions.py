@@ -36,7 +36,6 @@ def upgrade():
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('upload', sa.LargeBinary(), nullable=True),
     sa.Column('upload_name', sa.String(length=200), nullable=True),
-    sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('created_by', sa.String(length=200), nullable=False),
     sa.Column('created_at', UTC, nullable=False),
     sa.Column('started_at', UTC, nullable=True),
@@ -124,8 +123,9 @@ def _answers_into_documents():
         if version:
             if isinstance(saved_at, str):
                 saved_at = datetime.fromisoformat(saved_at)
-            if saved_at is not None and saved_at.tzinfo is None:  # SQLite's: stored in UTC
-                saved_at = saved_at.replace(tzinfo=timezone.utc)
+            if saved_at is not None:  # SQLite's come naive (stored in UTC); PostgreSQL's in the session's zone
+                saved_at = saved_at.replace(tzinfo=timezone.utc) if saved_at.tzinfo is None \
+                    else saved_at.astimezone(timezone.utc)
             pages.setdefault(response_id, {})[section_id] = {
                 "version": version, "saved_by": saved_by, "saved_at": saved_at.isoformat() if saved_at else None}
     for (response_id,) in bind.execute(sa.select(response.c.id)).all():
