@@ -28,8 +28,8 @@ lint: setup
 	$(VENV)/lint-imports
 
 ## Benchmarks (figures written to docs/performance.md).
-.PHONY: bench bench-http bench-tables bench-benchmarks bench-import bench-publish
-bench: bench-tables bench-benchmarks bench-import bench-publish bench-http
+.PHONY: bench bench-http bench-tables bench-benchmarks bench-import bench-publish bench-survey
+bench: bench-tables bench-benchmarks bench-import bench-publish bench-http bench-survey
 bench-tables: setup
 	$(VENV)/python bench/tables.py
 bench-benchmarks: setup
@@ -40,3 +40,5 @@ bench-publish: setup
 	$(VENV)/python bench/publish.py
 bench-http: setup
 	$(VENV)/python bench/http_load.py
+bench-survey: setup
+	$(VENV)/python bench/survey_load.py

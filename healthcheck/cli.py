@@ -182,12 +182,19 @@ def demo(year: int, days_open: int, blank: int) -> None:
             from werkzeug.security import generate_password_hash
             account.password_hash = generate_password_hash(password, method="scrypt")
         closes = cycle.closes_at
+        survey = staff.survey_of(cycle) or staff.open_survey(
+            cycle, forms.load("staff-survey", "2020.1"), now - timedelta(days=1), closes, CLI_ACTOR)
+        survey.closes_at = max(survey.closes_at, closes)
+        first = collection.organisations()[0]
+        staff_code = staff.code_for(survey, first).code
     base = current_app.config["BASE_URL"].rstrip("/")
     click.echo(f"Demo cycle {year} is open until {closes:%d %B %Y}; {len(links)} organisations, "
                f"all but {len(blank_ones)} with a synthetic submitted return (those are marked \"to fill in\"; "
                "the others have a benchmark once results are published). Employer links (new each run):")
     for name, token in links:
         click.echo(f"  {name}{'  (to fill in)' if name in blank_ones else ''}:\n    {base}/start/{token}")
+    click.echo(f"\nStaff survey, as a practitioner at {first.name} answers it: {base}/survey/{staff_code}"
+               "\n  (each PSW finds their organisation's link and code through their return's link)")
     click.echo(f"\nCoordinator: {base}/admin/sign-in  email coordinator@example.org  password {password}")
 
 

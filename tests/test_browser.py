@@ -403,3 +403,28 @@ def test_the_staff_survey_pages_of_the_psw_and_the_coordinator_are_accessible(li
     expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     assert_accessible(page)
     page.close()
+    # The coordinator's page, with a pair of identical responses flagged, then an error state.
+    from healthcheck.auth import create_user
+    from healthcheck.extensions import writing
+    from healthcheck.store import staff
+
+    with live["app"].app_context():
+        create_user("staff-axe@example.org", "Stef Checker", "coordinator", "a long enough password")
+        survey = staff.survey_of(db.session.scalar(select(Cycle)))
+        org = db.session.scalar(select(Organisation).where(Organisation.name.startswith("Kelvingate")))
+        with writing():
+            for _ in range(2):
+                staff.submit(survey, org.id, {"s1_vision": "agree"}, staff.questionnaire_of(survey), org.name)
+    page = browser.new_page()
+    page.goto(f"{live['base']}/admin/")
+    page.get_by_label("Email address").fill("staff-axe@example.org")
+    page.get_by_label("Password", exact=True).fill("a long enough password")
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{live['base']}/admin/cycles/2017/staff")
+    expect(page.locator("#duplicates")).to_contain_text("Kelvingate")
+    assert_accessible(page)
+    page.get_by_label("Closes at the end of").fill("31/02/2017")
+    page.get_by_role("button", name="Save the dates").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+    assert_accessible(page)
+    page.close()

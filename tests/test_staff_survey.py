@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 import forms
 from healthcheck.extensions import db, writing
@@ -136,6 +136,10 @@ def test_answers_wait_on_the_same_device_for_a_week_and_bad_input_is_kept(app, e
     draft.updated_on = date.today() - timedelta(days=8)
     db.session.commit()
     assert "Start now" in person.get(f"/survey/{code}").get_data(as_text=True)  # a week on, it is gone
+    page = elsewhere.get(f"/survey/{code}").get_data(as_text=True)
+    elsewhere.post(f"/survey/{code}", data={"csrf_token": csrf(page)})  # and deleted as someone else starts
+    assert db.session.scalar(select(func.count()).select_from(StaffDraft)) == 1
+    assert db.session.scalar(select(StaffDraft.updated_on)) == date.today()
 
 
 def test_the_psw_sees_the_link_code_and_counts_of_10_or_more_never_a_response(app, employers, survey):

@@ -97,7 +97,9 @@ def hash_token(token: str) -> str:
 
 
 def new_draft(code: StaffCode) -> str:
-    """A draft for one person's answers, reached by the token returned (kept in their browser)."""
+    """A draft for one person's answers, reached by the token returned (kept in their browser).
+    Drafts untouched for more than a week go as each new one starts."""
+    forget_old_drafts()
     token = secrets.token_urlsafe(32)
     db.session.add(StaffDraft(token_hash=hash_token(token), survey_id=code.survey_id,
                               organisation_id=code.organisation_id, answers={}, updated_on=date.today()))
