@@ -12,7 +12,8 @@ import re
 from http.cookiejar import Cookie
 
 import gevent
-from locust import FastHttpUser, between, constant, events, task
+from locust import FastHttpUser, between, constant, task
+from raw_times import record_from_env
 
 SESSIONS = json.loads(open(os.environ["BENCH_SESSIONS"]).read())
 ONLY = os.environ.get("BENCH_TASK", "")
@@ -78,22 +79,7 @@ class Employer(FastHttpUser):
         self.client.get("/return/check", name="check answers GET")
 
 
-RAW = os.environ.get("BENCH_RAW")
-if RAW:  # every response time, so runs can be pooled: one run's p99 rests on its few slowest requests
-    _raw, _started = open(RAW, "a"), []
-
-    @events.spawning_complete.add_listener
-    def _all_started(**kwargs):  # counted from here, as Locust's --reset-stats does
-        _started.append(True)
-
-    @events.request.add_listener
-    def _record(request_type, name, response_time, **kwargs):
-        if _started:
-            _raw.write(f"{name}\t{response_time:.3f}\n")
-
-    @events.quitting.add_listener
-    def _close(**kwargs):
-        _raw.close()
+record_from_env()
 
 
 if ONLY:  # a capacity run: this one endpoint only, as fast as it will go

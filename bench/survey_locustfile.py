@@ -14,6 +14,7 @@ from http.cookiejar import Cookie
 
 import gevent
 from locust import FastHttpUser, between, constant, task
+from raw_times import record_from_env
 
 CODES = json.loads(open(os.environ["BENCH_CODES"]).read())
 STARTED = json.loads(open(os.environ["BENCH_SESSIONS"]).read()) if os.environ.get("BENCH_SESSIONS") else []
@@ -76,4 +77,5 @@ class Practitioner(FastHttpUser):
         self.csrf = _csrf(page.text) or self.csrf
 
 
+record_from_env()
 gc.freeze()
