@@ -1,0 +1,103 @@
+"""Disclosure control: which groups' figures are withheld, so that none comes from fewer people
+than the threshold and none can be worked out from the published ones.
+
+A structure describes the groups as sets of cells (the finest pieces anyone could ask about:
+organisations, for the nation, its types and regions; a service and role, within an
+organisation) and the splits of totals into parts. A group's total is its cells' sum, so a
+withheld total can be recovered exactly when it is a combination of published totals: when its
+cells' indicator lies in the span of the published groups'. ``withhold`` withholds, in turn,
+
+1. every group below the threshold;
+2. for each split, further parts (smallest first) until the withheld parts, with whoever is in the
+   total but in no part, are none or at least the threshold where the total is published, and
+   until the published parts do not add up to a withheld total;
+3. where a withheld group is still a combination of published ones (as across a cross-tabulation
+   of types and regions), the smallest published group beside it in a split;
+
+repeating 2 and 3 until nothing more is needed.
+"""
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+import numpy as np
+
+K = TypeVar("K", bound=Hashable)
+
+
+@dataclass
+class Structure(Generic[K]):
+    members: dict[K, frozenset[int]]  # group -> the cells in it
+    splits: list[tuple[K, list[K]]]  # a total and the parts it splits into (each part's cells within it)
+    cells: int
+    _span: dict[tuple[frozenset[K], frozenset[K]], frozenset[K]] = field(default_factory=dict, repr=False)
+
+    def recoverable(self, published: Iterable[K], withheld: Iterable[K]) -> frozenset[K]:
+        """The withheld groups that are combinations of published ones."""
+        key = (frozenset(published), frozenset(withheld))
+        if key not in self._span:  # the same pattern recurs across measures: worked out once
+            self._span[key] = self._recoverable(*key)
+        return self._span[key]
+
+    def _recoverable(self, published: frozenset[K], withheld: frozenset[K]) -> frozenset[K]:
+        if not published or not withheld:
+            return frozenset()
+        rows = np.zeros((len(published), self.cells))
+        for i, group in enumerate(published):
+            rows[i, list(self.members[group])] = 1
+        _, s, vt = np.linalg.svd(rows, full_matrices=False)
+        basis = vt[s > 1e-9 * s.max()]
+        found = []
+        for group in withheld:
+            target = np.zeros(self.cells)
+            target[list(self.members[group])] = 1
+            if np.abs(target - basis.T @ (basis @ target)).max() < 1e-6:
+                found.append(group)
+        return frozenset(found)
+
+
+def withhold(counts: Mapping[K, int], structure: Structure[K], threshold: int, given: Iterable[K] = ()) -> set[K]:
+    """The groups of ``counts`` (group -> respondents counted) whose figures are withheld; ``given``
+    are withheld already (as an organisation withheld among its peers, when splitting it)."""
+    hidden = set(given) | {g for g, n in counts.items() if 0 < n < threshold}
+    while True:
+        _by_difference(counts, structure.splits, threshold, hidden)
+        published = [g for g in counts if g not in hidden]
+        exposed = structure.recoverable(published, [g for g in hidden if counts.get(g, 0) > 0])
+        if not exposed:
+            return hidden
+        for group in sorted(exposed, key=str):
+            if group in structure.recoverable([g for g in counts if g not in hidden],
+                                              [g for g in hidden if counts.get(g, 0) > 0]):
+                hidden.add(_beside(group, counts, structure, hidden))
+
+
+def _by_difference(counts: Mapping[K, int], splits: Sequence[tuple[K, list[K]]], threshold: int,
+                   hidden: set[K]) -> None:
+    changed = True
+    while changed:
+        changed = False
+        for total, parts in splits:
+            if counts.get(total, 0) == 0:
+                continue
+            shown = [p for p in parts if p not in hidden and counts.get(p, 0) > 0]
+            unshown = counts[total] - sum(counts[p] for p in shown)
+            exposed = unshown == 0 if total in hidden else 0 < unshown < threshold
+            if exposed and shown:
+                hidden.add(min(shown, key=lambda p: (counts[p], str(p))))
+                changed = True
+
+
+def _beside(group: K, counts: Mapping[K, int], structure: Structure[K], hidden: set[K]) -> K:
+    """The smallest published group to withhold so that ``group`` is no longer given away: a part
+    beside it in a split, else one of its own parts, else any published group sharing its cells."""
+    def shown(candidates: Iterable[K]) -> list[K]:
+        return [c for c in candidates if c != group and c not in hidden and counts.get(c, 0) > 0]
+
+    siblings = shown(p for _, parts in structure.splits if group in parts for p in parts)
+    own_parts = shown(p for total, parts in structure.splits if total == group for p in parts)
+    overlapping = shown(g for g, cells in structure.members.items() if cells & structure.members[group])
+    candidates = siblings or own_parts or overlapping
+    return min(candidates, key=lambda c: (counts[c], str(c)))

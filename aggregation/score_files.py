@@ -1,0 +1,87 @@
+"""The staff survey's scores as files: scores.json, a CSV per level (organisations, authority
+types, regions, the nation) and one workbook with a sheet per level, headers frozen."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+LEVELS = {"organisations": "Organisations", "types": "Authority types", "regions": "Regions", "national": "England"}
+_ORGANISATION_FIELDS: tuple[str, ...] = ("n", "score", "printed", "band", "rank", "of")
+_GROUP_FIELDS: tuple[str, ...] = ("n", "score", "printed", "band")
+
+
+def rows_by_level(result: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Each level's entries from scores.json, organisations first."""
+    groups = result["groups"]
+    return {"organisations": result["organisations"],
+            "types": [g for g in groups if g["group"].startswith("type:")],
+            "regions": [g for g in groups if g["group"].startswith("region:")],
+            "national": [g for g in groups if g["group"] == "national"]}
+
+
+def _columns(result: dict[str, Any], level: str) -> list[tuple[str, str]]:
+    """(column id, readable header) for a level's table."""
+    if level == "organisations":
+        head = [("organisation", "Organisation"), ("authority_type", "Authority type"), ("region", "Region")]
+        fields = _ORGANISATION_FIELDS
+    else:
+        head, fields = [("group", "Group")], _GROUP_FIELDS
+    head.append(("respondents", "Respondents"))
+    readable = {"n": "respondents counted", "score": "score (unrounded)", "printed": "score", "band": "band",
+                "rank": "rank", "of": "ranked of"}
+    for standard in result["standards"]:
+        head += [(f"{standard['id']}.{f}", f"Standard {standard['number']}: {standard['title']}, {readable[f]}")
+                 for f in fields]
+    return head
+
+
+def _values(entry: dict[str, Any], columns: list[tuple[str, str]]) -> list[Any]:
+    out = []
+    for column, _ in columns:
+        if "." in column:
+            standard, field = column.split(".")
+            out.append(entry["scores"][standard][field])
+        else:
+            out.append(entry[column].split(":", 1)[-1] if column == "group" else entry[column])
+    return out
+
+
+def write(result: dict[str, Any], out: Path) -> list[Path]:
+    """scores.json, organisations.csv, types.csv, regions.csv, national.csv and scores.xlsx in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / "scores.json"]
+    written[0].write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
+    for level, entries in rows_by_level(result).items():
+        columns = _columns(result, level)
+        path = out / f"{level}.csv"
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow([c for c, _ in columns])
+            for entry in entries:
+                writer.writerow(["" if v is None else v for v in _values(entry, columns)])
+        written.append(path)
+    written.append(_xlsx(result, out / "scores.xlsx"))
+    return written
+
+
+def _xlsx(result: dict[str, Any], path: Path) -> Path:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    book = Workbook()
+    book.remove(book.active)
+    for level, entries in rows_by_level(result).items():
+        sheet = book.create_sheet(LEVELS[level])
+        columns = _columns(result, level)
+        sheet.append([header for _, header in columns])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for entry in entries:
+            sheet.append(_values(entry, columns))
+        sheet.freeze_panes = "B2"  # the header row and the name column stay in view
+        sheet.column_dimensions["A"].width = 34
+    book.save(path)
+    return path
