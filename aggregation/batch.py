@@ -15,8 +15,8 @@ from .dataset import Dataset
 _state: dict[str, Any] = {}
 
 
-def filename(organisation: str, year: int) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", organisation.lower()).strip("-") + f"-benchmark-{year}"
+def filename(organisation: str, year: int, what: str = "benchmark") -> str:
+    return re.sub(r"[^a-z0-9]+", "-", organisation.lower()).strip("-") + f"-{what}-{year}"
 
 
 def _init(dataset: Dataset, threshold: int, out: str, service: str) -> None:

@@ -49,3 +49,31 @@ def from_dict(data: dict[str, Any]) -> Dataset:
                    comments=data["comments"], named=data["named"],
                    categories={k: [(v, label) for v, label in pairs] for k, pairs in data["categories"].items()},
                    previous=from_dict(data["previous"]) if data["previous"] else None)
+
+
+@dataclass
+class StaffData:
+    """A closed staff survey, frozen for an edition: its counted responses, each with its
+    organisation's authority type and region, the approved comments (redacted), and the workforce
+    each PSW counted from HR."""
+
+    year: int
+    questionnaire: forms.Questionnaire
+    respondents: list[dict[str, Any]]  # {"organisation", "authority_type", "region", "answers"}
+    comments: list[dict[str, Any]] = field(default_factory=list)  # {"organisation", "question_id", "text"}
+    workforce: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)  # organisation -> profile.categories
+    named: list[str] = field(default_factory=list)  # organisations that agreed to be named in published results
+    previous: StaffData | None = None
+
+
+def staff_to_dict(data: StaffData) -> dict[str, Any]:
+    return {"year": data.year, "questionnaire": data.questionnaire.key, "respondents": data.respondents,
+            "comments": data.comments, "workforce": data.workforce, "named": data.named,
+            "previous": staff_to_dict(data.previous) if data.previous else None}
+
+
+def staff_from_dict(data: dict[str, Any]) -> StaffData:
+    return StaffData(year=data["year"], questionnaire=forms.load(*data["questionnaire"].split("@", 1)),
+                     respondents=data["respondents"], comments=data["comments"], workforce=data.get("workforce", {}),
+                     named=data.get("named", []),
+                     previous=staff_from_dict(data["previous"]) if data["previous"] else None)

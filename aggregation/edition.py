@@ -8,13 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import batch, charts, outputs, report
-from .dataset import Dataset, to_dict
+from . import batch, charts, outputs, report, scores, staff_reports
+from .dataset import Dataset, StaffData, to_dict
 from .tables import compute
 
-# What a publication does, in order; "benchmarks" counts employers as it goes.
+# What a publication does, in order; "benchmarks" and "staff_reports" count organisations as they go.
 STEPS = {"dataset": "Freezing the dataset", "tables": "National tables", "charts": "Charts of the figures",
-         "report": "National report", "benchmarks": "Each employer's benchmark"}
+         "report": "National report", "benchmarks": "Each employer's benchmark",
+         "staff": "The staff survey's scores", "staff_reports": "Each organisation's staff survey results"}
 
 
 @dataclass(frozen=True)
@@ -30,9 +31,11 @@ Progress = Callable[[str, int, int], None]
 
 
 def build(dataset: Dataset, out: Path, *, publication_min: int, benchmark_min: int, service: str,
+          staff: StaffData | None = None, staff_min: int = scores.MIN_GROUP,
           progress: Progress = lambda step, done, total: None) -> list[Made]:
-    """Write every file of an edition of ``dataset`` into the empty folder ``out``; ``progress(step,
-    done, total)`` is told as each step starts and, for the benchmarks, after each one."""
+    """Write every file of an edition of ``dataset`` (and of a closed staff survey's ``staff``) into
+    the empty folder ``out``; ``progress(step, done, total)`` is told as each step starts and, for
+    the organisations' files, after each one."""
     out.mkdir(parents=True)
     made: list[Made] = []
 
@@ -66,4 +69,7 @@ def build(dataset: Dataset, out: Path, *, publication_min: int, benchmark_min: i
         progress("benchmarks", built, total)
 
     batch.build_all(dataset, out / "benchmarks", benchmark_min, service=service, progress=one_more)
+    if staff is not None:
+        made += [Made(path, kind, organisation) for path, kind, organisation
+                 in staff_reports.build(staff, out / "staff", staff_min, out, service, progress)]
     return made

@@ -624,5 +624,24 @@ def staff_export(year: int, fmt: str, out: Path) -> None:
         click.echo(f"Wrote {path}")
 
 
+@staff_group.command("results")
+@click.option("--cycle", "year", type=int, required=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@with_appcontext
+def staff_results(year: int, out: Path) -> None:
+    """Score the counted responses by standard into a folder: scores.json, a CSV per level
+    (organisations, types, regions, national) and scores.xlsx. While the survey is open, a preview."""
+    from aggregation import score_files, scores
+
+    survey = _survey(year)
+    q = staff.questionnaire_of(survey)
+    frame = scores.frame(staff.respondents(survey), q)
+    result = scores.published(scores.score(frame, q, current_app.config["STAFF_MIN_GROUP"]), frame, q, year)
+    for path in score_files.write(result, out):
+        click.echo(f"Wrote {path}")
+    click.echo(f"{len(frame)} counted responses from {len(result['organisations'])} organisations"
+               + (f"; a preview: the survey is open until {survey.closes_at:%d %B %Y}" if survey.is_open() else ""))
+
+
 if __name__ == "__main__":
     main()

@@ -1,9 +1,11 @@
-"""Template filters: dates as people in England write them."""
+"""Template filters: dates and places as people in England write them."""
 from __future__ import annotations
 
 import datetime as dt
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from aggregation.scores import ordinal
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -24,5 +26,6 @@ def datetime_(value: datetime | None) -> str:
 
 
 def register(app) -> None:
+    app.add_template_filter(ordinal, "ordinal")
     app.add_template_filter(date, "date")
     app.add_template_filter(datetime_, "datetime")

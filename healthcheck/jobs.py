@@ -29,7 +29,7 @@ from aggregation.dataset import Dataset
 from . import mail, transfer
 from .extensions import db, writing
 from .models import AccessLink, Edition, EditionFile, EmailSend, Job, Organisation, utcnow
-from .store import Actor, audit, collection, jobs, publication, returns
+from .store import Actor, audit, collection, jobs, publication, returns, staff
 
 huey = Huey("healthcheck", results=False, immediate=True)  # the real storage is set by init_app
 TITLES = {"publish": "Publishing the results", "emails": "Sending emails", "check": "Checking a returns file",
@@ -146,6 +146,8 @@ def _publish(job: Job, report: Callable[..., None]) -> None:
     assert cycle is not None
     config = current_app.config
     dataset = publication.dataset(cycle)
+    survey = staff.survey_of(cycle)
+    staff_data = staff.data(survey) if survey is not None and survey.has_closed() else None
     root = Path(config["EDITIONS_FOLDER"]) / str(cycle.year)
     unfinished = {int(p.name.rsplit("-", 1)[1]): p for p in root.glob(".building-*")}
     for stale in jobs.stale_jobs(list(unfinished)):  # left by a worker that stopped mid-build
@@ -154,13 +156,14 @@ def _publish(job: Job, report: Callable[..., None]) -> None:
     work, final = root / f".building-{job.id}", root / f"job-{job.id}"
     made = edition_files.build(
         dataset, work, publication_min=config["PUBLICATION_MIN_GROUP"], benchmark_min=config["BENCHMARK_MIN_GROUP"],
-        service=config["SERVICE_NAME"],
+        service=config["SERVICE_NAME"], staff=staff_data, staff_min=config["STAFF_MIN_GROUP"],
         progress=lambda step, done, total: report(edition_files.STEPS[step], done, total))
     files = [(m, *_digest(work / m.path)) for m in made]
     os.replace(work, final)
     try:
         with writing():
-            number = _record(job, dataset, final.relative_to(Path(config["EDITIONS_FOLDER"])).as_posix(), files)
+            number = _record(job, dataset, final.relative_to(Path(config["EDITIONS_FOLDER"])).as_posix(), files,
+                             len(staff_data.respondents) if staff_data else None)
     except BaseException:
         shutil.rmtree(final, ignore_errors=True)  # not recorded, so never served
         raise
@@ -168,7 +171,8 @@ def _publish(job: Job, report: Callable[..., None]) -> None:
         job.detail = {**job.detail, "edition": number, "folder": str(final)}
 
 
-def _record(job: Job, dataset: Dataset, folder: str, files: list[tuple[edition_files.Made, str, int]]) -> int:
+def _record(job: Job, dataset: Dataset, folder: str, files: list[tuple[edition_files.Made, str, int]],
+            staff_respondents: int | None) -> int:
     """The built folder, made the cycle's next edition: only while the job still runs and holds
     the cycle's publication lock (a job given up while it built records nothing)."""
     assert job.cycle is not None
@@ -187,6 +191,7 @@ def _record(job: Job, dataset: Dataset, folder: str, files: list[tuple[edition_f
                                                                                     for r in dataset.returns)),
                           "publication_min": config["PUBLICATION_MIN_GROUP"],
                           "benchmark_min": config["BENCHMARK_MIN_GROUP"],
+                          "staff_respondents": staff_respondents, "staff_min": config["STAFF_MIN_GROUP"],
                           "changes": changes(latest.returns if latest else None, references)})
     edition.files = [EditionFile(path=m.path, kind=m.kind, organisation_id=ids.get(m.organisation or ""), size=size,
                                  sha256=digest) for m, digest, size in files]

@@ -316,6 +316,7 @@ class Action(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), index=True)
     section_id: Mapped[str] = mapped_column(String(64))
+    staff_standard: Mapped[str | None] = mapped_column(String(64))  # a 2020 Standard of the staff survey
     description: Mapped[str] = mapped_column(Text)
     finding: Mapped[str | None] = mapped_column(Text)
     lead: Mapped[str | None] = mapped_column(String(200))
@@ -443,10 +444,13 @@ class StaffSurvey(Base):
         now = now or utcnow()
         return self.opens_at <= now < self.closes_at
 
+    def has_closed(self, now: datetime | None = None) -> bool:
+        return (now or utcnow()) >= self.closes_at
+
 
 class StaffCode(Base):
     """An organisation's code for a staff survey (in the link its PSW forwards), and the workforce
-    the PSW counts for its response rate: {profession: {service: headcount}}."""
+    the PSW counts from HR: {characteristic: {category: headcount}} (``aggregation.profile``)."""
 
     __tablename__ = "staff_code"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -398,8 +398,9 @@ def test_the_staff_survey_pages_of_the_psw_and_the_coordinator_are_accessible(li
     page.get_by_role("link", name="Your staff survey").click()
     expect(page.locator("#link-and-code")).to_be_visible()
     assert_accessible(page)
-    page.get_by_label("Registered social workers, Adults' services").fill("many")
-    page.get_by_role("button", name="Save the headcount").click()
+    page.get_by_role("link", name="Enter your workforce figures").click()
+    page.get_by_label("Role: Social worker").fill("many")
+    page.get_by_role("button", name="Save your workforce").click()
     expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     assert_accessible(page)
     page.close()
@@ -426,5 +427,72 @@ def test_the_staff_survey_pages_of_the_psw_and_the_coordinator_are_accessible(li
     page.get_by_label("Closes at the end of").fill("31/02/2017")
     page.get_by_role("button", name="Save the dates").click()
     expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+    assert_accessible(page)
+    page.close()
+
+
+def test_the_psws_staff_survey_results_and_the_plan_started_from_them_are_accessible(live, browser):
+    """After the survey closes and the results are published: the PSW's results page (scores, who
+    answered against the workforce they entered, what keeps people) and the plan's lowest-scoring
+    standards, each checked by axe."""
+    import random
+    from datetime import timedelta
+
+    from forms.synthetic import answers
+    from healthcheck import jobs
+    from healthcheck.extensions import writing
+    from healthcheck.store import Actor, staff
+    from healthcheck.store import jobs as job_rows
+
+    _staff_code(live)
+    with live["app"].app_context():
+        cycle = db.session.scalar(select(Cycle))
+        survey = staff.survey_of(cycle)
+        q = staff.questionnaire_of(survey)
+        rng = random.Random(7)
+        with writing():
+            for org in db.session.scalars(select(Organisation)):
+                for _ in range(25):
+                    staff.submit(survey, org.id, answers(q, rng, org.name), q, org.name)
+                staff.set_workforce(staff.code_for(survey, org), {"sex": {"female": 80, "male": 20}}, Actor("Test"))
+            survey.closes_at = now() - timedelta(minutes=1)
+        job = job_rows.new_job("publish", Actor("Test"), cycle)
+        db.session.commit()
+        jobs.run(job.id)
+    page = browser.new_page()
+    page.goto(f"{live['base']}/start/{live['other_token']}")
+    page.get_by_label("Your name").fill("Sam Okafor")
+    page.get_by_role("button", name="Start now").click()
+    page.get_by_role("link", name="Your staff survey").click()
+    page.get_by_role("link", name="Your staff survey results").click()
+    expect(page.locator("h1")).to_have_text("Your staff survey results 2017")
+    expect(page.locator("#scores")).to_contain_text("1. ")
+    expect(page.locator("#profile-sex")).to_contain_text("80.0%")
+    assert_accessible(page)
+    page.get_by_role("link", name="Your action plan").click()
+    expect(page.locator("#lowest-scoring")).to_be_visible()
+    assert_accessible(page)
+    lowest = page.locator("#lowest-scoring tbody tr").first.locator("th").inner_text()
+    page.locator("#lowest-scoring tbody tr").first.get_by_role("link").click()
+    expect(page.get_by_label("2020 Standard it answers")).to_have_value(f"standard_{lowest.split('.')[0]}")
+    assert_accessible(page)
+    page.close()
+    # The coordinator's side: England's report, then the table of every organisation, sorted.
+    from healthcheck.auth import create_user
+
+    with live["app"].app_context(), writing():
+        create_user("results-axe@example.org", "Rita Reader", "viewer", "a long enough password")
+    page = browser.new_page()
+    page.goto(f"{live['base']}/admin/")
+    page.get_by_label("Email address").fill("results-axe@example.org")
+    page.get_by_label("Password", exact=True).fill("a long enough password")
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{live['base']}/admin/cycles/2017/staff")
+    page.get_by_role("link", name="The results").click()
+    expect(page.locator("h1")).to_have_text("Results: England")
+    assert_accessible(page)
+    page.get_by_role("link", name="Every organisation’s scores").click()
+    page.get_by_role("link", name="S3", exact=True).click()
+    expect(page.locator('th[aria-sort="descending"]')).to_have_text("S3")
     assert_accessible(page)
     page.close()

@@ -76,3 +76,108 @@ def test_the_attacker_finds_what_withholding_small_groups_alone_would_give_away(
     scored.hidden[measure] = {key for key, (_, n) in scored.totals.items() if 0 < n[i] < scores.MIN_GROUP}
     by_score, _, _ = attack(scored, df, measure)
     assert by_score  # some withheld score is given away
+
+
+def _published_edition(tmp_path, respondents: list[dict]) -> tuple[dict, list[dict], list[dict]]:
+    """Build the staff survey's part of an edition and read back what it publishes: scores.json,
+    every organisation's report and England's and each region's."""
+    import json
+
+    from aggregation import staff_reports
+    from aggregation.dataset import StaffData
+
+    data = StaffData(year=2020, questionnaire=Q, respondents=respondents)
+    staff_reports.build(data, tmp_path / "staff", scores.MIN_GROUP, tmp_path, "Test")
+    folder = tmp_path / "staff"
+    result = json.loads((folder / "scores.json").read_text())
+    reports = [json.loads(p.read_text()) for p in sorted((folder / "organisations").glob("*.json"))]
+    areas = [json.loads(p.read_text()) for p in [folder / "england-staff-survey-2020.json",
+                                                  *sorted((folder / "regions").glob("*.json"))]]
+    return result, reports, areas
+
+
+class Published:
+    """Every figure of one measure in an edition's files, as an attacker reads them: the groups
+    whose score is shown, and those whose score is withheld though someone counted."""
+
+    def __init__(self, measure: str, df) -> None:
+        self.measure, self.df = measure, df
+        self.shown: set[tuple] = set()
+        self.withheld: set[tuple] = set()
+
+    def read(self, group: tuple, cell: dict | None) -> None:
+        if cell is not None and cell["score"] is not None:
+            self.shown.add(group)
+        elif cell is not None and (cell.get("n") or 0) > 0:
+            self.withheld.add(group)
+
+    def scores_json(self, result: dict) -> None:
+        for o in result["organisations"]:
+            self.read(("organisation", o["organisation"]), o["scores"].get(self.measure))
+        for g in result["groups"]:
+            self.read(tuple(g["group"].split(":", 1)), g["scores"].get(self.measure))
+
+    def organisation(self, report: dict) -> None:
+        own = ("organisation", report["organisation"])
+        for st in report["statements"]:
+            if st["id"] == self.measure:
+                self.read(own, st["own"])
+                self.read(("national",), st["national"])
+        for kind, values in (("service", SERVICES), ("role", ROLES)):
+            listed = {p["value"]: p["scores"].get(self.measure) for p in report["breakdowns"][kind]}
+            for v in (v for v in values if v != scores.PREFER_NOT):
+                cell = listed.get(v)
+                if cell is not None and cell["score"] is not None:
+                    self.shown.add((*own, kind, v))
+                elif self.counted(report["organisation"], kind, v):  # a part with nobody is no secret
+                    self.withheld.add((*own, kind, v))
+
+    def area(self, report: dict) -> None:
+        key = ("national",) if report["region"] is None else ("region", report["region"])
+        for row in [*report["standards"], *report["statements"]]:
+            if row["id"] == self.measure:
+                self.read(key, row["own"])
+
+    def counted(self, organisation: str, kind: str, value: str) -> bool:
+        df = self.df
+        if self.measure.startswith("standard"):
+            counts = scores.respondent_scores(df, Q)[self.measure].notna()
+        else:
+            counts = df[self.measure].astype(object).isin(list(forms.AGREEMENT_SCORES))
+        return bool(((df["organisation"] == organisation) & (df[kind] == value) & counts).any())
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_every_published_file_of_an_edition_gives_nothing_withheld_away(tmp_path, seed):
+    """The attacker holds every file: each score and n in scores.json, each organisation's report
+    (its breakdowns, statements and who answered) and England's and the regions' reports."""
+    respondents = synthetic(seed)
+    df = scores.frame(respondents, Q)
+    places = {o: (k, r) for o, k, r in df[list(scores.PLACES)].drop_duplicates("organisation").itertuples(index=False)}
+    cells = list(dict.fromkeys((o, "" if s == scores.PREFER_NOT else s, "" if r == scores.PREFER_NOT else r)
+                               for o in places for s in [*SERVICES, ""] for r in [*ROLES, ""]))
+    result, reports, areas = _published_edition(tmp_path, respondents)
+    for measure in ("standard_1", "standard_2", "s1_vision"):
+        published = Published(measure, df)
+        published.scores_json(result)
+        for report in reports:
+            published.organisation(report)
+        for area in areas:
+            published.area(area)
+        assert not published.withheld & published.shown, "a figure both withheld and shown"
+        assert len(published.withheld) > 10  # there is something to protect
+        found = recoverable(sorted(published.shown), sorted(published.withheld), cells, places)
+        assert found == [], (measure, found)
+    for report in reports:
+        assert_no_profile_count_recoverable(report["profile"])
+
+
+def assert_no_profile_count_recoverable(profile: dict) -> None:
+    """Who answered: no withheld count is the organisation's total less the others."""
+    if profile["respondents"] is None:
+        assert all(r["respondents"] is None for c in profile["characteristics"] for r in c["rows"])
+        return
+    for characteristic in profile["characteristics"]:
+        hidden = [r for r in characteristic["rows"] if r["respondents"] is None]
+        unshown = profile["respondents"] - sum(r["respondents"] or 0 for r in characteristic["rows"])
+        assert not hidden or (unshown >= scores.MIN_GROUP and len(hidden) >= 2), characteristic

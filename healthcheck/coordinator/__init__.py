@@ -38,4 +38,4 @@ def cycle_or_404(year: int) -> Cycle:
     return collection.cycle_by_year(year) or abort(404)
 
 
-from . import collecting, results, returns, staff  # noqa: E402,F401
+from . import collecting, results, returns, staff, staff_results  # noqa: E402,F401

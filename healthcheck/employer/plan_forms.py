@@ -22,6 +22,8 @@ def _text(label, required=None, hint=None, limit=2000):
 
 class ActionForm(FlaskForm):
     section_id = SelectField("Standard", widget=GovSelect(), validators=[DataRequired("Select the standard")])
+    staff_standard = SelectField("2020 Standard it answers, from your staff survey (optional)", widget=GovSelect(),
+                                 validators=[Optional()])
     description = _text("Action", "Enter what will be done")
     finding = _text("The finding it answers (optional)", hint="For example: 31% of posts in the team are unfilled.")
     lead = StringField("Lead (optional)", widget=GovTextInput(), filters=[_strip],

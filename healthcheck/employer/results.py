@@ -7,23 +7,28 @@ from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
-from aggregation import benchmark, plan_export
+from aggregation import benchmark, plan_export, scores
 
 from ..downloads import download, edition_path, send_edition_file
 from ..extensions import writing
 from ..form_fields import as_input_date
 from ..models import Action
-from ..store import plans, publication
+from ..store import plans, publication, staff
 from . import bp
 from .plan_forms import ActionForm, UpdateForm
 from .routes import with_return
 
 
-def _benchmark(suffix: str) -> tuple[Any, Any] | None:
-    """The latest edition and this organisation's benchmark file in it, if there is one."""
+def published_file(kind: str, suffix: str) -> tuple[Any, Any] | None:
+    """The latest edition and this organisation's file of that kind in it (its benchmark, its staff
+    survey report), if there is one."""
     edition = publication.latest_edition(g.cycle)
-    found = publication.benchmark_file(edition, g.organisation, suffix) if edition else None
-    return (edition, found) if found else None
+    found = publication.organisation_file(edition, g.organisation, kind, suffix) if edition else None
+    return (edition, found) if edition and found else None
+
+
+def _benchmark(suffix: str) -> tuple[Any, Any] | None:
+    return published_file("benchmark", suffix)
 
 
 def _pending() -> str:
@@ -66,6 +71,21 @@ def standards() -> list:
     return [s for s in g.questionnaire.sections if s.standard]
 
 
+def staff_standards() -> list[scores.Standard]:
+    """The 2020 Standards of the cycle's staff survey (none without one)."""
+    survey = staff.survey_of(g.cycle)
+    return scores.standards(staff.questionnaire_of(survey)) if survey else []
+
+
+def lowest_scoring() -> list[dict]:
+    """This organisation's 2020 Standards with a published staff survey score, lowest first."""
+    found = published_file("staff_report", ".json")
+    if found is None:
+        return []
+    report = json.loads(edition_path(*found).read_text(encoding="utf-8"))
+    return sorted((r for r in report["standards"] if r["own"]["score"] is not None), key=lambda r: r["own"]["score"])
+
+
 @bp.get("/return/plan")
 @with_return
 def plan() -> Any:
@@ -73,7 +93,8 @@ def plan() -> Any:
     today = date.today()
     counts = {status: sum(a.status == status for a in actions) for status in plan_export.RAG_COLOURS}
     return render_template("employer/plan.html", actions=actions, sections=standards(), counts=counts,
-                           overdue=[a for a in actions if a.is_overdue(today)], today=today,
+                           overdue=[a for a in actions if a.is_overdue(today)], today=today, lowest=lowest_scoring(),
+                           staff_titles={s.id: f"{s.number}. {s.title}" for s in staff_standards()},
                            said_did=plan_export.you_said_we_did(standards(), plan_dicts(actions)))
 
 
@@ -83,17 +104,30 @@ def _action_form(item: Action | None = None, *, posted: bool = True) -> ActionFo
         form = ActionForm()
     elif item is not None:
         form = ActionForm(formdata=None, data={
-            "section_id": item.section_id, "description": item.description, "finding": item.finding,
+            "section_id": item.section_id, "staff_standard": item.staff_standard, "description": item.description,
+            "finding": item.finding,
             "lead": item.lead, "starts_on": as_input_date(item.starts_on), "due_on": as_input_date(item.due_on),
             "outcome": item.outcome, "evidence": item.evidence})
     else:
-        form = ActionForm(formdata=None, data={"section_id": request.args.get("section", "")})
+        form = ActionForm(formdata=None, data=_starting_with(request.args.get("section", ""),
+                                                             request.args.get("standard", "")))
     form.section_id.choices = [("", "Choose a standard")] + [(s.id, s.heading) for s in standards()]
+    form.staff_standard.choices = [("", "None")] + [(s.id, f"{s.number}. {s.title}") for s in staff_standards()]
     return form
 
 
+def _starting_with(section_id: str, staff_standard: str) -> dict[str, str]:
+    """A new action's standards, from the link followed: a 2020 Standard brings the return's
+    standard of the same number with it."""
+    chosen = next((s for s in staff_standards() if s.id == staff_standard), None)
+    if chosen is not None and not section_id:
+        section_id = next((s.id for s in standards() if s.standard == chosen.number), "")
+    return {"section_id": section_id, "staff_standard": chosen.id if chosen else ""}
+
+
 def _values(form: ActionForm) -> dict:
-    return {"section_id": form.section_id.data, "description": form.description.data,
+    return {"section_id": form.section_id.data, "staff_standard": form.staff_standard.data or None,
+            "description": form.description.data,
             "finding": form.finding.data or None, "lead": form.lead.data or None,
             "starts_on": form.starts_on.day, "due_on": form.due_on.day,
             "outcome": form.outcome.data or None, "evidence": form.evidence.data or None}

@@ -1,33 +1,51 @@
 """The staff survey as the organisation's PSW sees it: the link and code to forward, the email
 to send with them, how many have answered against the workforce the PSW counts, and the date it
-closes. Never an individual response, and no count below the threshold results need."""
+closes; the workforce the PSW counts from HR; and, once published, the results. Never an
+individual response, and no count below the threshold results need."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms.validators import NumberRange, Optional
 
+import forms
+from aggregation import drivers, profile
+
+from ..downloads import edition_path, send_edition_file
 from ..extensions import writing
 from ..form_fields import WholeNumberField
-from ..store import staff
+from ..store import publication, staff
 from . import bp
+from .results import published_file
 from .routes import with_return
 
-FIELDS = {f"{p}_{s}": (p, s) for p in staff.PROFESSIONS for s in staff.SERVICES}
+
+class WorkforceForm(FlaskForm):
+    """How many people work for the organisation in each category the survey asks about (HR's
+    figures): one field for each characteristic and category, named ``<characteristic>__<category>``."""
+
+    @classmethod
+    def for_questionnaire(cls, questionnaire: forms.Questionnaire, **kwargs: Any) -> WorkforceForm:
+        message = "Enter a whole number of people, like 120"
+        fields = {f"{c}__{v}": WholeNumberField(f"{label}: {option}", message=message, validators=[
+            Optional(), NumberRange(0, 100_000, message)])
+            for c, label in profile.CHARACTERISTICS.items()
+            for v, option in profile.categories(questionnaire)[c]}
+        return type("Workforce", (cls,), fields)(**kwargs)
+
+    def counts(self) -> dict[str, dict[str, int | None]]:
+        found: dict[str, dict[str, int | None]] = {}
+        for field in self:
+            if "__" in field.name:
+                characteristic, category = field.name.split("__", 1)
+                found.setdefault(characteristic, {})[category] = field.data
+        return found
 
 
-class HeadcountForm(FlaskForm):
-    """How many people of each profession work in adults' and children's services (HR's figures)."""
-
-
-for _name in FIELDS:
-    setattr(HeadcountForm, _name, WholeNumberField(message="Enter a whole number of people, like 120", validators=[
-        Optional(), NumberRange(0, 100_000, "Enter a whole number of people, like 120")]))
-
-
-@bp.route("/return/staff-survey", methods=["GET", "POST"])
+@bp.get("/return/staff-survey")
 @with_return
 def staff_survey() -> Any:
     survey = staff.survey_of(g.cycle)
@@ -36,20 +54,57 @@ def staff_survey() -> Any:
     with writing():  # an organisation added to the register after the survey opened gets its code now
         code_id = staff.code_for(survey, g.organisation).id
     code = staff.code_of(code_id)
-    stored = {name: (code.headcount or {}).get(p, {}).get(s) for name, (p, s) in FIELDS.items()}
-    form = HeadcountForm(data=stored if request.method == "GET" else None)
-    if form.validate_on_submit():
-        with writing():
-            staff.set_headcount(staff.code_of(code_id), {p: {s: form[name].data for name, (p2, s) in FIELDS.items()
-                                                              if p2 == p} for p in staff.PROFESSIONS}, g.actor)
-        flash("Headcount saved")
-        return redirect(url_for("employer.staff_survey"))
     responses = staff.counted(survey, g.organisation.id)
     shown = responses if responses >= current_app.config["STAFF_MIN_GROUP"] else None
-    headcount = staff.total_headcount(code)
+    headcount = staff.total_headcount(code, staff.questionnaire_of(survey))
     base = current_app.config["BASE_URL"].rstrip("/")
-    return render_template("employer/staff_survey.html", survey=survey, code=code, form=form, fields=FIELDS,
+    return render_template("employer/staff_survey.html", survey=survey, code=code,
                            link=f"{base}{url_for('survey.start', code=code.code)}", responses=shown,
                            threshold=current_app.config["STAFF_MIN_GROUP"], headcount=headcount,
-                           rate=round(100 * shown / headcount) if shown and headcount else None,
-                           professions=staff.PROFESSIONS, services=staff.SERVICES), (400 if form.errors else 200)
+                           rate=round(100 * shown / headcount) if shown and headcount else None)
+
+
+@bp.route("/return/staff-survey/workforce", methods=["GET", "POST"])
+@with_return
+def staff_workforce() -> Any:
+    """The workforce by role, service, age, sex, ethnic group and disability, from HR: the response
+    rate's denominator, and what the respondents' profile is set against."""
+    survey = staff.survey_of(g.cycle)
+    if survey is None:  # the survey page says there is none yet
+        return redirect(url_for("employer.staff_survey"))
+    questionnaire = staff.questionnaire_of(survey)
+    with writing():
+        code_id = staff.code_for(survey, g.organisation).id
+    stored = staff.workforce_of(staff.code_of(code_id), questionnaire)
+    data = {f"{c}__{v}": n for c, counts in stored.items() for v, n in counts.items()}
+    form = WorkforceForm.for_questionnaire(questionnaire, data=data if request.method == "GET" else None)
+    if form.validate_on_submit():
+        with writing():
+            staff.set_workforce(staff.code_of(code_id), form.counts(), g.actor)
+        flash("Workforce saved")
+        return redirect(url_for("employer.staff_survey"))
+    tables = [(c, label, [(form[f"{c}__{v}"], option) for v, option in profile.categories(questionnaire)[c]])
+              for c, label in profile.CHARACTERISTICS.items()]
+    return render_template("employer/staff_workforce.html", form=form, tables=tables), (400 if form.errors else 200)
+
+
+@bp.get("/return/staff-results")
+@with_return
+def staff_results() -> Any:
+    """The organisation's staff survey scored by standard, from the latest edition of the results."""
+    found = published_file("staff_report", ".json")
+    result = json.loads(edition_path(*found).read_text(encoding="utf-8")) if found else None
+    return render_template("employer/staff_results.html", result=result,
+                           edition=found[0] if found else publication.latest_edition(g.cycle),
+                           threshold=current_app.config["STAFF_MIN_GROUP"],
+                           flags=profile.summary(result["profile"]) if result and result.get("profile") else [],
+                           drivers_method=drivers.METHOD, drivers_why_not=drivers.why_not)
+
+
+@bp.get("/return/staff-results.pdf")
+@with_return
+def staff_results_pdf() -> Any:
+    found = published_file("staff_report", ".pdf")
+    if found is None:  # the results page says why there is none
+        return redirect(url_for("employer.staff_results"))
+    return send_edition_file(*found)

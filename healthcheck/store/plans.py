@@ -7,7 +7,8 @@ from ..extensions import db
 from ..models import RAG, Action, ActionUpdate, Response
 from . import Actor, audit
 
-ACTION_FIELDS = ("section_id", "description", "finding", "lead", "starts_on", "due_on", "outcome", "evidence")
+ACTION_FIELDS = ("section_id", "staff_standard", "description", "finding", "lead", "starts_on", "due_on", "outcome",
+                 "evidence")
 
 
 def actions_of(response_id: int) -> list[Action]:

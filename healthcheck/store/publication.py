@@ -119,7 +119,14 @@ def edition_file(edition: Edition, path: str, organisation: Organisation | None 
     return db.session.scalar(stmt)
 
 
-def benchmark_file(edition: Edition, organisation: Organisation, suffix: str) -> EditionFile | None:
+def files_of(edition: Edition, kind: str) -> list[EditionFile]:
+    """An edition's files of one kind (its staff survey's scores, regions' reports...), by path."""
+    return list(db.session.scalars(select(EditionFile).where(EditionFile.edition_id == edition.id,
+                                                             EditionFile.kind == kind).order_by(EditionFile.path)))
+
+
+def organisation_file(edition: Edition, organisation: Organisation, kind: str, suffix: str) -> EditionFile | None:
+    """One organisation's own file of an edition: its benchmark or its staff survey results."""
     return db.session.scalar(select(EditionFile).where(
         EditionFile.edition_id == edition.id, EditionFile.organisation_id == organisation.id,
-        EditionFile.kind == "benchmark", EditionFile.path.endswith(suffix)))
+        EditionFile.kind == kind, EditionFile.path.endswith(suffix)))

@@ -8,7 +8,17 @@ from sqlalchemy import Select, or_, select
 import forms
 
 from ..extensions import db
-from ..models import Coding, CodingCategory, CommentReview, Cycle, Response, StaffResponse, StaffSurvey, utcnow
+from ..models import (
+    Coding,
+    CodingCategory,
+    CommentReview,
+    Cycle,
+    Organisation,
+    Response,
+    StaffResponse,
+    StaffSurvey,
+    utcnow,
+)
 from ..redaction import redact
 from . import Actor, audit
 
@@ -55,6 +65,17 @@ def sync_staff_comments(response: StaffResponse, questionnaire: forms.Questionna
         if text:
             db.session.add(CommentReview(staff_response_id=response.id, question_id=key, original=text,
                                          redacted=redact(text, organisation_name), status="pending"))
+
+
+def approved_staff_comments(survey: StaffSurvey) -> list[dict]:
+    """A staff survey's approved comments, redacted, each with its organisation."""
+    rows = db.session.execute(
+        select(Organisation.name, CommentReview.question_id, CommentReview.redacted)
+        .join(StaffResponse, CommentReview.staff_response_id == StaffResponse.id)
+        .join(Organisation, Organisation.id == StaffResponse.organisation_id)
+        .where(StaffResponse.survey_id == survey.id, StaffResponse.excluded.is_(False),
+               CommentReview.status == "approved").order_by(Organisation.name, CommentReview.id))
+    return [{"organisation": name, "question_id": key, "text": text} for name, key, text in rows]
 
 
 def _of_cycle(cycle: Cycle) -> Select[tuple[CommentReview]]:

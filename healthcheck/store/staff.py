@@ -11,18 +11,16 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, func, select
 
 import forms
+from aggregation import profile
+from aggregation.dataset import StaffData
 
 from ..extensions import db
 from ..models import Cycle, Organisation, StaffCode, StaffDraft, StaffResponse, StaffSurvey
-from . import Actor, audit, review
+from . import Actor, audit, returns, review
 from .collection import organisations
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 DRAFT_DAYS = 7
-# The workforce a PSW counts, by profession and service (the headcount behind a response rate).
-PROFESSIONS = {"social_workers": "Registered social workers", "occupational_therapists": "Occupational therapists",
-               "other_practitioners": "Other practitioners (not registered)"}
-SERVICES = {"adults": "Adults' services", "children": "Children's services"}
 
 
 def survey_of(cycle: Cycle) -> StaffSurvey | None:
@@ -80,14 +78,29 @@ def find_code(code: str) -> StaffCode | None:
     return db.session.scalar(select(StaffCode).where(StaffCode.code == cleaned))
 
 
-def set_headcount(code: StaffCode, headcount: Mapping[str, Mapping[str, int | None]], actor: Actor) -> None:
-    code.headcount = {p: {s: n for s, n in by_service.items() if n is not None} for p, by_service in headcount.items()}
-    audit(actor, "staff_headcount", detail={"organisation": code.organisation_id, "headcount": code.headcount})
+def set_workforce(code: StaffCode, workforce: Mapping[str, Mapping[str, int | None]], actor: Actor) -> None:
+    """The workforce the PSW counted from HR: {characteristic: {category: headcount}}, in the
+    categories the survey asks respondents (``aggregation.profile.categories``)."""
+    code.headcount = {c: {v: n for v, n in counts.items() if n is not None} for c, counts in workforce.items()}
+    audit(actor, "staff_workforce", detail={"organisation": code.organisation_id, "workforce": code.headcount})
 
 
-def total_headcount(code: StaffCode) -> int | None:
-    counts = [n for by_service in (code.headcount or {}).values() for n in by_service.values()]
-    return sum(counts) if counts else None
+def workforce_of(code: StaffCode, questionnaire: forms.Questionnaire) -> dict[str, dict[str, int]]:
+    return _workforce(code.headcount, questionnaire)
+
+
+def _workforce(stored: Mapping | None, questionnaire: forms.Questionnaire) -> dict[str, dict[str, int]]:
+    """The workforce counted, in the questionnaire's categories only (anything else stored, as
+    the headcount by profession of an earlier version, is left out)."""
+    stored = stored or {}
+    return {c: {v: stored[c][v] for v, _ in options if isinstance(stored.get(c), dict) and v in stored[c]}
+            for c, options in profile.categories(questionnaire).items()}
+
+
+def total_headcount(code: StaffCode, questionnaire: forms.Questionnaire) -> int | None:
+    """The workforce's size: the largest total of any characteristic counted (some may be partial)."""
+    totals = [sum(counts.values()) for counts in workforce_of(code, questionnaire).values() if counts]
+    return max(totals) if totals else None
 
 
 # ---------------------------------------------------------------- drafts and responses
@@ -163,6 +176,38 @@ def counts(survey: StaffSurvey) -> dict[int, int]:
             StaffResponse.survey_id == survey.id, StaffResponse.scored.is_(True), StaffResponse.excluded.is_(False))
         .group_by(StaffResponse.organisation_id))
     return {org_id: n for org_id, n in rows}
+
+
+def respondents(survey: StaffSurvey) -> list[dict]:
+    """The counted responses (a scored answer, not excluded) as plain data to score: each one's
+    organisation, its authority type and region, and the answers but free text (comments reach
+    results only through review, redacted)."""
+    texts = {q.id for q in questionnaire_of(survey).questions() if q.type == "text"}
+    rows = db.session.execute(
+        select(Organisation.name, Organisation.authority_type, Organisation.region, StaffResponse.answers)
+        .join(Organisation, Organisation.id == StaffResponse.organisation_id)
+        .where(StaffResponse.survey_id == survey.id, StaffResponse.scored.is_(True),
+               StaffResponse.excluded.is_(False)).order_by(StaffResponse.id))
+    return [{"organisation": name, "authority_type": kind, "region": region,
+             "answers": {k: v for k, v in answers.items() if k not in texts}} for name, kind, region, answers in rows]
+
+
+def data(survey: StaffSurvey) -> StaffData:
+    """A staff survey frozen for an edition: counted responses, approved comments, the workforce
+    each PSW counted and the organisations whose return agreed to be named, with the previous
+    cycle's survey where there was one."""
+    cycle = survey.cycle
+    earlier = db.session.get(Cycle, cycle.previous_cycle_id) if cycle.previous_cycle_id else None
+    before = survey_of(earlier) if earlier else None
+    questionnaire = questionnaire_of(survey)
+    counted = db.session.execute(select(Organisation.name, StaffCode.headcount).join(StaffCode.organisation)
+                                 .where(StaffCode.survey_id == survey.id))
+    workforce = {name: _workforce(stored, questionnaire) for name, stored in counted}
+    return StaffData(year=cycle.year, questionnaire=questionnaire, respondents=respondents(survey),
+                     comments=review.approved_staff_comments(survey),
+                     workforce={name: counts for name, counts in workforce.items() if any(counts.values())},
+                     named=returns.consenting(cycle),
+                     previous=data(before) if before else None)
 
 
 def counted(survey: StaffSurvey, organisation_id: int) -> int:

@@ -1,0 +1,228 @@
+"""An organisation's staff survey results as a PDF for its PSW to take to leadership and committee:
+its scores by standard beside its type, region and England, a chart, its breakdowns, each
+statement, the change since last year, what keeps people, who answered beside the workforce, and
+approved comments. Written from
+the figures; only that organisation's, never a league table."""
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from reportlab.graphics.shapes import Drawing, Line, Rect, String
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
+
+from .drivers import METHOD as DRIVERS_METHOD
+from .drivers import why_not
+from .profile import summary as profile_summary
+from .report import BLUE, INK, RULE, WIDTH, Story, _grid, _styles, _t
+from .scores import ordinal
+
+SCORING = ("Each answer counts: strongly disagree 0, disagree 25, neither agree nor disagree 50, agree 75, "
+           "strongly agree 100; \u201cdon't know\u201d and blanks are left out. A person's score for a standard is "
+           "the average of their answers to its statements, and a group's score the average of its people's "
+           "scores. Bands: 0 to 50 low, 51 to 74 moderate, 75 to 100 high. A rank is among the organisations "
+           "whose score is shown, highest first; equal scores share a place.")
+
+
+def _head(texts: list[str], s: dict[str, Any], numeric_from: int = 1) -> list[Any]:
+    """A table's header row, numeric columns' headings aligned with their figures."""
+    right = ParagraphStyle("cellboldright", parent=s["cellbold"], alignment=TA_RIGHT)
+    return [Paragraph(_t(h), s["cellbold"] if i < numeric_from else right) for i, h in enumerate(texts)]
+
+
+def printed(cell: dict[str, Any] | None, suffix: str = "") -> str:
+    if not cell or cell.get("printed") is None:
+        return "Not shown"
+    return f"{cell['printed']}{suffix}" + (f" ({cell['band']})" if cell.get("band") and not suffix else "")
+
+
+def chart(report: dict[str, Any], width: float = WIDTH, row: float = 7 * mm,
+          legend: str = "Blue bar: your score out of 100. Black tick: England.") -> Drawing:
+    """The eight standards' scores as bars out of 100, England's as a black tick on each."""
+    label_w, top = 62 * mm, 6 * mm
+    bar_w = width - label_w - 12 * mm
+    rows = report["standards"]
+    d = Drawing(width, top + row * len(rows) + 8 * mm)
+    y0 = d.height - top
+    for x in range(0, 101, 25):
+        px = label_w + bar_w * x / 100
+        d.add(Line(px, 6 * mm, px, y0, strokeColor=RULE, strokeWidth=0.4))
+        d.add(String(px, 2 * mm, str(x), fontName="Helvetica", fontSize=7, fillColor=INK, textAnchor="middle"))
+    for i, s in enumerate(rows):
+        y = y0 - (i + 1) * row
+        d.add(String(0, y + row * 0.35, f"{s['number']}. {s['title']}"[:44], fontName="Helvetica", fontSize=7.5,
+                     fillColor=INK))
+        own, national = s["own"].get("score"), (s.get("national") or {}).get("score")
+        if own is not None:
+            d.add(Rect(label_w, y + row * 0.2, bar_w * own / 100, row * 0.6, fillColor=BLUE, strokeColor=None))
+        if national is not None:
+            px = label_w + bar_w * national / 100
+            d.add(Line(px, y + row * 0.05, px, y + row * 0.95, strokeColor=INK, strokeWidth=1.6))
+        text = str(s["own"]["printed"]) if own is not None else "Not shown"
+        d.add(String(label_w + bar_w * max(own or 0, national or 0) / 100 + 4, y + row * 0.35, text,
+                     fontName="Helvetica", fontSize=7.5, fillColor=INK))
+    d.add(String(label_w, d.height - 4 * mm, legend,
+                 fontName="Helvetica", fontSize=7, fillColor=INK))
+    return d
+
+
+def organisation_pdf(report: dict[str, Any], year: int, threshold: int, service: str) -> bytes:
+    s = _styles()
+    buffer = io.BytesIO()
+    org = report["organisation"]
+    title = f"{org}: staff survey results {year}"
+
+    def page(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 8)
+        canvas.setFillColor(INK)
+        canvas.drawString(18 * mm, A4[1] - 12 * mm, f"{title} (for {org} only)")
+        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Page {doc.page}")
+        canvas.restoreState()
+
+    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=20 * mm,
+                            bottomMargin=18 * mm, title=title, author=service, subject=title)
+    region = f", the {report['region']} region" if report.get("region") else ""
+    story: Story = [
+        Paragraph(_t(title), s["title"]),
+        Paragraph(_t(f"{report['respondents']} people working for {org} answered the {year} staff survey. These "
+                     f"pages show how they rate it against each of the eight Standards for Employers of Social "
+                     f"Workers, out of 100, beside {report['authority_type'].lower()} employers{region} and "
+                     f"England. A figure is shown only where at least {threshold} people answered, and not where "
+                     f"it would let a smaller group's answers be worked out."), s["body"]),
+        Paragraph("Scores by standard", s["h2"]), _scores_table(report, s), Spacer(1, 4 * mm), chart(report),
+        Paragraph(_t(SCORING), s["small"])]
+    story += _previous(report, s) + _breakdowns(report, s) + _statements(report, s) + _drivers(report, s)
+    story += _profile(report, s) + _comments(report, s)
+    doc.build(story, onFirstPage=page, onLaterPages=page)
+    return buffer.getvalue()
+
+
+def _scores_table(report: dict[str, Any], s: dict[str, Any]) -> Any:
+    head = ["Standard", "Yours", "Your rank", report["authority_type"]] + ([report["region"]] if report.get("region")
+                                                                           else []) + ["England"]
+    data: list[list[Any]] = [_head(head, s)]
+    for row in report["standards"]:
+        rank = f"{ordinal(row['own']['rank'])} of {row['own']['of']}" if row["own"].get("rank") else "–"
+        data.append([Paragraph(_t(f"{row['number']}. {row['title']}"), s["cell"]), printed(row["own"]), rank,
+                     printed(row["type"])] + ([printed(row["region"])] if report.get("region") else [])
+                    + [printed(row["national"])])
+    widths = [56 * mm, 24 * mm, 20 * mm] + [(WIDTH - 100 * mm) / (len(head) - 3)] * (len(head) - 3)
+    return _grid(data, widths)
+
+
+def _previous(report: dict[str, Any], s: dict[str, Any]) -> Story:
+    rows = [r for r in report["standards"] if r.get("previous")]
+    if not rows:
+        return []
+    data: list[list[Any]] = [_head(["Standard", "Last year", "This year", "Change"], s)]
+    for r in rows:
+        change = r.get("change")
+        data.append([Paragraph(_t(f"{r['number']}. {r['title']}"), s["cell"]), printed(r["previous"]),
+                     printed(r["own"]), "–" if change is None else f"{change:+d}" if change else "0"])
+    return [Paragraph("Since last year", s["h2"]), _grid(data, [80 * mm, 30 * mm, 30 * mm, WIDTH - 140 * mm]),
+            Paragraph("A change is shown only where both years' scores are.", s["small"])]
+
+
+def _breakdowns(report: dict[str, Any], s: dict[str, Any]) -> Story:
+    story: Story = []
+    for kind, heading in (("service", "By service"), ("role", "By role")):
+        parts = report["breakdowns"][kind]
+        story.append(Paragraph(heading, s["h2"]))
+        if not parts:
+            story.append(Paragraph(_t(f"Not shown: no {kind} had enough people answering to be shown on its own."),
+                                   s["body"]))
+            continue
+        head = [kind.capitalize()] + [f"S{r['number']}" for r in report["standards"]]
+        data: list[list[Any]] = [_head(head, s)]
+        for part in parts:
+            data.append([Paragraph(_t(part["label"]), s["cell"])]
+                        + [part["scores"][r["id"]]["printed"] if part["scores"][r["id"]]["printed"] is not None
+                           else "–" for r in report["standards"]])
+        story.append(_grid(data, [50 * mm] + [(WIDTH - 50 * mm) / 8] * 8))
+    story.append(Paragraph("S1 to S8: the standards, numbered as above. – : not shown.", s["small"]))
+    return story
+
+
+def _statements(report: dict[str, Any], s: dict[str, Any], columns: tuple[str, ...] = ("Yours", "England")) -> Story:
+    """Each statement's share agreeing: the report's own (and England's, with a second column)."""
+    story: Story = [Paragraph("Each statement: the share agreeing", s["h2"]),
+                    Paragraph("The share who agree or strongly agree, of those who gave a view.", s["body"])]
+    for row in report["standards"]:
+        data: list[list[Any]] = [_head([f"Standard {row['number']}: {row['title']}", *columns], s)]
+        for st in report["statements"]:
+            if st["standard"] == row["number"]:
+                data.append([Paragraph(_t(st["label"]), s["cell"])]
+                            + [printed(st[k], "%") for k in ("own", "national")[:len(columns)]])
+        widths = [WIDTH - 22 * mm * len(columns)] + [22 * mm] * len(columns)
+        story.append(KeepTogether([_grid(data, widths), Spacer(1, 3 * mm)]))
+    return story
+
+
+def _drivers(report: dict[str, Any], s: dict[str, Any]) -> Story:
+    found = report.get("drivers")
+    if not found:
+        return []
+    if not found["estimated"]:
+        return [Paragraph("What keeps people", s["h2"]), Paragraph(_t(why_not(found)), s["body"])]
+    whose = "your organisation's" if found.get("own") else "everyone's, nationally"
+    story: Story = [Paragraph("What keeps people", s["h2"]),
+                    Paragraph(_t(f"How strongly each standard goes with intending to stay for the next 12 months, "
+                                 f"from {whose} answers ({found['respondents']} people; {found['left_out']} left "
+                                 f"out)."), s["body"])]
+    data: list[list[Any]] = [_head(["Standard", "Odds ratio per 10 points", "95% interval", "Clear?"], s)]
+    for d in found["standards"]:
+        data.append([Paragraph(_t(f"{d['number']}. {d['title']}"), s["cell"]), f"{d['odds_ratio']:.2f}",
+                     f"{d['low']:.2f} to {d['high']:.2f}", "Yes" if d["clear"] else "No"])
+    story += [_grid(data, [80 * mm, 34 * mm, 34 * mm, WIDTH - 148 * mm]), Paragraph(_t(DRIVERS_METHOD), s["small"])]
+    return [KeepTogether(story)]
+
+
+def number(value: float | int | None, suffix: str = "", sign: bool = False) -> str:
+    if value is None:
+        return "–"
+    text = f"{value:+.1f}" if sign else f"{value:.1f}" if isinstance(value, float) else f"{value:,}"
+    return text + suffix
+
+
+def _profile(report: dict[str, Any], s: dict[str, Any]) -> Story:
+    found = report.get("profile")
+    if not found:
+        return []
+    story: Story = [Paragraph("Who answered", s["h2"])]
+    if found["respondents"] is None:
+        return story + [Paragraph("Not shown: too few people answered.", s["body"])]
+    story.append(Paragraph(_t(
+        f"The people who answered beside the workforce you counted from HR. A share of respondents is of all "
+        f"{found['respondents']} who answered, so where many preferred not to say, every group can look fewer. "
+        f"A difference of more than {found['flag']} percentage points is flagged. – : not shown (fewer than "
+        f"the threshold, or it would let a small group be worked out) or not counted."), s["body"]))
+    flags = profile_summary(found)
+    if flags:
+        story += [Paragraph(_t(line), s["bullet"], bulletText="\u2022") for line in flags]
+    head = ["Group", "Respondents", "Share", "Workforce", "Share", "Difference (points)"]
+    widths = [WIDTH - 130 * mm, 24 * mm, 18 * mm, 24 * mm, 18 * mm, 46 * mm]
+    for c in found["characteristics"]:
+        data: list[list[Any]] = [_head([c["label"], *head[1:]], s)]
+        for r in c["rows"]:
+            difference = number(r["difference"], sign=True) + (f" ({r['flag']})" if r["flag"] else "")
+            data.append([Paragraph(_t(r["label"]), s["cell"]), number(r["respondents"]), number(r["share"], "%"),
+                         number(r["workforce"]), number(r["workforce_share"], "%"), difference])
+        story.append(KeepTogether([_grid(data, widths), Spacer(1, 3 * mm)]))
+    return story
+
+
+def _comments(report: dict[str, Any], s: dict[str, Any]) -> Story:
+    comments = report.get("comments") or []
+    if not comments:
+        return []
+    story: Story = [Paragraph("What people said", s["h2"]),
+                    Paragraph("Comments as approved by the health check team, with names and places removed.",
+                              s["body"])]
+    story += [Paragraph(_t(c), s["bullet"], bulletText="\u2022") for c in comments]
+    return story
+
