@@ -28,8 +28,10 @@ lint: setup
 	$(VENV)/lint-imports
 
 ## Benchmarks (figures written to docs/performance.md).
-.PHONY: bench bench-http bench-tables bench-benchmarks bench-import bench-publish bench-survey
-bench: bench-tables bench-benchmarks bench-import bench-publish bench-http bench-survey
+.PHONY: bench bench-http bench-tables bench-benchmarks bench-import bench-publish bench-survey bench-staff-scores \
+	bench-staff-reports
+bench: bench-tables bench-benchmarks bench-import bench-publish bench-http bench-survey bench-staff-scores \
+	bench-staff-reports
 bench-tables: setup
 	$(VENV)/python bench/tables.py
 bench-benchmarks: setup
@@ -42,3 +44,7 @@ bench-http: setup
 	$(VENV)/python bench/http_load.py
 bench-survey: setup
 	$(VENV)/python bench/survey_load.py
+bench-staff-scores: setup
+	$(VENV)/python bench/staff_scores.py
+bench-staff-reports: setup
+	$(VENV)/python bench/staff_reports.py
