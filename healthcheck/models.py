@@ -449,8 +449,9 @@ class StaffSurvey(Base):
 
 
 class StaffCode(Base):
-    """An organisation's code for a staff survey (in the link its PSW forwards), and the workforce
-    the PSW counts from HR: {characteristic: {category: headcount}} (``aggregation.profile``)."""
+    """An organisation's code for a staff survey (in the link its PSW forwards), the headcount the
+    PSW gives for its response rate ({profession: {service: n}}), and its workforce's profile from
+    HR ({characteristic: {category: n}}, ``aggregation.profile``)."""
 
     __tablename__ = "staff_code"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -458,6 +459,7 @@ class StaffCode(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     code: Mapped[str] = mapped_column(String(20), unique=True)
     headcount: Mapped[dict] = mapped_column(JSON, default=dict)
+    workforce: Mapped[dict | None] = mapped_column(JSON)
 
     survey: Mapped[StaffSurvey] = relationship()
     organisation: Mapped[Organisation] = relationship()

@@ -149,15 +149,19 @@ def test_the_psw_sees_the_link_code_and_counts_of_10_or_more_never_a_response(ap
     sign_in(psw, token)
     page = psw.get("/return/staff-survey").get_data(as_text=True)
     assert f"/survey/{code}" in page and code in page and "Fewer than 10 people have answered" in page
-    assert "You have not counted your workforce yet" in page
+    form = {"csrf_token": csrf(page), "social_workers_adults": "40", "social_workers_children": "60",
+            "occupational_therapists_adults": "", "other_practitioners_children": "oops"}
+    refused = psw.post("/return/staff-survey", data=form)
+    assert refused.status_code == 400 and "Enter a whole number of people" in refused.get_data(as_text=True)
+    assert psw.post("/return/staff-survey", data={**form, "other_practitioners_children": "20"}).status_code == 302
+    assert "You have not entered your workforce’s profile yet" in psw.get("/return/staff-survey").get_data(as_text=True)
     workforce = psw.get("/return/staff-survey/workforce").get_data(as_text=True)
     form = {"csrf_token": csrf(workforce), "role__social_worker": "70", "role__manager": "30", "role__other": "oops",
             "sex__female": "90", "sex__male": "10", "ethnicity__white": ""}
     refused = psw.post("/return/staff-survey/workforce", data=form).get_data(as_text=True)
     assert "Enter a whole number of people" in refused and 'value="70"' in refused  # nothing typed is lost
     assert psw.post("/return/staff-survey/workforce", data={**form, "role__other": "20"}).status_code == 302
-    page = psw.get("/return/staff-survey").get_data(as_text=True)
-    assert "You counted <strong>120</strong> people" in page  # the largest characteristic's total: role's
+    assert "You have entered your workforce’s profile" in psw.get("/return/staff-survey").get_data(as_text=True)
     assert 'value="20"' in psw.get("/return/staff-survey/workforce").get_data(as_text=True)
     for i in range(9):
         answer(app.test_client(), code, {"framework": {"s1_vision": "agree"}, "comments": {"comment": f"note {i}"}})

@@ -38,10 +38,10 @@ def staff_survey(year: int) -> Any:
             return redirect(url_for("coordinator.staff_survey", year=year))
     rows, by_type = [], {t: [0, 0] for t in AUTHORITY_TYPES}
     if survey is not None:
-        counts, codes, questionnaire = staff.counts(survey), staff.codes(survey), staff.questionnaire_of(survey)
+        counts, codes = staff.counts(survey), staff.codes(survey)
         for org in collection.organisations():
             code = codes.get(org.id)
-            headcount = staff.total_headcount(code, questionnaire) if code else None
+            headcount = staff.total_headcount(code) if code else None
             n = counts.get(org.id, 0)
             rows.append((org, n, headcount, round(100 * n / headcount) if headcount else None))
             by_type[org.authority_type][0] += n

@@ -8,44 +8,19 @@ import json
 from typing import Any
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
-from wtforms.validators import NumberRange, Optional
 
-import forms
 from aggregation import drivers, profile
 
 from ..downloads import edition_path, send_edition_file
 from ..extensions import writing
-from ..form_fields import WholeNumberField
 from ..store import publication, staff
 from . import bp
 from .results import published_file
 from .routes import with_return
+from .staff_forms import FIELDS, HeadcountForm, WorkforceForm
 
 
-class WorkforceForm(FlaskForm):
-    """How many people work for the organisation in each category the survey asks about (HR's
-    figures): one field for each characteristic and category, named ``<characteristic>__<category>``."""
-
-    @classmethod
-    def for_questionnaire(cls, questionnaire: forms.Questionnaire, **kwargs: Any) -> WorkforceForm:
-        message = "Enter a whole number of people, like 120"
-        fields = {f"{c}__{v}": WholeNumberField(f"{label}: {option}", message=message, validators=[
-            Optional(), NumberRange(0, 100_000, message)])
-            for c, label in profile.CHARACTERISTICS.items()
-            for v, option in profile.categories(questionnaire)[c]}
-        return type("Workforce", (cls,), fields)(**kwargs)
-
-    def counts(self) -> dict[str, dict[str, int | None]]:
-        found: dict[str, dict[str, int | None]] = {}
-        for field in self:
-            if "__" in field.name:
-                characteristic, category = field.name.split("__", 1)
-                found.setdefault(characteristic, {})[category] = field.data
-        return found
-
-
-@bp.get("/return/staff-survey")
+@bp.route("/return/staff-survey", methods=["GET", "POST"])
 @with_return
 def staff_survey() -> Any:
     survey = staff.survey_of(g.cycle)
@@ -54,21 +29,32 @@ def staff_survey() -> Any:
     with writing():  # an organisation added to the register after the survey opened gets its code now
         code_id = staff.code_for(survey, g.organisation).id
     code = staff.code_of(code_id)
+    stored = {name: (code.headcount or {}).get(p, {}).get(s) for name, (p, s) in FIELDS.items()}
+    form = HeadcountForm(data=stored if request.method == "GET" else None)
+    if form.validate_on_submit():
+        with writing():
+            staff.set_headcount(staff.code_of(code_id), {p: {s: form[name].data for name, (p2, s) in FIELDS.items()
+                                                              if p2 == p} for p in staff.PROFESSIONS}, g.actor)
+        flash("Headcount saved")
+        return redirect(url_for("employer.staff_survey"))
     responses = staff.counted(survey, g.organisation.id)
     shown = responses if responses >= current_app.config["STAFF_MIN_GROUP"] else None
-    headcount = staff.total_headcount(code, staff.questionnaire_of(survey))
+    headcount = staff.total_headcount(code)
+    counted = any(staff.workforce_of(code, staff.questionnaire_of(survey)).values())
     base = current_app.config["BASE_URL"].rstrip("/")
-    return render_template("employer/staff_survey.html", survey=survey, code=code,
+    return render_template("employer/staff_survey.html", survey=survey, code=code, form=form, fields=FIELDS,
                            link=f"{base}{url_for('survey.start', code=code.code)}", responses=shown,
                            threshold=current_app.config["STAFF_MIN_GROUP"], headcount=headcount,
-                           rate=round(100 * shown / headcount) if shown and headcount else None)
+                           rate=round(100 * shown / headcount) if shown and headcount else None,
+                           professions=staff.PROFESSIONS, services=staff.SERVICES, counted=counted), \
+        (400 if form.errors else 200)
 
 
 @bp.route("/return/staff-survey/workforce", methods=["GET", "POST"])
 @with_return
 def staff_workforce() -> Any:
-    """The workforce by role, service, age, sex, ethnic group and disability, from HR: the response
-    rate's denominator, and what the respondents' profile is set against."""
+    """The workforce by role, service, age, sex, ethnic group and disability, from HR: what the
+    respondents' profile is set against in the results."""
     survey = staff.survey_of(g.cycle)
     if survey is None:  # the survey page says there is none yet
         return redirect(url_for("employer.staff_survey"))
@@ -81,7 +67,7 @@ def staff_workforce() -> Any:
     if form.validate_on_submit():
         with writing():
             staff.set_workforce(staff.code_of(code_id), form.counts(), g.actor)
-        flash("Workforce saved")
+        flash("Workforce profile saved")
         return redirect(url_for("employer.staff_survey"))
     tables = [(c, label, [(form[f"{c}__{v}"], option) for v, option in profile.categories(questionnaire)[c]])
               for c, label in profile.CHARACTERISTICS.items()]

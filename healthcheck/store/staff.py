@@ -21,6 +21,10 @@ from .collection import organisations
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 DRAFT_DAYS = 7
+# The headcount a PSW gives, by profession and service: the response rate's denominator.
+PROFESSIONS = {"social_workers": "Registered social workers", "occupational_therapists": "Occupational therapists",
+               "other_practitioners": "Other practitioners (not registered)"}
+SERVICES = {"adults": "Adults' services", "children": "Children's services"}
 
 
 def survey_of(cycle: Cycle) -> StaffSurvey | None:
@@ -78,29 +82,33 @@ def find_code(code: str) -> StaffCode | None:
     return db.session.scalar(select(StaffCode).where(StaffCode.code == cleaned))
 
 
+def set_headcount(code: StaffCode, headcount: Mapping[str, Mapping[str, int | None]], actor: Actor) -> None:
+    code.headcount = {p: {s: n for s, n in by_service.items() if n is not None} for p, by_service in headcount.items()}
+    audit(actor, "staff_headcount", detail={"organisation": code.organisation_id, "headcount": code.headcount})
+
+
+def total_headcount(code: StaffCode) -> int | None:
+    counts = [n for by_service in (code.headcount or {}).values() for n in by_service.values()]
+    return sum(counts) if counts else None
+
+
 def set_workforce(code: StaffCode, workforce: Mapping[str, Mapping[str, int | None]], actor: Actor) -> None:
-    """The workforce the PSW counted from HR: {characteristic: {category: headcount}}, in the
-    categories the survey asks respondents (``aggregation.profile.categories``)."""
-    code.headcount = {c: {v: n for v, n in counts.items() if n is not None} for c, counts in workforce.items()}
-    audit(actor, "staff_workforce", detail={"organisation": code.organisation_id, "workforce": code.headcount})
+    """The workforce's profile from HR: {characteristic: {category: headcount}}, in the categories
+    the survey asks respondents (``aggregation.profile.categories``)."""
+    code.workforce = {c: {v: n for v, n in counts.items() if n is not None} for c, counts in workforce.items()}
+    audit(actor, "staff_workforce", detail={"organisation": code.organisation_id, "workforce": code.workforce})
 
 
 def workforce_of(code: StaffCode, questionnaire: forms.Questionnaire) -> dict[str, dict[str, int]]:
-    return _workforce(code.headcount, questionnaire)
+    return _workforce(code.workforce, questionnaire)
 
 
 def _workforce(stored: Mapping | None, questionnaire: forms.Questionnaire) -> dict[str, dict[str, int]]:
-    """The workforce counted, in the questionnaire's categories only (anything else stored, as
-    the headcount by profession of an earlier version, is left out)."""
+    """The profile counted, in the questionnaire's categories only (a category a later version
+    drops is left out)."""
     stored = stored or {}
     return {c: {v: stored[c][v] for v, _ in options if isinstance(stored.get(c), dict) and v in stored[c]}
             for c, options in profile.categories(questionnaire).items()}
-
-
-def total_headcount(code: StaffCode, questionnaire: forms.Questionnaire) -> int | None:
-    """The workforce's size: the largest total of any characteristic counted (some may be partial)."""
-    totals = [sum(counts.values()) for counts in workforce_of(code, questionnaire).values() if counts]
-    return max(totals) if totals else None
 
 
 # ---------------------------------------------------------------- drafts and responses
@@ -200,7 +208,7 @@ def data(survey: StaffSurvey) -> StaffData:
     earlier = db.session.get(Cycle, cycle.previous_cycle_id) if cycle.previous_cycle_id else None
     before = survey_of(earlier) if earlier else None
     questionnaire = questionnaire_of(survey)
-    counted = db.session.execute(select(Organisation.name, StaffCode.headcount).join(StaffCode.organisation)
+    counted = db.session.execute(select(Organisation.name, StaffCode.workforce).join(StaffCode.organisation)
                                  .where(StaffCode.survey_id == survey.id))
     workforce = {name: _workforce(stored, questionnaire) for name, stored in counted}
     return StaffData(year=cycle.year, questionnaire=questionnaire, respondents=respondents(survey),
