@@ -169,11 +169,11 @@ def _drivers(report: dict[str, Any], s: dict[str, Any]) -> Story:
         return []
     if not found["estimated"]:
         return [Paragraph("What keeps people", s["h2"]), Paragraph(_t(why_not(found)), s["body"])]
-    whose = "your organisation's" if found.get("own") else "everyone's, nationally"
+    whose = "your organisation's practitioners" if found.get("own") else "practitioners across England"
     story: Story = [Paragraph("What keeps people", s["h2"]),
                     Paragraph(_t(f"How strongly each standard goes with intending to stay for the next 12 months, "
-                                 f"from {whose} answers ({found['respondents']} people; {found['left_out']} left "
-                                 f"out)."), s["body"])]
+                                 f"from the answers of {whose} ({found['respondents']} people; "
+                                 f"{found['left_out']} left out)."), s["body"])]
     data: list[list[Any]] = [_head(["Standard", "Odds ratio per 10 points", "95% interval", "Clear?"], s)]
     for d in found["standards"]:
         data.append([Paragraph(_t(f"{d['number']}. {d['title']}"), s["cell"]), f"{d['odds_ratio']:.2f}",

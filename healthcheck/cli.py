@@ -187,6 +187,12 @@ def demo(year: int, days_open: int, blank: int) -> None:
         survey.closes_at = max(survey.closes_at, closes)
         first = collection.organisations()[0]
         staff_code = staff.code_for(survey, first).code
+        if not staff.counts(survey):  # practitioners' answers for the rest, so there are results to preview
+            staff_q = staff.questionnaire_of(survey)
+            rng = random.Random(year)
+            for org in collection.organisations()[1:]:
+                for _ in range(rng.randint(6, 40)):
+                    staff.submit(survey, org.id, synthetic_answers(staff_q, rng, org.name), staff_q, org.name)
     base = current_app.config["BASE_URL"].rstrip("/")
     click.echo(f"Demo cycle {year} is open until {closes:%d %B %Y}; {len(links)} organisations, "
                f"all but {len(blank_ones)} with a synthetic submitted return (those are marked \"to fill in\"; "
@@ -194,7 +200,10 @@ def demo(year: int, days_open: int, blank: int) -> None:
     for name, token in links:
         click.echo(f"  {name}{'  (to fill in)' if name in blank_ones else ''}:\n    {base}/start/{token}")
     click.echo(f"\nStaff survey, as a practitioner at {first.name} answers it: {base}/survey/{staff_code}"
-               "\n  (each PSW finds their organisation's link and code through their return's link)")
+               "\n  (each PSW finds their organisation's link and code through their return's link; the other "
+               "organisations have synthetic answers. To see the results: close it with healthcheck staff open "
+               f"--cycle {year} --questionnaire staff-survey@2020.1 --opens {(now - timedelta(days=2)):%Y-%m-%d} "
+               f"--closes {(now - timedelta(days=1)):%Y-%m-%d}, then publish)")
     click.echo(f"\nCoordinator: {base}/admin/sign-in  email coordinator@example.org  password {password}")
 
 

@@ -192,3 +192,28 @@ def test_the_psw_reads_who_answered_against_their_workforce_downloads_the_pdf_an
     assert "2020 Standard 3. Safe workloads" in psw.get("/return/plan").get_data(as_text=True)
     assert psw.post_form("/return/plan/new", {"section_id": "safe_workloads", "staff_standard": "standard_99",
                                               "description": "x"}).status_code == 400
+
+
+def test_an_organisation_of_100_or_more_gets_its_own_drivers_each_marked_clear_or_not(app, accounts, employers,
+                                                                                      survey):
+    from healthcheck.extensions import db
+    from tests.conftest import sign_in
+    from tests.test_results_and_plan import publish
+
+    a = employers["a"][0]
+    respond(survey, a, 150, seed=11)
+    survey.closes_at = now() - timedelta(minutes=1)
+    db.session.commit()
+    publish(app)
+    psw = app.test_client()
+    sign_in(psw, employers["a"][1])
+    page = psw.get("/return/staff-results").get_data(as_text=True)
+    assert "from the answers of your organisation’s practitioners" in page
+    table = page.split('id="drivers"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"(\d\.\d\d) to (\d\.\d\d)</td><td class=\"govuk-table__cell\">(Yes|No)<", table)
+    assert len(rows) == 8
+    for low, high, clear in rows:  # "clear" exactly where the interval leaves out 1 (printed to 2 places)
+        if clear == "Yes":
+            assert float(low) >= 1 or float(high) <= 1, (low, high)
+        else:
+            assert float(low) <= 1 <= float(high), (low, high)
