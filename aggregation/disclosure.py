@@ -9,8 +9,9 @@ cells' indicator lies in the span of the published groups'. ``withhold`` withhol
 
 1. every group below the threshold;
 2. for each split, further parts (smallest first) until the withheld parts, with whoever is in the
-   total but in no part, are none or at least the threshold where the total is published, and
-   until the published parts do not add up to a withheld total;
+   total but in no part, are none or at least the threshold where the total is published, and at
+   least the threshold where the total is withheld (so that neither the total nor a small
+   remainder of it can be had by difference from a larger group);
 3. where a withheld group is still a combination of published ones (as across a cross-tabulation
    of types and regions), the smallest published group beside it in a split;
 
@@ -68,7 +69,7 @@ def withhold(counts: Mapping[K, int], structure: Structure[K], threshold: int, g
         exposed = structure.recoverable(published, [g for g in hidden if counts.get(g, 0) > 0])
         if not exposed:
             return hidden
-        for group in sorted(exposed, key=str):
+        for group in sorted(exposed, key=str):  # asked again each time: one withheld may cover the next
             if group in structure.recoverable([g for g in counts if g not in hidden],
                                               [g for g in hidden if counts.get(g, 0) > 0]):
                 hidden.add(_beside(group, counts, structure, hidden))
@@ -84,7 +85,10 @@ def _by_difference(counts: Mapping[K, int], splits: Sequence[tuple[K, list[K]]],
                 continue
             shown = [p for p in parts if p not in hidden and counts.get(p, 0) > 0]
             unshown = counts[total] - sum(counts[p] for p in shown)
-            exposed = unshown == 0 if total in hidden else 0 < unshown < threshold
+            # A published total: what is not shown is none or a group of at least the threshold. A
+            # withheld total: its unshown part is at least the threshold too, or the total's own
+            # total (a region, say) less the published parts would single out that small remainder.
+            exposed = unshown < threshold if total in hidden else 0 < unshown < threshold
             if exposed and shown:
                 hidden.add(min(shown, key=lambda p: (counts[p], str(p))))
                 changed = True

@@ -244,3 +244,52 @@ def test_one_small_profile_row_takes_the_next_smallest_with_it_and_a_withheld_se
     small = profile.profile(answers[:9], Q, {"service": {"adults": 9}}, threshold=10)
     assert small["respondents"] is None
     assert all(r["respondents"] is None for c in small["characteristics"] for r in c["rows"])
+
+
+def test_a_withheld_organisation_keeps_at_least_10_of_its_people_unshown():
+    """Review finding: region R = A (40: adults 20, children 17, 3 with no service) + B (5). R is
+    published and A withheld with B; were both of A's services shown, R less them would be the 8
+    people of B and A's three."""
+    rows = ([{"organisation": "A", "authority_type": "Shire County", "region": "R",
+              "answers": {"s1_vision": "agree", "service": "adults"}}] * 20
+            + [{"organisation": "A", "authority_type": "Shire County", "region": "R",
+                "answers": {"s1_vision": "disagree", "service": "children"}}] * 17
+            + [{"organisation": "A", "authority_type": "Shire County", "region": "R",
+                "answers": {"s1_vision": "agree"}}] * 3
+            + [{"organisation": "B", "authority_type": "Shire County", "region": "R",
+                "answers": {"s1_vision": "strongly_agree", "service": "adults"}}] * 5)
+    df = scores.frame(rows, Q)
+    scored = scores.score(df, Q)
+    assert scored.cell(("organisation", "A"), "standard_1")["score"] is None
+    parts = [("organisation", "A", "service", v) for v in ("adults", "children")]
+    unshown = 40 - sum(scored.cell(p, "standard_1")["n"] for p in parts
+                       if scored.cell(p, "standard_1")["score"] is not None)
+    assert unshown >= 10
+
+
+def test_a_type_or_region_of_two_organisations_is_not_set_beside_either():
+    """Knowing its own figures, one of two organisations would have the other's from their type's."""
+    rows = []
+    for org, kind, region, answer in (("A", "Shire County", "North", "agree"), ("B", "Shire County", "South", "disagree"),
+                                      ("C", "London Borough", "North", "agree"), ("D", "London Borough", "North", "agree"),
+                                      ("E", "London Borough", "South", "agree"), ("F", "London Borough", "South", "agree")):
+        rows += [{"organisation": org, "authority_type": kind, "region": region, "answers": {"s1_vision": answer}}] * 12
+    df = scores.frame(rows, Q)
+    scored = scores.score(df, Q)
+    result = scores.published(scored, df, Q, 2020)
+    thin = scores.thin_groups(result)
+    # Shire County has two; London Borough's four go too, or England less them would be Shire County.
+    assert {("type", "Shire County"), ("type", "London Borough")} <= thin
+    assert not thin & {("national",), ("region", "North"), ("region", "South")}
+    report = scores.organisation_report(scored, result, "A", Q, thin)
+    first = report["standards"][0]
+    assert first["own"]["printed"] == 75 and first["type"]["score"] is None and first["type"]["n"] == 24
+    assert first["region"]["printed"] is not None and first["national"]["printed"] is not None
+    assert scores.organisation_report(scored, result, "C", Q, thin)["standards"][0]["region"]["printed"] == 75
+
+
+def test_counts_below_the_threshold_are_not_printed_and_changes_follow_the_printed_scores():
+    assert scores.answered(9, 10) == "Fewer than 10 people answered" and scores.answered(1200, 10) == "1,200 people answered"
+    report = {"organisation": "A", "standards": [{"id": "standard_1", "own": {"score": 70.4, "printed": 70}}]}
+    earlier = {"organisations": [{"organisation": "A", "scores": {"standard_1": {"score": 69.6, "printed": 70}}}]}
+    assert scores.with_previous(report, earlier)["standards"][0]["change"] == 0  # not +1 from 0.8
