@@ -28,6 +28,12 @@ METHOD = ("Each standard's odds ratio comes from one logistic regression of inte
           "every standard and gave a view on staying are counted.")
 
 
+def taking_part(found: dict[str, Any]) -> str:
+    """Who the regression is from, in plain words."""
+    return (f"{found['respondents']:,} people; {found['left_out']:,} left out because they did not score every "
+            "standard or gave no view on staying")
+
+
 def why_not(found: dict[str, Any]) -> str:
     """Why a regression was not estimated, in plain words (no small count given away)."""
     if found["respondents"] < MIN_RESPONDENTS:

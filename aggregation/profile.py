@@ -19,13 +19,13 @@ from typing import Any
 import forms
 
 from . import disclosure
+from .scores import PREFER_NOT
 from .tables import whole
 
 CHARACTERISTICS = {"role": "Role", "service": "Service", "age_band": "Age", "sex": "Sex",
                    "ethnicity": "Ethnic group", "disability": "Long-term health condition or illness"}
 NOT_SAID = "not_said"
 NOT_SAID_LABEL = "Prefer not to say, or no answer"
-PREFER_NOT = "prefer_not"
 FLAG = 10  # percentage points
 
 

@@ -37,8 +37,15 @@ _POINTS = np.array([float(forms.AGREEMENT_SCORES.get(v, 0)) for v in SCALE] + [0
 _COUNTED = np.array([float(v in forms.AGREEMENT_SCORES) for v in SCALE] + [0.0])
 _AGREE = np.array([100.0 if v in ("agree", "strongly_agree") else 0.0 if v in forms.AGREEMENT_SCORES else np.nan
                    for v in SCALE] + [np.nan])
+# The rules above, for readers of a report.
+IN_WORDS = ("Each answer counts: strongly disagree 0, disagree 25, neither agree nor disagree 50, agree 75, "
+           "strongly agree 100; \u201cdon't know\u201d and blanks are left out. A person's score for a standard is "
+           "the average of their answers to its statements, and a group's score the average of its people's "
+           "scores. Bands: 0 to 50 low, 51 to 74 moderate, 75 to 100 high. A rank is among the organisations "
+           "whose score is shown, highest first; equal scores share a place.")
 TIE = 1e-9
 MIN_GROUP = 10  # no staff survey figure is ever published from fewer respondents
+MIN_ORGANISATIONS = 3  # nor a group's beside an organisation's from fewer organisations (see ``thin_groups``)
 PLACES = ("organisation", "authority_type", "region")
 BREAKDOWNS = ("service", "role")  # within an organisation
 PREFER_NOT = "prefer_not"
@@ -53,6 +60,11 @@ class Standard:
     number: int
     title: str
     statements: tuple[str, ...]
+
+
+def answered(n: int, threshold: int) -> str:
+    """How many answered, as a report says it: never a number below the threshold."""
+    return f"{n:,} people answered" if n >= threshold else f"Fewer than {threshold} people answered"
 
 
 def standards(questionnaire: forms.Questionnaire) -> list[Standard]:
@@ -278,11 +290,36 @@ def _shown(cell: dict[str, Any]) -> dict[str, Any]:
     return cell if cell["score"] is not None else {"n": None, "score": None, "printed": None, "band": None}
 
 
+def thin_groups(result: dict[str, Any]) -> set[Key]:
+    """The nation, types and regions whose figures are not set beside an organisation's, nor put in
+    England's and the regions' reports: those of fewer than ``MIN_ORGANISATIONS`` organisations (an
+    organisation that knows its own figures would have the other's from a group of two), and those
+    that would give one of them away by difference."""
+    orgs = result["organisations"]
+    members: dict[Key, frozenset[int]] = {("national",): frozenset(range(len(orgs)))}
+    splits: list[tuple[Key, list[Key]]] = []
+    for level, field in (("type", "authority_type"), ("region", "region")):
+        names = sorted({o[field] for o in orgs if o[field]})
+        members |= {(level, n): frozenset(i for i, o in enumerate(orgs) if o[field] == n) for n in names}
+        splits.append((("national",), [(level, n) for n in names]))
+    counts = {g: len(m) for g, m in members.items()}
+    return disclosure.withhold(counts, disclosure.Structure(members, splits, len(orgs)), MIN_ORGANISATIONS)
+
+
+def beside(scored: Scored, key: Key, measure: str, thin: set[Key]) -> dict[str, Any] | None:
+    """A group's cell to set beside an organisation's: withheld where the group is thin."""
+    if key not in scored.totals:
+        return None
+    cell = scored.cell(key, measure)
+    return cell if key not in thin else cell | {"score": None, "printed": None, "band": None}
+
+
 def organisation_report(scored: Scored, result: dict[str, Any], organisation: str,
-                        questionnaire: forms.Questionnaire) -> dict[str, Any]:
+                        questionnaire: forms.Questionnaire, thin: set[Key] | None = None) -> dict[str, Any]:
     """What one organisation's PSW sees: each standard's score beside its authority type, region and
     the nation, with its rank; each statement's share agreeing beside the nation's; and its scores by
-    service and by role, where a part's are published."""
+    service and by role, where a part's are published. ``thin`` groups (``thin_groups``) are not shown."""
+    thin = thin or set()
     entry = next(o for o in result["organisations"] if o["organisation"] == organisation)
     kind, region = entry["authority_type"], entry["region"]
     comparisons = {"type": ("type", kind), "region": ("region", region or ""), "national": ("national",)}
@@ -291,11 +328,12 @@ def organisation_report(scored: Scored, result: dict[str, Any], organisation: st
         row: dict[str, Any] = {"id": standard.id, "number": standard.number, "title": standard.title,
                                "own": entry["scores"][standard.id]}
         for name, key in comparisons.items():
-            row[name] = scored.cell(key, standard.id) if key in scored.totals else None
+            row[name] = beside(scored, key, standard.id, thin)
         rows.append(row)
     own: Key = ("organisation", organisation)
     statements = [{"id": q.id, "standard": q.standard, "label": q.label, "own": scored.cell(own, q.id),
-                   "national": scored.cell(("national",), q.id)} for q in questionnaire.questions() if q.standard]
+                   "national": beside(scored, ("national",), q.id, thin)}
+                  for q in questionnaire.questions() if q.standard]
     breakdowns: dict[str, list[dict[str, Any]]] = {}
     for breakdown in BREAKDOWNS:
         parts = []
@@ -321,5 +359,5 @@ def with_previous(report: dict[str, Any], earlier: dict[str, Any] | None) -> dic
         cell = before["scores"].get(row["id"]) if before else None
         row["previous"] = cell
         both = cell and cell["score"] is not None and row["own"]["score"] is not None
-        row["change"] = whole(row["own"]["score"] - cell["score"]) if both and cell else None
+        row["change"] = row["own"]["printed"] - cell["printed"] if both and cell else None  # as printed
     return report

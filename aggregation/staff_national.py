@@ -1,7 +1,8 @@
 """The staff survey for England and for each region: the coordinating body's reports (JSON for its
 web page, and a PDF). Groups of organisations only, from the same withheld cells as scores.json:
 no organisation's score appears, so no league table can be read from them; the organisations
-that took part are named only where they agreed to be."""
+that took part are named only where they agreed to be, and no type's or region's figures are
+shown where fewer than three organisations make them (``scores.thin_groups``)."""
 from __future__ import annotations
 
 import io
@@ -14,35 +15,37 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 import forms
 
 from .report import INK, WIDTH, Story, _grid, _styles, _t
-from .scores import Key, Scored, standards
-from .staff_pdf import SCORING, _drivers, _head, _statements, chart, printed
+from .scores import IN_WORDS, Key, Scored, beside, standards
+from .staff_pdf import _drivers, _head, _statements, chart, printed
 
 ENGLAND = "England"
 
 
 def area_report(scored: Scored, result: dict[str, Any], questionnaire: forms.Questionnaire,
-                national_drivers: dict[str, Any],
-                named: set[str], region: str | None = None) -> dict[str, Any]:
+                national_drivers: dict[str, Any], named: set[str], thin: set[Key],
+                region: str | None = None) -> dict[str, Any]:
     """England's report (``region`` None) or one region's: each standard's score (beside England's,
     for a region), by authority type and by region (England's), each statement's share agreeing,
-    what keeps people nationally, and the organisations named with their consent."""
+    what keeps people nationally, and the organisations named with their consent. ``thin`` groups
+    (``scores.thin_groups``) show no figures."""
     key: Key = ("region", region) if region else ("national",)
 
-    def beside(measure: str) -> dict[str, Any] | None:  # England's, beside a region's
-        return scored.cell(("national",), measure) if region else None
+    def cells(measure: str) -> dict[str, Any]:  # the area's own, and England's beside a region's
+        return {"own": beside(scored, key, measure, thin),
+                "national": beside(scored, ("national",), measure, thin) if region else None}
 
-    rows = [{"id": s.id, "number": s.number, "title": s.title, "own": scored.cell(key, s.id),
-             "national": beside(s.id)} for s in standards(questionnaire)]
-    statements = [{"id": q.id, "standard": q.standard, "label": q.label, "own": scored.cell(key, q.id),
-                   "national": beside(q.id)} for q in questionnaire.questions() if q.standard]
+    rows = [{"id": s.id, "number": s.number, "title": s.title, **cells(s.id)} for s in standards(questionnaire)]
+    statements = [{"id": q.id, "standard": q.standard, "label": q.label, **cells(q.id)}
+                  for q in questionnaire.questions() if q.standard]
     inside = [o for o in result["organisations"] if region is None or o["region"] == region]
-    groups = [g for g in result["groups"] if g["group"].startswith("type:")] if region is None else []
-    groups += [g for g in result["groups"] if g["group"].startswith("region:")] if region is None else []
+    groups = [tuple(g["group"].split(":", 1)) for g in result["groups"]
+              if region is None and g["group"].startswith(("type:", "region:"))]
     return {"area": region or ENGLAND, "region": region, "cycle": result["cycle"],
             "respondents": scored.respondents.get(key, 0), "organisations": len(inside),
             "standards": rows, "statements": statements,
-            "groups": [{"name": g["group"].split(":", 1)[1], "level": g["group"].split(":", 1)[0],
-                        "respondents": g["respondents"], "scores": g["scores"]} for g in groups],
+            "groups": [{"name": name, "level": level, "respondents": scored.respondents[(level, name)],
+                        "scores": {s.id: beside(scored, (level, name), s.id, thin) for s in standards(questionnaire)}}
+                       for level, name in groups],
             "drivers": national_drivers | {"own": False},
             "named": sorted(o["organisation"] for o in inside if o["organisation"] in named)}
 
@@ -74,7 +77,7 @@ def area_pdf(report: dict[str, Any], threshold: int, service: str) -> bytes:
         Paragraph("Scores by standard", s["h2"]), _scores(report, s), Spacer(1, 4 * mm),
         chart(report, legend=f"Blue bar: {report['area']}'s score out of 100."
               + (" Black tick: England." if report["region"] else "")),
-        Paragraph(_t(SCORING.split(" A rank")[0]), s["small"])]
+        Paragraph(_t(IN_WORDS.split(" A rank")[0]), s["small"])]
     columns = (report["area"],) if report["region"] is None else (report["area"], ENGLAND)
     story += _groups(report, s) + _statements(report, s, columns) + _drivers(report, s) + _named(report, s)
     doc.build(story, onFirstPage=page, onLaterPages=page)

@@ -16,16 +16,10 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
 from .drivers import METHOD as DRIVERS_METHOD
-from .drivers import why_not
+from .drivers import taking_part, why_not
 from .profile import summary as profile_summary
 from .report import BLUE, INK, RULE, WIDTH, Story, _grid, _styles, _t
-from .scores import ordinal
-
-SCORING = ("Each answer counts: strongly disagree 0, disagree 25, neither agree nor disagree 50, agree 75, "
-           "strongly agree 100; \u201cdon't know\u201d and blanks are left out. A person's score for a standard is "
-           "the average of their answers to its statements, and a group's score the average of its people's "
-           "scores. Bands: 0 to 50 low, 51 to 74 moderate, 75 to 100 high. A rank is among the organisations "
-           "whose score is shown, highest first; equal scores share a place.")
+from .scores import IN_WORDS, answered, ordinal
 
 
 def _head(texts: list[str], s: dict[str, Any], numeric_from: int = 1) -> list[Any]:
@@ -89,13 +83,13 @@ def organisation_pdf(report: dict[str, Any], year: int, threshold: int, service:
     region = f", the {report['region']} region" if report.get("region") else ""
     story: Story = [
         Paragraph(_t(title), s["title"]),
-        Paragraph(_t(f"{report['respondents']} people working for {org} answered the {year} staff survey. These "
+        Paragraph(_t(f"{answered(report['respondents'], threshold)} from {org} in the {year} staff survey. These "
                      f"pages show how they rate it against each of the eight Standards for Employers of Social "
                      f"Workers, out of 100, beside {report['authority_type'].lower()} employers{region} and "
                      f"England. A figure is shown only where at least {threshold} people answered, and not where "
                      f"it would let a smaller group's answers be worked out."), s["body"]),
         Paragraph("Scores by standard", s["h2"]), _scores_table(report, s), Spacer(1, 4 * mm), chart(report),
-        Paragraph(_t(SCORING), s["small"])]
+        Paragraph(_t(IN_WORDS), s["small"])]
     story += _previous(report, s) + _breakdowns(report, s) + _statements(report, s) + _drivers(report, s)
     story += _profile(report, s) + _comments(report, s)
     doc.build(story, onFirstPage=page, onLaterPages=page)
@@ -172,8 +166,7 @@ def _drivers(report: dict[str, Any], s: dict[str, Any]) -> Story:
     whose = "your organisation's practitioners" if found.get("own") else "practitioners across England"
     story: Story = [Paragraph("What keeps people", s["h2"]),
                     Paragraph(_t(f"How strongly each standard goes with intending to stay for the next 12 months, "
-                                 f"from the answers of {whose} ({found['respondents']} people; "
-                                 f"{found['left_out']} left out)."), s["body"])]
+                                 f"from the answers of {whose} ({taking_part(found)})."), s["body"])]
     data: list[list[Any]] = [_head(["Standard", "Odds ratio per 10 points", "95% interval", "Clear?"], s)]
     for d in found["standards"]:
         data.append([Paragraph(_t(f"{d['number']}. {d['title']}"), s["cell"]), f"{d['odds_ratio']:.2f}",

@@ -32,7 +32,8 @@ def build(staff: StaffData, folder: Path, threshold: int, out: Path, service: st
     paths = [(folder / "dataset.json", "staff_dataset"), (folder / "drivers.json", "staff_scores")]
     paths += [(p, "staff_scores") for p in score_files.write(result, folder)]
     made: list[Made] = [(p.relative_to(out).as_posix(), kind, None) for p, kind in paths]
-    made += _areas(staff, scored, result, national, threshold, folder, out, service)
+    thin = scores.thin_groups(result)
+    made += _areas(staff, scored, result, national, thin, threshold, folder, out, service)
 
     (folder / "organisations").mkdir()
     names = [o["organisation"] for o in result["organisations"]]
@@ -40,17 +41,18 @@ def build(staff: StaffData, folder: Path, threshold: int, out: Path, service: st
     answers: dict[str, list[dict[str, Any]]] = {}
     for r in staff.respondents:
         answers.setdefault(r["organisation"], []).append(r["answers"])
+    taken: set[str] = set()
     for done, name in enumerate(names):
         progress("staff_reports", done, len(names))
-        report = scores.with_previous(scores.organisation_report(scored, result, name, q), earlier)
+        report = scores.with_previous(scores.organisation_report(scored, result, name, q, thin), earlier)
         own = frame[frame["organisation"] == name]
-        report["drivers"] = (drivers.drivers(own, q) | {"own": True} if len(own) >= drivers.MIN_RESPONDENTS
-                             else national | {"own": False})
+        mine = drivers.drivers(own, q) if len(own) >= drivers.MIN_RESPONDENTS else None
+        report["drivers"] = mine | {"own": True} if mine and mine["estimated"] else national | {"own": False}
         report["profile"] = profile.profile(answers.get(name, []), q, staff.workforce.get(name, {}), threshold,
                                             withheld=_withheld_parts(report, q))
         report["comments"] = [c["text"] for c in staff.comments if c["organisation"] == name
                               and len(own) >= threshold]  # a handful's comments could point to them
-        stem = folder / "organisations" / batch.filename(name, staff.year, "staff-survey")
+        stem = folder / "organisations" / _unique(batch.filename(name, staff.year, "staff-survey"), taken)
         stem.with_suffix(".json").write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
         stem.with_suffix(".pdf").write_bytes(staff_pdf.organisation_pdf(report, staff.year, threshold, service))
         made += [(p.relative_to(out).as_posix(), "staff_report", name) for p in (stem.with_suffix(".json"),
@@ -60,13 +62,14 @@ def build(staff: StaffData, folder: Path, threshold: int, out: Path, service: st
 
 
 def _areas(staff: StaffData, scored: scores.Scored, result: dict[str, Any], national: dict[str, Any],
-           threshold: int, folder: Path, out: Path, service: str) -> list[Made]:
+           thin: set[scores.Key], threshold: int, folder: Path, out: Path, service: str) -> list[Made]:
     """England's report and each region's, as JSON (for the coordinator's pages) and PDF."""
     (folder / "regions").mkdir()
     regions = sorted({o["region"] for o in result["organisations"] if o["region"]})
     made: list[Made] = []
     for region in [None, *regions]:
-        report = staff_national.area_report(scored, result, staff.questionnaire, national, set(staff.named), region)
+        report = staff_national.area_report(scored, result, staff.questionnaire, national, set(staff.named), thin,
+                                            region)
         stem = (folder / batch.filename(staff_national.ENGLAND, staff.year, "staff-survey") if region is None
                 else folder / "regions" / batch.filename(region, staff.year, "staff-survey"))
         stem.with_suffix(".json").write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
@@ -75,6 +78,16 @@ def _areas(staff: StaffData, scored: scores.Scored, result: dict[str, Any], nati
         made += [(p.relative_to(out).as_posix(), kind, None) for p in (stem.with_suffix(".json"),
                                                                       stem.with_suffix(".pdf"))]
     return made
+
+
+def _unique(stem: str, taken: set[str]) -> str:
+    """A file name no other organisation's report has ("St Helens" and "St. Helens" make the same)."""
+    found, n = stem, 1
+    while found in taken:
+        n += 1
+        found = f"{stem}-{n}"
+    taken.add(found)
+    return found
 
 
 def _earlier(previous: StaffData | None, threshold: int) -> dict[str, Any] | None:

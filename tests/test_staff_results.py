@@ -112,14 +112,19 @@ def test_a_closed_survey_is_published_with_the_results_and_each_psw_sees_their_o
 def test_the_coordinator_reads_englands_report_each_regions_and_every_organisation_sorted(app, accounts, employers,
                                                                                          survey):
     from healthcheck.extensions import db
-    from healthcheck.models import Organisation, Response
+    from healthcheck.models import Organisation
+    from healthcheck.store import collection, publication
+    from tests.conftest import sign_in
+    from tests.test_journey import fill_everything
     from tests.test_results_and_plan import publish, text_of
 
     a, b = employers["a"][0], employers["b"][0]
-    a.region, b.region = "London", "London"
     with writing():
-        db.session.scalars(db.select(Response).filter_by(cycle_id=survey.cycle_id, organisation_id=b.id)).one(
-        ).consent_to_name = True
+        a.region, b.region = "London", "London"
+    employer = app.test_client()  # b submits its return, agreeing to be named; a never submits
+    sign_in(employer, employers["b"][1])
+    fill_everything(employer)
+    assert employer.post_form("/return/check", {"confirm": "y", "consent": "y"}).status_code == 302
     respond(survey, a, 14, s1_vision="strongly_agree", s1_leaders="strongly_agree", s1_psw="agree")
     respond(survey, b, 11, seed=3, s1_vision="disagree", s1_leaders="disagree", s1_psw="disagree")
     survey.closes_at = now() - timedelta(minutes=1)
@@ -132,6 +137,9 @@ def test_the_coordinator_reads_englands_report_each_regions_and_every_organisati
     assert "Results: London" in region and 'id="by-region"' not in region
     assert coordinator.get("/admin/cycles/2017/staff/results?region=Atlantis").status_code == 404
     files = dict(re.findall(r'href="(/admin/cycles/2017/editions/\d+/staff/[^"]+\.(pdf|xlsx))"', page))
+    frozen = next(f for f in publication.latest_edition(collection.cycle_by_year(2017)).files
+                  if f.kind == "staff_dataset")
+    assert coordinator.get(f"/admin/cycles/2017/editions/1/{frozen.path}").status_code == 404  # answers stay in
     pdf = coordinator.get(next(path for path in files if "england" in path))
     assert pdf.status_code == 200 and "Staff survey 2017: England" in text_of(pdf.data)
     assert a.name not in text_of(pdf.data)

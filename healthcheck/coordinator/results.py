@@ -88,9 +88,12 @@ def publish(year: int) -> Any:
 
 @bp.get("/cycles/<int:year>/editions/<int:number>/<path:path>")
 def edition_file(year: int, number: int, path: str) -> Any:
-    """A file of an edition, as published (a benchmark's too: the coordinating body may read them all)."""
+    """A file of an edition, as published (a benchmark's too: the coordinating body may read them all),
+    but never the staff survey's frozen responses: one person's answers stay out of every download."""
     edition = publication.edition(cycle_or_404(year), number) or abort(404)
     file = publication.edition_file(edition, path) or abort(404)
+    if file.kind in publication.NEVER_SERVED:
+        abort(404)
     return send_edition_file(edition, file, inline=path.endswith((".png", ".svg")))
 
 

@@ -43,7 +43,7 @@ def staff_results(year: int) -> Any:
     files = {kind: publication.files_of(edition, kind) for kind in ("staff_national", "staff_region", "staff_scores")
              } if edition else {}
     return render_template("coordinator/staff_results.html", cycle=cycle, edition=edition, report=report,
-                           files=files, drivers_method=drivers.METHOD, drivers_why_not=drivers.why_not)
+                           files=files, drivers=drivers)
 
 
 @bp.get("/cycles/<int:year>/staff/organisations")

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 
-from aggregation import drivers, profile
+from aggregation import drivers, profile, scores
 
 from ..downloads import edition_path, send_edition_file
 from ..extensions import writing
@@ -84,7 +84,8 @@ def staff_results() -> Any:
                            edition=found[0] if found else publication.latest_edition(g.cycle),
                            threshold=current_app.config["STAFF_MIN_GROUP"],
                            flags=profile.summary(result["profile"]) if result and result.get("profile") else [],
-                           drivers_method=drivers.METHOD, drivers_why_not=drivers.why_not)
+                           drivers=drivers,
+                           answered=scores.answered, scoring=scores.IN_WORDS)
 
 
 @bp.get("/return/staff-results.pdf")

@@ -12,6 +12,14 @@ from ..models import Cycle, Edition, EditionFile, Organisation, Response, Respon
 from . import review
 from .collection import populations, questionnaire_for
 
+# Kept in an edition so that its results can be rebuilt, never served: the staff survey's responses.
+NEVER_SERVED = frozenset({"staff_dataset"})
+
+
+def named(submitted: list[tuple[Response, SubmittedVersion]]) -> list[str]:
+    """The organisations whose latest submitted return agreed to be named in published results."""
+    return [r.organisation.name for r, _ in submitted if r.consent_to_name]
+
 
 def latest_submitted(cycle: Cycle) -> list[tuple[Response, SubmittedVersion]]:
     """Each return submitted at least once with its latest submitted version, by organisation
@@ -72,7 +80,7 @@ def dataset(cycle: Cycle, with_previous: bool = True) -> Dataset:
     return Dataset(year=cycle.year, questionnaire=questionnaire, tables=tablespec.load(questionnaire),
                    returns=returns, populations=populations(cycle), comments=comments,
                    categories=review.added_categories(cycle), previous=previous,
-                   named=[r.organisation.name for r, _ in submitted if r.consent_to_name])
+                   named=named(submitted))
 
 
 def _in_these_ids(earlier: Dataset, renamed: dict[str, str]) -> None:

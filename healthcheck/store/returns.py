@@ -205,13 +205,6 @@ def set_consent(response: Response, consent: bool, actor: Actor) -> None:
         audit(actor, "consent", response_id=response.id, detail={"consent_to_name": consent})
 
 
-def consenting(cycle: Cycle) -> list[str]:
-    """The organisations whose return for the cycle agreed to be named in published results."""
-    return list(db.session.scalars(select(Organisation.name).join(Response, Response.organisation_id == Organisation.id)
-                                   .where(Response.cycle_id == cycle.id, Response.consent_to_name.is_(True))
-                                   .order_by(Organisation.name)))
-
-
 # ---------------------------------------------------------------- versions and history
 
 def submitted_versions(response_id: int) -> list[SubmittedVersion]:

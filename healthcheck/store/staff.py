@@ -16,7 +16,7 @@ from aggregation.dataset import StaffData
 
 from ..extensions import db
 from ..models import Cycle, Organisation, StaffCode, StaffDraft, StaffResponse, StaffSurvey
-from . import Actor, audit, returns, review
+from . import Actor, audit, publication, review
 from .collection import organisations
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
@@ -214,7 +214,7 @@ def data(survey: StaffSurvey) -> StaffData:
     return StaffData(year=cycle.year, questionnaire=questionnaire, respondents=respondents(survey),
                      comments=review.approved_staff_comments(survey),
                      workforce={name: counts for name, counts in workforce.items() if any(counts.values())},
-                     named=returns.consenting(cycle),
+                     named=publication.named(publication.latest_submitted(cycle)),
                      previous=data(before) if before else None)
 
 
