@@ -11,6 +11,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from .benchmark import QUARTERS, _fmt
+from .dataset import in_a_sentence
 from .report import BLUE, INK, RULE, SHADE, _styles, _t
 
 GREY = colors.HexColor("#505a5f")
@@ -57,7 +58,7 @@ def benchmark_pdf(result: dict[str, Any], service: str = "Social Work Health Che
                             bottomMargin=18 * mm, title=title, author=service)
     story = [Paragraph(_t(title), s["h1"]),
              Paragraph(_t(f"How {result['organisation']}'s {result['year']} return compares with other "
-                          f"{result['authority_type'].lower()} respondents and with all {result['respondents']} "
+                          f"{in_a_sentence(result['authority_type'])} respondents and with all {result['respondents']} "
                           f"respondents. Comparisons are shown only where at least {result['threshold']} other "
                           f"respondents answered; otherwise they are marked as not shown. This benchmark is for "
                           f"your organisation only: no league table is published."), s["body"])]

@@ -12,6 +12,11 @@ OTHER_TYPES = ["NHS Trust", "Other"]
 AUTHORITY_TYPES = COUNCIL_TYPES + OTHER_TYPES
 
 
+def in_a_sentence(authority_type: str) -> str:
+    """An authority type inside a sentence: "shire county", but "NHS trust"."""
+    return " ".join(w if w.isupper() else w.lower() for w in authority_type.split())
+
+
 @dataclass
 class Return:
     organisation: str

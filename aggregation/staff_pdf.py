@@ -15,6 +15,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
+from .dataset import in_a_sentence
 from .drivers import METHOD as DRIVERS_METHOD
 from .drivers import taking_part, why_not
 from .profile import summary as profile_summary
@@ -85,7 +86,7 @@ def organisation_pdf(report: dict[str, Any], year: int, threshold: int, service:
         Paragraph(_t(title), s["title"]),
         Paragraph(_t(f"{answered(report['respondents'], threshold)} from {org} in the {year} staff survey. These "
                      f"pages show how they rate it against each of the eight Standards for Employers of Social "
-                     f"Workers, out of 100, beside {report['authority_type'].lower()} employers{region} and "
+                     f"Workers, out of 100, beside {in_a_sentence(report['authority_type'])} employers{region} and "
                      f"England. A figure is shown only where at least {threshold} people answered, and not where "
                      f"it would let a smaller group's answers be worked out."), s["body"]),
         Paragraph("Scores by standard", s["h2"]), _scores_table(report, s), Spacer(1, 4 * mm), chart(report),

@@ -5,6 +5,7 @@ import datetime as dt
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from aggregation.dataset import in_a_sentence
 from aggregation.scores import ordinal
 
 LONDON = ZoneInfo("Europe/London")
@@ -27,5 +28,6 @@ def datetime_(value: datetime | None) -> str:
 
 def register(app) -> None:
     app.add_template_filter(ordinal, "ordinal")
+    app.add_template_filter(in_a_sentence, "in_a_sentence")
     app.add_template_filter(date, "date")
     app.add_template_filter(datetime_, "datetime")

@@ -293,3 +293,9 @@ def test_counts_below_the_threshold_are_not_printed_and_changes_follow_the_print
     report = {"organisation": "A", "standards": [{"id": "standard_1", "own": {"score": 70.4, "printed": 70}}]}
     earlier = {"organisations": [{"organisation": "A", "scores": {"standard_1": {"score": 69.6, "printed": 70}}}]}
     assert scores.with_previous(report, earlier)["standards"][0]["change"] == 0  # not +1 from 0.8
+
+
+def test_an_authority_type_reads_right_inside_a_sentence():
+    from aggregation.dataset import in_a_sentence
+
+    assert in_a_sentence("NHS Trust") == "NHS trust" and in_a_sentence("Shire County") == "shire county"
