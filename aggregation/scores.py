@@ -43,6 +43,9 @@ IN_WORDS = ("Each answer counts: strongly disagree 0, disagree 25, neither agree
            "the average of their answers to its statements, and a group's score the average of its people's "
            "scores. Bands: 0 to 50 low, 51 to 74 moderate, 75 to 100 high. A rank is among the organisations "
            "whose score is shown, highest first; equal scores share a place.")
+SHOWN_ONLY = ("A figure is shown only where at least {threshold} people answered, and not where it would let a "
+              "smaller group's answers be worked out: so your own score can be withheld even with more people, "
+              "where with the figures of similar employers it would give away a small organisation's.")
 TIE = 1e-9
 MIN_GROUP = 10  # no staff survey figure is ever published from fewer respondents
 MIN_ORGANISATIONS = 3  # nor a group's beside an organisation's from fewer organisations (see ``thin_groups``)

@@ -21,6 +21,11 @@ from .staff_pdf import _drivers, _head, _statements, chart, printed
 ENGLAND = "England"
 
 
+def place(area: str) -> str:
+    """A region inside a sentence: "the North East", "London"."""
+    return f"the {area}" if area.split()[0] in ("North", "South", "East", "West") else area
+
+
 def area_report(scored: Scored, result: dict[str, Any], questionnaire: forms.Questionnaire,
                 national_drivers: dict[str, Any], named: set[str], thin: set[Key],
                 region: str | None = None) -> dict[str, Any]:
@@ -69,8 +74,8 @@ def area_pdf(report: dict[str, Any], threshold: int, service: str) -> bytes:
     story: Story = [
         Paragraph(_t(title), s["title"]),
         Paragraph(_t(f"{report['respondents']:,} practitioners from {report['organisations']} organisations "
-                     f"answered the {report['cycle']} staff survey in {report['area']}. These pages show how they "
-                     f"rate their employers against each of the eight Standards for Employers of Social Workers, "
+                     f"answered the {report['cycle']} staff survey in {place(report['area'])}. These pages show how "
+                     f"they rate their employers against each of the eight Standards for Employers of Social Workers, "
                      f"out of 100{beside}. A figure is shown only where at least {threshold} people answered, and "
                      f"not where it would let a smaller group's answers be worked out. No organisation's own "
                      f"scores are shown."), s["body"]),

@@ -20,7 +20,7 @@ from .drivers import METHOD as DRIVERS_METHOD
 from .drivers import taking_part, why_not
 from .profile import summary as profile_summary
 from .report import BLUE, INK, RULE, WIDTH, Story, _grid, _styles, _t
-from .scores import IN_WORDS, answered, ordinal
+from .scores import IN_WORDS, SHOWN_ONLY, answered, ordinal
 
 
 def _head(texts: list[str], s: dict[str, Any], numeric_from: int = 1) -> list[Any]:
@@ -75,7 +75,7 @@ def organisation_pdf(report: dict[str, Any], year: int, threshold: int, service:
         canvas.saveState()
         canvas.setFont("Helvetica", 8)
         canvas.setFillColor(INK)
-        canvas.drawString(18 * mm, A4[1] - 12 * mm, f"{title} (for {org} only)")
+        canvas.drawString(18 * mm, A4[1] - 12 * mm, title)
         canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Page {doc.page}")
         canvas.restoreState()
 
@@ -84,13 +84,14 @@ def organisation_pdf(report: dict[str, Any], year: int, threshold: int, service:
     region = f", the {report['region']} region" if report.get("region") else ""
     story: Story = [
         Paragraph(_t(title), s["title"]),
-        Paragraph(_t(f"{answered(report['respondents'], threshold)} from {org} in the {year} staff survey. These "
+        Paragraph(_t(f"{answered(report['respondents'], threshold)} at {org} in the {year} staff survey. These "
                      f"pages show how they rate it against each of the eight Standards for Employers of Social "
                      f"Workers, out of 100, beside {in_a_sentence(report['authority_type'])} employers{region} and "
-                     f"England. A figure is shown only where at least {threshold} people answered, and not where "
-                     f"it would let a smaller group's answers be worked out."), s["body"]),
-        Paragraph("Scores by standard", s["h2"]), _scores_table(report, s), Spacer(1, 4 * mm), chart(report),
-        Paragraph(_t(IN_WORDS), s["small"])]
+                     f"England. {SHOWN_ONLY.format(threshold=threshold)}"), s["body"]),
+        Paragraph("Scores by standard", s["h2"]), _scores_table(report, s), Spacer(1, 4 * mm)]
+    shown = any(r["own"]["score"] is not None for r in report["standards"])
+    story += [chart(report)] if shown else [Paragraph("No standard's score can be shown.", s["body"])]
+    story.append(Paragraph(_t(IN_WORDS), s["small"]))
     story += _previous(report, s) + _breakdowns(report, s) + _statements(report, s) + _drivers(report, s)
     story += _profile(report, s) + _comments(report, s)
     doc.build(story, onFirstPage=page, onLaterPages=page)
@@ -139,14 +140,18 @@ def _breakdowns(report: dict[str, Any], s: dict[str, Any]) -> Story:
                         + [part["scores"][r["id"]]["printed"] if part["scores"][r["id"]]["printed"] is not None
                            else "–" for r in report["standards"]])
         story.append(_grid(data, [50 * mm] + [(WIDTH - 50 * mm) / 8] * 8))
-    story.append(Paragraph("S1 to S8: the standards, numbered as above. – : not shown.", s["small"]))
+    if any(report["breakdowns"][kind] for kind in ("service", "role")):
+        story.append(Paragraph("S1 to S8: the standards, numbered as above. – : not shown.", s["small"]))
     return story
 
 
 def _statements(report: dict[str, Any], s: dict[str, Any], columns: tuple[str, ...] = ("Yours", "England")) -> Story:
     """Each statement's share agreeing: the report's own (and England's, with a second column)."""
-    story: Story = [Paragraph("Each statement: the share agreeing", s["h2"]),
-                    Paragraph("The share who agree or strongly agree, of those who gave a view.", s["body"])]
+    head: Story = [Paragraph("Each statement: the share agreeing", s["h2"])]
+    if all(st["own"]["printed"] is None for st in report["statements"]):
+        return head + [Paragraph("Not shown: no statement had enough people giving a view.", s["body"])]
+    head.append(Paragraph("The share who agree or strongly agree, of those who gave a view.", s["body"]))
+    story: Story = []
     for row in report["standards"]:
         data: list[list[Any]] = [_head([f"Standard {row['number']}: {row['title']}", *columns], s)]
         for st in report["statements"]:
@@ -154,7 +159,7 @@ def _statements(report: dict[str, Any], s: dict[str, Any], columns: tuple[str, .
                 data.append([Paragraph(_t(st["label"]), s["cell"])]
                             + [printed(st[k], "%") for k in ("own", "national")[:len(columns)]])
         widths = [WIDTH - 22 * mm * len(columns)] + [22 * mm] * len(columns)
-        story.append(KeepTogether([_grid(data, widths), Spacer(1, 3 * mm)]))
+        story.append(KeepTogether((head if not story else []) + [_grid(data, widths), Spacer(1, 3 * mm)]))
     return story
 
 
@@ -163,12 +168,12 @@ def _drivers(report: dict[str, Any], s: dict[str, Any]) -> Story:
     if not found:
         return []
     if not found["estimated"]:
-        return [Paragraph("What keeps people", s["h2"]), Paragraph(_t(why_not(found)), s["body"])]
+        return [Paragraph("What keeps people staying", s["h2"]), Paragraph(_t(why_not(found)), s["body"])]
     whose = "your organisation's practitioners" if found.get("own") else "practitioners across England"
-    story: Story = [Paragraph("What keeps people", s["h2"]),
+    story: Story = [Paragraph("What keeps people staying", s["h2"]),
                     Paragraph(_t(f"How strongly each standard goes with intending to stay for the next 12 months, "
                                  f"from the answers of {whose} ({taking_part(found)})."), s["body"])]
-    data: list[list[Any]] = [_head(["Standard", "Odds ratio per 10 points", "95% interval", "Clear?"], s)]
+    data: list[list[Any]] = [_head(["Standard", "Odds ratio per 10 points", "95% interval", "Clear effect?"], s)]
     for d in found["standards"]:
         data.append([Paragraph(_t(f"{d['number']}. {d['title']}"), s["cell"]), f"{d['odds_ratio']:.2f}",
                      f"{d['low']:.2f} to {d['high']:.2f}", "Yes" if d["clear"] else "No"])
@@ -191,15 +196,15 @@ def _profile(report: dict[str, Any], s: dict[str, Any]) -> Story:
     if found["respondents"] is None:
         return story + [Paragraph("Not shown: too few people answered.", s["body"])]
     story.append(Paragraph(_t(
-        f"The people who answered beside the workforce you counted from HR. A share of respondents is of all "
-        f"{found['respondents']} who answered, so where many preferred not to say, every group can look fewer. "
-        f"A difference of more than {found['flag']} percentage points is flagged. – : not shown (fewer than "
-        f"the threshold, or it would let a small group be worked out) or not counted."), s["body"]))
+        f"How the people who answered compare with the workforce you counted from HR. A share of respondents "
+        f"is of all {found['respondents']} who answered, so where many preferred not to say, each group's share "
+        f"can look smaller. A difference of more than {found['flag']} percentage points is flagged. – : not "
+        f"shown (too few people, or it would let a small group be worked out) or not counted."), s["body"]))
     flags = profile_summary(found)
     if flags:
         story += [Paragraph(_t(line), s["bullet"], bulletText="\u2022") for line in flags]
-    head = ["Group", "Respondents", "Share", "Workforce", "Share", "Difference (points)"]
-    widths = [WIDTH - 130 * mm, 24 * mm, 18 * mm, 24 * mm, 18 * mm, 46 * mm]
+    head = ["Group", "Respondents", "% of respondents", "Workforce", "% of workforce", "Difference (% points)"]
+    widths = [WIDTH - 140 * mm, 26 * mm, 26 * mm, 22 * mm, 22 * mm, 44 * mm]
     for c in found["characteristics"]:
         data: list[list[Any]] = [_head([c["label"], *head[1:]], s)]
         for r in c["rows"]:

@@ -85,7 +85,8 @@ def staff_results() -> Any:
                            threshold=current_app.config["STAFF_MIN_GROUP"],
                            flags=profile.summary(result["profile"]) if result and result.get("profile") else [],
                            drivers=drivers,
-                           answered=scores.answered, scoring=scores.IN_WORDS)
+                           answered=scores.answered, scoring=scores.IN_WORDS,
+                           shown_only=scores.SHOWN_ONLY)
 
 
 @bp.get("/return/staff-results.pdf")
