@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .tables import whole
+
 COLUMNS = {
     "responses": ["group", "responses", "population", "percent", "printed"],
     "by_type": ["measure", "group", "value", "n", "printed"],
@@ -33,7 +35,26 @@ def base_text(table: dict[str, Any]) -> str:
     return f"Base = {table['base']}"
 
 
+def as_published(table: dict[str, Any]) -> dict[str, Any]:
+    """A table as its files publish it: each figure as the report prints it (a whole number), never
+    the unrounded value behind it, which with a group's n and the "All" row would give a withheld
+    group's figure away exactly. Counts and bases stay as they are."""
+    rows = []
+    for row in table["rows"]:
+        out = dict(row)
+        for key in ("value", "percent", "previous"):
+            if isinstance(out.get(key), float):
+                out[key] = whole(out[key])
+        if out.get("change") is not None:
+            both = isinstance(out.get("printed"), int) and isinstance(out.get("previous_printed"), int)
+            out["change"] = out["printed"] - out["previous_printed"] if both else whole(out["change"])
+        rows.append(out)
+    return table | {"rows": rows}
+
+
 def write(year: int, tables: list[dict[str, Any]], out: Path) -> list[Path]:
+    """tables.json, a CSV per table and tables.xlsx, every figure as printed (``as_published``)."""
+    tables = [as_published(t) for t in tables]
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "tables.json"]
     written[0].write_text(json.dumps({"cycle": year, "tables": tables}, indent=2, ensure_ascii=False),

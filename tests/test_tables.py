@@ -2,6 +2,7 @@
 out on paper from the six returns in RETURNS (see the comments), not by running the code."""
 import io
 import json
+import re
 import subprocess
 
 import pytest
@@ -246,3 +247,30 @@ def test_trends_follow_renamed_question_ids_across_cycles(app, extra_forms):
     everyone = next(r for r in hours["rows"] if r["group"] == "All")
     assert (everyone["value"], everyone["previous"], everyone["change"]) == (38.0, 36.0, 2.0)
     assert hours["previous_year"] == 2017 and hours["question_ids"] == ["weekly_hours"]
+
+
+def test_the_files_publish_each_figure_as_printed_never_the_float_behind_it(tmp_path):
+    """Issue 19's first finding: an unrounded mean beside its n and the "All" row gives a withheld
+    group's figure back exactly. The files now carry what the report prints."""
+    import csv
+
+    from openpyxl import load_workbook
+
+    previous = Dataset(year=2016, questionnaire=Q, tables=tablespec.load(Q), populations=POPULATIONS,
+                       returns=[Return("A", "Shire County", {"welfare_system": "yes", "hours_per_week": 36}),
+                                Return("B", "Shire County", {"welfare_system": "no", "hours_per_week": 38})])
+    computed = compute(dataset(previous=previous))
+    assert any(isinstance(r.get("value"), float) and r["value"] % 1 for t in computed for r in t["rows"])
+    outputs.write(2017, computed, tmp_path)
+    measures = ("value", "percent", "previous", "change")
+    for table in json.loads((tmp_path / "tables.json").read_text())["tables"]:
+        for row in table["rows"]:
+            assert all(not isinstance(row.get(k), float) for k in measures), (table["id"], row)
+    for path in tmp_path.glob("*.csv"):
+        for row in csv.reader(path.open()):
+            assert not any(re.fullmatch(r"-?\d+\.\d+", cell) for cell in row), (path.name, row)
+    for sheet in load_workbook(tmp_path / "tables.xlsx").worksheets:
+        assert not any(isinstance(c, float) and c % 1 for row in sheet.iter_rows(values_only=True) for c in row)
+    yes = next(t for t in json.loads((tmp_path / "tables.json").read_text())["tables"]
+               if t["id"] == "welfare_system")["rows"][0]
+    assert (yes["percent"], yes["previous"], yes["change"]) == (83, 50, 33)  # 83.3 and 50: printed 83 - 50
