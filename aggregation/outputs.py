@@ -29,10 +29,12 @@ def columns_of(table: dict[str, Any]) -> list[str]:
 
 
 def base_text(table: dict[str, Any]) -> str:
-    if table.get("bases") and len(set(table["bases"].values())) > 1:
-        values = list(table["bases"].values())
+    """How many respondents the figures stand on: each measure's where a table has several (one
+    number where they agree), never those who answered any measure at all."""
+    values = list((table.get("bases") or {}).values())
+    if len(set(values)) > 1:
         return "Base = " + ", ".join(str(v) for v in values[:-1]) + f" and {values[-1]}"
-    return f"Base = {table['base']}"
+    return f"Base = {values[0] if values else table['base']}"
 
 
 def as_published(table: dict[str, Any]) -> dict[str, Any]:

@@ -274,3 +274,14 @@ def test_the_files_publish_each_figure_as_printed_never_the_float_behind_it(tmp_
     yes = next(t for t in json.loads((tmp_path / "tables.json").read_text())["tables"]
                if t["id"] == "welfare_system")["rows"][0]
     assert (yes["percent"], yes["previous"], yes["change"]) == (83, 50, 33)  # 83.3 and 50: printed 83 - 50
+
+
+def test_a_base_is_the_respondents_behind_the_figures_under_it():
+    """Issue 19: Table 2 printed "Base = 15" while both its columns stood on 14. Here A gives only
+    unfilled posts and B only agency cover: each measure has 1, and 2 answered either."""
+    returns = [Return("A", "Shire County", {"posts": 10, "posts_unfilled": 1}),
+               Return("B", "Shire County", {"posts": 10, "posts_agency": 2})]
+    table = next(t for t in compute(Dataset(year=2017, questionnaire=Q, tables=tablespec.load(Q), returns=returns,
+                                            populations=POPULATIONS), threshold=0) if t["id"] == "posts")
+    assert table["base"] == 2 and list(table["bases"].values()) == [1, 1]
+    assert outputs.base_text(table) == "Base = 1"
