@@ -18,7 +18,10 @@ from forms import Section
 
 from .report import RULE, SHADE, _styles
 
-COLUMNS = ["Action", "Lead", "Start", "End", "Outcome", "Evidence", "Latest progress", "Status"]
+COLUMNS = ["Action", "Lead", "Start", "Due", "Outcome", "Evidence", "Latest progress", "Status"]
+# The spreadsheet also carries the finding each action answers, and its dates as dates.
+XLSX_COLUMNS = ["Standard", "Action", "Finding it answers", "Lead", "Start", "Due", "Outcome", "Evidence",
+                "Latest progress", "Status"]
 RAG_COLOURS = {"Red": "#d4351c", "Amber": "#f47738", "Green": "#00703c", "Complete": "#505a5f"}
 
 
@@ -47,16 +50,22 @@ def plan_xlsx(organisation: str, year: int, sections: Sequence[Section], actions
     sheet.title = "Action plan"
     sheet.append([f"{organisation}: health check action plan {year}"])
     sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append(["Standard"] + COLUMNS)
+    sheet.append(XLSX_COLUMNS)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for section in sections:
         for action in [a for a in actions if a["section_id"] == section.id]:
-            sheet.append([_neutral(v) for v in [section.heading] + row(action)])
-            status = sheet.cell(row=sheet.max_row, column=len(COLUMNS) + 1)
+            texts = [_neutral(v) for v in (section.heading, action["description"], action.get("finding") or "",
+                                           action.get("lead") or "")]
+            sheet.append(texts + [action.get("starts_on"), action.get("due_on")]
+                         + [_neutral(v) for v in (action.get("outcome") or "", action.get("evidence") or "",
+                                                  latest_progress(action), action["status"])])
+            for at in (5, 6):  # Start and Due
+                sheet.cell(row=sheet.max_row, column=at).number_format = "DD/MM/YYYY"
+            status = sheet.cell(row=sheet.max_row, column=len(XLSX_COLUMNS))
             status.fill = PatternFill("solid", fgColor=RAG_COLOURS[action["status"]].lstrip("#"))
             status.font = Font(color="FFFFFF", bold=True)
-    for column, width in zip("ABCDEFGHI", (28, 40, 18, 11, 11, 30, 30, 40, 10)):
+    for column, width in zip("ABCDEFGHIJ", (28, 40, 30, 18, 11, 11, 30, 30, 40, 10)):
         sheet.column_dimensions[column].width = width
     for line in sheet.iter_rows(min_row=3):
         for cell in line:
@@ -88,10 +97,10 @@ def plan_pdf(organisation: str, year: int, sections: Sequence[Section], actions:
     counts = {status: sum(a["status"] == status for a in actions) for status in RAG_COLOURS}
     overdue = [a for a in actions if a.get("due_on") and a["due_on"] < today and a["status"] != "Complete"]
     story = [Paragraph(escape(title), s["h1"]),
-             Paragraph(escape(f"As at {today:%d %B %Y}: {len(actions)} actions. " +
+             Paragraph(escape(f"As at {today:%d %B %Y}: {len(actions)} action{'' if len(actions) == 1 else 's'}. " +
                               ", ".join(f"{n} {k}" for k, n in counts.items()) +
                               f". {len(overdue)} overdue."), s["body"])]
-    widths = [62, 26, 17, 17, 38, 38, 56, 17]
+    widths = [58, 24, 21, 21, 36, 36, 56, 19]  # a date (01/04/2018) fits its column whole
     for section in sections:
         mine = [a for a in actions if a["section_id"] == section.id]
         if not mine:
@@ -123,8 +132,19 @@ def you_said_we_did(sections: Sequence[Section], actions: list[dict[str, Any]]) 
     for section in sections:
         for action in [a for a in actions if a["section_id"] == section.id]:
             said = action.get("finding") or f"the health check raised {section.title.lower()}"
-            did = action["description"]
-            progress = latest_progress(action)
-            out.append(f"You said: {said}. We did: {did}" + (f" ({progress})" if progress else "")
+            did = _clause(action["description"])
+            progress = _clause(latest_progress(action))
+            out.append(f"You said: {_sentence(said)} We did: {did}" + (f" ({progress})" if progress else "")
                        + f". Status: {action['status']}.")
     return out
+
+
+def _clause(text: str) -> str:
+    """Text to run on in a sentence: without the full stops it was typed with ("quarter." -> "quarter")."""
+    return text.strip().rstrip(".").rstrip()
+
+
+def _sentence(text: str) -> str:
+    """Text ending a sentence once: "8%." and "8%" both end "8%."; a question keeps its mark."""
+    text = text.strip()
+    return text if text.endswith(("?", "!")) else _clause(text) + "."

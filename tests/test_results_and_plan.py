@@ -2,7 +2,7 @@
 import io
 import random
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -100,11 +100,13 @@ def test_the_action_plan_keeps_its_whole_history_and_exports_it(app, employers, 
 
     book = load_workbook(io.BytesIO(employer.get("/return/plan.xlsx").data))
     plan = book["Action plan"]
-    assert [c.value for c in plan[2]] == ["Standard", "Action", "Lead", "Start", "End", "Outcome", "Evidence",
-                                          "Latest progress", "Status"]
+    assert [c.value for c in plan[2]] == ["Standard", "Action", "Finding it answers", "Lead", "Start", "Due",
+                                          "Outcome", "Evidence", "Latest progress", "Status"]
     row = [c.value for c in plan[3]]
-    assert row[1:5] == ["Recruit to the four unfilled posts", "Head of HR", "01/04/2018", "31/03/2019"]
-    assert row[7].endswith("All four posts filled.") and row[8] == "Complete"
+    assert row[1:4] == ["Recruit to the four unfilled posts", "10% of posts are unfilled", "Head of HR"]
+    assert [d.date() for d in row[4:6]] == [date(2018, 4, 1), date(2019, 3, 31)]  # dates, not text
+    assert plan.cell(row=3, column=5).number_format == "DD/MM/YYYY"
+    assert row[8].endswith("All four posts filled.") and row[9] == "Complete"
     assert [r[3:5] for r in book["History"].iter_rows(min_row=2, values_only=True)] == [
         ("Red", "Amber"), (None, None), ("Amber", "Complete")]  # openpyxl reads empty cells as None
     pdf = text_of(employer.get("/return/plan.pdf").data)
@@ -198,3 +200,17 @@ def test_the_benchmarks_command_writes_every_employer_in_one_process_or_several(
         assert done.returncode == 0, done.stderr
         assert "6 benchmarks written" in done.stdout
         assert [len(list(out.glob(f"*.{kind}"))) for kind in ("pdf", "csv", "json")] == [6, 6, 6]
+
+
+def test_you_said_we_did_ends_each_sentence_once():
+    """Issue 19: "quarter.. We did" and "8%.)." from findings and progress typed with full stops."""
+    from aggregation.plan_export import you_said_we_did
+    from forms import load
+
+    section = next(s for s in load("health-check", "2017.1").sections if s.standard)
+    action = {"section_id": section.id, "finding": "Caseloads rose last quarter.", "description": "Review caseloads.",
+              "status": "Amber", "updates": [{"at": datetime(2027, 1, 5), "text": "Down to 8%."}]}
+    line = you_said_we_did([section], [action])[0]
+    assert line == ("You said: Caseloads rose last quarter. We did: Review caseloads (05/01/2027: Down to 8%). "
+                    "Status: Amber.")
+    assert ".." not in line and ".)" not in line
