@@ -12,7 +12,7 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 
 from .benchmark import QUARTERS, _fmt
 from .dataset import in_a_sentence
-from .report import BLUE, INK, RULE, SHADE, _styles, _t
+from .report import BLUE, INK, RULE, SHADE, _styles, _t, running_header
 
 GREY = colors.HexColor("#505a5f")
 
@@ -47,12 +47,7 @@ def benchmark_pdf(result: dict[str, Any], service: str = "Social Work Health Che
     buffer = io.BytesIO()
     title = f"{result['organisation']}: health check benchmark {result['year']}"
 
-    def page(canvas: Any, doc: Any) -> None:
-        canvas.saveState()
-        canvas.setFont("Helvetica", 8)
-        canvas.drawString(18 * mm, A4[1] - 12 * mm, f"{title} (for {result['organisation']} only)")
-        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Page {doc.page}")
-        canvas.restoreState()
+    page = running_header(f"{title} (for {result['organisation']} only)")
 
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=20 * mm,
                             bottomMargin=18 * mm, title=title, author=service)

@@ -5,6 +5,7 @@ bases, and annexes generated from the data and the questionnaire definition."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from xml.sax.saxutils import escape
@@ -68,6 +69,19 @@ def _styles() -> dict[str, ParagraphStyle]:
         "toc1": ParagraphStyle("toc1", parent=body, fontName="Helvetica-Bold", fontSize=10.5, leading=15),
         "toc2": ParagraphStyle("toc2", parent=body, fontSize=9.5, leading=13, leftIndent=14),
     }
+
+
+def running_header(header: str) -> Callable[[Any, Any], None]:
+    """A page's furniture for an organisation's or area's report: the header at the top left, the
+    page number at the foot (reportlab's onFirstPage/onLaterPages)."""
+    def page(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 8)
+        canvas.setFillColor(INK)
+        canvas.drawString(18 * mm, A4[1] - 12 * mm, header)
+        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Page {doc.page}")
+        canvas.restoreState()
+    return page
 
 
 def _t(text: object) -> str:

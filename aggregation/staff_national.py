@@ -14,7 +14,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
 import forms
 
-from .report import INK, WIDTH, Story, _grid, _styles, _t
+from .report import WIDTH, Story, _grid, _styles, _t, running_header
 from .scores import IN_WORDS, Key, Scored, beside, standards
 from .staff_pdf import _drivers, _head, _statements, chart, printed
 
@@ -60,13 +60,7 @@ def area_pdf(report: dict[str, Any], threshold: int, service: str) -> bytes:
     buffer = io.BytesIO()
     title = f"Staff survey {report['cycle']}: {report['area']}"
 
-    def page(canvas: Any, doc: Any) -> None:
-        canvas.saveState()
-        canvas.setFont("Helvetica", 8)
-        canvas.setFillColor(INK)
-        canvas.drawString(18 * mm, A4[1] - 12 * mm, f"{service}: {title}")
-        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Page {doc.page}")
-        canvas.restoreState()
+    page = running_header(f"{service}: {title}")
 
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=20 * mm,
                             bottomMargin=18 * mm, title=title, author=service, subject=title)

@@ -19,7 +19,7 @@ from .dataset import in_a_sentence
 from .drivers import METHOD as DRIVERS_METHOD
 from .drivers import taking_part, why_not
 from .profile import summary as profile_summary
-from .report import BLUE, INK, RULE, WIDTH, Story, _grid, _styles, _t
+from .report import BLUE, INK, RULE, WIDTH, Story, _grid, _styles, _t, running_header
 from .scores import IN_WORDS, SHOWN_ONLY, answered, ordinal
 
 
@@ -71,13 +71,7 @@ def organisation_pdf(report: dict[str, Any], year: int, threshold: int, service:
     org = report["organisation"]
     title = f"{org}: staff survey results {year}"
 
-    def page(canvas: Any, doc: Any) -> None:
-        canvas.saveState()
-        canvas.setFont("Helvetica", 8)
-        canvas.setFillColor(INK)
-        canvas.drawString(18 * mm, A4[1] - 12 * mm, title)
-        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Page {doc.page}")
-        canvas.restoreState()
+    page = running_header(title)
 
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=20 * mm,
                             bottomMargin=18 * mm, title=title, author=service, subject=title)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
@@ -31,6 +30,7 @@ import pandas as pd  # noqa: E402
 import forms  # noqa: E402
 from aggregation import scores  # noqa: E402
 from bench.docs import write_section  # noqa: E402
+from bench.tables import best  # noqa: E402
 
 Q = forms.load("staff-survey", "2020.1")
 TYPES = ["Shire County", "London Borough", "Metropolitan District", "Unitary Authority", "NHS Trust"]
@@ -85,15 +85,6 @@ def time_both(df: pd.DataFrame, sql: str, repeat: int) -> tuple[float, float]:
                 best(lambda: con.execute(sql).fetchall(), repeat))
     finally:
         con.close()
-
-
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

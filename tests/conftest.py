@@ -285,3 +285,15 @@ def seed_cycle(url: str, organisations: list[str]) -> list[str]:
         db.session.commit()
         db.engine.dispose()
     return tokens
+
+
+@pytest.fixture
+def survey(app, employers, cycle):
+    """The cycle's staff survey (staff-survey@2020.1), open since yesterday for 20 days."""
+    import forms
+    from healthcheck.extensions import writing
+    from healthcheck.store import Actor, staff
+
+    with writing():
+        return staff.open_survey(cycle, forms.load("staff-survey", "2020.1"), now() - timedelta(days=1),
+                                 now() + timedelta(days=20), Actor("Test"))

@@ -8,23 +8,15 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 import forms
 from forms.synthetic import answers
 from healthcheck.extensions import writing
-from healthcheck.store import Actor, staff
+from healthcheck.store import staff
 from tests.conftest import now
 
 Q = forms.load("staff-survey", "2020.1")
-
-
-@pytest.fixture
-def survey(app, employers, cycle):
-    with writing():
-        opened = staff.open_survey(cycle, Q, now() - timedelta(days=1), now() + timedelta(days=20), Actor("Test"))
-    return opened
 
 
 def respond(survey, org, count: int, seed: int = 0, **fixed) -> None:

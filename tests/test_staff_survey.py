@@ -12,19 +12,12 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 import forms
-from healthcheck.extensions import db, writing
+from healthcheck.extensions import db
 from healthcheck.models import AuditEvent, CommentReview, StaffDraft, StaffResponse
-from healthcheck.store import Actor, staff
+from healthcheck.store import staff
 from tests.conftest import now, sign_in, signed_in
 
 Q = forms.load("staff-survey", "2020.1")
-
-
-@pytest.fixture
-def survey(app, employers, cycle):
-    with writing():
-        opened = staff.open_survey(cycle, Q, now() - timedelta(days=1), now() + timedelta(days=20), Actor("Test"))
-    return opened
 
 
 def code_of(survey, org) -> str:
