@@ -58,6 +58,7 @@ class Question:
     # number
     min: int | None = None
     max: int | None = None
+    decimals: int = 0  # decimal places a number may have (37.5 hours: 1)
     at_most: str | None = None
     suffix: str | None = None
     not_applicable: str | None = None

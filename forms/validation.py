@@ -20,6 +20,7 @@ MESSAGES = {
     "required_choice": "Select an answer",
     "not_whole": "Enter {name} as a whole number, like 12",
     "decimal": "Enter {name} as a whole number, not a decimal",
+    "places": "Enter {name} with no more than {places} after the decimal point, like {example}",
     "too_small": "{Name} must be {min} or more",
     "too_big": "{Name} must be {max} or fewer",
     "over_posts": "{Name} must be no more than {other_name} ({limit})",
@@ -81,8 +82,8 @@ def _number(q: Question, raw: Any, none_ticked: bool) -> Checked:
         return NOT_APPLICABLE, None
     if text == "" or text.lower() == NOT_APPLICABLE and q.not_applicable:
         return (NOT_APPLICABLE if text else None), None
-    if re.fullmatch(r"[+-]?[0-9]+\.[0-9]*|[+-]?\.[0-9]+", text):
-        return None, message("decimal", q)
+    if re.fullmatch(r"[+-]?[0-9]{1,15}\.[0-9]*|[+-]?\.[0-9]+", text):
+        return _decimal(q, text)
     if not re.fullmatch(r"[+-]?[0-9]{1,15}", text):
         if re.fullmatch(r"[+-]?[0-9]+", text):  # absurdly long digit strings
             return None, message("too_big" if not text.startswith("-") else "too_small", q, max=f"{q.max:,}", min=q.min)
@@ -93,6 +94,23 @@ def _number(q: Question, raw: Any, none_ticked: bool) -> Checked:
     if q.max is not None and number > q.max:
         return None, message("too_big", q, max=f"{q.max:,}")
     return number, None
+
+
+def _decimal(q: Question, text: str) -> Checked:
+    """A number typed with a decimal point: refused where the question wants a whole number, else
+    kept to the places it allows (a whole value, such as 37.0, is stored as 37)."""
+    places = len(text.split(".", 1)[1].rstrip("0"))
+    if not q.decimals:
+        return None, message("decimal", q)
+    if places > q.decimals:
+        digits = "1 digit" if q.decimals == 1 else f"{q.decimals} digits"
+        return None, message("places", q, places=digits, example="37.5" if q.decimals == 1 else "37.25")
+    number = float(text)
+    if q.min is not None and number < q.min:
+        return None, message("too_small", q, min=q.min)
+    if q.max is not None and number > q.max:
+        return None, message("too_big", q, max=f"{q.max:,}")
+    return (int(number) if number.is_integer() else round(number, q.decimals)), None
 
 
 def _single(q: Question, raw: Any) -> Checked:

@@ -58,6 +58,21 @@ def test_bad_numbers_get_a_clear_message(typed, message):
     assert v({"staff": typed})[1] == {"staff": message}
 
 
+HOURS = forms.load("health-check", "2017.1").question("hours_per_week")
+
+
+@pytest.mark.parametrize("typed, stored, message", [
+    ("37.5", 37.5, None), ("37.0", 37, None), ("37", 37, None), (".5", 0.5, None),
+    ("37.25", None, "Enter the average hours worked a week with no more than 1 digit after the decimal point, "
+                    "like 37.5"),
+    ("80.5", None, "The average hours worked a week must be 80 or fewer"),
+])
+def test_hours_take_one_decimal_place(typed, stored, message):
+    values, errors = validate_section(forms.load("health-check", "2017.1").section(HOURS.section_id),
+                                      {"hours_per_week": typed}, {})
+    assert values.get("hours_per_week") == stored and errors.get("hours_per_week") == message
+
+
 def test_at_most_compares_with_the_number_on_the_page_or_stored():
     assert v({"staff": "3", "leavers": "4"})[1] == {
         "leavers": "The number of leavers must be no more than the number of staff (3)"}
