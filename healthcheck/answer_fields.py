@@ -153,16 +153,16 @@ def top_level(section: Section) -> tuple[dict, list[Question]]:
 def _render_choice(form, q: Question, nested: dict, attrs: dict, disabled: bool) -> Markup:
     """Radios and checkboxes.
 
-    A checkbox's "please specify" box is a GOV.UK conditional reveal. Radios get no conditional
-    reveals: GOV.UK Frontend marks revealing radios with aria-expanded, which ARIA does not allow
-    on a radio (axe-core reports it), so their specify box and routed follow-ups come straight
-    after the group, each saying when to answer it. Without JavaScript both look the same.
+    No conditional reveals: GOV.UK Frontend marks revealing radios with aria-expanded, which ARIA
+    does not allow on a radio (axe-core reports it), so a "please specify" box and routed
+    follow-ups come straight after the group, each saying when to answer it. Checkboxes do the
+    same, so "Other (please specify)" looks and behaves alike on every question, with or without
+    JavaScript.
     """
     def specify_box(option: forms.Option) -> Markup:
         chosen = option.label.replace(" (please specify)", "").replace(" (Please specify)", "")
-        label = "Please specify" if q.type == "multiple" else f"If you selected \u201c{chosen}\u201d, please specify"
-        return form[q.other_id](params={"label": {"text": label}, "classes": "govuk-!-width-two-thirds",
-                                        "attributes": attrs})
+        return form[q.other_id](params={"label": {"text": f"If you selected \u201c{chosen}\u201d, please specify"},
+                                        "classes": "govuk-!-width-two-thirds", "attributes": attrs})
 
     items, after = [], []
     for option in q.options:
@@ -170,10 +170,7 @@ def _render_choice(form, q: Question, nested: dict, attrs: dict, disabled: bool)
         if option.exclusive:
             item["behaviour"] = "exclusive"
         if option.specify:
-            if q.type == "multiple":
-                item["conditional"] = {"html": specify_box(option)}
-            else:
-                after.append(specify_box(option))
+            after.append(specify_box(option))
         for follow in nested.get(q.id, {}).get(option.value, []):
             after.append(render_question(form, follow, nested, disabled,
                                          when=f"Answer this if you selected \u201c{option.label}\u201d above."))
@@ -195,7 +192,7 @@ def render_question(form: SectionForm, q: Question, nested: dict, disabled: bool
         params = {
             "label": {"text": q.label, "classes": "govuk-label--s"},
             "classes": "govuk-input--width-5",
-            "inputmode": "numeric",
+            "inputmode": "decimal" if q.decimals else "numeric",
             "spellcheck": False,
             "attributes": attrs,
         }
