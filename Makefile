@@ -9,8 +9,11 @@ setup:
 ## Set up, migrate the embedded SQLite database, load the demo cycle, print links, and serve
 ## with a worker beside the server (for the jobs the site queues).
 ## On another port: make run PORT=5050
+## An existing demo database is kept (returns typed into it stay); make run RESET=1 starts afresh.
 PORT ?= 5000
 run: setup
+	@if [ -n "$(RESET)" ]; then echo "==> RESET: removing the demo database, queue and editions in instance/"; \
+	  rm -rf instance/healthcheck.sqlite* instance/queue.sqlite* instance/editions; fi
 	$(VENV)/healthcheck db upgrade
 	BASE_URL=$${BASE_URL:-http://127.0.0.1:$(PORT)} $(VENV)/healthcheck demo
 	BASE_URL=$${BASE_URL:-http://127.0.0.1:$(PORT)} $(VENV)/healthcheck serve --port $(PORT)

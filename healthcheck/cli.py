@@ -49,6 +49,31 @@ def main() -> None:
     cli.main(prog_name="healthcheck")
 
 
+class _Out(click.ParamType):
+    """Where a command writes: a file whose folder exists, or a folder (made if only it is
+    missing). A path that can't be written to is one line of error, before any work is done."""
+
+    def __init__(self, folder: bool) -> None:
+        self.folder = folder
+        self.name = "folder" if folder else "file"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Path:
+        path = Path(value)
+        where = path if self.folder and path.exists() else path.parent
+        if self.folder and path.exists() and not path.is_dir():
+            raise click.ClickException(f"Can't write into {path}: it is a file, not a folder")
+        if not self.folder and path.is_dir():
+            raise click.ClickException(f"Can't write {path}: it is a folder; give a file name inside it")
+        if not where.is_dir():
+            raise click.ClickException(f"Can't write {path}: the folder {where} does not exist")
+        if not os.access(where, os.W_OK):
+            raise click.ClickException(f"Can't write {path}: the folder {where} is not writable")
+        return path
+
+
+OUT_FILE, OUT_FOLDER = _Out(folder=False), _Out(folder=True)
+
+
 def _cycle(year: int) -> Cycle:
     found = collection.cycle_by_year(year)
     if found is None:
@@ -161,6 +186,10 @@ def demo(year: int, days_open: int, blank: int) -> None:
         errors, _, _ = transfer.import_organisations(transfer.read_rows(DEMO_FILE), CLI_ACTOR)
         if errors:
             _report_errors(errors, str(DEMO_FILE))
+    kept = collection.cycle_by_year(year) is not None
+    where = db.engine.url.render_as_string(hide_password=True)
+    click.echo(f"Kept the demo already in {where}: what was typed into it stays; only the links and the password "
+               "are new. To start afresh: make run RESET=1" if kept else f"Loaded a new demo into {where}.")
     with writing():
         cycle = collection.cycle_by_year(year) or collection.create_cycle(
             year, questionnaire, now - timedelta(days=1), now + timedelta(days=days_open), CLI_ACTOR)
@@ -383,7 +412,7 @@ def remind(year: int, not_submitted: bool) -> None:
 
 @click.command()
 @click.option("--cycle", "year", type=int, required=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--out", type=OUT_FILE, required=True)
 @with_appcontext
 def links(year: int, out: Path) -> None:
     """Write a CSV of fresh links for a mail merge (earlier links keep working)."""
@@ -424,7 +453,7 @@ def import_(year: int, path: Path, replace: bool, dry_run: bool) -> None:
 
 @click.command()
 @click.option("--cycle", "year", type=int, required=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("--out", type=OUT_FILE, required=True,
               help="returns.csv (with returns-codebook.csv beside it) or returns.xlsx (a codebook sheet)")
 @with_appcontext
 def template(year: int, out: Path) -> None:
@@ -436,7 +465,7 @@ def template(year: int, out: Path) -> None:
 @click.command()
 @click.option("--cycle", "year", type=int, required=True)
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), required=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--out", type=OUT_FILE, required=True)
 @click.option("--include-drafts", is_flag=True, help="Also returns never submitted (their current answers).")
 @with_appcontext
 def export(year: int, fmt: str, out: Path, include_drafts: bool) -> None:
@@ -522,7 +551,7 @@ def _dataset(year: int) -> Any:
 
 @click.command()
 @click.option("--cycle", "year", type=int, required=True)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--out", type=OUT_FOLDER, required=True)
 @with_appcontext
 def tables(year: int, out: Path) -> None:
     """Write the national tables as they stand: tables.json, one CSV per table, tables.xlsx, charts."""
@@ -540,7 +569,7 @@ def tables(year: int, out: Path) -> None:
 
 @click.command()
 @click.option("--cycle", "year", type=int, required=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--out", type=OUT_FILE, required=True)
 @with_appcontext
 def report(year: int, out: Path) -> None:
     """Write the national report as it stands, as a PDF."""
@@ -555,7 +584,7 @@ def report(year: int, out: Path) -> None:
 
 @click.command()
 @click.option("--cycle", "year", type=int, required=True)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--out", type=OUT_FOLDER, required=True)
 @click.option("--processes", type=click.IntRange(1), default=1, show_default=True, help="Processes building at once.")
 @with_appcontext
 def benchmarks(year: int, out: Path, processes: int) -> None:
@@ -565,7 +594,8 @@ def benchmarks(year: int, out: Path, processes: int) -> None:
     dataset = _dataset(year)
     with click.progressbar(length=len(dataset.returns), label="Building benchmarks") as bar:
         count = build_all(dataset, out, current_app.config["BENCHMARK_MIN_GROUP"], processes,
-                          current_app.config["SERVICE_NAME"], progress=lambda name, paths: bar.update(1))
+                          current_app.config["SERVICE_NAME"], progress=lambda name, paths: bar.update(1),
+                          publication_min=current_app.config["PUBLICATION_MIN_GROUP"])
     click.echo(f"{count} benchmarks written to {out}")
 
 
@@ -625,7 +655,7 @@ def staff_import(year: int, path: Path, dry_run: bool) -> None:
 @staff_group.command("export")
 @click.option("--cycle", "year", type=int, required=True)
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), required=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--out", type=OUT_FILE, required=True)
 @with_appcontext
 def staff_export(year: int, fmt: str, out: Path) -> None:
     """Write every response (but those excluded) in the import's columns, plus the codebook."""
@@ -635,7 +665,7 @@ def staff_export(year: int, fmt: str, out: Path) -> None:
 
 @staff_group.command("results")
 @click.option("--cycle", "year", type=int, required=True)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--out", type=OUT_FOLDER, required=True)
 @with_appcontext
 def staff_results(year: int, out: Path) -> None:
     """Score the counted responses by standard into a folder: scores.json, a CSV per level

@@ -46,7 +46,7 @@ def test_demo_prints_a_working_link_for_each_organisation(app):
     result = CliRunner().invoke(demo, [], catch_exceptions=False)
     links = [line.strip() for line in result.output.splitlines() if "/start/" in line]
     with DEMO_FILE.open() as fh:
-        assert len(links) == len(list(csv.DictReader(fh))) == 19
+        assert len(links) == len(list(csv.DictReader(fh)))
     password = result.output.rsplit("password ", 1)[1].strip()
     coordinator = app.test_client()
     signed_in = coordinator.post_form("/admin/sign-in", {"email": "coordinator@example.org", "password": password})
@@ -54,9 +54,20 @@ def test_demo_prints_a_working_link_for_each_organisation(app):
     client = app.test_client()
     path = links[0].split("127.0.0.1:5000", 1)[1]
     assert client.get(path).status_code == 200
-    # A second run replaces the links: the old ones stop working.
-    CliRunner().invoke(demo, [], catch_exceptions=False)
-    assert client.get(path).status_code == 410
+    assert "Loaded a new demo" in result.output
+    # A second run keeps the database, says so, and replaces the links: the old ones stop working.
+    again = CliRunner().invoke(demo, [], catch_exceptions=False)
+    assert client.get(path).status_code == 410 and "Kept the demo already in" in again.output
+
+
+@pytest.mark.parametrize("command, args", [("report", ["--cycle", "2017", "--out", "/missing/folder/r.pdf"]),
+                                           ("tables", ["--cycle", "2017", "--out", "/missing/folder/tables"]),
+                                           ("links", ["--cycle", "2017", "--out", "/"])])
+def test_a_path_that_cannot_be_written_is_one_line(app, command, args):
+    from healthcheck import cli
+    result = CliRunner().invoke(getattr(cli, command), args)
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1, result.output
+    assert result.output.startswith("Error: Can't write /missing/folder" if "missing" in args[-1] else "Error: Can't")
 
 
 def test_the_console_script_runs(tmp_path):
