@@ -19,9 +19,9 @@ def filename(organisation: str, year: int, what: str = "benchmark") -> str:
     return re.sub(r"[^a-z0-9]+", "-", organisation.lower()).strip("-") + f"-{what}-{year}"
 
 
-def _init(dataset: Dataset, threshold: int, out: str, service: str) -> None:
+def _init(dataset: Dataset, threshold: int, publication_min: int | None, out: str, service: str) -> None:
     # What every employer's comparisons share is worked out once in each process.
-    _state.update(benchmarks=benchmark.Benchmarks(dataset, threshold), out=Path(out), service=service)
+    _state.update(benchmarks=benchmark.Benchmarks(dataset, threshold, publication_min), out=Path(out), service=service)
 
 
 def build_one(organisation: str) -> list[Path]:
@@ -38,17 +38,20 @@ def build_one(organisation: str) -> list[Path]:
 
 def build_all(dataset: Dataset, out: Path, threshold: int, processes: int = 1,
               service: str = "Social Work Health Check",
-              progress: Callable[[str, list[Path]], None] = lambda name, paths: None) -> int:
-    """Build every employer's benchmark into ``out``; ``progress(organisation, paths)`` after each."""
+              progress: Callable[[str, list[Path]], None] = lambda name, paths: None,
+              publication_min: int | None = None) -> int:
+    """Build every employer's benchmark into ``out``; ``progress(organisation, paths)`` after each.
+    ``publication_min`` is the national tables' threshold, whose pattern of withheld groups the
+    benchmarks share (the benchmarks' own ``threshold`` if not given)."""
     out.mkdir(parents=True, exist_ok=True)
     names = [r.organisation for r in dataset.returns]
     if processes <= 1:
-        _init(dataset, threshold, str(out), service)
+        _init(dataset, threshold, publication_min, str(out), service)
         for name in names:
             progress(name, build_one(name))
         return len(names)
     with ProcessPoolExecutor(max_workers=processes, initializer=_init,
-                             initargs=(dataset, threshold, str(out), service)) as pool:
+                             initargs=(dataset, threshold, publication_min, str(out), service)) as pool:
         futures = {pool.submit(build_one, name): name for name in names}
         for future in as_completed(futures):
             progress(futures[future], future.result())

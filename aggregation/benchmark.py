@@ -1,8 +1,11 @@
-"""One employer's benchmark: its own figures beside its authority type and all respondents.
+"""One employer's benchmark: its own figures beside others like it (its authority type, or its
+region where too few of its type answered) and all respondents.
 
 Disclosure control: a comparison group is shown only when it holds at least ``threshold``
 respondents besides the employer itself (never fewer than 2, so no figure, with the
-employer's own answer, gives away another single employer's answer). Distributions are
+employer's own answer, gives away another single employer's answer), and never when the
+national tables' pattern withholds it (``withheld``: what the tables withhold, every benchmark
+withholds, so no figure can be worked out by setting one beside another). Distributions are
 shown as quartile boxes, never as individual values.
 """
 from __future__ import annotations
@@ -18,8 +21,9 @@ import pandas as pd
 from forms import Option, Question
 from forms.rules import is_asked
 
-from .dataset import Dataset
+from .dataset import Dataset, Return, in_a_sentence
 from .tables import _numeric, frame, short_label, whole
+from .withheld import EVERYONE, Group, groups_of, withheld
 
 QUARTERS = {1: "lowest quarter", 2: "second quarter", 3: "third quarter", 4: "highest quarter"}
 
@@ -39,7 +43,7 @@ def _group(values: pd.Series, own_present: bool, threshold: int) -> dict[str, An
     n = int(values.notna().sum())
     others = n - (1 if own_present else 0)
     if others < threshold:
-        return {"n": n, "suppressed": True, "mean": None, "median": None}
+        return _withheld(n)
     clean = values.dropna()
     return {"n": n, "suppressed": False, "mean": float(clean.mean()), "median": float(clean.median()),
             "q1": float(clean.quantile(0.25)), "q3": float(clean.quantile(0.75))}
@@ -79,15 +83,17 @@ class Benchmarks:
     frame 160 times over, and the work grew with the square of the number of respondents.
     Each employer's result is made of fresh dictionaries, as before."""
 
-    def __init__(self, dataset: Dataset, threshold: int = 5) -> None:
+    def __init__(self, dataset: Dataset, threshold: int = 5, publication_min: int | None = None) -> None:
         self.dataset, self.threshold = dataset, effective_threshold(threshold)
+        self.publication_min = threshold if publication_min is None else publication_min
         self.df = frame(dataset)
         self.rows = _positions(self.df)
         self._values: dict[MeasureKey, pd.Series] = {}
-        self._kinds: dict[str, pd.Series] = {}  # authority type -> which rows are of it
-        self._groups: dict[tuple[str, str | None, str | None, bool], dict[str, Any]] = {}
+        self._masks: dict[Group, pd.Series] = {}  # a comparison group -> which rows are in it
+        self._withheld: dict[MeasureKey, frozenset[Group]] = {}
+        self._groups: dict[tuple[str, str | None, Group, bool], dict[str, Any]] = {}
         self._asked: dict[str, tuple[pd.Series, pd.Series]] = {}  # question id -> (who was asked, their answers)
-        self._shares: dict[tuple[str, str | None, bool], dict[str, Any]] = {}
+        self._shares: dict[tuple[str, Group, bool], dict[str, Any]] = {}
         self._sets: dict[str, MultiSets] = {}
         self._history: list[YearFigures] | None = None
 
@@ -98,29 +104,36 @@ class Benchmarks:
             raise KeyError(f"{organisation} has no return in {dataset.year}")
         me = matches[0]
         own_return = dataset.returns[me]
-        kind = own_return.authority_type
-        result: dict[str, Any] = {"organisation": organisation, "authority_type": kind, "year": dataset.year,
-                                  "threshold": self.threshold, "respondents": len(df), "measures": [], "single": [],
-                                  "multi": [], "trend": []}
+        kind, region = own_return.authority_type, own_return.region
+        result: dict[str, Any] = {"organisation": organisation, "authority_type": kind, "region": region,
+                                  "year": dataset.year, "threshold": self.threshold, "respondents": len(df),
+                                  "measures": [], "single": [], "multi": [], "trend": []}
         for spec in dataset.tables:
             if spec["kind"] == "by_type":
                 for measure in spec["measures"]:
                     values = self.values(measure)
                     own = values.iat[me]
                     own = None if pd.isna(own) else float(own)
-                    everyone = self.group(measure, None, own is not None)
-                    peers = self.group(measure, kind, own is not None)
+                    hidden = self.withheld(_measure_key(measure), values.notna())
+                    groups = {name: self.group(measure, group, own is not None, hidden)
+                              for name, group in self.comparisons(own_return).items()}
                     result["measures"].append({
                         "table": spec["number"], "title": spec["title"], "measure": measure["label"],
+                        "name": measure.get("name", measure["label"]), "unit": measure.get("unit", ""),
                         "question_id": measure["question"], "percent": "percent_of" in measure,
                         "own": own, "own_answer": own_return.answers.get(measure["question"]),
-                        "type": peers, "all": everyone, "quartile": _quartile(own, everyone)})
+                        **groups, "peers": peers(groups, own_return), "quartile": _quartile(own, groups["all"])})
             elif spec["kind"] == "single":
-                result["single"].append(self.single(spec, me, kind))
+                result["single"].append(self.single(spec, me))
             elif spec["kind"] == "multi":
                 result["multi"].append(self.multi(spec, me))
         result["trend"] = self.trend(organisation)
         return result
+
+    @staticmethod
+    def comparisons(ret: Return) -> dict[str, Group]:
+        """An employer's comparison groups: its type, its region (if it has one) and everyone."""
+        return {"type": ("type", ret.authority_type), "region": ("region", ret.region or ""), "all": EVERYONE}
 
     def values(self, measure: dict[str, Any]) -> pd.Series:
         key = _measure_key(measure)
@@ -128,22 +141,28 @@ class Benchmarks:
             self._values[key] = _measure_values(self.df, measure)
         return self._values[key]
 
-    def of_kind(self, series: pd.Series, kind: str | None) -> pd.Series:
-        """``series`` for everyone (``kind`` None) or for one authority type's returns."""
-        if kind is None:
-            return series
-        if kind not in self._kinds:
-            self._kinds[kind] = self.df["type"] == kind
-        return series[self._kinds[kind]]
+    def withheld(self, key: MeasureKey, answered: pd.Series) -> frozenset[Group]:
+        """The groups withheld for a question (the national tables withhold them too)."""
+        if key not in self._withheld:
+            self._withheld[key] = withheld(self.dataset.returns, list(answered), self.publication_min)
+        return self._withheld[key]
 
-    def group(self, measure: dict[str, Any], kind: str | None, own_present: bool) -> dict[str, Any]:
-        """A measure's figures for everyone (``kind`` None) or one authority type."""
-        key = (*_measure_key(measure), kind, own_present)
+    def of_group(self, series: pd.Series, group: Group) -> pd.Series:
+        """``series`` for the returns of one comparison group."""
+        if group not in self._masks:
+            self._masks[group] = pd.Series([group in groups_of(r) for r in self.dataset.returns], index=self.df.index)
+        return series[self._masks[group]]
+
+    def group(self, measure: dict[str, Any], group: Group, own_present: bool,
+              hidden: frozenset[Group]) -> dict[str, Any]:
+        """A measure's figures for one comparison group, unless withheld."""
+        key = (*_measure_key(measure), group, own_present)
         if key not in self._groups:
-            self._groups[key] = _group(self.of_kind(self.values(measure), kind), own_present, self.threshold)
-        return dict(self._groups[key])
+            self._groups[key] = _group(self.of_group(self.values(measure), group), own_present, self.threshold)
+        figures = dict(self._groups[key])
+        return _withheld(figures["n"]) if group in hidden else figures
 
-    def single(self, spec: dict[str, Any], me: int, kind: str) -> dict[str, Any]:
+    def single(self, spec: dict[str, Any], me: int) -> dict[str, Any]:
         dataset, df = self.dataset, self.df
         question = dataset.questionnaire.question(spec["question"])
         if question.id not in self._asked:
@@ -151,25 +170,29 @@ class Benchmarks:
             self._asked[question.id] = (asked, df[question.id].where(asked, None))
         asked, column = self._asked[question.id]
         own = column.iat[me]
-        everyone = self.shares(question, column, None, own is not None)
-        peers = self.shares(question, column, kind, own is not None)
+        own_return = dataset.returns[me]
+        hidden = self.withheld((question.id, None), column.notna())
+        groups = {name: self.shares(question, column, group, own is not None, hidden)
+                  for name, group in self.comparisons(own_return).items()}
+        chosen = peers(groups, own_return)
         return {"table": spec["number"], "title": spec["title"], "question_id": question.id,
                 "asked": bool(asked.iat[me]), "own": own,
                 "own_label": short_label(question.option_label(own)) if own else None,
                 "options": [{"value": o.value, "label": short_label(o.label),
-                             "type_percent": peers["percent"].get(o.value),
-                             "all_percent": everyone["percent"].get(o.value)}
+                             "peers_percent": chosen["percent"].get(o.value),
+                             "all_percent": groups["all"]["percent"].get(o.value)}
                             for o in question.options],
-                "type": {k: v for k, v in peers.items() if k != "percent"},
-                "all": {k: v for k, v in everyone.items() if k != "percent"}}
+                **{name: {k: v for k, v in g.items() if k != "percent"} for name, g in groups.items()},
+                "peers": {k: v for k, v in chosen.items() if k != "percent"}}
 
-    def shares(self, question: Question, column: pd.Series, kind: str | None,
-               own_present: bool) -> dict[str, Any]:
-        key = (question.id, kind, own_present)
+    def shares(self, question: Question, column: pd.Series, group: Group, own_present: bool,
+               hidden: frozenset[Group]) -> dict[str, Any]:
+        key = (question.id, group, own_present)
         if key not in self._shares:
-            answers = self.of_kind(column, kind).dropna()
+            answers = self.of_group(column, group).dropna()
             self._shares[key] = _shares(answers, question.options, own_present, self.threshold)
-        return self._shares[key]
+        figures = self._shares[key]
+        return _withheld(figures["n"]) | {"percent": {}} if group in hidden else figures
 
     def multi(self, spec: dict[str, Any], me: int) -> dict[str, Any]:
         question = self.dataset.questionnaire.question(spec["question"])
@@ -220,6 +243,40 @@ class Benchmarks:
                 rows.append({"year": year, "measure": label, "own": None if pd.isna(own) else float(own),
                              "national": national})
         return rows if len({r["year"] for r in rows}) > 1 else []
+
+
+def _withheld(n: int) -> dict[str, Any]:
+    return {"n": n, "suppressed": True, "mean": None, "median": None}
+
+
+def peers(groups: dict[str, dict[str, Any]], ret: Return) -> dict[str, Any]:
+    """The comparison a benchmark shows beside everyone: the employer's type, or where that is
+    withheld its region, or (both withheld) its type, marked as not shown."""
+    if groups["type"]["suppressed"] and ret.region and not groups["region"]["suppressed"]:
+        return {"label": f"{ret.region} region", "fallback": True, **groups["region"]}
+    return {"label": ret.authority_type, "fallback": False, **groups["type"]}
+
+
+def fallback_sentence(result: dict[str, Any]) -> str | None:
+    """What the benchmark compares with where too few of the employer's type answered, in words."""
+    kind = in_a_sentence(result["authority_type"])
+    rows = [r.get("peers", r["type"]) for r in result["measures"] + result["single"]]  # older: type only
+    region = sum(1 for r in rows if r.get("fallback"))
+    neither = sum(1 for r in rows if r["suppressed"])
+    if not region and not neither:
+        return f"“Others like you” are the other {kind} respondents."
+    if neither == len(rows):
+        return (f"Too few other {kind} respondents answered for their figures to be shown"
+                + (f", and your region's ({result['region']}) cannot be shown either" if result.get("region") else "")
+                + ": compare your figures with all respondents.")
+    text = f"“Others like you” are the other {kind} respondents where enough of them answered"
+    if region:
+        text += (f"; for {region} of the {len(rows)} figures too few did, so your region ({result['region']}) "
+                 "is shown instead, and named")
+    if neither:
+        text += (f"; for {neither} of the {len(rows)} neither your type nor your region can be shown, so "
+                 "compare with all respondents")
+    return text + "."
 
 
 def _measure_key(measure: dict[str, Any]) -> MeasureKey:
@@ -279,31 +336,33 @@ def to_json(result: dict[str, Any]) -> str:
 def to_csv(result: dict[str, Any]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["section", "table", "measure or question", "your answer", "your type: average",
-                     "your type: median", "your type: respondents", "all: average", "all: median",
+    writer.writerow(["section", "table", "measure or question", "unit", "your answer", "compared with",
+                     "their average", "their median", "their respondents", "all: average", "all: median",
                      "all: respondents", "your quarter (of all)"])
     for m in result["measures"]:
-        t, a = m["type"], m["all"]
-        writer.writerow(["measure", m["table"], m["measure"], _fmt(m["own"]),
-                         "suppressed" if t["suppressed"] else _fmt(t["mean"]),
+        t, a = m["peers"], m["all"]
+        writer.writerow(["measure", m["table"], m.get("name", m["measure"]), m.get("unit", ""),
+                         _fmt(m["own"]), t["label"],
+                         "not shown" if t["suppressed"] else _fmt(t["mean"]),
                          "" if t["suppressed"] else _fmt(t["median"]), t["n"],
-                         "suppressed" if a["suppressed"] else _fmt(a["mean"]),
+                         "not shown" if a["suppressed"] else _fmt(a["mean"]),
                          "" if a["suppressed"] else _fmt(a["median"]), a["n"],
                          QUARTERS.get(m["quartile"], "")])
     writer.writerow([])
-    writer.writerow(["section", "table", "question", "answer", "your answer", "your type: per cent",
-                     "all: per cent"])
+    writer.writerow(["section", "table", "question", "answer", "your answer", "compared with",
+                     "their per cent", "all: per cent"])
     for s in result["single"]:
         for o in s["options"]:
             writer.writerow(["single", s["table"], s["title"], o["label"], "yes" if o["value"] == s["own"] else "",
-                             "suppressed" if s["type"]["suppressed"] else _fmt(o["type_percent"]),
-                             "suppressed" if s["all"]["suppressed"] else _fmt(o["all_percent"])])
+                             s["peers"]["label"],
+                             "not shown" if s["peers"]["suppressed"] else _fmt(o["peers_percent"]),
+                             "not shown" if s["all"]["suppressed"] else _fmt(o["all_percent"])])
     writer.writerow([])
     writer.writerow(["section", "table", "question", "you have, as most respondents do", "you have, unlike most",
                      "most have, you do not"])
     for m in result["multi"]:
         writer.writerow(["multiple", m["table"], m["title"], "; ".join(m["shared"]), "; ".join(m["unusual"]),
-                         "; ".join(m["missing"]) if not m["suppressed"] else "suppressed"])
+                         "; ".join(m["missing"]) if not m["suppressed"] else "not shown"])
     if result["trend"]:
         writer.writerow([])
         writer.writerow(["section", "year", "measure", "yours", "national average"])

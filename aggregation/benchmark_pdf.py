@@ -10,35 +10,40 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from .benchmark import QUARTERS, _fmt
+from .benchmark import QUARTERS, _fmt, fallback_sentence
 from .dataset import in_a_sentence
 from .report import BLUE, INK, RULE, SHADE, _styles, _t, running_header
 
 GREY = colors.HexColor("#505a5f")
 
 
-def distribution(measure: dict[str, Any], width: float = 60 * mm, height: float = 11 * mm) -> Drawing:
-    """A quartile box of all respondents (middle half), its median, and the employer's value."""
+def distribution(measure: dict[str, Any], width: float = 31 * mm, height: float = 12 * mm) -> Drawing:
+    """A quartile box of all respondents (middle half), its median, the employer's value, and a
+    scale from the lowest figure drawn to the highest."""
     d = Drawing(width, height)
     a = measure["all"]
     if a["suppressed"]:
-        d.add(String(0, height / 2 - 3, "Not shown (too few respondents)", fontSize=7, fillColor=GREY))
+        d.add(String(0, height / 2 - 3, "Not shown", fontName="Helvetica", fontSize=7, fillColor=GREY))
         return d
     points: list[float] = [a["q1"], a["median"], a["q3"]] + ([measure["own"]] if measure["own"] is not None else [])
     low, high = min(points + [0]), max(points) * 1.1 or 1
     scale = (width - 4) / (high - low)
+    line = height - 5  # the box sits above the scale's figures
 
     def x(v: float) -> float:
         return 2 + (v - low) * scale
 
-    d.add(Line(2, height / 2, width - 2, height / 2, strokeColor=RULE, strokeWidth=0.5))
-    d.add(Rect(x(a["q1"]), height / 2 - 3, max(x(a["q3"]) - x(a["q1"]), 0.5), 6, fillColor=SHADE,
+    d.add(Line(2, line, width - 2, line, strokeColor=RULE, strokeWidth=0.5))
+    for value, anchor in ((low, "start"), (high, "end")):
+        d.add(Line(x(value), line - 1.5, x(value), line + 1.5, strokeColor=GREY, strokeWidth=0.5))
+        d.add(String(x(value), 0.5, _fmt(value, measure["percent"]), fontName="Helvetica", fontSize=6, fillColor=GREY,
+                           textAnchor=anchor))
+    d.add(Rect(x(a["q1"]), line - 3, max(x(a["q3"]) - x(a["q1"]), 0.5), 6, fillColor=SHADE,
                strokeColor=GREY, strokeWidth=0.5))
-    d.add(Line(x(a["median"]), height / 2 - 4, x(a["median"]), height / 2 + 4, strokeColor=INK, strokeWidth=1))
+    d.add(Line(x(a["median"]), line - 4, x(a["median"]), line + 4, strokeColor=INK, strokeWidth=1))
     if measure["own"] is not None:
         v = x(measure["own"])
-        d.add(Polygon([v, height / 2 + 5, v + 3, height / 2 + 1, v, height / 2 - 3, v - 3, height / 2 + 1],
-                      fillColor=BLUE, strokeColor=BLUE))
+        d.add(Polygon([v, line + 4, v + 3, line, v, line - 4, v - 3, line], fillColor=BLUE, strokeColor=BLUE))
     return d
 
 
@@ -57,31 +62,36 @@ def benchmark_pdf(result: dict[str, Any], service: str = "Social Work Health Che
                           f"respondents. Comparisons are shown only where at least {result['threshold']} other "
                           f"respondents answered; otherwise they are marked as not shown. This benchmark is for "
                           f"your organisation only: no league table is published."), s["body"])]
+    fallback = fallback_sentence(result)
+    if fallback:
+        story.append(Paragraph(_t(fallback), s["body"]))
 
-    story.append(Paragraph("Your figures beside your type and everyone", s["h2"]))
-    head = ["Measure", "Yours", f"{result['authority_type']}: average (median)", "All: average (median)",
+    story.append(Paragraph("Your figures beside others like you and everyone", s["h2"]))
+    head = ["Measure", "Yours", "Others like you: average (median)", "All: average (median)",
             "Your quarter", "Where you sit"]
     data = [[Paragraph(_t(h), s["cellbold"]) for h in head]]
     for m in result["measures"]:
-        t, a = m["type"], m["all"]
         pct = m["percent"]
-        data.append([Paragraph(_t(f"{m['measure']} ({m['table']})"), s["cell"]),
-                     _fmt(m["own"], pct) or "No answer",
-                     _average(t, pct), _average(a, pct),
-                     QUARTERS.get(m["quartile"], ""), distribution(m)])
-    table = Table(data, colWidths=[42 * mm, 14 * mm, 30 * mm, 26 * mm, 18 * mm, 44 * mm], repeatRows=1)
+        where = "; ".join(filter(None, [m.get("unit"), m["table"]]))
+        data.append([Paragraph(_t(f"{m.get('name', m['measure'])} ({where})"), s["cell"]),
+                     Paragraph(_t(_fmt(m["own"], pct) or "No answer"), s["cell"]),
+                     Paragraph(_t(_average(m["peers"], pct)), s["cell"]),
+                     Paragraph(_t(_average(m["all"], pct)), s["cell"]),
+                     Paragraph(_t(QUARTERS.get(m["quartile"], "")), s["cell"]), distribution(m)])
+    table = Table(data, colWidths=[44 * mm, 15 * mm, 34 * mm, 28 * mm, 18 * mm, 35 * mm], repeatRows=1)
     table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), "Helvetica", 7.5), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                               ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE), ("BACKGROUND", (0, 0), (-1, 0), SHADE)]))
+                               ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE), ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+                               ("LEFTPADDING", (-1, 0), (-1, -1), 2), ("RIGHTPADDING", (-1, 0), (-1, -1), 2)]))
     story += [table, Paragraph("Where you sit: the grey box spans the middle half of all respondents, the black "
-                               "line is their median, the blue diamond is your figure.", s["small"])]
+                               "line is their median, the blue diamond is your figure; the scale runs from the "
+                               "lowest figure drawn to the highest.", s["small"])]
 
-    story.append(Paragraph("Your answers beside the share giving each answer", s["h2"]))
-    for item in result["single"]:
+    for i, item in enumerate(result["single"]):
         rows = [[Paragraph(_t(item["title"] + f" ({item['table']})"), s["cellbold"]), "", "", ""],
-                ["Answer", "Yours", f"{result['authority_type']}", "All"]]
+                ["Answer", "Yours", item["peers"]["label"], "All"]]
         for option in item["options"]:
             rows.append([Paragraph(_t(option["label"]), s["cell"]), "✓" if option["value"] == item["own"] else "",
-                         "Not shown" if item["type"]["suppressed"] else _fmt(option["type_percent"], True),
+                         "Not shown" if item["peers"]["suppressed"] else _fmt(option["peers_percent"], True),
                          "Not shown" if item["all"]["suppressed"] else _fmt(option["all_percent"], True)])
         if not item["asked"]:
             rows.append([Paragraph("Not asked, given your earlier answer.", s["cell"]), "", "", ""])
@@ -89,7 +99,8 @@ def benchmark_pdf(result: dict[str, Any], service: str = "Social Work Health Che
         grid.setStyle(TableStyle([("SPAN", (0, 0), (-1, 0)), ("FONT", (0, 0), (-1, -1), "Helvetica", 8),
                                   ("FONT", (0, 1), (-1, 1), "Helvetica-Bold", 8),
                                   ("LINEBELOW", (0, 1), (-1, -1), 0.4, RULE), ("ALIGN", (1, 1), (-1, -1), "RIGHT")]))
-        story += [KeepTogether([grid]), Spacer(1, 3 * mm)]
+        heading = [Paragraph("Your answers beside the share giving each answer", s["h2"])] if i == 0 else []
+        story += [KeepTogether(heading + [grid]), Spacer(1, 3 * mm)]
 
     story.append(Paragraph("What you offer compared with most respondents", s["h2"]))
     for item in result["multi"]:
@@ -121,7 +132,8 @@ def benchmark_pdf(result: dict[str, Any], service: str = "Social Work Health Che
 
 
 def _average(group: dict[str, Any], percent: bool) -> str:
-    """A comparison group's average (median) and size, or that it is not shown."""
+    """A comparison group's average (median) and size, or that it is not shown; a region is named."""
     if group["suppressed"]:
         return "Not shown"
-    return f"{_fmt(group['mean'], percent)} ({_fmt(group['median'], percent)}), n={group['n']}"
+    figures = f"{_fmt(group['mean'], percent)} ({_fmt(group['median'], percent)}), n={group['n']}"
+    return f"{group['label']}: {figures}" if group.get("fallback") else figures

@@ -17,6 +17,16 @@ def in_a_sentence(authority_type: str) -> str:
     return " ".join(w if w.isupper() else w.lower() for w in authority_type.split())
 
 
+PLURAL = {"Shire County": "shire counties", "London Borough": "London boroughs",
+          "Metropolitan District": "metropolitan districts", "Unitary Authority": "unitary authorities",
+          "NHS Trust": "NHS trusts", "Other": "other employers"}
+
+
+def plural(group: str) -> str:
+    """An authority type in a sentence, plural: "shire counties", "NHS trusts"."""
+    return PLURAL.get(group, group.lower())
+
+
 @dataclass
 class Return:
     organisation: str
@@ -24,6 +34,7 @@ class Return:
     answers: dict[str, Any]
     coded: dict[str, list[str]] = field(default_factory=dict)  # answer key -> categories a coordinator assigned
     reference: str = ""  # the submitted version's reference
+    region: str | None = None  # its region, a comparison group in benchmarks (none for most NHS trusts)
 
 
 @dataclass

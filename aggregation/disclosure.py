@@ -15,7 +15,9 @@ cells' indicator lies in the span of the published groups'. ``withhold`` withhol
 3. where a withheld group is still a combination of published ones (as across a cross-tabulation
    of types and regions), the smallest published group beside it in a split;
 
-repeating 2 and 3 until nothing more is needed.
+repeating 2 and 3 until nothing more is needed. Where respondents see the published figures beside
+their own (``insiders``), step 3 also counts a withheld group as given away when it is a combination
+of published groups and one cell's own figure.
 """
 from __future__ import annotations
 
@@ -33,45 +35,65 @@ class Structure(Generic[K]):
     members: dict[K, frozenset[int]]  # group -> the cells in it
     splits: list[tuple[K, list[K]]]  # a total and the parts it splits into (each part's cells within it)
     cells: int
-    _span: dict[tuple[frozenset[K], frozenset[K]], frozenset[K]] = field(default_factory=dict, repr=False)
+    _span: dict[tuple[frozenset[K], frozenset[K], bool], frozenset[K]] = field(default_factory=dict, repr=False)
 
-    def recoverable(self, published: Iterable[K], withheld: Iterable[K]) -> frozenset[K]:
-        """The withheld groups that are combinations of published ones."""
-        key = (frozenset(published), frozenset(withheld))
+    def recoverable(self, published: Iterable[K], withheld: Iterable[K], insiders: bool = False) -> frozenset[K]:
+        """The withheld groups that are combinations of published ones; with ``insiders``, also those
+        that are such a combination and one cell's own figure (which whoever it is knows)."""
+        key = (frozenset(published), frozenset(withheld), insiders)
         if key not in self._span:  # the same pattern recurs across measures: worked out once
             self._span[key] = self._recoverable(*key)
         return self._span[key]
 
-    def _recoverable(self, published: frozenset[K], withheld: frozenset[K]) -> frozenset[K]:
-        if not published or not withheld:
+    def _recoverable(self, published: frozenset[K], withheld: frozenset[K], insiders: bool) -> frozenset[K]:
+        if not withheld or not (published or insiders):
             return frozenset()
         rows = np.zeros((len(published), self.cells))
         for i, group in enumerate(published):
             rows[i, list(self.members[group])] = 1
-        _, s, vt = np.linalg.svd(rows, full_matrices=False)
-        basis = vt[s > 1e-9 * s.max()]
+        basis = np.zeros((0, self.cells))
+        if published:
+            _, s, vt = np.linalg.svd(rows, full_matrices=False)
+            basis = vt[s > 1e-9 * s.max()]
+        # What the published groups leave unexplained of each cell: a withheld group whose own
+        # unexplained part is one cell's (a multiple of it) is given away to that cell's owner.
+        cells = np.eye(self.cells) - basis.T @ basis
+        cell_norms = np.linalg.norm(cells, axis=0)
         found = []
         for group in withheld:
             target = np.zeros(self.cells)
             target[list(self.members[group])] = 1
-            if np.abs(target - basis.T @ (basis @ target)).max() < 1e-6:
+            rest = target - basis.T @ (basis @ target)
+            if np.abs(rest).max() < 1e-6:
                 found.append(group)
+            elif insiders:
+                norm = np.linalg.norm(rest)
+                parallel = np.abs(rest @ cells) > (1 - 1e-9) * norm * np.maximum(cell_norms, 1e-12)
+                if len(self.members[group]) == 1:  # a cell's own figure is no secret from itself
+                    parallel[list(self.members[group])] = False
+                if parallel.any():
+                    found.append(group)
         return frozenset(found)
 
 
-def withhold(counts: Mapping[K, int], structure: Structure[K], threshold: int, given: Iterable[K] = ()) -> set[K]:
+def withhold(counts: Mapping[K, int], structure: Structure[K], threshold: int, given: Iterable[K] = (),
+             insiders: bool = False) -> set[K]:
     """The groups of ``counts`` (group -> respondents counted) whose figures are withheld; ``given``
-    are withheld already (as an organisation withheld among its peers, when splitting it)."""
+    are withheld already (as an organisation withheld among its peers, when splitting it). With
+    ``insiders``, no withheld group may be worked out by a respondent who adds its own figure to
+    the published ones (the one NHS trust, say, finding the type withheld beside it)."""
     hidden = set(given) | {g for g, n in counts.items() if 0 < n < threshold}
+
+    def exposed() -> frozenset[K]:
+        return structure.recoverable([g for g in counts if g not in hidden],
+                                     [g for g in hidden if counts.get(g, 0) > 0], insiders)
+
     while True:
         _by_difference(counts, structure.splits, threshold, hidden)
-        published = [g for g in counts if g not in hidden]
-        exposed = structure.recoverable(published, [g for g in hidden if counts.get(g, 0) > 0])
-        if not exposed:
+        if not exposed():
             return hidden
-        for group in sorted(exposed, key=str):  # asked again each time: one withheld may cover the next
-            if group in structure.recoverable([g for g in counts if g not in hidden],
-                                              [g for g in hidden if counts.get(g, 0) > 0]):
+        for group in sorted(exposed(), key=str):  # asked again each time: one withheld may cover the next
+            if group in exposed():
                 hidden.add(_beside(group, counts, structure, hidden))
 
 

@@ -68,7 +68,8 @@ def build(dataset: Dataset, out: Path, *, publication_min: int, benchmark_min: i
         add(paths, "benchmark", organisation)
         progress("benchmarks", built, total)
 
-    batch.build_all(dataset, out / "benchmarks", benchmark_min, service=service, progress=one_more)
+    batch.build_all(dataset, out / "benchmarks", benchmark_min, service=service, progress=one_more,
+                    publication_min=publication_min)
     if staff is not None:
         made += [Made(path, kind, organisation) for path, kind, organisation
                  in staff_reports.build(staff, out / "staff", staff_min, out, service, progress)]

@@ -6,16 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .dataset import COUNCIL_TYPES
+from .dataset import COUNCIL_TYPES, plural
 from .tables import COUNCILS_TOTAL, whole
-
-PLURAL = {"Shire County": "shire counties", "London Borough": "London boroughs",
-          "Metropolitan District": "metropolitan districts", "Unitary Authority": "unitary authorities",
-          "NHS Trust": "NHS trusts", "Other": "other employers"}
-
-
-def plural(group: str) -> str:
-    return PLURAL.get(group, group.lower())
 
 
 def _per_cent(value: object) -> str:
@@ -46,13 +38,14 @@ def response_sentence(table: dict[str, Any]) -> str:
 def by_type_sentences(table: dict[str, Any], threshold: int) -> list[str]:
     out = []
     percent = any("percentages" in n for n in table["notes"])
-    for measure in dict.fromkeys(r["measure"] for r in table["rows"]):
-        rows = [r for r in table["rows"] if r["measure"] == measure]
+    older = [{"label": m, "name": m, "unit": ""} for m in dict.fromkeys(r["measure"] for r in table["rows"])]
+    for measure in table.get("measures") or older:  # editions published before measures had names and units
+        rows = [r for r in table["rows"] if r["measure"] == measure["label"]]
         overall = next(r for r in rows if r["group"] == "All")
         if overall["value"] is None:
             continue
-        figure = _per_cent(overall["printed"]) if percent else str(overall["printed"])
-        text = (f"{measure}: {figure} on average across {overall['n']} respondents"
+        figure = _per_cent(overall["printed"]) if percent else f"{overall['printed']} {measure['unit']}".strip()
+        text = (f"{measure['name']}: {figure} on average across {overall['n']} respondents"
                 + _trend(overall, table.get("previous_year"), " points" if percent else ""))
         groups = [r for r in rows if r["group"] != "All" and r["value"] is not None and r["n"] >= max(threshold, 1)]
         if len(groups) >= 2:

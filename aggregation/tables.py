@@ -17,7 +17,8 @@ import pandas as pd
 import forms
 from forms.rules import is_asked
 
-from .dataset import COUNCIL_TYPES, OTHER_TYPES, Dataset
+from .dataset import COUNCIL_TYPES, OTHER_TYPES, Dataset, plural
+from .withheld import EVERYONE, withheld
 
 SMALL_BASE = 50
 ROUNDING_NOTE = "Per cents may not add to 100 because of rounding."
@@ -121,6 +122,7 @@ def _by_type(spec: dict[str, Any], dataset: Dataset, df: pd.DataFrame, threshold
         present = values.notna()
         contributing |= present
         stats = values.groupby(df["type"]).agg(["mean", "count"])
+        hidden = withheld(dataset.returns, list(present), threshold)
         for group in groups + ["All"]:
             if group == "All":
                 mean, n = values.mean(), int(present.sum())
@@ -130,7 +132,7 @@ def _by_type(spec: dict[str, Any], dataset: Dataset, df: pd.DataFrame, threshold
             value = None if n == 0 or np.isnan(mean) else float(mean)
             row = {"group": group, "measure": measure["label"], "question_id": measure["question"],
                    "value": value, "n": n, "printed": whole(value)}
-            if group != "All" and 0 < n < threshold:
+            if (EVERYONE if group == "All" else ("type", group)) in hidden:
                 row.update(value=None, printed=SUPPRESSED, suppressed=True)
             rows.append(row)
         bases[measure["label"]] = int(present.sum())
@@ -144,12 +146,19 @@ def _by_type(spec: dict[str, Any], dataset: Dataset, df: pd.DataFrame, threshold
     if percent_measures:
         notes.insert(0, "Each figure is the average of the organisations’ own percentages of their posts, "
                         "not a percentage of all posts.")
+    others = [g for g in groups if g in OTHER_TYPES]
+    if others:
+        notes.append(f"All: every respondent, councils and {' and '.join(plural(g) for g in others)} alike "
+                     "(Table 1's total counts councils only).")
     if any(r.get("suppressed") for r in rows):
-        notes.append(f"* Not shown: fewer than {threshold} respondents of this type.")
+        notes.append(f"* Not shown: fewer than {threshold} respondents of this type, or withheld so that such a "
+                     "figure cannot be worked out from the others and the total.")
     question_ids = list(dict.fromkeys([m["question"] for m in spec["measures"]]
                                       + [m["percent_of"] for m in spec["measures"] if "percent_of" in m]))
     extra = {"bases": bases} if len(spec["measures"]) > 1 else {}
-    return _table(spec, question_ids, int(contributing.sum()), rows, notes, **extra)
+    measures = [{"label": m["label"], "name": m.get("name", m["label"]), "unit": m.get("unit", ""),
+                 "percent": "percent_of" in m} for m in spec["measures"]]
+    return _table(spec, question_ids, int(contributing.sum()), rows, notes, measures=measures, **extra)
 
 
 # ---------------------------------------------------------------- single choice

@@ -1,4 +1,5 @@
 """Each employer's benchmark: figures, disclosure control, and the batch across processes."""
+import csv
 import io
 import json
 import random
@@ -69,10 +70,11 @@ def test_a_suppressed_group_never_shows_a_figure():
     me, other = trusts
     result = benchmark.compute(ds, me.organisation, threshold=5)
     assert all(m["type"]["suppressed"] and m["type"]["mean"] is None for m in result["measures"])
-    assert all(s["type"]["suppressed"] and all(o["type_percent"] is None for o in s["options"])
+    assert all(s["type"]["suppressed"] and all(o["peers_percent"] is None for o in s["options"])
                for s in result["single"])
-    measure_rows = [row.split(",") for row in benchmark.to_csv(result).splitlines() if row.startswith("measure")]
-    assert {row[4] for row in measure_rows} == {"suppressed"} and {row[5] for row in measure_rows} == {""}
+    measure_rows = [row for row in csv.reader(io.StringIO(benchmark.to_csv(result))) if row and row[0] == "measure"]
+    assert {row[5] for row in measure_rows} == {"NHS Trust"}  # trusts have no region to fall back to
+    assert {row[6] for row in measure_rows} == {"not shown"} and {row[7] for row in measure_rows} == {""}
     pdf_text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(benchmark_pdf(result))).pages)
     assert "Not shown" in pdf_text and other.organisation not in pdf_text
     # All respondents (50 others) are still a safe comparison.
@@ -85,7 +87,7 @@ def test_the_pdf_carries_the_employers_own_values():
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(benchmark_pdf(result))).pages).split())
     own_hours = next(r for r in ds.returns if r.organisation == "Org 3").answers["hours_per_week"]
     assert "Org 3: health check benchmark 2017" in text
-    assert f"Hours a week (Table 5) {own_hours} " in text
+    assert f"Average hours worked a week (hours; Table 5) {own_hours} " in text
     assert "Org 7" not in text  # no other employer is named
 
 

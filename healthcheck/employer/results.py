@@ -45,7 +45,7 @@ def results() -> Any:
     edition, file = found
     result = json.loads(edition_path(edition, file).read_text(encoding="utf-8"))
     return render_template("employer/results.html", result=result, edition=edition, quarters=benchmark.QUARTERS,
-                           fmt=benchmark._fmt)
+                           fmt=benchmark._fmt, fallback=benchmark.fallback_sentence(result))
 
 
 @bp.get("/return/results.<any(csv, pdf):kind>")

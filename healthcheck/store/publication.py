@@ -59,8 +59,8 @@ def dataset(cycle: Cycle, with_previous: bool = True) -> Dataset:
     questionnaire = questionnaire_for(cycle)
     coded = review.codings(cycle)
     submitted = latest_submitted(cycle)
-    returns = [Return(r.organisation.name, r.organisation.authority_type, v.answers, coded.get(r.id, {}), v.reference)
-               for r, v in submitted]
+    returns = [Return(r.organisation.name, r.organisation.authority_type, v.answers, coded.get(r.id, {}), v.reference,
+                      r.organisation.region or None) for r, v in submitted]
     labels = dict(review.open_answer_keys(questionnaire))
     comments = [{"question_id": c.question_id,
                  "label": labels[c.question_id].label if c.question_id in labels else c.question_id,

@@ -1,0 +1,295 @@
+"""An attack on every published file of an edition: for each figure withheld, it tries to work the
+figure out from the figures published (totals, differences, means times their n, an employer's
+own answer beside its benchmark's groups) and must recover none.
+
+The attacker knows the register (each organisation's type and region) and, at worst, which of them
+answered each question. A withheld group's total is recoverable when it is a combination of the
+published groups' totals; the attack solves for each one and fails, giving the value it recovered
+and how close the published rounding pins it. It runs on the demo's register and on a dataset built
+to be awkward: one NHS trust alone in its type, a type of exactly the threshold, a region of two.
+"""
+import csv
+import json
+import random
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+import forms
+from aggregation import edition
+from aggregation.dataset import Dataset, Return
+from forms import tablespec
+from forms.synthetic import answers
+
+Q = forms.load("health-check", "2017.1")
+PUBLICATION_MIN, BENCHMARK_MIN = 3, 5
+DEMO_REGISTER = Path(__file__).resolve().parent.parent / "demo" / "organisations.csv"
+MEASURES = {m["label"]: m for t in tablespec.load(Q) if t["kind"] == "by_type" for m in t["measures"]}
+
+
+def demo_dataset() -> Dataset:
+    """The demo's register, answered as `healthcheck demo` answers it (all but the first five)."""
+    with DEMO_REGISTER.open(encoding="utf-8") as fh:
+        register = sorted(csv.DictReader(fh), key=lambda r: r["name"])
+    returns = [Return(r["name"], r["authority_type"], answers(Q, random.Random(i), r["name"]),
+                      region=r["region"] or None) for i, r in enumerate(register) if i >= 5]
+    return Dataset(2017, Q, tablespec.load(Q), returns, {})
+
+
+def awkward_dataset() -> Dataset:
+    layout = ([("NHS Trust", None)] + [("London Borough", "London")] * 3
+              + [("Shire County", "Eastern")] * 4 + [("Shire County", "South East")] * 4
+              + [("Metropolitan District", "North West")] * 5 + [("Metropolitan District", "North East")] * 2
+              + [("Unitary Authority", "South West")] * 3 + [("Unitary Authority", "Eastern")] * 3)
+
+    def year(seed: int) -> list[Return]:
+        rng = random.Random(seed)
+        return [Return(f"Org {i:02d}", kind, answers(Q, rng), region=region) for i, (kind, region) in enumerate(layout)]
+
+    previous = Dataset(2016, Q, tablespec.load(Q), year(1), {})
+    return Dataset(2017, Q, tablespec.load(Q), year(2), {}, previous=previous)
+
+
+@pytest.fixture(scope="module", params=["demo", "awkward"])
+def published(request, tmp_path_factory):
+    dataset = demo_dataset() if request.param == "demo" else awkward_dataset()
+    out = tmp_path_factory.mktemp(request.param) / "edition"
+    edition.build(dataset, out, publication_min=PUBLICATION_MIN, benchmark_min=BENCHMARK_MIN, service="Test")
+    return dataset, out
+
+
+# ---------------------------------------------------------------- what the attacker knows
+
+def groups_of(ret: Return) -> set[str]:
+    return {"All", ret.authority_type} | ({f"{ret.region} region"} if ret.region else set())
+
+
+class Equations:
+    """Linear facts about one year's values of one question: sums of groups, each known to within
+    the rounding of the figure it was worked out from."""
+
+    def __init__(self, dataset: Dataset, answered: list[bool]) -> None:
+        self.dataset, self.answered = dataset, answered
+        self.rows: list[np.ndarray] = []
+        self.sums: list[float] = []
+        self.slack: list[float] = []
+        self.published: set[str] = set()  # groups published nationally: no secret
+
+    def group(self, name: str) -> np.ndarray:
+        return np.array([float(a and name in groups_of(r)) for r, a in zip(self.dataset.returns, self.answered)])
+
+    def one(self, organisation: str) -> np.ndarray:
+        return np.array([float(a and r.organisation == organisation)
+                         for r, a in zip(self.dataset.returns, self.answered)])
+
+    def add(self, vector: np.ndarray, mean: float, n: int) -> None:
+        self.rows.append(vector)
+        self.sums.append(mean * n)
+        self.slack.append(0.5 * n)  # a whole number published: within half of it, times n
+
+    def recover(self, target: np.ndarray) -> tuple[float, float] | None:
+        """The target's total and how far off it could be, if the facts determine it; else None."""
+        if not self.rows or not target.any():
+            return None
+        a = np.array(self.rows)
+        coefficients, *_ = np.linalg.lstsq(a.T, target, rcond=None)
+        if np.abs(a.T @ coefficients - target).max() > 1e-6:
+            return None
+        return float(coefficients @ np.array(self.sums)), float(np.abs(coefficients) @ np.array(self.slack))
+
+
+def national_by_type(out: Path) -> list[dict]:
+    return [t for t in json.loads((out / "tables" / "tables.json").read_text())["tables"] if t["kind"] == "by_type"]
+
+
+def true_values(dataset: Dataset, label: str) -> tuple[list[float | None], list[bool]]:
+    measure = MEASURES[label]
+    values: list[float | None] = []
+    for r in dataset.returns:
+        v = r.answers.get(measure["question"])
+        if not isinstance(v, int | float):
+            values.append(None)
+        elif "percent_of" in measure:
+            d = r.answers.get(measure["percent_of"])
+            values.append(100 * v / d if isinstance(d, int | float) and d > 0 else None)
+        else:
+            values.append(float(v))
+    return values, [v is not None for v in values]
+
+
+def national_facts(dataset: Dataset, table: dict, label: str, year_field: str = "printed"
+                   ) -> tuple[Equations, list[str]]:
+    """The national table's facts about one measure, and the groups it withholds."""
+    _, answered = true_values(dataset, label)
+    facts, withheld = Equations(dataset, answered), []
+    for row in (r for r in table["rows"] if r["measure"] == label):
+        vector = facts.group(row["group"])
+        if isinstance(row[year_field], int):
+            facts.add(vector, row[year_field], int(vector.sum()))
+            facts.published.add(row["group"])
+        elif vector.any():
+            withheld.append(row["group"])
+    return facts, withheld
+
+
+def assert_none_recovered(facts: Equations, withheld: list[str], values: list[float | None], where: str,
+                          exempt: str | None = None) -> None:
+    for group in withheld:
+        target = facts.group(group)
+        if exempt is not None and np.array_equal(target, facts.one(exempt)):
+            continue  # the employer's own answer is not withheld from itself
+        found = facts.recover(target)
+        if found is not None:
+            n = int(target.sum())
+            truth = sum(v for v, t in zip(values, target) if t and v is not None) / n
+            pytest.fail(f"{where}: the withheld {group} (n={n}) is {found[0] / n:.2f} ± {found[1] / n:.2f} from "
+                        f"the published figures; its true value is {truth:.2f}")
+
+
+# ---------------------------------------------------------------- the attacks
+
+def test_the_national_tables_give_no_withheld_figure_away(published):
+    dataset, out = published
+    for table in national_by_type(out):
+        for label in dict.fromkeys(r["measure"] for r in table["rows"]):
+            values, _ = true_values(dataset, label)
+            facts, withheld = national_facts(dataset, table, label)
+            assert_none_recovered(facts, withheld, values, f"{table['number']}, {label}")
+            if dataset.previous is not None:  # last year's column, from last year's returns
+                old, _ = true_values(dataset.previous, label)
+                facts, withheld = national_facts(dataset.previous, table, label, "previous_printed")
+                assert_none_recovered(facts, withheld, old, f"{table['number']}, {label}, {dataset.previous.year}")
+
+
+def _benchmarks(out: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted((out / "benchmarks").glob("*.json"))]
+
+
+def _shown(group: dict) -> bool:
+    return not group["suppressed"]
+
+
+def test_no_benchmark_with_its_employers_own_answers_gives_a_withheld_figure_away(published):
+    dataset, out = published
+    tables = national_by_type(out)
+    for result in _benchmarks(out):
+        me = result["organisation"]
+        for m in result["measures"]:
+            table = next(t for t in tables if any(r["measure"] == m["measure"] for r in t["rows"]))
+            values, _ = true_values(dataset, m["measure"])
+            facts, withheld = national_facts(dataset, table, m["measure"])
+            if m["own"] is not None:
+                facts.add(facts.one(me), round(m["own"]), 1)
+            for key, name in (("type", result["authority_type"]), ("region", f"{result['region']} region"),
+                              ("all", "All")):
+                if key not in m or (key == "region" and not result["region"]):
+                    continue
+                if _shown(m[key]):
+                    facts.add(facts.group(name), round(m[key]["mean"]), m[key]["n"])
+                elif name not in facts.published:
+                    withheld.append(name)
+            assert_none_recovered(facts, withheld, values, f"{me}'s benchmark, {m['measure']}", exempt=me)
+
+
+def test_all_the_benchmarks_together_give_no_withheld_figure_away(published):
+    dataset, out = published
+    tables = national_by_type(out)
+    shown_somewhere: dict[str, dict[str, tuple[float, int]]] = defaultdict(dict)  # measure -> group -> figure
+    for result in _benchmarks(out):
+        for m in result["measures"]:
+            for key, name in (("type", result["authority_type"]), ("region", f"{result['region']} region")):
+                if result.get(key if key == "region" else "authority_type") and _shown(m[key]):
+                    shown_somewhere[m["measure"]][name] = (round(m[key]["mean"]), m[key]["n"])
+    for table in tables:
+        for label in dict.fromkeys(r["measure"] for r in table["rows"]):
+            values, _ = true_values(dataset, label)
+            facts, withheld = national_facts(dataset, table, label)
+            for name, (mean, n) in shown_somewhere[label].items():
+                facts.add(facts.group(name), mean, n)
+            regions = {f"{r.region} region" for r in dataset.returns if r.region}
+            never = [g for g in withheld if g not in shown_somewhere[label]]
+            never += [g for g in regions if g not in shown_somewhere[label]]
+            assert_none_recovered(facts, never, values, f"every benchmark together, {label}")
+
+
+def test_single_choice_shares_in_benchmarks_give_no_withheld_share_away(published):
+    dataset, out = published
+    for result in _benchmarks(out):
+        me = result["organisation"]
+        for item in result["single"]:
+            question = Q.question(item["question_id"])
+            chosen = [r.answers.get(question.id) if forms.rules.is_asked(question, r.answers) else None
+                      for r in dataset.returns]
+            answered = [c is not None for c in chosen]
+            for option in item["options"]:
+                facts = Equations(dataset, answered)
+                values = [float(c == option["value"]) if c is not None else None for c in chosen]
+                withheld = []
+                if item["own"] is not None:
+                    facts.add(facts.one(me), float(item["own"] == option["value"]), 1)
+                for key, name in (("type", result["authority_type"]), ("region", f"{result['region']} region"),
+                                  ("all", "All")):
+                    if key not in item or (key == "region" and not result["region"]):
+                        continue
+                    if _shown(item[key]):
+                        percent = option["all_percent"] if key == "all" else option["peers_percent"]
+                        if key == "all" or item["peers"]["label"] == (name if key == "region" else
+                                                                       result["authority_type"]):
+                            facts.add(facts.group(name), round(percent) / 100, item[key]["n"])
+                    else:
+                        withheld.append(name)
+                facts.slack = [0.005 * n for n in (int(r.sum()) for r in facts.rows)]  # whole per cents
+                assert_none_recovered(facts, withheld, values, f"{me}'s benchmark, {item['title']}", exempt=me)
+
+
+# ---------------------------------------------------------------- every file publishes the same figures
+
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def test_every_file_publishes_the_figures_as_printed_and_no_more(published):
+    dataset, out = published
+    tables = json.loads((out / "tables" / "tables.json").read_text())["tables"]
+    book = load_workbook(out / "tables" / "tables.xlsx")
+    report_text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(out / "report.pdf").pages)
+    for table in tables:
+        cells = [v for r in table["rows"] for k, v in r.items() if k in ("value", "percent", "previous", "change")]
+        assert not any(isinstance(v, float) for v in cells), f"{table['number']} publishes an unrounded figure"
+        csv_rows = list(csv.reader((out / "tables" / f"{_slug(table)}.csv").open(encoding="utf-8")))
+        sheet = next(book[name] for name in book.sheetnames if book[name]["A1"].value.startswith(table["number"] + ":"))
+        sheet_rows = [[c for c in row] for row in sheet.iter_rows(values_only=True)]
+        for row in csv_rows[2:2 + len(table["rows"])]:
+            assert not any(re.fullmatch(r"-?\d+\.\d+", c) for c in row), (table["number"], row)
+        for row in sheet_rows[2:2 + len(table["rows"])]:
+            assert not any(isinstance(c, float) for c in row), (table["number"], row)
+        if table["kind"] == "by_type":
+            for group in dict.fromkeys(r["group"] for r in table["rows"]):
+                printed = [f"{r['printed']} {r['n']}" for r in table["rows"] if r["group"] == group]
+                assert f"{group} {' '.join(printed)}" in report_text, (table["number"], group, printed)
+            suppressed = {(r["measure"], r["group"]) for r in table["rows"] if r.get("suppressed")}
+            in_csv = {(row[0], row[1]) for row in csv_rows[2:2 + len(table["rows"])] if row[4] == "*"}
+            in_sheet = {(row[0], row[1]) for row in sheet_rows[2:2 + len(table["rows"])] if row[4] == "*"}
+            assert in_csv == in_sheet == suppressed, table["number"]
+    for path in (out / "benchmarks").glob("*.csv"):
+        rows = list(csv.reader(path.open(encoding="utf-8")))
+        assert not any(re.fullmatch(r"-?\d+\.\d+", c) for row in rows for c in row), path.name
+
+
+def _slug(table: dict) -> str:
+    from aggregation.outputs import slug
+    return slug(table)
+
+
+def test_the_awkward_dataset_withholds_what_it_must():
+    """The attack above holds only if something is withheld: here the lone trust, the two of the North
+    East, and beside each enough others that neither can be had by difference."""
+    from aggregation.tables import compute
+    tables = {t["id"]: t for t in compute(awkward_dataset(), threshold=PUBLICATION_MIN)}
+    hours = {r["group"]: r for r in tables["hours"]["rows"]}
+    withheld = {g for g, r in hours.items() if r.get("suppressed")}
+    assert "NHS Trust" in withheld and len(withheld) >= 2 and "All" not in withheld
