@@ -6,13 +6,12 @@ from typing import Any
 
 from reportlab.graphics.shapes import Drawing, Line, Polygon, Rect, String
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from .benchmark import QUARTERS, _fmt, fallback_sentence
 from .dataset import in_a_sentence
-from .report import BLUE, INK, RULE, SHADE, _styles, _t, running_header
+from .report import BLUE, INK, RULE, SHADE, _styles, _t, pdf_document, running_header
 
 GREY = colors.HexColor("#505a5f")
 
@@ -54,8 +53,7 @@ def benchmark_pdf(result: dict[str, Any], service: str = "Social Work Health Che
 
     page = running_header(f"{title} (for {result['organisation']} only)")
 
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=20 * mm,
-                            bottomMargin=18 * mm, title=title, author=service)
+    doc = pdf_document(buffer, title, service)
     story = [Paragraph(_t(title), s["h1"]),
              Paragraph(_t(f"How {result['organisation']}'s {result['year']} return compares with other "
                           f"{in_a_sentence(result['authority_type'])} respondents and with all {result['respondents']} "

@@ -12,11 +12,11 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from forms import Section
 
-from .report import RULE, SHADE, _styles
+from .report import RULE, SHADE, _styles, pdf_document, running_header
 
 COLUMNS = ["Action", "Lead", "Start", "Due", "Outcome", "Evidence", "Latest progress", "Status"]
 # The spreadsheet also carries the finding each action answers, and its dates as dates.
@@ -92,8 +92,7 @@ def plan_pdf(organisation: str, year: int, sections: Sequence[Section], actions:
     s = _styles()
     buffer = io.BytesIO()
     title = f"{organisation}: health check action plan {year}"
-    doc = SimpleDocTemplate(buffer, pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm,
-                            topMargin=14 * mm, bottomMargin=12 * mm, title=title)
+    doc = pdf_document(buffer, title, organisation, pagesize=landscape(A4), margins=(12, 12, 14, 12))
     counts = {status: sum(a["status"] == status for a in actions) for status in RAG_COLOURS}
     overdue = [a for a in actions if a.get("due_on") and a["due_on"] < today and a["status"] != "Complete"]
     story = [Paragraph(escape(title), s["h1"]),
@@ -108,8 +107,11 @@ def plan_pdf(organisation: str, year: int, sections: Sequence[Section], actions:
         story.append(Paragraph(escape(section.heading), s["h2"]))
         data = [[Paragraph(c, s["cellbold"]) for c in COLUMNS]]
         for action in mine:
-            cells = row(action)
-            data.append([Paragraph(escape(c), s["cell"]) for c in cells[:-1]] + [cells[-1]])
+            cells = [Paragraph(escape(c), s["cell"]) for c in row(action)[:-1]]
+            if action in overdue:  # the due date, flagged in words as well as colour
+                cells[3] = Paragraph(escape(_d(action["due_on"])) + '<br/><font color="#d4351c"><b>Overdue</b></font>',
+                                     s["cell"])
+            data.append(cells + [action["status"]])
         table = Table(data, colWidths=[w * mm for w in widths], repeatRows=1)
         style = [("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE), ("BACKGROUND", (0, 0), (-1, 0), SHADE),
                  ("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONT", (-1, 1), (-1, -1), "Helvetica-Bold", 8)]
@@ -122,7 +124,8 @@ def plan_pdf(organisation: str, year: int, sections: Sequence[Section], actions:
     story += [Spacer(1, 6 * mm), Paragraph("You said, we did", s["h1"])]
     for line in you_said_we_did(sections, actions):
         story.append(Paragraph(escape(line), s["bullet"], bulletText="•"))
-    doc.build(story)
+    page = running_header(f"{title}, as at {today:%d %B %Y}", landscape(A4), 12 * mm)
+    doc.build(story, onFirstPage=page, onLaterPages=page)
     return buffer.getvalue()
 
 

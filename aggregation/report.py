@@ -23,6 +23,7 @@ from reportlab.platypus import (
     PageBreak,
     PageTemplate,
     Paragraph,
+    SimpleDocTemplate,
     Spacer,
     Table,
     TableStyle,
@@ -42,6 +43,7 @@ BLUE = colors.HexColor("#1d70b8")
 RULE = colors.HexColor("#b1b4b6")
 SHADE = colors.HexColor("#f3f2f1")
 WIDTH = A4[0] - 36 * mm
+LANGUAGE = "en-GB"  # every PDF says what language it is in, for screen readers
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -71,15 +73,16 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def running_header(header: str) -> Callable[[Any, Any], None]:
+def running_header(header: str, pagesize: tuple[float, float] = A4,
+                   margin: float = 18 * mm) -> Callable[[Any, Any], None]:
     """A page's furniture for an organisation's or area's report: the header at the top left, the
     page number at the foot (reportlab's onFirstPage/onLaterPages)."""
     def page(canvas: Any, doc: Any) -> None:
         canvas.saveState()
         canvas.setFont("Helvetica", 8)
         canvas.setFillColor(INK)
-        canvas.drawString(18 * mm, A4[1] - 12 * mm, header)
-        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Page {doc.page}")
+        canvas.drawString(margin, pagesize[1] - 12 * mm, header)
+        canvas.drawRightString(pagesize[0] - margin, 8 * mm, f"Page {doc.page}")
         canvas.restoreState()
     return page
 
@@ -92,35 +95,60 @@ Story = list[Any]
 """Flowables for reportlab to lay out (reportlab is untyped)."""
 
 
-class _Headings:
-    """Each h1 heading, as it is laid out: a bookmark, an entry in the PDF's outline and one in the
-    table of contents."""
+class _Outline:
+    """Each heading, as it is laid out: a bookmark and an entry in the PDF's outline, at the level
+    its style is given (never deeper than one below the entry before it), and with ``toc`` each
+    top-level one in the table of contents."""
 
-    def __init__(self, doc: Any) -> None:
-        self.doc = doc
-        self.count = 0
+    def __init__(self, doc: Any, levels: dict[str, int], toc: bool = False) -> None:
+        self.doc, self.levels, self.toc = doc, levels, toc
+        self.restart()
 
     def restart(self) -> None:
-        self.count = 0  # multiBuild lays the document out more than once: keys must repeat
+        self.count, self.deepest = 0, -1  # multiBuild lays the document out more than once: keys must repeat
 
     def after_flowable(self, flowable: Any) -> None:
-        if isinstance(flowable, Paragraph) and flowable.style.name == "h1":
-            level = 0
-            text = flowable.getPlainText()
-            self.count += 1
-            key = f"h{self.count}"
-            self.doc.canv.bookmarkPage(key)
-            self.doc.canv.addOutlineEntry(text, key, level=level)
+        if not isinstance(flowable, Paragraph) or flowable.style.name not in self.levels:
+            return
+        level = min(self.levels[flowable.style.name], self.deepest + 1)
+        text = flowable.getPlainText()
+        self.count += 1
+        self.deepest = level
+        key = f"h{self.count}"
+        self.doc.canv.bookmarkPage(key)
+        self.doc.canv.addOutlineEntry(text, key, level=level)
+        self.doc.canv.showOutline()
+        if self.toc and level == 0:
             self.doc.notify("TOCEntry", (level, text, self.doc.page, key))
 
 
-def _document(buffer: io.BytesIO, title: str, service: str) -> Any:
-    """The report's document: a cover page, then pages with a running head and a page number.
+def outlined(doc: Any, levels: dict[str, int] | None = None, toc: bool = False) -> Any:
+    """``doc`` with its headings (h1, h2 unless told) bookmarked in the PDF's outline.
 
     reportlab's document class is untyped, so rather than subclass it, this sets the two hooks it
-    calls before laying out the document and after each flowable (for the headings)."""
+    calls before laying out the document and after each flowable."""
+    outline = _Outline(doc, levels or {"h1": 0, "h2": 1}, toc)
+    doc.beforeDocument = outline.restart
+    doc.afterFlowable = outline.after_flowable
+    return doc
+
+
+def pdf_document(buffer: io.BytesIO, title: str, author: str, subject: str | None = None,
+                 pagesize: tuple[float, float] = A4, margins: tuple[float, float, float, float] = (18, 18, 20, 18),
+                 levels: dict[str, int] | None = None) -> Any:
+    """A document for one of the product's PDFs: its title, author and language in its properties,
+    its headings in its outline. ``margins`` are left, right, top and bottom, in mm."""
+    left, right, top, bottom = (m * mm for m in margins)
+    doc = SimpleDocTemplate(buffer, pagesize=pagesize, leftMargin=left, rightMargin=right, topMargin=top,
+                            bottomMargin=bottom, title=title, author=author, subject=subject or title, lang=LANGUAGE)
+    return outlined(doc, levels)
+
+
+def _document(buffer: io.BytesIO, title: str, service: str) -> Any:
+    """The report's document: a cover page, then pages with a running head and a page number; its
+    chapters in the outline and the table of contents."""
     doc = BaseDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=20 * mm,
-                          bottomMargin=18 * mm, title=title, author=service, subject=title)
+                          bottomMargin=18 * mm, title=title, author=service, subject=title, lang=LANGUAGE)
 
     def body_page(canvas: Any, doc: Any) -> None:
         canvas.saveState()
@@ -136,10 +164,7 @@ def _document(buffer: io.BytesIO, title: str, service: str) -> Any:
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
     doc.addPageTemplates([PageTemplate("cover", [frame], onPage=_cover_page),
                           PageTemplate("body", [frame], onPage=body_page)])
-    headings = _Headings(doc)
-    doc.beforeDocument = headings.restart
-    doc.afterFlowable = headings.after_flowable
-    return doc
+    return outlined(doc, {"h1": 0}, toc=True)
 
 
 def _cover_page(canvas: Any, doc: Any) -> None:
@@ -150,15 +175,17 @@ def _cover_page(canvas: Any, doc: Any) -> None:
 
 
 def national_report(dataset: Dataset, threshold: int = 0, service: str = "Social Work Health Check",
-                    tables: list[dict[str, Any]] | None = None) -> bytes:
-    """The report as PDF bytes; ``tables`` are the dataset's national tables, if already computed."""
+                    tables: list[dict[str, Any]] | None = None, publisher: str | None = None,
+                    edition: int | None = None) -> bytes:
+    """The report as PDF bytes; ``tables`` are the dataset's national tables, if already computed;
+    the cover names the ``publisher`` (the service, if none) and the ``edition`` it is part of."""
     tables = tables if tables is not None else compute(dataset, threshold)
     s = _styles()
     q = dataset.questionnaire
     title = f"{q.title}: national findings"
     section_of = {qq.id: sec for sec in q.sections for qq in sec.questions}
     story: Story = [
-        *_cover(dataset, title, service, s),
+        *_cover(dataset, title, publisher or service, edition, threshold, s),
         *_contents(s),
         *_key_findings(tables, threshold, section_of, s),
         *_background_and_methodology(dataset, threshold, tables, s),
@@ -172,13 +199,16 @@ def national_report(dataset: Dataset, threshold: int = 0, service: str = "Social
     return buffer.getvalue()
 
 
-def _cover(dataset: Dataset, title: str, service: str, s: dict[str, ParagraphStyle]) -> Story:
+def _cover(dataset: Dataset, title: str, publisher: str, edition: int | None, threshold: int,
+           s: dict[str, ParagraphStyle]) -> Story:
+    published = f"Edition {edition}, published" if edition else "Published"
+    lines = [f"{published} by {publisher} on {date.today():%d %B %Y}.",
+             f"From the {len(dataset.returns)} returns as submitted for {dataset.year}"
+             + (f"; no figure comes from fewer than {threshold} respondents." if threshold > 1 else ".")]
     return [Spacer(1, 40 * mm), Paragraph(_t(title), s["cover"]),
-            Paragraph(_t(f"Results from {len(dataset.returns)} employers of social workers in England"),
-                      s["subtitle"]),
-            Spacer(1, 8 * mm),
-            Paragraph(_t(f"Produced by {service} on {date.today():%d %B %Y}, from the returns as "
-                         f"submitted."), s["body"]),
+            Paragraph(_t(f"Results from {len(dataset.returns)} employers of social workers in England, "
+                         f"{dataset.year}"), s["subtitle"]),
+            Spacer(1, 8 * mm), *[Paragraph(_t(line), s["body"]) for line in lines],
             NextPageTemplate("body"), PageBreak()]
 
 
@@ -337,7 +367,8 @@ def _grid(data: list[list[Any]], widths: list[float], header_rows: int = 1, nume
 
 
 def _cell(value: object) -> str:
-    return "" if value is None else str(value)
+    """A table cell: an en dash where there is no figure, never a blank that looks like a gap."""
+    return "–" if value is None or value == "" else str(value)
 
 
 def _table_block(table: dict[str, Any], s: dict[str, ParagraphStyle]) -> Story:
@@ -394,4 +425,6 @@ def _table_block(table: dict[str, Any], s: dict[str, ParagraphStyle]) -> Story:
     counts_shown = " (counts shown: a base under 50)" if small and table["kind"] != "responses" else ""
     footer = [Paragraph(_t(base_text(table)) + counts_shown, s["small"])]
     footer += [Paragraph(_t(note), s["small"]) for note in table["notes"]]
-    return [KeepTogether([caption, *body[:1]])] + body[1:] + footer + [Spacer(1, 4 * mm)]
+    # A table, its chart and its notes stay on one page where they fit (KeepTogether splits them only
+    # when they don't).
+    return [KeepTogether([caption, *body, *footer]), Spacer(1, 4 * mm)]

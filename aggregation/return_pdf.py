@@ -17,11 +17,13 @@ from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from forms import Questionnaire
 from forms.rules import asked
 from forms.validation import display
+
+from .report import pdf_document
 
 INK = colors.HexColor("#0b0c0c")
 RULE = colors.HexColor("#b1b4b6")
@@ -67,9 +69,9 @@ def return_pdf(questionnaire: Questionnaire, answers: Mapping[str, Any], meta: M
         canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Page {doc.page}")
         canvas.restoreState()
 
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
-                            bottomMargin=18 * mm, title=title, author=str(meta.get("organisation", "")),
-                            subject=f"Submitted return, version {meta.get('version', '')}")
+    doc = pdf_document(buffer, title, str(meta.get("organisation", "")),
+                       f"Submitted return, version {meta.get('version', '')}", margins=(18, 18, 18, 18),
+                       levels={"title": 0, "h1": 0, "h2": 1})
     story: list[Any] = [Paragraph(_text(questionnaire.title), styles["title"]),
                         Paragraph(_text(str(meta.get("organisation", ""))), styles["h2"])]
     facts = [("Reference", meta.get("reference")), ("Submitted", _when(meta.get("submitted_at"))),

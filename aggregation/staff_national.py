@@ -8,13 +8,12 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import Paragraph, Spacer
 
 import forms
 
-from .report import WIDTH, Story, _grid, _styles, _t, running_header
+from .report import WIDTH, Story, _grid, _styles, _t, pdf_document, running_header
 from .scores import IN_WORDS, Key, Scored, beside, standards
 from .staff_pdf import _drivers, _head, _statements, chart, printed
 
@@ -62,8 +61,7 @@ def area_pdf(report: dict[str, Any], threshold: int, service: str) -> bytes:
 
     page = running_header(f"{service}: {title}")
 
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=20 * mm,
-                            bottomMargin=18 * mm, title=title, author=service, subject=title)
+    doc = pdf_document(buffer, title, service)
     beside = "" if report["region"] is None else ", beside England's"
     story: Story = [
         Paragraph(_t(title), s["title"]),

@@ -10,16 +10,15 @@ from typing import Any
 
 from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib.enums import TA_RIGHT
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import KeepTogether, Paragraph, Spacer
 
 from .dataset import in_a_sentence
 from .drivers import METHOD as DRIVERS_METHOD
 from .drivers import taking_part, why_not
 from .profile import summary as profile_summary
-from .report import BLUE, INK, RULE, WIDTH, Story, _grid, _styles, _t, running_header
+from .report import BLUE, INK, RULE, WIDTH, Story, _grid, _styles, _t, pdf_document, running_header
 from .scores import IN_WORDS, SHOWN_ONLY, answered, ordinal
 
 
@@ -73,8 +72,7 @@ def organisation_pdf(report: dict[str, Any], year: int, threshold: int, service:
 
     page = running_header(title)
 
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=20 * mm,
-                            bottomMargin=18 * mm, title=title, author=service, subject=title)
+    doc = pdf_document(buffer, title, service)
     region = f", the {report['region']} region" if report.get("region") else ""
     story: Story = [
         Paragraph(_t(title), s["title"]),

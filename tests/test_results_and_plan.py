@@ -52,12 +52,12 @@ def test_benchmark_waits_for_publication_then_shows_own_figures(app, accounts, e
     publish(app)
     page = employer.get("/return/results").get_data(as_text=True)
     assert "Your benchmark 2017" in page and "Northmoor County Council" in page
-    assert re.search(r"Hours a week.*?</th>\s*<td[^>]*>37</td>", page, re.S)  # the employer's own 37 hours
+    assert re.search(r"Average hours worked a week.*?</th>\s*<td[^>]*>37</td>", page, re.S)  # its own 37 hours
     pdf = text_of(employer.get("/return/results.pdf").data)
-    assert "Northmoor County Council: health check benchmark 2017" in pdf and "Hours a week (Table 5) 37" in pdf
+    assert "Northmoor County Council: health check benchmark 2017" in pdf and "Average hours worked a week (hours; Table 5) 37" in pdf
     assert "Peer Council" not in pdf and "Peer Council" not in page
     csv_text = employer.get("/return/results.csv").get_data(as_text=True)
-    assert "measure,Table 5,Hours a week,37," in csv_text
+    assert "measure,Table 5,Average hours worked a week,hours,37," in csv_text
     # Another employer's benchmark is its own.
     other = app.test_client()
     sign_in(other, employers["b"][1])
@@ -122,6 +122,8 @@ def test_overdue_actions_are_flagged(app, employers, cycle):
     _add_action(employer, starts_on="", due_on=past)
     page = employer.get("/return/plan").get_data(as_text=True)
     assert "<strong>1 overdue.</strong>" in page and "Overdue: Recruit to the four unfilled posts" in page
+    pdf = text_of(employer.get("/return/plan.pdf").data)
+    assert f"{past} Overdue" in " ".join(pdf.split()) and "Page 1" in pdf and "1 overdue" in pdf
 
 
 def test_one_employer_can_never_reach_anothers_plan_or_benchmark(app, accounts, employers, cycle):
