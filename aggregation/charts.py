@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 
 BAR = "#1d70b8"
 INK = "#0b0c0c"
+# The PDFs set text in Helvetica; Liberation Sans (and Arial) share its metrics and look, so the
+# charts' labels match the report's text. DejaVu Sans, which matplotlib carries, if neither is here.
+matplotlib.rcParams.update({"font.family": "sans-serif",
+                            "font.sans-serif": ["Liberation Sans", "Arial", "Helvetica", "DejaVu Sans"]})
 
 
 def label_of(row: dict[str, Any], base: int) -> str:

@@ -32,10 +32,12 @@ Progress = Callable[[str, int, int], None]
 
 def build(dataset: Dataset, out: Path, *, publication_min: int, benchmark_min: int, service: str,
           staff: StaffData | None = None, staff_min: int = scores.MIN_GROUP,
-          progress: Progress = lambda step, done, total: None) -> list[Made]:
+          progress: Progress = lambda step, done, total: None, publisher: str | None = None,
+          number: int | None = None) -> list[Made]:
     """Write every file of an edition of ``dataset`` (and of a closed staff survey's ``staff``) into
     the empty folder ``out``; ``progress(step, done, total)`` is told as each step starts and, for
-    the organisations' files, after each one."""
+    the organisations' files, after each one. The report's cover names the ``publisher`` and the
+    edition's ``number``."""
     out.mkdir(parents=True)
     made: list[Made] = []
 
@@ -56,7 +58,8 @@ def build(dataset: Dataset, out: Path, *, publication_min: int, benchmark_min: i
         add(charts.write(table, out / "tables"), "chart")
 
     progress("report", 0, 0)
-    (out / "report.pdf").write_bytes(report.national_report(dataset, publication_min, service, tables=tables))
+    (out / "report.pdf").write_bytes(report.national_report(dataset, publication_min, service, tables=tables,
+                                                            publisher=publisher, edition=number))
     add([out / "report.pdf"], "report")
 
     total, built = len(dataset.returns), 0

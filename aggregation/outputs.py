@@ -78,20 +78,60 @@ def write(year: int, tables: list[dict[str, Any]], out: Path) -> list[Path]:
     return written
 
 
+def grid(table: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """A table laid out as the report prints it, for a spreadsheet or a web page: its header and
+    rows, each row led by its group or answer; a withheld figure is "*", no figure None."""
+    previous = table.get("previous_year")
+    if table["kind"] == "responses":
+        return (["Type", "Returns", "Population", "Per cent"],
+                [[r["group"], r["responses"], r["population"], r["printed"] if r["population"] else None]
+                 for r in table["rows"]])
+    if table["kind"] == "by_type":
+        measures = table.get("measures") or [{"label": m, "unit": "", "percent": False}
+                                             for m in dict.fromkeys(r["measure"] for r in table["rows"])]
+        header = ["Type"]
+        for m in measures:
+            unit = "per cent of posts" if m["percent"] else (m["unit"] or "average")
+            header += [f"{m['label']} ({unit})", f"{m['label']}: respondents"]
+            header += [f"{m['label']}: {previous}"] if previous else []
+        lookup = {(r["measure"], r["group"]): r for r in table["rows"]}
+        rows = []
+        for group in dict.fromkeys(r["group"] for r in table["rows"]):
+            row: list[Any] = [group]
+            for m in measures:
+                cell = lookup[(m["label"], group)]
+                row += [cell["printed"], cell["n"]] + ([cell.get("previous_printed")] if previous else [])
+            rows.append(row)
+        return header, rows
+    header = ["Answer", "Number", "Per cent"] + ([f"{previous}: per cent", "Change (points)"] if previous else [])
+    return header, [[r["label"], "*" if r.get("suppressed") else r["count"], r["printed"]]
+                    + ([r.get("previous_printed"), r.get("change")] if previous else []) for r in table["rows"]]
+
+
 def _xlsx(tables: list[dict[str, Any]], path: Path) -> Path:
+    """One sheet per table, named by its number and laid out as printed; the title above, the
+    header frozen, the base and notes below."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
 
     book = Workbook()
     book.remove(book.active)
     for table in tables:
-        sheet = book.create_sheet(re.sub(r"[\[\]:*?/\\]", "", f"{table['number']} {table['id']}")[:31])
+        sheet = book.create_sheet(table["number"])  # "Table 2", "Figure 1": whole, and unique
         sheet.append([f"{table['number']}: {table['title']}"])
-        sheet["A1"].font = Font(bold=True)
-        cols = columns_of(table)
-        sheet.append(cols)
-        for row in table["rows"]:
-            sheet.append([row.get(c) for c in cols])
+        sheet["A1"].font = Font(bold=True, size=12)
+        header, rows = grid(table)
+        sheet.append(header)
+        for cell in sheet[2]:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for row in rows:
+            sheet.append(row)
+        sheet.freeze_panes = "B3"
+        sheet.column_dimensions["A"].width = max(len(str(r[0])) for r in rows + [header]) + 2
+        for column in sheet.iter_cols(min_col=2, max_col=len(header), min_row=2, max_row=2):
+            sheet.column_dimensions[column[0].column_letter].width = 16
+        sheet.append([])
         sheet.append([base_text(table)])
         for note in table["notes"]:
             sheet.append([note])

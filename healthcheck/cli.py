@@ -577,7 +577,7 @@ def report(year: int, out: Path) -> None:
 
     dataset = _dataset(year)
     pdf = national_report(dataset, threshold=current_app.config["PUBLICATION_MIN_GROUP"],
-                          service=current_app.config["SERVICE_NAME"])
+                          service=current_app.config["SERVICE_NAME"], publisher=current_app.config["PUBLISHER"])
     out.write_bytes(pdf)
     click.echo(f"Wrote {out} ({len(pdf) // 1024} KB) from {len(dataset.returns)} returns")
 

@@ -43,6 +43,8 @@ class Config:
     # An employer's benchmark compares it only with groups of at least this many other respondents.
     BENCHMARK_MIN_GROUP = int(os.environ.get("BENCHMARK_MIN_GROUP", "5"))
     SERVICE_NAME = "Social Work Health Check"
+    # Who publishes the results, named on the national report's cover (the coordinating body).
+    PUBLISHER = os.environ.get("PUBLISHER", SERVICE_NAME)
     # Links printed by CLI commands (demo, later invitations) start with this.
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
     # Jobs (publishing, emails, imports) go to a queue: Redis here when set, so that workers on

@@ -152,12 +152,15 @@ def _publish(job: Job, report: Callable[..., None]) -> None:
     unfinished = {int(p.name.rsplit("-", 1)[1]): p for p in root.glob(".building-*")}
     for stale in jobs.stale_jobs(list(unfinished)):  # left by a worker that stopped mid-build
         shutil.rmtree(unfinished[stale])
+    latest = publication.latest_edition(cycle)  # the publication lock keeps it the latest till recorded
+    expected = (latest.number if latest else 0) + 1
     db.session.commit()  # the dataset is read: hold no transaction while building
     work, final = root / f".building-{job.id}", root / f"job-{job.id}"
     made = edition_files.build(
         dataset, work, publication_min=config["PUBLICATION_MIN_GROUP"], benchmark_min=config["BENCHMARK_MIN_GROUP"],
         service=config["SERVICE_NAME"], staff=staff_data, staff_min=config["STAFF_MIN_GROUP"],
-        progress=lambda step, done, total: report(edition_files.STEPS[step], done, total))
+        progress=lambda step, done, total: report(edition_files.STEPS[step], done, total),
+        publisher=config["PUBLISHER"], number=expected)
     files = [(m, *_digest(work / m.path)) for m in made]
     os.replace(work, final)
     try:

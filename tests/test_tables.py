@@ -285,3 +285,20 @@ def test_a_base_is_the_respondents_behind_the_figures_under_it():
                                             populations=POPULATIONS), threshold=0) if t["id"] == "posts")
     assert table["base"] == 2 and list(table["bases"].values()) == [1, 1]
     assert outputs.base_text(table) == "Base = 1"
+
+
+def test_the_workbook_lays_each_table_out_as_printed(tmp_path):
+    """One sheet per table, named by its number: groups as rows, each measure's figure (with its
+    unit) and respondents as columns, the header frozen, the base and notes below."""
+    from openpyxl import load_workbook
+
+    outputs.write(2017, compute(dataset(), threshold=2), tmp_path)
+    book = load_workbook(tmp_path / "tables.xlsx")
+    assert "Table 5" in book.sheetnames and "Figure 1" in book.sheetnames
+    hours = book["Table 5"]
+    assert hours["A1"].value == "Table 5: Average hours worked a week" and hours.freeze_panes == "B3"
+    assert [c.value for c in hours[2]] == ["Type", "Hours a week (hours)", "Hours a week: respondents"]
+    rows = {r[0]: r[1:] for r in hours.iter_rows(min_row=3, max_row=7, values_only=True)}
+    # Shire counties A and B: 37 and 35 -> 36 of 2; the one trust withheld at a threshold of 2.
+    assert rows["Shire County"] == (36, 2) and rows["NHS Trust"] == ("*", 1) and rows["All"] == (38, 6)
+    assert any(str(c.value).startswith("Base = 6") for c in hours["A"])

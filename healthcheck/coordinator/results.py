@@ -14,7 +14,7 @@ from werkzeug.utils import secure_filename
 
 from aggregation import charts, findings
 from aggregation.edition import STEPS
-from aggregation.outputs import base_text, slug
+from aggregation.outputs import base_text, grid, slug
 
 from .. import jobs, transfer
 from ..auth import coordinator_required
@@ -57,8 +57,12 @@ def results(year: int) -> Any:
         stored = publication.edition_file(shown, "tables/tables.json") or abort(404)
         tables = json.loads(edition_path(shown, stored).read_text(encoding="utf-8"))["tables"]
     threshold = shown.summary["publication_min"] if shown else 0
+    section_of = {q.id: section.id for section in collection.questionnaire_for(cycle).sections
+                  for q in section.questions}
     return render_template("coordinator/results.html", cycle=cycle, editions=every, shown=shown, tables=tables,
-                           base_text=base_text, alt_text=charts.alt_text, figure=lambda t: f"tables/{slug(t)}.png",
+                           key_findings=findings.key_findings(tables, threshold, section_of),
+                           base_text=base_text, grid=grid, alt_text=charts.alt_text,
+                           figure=lambda t: f"tables/{slug(t)}.png",
                            sentences={t["id"]: findings.sentences(t, threshold) for t in tables})
 
 
