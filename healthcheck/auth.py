@@ -1,4 +1,5 @@
-"""Coordinator and viewer accounts: password hashing, sign-in with lockout, roles, session expiry."""
+"""Coordinator and viewer accounts: password hashing, sign-in throttled per email and client, roles,
+and sessions that end when idle, at their absolute lifetime, and when the account signs out."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -7,21 +8,24 @@ from functools import wraps
 from flask import abort, current_app, redirect, request, session, url_for
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager, current_user, logout_user
-from sqlalchemy import func, select
+from flask_login import LoginManager, current_user, login_user, logout_user
+from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
-from .models import Role, User, utcnow
+from .models import Role, SignInFailure, User, utcnow
 
 login_manager = LoginManager()
 login_manager.login_view = "coordinator.sign_in"
 login_manager.login_message = "Sign in to continue."
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
-MAX_FAILURES = 5
-LOCK_FOR = timedelta(minutes=15)
+MAX_FAILURES = 5  # wrong passwords for one email from one client address...
+THROTTLE_FOR = timedelta(minutes=15)  # ...within this long hold that client back for that email
 MIN_PASSWORD = 12
+WRONG = "Enter a correct email address and password"
+THROTTLED = ("Too many attempts to sign in with this email address from here. Wait 15 minutes and try again, "
+             "or ask another coordinator to run: healthcheck user unlock")
 # A fixed hash to check against when the email is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 
@@ -37,18 +41,23 @@ def init_app(app) -> None:
     limiter.init_app(app)
 
     @app.before_request
-    def expire_idle_sessions():
-        """Coordinator sessions end after a spell of inactivity, as well as after their lifetime."""
+    def end_sessions():
+        """A coordinator's session ends after a spell of inactivity, at its absolute lifetime
+        however active, and when the account signed out anywhere since it began."""
         if "_user_id" not in session:
-            return
-        idle = current_app.config["COORDINATOR_IDLE_TIMEOUT"]
-        last = session.get("last_seen")
+            return None
         now = utcnow().timestamp()
-        if last is not None and now - last > idle.total_seconds():
+        began, last = session.get("signed_in_at"), session.get("last_seen")
+        revoked = current_user.sessions_revoked_at if current_user.is_authenticated else None
+        over = (began is None or now - began > current_app.config["COORDINATOR_SESSION_LIFETIME"].total_seconds()
+                or (last is not None and now - last > current_app.config["COORDINATOR_IDLE_TIMEOUT"].total_seconds())
+                or (revoked is not None and began <= revoked.timestamp()))
+        if over:
             logout_user()
-            session.pop("last_seen", None)
+            session.clear()
             return redirect(url_for("coordinator.sign_in", expired=1, next=request.path))
         session["last_seen"] = now
+        return None
 
 
 def password_problem(password: str) -> str | None:
@@ -69,26 +78,48 @@ def create_user(email: str, name: str, role: str, password: str) -> User:
     return user
 
 
-def authenticate(email: str, password: str) -> tuple[User | None, str | None]:
-    """(user, None) on success; (None, message) otherwise. Repeated failures lock the account
-    (the caller commits what this records)."""
-    user = db.session.scalar(select(User).where(func.lower(User.email) == (email or "").strip().lower()))
+def authenticate(email: str, password: str, client: str) -> tuple[User | None, str | None]:
+    """(user, None) on success; (None, message) otherwise. Every failure costs a password check
+    and a row written, whether the email is an account's or not, so neither the message nor the
+    time taken tells a stranger which emails have accounts. Failures are counted per email and
+    client, so a stranger can hold back only themselves (the caller commits what this records)."""
+    key = (email or "").strip().lower()[:254]
+    user = db.session.scalar(select(User).where(func.lower(User.email) == key))
     now = utcnow()
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
-        return None, "Enter a correct email address and password"
-    if user.locked_until and user.locked_until > now:
-        return None, "Too many failed attempts: this account is locked for 15 minutes. Try again later"
-    if not user.active or not check_password_hash(user.password_hash, password or ""):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.locked_until = now + LOCK_FOR
-            user.failed_logins = 0
-        return None, "Enter a correct email address and password"
-    user.failed_logins = 0
-    user.locked_until = None
+    recent = db.session.scalar(select(func.count()).select_from(SignInFailure).where(
+        SignInFailure.email == key, SignInFailure.client == client, SignInFailure.at > now - THROTTLE_FOR))
+    throttled = (recent or 0) >= MAX_FAILURES
+    right = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    if throttled or user is None or not user.active or not right:
+        db.session.add(SignInFailure(email=key, client=client[:64], at=now))
+        return None, THROTTLED if throttled else WRONG
+    db.session.execute(delete(SignInFailure).where(SignInFailure.email == key, SignInFailure.client == client))
     user.last_login_at = now
     return user, None
+
+
+def start_session(user: User) -> None:
+    """A new session for a coordinator who has just signed in: nothing carried over from before
+    (an employer's link, say), its start recorded for its lifetime and for revocation."""
+    session.clear()
+    login_user(user)
+    session.permanent = True
+    session["signed_in_at"] = session["last_seen"] = utcnow().timestamp()
+
+
+def end_sessions_of(user: User) -> None:
+    """Sign out: this session and every other of the account end (the caller commits)."""
+    user.sessions_revoked_at = utcnow()
+    logout_user()
+    session.clear()
+
+
+def unthrottle(email: str) -> int:
+    """Forget an email's failed sign-ins, from every client: how many there were."""
+    found = db.session.scalar(select(func.count()).select_from(SignInFailure)
+                              .where(SignInFailure.email == email.strip().lower()))
+    db.session.execute(delete(SignInFailure).where(SignInFailure.email == email.strip().lower()))
+    return found or 0
 
 
 def coordinator_required(view):

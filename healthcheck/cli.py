@@ -33,7 +33,7 @@ from .app import create_app
 from .extensions import db, writing
 from .form_fields import LONDON
 from .models import Cycle, Job, Role, StaffSurvey, User
-from .store import Actor, collection, publication, returns, staff
+from .store import Actor, audit, collection, publication, returns, staff
 from .store import jobs as job_rows
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "organisations.csv"
@@ -297,6 +297,19 @@ def user_add(email: str, name: str, role: str, password_stdin: bool) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created {role} {email}")
+
+
+@user.command("unlock")
+@click.argument("email")
+@with_appcontext
+def user_unlock(email: str) -> None:
+    """Let EMAIL sign in again from anywhere at once: forget its recent failed sign-ins."""
+    from .auth import unthrottle
+
+    with writing():
+        count = unthrottle(email)
+        audit(CLI_ACTOR, "sign_in_unthrottled", detail={"email": email.strip().lower(), "failures": count})
+    click.echo(f"Forgot {count} failed sign-in{'' if count == 1 else 's'} for {email.strip().lower()}")
 
 
 # ---------------------------------------------------------------- the register and cycles

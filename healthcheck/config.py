@@ -21,6 +21,7 @@ class Config:
     SQLITE_BUSY_TIMEOUT = float(os.environ.get("SQLITE_BUSY_TIMEOUT", "10"))
     PROXY_FIX = os.environ.get("PROXY_FIX", "") == "1"  # behind a TLS-terminating proxy
     COORDINATOR_IDLE_TIMEOUT = timedelta(minutes=30)
+    COORDINATOR_SESSION_LIFETIME = timedelta(hours=8)  # however active: then sign in again
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     SIGN_IN_RATE_LIMIT = "10 per minute"
     # Practitioners sending their answers, per client address: generous, because many people in

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -211,9 +212,9 @@ class User(UserMixin, Base):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Sessions begun before this are over: signing out ends every session of the account.
+    sessions_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     __table_args__ = (CheckConstraint("role IN ('coordinator', 'viewer')", name="role"),)
 
@@ -224,6 +225,18 @@ class User(UserMixin, Base):
     @property
     def can_change(self) -> bool:
         return self.role == Role.COORDINATOR.value
+
+
+class SignInFailure(Base):
+    """A failed sign-in: the email typed (an account's or not) and the client's address. Too many
+    for one email from one client in a while hold that client back, not the account's owner."""
+
+    __tablename__ = "sign_in_failure"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    client: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    __table_args__ = (Index("ix_sign_in_failure_email_client_at", "email", "client", "at"),)
 
 
 class EmailTemplate(Base):

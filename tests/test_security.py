@@ -276,3 +276,17 @@ def test_generated_import_rows_are_validated_never_crash(cells):
     for column, reason in errors.items():
         assert column in Q.answer_keys() and isinstance(reason, str) and reason
     assert set(answers) <= set(Q.answer_keys())
+
+
+def test_an_employer_can_sign_out_and_the_cookie_dies_with_the_browser(app, employers):
+    """Issue 18: employers had no sign-out and a 12-hour persistent cookie on what may be a shared
+    office computer."""
+    client = app.test_client()
+    started = sign_in(client, employers["a"][1])
+    cookie = started.headers["Set-Cookie"]
+    assert "Expires=" not in cookie and "Max-Age" not in cookie  # a browser-session cookie
+    page = client.get("/return").get_data(as_text=True)
+    assert "Sign out" in page
+    response = client.post_form("/return/sign-out", {}, token_from="/return")
+    assert response.status_code == 200 and "You have signed out" in response.get_data(as_text=True)
+    assert client.get("/return").status_code == 403  # the link is needed again

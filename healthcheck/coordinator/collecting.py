@@ -1,20 +1,21 @@
 """Signing in, cycles and their settings, the collection's dashboard, emails and the register."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 import forms
 
 from .. import mail
-from ..auth import authenticate, coordinator_required, limiter
+from ..auth import authenticate, coordinator_required, end_sessions_of, limiter, start_session
 from ..downloads import download
 from ..extensions import db, writing
 from ..form_fields import as_input_date
 from ..models import AuthorityType, Organisation, utcnow
-from ..store import audit, collection, jobs
+from ..store import Actor, audit, collection, jobs
 from ..transfer import csv_bytes, neutralise
 from . import bp, cycle_or_404, me
 from .forms import (
@@ -41,22 +42,29 @@ def sign_in() -> Any:
     form = SignInForm()
     if form.validate_on_submit():
         with writing():
-            user, problem = authenticate(form.email.data, form.password.data)
+            user, problem = authenticate(form.email.data, form.password.data, request.remote_addr or "")
+            audit(Actor(form.email.data.strip().lower()[:254], via="web"),
+                  "signed_in" if user is not None else "sign_in_failed")
         if user is not None:
-            login_user(user)
-            session.permanent = True
-            session["last_seen"] = utcnow().timestamp()
-            target = request.args.get("next", "")
-            return redirect(target if target.startswith("/admin") else url_for("coordinator.home"))
+            start_session(user)
+            return redirect(safe_next(request.args.get("next", "")))
         form.password.errors = [problem]
     return render_template("coordinator/sign_in.html", form=form), (400 if form.errors else 200)
 
 
 @bp.post("/sign-out")
 def sign_out() -> Any:
-    if ChooseForm().validate_on_submit():
-        logout_user()
+    if ChooseForm().validate_on_submit() and current_user.is_authenticated:
+        with writing():
+            end_sessions_of(current_user)
     return redirect(url_for("coordinator.sign_in"))
+
+
+def safe_next(target: str) -> str:
+    """Where to go after signing in: a page of this site's coordinator area, or its home."""
+    if re.fullmatch(r"/admin(/[A-Za-z0-9_\-./]*)?(\?[A-Za-z0-9_\-.=&%]*)?", target) and "//" not in target:
+        return target
+    return url_for("coordinator.home")
 
 
 # ---------------------------------------------------------------- cycles

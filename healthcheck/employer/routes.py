@@ -53,7 +53,7 @@ def start(token: str) -> Any:
             form.name.errors = ["Enter your name"]
         else:
             session.clear()
-            session.permanent = True
+            session.permanent = False  # gone when the browser closes: offices share computers
             session.update(link_id=link.id, editor=name, organisation=link.organisation.name,
                            # so that a page of answers can be shown again when the database is down
                            questionnaire=f"{link.cycle.questionnaire_id}@{link.cycle.questionnaire_version}")
@@ -63,6 +63,14 @@ def start(token: str) -> Any:
     return render_template("employer/start.html", form=form, link=link,
                            response=returns.find_return(link.cycle, link.organisation),
                            questionnaire=questionnaire_for(link.cycle)), (400 if form.errors else 200)
+
+
+@bp.post("/return/sign-out")
+def sign_out() -> Any:
+    """End the session on this computer (CSRF-checked like every POST); the link opens the
+    return again."""
+    session.clear()
+    return render_template("employer/signed_out.html")
 
 
 def with_return(view: Callable[..., Any]) -> Callable[..., Any]:
