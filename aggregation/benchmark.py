@@ -25,7 +25,7 @@ from .dataset import Dataset, Return, in_a_sentence
 from .tables import _numeric, frame, short_label, whole
 from .withheld import EVERYONE, Group, groups_of, withheld
 
-QUARTERS = {1: "lowest quarter", 2: "second quarter", 3: "third quarter", 4: "highest quarter"}
+QUARTERS = {1: "lowest quarter", 2: "second-lowest quarter", 3: "second-highest quarter", 4: "highest quarter"}
 
 MeasureKey = tuple[str, str | None]
 """What makes two measures' values the same: the question, and what it is a share of (if anything)."""
@@ -271,10 +271,10 @@ def fallback_sentence(result: dict[str, Any]) -> str | None:
                 + ": compare your figures with all respondents.")
     text = f"“Others like you” are the other {kind} respondents where enough of them answered"
     if region:
-        text += (f"; for {region} of the {len(rows)} figures too few did, so your region ({result['region']}) "
-                 "is shown instead, and named")
+        text += (f"; where too few did ({region} figure{'s' if region != 1 else ''}), your region, "
+                 f"{result['region']}, is shown instead and named beside the figure")
     if neither:
-        text += (f"; for {neither} of the {len(rows)} neither your type nor your region can be shown, so "
+        text += (f"; where neither can be shown ({neither} figure{'s' if neither != 1 else ''}, marked “Not shown”), "
                  "compare with all respondents")
     return text + "."
 

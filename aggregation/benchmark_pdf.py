@@ -58,8 +58,9 @@ def benchmark_pdf(result: dict[str, Any], service: str = "Social Work Health Che
              Paragraph(_t(f"How {result['organisation']}'s {result['year']} return compares with other "
                           f"{in_a_sentence(result['authority_type'])} respondents and with all {result['respondents']} "
                           f"respondents. Comparisons are shown only where at least {result['threshold']} other "
-                          f"respondents answered; otherwise they are marked as not shown. This benchmark is for "
-                          f"your organisation only: no league table is published."), s["body"])]
+                          f"respondents answered; otherwise they are marked as not shown. Table and figure numbers "
+                          f"are those of the national report. This benchmark is for your organisation only: no "
+                          f"league table is published."), s["body"])]
     fallback = fallback_sentence(result)
     if fallback:
         story.append(Paragraph(_t(fallback), s["body"]))
@@ -75,7 +76,7 @@ def benchmark_pdf(result: dict[str, Any], service: str = "Social Work Health Che
                      Paragraph(_t(_fmt(m["own"], pct) or "No answer"), s["cell"]),
                      Paragraph(_t(_average(m["peers"], pct)), s["cell"]),
                      Paragraph(_t(_average(m["all"], pct)), s["cell"]),
-                     Paragraph(_t(QUARTERS.get(m["quartile"], "")), s["cell"]), distribution(m)])
+                     Paragraph(_t(QUARTERS.get(m["quartile"], "–")), s["cell"]), distribution(m)])
     table = Table(data, colWidths=[44 * mm, 15 * mm, 34 * mm, 28 * mm, 18 * mm, 35 * mm], repeatRows=1)
     table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), "Helvetica", 7.5), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                                ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE), ("BACKGROUND", (0, 0), (-1, 0), SHADE),

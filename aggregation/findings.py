@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .dataset import COUNCIL_TYPES, plural
+from .dataset import COUNCIL_TYPES, in_a_sentence, plural
 from .tables import COUNCILS_TOTAL, whole
 
 
@@ -20,6 +20,8 @@ def _trend(row: dict[str, Any], year: int | None, unit: str = " points") -> str:
         return ""
     if rounded == 0:
         return f" (the same as in {year})"
+    if unit == " points" and abs(rounded) == 1:
+        unit = " point"
     return f" ({'up' if rounded > 0 else 'down'} {abs(rounded)}{unit} on {year})"
 
 
@@ -27,12 +29,14 @@ def response_sentence(table: dict[str, Any]) -> str:
     rows = {r["group"]: r for r in table["rows"]}
     total = rows[COUNCILS_TOTAL]  # Table 1 always has its total row
     others = [r for r in table["rows"] if r["group"] not in COUNCIL_TYPES + [COUNCILS_TOTAL] and r["responses"]]
-    text = (f"{total['responses']} councils returned the health check"
-            + (f", {_per_cent(total['printed'])} of the {total['population']} councils invited"
-               if total["population"] else ""))
-    if others:
-        text += ", with " + " and ".join(f"{r['responses']} from {plural(r['group'])}" for r in others)
-    return text + "."
+    invited = f" ({_per_cent(total['printed'])} of the {total['population']} invited)" if total["population"] else ""
+    councils = f"{total['responses']} councils{invited}"
+    if not others:
+        return f"{councils} returned the health check."
+    employers = total["responses"] + sum(r["responses"] for r in others)
+    parts = [councils] + [f"{r['responses']} {plural(r['group']) if r['responses'] != 1 else in_a_sentence(r['group'])}"
+                          for r in others]
+    return f"{employers} employers returned the health check: " + " and ".join(parts) + "."
 
 
 def by_type_sentences(table: dict[str, Any], threshold: int) -> list[str]:
@@ -52,8 +56,11 @@ def by_type_sentences(table: dict[str, Any], threshold: int) -> list[str]:
             high = max(groups, key=lambda r: r["value"])
             low = min(groups, key=lambda r: r["value"])
             if high["printed"] != low["printed"]:
-                text += (f"; highest among {plural(high['group'])} ({high['printed']}) and lowest among "
-                         f"{plural(low['group'])} ({low['printed']})")
+                unit = measure["unit"]
+                high_figure, low_figure = ((_per_cent(r["printed"]) if percent else f"{r['printed']} {unit}".strip())
+                                           for r in (high, low))
+                text += (f"; highest among {plural(high['group'])} ({high_figure}) and lowest among "
+                         f"{plural(low['group'])} ({low_figure})")
         out.append(text + ".")
     return out
 

@@ -107,7 +107,7 @@ def plan_pdf(organisation: str, year: int, sections: Sequence[Section], actions:
         story.append(Paragraph(escape(section.heading), s["h2"]))
         data = [[Paragraph(c, s["cellbold"]) for c in COLUMNS]]
         for action in mine:
-            cells = [Paragraph(escape(c), s["cell"]) for c in row(action)[:-1]]
+            cells = [Paragraph(escape(c or "–"), s["cell"]) for c in row(action)[:-1]]
             if action in overdue:  # the due date, flagged in words as well as colour
                 cells[3] = Paragraph(escape(_d(action["due_on"])) + '<br/><font color="#d4351c"><b>Overdue</b></font>',
                                      s["cell"])

@@ -271,14 +271,14 @@ def _findings_by_standard(tables: list[dict[str, Any]], threshold: int, section_
         if table["kind"] == "responses":
             continue
         section = section_of[table["question_ids"][0]]
-        if section is not current:
+        heading: Story = []
+        if section is not current:  # a standard's heading stays on the page of its first table
             current = section
-            story.append(Paragraph(_t(section.heading), s["h1"]))
+            heading = [Paragraph(_t(section.heading), s["h1"])]
             if section.statement:
-                story.append(Paragraph(_t(section.statement), s["body"]))
-        for sentence in findings.sentences(table, threshold):
-            story.append(Paragraph(_t(sentence), s["body"]))
-        story += _table_block(table, s)
+                heading.append(Paragraph(_t(section.statement), s["body"]))
+        lead = [Paragraph(_t(sentence), s["body"]) for sentence in findings.sentences(table, threshold)]
+        story += _table_block(table, s, heading + lead)
     return story
 
 
@@ -333,13 +333,15 @@ def _annex_form(q: Questionnaire, s: dict[str, ParagraphStyle]) -> Story:
         story.append(Paragraph(_t(section.heading), s["h2"]))
         for question in section.questions:
             block = [Paragraph(_t(question.label), s["cellbold"])]
-            detail = {"number": f"Whole number from {question.min} to {question.max}"
+            places = f", to {question.decimals} decimal place" if question.decimals else ""
+            detail = {"number": ("Number" if question.decimals else "Whole number") + f" from {question.min} to "
+                                f"{question.max}{places}"
                                 + (f" ({question.suffix})" if question.suffix else "")
                                 + (f", or “{question.not_applicable}”" if question.not_applicable else ""),
                       "text": f"Text, up to {question.max_length} characters",
                       "single": "Choose one", "multiple": "Choose all that apply"}[question.type]
             if question.when:
-                detail += f". Asked only if {describe(question.when, label_of)}"
+                detail += f". Asked only if {describe(question.when, label_of, lambda qid: q.question(qid).in_words)}"
             block.append(Paragraph(_t(detail), s["small"]))
             mark = "○" if question.type == "single" else "☐"
             for option in question.options:
@@ -366,12 +368,21 @@ def _grid(data: list[list[Any]], widths: list[float], header_rows: int = 1, nume
     return table
 
 
+def _signed(change: object) -> str:
+    """A change as printed: +4, −3 (a minus sign, not a hyphen), 0, or – where there is none."""
+    if not isinstance(change, int | float):
+        return "–"
+    points = whole(change) or 0
+    return f"+{points}" if points > 0 else f"−{-points}" if points < 0 else "0"
+
+
 def _cell(value: object) -> str:
     """A table cell: an en dash where there is no figure, never a blank that looks like a gap."""
     return "–" if value is None or value == "" else str(value)
 
 
-def _table_block(table: dict[str, Any], s: dict[str, ParagraphStyle]) -> Story:
+def _table_block(table: dict[str, Any], s: dict[str, ParagraphStyle], lead: Story | None = None) -> Story:
+    """A table (and its chart), its base and notes, after the ``lead`` sentences written from it."""
     caption = Paragraph(_t(f"{table['number']}: {table['title']}"), s["caption"])
     previous = table.get("previous_year")
     small = table["base"] < SMALL_BASE
@@ -413,18 +424,18 @@ def _table_block(table: dict[str, Any], s: dict[str, ParagraphStyle]) -> Story:
                 body.append(Paragraph(_t(f"{previous}, all respondents: " + "; ".join(
                     f"{r['measure']} {r['previous_printed']}" for r in alls) + "."), s["small"]))
     else:
-        head = ["", "Number", "Per cent"] + ([str(previous), "Change"] if previous else [])
+        head = ["", "Number", "Per cent"] + ([f"{previous}, per cent", "Change, points"] if previous else [])
         data = [head]
         for r in table["rows"]:
             row = [Paragraph(_t(r["label"]), s["cell"]), _cell(r["count"]), _cell(r["printed"])]
             if previous:
-                row += [_cell(r.get("previous_printed")), _cell(whole(r.get("change")))]
+                row += [_cell(r.get("previous_printed")), _signed(r.get("change"))]
             data.append(row)
-        widths = [95 * mm, 22 * mm, 22 * mm] + ([20 * mm, 20 * mm] if previous else [])
+        widths = [84 * mm, 22 * mm, 22 * mm] + ([22 * mm, 24 * mm] if previous else [])
         body.append(_grid(data, widths))
     counts_shown = " (counts shown: a base under 50)" if small and table["kind"] != "responses" else ""
     footer = [Paragraph(_t(base_text(table)) + counts_shown, s["small"])]
     footer += [Paragraph(_t(note), s["small"]) for note in table["notes"]]
     # A table, its chart and its notes stay on one page where they fit (KeepTogether splits them only
     # when they don't).
-    return [KeepTogether([caption, *body, *footer]), Spacer(1, 4 * mm)]
+    return [KeepTogether([*(lead or []), caption, *body, *footer]), Spacer(1, 4 * mm)]

@@ -177,7 +177,8 @@ def _routing_note(question: forms.Question, dataset: Dataset, asked: int) -> lis
     def label_of(qid: str, value: Any) -> str:
         return dataset.questionnaire.question(qid).option_label(str(value))
 
-    return [f"Asked only where {describe(question.when, label_of)} ({asked} respondents)."]
+    in_words = describe(question.when, label_of, lambda qid: dataset.questionnaire.question(qid).in_words)
+    return [f"Asked only where {in_words} ({asked} respondents)."]
 
 
 def _single(spec: dict[str, Any], dataset: Dataset, df: pd.DataFrame, threshold: int) -> dict[str, Any]:
@@ -191,7 +192,8 @@ def _single(spec: dict[str, Any], dataset: Dataset, df: pd.DataFrame, threshold:
          "percent": 100 * int(counts.get(o.value, 0)) / base if base else None} for o in question.options]
     for row in rows:
         row["printed"] = whole(row["percent"])
-    notes = _routing_note(question, dataset, int(asked.sum())) + [ROUNDING_NOTE]
+    adds_up = sum(r["printed"] or 0 for r in rows) == 100 or not base
+    notes = _routing_note(question, dataset, int(asked.sum())) + ([] if adds_up else [ROUNDING_NOTE])
     table = _table(spec, [question.id], base, rows, notes)
     return _suppress_if_small(table, threshold)
 

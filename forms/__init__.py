@@ -72,6 +72,11 @@ class Question:
     # agreement: the Standard (1-8) the statement is scored for, if it is scored
     standard: int | None = None
 
+    @property
+    def in_words(self) -> str:
+        """The question named in a sentence: its name, or the answer to its wording."""
+        return self.name or f"the answer to “{self.label}”"
+
     @cached_property
     def other_id(self) -> str | None:
         """Id under which the text of an 'Other (please specify)' option is stored."""

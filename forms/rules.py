@@ -64,22 +64,27 @@ def referenced_questions(rule: Rule) -> Iterator[tuple[str, Any]]:
             yield rule["question"], None
 
 
-def describe(rule: Rule | None, label_of: Callable[[str, Any], object] = lambda qid, value: value) -> str:
-    """A short human-readable form of a rule, for the codebook and Annex C."""
+def describe(rule: Rule | None, label_of: Callable[[str, Any], object] = lambda qid, value: value,
+             name_of: Callable[[str], str] | None = None) -> str:
+    """A short human-readable form of a rule: with question ids for the codebook, or with
+    ``name_of`` naming each question in words, for readers of a report."""
     if rule is None:
         return ""
     if "all" in rule:
-        return " and ".join(f"({describe(r, label_of)})" for r in rule["all"])
+        return " and ".join(f"({describe(r, label_of, name_of)})" for r in rule["all"])
     if "any" in rule:
-        return " or ".join(f"({describe(r, label_of)})" for r in rule["any"])
+        return " or ".join(f"({describe(r, label_of, name_of)})" for r in rule["any"])
     if "not" in rule:
-        return f"not ({describe(rule['not'], label_of)})"
+        return f"not ({describe(rule['not'], label_of, name_of)})"
     qid = rule["question"]
+    who, equals, among, answered = (name_of(qid), "was", "was one of", "was answered") if name_of else \
+        (qid, "=", "is one of", "is answered")
+    left, right = ("“", "”") if name_of else ('"', '"')
     if "equals" in rule:
-        return f'{qid} = "{label_of(qid, rule["equals"])}"'
+        return f'{who} {equals} {left}{label_of(qid, rule["equals"])}{right}'
     if "in" in rule:
-        return f"{qid} is one of " + ", ".join(f'"{label_of(qid, v)}"' for v in rule["in"])
-    return f"{qid} {'is' if rule['answered'] else 'is not'} answered"
+        return f"{who} {among} " + ", ".join(f'{left}{label_of(qid, v)}{right}' for v in rule["in"])
+    return f"{who} {answered if rule['answered'] else answered.replace('was', 'was not').replace('is', 'is not')}"
 
 
 def is_asked(question: Question, answers: Mapping[str, Any]) -> bool:

@@ -133,7 +133,8 @@ def test_table_10_routing_base_is_those_asked_who_answered(tables):
     # Asked of the 5 with a welfare system (not C); E left it blank: base 4.
     assert rows(t, "label", "count", "printed") == [("Yes", 2, 50), ("No", 1, 25), ("Don't know", 1, 25)]
     assert t["base"] == 4
-    assert 'Asked only where welfare_system = "Yes" (5 respondents).' in t["notes"]
+    assert "Asked only where the answer to “Is there an employee welfare system in place?” was “Yes” (5 respondents)." \
+        in t["notes"]
     assert tables["welfare_system"]["base"] == 6
 
 
