@@ -188,8 +188,9 @@ def demo(year: int, days_open: int, blank: int) -> None:
             _report_errors(errors, str(DEMO_FILE))
     kept = collection.cycle_by_year(year) is not None
     where = db.engine.url.render_as_string(hide_password=True)
-    click.echo(f"Kept the demo already in {where}: what was typed into it stays; only the links and the password "
-               "are new. To start afresh: make run RESET=1" if kept else f"Loaded a new demo into {where}.")
+    what = (f"Kept the demo already in {where}: what was typed into it stays; only the links and the password "
+            "are new. To start afresh: make run RESET=1" if kept else f"Loaded a new demo into {where}.")
+    click.echo(what)
     with writing():
         cycle = collection.cycle_by_year(year) or collection.create_cycle(
             year, questionnaire, now - timedelta(days=1), now + timedelta(days=days_open), CLI_ACTOR)
@@ -230,10 +231,12 @@ def demo(year: int, days_open: int, blank: int) -> None:
         click.echo(f"  {name}{'  (to fill in)' if name in blank_ones else ''}:\n    {base}/start/{token}")
     click.echo(f"\nStaff survey, as a practitioner at {first.name} answers it: {base}/survey/{staff_code}"
                "\n  (each PSW finds their organisation's link and code through their return's link; the other "
-               "organisations have synthetic answers. To see the results: close it with healthcheck staff open "
-               f"--cycle {year} --questionnaire staff-survey@2020.1 --opens {(now - timedelta(days=2)):%Y-%m-%d} "
-               f"--closes {(now - timedelta(days=1)):%Y-%m-%d}, then publish)")
+               "organisations have synthetic answers. To see the results, close the survey by giving it dates "
+               f"in the past: .venv/bin/healthcheck staff open --cycle {year} --questionnaire staff-survey@2020.1 "
+               f"--opens {(now - timedelta(days=2)):%Y-%m-%d} --closes {(now - timedelta(days=1)):%Y-%m-%d}; then "
+               "publish from the coordinator's Results page)")
     click.echo(f"\nCoordinator: {base}/admin/sign-in  email coordinator@example.org  password {password}")
+    click.echo(what)
 
 
 @click.command()
