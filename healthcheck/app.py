@@ -10,6 +10,7 @@ from flask import Flask, render_template, request
 from flask_login import current_user
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.routing import IntegerConverter
 
 from . import markup
 from .config import CONFIGS
@@ -24,6 +25,7 @@ def create_app(config: str | None = None, **overrides: Any) -> Flask:
     config_name = config or os.environ.get("HEALTHCHECK_CONFIG", "development")
     config_class = CONFIGS[config_name]
     app = Flask("healthcheck", instance_relative_config=True)  # the package: its folders, its logger
+    app.url_map.converters["int"] = RecordNumber
     app.config.from_object(config_class)
     app.config.update(overrides)
     config_class.check(app)  # before any default below stands in for a setting production must have
@@ -93,6 +95,15 @@ def create_app(config: str | None = None, **overrides: Any) -> Flask:
         return render_template("index.html")
 
     return app
+
+
+class RecordNumber(IntegerConverter):
+    """``<int:...>`` in an address: no larger than a database's integer, so that a larger number is
+    a page not found rather than an error from the database."""
+
+    def __init__(self, url_map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = 2**31 - 1,
+                 signed: bool = False) -> None:
+        super().__init__(url_map, fixed_digits, min, max, signed)
 
 
 def _instance_secret(instance: Path) -> str:

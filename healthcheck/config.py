@@ -22,7 +22,9 @@ class Config:
     PROXY_FIX = os.environ.get("PROXY_FIX", "") == "1"  # behind a TLS-terminating proxy
     COORDINATOR_IDLE_TIMEOUT = timedelta(minutes=30)
     COORDINATOR_SESSION_LIFETIME = timedelta(hours=8)  # however active: then sign in again
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Counted in one place for every process that serves: Redis, which the job queue brings, when
+    # set; memory (one count per process) only for the embedded default of a single process.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", os.environ.get("REDIS_URL", "memory://"))
     SIGN_IN_RATE_LIMIT = "10 per minute"
     # Practitioners sending their answers, per client address: generous, because many people in
     # one office may share an address.
@@ -82,13 +84,17 @@ class ProductionConfig(Config):
     @classmethod
     def check(cls, app) -> None:
         key = app.config.get("SECRET_KEY")
-        if not key or len(key) < 32:
+        if not key or len(key) < 32 or len(set(key)) < 12:
             raise RuntimeError(
-                "SECRET_KEY is not set (or is shorter than 32 characters): production will not start "
-                "without one. Generate one with: python -c 'import secrets; print(secrets.token_hex(32))'"
+                "SECRET_KEY is not set, or is too short or too plain (32 characters at least, of 12 different "
+                "ones or more): production will not start without a strong one. Generate one with: "
+                "python -c 'import secrets; print(secrets.token_hex(32))'"
             )
         if not app.config.get("SQLALCHEMY_DATABASE_URI"):
             raise RuntimeError("DATABASE_URL is not set: production will not start on the embedded SQLite default.")
+        if str(app.config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory"):
+            raise RuntimeError("REDIS_URL (or RATELIMIT_STORAGE_URI) is not set: production will not count sign-ins "
+                               "in each process's memory, where four workers would allow four times the limit.")
 
 
 CONFIGS = {"development": DevelopmentConfig, "test": TestConfig, "production": ProductionConfig}

@@ -13,6 +13,22 @@ def register(app) -> None:
     def not_allowed(e):
         return render_template("errors/404.html"), 405
 
+    @app.errorhandler(OverflowError)
+    def number_too_large(e):
+        """A number in an address too large for any record (/admin/cycles/99999999999999999999)."""
+        return render_template("errors/404.html"), 404
+
+    @app.errorhandler(400)
+    def bad_request(e):
+        return render_template("errors/generic.html", title="Sorry, we could not understand that request",
+                               message="Go back and try again. Answers saved earlier are safe."), 400
+
+    @app.errorhandler(403)
+    def forbidden(e):
+        return render_template("errors/generic.html", title="You cannot do that",
+                               message="Your account can look at this page but not change it, or this page is "
+                                       "not for you. Ask a coordinator if you need to make this change."), 403
+
     @app.errorhandler(413)
     def too_large(e):
         return render_template("errors/generic.html", title="What you sent was too large",

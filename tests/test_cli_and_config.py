@@ -80,13 +80,22 @@ def test_the_console_script_runs(tmp_path):
     assert out.stdout.splitlines()[0] == "column,section,standard,type,question,options,constraints,routing"
 
 
-def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
+STRONG = "0123456789abcdef" * 4
+REDIS = "redis://127.0.0.1:6379/1"
+
+
+def test_production_refuses_to_start_without_a_strong_secret_key_a_database_or_shared_limits(monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app("production", SECRET_KEY=None, SQLALCHEMY_DATABASE_URI="sqlite://")
+        create_app("production", SECRET_KEY=None, SQLALCHEMY_DATABASE_URI="sqlite://", RATELIMIT_STORAGE_URI=REDIS)
+    with pytest.raises(RuntimeError, match="too plain"):  # 32 characters, but 'aaaa...' (issue 18)
+        create_app("production", SECRET_KEY="a" * 40, SQLALCHEMY_DATABASE_URI="sqlite://", RATELIMIT_STORAGE_URI=REDIS)
     with pytest.raises(RuntimeError, match="DATABASE_URL"):  # checked before the embedded default stands in
-        create_app("production", SECRET_KEY="x" * 40, SQLALCHEMY_DATABASE_URI=None)
-    app = create_app("production", SECRET_KEY="x" * 40, SQLALCHEMY_DATABASE_URI="sqlite://")
+        create_app("production", SECRET_KEY=STRONG, SQLALCHEMY_DATABASE_URI=None, RATELIMIT_STORAGE_URI=REDIS)
+    with pytest.raises(RuntimeError, match="REDIS_URL"):  # limits counted per worker let 4 workers take 4 times
+        create_app("production", SECRET_KEY=STRONG, SQLALCHEMY_DATABASE_URI="sqlite://",
+                   RATELIMIT_STORAGE_URI="memory://")
+    app = create_app("production", SECRET_KEY=STRONG, SQLALCHEMY_DATABASE_URI="sqlite://", RATELIMIT_STORAGE_URI=REDIS)
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
 
 

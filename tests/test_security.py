@@ -43,7 +43,8 @@ def test_security_headers_on_every_kind_of_response(app, client, employers):
 
 def test_production_cookies_are_secure_httponly_and_samesite():
     from healthcheck import create_app
-    app = create_app("production", SECRET_KEY="x" * 40, SQLALCHEMY_DATABASE_URI="sqlite://")
+    app = create_app("production", SECRET_KEY="0123456789abcdef" * 4, SQLALCHEMY_DATABASE_URI="sqlite://",
+                     RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/1")
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
@@ -290,3 +291,22 @@ def test_an_employer_can_sign_out_and_the_cookie_dies_with_the_browser(app, empl
     response = client.post_form("/return/sign-out", {}, token_from="/return")
     assert response.status_code == 200 and "You have signed out" in response.get_data(as_text=True)
     assert client.get("/return").status_code == 403  # the link is needed again
+
+
+@pytest.mark.parametrize("path", ["/admin/cycles/99999999999999999999", "/admin/cycles/2017/returns/9" + "9" * 30,
+                                  "/return/plan/99999999999999999999"])
+def test_a_number_too_large_for_any_record_is_not_found(app, accounts, employers, cycle, path):
+    """Issue 18: these gave 500 (OverflowError)."""
+    coordinator = signed_in(app, "coordinator")
+    employer = app.test_client()
+    sign_in(employer, employers["a"][1])
+    client = employer if path.startswith("/return") else coordinator
+    response = client.get(path)
+    assert response.status_code == 404 and "Page not found" in response.get_data(as_text=True)
+
+
+def test_refusals_are_branded_pages(app, accounts, cycle):
+    viewer = signed_in(app, "viewer")
+    response = viewer.post_form("/admin/cycles/2017/publish", {}, token_from="/admin/cycles")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 403 and "You cannot do that" in page and "govuk-template" in page
