@@ -340,9 +340,13 @@ class Action(Base):
     status: Mapped[str] = mapped_column(String(10), default=RAG.RED.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200))
+    # Counts the action's changes: a save from a page of an earlier version is a conflict, not an
+    # overwrite (and two saves at once can't both write: the update says which version it replaces).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     updates: Mapped[list[ActionUpdate]] = relationship(order_by="ActionUpdate.id", cascade="all, delete-orphan")
     __table_args__ = (CheckConstraint("status IN ('Red', 'Amber', 'Green', 'Complete')", name="status"),)
+    __mapper_args__ = {"version_id_col": version}
 
     def is_overdue(self, today: date) -> bool:
         return self.due_on is not None and self.due_on < today and self.status != RAG.COMPLETE.value

@@ -3,6 +3,7 @@ import io
 import random
 import re
 from datetime import date, datetime, timedelta
+from html.parser import HTMLParser
 
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -216,3 +217,60 @@ def test_you_said_we_did_ends_each_sentence_once():
     assert line == ("You said: Caseloads rose last quarter. We did: Review caseloads (05/01/2027: Down to 8%). "
                     "Status: Amber.")
     assert ".." not in line and ".)" not in line
+
+
+class _DetailsForm(HTMLParser):
+    """The fields of the action page's Details form, as a browser would send them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self.inside = False
+        self.field: str | None = None
+        self.option: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.inside = "/progress" not in (a.get("action") or "")
+        elif self.inside and tag == "input" and a.get("name") and a.get("type") != "submit":
+            self.fields[a["name"]] = a.get("value") or ""
+        elif self.inside and tag in ("textarea", "select"):
+            self.field = a["name"]
+            self.fields[self.field] = ""
+        elif self.inside and tag == "option" and "selected" in a:
+            self.fields[self.field] = a.get("value") or ""
+
+    def handle_data(self, data):
+        if self.field and self.inside and self.lasttag == "textarea":
+            self.fields[self.field] += data
+
+    def handle_endtag(self, tag):
+        if tag in ("textarea", "select"):
+            self.field = None
+        elif tag == "form":
+            self.inside = False
+
+
+def _edit_form(page: str, **changes) -> dict:
+    parser = _DetailsForm()
+    parser.feed(page)
+    return {k: v.strip() for k, v in parser.fields.items() if k != "csrf_token"} | changes
+
+
+def test_two_tabs_editing_one_action_meet_a_conflict_not_an_overwrite(app, employers, cycle):
+    """Issue 18: the second of two tabs saved over the first, even wiping a field it never touched."""
+    employer = app.test_client()
+    sign_in(employer, employers["a"][1])
+    path = _add_action(employer).headers["Location"]
+    first_tab, second_tab = employer.get(path).get_data(as_text=True), employer.get(path).get_data(as_text=True)
+    saved = employer.post_form(path, _edit_form(first_tab, lead="Director of HR"), token_from=path)
+    assert saved.status_code == 302
+    stale = employer.post_form(path, _edit_form(second_tab, outcome="Vacancies below 3%"), token_from=path)
+    page = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and "Someone else changed this action" in page
+    assert "Vacancies below 3%" in page and "Director of HR" in page  # what was typed, and what is stored
+    again = employer.post_form(path, _edit_form(page, outcome="Vacancies below 3%"), token_from=path)
+    assert again.status_code == 302  # saved knowingly, on the stored version
+    final = employer.get(path).get_data(as_text=True)
+    assert "Vacancies below 3%" in final and "Director of HR" in final  # the first tab's change survives

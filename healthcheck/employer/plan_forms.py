@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovRadioInput, GovSelect, GovTextInput
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..form_fields import DateField
@@ -32,7 +32,7 @@ class ActionForm(FlaskForm):
     due_on = DateField("Due date (optional)", description="For example 31/03/2019")
     outcome = _text("Outcome sought (optional)")
     evidence = _text("Evidence that will show it (optional)")
-
+    version = HiddenField()  # the version of the action the page shows
     def validate_due_on(self, field):
         if self.starts_on.day and field.day and field.day < self.starts_on.day:
             raise ValidationError("Enter a due date on or after the start date")

@@ -107,7 +107,7 @@ def _action_form(item: Action | None = None, *, posted: bool = True) -> ActionFo
             "section_id": item.section_id, "staff_standard": item.staff_standard, "description": item.description,
             "finding": item.finding,
             "lead": item.lead, "starts_on": as_input_date(item.starts_on), "due_on": as_input_date(item.due_on),
-            "outcome": item.outcome, "evidence": item.evidence})
+            "outcome": item.outcome, "evidence": item.evidence, "version": str(item.version)})
     else:
         form = ActionForm(formdata=None, data=_starting_with(request.args.get("section", ""),
                                                              request.args.get("standard", "")))
@@ -150,14 +150,45 @@ def new_action() -> Any:
 def action(action_id: int) -> Any:
     item = plans.action_of(g.response.id, action_id) or abort(404)
     form = _action_form(item)
+    conflict = None
     if form.validate_on_submit():
-        with writing():
-            plans.save_action(g.response, _values(form), g.actor, item)
-        flash("Action saved")
-        return redirect(url_for("employer.action", action_id=action_id))
+        try:
+            with writing():
+                plans.save_action(g.response, _values(form), g.actor, item, expected=_version(form.version.data))
+            flash("Action saved")
+            return redirect(url_for("employer.action", action_id=action_id))
+        except plans.Conflict as found:
+            conflict = found
+            item = plans.action_of(g.response.id, action_id) or abort(404)
+            form, conflict.both = _merged(item)
     update = UpdateForm(formdata=None, data={"status": item.status})
-    return render_template("employer/action.html", item=item, form=form, update=update,
-                           today=date.today()), (400 if form.errors else 200)
+    status = 409 if conflict else 400 if form.errors else 200
+    return render_template("employer/action.html", item=item, action=item, form=form, update=update,
+                           conflict=conflict, today=date.today()), status
+
+
+def _merged(item: Action) -> tuple[ActionForm, list[str]]:
+    """After a conflict, the form to save again: what this person changed on their page, and
+    what is stored now for everything they left alone; and the fields both changed."""
+    stored = _action_form(item, posted=False)
+    merged, both = {}, []
+    for name in EDITABLE:
+        typed, was = (" ".join(request.form.get(key, "").split()) for key in (name, f"was_{name}"))
+        now = " ".join((stored[name].data or "").split())  # compared as words: a browser sends CR LF
+        merged[name] = request.form.get(name, "") if typed != was else stored[name].data
+        if typed != was and now != was and typed != now:
+            both.append(stored[name].label.text.replace(" (optional)", ""))
+    form = ActionForm(formdata=None, data={**merged, "version": str(item.version)})
+    form.section_id.choices, form.staff_standard.choices = stored.section_id.choices, stored.staff_standard.choices
+    return form, both
+
+
+EDITABLE = ("section_id", "staff_standard", "description", "finding", "lead", "starts_on", "due_on", "outcome",
+            "evidence")
+
+
+def _version(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() and len(text) < 10 else None
 
 
 @bp.post("/return/plan/<int:action_id>/progress")
@@ -170,7 +201,7 @@ def action_progress(action_id: int) -> Any:
             plans.add_update(item, update.text.data, g.actor, update.status.data)
         flash("Progress recorded")
         return redirect(url_for("employer.action", action_id=action_id))
-    return render_template("employer/action.html", item=item, form=_action_form(item, posted=False),
+    return render_template("employer/action.html", item=item, action=item, form=_action_form(item, posted=False),
                            update=update, today=date.today()), 400
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..models import RAG, Action, ActionUpdate, Response
@@ -23,7 +24,22 @@ def action_of(response_id: int, action_id: int) -> Action | None:
     return db.session.scalar(select(Action).where(Action.id == action_id, Action.response_id == response_id))
 
 
-def save_action(response: Response, values: dict, actor: Actor, action: Action | None = None) -> Action:
+class Conflict(Exception):
+    """The action changed since the page being saved was opened: nothing was written."""
+
+    def __init__(self, action: Action) -> None:
+        super().__init__(f"action {action.id} is at version {action.version}")
+        self.stored = {k: getattr(action, k) for k in ACTION_FIELDS}
+        self.version = action.version
+        self.both: list[str] = []  # the fields this person and the other both changed
+
+
+def save_action(response: Response, values: dict, actor: Actor, action: Action | None = None,
+                expected: int | None = None) -> Action:
+    """Add an action, or change one: ``expected`` is the version the person's page showed, and if
+    the action has changed since (or changes while this writes), nothing is written: Conflict."""
+    if action is not None and expected != action.version:
+        raise Conflict(action)
     if action is None:
         action = Action(response_id=response.id, created_by=actor.name, status=RAG.RED.value)
         db.session.add(action)
@@ -32,7 +48,13 @@ def save_action(response: Response, values: dict, actor: Actor, action: Action |
         before = {k: _plain(getattr(action, k)) for k in ACTION_FIELDS}
     for key in ACTION_FIELDS:
         setattr(action, key, values.get(key))
-    db.session.flush()
+    try:
+        db.session.flush()  # the update names the version it replaces (the mapper's version_id_col)
+    except StaleDataError:
+        db.session.rollback()
+        fresh = db.session.get(Action, action.id)
+        assert fresh is not None
+        raise Conflict(fresh) from None
     audit(actor, "action_edit" if before else "action_add", response_id=response.id,
           detail={"action": action.id, "before": before, "after": {k: _plain(values.get(k)) for k in ACTION_FIELDS}})
     return action
