@@ -38,6 +38,9 @@ def register(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(e):
         app.logger.info("CSRF refused: %s", e.description)
+        if request.endpoint in ("employer.section", "coordinator.section"):  # a page of answers: keep it
+            return render_template("errors/unsaved.html", why="expired", signed_in="link_id" in session,
+                                   **_unsaved_page()), 400
         return render_template("errors/generic.html", title="Your page had expired",
                                message="For your security, we could not accept that form because the page "
                                        "had expired or was opened in another session. Go back, refresh the "
@@ -74,12 +77,12 @@ def _unsaved_page() -> dict:
     from .answer_fields import form_class, render_section
 
     section_id = (request.view_args or {}).get("section_id")
-    key = session.get("questionnaire", "")
-    if request.endpoint == "employer.section" and section_id and "@" in key:
+    key = session.get("questionnaire") or request.form.get("questionnaire", "")  # the page says, if the session can't
+    if request.endpoint in ("employer.section", "coordinator.section") and section_id and "@" in key:
         try:
             questionnaire = forms.load(*key.split("@", 1))
             section = questionnaire.section(section_id)
-        except KeyError:
+        except (KeyError, ValueError, FileNotFoundError):  # a key posted, not one the session holds
             section = None
         if section is not None:
             form = form_class(questionnaire, section)(formdata=request.form)

@@ -38,13 +38,14 @@ def section_page(response: Response, questionnaire: forms.Questionnaire, section
     except KeyError:
         abort(404)
     prev, nxt = questionnaire.neighbours(section_id)
-    page: dict[str, Any] = dict(section=sec, prev=prev, nxt=nxt, urls=urls, response=response, last_year=last_year)
+    page: dict[str, Any] = dict(section=sec, prev=prev, nxt=nxt, urls=urls, response=response, last_year=last_year,
+                                questionnaire_key=questionnaire.key)
     if request.method == "GET":
         return _stored(questionnaire, response.answers or {}, response.page_version(sec.id), read_only=not editable,
                        **page)
-    if not editable:
-        return refused()
     form = form_class(questionnaire, sec)()
+    if not editable:  # submitted in another tab, or past its deadline: show what was typed, unsaved
+        return _typed(form, not_saved="closed" if not response.is_open() else "submitted", **page), 409
     if not form.validate_on_submit():  # only the CSRF token is checked here
         return _typed(form, **page), 400
     values, errors = validate_section(sec, raw_answers(sec, request.form), response.answers or {})
@@ -60,7 +61,7 @@ def section_page(response: Response, questionnaire: forms.Questionnaire, section
     with writing():
         result = returns.save_page(response_id, sec, values, expected, actor, questionnaire)
     if result.closed:
-        return refused()
+        return _typed(form, not_saved="closed", **page), 409
     if not result.saved:  # the form shows what is saved now; what they typed is listed above it
         latest = response.answers or {}  # read afresh: the save's transaction is over
         unsaved = [(q, display(q, values)) for q in sec.questions if display(q, values) != display(q, latest)]

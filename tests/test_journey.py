@@ -92,10 +92,14 @@ def test_whole_journey_check_submit_pdf_amend_resubmit(client, employers):
     assert reference in text and "Northmoor County Council" in text and "New case system in 2018." in text
     assert "Peer group" in text or "in a peer group" in text
 
-    # Submitted: pages are read-only and a save is refused.
+    # Submitted: pages are read-only, and a save from a tab left open is refused, showing what was
+    # typed and that it was not saved (issue 18: it used to vanish behind a "Return submitted" banner).
     assert "Save and continue" not in client.get("/return/section/registration").get_data(as_text=True)
-    response = client.post_form("/return/section/registration", {"regulator_process": "very", "section_version": "1"})
-    assert response.status_code == 302
+    response = client.post_form("/return/section/registration", {"regulator_process": "very", "section_version": "1"},
+                                token_from="/return")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409 and "Your answers on this page were not saved" in page
+    assert re.search(r'value="very"[^>]*checked', page) and "amend it from your task list" in page
     assert answers()["regulator_process"] == "fairly"
 
     # Amend and resubmit: both versions kept.
@@ -188,9 +192,40 @@ def test_a_closed_cycle_refuses_edits_with_a_message(client, employers, cycle):
     db.session.commit()
     page = client.get("/return/section/registration").get_data(as_text=True)
     assert "This return is closed" in page and "Save and continue" not in page
-    response = client.post_form("/return/section/registration", {"regulator_process": "not_very", "section_version": "1"})
-    assert response.status_code == 403 and "can no longer be changed" in response.get_data(as_text=True)
+    response = client.post_form("/return/section/registration", {"regulator_process": "not_very", "section_version": "1"},
+                                token_from="/return")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409 and "The deadline for this return has passed" in page
+    assert re.search(r'value="not_very"[^>]*checked', page)  # what was typed is still there
     assert answers()["regulator_process"] == "very"
+
+
+def test_an_expired_page_keeps_what_was_typed_and_saves_with_a_fresh_token(app, employers):
+    """Issue 18: when the session or its token expired while someone typed, the page said
+    "refresh" and the answers were gone. Now they are shown again, unsaved, with a fresh token."""
+    client = app.test_client()
+    sign_in(client, employers["a"][1])
+    page = client.get("/return/section/registration").get_data(as_text=True)
+    form = {"regulator_process": "very", "registration_comments": "Checked in October.",
+            "section_version": "0", "questionnaire": "health-check@2017.1"}
+    with client.session_transaction() as session:  # the token the page carries no longer matches
+        session["csrf_token"] = "a different token"
+    kept = client.post("/return/section/registration", data={"csrf_token": re.search(
+        r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1), **form})
+    text = kept.get_data(as_text=True)
+    assert kept.status_code == 400 and "Your page had expired, so nothing on it was saved yet" in text
+    assert "Checked in October." in text and re.search(r'value="very"[^>]*checked', text)
+    again = client.post("/return/section/registration", data={"csrf_token": re.search(
+        r'name="csrf_token"[^>]*value="([^"]+)"', text).group(1), **form})
+    assert again.status_code == 302 and answers()["regulator_process"] == "very"
+
+    # Signed out altogether (the browser closed): the answers are shown, and the way back in said.
+    stranger = app.test_client()
+    lost = stranger.post("/return/section/registration", data={"csrf_token": "old", **form,
+                                                               "regulator_process": "fairly"})
+    text = lost.get_data(as_text=True)
+    assert lost.status_code == 400 and "open your organisation's link again" in text
+    assert re.search(r'value="fairly"[^>]*checked', text)
 
 
 def test_one_employer_never_sees_or_changes_another_return(app, employers):

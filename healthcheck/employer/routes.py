@@ -52,7 +52,10 @@ def start(token: str) -> Any:
         if not name:
             form.name.errors = ["Enter your name"]
         else:
+            kept = session.get("csrf_token")  # a page left open, its session expired, can still be saved
             session.clear()
+            if kept:
+                session["csrf_token"] = kept
             session.permanent = False  # gone when the browser closes: offices share computers
             session.update(link_id=link.id, editor=name, organisation=link.organisation.name,
                            # so that a page of answers can be shown again when the database is down
