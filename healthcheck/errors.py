@@ -38,7 +38,7 @@ def register(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(e):
         app.logger.info("CSRF refused: %s", e.description)
-        if request.endpoint in ("employer.section", "coordinator.section"):  # a page of answers: keep it
+        if request.endpoint in ("employer.section", "coordinator.enter_section"):  # a page of answers: keep it
             return render_template("errors/unsaved.html", why="expired", signed_in="link_id" in session,
                                    **_unsaved_page()), 400
         return render_template("errors/generic.html", title="Your page had expired",
@@ -78,7 +78,7 @@ def _unsaved_page() -> dict:
 
     section_id = (request.view_args or {}).get("section_id")
     key = session.get("questionnaire") or request.form.get("questionnaire", "")  # the page says, if the session can't
-    if request.endpoint in ("employer.section", "coordinator.section") and section_id and "@" in key:
+    if request.endpoint in ("employer.section", "coordinator.enter_section") and section_id and "@" in key:
         try:
             questionnaire = forms.load(*key.split("@", 1))
             section = questionnaire.section(section_id)

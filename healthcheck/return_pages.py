@@ -31,8 +31,11 @@ class Urls:
 
 
 def section_page(response: Response, questionnaire: forms.Questionnaire, section_id: str, actor: Actor,
-                 urls: Urls, *, editable: bool, refused: Callable[[], Any], last_year: dict | None = None) -> Any:
-    """One page of a return: shown (GET), or checked and saved (POST), then on to the next."""
+                 urls: Urls, *, editable: bool, refused: Callable[[], Any], last_year: dict | None = None,
+                 may_change: bool = True) -> Any:
+    """One page of a return: shown (GET), or checked and saved (POST), then on to the next. A save
+    by someone who may not change returns is ``refused``; one that finds the return submitted or
+    closed shows what was typed, unsaved."""
     try:
         sec = questionnaire.section(section_id)
     except KeyError:
@@ -43,6 +46,8 @@ def section_page(response: Response, questionnaire: forms.Questionnaire, section
     if request.method == "GET":
         return _stored(questionnaire, response.answers or {}, response.page_version(sec.id), read_only=not editable,
                        **page)
+    if not may_change:
+        return refused()
     form = form_class(questionnaire, sec)()
     if not editable:  # submitted in another tab, or past its deadline: show what was typed, unsaved
         return _typed(form, not_saved="closed" if not response.is_open() else "submitted", **page), 409

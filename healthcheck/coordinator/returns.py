@@ -77,7 +77,8 @@ def enter_section(year: int, org_id: int, section_id: str) -> Any:
             _stored(year, org_id)
         response = _return(year, org_id)
     return section_page(response, collection.questionnaire_for(response.cycle), section_id, me(),
-                        _urls(year, org_id), editable=editable, refused=lambda: abort(403))
+                        _urls(year, org_id), editable=editable, refused=lambda: abort(403),
+                        may_change=current_user.can_change)
 
 
 @bp.post("/cycles/<int:year>/returns/<int:org_id>/<action>")
