@@ -91,8 +91,14 @@ class CheckingClient(FlaskClient):
         return match.group(1)
 
     def post_form(self, path: str, form: dict | None = None, *, token_from: str | None = None, **kwargs):
-        """POST as a browser would: with the CSRF token from the page the form is on."""
+        """POST as a browser would: with the CSRF token and the hidden fields of the page the form
+        is on (the version of an action it shows, the answers a check page showed...)."""
         payload = dict(form or {})
+        html = self.get(token_from or path).get_data(as_text=True)
+        for tag in re.findall(r"<input[^>]*>", html):
+            name, value = re.search(r'name="([^"]+)"', tag), re.search(r'value="([^"]*)"', tag)
+            if 'type="hidden"' in tag and name and name.group(1) != "csrf_token":
+                payload.setdefault(name.group(1), value.group(1) if value else "")
         payload.setdefault("csrf_token", self.csrf_token(token_from or path))
         return self.post(path, data=payload, **kwargs)
 

@@ -333,3 +333,19 @@ def test_sqlite_changes_take_the_write_lock_when_they_begin_and_pages_only_read(
         assert statements[locked + 1] == "SELECT"  # the return is read again under the lock, then written
         assert "UPDATE" in statements[locked:] and statements.count("BEGIN IMMEDIATE") == 1
         db.engine.dispose()
+
+
+def test_a_check_answers_page_out_of_date_does_not_submit_what_the_submitter_never_saw(app, employers):
+    """Issue 18: the declaration is for the answers the page showed; a colleague's change since
+    then brings the new check-answers page back instead of submitting."""
+    me, colleague = app.test_client(), app.test_client()
+    sign_in(me, employers["a"][1])
+    sign_in(colleague, employers["a"][1], "Sam Colleague")
+    fill_everything(me)
+    seen = re.search(r'name="seen" value="([^"]+)"', me.get("/return/check").get_data(as_text=True)).group(1)
+    assert save(colleague, "registration", {"regulator_process": "not_at_all"}).status_code in (302, 409)
+    stale = me.post_form("/return/check", {"confirm": "y", "seen": seen})
+    page = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and "The answers changed since you opened this page" in page
+    assert "Not at all effective" in page and db.session.scalar(select(SubmittedVersion.id)) is None
+    assert me.post_form("/return/check", {"confirm": "y"}).status_code == 302  # the page as now shown

@@ -9,7 +9,7 @@ from typing import Any
 from flask import abort, g, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovTextInput
-from wtforms import BooleanField, StringField
+from wtforms import BooleanField, HiddenField, StringField
 
 from forms.validation import display, section_status
 
@@ -29,6 +29,7 @@ class StartForm(FlaskForm):
 class SubmitForm(FlaskForm):
     consent = BooleanField("We agree to be named as a respondent in published results", widget=GovCheckboxInput())
     confirm = BooleanField("I confirm", widget=GovCheckboxInput())
+    seen = HiddenField()  # the fingerprint of the answers the page showed (returns.answers_seen)
 
 
 class PlainForm(FlaskForm):
@@ -168,6 +169,7 @@ def check_answers() -> Any:
     missing = [q for s in g.questionnaire.sections if s.kind == "contact"
                for q in s.questions if q.required and not answers.get(q.id)]
     form = SubmitForm(data={"consent": g.response.consent_to_name} if request.method == "GET" else None)
+    changed = False
     if request.method == "POST":
         if not is_editable(g.response):
             return refuse_change()
@@ -177,16 +179,26 @@ def check_answers() -> Any:
             elif not form.confirm.data:
                 form.confirm.errors = ["Select \u201cI confirm\u201d to submit your return"]
             else:
-                return _submit(bool(form.consent.data))
+                submitted = _submit(bool(form.consent.data), form.seen.data or "")
+                if submitted is not None:
+                    return submitted
+                changed = True  # the answers changed since this page was opened: show them again
+                g.response = returns.find_return(g.cycle, g.organisation)
+                answers = g.response.answers or {}
+    form.seen.data = returns.answers_seen(g.response)
+    status = 409 if changed else 400 if form.errors else 200
     return render_template("employer/check_answers.html", sections=summary(g.questionnaire, answers), form=form,
-                           missing=missing, can_submit=is_editable(g.response)), (400 if form.errors else 200)
+                           missing=missing, can_submit=is_editable(g.response), changed=changed), status
 
 
-def _submit(consent: bool) -> Any:
+def _submit(consent: bool, seen: str) -> Any:
+    """Submit the return, if it still holds the answers the person checked (else None)."""
     with writing():
         response = returns.lock_return(g.response.id)
         version = None
         if is_editable(response):
+            if returns.answers_seen(response) != seen:
+                return None
             returns.set_consent(response, consent, g.actor)
             version = returns.submit(response, g.actor, g.questionnaire)
     if version is None:  # submitted meanwhile, in another tab or by a colleague

@@ -182,6 +182,15 @@ def submit(response: Response, actor: Actor, questionnaire: forms.Questionnaire,
     return version
 
 
+def answers_seen(response: Response) -> str:
+    """A short fingerprint of a return's answers, carried by the check-answers page: a declaration
+    is made for the answers that page showed."""
+    import json
+
+    text = json.dumps(response.answers or {}, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
 def new_reference(year: int) -> str:
     """A submission's reference, e.g. HC2017-7KQ2M9XP: short enough to read out on the phone."""
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
