@@ -361,6 +361,31 @@ def test_comments_are_redacted_and_published_only_when_approved(app, accounts, e
     assert "comment_approved" in audit_actions()
 
 
+def test_a_review_applies_only_to_the_text_it_was_made_for(app, accounts, employers, cycle):
+    """Issue 18: a review posted after the employer amended the comment approved the old redaction
+    while the stored original was the new text, with a person's name in it."""
+    employer = app.test_client()
+    sign_in(employer, employers["a"][1])
+    fill_everything(employer)
+    save(employer, "final", {"final_comments": "Supervision is monthly."})
+    employer.post_form("/return/check", {"confirm": "y"})
+    item = db.session.scalar(select(CommentReview).where(CommentReview.question_id == "final_comments"))
+    client = signed_in(app, "coordinator")
+    path = f"/admin/cycles/2017/comments/{item.id}"
+    opened = client.get(path).get_data(as_text=True)  # the coordinator opens it...
+    seen = re.search(r'name="seen" value="([^"]+)"', opened).group(1)
+    employer.post_form("/return/amend", {}, token_from="/return")  # ...the return is amended...
+    save(employer, "final", {"final_comments": "Supervision is monthly; ask Jane Smith."})
+    employer.post_form("/return/check", {"confirm": "y"})
+    late = client.post_form(path, {"redacted": "Supervision is monthly.", "decision": "approved", "seen": seen})
+    page = late.get_data(as_text=True)
+    assert late.status_code == 409 and "The organisation changed this comment since you opened it" in page
+    assert "ask Jane Smith." in page and "ask &lt;name&gt;." in page  # the new text, freshly redacted
+    assert review.reviews(cycle, "approved") == [] and review.reviews(cycle, "pending") != []
+    client.post_form(path, {"redacted": "Supervision is monthly; ask <name>.", "decision": "approved"})
+    assert [c.redacted for c in review.reviews(cycle, "approved")] == ["Supervision is monthly; ask <name>."]
+
+
 def test_national_results_are_published_then_read_by_coordinators_and_viewers(app, accounts, employers, cycle,
                                                                             tmp_path):
     from click.testing import CliRunner

@@ -185,14 +185,21 @@ def comment(year: int, review_id: int) -> Any:
     cycle = cycle_or_404(year)
     item = review.review(cycle, review_id) or abort(404)
     form = ReviewForm(data={"redacted": item.redacted, "decision": item.status} if request.method == "GET" else None)
+    changed = False
     if request.method == "POST":
         if not current_user.can_change:
             abort(403)
         if form.validate_on_submit():
             with writing():
-                review.decide_review(item, form.redacted.data.strip(), form.decision.data, me())
-            flash("Decision saved")
-            return redirect(url_for("coordinator.comments", year=year))
+                decided = review.decide_review(item, form.redacted.data.strip(), form.decision.data, me(),
+                                               seen=request.form.get("seen", ""))
+            if decided:
+                flash("Decision saved")
+                return redirect(url_for("coordinator.comments", year=year))
+            item = review.review(cycle, review_id) or abort(404)  # changed meanwhile: review it afresh
+            form = ReviewForm(formdata=None, data={"redacted": item.redacted, "decision": item.status})
+            changed = True
     label = review.labels(cycle).get(item.question_id, item.question_id)
-    return render_template("coordinator/comment.html", cycle=cycle, item=item, form=form,
-                           label=label), (400 if form.errors else 200)
+    status = 409 if changed else 400 if form.errors else 200
+    return render_template("coordinator/comment.html", cycle=cycle, item=item, form=form, label=label,
+                           seen=review.text_seen(item), changed=changed), status

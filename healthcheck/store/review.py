@@ -1,6 +1,7 @@
 """Open answers on their way to publication: redaction review, and coding into categories."""
 from __future__ import annotations
 
+import hashlib
 import re
 
 from sqlalchemy import Select, or_, select
@@ -113,10 +114,21 @@ def labels(cycle: Cycle) -> dict[str, str]:
     return found
 
 
-def decide_review(item: CommentReview, redacted: str, status: str, actor: Actor) -> None:
+def text_seen(item: CommentReview) -> str:
+    """A fingerprint of the comment a review page showed: a decision applies only to that text."""
+    return hashlib.sha256(item.original.encode("utf-8")).hexdigest()[:32]
+
+
+def decide_review(item: CommentReview, redacted: str, status: str, actor: Actor, seen: str | None = None) -> bool:
+    """Record a coordinator's decision, unless the comment changed since their page showed it (then
+    nothing is written: False). The row is read afresh, locked, before it is compared."""
+    db.session.refresh(item, with_for_update=True)
+    if seen is not None and text_seen(item) != seen:
+        return False
     item.redacted, item.status = redacted, status
     item.reviewed_by, item.reviewed_at = actor.name, utcnow()
     audit(actor, f"comment_{status}", response_id=item.response_id, detail={"question": item.question_id})
+    return True
 
 
 def coding_frame(cycle: Cycle, question: forms.Question) -> list[tuple[str, str]]:
