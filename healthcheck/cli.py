@@ -74,6 +74,14 @@ class _Out(click.ParamType):
 OUT_FILE, OUT_FOLDER = _Out(folder=False), _Out(folder=True)
 
 
+def _read(path: Path) -> list[dict[str, str]]:
+    """A CSV or XLSX file's rows, or one line saying why it can't be read."""
+    try:
+        return transfer.read_rows(path)
+    except transfer.FileProblem as problem:
+        raise click.ClickException(str(problem)) from None
+
+
 def _cycle(year: int) -> Cycle:
     found = collection.cycle_by_year(year)
     if found is None:
@@ -330,7 +338,7 @@ def orgs_import(path: Path, dry_run: bool) -> None:
     """Add or update organisations from a CSV or XLSX file (columns: name, authority_type, ons_code,
     region, contact_email). Nothing is written unless every row is valid."""
     with writing():
-        errors, added, updated = transfer.import_organisations(transfer.read_rows(path), CLI_ACTOR, dry_run=dry_run)
+        errors, added, updated = transfer.import_organisations(_read(path), CLI_ACTOR, dry_run=dry_run)
         if errors:
             _report_errors(errors, "nothing was imported")
     click.echo("File is valid; nothing written (--dry-run)" if dry_run else f"{added} added, {updated} updated")
@@ -451,7 +459,7 @@ def import_(year: int, path: Path, replace: bool, dry_run: bool) -> None:
     """Import returns from CSV or XLSX: one row per organisation, columns named by the codebook.
     Nothing is written unless every row is valid; imported returns are marked submitted."""
     target = _cycle(year)
-    rows = transfer.read_rows(path)
+    rows = _read(path)
     click.echo(f"Validating {len(rows)} rows of {path.name}")
     result = transfer.check_returns(target, rows, replace=replace)
     if result.errors:
@@ -660,7 +668,7 @@ def staff_import(year: int, path: Path, dry_run: bool) -> None:
     """Import staff survey responses from CSV or XLSX: one row a respondent, the organisation's name
     then the codebook's columns (codes or labels). Nothing is written unless every row is valid."""
     survey = _survey(year)
-    rows = transfer.read_rows(path)
+    rows = _read(path)
     with writing():
         result = transfer.import_staff(survey, rows, dry_run=dry_run)
         if result.errors:

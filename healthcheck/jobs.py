@@ -295,10 +295,14 @@ def _import(job: Job, report: Callable[..., None]) -> None:
     nothing is written unless every row is valid, and then all of it in one transaction."""
     assert job.cycle is not None and job.upload is not None
     report("Reading the file")
-    rows = transfer.read_upload(job.upload_name or "returns.csv", job.upload)
-    report("Checking every cell", 0, len(rows))
     replace = job.detail.get("replace", False)
-    result = transfer.check_returns(job.cycle, rows, replace=replace)
+    try:
+        rows = transfer.read_upload(job.upload_name or "returns.csv", job.upload)
+    except transfer.FileProblem as problem:  # said as the check's one error: nothing is imported
+        rows, result = [], transfer.ImportResult(errors=[transfer.CellError(1, "(the file)", str(problem))])
+    else:
+        report("Checking every cell", 0, len(rows))
+        result = transfer.check_returns(job.cycle, rows, replace=replace)
     db.session.rollback()
     if job.kind == "import" and not result.errors:
         report("Importing returns", 0, len(rows))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,29 +46,90 @@ def unneutralise(value: str) -> str:
 
 # ---------------------------------------------------------------- reading files
 
+# What a file may hold: well beyond any real register or returns file (100,000 organisations, a
+# return's 200 columns), and far short of what would hold a worker's CPU or memory for long.
+MAX_ROWS = 200_000
+MAX_COLUMNS = 500
+MAX_CELL = 32_767  # a spreadsheet's own limit for one cell
+MAX_UNCOMPRESSED = 200 * 1024 * 1024  # an XLSX's parts, unzipped
+
+
+class FileProblem(ValueError):
+    """A file that can't be read, or is too large to: one line saying which and why."""
+
+
 def read_rows(path: Path) -> list[dict[str, str]]:
     """Rows of a .csv or .xlsx file as dicts of strings (header row first)."""
     return read_upload(path.name, path.read_bytes())
 
 
 def read_upload(name: str, content: bytes) -> list[dict[str, str]]:
-    """Rows of a file's content, read as XLSX if its name says so, else as UTF-8 CSV."""
-    if name.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
+    """Rows of a file's content, read as XLSX if its name says so, else as CSV (UTF-8, UTF-16 or
+    Windows-1252), within the limits above: otherwise FileProblem."""
+    raw = _xlsx_rows(name, content) if name.lower().endswith(".xlsx") else _csv_rows(name, content)
+    header = [str(h).strip() if h is not None else "" for h in next(raw, [])]
+    if len(header) > MAX_COLUMNS:
+        raise FileProblem(f"{name} has {len(header):,} columns: no more than {MAX_COLUMNS:,} are read")
+    out = []
+    for number, row in enumerate(raw, start=2):
+        if number > MAX_ROWS + 1:
+            raise FileProblem(f"{name} has more than {MAX_ROWS:,} rows: split it into smaller files")
+        cells = [_cell(v) for v in row[:len(header)]]
+        if any(len(c) > MAX_CELL for c in cells):
+            raise FileProblem(f"{name}, row {number}: a cell is longer than {MAX_CELL:,} characters")
+        if any(c.strip() for c in cells):
+            out.append({h: c for h, c in zip(header, cells) if h})
+    return out
 
+
+def _xlsx_rows(name: str, content: bytes) -> Iterator[Sequence[Any]]:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            if sum(part.file_size for part in archive.infolist()) > MAX_UNCOMPRESSED:
+                raise FileProblem(f"{name} unzips to more than {MAX_UNCOMPRESSED // 2**20} MB: split it into "
+                                  "smaller files")
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         sheet = book["returns"] if "returns" in book.sheetnames else book.worksheets[0]
-        raw = list(sheet.iter_rows(values_only=True))
+        sheet.reset_dimensions()  # read the rows there are, not the size the file claims (A1:XFD1048576)
+        yield from sheet.iter_rows(values_only=True)
         book.close()
-        if not raw:
-            return []
-        header = [str(h).strip() if h is not None else "" for h in raw[0]]
-        return [{h: _cell(v) for h, v in zip(header, row) if h} for row in raw[1:]
-                if any(v not in (None, "") for v in row)]
-    text = content.decode("utf-8-sig")
-    return [{(k or "").strip(): (v or "") for k, v in row.items() if k is not None}
-            for row in csv.DictReader(io.StringIO(text, newline=""))
-            if any((v or "").strip() for v in row.values() if isinstance(v, str))]
+    except FileProblem:
+        raise
+    except Exception as exc:  # a damaged file fails in many ways inside openpyxl and zipfile
+        raise FileProblem(f"{name} is not a readable .xlsx file: it may be damaged, or another kind of file "
+                          f"named .xlsx ({type(exc).__name__})") from None
+
+
+def _csv_rows(name: str, content: bytes) -> Iterator[Sequence[Any]]:
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = content.decode("utf-16")
+    else:
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:  # a spreadsheet's "CSV" on Windows: Windows-1252, which Latin-1 fills out
+            text = content.decode("cp1252", errors="strict") if _cp1252(content) else content.decode("latin-1")
+    if text.count("\n") > 2 * MAX_ROWS:  # refused before parsing (a quoted cell may hold line breaks)
+        raise FileProblem(f"{name} has more than {MAX_ROWS:,} rows: split it into smaller files")
+    if "\x00" in text:
+        raise FileProblem(f"{name} is not a text CSV file (it holds NUL characters): save it as CSV UTF-8")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise FileProblem(f"{name}, row {reader.line_num}: {exc}; check its quotes, or save it again as "
+                          "CSV UTF-8") from None
+
+
+def _cp1252(content: bytes) -> bool:
+    try:
+        content.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _cell(value: Any) -> str:
