@@ -10,8 +10,6 @@ shown as quartile boxes, never as individual values.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -21,6 +19,7 @@ import pandas as pd
 from forms import Option, Question
 from forms.rules import is_asked
 
+from . import sheets
 from .dataset import Dataset, Return, in_a_sentence
 from .tables import _numeric, frame, short_label, whole
 from .withheld import EVERYONE, Group, groups_of, withheld
@@ -334,38 +333,37 @@ def to_json(result: dict[str, Any]) -> str:
 
 
 def to_csv(result: dict[str, Any]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["section", "table", "measure or question", "unit", "your answer", "compared with",
+    rows: list[list[Any]] = []
+    rows.append(["section", "table", "measure or question", "unit", "your answer", "compared with",
                      "their average", "their median", "their respondents", "all: average", "all: median",
                      "all: respondents", "your quarter (of all)"])
     for m in result["measures"]:
         t, a = m["peers"], m["all"]
-        writer.writerow(["measure", m["table"], m.get("name", m["measure"]), m.get("unit", ""),
+        rows.append(["measure", m["table"], m.get("name", m["measure"]), m.get("unit", ""),
                          _fmt(m["own"]), t["label"],
                          "not shown" if t["suppressed"] else _fmt(t["mean"]),
                          "" if t["suppressed"] else _fmt(t["median"]), t["n"],
                          "not shown" if a["suppressed"] else _fmt(a["mean"]),
                          "" if a["suppressed"] else _fmt(a["median"]), a["n"],
                          QUARTERS.get(m["quartile"], "")])
-    writer.writerow([])
-    writer.writerow(["section", "table", "question", "answer", "your answer", "compared with",
+    rows.append([])
+    rows.append(["section", "table", "question", "answer", "your answer", "compared with",
                      "their per cent", "all: per cent"])
     for s in result["single"]:
         for o in s["options"]:
-            writer.writerow(["single", s["table"], s["title"], o["label"], "yes" if o["value"] == s["own"] else "",
+            rows.append(["single", s["table"], s["title"], o["label"], "yes" if o["value"] == s["own"] else "",
                              s["peers"]["label"],
                              "not shown" if s["peers"]["suppressed"] else _fmt(o["peers_percent"]),
                              "not shown" if s["all"]["suppressed"] else _fmt(o["all_percent"])])
-    writer.writerow([])
-    writer.writerow(["section", "table", "question", "you have, as most respondents do", "you have, unlike most",
+    rows.append([])
+    rows.append(["section", "table", "question", "you have, as most respondents do", "you have, unlike most",
                      "most have, you do not"])
     for m in result["multi"]:
-        writer.writerow(["multiple", m["table"], m["title"], "; ".join(m["shared"]), "; ".join(m["unusual"]),
+        rows.append(["multiple", m["table"], m["title"], "; ".join(m["shared"]), "; ".join(m["unusual"]),
                          "; ".join(m["missing"]) if not m["suppressed"] else "not shown"])
     if result["trend"]:
-        writer.writerow([])
-        writer.writerow(["section", "year", "measure", "yours", "national average"])
+        rows.append([])
+        rows.append(["section", "year", "measure", "yours", "national average"])
         for row in result["trend"]:
-            writer.writerow(["trend", row["year"], row["measure"], _fmt(row["own"]), _fmt(row["national"])])
-    return buffer.getvalue()
+            rows.append(["trend", row["year"], row["measure"], _fmt(row["own"]), _fmt(row["national"])])
+    return sheets.csv_text(rows)

@@ -1,12 +1,12 @@
 """Tables to files: tables.json, one CSV per table, and a tables.xlsx workbook."""
 from __future__ import annotations
 
-import csv
 import json
 import re
 from pathlib import Path
 from typing import Any
 
+from . import sheets
 from .tables import whole
 
 COLUMNS = {
@@ -62,18 +62,10 @@ def write(year: int, tables: list[dict[str, Any]], out: Path) -> list[Path]:
     written[0].write_text(json.dumps({"cycle": year, "tables": tables}, indent=2, ensure_ascii=False),
                           encoding="utf-8")
     for table in tables:
-        path = out / f"{slug(table)}.csv"
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow([f"{table['number']}: {table['title']}"])
-            cols = columns_of(table)
-            writer.writerow(cols)
-            for row in table["rows"]:
-                writer.writerow(["" if row.get(c) is None else row.get(c) for c in cols])
-            writer.writerow([base_text(table)])
-            for note in table["notes"]:
-                writer.writerow([note])
-        written.append(path)
+        cols = columns_of(table)
+        written.append(sheets.write_csv(out / f"{slug(table)}.csv", [
+            [f"{table['number']}: {table['title']}"], cols, *([row.get(c) for c in cols] for row in table["rows"]),
+            [base_text(table)], *([note] for note in table["notes"])]))
     written.append(_xlsx(tables, out / "tables.xlsx"))
     return written
 
@@ -118,22 +110,22 @@ def _xlsx(tables: list[dict[str, Any]], path: Path) -> Path:
     book.remove(book.active)
     for table in tables:
         sheet = book.create_sheet(table["number"])  # "Table 2", "Figure 1": whole, and unique
-        sheet.append([f"{table['number']}: {table['title']}"])
+        sheets.append(sheet, [f"{table['number']}: {table['title']}"])
         sheet["A1"].font = Font(bold=True, size=12)
         header, rows = grid(table)
-        sheet.append(header)
+        sheets.append(sheet, header)
         for cell in sheet[2]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for row in rows:
-            sheet.append(row)
+            sheets.append(sheet, row)
         sheet.freeze_panes = "B3"
         sheet.column_dimensions["A"].width = max(len(str(r[0])) for r in rows + [header]) + 2
         for column in sheet.iter_cols(min_col=2, max_col=len(header), min_row=2, max_row=2):
             sheet.column_dimensions[column[0].column_letter].width = 16
         sheet.append([])
-        sheet.append([base_text(table)])
+        sheets.append(sheet, [base_text(table)])
         for note in table["notes"]:
-            sheet.append([note])
+            sheets.append(sheet, [note])
     book.save(path)
     return path

@@ -16,6 +16,7 @@ from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from forms import Section
 
+from . import sheets
 from .report import RULE, SHADE, _styles, pdf_document, running_header
 
 COLUMNS = ["Action", "Lead", "Start", "Due", "Outcome", "Evidence", "Latest progress", "Status"]
@@ -48,18 +49,17 @@ def plan_xlsx(organisation: str, year: int, sections: Sequence[Section], actions
     book = Workbook()
     sheet = book.active
     sheet.title = "Action plan"
-    sheet.append([f"{organisation}: health check action plan {year}"])
+    sheets.append(sheet, [f"{organisation}: health check action plan {year}"])
     sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append(XLSX_COLUMNS)
+    sheets.append(sheet, XLSX_COLUMNS)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for section in sections:
         for action in [a for a in actions if a["section_id"] == section.id]:
-            texts = [_neutral(v) for v in (section.heading, action["description"], action.get("finding") or "",
-                                           action.get("lead") or "")]
-            sheet.append(texts + [action.get("starts_on"), action.get("due_on")]
-                         + [_neutral(v) for v in (action.get("outcome") or "", action.get("evidence") or "",
-                                                  latest_progress(action), action["status"])])
+            sheets.append(sheet, [section.heading, action["description"], action.get("finding") or "",
+                                  action.get("lead") or "", action.get("starts_on"), action.get("due_on"),
+                                  action.get("outcome") or "", action.get("evidence") or "", latest_progress(action),
+                                  action["status"]])
             for at in (5, 6):  # Start and Due
                 sheet.cell(row=sheet.max_row, column=at).number_format = "DD/MM/YYYY"
             status = sheet.cell(row=sheet.max_row, column=len(XLSX_COLUMNS))
@@ -71,20 +71,14 @@ def plan_xlsx(organisation: str, year: int, sections: Sequence[Section], actions
         for cell in line:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     history = book.create_sheet("History")
-    history.append(["Action", "When", "Who", "Status from", "Status to", "Progress or reason"])
+    sheets.append(history, ["Action", "When", "Who", "Status from", "Status to", "Progress or reason"])
     for action in actions:
         for update in action["updates"]:
-            history.append([_neutral(action["description"]), update["at"].strftime("%d/%m/%Y %H:%M"),
-                            _neutral(update["by"]), update["status_from"] or "", update["status_to"] or "",
-                            _neutral(update["text"])])
+            sheets.append(history, [action["description"], update["at"].strftime("%d/%m/%Y %H:%M"), update["by"],
+                                    update["status_from"] or "", update["status_to"] or "", update["text"]])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
-
-
-def _neutral(value: object) -> object:
-    """A cell's value, with text a spreadsheet would take for a formula quoted as text."""
-    return "'" + value if isinstance(value, str) and value.startswith(("=", "+", "-", "@")) else value
 
 
 def plan_pdf(organisation: str, year: int, sections: Sequence[Section], actions: list[dict[str, Any]],

@@ -2,10 +2,11 @@
 types, regions, the nation) and one workbook with a sheet per level, headers frozen."""
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
+
+from . import sheets
 
 LEVELS = {"organisations": "Organisations", "types": "Authority types", "regions": "Regions", "national": "England"}
 _ORGANISATION_FIELDS: tuple[str, ...] = ("n", "score", "printed", "band", "rank", "of")
@@ -55,13 +56,8 @@ def write(result: dict[str, Any], out: Path) -> list[Path]:
     written[0].write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
     for level, entries in rows_by_level(result).items():
         columns = _columns(result, level)
-        path = out / f"{level}.csv"
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow([c for c, _ in columns])
-            for entry in entries:
-                writer.writerow(["" if v is None else v for v in _values(entry, columns)])
-        written.append(path)
+        written.append(sheets.write_csv(out / f"{level}.csv", [[c for c, _ in columns],
+                                                                *(_values(entry, columns) for entry in entries)]))
     written.append(_xlsx(result, out / "scores.xlsx"))
     return written
 
@@ -75,12 +71,12 @@ def _xlsx(result: dict[str, Any], path: Path) -> Path:
     for level, entries in rows_by_level(result).items():
         sheet = book.create_sheet(LEVELS[level])
         columns = _columns(result, level)
-        sheet.append([header for _, header in columns])
+        sheets.append(sheet, [header for _, header in columns])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for entry in entries:
-            sheet.append(_values(entry, columns))
+            sheets.append(sheet, _values(entry, columns))
         sheet.freeze_panes = "B2"  # the header row and the name column stay in view
         sheet.column_dimensions["A"].width = 34
     book.save(path)

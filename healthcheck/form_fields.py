@@ -1,6 +1,7 @@
 """Form fields shared by every audience."""
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -55,6 +56,16 @@ class WholeNumberField(IntegerField):
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError(self.message) from None
+
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def single_line(form: Any, field: Any) -> None:
+    """A WTForms validator: a name, code or address is one line (a line break in an organisation's
+    name broke its emails' headers)."""
+    if isinstance(field.data, str) and CONTROL.search(field.data):
+        raise ValidationError("Enter this on one line, without line breaks or tabs")
 
 
 def as_input_date(moment: datetime | date | None) -> str:

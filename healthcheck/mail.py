@@ -120,9 +120,7 @@ LINK_COLUMNS = ["organisation", "authority_type", "contact_email", "link"]
 def fresh_links(cycle: Cycle, actor: Actor) -> list[list[str]]:
     """A new link for every organisation, for a mail merge (earlier links keep working): rows of
     ``LINK_COLUMNS``. The caller commits."""
-    from .transfer import neutralise
-
-    rows = [[neutralise(org.name), org.authority_type, org.contact_email or "",
+    rows = [[org.name, org.authority_type, org.contact_email or "",
              link_url(returns.issue_link(cycle, org, revoke_existing=False))] for org in collection.organisations()]
     audit(actor, "links_export", detail={"cycle": cycle.year, "links": len(rows)})
     return rows

@@ -18,30 +18,22 @@ from typing import Any
 from sqlalchemy import select
 
 import forms
+from aggregation import sheets
 from forms import NOT_APPLICABLE
 from forms.codebook import codebook_rows
 from forms.rules import is_asked, prune, referenced_questions
 from forms.validation import validate_section
 
 from .extensions import db
+from .form_fields import CONTROL
 from .models import AuthorityType, Cycle, Organisation, Response, ResponseStatus, StaffSurvey
 from .store import Actor, audit, collection, publication, returns, staff
 
 ID_COLUMNS = ["organisation", "ons_code", "authority_type"]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def columns(questionnaire: forms.Questionnaire) -> list[str]:
     return ID_COLUMNS + questionnaire.answer_keys()
-
-
-def neutralise(value: str) -> str:
-    """Stop a spreadsheet treating text as a formula (CSV/formula injection)."""
-    return "'" + value if value.startswith(FORMULA_START) else value
-
-
-def unneutralise(value: str) -> str:
-    return value[1:] if value.startswith("'") and value[1:2] in FORMULA_START and value[1:2] else value
 
 
 # ---------------------------------------------------------------- reading files
@@ -175,7 +167,7 @@ def parse_row(questionnaire: forms.Questionnaire, row: dict[str, str]) -> tuple[
     for section in questionnaire.sections:
         raw: dict[str, Any] = {}
         for q in section.questions:
-            cell = unneutralise(row.get(q.id, "").strip())
+            cell = sheets.unneutral(row.get(q.id, "").strip())
             if q.type in ("single", "multiple", "agreement"):
                 raw[q.id] = _choice_codes(q, cell)
             elif q.type == "number" and q.not_applicable and cell.lower() == NOT_APPLICABLE:
@@ -183,7 +175,7 @@ def parse_row(questionnaire: forms.Questionnaire, row: dict[str, str]) -> tuple[
             else:
                 raw[q.id] = cell
             if q.other_id:
-                raw[q.other_id] = unneutralise(row.get(q.other_id, "").strip())
+                raw[q.other_id] = sheets.unneutral(row.get(q.other_id, "").strip())
         values, problems = validate_section(section, raw, answers)
         errors.update(problems)
         answers.update({k: v for k, v in values.items() if v not in (None, "", [])})
@@ -217,7 +209,7 @@ def check_returns(cycle: Cycle, rows: list[dict[str, str]], *, replace: bool = F
     statuses = collection.response_statuses(cycle)
     for number, row in enumerate(rows, start=2):
         org = (by_code.get(row.get("ons_code", "").strip().upper())
-               or by_name.get(unneutralise(row.get("organisation", "")).strip().lower()))
+               or by_name.get(sheets.unneutral(row.get("organisation", "")).strip().lower()))
         if org is None:
             result.errors.append(CellError(number, "organisation", "no organisation with this name or ONS code "
                                                                    "in the register"))
@@ -301,7 +293,7 @@ def export_files(cycle: Cycle, fmt: str, name: str, include_drafts: bool = False
         return {name: json.dumps({"cycle": cycle.year, "questionnaire": questionnaire.key, "codebook": book,
                                   "returns": rows}, indent=2, ensure_ascii=False, default=str).encode("utf-8")}
     header = columns(questionnaire)
-    return _with_codebook(name, header, [[neutralise(cell_text(questionnaire, k, r.get(k))) for k in header]
+    return _with_codebook(name, header, [[cell_text(questionnaire, k, r.get(k)) for k in header]
                                          for r in rows], book)
 
 
@@ -312,7 +304,7 @@ def template_files(cycle: Cycle, name: str) -> dict[str, bytes]:
 
 
 def _with_codebook(name: str, header: list[str], rows: list[list[str]], book: list[dict]) -> dict[str, bytes]:
-    codebook = [[neutralise(str(v)) for v in r.values()] for r in book]
+    codebook = [[str(v) for v in r.values()] for r in book]
     if name.lower().endswith(".xlsx"):
         return {name: xlsx_bytes([("returns", header, rows), ("codebook", list(book[0]), codebook)])}
     stem = name[:-4] if name.lower().endswith(".csv") else name
@@ -329,27 +321,19 @@ def write_files(files: dict[str, bytes], folder: Path) -> list[Path]:
 
 
 def csv_bytes(header: list[str], rows: Iterable[list[str]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8")
+    return sheets.csv_text([header, *rows]).encode("utf-8")
 
 
-def xlsx_bytes(sheets: list[tuple[str, list[str], list[list[str]]]]) -> bytes:
+def xlsx_bytes(tabs: list[tuple[str, list[str], list[list[str]]]]) -> bytes:
     from openpyxl import Workbook
 
     book = Workbook()
     book.remove(book.active)
-    for title, header, rows in sheets:
+    for title, header, rows in tabs:
         sheet = book.create_sheet(title)
-        sheet.append(header)
+        sheets.append(sheet, header)
         for row in rows:
-            sheet.append(row)
-        # Cells are text: never let Excel read a value as a formula.
-        for row in sheet.iter_rows(min_row=2):
-            for cell in row:
-                cell.data_type = "s"
+            sheets.append(sheet, row)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -373,7 +357,7 @@ def import_staff(survey: StaffSurvey, rows: list[dict[str, str]], *, dry_run: bo
     by_name, _ = collection.organisation_index()
     parsed: list[tuple[Organisation, dict]] = []
     for number, row in enumerate(rows, start=2):
-        org = by_name.get(unneutralise(row.get("organisation", "")).strip().lower())
+        org = by_name.get(sheets.unneutral(row.get("organisation", "")).strip().lower())
         if org is None:
             result.errors.append(CellError(number, "organisation", "no organisation with this name in the register"))
             continue
@@ -400,7 +384,7 @@ def staff_export_files(survey: StaffSurvey, fmt: str, name: str) -> dict[str, by
         return {name: json.dumps({"survey": survey.cycle.year, "questionnaire": questionnaire.key, "codebook": book,
                                   "responses": rows}, indent=2, ensure_ascii=False).encode("utf-8")}
     header = STAFF_ID_COLUMNS + keys
-    return _with_codebook(name, header, [[neutralise(cell_text(questionnaire, k, r.get(k))) for k in header]
+    return _with_codebook(name, header, [[cell_text(questionnaire, k, r.get(k)) for k in header]
                                          for r in rows], book)
 
 
@@ -423,7 +407,9 @@ def import_organisations(rows: list[dict[str, str]], actor: Actor, dry_run: bool
     seen: dict[str, int] = {}
     clean = []
     for number, row in enumerate(rows, start=2):
-        name = " ".join(unneutralise(row.get("name", "")).split())
+        errors += [CellError(number, column, "must be on one line, without line breaks or tabs")
+                   for column in ORG_COLUMNS if CONTROL.search(row.get(column, "").strip())]
+        name = " ".join(sheets.unneutral(row.get("name", "")).split())
         kind = types.get(row.get("authority_type", "").strip().casefold())
         code = row.get("ons_code", "").strip().upper()
         email = row.get("contact_email", "").strip().lower()

@@ -121,3 +121,65 @@ def test_the_command_line_says_what_is_wrong_with_a_file_in_one_line(app, tmp_pa
     result = CliRunner().invoke(orgs, ["import", str(path)])
     assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
     assert result.output.startswith("Error: register.xlsx is not a readable .xlsx file")
+
+
+# ---------------------------------------------------------------- formulas and control characters
+
+FORMULA = '=HYPERLINK("http://evil.example.org","Click")'
+
+
+def test_no_file_the_product_writes_holds_a_live_formula(tmp_path):
+    """Issue 18: a coding category typed as a formula became a live formula in tables.xlsx and raw in
+    its CSV; an organisation named "=..." made cell A1 of the plan's XLSX a formula."""
+    from datetime import date
+
+    from openpyxl import load_workbook
+
+    import forms
+    from aggregation import outputs
+    from aggregation.plan_export import plan_xlsx
+    from aggregation.tables import compute
+    from tests.test_tables import dataset
+
+    categories = {"profession_opportunities": [("evil", FORMULA)]}
+    outputs.write(2017, compute(dataset(categories=categories)), tmp_path)
+    for path in tmp_path.glob("*.csv"):
+        assert not any(line.startswith(("=", '"=')) or ',=' in line or ',"=' in line
+                       for line in path.read_text(encoding="utf-8").splitlines()), path.name
+    cells = [c for sheet in load_workbook(tmp_path / "tables.xlsx") for row in sheet.iter_rows() for c in row]
+    assert any(c.value == FORMULA for c in cells) and not any(c.data_type == "f" for c in cells)
+    q = forms.load("health-check", "2017.1")
+    action = {"section_id": q.sections[1].id, "description": FORMULA, "lead": "+44 lead", "starts_on": None,
+              "due_on": date(2027, 1, 1), "outcome": "", "evidence": "", "status": "Red", "updates": [],
+              "finding": "@SUM(A1)"}
+    book = load_workbook(io.BytesIO(plan_xlsx(FORMULA, 2017, q.sections, [action])))
+    plan = [c for row in book["Action plan"].iter_rows() for c in row]
+    assert plan[0].value.startswith(FORMULA) and not any(c.data_type == "f" for c in plan)
+
+
+def test_an_export_with_formula_like_names_imports_back_unchanged(app, tmp_path):
+    from healthcheck.extensions import db
+    from healthcheck.models import Organisation
+    from healthcheck.store import Actor
+    from healthcheck.transfer import csv_bytes, import_organisations
+
+    content = csv_bytes(REGISTER[0], [["=Fenwick Council", "Unitary Authority", "", "", ""]])
+    assert content.splitlines()[1].startswith(b"'=Fenwick")  # written quoted, so not run as a formula
+    errors, added, _ = import_organisations(read_upload("orgs.csv", content), Actor("Test"))
+    db.session.commit()
+    assert errors == [] and added == 1 and db.session.query(Organisation).one().name == "=Fenwick Council"
+
+
+def test_line_breaks_in_a_single_line_field_are_refused(app, accounts):
+    from tests.conftest import signed_in
+
+    coordinator = signed_in(app, "coordinator")
+    response = coordinator.post_form("/admin/organisations/new", {
+        "name": "Fenwick Council\r\nBcc: everyone@example.org", "authority_type": "Unitary Authority"})
+    assert response.status_code == 400 and "Enter this on one line" in response.get_data(as_text=True)
+    rows = read_upload("orgs.csv", b'name,authority_type\n"Fenwick\rCouncil",Unitary Authority\n')
+    from healthcheck.store import Actor
+    from healthcheck.transfer import import_organisations
+    errors, added, _ = import_organisations(rows, Actor("Test"))
+    assert added == 0 and [str(e) for e in errors] == [
+        "row 2, column name: must be on one line, without line breaks or tabs"]

@@ -16,7 +16,7 @@ from ..extensions import db, writing
 from ..form_fields import as_input_date
 from ..models import AuthorityType, Organisation, utcnow
 from ..store import Actor, audit, collection, jobs
-from ..transfer import csv_bytes, neutralise
+from ..transfer import csv_bytes
 from . import bp, cycle_or_404, me
 from .forms import (
     ChooseForm,
@@ -120,7 +120,7 @@ def dashboard(year: int) -> Any:
     if request.args.get("format") == "csv":
         return download(csv_bytes(
             ["organisation", "authority_type", "status", "last_activity", "last_email", "last_email_outcome"],
-            [[neutralise(str(c)) for c in (
+            [[str(c) for c in (
                 r.organisation.name, r.organisation.authority_type, collection.STATUS_LABELS[r.status],
                 r.last_activity.isoformat() if r.last_activity else "", r.last_email.kind if r.last_email else "",
                 r.last_email.outcome if r.last_email else "")] for r in shown]), f"tracking-{year}.csv")

@@ -28,7 +28,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-from ..form_fields import DateField, WholeNumberField
+from ..form_fields import DateField, WholeNumberField, single_line
 from ..models import AuthorityType
 
 
@@ -45,13 +45,15 @@ class SignInForm(FlaskForm):
 
 class OrganisationForm(FlaskForm):
     name = StringField("Name", widget=GovTextInput(), filters=[strip],
-                       validators=[DataRequired("Enter the organisation’s name"), Length(max=200)])
+                       validators=[DataRequired("Enter the organisation’s name"), Length(max=200), single_line])
     authority_type = RadioField("Authority type", widget=GovRadioInput(),
                                 choices=[(t.value, t.value) for t in AuthorityType],
                                 validators=[InputRequired("Select the authority type")])
-    ons_code = StringField("ONS code (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=20)],
+    ons_code = StringField("ONS code (optional)", widget=GovTextInput(),
+                           validators=[Optional(), Length(max=20), single_line],
                            description="For example E10000002")
-    region = StringField("Region (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=60)])
+    region = StringField("Region (optional)", widget=GovTextInput(),
+                         validators=[Optional(), Length(max=60), single_line])
     contact_email = EmailField("Contact email address (optional)", widget=GovTextInput(),
                                validators=[Optional(), Email("Enter an email address in the correct format, "
                                                              "like name@example.org"), Length(max=254)],
