@@ -4,15 +4,15 @@ from pathlib import Path
 DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 
 
-def write_section(name: str, lines: list[str]) -> None:
-    """Replace the section between <!-- NAME:start --> and <!-- NAME:end -->, or append it."""
+def write_section(name: str, lines: list[str], doc: Path = DOC) -> None:
+    """Replace the section between <!-- NAME:start --> and <!-- NAME:end --> of ``doc``, or append it."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     block = "\n".join([start, *lines, end])
-    text = DOC.read_text() if DOC.exists() else "# Performance\n\nFigures written by the scripts in `bench/`.\n"
+    text = doc.read_text() if doc.exists() else "# Performance\n\nFigures written by the scripts in `bench/`.\n"
     if start in text:
         head, rest = text.split(start, 1)
         text = head + block + rest.split(end, 1)[1]
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
-    DOC.write_text(text)
-    print(f"wrote {DOC}")
+    doc.write_text(text)
+    print(f"wrote {doc}")

@@ -337,11 +337,17 @@ def orgs() -> None:
 def orgs_import(path: Path, dry_run: bool) -> None:
     """Add or update organisations from a CSV or XLSX file (columns: name, authority_type, ons_code,
     region, contact_email). Nothing is written unless every row is valid."""
+    rows = _read(path)
+    click.echo(f"Checking {len(rows):,} rows of {path.name}")
+    errors, clean = transfer.check_organisations(rows)  # before the write lock: employers keep saving
+    if errors:
+        _report_errors(errors, "nothing was imported")
+    if dry_run:
+        click.echo("File is valid; nothing written (--dry-run)")
+        return
     with writing():
-        errors, added, updated = transfer.import_organisations(_read(path), CLI_ACTOR, dry_run=dry_run)
-        if errors:
-            _report_errors(errors, "nothing was imported")
-    click.echo("File is valid; nothing written (--dry-run)" if dry_run else f"{added} added, {updated} updated")
+        added, updated = transfer.store_organisations(clean, CLI_ACTOR)
+    click.echo(f"{added} added, {updated} updated")
 
 
 @click.group()
