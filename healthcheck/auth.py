@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
-from .models import Role, SignInFailure, User, utcnow
+from .models import PasswordReset, RecoveryCode, Role, SignInFailure, User, utcnow
 
 login_manager = LoginManager()
 login_manager.login_view = "coordinator.sign_in"
@@ -132,3 +132,97 @@ def coordinator_required(view):
             abort(403)
         return view(*args, **kwargs)
     return wrapped
+
+
+# ---------------------------------------------------------------- a second factor (TOTP)
+
+RECOVERY_CODES = 8
+RESET_FOR = timedelta(hours=1)
+
+
+def needs_second_factor(user: User) -> bool:
+    """A code is asked for whenever the account has an authenticator set up; with
+    REQUIRE_TWO_FACTOR (production) a coordinator must set one up before signing in."""
+    return bool(user.totp_secret) or (current_app.config["REQUIRE_TWO_FACTOR"] and user.can_change)
+
+
+def new_totp_secret() -> str:
+    import pyotp
+
+    return str(pyotp.random_base32())
+
+
+def totp_uri(user: User, secret: str) -> str:
+    import pyotp
+
+    return str(pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=current_app.config["SERVICE_NAME"]))
+
+
+def code_is_right(secret: str, code: str) -> bool:
+    """A six-digit code from the authenticator, allowing the step either side of now."""
+    import pyotp
+
+    digits = "".join((code or "").split())
+    return digits.isdigit() and len(digits) == 6 and bool(pyotp.TOTP(secret).verify(digits, valid_window=1))
+
+
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def set_up_second_factor(user: User, secret: str) -> list[str]:
+    """The authenticator's secret stored, and fresh recovery codes: shown once, stored hashed."""
+    import secrets
+
+    user.totp_secret = secret
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
+    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_digest(c)) for c in codes)
+    return codes
+
+
+def second_factor_passes(user: User, code: str) -> bool:
+    """The authenticator's code, or an unused recovery code (used up by this)."""
+    if user.totp_secret and code_is_right(user.totp_secret, code):
+        return True
+    found = db.session.scalar(select(RecoveryCode).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _digest((code or "").strip().lower()),
+        RecoveryCode.used_at.is_(None)))
+    if found is None:
+        return False
+    found.used_at = utcnow()
+    return True
+
+
+# ---------------------------------------------------------------- passwords
+
+def set_password(user: User, password: str) -> None:
+    """A new password; every session of the account ends (the caller starts this one afresh)."""
+    problem = password_problem(password)
+    if problem:
+        raise ValueError(problem)
+    user.password_hash = generate_password_hash(password, method="scrypt")
+    user.sessions_revoked_at = utcnow()
+
+
+def new_reset_link(email: str) -> tuple[User, str] | None:
+    """For an active account's email, a single-use token to set a new password (stored hashed);
+    None for any other email, so nothing about it is said."""
+    import secrets
+
+    user = db.session.scalar(select(User).where(func.lower(User.email) == (email or "").strip().lower()))
+    if user is None or not user.active:
+        return None
+    token = secrets.token_urlsafe(32)
+    db.session.add(PasswordReset(user_id=user.id, token_hash=_digest(token), expires_at=utcnow() + RESET_FOR))
+    return user, token
+
+
+def reset_of(token: str) -> PasswordReset | None:
+    """The unused, unexpired reset a link's token opens."""
+    found = db.session.scalar(select(PasswordReset).where(PasswordReset.token_hash == _digest(token or "")))
+    if found is None or found.used_at is not None or found.expires_at < utcnow():
+        return None
+    return found

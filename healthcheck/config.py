@@ -22,6 +22,9 @@ class Config:
     PROXY_FIX = os.environ.get("PROXY_FIX", "") == "1"  # behind a TLS-terminating proxy
     COORDINATOR_IDLE_TIMEOUT = timedelta(minutes=30)
     COORDINATOR_SESSION_LIFETIME = timedelta(hours=8)  # however active: then sign in again
+    # Coordinators must set up an authenticator app (TOTP) before they can sign in. Off for the
+    # demo and tests; an account that has set one up is always asked for its code.
+    REQUIRE_TWO_FACTOR = os.environ.get("REQUIRE_TWO_FACTOR", "") == "1"
     # Counted in one place for every process that serves: Redis, which the job queue brings, when
     # set; memory (one count per process) only for the embedded default of a single process.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", os.environ.get("REDIS_URL", "memory://"))
@@ -80,6 +83,7 @@ class TestConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    REQUIRE_TWO_FACTOR = os.environ.get("REQUIRE_TWO_FACTOR", "1") == "1"
 
     @classmethod
     def check(cls, app) -> None:

@@ -137,3 +137,17 @@ def message(cycle: Cycle, organisation: Organisation, kind: str, link: str, clos
     out["Message-ID"] = make_msgid(domain="healthcheck.invalid")
     out.set_content(render(body, values))
     return out
+
+
+def send_now(to: str, subject: str, body: str) -> None:
+    """One message sent at once, over the configured SMTP server (an account's emails: a link to set
+    a password). A failure is the caller's to report."""
+    out = EmailMessage()
+    out["From"], out["To"], out["Subject"] = current_app.config["MAIL_FROM"], to, subject
+    out["Message-ID"] = make_msgid(domain="healthcheck")
+    out.set_content(body)
+    mailer = Mailer(current_app.config)
+    try:
+        mailer.send(out)
+    finally:
+        mailer.close()

@@ -215,6 +215,8 @@ class User(UserMixin, Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Sessions begun before this are over: signing out ends every session of the account.
     sessions_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The shared secret of the account's authenticator app (TOTP), once set up.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     __table_args__ = (CheckConstraint("role IN ('coordinator', 'viewer')", name="role"),)
 
@@ -225,6 +227,27 @@ class User(UserMixin, Base):
     @property
     def can_change(self) -> bool:
         return self.role == Role.COORDINATOR.value
+
+
+class RecoveryCode(Base):
+    """A one-time code that signs in without the authenticator app, stored hashed."""
+
+    __tablename__ = "recovery_code"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PasswordReset(Base):
+    """An emailed link to set a new password: single use, soon expired, its token stored hashed."""
+
+    __tablename__ = "password_reset"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SignInFailure(Base):

@@ -13,12 +13,16 @@ from ..store import Actor, collection
 bp = Blueprint("coordinator", __name__, url_prefix="/admin")
 
 
+OPEN = {"coordinator.sign_in", "coordinator.second_factor", "coordinator.set_up", "coordinator.forgot_password",
+        "coordinator.reset_password"}  # the pages before one is signed in
+
+
 @bp.before_request
 def require_sign_in() -> Any:
     """Every page here needs an account, except signing in."""
     from ..auth import login_manager
 
-    if request.endpoint != "coordinator.sign_in" and not current_user.is_authenticated:
+    if request.endpoint not in OPEN and not current_user.is_authenticated:
         return login_manager.unauthorized()
     return None
 
@@ -38,4 +42,4 @@ def cycle_or_404(year: int) -> Cycle:
     return collection.cycle_by_year(year) or abort(404)
 
 
-from . import collecting, results, returns, staff, staff_results  # noqa: E402,F401
+from . import accounts, collecting, results, returns, staff, staff_results  # noqa: E402,F401

@@ -10,7 +10,7 @@ from flask_login import current_user
 import forms
 
 from .. import mail
-from ..auth import authenticate, coordinator_required, end_sessions_of, limiter, start_session
+from ..auth import authenticate, coordinator_required, end_sessions_of, limiter, needs_second_factor, start_session
 from ..downloads import download
 from ..extensions import db, writing
 from ..form_fields import as_input_date
@@ -18,6 +18,7 @@ from ..models import AuthorityType, Organisation, utcnow
 from ..store import Actor, audit, collection, jobs
 from ..transfer import csv_bytes
 from . import bp, cycle_or_404, me
+from .accounts import begin_second_step
 from .forms import (
     ChooseForm,
     CycleForm,
@@ -43,8 +44,11 @@ def sign_in() -> Any:
     if form.validate_on_submit():
         with writing():
             user, problem = authenticate(form.email.data, form.password.data, request.remote_addr or "")
-            audit(Actor(form.email.data.strip().lower()[:254], via="web"),
-                  "signed_in" if user is not None else "sign_in_failed")
+            if user is None or not needs_second_factor(user):
+                audit(Actor(form.email.data.strip().lower()[:254], via="web"),
+                      "signed_in" if user is not None else "sign_in_failed")
+        if user is not None and needs_second_factor(user):  # signed in only once the code is right
+            return begin_second_step(user, safe_next(request.args.get("next", "")))
         if user is not None:
             start_session(user)
             return redirect(safe_next(request.args.get("next", "")))

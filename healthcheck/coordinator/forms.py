@@ -160,3 +160,57 @@ class UploadForm(FlaskForm):
 
 class ChooseForm(FlaskForm):
     """Nothing but a CSRF token: for buttons that change something."""
+
+
+class CodeForm(FlaskForm):
+    code = StringField("Code", widget=GovTextInput(), filters=[strip],
+                       description="The 6-digit code your authenticator app shows now, or one of your recovery codes",
+                       validators=[InputRequired("Enter the code from your authenticator app")])
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField("Current password", widget=GovPasswordInput(),
+                            validators=[InputRequired("Enter your current password")])
+    password = PasswordField("New password", widget=GovPasswordInput(), description="At least 12 characters",
+                             validators=[InputRequired("Enter a new password")])
+    confirm = PasswordField("New password again", widget=GovPasswordInput(),
+                            validators=[InputRequired("Enter the new password again")])
+
+    def validate_confirm(self, field):
+        if field.data != self.password.data:
+            raise ValidationError("Enter the same new password twice")
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField("New password", widget=GovPasswordInput(), description="At least 12 characters",
+                             validators=[InputRequired("Enter a new password")])
+    confirm = PasswordField("New password again", widget=GovPasswordInput(),
+                            validators=[InputRequired("Enter the new password again")])
+
+    def validate_confirm(self, field):
+        if field.data != self.password.data:
+            raise ValidationError("Enter the same new password twice")
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField("Email address", widget=GovTextInput(), filters=[strip],
+                       validators=[InputRequired("Enter your email address")])
+
+
+class UserForm(FlaskForm):
+    email = EmailField("Email address", widget=GovTextInput(), filters=[strip],
+                       validators=[InputRequired("Enter their email address"),
+                                   Email("Enter an email address in the correct format, like name@example.org"),
+                                   Length(max=254)])
+    name = StringField("Name", widget=GovTextInput(), filters=[strip],
+                       validators=[InputRequired("Enter their name"), Length(max=200), single_line])
+    role = RadioField("Role", widget=GovRadioInput(), validators=[InputRequired("Select a role")],
+                      choices=[("coordinator", "Coordinator: runs the collection and changes things"),
+                               ("viewer", "Viewer: sees everything, changes nothing")])
+
+
+class UserChangeForm(FlaskForm):
+    role = RadioField("Role", widget=GovRadioInput(), validators=[InputRequired("Select a role")],
+                      choices=[("coordinator", "Coordinator"), ("viewer", "Viewer")])
+    active = RadioField("Account", widget=GovRadioInput(), validators=[InputRequired("Select whether it can sign in")],
+                        choices=[("yes", "Can sign in"), ("no", "Disabled: cannot sign in")])

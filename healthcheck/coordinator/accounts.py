@@ -1,0 +1,261 @@
+"""Accounts of the coordinating body: the second step of signing in (an authenticator's code),
+one's own password and authenticator, a forgotten password, and coordinators managing accounts."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from .. import mail
+from ..auth import (
+    MAX_FAILURES,
+    THROTTLE_FOR,
+    coordinator_required,
+    create_user,
+    new_reset_link,
+    new_totp_secret,
+    reset_of,
+    second_factor_passes,
+    set_password,
+    set_up_second_factor,
+    start_session,
+    totp_uri,
+)
+from ..extensions import db, writing
+from ..models import SignInFailure, User, utcnow
+from ..store import Actor, audit
+from . import bp, me
+from .forms import CodeForm, ForgotForm, NewPasswordForm, PasswordChangeForm, UserChangeForm, UserForm
+
+PENDING_FOR = 300  # seconds between the password and the code
+
+
+def begin_second_step(user: User, destination: str) -> Any:
+    """After the password: the session knows only who is part-way in, for five minutes."""
+    session.clear()
+    session.update(pending_user=user.id, pending_at=utcnow().timestamp(), pending_next=destination)
+    return redirect(url_for("coordinator.second_factor" if user.totp_secret else "coordinator.set_up"))
+
+
+def _pending() -> User | None:
+    began = session.get("pending_at")
+    if not isinstance(began, float) or utcnow().timestamp() - began > PENDING_FOR:
+        return None
+    user = db.session.get(User, session.get("pending_user") or 0)
+    return user if user is not None and user.active else None
+
+
+def _finish(user: User) -> Any:
+    destination = session.get("pending_next") or url_for("coordinator.home")
+    with writing():
+        audit(Actor(user.email, via="web"), "signed_in")
+    start_session(user)
+    return redirect(destination)
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+def second_factor() -> Any:
+    user = _pending()
+    if user is None or not user.totp_secret:
+        return redirect(url_for("coordinator.sign_in", expired=1))
+    form = CodeForm()
+    if form.validate_on_submit():
+        client = request.remote_addr or ""
+        recent = db.session.scalar(select(func.count()).select_from(SignInFailure).where(
+            SignInFailure.email == user.email, SignInFailure.client == client,
+            SignInFailure.at > utcnow() - THROTTLE_FOR)) or 0
+        with writing():
+            passed = recent < MAX_FAILURES and second_factor_passes(user, form.code.data or "")
+            if not passed:
+                db.session.add(SignInFailure(email=user.email, client=client[:64]))
+                audit(Actor(user.email, via="web"), "sign_in_failed", detail={"step": "code"})
+        if passed:
+            return _finish(user)
+        form.code.errors = ["Too many attempts: wait 15 minutes" if recent >= MAX_FAILURES else
+                            "Enter the code your authenticator app shows now, or an unused recovery code"]
+    return render_template("coordinator/second_factor.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/sign-in/set-up", methods=["GET", "POST"])
+def set_up() -> Any:
+    """A coordinator who must use a second factor and has none sets one up before getting in."""
+    user = _pending()
+    if user is None:
+        return redirect(url_for("coordinator.sign_in", expired=1))
+    return _authenticator_page(user, then=lambda codes: _recovery_codes_then(user, codes))
+
+
+@bp.route("/account/authenticator", methods=["GET", "POST"])
+def authenticator() -> Any:
+    """Set up (or replace) the authenticator of the signed-in account."""
+    return _authenticator_page(current_user, then=lambda codes: render_template(
+        "coordinator/recovery_codes.html", codes=codes, next_url=url_for("coordinator.account")))
+
+
+def _authenticator_page(user: User, then: Any) -> Any:
+    secret = session.get("new_totp") or new_totp_secret()
+    session["new_totp"] = secret
+    form = CodeForm()
+    if form.validate_on_submit():
+        from ..auth import code_is_right
+
+        if code_is_right(secret, form.code.data or ""):
+            with writing():
+                stored = db.session.get(User, user.id)
+                assert stored is not None
+                codes = set_up_second_factor(stored, secret)
+                audit(Actor(user.email, via="web"), "two_factor_set_up")
+            session.pop("new_totp", None)
+            return then(codes)
+        form.code.errors = ["Enter the 6-digit code your authenticator app shows for this account now"]
+    return render_template("coordinator/authenticator.html", form=form, secret=secret,
+                           uri=totp_uri(user, secret)), (400 if form.errors else 200)
+
+
+def _recovery_codes_then(user: User, codes: list[str]) -> Any:
+    destination = session.get("pending_next") or url_for("coordinator.home")
+    with writing():
+        audit(Actor(user.email, via="web"), "signed_in")
+    start_session(user)
+    return render_template("coordinator/recovery_codes.html", codes=codes, next_url=destination)
+
+
+@bp.get("/account")
+def account() -> Any:
+    return render_template("coordinator/account.html")
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def change_password() -> Any:
+    from werkzeug.security import check_password_hash
+
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        if not check_password_hash(current_user.password_hash, form.current.data or ""):
+            form.current.errors = ["Enter your current password"]
+        else:
+            try:
+                with writing():
+                    user = db.session.get(User, current_user.id)
+                    assert user is not None
+                    set_password(user, form.password.data or "")
+                    audit(me(), "password_changed")
+            except ValueError as problem:
+                form.password.errors = [str(problem)]
+            else:
+                start_session(user)  # this session goes on; every other one has ended
+                flash("Password changed. You are signed out everywhere else")
+                return redirect(url_for("coordinator.account"))
+    return render_template("coordinator/password.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password() -> Any:
+    form = ForgotForm()
+    if form.validate_on_submit():
+        with writing():
+            found = new_reset_link(form.email.data or "")
+            if found is not None:
+                audit(Actor(found[0].email, via="web"), "password_reset_requested")
+        if found is not None:
+            _send_reset(*found, invited=False)
+        return render_template("coordinator/reset_sent.html")
+    return render_template("coordinator/forgot_password.html", form=form), (400 if form.errors else 200)
+
+
+def _send_reset(user: User, token: str, invited: bool) -> None:
+    link = f"{current_app.config['BASE_URL'].rstrip('/')}{url_for('coordinator.reset_password', token=token)}"
+    service = current_app.config["SERVICE_NAME"]
+    opening = (f"An account on the {service} has been made for you." if invited else
+               f"Someone asked to set a new password for your {service} account. If it was not you, ignore "
+               "this email: your password has not changed.")
+    try:
+        mail.send_now(user.email, f"{service}: set your password",
+                      f"Dear {user.name},\n\n{opening}\n\nSet a password with this link, within an hour; it works "
+                      f"once:\n\n{link}\n\nThe Health Check team\n")
+    except OSError:
+        current_app.logger.warning("password email to user %s not sent", user.id)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Any:
+    reset = reset_of(token)
+    if reset is None:
+        return render_template("coordinator/reset_invalid.html"), 410
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            with writing():
+                fresh = reset_of(token)  # read again as the writer: a second tab can't use it twice
+                user = db.session.get(User, reset.user_id)
+                if fresh is None or user is None:
+                    return render_template("coordinator/reset_invalid.html"), 410
+                set_password(user, form.password.data or "")
+                fresh.used_at = utcnow()
+                audit(Actor(user.email, via="reset link"), "password_reset")
+        except ValueError as problem:
+            form.password.errors = [str(problem)]
+        else:
+            flash("Password set: sign in with it")
+            return redirect(url_for("coordinator.sign_in"))
+    return render_template("coordinator/new_password.html", form=form), (400 if form.errors else 200)
+
+
+# ---------------------------------------------------------------- managing accounts
+
+@bp.get("/users")
+@coordinator_required
+def users() -> Any:
+    return render_template("coordinator/users.html", users=db.session.scalars(select(User).order_by(User.name)).all())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@coordinator_required
+def new_user() -> Any:
+    import secrets
+
+    form = UserForm()
+    if form.validate_on_submit():
+        email = (form.email.data or "").strip().lower()
+        if db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
+            form.email.errors = ["There is already an account with this email address"]
+        else:
+            with writing():
+                user = create_user(email, form.name.data or "", form.role.data or "viewer", secrets.token_urlsafe(24))
+                db.session.flush()
+                found = new_reset_link(email)
+                audit(me(), "user_added", detail={"email": email, "role": user.role})
+            if found is not None:
+                _send_reset(*found, invited=True)
+            flash(f"Account added: {email} has been sent a link to set a password")
+            return redirect(url_for("coordinator.users"))
+    return render_template("coordinator/user_form.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@coordinator_required
+def user(user_id: int) -> Any:
+    someone = db.session.get(User, user_id) or abort(404)
+    form = UserChangeForm(data={"role": someone.role, "active": "yes" if someone.active else "no"}
+                          if request.method == "GET" else None)
+    if form.validate_on_submit():
+        role, active = form.role.data or someone.role, form.active.data == "yes"
+        with writing():
+            someone = db.session.get(User, user_id) or abort(404)
+            others = db.session.scalar(select(func.count()).select_from(User).where(
+                User.role == "coordinator", User.active.is_(True), User.id != someone.id)) or 0
+            if (role != "coordinator" or not active) and someone.can_change and someone.active and others == 0:
+                form.role.errors = ["This is the last coordinator who can sign in: add or enable another first"]
+            else:
+                changed = {"role": (someone.role, role), "active": (someone.active, active)}
+                someone.role, someone.active = role, active
+                if not active:
+                    someone.sessions_revoked_at = utcnow()  # signed out now, wherever they are
+                audit(me(), "user_changed", detail={"email": someone.email, **{k: v for k, v in changed.items()
+                                                                                if v[0] != v[1]}})
+        if not form.errors:
+            flash(f"{someone.email}: saved")
+            return redirect(url_for("coordinator.users"))
+    return render_template("coordinator/user.html", someone=someone, form=form), (400 if form.errors else 200)
