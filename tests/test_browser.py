@@ -220,6 +220,8 @@ def test_coordinator_pages_are_accessible(live, browser):
     submitted_by_the_other(live)
     page = browser.new_page()
     base = live["base"]
+    page.goto(f"{base}/admin/forgot-password")
+    assert_accessible(page)
     page.goto(f"{base}/admin/")
     assert_accessible(page)
     page.get_by_label("Email address").fill("axe@example.org")
@@ -229,7 +231,8 @@ def test_coordinator_pages_are_accessible(live, browser):
     assert_accessible(page)
     paths = ["/admin/cycles", "/admin/cycles/new", "/admin/organisations", "/admin/organisations/new",
              "/admin/cycles/2017/settings", "/admin/cycles/2017/emails/invitation", "/admin/cycles/2017/coding",
-             "/admin/cycles/2017/comments", "/admin/cycles/2017?sort=status&dir=desc"]
+             "/admin/cycles/2017/comments", "/admin/cycles/2017?sort=status&dir=desc", "/admin/account",
+             "/admin/account/password", "/admin/account/authenticator", "/admin/users", "/admin/users/new"]
     page.get_by_role("link", name="Ashby Vale Council").click()
     expect(page.locator("h1")).to_have_text("Ashby Vale Council")
     assert_accessible(page)
