@@ -22,6 +22,7 @@ class Config:
     PROXY_FIX = os.environ.get("PROXY_FIX", "") == "1"  # behind a TLS-terminating proxy
     COORDINATOR_IDLE_TIMEOUT = timedelta(minutes=30)
     COORDINATOR_SESSION_LIFETIME = timedelta(hours=8)  # however active: then sign in again
+    EMPLOYER_IDLE_TIMEOUT = timedelta(minutes=60)  # with a warning 5 minutes before, on the page
     # Coordinators must set up an authenticator app (TOTP) before they can sign in. Off for the
     # demo and tests; an account that has set one up is always asked for its code.
     REQUIRE_TWO_FACTOR = os.environ.get("REQUIRE_TWO_FACTOR", "") == "1"

@@ -503,3 +503,28 @@ def test_the_psws_staff_survey_results_and_the_plan_started_from_them_are_access
     expect(page.locator('th[aria-sort="descending"]')).to_contain_text("S3")
     assert_accessible(page)
     page.close()
+
+
+def test_an_employer_is_warned_before_an_idle_session_ends_and_can_stay(live, browser):
+    """Issue 18: the GOV.UK timeout-warning pattern. Here the hour is 12 seconds, so the warning
+    comes 3 seconds before it ends (5 minutes before an hour)."""
+    from datetime import timedelta
+
+    live["app"].config["EMPLOYER_IDLE_TIMEOUT"] = timedelta(seconds=12)
+    try:
+        page = browser.new_page()
+        page.goto(f"{live['base']}/start/{live['token']}")
+        page.get_by_label("Your name").fill("Tim Outt")
+        page.get_by_role("button", name="Start now").click()
+        dialog = page.locator("#timeout-warning")
+        expect(dialog).to_be_hidden()
+        expect(dialog).to_be_visible(timeout=15_000)
+        assert_accessible(page)
+        page.get_by_role("button", name="Stay signed in").click()
+        expect(dialog).to_be_hidden()
+        assert page.url.endswith("/return")  # still here, the session renewed
+        expect(page.locator("h1")).to_have_text("You were signed out", timeout=20_000)  # no answer this time
+        assert "signed out after an hour without activity" in page.content()
+        page.close()
+    finally:
+        live["app"].config["EMPLOYER_IDLE_TIMEOUT"] = timedelta(minutes=60)

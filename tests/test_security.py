@@ -313,3 +313,30 @@ def test_refusals_are_branded_pages(app, accounts, cycle):
     response = viewer.post_form("/admin/cycles/2017/publish", {}, token_from="/admin/cycles")
     page = response.get_data(as_text=True)
     assert response.status_code == 403 and "You cannot do that" in page and "govuk-template" in page
+
+
+def test_an_idle_employer_session_ends_and_what_was_typed_is_kept(app, employers):
+    """Issue 18: employers had no idle timeout. After an hour without a request the session ends;
+    a page of answers sent then comes back, unsaved, saying how to get back in."""
+    client = app.test_client()
+    sign_in(client, employers["a"][1])
+    page = client.get("/return").get_data(as_text=True)
+    assert 'id="timeout-warning"' in page and 'data-timeout="3600"' in page
+    assert client.post_form("/return/keep-alive", {}, token_from="/return").status_code == 204
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/return/section/registration")
+                      .get_data(as_text=True)).group(1)
+    with client.session_transaction() as session:
+        session["last_seen"] -= 61 * 60
+    late = client.post("/return/section/registration", data={
+        "csrf_token": token, "regulator_process": "not_very", "section_version": "0",
+        "questionnaire": "health-check@2017.1"})
+    text = late.get_data(as_text=True)
+    assert late.status_code == 400 and "open your organisation's link again" in text
+    assert re.search(r'value="not_very"[^>]*checked', text)
+    assert client.get("/return").status_code == 403  # signed out
+    sign_in(client, employers["a"][1])
+    with client.session_transaction() as session:
+        session["last_seen"] -= 61 * 60
+    away = client.get("/return")
+    assert away.status_code == 302 and away.headers["Location"].endswith("/return/timed-out")
+    assert "signed out after an hour without activity" in client.get("/return/timed-out").get_data(as_text=True)

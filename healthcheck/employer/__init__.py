@@ -1,6 +1,40 @@
 """The employer's side: one organisation's return, reached through its access link."""
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+
+from ..models import utcnow
 
 bp = Blueprint("employer", __name__)
+
+
+@bp.before_request
+def end_idle_sessions() -> Any:
+    """An employer's session ends after a spell without a request (a warning comes first, on the
+    page: ``timeout-warning`` in base.html). A page of answers sent after that is shown again, unsaved."""
+    if "link_id" not in session:
+        return None
+    now, last = utcnow().timestamp(), session.get("last_seen")
+    if isinstance(last, float) and now - last > current_app.config["EMPLOYER_IDLE_TIMEOUT"].total_seconds():
+        session.clear()
+        if request.method == "POST" and request.endpoint == "employer.section":
+            from ..errors import _unsaved_page
+
+            return render_template("errors/unsaved.html", why="expired", signed_in=False, **_unsaved_page()), 400
+        return redirect(url_for("employer.timed_out"))
+    session["last_seen"] = now
+    return None
+
+
+@bp.get("/return/timed-out")
+def timed_out() -> Any:
+    return render_template("employer/signed_out.html", timed_out=True)
+
+
+@bp.post("/return/keep-alive")
+def keep_alive() -> Any:
+    """The page's "Stay signed in": the request itself renews the session (CSRF-checked)."""
+    return current_app.response_class(status=204 if "link_id" in session else 403, mimetype="text/plain")
+
 
 from . import results, routes, staff  # noqa: E402,F401

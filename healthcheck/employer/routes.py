@@ -14,7 +14,7 @@ from wtforms import BooleanField, HiddenField, StringField
 from forms.validation import display, section_status
 
 from ..extensions import writing
-from ..models import Response, ResponseStatus
+from ..models import Response, ResponseStatus, utcnow
 from ..return_pages import Urls, section_page, summary, version_pdf
 from ..store import Actor, plans, publication, returns
 from ..store.collection import questionnaire_for
@@ -59,6 +59,7 @@ def start(token: str) -> Any:
                 session["csrf_token"] = kept
             session.permanent = False  # gone when the browser closes: offices share computers
             session.update(link_id=link.id, editor=name, organisation=link.organisation.name,
+                           last_seen=utcnow().timestamp(),
                            # so that a page of answers can be shown again when the database is down
                            questionnaire=f"{link.cycle.questionnaire_id}@{link.cycle.questionnaire_version}")
             with writing():
