@@ -37,6 +37,8 @@ def test_a_coordinator_sets_up_an_authenticator_before_getting_in_and_cannot_ski
     # Next time: the password, then the code; a recovery code works once.
     again = app.test_client()
     assert _password_step(again).headers["Location"].endswith("/admin/sign-in/code")
+    # The password alone can't set up a new authenticator in place of this one.
+    assert again.get("/admin/sign-in/set-up").headers["Location"].endswith("/admin/sign-in/code")
     assert again.get("/admin/cycles").status_code == 302
     assert again.post_form("/admin/sign-in/code", {"code": codes[0]}).status_code == 302
     assert again.get("/admin/cycles").status_code == 200

@@ -84,6 +84,8 @@ def set_up() -> Any:
     user = _pending()
     if user is None:
         return redirect(url_for("coordinator.sign_in", expired=1))
+    if user.totp_secret:  # the password alone never replaces an authenticator already set up
+        return redirect(url_for("coordinator.second_factor"))
     return _authenticator_page(user, then=lambda codes: _recovery_codes_then(user, codes))
 
 
