@@ -22,7 +22,8 @@ def end_idle_sessions() -> Any:
 
             return render_template("errors/unsaved.html", why="expired", signed_in=False, **_unsaved_page()), 400
         return redirect(url_for("employer.timed_out"))
-    session["last_seen"] = now
+    if not isinstance(last, float) or now - last > 60:  # renewed at most once a minute: a cookie less to write
+        session["last_seen"] = now
     return None
 
 
