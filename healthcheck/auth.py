@@ -55,6 +55,13 @@ def init_app(app) -> None:
         if over:
             logout_user()
             session.clear()
+            if request.method == "POST" and request.endpoint == "coordinator.enter_section":
+                from flask import render_template
+
+                from .errors import _unsaved_page  # a page of answers typed for an organisation: kept
+
+                return render_template("errors/unsaved.html", why="expired", signed_in=False, coordinator=True,
+                                       **_unsaved_page()), 400
             return redirect(url_for("coordinator.sign_in", expired=1, next=request.path))
         session["last_seen"] = now
         return None
@@ -183,17 +190,48 @@ def set_up_second_factor(user: User, secret: str) -> list[str]:
     return codes
 
 
+CODE_STEP = "(code)"  # SignInFailure.client of a wrong code: counted per account, whatever the address
+
+
 def second_factor_passes(user: User, code: str) -> bool:
-    """The authenticator's code, or an unused recovery code (used up by this)."""
-    if user.totp_secret and code_is_right(user.totp_secret, code):
-        return True
+    """The authenticator's code (each accepted once), or an unused recovery code (used up by this).
+    Five wrong codes in 15 minutes stop the step for the account: whoever is at it has its password.
+    The caller holds the write lock and commits."""
+    import pyotp
+
+    recent = db.session.scalar(select(func.count()).select_from(SignInFailure).where(
+        SignInFailure.email == user.email, SignInFailure.client == CODE_STEP,
+        SignInFailure.at > utcnow() - THROTTLE_FOR)) or 0
+    if recent >= MAX_FAILURES:
+        return False
+    if user.totp_secret:
+        totp, digits, now = pyotp.TOTP(user.totp_secret), "".join((code or "").split()), utcnow()
+        for offset in (-1, 0, 1):
+            step = totp.timecode(now) + offset
+            if digits == totp.generate_otp(step) and step > (user.totp_last_step or -1):
+                user.totp_last_step = step
+                _forget_code_failures(user)
+                return True
     found = db.session.scalar(select(RecoveryCode).where(
         RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _digest((code or "").strip().lower()),
-        RecoveryCode.used_at.is_(None)))
+        RecoveryCode.used_at.is_(None)).with_for_update())
     if found is None:
+        db.session.add(SignInFailure(email=user.email, client=CODE_STEP))
         return False
     found.used_at = utcnow()
+    _forget_code_failures(user)
     return True
+
+
+def _forget_code_failures(user: User) -> None:
+    db.session.execute(delete(SignInFailure).where(SignInFailure.email == user.email,
+                                                   SignInFailure.client == CODE_STEP))
+
+
+def codes_held_back(user: User) -> bool:
+    return (db.session.scalar(select(func.count()).select_from(SignInFailure).where(
+        SignInFailure.email == user.email, SignInFailure.client == CODE_STEP,
+        SignInFailure.at > utcnow() - THROTTLE_FOR)) or 0) >= MAX_FAILURES
 
 
 # ---------------------------------------------------------------- passwords
@@ -205,6 +243,14 @@ def set_password(user: User, password: str) -> None:
         raise ValueError(problem)
     user.password_hash = generate_password_hash(password, method="scrypt")
     user.sessions_revoked_at = utcnow()
+    cancel_resets(user)
+
+
+def cancel_resets(user: User) -> None:
+    """Every unused link to set the account's password stops working (a new password, or disabled)."""
+    for reset in db.session.scalars(select(PasswordReset).where(PasswordReset.user_id == user.id,
+                                                                PasswordReset.used_at.is_(None))):
+        reset.used_at = utcnow()
 
 
 def new_reset_link(email: str) -> tuple[User, str] | None:
@@ -222,7 +268,8 @@ def new_reset_link(email: str) -> tuple[User, str] | None:
 
 def reset_of(token: str) -> PasswordReset | None:
     """The unused, unexpired reset a link's token opens."""
-    found = db.session.scalar(select(PasswordReset).where(PasswordReset.token_hash == _digest(token or "")))
+    found = db.session.scalar(select(PasswordReset).where(PasswordReset.token_hash == _digest(token or ""))
+                              .with_for_update())
     if found is None or found.used_at is not None or found.expires_at < utcnow():
         return None
     return found

@@ -39,8 +39,11 @@ def register(app) -> None:
     def csrf_error(e):
         app.logger.info("CSRF refused: %s", e.description)
         if request.endpoint in ("employer.section", "coordinator.enter_section"):  # a page of answers: keep it
-            return render_template("errors/unsaved.html", why="expired", signed_in="link_id" in session,
-                                   **_unsaved_page()), 400
+            from flask_login import current_user
+
+            return render_template("errors/unsaved.html", why="expired",
+                                   signed_in="link_id" in session or current_user.is_authenticated,
+                                   coordinator=request.endpoint.startswith("coordinator."), **_unsaved_page()), 400
         return render_template("errors/generic.html", title="Your page had expired",
                                message="For your security, we could not accept that form because the page "
                                        "had expired or was opened in another session. Go back, refresh the "

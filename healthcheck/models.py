@@ -217,6 +217,7 @@ class User(UserMixin, Base):
     sessions_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The shared secret of the account's authenticator app (TOTP), once set up.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)  # a code's time step is accepted once
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     __table_args__ = (CheckConstraint("role IN ('coordinator', 'viewer')", name="role"),)
 

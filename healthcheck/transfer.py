@@ -66,6 +66,8 @@ def read_upload(name: str, content: bytes) -> list[dict[str, str]]:
     for number, row in enumerate(raw, start=2):
         if number > MAX_ROWS + 1:
             raise FileProblem(f"{name} has more than {MAX_ROWS:,} rows: split it into smaller files")
+        if len(row) > MAX_COLUMNS and any(v not in (None, "") for v in row[MAX_COLUMNS:]):
+            raise FileProblem(f"{name}, row {number}: a cell beyond column {MAX_COLUMNS:,}: no more are read")
         cells = [_cell(v) for v in row[:len(header)]]
         if any(len(c) > MAX_CELL for c in cells):
             raise FileProblem(f"{name}, row {number}: a cell is longer than {MAX_CELL:,} characters")

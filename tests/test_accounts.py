@@ -111,3 +111,59 @@ def test_coordinators_manage_accounts_and_the_last_coordinator_stays(app, accoun
     assert _password_step(app.test_client(), email="viewer@example.org").status_code == 400
     page = coordinator.get("/admin/users").get_data(as_text=True)
     assert "Nia Newcomer" in page and "Disabled" in page
+
+
+def _with_authenticator(app, email="coord@example.org") -> str:
+    from healthcheck.auth import set_up_second_factor
+
+    user = db.session.scalar(select(User).where(User.email == email))
+    secret = pyotp.random_base32()
+    set_up_second_factor(user, secret)
+    db.session.commit()
+    return secret
+
+
+def test_a_code_works_once_and_wrong_codes_stop_the_account_whatever_the_password_does(app, accounts):
+    """From a review: one code signed in two sessions, and signing in with the password again wiped
+    the count of wrong codes, so guessing never stopped."""
+    secret = _with_authenticator(app)
+    first, second = app.test_client(), app.test_client()
+    code = pyotp.TOTP(secret).now()
+    _password_step(first)
+    _password_step(second)
+    assert first.post_form("/admin/sign-in/code", {"code": code}).status_code == 302
+    assert second.post_form("/admin/sign-in/code", {"code": code}).status_code == 400  # used already
+    guesser = app.test_client()
+    for _round in range(3):  # the password again between guesses changes nothing
+        _password_step(guesser)
+        for _ in range(2):
+            guesser.post_form("/admin/sign-in/code", {"code": "000000"})
+    _password_step(guesser)
+    held = guesser.post_form("/admin/sign-in/code", {"code": pyotp.TOTP(secret).now()})
+    assert held.status_code == 400 and "Too many wrong codes" in held.get_data(as_text=True)
+
+
+def test_a_new_password_or_a_disabled_account_cancels_its_reset_links(app, accounts, smtp):
+    client = app.test_client()
+    client.post_form("/admin/forgot-password", {"email": "coord@example.org"})
+    link = "/admin/" + smtp.messages[-1].get_content().split("/admin/", 1)[1].split()[0]
+    here = signed_in(app, "coordinator")
+    here.post_form("/admin/account/password", {"current": PASSWORD, "password": "a new long password",
+                                                 "confirm": "a new long password"})
+    assert client.get(link).status_code == 410
+
+
+def test_replacing_an_authenticator_needs_the_password(app, accounts):
+    _with_authenticator(app)
+    client = app.test_client()
+    _password_step(client)
+    user = db.session.scalar(select(User).where(User.email == "coord@example.org"))
+    client.post_form("/admin/sign-in/code", {"code": pyotp.TOTP(user.totp_secret).now()})
+    page = client.get("/admin/account/authenticator").get_data(as_text=True)
+    secret = re.search(r'id="totp-key">([A-Z2-7]+)<', page).group(1)
+    refused = client.post_form("/admin/account/authenticator", {"code": pyotp.TOTP(secret).now(), "password": "x"})
+    assert refused.status_code == 400 and db.session.scalar(select(User.totp_secret).where(User.id == user.id)) \
+        != secret
+    assert client.post_form("/admin/account/authenticator", {"code": pyotp.TOTP(secret).now(),
+                                                               "password": PASSWORD}).status_code == 200
+    assert db.session.scalar(select(User.totp_secret).where(User.id == user.id)) == secret

@@ -7,13 +7,15 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from .. import mail
 from ..auth import (
-    MAX_FAILURES,
-    THROTTLE_FOR,
+    cancel_resets,
+    codes_held_back,
     coordinator_required,
     create_user,
+    limiter,
     new_reset_link,
     new_totp_secret,
     reset_of,
@@ -24,7 +26,7 @@ from ..auth import (
     totp_uri,
 )
 from ..extensions import db, writing
-from ..models import SignInFailure, User, utcnow
+from ..models import User, utcnow
 from ..store import Actor, audit
 from . import bp, me
 from .forms import CodeForm, ForgotForm, NewPasswordForm, PasswordChangeForm, UserChangeForm, UserForm
@@ -56,24 +58,23 @@ def _finish(user: User) -> Any:
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SIGN_IN_RATE_LIMIT"], methods=["POST"])
 def second_factor() -> Any:
     user = _pending()
     if user is None or not user.totp_secret:
         return redirect(url_for("coordinator.sign_in", expired=1))
     form = CodeForm()
     if form.validate_on_submit():
-        client = request.remote_addr or ""
-        recent = db.session.scalar(select(func.count()).select_from(SignInFailure).where(
-            SignInFailure.email == user.email, SignInFailure.client == client,
-            SignInFailure.at > utcnow() - THROTTLE_FOR)) or 0
-        with writing():
-            passed = recent < MAX_FAILURES and second_factor_passes(user, form.code.data or "")
+        with writing():  # counted, checked and recorded as the one writer: parallel guesses wait their turn
+            stored = db.session.get(User, user.id, with_for_update=True)
+            assert stored is not None
+            passed = second_factor_passes(stored, form.code.data or "")
+            held = not passed and codes_held_back(stored)
             if not passed:
-                db.session.add(SignInFailure(email=user.email, client=client[:64]))
                 audit(Actor(user.email, via="web"), "sign_in_failed", detail={"step": "code"})
         if passed:
             return _finish(user)
-        form.code.errors = ["Too many attempts: wait 15 minutes" if recent >= MAX_FAILURES else
+        form.code.errors = ["Too many wrong codes: wait 15 minutes, or reset your password" if held else
                             "Enter the code your authenticator app shows now, or an unused recovery code"]
     return render_template("coordinator/second_factor.html", form=form), (400 if form.errors else 200)
 
@@ -91,7 +92,15 @@ def set_up() -> Any:
 
 @bp.route("/account/authenticator", methods=["GET", "POST"])
 def authenticator() -> Any:
-    """Set up (or replace) the authenticator of the signed-in account."""
+    """Set up (or replace, with the account's password) the authenticator of the signed-in account."""
+    from werkzeug.security import check_password_hash
+
+    if request.method == "POST" and current_user.totp_secret and not check_password_hash(
+            current_user.password_hash, request.form.get("password", "")):
+        form = CodeForm()
+        form.validate()
+        return render_template("coordinator/authenticator.html", form=form, secret=session.get("new_totp", ""),
+                               uri="", replacing=True, wrong_password=True), 400
     return _authenticator_page(current_user, then=lambda codes: render_template(
         "coordinator/recovery_codes.html", codes=codes, next_url=url_for("coordinator.account")))
 
@@ -105,15 +114,17 @@ def _authenticator_page(user: User, then: Any) -> Any:
 
         if code_is_right(secret, form.code.data or ""):
             with writing():
-                stored = db.session.get(User, user.id)
+                stored = db.session.get(User, user.id, with_for_update=True)
                 assert stored is not None
+                if stored.totp_secret and not current_user.is_authenticated:  # set up meanwhile
+                    return redirect(url_for("coordinator.second_factor"))
                 codes = set_up_second_factor(stored, secret)
                 audit(Actor(user.email, via="web"), "two_factor_set_up")
             session.pop("new_totp", None)
             return then(codes)
         form.code.errors = ["Enter the 6-digit code your authenticator app shows for this account now"]
-    return render_template("coordinator/authenticator.html", form=form, secret=secret,
-                           uri=totp_uri(user, secret)), (400 if form.errors else 200)
+    return render_template("coordinator/authenticator.html", form=form, secret=secret, uri=totp_uri(user, secret),
+                           replacing=bool(user.totp_secret)), (400 if form.errors else 200)
 
 
 def _recovery_codes_then(user: User, codes: list[str]) -> Any:
@@ -154,6 +165,7 @@ def change_password() -> Any:
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SIGN_IN_RATE_LIMIT"], methods=["POST"])
 def forgot_password() -> Any:
     form = ForgotForm()
     if form.validate_on_submit():
@@ -224,11 +236,16 @@ def new_user() -> Any:
         if db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
             form.email.errors = ["There is already an account with this email address"]
         else:
-            with writing():
-                user = create_user(email, form.name.data or "", form.role.data or "viewer", secrets.token_urlsafe(24))
-                db.session.flush()
-                found = new_reset_link(email)
-                audit(me(), "user_added", detail={"email": email, "role": user.role})
+            try:
+                with writing():
+                    user = create_user(email, form.name.data or "", form.role.data or "viewer",
+                                       secrets.token_urlsafe(24))
+                    db.session.flush()
+                    found = new_reset_link(email)
+                    audit(me(), "user_added", detail={"email": email, "role": user.role})
+            except IntegrityError:  # added a moment ago (a double click, another coordinator)
+                form.email.errors = ["There is already an account with this email address"]
+                return render_template("coordinator/user_form.html", form=form), 400
             if found is not None:
                 _send_reset(*found, invited=True)
             flash(f"Account added: {email} has been sent a link to set a password")
@@ -245,16 +262,20 @@ def user(user_id: int) -> Any:
     if form.validate_on_submit():
         role, active = form.role.data or someone.role, form.active.data == "yes"
         with writing():
+            coordinators = db.session.scalars(select(User).where(User.role == "coordinator", User.active.is_(True))
+                                              .with_for_update()).all()  # two changes at once take turns
             someone = db.session.get(User, user_id) or abort(404)
-            others = db.session.scalar(select(func.count()).select_from(User).where(
-                User.role == "coordinator", User.active.is_(True), User.id != someone.id)) or 0
-            if (role != "coordinator" or not active) and someone.can_change and someone.active and others == 0:
-                form.role.errors = ["This is the last coordinator who can sign in: add or enable another first"]
+            others = [c for c in coordinators if c.id != someone.id and c.last_login_at is not None
+                      and (c.totp_secret or not current_app.config["REQUIRE_TWO_FACTOR"])]  # who can sign in now
+            if (role != "coordinator" or not active) and someone.can_change and someone.active and not others:
+                form.role.errors = ["This is the last coordinator who can sign in: add or enable another, who has "
+                                    "signed in, first"]
             else:
                 changed = {"role": (someone.role, role), "active": (someone.active, active)}
                 someone.role, someone.active = role, active
                 if not active:
                     someone.sessions_revoked_at = utcnow()  # signed out now, wherever they are
+                    cancel_resets(someone)
                 audit(me(), "user_changed", detail={"email": someone.email, **{k: v for k, v in changed.items()
                                                                                 if v[0] != v[1]}})
         if not form.errors:

@@ -16,11 +16,15 @@ def end_idle_sessions() -> Any:
         return None
     now, last = utcnow().timestamp(), session.get("last_seen")
     if isinstance(last, float) and now - last > current_app.config["EMPLOYER_IDLE_TIMEOUT"].total_seconds():
+        organisation = session.get("organisation")
         session.clear()
+        if request.endpoint == "employer.keep_alive":
+            return current_app.response_class(status=403, mimetype="text/plain")
         if request.method == "POST" and request.endpoint == "employer.section":
             from ..errors import _unsaved_page
 
-            return render_template("errors/unsaved.html", why="expired", signed_in=False, **_unsaved_page()), 400
+            return render_template("errors/unsaved.html", why="expired", signed_in=False,
+                                   **{**_unsaved_page(), "organisation": organisation}), 400
         return redirect(url_for("employer.timed_out"))
     if not isinstance(last, float) or now - last > 60:  # renewed at most once a minute: a cookie less to write
         session["last_seen"] = now

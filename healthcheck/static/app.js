@@ -10,18 +10,31 @@ if (warning && typeof warning.showModal === 'function') {
   const timeout = Number(warning.dataset.timeout) * 1000
   const warn = Number(warning.dataset.warn) * 1000
   let timers = []
+  let ended = false
   const schedule = () => {
     timers.forEach(clearTimeout)
     timers = [
       setTimeout(() => warning.showModal(), Math.max(timeout - warn, 0)),
-      setTimeout(() => { window.location.href = warning.dataset.timedOut }, timeout)
+      setTimeout(signedOut, timeout)
     ]
   }
   document.getElementById('stay-signed-in').addEventListener('click', async () => {
+    if (ended) { warning.close(); return }
     const response = await fetch(warning.dataset.keepAlive, {
       method: 'POST', headers: { 'X-CSRFToken': warning.dataset.csrf }, credentials: 'same-origin'
     })
-    if (response.ok) { warning.close(); schedule() } else { window.location.href = warning.dataset.timedOut }
+    if (response.status === 204) { warning.close(); schedule() } else { signedOut() }
   })
+  // Signed out: a page of answers stays, so what was typed can be saved after signing in again
+  // (the save comes back unsaved, with the way in); any other page goes to the signed-out page.
+  function signedOut () {
+    if (!document.querySelector('form.app-answers')) { window.location.href = warning.dataset.timedOut; return }
+    document.getElementById('timeout-title').textContent = 'You have been signed out'
+    warning.querySelector('p').textContent = 'For your security, you were signed out. What you typed is still on ' +
+      'this page: open your organisation\'s link again in another tab, then come back here and save.'
+    document.getElementById('stay-signed-in').textContent = 'Close'
+    ended = true
+    if (!warning.open) warning.showModal()
+  }
   schedule()
 }

@@ -19,6 +19,7 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('app_user', schema=None) as batch_op:
         batch_op.add_column(sa.Column('totp_secret', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('totp_last_step', sa.Integer(), nullable=True))
     op.create_table('recovery_code',
                     sa.Column('id', sa.Integer(), nullable=False),
                     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -47,4 +48,5 @@ def downgrade():
     op.drop_index(op.f('ix_recovery_code_user_id'), table_name='recovery_code')
     op.drop_table('recovery_code')
     with op.batch_alter_table('app_user', schema=None) as batch_op:
+        batch_op.drop_column('totp_last_step')
         batch_op.drop_column('totp_secret')
