@@ -168,19 +168,6 @@ class CodeForm(FlaskForm):
                        validators=[InputRequired("Enter the code from your authenticator app")])
 
 
-class PasswordChangeForm(FlaskForm):
-    current = PasswordField("Current password", widget=GovPasswordInput(),
-                            validators=[InputRequired("Enter your current password")])
-    password = PasswordField("New password", widget=GovPasswordInput(), description="At least 12 characters",
-                             validators=[InputRequired("Enter a new password")])
-    confirm = PasswordField("New password again", widget=GovPasswordInput(),
-                            validators=[InputRequired("Enter the new password again")])
-
-    def validate_confirm(self, field):
-        if field.data != self.password.data:
-            raise ValidationError("Enter the same new password twice")
-
-
 class NewPasswordForm(FlaskForm):
     password = PasswordField("New password", widget=GovPasswordInput(), description="At least 12 characters",
                              validators=[InputRequired("Enter a new password")])
@@ -190,6 +177,11 @@ class NewPasswordForm(FlaskForm):
     def validate_confirm(self, field):
         if field.data != self.password.data:
             raise ValidationError("Enter the same new password twice")
+
+
+class PasswordChangeForm(NewPasswordForm):
+    current = PasswordField("Current password", widget=GovPasswordInput(),
+                            validators=[InputRequired("Enter your current password")])
 
 
 class ForgotForm(FlaskForm):
