@@ -335,32 +335,32 @@ def to_json(result: dict[str, Any]) -> str:
 def to_csv(result: dict[str, Any]) -> str:
     rows: list[list[Any]] = []
     rows.append(["section", "table", "measure or question", "unit", "your answer", "compared with",
-                     "their average", "their median", "their respondents", "all: average", "all: median",
-                     "all: respondents", "your quarter (of all)"])
+                 "their average", "their median", "their respondents", "all: average", "all: median",
+                 "all: respondents", "your quarter (of all)"])
     for m in result["measures"]:
         t, a = m["peers"], m["all"]
         rows.append(["measure", m["table"], m.get("name", m["measure"]), m.get("unit", ""),
-                         _fmt(m["own"]), t["label"],
-                         "not shown" if t["suppressed"] else _fmt(t["mean"]),
-                         "" if t["suppressed"] else _fmt(t["median"]), t["n"],
-                         "not shown" if a["suppressed"] else _fmt(a["mean"]),
-                         "" if a["suppressed"] else _fmt(a["median"]), a["n"],
-                         QUARTERS.get(m["quartile"], "")])
+                     _fmt(m["own"]), t["label"],
+                     "not shown" if t["suppressed"] else _fmt(t["mean"]),
+                     "" if t["suppressed"] else _fmt(t["median"]), t["n"],
+                     "not shown" if a["suppressed"] else _fmt(a["mean"]),
+                     "" if a["suppressed"] else _fmt(a["median"]), a["n"],
+                     QUARTERS.get(m["quartile"], "")])
     rows.append([])
     rows.append(["section", "table", "question", "answer", "your answer", "compared with",
-                     "their per cent", "all: per cent"])
+                 "their per cent", "all: per cent"])
     for s in result["single"]:
         for o in s["options"]:
             rows.append(["single", s["table"], s["title"], o["label"], "yes" if o["value"] == s["own"] else "",
-                             s["peers"]["label"],
-                             "not shown" if s["peers"]["suppressed"] else _fmt(o["peers_percent"]),
-                             "not shown" if s["all"]["suppressed"] else _fmt(o["all_percent"])])
+                         s["peers"]["label"],
+                         "not shown" if s["peers"]["suppressed"] else _fmt(o["peers_percent"]),
+                         "not shown" if s["all"]["suppressed"] else _fmt(o["all_percent"])])
     rows.append([])
     rows.append(["section", "table", "question", "you have, as most respondents do", "you have, unlike most",
-                     "most have, you do not"])
+                 "most have, you do not"])
     for m in result["multi"]:
         rows.append(["multiple", m["table"], m["title"], "; ".join(m["shared"]), "; ".join(m["unusual"]),
-                         "; ".join(m["missing"]) if not m["suppressed"] else "not shown"])
+                     "; ".join(m["missing"]) if not m["suppressed"] else "not shown"])
     if result["trend"]:
         rows.append([])
         rows.append(["section", "year", "measure", "yours", "national average"])

@@ -56,12 +56,9 @@ def init_app(app) -> None:
             logout_user()
             session.clear()
             if request.method == "POST" and request.endpoint == "coordinator.enter_section":
-                from flask import render_template
+                from .errors import expired_answers  # a page of answers typed for an organisation: kept
 
-                from .errors import _unsaved_page  # a page of answers typed for an organisation: kept
-
-                return render_template("errors/unsaved.html", why="expired", signed_in=False, coordinator=True,
-                                       **_unsaved_page()), 400
+                return expired_answers(signed_in=False)
             return redirect(url_for("coordinator.sign_in", expired=1, next=request.path))
         session["last_seen"] = now
         return None

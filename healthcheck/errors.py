@@ -38,12 +38,10 @@ def register(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(e):
         app.logger.info("CSRF refused: %s", e.description)
-        if request.endpoint in ("employer.section", "coordinator.enter_section"):  # a page of answers: keep it
+        if request.endpoint in ANSWER_PAGES:  # a page of answers: keep it
             from flask_login import current_user
 
-            return render_template("errors/unsaved.html", why="expired",
-                                   signed_in="link_id" in session or current_user.is_authenticated,
-                                   coordinator=request.endpoint.startswith("coordinator."), **_unsaved_page()), 400
+            return expired_answers("link_id" in session or current_user.is_authenticated)
         return render_template("errors/generic.html", title="Your page had expired",
                                message="For your security, we could not accept that form because the page "
                                        "had expired or was opened in another session. Go back, refresh the "
@@ -72,6 +70,19 @@ def register(app) -> None:
                                message="Try again later. Answers you saved earlier are safe."), 500
 
 
+ANSWER_PAGES = ("employer.section", "coordinator.enter_section")
+
+
+def expired_answers(signed_in: bool, organisation: str | None = None) -> tuple[str, int]:
+    """A page of answers sent once its page or session had expired: shown again, unsaved, with the
+    way back in if the person was signed out (the token, the idle clock, the session's lifetime)."""
+    page = _unsaved_page()
+    if organisation:
+        page["organisation"] = organisation
+    return render_template("errors/unsaved.html", why="expired", signed_in=signed_in,
+                           coordinator=request.endpoint == "coordinator.enter_section", **page), 400
+
+
 def _unsaved_page() -> dict:
     """The posted page again: the section's questions filled with what was typed, when the
     session says which questionnaire it is; otherwise the values kept in hidden fields."""
@@ -81,7 +92,7 @@ def _unsaved_page() -> dict:
 
     section_id = (request.view_args or {}).get("section_id")
     key = session.get("questionnaire") or request.form.get("questionnaire", "")  # the page says, if the session can't
-    if request.endpoint in ("employer.section", "coordinator.enter_section") and section_id and "@" in key:
+    if request.endpoint in ANSWER_PAGES and section_id and "@" in key:
         try:
             questionnaire = forms.load(*key.split("@", 1))
             section = questionnaire.section(section_id)

@@ -49,12 +49,13 @@ def _pending() -> User | None:
     return user if user is not None and user.active else None
 
 
-def _finish(user: User) -> Any:
+def _signed_in(user: User) -> str:
+    """The second step passed: the session begins, audited; where the person was going."""
     destination = session.get("pending_next") or url_for("coordinator.home")
     with writing():
         audit(Actor(user.email, via="web"), "signed_in")
     start_session(user)
-    return redirect(destination)
+    return str(destination)
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
@@ -73,7 +74,7 @@ def second_factor() -> Any:
             if not passed:
                 audit(Actor(user.email, via="web"), "sign_in_failed", detail={"step": "code"})
         if passed:
-            return _finish(user)
+            return redirect(_signed_in(user))
         form.code.errors = ["Too many wrong codes: wait 15 minutes, or reset your password" if held else
                             "Enter the code your authenticator app shows now, or an unused recovery code"]
     return render_template("coordinator/second_factor.html", form=form), (400 if form.errors else 200)
@@ -128,11 +129,7 @@ def _authenticator_page(user: User, then: Any) -> Any:
 
 
 def _recovery_codes_then(user: User, codes: list[str]) -> Any:
-    destination = session.get("pending_next") or url_for("coordinator.home")
-    with writing():
-        audit(Actor(user.email, via="web"), "signed_in")
-    start_session(user)
-    return render_template("coordinator/recovery_codes.html", codes=codes, next_url=destination)
+    return render_template("coordinator/recovery_codes.html", codes=codes, next_url=_signed_in(user))
 
 
 @bp.get("/account")

@@ -44,10 +44,11 @@ def sign_in() -> Any:
     if form.validate_on_submit():
         with writing():
             user, problem = authenticate(form.email.data, form.password.data, request.remote_addr or "")
-            if user is None or not needs_second_factor(user):
+            two_steps = user is not None and needs_second_factor(user)
+            if not two_steps:  # the second step audits its own outcome
                 audit(Actor(form.email.data.strip().lower()[:254], via="web"),
                       "signed_in" if user is not None else "sign_in_failed")
-        if user is not None and needs_second_factor(user):  # signed in only once the code is right
+        if user is not None and two_steps:  # signed in only once the code is right
             return begin_second_step(user, safe_next(request.args.get("next", "")))
         if user is not None:
             start_session(user)

@@ -21,10 +21,9 @@ def end_idle_sessions() -> Any:
         if request.endpoint == "employer.keep_alive":
             return current_app.response_class(status=403, mimetype="text/plain")
         if request.method == "POST" and request.endpoint == "employer.section":
-            from ..errors import _unsaved_page
+            from ..errors import expired_answers
 
-            return render_template("errors/unsaved.html", why="expired", signed_in=False,
-                                   **{**_unsaved_page(), "organisation": organisation}), 400
+            return expired_answers(signed_in=False, organisation=organisation)
         return redirect(url_for("employer.timed_out"))
     if not isinstance(last, float) or now - last > 60:  # renewed at most once a minute: a cookie less to write
         session["last_seen"] = now
