@@ -44,7 +44,7 @@ def main() -> None:
     cli = FlaskGroup(create_app=lambda: create_app(), help=__doc__, add_version_option=False,
                      load_dotenv=False, set_debug_flag=False)
     for command in (codebook, questionnaires, demo, serve, worker, user, orgs, cycle, invite, remind, import_, template,
-                    export, links, tables, report, benchmarks, publish, editions, staff_group):
+                    export, links, tables, report, benchmarks, publish, editions, staff_group, retention_group):
         cli.add_command(command)
     cli.main(prog_name="healthcheck")
 
@@ -276,7 +276,8 @@ def worker(workers: int) -> None:
     app = create_app()  # the queue it reads is the application's (REDIS_URL, or QUEUE_FILE)
     where = app.config["REDIS_URL"] or app.config["QUEUE_FILE"]
     click.echo(f"Worker: {workers} process{'es' * (workers > 1)} taking jobs from {where}")
-    jobs.huey.create_consumer(workers=workers, worker_type="process", periodic=False).run()
+    # periodic: the nightly deletion of personal data past its time (jobs.retention_daily)
+    jobs.huey.create_consumer(workers=workers, worker_type="process", periodic=True).run()
 
 
 # ---------------------------------------------------------------- accounts
@@ -714,3 +715,36 @@ def staff_results(year: int, out: Path) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# ---------------------------------------------------------------- retention
+
+@click.group("retention")
+def retention_group() -> None:
+    """Personal data deleted RETENTION_MONTHS after a cycle's final edition (the worker does it nightly)."""
+
+
+@retention_group.command("apply")
+@click.option("--dry-run", is_flag=True, help="List what would be deleted, and delete nothing.")
+@with_appcontext
+def retention_apply(dry_run: bool) -> None:
+    """Delete the personal data that has passed its time: each record is listed first."""
+    from .models import utcnow
+    from .store import retention
+
+    months, editions = current_app.config["RETENTION_MONTHS"], Path(current_app.config["EDITIONS_FOLDER"])
+    now = utcnow()
+    for each, due in retention.due_dates(months):
+        click.echo(f"{each.year}: {'due since' if due <= now else 'due on'} {due:%d %B %Y} "
+                   f"({months} months after its final edition)")
+    items = retention.plan(now, months, editions)
+    for item in items:
+        click.echo(item.line())
+    if dry_run or not items:
+        click.echo(f"{len(items)} record{'s' * (len(items) != 1)} hold personal data past its time"
+                   + ("; nothing was deleted (dry run)" if dry_run else ""))
+        return
+    with writing():
+        files = retention.apply(items, CLI_ACTOR, editions)
+    retention.rewrite(files)
+    click.echo(f"Deleted the personal data of {len(items)} record{'s' * (len(items) != 1)}")

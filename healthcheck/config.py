@@ -49,6 +49,9 @@ class Config:
     STAFF_MIN_GROUP = max(10, int(os.environ.get("STAFF_MIN_GROUP", "10")))
     # An employer's benchmark compares it only with groups of at least this many other respondents.
     BENCHMARK_MIN_GROUP = int(os.environ.get("BENCHMARK_MIN_GROUP", "5"))
+    # Contact details, the names of the people who filled a return and the staff survey's free
+    # text are deleted this many months after a cycle's final edition (healthcheck.store.retention).
+    RETENTION_MONTHS = int(os.environ.get("RETENTION_MONTHS", "24"))
     SERVICE_NAME = "Social Work Health Check"
     # Who publishes the results, named on the national report's cover (the coordinating body).
     PUBLISHER = os.environ.get("PUBLISHER", SERVICE_NAME)

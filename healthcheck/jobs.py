@@ -19,9 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask, current_app, has_app_context
-from huey import Huey
+from huey import Huey, crontab
 from huey.storage import RedisStorage, SqliteStorage
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from aggregation import edition as edition_files
 from aggregation.dataset import Dataset
@@ -29,11 +30,11 @@ from aggregation.dataset import Dataset
 from . import mail, transfer
 from .extensions import db, writing
 from .models import AccessLink, Edition, EditionFile, EmailSend, Job, Organisation, utcnow
-from .store import Actor, audit, collection, jobs, publication, returns, staff
+from .store import Actor, audit, collection, jobs, publication, retention, returns, staff
 
 huey = Huey("healthcheck", results=False, immediate=True)  # the real storage is set by init_app
 TITLES = {"publish": "Publishing the results", "emails": "Sending emails", "check": "Checking a returns file",
-          "import": "Importing a returns file"}
+          "import": "Importing a returns file", "retention": "Deleting personal data past its time"}
 Watch = Callable[[Job], None]
 
 
@@ -324,5 +325,46 @@ def forget_upload(job: Job) -> None:
         checked.upload = None
 
 
+# ---------------------------------------------------------------- retention
+
+RETENTION_ACTOR = Actor("Retention schedule", via="worker")
+
+
+@huey.periodic_task(crontab(hour="3", minute="30"))
+def retention_daily() -> None:
+    """Each night, in the worker: a job that deletes whatever personal data has passed its time
+    (none is made when nothing is due)."""
+    if has_app_context():
+        _retention_if_due()
+        return
+    with _worker_application().app_context():
+        _retention_if_due()
+
+
+def _retention_if_due() -> Job | None:
+    config = current_app.config
+    if not retention.plan(utcnow(), config["RETENTION_MONTHS"], Path(config["EDITIONS_FOLDER"])):
+        db.session.rollback()
+        return None
+    try:
+        with writing():
+            job = jobs.new_job("retention", RETENTION_ACTOR, None)
+    except IntegrityError:  # one is running already
+        return None
+    return run(job.id)
+
+
+def _retention(job: Job, report: Callable[..., None]) -> None:
+    config = current_app.config
+    editions = Path(config["EDITIONS_FOLDER"])
+    items = retention.plan(utcnow(), config["RETENTION_MONTHS"], editions)
+    report("Deleting personal data past its time", 0, len(items))
+    with writing():
+        files = retention.apply(items, actor_of(job), editions)
+        job.detail = {**job.detail, "deleted": dict(Counter(i.what for i in items))}
+    retention.rewrite(files)
+    report("Deleted personal data past its time", len(items), len(items))
+
+
 RUNNERS: dict[str, Callable[[Job, Callable[..., None]], None]] = {
-    "publish": _publish, "emails": _send, "check": _import, "import": _import}
+    "publish": _publish, "emails": _send, "check": _import, "import": _import, "retention": _retention}

@@ -15,9 +15,12 @@ from . import Actor
 QUEUED, RUNNING, DONE, FAILED = (s.value for s in JobStatus)
 
 
-def lock_of(kind: str, cycle_id: int, detail: dict) -> str | None:
+def lock_of(kind: str, cycle_id: int | None, detail: dict) -> str | None:
     """What a job must not run beside while it is unfinished: another publication, or another
-    sending of emails, for the same cycle; another import of the same checked file."""
+    sending of emails, for the same cycle; another import of the same checked file; another
+    deletion of personal data past its time."""
+    if kind == "retention":
+        return "retention"
     if kind in ("publish", "emails"):
         return f"{kind}:{cycle_id}"
     if kind == "import":
@@ -25,12 +28,12 @@ def lock_of(kind: str, cycle_id: int, detail: dict) -> str | None:
     return None
 
 
-def new_job(kind: str, actor: Actor, cycle: Cycle, *, detail: dict | None = None, upload: bytes | None = None,
+def new_job(kind: str, actor: Actor, cycle: Cycle | None, *, detail: dict | None = None, upload: bytes | None = None,
             upload_name: str | None = None) -> Job:
     """A queued job. The flush fails (IntegrityError) while another unfinished job holds the
     lock this one needs (``lock_of``)."""
-    job = Job(kind=kind, cycle=cycle, lock=lock_of(kind, cycle.id, detail or {}), detail=detail or {}, upload=upload,
-              upload_name=upload_name, created_by=str(actor), status=QUEUED)
+    job = Job(kind=kind, cycle=cycle, lock=lock_of(kind, cycle.id if cycle else None, detail or {}),
+              detail=detail or {}, upload=upload, upload_name=upload_name, created_by=str(actor), status=QUEUED)
     db.session.add(job)
     db.session.flush()
     return job

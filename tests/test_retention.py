@@ -1,0 +1,134 @@
+"""Personal data deleted when its time has passed: the dry run lists exactly what the real run
+deletes, the published files stay as published, and the nightly job does the same."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text, update
+
+from healthcheck import jobs
+from healthcheck.cli import retention_apply
+from healthcheck.extensions import db
+from healthcheck.models import AuditEvent, Base, CommentReview, Edition, EmailSend, Job, Response, SubmittedVersion
+from healthcheck.store import retention
+from tests.test_coordinator import submit_return
+from tests.test_results_and_plan import publish, with_peers
+from tests.test_staff_survey import answer, code_of
+
+PERSON = ("Priya Shah", "priya.shah@example.org", "01632 960 001")
+STAFF_TEXT = "The rota on Tuesdays is too thin."
+
+
+@pytest.fixture
+def published(app, accounts, employers, cycle, survey):
+    """Northmoor's return, filled by Priya Shah; an email to her; a practitioner's comment; the
+    results published."""
+    submit_return(app, employers["a"][1])
+    with_peers(cycle)
+    db.session.add(EmailSend(cycle_id=cycle.id, organisation_id=employers["a"][0].id, kind="reminder",
+                             to_address=PERSON[1], outcome="sent"))
+    db.session.commit()
+    answer(app.test_client(), code_of(survey, employers["a"][0]), {"framework": {"s1_vision": "agree"},
+                                                                    "comments": {"comment": STAFF_TEXT}})
+    publish(app)
+    return publication_files(app, cycle)
+
+
+def publication_files(app, cycle) -> dict[str, str]:
+    edition = db.session.scalar(select(Edition).where(Edition.cycle_id == cycle.id))
+    folder = Path(app.config["EDITIONS_FOLDER"]) / edition.folder
+    return {f.path: hashlib.sha256((folder / f.path).read_bytes()).hexdigest() for f in edition.files}
+
+
+def everything_stored() -> str:
+    """Every row of every table, as text."""
+    rows = []
+    for table in Base.metadata.sorted_tables:
+        rows += [repr(tuple(row)) for row in db.session.execute(select(table))]
+    db.session.rollback()
+    return "\n".join(rows)
+
+
+def published_long_ago(months: int) -> None:
+    db.session.execute(update(Edition).values(published_at=datetime.now(UTC) - timedelta(days=31 * months)))
+    db.session.commit()
+
+
+def run(app, *args: str) -> list[str]:
+    result = app.test_cli_runner().invoke(retention_apply, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    return result.output.splitlines()
+
+
+def test_the_dry_run_lists_exactly_what_the_real_run_deletes(app, cycle, published):
+    assert all(part in everything_stored() for part in PERSON + (STAFF_TEXT,))
+    before = run(app, "--dry-run")
+    assert before[-1] == "0 records hold personal data past its time; nothing was deleted (dry run)"
+    assert before[0].startswith("2017: due on ")  # 24 months after today's edition
+
+    published_long_ago(25)
+    listed = run(app, "--dry-run")
+    items = [line for line in listed if line.startswith("2017  ")]
+    assert {line.split(":")[0] for line in items} >= {
+        "2017  contact details", "2017  names of people who saved answers", "2017  name of who submitted",
+        "2017  names and contact details in the history", "2017  email address an email went to",
+        "2017  staff survey free text", "2017  staff survey free text under review"}
+    assert "2017  contact details: the frozen dataset of edition 1" in items
+    assert all(part in everything_stored() for part in PERSON + (STAFF_TEXT,))  # the dry run deleted nothing
+
+    deleted = run(app)
+    assert [line for line in deleted if line.startswith("2017  ")] == items
+    assert deleted[-1] == f"Deleted the personal data of {len(items)} records"
+    stored = everything_stored()
+    assert not any(part in stored for part in PERSON + (STAFF_TEXT,))
+    assert db.session.scalar(select(CommentReview).where(CommentReview.staff_response_id.is_not(None))) is None
+    assert db.session.scalar(select(EmailSend.to_address)) is None
+    versions = db.session.scalars(select(SubmittedVersion)).all()
+    assert {v.submitted_by for v in versions} == {"(name removed)"}
+    northmoor = db.session.scalar(select(Response).join(Response.organisation).where(
+        text("organisation.name = 'Northmoor County Council'")))
+    assert northmoor.answers["posts"] == 40 and "contact_email" not in northmoor.answers  # the return stays
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "retention_applied")).detail == {
+        "items": len(items), "cycles": [2017]}
+
+    # What was published is as published, but for the frozen dataset, recorded afresh.
+    after = publication_files(app, cycle)
+    assert {p for p in after if after[p] != published[p]} == {"dataset.json"}
+    edition = db.session.scalar(select(Edition))
+    dataset = Path(app.config["EDITIONS_FOLDER"]) / edition.folder / "dataset.json"
+    assert next(f for f in edition.files if f.path == "dataset.json").sha256 == after["dataset.json"]
+    assert not any(r["answers"].get("contact_email") for r in json.loads(dataset.read_text())["returns"])
+
+    assert run(app, "--dry-run")[-1].startswith("0 records")  # nothing left to delete
+
+
+def test_the_worker_deletes_each_night_only_when_something_is_due(app, cycle, published):
+    jobs.retention_daily()
+    assert db.session.scalar(select(Job).where(Job.kind == "retention")) is None
+    app.config["RETENTION_MONTHS"] = 6
+    published_long_ago(7)
+    returns = sum("contact_email" in r.answers for r in db.session.scalars(select(Response)))
+    jobs.retention_daily()
+    job = db.session.scalar(select(Job).where(Job.kind == "retention"))
+    # each return, its one submitted version, and the edition's frozen dataset
+    assert job.status == "done" and job.detail["deleted"]["contact details"] == 2 * returns + 1
+    assert PERSON[1] not in everything_stored()
+    assert run(app, "--dry-run")[0].startswith("2017: due since ")
+
+
+def test_a_cycle_republished_later_keeps_its_data_until_its_final_edition_has_aged(app, cycle, published):
+    published_long_ago(25)
+    publish(app)  # a second edition, today
+    assert run(app, "--dry-run")[-1].startswith("0 records")
+
+
+@pytest.mark.parametrize(("when", "months", "expected"), [
+    ((2017, 1, 31), 1, (2017, 2, 28)), ((2016, 1, 31), 1, (2016, 2, 29)), ((2017, 11, 15), 24, (2019, 11, 15)),
+    ((2017, 12, 1), 1, (2018, 1, 1)), ((2000, 2, 29), 12, (2001, 2, 28)), ((2100, 1, 29), 1, (2100, 2, 28))])
+def test_months_after(when, months, expected):
+    assert retention.months_after(datetime(*when, tzinfo=UTC), months) == datetime(*expected, tzinfo=UTC)
