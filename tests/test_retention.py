@@ -14,7 +14,8 @@ from healthcheck import jobs
 from healthcheck.cli import retention_apply
 from healthcheck.extensions import db
 from healthcheck.models import AuditEvent, Base, CommentReview, Edition, EmailSend, Job, Response, SubmittedVersion
-from healthcheck.store import retention
+from healthcheck.store import people, retention
+from tests.conftest import signed_in
 from tests.test_coordinator import submit_return
 from tests.test_results_and_plan import publish, with_peers
 from tests.test_staff_survey import answer, code_of
@@ -132,3 +133,57 @@ def test_a_cycle_republished_later_keeps_its_data_until_its_final_edition_has_ag
     ((2017, 12, 1), 1, (2018, 1, 1)), ((2000, 2, 29), 12, (2001, 2, 28)), ((2100, 1, 29), 1, (2100, 2, 28))])
 def test_months_after(when, months, expected):
     assert retention.months_after(datetime(*when, tzinfo=UTC), months) == datetime(*expected, tzinfo=UTC)
+
+
+# ---------------------------------------------------------------- subject access
+
+def test_a_coordinator_exports_what_is_held_about_a_person_and_erases_it(app, cycle, published):
+    coordinator = signed_in(app, "coordinator")
+    page = coordinator.post_form("/admin/people", {"person": "  priya   SHAH "}, token_from="/admin/people")
+    text_ = page.get_data(as_text=True)
+    assert page.status_code == 200 and "records held about priya SHAH" in " ".join(text_.split())
+    for where in ("Northmoor County Council&#39;s 2017 return", "named as who submitted it",
+                  "named as who saved pages", "named as who did &#39;submit&#39;", "the frozen dataset of an edition"):
+        assert where in text_, where
+
+    download = coordinator.post_form("/admin/people/export", {"person": PERSON[1]}, token_from="/admin/people")
+    assert download.headers["Content-Disposition"] == 'attachment; filename="subject-access.json"'
+    held = json.loads(download.data)["records"]
+    assert {"where": "Email 1 (reminder)", "what": "the address it was sent to", "value": PERSON[1],
+            "on_erasure": "erased"} in held
+    assert any(r["value"] and r["value"].get("contact_telephone") == PERSON[2] for r in held if r["what"] ==
+               "contact details" and isinstance(r["value"], dict))
+    exported = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "subject_access_export"))
+    assert exported.detail == {"subject": people.subject(PERSON[1]), "records": len(held)}
+    assert PERSON[1] not in repr(exported.detail) and exported.actor == "Cora Ordinator (coordinator coord@example.org)"
+
+    refused = coordinator.post_form("/admin/people/erase", {"person": PERSON[1]}, token_from="/admin/people")
+    assert refused.status_code == 400 and "Confirm that the law allows" in refused.get_data(as_text=True)
+    assert PERSON[1] in everything_stored()
+
+    for person in (PERSON[1], PERSON[0]):
+        done = coordinator.post_form("/admin/people/erase", {"person": person, "confirm": "y"},
+                                     token_from="/admin/people")
+        assert done.status_code == 200 and "Erased " in done.get_data(as_text=True)
+        assert "0 records held about" in " ".join(done.get_data(as_text=True).split())
+    stored = everything_stored()
+    assert not any(part in stored for part in PERSON)
+    assert STAFF_TEXT in stored  # only what was asked: the staff survey's text names nobody
+    erased = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "subject_erased")).all()
+    assert [e.detail["subject"] for e in erased] == [people.subject(PERSON[1]), people.subject(PERSON[0])]
+    # The edition's files still match their recorded checksums.
+    edition = db.session.scalar(select(Edition))
+    folder = Path(app.config["EDITIONS_FOLDER"]) / edition.folder
+    assert all(hashlib.sha256((folder / f.path).read_bytes()).hexdigest() == f.sha256 for f in edition.files)
+
+
+def test_an_account_is_listed_and_kept_and_viewers_cannot_search(app, cycle, published):
+    coordinator = signed_in(app, "coordinator")
+    page = coordinator.post_form("/admin/people", {"person": "viewer@example.org"}, token_from="/admin/people")
+    text_ = page.get_data(as_text=True)
+    assert "Account of the coordinating body" in text_ and "Kept: An account is closed" in text_
+    assert "Erase what may be erased" not in text_  # nothing here may be erased
+    empty = coordinator.post_form("/admin/people", {"person": ""}, token_from="/admin/people")
+    assert empty.status_code == 400 and "Enter their email address or full name" in empty.get_data(as_text=True)
+    viewer = signed_in(app, "viewer")
+    assert viewer.get("/admin/people").status_code == 403

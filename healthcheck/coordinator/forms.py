@@ -206,3 +206,17 @@ class UserChangeForm(FlaskForm):
                       choices=[("coordinator", "Coordinator"), ("viewer", "Viewer")])
     active = RadioField("Account", widget=GovRadioInput(), validators=[InputRequired("Select whether it can sign in")],
                         choices=[("yes", "Can sign in"), ("no", "Disabled: cannot sign in")])
+
+
+class PersonForm(FlaskForm):
+    """Whose data: for a subject access request (``store.people``)."""
+
+    person = StringField("Their email address or full name", widget=GovTextInput(), filters=[strip],
+                         validators=[InputRequired("Enter their email address or full name"), Length(max=254),
+                                     single_line])
+
+
+class EraseForm(PersonForm):
+    confirm = BooleanField("I have checked that the law allows this person's data to be erased",
+                           widget=GovCheckboxInput(),
+                           validators=[DataRequired("Confirm that the law allows this person's data to be erased")])

@@ -17,17 +17,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import delete as delete_rows
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import (
+    Action,
+    ActionUpdate,
     AuditEvent,
     CommentReview,
     Cycle,
     Edition,
     EditionFile,
     EmailSend,
+    Organisation,
     Response,
+    SignInFailure,
     StaffResponse,
     StaffSurvey,
     SubmittedVersion,
@@ -50,6 +55,7 @@ class Item:
     kind: str  # for ``apply``
     row: int | str
     keys: tuple[str, ...] = ()
+    organisation: str | None = None  # a frozen dataset: only this organisation's return (else every one)
 
     def line(self) -> str:
         return f"{self.cycle}  {self.what}: {self.where}"
@@ -83,12 +89,13 @@ def plan(now: datetime, months: int, editions: Path) -> list[Item]:
     return items
 
 
-def _contact_keys(cycle: Cycle) -> set[str]:
+def contact_keys(cycle: Cycle) -> set[str]:
+    """The answers that are a return's contact details."""
     return {q.id for s in questionnaire_for(cycle).sections if s.kind == "contact" for q in s.questions}
 
 
 def _cycle_items(cycle: Cycle, editions: Path) -> list[Item]:
-    year, contact = cycle.year, _contact_keys(cycle)
+    year, contact = cycle.year, contact_keys(cycle)
     items: list[Item] = []
     responses = list(db.session.scalars(select(Response).where(Response.cycle_id == cycle.id).order_by(Response.id)))
     for r in responses:
@@ -117,9 +124,8 @@ def _cycle_items(cycle: Cycle, editions: Path) -> list[Item]:
             EmailSend.cycle_id == cycle.id, EmailSend.to_address.is_not(None)).order_by(EmailSend.id)):
         items.append(Item(year, "email address an email went to", f"email {send_id}", "email", send_id))
     items += _staff_items(cycle)
-    for f in db.session.scalars(select(EditionFile).join(Edition).where(
-            Edition.cycle_id == cycle.id, EditionFile.kind == "dataset").order_by(EditionFile.id)):
-        if _dataset_contacts(editions / _edition(f).folder / f.path, contact):
+    for f in datasets_of(cycle):
+        if dataset_holds_contacts(dataset_path(f, editions), contact):
             items.append(Item(year, "contact details", f"the frozen dataset of edition {_edition(f).number}",
                               "dataset", f.id, tuple(sorted(contact))))
     return items
@@ -149,15 +155,26 @@ def _edition(f: EditionFile) -> Edition:
     return edition
 
 
-def _dataset_contacts(path: Path, contact: set[str]) -> bool:
+def dataset_holds_contacts(path: Path, contact: set[str], organisation: str | None = None) -> bool:
+    """Whether a frozen dataset holds contact details (of ``organisation``'s return, if given)."""
     if not path.exists():
         return False
     level: dict[str, Any] | None = json.loads(path.read_text(encoding="utf-8"))
     while level is not None:
-        if any(contact & set(r["answers"]) for r in level["returns"]):
+        if any(contact & set(r["answers"]) for r in level["returns"] if organisation in (None, r["organisation"])):
             return True
         level = level.get("previous")
     return False
+
+
+def datasets_of(cycle: Cycle) -> list[EditionFile]:
+    """The frozen datasets of a cycle's editions."""
+    return list(db.session.scalars(select(EditionFile).join(Edition).where(
+        Edition.cycle_id == cycle.id, EditionFile.kind == "dataset").order_by(EditionFile.id)))
+
+
+def dataset_path(f: EditionFile, editions: Path) -> Path:
+    return editions / _edition(f).folder / f.path
 
 
 Rewrite = tuple[Path, bytes]
@@ -168,10 +185,16 @@ def apply(items: list[Item], actor: Actor, editions: Path) -> list[Rewrite]:
     audit trail, and return the edition files to write once that is committed (``rewrite``):
     a file written and not recorded would keep a checksum that no longer matches, where a file
     recorded and not yet written is simply found, and written, by the next run."""
-    rewrites = [_dataset(item, editions) if item.kind == "dataset" else _DELETE[item.kind](item) for item in items]
+    rewrites = delete(items, editions)
     if items:
         audit(actor, "retention_applied", detail={"items": len(items),
                                                   "cycles": sorted({i.cycle for i in items})})
+    return rewrites
+
+
+def delete(items: list[Item], editions: Path) -> list[Rewrite]:
+    """Delete what each item names (for ``apply``, and for erasing a person's data)."""
+    rewrites = [_dataset(item, editions) if item.kind == "dataset" else _DELETE[item.kind](item) for item in items]
     return [r for r in rewrites if r is not None]
 
 
@@ -190,8 +213,8 @@ def _answers(item: Item) -> None:
 def _pages(item: Item) -> None:
     response = db.session.get(Response, item.row)
     assert response is not None
-    response.pages = {k: {**page, "saved_by": REMOVED} if "saved_by" in page else page
-                      for k, page in (response.pages or {}).items()}
+    response.pages = {k: {**page, "saved_by": REMOVED} if "saved_by" in page and k in (item.keys or (k,)) else page
+                      for k, page in (response.pages or {}).items()}  # the pages named, or all
 
 
 def _version_answers(item: Item) -> None:
@@ -207,10 +230,17 @@ def _version_signer(item: Item) -> None:
 
 
 def _audit(item: Item) -> None:
+    """An employer's person's name in the audit trail, and the contact details among its changes."""
     event = db.session.get(AuditEvent, item.row)
     assert event is not None
     if any(via in event.actor for via in EMPLOYER_VIA):
         event.actor = REMOVED + event.actor[event.actor.rindex(" ("):]
+    _audit_changes(item)
+
+
+def _audit_changes(item: Item) -> None:
+    event = db.session.get(AuditEvent, item.row)
+    assert event is not None
     if item.keys:
         detail = dict(event.detail or {})
         detail["changes"] = {k: v for k, v in detail["changes"].items() if k not in item.keys}
@@ -239,18 +269,46 @@ def _dataset(item: Item, editions: Path) -> Rewrite:
     """The frozen dataset without contact details, and its checksum recorded."""
     f = db.session.get(EditionFile, item.row)
     assert f is not None
-    path = editions / _edition(f).folder / f.path
+    path = dataset_path(f, editions)
     data = json.loads(path.read_text(encoding="utf-8"))
     level: dict[str, Any] | None = data
     while level is not None:
         for r in level["returns"]:
-            r["answers"] = {k: v for k, v in r["answers"].items() if k not in item.keys}
+            if item.organisation in (None, r["organisation"]):
+                r["answers"] = {k: v for k, v in r["answers"].items() if k not in item.keys}
         level = level.get("previous")
     body = json.dumps(data, ensure_ascii=False).encode("utf-8")
     f.sha256, f.size = hashlib.sha256(body).hexdigest(), len(body)
     return path, body
 
 
-_DELETE = {"answers": _answers, "pages": _pages, "version_answers": _version_answers,
-           "version_signer": _version_signer, "audit": _audit, "email": _email, "staff_answers": _staff_answers,
-           "staff_comment": _staff_comment}
+def _org_contact(item: Item) -> None:
+    organisation = db.session.get(Organisation, item.row)
+    assert organisation is not None
+    organisation.contact_email = None
+
+
+def _sign_in_failure(item: Item) -> None:
+    db.session.execute(delete_rows(SignInFailure).where(SignInFailure.id == item.row))
+
+
+def _action(item: Item) -> None:
+    """An action's lead and author, where they are the person named (``item.keys``)."""
+    action = db.session.get(Action, item.row)
+    assert action is not None
+    if " ".join((action.lead or "").split()).lower() in item.keys:
+        action.lead = REMOVED
+    if " ".join(action.created_by.split()).lower() in item.keys:
+        action.created_by = REMOVED
+
+
+def _action_update(item: Item) -> None:
+    update = db.session.get(ActionUpdate, item.row)
+    assert update is not None
+    update.by = REMOVED
+
+
+_DELETE = {"org_contact": _org_contact, "sign_in_failure": _sign_in_failure, "action": _action,
+           "action_update": _action_update, "answers": _answers, "pages": _pages, "version_answers": _version_answers,
+           "version_signer": _version_signer, "audit": _audit, "audit_changes": _audit_changes, "email": _email,
+           "staff_answers": _staff_answers, "staff_comment": _staff_comment}
