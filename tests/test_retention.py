@@ -120,6 +120,8 @@ def test_the_worker_deletes_each_night_only_when_something_is_due(app, cycle, pu
     assert job.status == "done" and job.detail["deleted"]["contact details"] == 2 * returns + 1
     assert PERSON[1] not in everything_stored()
     assert run(app, "--dry-run")[0].startswith("2017: due since ")
+    page = signed_in(app, "viewer").get(f"/admin/jobs/{job.id}")
+    assert page.status_code == 200 and "Deleting personal data past its time" in page.get_data(as_text=True)
 
 
 def test_a_cycle_republished_later_keeps_its_data_until_its_final_edition_has_aged(app, cycle, published):
