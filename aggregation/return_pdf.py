@@ -75,7 +75,8 @@ def return_pdf(questionnaire: Questionnaire, answers: Mapping[str, Any], meta: M
     story: list[Any] = [Paragraph(_text(questionnaire.title), styles["title"]),
                         Paragraph(_text(str(meta.get("organisation", ""))), styles["h2"])]
     facts = [("Reference", meta.get("reference")), ("Submitted", _when(meta.get("submitted_at"))),
-             ("Submitted by", meta.get("submitted_by")), ("Version", meta.get("version"))]
+             ("Submitted by", meta.get("submitted_by")),
+             ("Signed off as", meta.get("signed_off_as")), ("Version", meta.get("version"))]
     story.append(_table([(k, str(v or "")) for k, v in facts], styles))
     story.append(Spacer(1, 4 * mm))
     for section in questionnaire.sections:

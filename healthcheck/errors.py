@@ -41,7 +41,9 @@ def register(app) -> None:
         if request.endpoint in ANSWER_PAGES:  # a page of answers: keep it
             from flask_login import current_user
 
-            return expired_answers("link_id" in session or current_user.is_authenticated)
+            from .employer import has_session
+
+            return expired_answers(has_session() or current_user.is_authenticated)
         return render_template("errors/generic.html", title="Your page had expired",
                                message="For your security, we could not accept that form because the page "
                                        "had expired or was opened in another session. Go back, refresh the "

@@ -25,8 +25,9 @@ DEFAULTS = {
         "Dear Principal Social Worker,\n\n"
         "The ((year)) Social Work Health Check is open. Please complete ((organisation))'s return "
         "by ((deadline)).\n\n"
-        "Use this link to open the return. It is for your organisation only; colleagues (for example "
-        "in HR) can use it too, and you can leave and come back as often as you need:\n\n((link))\n\n"
+        "Use this link to open the return; you can leave and come back as often as you need. From the "
+        "return you can invite colleagues (for example in HR) to contribute, each with a link of their "
+        "own, and name who may sign it off:\n\n((link))\n\n"
         "Results are published only in aggregate, and your organisation is not named without its "
         "consent.\n\nThe Health Check team\n",
     ),
@@ -139,13 +140,16 @@ def message(cycle: Cycle, organisation: Organisation, kind: str, link: str, clos
     return out
 
 
-def send_now(to: str, subject: str, body: str) -> None:
-    """One message sent at once, over the configured SMTP server (an account's emails: a link to set
-    a password). A failure is the caller's to report."""
+def send_now(to: str, subject: str, body: str, attachment: tuple[str, bytes] | None = None) -> None:
+    """One message sent at once, over the configured SMTP server (a link to set a password, a
+    contributor's invitation, a return's confirmation with its PDF ``attachment``: (filename,
+    bytes)). A failure is the caller's to report."""
     out = EmailMessage()
     out["From"], out["To"], out["Subject"] = current_app.config["MAIL_FROM"], to, subject
     out["Message-ID"] = make_msgid(domain="healthcheck")
     out.set_content(body)
+    if attachment is not None:
+        out.add_attachment(attachment[1], maintype="application", subtype="pdf", filename=attachment[0])
     mailer = Mailer(current_app.config)
     try:
         mailer.send(out)

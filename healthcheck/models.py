@@ -179,8 +179,36 @@ class SubmittedVersion(Base):
     reference: Mapped[str] = mapped_column(String(32), unique=True)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     submitted_by: Mapped[str] = mapped_column(String(200))
+    # In what capacity they signed off: the PSW, or the signatory the PSW named (and their job title).
+    signed_off_as: Mapped[str | None] = mapped_column(String(300))
     answers: Mapped[dict] = mapped_column(JSON)
     __table_args__ = (UniqueConstraint("response_id", "number", name="uq_submitted_version_response_number"),)
+
+
+class Contributor(Base):
+    """A colleague the PSW asked to contribute to the return: to all of it, or to chosen standards
+    (``sections``), through a personal link (its token stored hashed) that the PSW can revoke.
+    ``can_sign_off``: the PSW named them to sign off and submit the return. Their name and email
+    are kept here only (the retention job deletes them)."""
+
+    __tablename__ = "contributor"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    job_title: Mapped[str | None] = mapped_column(String(200))
+    sections: Mapped[list | None] = mapped_column(JSON)  # None: the whole return
+    can_sign_off: Mapped[bool] = mapped_column(Boolean, default=False)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    response: Mapped[Response] = relationship()
+
+    def may_open(self, section_id: str) -> bool:
+        return self.sections is None or section_id in self.sections
 
 
 class AuditEvent(Base):

@@ -109,11 +109,16 @@ def summary(questionnaire: forms.Questionnaire, answers: dict) -> list:
 
 def version_pdf(response: Response, version: SubmittedVersion) -> Any:
     """A download of exactly what was submitted in one version."""
+    return download(version_pdf_bytes(response, version), f"{version.reference}.pdf")
+
+
+def version_pdf_bytes(response: Response, version: SubmittedVersion) -> bytes:
+    """Exactly what was submitted in one version, as a PDF (downloaded, and attached to the
+    confirmation email)."""
     from aggregation.return_pdf import return_pdf
 
-    pdf = return_pdf(questionnaire_for(response.cycle), version.answers, {
+    return return_pdf(questionnaire_for(response.cycle), version.answers, {
         "organisation": response.organisation.name, "reference": version.reference,
         "submitted_at": version.submitted_at, "submitted_by": version.submitted_by,
-        "version": version.number, "cycle": response.cycle.year,
+        "signed_off_as": version.signed_off_as, "version": version.number, "cycle": response.cycle.year,
     })
-    return download(pdf, f"{version.reference}.pdf")

@@ -8,12 +8,12 @@ from flask_login import current_user
 
 from forms.validation import section_status
 
-from .. import mail
+from .. import mail, notices
 from ..auth import coordinator_required
 from ..extensions import writing
 from ..models import Response, ResponseStatus, utcnow
 from ..return_pages import Urls, section_page, summary, version_pdf
-from ..store import audit, collection, plans, returns, review
+from ..store import audit, collection, contributors, plans, returns, review
 from . import bp, cycle_or_404, me
 from .forms import CategoryForm, ChooseForm, ExtendForm, ReopenForm, ReviewForm
 
@@ -43,6 +43,7 @@ def _return_page(year: int, org_id: int, status: int = 200, **overrides: Any) ->
                              for s in questionnaire.sections},
                    versions=returns.submitted_versions(response.id) if response.id else [],
                    trail=returns.audit_trail(response.id) if response.id else [],
+                   contributors=contributors.of_return(response) if response.id else [],
                    reopen=ReopenForm(formdata=None), extend=ExtendForm(formdata=None), form=ChooseForm(),
                    new_link=None)
     context.update(overrides)
@@ -98,6 +99,10 @@ def return_action(year: int, org_id: int, action: str) -> Any:
         message = _act(response, action, form)
     if action == "reissue":  # shown once, on this page; only its hash is stored
         return _return_page(year, org_id, new_link=mail.link_url(message or ""))
+    if action == "reopen" and not notices.reopened(response, response.coordinator_message):
+        message = f"{message}. The email telling the organisation could not be sent"
+    if action == "extend" and not notices.extended(response, response.closes_at):
+        message = f"{message}. The email telling the organisation could not be sent"
     if message:
         flash(message)
     return redirect(url_for("coordinator.view_return", year=year, org_id=org_id))

@@ -8,11 +8,17 @@ from ..models import utcnow
 bp = Blueprint("employer", __name__)
 
 
+def has_session() -> bool:
+    """Whether this browser is signed in to a return: by the organisation's link (the PSW) or by a
+    contributor's personal link."""
+    return "link_id" in session or "contributor_id" in session
+
+
 @bp.before_request
 def end_idle_sessions() -> Any:
     """An employer's session ends after a spell without a request (a warning comes first, on the
     page: ``timeout-warning`` in base.html). A page of answers sent after that is shown again, unsaved."""
-    if "link_id" not in session:
+    if not has_session():
         return None
     now, last = utcnow().timestamp(), session.get("last_seen")
     if isinstance(last, float) and now - last > current_app.config["EMPLOYER_IDLE_TIMEOUT"].total_seconds():
@@ -38,7 +44,7 @@ def timed_out() -> Any:
 @bp.post("/return/keep-alive")
 def keep_alive() -> Any:
     """The page's "Stay signed in": the request itself renews the session (CSRF-checked)."""
-    return current_app.response_class(status=204 if "link_id" in session else 403, mimetype="text/plain")
+    return current_app.response_class(status=204 if has_session() else 403, mimetype="text/plain")
 
 
-from . import results, routes, staff  # noqa: E402,F401
+from . import contributors, results, routes, staff  # noqa: E402,F401

@@ -13,10 +13,11 @@ from wtforms import BooleanField, HiddenField, StringField
 
 from forms.validation import display, section_status
 
+from .. import notices
 from ..extensions import writing
 from ..models import Response, ResponseStatus, utcnow
 from ..return_pages import Urls, section_page, summary, version_pdf
-from ..store import Actor, plans, publication, returns
+from ..store import Actor, contributors, plans, publication, returns
 from ..store.collection import questionnaire_for
 from . import bp
 
@@ -83,16 +84,38 @@ def with_return(view: Callable[..., Any]) -> Callable[..., Any]:
     needed' page."""
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        found = returns.open_link(session["link_id"]) if isinstance(session.get("link_id"), int) else None
-        if found is None:
-            session.clear()
-            return render_template("employer/link_invalid.html", reason="no_session"), 403
-        g.link, g.response = found
-        g.cycle, g.organisation = g.link.cycle, g.link.organisation
+        g.contributor = None
+        if isinstance(session.get("contributor_id"), int):
+            g.contributor = contributors.live(session["contributor_id"])
+            if g.contributor is None:  # revoked while they worked
+                session.clear()
+                return render_template("employer/link_invalid.html", reason="contributor_revoked"), 403
+            if request.endpoint not in CONTRIBUTOR_PAGES:
+                return render_template("employer/not_yours.html"), 403
+            g.link, g.response = None, g.contributor.response
+            g.actor = Actor(g.contributor.name, via=f"contributor {g.contributor.id}")
+        else:
+            found = returns.open_link(session["link_id"]) if isinstance(session.get("link_id"), int) else None
+            if found is None:
+                session.clear()
+                return render_template("employer/link_invalid.html", reason="no_session"), 403
+            g.link, g.response = found
+            g.actor = Actor(session.get("editor", "Unknown"), via=f"link {g.link.id}")
+        g.cycle, g.organisation = g.response.cycle, g.response.organisation
         g.questionnaire = questionnaire_for(g.cycle)
-        g.actor = Actor(session.get("editor", "Unknown"), via=f"link {g.link.id}")
         return view(*args, **kwargs)
     return wrapped
+
+
+# What a contributor's link opens: the return's pages (those they were asked for), checking
+# answers, and (if named to sign off) submitting and amending. The rest is the PSW's.
+CONTRIBUTOR_PAGES = {"employer.task_list", "employer.section", "employer.check_answers", "employer.confirmation",
+                     "employer.submitted_pdf", "employer.amend"}
+
+
+def may_sign_off() -> bool:
+    """The PSW (the organisation's link) or the signatory the PSW named."""
+    return g.contributor is None or g.contributor.can_sign_off
 
 
 def closed_page() -> Any:
@@ -136,6 +159,8 @@ def task_list() -> Any:
 @bp.route("/return/section/<section_id>", methods=["GET", "POST"])
 @with_return
 def section(section_id: str) -> Any:
+    if g.contributor is not None and not g.contributor.may_open(section_id):
+        return render_template("employer/not_yours.html"), 403
     return section_page(g.response, g.questionnaire, section_id, g.actor, URLS, editable=is_editable(g.response),
                         refused=refuse_change, last_year=_last_year_answers(section_id))
 
@@ -172,6 +197,8 @@ def check_answers() -> Any:
     form = SubmitForm(data={"consent": g.response.consent_to_name} if request.method == "GET" else None)
     changed = False
     if request.method == "POST":
+        if not may_sign_off():
+            return render_template("employer/not_yours.html", signing=True, psw=True), 403
         if not is_editable(g.response):
             return refuse_change()
         if form.validate_on_submit():
@@ -189,7 +216,17 @@ def check_answers() -> Any:
     form.seen.data = returns.answers_seen(g.response)
     status = 409 if changed else 400 if form.errors else 200
     return render_template("employer/check_answers.html", sections=summary(g.questionnaire, answers), form=form,
-                           missing=missing, can_submit=is_editable(g.response), changed=changed), status
+                           missing=missing, can_change=is_editable(g.response),
+                           can_submit=is_editable(g.response) and may_sign_off(), changed=changed,
+                           signatory=_signatory(), signatories=contributors.signatories(g.response)), status
+
+
+def _signatory() -> str:
+    """Who signs off, in the words of the declaration: their name and capacity."""
+    if g.contributor is None:
+        return f"{g.actor.name}, Principal Social Worker"
+    title = f", {g.contributor.job_title}" if g.contributor.job_title else ""
+    return f"{g.contributor.name}{title}, signatory named by the Principal Social Worker"
 
 
 def _submit(consent: bool, seen: str) -> Any:
@@ -201,9 +238,10 @@ def _submit(consent: bool, seen: str) -> Any:
             if returns.answers_seen(response) != seen:
                 return None
             returns.set_consent(response, consent, g.actor)
-            version = returns.submit(response, g.actor, g.questionnaire)
+            version = returns.submit(response, g.actor, g.questionnaire, signed_off_as=_signatory())
     if version is None:  # submitted meanwhile, in another tab or by a colleague
         return refuse_change()
+    notices.submitted(g.response, version, g.contributor)
     return redirect(url_for("employer.confirmation", number=version.number))
 
 
@@ -224,6 +262,8 @@ def submitted_pdf(number: int) -> Any:
 @bp.post("/return/amend")
 @with_return
 def amend() -> Any:
+    if not may_sign_off():
+        return render_template("employer/not_yours.html", signing=True), 403
     if not g.response.is_open():
         return closed_page()
     if PlainForm().validate_on_submit():

@@ -157,7 +157,7 @@ def save_page(response_id: int, section: forms.Section, values: dict, expected_v
 
 
 def submit(response: Response, actor: Actor, questionnaire: forms.Questionnaire, *,
-           replace_with: dict | None = None, how: str = "submit") -> SubmittedVersion:
+           replace_with: dict | None = None, how: str = "submit", signed_off_as: str | None = None) -> SubmittedVersion:
     """What a submission does, from the web (the employer, or a coordinator on its behalf) and
     from a file (import, demo) alike: freeze the answers as a new numbered version, mark the
     return submitted, and queue its open answers for redaction review. ``replace_with``
@@ -173,7 +173,8 @@ def submit(response: Response, actor: Actor, questionnaire: forms.Questionnaire,
     number = (db.session.scalar(select(func.max(SubmittedVersion.number))
                                 .where(SubmittedVersion.response_id == response.id)) or 0) + 1
     version = SubmittedVersion(response_id=response.id, number=number, reference=new_reference(response.cycle.year),
-                               submitted_at=now, submitted_by=actor.name, answers=answers)
+                               submitted_at=now, submitted_by=actor.name, answers=answers,
+                               signed_off_as=signed_off_as)
     db.session.add(version)
     response.status = ResponseStatus.SUBMITTED.value
     response.submitted_at = response.updated_at = now

@@ -1,0 +1,122 @@
+"""The PSW's colleagues: invited by email to contribute to the whole return or to chosen
+standards, each through a personal link the PSW can withdraw; and the page such a link opens."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, g, redirect, render_template, session, url_for
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput, GovTextInput
+from wtforms import EmailField, RadioField, SelectMultipleField, StringField
+from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+
+from .. import notices
+from ..extensions import writing
+from ..form_fields import single_line
+from ..models import utcnow
+from ..store import contributors
+from . import bp
+from .routes import PlainForm, with_return
+
+
+def _strip(value: object) -> object:
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+class InviteForm(FlaskForm):
+    name = StringField("Full name", widget=GovTextInput(), filters=[_strip],
+                       validators=[InputRequired("Enter their full name"), Length(max=200), single_line])
+    email = EmailField("Email address", widget=GovTextInput(), filters=[_strip], validators=[
+        InputRequired("Enter their email address"),
+        Email("Enter an email address in the correct format, like name@example.org"), Length(max=254)])
+    job_title = StringField("Job title (optional)", widget=GovTextInput(), filters=[_strip],
+                            validators=[Optional(), Length(max=200), single_line])
+    scope = RadioField("What are they asked to contribute to?", widget=GovRadioInput(), default="all",
+                       choices=[("all", "The whole return"), ("chosen", "Only the standards chosen below")],
+                       validators=[InputRequired("Select what they are asked to contribute to")])
+    sections = SelectMultipleField("Standards (if only some)", widget=GovCheckboxesInput(), choices=[],
+                                   validate_choice=True)
+    sign_off = RadioField("Can they sign off and submit the return?", widget=GovRadioInput(), default="no",
+                          choices=[("no", "No"), ("yes", "Yes: they are the signatory we name")],
+                          validators=[InputRequired("Select whether they can sign off the return")])
+
+    def validate_sections(self, field: Any) -> None:
+        if self.scope.data == "chosen" and not field.data:
+            raise ValidationError("Select the standards they are asked to contribute to")
+
+
+def _psw_only() -> Any:
+    """The contributors page is the PSW's own."""
+    return render_template("employer/not_yours.html"), 403
+
+
+@bp.route("/return/contributors", methods=["GET", "POST"])
+@with_return
+def contributors_page() -> Any:
+    if g.contributor is not None:
+        return _psw_only()
+    form = InviteForm()
+    form.sections.choices = [(s.id, s.heading) for s in g.questionnaire.sections if s.kind != "contact"]
+    if form.validate_on_submit():
+        sections = None if form.scope.data == "all" else list(form.sections.data or [])
+        with writing():
+            contributor, token = contributors.invite(
+                g.response, g.actor, name=form.name.data or "", email=(form.email.data or "").lower(),
+                job_title=form.job_title.data, sections=sections, can_sign_off=form.sign_off.data == "yes")
+        titles = [title for sid, title in form.sections.choices if sections and sid in sections]
+        if notices.invitation(contributor, token, titles):
+            flash(f"{contributor.name} has been emailed their link")
+            return redirect(url_for("employer.contributors_page"))
+        return _page(InviteForm(formdata=None), link=(contributor, notices.contribute_url(token)))
+    return _page(form)
+
+
+def _page(form: InviteForm, link: Any = None) -> Any:
+    form.sections.choices = [(s.id, s.heading) for s in g.questionnaire.sections if s.kind != "contact"]
+    headings = dict(form.sections.choices)
+    return render_template("employer/contributors.html", form=form, plain=PlainForm(), headings=headings,
+                           people=contributors.of_return(g.response), unsent=link), (400 if form.errors else 200)
+
+
+@bp.post("/return/contributors/<int:contributor_id>/<any(revoke, resend):action>")
+@with_return
+def contributor_action(contributor_id: int, action: str) -> Any:
+    if g.contributor is not None:
+        return _psw_only()
+    someone = contributors.of_return_by_id(g.response, contributor_id) or abort(404)
+    if not PlainForm().validate_on_submit() or someone.revoked_at is not None:
+        return redirect(url_for("employer.contributors_page"))
+    with writing():
+        if action == "revoke":
+            contributors.revoke(someone, g.actor)
+        else:
+            token = contributors.new_link(someone, g.actor)
+    if action == "revoke":
+        flash(f"{someone.name}'s link no longer works")
+    elif notices.invitation(someone, token, [s.heading for s in g.questionnaire.sections
+                                             if someone.sections and s.id in someone.sections]):
+        flash(f"{someone.name} has been emailed a new link; the old one no longer works")
+    else:
+        return _page(InviteForm(formdata=None), link=(someone, notices.contribute_url(token)))
+    return redirect(url_for("employer.contributors_page"))
+
+
+@bp.get("/contribute/<token>")
+def contribute(token: str) -> Any:
+    """A contributor's personal link: it signs them in under the name they were invited by."""
+    someone = contributors.find(token)
+    if someone is None:
+        return render_template("employer/link_invalid.html", reason="unknown"), 404
+    if someone.revoked_at is not None:
+        return render_template("employer/link_invalid.html", reason="contributor_revoked",
+                               invited_by=someone.invited_by), 410
+    kept = session.get("csrf_token")
+    session.clear()
+    if kept:
+        session["csrf_token"] = kept
+    session.permanent = False
+    session.update(contributor_id=someone.id, editor=someone.name, organisation=someone.response.organisation.name,
+                   last_seen=utcnow().timestamp())
+    with writing():
+        contributors.touch(someone)
+    return redirect(url_for("employer.task_list"))
