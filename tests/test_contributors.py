@@ -104,7 +104,7 @@ def test_the_named_signatory_signs_off_and_the_confirmation_carries_the_pdf(app,
     assert dana.post_form("/return/check", {"confirm": "y"}).status_code == 302
     version = db.session.scalar(select(SubmittedVersion))
     assert version.submitted_by == "Dana Reid"
-    assert version.signed_off_as == "Dana Reid, Head of HR, signatory named by the Principal Social Worker"
+    assert version.signed_off_as == "Head of HR, signatory named by the Principal Social Worker"
 
     confirmations = smtp.messages[sent_before:]
     assert sorted(m["To"] for m in confirmations) == ["dana.reid@example.org", "priya.shah@example.org",
@@ -117,7 +117,7 @@ def test_the_named_signatory_signs_off_and_the_confirmation_carries_the_pdf(app,
 
     coordinator = signed_in(app, "coordinator")
     page = coordinator.get(f"/admin/cycles/2017/returns/{employers['a'][0].id}").get_data(as_text=True)
-    assert "by Dana Reid (Dana Reid, Head of HR, signatory named by the Principal Social Worker)" in page
+    assert "by Dana Reid (Head of HR, signatory named by the Principal Social Worker)" in page
     assert "Dana Reid, Head of HR: the whole return, named signatory" in page
 
     # The coordinator reopens the return, then extends its deadline: the organisation is told each time.

@@ -14,13 +14,14 @@ from healthcheck import jobs
 from healthcheck.cli import retention_apply
 from healthcheck.extensions import db
 from healthcheck.models import AuditEvent, Base, CommentReview, Edition, EmailSend, Job, Response, SubmittedVersion
-from healthcheck.store import people, retention
+from healthcheck.store import Actor, contributors, people, retention, returns
 from tests.conftest import signed_in
 from tests.test_coordinator import submit_return
 from tests.test_results_and_plan import publish, with_peers
 from tests.test_staff_survey import answer, code_of
 
 PERSON = ("Priya Shah", "priya.shah@example.org", "01632 960 001")
+CONTRIBUTOR = ("Sam Okoro", "sam.okoro@example.org")
 STAFF_TEXT = "The rota on Tuesdays is too thin."
 
 
@@ -32,6 +33,8 @@ def published(app, accounts, employers, cycle, survey):
     with_peers(cycle)
     db.session.add(EmailSend(cycle_id=cycle.id, organisation_id=employers["a"][0].id, kind="reminder",
                              to_address=PERSON[1], outcome="sent"))
+    contributors.invite(returns.find_return(cycle, employers["a"][0]), Actor(PERSON[0], via="link 1"), name=CONTRIBUTOR[0],
+                        email=CONTRIBUTOR[1], job_title=None, sections=None, can_sign_off=False)
     db.session.commit()
     answer(app.test_client(), code_of(survey, employers["a"][0]), {"framework": {"s1_vision": "agree"},
                                                                     "comments": {"comment": STAFF_TEXT}})
@@ -67,7 +70,7 @@ def run(app, *args: str) -> list[str]:
 
 
 def test_the_dry_run_lists_exactly_what_the_real_run_deletes(app, cycle, published):
-    assert all(part in everything_stored() for part in PERSON + (STAFF_TEXT,))
+    assert all(part in everything_stored() for part in PERSON + CONTRIBUTOR + (STAFF_TEXT,))
     before = run(app, "--dry-run")
     assert before[-1] == "0 records hold personal data past its time; nothing was deleted (dry run)"
     assert before[0].startswith("2017: due on ")  # 24 months after today's edition
@@ -78,7 +81,8 @@ def test_the_dry_run_lists_exactly_what_the_real_run_deletes(app, cycle, publish
     assert {line.split(":")[0] for line in items} >= {
         "2017  contact details", "2017  names of people who saved answers", "2017  name of who submitted",
         "2017  names and contact details in the history", "2017  email address an email went to",
-        "2017  staff survey free text", "2017  staff survey free text under review"}
+        "2017  staff survey free text", "2017  staff survey free text under review",
+        "2017  a contributor's name and email"}
     assert "2017  contact details: the frozen dataset of edition 1" in items
     assert all(part in everything_stored() for part in PERSON + (STAFF_TEXT,))  # the dry run deleted nothing
 
@@ -86,7 +90,7 @@ def test_the_dry_run_lists_exactly_what_the_real_run_deletes(app, cycle, publish
     assert [line for line in deleted if line.startswith("2017  ")] == items
     assert deleted[-1] == f"Deleted the personal data of {len(items)} records"
     stored = everything_stored()
-    assert not any(part in stored for part in PERSON + (STAFF_TEXT,))
+    assert [part for part in PERSON + CONTRIBUTOR + (STAFF_TEXT,) if part in stored] == []
     assert db.session.scalar(select(CommentReview).where(CommentReview.staff_response_id.is_not(None))) is None
     assert db.session.scalar(select(EmailSend.to_address)) is None
     versions = db.session.scalars(select(SubmittedVersion)).all()
@@ -163,16 +167,18 @@ def test_a_coordinator_exports_what_is_held_about_a_person_and_erases_it(app, cy
     assert refused.status_code == 400 and "Confirm that the law allows" in refused.get_data(as_text=True)
     assert PERSON[1] in everything_stored()
 
-    for person in (PERSON[1], PERSON[0]):
+    found = coordinator.post_form("/admin/people", {"person": CONTRIBUTOR[1]}, token_from="/admin/people")
+    assert "Contributor to Northmoor County Council&#39;s 2017 return" in found.get_data(as_text=True)
+    for person in (PERSON[1], PERSON[0], CONTRIBUTOR[1]):
         done = coordinator.post_form("/admin/people/erase", {"person": person, "confirm": "y"},
                                      token_from="/admin/people")
         assert done.status_code == 200 and "Erased " in done.get_data(as_text=True)
         assert "0 records held about" in " ".join(done.get_data(as_text=True).split())
     stored = everything_stored()
-    assert not any(part in stored for part in PERSON)
+    assert not any(part in stored for part in PERSON + CONTRIBUTOR)
     assert STAFF_TEXT in stored  # only what was asked: the staff survey's text names nobody
     erased = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "subject_erased")).all()
-    assert [e.detail["subject"] for e in erased] == [people.subject(PERSON[1]), people.subject(PERSON[0])]
+    assert [e.detail["subject"] for e in erased] == [people.subject(p) for p in (PERSON[1], PERSON[0], CONTRIBUTOR[1])]
     # The edition's files still match their recorded checksums.
     edition = db.session.scalar(select(Edition))
     folder = Path(app.config["EDITIONS_FOLDER"]) / edition.folder

@@ -222,11 +222,11 @@ def check_answers() -> Any:
 
 
 def _signatory() -> str:
-    """Who signs off, in the words of the declaration: their name and capacity."""
+    """In what capacity this person signs off (the declaration puts their name before it)."""
     if g.contributor is None:
-        return f"{g.actor.name}, Principal Social Worker"
-    title = f", {g.contributor.job_title}" if g.contributor.job_title else ""
-    return f"{g.contributor.name}{title}, signatory named by the Principal Social Worker"
+        return "Principal Social Worker"
+    title = f"{g.contributor.job_title}, " if g.contributor.job_title else ""
+    return f"{title}signatory named by the Principal Social Worker"
 
 
 def _submit(consent: bool, seen: str) -> Any:

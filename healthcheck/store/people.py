@@ -3,7 +3,7 @@ where the law allows.
 
 A person is found by their email address or their full name, exactly (case and spacing aside):
 in the coordinating body's accounts, the organisations' contact addresses, the contact details
-and names recorded with each return, the audit trail, the emails sent, failed sign-ins and the
+and names recorded with each return, its contributors, the audit trail, the emails sent, failed sign-ins and the
 action plans. What is erased goes the way retention deletes it (``retention``); what is kept
 says why: an account is closed on its own page, and what a coordinator did stays in the audit
 trail as the record of the collection.
@@ -22,6 +22,7 @@ from ..models import (
     Action,
     ActionUpdate,
     AuditEvent,
+    Contributor,
     Cycle,
     EmailSend,
     Job,
@@ -149,6 +150,17 @@ def _names(key: str) -> list[Record]:
     for u in db.session.scalars(select(ActionUpdate).where(func.lower(ActionUpdate.by) == key)):
         records.append(Record(f"Action plan, update {u.id}", "named as its author", u.by,
                               item=retention.Item(0, "", "", "action_update", u.id)))
+    for c in db.session.scalars(select(Contributor).where(or_(func.lower(Contributor.email) == key,
+                                                              func.lower(Contributor.name) == key))):
+        records.append(Record(f"Contributor to {c.response.organisation.name}'s {c.response.cycle.year} return",
+                              "name, email address, job title, what they were asked to do",
+                              {"name": c.name, "email": c.email, "job_title": c.job_title, "sections": c.sections,
+                               "can_sign_off": c.can_sign_off, "invited_by": c.invited_by},
+                              item=retention.Item(c.response.cycle.year, "", "", "contributor", c.id)))
+    for c in db.session.scalars(select(Contributor).where(func.lower(Contributor.invited_by) == key)):
+        records.append(Record(f"Contributor {c.id} to {c.response.organisation.name}'s {c.response.cycle.year} "
+                              "return", "named as who invited them", c.invited_by,
+                              item=retention.Item(c.response.cycle.year, "", "", "contributor_inviter", c.id)))
     for j in db.session.scalars(select(Job).where(func.lower(Job.created_by).like(f"{key} (%"))):
         records.append(Record(f"Job {j.id} ({j.kind})", "named as who started it", j.created_by, COORDINATOR_KEPT))
     return records

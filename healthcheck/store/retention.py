@@ -1,6 +1,7 @@
 """Personal data kept no longer than needed: a cycle's contact details, the names of the people
-who filled its return, the addresses its emails went to, and its staff survey's free text are
-deleted ``RETENTION_MONTHS`` after the cycle's final (latest) edition was published.
+who filled its return, its contributors' names and emails, the addresses its emails went to,
+and its staff survey's free text are deleted ``RETENTION_MONTHS`` after the cycle's final
+(latest) edition was published.
 
 What a real run deletes is exactly what ``plan`` lists (the dry run prints the same list), and
 a second plan after it is empty. Published editions keep what they published: the frozen
@@ -26,6 +27,7 @@ from ..models import (
     ActionUpdate,
     AuditEvent,
     CommentReview,
+    Contributor,
     Cycle,
     Edition,
     EditionFile,
@@ -36,6 +38,7 @@ from ..models import (
     StaffResponse,
     StaffSurvey,
     SubmittedVersion,
+    utcnow,
 )
 from . import Actor, audit
 from .collection import questionnaire_for
@@ -120,6 +123,9 @@ def _cycle_items(cycle: Cycle, editions: Path) -> list[Item]:
         if named or changed:
             items.append(Item(year, "names and contact details in the history", f"event {e.id} ({e.action})",
                               "audit", e.id, changed))
+    for c in db.session.scalars(select(Contributor).where(Contributor.response_id.in_([r.id for r in responses]),
+                                                          Contributor.name != REMOVED).order_by(Contributor.id)):
+        items.append(Item(year, "a contributor's name and email", f"contributor {c.id}", "contributor", c.id))
     for send_id in db.session.scalars(select(EmailSend.id).where(
             EmailSend.cycle_id == cycle.id, EmailSend.to_address.is_not(None)).order_by(EmailSend.id)):
         items.append(Item(year, "email address an email went to", f"email {send_id}", "email", send_id))
@@ -282,6 +288,21 @@ def _dataset(item: Item, editions: Path) -> Rewrite:
     return path, body
 
 
+def _contributor(item: Item) -> None:
+    """Their name and email go; the row stays, withdrawn, so that its link can never work again."""
+    contributor = db.session.get(Contributor, item.row)
+    assert contributor is not None
+    contributor.name, contributor.email, contributor.job_title = REMOVED, None, None
+    contributor.invited_by = REMOVED
+    contributor.revoked_at = contributor.revoked_at or utcnow()
+
+
+def _contributor_inviter(item: Item) -> None:
+    contributor = db.session.get(Contributor, item.row)
+    assert contributor is not None
+    contributor.invited_by = REMOVED
+
+
 def _org_contact(item: Item) -> None:
     organisation = db.session.get(Organisation, item.row)
     assert organisation is not None
@@ -308,7 +329,8 @@ def _action_update(item: Item) -> None:
     update.by = REMOVED
 
 
-_DELETE = {"org_contact": _org_contact, "sign_in_failure": _sign_in_failure, "action": _action,
-           "action_update": _action_update, "answers": _answers, "pages": _pages, "version_answers": _version_answers,
+_DELETE = {"contributor": _contributor, "contributor_inviter": _contributor_inviter, "org_contact": _org_contact,
+           "sign_in_failure": _sign_in_failure, "action": _action, "action_update": _action_update,
+           "answers": _answers, "pages": _pages, "version_answers": _version_answers,
            "version_signer": _version_signer, "audit": _audit, "audit_changes": _audit_changes, "email": _email,
            "staff_answers": _staff_answers, "staff_comment": _staff_comment}
