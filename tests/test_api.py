@@ -80,7 +80,7 @@ def test_every_operation_answers_as_the_openapi_document_says(app, accounts, emp
     auth = {"Authorization": f"Bearer {token}"}
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert {op.path for op in operations} == {p for p in schema.raw_schema["paths"]} and len(operations) == 7
+    assert {op.path for op in operations} >= set(schema.raw_schema["paths"]) - {"/api/v1/openapi.json"}
 
     for operation in operations:
         @given(case=operation.as_strategy())
