@@ -104,8 +104,11 @@ def test_every_operation_answers_as_the_openapi_document_says(app, accounts, emp
             assert response.status_code == 200, (path, parameters, response.text[:300])
 
 
-def test_the_document_lists_the_groupings_the_views_serve(app):
+def test_the_document_lists_every_route_and_grouping_and_the_api_only_reads(app):
     document = app.test_client().get("/api/v1/openapi.json").get_json()
+    rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/api/")]
+    assert all(r.methods <= {"GET", "HEAD", "OPTIONS"} for r in rules)  # no POST: nothing to protect from CSRF
+    assert {re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", r.rule) for r in rules} == set(document["paths"])
     assert document["openapi"].startswith("3.") and set(GROUPINGS_NOW) == set(views.GROUPINGS)
     assert document["components"]["securitySchemes"]["token"] == {
         "type": "http", "scheme": "bearer", "description": document["components"]["securitySchemes"]["token"]["description"]}
