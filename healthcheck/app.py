@@ -75,6 +75,7 @@ def create_app(config: str | None = None, **overrides: Any) -> Flask:
     security.init_app(app)
     jobs.init_app(app)
 
+    from .api import bp as api_bp
     from .coordinator import bp as coordinator_bp
     from .employer import bp as employer_bp
     from .errors import register as register_errors
@@ -82,6 +83,7 @@ def create_app(config: str | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(employer_bp)
     app.register_blueprint(coordinator_bp)
     app.register_blueprint(survey_bp)
+    app.register_blueprint(api_bp)
     register_errors(app)
 
     from .models import utcnow

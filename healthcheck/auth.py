@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
-from .models import PasswordReset, RecoveryCode, Role, SignInFailure, User, utcnow
+from .models import ApiToken, PasswordReset, RecoveryCode, Role, SignInFailure, User, utcnow
 
 login_manager = LoginManager()
 login_manager.login_view = "coordinator.sign_in"
@@ -270,3 +270,39 @@ def reset_of(token: str) -> PasswordReset | None:
     if found is None or found.used_at is not None or found.expires_at < utcnow():
         return None
     return found
+
+
+# ---------------------------------------------------------------- API tokens (the raw export)
+
+API_TOKEN_PREFIX = "hc_"  # so that a token found in a file or a log is recognisable for what it is
+
+
+def new_api_token(user: User, name: str) -> tuple[ApiToken, str]:
+    """A token for the API's raw export, its whole value returned once and stored hashed."""
+    import secrets
+
+    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, name=name.strip(), token_hash=_digest(token))
+    db.session.add(row)
+    return row, token
+
+
+def api_tokens_of(user: User) -> list[ApiToken]:
+    """An account's tokens, the newest first, revoked ones too (for the record)."""
+    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                   .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def api_token_of(user: User, token_id: int) -> ApiToken | None:
+    return db.session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
+
+
+def api_token_user(token: str) -> tuple[ApiToken, User] | None:
+    """The token sent and its account, if it opens the raw export now: not revoked, and its account
+    an active coordinator's (a disabled account's or a viewer's tokens stop working)."""
+    if not token.startswith(API_TOKEN_PREFIX) or len(token) > 200:
+        return None
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    if row is None or row.revoked_at is not None or not row.user.active or not row.user.can_change:
+        return None
+    return row, row.user

@@ -30,6 +30,8 @@ class Config:
     # set; memory (one count per process) only for the embedded default of a single process.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", os.environ.get("REDIS_URL", "memory://"))
     SIGN_IN_RATE_LIMIT = "10 per minute"
+    # Requests to the open data API (/api/v1), per client address.
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute")
     # Practitioners sending their answers, per client address: generous, because many people in
     # one office may share an address.
     STAFF_SUBMIT_RATE_LIMIT = os.environ.get("STAFF_SUBMIT_RATE_LIMIT", "30 per minute")

@@ -279,6 +279,22 @@ class PasswordReset(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class ApiToken(Base):
+    """A coordinator's key to the API's raw export (``Authorization: Bearer``): shown once, stored as
+    a SHA-256; it works while its account is an active coordinator's and it is not revoked."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+
 class SignInFailure(Base):
     """A failed sign-in: the email typed (an account's or not) and the client's address. Too many
     for one email from one client in a while hold that client back, not the account's owner."""

@@ -104,7 +104,8 @@ def _fill(rule, ids) -> str | None:
     values = {"token": ids["token"], "year": 2017, "org_id": ids["org"], "section_id": "registration",
               "number": 1, "action_id": ids["action"], "review_id": ids["review"], "kind": "invitation",
               "key": "profession_opportunities_other", "action": "reopen", "job_id": ids["job"],
-              "path": "report.pdf", "code": "NOTACODE", "response_id": ids.get("response_id", "x")}
+              "path": "report.pdf", "code": "NOTACODE", "response_id": ids.get("response_id", "x"), "token_id": 1,
+              "grouping": "type", "table_id": "x", "level": "organisations"}
     path = rule.rule
     for arg in rule.arguments:
         choice = re.search(rf"<any\(([^)]*)\):{arg}>", path)
@@ -165,6 +166,10 @@ def test_access_matrix_for_every_route(app, world):
                         assert response.status_code == 404, (who, path)
                 else:
                     assert response.status_code == 403, (who, path, response.status_code)
+            elif rule.endpoint.startswith("api."):  # public, or for an API token: a session's cookie opens nothing
+                assert response.is_json and b"Secret-A" not in body, (who, path)
+                if rule.endpoint == "api.raw":
+                    assert response.status_code == 401, (who, path, response.status_code)
     assert checked > 150
     # Not found looks the same whether or not the object exists.
     b = world["b"]

@@ -11,11 +11,14 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import mail
 from ..auth import (
+    api_token_of,
+    api_tokens_of,
     cancel_resets,
     codes_held_back,
     coordinator_required,
     create_user,
     limiter,
+    new_api_token,
     new_reset_link,
     new_totp_secret,
     reset_of,
@@ -29,7 +32,16 @@ from ..extensions import db, writing
 from ..models import User, utcnow
 from ..store import Actor, audit
 from . import bp, me
-from .forms import CodeForm, ForgotForm, NewPasswordForm, PasswordChangeForm, UserChangeForm, UserForm
+from .forms import (
+    ApiTokenForm,
+    ChooseForm,
+    CodeForm,
+    ForgotForm,
+    NewPasswordForm,
+    PasswordChangeForm,
+    UserChangeForm,
+    UserForm,
+)
 
 PENDING_FOR = 300  # seconds between the password and the code
 
@@ -134,7 +146,38 @@ def _recovery_codes_then(user: User, codes: list[str]) -> Any:
 
 @bp.get("/account")
 def account() -> Any:
-    return render_template("coordinator/account.html")
+    tokens = api_tokens_of(current_user) if current_user.can_change else []
+    return render_template("coordinator/account.html", tokens=tokens, form=ChooseForm())
+
+
+# ---------------------------------------------------------------- API tokens (docs/api.md)
+
+@bp.route("/account/tokens/new", methods=["GET", "POST"])
+@coordinator_required
+def new_api_token_page() -> Any:
+    """A token for the API's raw export: its whole value shown once, on the page that made it."""
+    form = ApiTokenForm()
+    if form.validate_on_submit():
+        with writing():
+            row, token = new_api_token(current_user, form.name.data or "")
+            db.session.flush()
+            audit(me(), "api_token_created", detail={"token": row.id, "name": row.name})
+        return render_template("coordinator/api_token_made.html", token=token, name=row.name)
+    return render_template("coordinator/api_token_form.html", form=form), (400 if form.errors else 200)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@coordinator_required
+def revoke_api_token(token_id: int) -> Any:
+    if not ChooseForm().validate_on_submit():
+        abort(400)
+    with writing():
+        row = api_token_of(current_user, token_id) or abort(404)
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()
+            audit(me(), "api_token_revoked", detail={"token": row.id, "name": row.name})
+    flash(f"API token revoked: {row.name} no longer works")
+    return redirect(url_for("coordinator.account"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

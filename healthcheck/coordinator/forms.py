@@ -184,6 +184,13 @@ class PasswordChangeForm(NewPasswordForm):
                             validators=[InputRequired("Enter your current password")])
 
 
+class ApiTokenForm(FlaskForm):
+    name = StringField("Name", widget=GovTextInput(), filters=[strip],
+                       description="What the token is for, so you know which to revoke: \"analysis laptop\", say",
+                       validators=[InputRequired("Enter a name for the token"),
+                                   Length(max=100, message="Name must be 100 characters or fewer")])
+
+
 class ForgotForm(FlaskForm):
     email = EmailField("Email address", widget=GovTextInput(), filters=[strip],
                        validators=[InputRequired("Enter your email address")])

@@ -138,3 +138,14 @@ def organisation_file(edition: Edition, organisation: Organisation, kind: str, s
     return db.session.scalar(select(EditionFile).where(
         EditionFile.edition_id == edition.id, EditionFile.organisation_id == organisation.id,
         EditionFile.kind == kind, EditionFile.path.endswith(suffix)))
+
+
+def published() -> list[tuple[Cycle, list[Edition]]]:
+    """Every cycle with at least one edition, the latest year first, each with its editions (the
+    latest first): what the open data API lists. One query, whatever the number of cycles."""
+    every = db.session.scalars(select(Edition).join(Edition.cycle).options(contains_eager(Edition.cycle))
+                               .order_by(Cycle.year.desc(), Edition.number.desc())).all()
+    out: dict[int, tuple[Cycle, list[Edition]]] = {}
+    for found in every:
+        out.setdefault(found.cycle_id, (found.cycle, []))[1].append(found)
+    return list(out.values())
