@@ -44,7 +44,7 @@ def main() -> None:
     cli = FlaskGroup(create_app=lambda: create_app(), help=__doc__, add_version_option=False,
                      load_dotenv=False, set_debug_flag=False)
     for command in (codebook, questionnaires, demo, serve, worker, user, orgs, cycle, invite, remind, import_, template,
-                    export, links, tables, report, benchmarks, publish, editions, staff_group):
+                    export, links, tables, report, regional_reports, benchmarks, publish, editions, staff_group):
         cli.add_command(command)
     cli.main(prog_name="healthcheck")
 
@@ -584,13 +584,16 @@ def _dataset(year: int) -> Any:
 @click.option("--out", type=OUT_FOLDER, required=True)
 @with_appcontext
 def tables(year: int, out: Path) -> None:
-    """Write the national tables as they stand: tables.json, one CSV per table, tables.xlsx, charts."""
+    """Write the national tables as they stand: tables.json, one CSV per table, tables.xlsx, charts,
+    and the tables by region (regional-tables.json and .xlsx, a CSV each)."""
     from aggregation import charts, outputs
-    from aggregation.tables import compute
+    from aggregation.tables import compute, regional
 
     dataset = _dataset(year)
     computed = compute(dataset, threshold=current_app.config["PUBLICATION_MIN_GROUP"])
     written = outputs.write(year, computed, out)
+    written += outputs.write(year, regional(dataset, current_app.config["PUBLICATION_MIN_GROUP"]), out,
+                             name="regional-tables")
     with click.progressbar([t for t in computed if t["number"].startswith("Figure")], label="Drawing figures") as bar:
         for table in bar:
             written += charts.write(table, out)
@@ -610,6 +613,23 @@ def report(year: int, out: Path) -> None:
                           service=current_app.config["SERVICE_NAME"], publisher=current_app.config["PUBLISHER"])
     out.write_bytes(pdf)
     click.echo(f"Wrote {out} ({len(pdf) // 1024} KB) from {len(dataset.returns)} returns")
+
+
+@click.command("regional-reports")
+@click.option("--cycle", "year", type=int, required=True)
+@click.option("--out", type=OUT_FOLDER, required=True)
+@with_appcontext
+def regional_reports(year: int, out: Path) -> None:
+    """Write each region's short report as it stands, a PDF a region."""
+    from aggregation import regional_report
+
+    dataset = _dataset(year)
+    written = regional_report.build(dataset, out, current_app.config["PUBLICATION_MIN_GROUP"],
+                                    current_app.config["SERVICE_NAME"])
+    if not written:
+        click.echo(f"No return of {year} names a region: no regional report written")
+    for path in written:
+        click.echo(f"Wrote {path}")
 
 
 @click.command()
