@@ -35,6 +35,7 @@ from .form_fields import LONDON
 from .models import Cycle, Job, Role, StaffSurvey, User
 from .store import Actor, audit, collection, publication, returns, staff
 from .store import jobs as job_rows
+from .store import neighbours as neighbour_rows
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "organisations.csv"
 CLI_ACTOR = Actor(os.environ.get("USER", "command line"), via="cli")
@@ -43,8 +44,9 @@ CLI_ACTOR = Actor(os.environ.get("USER", "command line"), via="cli")
 def main() -> None:
     cli = FlaskGroup(create_app=lambda: create_app(), help=__doc__, add_version_option=False,
                      load_dotenv=False, set_debug_flag=False)
-    for command in (codebook, questionnaires, demo, serve, worker, user, orgs, cycle, invite, remind, import_, template,
-                    export, links, tables, report, regional_reports, benchmarks, publish, editions, staff_group):
+    for command in (codebook, questionnaires, demo, serve, worker, user, orgs, neighbours, cycle, invite, remind,
+                    import_, template, export, links, tables, report, regional_reports, benchmarks, publish, editions,
+                    staff_group):
         cli.add_command(command)
     cli.main(prog_name="healthcheck")
 
@@ -348,6 +350,41 @@ def orgs_import(path: Path, dry_run: bool) -> None:
     with writing():
         added, updated = transfer.store_organisations(clean, CLI_ACTOR)
     click.echo(f"{added} added, {updated} updated")
+
+
+@click.group()
+def neighbours() -> None:
+    """Each organisation's statistical neighbours, compared with in every benchmark."""
+
+
+@neighbours.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file; write nothing.")
+@with_appcontext
+def neighbours_import(path: Path, dry_run: bool) -> None:
+    """Replace the list of statistical neighbours from a CSV or XLSX file: one row an organisation
+    (name or ONS code) under organisation, then its neighbours under neighbour_1, neighbour_2 and on.
+    Nothing is written unless every row is valid."""
+    rows = _read(path)
+    errors, pairs = transfer.check_neighbours(rows)
+    db.session.rollback()
+    if errors:
+        _report_errors(errors, "nothing was imported")
+    if dry_run:
+        click.echo(f"File is valid ({len(pairs)} organisations); nothing written (--dry-run)")
+        return
+    with writing():
+        stored = neighbour_rows.replace(pairs, CLI_ACTOR, path.name)
+    click.echo(f"Statistical neighbours replaced: {len(pairs)} organisations, {stored} neighbours")
+
+
+@neighbours.command("export")
+@click.option("--out", type=OUT_FILE, required=True, help="neighbours.csv or .xlsx (with no list yet, the template)")
+@with_appcontext
+def neighbours_export(out: Path) -> None:
+    """Write the list as it stands, in the columns it is imported in."""
+    out.write_bytes(transfer.neighbour_files(out.name, neighbour_rows.lists()))
+    click.echo(f"Wrote {out}")
 
 
 @click.group()

@@ -206,3 +206,11 @@ class UserChangeForm(FlaskForm):
                       choices=[("coordinator", "Coordinator"), ("viewer", "Viewer")])
     active = RadioField("Account", widget=GovRadioInput(), validators=[InputRequired("Select whether it can sign in")],
                         choices=[("yes", "Can sign in"), ("no", "Disabled: cannot sign in")])
+
+
+class NeighboursForm(FlaskForm):
+    file = FileField("Statistical neighbours file (CSV or XLSX)", widget=GovFileInput(), validators=[
+        FileRequired("Select a CSV or XLSX file of statistical neighbours"),
+        FileAllowed(["csv", "xlsx"], "The file must be a CSV or an XLSX file")],
+        description="One row per organisation: its name or ONS code under organisation, then its neighbours, "
+                    "nearest first, under neighbour_1, neighbour_2 and so on.")
