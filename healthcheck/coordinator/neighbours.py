@@ -16,28 +16,32 @@ from . import bp, me
 from .forms import NeighboursForm
 
 
-@bp.route("/neighbours", methods=["GET", "POST"])
+@bp.get("/neighbours")
 def statistical_neighbours() -> Any:
-    form = NeighboursForm()
-    if form.validate_on_submit():
-        return _upload(form)
-    return render_template("coordinator/neighbours.html", form=form, errors=[], upload=neighbours.current(),
+    return _page(NeighboursForm(), [])
+
+
+def _page(form: NeighboursForm, errors: list[transfer.CellError]) -> Any:
+    return render_template("coordinator/neighbours.html", form=form, errors=errors, upload=neighbours.current(),
                            lists=neighbours.lists()), (400 if form.errors else 200)
 
 
+@bp.post("/neighbours")
 @coordinator_required
-def _upload(form: NeighboursForm) -> Any:
+def neighbours_upload() -> Any:
+    """A new list in place of the old, once every row of the file is valid."""
+    form = NeighboursForm()
+    if not form.validate_on_submit():
+        return _page(form, [])
     name = secure_filename(form.file.data.filename or "")[:200] or "neighbours.csv"
     try:
-        rows = transfer.read_upload(name, form.file.data.read())
-        errors, pairs = transfer.check_neighbours(rows)
+        errors, pairs = transfer.check_neighbours(transfer.read_upload(name, form.file.data.read()))
     except transfer.FileProblem as problem:
         form.file.errors = [str(problem)]
         errors, pairs = [], []
     if not rows_ok(form, errors):
         db.session.rollback()
-        return render_template("coordinator/neighbours.html", form=form, errors=errors, upload=neighbours.current(),
-                               lists=neighbours.lists()), 400
+        return _page(form, errors)
     with writing():
         stored = neighbours.replace(pairs, me(), name)
     flash(f"Statistical neighbours replaced: {len(pairs)} organisations, {stored} neighbours")
