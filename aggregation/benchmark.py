@@ -7,6 +7,22 @@ employer's own answer, gives away another single employer's answer), and never w
 national tables' pattern withholds it (``withheld``: what the tables withhold, every benchmark
 withholds, so no figure can be worked out by setting one beside another). Distributions are
 shown as quartile boxes, never as individual values.
+
+Statistical neighbours (``Dataset.neighbours``, the coordinator's licensed list: organisation ->
+its nearest neighbours) are a comparison group unlike the others: each employer's is its own,
+overlapping every type and region, so the national pattern cannot be worked out over them. What
+was decided, measure by measure:
+
+* only their median and how many answered are shown, never their mean: a median is no sum, so it
+  adds no equation to those (published means times their n) from which a withheld group's total
+  could be had by adding and subtracting, as a mean over so many neighbour groups would;
+* it is shown only where at least ``threshold`` of the neighbours (the employer is never its own)
+  answered, as for every other group;
+* it is withheld wherever the published pattern withholds any group the employer belongs to (its
+  type, its region or everyone) for that question: the neighbours then stand beside a withheld
+  figure and are not shown, whatever their number;
+* single- and multiple-choice questions get no neighbours' column: their shares are counts, and
+  counts over a neighbour group are sums that could be differenced.
 """
 from __future__ import annotations
 
@@ -103,8 +119,11 @@ class Benchmarks:
             raise KeyError(f"{organisation} has no return in {dataset.year}")
         me = matches[0]
         own_return = dataset.returns[me]
+        listed = dataset.neighbours.get(organisation)
+        near = [p for name in listed or [] for p in self.rows.get(name, [])[:1] if p != me]
         kind, region = own_return.authority_type, own_return.region
         result: dict[str, Any] = {"organisation": organisation, "authority_type": kind, "region": region,
+                                  "neighbours_listed": len(listed or []),
                                   "year": dataset.year, "threshold": self.threshold, "respondents": len(df),
                                   "measures": [], "single": [], "multi": [], "trend": []}
         for spec in dataset.tables:
@@ -121,7 +140,9 @@ class Benchmarks:
                         "name": measure.get("name", measure["label"]), "unit": measure.get("unit", ""),
                         "question_id": measure["question"], "percent": "percent_of" in measure,
                         "own": own, "own_answer": own_return.answers.get(measure["question"]),
-                        **groups, "peers": peers(groups, own_return), "quartile": _quartile(own, groups["all"])})
+                        **groups, "peers": peers(groups, own_return), "quartile": _quartile(own, groups["all"]),
+                        **({"neighbours": self.neighbours(values, near, len(listed), hidden, own_return)}
+                           if listed else {})})
             elif spec["kind"] == "single":
                 result["single"].append(self.single(spec, me))
             elif spec["kind"] == "multi":
@@ -145,6 +166,17 @@ class Benchmarks:
         if key not in self._withheld:
             self._withheld[key] = withheld(self.dataset.returns, list(answered), self.publication_min)
         return self._withheld[key]
+
+    def neighbours(self, values: pd.Series, near: list[int], listed: int, hidden: frozenset[Group],
+                   own_return: Return) -> dict[str, Any]:
+        """A measure's median over the employer's statistical neighbours (``near``, their rows),
+        unless too few answered or a group the employer is in is withheld (see the docstring)."""
+        answered = values.iloc[near].dropna()
+        n = int(len(answered))
+        mine = set(groups_of(own_return))
+        if n < self.threshold or mine & hidden:
+            return {"n": n, "listed": listed, "suppressed": True, "median": None}
+        return {"n": n, "listed": listed, "suppressed": False, "median": float(answered.median())}
 
     def of_group(self, series: pd.Series, group: Group) -> pd.Series:
         """``series`` for the returns of one comparison group."""
@@ -334,18 +366,32 @@ def to_json(result: dict[str, Any]) -> str:
 
 def to_csv(result: dict[str, Any]) -> str:
     rows: list[list[Any]] = []
+    region = result.get("region")
+    near = any("neighbours" in m for m in result["measures"])
     rows.append(["section", "table", "measure or question", "unit", "your answer", "compared with",
                  "their average", "their median", "their respondents", "all: average", "all: median",
-                 "all: respondents", "your quarter (of all)"])
+                 "all: respondents", "your quarter (of all)"]
+                + ([f"{region} region: average", f"{region} region: median", f"{region} region: respondents"]
+                   if region else [])
+                + (["your statistical neighbours: median", "your statistical neighbours: respondents"]
+                   if near else []))
     for m in result["measures"]:
         t, a = m["peers"], m["all"]
-        rows.append(["measure", m["table"], m.get("name", m["measure"]), m.get("unit", ""),
-                     _fmt(m["own"]), t["label"],
-                     "not shown" if t["suppressed"] else _fmt(t["mean"]),
-                     "" if t["suppressed"] else _fmt(t["median"]), t["n"],
-                     "not shown" if a["suppressed"] else _fmt(a["mean"]),
-                     "" if a["suppressed"] else _fmt(a["median"]), a["n"],
-                     QUARTERS.get(m["quartile"], "")])
+        row = ["measure", m["table"], m.get("name", m["measure"]), m.get("unit", ""),
+               _fmt(m["own"]), t["label"],
+               "not shown" if t["suppressed"] else _fmt(t["mean"]),
+               "" if t["suppressed"] else _fmt(t["median"]), t["n"],
+               "not shown" if a["suppressed"] else _fmt(a["mean"]),
+               "" if a["suppressed"] else _fmt(a["median"]), a["n"],
+               QUARTERS.get(m["quartile"], "")]
+        if region:
+            r = m["region"]
+            row += ["not shown" if r["suppressed"] else _fmt(r["mean"]), "" if r["suppressed"] else _fmt(r["median"]),
+                    r["n"]]
+        if near:
+            nb = m.get("neighbours")
+            row += ["", ""] if nb is None else ["not shown" if nb["suppressed"] else _fmt(nb["median"]), nb["n"]]
+        rows.append(row)
     rows.append([])
     rows.append(["section", "table", "question", "answer", "your answer", "compared with",
                  "their per cent", "all: per cent"])

@@ -84,6 +84,7 @@ def benchmark_pdf(result: dict[str, Any], service: str = "Social Work Health Che
     story += [table, Paragraph("Where you sit: the grey box spans the middle half of all respondents, the black "
                                "line is their median, the blue diamond is your figure; the scale runs from the "
                                "lowest figure drawn to the highest.", s["small"])]
+    story += _region_and_neighbours(result, s)
 
     for i, item in enumerate(result["single"]):
         rows = [[Paragraph(_t(item["title"] + f" ({item['table']})"), s["cellbold"]), "", "", ""],
@@ -128,6 +129,46 @@ def benchmark_pdf(result: dict[str, Any], service: str = "Social Work Health Che
         story.append(grid)
     doc.build(story, onFirstPage=page, onLaterPages=page)
     return buffer.getvalue()
+
+
+def _region_and_neighbours(result: dict[str, Any], s: dict[str, Any]) -> list[Any]:
+    """Each measure beside the employer's region (if it has one) and its statistical neighbours'
+    median (if the coordinator's list names any), as the web page shows them."""
+    region = result.get("region")
+    near = any("neighbours" in m for m in result["measures"])
+    if not region and not near:
+        return []
+    head = ["Measure", "Yours"] + ([f"{region} region: average (median)"] if region else []) \
+        + (["Your statistical neighbours: median"] if near else [])
+    data = [[Paragraph(_t(h), s["cellbold"]) for h in head]]
+    for m in result["measures"]:
+        pct = m["percent"]
+        row = [Paragraph(_t(f"{m.get('name', m['measure'])} ({m['table']})"), s["cell"]),
+               Paragraph(_t(_fmt(m["own"], pct) or "No answer"), s["cell"])]
+        if region:
+            row.append(Paragraph(_t(_average(m["region"], pct)), s["cell"]))
+        if near:
+            row.append(Paragraph(_t(neighbours_text(m.get("neighbours"), pct)), s["cell"]))
+        data.append(row)
+    widths = [70 * mm, 20 * mm] + [(174 - 90) / (len(head) - 2) * mm] * (len(head) - 2)
+    table = Table(data, colWidths=widths, repeatRows=1)
+    table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), "Helvetica", 7.5), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                               ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE), ("BACKGROUND", (0, 0), (-1, 0), SHADE)]))
+    heading = "Your figures beside your region" + (" and your statistical neighbours" if near else "") \
+        if region else "Your figures beside your statistical neighbours"
+    note = ("Your statistical neighbours: the organisations most like yours on the list the health check team "
+            "holds; their median is shown only where enough of them answered and it gives no withheld figure away."
+            if near else "")
+    return [Paragraph(_t(heading), s["h2"]), table] + ([Paragraph(_t(note), s["small"])] if note else [])
+
+
+def neighbours_text(group: dict[str, Any] | None, percent: bool) -> str:
+    """The statistical neighbours' median and how many answered, or why it is not shown."""
+    if group is None:
+        return "–"
+    if group["suppressed"]:
+        return "Not shown"
+    return f"{_fmt(group['median'], percent)}, n={group['n']} of {group['listed']}"
 
 
 def _average(group: dict[str, Any], percent: bool) -> str:

@@ -48,6 +48,7 @@ class Dataset:
     categories: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # added coding categories
     previous: Dataset | None = None
     named: list[str] = field(default_factory=list)  # respondents that agreed to be named
+    neighbours: dict[str, list[str]] = field(default_factory=dict)  # organisation -> its statistical neighbours
 
 
 def to_dict(dataset: Dataset) -> dict[str, Any]:
@@ -55,14 +56,14 @@ def to_dict(dataset: Dataset) -> dict[str, Any]:
     return {"year": dataset.year, "questionnaire": dataset.questionnaire.key,
             "returns": [asdict(r) for r in dataset.returns], "populations": dataset.populations,
             "comments": dataset.comments, "categories": dataset.categories, "named": dataset.named,
-            "previous": to_dict(dataset.previous) if dataset.previous else None}
+            "neighbours": dataset.neighbours, "previous": to_dict(dataset.previous) if dataset.previous else None}
 
 
 def from_dict(data: dict[str, Any]) -> Dataset:
     questionnaire = forms.load(*data["questionnaire"].split("@", 1))
     return Dataset(year=data["year"], questionnaire=questionnaire, tables=tablespec.load(questionnaire),
                    returns=[Return(**r) for r in data["returns"]], populations=data["populations"],
-                   comments=data["comments"], named=data["named"],
+                   comments=data["comments"], named=data["named"], neighbours=data.get("neighbours", {}),
                    categories={k: [(v, label) for v, label in pairs] for k, pairs in data["categories"].items()},
                    previous=from_dict(data["previous"]) if data["previous"] else None)
 

@@ -8,14 +8,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import batch, charts, outputs, report, scores, staff_reports
+from . import batch, charts, outputs, regional_report, report, scores, staff_reports
 from .dataset import Dataset, StaffData, to_dict
-from .tables import compute
+from .tables import compute, regional
 
 # What a publication does, in order; "benchmarks" and "staff_reports" count organisations as they go.
 STEPS = {"dataset": "Freezing the dataset", "tables": "National tables", "charts": "Charts of the figures",
-         "report": "National report", "benchmarks": "Each employer's benchmark",
-         "staff": "The staff survey's scores", "staff_reports": "Each organisation's staff survey results"}
+         "report": "National report", "regions": "Each region's tables and report",
+         "benchmarks": "Each employer's benchmark", "staff": "The staff survey's scores",
+         "staff_reports": "Each organisation's staff survey results"}
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,11 @@ def build(dataset: Dataset, out: Path, *, publication_min: int, benchmark_min: i
     (out / "report.pdf").write_bytes(report.national_report(dataset, publication_min, service, tables=tables,
                                                             publisher=publisher, edition=number))
     add([out / "report.pdf"], "report")
+
+    progress("regions", 0, 0)
+    by_region = regional(dataset, threshold=publication_min)
+    add(outputs.write(dataset.year, by_region, out / "tables", name="regional-tables"), "tables")
+    add(regional_report.build(dataset, out / "regions", publication_min, service, tables=by_region), "regional_report")
 
     total, built = len(dataset.returns), 0
     progress("benchmarks", 0, total)

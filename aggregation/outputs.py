@@ -54,11 +54,12 @@ def as_published(table: dict[str, Any]) -> dict[str, Any]:
     return table | {"rows": rows}
 
 
-def write(year: int, tables: list[dict[str, Any]], out: Path) -> list[Path]:
-    """tables.json, a CSV per table and tables.xlsx, every figure as printed (``as_published``)."""
+def write(year: int, tables: list[dict[str, Any]], out: Path, name: str = "tables") -> list[Path]:
+    """tables.json, a CSV per table and tables.xlsx, every figure as printed (``as_published``);
+    the regional tables as regional-tables.json and .xlsx (``name``) beside them."""
     tables = [as_published(t) for t in tables]
     out.mkdir(parents=True, exist_ok=True)
-    written = [out / "tables.json"]
+    written = [out / f"{name}.json"]
     written[0].write_text(json.dumps({"cycle": year, "tables": tables}, indent=2, ensure_ascii=False),
                           encoding="utf-8")
     for table in tables:
@@ -66,7 +67,7 @@ def write(year: int, tables: list[dict[str, Any]], out: Path) -> list[Path]:
         written.append(sheets.write_csv(out / f"{slug(table)}.csv", [
             [f"{table['number']}: {table['title']}"], cols, *([row.get(c) for c in cols] for row in table["rows"]),
             [base_text(table)], *([note] for note in table["notes"])]))
-    written.append(_xlsx(tables, out / "tables.xlsx"))
+    written.append(_xlsx(tables, out / f"{name}.xlsx"))
     return written
 
 
@@ -81,7 +82,7 @@ def grid(table: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     if table["kind"] == "by_type":
         measures = table.get("measures") or [{"label": m, "unit": "", "percent": False}
                                              for m in dict.fromkeys(r["measure"] for r in table["rows"])]
-        header = ["Type"]
+        header = ["Region" if table.get("by") == "region" else "Type"]
         for m in measures:
             unit = "per cent of posts" if m["percent"] else (m["unit"] or "average")
             header += [f"{m['label']} ({unit})", f"{m['label']}: respondents"]

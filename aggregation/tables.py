@@ -1,5 +1,6 @@
 """National tables from returns, with pandas: by authority type, single and multiple choice,
-and responses against the population. Bases are computed, never typed.
+and responses against the population; and the same tables of several measures by region
+(``regional``). Bases are computed, never typed.
 
 Each table is a dict: {"id", "number", "title", "question_ids", "kind", "base", "rows",
 "notes"} (plus "bases" for by-type tables of several measures). Values are unrounded;
@@ -43,13 +44,17 @@ def frame(dataset: Dataset) -> pd.DataFrame:
     keys = dataset.questionnaire.answer_keys()
     df = pd.DataFrame.from_records([r.answers for r in dataset.returns], columns=keys)
     df = df.astype(object).where(df.notna(), None)
+    df.insert(0, "region", pd.Series([r.region or None for r in dataset.returns], dtype=object))
     df.insert(0, "type", [r.authority_type for r in dataset.returns])
     df.insert(0, "organisation", [r.organisation for r in dataset.returns])
     return df
 
 
-def groups_present(df: pd.DataFrame) -> list[str]:
-    present = set(df["type"])
+def groups_present(df: pd.DataFrame, by: str = "type") -> list[str]:
+    """The types (in the report's order) or regions (alphabetically) of the frame's returns."""
+    present = set(df[by].dropna())
+    if by == "region":
+        return sorted(present)
     return [t for t in COUNCIL_TYPES if t in present] + [t for t in OTHER_TYPES if t in present]
 
 
@@ -59,6 +64,21 @@ def compute(dataset: Dataset, threshold: int = 0) -> list[dict[str, Any]]:
     tables = [_BUILDERS[spec["kind"]](spec, dataset, df, threshold) for spec in dataset.tables]
     if dataset.previous is not None:
         earlier = {t["id"]: t for t in compute(dataset.previous, threshold)}
+        for table in tables:
+            _add_previous(table, earlier.get(table["id"]), dataset.previous.year)
+    return tables
+
+
+def regional(dataset: Dataset, threshold: int = 0) -> list[dict[str, Any]]:
+    """The tables of several measures (Tables 2 to 5 and 7) by region rather than by type, numbered
+    "Table 2 by region" and so on, each figure withheld by the same pattern as the national tables
+    (``withheld``, over everyone, the types and the regions together), so that setting a regional
+    table beside its national one gives nothing withheld away."""
+    df = frame(dataset)
+    tables = [_by_type(spec, dataset, df, threshold, by="region") for spec in dataset.tables
+              if spec["kind"] == "by_type"]
+    if dataset.previous is not None:
+        earlier = {t["id"]: t for t in regional(dataset.previous, threshold)}
         for table in tables:
             _add_previous(table, earlier.get(table["id"]), dataset.previous.year)
     return tables
@@ -105,9 +125,10 @@ def _numeric(series: pd.Series) -> pd.Series:
     return pd.to_numeric(series.where(series != forms.NOT_APPLICABLE), errors="coerce")
 
 
-def _by_type(spec: dict[str, Any], dataset: Dataset, df: pd.DataFrame, threshold: int) -> dict[str, Any]:
+def _by_type(spec: dict[str, Any], dataset: Dataset, df: pd.DataFrame, threshold: int,
+             by: str = "type") -> dict[str, Any]:
     q = dataset.questionnaire
-    groups = groups_present(df)
+    groups = groups_present(df, by)
     rows: list[dict[str, Any]] = []
     notes: list[str] = []
     bases: dict[str, int] = {}
@@ -121,7 +142,7 @@ def _by_type(spec: dict[str, Any], dataset: Dataset, df: pd.DataFrame, threshold
             percent_measures.append(measure["label"])
         present = values.notna()
         contributing |= present
-        stats = values.groupby(df["type"]).agg(["mean", "count"])
+        stats = values.groupby(df[by]).agg(["mean", "count"])
         hidden = withheld(dataset.returns, list(present), threshold)
         for group in groups + ["All"]:
             if group == "All":
@@ -132,7 +153,7 @@ def _by_type(spec: dict[str, Any], dataset: Dataset, df: pd.DataFrame, threshold
             value = None if n == 0 or np.isnan(mean) else float(mean)
             row = {"group": group, "measure": measure["label"], "question_id": measure["question"],
                    "value": value, "n": n, "printed": whole(value)}
-            if (EVERYONE if group == "All" else ("type", group)) in hidden:
+            if (EVERYONE if group == "All" else (by, group)) in hidden:
                 row.update(value=None, printed=SUPPRESSED, suppressed=True)
             rows.append(row)
         bases[measure["label"]] = int(present.sum())
@@ -150,14 +171,19 @@ def _by_type(spec: dict[str, Any], dataset: Dataset, df: pd.DataFrame, threshold
     if others:
         notes.append(f"All: every respondent, councils and {' and '.join(plural(g) for g in others)} alike "
                      "(Table 1's total counts councils only).")
+    if by == "region" and df["region"].isna().any():
+        notes.append("All: every respondent, those in no region (such as most NHS trusts) too.")
     if any(r.get("suppressed") for r in rows):
-        notes.append(f"* Not shown: fewer than {threshold} respondents of this type, or withheld so that such a "
+        notes.append(f"* Not shown: fewer than {threshold} respondents of this {by}, or withheld so that such a "
                      "figure cannot be worked out from the others and the total.")
     question_ids = list(dict.fromkeys([m["question"] for m in spec["measures"]]
                                       + [m["percent_of"] for m in spec["measures"] if "percent_of" in m]))
-    extra = {"bases": bases} if len(spec["measures"]) > 1 else {}
+    extra: dict[str, Any] = {"bases": bases} if len(spec["measures"]) > 1 else {}
     measures = [{"label": m["label"], "name": m.get("name", m["label"]), "unit": m.get("unit", ""),
                  "percent": "percent_of" in m} for m in spec["measures"]]
+    if by == "region":
+        spec = spec | {"number": f"{spec['number']} by region", "title": f"{spec['title']}, by region"}
+        extra["by"] = "region"
     return _table(spec, question_ids, int(contributing.sum()), rows, notes, measures=measures, **extra)
 
 

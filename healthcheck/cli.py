@@ -35,6 +35,7 @@ from .form_fields import LONDON
 from .models import Cycle, Job, Role, StaffSurvey, User
 from .store import Actor, audit, collection, publication, returns, staff
 from .store import jobs as job_rows
+from .store import neighbours as neighbour_rows
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "organisations.csv"
 CLI_ACTOR = Actor(os.environ.get("USER", "command line"), via="cli")
@@ -43,8 +44,9 @@ CLI_ACTOR = Actor(os.environ.get("USER", "command line"), via="cli")
 def main() -> None:
     cli = FlaskGroup(create_app=lambda: create_app(), help=__doc__, add_version_option=False,
                      load_dotenv=False, set_debug_flag=False)
-    for command in (codebook, questionnaires, demo, serve, worker, user, orgs, cycle, invite, remind, import_, template,
-                    export, links, tables, report, benchmarks, publish, editions, staff_group, retention_group):
+    for command in (codebook, questionnaires, demo, serve, worker, user, orgs, neighbours, cycle, invite, remind,
+                    import_, template, export, links, tables, report, regional_reports, benchmarks, publish, editions,
+                    staff_group, retention_group):
         cli.add_command(command)
     cli.main(prog_name="healthcheck")
 
@@ -352,6 +354,41 @@ def orgs_import(path: Path, dry_run: bool) -> None:
 
 
 @click.group()
+def neighbours() -> None:
+    """Each organisation's statistical neighbours, compared with in every benchmark."""
+
+
+@neighbours.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file; write nothing.")
+@with_appcontext
+def neighbours_import(path: Path, dry_run: bool) -> None:
+    """Replace the list of statistical neighbours from a CSV or XLSX file: one row an organisation
+    (name or ONS code) under organisation, then its neighbours under neighbour_1, neighbour_2 and on.
+    Nothing is written unless every row is valid."""
+    rows = _read(path)
+    errors, pairs = transfer.check_neighbours(rows)
+    db.session.rollback()
+    if errors:
+        _report_errors(errors, "nothing was imported")
+    if dry_run:
+        click.echo(f"File is valid ({len(pairs)} organisations); nothing written (--dry-run)")
+        return
+    with writing():
+        stored = neighbour_rows.replace(pairs, CLI_ACTOR, path.name)
+    click.echo(f"Statistical neighbours replaced: {len(pairs)} organisations, {stored} neighbours")
+
+
+@neighbours.command("export")
+@click.option("--out", type=OUT_FILE, required=True, help="neighbours.csv or .xlsx (with no list yet, the template)")
+@with_appcontext
+def neighbours_export(out: Path) -> None:
+    """Write the list as it stands, in the columns it is imported in."""
+    out.write_bytes(transfer.neighbour_files(out.name, neighbour_rows.lists()))
+    click.echo(f"Wrote {out}")
+
+
+@click.group()
 def cycle() -> None:
     """Collection cycles."""
 
@@ -585,13 +622,16 @@ def _dataset(year: int) -> Any:
 @click.option("--out", type=OUT_FOLDER, required=True)
 @with_appcontext
 def tables(year: int, out: Path) -> None:
-    """Write the national tables as they stand: tables.json, one CSV per table, tables.xlsx, charts."""
+    """Write the national tables as they stand: tables.json, one CSV per table, tables.xlsx, charts,
+    and the tables by region (regional-tables.json and .xlsx, a CSV each)."""
     from aggregation import charts, outputs
-    from aggregation.tables import compute
+    from aggregation.tables import compute, regional
 
     dataset = _dataset(year)
     computed = compute(dataset, threshold=current_app.config["PUBLICATION_MIN_GROUP"])
     written = outputs.write(year, computed, out)
+    written += outputs.write(year, regional(dataset, current_app.config["PUBLICATION_MIN_GROUP"]), out,
+                             name="regional-tables")
     with click.progressbar([t for t in computed if t["number"].startswith("Figure")], label="Drawing figures") as bar:
         for table in bar:
             written += charts.write(table, out)
@@ -611,6 +651,23 @@ def report(year: int, out: Path) -> None:
                           service=current_app.config["SERVICE_NAME"], publisher=current_app.config["PUBLISHER"])
     out.write_bytes(pdf)
     click.echo(f"Wrote {out} ({len(pdf) // 1024} KB) from {len(dataset.returns)} returns")
+
+
+@click.command("regional-reports")
+@click.option("--cycle", "year", type=int, required=True)
+@click.option("--out", type=OUT_FOLDER, required=True)
+@with_appcontext
+def regional_reports(year: int, out: Path) -> None:
+    """Write each region's short report as it stands, a PDF a region."""
+    from aggregation import regional_report
+
+    dataset = _dataset(year)
+    written = regional_report.build(dataset, out, current_app.config["PUBLICATION_MIN_GROUP"],
+                                    current_app.config["SERVICE_NAME"])
+    if not written:
+        click.echo(f"No return of {year} names a region: no regional report written")
+    for path in written:
+        click.echo(f"Wrote {path}")
 
 
 @click.command()

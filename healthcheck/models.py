@@ -83,6 +83,26 @@ class Organisation(Base):
     )
 
 
+class StatisticalNeighbour(Base):
+    """One of an organisation's statistical neighbours, from the list the coordinator uploaded
+    (licensed by councils: uploading a new list replaces the whole of it). ``rank`` is its place in
+    the organisation's row, 1 the nearest."""
+
+    __tablename__ = "statistical_neighbour"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    neighbour_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    rank: Mapped[int] = mapped_column(Integer)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    uploaded_by: Mapped[str] = mapped_column(String(200))
+    file_name: Mapped[str] = mapped_column(String(200))
+
+    organisation: Mapped[Organisation] = relationship(foreign_keys=[organisation_id])
+    neighbour: Mapped[Organisation] = relationship(foreign_keys=[neighbour_id])
+    __table_args__ = (UniqueConstraint("organisation_id", "neighbour_id", name="uq_statistical_neighbour_pair"),
+                      CheckConstraint("organisation_id <> neighbour_id", name="not_itself"))
+
+
 class Cycle(Base):
     __tablename__ = "cycle"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -463,3 +463,73 @@ def store_organisations(clean: list[dict[str, Any]], actor: Actor) -> tuple[int,
         db.session.execute(update(Organisation), changed)
     audit(actor, "organisations_import", detail={"added": len(new), "updated": len(changed)})
     return len(new), len(changed)
+
+
+# ---------------------------------------------------------------- statistical neighbours
+
+NEIGHBOUR_COLUMNS = 15  # the template's neighbour columns (CIPFA's lists have 15); a file may have more
+MAX_NEIGHBOURS = 50
+
+
+def neighbour_header(count: int = NEIGHBOUR_COLUMNS) -> list[str]:
+    return ["organisation"] + [f"neighbour_{i}" for i in range(1, count + 1)]
+
+
+def check_neighbours(rows: list[dict[str, str]]) -> tuple[list[CellError], list[tuple[int, list[int]]]]:
+    """A list of statistical neighbours checked, writing nothing: one row an organisation, its name
+    or ONS code under ``organisation``, then its neighbours (names or ONS codes) under neighbour_1,
+    neighbour_2 and on, nearest first. The errors, and each row as (organisation id, neighbour ids)."""
+    from .store import neighbours
+
+    known = neighbours.register()
+    errors: list[CellError] = []
+    allowed = set(neighbour_header(MAX_NEIGHBOURS))
+    if rows:
+        errors += [CellError(1, column, "unknown column (expected organisation, then neighbour_1, neighbour_2 and "
+                                        f"so on, up to neighbour_{MAX_NEIGHBOURS})")
+                   for column in rows[0] if column not in allowed]
+    if rows and "organisation" not in rows[0]:
+        errors.append(CellError(1, "organisation", "missing: the first column names each organisation"))
+    seen: dict[int, int] = {}
+    pairs = []
+    for number, row in enumerate(rows, start=2):
+        text = " ".join(sheets.unneutral(row.get("organisation", "")).split())
+        organisation = known.get(text.casefold()) if text else None
+        if not text:
+            errors.append(CellError(number, "organisation", "enter the organisation's name or ONS code"))
+        elif organisation is None:
+            errors.append(CellError(number, "organisation", f"no organisation named or coded “{text[:80]}” is in the "
+                                                            "register"))
+        elif organisation.id in seen:
+            errors.append(CellError(number, "organisation",
+                                    f"{organisation.name} is also on row {seen[organisation.id]}"))
+        else:
+            seen[organisation.id] = number
+        chosen: dict[int, str] = {}
+        for column in neighbour_header(MAX_NEIGHBOURS)[1:]:
+            cell = " ".join(sheets.unneutral(row.get(column, "")).split())
+            if not cell:
+                continue
+            neighbour = known.get(cell.casefold())
+            if neighbour is None:
+                errors.append(CellError(number, column, f"no organisation named or coded “{cell[:80]}” is in the "
+                                                        "register"))
+            elif organisation is not None and neighbour.id == organisation.id:
+                errors.append(CellError(number, column, f"{neighbour.name} cannot be its own neighbour"))
+            elif neighbour.id in chosen:
+                errors.append(CellError(number, column, f"{neighbour.name} is also under {chosen[neighbour.id]}"))
+            else:
+                chosen[neighbour.id] = column
+        if organisation is not None and not chosen and not any(e.row == number for e in errors):
+            errors.append(CellError(number, "neighbour_1", "enter at least one neighbour"))
+        if organisation is not None:
+            pairs.append((organisation.id, list(chosen)))
+    return errors, pairs
+
+
+def neighbour_files(name: str, rows: list[tuple[str, list[str]]]) -> bytes:
+    """The list (or, with no rows, the empty template) as CSV or XLSX, in the columns it is read in."""
+    width = max([NEIGHBOUR_COLUMNS] + [len(n) for _, n in rows])
+    header = neighbour_header(width)
+    body = [[organisation, *neighbours, *[""] * (width - len(neighbours))] for organisation, neighbours in rows]
+    return xlsx_bytes([("neighbours", header, body)]) if name.endswith(".xlsx") else csv_bytes(header, body)

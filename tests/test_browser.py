@@ -232,7 +232,8 @@ def test_coordinator_pages_are_accessible(live, browser):
     paths = ["/admin/cycles", "/admin/cycles/new", "/admin/organisations", "/admin/organisations/new",
              "/admin/cycles/2017/settings", "/admin/cycles/2017/emails/invitation", "/admin/cycles/2017/coding",
              "/admin/cycles/2017/comments", "/admin/cycles/2017?sort=status&dir=desc", "/admin/account",
-             "/admin/account/password", "/admin/account/authenticator", "/admin/users", "/admin/users/new"]
+             "/admin/account/password", "/admin/account/authenticator", "/admin/users", "/admin/users/new",
+             "/admin/neighbours"]
     page.get_by_role("link", name="Ashby Vale Council").click()
     expect(page.locator("h1")).to_have_text("Ashby Vale Council")
     assert_accessible(page)
@@ -257,6 +258,12 @@ def test_coordinator_pages_are_accessible(live, browser):
     page.goto(f"{base}/admin/cycles/2017/import")
     page.get_by_role("button", name="Check the file").click()
     expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+    assert_accessible(page)
+    page.goto(f"{base}/admin/neighbours")  # a list with a row that names no one: its problems listed
+    page.get_by_label("Statistical neighbours file (CSV or XLSX)").set_input_files(files=[{
+        "name": "neighbours.csv", "mimeType": "text/csv", "buffer": b"organisation,neighbour_1\nNowhere,Ashby Vale Council\n"}])
+    page.get_by_role("button", name="Check and replace the list").click()
+    expect(page.locator("#problems")).to_contain_text("no organisation named or coded")
     assert_accessible(page)
     # An error state too.
     page.goto(f"{base}/admin/organisations/new")

@@ -218,6 +218,46 @@ def test_all_the_benchmarks_together_give_no_withheld_figure_away(published):
             assert_none_recovered(facts, never, values, f"every benchmark together, {label}")
 
 
+def regional_tables(out: Path) -> list[dict]:
+    return json.loads((out / "tables" / "regional-tables.json").read_text())["tables"]
+
+
+def test_the_regional_tables_with_the_national_ones_and_every_benchmark_give_nothing_away(published):
+    """The tables by region published beside the tables by type (and every benchmark's type and
+    region figures): the one pattern over everyone, types and regions must hold for them all."""
+    dataset, out = published
+    national = {t["id"]: t for t in national_by_type(out)}
+    shown_somewhere: dict[str, dict[str, tuple[float, int]]] = defaultdict(dict)
+    for result in _benchmarks(out):
+        for m in result["measures"]:
+            for key, name in (("type", result["authority_type"]), ("region", f"{result['region']} region")):
+                if (key == "type" or result["region"]) and _shown(m[key]):
+                    shown_somewhere[m["measure"]][name] = (round(m[key]["mean"]), m[key]["n"])
+    checked = 0
+    for table in regional_tables(out):
+        assert table["by"] == "region" and table["id"] in national
+        for label in dict.fromkeys(r["measure"] for r in table["rows"]):
+            for year_data, field in ((dataset, "printed"), (dataset.previous, "previous_printed")):
+                if year_data is None:
+                    continue
+                values, _ = true_values(year_data, label)
+                facts, withheld = national_facts(year_data, national[table["id"]], label, field)
+                for row in (r for r in table["rows"] if r["measure"] == label):
+                    name = "All" if row["group"] == "All" else f"{row['group']} region"
+                    vector = facts.group(name)
+                    if isinstance(row[field], int):
+                        facts.add(vector, row[field], int(vector.sum()))
+                    elif vector.any():
+                        withheld.append(name)
+                if year_data is dataset:
+                    for name, (mean, n) in shown_somewhere[label].items():
+                        facts.add(facts.group(name), mean, n)
+                    withheld = [g for g in withheld if g not in shown_somewhere[label]]
+                checked += len(withheld)
+                assert_none_recovered(facts, withheld, values, f"{table['number']}, {label}, {year_data.year}")
+    assert checked, "nothing withheld: the attack proves nothing"
+
+
 def test_single_choice_shares_in_benchmarks_give_no_withheld_share_away(published):
     dataset, out = published
     for result in _benchmarks(out):
@@ -279,6 +319,18 @@ def test_every_file_publishes_the_figures_as_printed_and_no_more(published):
             in_csv = {(row[0], row[1]) for row in csv_rows[2:2 + len(table["rows"])] if row[4] == "*"}
             in_sheet = sum(cell == "*" for row in sheet_rows for cell in row)
             assert in_csv == suppressed and in_sheet == len(suppressed), table["number"]
+    regional_book = load_workbook(out / "tables" / "regional-tables.xlsx")
+    for table in regional_tables(out):
+        header, printed = grid(table)
+        assert header[0] == "Region"
+        sheet_rows = [list(row) for row in regional_book[table["number"]].iter_rows(
+            min_row=3, max_row=2 + len(printed), values_only=True)]
+        assert sheet_rows == printed, table["number"]
+        csv_rows = list(csv.reader((out / "tables" / f"{_slug(table)}.csv").open(encoding="utf-8")))
+        suppressed = {(r["measure"], r["group"]) for r in table["rows"] if r.get("suppressed")}
+        assert {(row[0], row[1]) for row in csv_rows[2:2 + len(table["rows"])] if row[4] == "*"} == suppressed
+        assert not any(isinstance(v, float) for r in table["rows"] for k, v in r.items()
+                       if k in ("value", "previous", "change")), table["number"]
     for path in (out / "benchmarks").glob("*.csv"):
         rows = list(csv.reader(path.open(encoding="utf-8")))
         assert not any(re.fullmatch(r"-?\d+\.\d+", c) for row in rows for c in row), path.name

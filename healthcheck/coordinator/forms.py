@@ -227,3 +227,11 @@ class EraseForm(PersonForm):
     confirm = BooleanField("I have checked that the law allows this person's data to be erased",
                            widget=GovCheckboxInput(),
                            validators=[DataRequired("Confirm that the law allows this person's data to be erased")])
+
+
+class NeighboursForm(FlaskForm):
+    file = FileField("Statistical neighbours file (CSV or XLSX)", widget=GovFileInput(), validators=[
+        FileRequired("Select a CSV or XLSX file of statistical neighbours"),
+        FileAllowed(["csv", "xlsx"], "The file must be a CSV or an XLSX file")],
+        description="One row per organisation: its name or ONS code under organisation, then its neighbours, "
+                    "nearest first, under neighbour_1, neighbour_2 and so on.")

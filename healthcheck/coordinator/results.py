@@ -52,14 +52,19 @@ def results(year: int) -> Any:
     every = publication.editions(cycle)
     number = request.args.get("edition", type=int)
     shown = (publication.edition(cycle, number) or abort(404)) if number else (every[0] if every else None)
-    tables = []
+    tables, by_region, reports = [], [], []
     if shown is not None:
         stored = publication.edition_file(shown, "tables/tables.json") or abort(404)
         tables = json.loads(edition_path(shown, stored).read_text(encoding="utf-8"))["tables"]
+        regional = publication.edition_file(shown, "tables/regional-tables.json")  # none in older editions
+        if regional is not None:
+            by_region = json.loads(edition_path(shown, regional).read_text(encoding="utf-8"))["tables"]
+        reports = [f for f in shown.files if f.kind == "regional_report"]
     threshold = shown.summary["publication_min"] if shown else 0
     section_of = {q.id: section.id for section in collection.questionnaire_for(cycle).sections
                   for q in section.questions}
     return render_template("coordinator/results.html", cycle=cycle, editions=every, shown=shown, tables=tables,
+                           by_region=by_region, regional_reports=reports,
                            key_findings=findings.key_findings(tables, threshold, section_of),
                            base_text=base_text, grid=grid, alt_text=charts.alt_text,
                            figure=lambda t: f"tables/{slug(t)}.png",
@@ -108,7 +113,7 @@ def edition_zip(year: int, number: int) -> Any:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
         for file in edition.files:
-            if file.kind in ("tables", "chart", "report"):
+            if file.kind in ("tables", "chart", "report", "regional_report"):
                 out.write(edition_path(edition, file), f"health-check-{year}-edition-{number}/{file.path}")
     return download(buffer.getvalue(), f"health-check-{year}-edition-{number}.zip")
 

@@ -9,7 +9,7 @@ from forms import tablespec
 
 from ..extensions import db
 from ..models import Cycle, Edition, EditionFile, Organisation, Response, ResponseStatus, SubmittedVersion
-from . import review
+from . import neighbours, review
 from .collection import populations, questionnaire_for
 
 # Kept in an edition so that its results can be rebuilt, never served: the staff survey's responses.
@@ -80,7 +80,7 @@ def dataset(cycle: Cycle, with_previous: bool = True) -> Dataset:
     return Dataset(year=cycle.year, questionnaire=questionnaire, tables=tablespec.load(questionnaire),
                    returns=returns, populations=populations(cycle), comments=comments,
                    categories=review.added_categories(cycle), previous=previous,
-                   named=named(submitted))
+                   named=named(submitted), neighbours=neighbours.mapping())
 
 
 def _in_these_ids(earlier: Dataset, renamed: dict[str, str]) -> None:
