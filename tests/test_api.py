@@ -266,3 +266,25 @@ def test_the_api_is_rate_limited_per_client_in_json(published):
     statuses = [client.get("/api/v1/editions").status_code for _ in range(4)]
     limited = client.get("/api/v1/editions")
     assert statuses == [200, 200, 200, 429] and limited.is_json and limited.get_json()["error"]
+
+
+def test_regional_tables_are_served_and_a_region_of_one_is_withheld(app, accounts, employers, cycle):
+    submit_return(app, employers["a"][1])
+    with_peers(cycle)
+    peers = db.session.scalars(select(Organisation).where(Organisation.name.like("Peer Council%"))
+                               .order_by(Organisation.id)).all()
+    for i, org in enumerate(peers):
+        org.region = "North East" if i == 0 else "London" if i < 9 else None  # the rest in no region
+    db.session.commit()
+    publish(app)
+    client = app.test_client()
+    listed = client.get("/api/v1/editions/2017/tables?grouping=region").get_json()["tables"]
+    assert listed and all(t["grouping"] == "region" for t in listed)
+    table = client.get(listed[0]["url"]).get_json()
+    text = json.dumps(table["rows"])
+    north_east = [r for r in table["rows"] if "North East" in json.dumps(r)]
+    assert north_east and all(r["withheld"] and r["value"] is None for r in north_east)
+    assert any(not r["withheld"] and "London" in json.dumps(r) for r in table["rows"])
+    assert "*" not in text
+    csv_rows = list(csv.reader(io.StringIO(client.get(listed[0]["url"] + "&format=csv").get_data(as_text=True))))
+    assert len(csv_rows) == len(table["rows"]) + 1

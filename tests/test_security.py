@@ -146,7 +146,7 @@ def test_access_matrix_for_every_route(app, world):
         if path is None or "GET" not in rule.methods:
             continue
         if rule.endpoint in ("coordinator.sign_in", "coordinator.forgot_password", "coordinator.reset_password",
-                             "index", "employer.start", "employer.timed_out"):
+                             "index", "employer.start", "employer.contribute", "employer.timed_out"):
             continue  # public by design
         for who in ("anonymous", "a", "b", "coordinator", "viewer"):
             response = world[who].get(path)

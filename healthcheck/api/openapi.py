@@ -6,7 +6,7 @@ from typing import Any
 
 from aggregation.score_files import LEVELS
 
-GROUPINGS_NOW = ["type"]  # kept equal to views.GROUPINGS by tests/test_api.py
+GROUPINGS_NOW = ["type", "region"]  # kept equal to views.GROUPINGS by tests/test_api.py
 
 CELL = {"type": ["number", "string", "boolean", "null"]}
 NULLABLE_INT = {"type": ["integer", "null"]}

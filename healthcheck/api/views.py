@@ -22,7 +22,7 @@ from .openapi import document
 # Each grouping of the national tables and the edition file that publishes it. A grouping is listed
 # for an edition only where that edition has its file: editions published before a grouping existed
 # simply lack it.
-GROUPINGS = {"type": "tables/tables.json"}
+GROUPINGS = {"type": "tables/tables.json", "region": "tables/regional-tables.json"}
 PUBLIC_LEVELS = ("types", "regions", "national")  # the staff survey's; "organisations" needs a token
 FIGURES = ("value", "percent", "count", "printed")  # a withheld row's, never served
 UNAUTHORISED = {"WWW-Authenticate": 'Bearer realm="healthcheck", charset="UTF-8"'}
