@@ -16,7 +16,7 @@ from forms.validation import display, section_status
 from ..extensions import writing
 from ..models import Response, ResponseStatus, utcnow
 from ..return_pages import Urls, section_page, summary, version_pdf
-from ..store import Actor, plans, publication, returns
+from ..store import Actor, checks, plans, publication, returns
 from ..store.collection import questionnaire_for
 from . import bp
 
@@ -189,7 +189,9 @@ def check_answers() -> Any:
     form.seen.data = returns.answers_seen(g.response)
     status = 409 if changed else 400 if form.errors else 200
     return render_template("employer/check_answers.html", sections=summary(g.questionnaire, answers), form=form,
-                           missing=missing, can_submit=is_editable(g.response), changed=changed), status
+                           missing=missing, can_submit=is_editable(g.response), changed=changed,
+                           raised=checks.raised(g.response),
+                           section_url=URLS.section if is_editable(g.response) else None), status
 
 
 def _submit(consent: bool, seen: str) -> Any:
