@@ -122,3 +122,80 @@ def test_the_coordinator_sees_returns_with_warnings_and_each_warning(app, accoun
     assert entered.status_code == 302 and entered.headers["Location"].endswith("?saved=1#warnings")
     page = coordinator.get(path).get_data(as_text=True)
     assert "You entered an average caseload of 5 for team members; last year&#39;s return had 24." in page
+
+
+# ---------------------------------------------------------------- the importer
+
+def import_file(tmp_path, **changes):
+    from tests.test_transfer import GOOD, write_csv
+
+    return write_csv(tmp_path / "returns.csv", [{**GOOD, **changes}], header=list(GOOD))
+
+
+def test_the_import_command_reports_warnings_per_cell_and_imports_anyway(app, accounts, employers, cycle, tmp_path):
+    from click.testing import CliRunner
+
+    from healthcheck.cli import import_
+
+    next_year(app, cycle, employers)
+    result = CliRunner().invoke(import_, ["--cycle", "2018", str(import_file(tmp_path, posts="15"))])
+    assert result.exit_code == 0, result.output
+    assert "warning: row 2, column posts: You entered 15 posts; last year's return had 40. Check this is right." \
+        in result.output
+    assert "1 answer to check (warnings, which do not stop the import)" in result.output
+    assert "1 returns imported" in result.output
+    # The imported return keeps its warning, unconfirmed, for the coordinator to follow up.
+    page = signed_in(app, "viewer").get(f"/admin/cycles/2018/returns/{employers['a'][0].id}").get_data(as_text=True)
+    assert "Answers to check (1)" in page and FALL in page and "Not confirmed" in page
+
+
+def test_errors_still_refuse_the_file_and_warnings_are_listed_with_them(app, accounts, employers, cycle, tmp_path):
+    from click.testing import CliRunner
+
+    from healthcheck.cli import import_
+
+    next_year(app, cycle, employers)
+    result = CliRunner().invoke(import_, ["--cycle", "2018", str(import_file(tmp_path, posts="15",
+                                                                              posts_unfilled="99"))])
+    assert result.exit_code == 1
+    assert "warning: row 2, column posts: You entered 15 posts" in result.output
+    assert "row 2, column posts_unfilled:" in result.output and "nothing was imported" in result.output
+    assert db.session.query(Response).filter(Response.cycle_id != cycle.id, Response.status == "submitted").count() == 0
+
+
+def test_an_uploaded_file_is_checked_with_its_warnings_then_imported(app, accounts, employers, cycle, tmp_path):
+    import io
+
+    next_year(app, cycle, employers)
+    coordinator = signed_in(app, "coordinator")
+    content = import_file(tmp_path, posts="15").read_bytes()
+    checked = coordinator.post_form("/admin/cycles/2018/import", {"file": (io.BytesIO(content), "returns.csv")})
+    page = coordinator.get(checked.headers["Location"]).get_data(as_text=True)
+    assert "1 answer to check" in page and "row 2, column posts: " + FALL in page
+    assert "Every cell of the 1 rows of returns.csv is valid" in page
+    done = coordinator.post_form(checked.headers["Location"] + "/import", {}, token_from=checked.headers["Location"])
+    page = coordinator.get(done.headers["Location"]).get_data(as_text=True)
+    assert "1 returns imported" in page and "row 2, column posts: " + FALL in page
+
+
+# ---------------------------------------------------------------- against last year's national figures
+
+def test_an_answer_outside_last_years_national_range_is_questioned(app, accounts, employers, cycle):
+    from tests.test_results_and_plan import publish, with_peers
+
+    with_peers(cycle, count=12)
+    employer, c2018 = next_year(app, cycle, employers)
+    publish(app)
+    from healthcheck.store import checks, publication
+
+    edition = publication.latest_edition(cycle)
+    ranges = checks.peer_ranges(c2018, Q, __import__("pathlib").Path(app.config["EDITIONS_FOLDER"]), 3)
+    low, high = ranges["hours_per_week"]
+    assert edition is not None and low <= 37 <= high
+    saved = save(employer, "workforce_planning", workforce(hours_per_week=str(int(high) + 5)))
+    assert saved.headers["Location"].endswith("?saved=1#warnings")
+    page = employer.get("/return/section/workforce_planning").get_data(as_text=True)
+    assert (f"You entered {int(high) + 5} hours a week, which is higher than 19 in 20 of the figures employers "
+            "returned last year. Check this is right.") in page
+    within = save(employer, "workforce_planning", workforce(hours_per_week="37"))
+    assert within.headers["Location"].endswith("/return/section/safe_workloads")
