@@ -58,7 +58,11 @@ def last_year_answers(cycle: Cycle, organisation: Organisation, questionnaire: f
     versions = submitted_versions(previous.id) if previous is not None else []
     if not versions:
         return None
-    old = versions[-1].answers
+    return _in_these_ids(questionnaire, versions[-1].answers)
+
+
+def _in_these_ids(questionnaire: forms.Questionnaire, old: dict[str, Any]) -> dict[str, Any]:
+    """Last year's answers under this year's question ids (a question renamed since included)."""
     return {q.id: old[questionnaire.previous_id(q.id)] for q in questionnaire.questions()
             if questionnaire.previous_id(q.id) in old}
 
@@ -71,9 +75,7 @@ def previous_answers_by_organisation(cycle: Cycle, questionnaire: forms.Question
         return {}
     earlier = db.session.get(Cycle, cycle.previous_cycle_id)
     assert earlier is not None
-    return {r.organisation_id: {q.id: v.answers[questionnaire.previous_id(q.id)] for q in questionnaire.questions()
-                                if questionnaire.previous_id(q.id) in v.answers}
-            for r, v in latest_submitted(earlier)}
+    return {r.organisation_id: _in_these_ids(questionnaire, v.answers) for r, v in latest_submitted(earlier)}
 
 
 def peer_ranges(cycle: Cycle, questionnaire: forms.Questionnaire, editions_folder: Path, min_group: int) \
