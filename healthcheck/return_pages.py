@@ -65,7 +65,7 @@ def section_page(response: Response, questionnaire: forms.Questionnaire, section
     if expected is None:  # a page that does not say which version it edits cannot be saved safely
         form.section_version.data = response.page_version(sec.id)
         return _typed(form, broken=True, **page), 400
-    warnings = baseline(response, questionnaire).warnings(questionnaire, values, sec.id)
+    warnings = baseline(response, questionnaire).warnings(questionnaire, {**(response.answers or {}), **values}, sec.id)
     response_id = response.id  # read now: what the session loaded is let go as the save begins
     with writing():
         result = returns.save_page(response_id, sec, values, expected, actor, questionnaire, warnings)

@@ -199,3 +199,18 @@ def test_an_answer_outside_last_years_national_range_is_questioned(app, accounts
             "returned last year. Check this is right.") in page
     within = save(employer, "workforce_planning", workforce(hours_per_week="37"))
     assert within.headers["Location"].endswith("/return/section/safe_workloads")
+
+
+def test_a_coordinator_confirms_on_the_organisations_behalf_and_a_viewer_cannot(app, accounts, employers, cycle):
+    employer, c2018 = next_year(app, cycle, employers)
+    save(employer, "workforce_planning", workforce(posts="15"))
+    path = f"/admin/cycles/2018/returns/{employers['a'][0].id}/section/workforce_planning"
+    viewer = signed_in(app, "viewer")
+    page = viewer.get(path).get_data(as_text=True)
+    assert FALL in page and 'name="confirmed"' not in page
+    coordinator = signed_in(app, "coordinator")
+    assert 'name="confirmed"' in coordinator.get(path).get_data(as_text=True)
+    done = coordinator.post_form(path, {"action": "confirm", "confirmed": "posts:change:15/40"})
+    assert done.headers["Location"].endswith("/section/safe_workloads")
+    assert "Confirmed as right by Cora Ordinator" in employer.get("/return/section/workforce_planning").get_data(
+        as_text=True)
