@@ -217,6 +217,18 @@ def check_warning(check: Mapping[str, Any], answers: Mapping[str, Any], last_yea
     return Warning(f"{qid}:{kind}:{'/'.join(inputs)}", qid, check["message"].format(**figures))
 
 
+def describe_check(check: Mapping[str, Any]) -> str:
+    """A soft check in a few words, for the codebook."""
+    kind = check["kind"]
+    if kind == "change":
+        return f"warning if it changed by more than {_shown(100 * check['above'])}% since last year"
+    if kind == "ratio":
+        return f"warning if over {_shown(check['above'])} or under {_shown(check['below'])} times last year's"
+    if kind == "share_rise":
+        return f"warning if its share of {check['of']} rose more than {_shown(check['points'])} points since last year"
+    return "warning if outside the 5th-95th percentile of last year's national figures"
+
+
 def soft_warnings(checks: Iterable[Mapping[str, Any]], answers: Mapping[str, Any],
                   last_year: Mapping[str, Any] | None = None,
                   peers: Mapping[str, tuple[float, float]] | None = None) -> list[Warning]:

@@ -149,3 +149,14 @@ def _with_check(check):
 def test_broken_checks_are_refused_with_the_reason(check, problem):
     with pytest.raises(DefinitionError, match=problem):
         parse(_with_check(check))
+
+
+def test_the_codebook_names_each_columns_checks():
+    from forms.codebook import codebook_rows
+
+    by_column = {r["column"]: r["constraints"] for r in codebook_rows(forms.load("health-check", "2017.1"))}
+    assert "warning if it changed by more than 50% since last year" in by_column["posts"]
+    assert "warning if over 2 or under 0.5 times last year's" in by_column["caseload_team_manager"]
+    assert "warning if its share of posts rose more than 20 points since last year" in by_column["posts_agency"]
+    assert "warning if outside the 5th-95th percentile of last year's national figures" in by_column["hours_per_week"]
+    assert "warning" not in by_column["posts_unfilled"]
