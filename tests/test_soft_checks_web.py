@@ -42,6 +42,7 @@ def test_a_warning_after_saving_is_confirmed_or_changed_and_never_blocks(app, ac
     page = employer.get("/return/section/workforce_planning?saved=1").get_data(as_text=True)
     assert "govuk-warning-text" in page and FALL in page and "govuk-error-summary" not in page
     assert "Yes, this is right" in page
+    assert "1 answer to check" in employer.get("/return").get_data(as_text=True)
     # A share of agency cover up by more than 20 points: 3 of 15 (20 %) against 3 of 40 (7.5 %) is 12.5
     assert "agency or temporary" not in page
 
@@ -51,6 +52,7 @@ def test_a_warning_after_saving_is_confirmed_or_changed_and_never_blocks(app, ac
     page = employer.get("/return/section/workforce_planning").get_data(as_text=True)
     assert FALL in page and "Confirmed as right by Priya Shah" in page and 'name="confirmed"' not in page
     assert db.session.query(AuditEvent).filter_by(action="confirm_warnings").count() == 1
+    assert "to check" not in employer.get("/return").get_data(as_text=True)
 
     # Saving the same answer again keeps the confirmation; a changed answer raises the warning afresh.
     assert save(employer, "workforce_planning", workforce(posts="15")).headers["Location"].endswith("/safe_workloads")

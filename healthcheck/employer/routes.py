@@ -1,6 +1,7 @@
 """Thin routes: find the return, pick the page's handler, validate, save, redirect."""
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from datetime import date
 from functools import wraps
@@ -128,7 +129,8 @@ def task_list() -> Any:
                            versions=returns.submitted_versions(g.response.id), form=PlainForm(),
                            last_year_actions=plans.actions_of(previous.id) if previous else [],
                            previous=previous, today=date.today(),
-                           published=publication.latest_edition(g.cycle) is not None)
+                           published=publication.latest_edition(g.cycle) is not None,
+                           to_check=Counter(w.section_id for w in checks.raised(g.response) if not w.confirmed))
 
 
 # ---------------------------------------------------------------- one standard a page
