@@ -62,6 +62,7 @@ class Question:
     at_most: str | None = None
     suffix: str | None = None
     not_applicable: str | None = None
+    checks: tuple[dict[str, Any], ...] = ()  # soft checks, each with its "question" (forms.rules.soft_warnings)
     # single / multiple
     options: tuple[Option, ...] = ()
     # text
@@ -179,6 +180,10 @@ class Questionnaire:
         nxt = self.sections[i + 1] if i + 1 < len(self.sections) else None
         return prev, nxt
 
+    def checks(self, section_id: str | None = None) -> list[dict[str, Any]]:
+        """The soft checks of one page's questions, or of every question."""
+        return [c for q in self.questions() if section_id in (None, q.section_id) for c in q.checks]
+
     def answer_keys(self) -> list[str]:
         """Every key an answer can be stored under, in questionnaire order (the codebook's columns)."""
         keys = []
@@ -198,7 +203,8 @@ AGREEMENT = (Option("strongly_disagree", "Strongly disagree"), Option("disagree"
 def _question(raw: dict[str, Any], section_id: str) -> Question:
     data = dict(raw)
     options = tuple(Option(**o) for o in data.pop("options", ())) or (AGREEMENT if data["type"] == "agreement" else ())
-    return Question(section_id=section_id, options=options, **data)
+    checks = tuple({**c, "question": data["id"]} for c in data.pop("checks", ()))
+    return Question(section_id=section_id, options=options, checks=checks, **data)
 
 
 def parse(data: dict[str, Any]) -> Questionnaire:
@@ -284,6 +290,30 @@ def _question_problems(question: Question, earlier: dict[str, Question], keys: s
             problems.append(f"{where}: at_most must name an earlier number question, not {question.at_most}")
     if question.when:
         problems += _routing_problems(question.when, where, earlier)
+    problems += _check_problems(question, where, earlier)
+    return problems
+
+
+def _check_problems(question: Question, where: str, earlier: dict[str, Question]) -> list[str]:
+    """A share is of an earlier number question; a message names only the figures its check has."""
+    import string
+
+    from .rules import CHECK_KINDS
+
+    problems: list[str] = []
+    for check in question.checks:
+        if "of" in check and getattr(earlier.get(check["of"]), "type", None) != "number":
+            problems.append(f"{where}: a {check['kind']} check must be of an earlier number question, "
+                            f"not {check['of']}")
+        try:
+            named = {field for _, field, _, _ in string.Formatter().parse(check["message"]) if field is not None}
+        except ValueError as exc:
+            problems.append(f"{where}: the {check['kind']} check's message cannot be read: {exc}")
+            continue
+        unknown = sorted(named - CHECK_KINDS[check["kind"]])
+        if unknown:
+            problems.append(f"{where}: the {check['kind']} check's message names {', '.join(unknown)}, which "
+                            f"it does not have (it has {', '.join(sorted(CHECK_KINDS[check['kind']]))})")
     return problems
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import NOT_APPLICABLE, Questionnaire
-from .rules import describe
+from .rules import describe, describe_check
 
 
 def codebook_rows(q: Questionnaire) -> list[dict[str, Any]]:
@@ -31,6 +31,7 @@ def codebook_rows(q: Questionnaire) -> list[dict[str, Any]]:
                 constraints.append(f"up to {question.max_length} characters")
                 if question.format:
                     constraints.append(question.format)
+            constraints += [describe_check(c) for c in question.checks]
             if question.required:
                 constraints.append("required")
             if any(o.exclusive for o in question.options):

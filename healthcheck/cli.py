@@ -506,6 +506,13 @@ def import_(year: int, path: Path, replace: bool, dry_run: bool) -> None:
     rows = _read(path)
     click.echo(f"Validating {len(rows)} rows of {path.name}")
     result = transfer.check_returns(target, rows, replace=replace)
+    for warning in result.warnings[:200]:
+        click.echo(f"  warning: {warning}", err=True)
+    if len(result.warnings) > 200:
+        click.echo(f"  ... and {len(result.warnings) - 200} more warnings", err=True)
+    if result.warnings:
+        click.echo(f"{len(result.warnings)} answer{'s' if len(result.warnings) != 1 else ''} to check "
+                   "(warnings, which do not stop the import)")
     if result.errors:
         _report_errors(result.errors, "nothing was imported")
     if dry_run:

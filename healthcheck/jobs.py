@@ -311,7 +311,8 @@ def _import(job: Job, report: Callable[..., None]) -> None:
             transfer.store_returns(job.cycle, result, actor_of(job), replace=replace)
     with writing():
         job.detail = {**job.detail, "rows": result.rows, "written": result.written,
-                      "errors": [str(e) for e in result.errors[:1000]], "error_count": len(result.errors)}
+                      "errors": [str(e) for e in result.errors[:1000]], "error_count": len(result.errors),
+                   "warnings": [str(w) for w in result.warnings[:1000]], "warning_count": len(result.warnings)}
         if result.errors or job.kind == "import":  # the file will not be read again: it is not kept
             forget_upload(job)
     report("Imported" if job.kind == "import" else "Checked", len(rows), len(rows))

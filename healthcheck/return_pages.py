@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, redirect, render_template, request
+from flask import abort, current_app, redirect, render_template, request
+from flask_wtf import FlaskForm
 
 import forms
 from forms.rules import asked
@@ -14,10 +15,10 @@ from forms.validation import display, validate_section
 
 from . import markup
 from .answer_fields import form_class, initial_data, raw_answers, render_section
-from .downloads import download
+from .downloads import download, editions_folder
 from .extensions import writing
 from .models import Response, SubmittedVersion
-from .store import Actor, returns
+from .store import Actor, checks, returns
 from .store.collection import questionnaire_for
 
 
@@ -48,6 +49,8 @@ def section_page(response: Response, questionnaire: forms.Questionnaire, section
                        **page)
     if not may_change:
         return refused()
+    if request.form.get("action") == "confirm":
+        return _confirm(response, sec, actor, urls, editable=editable, refused=refused, nxt=nxt)
     form = form_class(questionnaire, sec)()
     if not editable:  # submitted in another tab, or past its deadline: show what was typed, unsaved
         return _typed(form, not_saved="closed" if not response.is_open() else "submitted", **page), 409
@@ -62,17 +65,43 @@ def section_page(response: Response, questionnaire: forms.Questionnaire, section
     if expected is None:  # a page that does not say which version it edits cannot be saved safely
         form.section_version.data = response.page_version(sec.id)
         return _typed(form, broken=True, **page), 400
+    warnings = baseline(response, questionnaire).warnings(questionnaire, {**(response.answers or {}), **values}, sec.id)
     response_id = response.id  # read now: what the session loaded is let go as the save begins
     with writing():
-        result = returns.save_page(response_id, sec, values, expected, actor, questionnaire)
+        result = returns.save_page(response_id, sec, values, expected, actor, questionnaire, warnings)
     if result.closed:
         return _typed(form, not_saved="closed", **page), 409
     if not result.saved:  # the form shows what is saved now; what they typed is listed above it
         latest = response.answers or {}  # read afresh: the save's transaction is over
         unsaved = [(q, display(q, values)) for q in sec.questions if display(q, values) != display(q, latest)]
         return _stored(questionnaire, latest, result.page.version, conflict=result.page, unsaved=unsaved, **page), 409
+    if any(not w.confirmed for w in checks.raised(response, sec.id)):  # saved: now confirm or change
+        return redirect(urls.section(sec.id) + "?saved=1#warnings")
     if request.form.get("action") == "later":
         return redirect(urls.task_list() + "?saved=1")
+    return redirect(urls.section(nxt.id) if nxt is not None else urls.check())
+
+
+def baseline(response: Response, questionnaire: forms.Questionnaire) -> checks.Baseline:
+    """What the soft checks of this return compare with."""
+    return checks.baseline(response.cycle, response.organisation, questionnaire,
+                           editions_folder=editions_folder(), min_group=current_app.config["PUBLICATION_MIN_GROUP"])
+
+
+class ConfirmForm(FlaskForm):
+    """"Yes, this is right" for a page's warnings: the ticked keys come as ``confirmed``."""
+
+
+def _confirm(response: Response, section: forms.Section, actor: Actor, urls: Urls, *, editable: bool,
+             refused: Callable[[], Any], nxt: forms.Section | None) -> Any:
+    """Record the warnings ticked as right; on to the next page once none is left unconfirmed."""
+    if not editable or not ConfirmForm().validate_on_submit():
+        return refused() if not editable else redirect(urls.section(section.id) + "#warnings")
+    response_id = response.id
+    with writing():
+        checks.confirm(response_id, section.id, request.form.getlist("confirmed"), actor)
+    if any(not w.confirmed for w in checks.raised(response, section.id)):
+        return redirect(urls.section(section.id) + "#warnings")
     return redirect(urls.section(nxt.id) if nxt is not None else urls.check())
 
 
@@ -89,7 +118,9 @@ def _stored(questionnaire: forms.Questionnaire, answers: dict, version: int, sec
     """The page showing the answers stored (its questions' markup remembered: ``markup``)."""
     questions = markup.stored_questions(questionnaire, section, initial_data(section, answers), read_only)
     return render_template("return/section.html", section=section, read_only=read_only, questions=questions,
-                           section_version=version, error_list=[], **extra)
+                           section_version=version, error_list=[], confirm_form=ConfirmForm(),
+                           warnings=checks.raised(extra["response"], section.id),
+                           saved=request.args.get("saved") == "1", **extra)
 
 
 def _typed(form: Any, section: forms.Section, errors: dict | None = None, **extra: Any) -> str:

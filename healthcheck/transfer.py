@@ -15,19 +15,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 
 import forms
 from aggregation import sheets
 from forms import NOT_APPLICABLE
 from forms.codebook import codebook_rows
-from forms.rules import is_asked, prune, referenced_questions
+from forms.rules import Warning, is_asked, prune, referenced_questions
 from forms.validation import validate_section
 
+from .downloads import editions_folder
 from .extensions import db
 from .form_fields import CONTROL
 from .models import AuthorityType, Cycle, Organisation, Response, ResponseStatus, StaffSurvey
-from .store import Actor, audit, collection, publication, returns, staff
+from .store import Actor, audit, checks, collection, publication, returns, staff
 
 ID_COLUMNS = ["organisation", "ons_code", "authority_type"]
 
@@ -152,6 +154,8 @@ class ImportResult:
     written: int = 0
     rows: int = 0
     parsed: list[tuple[Organisation, dict]] = field(default_factory=list)  # each row's organisation and answers
+    warnings: list[CellError] = field(default_factory=list)  # answers that look wrong: reported, never refused
+    raised: dict[int, list[Warning]] = field(default_factory=dict)  # organisation id -> its soft checks' warnings
 
 
 def _choice_codes(question: forms.Question, text: str) -> list[str] | str:
@@ -199,7 +203,8 @@ class ImportRefused(Exception):
 
 def check_returns(cycle: Cycle, rows: list[dict[str, str]], *, replace: bool = False) -> ImportResult:
     """Validate every cell of every row, writing nothing: the result's ``parsed`` rows are what
-    ``store_returns`` imports when there are no ``errors``."""
+    ``store_returns`` imports when there are no ``errors``. Its ``warnings`` are the cells the soft
+    checks question (as on the web), which never stop an import."""
     questionnaire = collection.questionnaire_for(cycle)
     known = set(columns(questionnaire))
     result = ImportResult(rows=len(rows))
@@ -207,6 +212,8 @@ def check_returns(cycle: Cycle, rows: list[dict[str, str]], *, replace: bool = F
         result.errors += [CellError(1, column, "not a column of this cycle's codebook")
                           for column in rows[0] if column not in known]
     seen: dict[int, int] = {}
+    last_year = checks.previous_answers_by_organisation(cycle, questionnaire)
+    peers = checks.peer_ranges(cycle, questionnaire, editions_folder(), current_app.config["PUBLICATION_MIN_GROUP"])
     by_name, by_code = collection.organisation_index()
     statuses = collection.response_statuses(cycle)
     for number, row in enumerate(rows, start=2):
@@ -229,6 +236,8 @@ def check_returns(cycle: Cycle, rows: list[dict[str, str]], *, replace: bool = F
         answers, problems = parse_row(questionnaire, row)
         result.errors.extend(CellError(number, column, reason) for column, reason in problems.items())
         result.parsed.append((org, answers))
+        result.raised[org.id] = checks.Baseline(last_year.get(org.id), peers).warnings(questionnaire, answers)
+        result.warnings.extend(CellError(number, w.question_id, w.message) for w in result.raised[org.id])
     return result
 
 
@@ -254,7 +263,8 @@ def store_returns(cycle: Cycle, checked: ImportResult, actor: Actor, *, replace:
     # written together at the end (one batch of INSERTs rather than one flush a return).
     with db.session.no_autoflush:
         for org, answers in checked.parsed:
-            returns.submit(existing[org.id], actor, questionnaire, replace_with=answers, how="import")
+            returns.submit(existing[org.id], actor, questionnaire, replace_with=answers, how="import",
+                           warnings=checked.raised.get(org.id, []))
             checked.written += 1
             progress(1)
 

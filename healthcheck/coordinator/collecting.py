@@ -15,7 +15,7 @@ from ..downloads import download
 from ..extensions import db, writing
 from ..form_fields import as_input_date
 from ..models import AuthorityType, Organisation, utcnow
-from ..store import Actor, audit, collection, jobs
+from ..store import Actor, audit, checks, collection, jobs
 from ..transfer import csv_bytes
 from . import bp, cycle_or_404, me
 from .accounts import begin_second_step
@@ -133,7 +133,8 @@ def dashboard(year: int) -> Any:
     return render_template("coordinator/dashboard.html", cycle=cycle, rows=shown, total=len(rows), rates=rates,
                            status=status, kind=kind, sort=sort, descending=descending,
                            failed=collection.failed_sends(cycle), form=ChooseForm(), jobs=jobs.recent_jobs(cycle),
-                           types=[t.value for t in AuthorityType], labels=collection.STATUS_LABELS)
+                           types=[t.value for t in AuthorityType], labels=collection.STATUS_LABELS,
+                           warned=checks.counts(checks.cycle_warnings(cycle)))
 
 
 @bp.post("/cycles/<int:year>/links")

@@ -13,7 +13,7 @@ from ..auth import coordinator_required
 from ..extensions import writing
 from ..models import Response, ResponseStatus, utcnow
 from ..return_pages import Urls, section_page, summary, version_pdf
-from ..store import audit, collection, contributors, plans, returns, review
+from ..store import audit, checks, collection, contributors, plans, returns, review
 from . import bp, cycle_or_404, me
 from .forms import CategoryForm, ChooseForm, ExtendForm, ReopenForm, ReviewForm
 
@@ -45,9 +45,20 @@ def _return_page(year: int, org_id: int, status: int = 200, **overrides: Any) ->
                    trail=returns.audit_trail(response.id) if response.id else [],
                    contributors=contributors.of_return(response) if response.id else [],
                    reopen=ReopenForm(formdata=None), extend=ExtendForm(formdata=None), form=ChooseForm(),
-                   new_link=None)
+                   new_link=None, raised=checks.raised(response))
     context.update(overrides)
     return render_template("coordinator/return.html", **context), status
+
+
+@bp.get("/cycles/<int:year>/warnings")
+def warnings(year: int) -> Any:
+    """Returns whose answers raised warnings: those not yet confirmed, or (``?show=all``) all."""
+    cycle = cycle_or_404(year)
+    found = checks.cycle_warnings(cycle)
+    everything = request.args.get("show") == "all"
+    shown = [(r, ws) for r, ws in found if everything or any(not w.confirmed for w in ws)]
+    return render_template("coordinator/warnings.html", cycle=cycle, rows=shown, everything=everything,
+                           counts=checks.counts(found))
 
 
 @bp.get("/cycles/<int:year>/returns/<int:org_id>")

@@ -1,6 +1,7 @@
 """Thin routes: find the return, pick the page's handler, validate, save, redirect."""
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from datetime import date
 from functools import wraps
@@ -17,7 +18,7 @@ from .. import notices
 from ..extensions import writing
 from ..models import Response, ResponseStatus, utcnow
 from ..return_pages import Urls, section_page, summary, version_pdf
-from ..store import Actor, contributors, plans, publication, returns
+from ..store import Actor, checks, contributors, plans, publication, returns
 from ..store.collection import questionnaire_for
 from . import bp
 
@@ -151,7 +152,8 @@ def task_list() -> Any:
                            versions=returns.submitted_versions(g.response.id), form=PlainForm(),
                            last_year_actions=plans.actions_of(previous.id) if previous else [],
                            previous=previous, today=date.today(),
-                           published=publication.latest_edition(g.cycle) is not None)
+                           published=publication.latest_edition(g.cycle) is not None,
+                           to_check=Counter(w.section_id for w in checks.raised(g.response) if not w.confirmed))
 
 
 # ---------------------------------------------------------------- one standard a page
@@ -218,7 +220,9 @@ def check_answers() -> Any:
     return render_template("employer/check_answers.html", sections=summary(g.questionnaire, answers), form=form,
                            missing=missing, can_change=is_editable(g.response),
                            can_submit=is_editable(g.response) and may_sign_off(), changed=changed,
-                           signatory=_signatory(), signatories=contributors.signatories(g.response)), status
+                           signatory=_signatory(), signatories=contributors.signatories(g.response),
+                           raised=checks.raised(g.response),
+                           section_url=URLS.section if is_editable(g.response) else None), status
 
 
 def _signatory() -> str:

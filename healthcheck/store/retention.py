@@ -105,7 +105,7 @@ def _cycle_items(cycle: Cycle, editions: Path) -> list[Item]:
         name = r.organisation.name
         if keys := tuple(sorted(contact & set(r.answers or {}))):
             items.append(Item(year, "contact details", f"{name}'s return", "answers", r.id, keys))
-        if any(page.get("saved_by") not in (None, REMOVED) for page in (r.pages or {}).values()):
+        if any(page_names(page) - {REMOVED} for page in (r.pages or {}).values()):
             items.append(Item(year, "names of people who saved answers", f"{name}'s return", "pages", r.id))
     versions = db.session.execute(select(SubmittedVersion, Response).join(Response)
                                   .where(Response.cycle_id == cycle.id).order_by(SubmittedVersion.id))
@@ -216,11 +216,25 @@ def _answers(item: Item) -> None:
     response.answers = {k: v for k, v in response.answers.items() if k not in item.keys}
 
 
+def page_names(page: dict[str, Any]) -> set[str]:
+    """The names a page's record holds: who saved it, and who confirmed each of its warnings."""
+    confirmed = page.get("confirmed") or {}
+    return {n for n in [page.get("saved_by"), *(c.get("by") for c in confirmed.values())] if n}
+
+
+def _without_names(page: dict[str, Any]) -> dict[str, Any]:
+    page = {**page, "saved_by": REMOVED} if page.get("saved_by") else dict(page)
+    if page.get("confirmed"):
+        page["confirmed"] = {k: {**c, "by": REMOVED} for k, c in page["confirmed"].items()}
+    return page
+
+
 def _pages(item: Item) -> None:
+    """The names on a return's pages (those named in ``item.keys``, or all)."""
     response = db.session.get(Response, item.row)
     assert response is not None
-    response.pages = {k: {**page, "saved_by": REMOVED} if "saved_by" in page and k in (item.keys or (k,)) else page
-                      for k, page in (response.pages or {}).items()}  # the pages named, or all
+    response.pages = {k: _without_names(page) if k in (item.keys or (k,)) else page
+                      for k, page in (response.pages or {}).items()}
 
 
 def _version_answers(item: Item) -> None:

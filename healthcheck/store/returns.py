@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import contains_eager
 
 import forms
-from forms.rules import prune
+from forms.rules import Warning, prune
 
 from ..extensions import db
 from ..models import AccessLink, AuditEvent, Cycle, Organisation, Response, ResponseStatus, SubmittedVersion, utcnow
@@ -123,14 +125,30 @@ class SaveResult:
     closed: bool = False  # the return was submitted before this save reached it
 
 
+# A page's soft-check warnings and their confirmations: see store.checks.
+
+def as_stored(warnings: Iterable[Warning]) -> list[dict[str, str]]:
+    return [{"key": w.key, "question": w.question_id, "message": w.message} for w in warnings]
+
+
+def page_entry(old: dict[str, Any] | None, warnings: list[Warning] | None) -> dict[str, Any]:
+    """A page's warnings after a save, keeping the confirmations of those raised again unchanged."""
+    if warnings is None:
+        return {}
+    keys = {w.key for w in warnings}
+    confirmed = {k: v for k, v in (old or {}).get("confirmed", {}).items() if k in keys}
+    return {"warnings": as_stored(warnings), "confirmed": confirmed}
+
+
 def save_page(response_id: int, section: forms.Section, values: dict, expected_version: int, actor: Actor,
-              questionnaire: forms.Questionnaire) -> SaveResult:
+              questionnaire: forms.Questionnaire, warnings: list[Warning] | None = None) -> SaveResult:
     """Store one page's answers if nobody saved that page since ``expected_version``.
 
     The return is read again and locked first, so whatever was read to show or check the page
     may be out of date: a save from an older version of the page is refused (never silently
     applied), and so is a save that reaches a return submitted meanwhile. Answers elsewhere
-    that routing no longer asks are dropped."""
+    that routing no longer asks are dropped. The page keeps the soft checks' ``warnings`` its
+    answers raise (``checks.page_entry``)."""
     response = lock_return(response_id)
     if response.status not in EDITABLE:
         return SaveResult(False, closed=True)
@@ -147,7 +165,8 @@ def save_page(response_id: int, section: forms.Section, values: dict, expected_v
     now = utcnow()
     response.answers = kept
     response.pages = {**(response.pages or {}), section.id: {
-        "version": expected_version + 1, "saved_at": now.isoformat(), "saved_by": actor.name}}
+        "version": expected_version + 1, "saved_at": now.isoformat(), "saved_by": actor.name,
+        **page_entry((response.pages or {}).get(section.id), warnings)}}
     response.updated_at = now
     if response.status == ResponseStatus.NOT_STARTED.value:
         response.status = ResponseStatus.IN_PROGRESS.value
@@ -157,17 +176,22 @@ def save_page(response_id: int, section: forms.Section, values: dict, expected_v
 
 
 def submit(response: Response, actor: Actor, questionnaire: forms.Questionnaire, *,
-           replace_with: dict | None = None, how: str = "submit", signed_off_as: str | None = None) -> SubmittedVersion:
+           replace_with: dict | None = None, how: str = "submit", signed_off_as: str | None = None,
+           warnings: list[Warning] | None = None) -> SubmittedVersion:
     """What a submission does, from the web (the employer, or a coordinator on its behalf) and
     from a file (import, demo) alike: freeze the answers as a new numbered version, mark the
     return submitted, and queue its open answers for redaction review. ``replace_with``
     replaces the working answers first, as if every page had been saved with them (``how``
-    names that in the audit trail). Call it on a locked return (``lock_return``)."""
+    names that in the audit trail), each page keeping the soft checks' ``warnings`` its answers
+    raise. Call it on a locked return (``lock_return``)."""
     now = utcnow()
     if replace_with is not None:
         response.answers = prune(questionnaire, replace_with)
+        pages = response.pages or {}
         response.pages = {s.id: {"version": response.page_version(s.id) + 1, "saved_at": now.isoformat(),
-                                 "saved_by": actor.name} for s in questionnaire.sections}
+                                 "saved_by": actor.name, **page_entry(pages.get(s.id), None if warnings is None else [
+                                     w for w in warnings if questionnaire.question(w.question_id).section_id == s.id])}
+                          for s in questionnaire.sections}
         audit(actor, how, response_id=response.id, detail={"answers": len(replace_with)})
     answers = prune(questionnaire, response.answers or {})
     number = (db.session.scalar(select(func.max(SubmittedVersion.number))
