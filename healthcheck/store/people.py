@@ -132,7 +132,8 @@ def _names(key: str) -> list[Record]:
         if sections := tuple(s for s, page in (r.pages or {}).items()
                              if key in {normal(n) for n in retention.page_names(page)}):
             records.append(Record(f"{r.organisation.name}'s {r.cycle.year} return",
-                                  "named as who saved pages or confirmed their warnings", list(sections), item=retention.Item(r.cycle.year, "", "", "pages", r.id, sections)))
+                                  "named as who saved pages or confirmed their warnings", list(sections),
+                                  item=retention.Item(r.cycle.year, "", "", "pages", r.id, sections)))
     for v in db.session.scalars(select(SubmittedVersion).where(func.lower(SubmittedVersion.submitted_by) == key)):
         records.append(Record(f"Submitted version {v.reference}", "named as who submitted it", v.submitted_by,
                               item=retention.Item(0, "", "", "version_signer", v.id)))
