@@ -33,6 +33,9 @@ def published(app, accounts, employers, cycle, survey):
     with_peers(cycle)
     db.session.add(EmailSend(cycle_id=cycle.id, organisation_id=employers["a"][0].id, kind="reminder",
                              to_address=PERSON[1], outcome="sent"))
+    northmoor = returns.find_return(cycle, employers["a"][0])  # a warning Priya confirmed as right
+    northmoor.pages = {**northmoor.pages, "workforce_planning": {
+        **northmoor.pages["workforce_planning"], "confirmed": {"posts:change:40:95": {"by": PERSON[0], "at": "x"}}}}
     contributors.invite(returns.find_return(cycle, employers["a"][0]), Actor(PERSON[0], via="link 1"), name=CONTRIBUTOR[0],
                         email=CONTRIBUTOR[1], job_title=None, sections=None, can_sign_off=False)
     db.session.commit()

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete as delete_rows
 from sqlalchemy import select
@@ -45,6 +45,7 @@ from .collection import questionnaire_for
 from .staff import questionnaire_of
 
 REMOVED = "(name removed)"
+Row = TypeVar("Row")
 EMPLOYER_VIA = ("(link ", "(contributor ")  # how an employer's people appear in the audit trail
 
 
@@ -210,9 +211,14 @@ def rewrite(files: list[Rewrite]) -> None:
         path.with_suffix(".tmp").replace(path)
 
 
+def _row(model: type[Row], item: Item) -> Row:
+    found = db.session.get(model, item.row)
+    assert found is not None, (model.__name__, item.row)
+    return found
+
+
 def _answers(item: Item) -> None:
-    response = db.session.get(Response, item.row)
-    assert response is not None
+    response = _row(Response, item)
     response.answers = {k: v for k, v in response.answers.items() if k not in item.keys}
 
 
@@ -231,36 +237,31 @@ def _without_names(page: dict[str, Any]) -> dict[str, Any]:
 
 def _pages(item: Item) -> None:
     """The names on a return's pages (those named in ``item.keys``, or all)."""
-    response = db.session.get(Response, item.row)
-    assert response is not None
+    response = _row(Response, item)
     response.pages = {k: _without_names(page) if k in (item.keys or (k,)) else page
                       for k, page in (response.pages or {}).items()}
 
 
 def _version_answers(item: Item) -> None:
-    version = db.session.get(SubmittedVersion, item.row)
-    assert version is not None
+    version = _row(SubmittedVersion, item)
     version.answers = {k: v for k, v in version.answers.items() if k not in item.keys}
 
 
 def _version_signer(item: Item) -> None:
-    version = db.session.get(SubmittedVersion, item.row)
-    assert version is not None
+    version = _row(SubmittedVersion, item)
     version.submitted_by = REMOVED
 
 
 def _audit(item: Item) -> None:
     """An employer's person's name in the audit trail, and the contact details among its changes."""
-    event = db.session.get(AuditEvent, item.row)
-    assert event is not None
+    event = _row(AuditEvent, item)
     if any(via in event.actor for via in EMPLOYER_VIA):
         event.actor = REMOVED + event.actor[event.actor.rindex(" ("):]
     _audit_changes(item)
 
 
 def _audit_changes(item: Item) -> None:
-    event = db.session.get(AuditEvent, item.row)
-    assert event is not None
+    event = _row(AuditEvent, item)
     if item.keys:
         detail = dict(event.detail or {})
         detail["changes"] = {k: v for k, v in detail["changes"].items() if k not in item.keys}
@@ -268,27 +269,23 @@ def _audit_changes(item: Item) -> None:
 
 
 def _email(item: Item) -> None:
-    send = db.session.get(EmailSend, item.row)
-    assert send is not None
+    send = _row(EmailSend, item)
     send.to_address = None
 
 
 def _staff_answers(item: Item) -> None:
-    response = db.session.get(StaffResponse, item.row)
-    assert response is not None
+    response = _row(StaffResponse, item)
     response.answers = {k: v for k, v in response.answers.items() if k not in item.keys}
 
 
 def _staff_comment(item: Item) -> None:
-    review = db.session.get(CommentReview, item.row)
-    assert review is not None
+    review = _row(CommentReview, item)
     db.session.delete(review)
 
 
 def _dataset(item: Item, editions: Path) -> Rewrite:
     """The frozen dataset without contact details, and its checksum recorded."""
-    f = db.session.get(EditionFile, item.row)
-    assert f is not None
+    f = _row(EditionFile, item)
     path = dataset_path(f, editions)
     data = json.loads(path.read_text(encoding="utf-8"))
     level: dict[str, Any] | None = data
@@ -304,22 +301,19 @@ def _dataset(item: Item, editions: Path) -> Rewrite:
 
 def _contributor(item: Item) -> None:
     """Their name and email go; the row stays, withdrawn, so that its link can never work again."""
-    contributor = db.session.get(Contributor, item.row)
-    assert contributor is not None
+    contributor = _row(Contributor, item)
     contributor.name, contributor.email, contributor.job_title = REMOVED, None, None
     contributor.invited_by = REMOVED
     contributor.revoked_at = contributor.revoked_at or utcnow()
 
 
 def _contributor_inviter(item: Item) -> None:
-    contributor = db.session.get(Contributor, item.row)
-    assert contributor is not None
+    contributor = _row(Contributor, item)
     contributor.invited_by = REMOVED
 
 
 def _org_contact(item: Item) -> None:
-    organisation = db.session.get(Organisation, item.row)
-    assert organisation is not None
+    organisation = _row(Organisation, item)
     organisation.contact_email = None
 
 
@@ -329,8 +323,7 @@ def _sign_in_failure(item: Item) -> None:
 
 def _action(item: Item) -> None:
     """An action's lead and author, where they are the person named (``item.keys``)."""
-    action = db.session.get(Action, item.row)
-    assert action is not None
+    action = _row(Action, item)
     if " ".join((action.lead or "").split()).lower() in item.keys:
         action.lead = REMOVED
     if " ".join(action.created_by.split()).lower() in item.keys:
@@ -338,8 +331,7 @@ def _action(item: Item) -> None:
 
 
 def _action_update(item: Item) -> None:
-    update = db.session.get(ActionUpdate, item.row)
-    assert update is not None
+    update = _row(ActionUpdate, item)
     update.by = REMOVED
 
 
