@@ -32,6 +32,6 @@ def init_app(app) -> None:
         response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
         if request.is_secure:
             response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        if request.path.startswith(("/start/", "/return", "/admin", "/survey")):
+        if request.path.startswith(("/start/", "/contribute/", "/return", "/admin", "/survey")):
             response.headers["Cache-Control"] = "no-store"
         return response
