@@ -169,7 +169,7 @@ def test_editions_are_listed_current_and_superseded(published):
     assert [(e["edition"], e["current"], e["superseded_by"]) for e in listed[0]["editions"]] == [
         (2, True, None), (1, False, 2)]
     first = client.get("/api/v1/editions/2017?edition=1").get_json()
-    assert first["current"] is False and first["groupings"] == ["type"] and first["staff_scores"] == []
+    assert first["current"] is False and first["groupings"] == ["type", "region"] and first["staff_scores"] == []
     assert all(t["url"].endswith("edition=1") for t in first["tables"])
 
 
