@@ -777,9 +777,6 @@ def staff_results(year: int, out: Path) -> None:
                + (f"; a preview: the survey is open until {survey.closes_at:%d %B %Y}" if survey.is_open() else ""))
 
 
-if __name__ == "__main__":
-    main()
-
 
 # ---------------------------------------------------------------- retention
 
@@ -812,3 +809,7 @@ def retention_apply(dry_run: bool) -> None:
         files = retention.apply(items, CLI_ACTOR, editions)
     retention.rewrite(files)
     click.echo(f"Deleted the personal data of {len(items)} record{'s' * (len(items) != 1)}")
+
+
+if __name__ == "__main__":  # last, so that every command above is defined (serve runs its worker this way)
+    main()

@@ -173,3 +173,15 @@ def test_the_answers_stored_as_rows_move_into_each_returns_document_and_back(tmp
             assert conn.execute(text("SELECT count(*) FROM answer WHERE response_id = 1")).scalar() == 3
             assert conn.execute(text("SELECT version FROM section_state")).scalar() == 2
         db.engine.dispose()
+
+
+def test_the_module_runs_every_command_as_serve_starts_its_worker():
+    """``serve`` starts its worker with ``python -m healthcheck.cli``: every command must be defined by then."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "healthcheck.cli", "--help"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    for command in ("worker", "retention", "neighbours", "regional-reports"):
+        assert command in done.stdout, command
