@@ -150,27 +150,27 @@ class _Rules:
     def __init__(self, text: str, taken: Sequence[Mark]) -> None:
         self.text = text
         self.names = known_names()
-        not_names = not_names_list()
+        lists = word_lists()
+        # The words left once email addresses, organisations and contacts are taken, and which of them
+        # are in a phrase that is never a name (and in which kind).
         self.words = [w for w in _words(text) if not any(m.start < w.end and w.start < m.end for m in taken)]
-        # Words inside a phrase that is never a name; a word that starts a new placeholder or follows one
-        # is not joined to its neighbour across it.
         inside: set[int] = set()
         self.calendar: set[int] = set()
         self.ends_a_name: set[int] = set()
-        for m in not_names.pattern.finditer(text):
+        for m in lists.pattern.finditer(text):
             covered = {i for i, w in enumerate(self.words) if m.start() <= w.start and w.end <= m.end()}
             inside |= covered
-            if m.group() in not_names.calendar:
+            if m.group() in lists.calendar:
                 self.calendar |= covered
-            if m.group() in not_names.ends_a_name:
+            if m.group() in lists.ends_a_name:
                 self.ends_a_name |= covered
         # A saint's name is a place's or a hospital's: "St Mary's", "St Helens".
         for i, w in enumerate(self.words[:-1]):
             if w.text in ("St", "Saint") and self.text[w.end:self.words[i + 1].start] in (" ", ". "):
                 inside |= {i, i + 1}
         self.not_a_name = inside
-        self.ordinary = not_names.ordinary
-        self.verbs = not_names.verbs
+        self.ordinary = lists.ordinary
+        self.verbs = lists.verbs
 
     def joined(self, i: int) -> int | None:
         """The word straight after word ``i`` with one space between them (a name goes on), if any."""
@@ -317,7 +317,7 @@ def known_names() -> Names:
 
 
 @dataclass(frozen=True)
-class NotNames:
+class WordLists:
     pattern: re.Pattern[str]
     ends_a_name: frozenset[str]
     calendar: frozenset[str]
@@ -326,7 +326,7 @@ class NotNames:
 
 
 @cache
-def not_names_list() -> NotNames:
+def word_lists() -> WordLists:
     """``data/redaction-words.txt``: the words and phrases that are never names, those of some sections
     on their own, and the verbs."""
     sections: dict[str, list[str]] = {}
@@ -340,7 +340,7 @@ def not_names_list() -> NotNames:
     verbs = sections.pop("verbs after a name", [])
     every = sorted({p for phrases in sections.values() for p in phrases}, key=len, reverse=True)
     pattern = re.compile(r"(?<![\w])(?:" + "|".join(re.escape(p) for p in every) + r")(?![\w])")
-    return NotNames(pattern, frozenset(sections.get("ends a name", [])), frozenset(sections.get("calendar", [])),
+    return WordLists(pattern, frozenset(sections.get("ends a name", [])), frozenset(sections.get("calendar", [])),
                     frozenset(sections.get("ordinary words", [])), frozenset(verbs))
 
 
