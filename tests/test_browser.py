@@ -535,3 +535,50 @@ def test_an_employer_is_warned_before_an_idle_session_ends_and_can_stay(live, br
         page.close()
     finally:
         live["app"].config["EMPLOYER_IDLE_TIMEOUT"] = timedelta(minutes=60)
+
+
+def test_a_comment_under_review_shows_what_redaction_replaced_and_what_it_was_unsure_of(live, browser, tmp_path):
+    """Issue 34: the review page marks, in the comment as written, each stretch the rules replace
+    (struck through, its placeholder after it) and each word they kept but may be a name (a dashed
+    outline and a question mark, listed below with why), in text and shape, not colour alone."""
+    import random
+
+    from forms import load
+    from forms.synthetic import answers
+    from healthcheck.auth import create_user
+    from healthcheck.models import CommentReview
+    from healthcheck.store import Actor
+
+    with live["app"].app_context():
+        create_user("reviewer@example.org", "Rea Viewer", "coordinator", "a long enough password")
+        cycle = db.session.scalar(select(Cycle))
+        org = Organisation(name="Brackenfield Council", authority_type="Unitary Authority")
+        db.session.add(org)
+        db.session.flush()
+        returns.issue_link(cycle, org)
+        q = load("health-check", "2017.1")
+        given = answers(q, random.Random(3), org.name) | {
+            "final_comments": "Supervision with Adaeze Nwachukwuobi is good.\nPatience is wearing thin in Brackenfield."}
+        response = returns.find_return(cycle, org)
+        returns.submit(response, Actor("Test"), q, replace_with=given)
+        review_id = db.session.scalar(select(CommentReview.id).where(
+            CommentReview.response_id == response.id, CommentReview.question_id == "final_comments"))
+        db.session.commit()
+    page = browser.new_page()
+    page.goto(f"{live['base']}/admin/")
+    page.get_by_label("Email address").fill("reviewer@example.org")
+    page.get_by_label("Password", exact=True).fill("a long enough password")
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{live['base']}/admin/cycles/2017/comments/{review_id}")
+    original = page.locator("#original")
+    expect(original.locator("del")).to_have_text(["replaced: Adaeze Nwachukwuobi", "replaced: Brackenfield"])
+    expect(original.locator(".app-redacted__by")).to_have_text([" by <name>", " by <area name>"])
+    expect(original.locator("mark")).to_have_text(["kept, check: Patience?"])
+    expect(page.locator("#unsure li")).to_have_text(["Patience: a first name that is also an everyday word, kept"])
+    assert original.locator("del").first.evaluate("e => getComputedStyle(e).textDecorationLine") == "line-through"
+    assert original.locator("mark").evaluate("e => getComputedStyle(e).outlineStyle") == "dashed"
+    expect(page.get_by_label("Text to publish")).to_have_value(
+        "Supervision with <name> is good.\nPatience is wearing thin in <area name>.")
+    assert_accessible(page)
+    page.locator("main").screenshot(path=str(tmp_path / "comment-review.png"))
+    page.close()

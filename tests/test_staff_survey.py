@@ -77,7 +77,22 @@ def test_a_practitioner_answers_anonymously_once_and_is_counted(app, employers, 
     # Its comment waits for review, redacted.
     item = db.session.scalar(select(CommentReview))
     assert item.staff_response_id == response.id and item.status == "pending"
-    assert "Jane Smith" not in item.redacted or "<Organisation name>" in item.redacted
+    assert item.redacted == "Ask <name> in <Organisation name> about the rota."
+
+
+def test_a_staff_comment_under_review_shows_what_redaction_replaced(app, accounts, employers, survey):
+    """Issue 34: the review page marks, in the comment as written, what the rules replaced and
+    what they kept but may be a name (the rules run on the comment's organisation)."""
+    answer(app.test_client(), code_of(survey, employers["a"][0]),
+           {"comments": {"comment": "Patience is thin. Ask Kwabena Osei-Tutu at Northmoor County Council."}})
+    item = db.session.scalar(select(CommentReview))
+    assert item.redacted == "Patience is thin. Ask <name> at <Organisation name>."
+    page = signed_in(app, "coordinator").get(f"/admin/cycles/2017/comments/{item.id}").get_data(as_text=True)
+    assert ('<del class="app-redacted"><span class="govuk-visually-hidden">replaced: </span>Kwabena Osei-Tutu</del>'
+            '<span class="app-redacted__by"><span class="govuk-visually-hidden"> by </span>&lt;name&gt;</span>') in page
+    assert "Northmoor County Council</del>" in page
+    assert '<span class="govuk-visually-hidden">kept, check: </span>Patience' in page
+    assert "<strong>Patience</strong>: a first name that is also an everyday word, kept" in page
 
 
 def test_a_wrong_code_a_survey_not_yet_open_and_a_closed_one_say_so(app, employers, survey):

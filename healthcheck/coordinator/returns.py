@@ -218,4 +218,4 @@ def comment(year: int, review_id: int) -> Any:
     label = review.labels(cycle).get(item.question_id, item.question_id)
     status = 409 if changed else 400 if form.errors else 200
     return render_template("coordinator/comment.html", cycle=cycle, item=item, form=form, label=label,
-                           seen=review.text_seen(item), changed=changed), status
+                           seen=review.text_seen(item), changed=changed, pieces=review.as_written(item)), status

@@ -20,7 +20,7 @@ from ..models import (
     StaffSurvey,
     utcnow,
 )
-from ..redaction import redact
+from ..redaction import Mark, marks, redact
 from . import Actor, audit
 
 
@@ -42,8 +42,7 @@ def sync_reviews(response: Response, questionnaire: forms.Questionnaire, answers
     """Queue each open answer for review; a changed answer goes back to pending with a fresh redaction."""
     existing = {r.question_id: r for r in db.session.scalars(
         select(CommentReview).where(CommentReview.response_id == response.id))}
-    people = [" ".join(filter(None, (answers.get("contact_first_name"), answers.get("contact_surname")))),
-              answers.get("contact_surname") or ""]
+    people = _people(answers)
     for key, _question in open_answer_keys(questionnaire):
         text = answers.get(key)
         item = existing.get(key)
@@ -57,6 +56,30 @@ def sync_reviews(response: Response, questionnaire: forms.Questionnaire, answers
             item.original, item.status = text, "pending"
             item.redacted = redact(text, response.organisation.name, people)
             item.reviewed_by = item.reviewed_at = None
+
+
+def _people(answers: dict) -> list[str]:
+    """The people a return names, whose names redaction replaces wherever its comments give them."""
+    return [" ".join(filter(None, (answers.get("contact_first_name"), answers.get("contact_surname")))),
+            answers.get("contact_surname") or ""]
+
+
+def as_written(item: CommentReview) -> list[tuple[str, Mark | None]]:
+    """The comment as written, in pieces: each stretch the redaction rules replace, or kept but were
+    unsure of, with its mark; the text between them with none. The rules are run afresh, on the
+    organisation and contacts as they stand now."""
+    if item.response_id is not None:
+        response = db.session.get_one(Response, item.response_id)
+        found = marks(item.original, response.organisation.name, _people(response.answers))
+    else:
+        staff_response = db.session.get_one(StaffResponse, item.staff_response_id)
+        found = marks(item.original, staff_response.organisation.name)
+    pieces: list[tuple[str, Mark | None]] = []
+    at = 0
+    for mark in found:
+        pieces += [(item.original[at:mark.start], None), (item.original[mark.start:mark.end], mark)]
+        at = mark.end
+    return [piece for piece in [*pieces, (item.original[at:], None)] if piece[0]]
 
 
 def sync_staff_comments(response: StaffResponse, questionnaire: forms.Questionnaire, organisation_name: str) -> None:
