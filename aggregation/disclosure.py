@@ -1,27 +1,34 @@
 """Disclosure control: which groups' figures are withheld, so that none comes from fewer people
-than the threshold and none can be worked out from the published ones.
+than the threshold and none can be worked out from what its audience sees.
 
 A structure describes the groups as sets of cells (the finest pieces anyone could ask about:
 organisations, for the nation, its types and regions; a service and role, within an
-organisation) and the splits of totals into parts. A group's total is its cells' sum, so a
-withheld total can be recovered exactly when it is a combination of published totals: when its
-cells' indicator lies in the span of the published groups'. ``withhold`` withholds, in turn,
+organisation) and the splits of totals into parts. A group's total (its count, or its count times
+its mean) is its cells' sum, so a withheld total can be recovered exactly when it is a combination
+of published totals: when its cells' indicator lies in the span of the published groups'. Cells
+known to hold nobody (``empty``) are left out: an attacker may know them to be zero.
 
-1. every group below the threshold;
+``withhold`` withholds, in turn,
+
+1. every group below the threshold, and those ``given`` (withheld for reasons of their own: an
+   organisation's figures, which only it sees; a group of too few organisations);
 2. for each split, further parts (smallest first) until the withheld parts, with whoever is in the
    total but in no part, are none or at least the threshold where the total is published, and at
    least the threshold where the total is withheld (so that neither the total nor a small
    remainder of it can be had by difference from a larger group);
 3. where a withheld group is still a combination of published ones (as across a cross-tabulation
-   of types and regions), the smallest published group beside it in a split;
+   of types and regions), the smallest published group beside it in a split, else the smallest
+   published group that shares its cells;
 
-repeating 2 and 3 until nothing more is needed. Where respondents see the published figures beside
-their own (``insiders``), step 3 also counts a withheld group as given away when it is a combination
-of published groups and one cell's own figure.
+repeating 2 and 3 until nothing more is needed. Where each cell's owner sees the published figures
+beside its own (``insiders``: each organisation knows its own figures), step 3 also counts a
+withheld group as given away when it is a combination of published groups and one cell's own
+figure; a cell's own figure is no secret from itself. Two or more owners pooling what they know
+(collusion) is not guarded against (docs/disclosure.md).
 """
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -35,82 +42,117 @@ class Structure(Generic[K]):
     members: dict[K, frozenset[int]]  # group -> the cells in it
     splits: list[tuple[K, list[K]]]  # a total and the parts it splits into (each part's cells within it)
     cells: int
-    _span: dict[tuple[frozenset[K], frozenset[K], bool], frozenset[K]] = field(default_factory=dict, repr=False)
+    _span: dict[tuple[frozenset[K], frozenset[K], bool, frozenset[int]], frozenset[K]] = field(
+        default_factory=dict, repr=False)
 
-    def recoverable(self, published: Iterable[K], withheld: Iterable[K], insiders: bool = False) -> frozenset[K]:
-        """The withheld groups that are combinations of published ones; with ``insiders``, also those
-        that are such a combination and one cell's own figure (which whoever it is knows)."""
-        key = (frozenset(published), frozenset(withheld), insiders)
+    def recoverable(self, published: Iterable[K], withheld: Iterable[K], insiders: bool = False,
+                    empty: Iterable[int] = ()) -> frozenset[K]:
+        """The withheld groups that are combinations of published ones (and of ``empty`` cells'
+        zeros); with ``insiders``, also those that are such a combination and one cell's own figure
+        (which whoever it is knows)."""
+        key = (frozenset(published), frozenset(withheld), insiders, frozenset(empty))
         if key not in self._span:  # the same pattern recurs across measures: worked out once
             self._span[key] = self._recoverable(*key)
         return self._span[key]
 
-    def _recoverable(self, published: frozenset[K], withheld: frozenset[K], insiders: bool) -> frozenset[K]:
+    def _recoverable(self, published: frozenset[K], withheld: frozenset[K], insiders: bool,
+                     empty: frozenset[int]) -> frozenset[K]:
         if not withheld or not (published or insiders):
             return frozenset()
-        rows = np.zeros((len(published), self.cells))
-        for i, group in enumerate(published):
-            rows[i, list(self.members[group])] = 1
-        basis = np.zeros((0, self.cells))
-        if published:
-            _, s, vt = np.linalg.svd(rows, full_matrices=False)
-            basis = vt[s > 1e-9 * s.max()]
+        # A cell known to hold nobody adds nothing to any total: the cells left are the unknowns.
+        column = {c: i for i, c in enumerate(c for c in range(self.cells) if c not in empty)}
+
+        def indicator(group: K) -> np.ndarray:
+            row = np.zeros(len(column))
+            row[[column[c] for c in self.members[group] if c in column]] = 1
+            return row
+
+        basis = np.zeros((0, len(column)))
+        if published and column:
+            _, s, vt = np.linalg.svd(np.array([indicator(g) for g in published]), full_matrices=False)
+            basis = vt[s > 1e-9 * s.max()] if s.max() > 0 else basis
         # What the published groups leave unexplained of each cell: a withheld group whose own
         # unexplained part is one cell's (a multiple of it) is given away to that cell's owner.
-        cells = np.eye(self.cells) - basis.T @ basis
+        cells = np.eye(len(column)) - basis.T @ basis
         cell_norms = np.linalg.norm(cells, axis=0)
         found = []
         for group in withheld:
-            target = np.zeros(self.cells)
-            target[list(self.members[group])] = 1
+            target = indicator(group)
+            if not target.any():
+                continue
             rest = target - basis.T @ (basis @ target)
             if np.abs(rest).max() < 1e-6:
                 found.append(group)
             elif insiders:
                 norm = np.linalg.norm(rest)
                 parallel = np.abs(rest @ cells) > (1 - 1e-9) * norm * np.maximum(cell_norms, 1e-12)
-                if len(self.members[group]) == 1:  # a cell's own figure is no secret from itself
-                    parallel[list(self.members[group])] = False
+                filled = [column[c] for c in self.members[group] if c in column]
+                if len(filled) == 1:  # a cell's own figure is no secret from itself
+                    parallel[filled] = False
                 if parallel.any():
                     found.append(group)
         return frozenset(found)
 
 
 def withhold(counts: Mapping[K, int], structure: Structure[K], threshold: int, given: Iterable[K] = (),
-             insiders: bool = False) -> set[K]:
+             insiders: bool = False, empty: Iterable[int] = (), bare: Iterable[K] = ()) -> set[K]:
     """The groups of ``counts`` (group -> respondents counted) whose figures are withheld; ``given``
-    are withheld already (as an organisation withheld among its peers, when splitting it). With
-    ``insiders``, no withheld group may be worked out by a respondent who adds its own figure to
-    the published ones (the one NHS trust, say, finding the type withheld beside it)."""
-    hidden = set(given) | {g for g, n in counts.items() if 0 < n < threshold}
+    are withheld already (an organisation's own figures among places; an organisation withheld
+    from itself, when splitting it). With ``insiders``, no withheld group may be worked out by a
+    cell's owner who adds its own figure to the published ones (the one NHS trust, say, finding
+    the type withheld beside it). ``empty`` cells hold nobody, which an attacker may know. ``bare``
+    groups are withheld though their figures are no secret in themselves (a group of two
+    organisations, each of which would have the other's from it, where each organisation's figures
+    are what is kept): they count as shown in a split, and only an outsider's working them out is
+    prevented (what an insider would find in one is another cell's figure, itself kept)."""
+    hidden = set(given) | set(bare) | {g for g, n in counts.items() if 0 < n < threshold}
+    open_ = {g for g in bare if counts.get(g, 0) >= threshold}
+    nobody = frozenset(empty)
+    # Each cell's own count, where a group is that cell alone: what its owner knows.
+    own = {next(iter(m)): counts.get(g, 0) for g, m in structure.members.items() if len(m) == 1} if insiders else {}
+    if own:  # a group one cell makes all but a few of: its owner would have the few's figure
+        hidden |= {g for g, m in structure.members.items()
+                   if 0 < counts.get(g, 0) - max(own.get(c, 0) for c in m) < threshold}
 
     def exposed() -> frozenset[K]:
-        return structure.recoverable([g for g in counts if g not in hidden],
-                                     [g for g in hidden if counts.get(g, 0) > 0], insiders)
+        published = [g for g in counts if g not in hidden]
+        return (structure.recoverable(published, [g for g in hidden - open_ if counts.get(g, 0) > 0], insiders,
+                                      nobody)
+                | structure.recoverable(published, open_, False, nobody))
 
     while True:
-        _by_difference(counts, structure.splits, threshold, hidden)
+        _by_difference(counts, structure, threshold, hidden, open_, own)
         if not exposed():
             return hidden
-        for group in sorted(exposed(), key=str):  # asked again each time: one withheld may cover the next
+        parts = {p for _, ps in structure.splits for p in ps}
+        # A part of a split first (withholding one beside it is the remedy that costs least), and
+        # asked again each time: one withheld may cover the next.
+        for group in sorted(exposed(), key=lambda g: (g not in parts, str(g))):
             if group in exposed():
                 hidden.add(_beside(group, counts, structure, hidden))
 
 
-def _by_difference(counts: Mapping[K, int], splits: Sequence[tuple[K, list[K]]], threshold: int,
-                   hidden: set[K]) -> None:
+def _by_difference(counts: Mapping[K, int], structure: Structure[K], threshold: int, hidden: set[K], open_: set[K],
+                   own: Mapping[int, int]) -> None:
+    """Step 2: parts withheld until no split leaves a small remainder, to anyone or (``own``: each
+    cell's count, which its owner knows) to the owner of the largest cell in it. ``open_`` groups
+    (withheld, but no secret) count as shown, and are never the part chosen."""
     changed = True
     while changed:
         changed = False
-        for total, parts in splits:
+        for total, parts in structure.splits:
             if counts.get(total, 0) == 0:
                 continue
-            shown = [p for p in parts if p not in hidden and counts.get(p, 0) > 0]
-            unshown = counts[total] - sum(counts[p] for p in shown)
+            known = [p for p in parts if (p not in hidden or p in open_) and counts.get(p, 0) > 0]
+            shown = [p for p in known if p not in hidden]
+            unshown = counts[total] - sum(counts[p] for p in known)
             # A published total: what is not shown is none or a group of at least the threshold. A
             # withheld total: its unshown part is at least the threshold too, or the total's own
             # total (a region, say) less the published parts would single out that small remainder.
-            exposed = unshown < threshold if total in hidden else 0 < unshown < threshold
+            exposed = unshown < threshold if total in hidden - open_ else 0 < unshown < threshold
+            if own and not exposed:  # nor is what its largest cell's owner does not know of it small
+                inside = structure.members[total] - frozenset().union(*(structure.members[p] for p in known))
+                exposed = 0 < unshown - max((own.get(c, 0) for c in inside), default=0) < threshold
             if exposed and shown:
                 hidden.add(min(shown, key=lambda p: (counts[p], str(p))))
                 changed = True

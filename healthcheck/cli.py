@@ -773,6 +773,8 @@ def staff_results(year: int, out: Path) -> None:
     result = scores.published(scores.score(frame, q, current_app.config["STAFF_MIN_GROUP"]), frame, q, year)
     for path in score_files.write(result, out):
         click.echo(f"Wrote {path}")
+    click.echo("organisations.csv and the Organisations sheet are for the coordinating body only: not for "
+               "publication. The other tables withhold what everyone may not see.")
     click.echo(f"{len(frame)} counted responses from {len(result['organisations'])} organisations"
                + (f"; a preview: the survey is open until {survey.closes_at:%d %B %Y}" if survey.is_open() else ""))
 
