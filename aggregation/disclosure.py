@@ -10,20 +10,21 @@ known to hold nobody (``empty``) are left out: an attacker may know them to be z
 
 ``withhold`` withholds, in turn,
 
-1. every group below the threshold, and those ``given`` (withheld for reasons of their own: an
-   organisation's figures, which only it sees; a group of too few organisations);
+1. every group below the threshold; those ``given`` (withheld for reasons of their own: each
+   organisation's figures, which only it sees); those ``bare`` (a group of too few organisations,
+   withheld though its figure is no secret in itself); and, where each cell's owner knows its own
+   figure (``insiders``), every group one cell makes all but fewer than the threshold of;
 2. for each split, further parts (smallest first) until the withheld parts, with whoever is in the
    total but in no part, are none or at least the threshold where the total is published, and at
    least the threshold where the total is withheld (so that neither the total nor a small
-   remainder of it can be had by difference from a larger group);
-3. where a withheld group is still a combination of published ones (as across a cross-tabulation
-   of types and regions), the smallest published group beside it in a split, else the smallest
-   published group that shares its cells;
+   remainder of it can be had by difference from a larger group); with ``insiders``, also until
+   that remainder less its largest cell is none or at least the threshold;
+3. where a withheld group (but a bare one) is still a combination of published ones, or, with
+   ``insiders``, of published ones and one cell's own figure (a cell's own figure being no secret
+   from itself), or a bare group is a combination of published ones: the smallest published group
+   beside it in a split, else the smallest published group that shares its cells;
 
-repeating 2 and 3 until nothing more is needed. Where each cell's owner sees the published figures
-beside its own (``insiders``: each organisation knows its own figures), step 3 also counts a
-withheld group as given away when it is a combination of published groups and one cell's own
-figure; a cell's own figure is no secret from itself. Two or more owners pooling what they know
+repeating 2 and 3 until nothing more is needed. Two or more owners pooling what they know
 (collusion) is not guarded against (docs/disclosure.md).
 """
 from __future__ import annotations
@@ -44,12 +45,23 @@ class Structure(Generic[K]):
     cells: int
     _span: dict[tuple[frozenset[K], frozenset[K], bool, frozenset[int]], frozenset[K]] = field(
         default_factory=dict, repr=False)
+    _rows: dict[K, int] = field(default_factory=dict, repr=False)  # group -> its row of matrix
+
+    def __post_init__(self) -> None:
+        self._rows = {group: i for i, group in enumerate(self.members)}
+        self.matrix = np.zeros((len(self.members), self.cells))  # each group's cells as a 0/1 row, in members' order
+        for group, cells in self.members.items():
+            self.matrix[self._rows[group], list(cells)] = 1
+
+    def totals(self, cells: np.ndarray) -> dict[K, int]:
+        """Each group's count from its cells' (``cells``: a count per cell, in order)."""
+        return dict(zip(self.members, (int(n) for n in self.matrix @ cells), strict=True))
 
     def recoverable(self, published: Iterable[K], withheld: Iterable[K], insiders: bool = False,
                     empty: Iterable[int] = ()) -> frozenset[K]:
-        """The withheld groups that are combinations of published ones (and of ``empty`` cells'
-        zeros); with ``insiders``, also those that are such a combination and one cell's own figure
-        (which whoever it is knows)."""
+        """The withheld groups that are combinations of published ones (``empty`` cells being known
+        to hold nobody); with ``insiders``, also those that are such a combination and one cell's
+        own figure (which whoever it is knows)."""
         key = (frozenset(published), frozenset(withheld), insiders, frozenset(empty))
         if key not in self._span:  # the same pattern recurs across measures: worked out once
             self._span[key] = self._recoverable(*key)
@@ -60,38 +72,26 @@ class Structure(Generic[K]):
         if not withheld or not (published or insiders):
             return frozenset()
         # A cell known to hold nobody adds nothing to any total: the cells left are the unknowns.
-        column = {c: i for i, c in enumerate(c for c in range(self.cells) if c not in empty)}
-
-        def indicator(group: K) -> np.ndarray:
-            row = np.zeros(len(column))
-            row[[column[c] for c in self.members[group] if c in column]] = 1
-            return row
-
-        basis = np.zeros((0, len(column)))
-        if published and column:
-            _, s, vt = np.linalg.svd(np.array([indicator(g) for g in published]), full_matrices=False)
+        keep = np.ones(self.cells, dtype=bool)
+        keep[list(empty)] = False
+        targets = sorted(withheld, key=str)
+        wanted = self.matrix[[self._rows[g] for g in targets]][:, keep]
+        basis = np.zeros((0, int(keep.sum())))
+        if published and keep.any():
+            _, s, vt = np.linalg.svd(self.matrix[[self._rows[g] for g in published]][:, keep], full_matrices=False)
             basis = vt[s > 1e-9 * s.max()] if s.max() > 0 else basis
-        # What the published groups leave unexplained of each cell: a withheld group whose own
-        # unexplained part is one cell's (a multiple of it) is given away to that cell's owner.
-        cells = np.eye(len(column)) - basis.T @ basis
-        cell_norms = np.linalg.norm(cells, axis=0)
-        found = []
-        for group in withheld:
-            target = indicator(group)
-            if not target.any():
-                continue
-            rest = target - basis.T @ (basis @ target)
-            if np.abs(rest).max() < 1e-6:
-                found.append(group)
-            elif insiders:
-                norm = np.linalg.norm(rest)
-                parallel = np.abs(rest @ cells) > (1 - 1e-9) * norm * np.maximum(cell_norms, 1e-12)
-                filled = [column[c] for c in self.members[group] if c in column]
-                if len(filled) == 1:  # a cell's own figure is no secret from itself
-                    parallel[filled] = False
-                if parallel.any():
-                    found.append(group)
-        return frozenset(found)
+        rest = wanted - (wanted @ basis.T) @ basis  # what the published groups leave unexplained
+        found = (np.abs(rest).max(axis=1, initial=0) < 1e-6) & wanted.any(axis=1)
+        if insiders:
+            # A withheld group whose unexplained part is one cell's (a multiple of it) is given
+            # away to that cell's owner; a cell's own figure is no secret from itself.
+            cells = np.eye(basis.shape[1]) - basis.T @ basis
+            norms = np.linalg.norm(rest, axis=1)[:, None] * np.maximum(np.linalg.norm(cells, axis=0), 1e-12)[None, :]
+            parallel = (np.abs(rest @ cells) > (1 - 1e-9) * norms) & (norms > 1e-9)
+            alone = wanted.sum(axis=1) == 1
+            parallel[alone] &= wanted[alone] == 0
+            found |= parallel.any(axis=1)
+        return frozenset(g for g, yes in zip(targets, found, strict=True) if yes)
 
 
 def withhold(counts: Mapping[K, int], structure: Structure[K], threshold: int, given: Iterable[K] = (),

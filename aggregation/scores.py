@@ -31,7 +31,7 @@ Who sees what (docs/disclosure.md). The threshold is ``STAFF_MIN_GROUP``, never 
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -196,11 +196,15 @@ class Scored:
     hidden: dict[str, set[Key]]  # measure (or RESPONDENTS) -> groups withheld beyond those below the threshold
     reasons: dict[str, dict[Key, str]] = field(default_factory=dict)  # measure -> withheld group -> why
     threshold: int = MIN_GROUP
+    broken_down: frozenset[str] = frozenset()  # the measures shown by service and role (standards; counts)
 
     def why(self, key: Key, measure: str, n: int) -> str | None:
-        """Why a group's figure (or, for RESPONDENTS, its count) is withheld; None where shown."""
+        """Why a group's figure (or, for RESPONDENTS, its count) is withheld; None where shown. A
+        statement is never shown by service or role."""
         if n < self.threshold:
             return FEWER
+        if len(key) > 2 and measure not in self.broken_down:
+            return DIFFERENCE
         if key in self.hidden[measure]:
             return self.reasons.get(measure, {}).get(key, DIFFERENCE)
         return None
@@ -275,31 +279,23 @@ def score(df: pd.DataFrame, questionnaire: forms.Questionnaire, threshold: int =
                 pool((level, name), [("organisation", o) for o in group["organisation"]])
     among, within = _places(places), _within(values)
     orgs: list[Key] = [("organisation", o) for o in places["organisation"]]
+    broken_down = frozenset([s.id for s in standards(questionnaire)] + [RESPONDENTS])
     hidden, reasons = {}, {}
     for i, measure in enumerate(names):
-        hidden[measure], reasons[measure] = _withheld(_counted(totals, i), by_cell[1][..., i], orgs, among, within,
-                                                      threshold)
-    hidden[RESPONDENTS], reasons[RESPONDENTS] = _withheld(lambda key: respondents.get(key, 0), people, orgs,
-                                                          among, within, threshold)
-    return Scored(names, totals, respondents, hidden, reasons, threshold)
+        hidden[measure], reasons[measure] = _withheld(by_cell[1][..., i], orgs, among,
+                                                      within if measure in broken_down else None, threshold)
+    hidden[RESPONDENTS], reasons[RESPONDENTS] = _withheld(people, orgs, among, within, threshold)
+    return Scored(names, totals, respondents, hidden, reasons, threshold, broken_down)
 
 
-def _counted(totals: Mapping[Key, tuple[np.ndarray, np.ndarray]], i: int) -> Callable[[Key], int]:
-    """How many counted for measure ``i`` in a group (none where it has no one)."""
-    def n(key: Key) -> int:
-        return int(totals[key][1][i]) if key in totals else 0
-    return n
-
-
-def _withheld(n: Callable[[Key], int], cells: np.ndarray, organisations: Sequence[Key],
-              among: disclosure.Structure[Key], within: disclosure.Structure[Key], threshold: int
-              ) -> tuple[set[Key], dict[Key, str]]:
-    """What is withheld of one measure, and why, beyond what falls below the threshold. Among places,
-    every organisation's own figure is withheld from everyone else, and each knows its own; then
-    within each organisation (``cells``: its n by service and role, in ``organisations``' order),
-    every part, where the organisation's own figure is withheld from it, and otherwise as the split
-    rule needs."""
-    counts = {g: n(g) for g in among.members}
+def _withheld(cells: np.ndarray, organisations: Sequence[Key], among: disclosure.Structure[Key],
+              within: disclosure.Structure[Key] | None, threshold: int) -> tuple[set[Key], dict[Key, str]]:
+    """What is withheld of one measure, and why, beyond what falls below the threshold, from how many
+    counted in each organisation's service and role (``cells``, in ``organisations``' order). Among
+    places, every organisation's own figure is withheld from everyone else, and each knows its own;
+    then (for a measure shown ``within`` organisations) within each organisation every part, where
+    the organisation's own figure is withheld from it, and otherwise as the split rule needs."""
+    counts = among.totals(cells.sum(axis=(1, 2)))
     empty = [i for i, org in enumerate(organisations) if counts[org] == 0]
     public = [g for g in among.members if g[0] != "organisation"]
     few = {g for g in public if 0 < len(among.members[g] - set(empty)) < MIN_ORGANISATIONS}
@@ -309,15 +305,14 @@ def _withheld(n: Callable[[Key], int], cells: np.ndarray, organisations: Sequenc
     largest = {g: max((counts[organisations[c]] for c in among.members[g]), default=0) for g in withheld}
     reasons = {g: FEWER if counts[g] < threshold else ORGANISATIONS if g in few
                else DOMINATED if counts[g] - largest[g] < threshold else DIFFERENCE for g in withheld}
-    codes = sorted(among.members[("national",)]) if ("national",) in among.members else []
-    for o in codes:
-        org = organisations[o]
-        if counts[org] == 0:
-            continue
-        parts = {part: n((*org, *part)) for part in within.members}
-        own = disclosure.withhold(parts, within, threshold, given=[()] if counts[org] < threshold else [],
-                                  empty=np.flatnonzero(cells[o].ravel() == 0).tolist())
-        for part in own - {()}:
+    for o, org in enumerate(organisations):
+        own = cells[o].ravel()
+        if within is None or counts[org] == 0 or (counts[org] >= threshold and own[own > 0].min() >= threshold):
+            continue  # no part of it is shown, or none is small: nothing to withhold
+        parts = within.totals(own)
+        mine = disclosure.withhold(parts, within, threshold, given=[()] if counts[org] < threshold else [],
+                                   empty=np.flatnonzero(own == 0).tolist())
+        for part in mine - {()}:
             withheld.add((*org, *part))
             reasons[(*org, *part)] = FEWER if parts[part] < threshold else DIFFERENCE
     return withheld, reasons
