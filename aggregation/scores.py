@@ -57,8 +57,8 @@ IN_WORDS = ("Each answer counts: strongly disagree 0, disagree 25, neither agree
             "strongly agree 100; \u201cdon't know\u201d and blanks are left out. A person's score for a standard is "
             "the average of their answers to its statements, and a group's score the average of its people's "
             "scores. Bands: 0 to 50 low, 51 to 74 moderate, 75 to 100 high. A rank is among every organisation "
-            "where at least 10 people answered for that standard, by unrounded score, highest first; equal "
-            "scores share a place.")
+            "whose own score for that standard can be shown (enough of its people answered), by unrounded "
+            "score, highest first; equal scores share a place.")
 SHOWN_ONLY = ("Your own score for a standard is shown wherever at least {threshold} of your people answered for "
               "it, and only you and the health check team see it. Your type's, region's and England's figures "
               "are published for everyone; one is not shown where fewer than {threshold} people or fewer than "

@@ -126,8 +126,8 @@ def _groups(report: dict[str, Any], s: dict[str, Any], threshold: int) -> Story:
                            for c in (g["scores"][r["id"]] for r in report["standards"])])
         story += [Paragraph(heading, s["h2"]), _grid(data, [48 * mm, 16 * mm] + [(WIDTH - 64 * mm) / 8] * 8)]
     if story:
-        story.append(Paragraph("S1 to S8: the standards, numbered as above. – : not shown (why is below).",
-                               s["small"]))
+        story.append(Paragraph("S1 to S8: the standards, numbered as above." + (
+            " – : not shown (why is below)." if report["not_shown"] else ""), s["small"]))
     return story
 
 
