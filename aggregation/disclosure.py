@@ -95,7 +95,8 @@ class Structure(Generic[K]):
 
 
 def withhold(counts: Mapping[K, int], structure: Structure[K], threshold: int, given: Iterable[K] = (),
-             insiders: bool = False, empty: Iterable[int] = (), bare: Iterable[K] = ()) -> set[K]:
+             insiders: bool = False, empty: Iterable[int] = (), bare: Iterable[K] = (),
+             because: dict[K, K | None] | None = None) -> set[K]:
     """The groups of ``counts`` (group -> respondents counted) whose figures are withheld; ``given``
     are withheld already (an organisation's own figures among places; an organisation withheld
     from itself, when splitting it). With ``insiders``, no withheld group may be worked out by a
@@ -104,7 +105,10 @@ def withhold(counts: Mapping[K, int], structure: Structure[K], threshold: int, g
     groups are withheld though their figures are no secret in themselves (a group of two
     organisations, each of which would have the other's from it, where each organisation's figures
     are what is kept): they count as shown in a split, and only an outsider's working them out is
-    prevented (what an insider would find in one is another cell's figure, itself kept)."""
+    prevented (what an insider would find in one is another cell's figure, itself kept). ``because``,
+    if given, gets each group withheld in steps 2 and 3 and the withheld group it keeps from being
+    worked out (None for a remainder that is no group)."""
+    because = {} if because is None else because
     hidden = set(given) | set(bare) | {g for g, n in counts.items() if 0 < n < threshold}
     open_ = {g for g in bare if counts.get(g, 0) >= threshold}
     nobody = frozenset(empty)
@@ -121,7 +125,7 @@ def withhold(counts: Mapping[K, int], structure: Structure[K], threshold: int, g
                 | structure.recoverable(published, open_, False, nobody))
 
     while True:
-        _by_difference(counts, structure, threshold, hidden, open_, own)
+        _by_difference(counts, structure, threshold, hidden, open_, own, because)
         if not exposed():
             return hidden
         parts = {p for _, ps in structure.splits for p in ps}
@@ -129,11 +133,13 @@ def withhold(counts: Mapping[K, int], structure: Structure[K], threshold: int, g
         # asked again each time: one withheld may cover the next.
         for group in sorted(exposed(), key=lambda g: (g not in parts, str(g))):
             if group in exposed():
-                hidden.add(_beside(group, counts, structure, hidden))
+                chosen = _beside(group, counts, structure, hidden)
+                hidden.add(chosen)
+                because[chosen] = group
 
 
 def _by_difference(counts: Mapping[K, int], structure: Structure[K], threshold: int, hidden: set[K], open_: set[K],
-                   own: Mapping[int, int]) -> None:
+                   own: Mapping[int, int], because: dict[K, K | None]) -> None:
     """Step 2: parts withheld until no split leaves a small remainder, to anyone or (``own``: each
     cell's count, which its owner knows) to the owner of the largest cell in it. ``open_`` groups
     (withheld, but no secret) count as shown, and are never the part chosen."""
@@ -154,7 +160,10 @@ def _by_difference(counts: Mapping[K, int], structure: Structure[K], threshold: 
                 inside = structure.members[total] - frozenset().union(*(structure.members[p] for p in known))
                 exposed = 0 < unshown - max((own.get(c, 0) for c in inside), default=0) < threshold
             if exposed and shown:
-                hidden.add(min(shown, key=lambda p: (counts[p], str(p))))
+                chosen = min(shown, key=lambda p: (counts[p], str(p)))
+                kept = [p for p in parts if p in hidden - open_ and counts.get(p, 0) > 0]
+                hidden.add(chosen)
+                because[chosen] = min(kept, key=lambda p: (counts[p], str(p))) if kept else None
                 changed = True
 
 

@@ -195,6 +195,7 @@ class Scored:
     respondents: dict[Key, int]
     hidden: dict[str, set[Key]]  # measure (or RESPONDENTS) -> groups withheld beyond those below the threshold
     reasons: dict[str, dict[Key, str]] = field(default_factory=dict)  # measure -> withheld group -> why
+    protects: dict[str, dict[Key, Key | None]] = field(default_factory=dict)  # measure -> group -> what it keeps
     threshold: int = MIN_GROUP
     broken_down: frozenset[str] = frozenset()  # the measures shown by service and role (standards; counts)
 
@@ -218,16 +219,34 @@ class Scored:
         count = int(n[i])
         reason = self.why(key, measure, count)
         if reason is not None:
-            return {"n": count if exact else None, "score": None, "printed": None, "band": None, "withheld": reason}
+            return {"n": count if exact else None, "score": None, "printed": None, "band": None, "withheld": reason,
+                    "because": self.because(key, measure, reason)}
         score = float(total[i] / count)
         printed = whole(score)
         return {"n": count, "score": score, "printed": printed, "band": band(printed), "withheld": None}
 
     def count(self, key: Key) -> dict[str, Any]:
-        """A group's respondents as its audience sees them: ``{"n", "withheld"}``."""
+        """A group's respondents as its audience sees them: ``{"n", "withheld", "because"}``."""
         n = self.respondents.get(key, 0)
         reason = self.why(key, RESPONDENTS, n)
-        return {"n": None if reason else n, "withheld": reason}
+        return {"n": None if reason else n, "withheld": reason, "because": self.because(key, RESPONDENTS, reason)}
+
+    def because(self, key: Key, measure: str, reason: str | None) -> str | None:
+        """Whose figures a group withheld by difference keeps from being worked out, in words a
+        report can end a sentence with ("NHS Trust's, from fewer than 10 people"); never naming an
+        organisation."""
+        if reason != DIFFERENCE or key not in self.protects.get(measure, {}):
+            return None
+        kept = self.protects[measure][key]
+        if kept is None:
+            return "a few people's left over"
+        if kept[0] == "organisation":
+            return "one organisation's own figures"
+        name = "England" if kept == ("national",) else kept[1]
+        return f"{name}'s, " + {FEWER: f"from fewer than {self.threshold} people",
+                                ORGANISATIONS: "from fewer than three organisations",
+                                DOMINATED: "nearly all from one organisation"}.get(
+            self.reasons[measure].get(kept, DIFFERENCE), "itself withheld")
 
 
 def score(df: pd.DataFrame, questionnaire: forms.Questionnaire, threshold: int = MIN_GROUP) -> Scored:
@@ -280,16 +299,18 @@ def score(df: pd.DataFrame, questionnaire: forms.Questionnaire, threshold: int =
     among, within = _places(places), _within(values)
     orgs: list[Key] = [("organisation", o) for o in places["organisation"]]
     broken_down = frozenset([s.id for s in standards(questionnaire)] + [RESPONDENTS])
-    hidden, reasons = {}, {}
+    hidden, reasons, protects = {}, {}, {}
     for i, measure in enumerate(names):
-        hidden[measure], reasons[measure] = _withheld(by_cell[1][..., i], orgs, among,
-                                                      within if measure in broken_down else None, threshold)
-    hidden[RESPONDENTS], reasons[RESPONDENTS] = _withheld(people, orgs, among, within, threshold)
-    return Scored(names, totals, respondents, hidden, reasons, threshold, broken_down)
+        hidden[measure], reasons[measure], protects[measure] = _withheld(
+            by_cell[1][..., i], orgs, among, within if measure in broken_down else None, threshold)
+    hidden[RESPONDENTS], reasons[RESPONDENTS], protects[RESPONDENTS] = _withheld(people, orgs, among, within,
+                                                                                 threshold)
+    return Scored(names, totals, respondents, hidden, reasons, protects, threshold, broken_down)
 
 
 def _withheld(cells: np.ndarray, organisations: Sequence[Key], among: disclosure.Structure[Key],
-              within: disclosure.Structure[Key] | None, threshold: int) -> tuple[set[Key], dict[Key, str]]:
+              within: disclosure.Structure[Key] | None, threshold: int
+              ) -> tuple[set[Key], dict[Key, str], dict[Key, Key | None]]:
     """What is withheld of one measure, and why, beyond what falls below the threshold, from how many
     counted in each organisation's service and role (``cells``, in ``organisations``' order). Among
     places, every organisation's own figure is withheld from everyone else, and each knows its own;
@@ -299,8 +320,9 @@ def _withheld(cells: np.ndarray, organisations: Sequence[Key], among: disclosure
     empty = [i for i, org in enumerate(organisations) if counts[org] == 0]
     public = [g for g in among.members if g[0] != "organisation"]
     few = {g for g in public if 0 < len(among.members[g] - set(empty)) < MIN_ORGANISATIONS}
+    because: dict[Key, Key | None] = {}
     hidden = disclosure.withhold(counts, among, threshold, given=organisations, insiders=True, empty=empty,
-                                 bare=few)
+                                 bare=few, because=because)
     withheld = {g for g in public if g in hidden}
     largest = {g: max((counts[organisations[c]] for c in among.members[g]), default=0) for g in withheld}
     reasons = {g: FEWER if counts[g] < threshold else ORGANISATIONS if g in few
@@ -315,7 +337,7 @@ def _withheld(cells: np.ndarray, organisations: Sequence[Key], among: disclosure
         for part in mine - {()}:
             withheld.add((*org, *part))
             reasons[(*org, *part)] = FEWER if parts[part] < threshold else DIFFERENCE
-    return withheld, reasons
+    return withheld, reasons, {g: because[g] for g in withheld if g in because}
 
 
 def _places(places: pd.DataFrame) -> disclosure.Structure[Key]:
@@ -431,16 +453,18 @@ def not_shown(rows: Sequence[Mapping[str, Any]], names: Mapping[str, str | None]
     for column, name in names.items():
         if not name:
             continue
-        by_reason: dict[str, list[int]] = {}
+        by_reason: dict[tuple[str, str | None], list[int]] = {}
         for row in rows:
             cell = row.get(column)
             if cell and cell.get("withheld"):
-                by_reason.setdefault(cell["withheld"], []).append(row["number"])
-        for reason, numbers in by_reason.items():
+                by_reason.setdefault((cell["withheld"], cell.get("because")), []).append(row["number"])
+        for (reason, kept), numbers in by_reason.items():
             which = ("any standard" if len(numbers) == len(rows) else
                      f"standard {numbers[0]}" if len(numbers) == 1 else
                      "standards " + ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}")
-            lines.append(f"{name}: not shown for {which}, because {why(reason, threshold)}.")
+            words = (f"beside the other figures shown, it would let someone work out {kept}" if kept
+                     else why(reason, threshold))
+            lines.append(f"{name}: not shown for {which}, because {words}.")
     return lines
 
 

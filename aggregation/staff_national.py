@@ -71,9 +71,11 @@ def _groups_withheld(scored: Scored, groups: list[tuple[str, ...]], questionnair
     for level, name in groups:
         rows = [{"number": s.number, "group": scored.cell((level, name), s.id)} for s in standards(questionnaire)]
         lines += not_shown(rows, {"group": name}, scored.threshold)
-        reason = scored.count((level, name))["withheld"]
-        if reason:
-            lines.append(f"{name}: how many people answered is not shown, because {why(reason, scored.threshold)}.")
+        count = scored.count((level, name))
+        if count["withheld"]:
+            words = (f"it would let someone work out {count['because']}" if count["because"]
+                     else why(count["withheld"], scored.threshold))
+            lines.append(f"{name}: how many people answered is not shown, because {words}.")
     return lines
 
 

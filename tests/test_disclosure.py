@@ -276,10 +276,11 @@ def test_the_nine_nhs_trust_respondents_are_not_england_less_the_types():
     df = scores.frame(synthetic(5, other=(20, 15, 12)), Q)
     scored = scores.score(df, Q)
     types = [("type", t) for t in [*TYPES, "Other", "NHS Trust"]]
-    assert scored.count(("type", "NHS Trust")) == {"n": None, "withheld": scores.FEWER}
+    assert scored.count(("type", "NHS Trust")) == {"n": None, "withheld": scores.FEWER, "because": None}
     assert scored.count(("national",))["n"] is not None
     hidden = [t for t in types if scored.count(t)["n"] is None]
     assert len(hidden) >= 2 and sum(scored.respondents[t] for t in hidden) >= scores.MIN_GROUP
+    assert {scored.count(t)["because"] for t in hidden} == {None, "NHS Trust's, from fewer than 10 people"}
 
 
 def test_the_attacker_finds_what_withholding_small_groups_alone_would_give_away():

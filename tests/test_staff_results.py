@@ -56,7 +56,7 @@ def test_results_from_the_command_line_withhold_an_organisation_below_10_and_onl
     national = next(g for g in result["groups"] if g["group"] == "national")
     assert national["respondents"] is None and national["respondents_withheld"] == "organisations"
     assert national["scores"]["standard_1"] == {"n": None, "score": None, "printed": None, "band": None,
-                                                "withheld": "organisations"}
+                                                "withheld": "organisations", "because": None}
     assert "not for publication" in result["notice"] and "not for publication" in out.output
     with (tmp_path / "scores" / "organisations.csv").open() as fh:
         rows = {r["organisation"]: r for r in csv.DictReader(fh)}
@@ -85,7 +85,7 @@ def test_no_responses_yet_gives_empty_tables_not_an_error(app, employers, survey
     assert result["organisations"] == []
     assert result["groups"][0]["respondents"] is None and result["groups"][0]["respondents_withheld"] == "fewer"
     assert result["groups"][0]["scores"]["standard_1"] == {"n": None, "score": None, "printed": None, "band": None,
-                                                           "withheld": "fewer"}
+                                                           "withheld": "fewer", "because": None}
 
 
 def test_a_closed_survey_is_published_with_the_results_and_each_psw_sees_their_own(app, accounts, employers,

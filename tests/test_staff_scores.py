@@ -66,8 +66,8 @@ def test_scores_bands_and_ranks_worked_out_by_hand(result):
     # cost A its score: only B's own is withheld, and the groups that would give B's away.
     assert s1["A"] == {"n": 10, "score": 56.25, "printed": 56, "band": "moderate", "withheld": None, "rank": 5,
                        "of": 5}
-    assert s1["B"] == {"n": 9, "score": None, "printed": None, "band": None, "withheld": "fewer", "rank": None,
-                       "of": None}
+    assert s1["B"] == {"n": 9, "score": None, "printed": None, "band": None, "withheld": "fewer", "because": None,
+                       "rank": None, "of": None}
     assert [org(result, n)["respondents"] for n in "ABCDEF"] == [10, 9, 12, 10, 20, 10]
 
 
@@ -91,16 +91,16 @@ def test_a_group_of_one_or_two_organisations_is_withheld_with_its_count_and_says
         entry = group(result, name)
         assert entry["respondents"] is None and entry["respondents_withheld"] == "organisations"
         assert entry["scores"]["standard_1"] == {"n": None, "score": None, "printed": None, "band": None,
-                                                 "withheld": "organisations"}
+                                                 "withheld": "organisations", "because": None}
     assert "fewer than three organisations" in scores.why("organisations", 10)
 
 
 def test_a_standard_one_person_answered_is_withheld_everywhere(result):
     assert group(result, "national")["scores"]["standard_2"] == {"n": None, "score": None, "printed": None,
-                                                                 "band": None, "withheld": "fewer"}
+                                                                 "band": None, "withheld": "fewer", "because": None}
     assert org(result, "C")["scores"]["standard_2"]["score"] is None
     assert org(result, "A")["scores"]["standard_2"] == {"n": 0, "score": None, "printed": None, "band": None,
-                                                        "withheld": "fewer", "rank": None, "of": None}
+                                                        "withheld": "fewer", "because": None, "rank": None, "of": None}
 
 
 def test_a_breakdown_withholds_the_next_smallest_part_too():
@@ -289,8 +289,8 @@ def test_a_large_organisation_keeps_its_score_beside_a_small_one_and_its_service
     adults, children, unsaid = (scored.cell(("organisation", "A", "service", v), "standard_1")
                                 for v in ("adults", "children", scores.NOT_SAID))
     assert adults["printed"] == 75 and children["withheld"] == "difference" and unsaid["withheld"] == "fewer"
-    assert scored.count(("organisation", "A", "service", "children")) == {"n": None, "withheld": "difference"}
-    assert scored.count(("organisation", "A", "service", "mental_health")) == {"n": None, "withheld": "fewer"}
+    assert scored.count(("organisation", "A", "service", "children")) == {"n": None, "withheld": "difference", "because": None}
+    assert scored.count(("organisation", "A", "service", "mental_health")) == {"n": None, "withheld": "fewer", "because": None}
 
 
 def test_a_type_or_region_of_two_organisations_is_not_set_beside_either():
@@ -342,4 +342,5 @@ def test_what_one_organisation_knows_of_its_own_counts_against_a_split():
     why = {t: scored.cell(("type", t), "standard_1")["withheld"]
            for t in ("Other", "NHS Trust", "Shire County", "London Borough")}
     assert why == {"Other": "dominated", "NHS Trust": "fewer", "Shire County": "difference", "London Borough": None}
+    assert scored.cell(("type", "Shire County"), "standard_1")["because"] == "NHS Trust's, from fewer than 10 people"
     assert scored.cell(("national",), "standard_1")["n"] == 199
