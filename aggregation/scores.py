@@ -239,7 +239,7 @@ class Scored:
             return None
         kept = self.protects[measure][key]
         if kept is None:
-            return "a few people's left over"
+            return "the figures of the few people left when the others are taken from the total"
         if kept[0] == "organisation":
             return "one organisation's own figures"
         name = "England" if kept == ("national",) else kept[1]

@@ -79,9 +79,11 @@ def measure(rows: list[dict], title: str) -> list[str]:
     by_group: dict[tuple[str, ...], Counter[str]] = {}
     for key in groups:
         for m in measures:
-            why = (scored.count(key) if m == scores.RESPONDENTS else scored.cell(key, m))["withheld"]
-            if why:
-                by_group.setdefault(key, Counter())[why] += 1
+            cell = scored.count(key) if m == scores.RESPONDENTS else scored.cell(key, m)
+            if cell["withheld"]:
+                words = (f"it would let someone work out {cell['because']}" if cell["because"]
+                         else scores.why(cell["withheld"], scores.MIN_GROUP))
+                by_group.setdefault(key, Counter())[words] += 1
     sizes = df.groupby("organisation").size()
     large = [o for o in result["organisations"] if o["respondents"] >= 10]
     complete = [o for o in large if all(c["printed"] is not None for c in o["scores"].values())]
@@ -96,8 +98,7 @@ def measure(rows: list[dict], title: str) -> list[str]:
              f"{len(groups) * len(measures):,}; withheld: {sum(sum(c.values()) for c in by_group.values())}."]
     for key, counted in sorted(by_group.items()):
         name = "England" if key == ("national",) else key[1]
-        lines.append(f"  - {name}: " + "; ".join(f"{n} because {scores.why(why, scores.MIN_GROUP)}"
-                                                  for why, n in counted.most_common()) + ".")
+        lines.append(f"  - {name}: " + "; ".join(f"{n} because {words}" for words, n in counted.most_common()) + ".")
     return lines + [""]
 
 
