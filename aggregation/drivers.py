@@ -28,15 +28,28 @@ METHOD = ("Each standard's odds ratio comes from one logistic regression of inte
           "every standard and gave a view on staying are counted.")
 
 
+def shown(found: dict[str, Any], threshold: int) -> dict[str, Any]:
+    """The regression as a report shows it: no count below the threshold. Where fewer than the
+    threshold were left out, neither how many nor how many took part (the two add up to everyone
+    who answered, which the report gives)."""
+    out = {k: v for k, v in found.items() if k != "staying"} | {"too_few": found["respondents"] < MIN_RESPONDENTS}
+    if found["left_out"] < threshold:
+        out |= {"respondents": None, "left_out": None, "threshold": threshold}
+    return out
+
+
 def taking_part(found: dict[str, Any]) -> str:
     """Who the regression is from, in plain words."""
+    if found["left_out"] is None:
+        return (f"all who answered except fewer than {found['threshold']}, left out because they did not score "
+                "every standard or gave no view on staying")
     return (f"{found['respondents']:,} people; {found['left_out']:,} left out because they did not score every "
             "standard or gave no view on staying")
 
 
 def why_not(found: dict[str, Any]) -> str:
     """Why a regression was not estimated, in plain words (no small count given away)."""
-    if found["respondents"] < MIN_RESPONDENTS:
+    if found.get("too_few", (found["respondents"] or 0) < MIN_RESPONDENTS):
         return (f"Not worked out this year: it needs at least {MIN_RESPONDENTS} people who scored every standard "
                 "and said whether they intend to stay, and there were fewer.")
     return ("Not worked out this year: the answers could not be modelled (for example, nearly everyone gave the "

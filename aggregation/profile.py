@@ -6,10 +6,11 @@ make a row of their own); a workforce share is of the workforce counted for that
 The difference is in percentage points, flagged where it is more than ``FLAG`` either way.
 
 Respondent counts are disclosure-controlled like every other staff survey figure: a row from
-fewer than the threshold is withheld, and the next smallest with it where the rest would give it
-away by difference (the organisation's count is published). A service or role withheld from the
-report's breakdowns stays withheld here. The workforce figures are the organisation's own, shown
-only to it, and are not controlled.
+fewer than the threshold (none included) is withheld and reads "Fewer than 10", and the next
+smallest with it where the rest would give it away by difference (the organisation's count is
+shown to it); that one reads "Not shown". A service or role whose count the report's breakdowns
+withhold stays withheld here. The workforce figures are the organisation's own, shown only to it,
+and are not controlled.
 """
 from __future__ import annotations
 
@@ -19,13 +20,12 @@ from typing import Any
 import forms
 
 from . import disclosure
-from .scores import PREFER_NOT
+from .scores import DIFFERENCE, FEWER, NOT_SAID_LABEL, PREFER_NOT
 from .tables import whole
 
 CHARACTERISTICS = {"role": "Role", "service": "Service", "age_band": "Age", "sex": "Sex",
                    "ethnicity": "Ethnic group", "disability": "Long-term health condition or illness"}
 NOT_SAID = "not_said"
-NOT_SAID_LABEL = "Prefer not to say, or no answer"
 FLAG = 10  # percentage points
 
 
@@ -56,12 +56,13 @@ def profile(answers: Sequence[Mapping[str, Any]], questionnaire: forms.Questionn
         staff_total = sum(staff.values())
         rows = []
         for value, label in [*options, (NOT_SAID, NOT_SAID_LABEL)]:
-            n = None if value in hidden or total < threshold else counts[value]
+            reason = FEWER if counts[value] < threshold else DIFFERENCE if value in hidden else None
+            n = None if reason else counts[value]
             share = _pct(n, total)
             counted = staff.get(value) if value != NOT_SAID else None
             staff_share = _pct(counted, staff_total)
             difference = round(share - staff_share, 1) if share is not None and staff_share is not None else None
-            rows.append({"value": value, "label": label, "respondents": n, "share": share,
+            rows.append({"value": value, "label": label, "respondents": n, "withheld": reason, "share": share,
                          "workforce": counted, "workforce_share": staff_share, "difference": difference,
                          "flag": _flag(difference)})
         result["characteristics"].append({"id": qid, "label": CHARACTERISTICS[qid], "rows": rows,

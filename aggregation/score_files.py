@@ -1,5 +1,7 @@
 """The staff survey's scores as files: scores.json, a CSV per level (organisations, authority
-types, regions, the nation) and one workbook with a sheet per level, headers frozen."""
+types, regions, the nation) and one workbook with a sheet per level, headers frozen, and a last
+sheet saying which tables may be published. The organisations' table is the coordinating body's
+alone; the others carry the figures as everyone sees them, a withheld one empty with why."""
 from __future__ import annotations
 
 import json
@@ -9,8 +11,13 @@ from typing import Any
 from . import sheets
 
 LEVELS = {"organisations": "Organisations", "types": "Authority types", "regions": "Regions", "national": "England"}
+ABOUT = "About these tables"
+WHY_CODES = ("Why not shown: fewer = fewer than the threshold answered (none included); organisations = fewer than "
+             "three organisations make it; dominated = one organisation makes all but fewer than the threshold of it; "
+             "difference = beside the other figures, it would let a smaller group's or "
+             "one organisation's be worked out.")
 _ORGANISATION_FIELDS: tuple[str, ...] = ("n", "score", "printed", "band", "rank", "of")
-_GROUP_FIELDS: tuple[str, ...] = ("n", "score", "printed", "band")
+_GROUP_FIELDS: tuple[str, ...] = ("n", "score", "printed", "band", "withheld")
 
 
 def rows_by_level(result: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -30,8 +37,10 @@ def _columns(result: dict[str, Any], level: str) -> list[tuple[str, str]]:
     else:
         head, fields = [("group", "Group")], _GROUP_FIELDS
     head.append(("respondents", "Respondents"))
+    if level != "organisations":
+        head.append(("respondents_withheld", "Respondents: why not shown"))
     readable = {"n": "respondents counted", "score": "score (unrounded)", "printed": "score", "band": "band",
-                "rank": "rank", "of": "ranked of"}
+                "rank": "rank", "of": "ranked of", "withheld": "why not shown"}
     for standard in result["standards"]:
         head += [(f"{standard['id']}.{f}", f"Standard {standard['number']}: {standard['title']}, {readable[f]}")
                  for f in fields]
@@ -79,5 +88,9 @@ def _xlsx(result: dict[str, Any], path: Path) -> Path:
             sheets.append(sheet, _values(entry, columns))
         sheet.freeze_panes = "B2"  # the header row and the name column stay in view
         sheet.column_dimensions["A"].width = 34
+    about = book.create_sheet(ABOUT)
+    for line in (result.get("notice", ""), WHY_CODES):
+        sheets.append(about, [line])
+    about.column_dimensions["A"].width = 120
     book.save(path)
     return path

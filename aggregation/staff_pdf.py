@@ -19,7 +19,7 @@ from .drivers import METHOD as DRIVERS_METHOD
 from .drivers import taking_part, why_not
 from .profile import summary as profile_summary
 from .report import BLUE, INK, RULE, WIDTH, Story, _grid, _styles, _t, pdf_document, running_header
-from .scores import IN_WORDS, SHOWN_ONLY, answered, ordinal
+from .scores import BREAKDOWN_KEY, IN_WORDS, PROFILE_KEY, SHOWN_ONLY, answered, ordinal, people
 
 
 def _head(texts: list[str], s: dict[str, Any], numeric_from: int = 1) -> list[Any]:
@@ -82,10 +82,12 @@ def organisation_pdf(report: dict[str, Any], year: int, threshold: int, service:
                      f"England. {SHOWN_ONLY.format(threshold=threshold)}"), s["body"]),
         Paragraph("Scores by standard", s["h2"]), _scores_table(report, s), Spacer(1, 4 * mm)]
     shown = any(r["own"]["score"] is not None for r in report["standards"])
-    story += [chart(report)] if shown else [Paragraph("No standard's score can be shown.", s["body"])]
+    story += [chart(report)] if shown else [Paragraph(_t(f"No standard's score can be shown: fewer than {threshold} "
+                                                         "people answered for each."), s["body"])]
     story.append(Paragraph(_t(IN_WORDS), s["small"]))
-    story += _previous(report, s) + _breakdowns(report, s) + _statements(report, s) + _drivers(report, s)
-    story += _profile(report, s) + _comments(report, s)
+    story += _not_shown(report, s)
+    story += _previous(report, s) + _breakdowns(report, s, threshold) + _statements(report, s) + _drivers(report, s)
+    story += _profile(report, s, threshold) + _comments(report, s)
     doc.build(story, onFirstPage=page, onLaterPages=page)
     return buffer.getvalue()
 
@@ -116,24 +118,22 @@ def _previous(report: dict[str, Any], s: dict[str, Any]) -> Story:
             Paragraph("A change is shown only where both years' scores are.", s["small"])]
 
 
-def _breakdowns(report: dict[str, Any], s: dict[str, Any]) -> Story:
+def _not_shown(report: dict[str, Any], s: dict[str, Any]) -> Story:
+    """Why a figure beside yours is not shown, a line a group."""
+    return [Paragraph(_t(line), s["bullet"], bulletText="\u2022") for line in report.get("not_shown", [])]
+
+
+def _breakdowns(report: dict[str, Any], s: dict[str, Any], threshold: int) -> Story:
     story: Story = []
     for kind, heading in (("service", "By service"), ("role", "By role")):
-        parts = report["breakdowns"][kind]
-        story.append(Paragraph(heading, s["h2"]))
-        if not parts:
-            story.append(Paragraph(_t(f"Not shown: no {kind} had enough people answering to be shown on its own."),
-                                   s["body"]))
-            continue
-        head = [kind.capitalize()] + [f"S{r['number']}" for r in report["standards"]]
+        head = [kind.capitalize(), "People"] + [f"S{r['number']}" for r in report["standards"]]
         data: list[list[Any]] = [_head(head, s)]
-        for part in parts:
-            data.append([Paragraph(_t(part["label"]), s["cell"])]
+        for part in report["breakdowns"][kind]:
+            data.append([Paragraph(_t(part["label"]), s["cell"]), people(part["respondents"], threshold)]
                         + [part["scores"][r["id"]]["printed"] if part["scores"][r["id"]]["printed"] is not None
                            else "–" for r in report["standards"]])
-        story.append(_grid(data, [50 * mm] + [(WIDTH - 50 * mm) / 8] * 8))
-    if any(report["breakdowns"][kind] for kind in ("service", "role")):
-        story.append(Paragraph("S1 to S8: the standards, numbered as above. – : not shown.", s["small"]))
+        story += [Paragraph(heading, s["h2"]), _grid(data, [44 * mm, 22 * mm] + [(WIDTH - 66 * mm) / 8] * 8)]
+    story.append(Paragraph(_t(BREAKDOWN_KEY.format(threshold=threshold)), s["small"]))
     return story
 
 
@@ -180,7 +180,7 @@ def number(value: float | int | None, suffix: str = "", sign: bool = False) -> s
     return text + suffix
 
 
-def _profile(report: dict[str, Any], s: dict[str, Any]) -> Story:
+def _profile(report: dict[str, Any], s: dict[str, Any], threshold: int) -> Story:
     found = report.get("profile")
     if not found:
         return []
@@ -190,8 +190,8 @@ def _profile(report: dict[str, Any], s: dict[str, Any]) -> Story:
     story.append(Paragraph(_t(
         f"How the people who answered compare with the workforce you counted from HR. A share of respondents "
         f"is of all {found['respondents']} who answered, so where many preferred not to say, each group's share "
-        f"can look smaller. A difference of more than {found['flag']} percentage points is flagged. – : not "
-        f"shown (too few people, or it would let a small group be worked out) or not counted."), s["body"]))
+        f"can look smaller. A difference of more than {found['flag']} percentage points is flagged. "
+        + PROFILE_KEY.format(threshold=threshold)), s["body"]))
     flags = profile_summary(found)
     if flags:
         story += [Paragraph(_t(line), s["bullet"], bulletText="\u2022") for line in flags]
@@ -201,7 +201,8 @@ def _profile(report: dict[str, Any], s: dict[str, Any]) -> Story:
         data: list[list[Any]] = [_head([c["label"], *head[1:]], s)]
         for r in c["rows"]:
             difference = number(r["difference"], sign=True) + (f" ({r['flag']})" if r["flag"] else "")
-            data.append([Paragraph(_t(r["label"]), s["cell"]), number(r["respondents"]), number(r["share"], "%"),
+            data.append([Paragraph(_t(r["label"]), s["cell"]),
+                         people({"n": r["respondents"], "withheld": r["withheld"]}, threshold), number(r["share"], "%"),
                          number(r["workforce"]), number(r["workforce_share"], "%"), difference])
         story.append(KeepTogether([_grid(data, widths), Spacer(1, 3 * mm)]))
     return story

@@ -9,8 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import forms
-
 from . import batch, drivers, profile, score_files, scores, staff_national, staff_pdf
 from .dataset import StaffData, staff_to_dict
 
@@ -32,8 +30,7 @@ def build(staff: StaffData, folder: Path, threshold: int, out: Path, service: st
     paths = [(folder / "dataset.json", "staff_dataset"), (folder / "drivers.json", "staff_scores")]
     paths += [(p, "staff_scores") for p in score_files.write(result, folder)]
     made: list[Made] = [(p.relative_to(out).as_posix(), kind, None) for p, kind in paths]
-    thin = scores.thin_groups(result)
-    made += _areas(staff, scored, result, national, thin, threshold, folder, out, service)
+    made += _areas(staff, scored, result, drivers.shown(national, threshold), threshold, folder, out, service)
 
     (folder / "organisations").mkdir()
     names = [o["organisation"] for o in result["organisations"]]
@@ -44,12 +41,13 @@ def build(staff: StaffData, folder: Path, threshold: int, out: Path, service: st
     taken: set[str] = set()
     for done, name in enumerate(names):
         progress("staff_reports", done, len(names))
-        report = scores.with_previous(scores.organisation_report(scored, result, name, q, thin), earlier)
+        report = scores.with_previous(scores.organisation_report(scored, result, name, q), earlier)
         own = frame[frame["organisation"] == name]
         mine = drivers.drivers(own, q) if len(own) >= drivers.MIN_RESPONDENTS else None
-        report["drivers"] = mine | {"own": True} if mine and mine["estimated"] else national | {"own": False}
+        found = mine | {"own": True} if mine and mine["estimated"] else national | {"own": False}
+        report["drivers"] = drivers.shown(found, threshold)
         report["profile"] = profile.profile(answers.get(name, []), q, staff.workforce.get(name, {}), threshold,
-                                            withheld=_withheld_parts(report, q))
+                                            withheld=_withheld_parts(report))
         report["comments"] = [c["text"] for c in staff.comments if c["organisation"] == name
                               and len(own) >= threshold]  # a handful's comments could point to them
         stem = folder / "organisations" / _unique(batch.filename(name, staff.year, "staff-survey"), taken)
@@ -62,14 +60,13 @@ def build(staff: StaffData, folder: Path, threshold: int, out: Path, service: st
 
 
 def _areas(staff: StaffData, scored: scores.Scored, result: dict[str, Any], national: dict[str, Any],
-           thin: set[scores.Key], threshold: int, folder: Path, out: Path, service: str) -> list[Made]:
+           threshold: int, folder: Path, out: Path, service: str) -> list[Made]:
     """England's report and each region's, as JSON (for the coordinator's pages) and PDF."""
     (folder / "regions").mkdir()
     regions = sorted({o["region"] for o in result["organisations"] if o["region"]})
     made: list[Made] = []
     for region in [None, *regions]:
-        report = staff_national.area_report(scored, result, staff.questionnaire, national, set(staff.named), thin,
-                                            region)
+        report = staff_national.area_report(scored, result, staff.questionnaire, national, set(staff.named), region)
         stem = (folder / batch.filename(staff_national.ENGLAND, staff.year, "staff-survey") if region is None
                 else folder / "regions" / batch.filename(region, staff.year, "staff-survey"))
         stem.with_suffix(".json").write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
@@ -99,7 +96,8 @@ def _earlier(previous: StaffData | None, threshold: int) -> dict[str, Any] | Non
                             previous.questionnaire, previous.year)
 
 
-def _withheld_parts(report: dict[str, Any], q: forms.Questionnaire) -> dict[str, list[str]]:
-    """The services and roles the report's breakdowns do not show: withheld in its profile too."""
-    shown = {b: {p["value"] for p in report["breakdowns"][b]} for b in scores.BREAKDOWNS}
-    return {b: [o.value for o in q.question(b).options if o.value not in shown[b]] for b in scores.BREAKDOWNS}
+def _withheld_parts(report: dict[str, Any]) -> dict[str, list[str]]:
+    """The services and roles whose counts the report's breakdowns withhold: withheld in its
+    profile too (where "prefer not to say, or no answer" is ``profile.NOT_SAID``)."""
+    return {b: [p["value"] or profile.NOT_SAID for p in report["breakdowns"][b] if p["respondents"]["withheld"]]
+            for b in scores.BREAKDOWNS}

@@ -186,6 +186,7 @@ def _questionnaire_of_year(year: int) -> forms.Questionnaire:
 @with_appcontext
 def demo(year: int, days_open: int, blank: int) -> None:
     """Load the demo register and cycle, print a fresh link per organisation and a coordinator sign-in."""
+    from forms import synthetic
     from forms.synthetic import answers as synthetic_answers
 
     from .auth import create_user
@@ -230,9 +231,11 @@ def demo(year: int, days_open: int, blank: int) -> None:
         if not staff.counts(survey):  # practitioners' answers for the rest, so there are results to preview
             staff_q = staff.questionnaire_of(survey)
             rng = random.Random(year)
-            for org in collection.organisations()[1:]:
+            for org in collection.organisations()[1:]:  # each organisation rated well or poorly, standard by standard
+                lean = synthetic.leaning(rng)
                 for _ in range(rng.randint(6, 40)):
-                    staff.submit(survey, org.id, synthetic_answers(staff_q, rng, org.name), staff_q, org.name)
+                    staff.submit(survey, org.id, synthetic.staff_answers(staff_q, rng, org.name, lean), staff_q,
+                                 org.name)
     base = current_app.config["BASE_URL"].rstrip("/")
     click.echo(f"Demo cycle {year} is open until {closes:%d %B %Y}; {len(links)} organisations, "
                f"all but {len(blank_ones)} with a synthetic submitted return (those are marked \"to fill in\"; "
@@ -773,6 +776,8 @@ def staff_results(year: int, out: Path) -> None:
     result = scores.published(scores.score(frame, q, current_app.config["STAFF_MIN_GROUP"]), frame, q, year)
     for path in score_files.write(result, out):
         click.echo(f"Wrote {path}")
+    click.echo("organisations.csv and the Organisations sheet are for the coordinating body only: not for "
+               "publication. The other tables withhold what everyone may not see.")
     click.echo(f"{len(frame)} counted responses from {len(result['organisations'])} organisations"
                + (f"; a preview: the survey is open until {survey.closes_at:%d %B %Y}" if survey.is_open() else ""))
 

@@ -185,14 +185,64 @@ def test_public_staff_scores_withhold_groups_of_too_few_organisations(app, accou
     client = app.test_client()
     national = client.get("/api/v1/editions/2017/staff-scores/national").get_json()
     assert national["minimum"] == 10 and national["rows"][0]["respondents"] is None
-    assert all(c == {"score": None, "band": None, "respondents": None, "withheld": True}
+    assert all(c == {"score": None, "band": None, "respondents": None, "withheld": True, "why": "organisations"}
                for c in national["rows"][0]["scores"].values())
+    assert national["rows"][0]["respondents_withheld"] == "organisations"
+    assert "fewer than three organisations" in national["reasons"]["organisations"]
     refused = client.get("/api/v1/editions/2017/staff-scores/organisations")
     assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith("Bearer")
     token = make_token(app)
     rows = client.get("/api/v1/editions/2017/staff-scores/organisations",
                       headers={"Authorization": f"Bearer {token}"}).get_json()["rows"]
     assert sorted(r["respondents"] for r in rows) == [11, 14]
+
+
+def test_the_apis_counts_give_no_withheld_count_away(app, accounts, employers, cycle, survey):
+    """The case found on main: three NHS trusts of three respondents each beside three types of
+    three councils each. England's count less the published types' was the trusts' 9. The attacker
+    reads every staff survey level the API serves, counts and figures, and recovers nothing withheld."""
+    from aggregation import scores
+    from healthcheck.store import staff
+    from tests.test_disclosure import Reader, attacker, public_attack
+
+    layout = [(employers["a"][0], "Eastern", 25), (employers["b"][0], "London", 30)]
+    for name, kind, region, size in ([("Southby County Council", "Shire County", "Eastern", 28),
+                                      ("Westby County Council", "Shire County", "Eastern", 12),
+                                      ("Harrow Vale", "London Borough", "London", 19),
+                                      ("Kingsgate", "London Borough", "London", 22)]
+                                     + [(f"Unitary {i}", "Unitary Authority", "North West", 15) for i in range(3)]
+                                     + [(f"Trust {i}", "NHS Trust", None, 3) for i in range(3)]):
+        org = Organisation(name=name, authority_type=kind, region=region)
+        db.session.add(org)
+        db.session.flush()
+        layout.append((org, region, size))
+    for i, (org, region, size) in enumerate(layout):
+        org.region = region
+        respond(survey, org, size, seed=i)
+    survey.closes_at = now() - timedelta(minutes=1)
+    db.session.commit()
+    publish(app)
+    client = app.test_client()
+    served = {level: client.get(f"/api/v1/editions/2017/staff-scores/{level}").get_json()
+              for level in ("national", "types", "regions")}
+    trusts = next(r for r in served["types"]["rows"] if r["group"] == "NHS Trust")
+    assert trusts["respondents"] is None and trusts["respondents_withheld"] == "fewer"
+    shown = sum(r["respondents"] or 0 for r in served["types"]["rows"])
+    assert served["national"]["rows"][0]["respondents"] - shown >= 10  # not the trusts' 9
+    as_csv = client.get("/api/v1/editions/2017/staff-scores/types?format=csv").get_data(as_text=True)
+    assert len(list(csv.DictReader(io.StringIO(as_csv)))) == len(served["types"]["rows"])
+    frame = scores.frame(staff.respondents(survey), staff.questionnaire_of(survey))
+    for measure in ("standard_1", "standard_3", scores.RESPONDENTS):
+        seen = Reader(measure)
+        for level, kind in (("national", "national"), ("types", "type"), ("regions", "region")):
+            for row in served[level]["rows"]:
+                key = ("national",) if kind == "national" else (kind, row["group"])
+                if measure == scores.RESPONDENTS:
+                    seen.count(key, row["respondents"], row["respondents_withheld"])
+                else:
+                    seen.cell(key, row["scores"][measure] | {"n": row["scores"][measure]["respondents"]})
+        assert seen.withheld, measure  # there is something to protect
+        assert public_attack(attacker(frame, measure), seen) == [], measure
 
 
 def test_a_token_is_shown_once_stored_hashed_reads_the_raw_export_and_is_revoked(app, accounts, employers, cycle):

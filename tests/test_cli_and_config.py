@@ -60,6 +60,28 @@ def test_demo_prints_a_working_link_for_each_organisation(app):
     assert client.get(path).status_code == 410 and "Kept the demo already in" in again.output
 
 
+def test_the_demos_staff_survey_shows_every_band_and_every_organisation_of_10_its_scores(app):
+    """The demo's practitioners rate their organisations differently, standard by standard: its
+    results show low, moderate and high scores, and no organisation with 10 answers goes without."""
+    from aggregation import scores
+    from healthcheck.store import collection, staff
+
+    CliRunner().invoke(demo, [], catch_exceptions=False)
+    survey = staff.survey_of(collection.cycle_by_year(2017))
+    q = staff.questionnaire_of(survey)
+    frame = scores.frame(staff.respondents(survey), q)
+    result = scores.published(scores.score(frame, q), frame, q, 2017)
+    bands = {c["band"] for o in result["organisations"] for c in o["scores"].values()}
+    assert {"low", "moderate", "high"} <= bands
+    large = [o for o in result["organisations"] if o["respondents"] >= 10]
+    assert len(large) > 40 and all(c["printed"] is not None for o in large for c in o["scores"].values())
+    by_standard = [sorted(o["scores"][s.id]["score"] for o in large) for s in scores.standards(q)]
+    assert all(scores_[-1] - scores_[0] > 20 for scores_ in by_standard)  # organisations differ
+    national = next(g for g in result["groups"] if g["group"] == "national")["scores"]
+    printed = [national[s.id]["printed"] for s in scores.standards(q)]
+    assert max(printed) - min(printed) > 10  # and so do standards
+
+
 @pytest.mark.parametrize("command, args", [("report", ["--cycle", "2017", "--out", "/missing/folder/r.pdf"]),
                                            ("tables", ["--cycle", "2017", "--out", "/missing/folder/tables"]),
                                            ("links", ["--cycle", "2017", "--out", "/"])])

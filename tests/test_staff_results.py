@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 import forms
@@ -26,7 +27,7 @@ def respond(survey, org, count: int, seed: int = 0, **fixed) -> None:
             staff.submit(survey, org.id, answers(Q, rng) | fixed, Q, org.name)
 
 
-def test_results_from_the_command_line_withhold_an_organisation_below_10(app, employers, survey, tmp_path):
+def test_results_from_the_command_line_withhold_an_organisation_below_10_and_only_it(app, employers, survey, tmp_path):
     from healthcheck.cli import staff_results
 
     a, b = employers["a"][0], employers["b"][0]
@@ -43,20 +44,36 @@ def test_results_from_the_command_line_withhold_an_organisation_below_10(app, em
     assert by_name[a.name]["respondents"] == 12 and by_name[b.name]["respondents"] == 9
     assert by_name[b.name]["scores"]["standard_1"]["score"] is None
     assert by_name[b.name]["scores"]["standard_1"]["n"] == 9
-    # With 9 of the nation's 21 withheld, the nation's score would give B's from A's: A's is withheld too.
-    assert by_name[a.name]["scores"]["standard_1"]["score"] is None
+    # A's 12 are A's own: its score stands, ranked first of the one organisation with 10 counted.
+    # England is the two of them, which A, knowing its own, would take B's from: England is withheld.
+    from aggregation import scores
+
+    frame = scores.frame(staff.respondents(survey), Q)
+    truth = scores.respondent_scores(frame, Q)["standard_1"][frame["organisation"] == a.name].mean()
+    mine = by_name[a.name]["scores"]["standard_1"]
+    assert mine["score"] == pytest.approx(truth) and mine["n"] == 12 and (mine["rank"], mine["of"]) == (1, 1)
+    assert mine["band"] == scores.band(mine["printed"]) is not None
     national = next(g for g in result["groups"] if g["group"] == "national")
-    assert national["respondents"] == 21 and national["scores"]["standard_1"]["printed"] is not None
+    assert national["respondents"] is None and national["respondents_withheld"] == "organisations"
+    assert national["scores"]["standard_1"] == {"n": None, "score": None, "printed": None, "band": None,
+                                                "withheld": "organisations", "because": None}
+    assert "not for publication" in result["notice"] and "not for publication" in out.output
     with (tmp_path / "scores" / "organisations.csv").open() as fh:
-        rows = list(csv.DictReader(fh))
-    assert [r["organisation"] for r in rows] == sorted([a.name, b.name])
-    assert {r["standard_1.score"] for r in rows} == {""}
+        rows = {r["organisation"]: r for r in csv.DictReader(fh)}
+    assert list(rows) == sorted([a.name, b.name])
+    assert rows[a.name]["standard_1.printed"] == str(mine["printed"]) and rows[b.name]["standard_1.score"] == ""
+    assert (rows[a.name]["standard_1.rank"], rows[a.name]["standard_1.of"]) == ("1", "1")
+    with (tmp_path / "scores" / "national.csv").open() as fh:
+        england = next(csv.DictReader(fh))
+    assert england["respondents"] == "" and england["standard_1.withheld"] == "organisations"
     from openpyxl import load_workbook
 
     book = load_workbook(tmp_path / "scores" / "scores.xlsx")
-    assert book.sheetnames == ["Organisations", "Authority types", "Regions", "England"]
+    assert book.sheetnames == ["Organisations", "Authority types", "Regions", "England", "About these tables"]
     assert book["Organisations"].freeze_panes == "B2"
-    assert book["England"]["C1"].value.startswith("Standard 1: ")
+    assert book["England"]["C1"].value.startswith("Respondents: why")
+    assert book["England"]["D1"].value.startswith("Standard 1: ")
+    assert "not for publication" in book["About these tables"]["A1"].value
 
 
 def test_no_responses_yet_gives_empty_tables_not_an_error(app, employers, survey, tmp_path):
@@ -66,8 +83,9 @@ def test_no_responses_yet_gives_empty_tables_not_an_error(app, employers, survey
     assert out.exit_code == 0, out.output
     result = json.loads((tmp_path / "scores.json").read_text())
     assert result["organisations"] == []
-    assert result["groups"][0]["respondents"] == 0
-    assert result["groups"][0]["scores"]["standard_1"] == {"n": 0, "score": None, "printed": None, "band": None}
+    assert result["groups"][0]["respondents"] is None and result["groups"][0]["respondents_withheld"] == "fewer"
+    assert result["groups"][0]["scores"]["standard_1"] == {"n": None, "score": None, "printed": None, "band": None,
+                                                           "withheld": "fewer", "because": None}
 
 
 def test_a_closed_survey_is_published_with_the_results_and_each_psw_sees_their_own(app, accounts, employers,
@@ -123,7 +141,10 @@ def test_the_coordinator_reads_englands_report_each_regions_and_every_organisati
     db.session.commit()
     coordinator = publish(app)
     page = coordinator.get("/admin/cycles/2017/staff/results").get_data(as_text=True)
-    assert "Results: England" in page and "25 practitioners from 2 organisations" in page
+    # Two organisations: England's figures and count would give either the other's, so they are withheld.
+    assert "Results: England" in page and "Practitioners from 2 organisations answered" in page
+    assert "25 practitioners" not in page
+    assert "England: not shown for any standard, because fewer than three organisations make it" in page
     assert f"These agreed to be named: {b.name}." in page and a.name not in page  # a did not consent
     region = coordinator.get("/admin/cycles/2017/staff/results?region=London").get_data(as_text=True)
     assert "Results: London" in region and 'id="by-region"' not in region

@@ -55,15 +55,19 @@ def group(result, name):
 
 def test_scores_bands_and_ranks_worked_out_by_hand(result):
     s1 = {name: org(result, name)["scores"]["standard_1"] for name in "ABCDEF"}
-    assert s1["E"] == {"n": 20, "score": 100.0, "printed": 100, "band": "high", "rank": 1, "of": 4}
+    # Five organisations have at least 10 counted for standard 1: each sees its score, ranked of 5.
+    assert s1["E"] == {"n": 20, "score": 100.0, "printed": 100, "band": "high", "withheld": None, "rank": 1, "of": 5}
     # C and F tie at 75 and share second place; D (62.5, printed 63: half away from zero) is fourth.
-    assert s1["C"] == {"n": 11, "score": 75.0, "printed": 75, "band": "high", "rank": 2, "of": 4}
-    assert s1["F"] == {"n": 10, "score": 75.0, "printed": 75, "band": "high", "rank": 2, "of": 4}
-    assert s1["D"] == {"n": 10, "score": 62.5, "printed": 63, "band": "moderate", "rank": 4, "of": 4}
-    # B has 9 respondents: withheld. A has 10, but with Shire County's score published, A's would
-    # reveal B's: withheld too.
-    assert s1["B"] == {"n": 9, "score": None, "printed": None, "band": None, "rank": None, "of": None}
-    assert s1["A"] == {"n": 10, "score": None, "printed": None, "band": None, "rank": None, "of": None}
+    assert s1["C"] == {"n": 11, "score": 75.0, "printed": 75, "band": "high", "withheld": None, "rank": 2, "of": 5}
+    assert s1["F"] == {"n": 10, "score": 75.0, "printed": 75, "band": "high", "withheld": None, "rank": 2, "of": 5}
+    assert s1["D"] == {"n": 10, "score": 62.5, "printed": 63, "band": "moderate", "withheld": None, "rank": 4,
+                       "of": 5}
+    # A has 10 (five at 87.5, five at 25): 56.25, printed 56. B's 9 beside it in Shire County do not
+    # cost A its score: only B's own is withheld, and the groups that would give B's away.
+    assert s1["A"] == {"n": 10, "score": 56.25, "printed": 56, "band": "moderate", "withheld": None, "rank": 5,
+                       "of": 5}
+    assert s1["B"] == {"n": 9, "score": None, "printed": None, "band": None, "withheld": "fewer", "because": None,
+                       "rank": None, "of": None}
     assert [org(result, n)["respondents"] for n in "ABCDEF"] == [10, 9, 12, 10, 20, 10]
 
 
@@ -77,17 +81,26 @@ def test_groups_pool_respondents_rather_than_average_organisations(result):
     assert (shire["n"], shire["printed"], shire["band"]) == (39, 89, "high")
     london = group(result, "type:London Borough")["scores"]["standard_1"]
     assert (london["n"], london["score"], london["printed"], london["band"]) == (31, 2200 / 31, 71, "moderate")
-    assert group(result, "region:North")["scores"]["standard_1"]["printed"] == 77  # 1462.5 / 19
     assert [g["group"] for g in result["groups"]] == [
         "national", "type:Shire County", "type:London Borough", "region:London", "region:North", "region:South"]
 
 
+def test_a_group_of_one_or_two_organisations_is_withheld_with_its_count_and_says_why(result):
+    """The North is A and B: A knowing its own would have B's (9) from it. The South is E alone."""
+    for name in ("region:North", "region:South"):
+        entry = group(result, name)
+        assert entry["respondents"] is None and entry["respondents_withheld"] == "organisations"
+        assert entry["scores"]["standard_1"] == {"n": None, "score": None, "printed": None, "band": None,
+                                                 "withheld": "organisations", "because": None}
+    assert "fewer than three organisations" in scores.why("organisations", 10)
+
+
 def test_a_standard_one_person_answered_is_withheld_everywhere(result):
-    assert group(result, "national")["scores"]["standard_2"] == {"n": 1, "score": None, "printed": None,
-                                                                 "band": None}
+    assert group(result, "national")["scores"]["standard_2"] == {"n": None, "score": None, "printed": None,
+                                                                 "band": None, "withheld": "fewer", "because": None}
     assert org(result, "C")["scores"]["standard_2"]["score"] is None
     assert org(result, "A")["scores"]["standard_2"] == {"n": 0, "score": None, "printed": None, "band": None,
-                                                        "rank": None, "of": None}
+                                                        "withheld": "fewer", "because": None, "rank": None, "of": None}
 
 
 def test_a_breakdown_withholds_the_next_smallest_part_too():
@@ -116,6 +129,9 @@ def test_bands_come_from_the_printed_score(printed, expected):
 def test_ties_share_the_best_place():
     assert scores.rank({"a": 80.0, "b": 70.0, "c": 70.0 + 1e-10, "d": 60.0}) == {"a": 1, "c": 2, "b": 2, "d": 4}
     assert scores.rank({"a": 70.0, "b": 70.0 - 1e-6}) == {"a": 1, "b": 2}
+    # A place is 1 plus how many are more than 1e-9 above: no chain of near-ties (c is 1.2e-9 below a).
+    assert scores.rank({"a": 70.0, "b": 70.0 - 0.6e-9, "c": 70.0 - 1.2e-9}) == {"a": 1, "b": 1, "c": 2}
+    assert scores.rank({}) == {}
 
 
 def test_withheld_parts_together_are_none_or_at_least_the_threshold():
@@ -223,7 +239,10 @@ def test_the_profile_sets_respondents_against_the_workforce_and_withholds_small_
     # 20 of 30 aged 25-34 (66.7%) against half the workforce: over-represented; the blank 10 are shown.
     assert by["age_band"]["from_25_to_34"]["share"] == 66.7 and by["age_band"]["not_said"]["respondents"] == 10
     assert by["age_band"]["from_25_to_34"]["flag"] == "over-represented"
-    assert by["age_band"]["from_35_to_44"]["respondents"] == 0 and by["age_band"]["from_35_to_44"]["difference"] == -50
+    # Nobody aged 35-44: a count below 10 like any other, so "Fewer than 10", no share, no difference.
+    assert by["age_band"]["from_35_to_44"]["respondents"] is None and by["age_band"]["from_35_to_44"]["share"] is None
+    assert by["age_band"]["from_35_to_44"]["withheld"] == "fewer" and by["age_band"]["from_35_to_44"]["difference"] is None
+    assert by["sex"]["male"]["withheld"] == "fewer" and by["sex"]["female"]["withheld"] is None
     assert any("25 to 34 is over-represented" in line for line in profile.summary(found))
     # The published rows never give a withheld one away: what is unshown is 0 or at least 10.
     for rows in by.values():
@@ -237,7 +256,10 @@ def test_one_small_profile_row_takes_the_next_smallest_with_it_and_a_withheld_se
     answers = [{"service": "adults"}] * 22 + [{"service": "children"}] * 8 + [{"service": "mental_health"}] * 12
     found = profile.profile(answers, Q, {}, threshold=10)
     rows = {r["value"]: r["respondents"] for r in found["characteristics"][1]["rows"]}
-    assert rows == {"adults": 22, "children": None, "mental_health": None, "other": 0, "not_said": 0}
+    assert rows == {"adults": 22, "children": None, "mental_health": None, "other": None, "not_said": None}
+    why = {r["value"]: r["withheld"] for r in found["characteristics"][1]["rows"]}
+    assert why == {"adults": None, "children": "fewer", "mental_health": "difference", "other": "fewer",
+                   "not_said": "fewer"}
     given = profile.profile(answers, Q, {}, threshold=10, withheld={"service": ["adults"]})
     rows = {r["value"]: r["respondents"] for r in given["characteristics"][1]["rows"]}
     assert rows["adults"] is None and rows["children"] is None
@@ -246,10 +268,10 @@ def test_one_small_profile_row_takes_the_next_smallest_with_it_and_a_withheld_se
     assert all(r["respondents"] is None for c in small["characteristics"] for r in c["rows"])
 
 
-def test_a_withheld_organisation_keeps_at_least_10_of_its_people_unshown():
-    """Review finding: region R = A (40: adults 20, children 17, 3 with no service) + B (5). R is
-    published and A withheld with B; were both of A's services shown, R less them would be the 8
-    people of B and A's three."""
+def test_a_large_organisation_keeps_its_score_beside_a_small_one_and_its_services_follow_the_split_rule():
+    """Region R = A (40: adults 20, children 17, 3 with no service) + B (5). A sees its own score,
+    whatever B's; R is withheld (A would have B's from it). Within A, the 3 with no service take
+    the children's 17 with them."""
     rows = ([{"organisation": "A", "authority_type": "Shire County", "region": "R",
               "answers": {"s1_vision": "agree", "service": "adults"}}] * 20
             + [{"organisation": "A", "authority_type": "Shire County", "region": "R",
@@ -260,11 +282,15 @@ def test_a_withheld_organisation_keeps_at_least_10_of_its_people_unshown():
                 "answers": {"s1_vision": "strongly_agree", "service": "adults"}}] * 5)
     df = scores.frame(rows, Q)
     scored = scores.score(df, Q)
-    assert scored.cell(("organisation", "A"), "standard_1")["score"] is None
-    parts = [("organisation", "A", "service", v) for v in ("adults", "children")]
-    unshown = 40 - sum(scored.cell(p, "standard_1")["n"] for p in parts
-                       if scored.cell(p, "standard_1")["score"] is not None)
-    assert unshown >= 10
+    assert scored.cell(("organisation", "A"), "standard_1")["printed"] == 54  # (20 x 75 + 17 x 25 + 3 x 75) / 40
+    assert scored.cell(("organisation", "B"), "standard_1")["withheld"] == "fewer"
+    for key in (("region", "R"), ("type", "Shire County"), ("national",)):
+        assert scored.cell(key, "standard_1")["score"] is None and scored.count(key)["n"] is None
+    adults, children, unsaid = (scored.cell(("organisation", "A", "service", v), "standard_1")
+                                for v in ("adults", "children", scores.NOT_SAID))
+    assert adults["printed"] == 75 and children["withheld"] == "difference" and unsaid["withheld"] == "fewer"
+    assert scored.count(("organisation", "A", "service", "children")) == {"n": None, "withheld": "difference", "because": None}
+    assert scored.count(("organisation", "A", "service", "mental_health")) == {"n": None, "withheld": "fewer", "because": None}
 
 
 def test_a_type_or_region_of_two_organisations_is_not_set_beside_either():
@@ -277,15 +303,17 @@ def test_a_type_or_region_of_two_organisations_is_not_set_beside_either():
     df = scores.frame(rows, Q)
     scored = scores.score(df, Q)
     result = scores.published(scored, df, Q, 2020)
-    thin = scores.thin_groups(result)
     # Shire County has two; London Borough's four go too, or England less them would be Shire County.
-    assert {("type", "Shire County"), ("type", "London Borough")} <= thin
-    assert not thin & {("national",), ("region", "North"), ("region", "South")}
-    report = scores.organisation_report(scored, result, "A", Q, thin)
+    assert scored.cell(("type", "Shire County"), "standard_1")["withheld"] == "organisations"
+    assert scored.cell(("type", "London Borough"), "standard_1")["withheld"] == "difference"
+    report = scores.organisation_report(scored, result, "A", Q)
     first = report["standards"][0]
-    assert first["own"]["printed"] == 75 and first["type"]["score"] is None and first["type"]["n"] == 24
+    assert first["own"]["printed"] == 75 and first["own"]["rank"] == 1 and first["own"]["of"] == 6
+    assert first["type"]["score"] is None and first["type"]["n"] is None
     assert first["region"]["printed"] is not None and first["national"]["printed"] is not None
-    assert scores.organisation_report(scored, result, "C", Q, thin)["standards"][0]["region"]["printed"] == 75
+    assert "Shire County: not shown for standard 1, because fewer than three organisations make it" \
+        in " ".join(report["not_shown"])
+    assert scores.organisation_report(scored, result, "C", Q)["standards"][0]["region"]["printed"] == 75
 
 
 def test_counts_below_the_threshold_are_not_printed_and_changes_follow_the_printed_scores():
@@ -299,3 +327,20 @@ def test_an_authority_type_reads_right_inside_a_sentence():
     from aggregation.dataset import in_a_sentence
 
     assert in_a_sentence("NHS Trust") == "NHS trust" and in_a_sentence("Shire County") == "shire county"
+
+
+def test_what_one_organisation_knows_of_its_own_counts_against_a_split():
+    """England splits into types. "Other" is X (40) with two of 2: one organisation makes all but 4,
+    so it is withheld; the trusts (2, 2, 1) are 5. England less the published types is those two
+    together, 49; less X's own 40 it would be 9 people: Shire County goes too."""
+    layout = ([("X", "Other", 40), ("Y", "Other", 2), ("Z", "Other", 2)]
+              + [(f"T{i}", "NHS Trust", n) for i, n in enumerate((2, 2, 1))]
+              + [(f"S{i}", "Shire County", 20) for i in range(3)] + [(f"L{i}", "London Borough", 30) for i in range(3)])
+    rows = [{"organisation": org, "authority_type": kind, "region": None, "answers": {"s1_vision": "agree"}}
+            for org, kind, size in layout for _ in range(size)]
+    scored = scores.score(scores.frame(rows, Q), Q)
+    why = {t: scored.cell(("type", t), "standard_1")["withheld"]
+           for t in ("Other", "NHS Trust", "Shire County", "London Borough")}
+    assert why == {"Other": "dominated", "NHS Trust": "fewer", "Shire County": "difference", "London Borough": None}
+    assert scored.cell(("type", "Shire County"), "standard_1")["because"] == "NHS Trust's, from fewer than 10 people"
+    assert scored.cell(("national",), "standard_1")["n"] == 199

@@ -26,6 +26,8 @@ TABLE_SUMMARY: dict[str, Any] = {
                    "url": {"type": "string"}}}
 SCORE_ROW = {"type": "object", "required": ["scores", "respondents"],
              "properties": {"respondents": NULLABLE_INT,
+                            "respondents_withheld": {"type": ["string", "null"], "description":
+                                                     "why the count is withheld (a key of reasons)"},
                             "scores": {"type": "object", "additionalProperties": {
                                 "type": "object", "additionalProperties": CELL}}}}
 
@@ -66,7 +68,9 @@ def _schemas() -> dict[str, Any]:
                                 "type": "object", "required": ["id", "number", "title"],
                                 "properties": {"id": {"type": "string"}, "number": {"type": ["integer", "string"]},
                                                "title": {"type": "string"}}}},
-                            "rows": {"type": "array", "items": SCORE_ROW}}},
+                            "rows": {"type": "array", "items": SCORE_ROW},
+                            "reasons": {"type": "object", "additionalProperties": {"type": "string"},
+                                        "description": "each withheld figure's why, in words"}}},
         "Raw": {"type": "object", "required": ["cycle", "questionnaire", "codebook", "returns"], "properties": {
             "cycle": {"type": "integer"}, "questionnaire": {"type": "string"},
             "codebook": {"type": "array", "items": {"type": "object"}},

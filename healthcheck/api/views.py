@@ -162,26 +162,31 @@ def table(year: int, grouping: str, table_id: str) -> Any:
 # ---------------------------------------------------------------- the staff survey's scores
 
 def _staff_scores(edition: Edition) -> dict[str, Any] | None:
+    """The edition's scores.json, where it has one in the form this API serves: an edition published
+    before counts were withheld by audience (no ``threshold`` in it) has none to serve."""
     found = next((f for f in publication.files_of(edition, "staff_scores") if f.path.endswith("/scores.json")), None)
-    return None if found is None else _published_json(edition, found.path)
+    result = None if found is None else _published_json(edition, found.path)
+    return result if result is not None and "threshold" in result else None
 
 
 def public_scores(result: dict[str, Any], level: str, minimum: int) -> list[dict[str, Any]]:
-    """A level's groups as anyone may read them: no figure or count of a group too thin to publish
-    (``scores.thin_groups``), none from fewer than ``minimum`` respondents, and printed scores only."""
-    thin = scores.thin_groups(result)
+    """A level's groups as anyone may read them: the pattern scores.json publishes for everyone
+    (``scores.Scored.cell``: a withheld figure or count null, with why), printed scores only, and
+    never a figure or count from fewer than ``minimum``."""
     rows = []
     for entry in score_files.rows_by_level(result)[level]:
-        hidden = tuple(entry["group"].split(":", 1)) in thin
         cells = {}
         for standard in result["standards"]:
             cell = entry["scores"][standard["id"]]
-            shown = not hidden and cell["score"] is not None and cell["n"] >= minimum
+            shown = cell["score"] is not None and (cell["n"] or 0) >= minimum
             cells[standard["id"]] = {"score": cell["printed"] if shown else None,
                                      "band": cell["band"] if shown else None,
-                                     "respondents": cell["n"] if shown else None, "withheld": not shown}
-        rows.append({"group": entry["group"].split(":", 1)[-1], "scores": cells,
-                     "respondents": entry["respondents"] if not hidden and entry["respondents"] >= minimum else None})
+                                     "respondents": cell["n"] if shown else None, "withheld": not shown,
+                                     "why": None if shown else cell.get("withheld") or scores.FEWER}
+        people = entry["respondents"] if (entry["respondents"] or 0) >= minimum else None
+        rows.append({"group": entry["group"].split(":", 1)[-1], "scores": cells, "respondents": people,
+                     "respondents_withheld": None if people is not None
+                     else entry.get("respondents_withheld") or scores.FEWER})
     return rows
 
 
@@ -203,7 +208,8 @@ def staff_scores(year: int, level: str) -> Any:
     _, found, latest = _edition(year)
     result = _staff_scores(found)
     if result is None:
-        abort(404, f"Edition {found.number} of {year} has no staff survey scores")
+        abort(404, f"Edition {found.number} of {year} has no staff survey scores to serve (an edition published "
+                   "before counts were withheld by audience has none: publish again)")
     minimum = max(int(found.summary.get("staff_min") or scores.MIN_GROUP), scores.MIN_GROUP)
     if level in PUBLIC_LEVELS:
         rows, lead = public_scores(result, level, minimum), ["group", "respondents"]
@@ -211,7 +217,8 @@ def staff_scores(year: int, level: str) -> Any:
         rows, lead = result["organisations"], ["organisation", "authority_type", "region", "respondents"]
     standards = [s["id"] for s in result["standards"]]
     body = _about(found, latest) | {"level": level, "minimum": minimum, "standards": result["standards"],
-                                    "rows": rows}
+                                    "rows": rows} | (
+        {"reasons": {code: scores.why(code, minimum) for code in scores.REASONS}} if level in PUBLIC_LEVELS else {})
     return _respond(body, _flat(rows, lead, standards), f"staff-survey-{year}-{level}", fmt)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import abort, render_template, request
 
-from aggregation import drivers
+from aggregation import drivers, scores, staff_national
 from aggregation.batch import filename
 
 from ..downloads import edition_path
@@ -43,7 +43,9 @@ def staff_results(year: int) -> Any:
     files = {kind: publication.files_of(edition, kind) for kind in ("staff_national", "staff_region", "staff_scores")
              } if edition else {}
     return render_template("coordinator/staff_results.html", cycle=cycle, edition=edition, report=report,
-                           files=files, drivers=drivers)
+                           files=files, drivers=drivers, who=staff_national.who, shown=staff_national.SHOWN,
+                           people=scores.people,
+                           threshold=(edition.summary.get("staff_min") if edition else None) or scores.MIN_GROUP)
 
 
 @bp.get("/cycles/<int:year>/staff/organisations")

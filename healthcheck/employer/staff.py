@@ -85,8 +85,9 @@ def staff_results() -> Any:
                            threshold=current_app.config["STAFF_MIN_GROUP"],
                            flags=profile.summary(result["profile"]) if result and result.get("profile") else [],
                            drivers=drivers,
-                           answered=scores.answered, scoring=scores.IN_WORDS,
-                           shown_only=scores.SHOWN_ONLY)
+                           answered=scores.answered, scoring=scores.IN_WORDS, people=scores.people,
+                           shown_only=scores.SHOWN_ONLY, breakdown_key=scores.BREAKDOWN_KEY,
+                           profile_key=scores.PROFILE_KEY)
 
 
 @bp.get("/return/staff-results.pdf")
