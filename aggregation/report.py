@@ -36,7 +36,7 @@ from forms.rules import describe
 from . import charts, findings
 from .dataset import Dataset
 from .outputs import base_text
-from .tables import SMALL_BASE, compute, whole
+from .tables import SMALL_BASE, SUPPRESSED, compute, printed_change
 
 INK = colors.HexColor("#0b0c0c")
 BLUE = colors.HexColor("#1d70b8")
@@ -187,9 +187,9 @@ def national_report(dataset: Dataset, threshold: int = 0, service: str = "Social
     story: Story = [
         *_cover(dataset, title, publisher or service, edition, threshold, s),
         *_contents(s),
-        *_key_findings(tables, threshold, section_of, s),
+        *_key_findings(tables, section_of, s),
         *_background_and_methodology(dataset, threshold, tables, s),
-        *_findings_by_standard(tables, threshold, section_of, s),
+        *_findings_by_standard(tables, section_of, s),
         *_annex_open_answers(dataset, s),
         *_annex_standards(q, s),
         *_annex_form(q, s),
@@ -218,10 +218,10 @@ def _contents(s: dict[str, ParagraphStyle]) -> Story:
     return [Paragraph("Contents", s["title"]), toc, PageBreak()]
 
 
-def _key_findings(tables: list[dict[str, Any]], threshold: int, section_of: dict[str, Section],
+def _key_findings(tables: list[dict[str, Any]], section_of: dict[str, Section],
                   s: dict[str, ParagraphStyle]) -> Story:
     story: Story = [Paragraph("Key findings", s["h1"])]
-    for sentence in findings.key_findings(tables, threshold, {k: v.id for k, v in section_of.items()}):
+    for sentence in findings.key_findings(tables, {k: v.id for k, v in section_of.items()}):
         story.append(Paragraph(_t(sentence), s["bullet"], bulletText="•"))
     story.append(PageBreak())
     return story
@@ -262,7 +262,7 @@ def _background_and_methodology(dataset: Dataset, threshold: int, tables: list[d
     return story
 
 
-def _findings_by_standard(tables: list[dict[str, Any]], threshold: int, section_of: dict[str, Section],
+def _findings_by_standard(tables: list[dict[str, Any]], section_of: dict[str, Section],
                           s: dict[str, ParagraphStyle]) -> Story:
     """Findings, standard by standard: every table but Table 1, under its standard's heading."""
     story: Story = []
@@ -277,7 +277,7 @@ def _findings_by_standard(tables: list[dict[str, Any]], threshold: int, section_
             heading = [Paragraph(_t(section.heading), s["h1"])]
             if section.statement:
                 heading.append(Paragraph(_t(section.statement), s["body"]))
-        lead = [Paragraph(_t(sentence), s["body"]) for sentence in findings.sentences(table, threshold)]
+        lead = [Paragraph(_t(sentence), s["body"]) for sentence in findings.sentences(table)]
         story += _table_block(table, s, heading + lead)
     return story
 
@@ -368,11 +368,10 @@ def _grid(data: list[list[Any]], widths: list[float], header_rows: int = 1, nume
     return table
 
 
-def _signed(change: object) -> str:
+def _signed(points: int | None) -> str:
     """A change as printed: +4, −3 (a minus sign, not a hyphen), 0, or – where there is none."""
-    if not isinstance(change, int | float):
+    if points is None:
         return "–"
-    points = whole(change) or 0
     return f"+{points}" if points > 0 else f"−{-points}" if points < 0 else "0"
 
 
@@ -385,7 +384,7 @@ def _table_block(table: dict[str, Any], s: dict[str, ParagraphStyle], lead: Stor
     """A table (and its chart), its base and notes, after the ``lead`` sentences written from it."""
     caption = Paragraph(_t(f"{table['number']}: {table['title']}"), s["caption"])
     previous = table.get("previous_year")
-    small = table["base"] < SMALL_BASE
+    small = table["base"] is not None and table["base"] < SMALL_BASE
     body: Story = []
     if table["number"].startswith("Figure") and table["kind"] == "single":
         png = charts.png_bytes(table)
@@ -395,7 +394,7 @@ def _table_block(table: dict[str, Any], s: dict[str, ParagraphStyle], lead: Stor
         image.hAlign = "LEFT"
         body.append(image)
     if table["kind"] == "responses":
-        data = [["", "Number", "Per cent", "Of"]] + [
+        data = [["", "Returns", "Per cent", "Population"]] + [
             [Paragraph(_t(r["group"]), s["cell"]), r["responses"], _cell(r["printed"]),
              _cell(r["population"] or "n/a")]
             for r in table["rows"]]
@@ -427,13 +426,14 @@ def _table_block(table: dict[str, Any], s: dict[str, ParagraphStyle], lead: Stor
         head = ["", "Number", "Per cent"] + ([f"{previous}, per cent", "Change, points"] if previous else [])
         data = [head]
         for r in table["rows"]:
-            row = [Paragraph(_t(r["label"]), s["cell"]), _cell(r["count"]), _cell(r["printed"])]
+            row = [Paragraph(_t(r["label"]), s["cell"]), SUPPRESSED if r.get("suppressed") else _cell(r["count"]),
+                   _cell(r["printed"])]
             if previous:
-                row += [_cell(r.get("previous_printed")), _signed(r.get("change"))]
+                row += [_cell(r.get("previous_printed")), _signed(printed_change(r))]
             data.append(row)
         widths = [84 * mm, 22 * mm, 22 * mm] + ([22 * mm, 24 * mm] if previous else [])
         body.append(_grid(data, widths))
-    counts_shown = " (counts shown: a base under 50)" if small and table["kind"] != "responses" else ""
+    counts_shown = " (counts shown: a base under 50)" if small and table["kind"] in ("single", "multi") else ""
     footer = [Paragraph(_t(base_text(table)) + counts_shown, s["small"])]
     footer += [Paragraph(_t(note), s["small"]) for note in table["notes"]]
     # A table, its chart and its notes stay on one page where they fit (KeepTogether splits them only

@@ -116,7 +116,7 @@ def test_table_7_caseloads_count_zeros_and_leave_out_no_such_role(tables):
                       "NHS Trust": (7.0, 1), "All": (5.2, 5)}
     assert ("Senior practitioner: averages include those who hold no cases (0): 1 respondent reported none held; "
             "1 had no such role and is excluded.") in t["notes"]
-    assert t["bases"]["Team member"] == 0 and t["base"] == 5
+    assert t["bases"]["Team member"] == 0 and t["base"] is None  # "Base = 0, 5 and 0": no one base
 
 
 def test_figure_8_single_choice(tables):
@@ -284,8 +284,12 @@ def test_a_base_is_the_respondents_behind_the_figures_under_it():
                Return("B", "Shire County", {"posts": 10, "posts_agency": 2})]
     table = next(t for t in compute(Dataset(year=2017, questionnaire=Q, tables=tablespec.load(Q), returns=returns,
                                             populations=POPULATIONS), threshold=0) if t["id"] == "posts")
-    assert table["base"] == 2 and list(table["bases"].values()) == [1, 1]
+    assert table["base"] == 1 and list(table["bases"].values()) == [1, 1]  # the base printed, not the 2 in all
     assert outputs.base_text(table) == "Base = 1"
+    returns[1].answers["posts_unfilled"] = 0
+    table = next(t for t in compute(Dataset(year=2017, questionnaire=Q, tables=tablespec.load(Q), returns=returns,
+                                            populations=POPULATIONS), threshold=0) if t["id"] == "posts")
+    assert table["base"] is None and outputs.base_text(table) == "Base = 2 and 1"  # no one base: none claimed
 
 
 def test_the_workbook_lays_each_table_out_as_printed(tmp_path):
