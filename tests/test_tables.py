@@ -307,3 +307,17 @@ def test_the_workbook_lays_each_table_out_as_printed(tmp_path):
     # Shire counties A and B: 37 and 35 -> 36 of 2; the one trust withheld at a threshold of 2.
     assert rows["Shire County"] == (36, 2) and rows["NHS Trust"] == ("*", 1) and rows["All"] == (38, 6)
     assert any(str(c.value).startswith("Base = 6") for c in hours["A"])
+
+
+def test_other_comes_below_every_real_option():
+    """Issue 30: Table 13 listed "Other" above "Policy/scheme being developed/revised". In every table
+    of several answers, "Other (please specify)" comes after each real option; only a "none" or
+    "don't know" answer may follow it."""
+    for table in compute(dataset(), threshold=0):
+        if table["kind"] != "multi":
+            continue
+        question = Q.question(table["question_ids"][0])
+        order = [r["option"] for r in table["rows"]]
+        other = question.specify_option
+        real = [o.value for o in question.options if not (o.specify or o.exclusive or o.value == "dont_know")]
+        assert other is not None and all(order.index(v) < order.index(other.value) for v in real), table["number"]
