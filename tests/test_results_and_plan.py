@@ -53,12 +53,12 @@ def test_benchmark_waits_for_publication_then_shows_own_figures(app, accounts, e
     publish(app)
     page = employer.get("/return/results").get_data(as_text=True)
     assert "Your benchmark 2017" in page and "Northmoor County Council" in page
-    assert re.search(r"Average hours worked a week.*?</th>\s*<td[^>]*>37</td>", page, re.S)  # its own 37 hours
+    assert re.search(r"Average hours worked a week.*?</th>\s*<td[^>]*>37.0</td>", page, re.S)  # its own 37 hours
     pdf = text_of(employer.get("/return/results.pdf").data)
-    assert "Northmoor County Council: health check benchmark 2017" in pdf and "Average hours worked a week (hours; Table 5) 37" in pdf
+    assert "Northmoor County Council: health check benchmark 2017" in pdf and "Average hours worked a week (hours; Table 5) 37.0" in pdf
     assert "Peer Council" not in pdf and "Peer Council" not in page
     csv_text = employer.get("/return/results.csv").get_data(as_text=True)
-    assert "measure,Table 5,Average hours worked a week,hours,37," in csv_text
+    assert "measure,Table 5,Average hours worked a week,hours,37.0," in csv_text
     # Another employer's benchmark is its own.
     other = app.test_client()
     sign_in(other, employers["b"][1])

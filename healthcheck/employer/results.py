@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
-from aggregation import benchmark, benchmark_pdf, plan_export, scores
+from aggregation import benchmark, plan_export, scores
 
 from ..downloads import download, edition_path, send_edition_file
 from ..extensions import writing
@@ -44,10 +44,10 @@ def results() -> Any:
         return _pending()
     edition, file = found
     result = json.loads(edition_path(edition, file).read_text(encoding="utf-8"))
-    return render_template("employer/results.html", result=result, edition=edition, quarters=benchmark.QUARTERS,
-                           fmt=benchmark._fmt, fallback=benchmark.fallback_sentence(result),
-                           near=any("neighbours" in m for m in result["measures"]),
-                           neighbours_text=benchmark_pdf.neighbours_text)
+    return render_template("employer/results.html", result=result, edition=edition,
+                           fmt=benchmark._fmt, figure=benchmark.figure, measure_cells=benchmark.measure_cells,
+                           fallback=benchmark.fallback_sentence(result),
+                           near=any("neighbours" in m for m in result["measures"]))
 
 
 @bp.get("/return/results.<any(csv, pdf):kind>")
