@@ -66,7 +66,7 @@ def benchmark_pdf(result: dict[str, Any], service: str = "Social Work Health Che
     if fallback:
         story.append(Paragraph(_t(fallback), s["body"]))
 
-    story.append(Paragraph("Your figures beside others like you and everyone", s["h2"]))
+    story.append(Paragraph("Your figures beside other employers like you and everyone", s["h2"]))
     head = ["Measure", "Yours", "Other employers like you: average (median)", "All: average (median)",
             "Your quarter", "Where you sit"]
     data = [[Paragraph(_t(h), s["cellbold"]) for h in head]]
