@@ -78,7 +78,7 @@ def benchmark_pdf(result: dict[str, Any], service: str = "Social Work Health Che
                      distribution(m)])
     # Each column is wide enough for its longest word ("second-highest" at 8.5 points), so no word
     # is broken across lines (tests/test_pdf_checks.py reads every PDF for one).
-    table = Table(data, colWidths=[40 * mm, 20 * mm, 31 * mm, 27 * mm, 25 * mm, 31 * mm], repeatRows=1)
+    table = Table(data, colWidths=[37 * mm, 25 * mm, 30 * mm, 27 * mm, 25 * mm, 30 * mm], repeatRows=1)
     table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), "Helvetica", 7.5), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                                ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE), ("BACKGROUND", (0, 0), (-1, 0), SHADE),
                                ("LEFTPADDING", (-1, 0), (-1, -1), 2), ("RIGHTPADDING", (-1, 0), (-1, -1), 2)]))
@@ -151,7 +151,7 @@ def _region_and_neighbours(result: dict[str, Any], s: dict[str, Any]) -> list[An
         if near:
             row.append(Paragraph(_t(cells["neighbours"]), s["cell"]))
         data.append(row)
-    widths = [70 * mm, 20 * mm] + [(174 - 90) / (len(head) - 2) * mm] * (len(head) - 2)
+    widths = [65 * mm, 25 * mm] + [(174 - 90) / (len(head) - 2) * mm] * (len(head) - 2)
     table = Table(data, colWidths=widths, repeatRows=1)
     table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), "Helvetica", 7.5), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                                ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE), ("BACKGROUND", (0, 0), (-1, 0), SHADE)]))

@@ -78,6 +78,7 @@ def test_each_check_catches_what_it_looks_for():
 def built(tmp_path_factory):
     data = awkward_dataset()
     data.returns[0].answers.update(hours_per_week=37.5, caseload_team_manager="n/a")
+    data.returns[1].answers.update(caseload_senior_practitioner="n/a")  # "There are no senior practitioners"
     data.comments = [{"question_id": "stress_activities_other", "text": "Healthy walks at lunchtime",
                       "categories": []}]
     out = tmp_path_factory.mktemp("edition") / "ed"
