@@ -316,7 +316,7 @@ def test_benchmark_and_action_plan_pages_are_accessible(live, browser):
     page.get_by_role("button", name="Save action").click()
     expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     assert_accessible(page)
-    page.get_by_label("Standard").select_option(label="Standard 5: Effective and Appropriate Supervision")
+    page.get_by_label("Standard").select_option(label="2017 Standard 5: Effective and Appropriate Supervision")
     page.get_by_label("Action", exact=True).fill("Introduce monthly reflective group supervision")
     page.get_by_label("Due date (optional)").fill("31/03/2027")
     page.get_by_role("button", name="Save action").click()
