@@ -1,12 +1,19 @@
-"""One employer's benchmark: its own figures beside others like it (its authority type, or its
-region where too few of its type answered) and all respondents.
+"""One employer's benchmark: its own figures beside other employers like it (its authority type,
+or its region where its type's figures are withheld) and all respondents.
 
-Disclosure control: a comparison group is shown only when it holds at least ``threshold``
-respondents besides the employer itself (never fewer than 2, so no figure, with the
-employer's own answer, gives away another single employer's answer), and never when the
-national tables' pattern withholds it (``withheld``: what the tables withhold, every benchmark
-withholds, so no figure can be worked out by setting one beside another). Distributions are
-shown as quartile boxes, never as individual values.
+"Other employers like you" are just that: the employer is left out of their average and of their
+number. All respondents are everyone, the employer too, as in the national tables.
+
+Disclosure control, and one threshold for each group wherever it is published: a type's, a
+region's or everyone's average is shown exactly where the national and regional tables show that
+group's figure (``withheld``, at ``publication_min``: at least that many respondents, and never
+where a withheld figure could be worked out), so the benchmark, the tables, the regional reports and
+the API never disagree about a group. What only a benchmark shows has its own minimum,
+``threshold`` (``BENCHMARK_MIN_GROUP``) other respondents, never fewer than 2: a median (which is
+one employer's own figure when their number is odd) and the quartiles drawn from the medians, the
+share of a type or region giving each answer to a single-choice question (not in any table) and
+the statistical neighbours' median. Distributions are shown as quartile boxes, never as
+individual values.
 
 Statistical neighbours (``Dataset.neighbours``, the coordinator's licensed list: organisation ->
 its nearest neighbours) are a comparison group unlike the others: each employer's is its own,
@@ -17,7 +24,7 @@ was decided, measure by measure:
   adds no equation to those (published means times their n) from which a withheld group's total
   could be had by adding and subtracting, as a mean over so many neighbour groups would;
 * it is shown only where at least ``threshold`` of the neighbours (the employer is never its own)
-  answered, as for every other group;
+  answered, as every median is;
 * it is withheld wherever the published pattern withholds any group the employer belongs to (its
   type, its region or everyone) for that question: the neighbours then stand beside a withheld
   figure and are not shown, whatever their number;
@@ -27,16 +34,18 @@ was decided, measure by measure:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from forms import Option, Question
+import forms
+from forms import Question
 from forms.rules import is_asked
 
 from . import sheets
-from .dataset import Dataset, Return, in_a_sentence
+from .dataset import Dataset, Return, in_a_sentence, plural
 from .tables import _numeric, frame, short_label, whole
 from .withheld import EVERYONE, Group, groups_of, withheld
 
@@ -54,18 +63,23 @@ def effective_threshold(threshold: int) -> int:
     return max(int(threshold), 2)
 
 
-def _group(values: pd.Series, own_present: bool, threshold: int) -> dict[str, Any]:
-    n = int(values.notna().sum())
-    others = n - (1 if own_present else 0)
-    if others < threshold:
+def _group(data: np.ndarray, others: int, shown: bool, threshold: int) -> dict[str, Any]:
+    """A comparison group's figures from its sorted values ``data`` (``others`` of them not the
+    employer's): the average only where the tables show the group (``shown``), the median and
+    quartiles only from at least ``threshold`` others."""
+    n = int(len(data))
+    if not shown or others < 2:  # never one other employer's own figure, whatever the tables' threshold
         return _withheld(n)
-    clean = values.dropna()
-    return {"n": n, "suppressed": False, "mean": float(clean.mean()), "median": float(clean.median()),
-            "q1": float(clean.quantile(0.25)), "q3": float(clean.quantile(0.75))}
+    figures: dict[str, Any] = {"n": n, "suppressed": False, "mean": float(data.mean()), "median": None,
+                               "q1": None, "q3": None}
+    if others >= threshold:  # numpy's quantiles are pandas' (linear between the two nearest)
+        figures.update(median=float(np.median(data)), q1=float(np.quantile(data, 0.25)),
+                       q3=float(np.quantile(data, 0.75)))
+    return figures
 
 
 def _quartile(own: float | None, group: dict[str, Any]) -> int | None:
-    if own is None or group["suppressed"]:
+    if own is None or group["suppressed"] or group.get("median") is None:
         return None
     if own <= group["q1"]:
         return 1
@@ -106,9 +120,9 @@ class Benchmarks:
         self._values: dict[MeasureKey, pd.Series] = {}
         self._masks: dict[Group, pd.Series] = {}  # a comparison group -> which rows are in it
         self._withheld: dict[MeasureKey, frozenset[Group]] = {}
-        self._groups: dict[tuple[str, str | None, Group, bool], dict[str, Any]] = {}
+        self._sorted: dict[tuple[str, str | None, Group], np.ndarray] = {}  # each group's values, sorted
         self._asked: dict[str, tuple[pd.Series, pd.Series]] = {}  # question id -> (who was asked, their answers)
-        self._shares: dict[tuple[str, Group, bool], dict[str, Any]] = {}
+        self._shares: dict[tuple[str, Group], pd.Series] = {}  # each group's count of each answer
         self._sets: dict[str, MultiSets] = {}
         self._history: list[YearFigures] | None = None
 
@@ -125,6 +139,7 @@ class Benchmarks:
         result: dict[str, Any] = {"organisation": organisation, "authority_type": kind, "region": region,
                                   "neighbours_listed": len(listed or []),
                                   "year": dataset.year, "threshold": self.threshold, "respondents": len(df),
+                                  "publication_min": self.publication_min,
                                   "measures": [], "single": [], "multi": [], "trend": []}
         for spec in dataset.tables:
             if spec["kind"] == "by_type":
@@ -133,13 +148,14 @@ class Benchmarks:
                     own = values.iat[me]
                     own = None if pd.isna(own) else float(own)
                     hidden = self.withheld(_measure_key(measure), values.notna())
-                    groups = {name: self.group(measure, group, own is not None, hidden)
+                    groups = {name: self.group(measure, group, me, hidden)
                               for name, group in self.comparisons(own_return).items()}
                     result["measures"].append({
                         "table": spec["number"], "title": spec["title"], "measure": measure["label"],
                         "name": measure.get("name", measure["label"]), "unit": measure.get("unit", ""),
                         "question_id": measure["question"], "percent": "percent_of" in measure,
                         "own": own, "own_answer": own_return.answers.get(measure["question"]),
+                        "not_applicable": dataset.questionnaire.question(measure["question"]).not_applicable,
                         **groups, "peers": peers(groups, own_return), "quartile": _quartile(own, groups["all"]),
                         **({"neighbours": self.neighbours(values, near, len(listed), hidden, own_return)}
                            if listed else {})})
@@ -184,14 +200,20 @@ class Benchmarks:
             self._masks[group] = pd.Series([group in groups_of(r) for r in self.dataset.returns], index=self.df.index)
         return series[self._masks[group]]
 
-    def group(self, measure: dict[str, Any], group: Group, own_present: bool,
-              hidden: frozenset[Group]) -> dict[str, Any]:
-        """A measure's figures for one comparison group, unless withheld."""
-        key = (*_measure_key(measure), group, own_present)
-        if key not in self._groups:
-            self._groups[key] = _group(self.of_group(self.values(measure), group), own_present, self.threshold)
-        figures = dict(self._groups[key])
-        return _withheld(figures["n"]) if group in hidden else figures
+    def group(self, measure: dict[str, Any], group: Group, me: int, hidden: frozenset[Group]) -> dict[str, Any]:
+        """A measure's figures for one comparison group: everyone's, the employer too, or for its type
+        or region the other employers', the employer (row ``me``) left out of the average and of n."""
+        key = (*_measure_key(measure), group)
+        if key not in self._sorted:
+            self._sorted[key] = np.sort(self.of_group(self.values(measure), group).dropna().to_numpy(dtype=float))
+        data = self._sorted[key]
+        own = self.values(measure).iat[me]
+        mine = not pd.isna(own) and group in groups_of(self.dataset.returns[me])
+        if group == EVERYONE:
+            return _group(data, len(data) - int(mine), group not in hidden, self.threshold)
+        if mine:
+            data = np.delete(data, int(np.searchsorted(data, own)))
+        return _group(data, len(data), group not in hidden, self.threshold)
 
     def single(self, spec: dict[str, Any], me: int) -> dict[str, Any]:
         dataset, df = self.dataset, self.df
@@ -203,7 +225,7 @@ class Benchmarks:
         own = column.iat[me]
         own_return = dataset.returns[me]
         hidden = self.withheld((question.id, None), column.notna())
-        groups = {name: self.shares(question, column, group, own is not None, hidden)
+        groups = {name: self.shares(question, column, group, me, hidden)
                   for name, group in self.comparisons(own_return).items()}
         chosen = peers(groups, own_return)
         return {"table": spec["number"], "title": spec["title"], "question_id": question.id,
@@ -216,14 +238,28 @@ class Benchmarks:
                 **{name: {k: v for k, v in g.items() if k != "percent"} for name, g in groups.items()},
                 "peers": {k: v for k, v in chosen.items() if k != "percent"}}
 
-    def shares(self, question: Question, column: pd.Series, group: Group, own_present: bool,
+    def shares(self, question: Question, column: pd.Series, group: Group, me: int,
                hidden: frozenset[Group]) -> dict[str, Any]:
-        key = (question.id, group, own_present)
+        """A single-choice question's shares for one group: everyone's, as the national table prints
+        them where it does; or the other employers' of the employer's type or region (no table has
+        them), from at least ``threshold`` of them and never beside a withheld group."""
+        key = (question.id, group)
         if key not in self._shares:
-            answers = self.of_group(column, group).dropna()
-            self._shares[key] = _shares(answers, question.options, own_present, self.threshold)
-        figures = self._shares[key]
-        return _withheld(figures["n"]) | {"percent": {}} if group in hidden else figures
+            self._shares[key] = self.of_group(column, group).dropna().value_counts()
+        counts = self._shares[key]
+        own = column.iat[me]
+        if group == EVERYONE:
+            n = int(counts.sum())
+            shown = n >= max(self.publication_min, 1) and group not in hidden
+        else:
+            if own is not None and group in groups_of(self.dataset.returns[me]):
+                counts = counts.sub(pd.Series({own: 1}), fill_value=0)
+            n = int(counts.sum())
+            shown = n >= self.threshold and group not in hidden
+        if not shown:
+            return _withheld(n) | {"percent": {}}
+        return {"n": n, "suppressed": False,
+                "percent": {o.value: 100 * int(counts.get(o.value, 0)) / n for o in question.options}}
 
     def multi(self, spec: dict[str, Any], me: int) -> dict[str, Any]:
         question = self.dataset.questionnaire.question(spec["question"])
@@ -231,10 +267,10 @@ class Benchmarks:
             self._sets[question.id] = _multi_sets(self.dataset, question)
         labels, sets, answered, share = self._sets[question.id]
         own = sets[me]
-        others = len(answered) - (1 if own else 0)
+        others = len(answered) - (1 if own else 0)  # as the national table: from publication_min respondents
         out: dict[str, Any] = {"table": spec["number"], "title": spec["title"], "question_id": question.id,
                                "own": [labels[v] for v in labels if v in own], "n": len(answered),
-                               "suppressed": others < self.threshold}
+                               "suppressed": len(answered) < max(self.publication_min, 1) or others < 1}
         if out["suppressed"]:
             out.update(shared=[], unusual=[], missing=[])
             return out
@@ -281,11 +317,11 @@ def _withheld(n: int) -> dict[str, Any]:
 
 
 def peers(groups: dict[str, dict[str, Any]], ret: Return) -> dict[str, Any]:
-    """The comparison a benchmark shows beside everyone: the employer's type, or where that is
-    withheld its region, or (both withheld) its type, marked as not shown."""
+    """The comparison a benchmark shows beside everyone: the other employers of its type, or where
+    that is withheld of its region, or (both withheld) of its type, marked as not shown."""
     if groups["type"]["suppressed"] and ret.region and not groups["region"]["suppressed"]:
-        return {"label": f"{ret.region} region", "fallback": True, **groups["region"]}
-    return {"label": ret.authority_type, "fallback": False, **groups["type"]}
+        return {"label": f"Others in {ret.region}", "fallback": True, **groups["region"]}
+    return {"label": f"Other {plural(ret.authority_type)}", "fallback": False, **groups["type"]}
 
 
 def fallback_sentence(result: dict[str, Any]) -> str | None:
@@ -295,15 +331,16 @@ def fallback_sentence(result: dict[str, Any]) -> str | None:
     region = sum(1 for r in rows if r.get("fallback"))
     neither = sum(1 for r in rows if r["suppressed"])
     if not region and not neither:
-        return f"“Others like you” are the other {kind} respondents."
+        return f"“Other employers like you” are the other {kind} respondents, your organisation left out."
     if neither == len(rows):
-        return (f"Too few other {kind} respondents answered for their figures to be shown"
-                + (f", and your region's ({result['region']}) cannot be shown either" if result.get("region") else "")
+        return (f"The other {kind} respondents' figures are withheld"
+                + (f", and your region's ({result['region']}) are withheld too" if result.get("region") else "")
                 + ": compare your figures with all respondents.")
-    text = f"“Others like you” are the other {kind} respondents where enough of them answered"
+    text = (f"“Other employers like you” are the other {kind} respondents, your organisation left out, where their "
+            "figures are shown")
     if region:
-        text += (f"; where too few did ({region} figure{'s' if region != 1 else ''}), your region, "
-                 f"{result['region']}, is shown instead and named beside the figure")
+        text += (f"; where they are withheld ({region} figure{'s' if region != 1 else ''}), the other employers "
+                 f"in your region, {result['region']}, are shown instead and named beside the figure")
     if neither:
         text += (f"; where neither can be shown ({neither} figure{'s' if neither != 1 else ''}, marked “Not shown”), "
                  "compare with all respondents")
@@ -321,15 +358,6 @@ def _positions(df: pd.DataFrame) -> dict[str, list[int]]:
     for position, organisation in enumerate(df["organisation"]):
         positions.setdefault(organisation, []).append(position)
     return positions
-
-
-def _shares(answers: pd.Series, options: Iterable[Option], own_present: bool, threshold: int) -> dict[str, Any]:
-    n = int(len(answers))
-    if n - (1 if own_present else 0) < threshold:
-        return {"n": n, "suppressed": True, "percent": {}}
-    counts = answers.value_counts()
-    percent = {o.value: 100 * int(counts.get(o.value, 0)) / n for o in options}
-    return {"n": n, "suppressed": False, "percent": percent}
 
 
 def _multi_sets(dataset: Dataset, question: Question) -> MultiSets:
@@ -354,9 +382,57 @@ def _multi_sets(dataset: Dataset, question: Question) -> MultiSets:
 # ---------------------------------------------------------------- outputs
 
 def _fmt(value: float | None, percent: bool = False) -> str:
+    """A share of answers, as the national tables print it: a whole number."""
     if value is None:
         return ""
     return f"{whole(value)}%" if percent else str(whole(value))
+
+
+def figure(value: float | None, percent: bool = False) -> str:
+    """A measure's figure in a benchmark (the employer's own, an average, a median, a quartile):
+    one decimal place, rounded half away from zero, so that 37.5 hours reads 37.5 and a
+    difference of a few tenths shows. Every figure of a measure, in every format, is written so."""
+    if value is None:
+        return ""
+    text = str(Decimal(repr(float(value))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    return f"{text}%" if percent else text
+
+
+def own_text(measure: dict[str, Any]) -> str:
+    """The employer's own figure, or what it answered instead: the questionnaire's words where it
+    said it has no one in the role ("There are no team managers in this role")."""
+    if measure["own"] is not None:
+        return figure(measure["own"], measure["percent"])
+    if measure.get("own_answer") == forms.NOT_APPLICABLE:
+        return measure.get("not_applicable") or "None in this role"
+    return "No answer" if measure.get("own_answer") in (None, "") else "No figure"
+
+
+def group_text(group: dict[str, Any] | None, percent: bool) -> str:
+    """A comparison group's average (median) and how many it stands on, or that it is not shown."""
+    if group is None or group["suppressed"]:
+        return "Not shown"
+    median = f" ({figure(group['median'], percent)})" if group.get("median") is not None else ""
+    text = f"{figure(group['mean'], percent)}{median}, n={group['n']}"
+    return f"{group['label']}: {text}" if group.get("fallback") else text
+
+
+def neighbours_text(group: dict[str, Any] | None, percent: bool) -> str:
+    """The statistical neighbours' median and how many answered, or why it is not shown."""
+    if group is None:
+        return "–"
+    if group["suppressed"]:
+        return "Not shown"
+    return f"{figure(group['median'], percent)}, n={group['n']} of {group['listed']}"
+
+
+def measure_cells(measure: dict[str, Any]) -> dict[str, str]:
+    """One measure's row of a benchmark as the web page, the PDF and the CSV all print it."""
+    pct = measure["percent"]
+    return {"own": own_text(measure), "peers": group_text(measure.get("peers", measure["type"]), pct),
+            "all": group_text(measure["all"], pct), "region": group_text(measure.get("region"), pct),
+            "neighbours": neighbours_text(measure.get("neighbours"), pct),
+            "quarter": QUARTERS.get(measure["quartile"], "–")}
 
 
 def to_json(result: dict[str, Any]) -> str:
@@ -368,29 +444,28 @@ def to_csv(result: dict[str, Any]) -> str:
     rows: list[list[Any]] = []
     region = result.get("region")
     near = any("neighbours" in m for m in result["measures"])
-    rows.append(["section", "table", "measure or question", "unit", "your answer", "compared with",
+    rows.append(["section", "table", "measure or question", "unit", "your answer", "compared with (you left out)",
                  "their average", "their median", "their respondents", "all: average", "all: median",
                  "all: respondents", "your quarter (of all)"]
-                + ([f"{region} region: average", f"{region} region: median", f"{region} region: respondents"]
+                + ([f"others in {region}: average", f"others in {region}: median", f"others in {region}: respondents"]
                    if region else [])
                 + (["your statistical neighbours: median", "your statistical neighbours: respondents"]
                    if near else []))
+    def figures(group: dict[str, Any], percent: bool) -> list[Any]:
+        if group["suppressed"]:
+            return ["not shown", "", group["n"]]
+        return [figure(group["mean"], percent), figure(group["median"], percent), group["n"]]
+
     for m in result["measures"]:
-        t, a = m["peers"], m["all"]
-        row = ["measure", m["table"], m.get("name", m["measure"]), m.get("unit", ""),
-               _fmt(m["own"]), t["label"],
-               "not shown" if t["suppressed"] else _fmt(t["mean"]),
-               "" if t["suppressed"] else _fmt(t["median"]), t["n"],
-               "not shown" if a["suppressed"] else _fmt(a["mean"]),
-               "" if a["suppressed"] else _fmt(a["median"]), a["n"],
+        pct = m["percent"]
+        row = ["measure", m["table"], m.get("name", m["measure"]), m.get("unit", ""), own_text(m),
+               m["peers"]["label"], *figures(m["peers"], pct), *figures(m["all"], pct),
                QUARTERS.get(m["quartile"], "")]
         if region:
-            r = m["region"]
-            row += ["not shown" if r["suppressed"] else _fmt(r["mean"]), "" if r["suppressed"] else _fmt(r["median"]),
-                    r["n"]]
+            row += figures(m["region"], pct)
         if near:
             nb = m.get("neighbours")
-            row += ["", ""] if nb is None else ["not shown" if nb["suppressed"] else _fmt(nb["median"]), nb["n"]]
+            row += ["", ""] if nb is None else ["not shown" if nb["suppressed"] else figure(nb["median"], pct), nb["n"]]
         rows.append(row)
     rows.append([])
     rows.append(["section", "table", "question", "answer", "your answer", "compared with",
@@ -411,5 +486,5 @@ def to_csv(result: dict[str, Any]) -> str:
         rows.append([])
         rows.append(["section", "year", "measure", "yours", "national average"])
         for row in result["trend"]:
-            rows.append(["trend", row["year"], row["measure"], _fmt(row["own"]), _fmt(row["national"])])
+            rows.append(["trend", row["year"], row["measure"], figure(row["own"]), figure(row["national"])])
     return sheets.csv_text(rows)

@@ -9,7 +9,7 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
-from .benchmark import QUARTERS, _fmt, fallback_sentence
+from .benchmark import _fmt, fallback_sentence, figure, measure_cells
 from .dataset import in_a_sentence
 from .report import BLUE, INK, RULE, SHADE, _styles, _t, pdf_document, running_header
 
@@ -21,7 +21,7 @@ def distribution(measure: dict[str, Any], width: float = 31 * mm, height: float 
     scale from the lowest figure drawn to the highest."""
     d = Drawing(width, height)
     a = measure["all"]
-    if a["suppressed"]:
+    if a["suppressed"] or a.get("q1") is None:
         d.add(String(0, height / 2 - 3, "Not shown", fontName="Helvetica", fontSize=7, fillColor=GREY))
         return d
     points: list[float] = [a["q1"], a["median"], a["q3"]] + ([measure["own"]] if measure["own"] is not None else [])
@@ -35,8 +35,8 @@ def distribution(measure: dict[str, Any], width: float = 31 * mm, height: float 
     d.add(Line(2, line, width - 2, line, strokeColor=RULE, strokeWidth=0.5))
     for value, anchor in ((low, "start"), (high, "end")):
         d.add(Line(x(value), line - 1.5, x(value), line + 1.5, strokeColor=GREY, strokeWidth=0.5))
-        d.add(String(x(value), 0.5, _fmt(value, measure["percent"]), fontName="Helvetica", fontSize=6, fillColor=GREY,
-                           textAnchor=anchor))
+        d.add(String(x(value), 0.5, figure(value, measure["percent"]), fontName="Helvetica", fontSize=6,
+                     fillColor=GREY, textAnchor=anchor))
     d.add(Rect(x(a["q1"]), line - 3, max(x(a["q3"]) - x(a["q1"]), 0.5), 6, fillColor=SHADE,
                strokeColor=GREY, strokeWidth=0.5))
     d.add(Line(x(a["median"]), line - 4, x(a["median"]), line + 4, strokeColor=INK, strokeWidth=1))
@@ -56,28 +56,29 @@ def benchmark_pdf(result: dict[str, Any], service: str = "Social Work Health Che
     doc = pdf_document(buffer, title, service)
     story = [Paragraph(_t(title), s["h1"]),
              Paragraph(_t(f"How {result['organisation']}'s {result['year']} return compares with other "
-                          f"{in_a_sentence(result['authority_type'])} respondents and with all {result['respondents']} "
-                          f"respondents. Comparisons are shown only where at least {result['threshold']} other "
-                          f"respondents answered; otherwise they are marked as not shown. Table and figure numbers "
-                          f"are those of the national report. This benchmark is for your organisation only: no "
-                          f"league table is published."), s["body"])]
+                          f"{in_a_sentence(result['authority_type'])} employers (you are left out of their average "
+                          f"and their number) and with all {result['respondents']} respondents. A group's average is "
+                          f"shown wherever the national and regional tables show that group; a median only where at "
+                          f"least {result['threshold']} other respondents answered. Figures are to one decimal place. "
+                          f"Table and figure numbers are those of the national report. This benchmark is for your "
+                          f"organisation only: no league table is published."), s["body"])]
     fallback = fallback_sentence(result)
     if fallback:
         story.append(Paragraph(_t(fallback), s["body"]))
 
-    story.append(Paragraph("Your figures beside others like you and everyone", s["h2"]))
-    head = ["Measure", "Yours", "Others like you: average (median)", "All: average (median)",
+    story.append(Paragraph("Your figures beside other employers like you and everyone", s["h2"]))
+    head = ["Measure", "Yours", "Other employers like you: average (median)", "All: average (median)",
             "Your quarter", "Where you sit"]
     data = [[Paragraph(_t(h), s["cellbold"]) for h in head]]
     for m in result["measures"]:
-        pct = m["percent"]
         where = "; ".join(filter(None, [m.get("unit"), m["table"]]))
+        cells = measure_cells(m)
         data.append([Paragraph(_t(f"{m.get('name', m['measure'])} ({where})"), s["cell"]),
-                     Paragraph(_t(_fmt(m["own"], pct) or "No answer"), s["cell"]),
-                     Paragraph(_t(_average(m["peers"], pct)), s["cell"]),
-                     Paragraph(_t(_average(m["all"], pct)), s["cell"]),
-                     Paragraph(_t(QUARTERS.get(m["quartile"], "–")), s["cell"]), distribution(m)])
-    table = Table(data, colWidths=[44 * mm, 15 * mm, 34 * mm, 28 * mm, 18 * mm, 35 * mm], repeatRows=1)
+                     *(Paragraph(_t(cells[key]), s["cell"]) for key in ("own", "peers", "all", "quarter")),
+                     distribution(m)])
+    # Each column is wide enough for its longest word ("second-highest" at 8.5 points), so no word
+    # is broken across lines (tests/test_pdf_checks.py reads every PDF for one).
+    table = Table(data, colWidths=[37 * mm, 25 * mm, 30 * mm, 27 * mm, 25 * mm, 30 * mm], repeatRows=1)
     table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), "Helvetica", 7.5), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                                ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE), ("BACKGROUND", (0, 0), (-1, 0), SHADE),
                                ("LEFTPADDING", (-1, 0), (-1, -1), 2), ("RIGHTPADDING", (-1, 0), (-1, -1), 2)]))
@@ -121,7 +122,7 @@ def benchmark_pdf(result: dict[str, Any], service: str = "Social Work Health Che
         data = [["Measure"] + [f"{y} yours / national" for y in years]]
         for m in measures:
             data.append([Paragraph(_t(m), s["cell"])] + [
-                f"{_fmt(lookup[(m, y)]['own']) or '–'} / {_fmt(lookup[(m, y)]['national']) or '–'}"
+                f"{figure(lookup[(m, y)]['own']) or '–'} / {figure(lookup[(m, y)]['national']) or '–'}"
                 if (m, y) in lookup else "–" for y in years])
         grid = Table(data, repeatRows=1)
         grid.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), "Helvetica", 8),
@@ -138,19 +139,19 @@ def _region_and_neighbours(result: dict[str, Any], s: dict[str, Any]) -> list[An
     near = any("neighbours" in m for m in result["measures"])
     if not region and not near:
         return []
-    head = ["Measure", "Yours"] + ([f"{region} region: average (median)"] if region else []) \
+    head = ["Measure", "Yours"] + ([f"Others in {region}: average (median)"] if region else []) \
         + (["Your statistical neighbours: median"] if near else [])
     data = [[Paragraph(_t(h), s["cellbold"]) for h in head]]
     for m in result["measures"]:
-        pct = m["percent"]
+        cells = measure_cells(m)
         row = [Paragraph(_t(f"{m.get('name', m['measure'])} ({m['table']})"), s["cell"]),
-               Paragraph(_t(_fmt(m["own"], pct) or "No answer"), s["cell"])]
+               Paragraph(_t(cells["own"]), s["cell"])]
         if region:
-            row.append(Paragraph(_t(_average(m["region"], pct)), s["cell"]))
+            row.append(Paragraph(_t(cells["region"]), s["cell"]))
         if near:
-            row.append(Paragraph(_t(neighbours_text(m.get("neighbours"), pct)), s["cell"]))
+            row.append(Paragraph(_t(cells["neighbours"]), s["cell"]))
         data.append(row)
-    widths = [70 * mm, 20 * mm] + [(174 - 90) / (len(head) - 2) * mm] * (len(head) - 2)
+    widths = [65 * mm, 25 * mm] + [(174 - 90) / (len(head) - 2) * mm] * (len(head) - 2)
     table = Table(data, colWidths=widths, repeatRows=1)
     table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), "Helvetica", 7.5), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                                ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE), ("BACKGROUND", (0, 0), (-1, 0), SHADE)]))
@@ -160,20 +161,3 @@ def _region_and_neighbours(result: dict[str, Any], s: dict[str, Any]) -> list[An
             "holds; their median is shown only where enough of them answered and it gives no withheld figure away."
             if near else "")
     return [Paragraph(_t(heading), s["h2"]), table] + ([Paragraph(_t(note), s["small"])] if note else [])
-
-
-def neighbours_text(group: dict[str, Any] | None, percent: bool) -> str:
-    """The statistical neighbours' median and how many answered, or why it is not shown."""
-    if group is None:
-        return "–"
-    if group["suppressed"]:
-        return "Not shown"
-    return f"{_fmt(group['median'], percent)}, n={group['n']} of {group['listed']}"
-
-
-def _average(group: dict[str, Any], percent: bool) -> str:
-    """A comparison group's average (median) and size, or that it is not shown; a region is named."""
-    if group["suppressed"]:
-        return "Not shown"
-    figures = f"{_fmt(group['mean'], percent)} ({_fmt(group['median'], percent)}), n={group['n']}"
-    return f"{group['label']}: {figures}" if group.get("fallback") else figures

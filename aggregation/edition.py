@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import batch, charts, outputs, regional_report, report, scores, staff_reports
+from . import batch, charts, findings, outputs, regional_report, report, scores, staff_reports
 from .dataset import Dataset, StaffData, to_dict
 from .tables import compute, regional
 
@@ -51,7 +51,8 @@ def build(dataset: Dataset, out: Path, *, publication_min: int, benchmark_min: i
 
     progress("tables", 0, 0)
     tables = compute(dataset, threshold=publication_min)
-    add(outputs.write(dataset.year, tables, out / "tables"), "tables")
+    said = findings.key_findings(tables, findings.sections_of(dataset.questionnaire))
+    add(outputs.write(dataset.year, tables, out / "tables", key_findings=said), "tables")
 
     figures = [t for t in tables if t["number"].startswith("Figure")]
     for done, table in enumerate(figures):

@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from . import sheets
-from .tables import whole
+from . import findings, sheets
+from .tables import printed_change, whole
 
 COLUMNS = {
     "responses": ["group", "responses", "population", "percent", "printed"],
@@ -28,13 +28,22 @@ def columns_of(table: dict[str, Any]) -> list[str]:
     return cols
 
 
+def printed_bases(table: dict[str, Any]) -> list[int]:
+    """The bases a table prints under it, in order: each measure's where its measures stand on
+    different numbers of respondents, else the one base (``base`` is then that number)."""
+    values = list((table.get("bases") or {}).values())
+    if len(set(values)) > 1:
+        return values
+    return [values[0]] if values else [table["base"]]
+
+
 def base_text(table: dict[str, Any]) -> str:
     """How many respondents the figures stand on: each measure's where a table has several (one
     number where they agree), never those who answered any measure at all."""
-    values = list((table.get("bases") or {}).values())
-    if len(set(values)) > 1:
+    values = printed_bases(table)
+    if len(values) > 1:
         return "Base = " + ", ".join(str(v) for v in values[:-1]) + f" and {values[-1]}"
-    return f"Base = {values[0] if values else table['base']}"
+    return f"Base = {values[0]}"
 
 
 def as_published(table: dict[str, Any]) -> dict[str, Any]:
@@ -47,21 +56,34 @@ def as_published(table: dict[str, Any]) -> dict[str, Any]:
         for key in ("value", "percent", "previous"):
             if isinstance(out.get(key), float):
                 out[key] = whole(out[key])
-        if out.get("change") is not None:
-            both = isinstance(out.get("printed"), int) and isinstance(out.get("previous_printed"), int)
-            out["change"] = out["printed"] - out["previous_printed"] if both else whole(out["change"])
+        if "change" in out:
+            out["change"] = printed_change(row)
         rows.append(out)
     return table | {"rows": rows}
 
 
-def write(year: int, tables: list[dict[str, Any]], out: Path, name: str = "tables") -> list[Path]:
-    """tables.json, a CSV per table and tables.xlsx, every figure as printed (``as_published``);
-    the regional tables as regional-tables.json and .xlsx (``name``) beside them."""
-    tables = [as_published(t) for t in tables]
+def with_findings(table: dict[str, Any]) -> dict[str, Any]:
+    """A table as published, with the sentences written from its unrounded figures (``findings``):
+    for a table by region, each region's beside England's, as the regional reports print them."""
+    if table.get("by") == "region":
+        said = [s for sentences in findings.regional_sentences(table).values() for s in sentences]
+    else:
+        said = findings.sentences(table)
+    return as_published(table) | {"findings": said}
+
+
+def write(year: int, tables: list[dict[str, Any]], out: Path, name: str = "tables",
+          key_findings: list[str] | None = None) -> list[Path]:
+    """tables.json, a CSV per table and tables.xlsx, every figure as printed (``as_published``)
+    and each table's sentences beside it, with the report's ``key_findings`` (if given); the
+    regional tables as regional-tables.json and .xlsx (``name``) beside them."""
+    tables = [with_findings(t) for t in tables]
     out.mkdir(parents=True, exist_ok=True)
     written = [out / f"{name}.json"]
-    written[0].write_text(json.dumps({"cycle": year, "tables": tables}, indent=2, ensure_ascii=False),
-                          encoding="utf-8")
+    payload: dict[str, Any] = {"cycle": year, "tables": tables}
+    if key_findings is not None:
+        payload["key_findings"] = key_findings
+    written[0].write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
     for table in tables:
         cols = columns_of(table)
         written.append(sheets.write_csv(out / f"{slug(table)}.csv", [
@@ -76,9 +98,8 @@ def grid(table: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     rows, each row led by its group or answer; a withheld figure is "*", no figure None."""
     previous = table.get("previous_year")
     if table["kind"] == "responses":
-        return (["Type", "Returns", "Population", "Per cent"],
-                [[r["group"], r["responses"], r["population"], r["printed"] if r["population"] else None]
-                 for r in table["rows"]])
+        return (["Type", "Returns", "Per cent", "Population"],
+                [[r["group"], r["responses"], r["printed"], r["population"] or "n/a"] for r in table["rows"]])
     if table["kind"] == "by_type":
         measures = table.get("measures") or [{"label": m, "unit": "", "percent": False}
                                              for m in dict.fromkeys(r["measure"] for r in table["rows"])]

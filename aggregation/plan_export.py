@@ -1,6 +1,10 @@
 """An employer's action plan as a committee paper: PDF and XLSX, plus 'you said, we did'.
 
-Plain data in (actions as dicts, the questionnaire's sections), bytes out.
+Plain data in (actions as dicts, the questionnaire's sections, the titles of the 2020 Standards an
+action may answer), bytes out. Two numberings of the Standards meet in a plan: the return's
+sections follow the health check's own (in the 2017 return, "Standard 4: Managing Risks and
+Resources"), the staff survey's follow the 2020 Standards ("Standard 4: Wellbeing"). Every output
+names each with its year (``standard_heading``, ``staff_title``), never a bare number.
 """
 from __future__ import annotations
 
@@ -21,9 +25,21 @@ from .report import RULE, SHADE, _styles, pdf_document, running_header
 
 COLUMNS = ["Action", "Lead", "Start", "Due", "Outcome", "Evidence", "Latest progress", "Status"]
 # The spreadsheet also carries the finding each action answers, and its dates as dates.
-XLSX_COLUMNS = ["Standard", "Action", "Finding it answers", "Lead", "Start", "Due", "Outcome", "Evidence",
-                "Latest progress", "Status"]
+XLSX_COLUMNS = ["Standard", "2020 Standard", "Action", "Finding it answers", "Lead", "Start", "Due", "Outcome",
+                "Evidence", "Latest progress", "Status"]
 RAG_COLOURS = {"Red": "#d4351c", "Amber": "#f47738", "Green": "#00703c", "Complete": "#505a5f"}
+
+
+def standard_heading(section: Section, numbering: str) -> str:
+    """A return's standard, named with the year of its numbering: "2017 Standard 4: Managing Risks
+    and Resources" (``numbering``: the questionnaire's version, "2017.1", or its year)."""
+    year = numbering.split(".", 1)[0]
+    return f"{year} {section.heading}" if section.standard else section.heading
+
+
+def staff_title(number: object, title: str) -> str:
+    """A 2020 Standard as every output names it: "2020 Standard 4: Wellbeing"."""
+    return f"2020 Standard {number}: {title}"
 
 
 def _d(value: object) -> str:
@@ -42,10 +58,13 @@ def row(action: dict[str, Any]) -> list[str]:
             action.get("outcome") or "", action.get("evidence") or "", latest_progress(action), action["status"]]
 
 
-def plan_xlsx(organisation: str, year: int, sections: Sequence[Section], actions: list[dict[str, Any]]) -> bytes:
+def plan_xlsx(organisation: str, year: int, sections: Sequence[Section], actions: list[dict[str, Any]],
+              numbering: str = "", staff_titles: dict[str, str] | None = None) -> bytes:
+    """The plan as a workbook; ``staff_titles`` names the 2020 Standard each action answers, by id."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
+    staff_titles = staff_titles or {}
     book = Workbook()
     sheet = book.active
     sheet.title = "Action plan"
@@ -56,16 +75,19 @@ def plan_xlsx(organisation: str, year: int, sections: Sequence[Section], actions
         cell.font = Font(bold=True)
     for section in sections:
         for action in [a for a in actions if a["section_id"] == section.id]:
-            sheets.append(sheet, [section.heading, action["description"], action.get("finding") or "",
+            staff_standard = action.get("staff_standard")
+            sheets.append(sheet, [standard_heading(section, numbering or str(year)),
+                                  staff_titles.get(staff_standard, staff_standard) if staff_standard else "",
+                                  action["description"], action.get("finding") or "",
                                   action.get("lead") or "", action.get("starts_on"), action.get("due_on"),
                                   action.get("outcome") or "", action.get("evidence") or "", latest_progress(action),
                                   action["status"]])
-            for at in (5, 6):  # Start and Due
+            for at in (6, 7):  # Start and Due
                 sheet.cell(row=sheet.max_row, column=at).number_format = "DD/MM/YYYY"
             status = sheet.cell(row=sheet.max_row, column=len(XLSX_COLUMNS))
             status.fill = PatternFill("solid", fgColor=RAG_COLOURS[action["status"]].lstrip("#"))
             status.font = Font(color="FFFFFF", bold=True)
-    for column, width in zip("ABCDEFGHIJ", (28, 40, 30, 18, 11, 11, 30, 30, 40, 10)):
+    for column, width in zip("ABCDEFGHIJK", (28, 28, 40, 30, 18, 11, 11, 30, 30, 40, 10)):
         sheet.column_dimensions[column].width = width
     for line in sheet.iter_rows(min_row=3):
         for cell in line:
@@ -82,7 +104,11 @@ def plan_xlsx(organisation: str, year: int, sections: Sequence[Section], actions
 
 
 def plan_pdf(organisation: str, year: int, sections: Sequence[Section], actions: list[dict[str, Any]],
-             today: date) -> bytes:
+             today: date, numbering: str = "", staff_titles: dict[str, str] | None = None) -> bytes:
+    """The plan for committee: each standard's actions, the 2020 Standard an action answers under
+    its description, then 'you said, we did'."""
+    staff_titles = staff_titles or {}
+    numbering = numbering or str(year)
     s = _styles()
     buffer = io.BytesIO()
     title = f"{organisation}: health check action plan {year}"
@@ -98,10 +124,14 @@ def plan_pdf(organisation: str, year: int, sections: Sequence[Section], actions:
         mine = [a for a in actions if a["section_id"] == section.id]
         if not mine:
             continue
-        story.append(Paragraph(escape(section.heading), s["h2"]))
+        story.append(Paragraph(escape(standard_heading(section, numbering)), s["h2"]))
         data = [[Paragraph(c, s["cellbold"]) for c in COLUMNS]]
         for action in mine:
             cells = [Paragraph(escape(c or "–"), s["cell"]) for c in row(action)[:-1]]
+            if action.get("staff_standard"):
+                answers = staff_titles.get(action["staff_standard"], action["staff_standard"])
+                cells[0] = Paragraph(escape(action["description"]) + "<br/><i>Answers " + escape(answers) + "</i>",
+                                     s["cell"])
             if action in overdue:  # the due date, flagged in words as well as colour
                 cells[3] = Paragraph(escape(_d(action["due_on"])) + '<br/><font color="#d4351c"><b>Overdue</b></font>',
                                      s["cell"])
@@ -116,23 +146,28 @@ def plan_pdf(organisation: str, year: int, sections: Sequence[Section], actions:
         table.setStyle(TableStyle(style))
         story.append(table)
     story += [Spacer(1, 6 * mm), Paragraph("You said, we did", s["h1"])]
-    for line in you_said_we_did(sections, actions):
+    for line in you_said_we_did(sections, actions, numbering):
         story.append(Paragraph(escape(line), s["bullet"], bulletText="•"))
     page = running_header(f"{title}, as at {today:%d %B %Y}", landscape(A4), 12 * mm)
     doc.build(story, onFirstPage=page, onLaterPages=page)
     return buffer.getvalue()
 
 
-def you_said_we_did(sections: Sequence[Section], actions: list[dict[str, Any]]) -> list[str]:
-    """One line per action: the finding ('you said'), the action and its latest progress ('we did')."""
+def you_said_we_did(sections: Sequence[Section], actions: list[dict[str, Any]], numbering: str = "") -> list[str]:
+    """One line per action: the finding it answers ('you said'), where one was recorded, the action
+    and its latest progress ('we did'). An action with no finding says only what was done, and
+    under which standard: nothing is made up for what the health check said."""
     out: list[str] = []
     for section in sections:
         for action in [a for a in actions if a["section_id"] == section.id]:
-            said = action.get("finding") or f"the health check raised {section.title.lower()}"
             did = _clause(action["description"])
             progress = _clause(latest_progress(action))
-            out.append(f"You said: {_sentence(said)} We did: {did}" + (f" ({progress})" if progress else "")
-                       + f". Status: {action['status']}.")
+            done = did + (f" ({progress})" if progress else "") + f". Status: {action['status']}."
+            if action.get("finding"):
+                out.append(f"You said: {_sentence(action['finding'])} We did: {done}")
+            else:
+                where = standard_heading(section, numbering) if numbering else section.heading
+                out.append(f"We did, for {where}: {done}")
     return out
 
 

@@ -12,8 +12,9 @@ from reportlab.platypus import Paragraph
 
 from . import batch
 from .dataset import Dataset
+from .findings import regional_figure, regional_sentence
 from .report import _cell, _grid, _styles, _t, pdf_document, running_header
-from .tables import SUPPRESSED, regional
+from .tables import regional
 
 ENGLAND = "England"
 
@@ -22,35 +23,18 @@ def regions_of(dataset: Dataset) -> list[str]:
     return sorted({r.region for r in dataset.returns if r.region})
 
 
-def _figure(value: Any, measure: dict[str, Any]) -> str:
-    if not isinstance(value, int):
-        return str(value)
-    if measure["percent"]:
-        return f"{value}%"
-    return f"{value} {measure['unit']}".strip() if measure["unit"] and measure["unit"] != "average" else str(value)
-
-
-def sentence(region: str, measure: dict[str, Any], own: dict[str, Any], england: dict[str, Any]) -> str:
-    """One measure in words: the region's average beside England's, or why it is not shown."""
-    name = measure["name"][:1].lower() + measure["name"][1:]
-    if own["n"] == 0:
-        return f"No respondent in {region} gave a figure for {name}."
-    if own["printed"] == SUPPRESSED or not isinstance(own["printed"], int):
-        return (f"The figure for {name} in {region} is not shown: too few respondents answered, or it would "
-                "let a figure withheld elsewhere be worked out.")
-    text = f"{measure['name']}: {_figure(own['printed'], measure)} on average in {region} ({own['n']} respondents)"
-    if isinstance(england["printed"], int):
-        gap = own["printed"] - england["printed"]
-        how = "the same as" if gap == 0 else "above" if gap > 0 else "below"
-        text += f", {how} England's {_figure(england['printed'], measure)}"
-    return text + "."
+def report_title(title: str, region: str, year: int) -> str:
+    """The report's title: the questionnaire's title (which names the year already, as "Social Work
+    Health Check 2017" does, or else is given it) and the region."""
+    named = title if str(year) in title else f"{title} {year}"
+    return f"{named}: {region} region"
 
 
 def regional_report(region: str, year: int, title: str, tables: list[dict[str, Any]], returns: int,
                     threshold: int, service: str = "Social Work Health Check") -> bytes:
     """The region's report as PDF bytes, from the regional ``tables`` (``tables.regional``)."""
     s = _styles()
-    heading = f"{title}: {region} region, {year}"
+    heading = report_title(title, region, year)
     buffer = io.BytesIO()
     doc = pdf_document(buffer, heading, service)
     story: list[Any] = [
@@ -68,11 +52,11 @@ def regional_report(region: str, year: int, title: str, tables: list[dict[str, A
         for m in measures:
             own = lookup.get((m["label"], region), {"n": 0, "printed": None})
             england = lookup[(m["label"], "All")]
-            rows.append([Paragraph(_t(m["label"]), s["cell"]), _cell(_figure(own["printed"], m)
+            rows.append([Paragraph(_t(m["label"]), s["cell"]), _cell(regional_figure(own["printed"], m)
                                                                      if own["printed"] is not None else None),
-                         own["n"], _cell(_figure(england["printed"], m) if england["printed"] is not None else None),
-                         england["n"]])
-            story.append(Paragraph(_t(sentence(region, m, own, england)), s["body"]))
+                         own["n"], _cell(regional_figure(england["printed"], m)
+                                         if england["printed"] is not None else None), england["n"]])
+            story.append(Paragraph(_t(regional_sentence(region, m, own, england)), s["body"]))
         story.append(_grid(rows, [w * mm for w in (70, 28, 24, 28, 24)]))
     story.append(Paragraph(_t("* or –: not shown (too few respondents, or withheld so that a withheld figure "
                               "cannot be worked out), or no figure."), s["small"]))

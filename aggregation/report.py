@@ -34,9 +34,10 @@ from forms import Questionnaire, Section
 from forms.rules import describe
 
 from . import charts, findings
+from .annex import AnnexTable, annex_tables, answer_text
 from .dataset import Dataset
 from .outputs import base_text
-from .tables import SMALL_BASE, compute, whole
+from .tables import SMALL_BASE, SUPPRESSED, compute, printed_change
 
 INK = colors.HexColor("#0b0c0c")
 BLUE = colors.HexColor("#1d70b8")
@@ -184,13 +185,15 @@ def national_report(dataset: Dataset, threshold: int = 0, service: str = "Social
     q = dataset.questionnaire
     title = f"{q.title}: national findings"
     section_of = {qq.id: sec for sec in q.sections for qq in sec.questions}
+    annex = annex_tables(dataset, {t["question_ids"][0]: t["title"] for t in tables
+                                   if t["kind"] in ("single", "multi")})
     story: Story = [
         *_cover(dataset, title, publisher or service, edition, threshold, s),
         *_contents(s),
-        *_key_findings(tables, threshold, section_of, s),
+        *_key_findings(tables, section_of, s),
         *_background_and_methodology(dataset, threshold, tables, s),
-        *_findings_by_standard(tables, threshold, section_of, s),
-        *_annex_open_answers(dataset, s),
+        *_findings_by_standard(tables, section_of, s, annex),
+        *_annex_open_answers(annex, s),
         *_annex_standards(q, s),
         *_annex_form(q, s),
     ]
@@ -218,10 +221,10 @@ def _contents(s: dict[str, ParagraphStyle]) -> Story:
     return [Paragraph("Contents", s["title"]), toc, PageBreak()]
 
 
-def _key_findings(tables: list[dict[str, Any]], threshold: int, section_of: dict[str, Section],
+def _key_findings(tables: list[dict[str, Any]], section_of: dict[str, Section],
                   s: dict[str, ParagraphStyle]) -> Story:
     story: Story = [Paragraph("Key findings", s["h1"])]
-    for sentence in findings.key_findings(tables, threshold, {k: v.id for k, v in section_of.items()}):
+    for sentence in findings.key_findings(tables, {k: v.id for k, v in section_of.items()}):
         story.append(Paragraph(_t(sentence), s["bullet"], bulletText="•"))
     story.append(PageBreak())
     return story
@@ -262,9 +265,11 @@ def _background_and_methodology(dataset: Dataset, threshold: int, tables: list[d
     return story
 
 
-def _findings_by_standard(tables: list[dict[str, Any]], threshold: int, section_of: dict[str, Section],
-                          s: dict[str, ParagraphStyle]) -> Story:
-    """Findings, standard by standard: every table but Table 1, under its standard's heading."""
+def _findings_by_standard(tables: list[dict[str, Any]], section_of: dict[str, Section],
+                          s: dict[str, ParagraphStyle], annex: list[AnnexTable]) -> Story:
+    """Findings, standard by standard: every table but Table 1, under its standard's heading, each
+    pointing to the table of Annex A that lists its "Other" answers, where there is one."""
+    others = {a.question_id: a.number for a in annex}
     story: Story = []
     current: Section | None = None
     for table in tables:
@@ -277,29 +282,32 @@ def _findings_by_standard(tables: list[dict[str, Any]], threshold: int, section_
             heading = [Paragraph(_t(section.heading), s["h1"])]
             if section.statement:
                 heading.append(Paragraph(_t(section.statement), s["body"]))
-        lead = [Paragraph(_t(sentence), s["body"]) for sentence in findings.sentences(table, threshold)]
-        story += _table_block(table, s, heading + lead)
+        lead = [Paragraph(_t(sentence), s["body"]) for sentence in findings.sentences(table)]
+        listed = others.get(f"{table['question_ids'][0]}_other")
+        more = [f"The answers given as “Other” are listed in {listed} in Annex A."] if listed else []
+        story += _table_block(table, s, heading + lead, more)
     return story
 
 
-def _annex_open_answers(dataset: Dataset, s: dict[str, ParagraphStyle]) -> Story:
-    """Annex A: open answers."""
+def _annex_open_answers(annex: list[AnnexTable], s: dict[str, ParagraphStyle]) -> Story:
+    """Annex A: the answers given to open questions and as "Other (please specify)", a table per
+    question, grouped by the categories they were coded into (``annex.annex_tables``)."""
     story: Story = [PageBreak(), Paragraph("Annex A: open answers", s["h1"]),
-                    Paragraph("Comments approved for publication, with names of organisations, places and people "
-                              "removed. Each is shown as edited for publication.", s["body"])]
-    if not dataset.comments:
-        story.append(Paragraph("No comments have been approved for publication.", s["body"]))
-    number = 0
-    for section in dataset.questionnaire.sections:
-        for question in section.questions:
-            keys = {question.id, question.other_id}
-            items = [c for c in dataset.comments if c["question_id"] in keys]
-            if not items:
-                continue
-            number += 1
-            story.append(Paragraph(_t(f"Table A{number}: {section.heading} – {question.label}"), s["caption"]))
-            for item in items:
-                story.append(Paragraph(_t(item["text"]), s["bullet"], bulletText="–"))
+                    Paragraph("The answers given to open questions and as “Other (please specify)”, as approved for "
+                              "publication, with the names of organisations, places and people removed. Where answers "
+                              "were coded, they are grouped under their categories (an answer coded to several is "
+                              "listed under the first); the same answer given by several respondents is listed once, "
+                              "with how many gave it (x 3).", s["body"])]
+    if not annex:
+        story.append(Paragraph("No answers to open questions have been approved for publication.", s["body"]))
+    for table in annex:
+        story.append(Paragraph(_t(f"{table.number}: {table.title}"), s["caption"]))
+        for group in table.groups:
+            if group.heading:
+                story.append(Paragraph(_t(group.heading), s["cellbold"]))
+            for text, count in group.answers:
+                story.append(Paragraph(_t(answer_text(text, count)), s["bullet"], bulletText="–"))
+        story.append(Paragraph(_t(f"{table.answers} answer{'s' if table.answers != 1 else ''}."), s["small"]))
     return story
 
 
@@ -368,11 +376,10 @@ def _grid(data: list[list[Any]], widths: list[float], header_rows: int = 1, nume
     return table
 
 
-def _signed(change: object) -> str:
+def _signed(points: int | None) -> str:
     """A change as printed: +4, −3 (a minus sign, not a hyphen), 0, or – where there is none."""
-    if not isinstance(change, int | float):
+    if points is None:
         return "–"
-    points = whole(change) or 0
     return f"+{points}" if points > 0 else f"−{-points}" if points < 0 else "0"
 
 
@@ -381,11 +388,13 @@ def _cell(value: object) -> str:
     return "–" if value is None or value == "" else str(value)
 
 
-def _table_block(table: dict[str, Any], s: dict[str, ParagraphStyle], lead: Story | None = None) -> Story:
-    """A table (and its chart), its base and notes, after the ``lead`` sentences written from it."""
+def _table_block(table: dict[str, Any], s: dict[str, ParagraphStyle], lead: Story | None = None,
+                 more: list[str] | None = None) -> Story:
+    """A table (and its chart), its base and notes (and ``more`` of them), after the ``lead``
+    sentences written from it."""
     caption = Paragraph(_t(f"{table['number']}: {table['title']}"), s["caption"])
     previous = table.get("previous_year")
-    small = table["base"] < SMALL_BASE
+    small = table["base"] is not None and table["base"] < SMALL_BASE
     body: Story = []
     if table["number"].startswith("Figure") and table["kind"] == "single":
         png = charts.png_bytes(table)
@@ -395,7 +404,7 @@ def _table_block(table: dict[str, Any], s: dict[str, ParagraphStyle], lead: Stor
         image.hAlign = "LEFT"
         body.append(image)
     if table["kind"] == "responses":
-        data = [["", "Number", "Per cent", "Of"]] + [
+        data = [["", "Returns", "Per cent", "Population"]] + [
             [Paragraph(_t(r["group"]), s["cell"]), r["responses"], _cell(r["printed"]),
              _cell(r["population"] or "n/a")]
             for r in table["rows"]]
@@ -427,15 +436,16 @@ def _table_block(table: dict[str, Any], s: dict[str, ParagraphStyle], lead: Stor
         head = ["", "Number", "Per cent"] + ([f"{previous}, per cent", "Change, points"] if previous else [])
         data = [head]
         for r in table["rows"]:
-            row = [Paragraph(_t(r["label"]), s["cell"]), _cell(r["count"]), _cell(r["printed"])]
+            row = [Paragraph(_t(r["label"]), s["cell"]), SUPPRESSED if r.get("suppressed") else _cell(r["count"]),
+                   _cell(r["printed"])]
             if previous:
-                row += [_cell(r.get("previous_printed")), _signed(r.get("change"))]
+                row += [_cell(r.get("previous_printed")), _signed(printed_change(r))]
             data.append(row)
         widths = [84 * mm, 22 * mm, 22 * mm] + ([22 * mm, 24 * mm] if previous else [])
         body.append(_grid(data, widths))
-    counts_shown = " (counts shown: a base under 50)" if small and table["kind"] != "responses" else ""
+    counts_shown = " (counts shown: a base under 50)" if small and table["kind"] in ("single", "multi") else ""
     footer = [Paragraph(_t(base_text(table)) + counts_shown, s["small"])]
-    footer += [Paragraph(_t(note), s["small"]) for note in table["notes"]]
+    footer += [Paragraph(_t(note), s["small"]) for note in table["notes"] + (more or [])]
     # A table, its chart and its notes stay on one page where they fit (KeepTogether splits them only
     # when they don't).
     return [KeepTogether([*(lead or []), caption, *body, *footer]), Spacer(1, 4 * mm)]

@@ -3,8 +3,11 @@ and responses against the population; and the same tables of several measures by
 (``regional``). Bases are computed, never typed.
 
 Each table is a dict: {"id", "number", "title", "question_ids", "kind", "base", "rows",
-"notes"} (plus "bases" for by-type tables of several measures). Values are unrounded;
-"printed" holds what the report prints: whole numbers, rounded half away from zero.
+"notes"} (plus "bases", each measure's, for by-type tables). "base" is the base the table
+prints: for a by-type table whose measures stand on different numbers of respondents (it prints
+"Base = 49 and 51") there is no one base, and it is None. Values are unrounded; "printed" holds
+what the report prints: whole numbers, rounded half away from zero; "change" is the unrounded
+change on the previous year, and ``printed_change`` the one every output prints.
 """
 from __future__ import annotations
 
@@ -84,8 +87,8 @@ def regional(dataset: Dataset, threshold: int = 0) -> list[dict[str, Any]]:
     return tables
 
 
-def _table(spec: dict[str, Any], question_ids: list[str], base: int, rows: list[dict[str, Any]], notes: list[str],
-           **extra: Any) -> dict[str, Any]:
+def _table(spec: dict[str, Any], question_ids: list[str], base: int | None, rows: list[dict[str, Any]],
+           notes: list[str], **extra: Any) -> dict[str, Any]:
     return {"id": spec["id"], "number": spec["number"], "title": spec["title"], "question_ids": question_ids,
             "kind": spec["kind"], "base": base, "rows": rows, "notes": notes, **extra}
 
@@ -132,7 +135,6 @@ def _by_type(spec: dict[str, Any], dataset: Dataset, df: pd.DataFrame, threshold
     rows: list[dict[str, Any]] = []
     notes: list[str] = []
     bases: dict[str, int] = {}
-    contributing = pd.Series(False, index=df.index)
     percent_measures: list[str] = []
     for measure in spec["measures"]:
         values = _numeric(df[measure["question"]])
@@ -141,7 +143,6 @@ def _by_type(spec: dict[str, Any], dataset: Dataset, df: pd.DataFrame, threshold
             values = (100 * values / denominator).where(denominator > 0)
             percent_measures.append(measure["label"])
         present = values.notna()
-        contributing |= present
         stats = values.groupby(df[by]).agg(["mean", "count"])
         hidden = withheld(dataset.returns, list(present), threshold)
         for group in groups + ["All"]:
@@ -178,13 +179,14 @@ def _by_type(spec: dict[str, Any], dataset: Dataset, df: pd.DataFrame, threshold
                      "figure cannot be worked out from the others and the total.")
     question_ids = list(dict.fromkeys([m["question"] for m in spec["measures"]]
                                       + [m["percent_of"] for m in spec["measures"] if "percent_of" in m]))
-    extra: dict[str, Any] = {"bases": bases} if len(spec["measures"]) > 1 else {}
+    extra: dict[str, Any] = {"bases": bases}
     measures = [{"label": m["label"], "name": m.get("name", m["label"]), "unit": m.get("unit", ""),
                  "percent": "percent_of" in m} for m in spec["measures"]]
     if by == "region":
-        spec = spec | {"number": f"{spec['number']} by region", "title": f"{spec['title']}, by region"}
+        spec = spec | {"number": f"{spec['number']} by region"}  # said once: "Table 2 by region: Unfilled posts…"
         extra["by"] = "region"
-    return _table(spec, question_ids, int(contributing.sum()), rows, notes, measures=measures, **extra)
+    printed_base = next(iter(bases.values())) if len(set(bases.values())) == 1 else None
+    return _table(spec, question_ids, printed_base, rows, notes, measures=measures, **extra)
 
 
 # ---------------------------------------------------------------- single choice
@@ -298,3 +300,14 @@ def _add_previous(table: dict[str, Any], earlier: dict[str, Any] | None, year: i
         row["previous"] = old_value
         row["previous_printed"] = whole(old_value)
         row["change"] = (row[field] - old_value) if row.get(field) is not None and old_value is not None else None
+
+
+def printed_change(row: dict[str, Any]) -> int | None:
+    """The change on the previous year as every output prints it: this year's printed figure less
+    last year's, so that the three printed figures add up (and no output gives more away than the
+    printed figures do). Rounding keeps order, so it goes the same way as the unrounded change;
+    it is 0 where the unrounded change may not be."""
+    now, before = row.get("printed"), row.get("previous_printed")
+    if isinstance(now, bool) or isinstance(before, bool) or not (isinstance(now, int) and isinstance(before, int)):
+        return None
+    return now - before

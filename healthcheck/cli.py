@@ -634,12 +634,13 @@ def _dataset(year: int) -> Any:
 def tables(year: int, out: Path) -> None:
     """Write the national tables as they stand: tables.json, one CSV per table, tables.xlsx, charts,
     and the tables by region (regional-tables.json and .xlsx, a CSV each)."""
-    from aggregation import charts, outputs
+    from aggregation import charts, findings, outputs
     from aggregation.tables import compute, regional
 
     dataset = _dataset(year)
     computed = compute(dataset, threshold=current_app.config["PUBLICATION_MIN_GROUP"])
-    written = outputs.write(year, computed, out)
+    written = outputs.write(year, computed, out, key_findings=findings.key_findings(
+        computed, findings.sections_of(dataset.questionnaire)))
     written += outputs.write(year, regional(dataset, current_app.config["PUBLICATION_MIN_GROUP"]), out,
                              name="regional-tables")
     with click.progressbar([t for t in computed if t["number"].startswith("Figure")], label="Drawing figures") as bar:

@@ -49,7 +49,9 @@ class Config:
     PUBLICATION_MIN_GROUP = int(os.environ.get("PUBLICATION_MIN_GROUP", "3"))
     # No staff survey figure is shown or published from fewer respondents (never below 10).
     STAFF_MIN_GROUP = max(10, int(os.environ.get("STAFF_MIN_GROUP", "10")))
-    # An employer's benchmark compares it only with groups of at least this many other respondents.
+    # What only a benchmark shows (a median, a type's shares of answers, the statistical neighbours'
+    # median) comes from at least this many other respondents; a group's average is shown wherever
+    # the national and regional tables show that group (PUBLICATION_MIN_GROUP).
     BENCHMARK_MIN_GROUP = int(os.environ.get("BENCHMARK_MIN_GROUP", "5"))
     # Contact details, the names of the people who filled a return and the staff survey's free
     # text are deleted this many months after a cycle's final edition (healthcheck.store.retention).

@@ -33,8 +33,9 @@ def test_hand_computed_position_of_one_employer():
     # All six: 37 35 39 38 36 40 -> mean 37.5, median 37.5, q1 36.25, q3 38.75; A (37) is in the second quarter.
     assert hours["own"] == 37 and hours["all"]["mean"] == 37.5 and hours["all"]["median"] == 37.5
     assert (hours["all"]["q1"], hours["all"]["q3"], hours["quartile"]) == (36.25, 38.75, 2)
-    # Shire counties: A and B, so one other: never shown (it would reveal B's answer).
-    assert hours["type"] == {"n": 2, "suppressed": True, "mean": None, "median": None}
+    # Shire counties: A and B, so one other employer like A: never shown (it would be B's answer), and
+    # A is left out of their number.
+    assert hours["type"] == {"n": 1, "suppressed": True, "mean": None, "median": None}
     offered = next(m for m in result["multi"] if m["question_id"] == "profession_opportunities")
     # 5 answered: student 3/5, mentoring 2/5 (A's coded other counts), research 2/5, other 1/5.
     assert offered["own"] == ["Supervision of students on placement", "Mentoring programmes"]
@@ -53,8 +54,11 @@ def test_every_figure_matches_the_national_tables():
                          and any(r["measure"] == m["measure"] for r in t["rows"]))
             rows = {r["group"]: r for r in table["rows"] if r["measure"] == m["measure"]}
             assert m["all"]["mean"] == pytest.approx(rows["All"]["value"]) and m["all"]["n"] == rows["All"]["n"]
-            if not m["type"]["suppressed"]:
-                assert m["type"]["mean"] == pytest.approx(rows[kind]["value"]) and m["type"]["n"] == rows[kind]["n"]
+            if not m["type"]["suppressed"]:  # other employers like it: itself left out of the mean and of n
+                mine = 0 if m["own"] is None else 1
+                others = rows[kind]["value"] * rows[kind]["n"] - (m["own"] or 0)
+                assert m["type"]["n"] == rows[kind]["n"] - mine
+                assert m["type"]["mean"] == pytest.approx(others / m["type"]["n"])
         for item in result["single"]:
             table = tables[item["question_id"]]
             national_percent = {r["option"]: r["percent"] for r in table["rows"]}
@@ -73,7 +77,7 @@ def test_a_suppressed_group_never_shows_a_figure():
     assert all(s["type"]["suppressed"] and all(o["peers_percent"] is None for o in s["options"])
                for s in result["single"])
     measure_rows = [row for row in csv.reader(io.StringIO(benchmark.to_csv(result))) if row and row[0] == "measure"]
-    assert {row[5] for row in measure_rows} == {"NHS Trust"}  # trusts have no region to fall back to
+    assert {row[5] for row in measure_rows} == {"Other NHS trusts"}  # trusts have no region to fall back to
     assert {row[6] for row in measure_rows} == {"not shown"} and {row[7] for row in measure_rows} == {""}
     pdf_text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(benchmark_pdf(result))).pages)
     assert "Not shown" in pdf_text and other.organisation not in pdf_text
@@ -82,12 +86,18 @@ def test_a_suppressed_group_never_shows_a_figure():
 
 
 def test_the_pdf_carries_the_employers_own_values():
+    """Issue 30: 37.5 hours printed as 38, and "There are no team managers in this role" as "No answer"."""
     ds = synthetic()
+    own = next(r for r in ds.returns if r.organisation == "Org 3").answers
+    own.update(hours_per_week=37.5, caseload_team_manager="n/a")
     result = benchmark.compute(ds, "Org 3", threshold=5)
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(benchmark_pdf(result))).pages).split())
-    own_hours = next(r for r in ds.returns if r.organisation == "Org 3").answers["hours_per_week"]
     assert "Org 3: health check benchmark 2017" in text
-    assert f"Average hours worked a week (hours; Table 5) {own_hours} " in text
+    assert "Average hours worked a week (hours; Table 5) 37.5 " in text
+    assert "Average caseload of a team manager (cases; Table 7) There are no team managers in this role" in text
+    csv_rows = {row[2]: row for row in csv.reader(io.StringIO(benchmark.to_csv(result))) if row and row[0] == "measure"}
+    assert csv_rows["Average hours worked a week"][4] == "37.5"
+    assert csv_rows["Average caseload of a team manager"][4] == "There are no team managers in this role"
     assert "Org 7" not in text  # no other employer is named
 
 

@@ -413,7 +413,9 @@ def test_national_results_are_published_then_read_by_coordinators_and_viewers(ap
     pdf = viewer.get("/admin/cycles/2017/editions/1/report.pdf")
     assert pdf.mimetype == "application/pdf"
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).split())
-    assert re.search(r"2 councils \(\d+ per cent of the \d+ invited\) returned the health check", text)
+    # The per cent is of the councils there are, not of those invited (issue 30).
+    assert re.search(r"2 councils \(\d+ per cent of the \d+ councils of these four types\) returned the health check",
+                     text) and "invited" not in text
     employer = app.test_client()
     sign_in(employer, employers["a"][1])
     assert employer.get("/admin/cycles/2017/editions/1/report.pdf").status_code == 302

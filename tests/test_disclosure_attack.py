@@ -175,6 +175,21 @@ def _shown(group: dict) -> bool:
     return not group["suppressed"]
 
 
+def _groups_shown(results: list[dict]) -> dict[str, dict[str, tuple[float, int]]]:
+    """Measure -> group -> (mean, n) of every type and region some benchmark shows. A benchmark
+    shows the other employers like its own (itself left out) beside its own figure: together, the
+    whole group's mean, which is what whoever holds that benchmark can work out."""
+    shown: dict[str, dict[str, tuple[float, int]]] = defaultdict(dict)
+    for result in results:
+        for m in result["measures"]:
+            for key, name in (("type", result["authority_type"]), ("region", f"{result['region']} region")):
+                if (key == "type" or result["region"]) and _shown(m[key]):
+                    own = [] if m["own"] is None else [m["own"]]
+                    n = m[key]["n"] + len(own)
+                    shown[m["measure"]][name] = ((m[key]["mean"] * m[key]["n"] + sum(own)) / n, n)
+    return shown
+
+
 def test_no_benchmark_with_its_employers_own_answers_gives_a_withheld_figure_away(published):
     dataset, out = published
     tables = national_by_type(out)
@@ -190,8 +205,9 @@ def test_no_benchmark_with_its_employers_own_answers_gives_a_withheld_figure_awa
                               ("all", "All")):
                 if key not in m or (key == "region" and not result["region"]):
                     continue
-                if _shown(m[key]):
-                    facts.add(facts.group(name), round(m[key]["mean"]), m[key]["n"])
+                if _shown(m[key]):  # the other employers like it: the group less the employer itself
+                    vector = facts.group(name) - (facts.one(me) if key != "all" else 0)
+                    facts.add(vector, round(m[key]["mean"], 1), m[key]["n"])
                 elif name not in facts.published:
                     withheld.append(name)
             assert_none_recovered(facts, withheld, values, f"{me}'s benchmark, {m['measure']}", exempt=me)
@@ -200,12 +216,7 @@ def test_no_benchmark_with_its_employers_own_answers_gives_a_withheld_figure_awa
 def test_all_the_benchmarks_together_give_no_withheld_figure_away(published):
     dataset, out = published
     tables = national_by_type(out)
-    shown_somewhere: dict[str, dict[str, tuple[float, int]]] = defaultdict(dict)  # measure -> group -> figure
-    for result in _benchmarks(out):
-        for m in result["measures"]:
-            for key, name in (("type", result["authority_type"]), ("region", f"{result['region']} region")):
-                if result.get(key if key == "region" else "authority_type") and _shown(m[key]):
-                    shown_somewhere[m["measure"]][name] = (round(m[key]["mean"]), m[key]["n"])
+    shown_somewhere = _groups_shown(_benchmarks(out))
     for table in tables:
         for label in dict.fromkeys(r["measure"] for r in table["rows"]):
             values, _ = true_values(dataset, label)
@@ -227,12 +238,7 @@ def test_the_regional_tables_with_the_national_ones_and_every_benchmark_give_not
     region figures): the one pattern over everyone, types and regions must hold for them all."""
     dataset, out = published
     national = {t["id"]: t for t in national_by_type(out)}
-    shown_somewhere: dict[str, dict[str, tuple[float, int]]] = defaultdict(dict)
-    for result in _benchmarks(out):
-        for m in result["measures"]:
-            for key, name in (("type", result["authority_type"]), ("region", f"{result['region']} region")):
-                if (key == "type" or result["region"]) and _shown(m[key]):
-                    shown_somewhere[m["measure"]][name] = (round(m[key]["mean"]), m[key]["n"])
+    shown_somewhere = _groups_shown(_benchmarks(out))
     checked = 0
     for table in regional_tables(out):
         assert table["by"] == "region" and table["id"] in national
@@ -279,9 +285,10 @@ def test_single_choice_shares_in_benchmarks_give_no_withheld_share_away(publishe
                         continue
                     if _shown(item[key]):
                         percent = option["all_percent"] if key == "all" else option["peers_percent"]
-                        if key == "all" or item["peers"]["label"] == (name if key == "region" else
-                                                                       result["authority_type"]):
-                            facts.add(facts.group(name), round(percent) / 100, item[key]["n"])
+                        if key == "all" or item["peers"]["fallback"] == (key == "region"):
+                            # the others like it: the group less the employer itself, where it answered
+                            vector = facts.group(name) - (facts.one(me) if key != "all" else 0)
+                            facts.add(vector, round(percent) / 100, item[key]["n"])
                     else:
                         withheld.append(name)
                 facts.slack = [0.005 * n for n in (int(r.sum()) for r in facts.rows)]  # whole per cents
@@ -331,9 +338,10 @@ def test_every_file_publishes_the_figures_as_printed_and_no_more(published):
         assert {(row[0], row[1]) for row in csv_rows[2:2 + len(table["rows"])] if row[4] == "*"} == suppressed
         assert not any(isinstance(v, float) for r in table["rows"] for k, v in r.items()
                        if k in ("value", "previous", "change")), table["number"]
-    for path in (out / "benchmarks").glob("*.csv"):
+    for path in (out / "benchmarks").glob("*.csv"):  # a benchmark's figures to one decimal place, as it prints them
         rows = list(csv.reader(path.open(encoding="utf-8")))
-        assert not any(re.fullmatch(r"-?\d+\.\d+", c) for row in rows for c in row), path.name
+        assert not any(re.fullmatch(r"-?\d+\.\d\d+%?", c) for row in rows for c in row), path.name
+        assert any(re.fullmatch(r"-?\d+\.\d", c) for row in rows for c in row), path.name
 
 
 def _slug(table: dict) -> str:

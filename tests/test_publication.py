@@ -55,7 +55,7 @@ def test_an_edition_is_frozen_and_publishing_again_makes_the_next(app, accounts,
     assert sum(f.kind == "benchmark" for f in first.files) == 13 * 3  # JSON, CSV and PDF each
     frozen = {f.path: f.sha256 for f in first.files}
     hours = employer.get("/return/results.csv").get_data(as_text=True)
-    assert "measure,Table 5,Average hours worked a week,hours,37," in hours
+    assert "measure,Table 5,Average hours worked a week,hours,37.0," in hours
 
     # The employer amends its return after publication: nothing published changes.
     employer.post_form("/return/amend", {}, token_from="/return")
@@ -70,7 +70,7 @@ def test_an_edition_is_frozen_and_publishing_again_makes_the_next(app, accounts,
     second = publication.latest_edition(cycle)
     assert second.number == 2 and second.summary["changes"] == {
         "added": [], "removed": [], "changed": ["Northmoor County Council"]}
-    assert "measure,Table 5,Average hours worked a week,hours,39," in employer.get("/return/results.csv").get_data(as_text=True)
+    assert "measure,Table 5,Average hours worked a week,hours,39.0," in employer.get("/return/results.csv").get_data(as_text=True)
     assert "From edition 2" in employer.get("/return/results").get_data(as_text=True)
     viewer = signed_in(app, "viewer")
     page = viewer.get("/admin/cycles/2017/results").get_data(as_text=True)

@@ -53,12 +53,12 @@ def test_benchmark_waits_for_publication_then_shows_own_figures(app, accounts, e
     publish(app)
     page = employer.get("/return/results").get_data(as_text=True)
     assert "Your benchmark 2017" in page and "Northmoor County Council" in page
-    assert re.search(r"Average hours worked a week.*?</th>\s*<td[^>]*>37</td>", page, re.S)  # its own 37 hours
+    assert re.search(r"Average hours worked a week.*?</th>\s*<td[^>]*>37.0</td>", page, re.S)  # its own 37 hours
     pdf = text_of(employer.get("/return/results.pdf").data)
-    assert "Northmoor County Council: health check benchmark 2017" in pdf and "Average hours worked a week (hours; Table 5) 37" in pdf
+    assert "Northmoor County Council: health check benchmark 2017" in pdf and "Average hours worked a week (hours; Table 5) 37.0" in pdf
     assert "Peer Council" not in pdf and "Peer Council" not in page
     csv_text = employer.get("/return/results.csv").get_data(as_text=True)
-    assert "measure,Table 5,Average hours worked a week,hours,37," in csv_text
+    assert "measure,Table 5,Average hours worked a week,hours,37.0," in csv_text
     # Another employer's benchmark is its own.
     other = app.test_client()
     sign_in(other, employers["b"][1])
@@ -101,13 +101,14 @@ def test_the_action_plan_keeps_its_whole_history_and_exports_it(app, employers, 
 
     book = load_workbook(io.BytesIO(employer.get("/return/plan.xlsx").data))
     plan = book["Action plan"]
-    assert [c.value for c in plan[2]] == ["Standard", "Action", "Finding it answers", "Lead", "Start", "Due",
-                                          "Outcome", "Evidence", "Latest progress", "Status"]
+    assert [c.value for c in plan[2]] == ["Standard", "2020 Standard", "Action", "Finding it answers", "Lead",
+                                          "Start", "Due", "Outcome", "Evidence", "Latest progress", "Status"]
     row = [c.value for c in plan[3]]
-    assert row[1:4] == ["Recruit to the four unfilled posts", "10% of posts are unfilled", "Head of HR"]
-    assert [d.date() for d in row[4:6]] == [date(2018, 4, 1), date(2019, 3, 31)]  # dates, not text
-    assert plan.cell(row=3, column=5).number_format == "DD/MM/YYYY"
-    assert row[8].endswith("All four posts filled.") and row[9] == "Complete"
+    assert row[0] == "2017 Standard 2: Effective Workforce Planning" and row[1] is None  # no 2020 Standard tied
+    assert row[2:5] == ["Recruit to the four unfilled posts", "10% of posts are unfilled", "Head of HR"]
+    assert [d.date() for d in row[5:7]] == [date(2018, 4, 1), date(2019, 3, 31)]  # dates, not text
+    assert plan.cell(row=3, column=6).number_format == "DD/MM/YYYY"
+    assert row[9].endswith("All four posts filled.") and row[10] == "Complete"
     assert [r[3:5] for r in book["History"].iter_rows(min_row=2, values_only=True)] == [
         ("Red", "Amber"), (None, None), ("Amber", "Complete")]  # openpyxl reads empty cells as None
     pdf = text_of(employer.get("/return/plan.pdf").data)
@@ -217,6 +218,33 @@ def test_you_said_we_did_ends_each_sentence_once():
     assert line == ("You said: Caseloads rose last quarter. We did: Review caseloads (05/01/2027: Down to 8%). "
                     "Status: Amber.")
     assert ".." not in line and ".)" not in line
+
+
+def test_the_plan_names_each_standard_with_its_year_and_keeps_the_2020_standard_in_every_format():
+    """Issue 30: the PDF and XLSX dropped an action's 2020 Standard; the page mixed "Standard 4: Managing
+    Risks and Resources" with "4. Wellbeing"; an action with no finding got "You said: the health check
+    raised effective workforce planning"."""
+    from aggregation.plan_export import plan_pdf, plan_xlsx, you_said_we_did
+    from forms import load
+
+    q = load("health-check", "2017.1")
+    risks = next(s for s in q.sections if s.id == "risks_resources")
+    action = {"section_id": risks.id, "staff_standard": "standard_4", "description": "Quiet rooms in every office",
+              "finding": "", "lead": "", "starts_on": None, "due_on": None, "outcome": "", "evidence": "",
+              "status": "Green", "updates": []}
+    titles = {"standard_4": "2020 Standard 4: Wellbeing"}
+    book = load_workbook(io.BytesIO(plan_xlsx("A", 2017, q.sections, [action], q.version, titles)))
+    header, row = ([c.value for c in r] for r in book["Action plan"].iter_rows(min_row=2, max_row=3))
+    assert header[:3] == ["Standard", "2020 Standard", "Action"]
+    assert row[:3] == ["2017 Standard 4: Managing Risks and Resources", "2020 Standard 4: Wellbeing",
+                       "Quiet rooms in every office"]
+    pdf = " ".join(text_of(plan_pdf("A", 2017, q.sections, [action], date(2018, 1, 1), q.version, titles)).split())
+    assert "2017 Standard 4: Managing Risks and Resources" in pdf
+    assert "Quiet rooms in every office Answers 2020 Standard 4: Wellbeing" in pdf
+    (line,) = you_said_we_did(q.sections, [action], q.version)
+    assert line == ("We did, for 2017 Standard 4: Managing Risks and Resources: Quiet rooms in every office. "
+                    "Status: Green.")
+    assert "You said:" not in pdf and "raised" not in pdf
 
 
 class _DetailsForm(HTMLParser):

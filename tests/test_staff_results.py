@@ -210,7 +210,7 @@ def test_the_psw_reads_who_answered_against_their_workforce_downloads_the_pdf_an
         token_from="/return/plan/new")
     assert saved.status_code == 302
     assert db.session.query(Action).one().staff_standard == "standard_3"
-    assert "2020 Standard 3. Safe workloads" in psw.get("/return/plan").get_data(as_text=True)
+    assert "Answers 2020 Standard 3: Safe workloads" in psw.get("/return/plan").get_data(as_text=True)
     assert psw.post_form("/return/plan/new", {"section_id": "safe_workloads", "staff_standard": "standard_99",
                                               "description": "x"}).status_code == 400
 

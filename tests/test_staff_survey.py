@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 import forms
 from healthcheck.extensions import db
-from healthcheck.models import AuditEvent, CommentReview, StaffDraft, StaffResponse
-from healthcheck.store import staff
+from healthcheck.models import AuditEvent, CommentReview, Organisation, StaffDraft, StaffResponse
+from healthcheck.store import Actor, staff
 from tests.conftest import now, sign_in, signed_in
 
 Q = forms.load("staff-survey", "2020.1")
@@ -222,6 +222,19 @@ def test_the_coordinator_adds_the_survey_on_the_web_and_sees_counts_by_type(app,
     answer(app.test_client(), code_of(survey, employers["b"][0]), {"framework": {"s1_vision": "agree"}})
     page = coordinator.get("/admin/cycles/2017/staff").get_data(as_text=True)
     assert re.search(r"London Borough</th>\s*<td[^>]*>\s*1\s*</td>", page)
+    # Issue 30: 252 responses over the one headcount 12 councils had entered read 135%. The rate divides
+    # only the responses of those that entered a headcount by their headcounts, and says how many did.
+    other = Organisation(name="Another Borough", authority_type="London Borough")
+    db.session.add(other)
+    db.session.commit()
+    staff.code_for(survey, other)
+    staff.set_headcount(staff.code_for(survey, employers["b"][0]), {"social_worker": {"adults": 4}}, Actor("Test"))
+    db.session.commit()
+    for _ in range(3):
+        answer(app.test_client(), code_of(survey, other), {"framework": {"s1_vision": "agree"}})
+    page = coordinator.get("/admin/cycles/2017/staff").get_data(as_text=True)
+    cells = re.search(r"London Borough</th>((?:\s*<td[^>]*>[^<]*</td>){5})", page)[1]
+    assert [c.strip() for c in re.findall(r">([^<]*)</td>", cells)] == ["4", "1 of 2", "1", "4", "25%"]
 
 
 def run(command, args):

@@ -116,7 +116,7 @@ def test_table_7_caseloads_count_zeros_and_leave_out_no_such_role(tables):
                       "NHS Trust": (7.0, 1), "All": (5.2, 5)}
     assert ("Senior practitioner: averages include those who hold no cases (0): 1 respondent reported none held; "
             "1 had no such role and is excluded.") in t["notes"]
-    assert t["bases"]["Team member"] == 0 and t["base"] == 5
+    assert t["bases"]["Team member"] == 0 and t["base"] is None  # "Base = 0, 5 and 0": no one base
 
 
 def test_figure_8_single_choice(tables):
@@ -284,8 +284,12 @@ def test_a_base_is_the_respondents_behind_the_figures_under_it():
                Return("B", "Shire County", {"posts": 10, "posts_agency": 2})]
     table = next(t for t in compute(Dataset(year=2017, questionnaire=Q, tables=tablespec.load(Q), returns=returns,
                                             populations=POPULATIONS), threshold=0) if t["id"] == "posts")
-    assert table["base"] == 2 and list(table["bases"].values()) == [1, 1]
+    assert table["base"] == 1 and list(table["bases"].values()) == [1, 1]  # the base printed, not the 2 in all
     assert outputs.base_text(table) == "Base = 1"
+    returns[1].answers["posts_unfilled"] = 0
+    table = next(t for t in compute(Dataset(year=2017, questionnaire=Q, tables=tablespec.load(Q), returns=returns,
+                                            populations=POPULATIONS), threshold=0) if t["id"] == "posts")
+    assert table["base"] is None and outputs.base_text(table) == "Base = 2 and 1"  # no one base: none claimed
 
 
 def test_the_workbook_lays_each_table_out_as_printed(tmp_path):
@@ -303,3 +307,17 @@ def test_the_workbook_lays_each_table_out_as_printed(tmp_path):
     # Shire counties A and B: 37 and 35 -> 36 of 2; the one trust withheld at a threshold of 2.
     assert rows["Shire County"] == (36, 2) and rows["NHS Trust"] == ("*", 1) and rows["All"] == (38, 6)
     assert any(str(c.value).startswith("Base = 6") for c in hours["A"])
+
+
+def test_other_comes_below_every_real_option():
+    """Issue 30: Table 13 listed "Other" above "Policy/scheme being developed/revised". In every table
+    of several answers, "Other (please specify)" comes after each real option; only a "none" or
+    "don't know" answer may follow it."""
+    for table in compute(dataset(), threshold=0):
+        if table["kind"] != "multi":
+            continue
+        question = Q.question(table["question_ids"][0])
+        order = [r["option"] for r in table["rows"]]
+        other = question.specify_option
+        real = [o.value for o in question.options if not (o.specify or o.exclusive or o.value == "dont_know")]
+        assert other is not None and all(order.index(v) < order.index(other.value) for v in real), table["number"]

@@ -9,6 +9,7 @@ from aggregation.score_files import LEVELS
 GROUPINGS_NOW = ["type", "region"]  # kept equal to views.GROUPINGS by tests/test_api.py
 
 CELL = {"type": ["number", "string", "boolean", "null"]}
+SENTENCES: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
 NULLABLE_INT = {"type": ["integer", "null"]}
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}},
          "additionalProperties": False}
@@ -40,18 +41,27 @@ def _schemas() -> dict[str, Any]:
             "properties": {"year": {"type": "integer"}, "current_edition": {"type": "integer"},
                            "editions": {"type": "array", "items": {"$ref": "#/components/schemas/About"}}}}}}},
         "About": {"type": "object", "required": list(ABOUT), "properties": ABOUT},
-        "Edition": {"type": "object", "required": [*ABOUT, "groupings", "tables", "staff_scores"], "properties": {
-            **ABOUT, "groupings": {"type": "array", "items": {"type": "string"}},
-            "tables": {"type": "array", "items": {"$ref": "#/components/schemas/TableSummary"}},
-            "staff_scores": {"type": "array", "items": {"type": "string", "enum": list(LEVELS)},
-                             "description": "the staff survey's levels published in this edition"}}},
+        "Edition": {"type": "object", "required": [*ABOUT, "groupings", "tables", "staff_scores", "key_findings"],
+                    "properties": {
+                        **ABOUT, "groupings": {"type": "array", "items": {"type": "string"}},
+                        "tables": {"type": "array", "items": {"$ref": "#/components/schemas/TableSummary"}},
+                        "staff_scores": {"type": "array", "items": {"type": "string", "enum": list(LEVELS)},
+                                         "description": "the staff survey's levels published in this edition"},
+                        "key_findings": SENTENCES | {"description": "the national report's key findings, as "
+                                                                    "it prints them"}}},
         "TableSummary": TABLE_SUMMARY,
         "Tables": {"type": "object", "required": [*ABOUT, "tables"], "properties": {
             **ABOUT, "tables": {"type": "array", "items": {"$ref": "#/components/schemas/TableSummary"}}}},
-        "Table": {"type": "object", "required": [*ABOUT, *TABLE_SUMMARY["required"], "columns", "rows", "notes",
-                                                 "withheld_reason", "threshold"],
+        "Table": {"type": "object", "required": [*ABOUT, *TABLE_SUMMARY["required"], "bases", "columns", "rows",
+                                                 "notes", "withheld_reason", "threshold", "findings"],
                   "properties": {
                       **ABOUT, **TABLE_SUMMARY["properties"],
+                      "bases": {"type": "object", "additionalProperties": {"type": "integer"}, "description":
+                                "each measure's base, for a table of several measures (``base`` is null where "
+                                "they differ)"},
+                      "findings": SENTENCES | {"description": "the sentences the report and the results page "
+                                                              "print with the table, written from its unrounded "
+                                                              "figures (by region: each region's beside England's)"},
                       "columns": {"type": "array", "items": {"type": "string"}},
                       "rows": {"type": "array", "items": {
                           "type": "object", "required": ["withheld"], "additionalProperties": CELL,

@@ -82,8 +82,11 @@ def _tables(edition: Edition, grouping: str) -> list[dict[str, Any]] | None:
 
 
 def _summary(edition: Edition, grouping: str, table: dict[str, Any]) -> dict[str, Any]:
+    """What the API says of a table: its base is the one it prints ("Base = 51"), or null where it
+    prints one for each measure ("Base = 49 and 51"; then ``bases`` in the table's answer)."""
+    printed = outputs.printed_bases(table)
     return {"grouping": grouping, "id": table["id"], "number": table["number"], "title": table["title"],
-            "kind": table["kind"], "base": table.get("base"),
+            "kind": table["kind"], "base": printed[0] if len(printed) == 1 else None,
             "url": url_for("api.table", year=edition.cycle.year, grouping=grouping, table_id=table["id"],
                            edition=edition.number)}
 
@@ -98,8 +101,10 @@ def edition(year: int) -> Any:
     listed = {g: _tables(found, g) for g in GROUPINGS}
     tables = [_summary(found, g, t) for g, every in listed.items() for t in every or []]
     levels = list(PUBLIC_LEVELS) if _staff_scores(found) is not None else []
+    national = _published_json(found, GROUPINGS["type"]) or {}
     body = _about(found, latest) | {"groupings": [g for g, every in listed.items() if every is not None],
-                                    "tables": tables, "staff_scores": levels}
+                                    "tables": tables, "staff_scores": levels,
+                                    "key_findings": national.get("key_findings", [])}
     return _respond(body, [SUMMARY_COLUMNS, *([t[c] for c in SUMMARY_COLUMNS] for t in tables)],
                     f"health-check-{year}-edition-{found.number}", fmt)
 
@@ -153,8 +158,9 @@ def table(year: int, grouping: str, table_id: str) -> Any:
     columns, rows = published_rows(chosen)
     reason = next((note for note in chosen["notes"] if note.startswith(SUPPRESSED)), None)
     body = _about(found, latest) | _summary(found, grouping, chosen) | {
-        "columns": columns, "rows": rows, "notes": chosen["notes"], "withheld_reason": reason,
-        "threshold": found.summary.get("publication_min")}
+        "bases": chosen.get("bases") or {}, "columns": columns, "rows": rows, "notes": chosen["notes"],
+        "withheld_reason": reason, "threshold": found.summary.get("publication_min"),
+        "findings": chosen.get("findings", [])}
     csv_rows = [[*columns, "withheld"], *([r[c] for c in columns] + [r["withheld"]] for r in rows)]
     return _respond(body, csv_rows, f"health-check-{year}-{grouping}-{table_id}", fmt)
 

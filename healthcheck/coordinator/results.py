@@ -12,7 +12,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from sqlalchemy.exc import IntegrityError
 from werkzeug.utils import secure_filename
 
-from aggregation import charts, findings
+from aggregation import charts
 from aggregation.edition import STEPS
 from aggregation.outputs import base_text, grid, slug
 
@@ -52,23 +52,21 @@ def results(year: int) -> Any:
     every = publication.editions(cycle)
     number = request.args.get("edition", type=int)
     shown = (publication.edition(cycle, number) or abort(404)) if number else (every[0] if every else None)
-    tables, by_region, reports = [], [], []
+    tables, by_region, reports, said = [], [], [], []
     if shown is not None:
         stored = publication.edition_file(shown, "tables/tables.json") or abort(404)
-        tables = json.loads(edition_path(shown, stored).read_text(encoding="utf-8"))["tables"]
+        published = json.loads(edition_path(shown, stored).read_text(encoding="utf-8"))
+        tables, said = published["tables"], published.get("key_findings", [])
         regional = publication.edition_file(shown, "tables/regional-tables.json")  # none in older editions
         if regional is not None:
             by_region = json.loads(edition_path(shown, regional).read_text(encoding="utf-8"))["tables"]
         reports = [f for f in shown.files if f.kind == "regional_report"]
-    threshold = shown.summary["publication_min"] if shown else 0
-    section_of = {q.id: section.id for section in collection.questionnaire_for(cycle).sections
-                  for q in section.questions}
+    # The sentences are those publishing wrote from the unrounded figures (the report's own); an
+    # edition published before they were stored has none, rather than some from rounded figures.
     return render_template("coordinator/results.html", cycle=cycle, editions=every, shown=shown, tables=tables,
-                           by_region=by_region, regional_reports=reports,
-                           key_findings=findings.key_findings(tables, threshold, section_of),
+                           by_region=by_region, regional_reports=reports, key_findings=said,
                            base_text=base_text, grid=grid, alt_text=charts.alt_text,
-                           figure=lambda t: f"tables/{slug(t)}.png",
-                           sentences={t["id"]: findings.sentences(t, threshold) for t in tables})
+                           figure=lambda t: f"tables/{slug(t)}.png")
 
 
 @bp.route("/cycles/<int:year>/publish", methods=["GET", "POST"])

@@ -2,6 +2,7 @@
 counts by organisation and by authority type against each one's headcount, and duplicates."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -20,6 +21,31 @@ from .collecting import questionnaire_choices
 from .forms import ChooseForm, StaffSurveyForm
 
 
+@dataclass
+class TypeRate:
+    """An authority type's responses against its workforce. The rate divides only the responses of
+    the organisations that entered a headcount by those headcounts (252 responses over the one
+    headcount 12 councils had entered read 135%), and says how many of them did."""
+
+    organisations: int = 0
+    responses: int = 0
+    counted: int = 0  # organisations that entered a headcount
+    counted_responses: int = 0  # their responses
+    headcount: int = 0
+
+    def add(self, responses: int, headcount: int | None) -> None:
+        self.organisations += 1
+        self.responses += responses
+        if headcount:
+            self.counted += 1
+            self.counted_responses += responses
+            self.headcount += headcount
+
+    @property
+    def rate(self) -> int | None:
+        return round(100 * self.counted_responses / self.headcount) if self.headcount else None
+
+
 @bp.route("/cycles/<int:year>/staff", methods=["GET", "POST"])
 def staff_survey(year: int) -> Any:
     cycle = cycle_or_404(year)
@@ -36,7 +62,7 @@ def staff_survey(year: int) -> Any:
                 staff.open_survey(cycle, forms.load(*form.questionnaire.data.split("@", 1)), *form.dates, me())
             flash("Staff survey saved: each organisation’s PSW finds its link and code through its return’s link")
             return redirect(url_for("coordinator.staff_survey", year=year))
-    rows, by_type = [], {t: [0, 0] for t in AUTHORITY_TYPES}
+    rows, by_type = [], {t: TypeRate() for t in AUTHORITY_TYPES}
     if survey is not None:
         counts, codes = staff.counts(survey), staff.codes(survey)
         for org in collection.organisations():
@@ -44,10 +70,10 @@ def staff_survey(year: int) -> Any:
             headcount = staff.total_headcount(code) if code else None
             n = counts.get(org.id, 0)
             rows.append((org, n, headcount, round(100 * n / headcount) if headcount else None))
-            by_type[org.authority_type][0] += n
-            by_type[org.authority_type][1] += headcount or 0
+            by_type[org.authority_type].add(n, headcount)
     return render_template("coordinator/staff_survey.html", cycle=cycle, survey=survey, form=form, rows=rows,
-                           by_type={t: v for t, v in by_type.items() if v[0] or v[1]}, choose=ChooseForm(),
+                           by_type={t: v for t, v in by_type.items() if v.responses or v.organisations},
+                           choose=ChooseForm(),
                            duplicates=staff.duplicates(survey) if survey else []), (400 if form.errors else 200)
 
 

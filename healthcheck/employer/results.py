@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
-from aggregation import benchmark, benchmark_pdf, plan_export, scores
+from aggregation import benchmark, plan_export, scores
 
 from ..downloads import download, edition_path, send_edition_file
 from ..extensions import writing
@@ -44,10 +44,10 @@ def results() -> Any:
         return _pending()
     edition, file = found
     result = json.loads(edition_path(edition, file).read_text(encoding="utf-8"))
-    return render_template("employer/results.html", result=result, edition=edition, quarters=benchmark.QUARTERS,
-                           fmt=benchmark._fmt, fallback=benchmark.fallback_sentence(result),
-                           near=any("neighbours" in m for m in result["measures"]),
-                           neighbours_text=benchmark_pdf.neighbours_text)
+    return render_template("employer/results.html", result=result, edition=edition,
+                           fmt=benchmark._fmt, figure=benchmark.figure, measure_cells=benchmark.measure_cells,
+                           fallback=benchmark.fallback_sentence(result),
+                           near=any("neighbours" in m for m in result["measures"]))
 
 
 @bp.get("/return/results.<any(csv, pdf):kind>")
@@ -64,7 +64,7 @@ def results_file(kind: str) -> Any:
 def plan_dicts(actions: list[Action]) -> list[dict]:
     return [{"id": a.id, "section_id": a.section_id, "description": a.description, "finding": a.finding,
              "lead": a.lead, "starts_on": a.starts_on, "due_on": a.due_on, "outcome": a.outcome,
-             "evidence": a.evidence, "status": a.status,
+             "evidence": a.evidence, "status": a.status, "staff_standard": a.staff_standard,
              "updates": [{"at": u.at, "by": u.by, "text": u.text, "status_from": u.status_from,
                           "status_to": u.status_to} for u in a.updates]} for a in actions]
 
@@ -94,10 +94,18 @@ def plan() -> Any:
     actions = plans.actions_of(g.response.id)
     today = date.today()
     counts = {status: sum(a.status == status for a in actions) for status in plan_export.RAG_COLOURS}
+    numbering = g.questionnaire.version
     return render_template("employer/plan.html", actions=actions, sections=standards(), counts=counts,
                            overdue=[a for a in actions if a.is_overdue(today)], today=today, lowest=lowest_scoring(),
-                           staff_titles={s.id: f"{s.number}. {s.title}" for s in staff_standards()},
-                           said_did=plan_export.you_said_we_did(standards(), plan_dicts(actions)))
+                           staff_titles=staff_titles(), numbering=numbering.split(".", 1)[0],
+                           heading=lambda section: plan_export.standard_heading(section, numbering),
+                           staff_title=plan_export.staff_title,
+                           said_did=plan_export.you_said_we_did(standards(), plan_dicts(actions), numbering))
+
+
+def staff_titles() -> dict[str, str]:
+    """Each 2020 Standard's name as the plan writes it ("2020 Standard 4: Wellbeing"), by id."""
+    return {s.id: plan_export.staff_title(s.number, s.title) for s in staff_standards()}
 
 
 def _action_form(item: Action | None = None, *, posted: bool = True) -> ActionForm:
@@ -113,8 +121,9 @@ def _action_form(item: Action | None = None, *, posted: bool = True) -> ActionFo
     else:
         form = ActionForm(formdata=None, data=_starting_with(request.args.get("section", ""),
                                                              request.args.get("standard", "")))
-    form.section_id.choices = [("", "Choose a standard")] + [(s.id, s.heading) for s in standards()]
-    form.staff_standard.choices = [("", "None")] + [(s.id, f"{s.number}. {s.title}") for s in staff_standards()]
+    form.section_id.choices = [("", "Choose a standard")] + [
+        (s.id, plan_export.standard_heading(s, g.questionnaire.version)) for s in standards()]
+    form.staff_standard.choices = [("", "None")] + list(staff_titles().items())
     return form
 
 
@@ -211,8 +220,10 @@ def action_progress(action_id: int) -> Any:
 @with_return
 def plan_file(kind: str) -> Any:
     actions = plan_dicts(plans.actions_of(g.response.id))
+    numbering, titles = g.questionnaire.version, staff_titles()
     if kind == "xlsx":
-        body = plan_export.plan_xlsx(g.organisation.name, g.cycle.year, standards(), actions)
+        body = plan_export.plan_xlsx(g.organisation.name, g.cycle.year, standards(), actions, numbering, titles)
     else:
-        body = plan_export.plan_pdf(g.organisation.name, g.cycle.year, standards(), actions, date.today())
+        body = plan_export.plan_pdf(g.organisation.name, g.cycle.year, standards(), actions, date.today(),
+                                    numbering, titles)
     return download(body, f"action-plan-{g.cycle.year}.{kind}")

@@ -65,7 +65,8 @@ def dataset(cycle: Cycle, with_previous: bool = True) -> Dataset:
     comments = [{"question_id": c.question_id,
                  "label": labels[c.question_id].label if c.question_id in labels else c.question_id,
                  "section_id": labels[c.question_id].section_id if c.question_id in labels else None,
-                 "text": c.redacted} for c in review.reviews(cycle, "approved", returns_only=True)]
+                 "text": c.redacted, "categories": coded.get(c.response_id or 0, {}).get(c.question_id, [])}
+                for c in review.reviews(cycle, "approved", returns_only=True)]
     previous = None
     if with_previous and cycle.previous_cycle_id:
         earlier = db.session.get(Cycle, cycle.previous_cycle_id)
