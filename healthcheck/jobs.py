@@ -187,13 +187,19 @@ def take_up_stalled() -> list[int]:
     """Every job no worker has reported on for ``JOB_STALLED_AFTER`` (its worker stopped, or its
     message never reached a queue a worker reads) handed to the queue again from its row; a job
     whose worker stopped ``MAX_ATTEMPTS`` times fails. The ids queued again."""
+    after = current_app.config["JOB_STALLED_AFTER"]
     with writing():
-        again = jobs.queue_again(current_app.config["JOB_STALLED_AFTER"])
-    for job_id in again:
-        current_app.logger.warning("job %s: no news from its worker for %s s: queued again for another worker",
-                                   job_id, current_app.config["JOB_STALLED_AFTER"].total_seconds())
+        again = {job.id: (job.status, job.attempt, job.worker) for job in jobs.queue_again(after)}
+    for job_id, (status, attempt, worker) in again.items():
+        if status == jobs.RUNNING:
+            current_app.logger.warning("job %s: no heartbeat for %s s from the worker running it (%s): queued again "
+                                       "for another worker to run from the start (attempt %s of %s)", job_id,
+                                       after.total_seconds(), worker, attempt + 1, jobs.MAX_ATTEMPTS)
+        else:
+            current_app.logger.warning("job %s: queued %s s ago and taken by no worker: queued again", job_id,
+                                       after.total_seconds())
         _run_queued(job_id)
-    return again
+    return list(again)
 
 
 class _Scheduler(Scheduler):

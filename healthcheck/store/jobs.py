@@ -117,18 +117,19 @@ STOPPED_TOO_OFTEN = (f"The worker running this job stopped {MAX_ATTEMPTS} times,
                      "time: it is not tried again by itself")
 
 
-def queue_again(after: timedelta) -> list[int]:
+def queue_again(after: timedelta) -> list[Job]:
     """Every unfinished job no worker has reported on for ``after``, by the database's clock, put
     back in the queue from its row (a worker that stops takes the queue's message with it), its
-    heartbeat renewed so that it is not queued twice meanwhile: their ids. A running job whose
+    heartbeat renewed so that it is not queued twice meanwhile: those jobs, each with the status
+    it had (running: its worker stopped; queued: no worker has taken it). A running job whose
     worker has stopped ``MAX_ATTEMPTS`` times fails instead."""
     now = clock.now()
     late = [Job.status.in_((QUEUED, RUNNING)), Job.heartbeat_at < now - after]
     db.session.connection().execute(update(Job).where(*late, Job.status == RUNNING, Job.attempt >= MAX_ATTEMPTS)
                                     .values(status=FAILED, error=STOPPED_TOO_OFTEN, finished_at=now, lock=None))
-    ids = list(db.session.scalars(select(Job.id).where(*late).order_by(Job.id)))
-    return [i for i in ids
-            if db.session.connection().execute(update(Job).where(Job.id == i, *late)
+    found = list(db.session.scalars(select(Job).where(*late).order_by(Job.id)))
+    return [job for job in found
+            if db.session.connection().execute(update(Job).where(Job.id == job.id, *late)
                                                .values(status=QUEUED, heartbeat_at=now, worker=None)).rowcount == 1]
 
 
