@@ -30,6 +30,7 @@ from forms.codebook import codebook_rows
 
 from . import jobs, mail, transfer
 from .app import create_app
+from .config import Refused
 from .extensions import db, writing
 from .form_fields import LONDON
 from .models import Cycle, Job, Role, StaffSurvey, User
@@ -48,7 +49,10 @@ def main() -> None:
                     import_, template, export, links, tables, report, regional_reports, benchmarks, publish, editions,
                     staff_group, retention_group):
         cli.add_command(command)
-    cli.main(prog_name="healthcheck")
+    try:
+        cli.main(prog_name="healthcheck")
+    except Refused as refused:  # production's settings are unsafe: one line says why
+        sys.exit(f"healthcheck will not start: {refused}")
 
 
 class _Out(click.ParamType):
