@@ -2,10 +2,12 @@
 and sessions that end when idle, at their absolute lifetime, and when the account signs out."""
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from functools import wraps
 
 from flask import abort, current_app, redirect, request, session, url_for
+from flask.logging import default_handler
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user, login_user, logout_user
@@ -39,7 +41,15 @@ def load_user(user_id: str) -> User | None:
 def init_app(app) -> None:
     login_manager.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    if str(app.config["RATELIMIT_STORAGE_URI"]).startswith(("redis", "valkey")):
+        # A store that does not answer costs a second at most, then the limits are counted in
+        # memory (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED) till it answers again.
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
     limiter.init_app(app)
+    # Flask-Limiter says when its store stops answering, once, and when it answers again: in this log.
+    if default_handler not in limiter.logger.handlers:
+        limiter.logger.addHandler(default_handler)
+        limiter.logger.setLevel(logging.INFO)
 
     @app.before_request
     def end_sessions():

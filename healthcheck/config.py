@@ -29,6 +29,9 @@ class Config:
     # Counted in one place for every process that serves: Redis, which the job queue brings, when
     # set; memory (one count per process) only for the embedded default of a single process.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", os.environ.get("REDIS_URL", "memory://"))
+    # The store out of reach (Redis down) costs the limits, not the service: each process then
+    # counts in its own memory until the store answers again, and says so once in its log.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     SIGN_IN_RATE_LIMIT = "10 per minute"
     # Requests to the open data API (/api/v1), per client address.
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute")
