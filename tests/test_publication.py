@@ -375,3 +375,18 @@ def test_a_job_the_queue_does_not_take_fails_and_frees_its_lock(app, accounts, e
     finally:
         app.config.update(JOBS_IMMEDIATE=True, REDIS_URL=None)
         jobs.init_app(app)
+
+
+def test_every_csv_names_its_charset_once(app, accounts, employers, cycle):
+    """Issue 35: /return/results.csv was served as 'text/csv; charset=utf-8; charset=utf-8'."""
+    employer = submit_return(app, employers["a"][1])
+    with_peers(cycle)
+    viewer = publish(app)
+    table = next(f for f in publication.latest_edition(cycle).files if f.kind == "tables" and f.path.endswith(".csv"))
+    answers = {path: viewer.get(path) for path in (
+        f"/admin/cycles/2017/editions/1/{table.path}", "/admin/cycles/2017?format=csv", "/admin/neighbours.csv",
+        "/api/v1/editions?format=csv", "/api/v1/editions/2017?format=csv")}
+    answers["/return/results.csv"] = employer.get("/return/results.csv")
+    for path, answer in answers.items():
+        assert answer.status_code == 200 and answer.headers["Content-Type"] == "text/csv; charset=utf-8", path
+    assert viewer.get("/admin/cycles/2017/editions/1/report.pdf").headers["Content-Type"] == "application/pdf"
