@@ -53,8 +53,9 @@ Watch = Callable[[Job], None]
 def init_app(app: Flask) -> None:
     """The queue this application uses: in memory and run at once (``JOBS_IMMEDIATE``, for
     tests), Redis at ``REDIS_URL``, or else a SQLite file in the instance folder."""
-    if app.config.get("REDIS_URL"):
-        huey.storage_class, huey.storage_kwargs = RedisStorage, {"url": app.config["REDIS_URL"]}
+    if app.config.get("REDIS_URL"):  # a Redis out of reach is given up on within seconds, not waited on
+        huey.storage_class, huey.storage_kwargs = RedisStorage, {"url": app.config["REDIS_URL"],
+                                                                 "socket_connect_timeout": 5}
     else:
         huey.storage_class, huey.storage_kwargs = SqliteStorage, {"filename": app.config["QUEUE_FILE"]}
     huey.immediate = app.config["JOBS_IMMEDIATE"]
@@ -414,9 +415,10 @@ def _send_one(job: Job, organisation: Organisation, kind: str, mailer: mail.Mail
 
 # ---------------------------------------------------------------- a returns file
 
-def _import(job: Job, report: Callable[..., None]) -> None:
+def _import(job: Job, report: Claim) -> None:
     """Check every cell of an uploaded returns file (``check``), or import it (``import``):
-    nothing is written unless every row is valid, and then all of it in one transaction."""
+    nothing is written unless every row is valid, and then all of it in one transaction, by the
+    job's one holder."""
     assert job.cycle is not None and job.upload is not None
     report("Reading the file")
     replace = job.detail.get("replace", False)
@@ -431,6 +433,7 @@ def _import(job: Job, report: Callable[..., None]) -> None:
     if job.kind == "import" and not result.errors:
         report("Importing returns", 0, len(rows))
         with writing():
+            report.hold()
             transfer.store_returns(job.cycle, result, actor_of(job), replace=replace)
     with writing():
         job.detail = {**job.detail, "rows": result.rows, "written": result.written,
@@ -478,12 +481,13 @@ def _retention_if_due() -> Job | None:
     return run(job.id)
 
 
-def _retention(job: Job, report: Callable[..., None]) -> None:
+def _retention(job: Job, report: Claim) -> None:
     config = current_app.config
     editions = Path(config["EDITIONS_FOLDER"])
     items = retention.plan(clock.now(), config["RETENTION_MONTHS"], editions)
     report("Deleting personal data past its time", 0, len(items))
     with writing():
+        report.hold()
         files = retention.apply(items, actor_of(job), editions)
         job.detail = {**job.detail, "deleted": dict(Counter(i.what for i in items))}
     retention.rewrite(files)

@@ -113,8 +113,8 @@ def stalled(job: Job, after: timedelta) -> bool:
 
 
 MAX_ATTEMPTS = 3  # a job whose worker stops this many times (the job itself may be what stops it) fails
-STOPPED_TOO_OFTEN = (f"The worker running this job stopped {MAX_ATTEMPTS} times, and another took it up again each "
-                     "time: it is not tried again by itself")
+STOPPED_TOO_OFTEN = (f"The worker running this job stopped {MAX_ATTEMPTS} times: it is not taken up again by "
+                     "itself")
 
 
 def queue_again(after: timedelta) -> list[Job]:
