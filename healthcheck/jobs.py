@@ -418,8 +418,12 @@ def _send_one(job: Job, organisation: Organisation, kind: str, mailer: mail.Mail
 def _import(job: Job, report: Claim) -> None:
     """Check every cell of an uploaded returns file (``check``), or import it (``import``):
     nothing is written unless every row is valid, and then all of it in one transaction, by the
-    job's one holder."""
-    assert job.cycle is not None and job.upload is not None
+    job's one holder, with what it found (so an attempt whose worker stopped after it leaves
+    nothing for the next to do)."""
+    assert job.cycle is not None
+    if job.upload is None and "rows" in job.detail:
+        return
+    assert job.upload is not None
     report("Reading the file")
     replace = job.detail.get("replace", False)
     try:
@@ -430,12 +434,13 @@ def _import(job: Job, report: Claim) -> None:
         report("Checking every cell", 0, len(rows))
         result = transfer.check_returns(job.cycle, rows, replace=replace)
     db.session.rollback()
-    if job.kind == "import" and not result.errors:
+    importing = job.kind == "import" and not result.errors
+    if importing:
         report("Importing returns", 0, len(rows))
-        with writing():
-            report.hold()
-            transfer.store_returns(job.cycle, result, actor_of(job), replace=replace)
     with writing():
+        report.hold()
+        if importing:
+            transfer.store_returns(job.cycle, result, actor_of(job), replace=replace)
         job.detail = {**job.detail, "rows": result.rows, "written": result.written,
                       "errors": [str(e) for e in result.errors[:1000]], "error_count": len(result.errors),
                    "warnings": [str(w) for w in result.warnings[:1000]], "warning_count": len(result.warnings)}
