@@ -33,6 +33,7 @@ from flask import Flask, current_app, has_app_context
 from huey import Huey, crontab
 from huey.consumer import Consumer, Scheduler
 from huey.storage import RedisStorage, SqliteStorage
+from redis import ConnectionPool
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -54,8 +55,8 @@ def init_app(app: Flask) -> None:
     """The queue this application uses: in memory and run at once (``JOBS_IMMEDIATE``, for
     tests), Redis at ``REDIS_URL``, or else a SQLite file in the instance folder."""
     if app.config.get("REDIS_URL"):  # a Redis out of reach is given up on within seconds, not waited on
-        huey.storage_class, huey.storage_kwargs = RedisStorage, {"url": app.config["REDIS_URL"],
-                                                                 "socket_connect_timeout": 5}
+        pool = ConnectionPool.from_url(app.config["REDIS_URL"], socket_connect_timeout=5)
+        huey.storage_class, huey.storage_kwargs = RedisStorage, {"connection_pool": pool}
     else:
         huey.storage_class, huey.storage_kwargs = SqliteStorage, {"filename": app.config["QUEUE_FILE"]}
     huey.immediate = app.config["JOBS_IMMEDIATE"]
@@ -262,8 +263,8 @@ def _publish(job: Job, claim: Claim) -> None:
     """Read the cycle's dataset once, build every output into a folder of its own, then make it
     the next edition in one step: the folder is renamed into place and its files recorded in
     the same commit that creates the edition, so nothing half-built is ever served. A job taken
-    up again after its worker stopped builds afresh, in a folder of this attempt's own, and one
-    whose edition was recorded just before the worker stopped only says so."""
+    up again after its worker stopped builds afresh, in a folder of this attempt's own; one whose
+    edition was recorded just before its worker stopped finds it done."""
     cycle = job.cycle
     assert cycle is not None
     config = current_app.config
