@@ -36,8 +36,8 @@ REDIS_URL = os.environ.get("HEALTHCHECK_TEST_REDIS_URL")
 SHARED = bool(PG_URL and REDIS_URL)  # the shared stack the issue names; SQLite and its queue file otherwise
 HEALTHCHECK = str(Path(sys.executable).with_name("healthcheck"))
 # JOB_STALLED_AFTER: small, so that a stop is noticed within the test, but four heartbeats long (a
-# heartbeat each 1.5 s) on a machine whose two cores the suite keeps busy.
-STALLED_AFTER = 6.0
+# heartbeat each 2 s) on a machine whose two cores the suite keeps busy.
+STALLED_AFTER = 8.0
 ORGANISATIONS = 10  # each with a submitted return: a publication of some 15 seconds here
 FAKETIME = next(iter(glob.glob("/usr/lib/*/faketime/libfaketime.so.1")), None)  # bin/test-deps installs it
 
@@ -48,7 +48,8 @@ def slow_clock(minutes: int, *, true_monotonic: bool) -> dict[str, str]:
     then its timed waits (``threading.Event.wait``) never end: gunicorn sleeps, so it runs with
     both moved; the worker waits, so its monotonic clock is left true."""
     assert FAKETIME, "libfaketime is installed by bin/test-deps (apt-get install libfaketime)"
-    return {"LD_PRELOAD": FAKETIME, "FAKETIME": f"-{minutes}m", "FAKETIME_DONT_FAKE_MONOTONIC": "1" * true_monotonic}
+    return {"LD_PRELOAD": FAKETIME, "FAKETIME": f"-{minutes}m", "FAKETIME_DONT_FAKE_MONOTONIC": "1" * true_monotonic,
+            "NO_FAKE_STAT": "1"}  # files' times left alone: libfaketime slows every stat() otherwise
 
 
 @pytest.fixture
@@ -86,7 +87,8 @@ def site(request, sqlite_template, tmp_path):
 
         def start_worker(name: str, **env: str) -> subprocess.Popen:
             settings = dict(os.environ, HEALTHCHECK_CONFIG="development", SECRET_KEY="w" * 40, DATABASE_URL=url,
-                            EDITIONS_FOLDER=editions, JOB_STALLED_AFTER=str(STALLED_AFTER), **queue, **env)
+                            EDITIONS_FOLDER=editions, JOB_STALLED_AFTER=str(STALLED_AFTER), **queue)
+            settings.update(env)
             log = open(tmp_path / f"worker-{name}.log", "wb")  # read by the test; a pipe unread would fill up
             process = subprocess.Popen([HEALTHCHECK, "worker", "--workers", "1"], env=settings, stdout=log,
                                        stderr=subprocess.STDOUT, start_new_session=True)
@@ -275,13 +277,15 @@ def test_signing_out_on_a_server_whose_clock_is_slow_ends_the_session_on_every_s
 
 def test_a_worker_whose_clock_is_slow_runs_a_healthy_job_that_is_never_called_stalled(site, tmp_path):
     """A worker 5 minutes slow made a healthy publication show "stopped reporting" 1.3 s after it
-    started, and trying it again threw its work away. Its heartbeats are the database's time now."""
+    started, and trying it again threw its work away. Its heartbeats are the database's time now.
+    (JOB_STALLED_AFTER 20 s here, far from 5 minutes: a process under libfaketime runs slower.)"""
     app, cycle, start_worker = site
-    skewed = start_worker("slow", **slow_clock(5, true_monotonic=True))
+    app.config["JOB_STALLED_AFTER"] = timedelta(seconds=20)
+    skewed = start_worker("slow", JOB_STALLED_AFTER="20", **slow_clock(5, true_monotonic=True))
     job_id = queue_publication(cycle)
     running = wait_for(job_id, lambda j: j.status == "running")
     assert os.getpgid(holder_of(running)) == skewed.pid
-    start_worker("true")  # a worker with a true clock, looking for stalled jobs
+    start_worker("true", JOB_STALLED_AFTER="20")  # a worker with a true clock, looking for stalled jobs
     viewer = app.test_client()
     viewer.post_form("/admin/sign-in", {"email": "coord@example.org", "password": PASSWORD})
     looked = 0
