@@ -308,3 +308,32 @@ if not PG_URL:  # a clock apart from the database's needs a database server (SQL
     del test_signing_out_on_a_server_whose_clock_is_slow_ends_the_session_on_every_server
 if not SHARED:
     del test_a_worker_whose_clock_is_slow_runs_a_healthy_job_that_is_never_called_stalled
+
+
+def test_no_job_keeps_a_machine_s_path_after_the_upgrade(tmp_path):
+    """Migration 0013: a publication's detail named the worker's absolute path to its edition
+    (``…/editions/2017/job-N``), which another machine may mount elsewhere; it goes, and what the
+    job was asked and made stays. Every unfinished job gets a heartbeat to be judged by."""
+    import json
+
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'm.sqlite'}")
+    with app.app_context():
+        upgrade(revision="0012")
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO job (id, kind, status, done, total, detail, created_by, created_at, heartbeat_at) VALUES "
+                "(1, 'publish', 'done', 0, 0, :published, 'Cora', '2017-02-01', '2017-02-01'), "
+                "(2, 'emails', 'queued', 0, 0, :asked, 'Cora', '2017-02-02', NULL)"),
+                {"published": json.dumps({"edition": 1, "folder": "/srv/instance/editions/2017/job-1"}),
+                 "asked": json.dumps({"kind": "reminder"})})
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = {r.id: r for r in conn.execute(text("SELECT * FROM job"))}
+        assert json.loads(rows[1].detail) == {"edition": 1} and rows[1].attempt == 1
+        assert json.loads(rows[2].detail) == {"kind": "reminder"} and rows[2].attempt == 0
+        assert rows[2].heartbeat_at is not None and rows[2].heartbeat_at.startswith("2017-02-02")
+        downgrade(revision="0012")
+        db.engine.dispose()
