@@ -42,9 +42,9 @@ def init_app(app) -> None:
     login_manager.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     if str(app.config["RATELIMIT_STORAGE_URI"]).startswith(("redis", "valkey")):
-        # A store that does not answer costs a second at most, then the limits are counted in
-        # memory (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED) till it answers again.
-        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
+        # A store that does not answer costs a few seconds at most (not a blip on a busy machine),
+        # then the limits are counted in memory (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED) till it answers.
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 3, "socket_timeout": 3})
     limiter.init_app(app)
     # Flask-Limiter says when its store stops answering, once, and when it answers again: in this log.
     if default_handler not in limiter.logger.handlers:
