@@ -2,16 +2,19 @@
 and sessions that end when idle, at their absolute lifetime, and when the account signs out."""
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from functools import wraps
 
 from flask import abort, current_app, redirect, request, session, url_for
+from flask.logging import default_handler
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import clock
 from .extensions import db
 from .models import ApiToken, PasswordReset, RecoveryCode, Role, SignInFailure, User, utcnow
 
@@ -38,15 +41,24 @@ def load_user(user_id: str) -> User | None:
 def init_app(app) -> None:
     login_manager.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    if str(app.config["RATELIMIT_STORAGE_URI"]).startswith(("redis", "valkey")):
+        # A store that does not answer costs a few seconds at most (not a blip on a busy machine),
+        # then the limits are counted in memory (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED) till it answers.
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 3, "socket_timeout": 3})
     limiter.init_app(app)
+    # Flask-Limiter says when its store stops answering, once, and when it answers again: in this log.
+    if default_handler not in limiter.logger.handlers:
+        limiter.logger.addHandler(default_handler)
+        limiter.logger.setLevel(logging.INFO)
 
     @app.before_request
     def end_sessions():
         """A coordinator's session ends after a spell of inactivity, at its absolute lifetime
-        however active, and when the account signed out anywhere since it began."""
+        however active, and when the account signed out anywhere since it began. Every one of
+        these times is the database's (``clock``), whichever server wrote it and whichever reads it."""
         if "_user_id" not in session:
             return None
-        now = utcnow().timestamp()
+        now = clock.now().timestamp()
         began, last = session.get("signed_in_at"), session.get("last_seen")
         revoked = current_user.sessions_revoked_at if current_user.is_authenticated else None
         over = (began is None or now - began > current_app.config["COORDINATOR_SESSION_LIFETIME"].total_seconds()
@@ -89,7 +101,7 @@ def authenticate(email: str, password: str, client: str) -> tuple[User | None, s
     client, so a stranger can hold back only themselves (the caller commits what this records)."""
     key = (email or "").strip().lower()[:254]
     user = db.session.scalar(select(User).where(func.lower(User.email) == key))
-    now = utcnow()
+    now = clock.now()
     recent = db.session.scalar(select(func.count()).select_from(SignInFailure).where(
         SignInFailure.email == key, SignInFailure.client == client, SignInFailure.at > now - THROTTLE_FOR))
     throttled = (recent or 0) >= MAX_FAILURES
@@ -108,12 +120,12 @@ def start_session(user: User) -> None:
     session.clear()
     login_user(user)
     session.permanent = True
-    session["signed_in_at"] = session["last_seen"] = utcnow().timestamp()
+    session["signed_in_at"] = session["last_seen"] = clock.now().timestamp()
 
 
 def end_sessions_of(user: User) -> None:
     """Sign out: this session and every other of the account end (the caller commits)."""
-    user.sessions_revoked_at = utcnow()
+    user.sessions_revoked_at = clock.now()
     logout_user()
     session.clear()
 
@@ -167,7 +179,8 @@ def code_is_right(secret: str, code: str) -> bool:
     import pyotp
 
     digits = "".join((code or "").split())
-    return digits.isdigit() and len(digits) == 6 and bool(pyotp.TOTP(secret).verify(digits, valid_window=1))
+    return digits.isdigit() and len(digits) == 6 and bool(pyotp.TOTP(secret).verify(digits, for_time=clock.now(),
+                                                                                    valid_window=1))
 
 
 def _digest(text: str) -> str:
@@ -196,13 +209,14 @@ def second_factor_passes(user: User, code: str) -> bool:
     The caller holds the write lock and commits."""
     import pyotp
 
+    now = clock.now()
     recent = db.session.scalar(select(func.count()).select_from(SignInFailure).where(
         SignInFailure.email == user.email, SignInFailure.client == CODE_STEP,
-        SignInFailure.at > utcnow() - THROTTLE_FOR)) or 0
+        SignInFailure.at > now - THROTTLE_FOR)) or 0
     if recent >= MAX_FAILURES:
         return False
     if user.totp_secret:
-        totp, digits, now = pyotp.TOTP(user.totp_secret), "".join((code or "").split()), utcnow()
+        totp, digits = pyotp.TOTP(user.totp_secret), "".join((code or "").split())
         for offset in (-1, 0, 1):
             step = totp.timecode(now) + offset
             if digits == totp.generate_otp(step) and step > (user.totp_last_step or -1):
@@ -213,7 +227,7 @@ def second_factor_passes(user: User, code: str) -> bool:
         RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _digest((code or "").strip().lower()),
         RecoveryCode.used_at.is_(None)).with_for_update())
     if found is None:
-        db.session.add(SignInFailure(email=user.email, client=CODE_STEP))
+        db.session.add(SignInFailure(email=user.email, client=CODE_STEP, at=now))
         return False
     found.used_at = utcnow()
     _forget_code_failures(user)
@@ -228,7 +242,7 @@ def _forget_code_failures(user: User) -> None:
 def codes_held_back(user: User) -> bool:
     return (db.session.scalar(select(func.count()).select_from(SignInFailure).where(
         SignInFailure.email == user.email, SignInFailure.client == CODE_STEP,
-        SignInFailure.at > utcnow() - THROTTLE_FOR)) or 0) >= MAX_FAILURES
+        SignInFailure.at > clock.now() - THROTTLE_FOR)) or 0) >= MAX_FAILURES
 
 
 # ---------------------------------------------------------------- passwords
@@ -239,7 +253,7 @@ def set_password(user: User, password: str) -> None:
     if problem:
         raise ValueError(problem)
     user.password_hash = generate_password_hash(password, method="scrypt")
-    user.sessions_revoked_at = utcnow()
+    user.sessions_revoked_at = clock.now()
     cancel_resets(user)
 
 
@@ -259,7 +273,7 @@ def new_reset_link(email: str) -> tuple[User, str] | None:
     if user is None or not user.active:
         return None
     token = secrets.token_urlsafe(32)
-    db.session.add(PasswordReset(user_id=user.id, token_hash=_digest(token), expires_at=utcnow() + RESET_FOR))
+    db.session.add(PasswordReset(user_id=user.id, token_hash=_digest(token), expires_at=clock.now() + RESET_FOR))
     return user, token
 
 
@@ -267,7 +281,7 @@ def reset_of(token: str) -> PasswordReset | None:
     """The unused, unexpired reset a link's token opens."""
     found = db.session.scalar(select(PasswordReset).where(PasswordReset.token_hash == _digest(token or ""))
                               .with_for_update())
-    if found is None or found.used_at is not None or found.expires_at < utcnow():
+    if found is None or found.used_at is not None or found.expires_at < clock.now():
         return None
     return found
 

@@ -30,6 +30,7 @@ from forms.codebook import codebook_rows
 
 from . import jobs, mail, transfer
 from .app import create_app
+from .config import Refused
 from .extensions import db, writing
 from .form_fields import LONDON
 from .models import Cycle, Job, Role, StaffSurvey, User
@@ -48,7 +49,10 @@ def main() -> None:
                     import_, template, export, links, tables, report, regional_reports, benchmarks, publish, editions,
                     staff_group, retention_group):
         cli.add_command(command)
-    cli.main(prog_name="healthcheck")
+    try:
+        cli.main(prog_name="healthcheck")
+    except Refused as refused:  # production's settings are unsafe: one line says why
+        sys.exit(f"healthcheck will not start: {refused}")
 
 
 class _Out(click.ParamType):
@@ -281,8 +285,9 @@ def worker(workers: int) -> None:
     app = create_app()  # the queue it reads is the application's (REDIS_URL, or QUEUE_FILE)
     where = app.config["REDIS_URL"] or app.config["QUEUE_FILE"]
     click.echo(f"Worker: {workers} process{'es' * (workers > 1)} taking jobs from {where}")
-    # periodic: the nightly deletion of personal data past its time (jobs.retention_daily)
-    jobs.huey.create_consumer(workers=workers, worker_type="process", periodic=True).run()
+    # and its scheduler: the nightly deletion of personal data past its time (jobs.retention_daily), and
+    # taking up again the jobs of any worker, here or on another machine, that stopped (jobs.take_up_stalled)
+    jobs.consumer(workers).run()
 
 
 # ---------------------------------------------------------------- accounts
@@ -578,7 +583,10 @@ def publish(year: int, wait: bool) -> None:
     finished = _wait_for(job_id)
     if finished.error:
         raise click.ClickException(f"Publication failed: {finished.error}")
-    click.echo(f"Published edition {finished.detail['edition']} of the {year} results: {finished.detail['folder']}")
+    made = publication.edition(target, finished.detail["edition"])
+    assert made is not None
+    folder = Path(current_app.config["EDITIONS_FOLDER"]) / made.folder  # as this machine mounts the editions
+    click.echo(f"Published edition {made.number} of the {year} results: {folder}")
 
 
 def _wait_for(job_id: int) -> Job:
@@ -796,11 +804,11 @@ def retention_group() -> None:
 @with_appcontext
 def retention_apply(dry_run: bool) -> None:
     """Delete the personal data that has passed its time: each record is listed first."""
-    from .models import utcnow
+    from . import clock
     from .store import retention
 
     months, editions = current_app.config["RETENTION_MONTHS"], Path(current_app.config["EDITIONS_FOLDER"])
-    now = utcnow()
+    now = clock.now()
     for each, due in retention.due_dates(months):
         click.echo(f"{each.year}: {'due since' if due <= now else 'due on'} {due:%d %B %Y} "
                    f"({months} months after its final edition)")

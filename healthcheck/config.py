@@ -29,6 +29,9 @@ class Config:
     # Counted in one place for every process that serves: Redis, which the job queue brings, when
     # set; memory (one count per process) only for the embedded default of a single process.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", os.environ.get("REDIS_URL", "memory://"))
+    # The store out of reach (Redis down) costs the limits, not the service: each process then
+    # counts in its own memory until the store answers again, and says so once in its log.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     SIGN_IN_RATE_LIMIT = "10 per minute"
     # Requests to the open data API (/api/v1), per client address.
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute")
@@ -62,19 +65,26 @@ class Config:
     # Links printed by CLI commands (demo, later invitations) start with this.
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
     # Jobs (publishing, emails, imports) go to a queue: Redis here when set, so that workers on
-    # several machines share it; otherwise a SQLite file (default: the instance folder).
+    # several machines share it; otherwise a SQLite file (default: the instance folder), which
+    # only processes on one machine share: production asks ONE_MACHINE=1 to say that is so.
     REDIS_URL = os.environ.get("REDIS_URL")
     QUEUE_FILE = os.environ.get("QUEUE_FILE")
+    ONE_MACHINE = os.environ.get("ONE_MACHINE", "") == "1"
     JOBS_IMMEDIATE = False  # run each job at once, in the process that queues it (tests)
-    # A running job that has not reported for this long is taken to be stopped (its worker died).
-    JOB_STALLED_AFTER = timedelta(seconds=int(os.environ.get("JOB_STALLED_AFTER", "120")))
+    # A job no worker has reported on for this long is taken to be stopped (its worker died): a
+    # worker queues it again, to run from the start.
+    JOB_STALLED_AFTER = timedelta(seconds=float(os.environ.get("JOB_STALLED_AFTER", "120")))
     # Every edition of the published results lives in a folder of its own under this one
     # (default: the instance folder's "editions"); every web server must see the same folder.
     EDITIONS_FOLDER = os.environ.get("EDITIONS_FOLDER")
 
     @classmethod
     def check(cls, app) -> None:
-        """Refuse to start with a configuration that is unsafe for this environment."""
+        """Refuse to start (``Refused``) with a configuration that is unsafe for this environment."""
+
+
+class Refused(RuntimeError):
+    """A configuration the service will not start with: one line says why, and what to set."""
 
 
 class DevelopmentConfig(Config):
@@ -97,16 +107,21 @@ class ProductionConfig(Config):
     def check(cls, app) -> None:
         key = app.config.get("SECRET_KEY")
         if not key or len(key) < 32 or len(set(key)) < 12:
-            raise RuntimeError(
+            raise Refused(
                 "SECRET_KEY is not set, or is too short or too plain (32 characters at least, of 12 different "
                 "ones or more): production will not start without a strong one. Generate one with: "
                 "python -c 'import secrets; print(secrets.token_hex(32))'"
             )
         if not app.config.get("SQLALCHEMY_DATABASE_URI"):
-            raise RuntimeError("DATABASE_URL is not set: production will not start on the embedded SQLite default.")
+            raise Refused("DATABASE_URL is not set: production will not start on the embedded SQLite default.")
+        if not app.config.get("REDIS_URL") and not app.config.get("ONE_MACHINE"):
+            raise Refused("REDIS_URL is not set: production will not queue jobs in a file on this machine, which a "
+                          "worker on another machine never reads. Set REDIS_URL to the Redis every web server and "
+                          "worker share, or ONE_MACHINE=1 if they all run on this one machine.")
         if str(app.config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory"):
-            raise RuntimeError("REDIS_URL (or RATELIMIT_STORAGE_URI) is not set: production will not count sign-ins "
-                               "in each process's memory, where four workers would allow four times the limit.")
+            raise Refused("REDIS_URL (or RATELIMIT_STORAGE_URI) is not set: production will not count sign-ins "
+                          "in each process's memory, where four web server processes (or machines) would allow "
+                          "four times the limit. Set RATELIMIT_STORAGE_URI to a store they all share.")
 
 
 CONFIGS = {"development": DevelopmentConfig, "test": TestConfig, "production": ProductionConfig}

@@ -8,8 +8,9 @@ from flask import current_app, make_response, send_file
 
 from .models import Edition, EditionFile
 
-MIMETYPES = {".pdf": "application/pdf", ".csv": "text/csv; charset=utf-8", ".json": "application/json",
-             ".png": "image/png", ".svg": "image/svg+xml", ".txt": "text/plain; charset=utf-8",
+# Bare types: Werkzeug adds "; charset=utf-8" to the text ones itself (once).
+MIMETYPES = {".pdf": "application/pdf", ".csv": "text/csv", ".json": "application/json",
+             ".png": "image/png", ".svg": "image/svg+xml", ".txt": "text/plain",
              ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              ".zip": "application/zip"}
 
@@ -17,7 +18,7 @@ MIMETYPES = {".pdf": "application/pdf", ".csv": "text/csv; charset=utf-8", ".jso
 def download(body: bytes | str, filename: str) -> Any:
     """``body`` as a file to save, its type from the file name's extension."""
     out = make_response(body)
-    out.headers["Content-Type"] = MIMETYPES[Path(filename).suffix]
+    out.mimetype = MIMETYPES[Path(filename).suffix]
     out.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return out
 

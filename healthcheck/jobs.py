@@ -6,28 +6,41 @@ ended; the queue (Huey: SQLite in the instance folder, or Redis when ``REDIS_URL
 carries only its id. Routes and commands make the row, commit, then ``enqueue`` it;
 ``healthcheck worker`` runs what is queued, and a command may ``run`` a job in its own process.
 A job commits as it goes, so its page shows its progress, and a job that fails says why.
+
+A worker may stop mid-job (killed, its machine lost), taking the queue's message with it. The
+row is what counts: a running job's worker renews its heartbeat (``Heartbeat``), and every
+worker's scheduler hands a job whose heartbeat is older than ``JOB_STALLED_AFTER`` to the queue
+again (``take_up_stalled``), where the next worker claims it from the row as a new attempt and
+runs it from the start; the old attempt, should its worker come back, can record nothing.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import smtplib
+import socket
+import threading
+import time
 import traceback
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from huey import Huey, crontab
+from huey.consumer import Consumer, Scheduler
 from huey.storage import RedisStorage, SqliteStorage
+from redis import ConnectionPool
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from aggregation import edition as edition_files
 from aggregation.dataset import Dataset
 
-from . import mail, transfer
+from . import clock, mail, transfer
 from .extensions import db, writing
 from .models import AccessLink, Edition, EditionFile, EmailSend, Job, Organisation, utcnow
 from .store import Actor, audit, collection, jobs, publication, retention, returns, staff
@@ -41,8 +54,9 @@ Watch = Callable[[Job], None]
 def init_app(app: Flask) -> None:
     """The queue this application uses: in memory and run at once (``JOBS_IMMEDIATE``, for
     tests), Redis at ``REDIS_URL``, or else a SQLite file in the instance folder."""
-    if app.config.get("REDIS_URL"):
-        huey.storage_class, huey.storage_kwargs = RedisStorage, {"url": app.config["REDIS_URL"]}
+    if app.config.get("REDIS_URL"):  # a Redis out of reach is given up on within seconds, not waited on
+        pool = ConnectionPool.from_url(app.config["REDIS_URL"], socket_connect_timeout=5)
+        huey.storage_class, huey.storage_kwargs = RedisStorage, {"connection_pool": pool}
     else:
         huey.storage_class, huey.storage_kwargs = SqliteStorage, {"filename": app.config["QUEUE_FILE"]}
     huey.immediate = app.config["JOBS_IMMEDIATE"]
@@ -84,39 +98,142 @@ def _worker_application() -> Flask:
 
 
 class GivenUp(Exception):
-    """The job was given up while it ran (its page's "Try again"): it stops, and records nothing."""
+    """The job was given up while it ran (its page's "Try again"), or queued again and taken up by
+    another worker after this one stopped reporting: it stops, and records nothing."""
+
+
+class Claim:
+    """A worker's hold on the job it runs: the attempt it claimed the job by. Called with a step,
+    it records how far the job has got (a heartbeat too) and tells ``watch``; once the job is no
+    longer held by this attempt, it raises ``GivenUp`` instead."""
+
+    def __init__(self, job: Job, attempt: int, watch: Watch = lambda job: None) -> None:
+        self.job, self.job_id, self.attempt, self.watch = job, job.id, attempt, watch
+
+    def __call__(self, step: str, done: int = 0, total: int = 0) -> None:
+        with writing():
+            if not jobs.progress(self.job_id, self.attempt, step, done, total):
+                raise GivenUp
+        self.watch(self.job)
+
+    def hold(self) -> None:
+        """Inside a unit of work: the job's row locked while this attempt still holds it; GivenUp
+        otherwise (so that what the unit records, it records as the job's one holder)."""
+        if not jobs.holds(self.job_id, self.attempt):
+            raise GivenUp
+
+
+class Heartbeat:
+    """While a job runs, a thread of its own renews the row's heartbeat four times in each
+    ``JOB_STALLED_AFTER``, whatever the job is doing: a long step never makes a healthy job look
+    stopped. It stops with the job, or once another attempt holds the job."""
+
+    def __init__(self, app: Flask, job_id: int, attempt: int) -> None:
+        self.app, self.job_id, self.attempt = app, job_id, attempt
+        self.every = app.config["JOB_STALLED_AFTER"].total_seconds() / 4
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"heartbeat of job {job_id}", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def _beat(self) -> None:
+        with self.app.app_context():
+            while not self.stopped.wait(self.every):
+                try:
+                    with writing():
+                        if not jobs.beat(self.job_id, self.attempt):
+                            return
+                except Exception as failure:  # the database out of reach for a moment: the next beat tries again
+                    self.app.logger.warning("job %s: heartbeat not recorded: %s", self.job_id, describe(failure))
+
+
+def worker_name() -> str:
+    """Which machine and process runs a job, for its page and the logs."""
+    return f"{socket.gethostname()} (process {os.getpid()})"
 
 
 def run(job_id: int, watch: Watch = lambda job: None) -> Job | None:
     """Run a queued job to its end; ``watch(job)`` after each step it reports. A job that is not
-    queued (run already, by another worker, or given up) is left alone."""
+    queued (run already, taken by another worker, or given up) is left alone."""
     with writing():
-        claimed = jobs.start(job_id)
+        attempt = jobs.start(job_id, worker_name())
     job = jobs.job(job_id)
-    if not claimed or job is None:
+    if attempt is None or job is None:
         return job
     watch(job)
-
-    def report(step: str, done: int = 0, total: int = 0) -> None:
-        with writing():
-            if not jobs.progress(job_id, step, done, total):
-                raise GivenUp
-        watch(job)
-
-    try:
-        RUNNERS[job.kind](job, report)
-    except GivenUp:
-        db.session.rollback()
-    except Exception as failure:  # whatever went wrong, the job says so and can be tried again
-        db.session.rollback()
-        current_app.logger.error("job %s (%s) failed:\n%s", job.id, job.kind, traceback.format_exc())
-        with writing():
-            jobs.finish(job_id, error=describe(failure))
-    else:
-        with writing():
-            jobs.finish(job_id)
+    claim = Claim(job, attempt, watch)
+    with Heartbeat(current_app._get_current_object(), job_id, attempt):  # type: ignore[attr-defined]
+        try:
+            RUNNERS[job.kind](job, claim)
+        except GivenUp:
+            db.session.rollback()
+        except Exception as failure:  # whatever went wrong, the job says so and can be tried again
+            db.session.rollback()
+            current_app.logger.error("job %s (%s) failed:\n%s", job.id, job.kind, traceback.format_exc())
+            with writing():
+                jobs.finish(job_id, attempt, error=describe(failure))
+        else:
+            with writing():
+                jobs.finish(job_id, attempt)
     watch(job)
     return job
+
+
+def take_up_stalled() -> list[int]:
+    """Every job no worker has reported on for ``JOB_STALLED_AFTER`` (its worker stopped, or its
+    message never reached a queue a worker reads) handed to the queue again from its row; a job
+    whose worker stopped ``MAX_ATTEMPTS`` times fails. The ids queued again."""
+    after = current_app.config["JOB_STALLED_AFTER"]
+    with writing():
+        again = {job.id: (job.status, job.attempt, job.worker) for job in jobs.queue_again(after)}
+    for job_id, (status, attempt, worker) in again.items():
+        if status == jobs.RUNNING:
+            current_app.logger.warning("job %s: no heartbeat for %s s from the worker running it (%s): queued again "
+                                       "for another worker to run from the start (attempt %s of %s)", job_id,
+                                       after.total_seconds(), worker, attempt + 1, jobs.MAX_ATTEMPTS)
+        else:
+            current_app.logger.warning("job %s: queued %s s ago and taken by no worker: queued again", job_id,
+                                       after.total_seconds())
+        _run_queued(job_id)
+    return list(again)
+
+
+class _Scheduler(Scheduler):
+    """Huey's scheduler (tasks due later and the nightly ones, looked at each second) which also
+    looks, four times in each ``JOB_STALLED_AFTER``, for jobs to take up again."""
+
+    def initialize(self) -> None:
+        super().initialize()
+        self.app = _worker_application()
+        self.every = self.app.config["JOB_STALLED_AFTER"].total_seconds() / 4
+        self.next_look = time.monotonic()
+
+    def loop(self, now: Any = None) -> None:
+        if time.monotonic() >= self.next_look:
+            self.next_look = time.monotonic() + self.every
+            with self.app.app_context():
+                try:
+                    take_up_stalled()
+                except Exception as failure:  # the database or the queue out of reach: looked at again next time
+                    self.app.logger.warning("stalled jobs not looked for: %s", describe(failure))
+        super().loop(now)
+
+
+class _Consumer(Consumer):
+    scheduler_class = _Scheduler
+
+
+def consumer(workers: int) -> Consumer:
+    """``healthcheck worker``: ``workers`` processes running the queued jobs, and a scheduler that
+    runs the nightly ones and takes up the jobs of workers that stopped. An idle worker looks at
+    a SQLite queue at least each second (Redis wakes it at once)."""
+    return _Consumer(huey, workers=workers, worker_type="process", periodic=True, max_delay=1.0)
 
 
 def describe(failure: Exception) -> str:
@@ -139,58 +256,66 @@ def actor_of(job: Job) -> Actor:
 
 # ---------------------------------------------------------------- publishing results
 
-def _publish(job: Job, report: Callable[..., None]) -> None:
+BUILDING = re.compile(r"\.building-(\d+)(?:-\d+)?")  # a folder being built: the job's id, then its attempt
+
+
+def _publish(job: Job, claim: Claim) -> None:
     """Read the cycle's dataset once, build every output into a folder of its own, then make it
     the next edition in one step: the folder is renamed into place and its files recorded in
-    the same commit that creates the edition, so nothing half-built is ever served."""
+    the same commit that creates the edition, so nothing half-built is ever served. A job taken
+    up again after its worker stopped builds afresh, in a folder of this attempt's own; one whose
+    edition was recorded just before its worker stopped finds it done."""
     cycle = job.cycle
     assert cycle is not None
     config = current_app.config
+    if publication.edition_made_by(job.id) is not None:  # recorded, with the job's detail, by an attempt
+        return                                           # whose worker stopped before the job could finish
     dataset = publication.dataset(cycle)
     survey = staff.survey_of(cycle)
     staff_data = staff.data(survey) if survey is not None and survey.has_closed() else None
     root = Path(config["EDITIONS_FOLDER"]) / str(cycle.year)
-    unfinished = {int(p.name.rsplit("-", 1)[1]): p for p in root.glob(".building-*")}
-    for stale in jobs.stale_jobs(list(unfinished)):  # left by a worker that stopped mid-build
-        shutil.rmtree(unfinished[stale])
+    unfinished = [(int(m.group(1)), p) for p in root.glob(".building-*") if (m := BUILDING.fullmatch(p.name))]
+    stale = set(jobs.stale_jobs([i for i, _ in unfinished]))  # left by a worker that stopped mid-build
+    for path in [p for i, p in unfinished if i in stale or i == job.id] + list(root.glob(f"job-{job.id}-*")):
+        shutil.rmtree(path, ignore_errors=True)  # this job's own are an earlier attempt's, never recorded
     latest = publication.latest_edition(cycle)  # the publication lock keeps it the latest till recorded
     expected = (latest.number if latest else 0) + 1
     db.session.commit()  # the dataset is read: hold no transaction while building
-    work, final = root / f".building-{job.id}", root / f"job-{job.id}"
-    made = edition_files.build(
-        dataset, work, publication_min=config["PUBLICATION_MIN_GROUP"], benchmark_min=config["BENCHMARK_MIN_GROUP"],
-        service=config["SERVICE_NAME"], staff=staff_data, staff_min=config["STAFF_MIN_GROUP"],
-        progress=lambda step, done, total: report(edition_files.STEPS[step], done, total),
-        publisher=config["PUBLISHER"], number=expected)
-    files = [(m, *_digest(work / m.path)) for m in made]
-    os.replace(work, final)
+    work, final = root / f".building-{job.id}-{claim.attempt}", root / f"job-{job.id}-{claim.attempt}"
+    try:
+        made = edition_files.build(
+            dataset, work, publication_min=config["PUBLICATION_MIN_GROUP"],
+            benchmark_min=config["BENCHMARK_MIN_GROUP"], service=config["SERVICE_NAME"], staff=staff_data,
+            staff_min=config["STAFF_MIN_GROUP"], publisher=config["PUBLISHER"], number=expected,
+            progress=lambda step, done, total: claim(edition_files.STEPS[step], done, total))
+        files = [(m, *_digest(work / m.path)) for m in made]
+        os.replace(work, final)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)  # given up, or failed: half-built, so never kept
+        raise
     try:
         with writing():
+            claim.hold()
             number = _record(job, dataset, final.relative_to(Path(config["EDITIONS_FOLDER"])).as_posix(), files,
                              len(staff_data.respondents) if staff_data else None)
+            job.detail = {**job.detail, "edition": number}
     except BaseException:
         shutil.rmtree(final, ignore_errors=True)  # not recorded, so never served
         raise
-    with writing():
-        job.detail = {**job.detail, "edition": number, "folder": str(final)}
 
 
 def _record(job: Job, dataset: Dataset, folder: str, files: list[tuple[edition_files.Made, str, int]],
             staff_respondents: int | None) -> int:
-    """The built folder, made the cycle's next edition: only while the job still runs and holds
-    the cycle's publication lock (a job given up while it built records nothing)."""
+    """The built folder, made the cycle's next edition (by the job's one holder, which holds the
+    cycle's publication lock)."""
     assert job.cycle is not None
     config = current_app.config
-    current = db.session.execute(select(Job).where(Job.id == job.id).with_for_update()
-                                 .execution_options(populate_existing=True)).scalar_one()
-    if current.status != jobs.RUNNING or current.lock != jobs.lock_of("publish", job.cycle.id, {}):
-        raise GivenUp
     latest = publication.latest_edition(job.cycle)
     number = (latest.number if latest else 0) + 1
     references = {r.organisation: r.reference for r in dataset.returns}
     ids = {o.name: o.id for o in db.session.scalars(select(Organisation))}
     edition = Edition(cycle_id=job.cycle.id, number=number, folder=folder, returns=references,
-                      published_by=job.created_by, job_id=job.id, summary={
+                      published_by=job.created_by, published_at=clock.now(), job_id=job.id, summary={
                           "returns": len(dataset.returns), "by_type": dict(Counter(r.authority_type
                                                                                     for r in dataset.returns)),
                           "publication_min": config["PUBLICATION_MIN_GROUP"],
@@ -291,10 +416,15 @@ def _send_one(job: Job, organisation: Organisation, kind: str, mailer: mail.Mail
 
 # ---------------------------------------------------------------- a returns file
 
-def _import(job: Job, report: Callable[..., None]) -> None:
+def _import(job: Job, report: Claim) -> None:
     """Check every cell of an uploaded returns file (``check``), or import it (``import``):
-    nothing is written unless every row is valid, and then all of it in one transaction."""
-    assert job.cycle is not None and job.upload is not None
+    nothing is written unless every row is valid, and then all of it in one transaction, by the
+    job's one holder, with what it found (so an attempt whose worker stopped after it leaves
+    nothing for the next to do)."""
+    assert job.cycle is not None
+    if job.upload is None and "rows" in job.detail:
+        return
+    assert job.upload is not None
     report("Reading the file")
     replace = job.detail.get("replace", False)
     try:
@@ -305,11 +435,13 @@ def _import(job: Job, report: Callable[..., None]) -> None:
         report("Checking every cell", 0, len(rows))
         result = transfer.check_returns(job.cycle, rows, replace=replace)
     db.session.rollback()
-    if job.kind == "import" and not result.errors:
+    importing = job.kind == "import" and not result.errors
+    if importing:
         report("Importing returns", 0, len(rows))
-        with writing():
-            transfer.store_returns(job.cycle, result, actor_of(job), replace=replace)
     with writing():
+        report.hold()
+        if importing:
+            transfer.store_returns(job.cycle, result, actor_of(job), replace=replace)
         job.detail = {**job.detail, "rows": result.rows, "written": result.written,
                       "errors": [str(e) for e in result.errors[:1000]], "error_count": len(result.errors),
                    "warnings": [str(w) for w in result.warnings[:1000]], "warning_count": len(result.warnings)}
@@ -344,7 +476,7 @@ def retention_daily() -> None:
 
 def _retention_if_due() -> Job | None:
     config = current_app.config
-    if not retention.plan(utcnow(), config["RETENTION_MONTHS"], Path(config["EDITIONS_FOLDER"])):
+    if not retention.plan(clock.now(), config["RETENTION_MONTHS"], Path(config["EDITIONS_FOLDER"])):
         db.session.rollback()
         return None
     try:
@@ -355,17 +487,18 @@ def _retention_if_due() -> Job | None:
     return run(job.id)
 
 
-def _retention(job: Job, report: Callable[..., None]) -> None:
+def _retention(job: Job, report: Claim) -> None:
     config = current_app.config
     editions = Path(config["EDITIONS_FOLDER"])
-    items = retention.plan(utcnow(), config["RETENTION_MONTHS"], editions)
+    items = retention.plan(clock.now(), config["RETENTION_MONTHS"], editions)
     report("Deleting personal data past its time", 0, len(items))
     with writing():
+        report.hold()
         files = retention.apply(items, actor_of(job), editions)
         job.detail = {**job.detail, "deleted": dict(Counter(i.what for i in items))}
     retention.rewrite(files)
     report("Deleted personal data past its time", len(items), len(items))
 
 
-RUNNERS: dict[str, Callable[[Job, Callable[..., None]], None]] = {
+RUNNERS: dict[str, Callable[[Job, Claim], None]] = {
     "publish": _publish, "emails": _send, "check": _import, "import": _import, "retention": _retention}

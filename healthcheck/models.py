@@ -466,7 +466,13 @@ class Job(Base):
     ``lock`` is set while a job that must not run twice at once is unfinished (a cycle's
     publication): the unique constraint refuses a second such job. ``detail`` holds what the
     job found or made (bad cells, counts, the edition's number). ``upload`` is a file a person
-    sent for the job to read."""
+    sent for the job to read.
+
+    ``heartbeat_at`` is the last news of it, by the database's clock (``clock.now``): made or
+    queued again, claimed, a step reported, or the running worker's heartbeat. ``attempt``
+    counts the claims: a worker holds a running job while the row still has its attempt, so a
+    worker that stopped reporting and was replaced can change nothing. ``worker`` says which
+    machine and process holds it."""
 
     __tablename__ = "job"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -486,6 +492,8 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempt: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    worker: Mapped[str | None] = mapped_column(String(200))
 
     cycle: Mapped[Cycle | None] = relationship()
     __table_args__ = (

@@ -5,8 +5,14 @@ Configuration comes from the environment (HEALTHCHECK_CONFIG, SECRET_KEY, DATABA
 import gc
 
 from . import create_app
+from .config import Refused
 
-app = create_app()
+try:
+    app = create_app()
+except Refused as refused:  # gunicorn prints this error as one line, no traceback, and stops rather than retrying
+    from gunicorn.errors import AppImportError
+
+    raise AppImportError(f"healthcheck will not start: {refused}") from None
 
 # The app, its libraries (SQLAlchemy, Jinja, pandas, matplotlib, reportlab) and their modules
 # are some 180,000 objects that live as long as the process. A full garbage collection scanned

@@ -114,10 +114,18 @@ def test_production_refuses_to_start_without_a_strong_secret_key_a_database_or_s
         create_app("production", SECRET_KEY="a" * 40, SQLALCHEMY_DATABASE_URI="sqlite://", RATELIMIT_STORAGE_URI=REDIS)
     with pytest.raises(RuntimeError, match="DATABASE_URL"):  # checked before the embedded default stands in
         create_app("production", SECRET_KEY=STRONG, SQLALCHEMY_DATABASE_URI=None, RATELIMIT_STORAGE_URI=REDIS)
-    with pytest.raises(RuntimeError, match="REDIS_URL"):  # limits counted per worker let 4 workers take 4 times
+    with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI"):  # counted per worker, 4 workers take 4 times
         create_app("production", SECRET_KEY=STRONG, SQLALCHEMY_DATABASE_URI="sqlite://",
-                   RATELIMIT_STORAGE_URI="memory://")
-    app = create_app("production", SECRET_KEY=STRONG, SQLALCHEMY_DATABASE_URI="sqlite://", RATELIMIT_STORAGE_URI=REDIS)
+                   RATELIMIT_STORAGE_URI="memory://", REDIS_URL=REDIS)
+    # Issue 35: jobs queued in a file on a web server's machine, which the worker on another never reads.
+    with pytest.raises(RuntimeError, match="REDIS_URL is not set: production will not queue jobs in a file"):
+        create_app("production", SECRET_KEY=STRONG, SQLALCHEMY_DATABASE_URI="sqlite://", RATELIMIT_STORAGE_URI=REDIS,
+                   REDIS_URL=None)
+    one_machine = create_app("production", SECRET_KEY=STRONG, SQLALCHEMY_DATABASE_URI="sqlite://",
+                             RATELIMIT_STORAGE_URI=REDIS, REDIS_URL=None, ONE_MACHINE=True)
+    assert one_machine.config["QUEUE_FILE"].endswith("queue.sqlite")
+    app = create_app("production", SECRET_KEY=STRONG, SQLALCHEMY_DATABASE_URI="sqlite://", RATELIMIT_STORAGE_URI=REDIS,
+                     REDIS_URL=REDIS)
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
 
 

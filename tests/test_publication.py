@@ -317,7 +317,8 @@ def test_a_publication_given_up_while_its_worker_still_runs_records_nothing(app,
     with writing():
         slow = job_rows.new_job("publish", Actor("First"), cycle)
     with writing():
-        assert job_rows.start(slow.id)
+        attempt = job_rows.start(slow.id, "a slow worker")
+        assert attempt == 1
         db.session.get(Job, slow.id).heartbeat_at = now() - timedelta(hours=1)
     coordinator = signed_in(app, "coordinator")
     page = coordinator.get(f"/admin/jobs/{slow.id}").get_data(as_text=True)
@@ -329,12 +330,13 @@ def test_a_publication_given_up_while_its_worker_still_runs_records_nothing(app,
     db.session.expire_all()
     assert db.session.get(Job, slow.id).status == JobStatus.FAILED.value
     with pytest.raises(jobs.GivenUp):  # the slow worker carries on to the end
-        jobs.RUNNERS["publish"](db.session.get(Job, slow.id), lambda *progress: None)
+        slow_job = db.session.get(Job, slow.id)
+        jobs.RUNNERS["publish"](slow_job, jobs.Claim(slow_job, attempt))
     db.session.rollback()
     assert [e.number for e in publication.editions(cycle)] == [1]
     folder = Path(app.config["EDITIONS_FOLDER"]) / first.folder
     assert {f.path: sha256(folder / f.path) for f in first.files} == recorded
-    assert not (folder.parent / f"job-{slow.id}").exists() and not list(folder.parent.glob(".building-*"))
+    assert not list(folder.parent.glob(f"job-{slow.id}-*")) and not list(folder.parent.glob(".building-*"))
 
 
 def test_a_second_press_shows_the_job_under_way_and_a_checked_file_is_imported_once(app, accounts, employers, cycle):
@@ -373,3 +375,67 @@ def test_a_job_the_queue_does_not_take_fails_and_frees_its_lock(app, accounts, e
     finally:
         app.config.update(JOBS_IMMEDIATE=True, REDIS_URL=None)
         jobs.init_app(app)
+
+
+def test_every_csv_names_its_charset_once(app, accounts, employers, cycle):
+    """Issue 35: /return/results.csv was served as 'text/csv; charset=utf-8; charset=utf-8'."""
+    employer = submit_return(app, employers["a"][1])
+    with_peers(cycle)
+    viewer = publish(app)
+    table = next(f for f in publication.latest_edition(cycle).files if f.kind == "tables" and f.path.endswith(".csv"))
+    answers = {path: viewer.get(path) for path in (
+        f"/admin/cycles/2017/editions/1/{table.path}", "/admin/cycles/2017?format=csv", "/admin/neighbours.csv",
+        "/api/v1/editions?format=csv", "/api/v1/editions/2017?format=csv")}
+    answers["/return/results.csv"] = employer.get("/return/results.csv")
+    for path, answer in answers.items():
+        assert answer.status_code == 200 and answer.headers["Content-Type"] == "text/csv; charset=utf-8", path
+    assert viewer.get("/admin/cycles/2017/editions/1/report.pdf").headers["Content-Type"] == "application/pdf"
+
+
+def test_a_stalled_job_is_taken_up_again_from_its_row_and_its_old_attempt_records_nothing(app, accounts, employers,
+                                                                                           cycle):
+    """What a worker's scheduler does (here at once, in this process): a running job with no
+    heartbeat for JOB_STALLED_AFTER is queued again and run from the start as attempt 2; the
+    stopped attempt can no longer report or record; a job stopped three times fails."""
+    submit_return(app, employers["a"][1])
+    with writing():
+        job = job_rows.new_job("publish", Actor("First"), cycle)
+    with writing():
+        first = job_rows.start(job.id, "a worker that will stop")
+    assert jobs.take_up_stalled() == []  # its heartbeat is fresh: nothing to take up
+    coordinator = signed_in(app, "coordinator")
+    page = coordinator.get(f"/admin/jobs/{job.id}").get_data(as_text=True)
+    assert "Run by the worker on a worker that will stop" in page and "stopped reporting" not in page
+    with writing():
+        db.session.get(Job, job.id).heartbeat_at = now() - timedelta(hours=1)
+    assert "stopped reporting" in coordinator.get(f"/admin/jobs/{job.id}").get_data(as_text=True)
+
+    assert jobs.take_up_stalled() == [job.id]  # queued again, which in tests runs it at once
+    db.session.expire_all()
+    done = db.session.get(Job, job.id)
+    assert done.status == "done" and done.attempt == 2 and done.detail == {"edition": 1} and done.lock is None
+    assert publication.latest_edition(cycle).folder == f"2017/job-{job.id}-2"
+    stopped = jobs.Claim(done, first)
+    with pytest.raises(jobs.GivenUp):
+        stopped("Each employer's benchmark", 3, 13)
+    with pytest.raises(jobs.GivenUp), writing():
+        stopped.hold()
+    assert jobs.take_up_stalled() == []
+
+    # A job whose worker stopped on each of its three attempts fails, and can be tried again by a person.
+    with writing():
+        again = job_rows.new_job("publish", Actor("Second"), cycle)
+    for attempt in (1, 2, 3):
+        with writing():
+            assert job_rows.start(again.id, "a worker that stops") == attempt
+            db.session.get(Job, again.id).heartbeat_at = now() - timedelta(hours=1)
+        with writing():  # what take_up_stalled does, short of handing the job to the queue
+            queued = [j.id for j in job_rows.queue_again(app.config["JOB_STALLED_AFTER"])]
+        assert queued == ([again.id] if attempt < 3 else [])
+        page = coordinator.get(f"/admin/jobs/{again.id}").get_data(as_text=True)
+        if attempt < 3:
+            assert "The worker running it stopped: it is queued again for another worker" in page
+    db.session.expire_all()
+    failed = db.session.get(Job, again.id)
+    assert failed.status == "failed" and failed.lock is None and failed.error == job_rows.STOPPED_TOO_OFTEN
+    assert "stopped 3 times" in page and "Try again" in page

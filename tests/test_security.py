@@ -44,7 +44,7 @@ def test_security_headers_on_every_kind_of_response(app, client, employers):
 def test_production_cookies_are_secure_httponly_and_samesite():
     from healthcheck import create_app
     app = create_app("production", SECRET_KEY="0123456789abcdef" * 4, SQLALCHEMY_DATABASE_URI="sqlite://",
-                     RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/1")
+                     RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/1", REDIS_URL="redis://127.0.0.1:6379/1")
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import mail
+from .. import clock, mail
 from ..auth import (
     api_token_of,
     api_tokens_of,
@@ -49,13 +49,13 @@ PENDING_FOR = 300  # seconds between the password and the code
 def begin_second_step(user: User, destination: str) -> Any:
     """After the password: the session knows only who is part-way in, for five minutes."""
     session.clear()
-    session.update(pending_user=user.id, pending_at=utcnow().timestamp(), pending_next=destination)
+    session.update(pending_user=user.id, pending_at=clock.now().timestamp(), pending_next=destination)
     return redirect(url_for("coordinator.second_factor" if user.totp_secret else "coordinator.set_up"))
 
 
 def _pending() -> User | None:
     began = session.get("pending_at")
-    if not isinstance(began, float) or utcnow().timestamp() - began > PENDING_FOR:
+    if not isinstance(began, float) or clock.now().timestamp() - began > PENDING_FOR:
         return None
     user = db.session.get(User, session.get("pending_user") or 0)
     return user if user is not None and user.active else None
@@ -314,7 +314,7 @@ def user(user_id: int) -> Any:
                 changed = {"role": (someone.role, role), "active": (someone.active, active)}
                 someone.role, someone.active = role, active
                 if not active:
-                    someone.sessions_revoked_at = utcnow()  # signed out now, wherever they are
+                    someone.sessions_revoked_at = clock.now()  # signed out now, wherever they are
                     cancel_resets(someone)
                 audit(me(), "user_changed", detail={"email": someone.email, **{k: v for k, v in changed.items()
                                                                                 if v[0] != v[1]}})

@@ -124,6 +124,7 @@ def job(job_id: int) -> Any:
     stalled = job_rows.stalled(found, current_app.config["JOB_STALLED_AFTER"])
     sends = collection.sends_of_job(found.id) if found.kind == "emails" else []
     return render_template("coordinator/job.html", job=found, stalled=stalled, sends=sends, form=ChooseForm(),
+                           max_attempts=job_rows.MAX_ATTEMPTS,
                            steps=list(STEPS.values()) if found.kind == "publish" else [])
 
 

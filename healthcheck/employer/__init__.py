@@ -3,7 +3,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
-from ..models import utcnow
+from .. import clock
 
 bp = Blueprint("employer", __name__)
 
@@ -17,10 +17,11 @@ def has_session() -> bool:
 @bp.before_request
 def end_idle_sessions() -> Any:
     """An employer's session ends after a spell without a request (a warning comes first, on the
-    page: ``timeout-warning`` in base.html). A page of answers sent after that is shown again, unsaved."""
+    page: ``timeout-warning`` in base.html). A page of answers sent after that is shown again, unsaved.
+    The times are the database's (``clock``): the next request may reach another server."""
     if not has_session():
         return None
-    now, last = utcnow().timestamp(), session.get("last_seen")
+    now, last = clock.now().timestamp(), session.get("last_seen")
     if isinstance(last, float) and now - last > current_app.config["EMPLOYER_IDLE_TIMEOUT"].total_seconds():
         organisation = session.get("organisation")
         session.clear()

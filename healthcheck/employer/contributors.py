@@ -10,10 +10,9 @@ from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput
 from wtforms import EmailField, RadioField, SelectMultipleField, StringField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
-from .. import notices
+from .. import clock, notices
 from ..extensions import writing
 from ..form_fields import single_line
-from ..models import utcnow
 from ..store import contributors
 from . import bp
 from .routes import PlainForm, with_return
@@ -116,7 +115,7 @@ def contribute(token: str) -> Any:
         session["csrf_token"] = kept
     session.permanent = False
     session.update(contributor_id=someone.id, editor=someone.name, organisation=someone.response.organisation.name,
-                   last_seen=utcnow().timestamp())
+                   last_seen=clock.now().timestamp())
     with writing():
         contributors.touch(someone)
     return redirect(url_for("employer.task_list"))

@@ -14,9 +14,9 @@ from wtforms import BooleanField, HiddenField, StringField
 
 from forms.validation import display, section_status
 
-from .. import notices
+from .. import clock, notices
 from ..extensions import writing
-from ..models import Response, ResponseStatus, utcnow
+from ..models import Response, ResponseStatus
 from ..return_pages import Urls, section_page, summary, version_pdf
 from ..store import Actor, checks, contributors, plans, publication, returns
 from ..store.collection import questionnaire_for
@@ -61,7 +61,7 @@ def start(token: str) -> Any:
                 session["csrf_token"] = kept
             session.permanent = False  # gone when the browser closes: offices share computers
             session.update(link_id=link.id, editor=name, organisation=link.organisation.name,
-                           last_seen=utcnow().timestamp(),
+                           last_seen=clock.now().timestamp(),
                            # so that a page of answers can be shown again when the database is down
                            questionnaire=f"{link.cycle.questionnaire_id}@{link.cycle.questionnaire_version}")
             with writing():

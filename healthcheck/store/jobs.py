@@ -1,6 +1,9 @@
 """The rows that record what the worker does: each job's progress, outcome and any lock. The
 changes of state are single conditional statements, so two workers (or a worker and a person
-giving up on it) never both act on the same job."""
+giving up on it) never both act on the same job: a worker holds a running job by the attempt
+it claimed it with, and once the job is given up or queued again after its worker stopped
+reporting, what that worker does next changes nothing. Every time here is the database's
+(``clock.now``), so machines whose clocks disagree judge a job alike."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,8 +11,9 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 
+from .. import clock
 from ..extensions import db
-from ..models import Cycle, Job, JobStatus, utcnow
+from ..models import Cycle, Job, JobStatus
 from . import Actor
 
 QUEUED, RUNNING, DONE, FAILED = (s.value for s in JobStatus)
@@ -32,8 +36,10 @@ def new_job(kind: str, actor: Actor, cycle: Cycle | None, *, detail: dict | None
             upload_name: str | None = None) -> Job:
     """A queued job. The flush fails (IntegrityError) while another unfinished job holds the
     lock this one needs (``lock_of``)."""
+    now = clock.now()
     job = Job(kind=kind, cycle=cycle, lock=lock_of(kind, cycle.id if cycle else None, detail or {}),
-              detail=detail or {}, upload=upload, upload_name=upload_name, created_by=str(actor), status=QUEUED)
+              detail=detail or {}, upload=upload, upload_name=upload_name, created_by=str(actor), status=QUEUED,
+              created_at=now, heartbeat_at=now)
     db.session.add(job)
     db.session.flush()
     return job
@@ -53,40 +59,78 @@ def recent_jobs(cycle: Cycle, limit: int = 10) -> list[Job]:
                                    .order_by(Job.id.desc()).limit(limit)))
 
 
-def _change(job_id: int, from_states: tuple[str, ...], **values: Any) -> bool:
-    """Change a job that is in one of ``from_states``; whether it was."""
-    statement = update(Job).where(Job.id == job_id, Job.status.in_(from_states)).values(**values)
+def _change(job_id: int, from_states: tuple[str, ...], held_by: int | None = None, **values: Any) -> bool:
+    """Change a job that is in one of ``from_states`` (and, given ``held_by``, still held by that
+    attempt); whether it was."""
+    held = [Job.attempt == held_by] if held_by is not None else []
+    statement = update(Job).where(Job.id == job_id, Job.status.in_(from_states), *held).values(**values)
     return db.session.connection().execute(statement).rowcount == 1
 
 
-def start(job_id: int) -> bool:
-    """Claim a queued job for this worker: False if it is not queued (run, or given up)."""
-    now = utcnow()
-    return _change(job_id, (QUEUED,), status=RUNNING, started_at=now, heartbeat_at=now)
+def start(job_id: int, worker: str) -> int | None:
+    """Claim a queued job for ``worker``: the attempt it holds the job by, or None if the job is not
+    queued (run already, taken by another worker, or given up)."""
+    now = clock.now()
+    if not _change(job_id, (QUEUED,), status=RUNNING, started_at=now, heartbeat_at=now, attempt=Job.attempt + 1,
+                   worker=worker[:200]):
+        return None
+    return db.session.scalar(select(Job.attempt).where(Job.id == job_id))
 
 
-def progress(job_id: int, step: str, done: int = 0, total: int = 0) -> bool:
-    """Record how far a running job has got: False if it is no longer running (given up)."""
-    return _change(job_id, (RUNNING,), step=step, done=done, total=total, heartbeat_at=utcnow())
+def progress(job_id: int, attempt: int, step: str, done: int = 0, total: int = 0) -> bool:
+    """Record how far a running job has got: False if this attempt no longer holds it."""
+    return _change(job_id, (RUNNING,), attempt, step=step, done=done, total=total, heartbeat_at=clock.now())
 
 
-def finish(job_id: int, error: str | None = None) -> bool:
+def beat(job_id: int, attempt: int) -> bool:
+    """The running job's worker is alive: False if this attempt no longer holds it."""
+    return _change(job_id, (RUNNING,), attempt, heartbeat_at=clock.now())
+
+
+def holds(job_id: int, attempt: int) -> bool:
+    """Whether this attempt still holds the running job, its row locked till the transaction ends
+    (so that what is recorded in it is recorded only by the job's one holder)."""
+    return db.session.scalar(select(Job.id).where(Job.id == job_id, Job.status == RUNNING, Job.attempt == attempt)
+                             .with_for_update()) is not None
+
+
+def finish(job_id: int, attempt: int, error: str | None = None) -> bool:
     """The running job is over: done, or failed with ``error``; its lock is released either way
-    (trying a failed job again is a new job). False if it was not running."""
-    return _change(job_id, (RUNNING,), status=FAILED if error else DONE, error=error, finished_at=utcnow(),
-                   lock=None)
+    (trying a failed job again is a new job). False if this attempt no longer held it."""
+    return _change(job_id, (RUNNING,), attempt, status=FAILED if error else DONE, error=error,
+                   finished_at=clock.now(), lock=None)
 
 
 def give_up(job_id: int, reason: str) -> bool:
     """A job that will not finish (its worker stopped, or it never reached one): failed, unlocked."""
-    return _change(job_id, (QUEUED, RUNNING), status=FAILED, error=reason, finished_at=utcnow(), lock=None)
+    return _change(job_id, (QUEUED, RUNNING), status=FAILED, error=reason, finished_at=clock.now(), lock=None)
 
 
 def stalled(job: Job, after: timedelta) -> bool:
-    """A job no worker has reported on for ``after``: queued that long without a worker taking
-    it, or running that long without news (its worker was stopped)."""
-    last = job.heartbeat_at if job.status == RUNNING else job.created_at if job.status == QUEUED else None
-    return last is not None and utcnow() - last > after
+    """A job no worker has reported on for ``after``, by the database's clock: queued that long
+    without a worker taking it, or running that long without a heartbeat (its worker stopped)."""
+    return not job.finished and job.heartbeat_at is not None and clock.now() - job.heartbeat_at > after
+
+
+MAX_ATTEMPTS = 3  # a job whose worker stops this many times (the job itself may be what stops it) fails
+STOPPED_TOO_OFTEN = (f"The worker running this job stopped {MAX_ATTEMPTS} times: it is not taken up again by "
+                     "itself")
+
+
+def queue_again(after: timedelta) -> list[Job]:
+    """Every unfinished job no worker has reported on for ``after``, by the database's clock, put
+    back in the queue from its row (a worker that stops takes the queue's message with it), its
+    heartbeat renewed so that it is not queued twice meanwhile: those jobs, each with the status
+    it had (running: its worker stopped; queued: no worker has taken it). A running job whose
+    worker has stopped ``MAX_ATTEMPTS`` times fails instead."""
+    now = clock.now()
+    late = [Job.status.in_((QUEUED, RUNNING)), Job.heartbeat_at < now - after]
+    db.session.connection().execute(update(Job).where(*late, Job.status == RUNNING, Job.attempt >= MAX_ATTEMPTS)
+                                    .values(status=FAILED, error=STOPPED_TOO_OFTEN, finished_at=now, lock=None))
+    found = list(db.session.scalars(select(Job).where(*late).order_by(Job.id)))
+    return [job for job in found
+            if db.session.connection().execute(update(Job).where(Job.id == job.id, *late)
+                                               .values(status=QUEUED, heartbeat_at=now, worker=None)).rowcount == 1]
 
 
 def stale_jobs(ids: list[int]) -> list[int]:

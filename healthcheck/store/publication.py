@@ -114,6 +114,11 @@ def latest_edition(cycle: Cycle) -> Edition | None:
                              .order_by(Edition.number.desc()).limit(1))
 
 
+def edition_made_by(job_id: int) -> Edition | None:
+    """The edition a publication job recorded, if it has."""
+    return db.session.scalar(select(Edition).where(Edition.job_id == job_id))
+
+
 def edition(cycle: Cycle, number: int) -> Edition | None:
     if not 0 < number < 2**31:
         return None
