@@ -3,7 +3,6 @@ killed with SIGKILL mid-save, and the database becoming unavailable during a sav
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import shutil
@@ -21,7 +20,7 @@ from healthcheck import create_app
 from healthcheck.extensions import db
 from healthcheck.models import AuditEvent, Response
 from healthcheck.store.returns import hash_token
-from tests.conftest import PG_URL, CheckingClient, seed_cycle, sign_in
+from tests.conftest import PG_URL, REDIS_URL, CheckingClient, seed_cycle, sign_in
 from tests.server import Contributor, Server
 
 RESULTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -276,7 +275,6 @@ if not PG_URL:  # collected only with a PostgreSQL to cut off (CI always gives o
     del test_postgresql_restarting_while_the_site_is_idle_costs_no_request
 
 
-REDIS_URL = os.environ.get("HEALTHCHECK_TEST_REDIS_URL")
 # Four workers share Redis's count; one process alone may count in its own memory (the embedded default).
 LIMIT_STORES = [("memory://", 1)] + ([(REDIS_URL, 4)] if REDIS_URL else [])
 
