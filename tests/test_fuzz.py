@@ -1,9 +1,19 @@
-"""Generated input with Hypothesis: 10,000 form posts to every section of a return and 10,000
-import rows, none of which may cause a server error or a crash.
+"""Generated input with Hypothesis: 2,000 form posts to the sections of a return and 2,000 import
+rows, none of which may cause a server error or a crash.
 
 Each run is derandomized (the examples come from the test's own source, so every run tries the
-same 10,000) and keeps no example database: a failure found once is found on every run and on
-every machine, and is kept by writing it down as an example of its own."""
+same ones) and keeps no example database: a failure found once is found on every run and on
+every machine. HEALTHCHECK_FUZZ_EXAMPLES=10000 runs more of the same stream: its first 2,000 are
+these.
+
+Why 2,000 and not the 10,000 each ran until December 2026 (a quarter of the whole suite's time):
+the 10,000 found one fault when they were written, a save with a missing page version that
+crashed. With that fault and four more of the kinds these tests are for put back into today's
+code one at a time (bench/fuzz_findings.py,
+figures in docs/testing.md), the posts fail at examples 9, 58 and 489 and the rows at 5 and 32, the
+same whether 10,000 or 2,000 are run: nothing the 10,000 found is missed by the 2,000, which still
+run four times past the last of them."""
+import os
 import shutil
 
 import pytest
@@ -18,6 +28,7 @@ from tests.conftest import CheckingClient, seed_cycle, sign_in
 
 Q = forms.load("health-check", "2017.1")
 pytestmark = pytest.mark.slow
+EXAMPLES = int(os.environ.get("HEALTHCHECK_FUZZ_EXAMPLES", "2000"))  # the same stream: more runs further
 
 SECTIONS = [s for s in Q.sections]
 junk = st.one_of(st.text(max_size=300), st.integers(min_value=-10**30, max_value=10**30).map(str),
@@ -47,7 +58,7 @@ def fuzz_client(tmp_path_factory, sqlite_template):
     return client, token
 
 
-@settings(max_examples=10_000, deadline=None, derandomize=True, database=None,
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(post=section_posts(), good_token=st.booleans())
 def test_generated_form_input_never_causes_a_server_error(fuzz_client, post, good_token):
@@ -61,7 +72,7 @@ def test_generated_form_input_never_causes_a_server_error(fuzz_client, post, goo
         assert "There is a problem" in html or "Your page had expired" in html
 
 
-@settings(max_examples=10_000, deadline=None, derandomize=True, database=None)
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None)
 @given(cells=st.dictionaries(st.sampled_from(Q.answer_keys() + ["organisation", "bogus"]), junk, max_size=30))
 def test_generated_import_rows_are_validated_never_crash(cells):
     answers, errors = parse_row(Q, cells)
