@@ -36,7 +36,7 @@ class Server:
     def start(self) -> Server:
         self.process = subprocess.Popen(self.args, env=self.env, start_new_session=True,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # four workers importing the app on a busy machine took over 30 s
         while time.monotonic() < deadline:
             try:
                 if requests.get(self.base + "/", timeout=1).status_code == 200:
