@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`.
-.PHONY: run test lint setup
+.PHONY: run test test-fast lint setup
 
 VENV := .venv/bin
 
@@ -20,10 +20,18 @@ run: setup
 
 ## Lint, types and import contracts, then every test: unit, integration (SQLite, and PostgreSQL
 ## and Redis when HEALTHCHECK_TEST_DATABASE_URL and HEALTHCHECK_TEST_REDIS_URL are set), browser
-## tests in Debian's Chromium, and real worker processes.
+## tests in Debian's Chromium, and real worker processes. One test process per core (at most 4),
+## each taking whole files, the slowest first; the 15 slowest tests are listed at the end.
+PARALLEL := -n auto --maxprocesses 4 --dist loadfile --no-loadscope-reorder
 test: setup lint
 	bin/test-deps
-	$(VENV)/pytest $(PYTEST_ARGS)
+	$(VENV)/pytest $(PARALLEL) --durations=15 $(PYTEST_ARGS)
+
+## A quick loop while working, not a substitute for `make test`: SQLite only, no browser, no
+## fault or fuzz runs, in parallel.
+test-fast: setup
+	HEALTHCHECK_TEST_DATABASE_URL= HEALTHCHECK_TEST_REDIS_URL= $(VENV)/pytest $(PARALLEL) -m "not browser and not slow" \
+	  --durations=10 $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/ruff check .

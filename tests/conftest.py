@@ -7,18 +7,45 @@ import re
 import shutil
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from healthcheck import create_app
 from healthcheck.extensions import db
 from healthcheck.models import Cycle, Organisation
 from healthcheck.store import collection, returns
 
-PG_URL = os.environ.get("HEALTHCHECK_TEST_DATABASE_URL")
+# Tests run in parallel (pytest-xdist): worker gwN gets a PostgreSQL database of its own, named
+# after the given one ("test" -> "test_gw1", made on first use), and a Redis database of its own,
+# numbered down from the given one (15, 14, ...). Without xdist, the given ones are used as they are.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+WORKER_INDEX = int(WORKER.removeprefix("gw") or 0)
+
+
+def _own_postgres(url: str | None) -> str | None:
+    if not url or not WORKER:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{WORKER}").render_as_string(hide_password=False)
+
+
+def _own_redis(url: str | None) -> str | None:
+    if not url or not WORKER:
+        return url
+    base, _, number = url.rpartition("/")
+    if WORKER_INDEX > int(number or 0):
+        raise RuntimeError(f"{url}: too few Redis databases below it for worker {WORKER}")
+    return f"{base}/{int(number or 0) - WORKER_INDEX}"
+
+
+GIVEN_PG_URL = os.environ.get("HEALTHCHECK_TEST_DATABASE_URL")
+PG_URL = _own_postgres(GIVEN_PG_URL)
+REDIS_URL = _own_redis(os.environ.get("HEALTHCHECK_TEST_REDIS_URL"))  # a database of its own: tests empty it
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
@@ -115,8 +142,20 @@ def sqlite_template(tmp_path_factory):
     return path
 
 
+def _maintenance(statement: str) -> None:
+    """A statement run outside any transaction on the server's maintenance database (CREATE or DROP
+    DATABASE)."""
+    engine = create_engine(make_url(GIVEN_PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(statement))
+    engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def pg_migrated():
+    if PG_URL != GIVEN_PG_URL:
+        _maintenance(f'DROP DATABASE IF EXISTS "{make_url(PG_URL).database}" WITH (FORCE)')
+        _maintenance(f'CREATE DATABASE "{make_url(PG_URL).database}"')
     engine = create_engine(PG_URL)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -141,12 +180,19 @@ def database_url(request, tmp_path):
 
 
 def empty_postgres(url) -> None:
-    """Every table of the migrated PostgreSQL schema emptied, ids restarted."""
+    """Every table of the migrated PostgreSQL schema emptied, ids restarted. Only the tables with
+    rows are truncated (truncating all forty took most of a short test's time), and every
+    sequence starts again, used or not."""
     engine = create_engine(url)
     with engine.begin() as conn:
-        tables = [r[0] for r in conn.execute(text(
+        tables = [f'"{r[0]}"' for r in conn.execute(text(
             "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"))]
-        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        filled = [r[0] for r in conn.execute(text(" UNION ALL ".join(
+            f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM {t})" for t in tables)))]
+        if filled:
+            conn.execute(text(f"TRUNCATE {', '.join(filled)} CASCADE"))
+        conn.execute(text("SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                          "WHERE c.relkind = 'S' AND n.nspname = 'public'"))
     engine.dispose()
 
 
@@ -163,6 +209,76 @@ def app(database_url, tmp_path):
 @pytest.fixture
 def client(app) -> CheckingClient:
     return app.test_client()
+
+
+# ---------------------------------------------------------------- states built once a session
+
+@pytest.fixture(scope="session")
+def _snapshots(tmp_path_factory) -> dict:
+    return {"folder": tmp_path_factory.mktemp("snapshots"), "made": {}}
+
+
+@pytest.fixture
+def snapshot(request, app, _snapshots):
+    """``snapshot(name, build)`` puts this test's database and editions folder in the state that
+    ``build()`` makes, building it only the first time in the session for each kind of database
+    (a publication takes 10-20 s; putting its rows and files back takes well under one). Every
+    fixture that asks for ``name`` must make the same rows before it (the same fixtures, in the
+    same order), so that the test's own objects, a cycle or an organisation, are the same rows
+    with the same ids in the state put back; they are read again from it. The organisations'
+    link tokens (``employers``) are those of the build."""
+    employers = request.getfixturevalue("employers") if "employers" in request.fixturenames else {}
+
+    def use(name: str, build):
+        url = db.engine.url
+        key = (name, url.get_backend_name())
+        editions = Path(app.config["EDITIONS_FOLDER"])
+        db.session.commit()
+        db.engine.dispose()
+        if key not in _snapshots["made"]:
+            made = {"value": build(), "tokens": {k: token for k, (_, token) in employers.items()}}
+            db.session.commit()
+            db.engine.dispose()
+            kept = _snapshots["folder"] / f"{name}-{key[1]}"
+            if url.get_backend_name() == "sqlite":
+                _copy_sqlite(url.database, kept.with_suffix(".sqlite"))
+            else:
+                made["database"] = f"{url.database}_{name.replace('-', '_')}"
+                _maintenance(f'DROP DATABASE IF EXISTS "{made["database"]}" WITH (FORCE)')
+                _maintenance(f'CREATE DATABASE "{made["database"]}" TEMPLATE "{url.database}"')
+            if editions.exists():
+                shutil.copytree(editions, kept / "editions")
+            _snapshots["made"][key] = made
+            return made["value"]
+        made = _snapshots["made"][key]
+        kept = _snapshots["folder"] / f"{name}-{key[1]}"
+        if url.get_backend_name() == "sqlite":
+            _copy_sqlite(kept.with_suffix(".sqlite"), url.database)
+        else:
+            _maintenance(f'DROP DATABASE "{url.database}" WITH (FORCE)')
+            _maintenance(f'CREATE DATABASE "{url.database}" TEMPLATE "{made["database"]}"')
+        shutil.rmtree(editions, ignore_errors=True)
+        if (kept / "editions").exists():
+            shutil.copytree(kept / "editions", editions)
+        for k, token in made["tokens"].items():
+            employers[k] = (employers[k][0], token)
+        db.session.expire_all()
+        return made["value"]
+
+    return use
+
+
+def _copy_sqlite(source, target) -> None:
+    """One SQLite database's whole content into another file (SQLite's backup: the write-ahead log
+    included)."""
+    import sqlite3
+
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
 
 
 # ---------------------------------------------------------------- a cycle, two employers
@@ -200,6 +316,19 @@ def sign_in(client, token: str, name: str = "Priya Shah"):
     response = client.post_form(f"/start/{token}", {"name": name})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
+
+
+# ---------------------------------------------------------------- the longest files first
+
+# Test processes take whole files (make test: --dist loadfile), in the order collected: files that
+# take a minute or more go first, so that no process is left with one at the end while the others
+# wait (docs/testing.md has the times).
+LONGEST_FIRST = ()
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
 
 
 # ---------------------------------------------------------------- in CI nothing may skip

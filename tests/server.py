@@ -31,11 +31,12 @@ class Server:
                      f"127.0.0.1:{self.port}", "--graceful-timeout", "1", "--log-level", "warning",
                      "healthcheck.wsgi:app"]
         self.process: subprocess.Popen | None = None
+        self.killed: list[int] = []
 
     def start(self) -> Server:
         self.process = subprocess.Popen(self.args, env=self.env, start_new_session=True,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # four workers importing the app on a busy machine took over 30 s
         while time.monotonic() < deadline:
             try:
                 if requests.get(self.base + "/", timeout=1).status_code == 200:
@@ -44,6 +45,32 @@ class Server:
                 time.sleep(0.1)
         self.kill()
         raise RuntimeError("gunicorn did not start: " + (self.process.stderr.read().decode()[-2000:]))
+
+    def workers(self) -> list[int]:
+        """The process ids of the master's workers now."""
+        assert self.process is not None
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text()
+        return [int(pid) for pid in children.split()]
+
+    def kill_workers(self) -> None:
+        """SIGKILL to every worker, mid-request if need be; the master starts new ones."""
+        self.killed = self.workers()
+        for pid in self.killed:
+            os.kill(pid, signal.SIGKILL)
+
+    def wait_for_workers(self, timeout: float = 30) -> None:
+        """Until the master has replaced every worker killed, and the new ones answer."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            now = self.workers()
+            if len(now) == len(self.killed) and not set(now) & set(self.killed):
+                try:
+                    if requests.get(self.base + "/", timeout=5).status_code == 200:
+                        return
+                except requests.RequestException:
+                    pass
+            time.sleep(0.05)
+        raise RuntimeError("gunicorn started no new workers")
 
     def kill(self) -> None:
         """SIGKILL to the master and every worker, mid-request if need be."""

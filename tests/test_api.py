@@ -41,12 +41,15 @@ def lone_trust(cycle) -> Organisation:
 
 
 @pytest.fixture
-def published(app, accounts, employers, cycle):
-    """Edition 1 of 2017: 13 councils' returns and one NHS trust's."""
-    submit_return(app, employers["a"][1])
-    with_peers(cycle)
-    lone_trust(cycle)
-    publish(app)
+def published(app, accounts, employers, cycle, snapshot):
+    """Edition 1 of 2017: 13 councils' returns and one NHS trust's (built once a session)."""
+    def build():
+        submit_return(app, employers["a"][1])
+        with_peers(cycle)
+        lone_trust(cycle)
+        publish(app)
+
+    snapshot("api-published", build)
     return app
 
 

@@ -29,12 +29,11 @@ from healthcheck.models import Edition, Job, Organisation, Response
 from healthcheck.store import Actor, collection, publication, returns
 from healthcheck.store import jobs as job_rows
 from tests.answers import FULL_RETURN
-from tests.conftest import CheckingClient, now, seed_cycle, signed_in
+from tests.conftest import REDIS_URL, CheckingClient, now, seed_cycle, signed_in
 from tests.test_coordinator import submit_return
 from tests.test_journey import save
 from tests.test_results_and_plan import publish, with_peers
 
-REDIS_URL = os.environ.get("HEALTHCHECK_TEST_REDIS_URL")
 QUEUES = ["sqlite"] + (["redis"] if REDIS_URL else [])
 
 

@@ -26,22 +26,26 @@ STAFF_TEXT = "The rota on Tuesdays is too thin."
 
 
 @pytest.fixture
-def published(app, accounts, employers, cycle, survey):
+def published(app, accounts, employers, cycle, survey, snapshot):
     """Northmoor's return, filled by Priya Shah; an email to her; a practitioner's comment; the
-    results published."""
-    submit_return(app, employers["a"][1])
-    with_peers(cycle)
-    db.session.add(EmailSend(cycle_id=cycle.id, organisation_id=employers["a"][0].id, kind="reminder",
-                             to_address=PERSON[1], outcome="sent"))
-    northmoor = returns.find_return(cycle, employers["a"][0])  # a warning Priya confirmed as right
-    northmoor.pages = {**northmoor.pages, "workforce_planning": {
-        **northmoor.pages["workforce_planning"], "confirmed": {"posts:change:40:95": {"by": PERSON[0], "at": "x"}}}}
-    contributors.invite(returns.find_return(cycle, employers["a"][0]), Actor(PERSON[0], via="link 1"), name=CONTRIBUTOR[0],
-                        email=CONTRIBUTOR[1], job_title=None, sections=None, can_sign_off=False)
-    db.session.commit()
-    answer(app.test_client(), code_of(survey, employers["a"][0]), {"framework": {"s1_vision": "agree"},
-                                                                    "comments": {"comment": STAFF_TEXT}})
-    publish(app)
+    results published (built once a session)."""
+    def build():
+        submit_return(app, employers["a"][1])
+        with_peers(cycle)
+        db.session.add(EmailSend(cycle_id=cycle.id, organisation_id=employers["a"][0].id, kind="reminder",
+                                 to_address=PERSON[1], outcome="sent"))
+        northmoor = returns.find_return(cycle, employers["a"][0])  # a warning Priya confirmed as right
+        northmoor.pages = {**northmoor.pages, "workforce_planning": {
+            **northmoor.pages["workforce_planning"], "confirmed": {"posts:change:40:95": {"by": PERSON[0], "at": "x"}}}}
+        contributors.invite(returns.find_return(cycle, employers["a"][0]), Actor(PERSON[0], via="link 1"),
+                            name=CONTRIBUTOR[0], email=CONTRIBUTOR[1], job_title=None, sections=None,
+                            can_sign_off=False)
+        db.session.commit()
+        answer(app.test_client(), code_of(survey, employers["a"][0]), {"framework": {"s1_vision": "agree"},
+                                                                        "comments": {"comment": STAFF_TEXT}})
+        publish(app)
+
+    snapshot("retention-published", build)
     return publication_files(app, cycle)
 
 

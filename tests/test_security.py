@@ -4,17 +4,13 @@ import io
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
-from werkzeug.datastructures import MultiDict
 
 import forms
 from healthcheck.extensions import db
 from healthcheck.models import Action, CommentReview, Job
-from healthcheck.transfer import parse_row
 from tests.answers import FULL_RETURN
 from tests.conftest import sign_in, signed_in
 from tests.test_journey import fill_everything, save
@@ -223,68 +219,6 @@ def test_a_viewer_is_refused_every_change_the_coordinator_pages_offer(app, world
         refused.append(rule.endpoint)
     assert len(refused) >= 15 and "coordinator.import_checked" in refused and "coordinator.job_again" in refused
     assert db.session.scalar(select(db.func.count()).select_from(AuditEvent)) == before
-
-
-# ---------------------------------------------------------------- generated input (Hypothesis)
-
-SECTIONS = [s for s in Q.sections]
-junk = st.one_of(st.text(max_size=300), st.integers(min_value=-10**30, max_value=10**30).map(str),
-                 st.sampled_from(["", " ", "n/a", "1e9", "0x10", "½", "٣", "NaN", "-0", "9" * 400, "\x00", "\u202e1",
-                                  "<b>", "' OR 1=1 --", "other", "yes", "dont_know"]))
-
-
-@st.composite
-def section_posts(draw):
-    section = draw(st.sampled_from(SECTIONS))
-    keys = [k for q in section.questions for k in (q.id, q.other_id, f"{q.id}_none") if k]
-    fields = draw(st.lists(st.tuples(st.sampled_from(keys + ["section_version", "action", "unknown"]), junk),
-                           max_size=25))
-    return section.id, fields
-
-
-@pytest.fixture(scope="module")
-def fuzz_client(tmp_path_factory, sqlite_template):
-    import shutil
-
-    from healthcheck import create_app
-    from tests.conftest import CheckingClient, seed_cycle
-
-    path = tmp_path_factory.mktemp("fuzz") / "fuzz.sqlite"
-    shutil.copy(sqlite_template, path)
-    token = seed_cycle(f"sqlite:///{path}", ["Fuzz Council"])[0]
-    app = create_app("test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
-    app.test_client_class = CheckingClient
-    client = app.test_client()
-    sign_in(client, token)
-    token = client.csrf_token("/return/section/contact")
-    return client, token
-
-
-FUZZ_COUNT = {"n": 0}
-
-
-@settings(max_examples=10_000, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(post=section_posts(), good_token=st.booleans())
-def test_generated_form_input_never_causes_a_server_error(fuzz_client, post, good_token):
-    client, token = fuzz_client
-    section_id, fields = post
-    body = [("csrf_token", token if good_token else "forged")] + fields
-    response = client.post(f"/return/section/{section_id}", data=MultiDict(body))  # duplicated fields too
-    FUZZ_COUNT["n"] += 1
-    assert response.status_code in (302, 400, 409), response.status_code
-    if response.status_code == 400:
-        html = response.get_data(as_text=True)
-        assert "There is a problem" in html or "Your page had expired" in html
-
-
-@settings(max_examples=10_000, deadline=None, derandomize=True, database=None)
-@given(cells=st.dictionaries(st.sampled_from(Q.answer_keys() + ["organisation", "bogus"]), junk, max_size=30))
-def test_generated_import_rows_are_validated_never_crash(cells):
-    answers, errors = parse_row(Q, cells)
-    for column, reason in errors.items():
-        assert column in Q.answer_keys() and isinstance(reason, str) and reason
-    assert set(answers) <= set(Q.answer_keys())
 
 
 def test_an_employer_can_sign_out_and_the_cookie_dies_with_the_browser(app, employers):
