@@ -323,7 +323,8 @@ def sign_in(client, token: str, name: str = "Priya Shah"):
 # Test processes take whole files (make test: --dist loadfile), in the order collected: files that
 # take a minute or more go first, so that no process is left with one at the end while the others
 # wait (docs/testing.md has the times).
-LONGEST_FIRST = ()
+LONGEST_FIRST = ("test_faults.py", "test_publication.py", "test_browser.py", "test_many_machines.py", "test_api.py",
+                 "test_coordinator.py", "test_redaction.py", "test_fuzz.py", "test_staff_results.py")
 
 
 def pytest_collection_modifyitems(items):

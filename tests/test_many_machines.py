@@ -28,11 +28,10 @@ from healthcheck.auth import create_user
 from healthcheck.extensions import db
 from healthcheck.models import AuditEvent, Job, Organisation
 from healthcheck.store import Actor, collection, publication, returns
-from tests.conftest import PASSWORD, PG_URL, CheckingClient, empty_postgres, seed_cycle
+from tests.conftest import PASSWORD, PG_URL, REDIS_URL, CheckingClient, empty_postgres, seed_cycle
 from tests.server import GUNICORN, Server, free_port
 from tests.test_publication import queue_publication, sha256, wait_for
 
-REDIS_URL = os.environ.get("HEALTHCHECK_TEST_REDIS_URL")
 SHARED = bool(PG_URL and REDIS_URL)  # the shared stack the issue names; SQLite and its queue file otherwise
 HEALTHCHECK = str(Path(sys.executable).with_name("healthcheck"))
 # JOB_STALLED_AFTER: small, so that a stop is noticed within the test, but four heartbeats long (a
