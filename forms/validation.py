@@ -13,7 +13,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from . import NOT_APPLICABLE, Question, Section
-from .rules import is_asked
+from .rules import is_asked, referenced_questions
 
 MESSAGES = {
     "required_text": "Enter {name}",
@@ -181,7 +181,7 @@ def validate_section(section: Section, raw: Mapping[str, Any],
             value, error = _number(q, raw.get(q.id), bool(_first(raw.get(f"{q.id}_none"))))
         else:
             value, error = HANDLERS[q.type](q, raw.get(q.id))
-        if error is None and value in (None, []) and q.required:
+        if error is None and value in (None, []) and (q.required or is_follow_up(q, section)):
             error = message("required_text" if q.type in ("text", "number") else "required_choice", q)
         if error:
             errors[q.id] = error
@@ -207,6 +207,16 @@ def validate_section(section: Section, raw: Mapping[str, Any],
                 target = section_question(section, q.at_most)
                 errors[q.id] = message("over_posts", q, other_name=target.name if target else q.at_most, limit=limit)
     return values, errors
+
+
+def is_follow_up(question: Question, section: Section) -> bool:
+    """Whether routing asks ``question`` because of an answer on its own page ("Answer this if you
+    selected No"). Once that answer asks it, it is required like an "Other (please specify)" box: a
+    blank one is an error next to it, never a page that quietly stays in progress."""
+    if question.when is None or question.optional:
+        return False
+    on_page = {q.id for q in section.questions}
+    return any(ref in on_page for ref, _ in referenced_questions(question.when))
 
 
 def section_question(section: Section, question_id: str) -> Question | None:
@@ -239,13 +249,16 @@ def is_answered(q: Question, answers: Mapping[str, Any]) -> bool:
     return answers.get(q.id) not in (None, "", [])
 
 
+def unanswered(section: Section, answers: Mapping[str, Any]) -> list[Question]:
+    """The questions that keep a page in progress: those routing asks (comment boxes aside) with no
+    answer, in the page's order."""
+    return [q for q in section.questions
+            if q.counts_for_completion and is_asked(q, answers) and not is_answered(q, answers)]
+
+
 def section_status(section: Section, answers: Mapping[str, Any], saved: bool) -> str:
     """not_started until the page is first saved; completed once every question routing asks
     (comment boxes aside) has an answer; in_progress otherwise."""
     if not saved:
         return "not_started"
-    known: dict[str, Any] = dict(answers)
-    for q in section.questions:
-        if q.counts_for_completion and is_asked(q, known) and not is_answered(q, known):
-            return "in_progress"
-    return "completed"
+    return "in_progress" if unanswered(section, answers) else "completed"
