@@ -22,13 +22,37 @@ from .store import Actor, checks, returns
 from .store.collection import questionnaire_for
 
 
+def _everyone(section_id: str) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class Urls:
-    """Where the shared pages link to, for the audience using them."""
+    """Where the shared pages link to, for the audience using them: ``opens`` says which pages
+    this person may open (a contributor asked for some standards), and ``finished`` where the
+    last of them leads (checking the answers, unless this person only contributes)."""
 
     section: Callable[[str], str]
     task_list: Callable[[], str]
     check: Callable[[], str]
+    opens: Callable[[str], bool] = _everyone
+    finished: Callable[[], str] | None = None
+
+    def after(self, section: forms.Section | None) -> str:
+        """Where a save leads: the next page this person may open, or, after the last, ``finished``."""
+        if section is not None:
+            return self.section(section.id)
+        return self.finished() if self.finished is not None else self.check()
+
+
+def neighbours(questionnaire: forms.Questionnaire, section_id: str,
+               opens: Callable[[str], bool]) -> tuple[forms.Section | None, forms.Section | None]:
+    """The pages before and after this one, among those this person may open."""
+    ids = [s.id for s in questionnaire.sections]
+    i = ids.index(section_id)
+    before = [s for s in questionnaire.sections[:i] if opens(s.id)]
+    after = [s for s in questionnaire.sections[i + 1:] if opens(s.id)]
+    return (before[-1] if before else None), (after[0] if after else None)
 
 
 def section_page(response: Response, questionnaire: forms.Questionnaire, section_id: str, actor: Actor,
@@ -41,7 +65,7 @@ def section_page(response: Response, questionnaire: forms.Questionnaire, section
         sec = questionnaire.section(section_id)
     except KeyError:
         abort(404)
-    prev, nxt = questionnaire.neighbours(section_id)
+    prev, nxt = neighbours(questionnaire, section_id, urls.opens)
     page: dict[str, Any] = dict(section=sec, prev=prev, nxt=nxt, urls=urls, response=response, last_year=last_year,
                                 questionnaire_key=questionnaire.key)
     if request.method == "GET":
@@ -79,7 +103,7 @@ def section_page(response: Response, questionnaire: forms.Questionnaire, section
         return redirect(urls.section(sec.id) + "?saved=1#warnings")
     if request.form.get("action") == "later":
         return redirect(urls.task_list() + "?saved=1")
-    return redirect(urls.section(nxt.id) if nxt is not None else urls.check())
+    return redirect(urls.after(nxt))
 
 
 def baseline(response: Response, questionnaire: forms.Questionnaire) -> checks.Baseline:
@@ -102,7 +126,7 @@ def _confirm(response: Response, section: forms.Section, actor: Actor, urls: Url
         checks.confirm(response_id, section.id, request.form.getlist("confirmed"), actor)
     if any(not w.confirmed for w in checks.raised(response, section.id)):
         return redirect(urls.section(section.id) + "#warnings")
-    return redirect(urls.section(nxt.id) if nxt is not None else urls.check())
+    return redirect(urls.after(nxt))
 
 
 def _version(text: str) -> int | None:

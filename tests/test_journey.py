@@ -349,3 +349,33 @@ def test_a_check_answers_page_out_of_date_does_not_submit_what_the_submitter_nev
     assert stale.status_code == 409 and "The answers changed since you opened this page" in page
     assert "Not at all effective" in page and db.session.scalar(select(SubmittedVersion.id)) is None
     assert me.post_form("/return/check", {"confirm": "y"}).status_code == 302  # the page as now shown
+
+
+def test_a_return_with_a_page_in_progress_is_not_submitted_without_saying_which_question(client, employers):
+    """Issue 31: check answers names each question that keeps a page in progress, and each page
+    not started, linked to the question on its page; submitting refuses until they are answered or
+    the person says to submit without them."""
+    sign_in(client, employers["a"][1])
+    for section_id, form in FULL_RETURN.items():
+        if section_id == "cpd":
+            continue  # not started
+        if section_id == "supervision":
+            form = {k: v for k, v in form.items() if k != "exit_interviews"}
+        save(client, section_id, form)
+    check = client.get("/return/check").get_data(as_text=True)
+    assert 'id="unanswered"' in check
+    assert ("Standard 5: Effective and Appropriate Supervision: “Are exit interviews conducted by a member of "
+            "staff outside of the leaver&#39;s line management?” is not answered") in check
+    assert 'href="/return/section/supervision#exit_interviews"' in check
+    assert 'href="/return/section/cpd"' in check and "Standard 6: Continuing Professional Development: not started" \
+        in check
+    refused = client.post_form("/return/check", {"confirm": "y"})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "There is a problem" in text
+    summary = text[text.index("govuk-error-summary"):text.index("</ul>", text.index("govuk-error-summary"))]
+    assert 'href="/return/section/supervision#exit_interviews"' in summary
+    assert "Answer the questions listed, or select “Submit with these questions unanswered”" in summary
+    assert db.session.scalar(select(SubmittedVersion)) is None
+    done = client.post_form("/return/check", {"confirm": "y", "incomplete": "y"})
+    assert done.status_code == 302  # told, and chose to
+    assert db.session.scalar(select(SubmittedVersion)) is not None
