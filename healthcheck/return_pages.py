@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import abort, current_app, redirect, render_template, request
@@ -57,10 +58,11 @@ def neighbours(questionnaire: forms.Questionnaire, section_id: str,
 
 def section_page(response: Response, questionnaire: forms.Questionnaire, section_id: str, actor: Actor,
                  urls: Urls, *, editable: bool, refused: Callable[[], Any], last_year: dict | None = None,
-                 may_change: bool = True) -> Any:
+                 may_change: bool = True, amending: datetime | None = None) -> Any:
     """One page of a return: shown (GET), or checked and saved (POST), then on to the next. A save
     by someone who may not change returns is ``refused``; one that finds the return submitted or
-    closed shows what was typed, unsaved."""
+    closed shows what was typed, unsaved. ``amending``: the submission this person chose to amend,
+    reopened by their first save (``returns.save_page``)."""
     try:
         sec = questionnaire.section(section_id)
     except KeyError:
@@ -92,7 +94,8 @@ def section_page(response: Response, questionnaire: forms.Questionnaire, section
     warnings = baseline(response, questionnaire).warnings(questionnaire, {**(response.answers or {}), **values}, sec.id)
     response_id = response.id  # read now: what the session loaded is let go as the save begins
     with writing():
-        result = returns.save_page(response_id, sec, values, expected, actor, questionnaire, warnings)
+        result = returns.save_page(response_id, sec, values, expected, actor, questionnaire, warnings,
+                                   amending=amending)
     if result.closed:
         return _typed(form, not_saved="closed", **page), 409
     if not result.saved:  # the form shows what is saved now; what they typed is listed above it

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from functools import wraps
 from typing import Any
 
@@ -125,7 +125,17 @@ def closed_page() -> Any:
 
 
 def is_editable(response: Response) -> bool:
-    return response.is_open() and response.status != ResponseStatus.SUBMITTED.value
+    return response.is_open() and (response.status != ResponseStatus.SUBMITTED.value or amending(response) is not None)
+
+
+def amending(response: Response) -> datetime | None:
+    """The submission this browser chose to amend ("Amend your return"), while it is still the
+    latest: the return stays submitted, for the dashboard and for reminders, until a page is saved."""
+    chosen = session.get("amending")
+    if response.status != ResponseStatus.SUBMITTED.value or response.submitted_at is None \
+            or not isinstance(chosen, list) or len(chosen) != 2 or chosen[0] != response.id:
+        return None
+    return response.submitted_at if chosen[1] == response.submitted_at.isoformat() else None
 
 
 def refuse_change() -> Any:
@@ -164,6 +174,7 @@ def task_list() -> Any:
                            previous=previous, today=date.today(),
                            published=publication.latest_edition(g.cycle) is not None,
                            may_sign_off=may_sign_off(), signatories=contributors.signatories(g.response),
+                           amending=amending(g.response) is not None,
                            to_check=Counter(w.section_id for w in checks.raised(g.response) if not w.confirmed))
 
 
@@ -175,7 +186,8 @@ def section(section_id: str) -> Any:
     if g.contributor is not None and not g.contributor.may_open(section_id):
         return render_template("employer/not_yours.html"), 403
     return section_page(g.response, g.questionnaire, section_id, g.actor, urls(), editable=is_editable(g.response),
-                        refused=refuse_change, last_year=_last_year_answers(section_id))
+                        refused=refuse_change, last_year=_last_year_answers(section_id),
+                        amending=amending(g.response))
 
 
 def _last_year_answers(section_id: str) -> dict | None:
@@ -213,8 +225,8 @@ def check_answers() -> Any:
     if request.method == "POST":
         if not may_sign_off():
             return render_template("employer/not_yours.html", signing=True, psw=True), 403
-        if not is_editable(g.response):
-            return refuse_change()
+        if not is_editable(g.response) or g.response.status == ResponseStatus.SUBMITTED.value:
+            return refuse_change()  # amending, with nothing changed yet: nothing to submit
         if form.validate_on_submit():
             if missing:
                 form.confirm.errors = ["Enter your contact details before you submit your return"]
@@ -234,7 +246,9 @@ def check_answers() -> Any:
     status = 409 if changed else 400 if form.errors else 200
     return render_template("employer/check_answers.html", sections=summary(g.questionnaire, answers), form=form,
                            missing=missing, can_change=is_editable(g.response),
-                           can_submit=is_editable(g.response) and may_sign_off(), changed=changed,
+                           can_submit=is_editable(g.response) and may_sign_off()
+                           and g.response.status != ResponseStatus.SUBMITTED.value, changed=changed,
+                           unchanged=amending(g.response) is not None,
                            signatory=_signatory(), signatories=contributors.signatories(g.response),
                            raised=checks.raised(g.response), gaps=gaps,
                            error_list=_errors(form, gaps),
@@ -322,9 +336,8 @@ def amend() -> Any:
         return render_template("employer/not_yours.html", signing=True), 403
     if not g.response.is_open():
         return closed_page()
-    if PlainForm().validate_on_submit():
-        with writing():
-            response = returns.lock_return(g.response.id)
-            if response.status == ResponseStatus.SUBMITTED.value:
-                returns.reopen(response, g.actor, note="Reopened by the employer to amend")
+    if PlainForm().validate_on_submit() and g.response.status == ResponseStatus.SUBMITTED.value \
+            and g.response.submitted_at is not None:
+        # Nothing is written yet: the first page saved reopens the return (returns.save_page).
+        session["amending"] = [g.response.id, g.response.submitted_at.isoformat()]
     return redirect(url_for("employer.task_list"))
