@@ -26,6 +26,7 @@ from ..auth import (
     set_password,
     set_up_second_factor,
     start_session,
+    totp_qr,
     totp_uri,
 )
 from ..extensions import db, writing
@@ -112,8 +113,11 @@ def authenticator() -> Any:
             current_user.password_hash, request.form.get("password", "")):
         form = CodeForm()
         form.validate()
-        return render_template("coordinator/authenticator.html", form=form, secret=session.get("new_totp", ""),
-                               uri="", replacing=True, wrong_password=True), 400
+        secret = session.get("new_totp") or new_totp_secret()
+        session["new_totp"] = secret
+        uri = totp_uri(current_user, secret)
+        return render_template("coordinator/authenticator.html", form=form, secret=secret, uri=uri, qr=totp_qr(uri),
+                               replacing=True, wrong_password=True), 400
     return _authenticator_page(current_user, then=lambda codes: render_template(
         "coordinator/recovery_codes.html", codes=codes, next_url=url_for("coordinator.account")))
 
@@ -136,7 +140,8 @@ def _authenticator_page(user: User, then: Any) -> Any:
             session.pop("new_totp", None)
             return then(codes)
         form.code.errors = ["Enter the 6-digit code your authenticator app shows for this account now"]
-    return render_template("coordinator/authenticator.html", form=form, secret=secret, uri=totp_uri(user, secret),
+    uri = totp_uri(user, secret)
+    return render_template("coordinator/authenticator.html", form=form, secret=secret, uri=uri, qr=totp_qr(uri),
                            replacing=bool(user.totp_secret)), (400 if form.errors else 200)
 
 
