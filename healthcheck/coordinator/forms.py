@@ -139,6 +139,18 @@ class StaffSurveyForm(OpenCloseForm):
     questionnaire = SelectField("Staff survey questionnaire", widget=GovSelect())
 
 
+class StaffReopenForm(FlaskForm):
+    """Open a closed staff survey again, until a day still to come."""
+
+    closes = DateField("Reopen until the end of", end_of_day=True,
+                       validators=[InputRequired("Enter the day the survey is to close again")],
+                       description="For example 12/01/2018: a day still to come")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "reopen")  # its field beside the dates form's own "closes"
+        super().__init__(*args, **kwargs)
+
+
 class RolloverForm(OpenCloseForm):
     questionnaire = SelectField("Questionnaire for the new cycle", widget=GovSelect())
 

