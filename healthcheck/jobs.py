@@ -204,6 +204,17 @@ def take_up_stalled() -> list[int]:
     return list(again)
 
 
+def give_up_stalled(job: Job) -> str | None:
+    """A job no worker has reported on for ``JOB_STALLED_AFTER`` (never taken from the queue, or
+    its worker stopped), failed with why, so that it can be tried again as a new job (the web
+    page's "Try again", ``healthcheck publish``): why, or None if it had not stalled (or ended
+    meanwhile). Call it inside ``writing``."""
+    if not jobs.stalled(job, current_app.config["JOB_STALLED_AFTER"]):
+        return None
+    reason = "No worker took this job" if job.status == jobs.QUEUED else "The worker stopped while running this job"
+    return reason if jobs.give_up(job.id, reason) else None
+
+
 class _Scheduler(Scheduler):
     """Huey's scheduler (tasks due later and the nightly ones, looked at each second) which also
     looks, four times in each ``JOB_STALLED_AFTER``, for jobs to take up again."""

@@ -110,3 +110,39 @@ def test_two_factor_set_up_shows_a_qr_code_of_the_key_beside_the_key(app, accoun
     assert client.post_form("/admin/account/authenticator",
                             {"code": pyotp.TOTP(key).now(), "password": "correct horse battery staple"}
                             ).status_code == 200
+
+
+# ---------------------------------------------------------------- a stalled publication, from the command line
+
+def test_healthcheck_publish_retries_a_stalled_publication_and_waits_on_a_live_one(app, accounts, employers, cycle):
+    from healthcheck.cli import publish
+    from healthcheck.extensions import writing
+    from healthcheck.models import Job
+    from healthcheck.store import Actor, publication
+    from healthcheck.store import jobs as job_rows
+    from tests.conftest import now
+
+    submit_return(app, employers["a"][1])
+    with writing():  # queued while no worker ran, three hours ago
+        lost = job_rows.new_job("publish", Actor("Web"), cycle)
+        lost.heartbeat_at = now() - timedelta(hours=3)
+    lost_id = lost.id
+    result = app.test_cli_runner().invoke(publish, ["--cycle", "2017"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    first = result.output.splitlines()[0]
+    assert first == (f"The earlier publication (job {lost_id}) had stalled: queued 3 hours ago and no worker took "
+                     "it. Trying it again as a new job."), result.output
+    db.session.expire_all()
+    assert db.session.get(Job, lost_id).status == "failed"
+    assert db.session.get(Job, lost_id).error == "No worker took this job"
+    assert [e.number for e in publication.editions(cycle)] == [1]  # the retry ran (at once, in tests)
+
+    with writing():  # a publication whose worker reported a moment ago is left alone
+        live = job_rows.new_job("publish", Actor("Web"), cycle)
+        job_rows.start(live.id, "a busy worker")
+    live_id = live.id
+    refused = app.test_cli_runner().invoke(publish, ["--cycle", "2017"])
+    assert refused.exit_code == 1 and len(refused.output.strip().splitlines()) == 1, refused.output
+    assert f"being published already (job {live_id}, queued, last heard of " in refused.output
+    db.session.expire_all()
+    assert db.session.get(Job, live_id).status == "running"

@@ -135,10 +135,8 @@ def job_again(job_id: int) -> Any:
     found = job_rows.job(job_id) or abort(404)
     if not ChooseForm().validate_on_submit() or found.cycle is None:
         abort(400)
-    if job_rows.stalled(found, current_app.config["JOB_STALLED_AFTER"]):
-        with writing():
-            job_rows.give_up(found.id, "No worker took this job" if found.status == "queued"
-                             else "The worker stopped while running this job")
+    with writing():
+        jobs.give_up_stalled(found)
     if found.status != "failed":
         return _job_page(found)
     asked = {k: v for k, v in found.detail.items() if k in jobs.ASKED}
