@@ -43,7 +43,7 @@ from aggregation.dataset import Dataset
 from . import clock, mail, transfer
 from .extensions import db, writing
 from .models import AccessLink, Edition, EditionFile, EmailSend, Job, Organisation, utcnow
-from .store import Actor, audit, collection, jobs, publication, retention, returns, staff
+from .store import Actor, audit, collection, jobs, preflight, publication, retention, returns, staff
 
 huey = Huey("healthcheck", results=False, immediate=True)  # the real storage is set by init_app
 TITLES = {"publish": "Publishing the results", "emails": "Sending emails", "check": "Checking a returns file",
@@ -282,6 +282,7 @@ def _publish(job: Job, claim: Claim) -> None:
     if publication.edition_made_by(job.id) is not None:  # recorded, with the job's detail, by an attempt
         return                                           # whose worker stopped before the job could finish
     dataset = publication.dataset(cycle)
+    approved = preflight.approved_comments(cycle)  # read with the dataset, to tell the next edition what is new
     survey = staff.survey_of(cycle)
     staff_data = staff.data(survey) if survey is not None and survey.has_closed() else None
     root = Path(config["EDITIONS_FOLDER"]) / str(cycle.year)
@@ -308,7 +309,7 @@ def _publish(job: Job, claim: Claim) -> None:
         with writing():
             claim.hold()
             number = _record(job, dataset, final.relative_to(Path(config["EDITIONS_FOLDER"])).as_posix(), files,
-                             len(staff_data.respondents) if staff_data else None)
+                             len(staff_data.respondents) if staff_data else None, approved)
             job.detail = {**job.detail, "edition": number}
     except BaseException:
         shutil.rmtree(final, ignore_errors=True)  # not recorded, so never served
@@ -316,7 +317,7 @@ def _publish(job: Job, claim: Claim) -> None:
 
 
 def _record(job: Job, dataset: Dataset, folder: str, files: list[tuple[edition_files.Made, str, int]],
-            staff_respondents: int | None) -> int:
+            staff_respondents: int | None, approved: list[int]) -> int:
     """The built folder, made the cycle's next edition (by the job's one holder, which holds the
     cycle's publication lock)."""
     assert job.cycle is not None
@@ -332,7 +333,8 @@ def _record(job: Job, dataset: Dataset, folder: str, files: list[tuple[edition_f
                           "publication_min": config["PUBLICATION_MIN_GROUP"],
                           "benchmark_min": config["BENCHMARK_MIN_GROUP"],
                           "staff_respondents": staff_respondents, "staff_min": config["STAFF_MIN_GROUP"],
-                          "changes": changes(latest.returns if latest else None, references)})
+                          "comments": approved,
+                          "changes": preflight.compare(latest, references, staff_respondents, approved)})
     edition.files = [EditionFile(path=m.path, kind=m.kind, organisation_id=ids.get(m.organisation or ""), size=size,
                                  sha256=digest) for m, digest, size in files]
     db.session.add(edition)

@@ -146,3 +146,52 @@ def test_healthcheck_publish_retries_a_stalled_publication_and_waits_on_a_live_o
     assert f"being published already (job {live_id}, queued, last heard of " in refused.output
     db.session.expire_all()
     assert db.session.get(Job, live_id).status == "running"
+
+
+# ---------------------------------------------------------------- publishing, knowing what goes out
+
+def test_the_publish_page_lists_what_is_unfinished_and_what_edition_2_adds(app, accounts, employers, survey, cycle):
+    """Issue 31: edition 2, adding the staff survey's results, said "0 changed, 0 new, 0 withdrawn";
+    and the publish page said nothing of unreviewed comments or the survey still open."""
+    from healthcheck.extensions import writing
+    from healthcheck.store import Actor, review, staff
+    from tests.test_results_and_plan import publish
+
+    submit_return(app, employers["a"][1])  # "b" never submits
+    q = staff.questionnaire_of(survey)
+    with writing():
+        for _ in range(2):  # the same answers twice on the same day: flagged as a possible duplicate
+            staff.submit(survey, employers["b"][0].id, {"s1_vision": "agree"}, q, employers["b"][0].name)
+    coordinator = signed_in(app, "coordinator")
+    page = coordinator.get("/admin/cycles/2017/publish").get_data(as_text=True)
+    preflight = page[page.index('id="preflight"'):page.index("Returns by authority type")]
+    pending = len(review.reviews(cycle, "pending"))
+    assert pending > 0
+    assert "1 of 2 organisations have not submitted a return: they are left out." in preflight
+    assert f"{pending} comments not reviewed yet: left out until approved." in preflight
+    assert "The staff survey is open until" in preflight and "its results are not included until it closes" in preflight
+    assert "1 staff survey response is flagged as a possible duplicate: counted unless you exclude it." in preflight
+    assert "This is the first edition of the 2017 results." in page
+    publish(app)
+
+    # The survey closes now; one comment is approved; edition 2 says what it adds.
+    coordinator.post_form("/admin/cycles/2017/staff/close", token_from="/admin/cycles/2017/staff")
+    with writing():
+        item = review.reviews(cycle, "pending", returns_only=True)[0]
+        review.decide_review(item, item.redacted, "approved", Actor("Test"))
+    page = coordinator.get("/admin/cycles/2017/publish").get_data(as_text=True)
+    preflight = page[page.index('id="preflight"'):page.index("Returns by authority type")]
+    assert "The staff survey has closed: its results from 2 counted responses are included." in preflight
+    assert f"{pending - 1} comment" in preflight
+    changes = page[page.index('id="changes"'):page.index("Disclosure control")]
+    assert "The staff survey’s results added, from 2 counted responses" in changes
+    assert "1 comment newly approved for publication" in changes and "0 changed" not in changes
+    publish(app)
+    results = coordinator.get("/admin/cycles/2017/results").get_data(as_text=True)
+    listed = results[results.index('id="edition-changes"'):]
+    assert "The staff survey’s results added, from 2 counted responses" in listed
+    assert "1 comment newly approved for publication" in listed
+
+    # Nothing new: edition 3 would change nothing, and says so.
+    page = coordinator.get("/admin/cycles/2017/publish").get_data(as_text=True)
+    assert "Nothing has changed since edition 2" in page

@@ -16,12 +16,12 @@ from aggregation import charts
 from aggregation.edition import STEPS
 from aggregation.outputs import base_text, grid, slug
 
-from .. import jobs, transfer
+from .. import clock, jobs, transfer
 from ..auth import coordinator_required
 from ..downloads import download, edition_path, send_edition_file
 from ..extensions import writing
 from ..models import Cycle, Edition, Job
-from ..store import collection, publication
+from ..store import collection, preflight, publication
 from ..store import jobs as job_rows
 from . import bp, cycle_or_404, me
 from .forms import ChooseForm, PublishForm, UploadForm
@@ -63,7 +63,10 @@ def results(year: int) -> Any:
         reports = [f for f in shown.files if f.kind == "regional_report"]
     # The sentences are those publishing wrote from the unrounded figures (the report's own); an
     # edition published before they were stored has none, rather than some from rounded figures.
+    changed = preflight.in_words(preflight.recorded(shown, next((e for e in every if e.number == shown.number - 1),
+                                                                None))) if shown is not None else []
     return render_template("coordinator/results.html", cycle=cycle, editions=every, shown=shown, tables=tables,
+                           changed=changed,
                            by_region=by_region, regional_reports=reports, key_findings=said,
                            base_text=base_text, grid=grid, alt_text=charts.alt_text,
                            figure=lambda t: f"tables/{slug(t)}.png")
@@ -87,10 +90,13 @@ def publish(year: int) -> Any:
         return _job_page(_start("publish", cycle, {}))
     submitted = publication.latest_submitted(cycle)
     by_type = Counter(response.organisation.authority_type for response, _ in submitted)
+    state = preflight.unfinished(cycle, clock.now())
+    changes = preflight.compare(latest, {r.organisation.name: v.reference for r, v in submitted},
+                                state.staff_respondents if state.staff_included else None,
+                                preflight.approved_comments(cycle))
     return render_template("coordinator/publish.html", cycle=cycle, form=form, latest=latest, by_type=by_type,
-                           count=len(submitted), steps=STEPS, changes=jobs.changes(
-                               latest.returns if latest else None,
-                               {r.organisation.name: v.reference for r, v in submitted}))
+                           count=len(submitted), steps=STEPS, state=state, changes=changes,
+                           changed=preflight.in_words(changes))
 
 
 @bp.get("/cycles/<int:year>/editions/<int:number>/<path:path>")
