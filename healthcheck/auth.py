@@ -29,7 +29,7 @@ THROTTLE_FOR = timedelta(minutes=15)  # ...within this long hold that client bac
 MIN_PASSWORD = 12
 WRONG = "Enter a correct email address and password"
 THROTTLED = ("Too many attempts to sign in with this email address from here. Wait 15 minutes and try again, "
-             "or ask another coordinator to run: healthcheck user unlock")
+             "or ask another coordinator to let you sign in again (Accounts, then your name)")
 # A fixed hash to check against when the email is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 

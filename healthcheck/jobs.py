@@ -47,7 +47,9 @@ from .store import Actor, audit, collection, jobs, preflight, publication, reten
 
 huey = Huey("healthcheck", results=False, immediate=True)  # the real storage is set by init_app
 TITLES = {"publish": "Publishing the results", "emails": "Sending emails", "check": "Checking a returns file",
-          "import": "Importing a returns file", "retention": "Deleting personal data past its time"}
+          "import": "Importing a returns file", "retention": "Deleting personal data past its time",
+          "register_check": "Checking an organisation register",
+          "register_import": "Importing an organisation register"}
 Watch = Callable[[Job], None]
 
 
@@ -258,7 +260,8 @@ def describe(failure: Exception) -> str:
     return f"{type(failure).__name__}: {text[0] if text else 'no details'}"[:500]
 
 
-ASKED = ("kind", "everyone", "replace")  # what a job's ``detail`` says it was asked to do (the rest: what it did)
+# What a job's ``detail`` says it was asked to do (the rest: what it did).
+ASKED = ("kind", "everyone", "replace", "checked_by_job")
 
 
 def actor_of(job: Job) -> Actor:
@@ -471,6 +474,43 @@ def forget_upload(job: Job) -> None:
         checked.upload = None
 
 
+# ---------------------------------------------------------------- the register of organisations
+
+def _register(job: Job, report: Claim) -> None:
+    """Check every cell of an uploaded organisation register (``register_check``: what it would
+    add and update), or import it (``register_import``): nothing is written unless every row is
+    valid, and then all of it in one transaction, by the job's one holder."""
+    if job.upload is None and "rows" in job.detail:
+        return
+    assert job.upload is not None
+    report("Reading the file")
+    clean: list[dict[str, Any]] = []
+    try:
+        rows = transfer.read_upload(job.upload_name or "organisations.csv", job.upload)
+    except transfer.FileProblem as problem:  # said as the check's one error: nothing is imported
+        rows, errors = [], [transfer.CellError(1, "(the file)", str(problem))]
+    else:
+        report("Checking every cell", 0, len(rows))
+        errors, clean = transfer.check_organisations(rows)
+        if not rows:
+            errors.append(transfer.CellError(1, "(the file)", "has no rows of organisations under its header"))
+    db.session.rollback()
+    importing = job.kind == "register_import" and not errors
+    if importing:
+        report("Importing organisations", 0, len(rows))
+    with writing():
+        report.hold()
+        if importing:
+            added, updated = transfer.store_organisations(clean, actor_of(job))
+        else:
+            added, updated = transfer.register_plan(clean) if not errors else (0, 0)
+        job.detail = {**job.detail, "rows": len(rows), "added": added, "updated": updated,
+                      "errors": [str(e) for e in errors[:1000]], "error_count": len(errors)}
+        if errors or job.kind == "register_import":  # the file will not be read again: it is not kept
+            forget_upload(job)
+    report("Imported" if importing else "Checked", len(rows), len(rows))
+
+
 # ---------------------------------------------------------------- retention
 
 RETENTION_ACTOR = Actor("Retention schedule", via="worker")
@@ -514,4 +554,5 @@ def _retention(job: Job, report: Claim) -> None:
 
 
 RUNNERS: dict[str, Callable[[Job, Claim], None]] = {
-    "publish": _publish, "emails": _send, "check": _import, "import": _import, "retention": _retention}
+    "publish": _publish, "emails": _send, "check": _import, "import": _import, "retention": _retention,
+    "register_check": _register, "register_import": _register}

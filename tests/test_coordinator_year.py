@@ -195,3 +195,81 @@ def test_the_publish_page_lists_what_is_unfinished_and_what_edition_2_adds(app, 
     # Nothing new: edition 3 would change nothing, and says so.
     page = coordinator.get("/admin/cycles/2017/publish").get_data(as_text=True)
     assert "Nothing has changed since edition 2" in page
+
+
+# ---------------------------------------------------------------- everything on the web: files
+
+def test_the_import_page_offers_the_template_and_no_command(app, accounts, cycle):
+    import io
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    from healthcheck import transfer
+    from healthcheck.store import collection
+
+    coordinator = signed_in(app, "coordinator")
+    page = coordinator.get("/admin/cycles/2017/import").get_data(as_text=True)
+    assert "healthcheck template" not in page and "/admin/cycles/2017/import/template.xlsx" in page
+    book = load_workbook(io.BytesIO(coordinator.get("/admin/cycles/2017/import/template.xlsx").data))
+    assert book.sheetnames == ["returns", "codebook"]
+    header = [c.value for c in book["returns"][1]]
+    assert header == transfer.columns(collection.questionnaire_for(cycle)) and book["returns"].max_row == 1
+    archive = zipfile.ZipFile(io.BytesIO(coordinator.get("/admin/cycles/2017/import/template.csv").data))
+    assert sorted(archive.namelist()) == ["returns-2017-template-codebook.csv", "returns-2017-template.csv"]
+    for path in ("/admin/organisations", "/admin/neighbours", "/admin/cycles/2017/import"):
+        assert "healthcheck " not in coordinator.get(path).get_data(as_text=True).replace("healthcheck-", ""), path
+
+
+def _csv(text: str):
+    import io
+
+    return io.BytesIO(text.encode())
+
+
+def test_the_organisation_register_is_checked_by_a_job_then_imported_on_a_second_click(app, accounts, employers):
+    from healthcheck.models import Organisation
+
+    coordinator = signed_in(app, "coordinator")
+    register = coordinator.get("/admin/organisations").get_data(as_text=True)
+    assert "healthcheck orgs" not in register and "Import many from a file" in register
+    exported = coordinator.get("/admin/organisations/register.csv").get_data(as_text=True)
+    assert exported.splitlines()[0] == "name,authority_type,ons_code,region,contact_email"
+    assert "Northmoor County Council,Shire County" in exported
+
+    refused = coordinator.post_form("/admin/organisations/import", {"file": (_csv("x"), "register.pdf")})
+    assert refused.status_code == 400 and "The file must be a CSV or an XLSX file" in refused.get_data(as_text=True)
+    bad = ("name,authority_type,ons_code,region,contact_email\n"
+           "Westmarsh Council,Unitary Authority,E0600009,South East,westmarsh@example.org\n"
+           ",Shire County,,,not-an-email\n")
+    checked = coordinator.post_form("/admin/organisations/import", {"file": (_csv(bad), "register.csv")})
+    page = coordinator.get(checked.headers["Location"]).get_data(as_text=True)
+    cells = page[page.index('id="bad-cells"'):]
+    assert "3 problems in register.csv: nothing was imported" in page
+    for problem in ("row 2, column ons_code: must be a letter and 8 digits", "row 3, column name: enter the",
+                    "row 3, column contact_email: is not an email address"):
+        assert problem in cells, problem
+    assert db.session.scalar(select(Organisation).where(Organisation.name == "Westmarsh Council")) is None
+
+    good = ("name,authority_type,ons_code,region,contact_email\n"
+            "Westmarsh Council,Unitary Authority,E06000009,South East,westmarsh@example.org\n"
+            "Northmoor County Council,Shire County,E10000099,North West,psw@northmoor.example.org\n")
+    checked = coordinator.post_form("/admin/organisations/import", {"file": (_csv(good), "register.csv")})
+    job_page = checked.headers["Location"]
+    page = coordinator.get(job_page).get_data(as_text=True)
+    assert ("Every cell of the 2 rows of register.csv is valid: importing it adds 1 organisation and updates 1. "
+            "Nothing has been written yet.") in page
+    assert db.session.scalar(select(Organisation).where(Organisation.name == "Westmarsh Council")) is None
+    imported = coordinator.post_form(f"{job_page}/import-register", {},
+                                     token_from=job_page)
+    done = coordinator.get(imported.headers["Location"]).get_data(as_text=True)
+    assert "1 organisation added and 1 updated from register.csv" in done
+    db.session.expire_all()
+    assert db.session.scalar(select(Organisation.ons_code).where(Organisation.name == "Westmarsh Council")) \
+        == "E06000009"
+    assert db.session.scalar(select(Organisation.region).where(Organisation.name == "Northmoor County Council")) \
+        == "North West"
+    assert [e.detail for e in _events("organisations_import")] == [{"added": 1, "updated": 1}]
+    again = coordinator.post_form(f"{job_page}/import-register", {}, token_from=job_page)  # a second click
+    assert again.headers["Location"] == imported.headers["Location"]
+    assert len(_events("organisations_import")) == 1

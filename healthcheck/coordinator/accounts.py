@@ -327,3 +327,20 @@ def user(user_id: int) -> Any:
             flash(f"{someone.email}: saved")
             return redirect(url_for("coordinator.users"))
     return render_template("coordinator/user.html", someone=someone, form=form), (400 if form.errors else 200)
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@coordinator_required
+def unlock_user(user_id: int) -> Any:
+    """Let an account held back by wrong passwords sign in again at once, from anywhere (audited)."""
+    from ..auth import unthrottle
+
+    someone = db.session.get(User, user_id) or abort(404)
+    if not ChooseForm().validate_on_submit():
+        abort(400)
+    with writing():
+        count = unthrottle(someone.email)
+        audit(me(), "sign_in_unthrottled", detail={"email": someone.email, "failures": count})
+    flash(f"{someone.email} can sign in again now ({count} failed sign-in{'' if count == 1 else 's'} forgotten)"
+          if count else f"{someone.email} was not held back: nothing to forget")
+    return redirect(url_for("coordinator.user", user_id=user_id))

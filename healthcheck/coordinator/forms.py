@@ -170,6 +170,14 @@ class UploadForm(FlaskForm):
                            widget=GovCheckboxInput())
 
 
+class RegisterUploadForm(FlaskForm):
+    file = FileField("Organisation register (CSV or XLSX)", widget=GovFileInput(), validators=[
+        FileRequired("Select a CSV or XLSX file of organisations"),
+        FileAllowed(["csv", "xlsx"], "The file must be a CSV or an XLSX file")],
+        description="One row per organisation, with the columns name, authority_type, ons_code, region and "
+                    "contact_email, as in the register’s download.")
+
+
 class ChooseForm(FlaskForm):
     """Nothing but a CSRF token: for buttons that change something."""
 

@@ -27,14 +27,14 @@ from . import bp, cycle_or_404, me
 from .forms import ChooseForm, PublishForm, UploadForm
 
 
-def _start(kind: str, cycle: Cycle, detail: dict, **upload: Any) -> Job:
+def _start(kind: str, cycle: Cycle | None, detail: dict, **upload: Any) -> Job:
     """Queue a job (for its page); a job that must not run twice at once (``jobs.lock_of``) and
     is already under way is shown instead of starting a second one."""
     try:
         with writing():
             job = job_rows.new_job(kind, me(), cycle, detail=detail, **upload)
     except IntegrityError:
-        return job_rows.locked_by(job_rows.lock_of(kind, cycle.id, detail) or "") or abort(409)
+        return job_rows.locked_by(job_rows.lock_of(kind, cycle.id if cycle else None, detail) or "") or abort(409)
     jobs.enqueue(job)
     return job
 
@@ -139,7 +139,7 @@ def job(job_id: int) -> Any:
 def job_again(job_id: int) -> Any:
     """Try a failed (or stalled) job again, as a new job asking the same."""
     found = job_rows.job(job_id) or abort(404)
-    if not ChooseForm().validate_on_submit() or found.cycle is None:
+    if not ChooseForm().validate_on_submit() or (found.cycle is None and not found.kind.startswith("register_")):
         abort(400)
     with writing():
         jobs.give_up_stalled(found)
@@ -171,6 +171,22 @@ def upload(year: int) -> Any:
         return _job_page(_start("check", cycle, {"replace": bool(form.replace.data)}, upload=file.read(),
                                 upload_name=secure_filename(file.filename or "")[:200] or "returns.csv"))
     return render_template("coordinator/upload.html", cycle=cycle, form=form), (400 if form.errors else 200)
+
+
+@bp.get("/cycles/<int:year>/import/template.<any(csv, xlsx):fmt>")
+def upload_template(year: int, fmt: str) -> Any:
+    """An empty import file with the codebook: an XLSX with a codebook sheet, or a CSV zipped with
+    its codebook beside it."""
+    cycle = cycle_or_404(year)
+    name = f"returns-{year}-template.{fmt}"
+    files = transfer.template_files(cycle, name)
+    if len(files) == 1:
+        return download(files[name], name)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        for file_name, content in files.items():
+            out.writestr(file_name, content)
+    return download(buffer.getvalue(), f"returns-{year}-template-csv.zip")
 
 
 @bp.post("/jobs/<int:job_id>/import")
