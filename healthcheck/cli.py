@@ -640,7 +640,10 @@ def editions(year: int) -> None:
     target = _cycle(year)
     every = publication.editions(target)
     running = job_rows.locked_by(job_rows.lock_of("publish", target.id, {}) or "")
-    if running is not None:
+    if running is not None and job_rows.stalled(running, current_app.config["JOB_STALLED_AFTER"]):
+        click.echo(f"Stalled: job {running.id}, {running.step or 'queued'}, last heard of {_ago(running.heartbeat_at)} "
+                   f"(healthcheck publish --cycle {year} tries it again)")
+    elif running is not None:
         click.echo(f"Being published now: job {running.id}, {running.step or 'queued'}")
     if not every:
         click.echo(f"No edition of the {year} results yet. Publish with: healthcheck publish --cycle {year}")

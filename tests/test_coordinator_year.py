@@ -115,7 +115,7 @@ def test_two_factor_set_up_shows_a_qr_code_of_the_key_beside_the_key(app, accoun
 # ---------------------------------------------------------------- a stalled publication, from the command line
 
 def test_healthcheck_publish_retries_a_stalled_publication_and_waits_on_a_live_one(app, accounts, employers, cycle):
-    from healthcheck.cli import publish
+    from healthcheck.cli import editions, publish
     from healthcheck.extensions import writing
     from healthcheck.models import Job
     from healthcheck.store import Actor, publication
@@ -127,6 +127,9 @@ def test_healthcheck_publish_retries_a_stalled_publication_and_waits_on_a_live_o
         lost = job_rows.new_job("publish", Actor("Web"), cycle)
         lost.heartbeat_at = now() - timedelta(hours=3)
     lost_id = lost.id
+    listed = app.test_cli_runner().invoke(editions, ["--cycle", "2017"], catch_exceptions=False)
+    assert f"Stalled: job {lost_id}, queued, last heard of 3 hours ago (healthcheck publish --cycle 2017 tries it " \
+        "again)" in listed.output
     result = app.test_cli_runner().invoke(publish, ["--cycle", "2017"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     first = result.output.splitlines()[0]
@@ -273,3 +276,22 @@ def test_the_organisation_register_is_checked_by_a_job_then_imported_on_a_second
     again = coordinator.post_form(f"{job_page}/import-register", {}, token_from=job_page)  # a second click
     assert again.headers["Location"] == imported.headers["Location"]
     assert len(_events("organisations_import")) == 1
+
+
+def test_an_edition_recorded_before_staff_results_were_compared_still_says_it_added_them():
+    """Edition 2 of a year published before this change recorded only its returns' changes, and the
+    results page read it as "0 changed, 0 new, 0 withdrawn" though it added the staff results."""
+    from healthcheck.models import Edition
+    from healthcheck.store import preflight
+
+    first = Edition(number=1, summary={"returns": 140, "staff_respondents": None, "changes": None}, returns={})
+    second = Edition(number=2, summary={"returns": 140, "staff_respondents": 15873,
+                                        "changes": {"added": [], "removed": [], "changed": []}}, returns={})
+    assert preflight.in_words(preflight.recorded(second, first)) == [
+        "The staff survey’s results added, from 15,873 counted responses"]
+    assert preflight.in_words(preflight.recorded(first, None)) == []
+    assert preflight.in_words({"added": ["A"], "removed": [], "changed": ["B", "C"],
+                               "staff": {"before": 10, "after": 12},
+                               "comments": {"approved": 1, "withdrawn": 2}}) == [
+        "The staff survey’s results rebuilt from 12 counted responses (10 before)", "New returns: A",
+        "Returns changed: B, C", "1 comment newly approved for publication", "2 comments no longer approved, so left out"]
