@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 PASSWORD = "a long enough password"
 
 
-def _coordinator(live, page, email: str) -> None:
+def _coordinator(live, page, email: str) -> None:  # noqa: F811
     from healthcheck.auth import create_user
 
     with live["app"].app_context():
