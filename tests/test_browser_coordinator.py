@@ -52,7 +52,7 @@ def test_two_factor_is_set_up_from_its_qr_code(live, browser, tmp_path):  # noqa
     page.close()
 
 
-def test_publish_preflight_close_the_survey_now_and_reopen(live, browser):  # noqa: F811
+def test_publish_preflight_close_the_survey_now_and_reopen(live, browser, tmp_path):  # noqa: F811
     import forms
     from healthcheck.store import Actor, staff
 
@@ -79,6 +79,7 @@ def test_publish_preflight_close_the_survey_now_and_reopen(live, browser):  # no
     expect(preflight).to_contain_text("The staff survey is open until")
     expect(preflight).to_contain_text("flagged as a possible duplicate")
     assert_accessible(page)
+    page.screenshot(path=str(tmp_path / "publish.png"), full_page=True)
 
     # "Close it now" leads to the survey's page, whose button closes it at once.
     preflight.get_by_role("link", name="Close it now").click()
