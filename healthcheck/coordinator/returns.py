@@ -197,7 +197,7 @@ def comments(year: int) -> Any:
     known = review_queue.questions(cycle)
     filters = review_queue.Filters.parse(request.args, known)
     number = request.args.get("page", "1")
-    found = review_queue.page(cycle, filters, int(number) if number.isdigit() and len(number) < 7 else 1)
+    found = review_queue.page(cycle, known, filters, int(number) if number.isdigit() and len(number) < 7 else 1)
     return render_template("coordinator/comments.html", cycle=cycle, page=found, filters=filters, questions=known,
                            organisations=review_queue.organisations(cycle), form=BulkApproveForm(),
                            standards=sorted({q.standard for q in known if q.standard}),
@@ -240,7 +240,7 @@ def comment(year: int, review_id: int) -> Any:
     cycle = cycle_or_404(year)
     known = review_queue.questions(cycle)
     filters = review_queue.Filters.parse(request.args, known)
-    found = review_queue.find(cycle, review_id) or abort(404)
+    found = review_queue.find(cycle, known, review_id) or abort(404)
     item = found.review
     form = ReviewForm(data={"redacted": item.redacted, "decision": item.status} if request.method == "GET" else None)
     changed = False
@@ -259,16 +259,15 @@ def comment(year: int, review_id: int) -> Any:
                 flash(f"{verb}: the comment from {found.organisation} on "
                       f"“{found.question.label if found.question else item.question_id}”"
                       f"{' (' + found.question.section + ')' if found.question else ''}")
-                after = review_queue.following(cycle, filters, review_id)
+                after = review_queue.following(cycle, known, filters, found)
                 if after is None:
                     return redirect(url_for("coordinator.comments", year=year, **filters.args()))
                 return redirect(url_for("coordinator.comment", year=year, review_id=after, **filters.args()))
-            found = review_queue.find(cycle, review_id) or abort(404)  # changed meanwhile: review it afresh
+            found = review_queue.find(cycle, known, review_id) or abort(404)  # changed meanwhile: review it afresh
             item = found.review
             form = ReviewForm(formdata=None, data={"redacted": item.redacted, "decision": item.status})
             changed = True
     status = 409 if changed else 400 if form.errors else 200
     return render_template("coordinator/comment.html", cycle=cycle, item=item, found=found, form=form,
-                           filters=filters, position=review_queue.position_of(cycle, filters, review_id),
-                           next_id=review_queue.following(cycle, filters, review_id),
+                           filters=filters, next_id=review_queue.following(cycle, known, filters, found),
                            seen=review.text_seen(item), changed=changed, pieces=review.as_written(item)), status

@@ -138,9 +138,10 @@ def published_answers(cycle: Cycle, questionnaire: forms.Questionnaire,
 
 def redactions(cycle: Cycle, key: str) -> dict[int, str]:
     """{response id: redacted text} of the cycle's returns' answers under ``key``."""
-    return dict(db.session.execute(
-        select(CommentReview.response_id, CommentReview.redacted).join(Response, CommentReview.response_id == Response.id)
-        .where(Response.cycle_id == cycle.id, CommentReview.question_id == key)).tuples().all())
+    rows = db.session.execute(select(Response.id, CommentReview.redacted)
+                              .join(CommentReview, CommentReview.response_id == Response.id)
+                              .where(Response.cycle_id == cycle.id, CommentReview.question_id == key)).tuples()
+    return dict(rows.all())
 
 
 def review(cycle: Cycle, review_id: int) -> CommentReview | None:

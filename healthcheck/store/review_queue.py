@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, tuple_
+from sqlalchemy import Select, case, func, literal, or_, select, tuple_, union_all
 
 import forms
 
@@ -126,73 +126,80 @@ class Page:
 
 
 class _Query:
-    """The queue's SQL for one cycle: which rows, their organisation, their place in the order."""
+    """The queue's SQL for one cycle: the return's comments and the staff survey's, each reached
+    from its cycle through indexes (a UNION ALL of the two), with their organisation and their
+    place in the order."""
 
     def __init__(self, cycle: Cycle, known: list[Question]) -> None:
         self.cycle, self.known = cycle, known
         self.by_value = {q.value: q for q in known}
-        returns_ = {q.key: q.position for q in known if q.survey == "return"}
-        staff_ = {q.key: q.position for q in known if q.survey == "staff"}
-        self.org_id = func.coalesce(Response.organisation_id, StaffResponse.organisation_id)
-        self.position = case(
-            (CommentReview.response_id.is_not(None), case(returns_, value=CommentReview.question_id, else_=999)),
-            else_=case(staff_, value=CommentReview.question_id, else_=1999)) if returns_ and staff_ else \
-            case(returns_ or staff_, value=CommentReview.question_id, else_=999) if returns_ or staff_ else literal(0)
-        self.reviewed = or_(
-            and_(CommentReview.response_id.is_not(None), CommentReview.question_id.in_(returns_ or [""])),
-            and_(CommentReview.staff_response_id.is_not(None), CommentReview.question_id.in_(staff_ or [""])))
 
-    def joined(self, stmt: Select[Any]) -> Select[Any]:
-        return (stmt.select_from(CommentReview).outerjoin(Response, CommentReview.response_id == Response.id)
-                .outerjoin(StaffResponse, CommentReview.staff_response_id == StaffResponse.id)
-                .outerjoin(StaffSurvey, StaffResponse.survey_id == StaffSurvey.id)
-                .join(Organisation, Organisation.id == self.org_id)
-                .where(or_(Response.cycle_id == self.cycle.id, StaffSurvey.cycle_id == self.cycle.id), self.reviewed))
-
-    def conditions(self, f: Filters, *, with_status: bool = True) -> list[ColumnElement[bool]]:
-        out: list[ColumnElement[bool]] = []
-        if with_status and f.status in STATUSES:
-            out.append(CommentReview.status == f.status)
-        if f.organisation is not None:
-            out.append(self.org_id == f.organisation)
-        if f.survey == "return":
-            out.append(CommentReview.response_id.is_not(None))
-        elif f.survey == "staff":
-            out.append(CommentReview.staff_response_id.is_not(None))
-        if f.standard is not None:
-            chosen = [q for q in self.known if (str(q.standard) if q.standard else NO_STANDARD) == f.standard]
-            out.append(or_(*[self._is(q) for q in chosen]) if chosen else CommentReview.id.is_(None))
-        if f.question is not None:
-            out.append(self._is(self.by_value[f.question]))
-        return out
+    def rows(self, f: Filters, *, with_status: bool = True) -> Any:
+        """(id, org_id, position, status) of each comment under ``f``: a subquery."""
+        branches = []
+        for survey in SURVEYS:
+            chosen = [q for q in self.known if q.survey == survey
+                      and (f.survey is None or f.survey == survey)
+                      and (f.standard is None or (str(q.standard) if q.standard else NO_STANDARD) == f.standard)
+                      and (f.question is None or f.question == q.value)]
+            if not chosen:
+                continue
+            position = case({q.key: q.position for q in chosen}, value=CommentReview.question_id, else_=9999)
+            if survey == "return":
+                stmt = (select(CommentReview.id.label("id"), Response.organisation_id.label("org_id"),
+                               position.label("position"), CommentReview.status.label("status"))
+                        .select_from(Response).join(CommentReview, CommentReview.response_id == Response.id)
+                        .where(Response.cycle_id == self.cycle.id))
+                org: Any = Response.organisation_id
+            else:
+                stmt = (select(CommentReview.id.label("id"), StaffResponse.organisation_id.label("org_id"),
+                               position.label("position"), CommentReview.status.label("status"))
+                        .select_from(StaffSurvey).join(StaffResponse, StaffResponse.survey_id == StaffSurvey.id)
+                        .join(CommentReview, CommentReview.staff_response_id == StaffResponse.id)
+                        .where(StaffSurvey.cycle_id == self.cycle.id))
+                org = StaffResponse.organisation_id
+            stmt = stmt.where(CommentReview.question_id.in_([q.key for q in chosen]))
+            if with_status and f.status in STATUSES:
+                stmt = stmt.where(CommentReview.status == f.status)
+            if f.organisation is not None:
+                stmt = stmt.where(org == f.organisation)
+            branches.append(stmt)
+        if not branches:  # nothing can match: an empty row set of the same shape
+            branches.append(select(CommentReview.id.label("id"), CommentReview.id.label("org_id"),
+                                   CommentReview.id.label("position"), CommentReview.status.label("status"))
+                            .where(CommentReview.id.is_(None)))
+        return (branches[0] if len(branches) == 1 else union_all(*branches)).subquery("queue")
 
     @staticmethod
-    def _is(q: Question) -> ColumnElement[bool]:
-        source = CommentReview.response_id if q.survey == "return" else CommentReview.staff_response_id
-        return and_(source.is_not(None), CommentReview.question_id == q.key)
+    def ordered(sub: Any, *columns: Any) -> Select[Any]:
+        return (select(*columns).select_from(sub).join(Organisation, Organisation.id == sub.c.org_id)
+                .order_by(Organisation.name, sub.c.org_id, sub.c.position, sub.c.id))
 
-    def order(self) -> tuple[Any, ...]:
-        return (Organisation.name, Organisation.id, self.position, CommentReview.id)
+    @staticmethod
+    def key(sub: Any) -> Any:
+        return tuple_(Organisation.name, sub.c.org_id, sub.c.position, sub.c.id)
 
     def question_of(self, item: CommentReview) -> Question | None:
         survey = "return" if item.response_id is not None else "staff"
         return self.by_value.get(f"{survey}:{item.question_id}")
 
 
-def page(cycle: Cycle, f: Filters, number: int) -> Page:
+def page(cycle: Cycle, known: list[Question], f: Filters, number: int) -> Page:
     """Page ``number`` (from 1; past the end, the last page) of the queue under ``f``, with the
     count of each status under the other filters."""
-    q = _Query(cycle, questions(cycle))
-    counts = dict(db.session.execute(q.joined(select(CommentReview.status, func.count()))
-                                     .where(*q.conditions(f, with_status=False)).group_by(CommentReview.status))
-                  .tuples().all())
+    q = _Query(cycle, known)
+    every = q.rows(f, with_status=False)
+    counts = dict(db.session.execute(select(every.c.status, func.count()).group_by(every.c.status)).tuples().all())
     counts = {s: int(counts.get(s, 0)) for s in STATUSES}
     total = sum(counts.values()) if f.status == "all" else counts[f.status]
     pages = max(1, -(-total // PER_PAGE))
     number = min(max(1, number), pages)
-    rows = db.session.execute(q.joined(select(CommentReview, Organisation.name)).where(*q.conditions(f))
-                              .order_by(*q.order()).limit(PER_PAGE).offset((number - 1) * PER_PAGE)).tuples().all()
-    items = [Item(r, name, q.question_of(r)) for r, name in rows]
+    sub = q.rows(f)
+    shown = db.session.execute(q.ordered(sub, sub.c.id, Organisation.name)
+                               .limit(PER_PAGE).offset((number - 1) * PER_PAGE)).tuples().all()
+    loaded = {r.id: r for r in db.session.scalars(select(CommentReview).where(
+        CommentReview.id.in_([i for i, _ in shown])))} if shown else {}
+    items = [Item(loaded[i], name, q.question_of(loaded[i])) for i, name in shown if i in loaded]
     for item in items:
         item.eligible = bulk_eligible(item.review, item.organisation)
         item.seen = text_seen(item.review)
@@ -204,54 +211,66 @@ def bulk_eligible(item: CommentReview, organisation: str) -> bool:
     return item.status == "pending" and item.redacted == item.original and not marks(item.original, organisation)
 
 
-def find(cycle: Cycle, review_id: int) -> Item | None:
+def find(cycle: Cycle, known: list[Question], review_id: int) -> Item | None:
     """A reviewed comment of the cycle with its organisation and question ("please specify" texts are not)."""
     if not 0 < review_id < 2**63:
         return None
-    q = _Query(cycle, questions(cycle))
-    row = db.session.execute(q.joined(select(CommentReview, Organisation.name))
-                             .where(CommentReview.id == review_id)).tuples().first()
-    return Item(row[0], row[1], q.question_of(row[0]), seen=text_seen(row[0])) if row else None
+    item = db.session.get(CommentReview, review_id)
+    if item is None:
+        return None
+    if item.response_id is not None:
+        row = db.session.execute(select(Organisation.name, Response.cycle_id).join(
+            Response, Response.organisation_id == Organisation.id).where(Response.id == item.response_id)).first()
+    else:
+        row = db.session.execute(select(Organisation.name, StaffSurvey.cycle_id)
+                                 .join(StaffResponse, StaffResponse.organisation_id == Organisation.id)
+                                 .join(StaffSurvey, StaffSurvey.id == StaffResponse.survey_id)
+                                 .where(StaffResponse.id == item.staff_response_id)).first()
+    question = _Query(cycle, known).question_of(item)
+    if row is None or row[1] != cycle.id or question is None:
+        return None
+    return Item(item, row[0], question, seen=text_seen(item))
 
 
-def following(cycle: Cycle, f: Filters, review_id: int) -> int | None:
-    """The id of the item after ``review_id`` in the queue under ``f`` (the first one again past
-    the end), other than it; None when there is no other."""
-    q = _Query(cycle, questions(cycle))
-    here = db.session.execute(q.joined(select(*q.order())).where(CommentReview.id == review_id)).first()
-    base = q.joined(select(CommentReview.id)).where(*q.conditions(f), CommentReview.id != review_id)
-    if here is not None:
-        after = db.session.scalar(base.where(tuple_(*q.order()) > tuple_(*here)).order_by(*q.order()).limit(1))
+def following(cycle: Cycle, known: list[Question], f: Filters, here: Item) -> int | None:
+    """The id of the item after ``here`` in the queue under ``f`` (the first one again past the
+    end), other than it; None when there is no other."""
+    q = _Query(cycle, known)
+    sub = q.rows(f)
+    base = q.ordered(sub, sub.c.id).where(sub.c.id != here.review.id).limit(1)
+    if here.question is not None:
+        after = db.session.scalar(base.where(q.key(sub) > tuple_(
+            literal(here.organisation), literal(_org_id(here.review)), literal(here.question.position),
+            literal(here.review.id))))
         if after is not None:
             return after
-    return db.session.scalar(base.order_by(*q.order()).limit(1))
+    return db.session.scalar(base)
 
 
-def position_of(cycle: Cycle, f: Filters, review_id: int) -> int | None:
-    """Where the item stands in the queue under ``f`` (from 1), or None if it is not in it."""
-    q = _Query(cycle, questions(cycle))
-    here = db.session.execute(q.joined(select(*q.order())).where(CommentReview.id == review_id,
-                                                                  *q.conditions(f))).first()
-    if here is None:
-        return None
-    before = db.session.scalar(q.joined(select(func.count())).where(*q.conditions(f),
-                                                                   tuple_(*q.order()) < tuple_(*here)))
-    return int(before or 0) + 1
+def _org_id(item: CommentReview) -> int:
+    if item.response_id is not None:
+        return db.session.get_one(Response, item.response_id).organisation_id
+    return db.session.get_one(StaffResponse, item.staff_response_id).organisation_id
 
 
 def organisations(cycle: Cycle) -> list[tuple[int, str]]:
-    """(id, name) of each organisation with a comment in the queue, by name."""
-    q = _Query(cycle, questions(cycle))
+    """(id, name) of each organisation with a return or staff survey responses in the cycle, by name."""
+    returns_ = select(Response.organisation_id).where(Response.cycle_id == cycle.id)
+    staff_ = (select(StaffResponse.organisation_id).join(StaffSurvey, StaffSurvey.id == StaffResponse.survey_id)
+              .where(StaffSurvey.cycle_id == cycle.id))
     return [(i, n) for i, n in db.session.execute(
-        q.joined(select(Organisation.id, Organisation.name)).distinct().order_by(Organisation.name, Organisation.id))]
+        select(Organisation.id, Organisation.name)
+        .where(or_(Organisation.id.in_(returns_), Organisation.id.in_(staff_)))
+        .order_by(Organisation.name, Organisation.id))]
 
 
 def approve_unchanged(cycle: Cycle, chosen: list[tuple[int, str]], actor: Actor) -> tuple[int, int]:
     """Approve as written each chosen (id, text fingerprint) that is still pending, unchanged since
     the page showed it, and with nothing suggested by the rules. (approved, left) counts."""
     approved = left = 0
+    known = questions(cycle)
     for review_id, seen in chosen:
-        item = find(cycle, review_id)
+        item = find(cycle, known, review_id)
         if item is None:
             left += 1
             continue
