@@ -106,9 +106,8 @@ def test_a_decision_moves_to_the_next_comment_under_the_filters_and_says_what_it
     assert unescape(done.headers["Location"]).endswith(f"/comments/{second}?status=pending&standard=5")
     after = client.get(done.headers["Location"]).get_data(as_text=True)
     name = where(first)[0]
-    assert (f"Approved as redacted: the comment from {name} on “If you would like to make any comments or "
-            "provide additional information relating to this standard you may do so here.” (Standard 5: Effective "
-            "and Appropriate Supervision)") in unescape(after)
+    assert (f"Approved as redacted: the comment from {name} (Standard 5: Effective and Appropriate Supervision, "
+            "additional comments)") in unescape(after)
     assert db.session.get(CommentReview, first).status == "approved"
 
     # Edited, then approved: says so, and publishes the edit.

@@ -238,6 +238,8 @@ DECIDED = {"approved": "Approved", "excluded": "Rejected (excluded from publicat
 @bp.route("/cycles/<int:year>/comments/<int:review_id>", methods=["GET", "POST"])
 def comment(year: int, review_id: int) -> Any:
     cycle = cycle_or_404(year)
+    if request.method == "POST" and not current_user.can_change:
+        abort(403)
     known = review_queue.questions(cycle)
     filters = review_queue.Filters.parse(request.args, known)
     found = review_queue.find(cycle, known, review_id) or abort(404)
@@ -245,8 +247,6 @@ def comment(year: int, review_id: int) -> Any:
     form = ReviewForm(data={"redacted": item.redacted, "decision": item.status} if request.method == "GET" else None)
     changed = False
     if request.method == "POST":
-        if not current_user.can_change:
-            abort(403)
         if form.validate_on_submit():
             suggested, text = item.redacted, form.redacted.data.strip()
             with writing():
@@ -256,9 +256,9 @@ def comment(year: int, review_id: int) -> Any:
                 verb = DECIDED[form.decision.data]
                 if form.decision.data == "approved":
                     verb += " as redacted" if text == suggested else " as edited"
-                flash(f"{verb}: the comment from {found.organisation} on "
-                      f"“{found.question.label if found.question else item.question_id}”"
-                      f"{' (' + found.question.section + ')' if found.question else ''}")
+                where = f"{found.question.section}, {found.question.short}" if found.question else item.question_id
+                survey = "staff survey " if item.staff_response_id else ""
+                flash(f"{verb}: the {survey}comment from {found.organisation} ({where})")
                 after = review_queue.following(cycle, known, filters, found)
                 if after is None:
                     return redirect(url_for("coordinator.comments", year=year, **filters.args()))

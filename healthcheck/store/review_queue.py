@@ -43,6 +43,11 @@ class Question:
     position: int  # its place in the queue's order
 
     @property
+    def short(self) -> str:
+        """The question as a banner names it: a standard's comments box by what it is."""
+        return "additional comments" if self.key.endswith("_comments") else self.label
+
+    @property
     def value(self) -> str:
         """How a filter names it: survey and key, as the two questionnaires' keys may coincide."""
         return f"{self.survey}:{self.key}"
