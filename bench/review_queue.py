@@ -256,7 +256,7 @@ def main() -> None:
              "about 8-12 on 2 cores), so wall times include waiting for a core; the app CPU columns are the serving "
              "thread's own CPU time per request (for SQLite that includes the queries; for PostgreSQL the server's "
              "work is not in it).", ""]
-    worst = 0.0
+    worst = worst_cpu = 0.0
     for backend, (results, total) in runs.items():
         lines += [f"### {backend} ({total:,} comments)", "",
                   "| request | p50 ms | p95 ms | p99 ms | max ms | p99 / bare route's | app CPU p50 ms | CPU p99 ms |",
@@ -265,11 +265,13 @@ def main() -> None:
         for label, method, values, cpu in results:
             p99 = p(values, 0.99)
             if label != "bare route":
-                worst = max(worst, p99)
+                worst, worst_cpu = max(worst, p99), max(worst_cpu, p(cpu, 0.99))
             lines.append(f"| {method} {label} | {median(values):.1f} | {p(values, 0.95):.1f} | {p99:.1f} | "
                          f"{max(values):.1f} | {p99 / bare99:.0f}x | {median(cpu):.1f} | {p(cpu, 0.99):.1f} |")
         lines.append("")
-    lines.append(f"Worst p99 of any queue page or decision: **{worst:.0f} ms** (target 100 ms).")
+    lines.append(f"Worst p99 of any queue page or decision: **{worst:.0f} ms** (target 100 ms: "
+                 f"{'met' if worst <= 100 else 'not met in this run'}); the worst p99 of the app's own CPU time for "
+                 f"one: {worst_cpu:.0f} ms.")
     print("\n".join(lines), flush=True)
     if not args.no_write:
         from bench.docs import write_section
