@@ -193,9 +193,7 @@ def page(cycle: Cycle, known: list[Question], f: Filters, number: int) -> Page:
     """Page ``number`` (from 1; past the end, the last page) of the queue under ``f``, with the
     count of each status under the other filters."""
     q = _Query(cycle, known)
-    every = q.rows(f, with_status=False)
-    counts = dict(db.session.execute(select(every.c.status, func.count()).group_by(every.c.status)).tuples().all())
-    counts = {s: int(counts.get(s, 0)) for s in STATUSES}
+    counts = _counts(q, f)
     total = sum(counts.values()) if f.status == "all" else counts[f.status]
     pages = max(1, -(-total // PER_PAGE))
     number = min(max(1, number), pages)
@@ -209,6 +207,18 @@ def page(cycle: Cycle, known: list[Question], f: Filters, number: int) -> Page:
         item.eligible = bulk_eligible(item.review, item.organisation)
         item.seen = text_seen(item.review)
     return Page(items, number, pages, total, counts)
+
+
+def _counts(q: _Query, f: Filters) -> dict[str, int]:
+    every = q.rows(f, with_status=False)
+    found = dict(db.session.execute(select(every.c.status, func.count()).group_by(every.c.status)).tuples().all())
+    return {s: int(found.get(s, 0)) for s in STATUSES}
+
+
+def counts(cycle: Cycle) -> dict[str, int]:
+    """How many of the cycle's comments for review have each status ("please specify" texts are
+    coded, not reviewed, so not counted)."""
+    return _counts(_Query(cycle, questions(cycle)), Filters(status="all"))
 
 
 def bulk_eligible(item: CommentReview, organisation: str) -> bool:
