@@ -196,7 +196,7 @@ def comments(year: int) -> Any:
                            counts={s: len(review.reviews(cycle, s)) for s in ("pending", "approved", "excluded")})
 
 
-@bp.route("/cycles/<int:year>/comments/<int:review_id>", methods=["GET", "POST"])
+@bp.route("/cycles/<int:year>/comments/<int(max=9223372036854775807):review_id>", methods=["GET", "POST"])
 def comment(year: int, review_id: int) -> Any:
     cycle = cycle_or_404(year)
     item = review.review(cycle, review_id) or abort(404)
