@@ -193,6 +193,7 @@ def test_the_psw_sees_the_link_code_and_counts_of_10_or_more_never_a_response(ap
     db.session.commit()
     assert "At least <strong>10</strong> people" in psw.get("/return/staff-survey").get_data(as_text=True)
     staff.submit(survey, org.id, {"s1_vision": "agree"}, Q, org.name, now=now() - timedelta(days=1))
+    db.session.commit()
     answer(app.test_client(), code, {"framework": {"s1_vision": "agree"}})  # today's: not yet
     page = psw.get("/return/staff-survey").get_data(as_text=True)
     assert "At least <strong>15</strong> people had answered by the end of yesterday: at least <strong>12%</strong>" \
