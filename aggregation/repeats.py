@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 
 SHARE = 0.9
-_CHUNK = 256  # rows compared at once: memory stays small for any organisation's size
 
 
 @dataclass(frozen=True)
@@ -29,35 +28,42 @@ class Group:
     share: float
 
 
-def _codes(rows: Sequence[Mapping[str, object]], items: Sequence[str]) -> np.ndarray:
-    """Each response's answers as whole numbers, one column an item: 0 for no answer, otherwise
-    one number for each distinct answer to that item."""
-    table = np.zeros((len(rows), len(items)), dtype=np.int32)
-    for j, item in enumerate(items):
-        seen: dict[str, int] = {}
-        for i, answers in enumerate(rows):
+def _indicators(rows: Sequence[Mapping[str, object]], items: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Each response as two rows of 0s and 1s: one column for each answer given to each item (which
+    answers it gave), and one for each item (which items it answered)."""
+    columns: dict[tuple[int, str], int] = {}
+    given: list[list[int]] = []
+    for answers in rows:
+        mine = []
+        for j, item in enumerate(items):
             value = answers.get(item)
             if value in (None, "", []):
                 continue
             key = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-            table[i, j] = seen.setdefault(key, len(seen) + 1)
-    return table
+            mine.append(columns.setdefault((j, key), len(columns)))
+        given.append(mine)
+    chosen = np.zeros((len(rows), max(len(columns), 1)), dtype=np.float32)
+    for i, mine in enumerate(given):
+        chosen[i, mine] = 1
+    item_of = np.array([j for j, _ in columns], dtype=np.int64)
+    answered = np.zeros((len(rows), len(items)), dtype=np.float32)
+    for i, mine in enumerate(given):
+        answered[i, item_of[mine]] = 1
+    return chosen, answered
 
 
-def _pairs(table: np.ndarray, share: float) -> Iterable[tuple[int, int, float]]:
-    """(i, j, share alike) for every pair i < j alike on at least ``share`` of what either answered."""
-    given = table != 0
-    n = len(table)
-    for start in range(0, n, _CHUNK):
-        block, block_given = table[start:start + _CHUNK], given[start:start + _CHUNK]
-        same = ((block[:, None, :] == table[None, :, :]) & block_given[:, None, :]).sum(axis=2)
-        either = (block_given[:, None, :] | given[None, :, :]).sum(axis=2)
-        alike = np.where(either > 0, same / np.maximum(either, 1), 0.0)
-        rows, cols = np.nonzero(alike >= share - 1e-12)
-        for a, b in zip(rows.tolist(), cols.tolist(), strict=True):
-            i = start + a
-            if i < b:
-                yield i, b, float(alike[a, b])
+def _pairs(chosen: np.ndarray, answered: np.ndarray, share: float) -> Iterable[tuple[int, int, float]]:
+    """(i, j, share alike) for every pair i < j alike on at least ``share`` of what either answered:
+    the answers both gave alike, over the items either answered (counts by matrix products,
+    exact in float32 for any questionnaire's size)."""
+    same = (chosen @ chosen.T).astype(np.float64)
+    both = (answered @ answered.T).astype(np.float64)
+    count = answered.sum(axis=1)
+    either = count[:, None] + count[None, :] - both
+    alike = np.where(either > 0, same / np.maximum(either, 1), 0.0)
+    rows, cols = np.nonzero(np.triu(alike >= share - 1e-9, k=1))
+    for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
+        yield i, j, float(alike[i, j])
 
 
 def _root(parent: list[int], i: int) -> int:
@@ -71,7 +77,7 @@ def _groups(found: list[tuple[str, Mapping[str, object]]], items: Sequence[str],
             share: float) -> list[tuple[tuple[str, ...], float]]:
     """One organisation's groups: (ids, lowest share alike of a pair that joined it)."""
     parent = list(range(len(found)))
-    linked = list(_pairs(_codes([a for _, a in found], items), share))
+    linked = list(_pairs(*_indicators([a for _, a in found], items), share))
     for i, j, _alike in linked:
         parent[_root(parent, i)] = _root(parent, j)
     lowest: dict[int, float] = {}

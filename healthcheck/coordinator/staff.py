@@ -75,7 +75,7 @@ def staff_survey(year: int) -> Any:
             by_type[org.authority_type].add(n, headcount)
     return render_template("coordinator/staff_survey.html", cycle=cycle, survey=survey, form=form, rows=rows,
                            by_type={t: v for t, v in by_type.items() if v.responses or v.organisations},
-                           flagged=staff.flagged(survey).count() if survey else 0), (400 if form.errors else 200)
+                           bursts=staff.burst_count(survey) if survey else 0), (400 if form.errors else 200)
 
 
 @bp.get("/cycles/<int:year>/staff/flagged")

@@ -304,6 +304,13 @@ def flagged(survey: StaffSurvey, organisation_id: int | None = None) -> Flagged:
     return Flagged(duplicates, [(found[0].organisation, found) for found in bursts.values()])
 
 
+def burst_count(survey: StaffSurvey) -> int:
+    """How many responses were flagged as coming in a burst (near-duplicates take longer to find:
+    the flagged responses' page finds them)."""
+    return db.session.scalar(select(func.count()).select_from(StaffResponse).where(
+        StaffResponse.survey_id == survey.id, StaffResponse.burst.is_(True))) or 0
+
+
 def exclude(response: StaffResponse, why: str, actor: Actor) -> None:
     """Leave a flagged response out of every count and result, from the next publication on."""
     response.excluded = True
