@@ -363,5 +363,9 @@ def reorder_rows() -> None:
     is rewritten in the order of its random ids (CLUSTER), so that where a row lies says nothing of
     when it came. On SQLite the rows are kept in that order already (``models.StaffResponse``)."""
     if db.session.get_bind().dialect.name == "postgresql":
+        # CLUSTER holds the table while it runs (well under a second for a survey's rows); it waits
+        # at most 10 s for a long transaction to let go, rather than hold up every send behind it,
+        # and else fails, to be tried again the next night.
+        db.session.execute(text("SET LOCAL lock_timeout = '10s'"))
         for table, index in REORDERED.items():
             db.session.execute(text(f"CLUSTER {table} USING {index}"))
