@@ -54,6 +54,23 @@ def open_survey(cycle: Cycle, questionnaire: forms.Questionnaire, opens_at: date
     return survey
 
 
+def close_now(survey: StaffSurvey, actor: Actor) -> datetime:
+    """Close an open survey at this moment (by the database's clock), audited with the close it
+    replaces; the moment it closed."""
+    moment = clock.now()
+    audit(actor, "staff_survey_closed", detail={"cycle": survey.cycle.year, "closed": moment.isoformat(),
+                                                "was_to_close": survey.closes_at.isoformat()})
+    survey.closes_at = moment
+    return moment
+
+
+def reopen(survey: StaffSurvey, closes_at: datetime, actor: Actor) -> None:
+    """Open a closed survey again until ``closes_at`` (later than now), audited."""
+    audit(actor, "staff_survey_reopened", detail={"cycle": survey.cycle.year, "closes": closes_at.isoformat(),
+                                                  "had_closed": survey.closes_at.isoformat()})
+    survey.closes_at = closes_at
+
+
 def code_for(survey: StaffSurvey, organisation: Organisation) -> StaffCode:
     """The organisation's code for the survey, made on first need."""
     found = db.session.scalar(select(StaffCode).where(StaffCode.survey_id == survey.id,
@@ -283,6 +300,11 @@ class Flagged:
 
     def count(self) -> int:
         return len(self.ids())
+
+    def still_counted(self) -> int:
+        """How many flagged responses are not excluded."""
+        rows = [r for _, g, _ in self.duplicates for r in g] + [r for _, g in self.bursts for r in g]
+        return len({r.id for r in rows if not r.excluded})
 
 
 def flagged(survey: StaffSurvey, organisation_id: int | None = None) -> Flagged:
