@@ -239,7 +239,7 @@ def demo(year: int, days_open: int, blank: int) -> None:
                 lean = synthetic.leaning(rng)
                 for _ in range(rng.randint(6, 40)):
                     staff.submit(survey, org.id, synthetic.staff_answers(staff_q, rng, org.name, lean), staff_q,
-                                 org.name)
+                                 org.name, now=now - timedelta(days=1), paced=False)  # sent yesterday
     base = current_app.config["BASE_URL"].rstrip("/")
     click.echo(f"Demo cycle {year} is open until {closes:%d %B %Y}; {len(links)} organisations, "
                f"all but {len(blank_ones)} with a synthetic submitted return (those are marked \"to fill in\"; "
@@ -285,7 +285,8 @@ def worker(workers: int) -> None:
     app = create_app()  # the queue it reads is the application's (REDIS_URL, or QUEUE_FILE)
     where = app.config["REDIS_URL"] or app.config["QUEUE_FILE"]
     click.echo(f"Worker: {workers} process{'es' * (workers > 1)} taking jobs from {where}")
-    # and its scheduler: the nightly deletion of personal data past its time (jobs.retention_daily), and
+    # and its scheduler: the nightly deletion of personal data past its time (jobs.retention_daily), the
+    # staff survey's rows rewritten in the order of their random ids (jobs.reorder_daily), and
     # taking up again the jobs of any worker, here or on another machine, that stopped (jobs.take_up_stalled)
     jobs.consumer(workers).run()
 
@@ -818,6 +819,14 @@ def staff_results(year: int, out: Path) -> None:
     click.echo(f"{len(frame)} counted responses from {len(result['organisations'])} organisations"
                + (f"; a preview: the survey is open until {survey.closes_at:%d %B %Y}" if survey.is_open() else ""))
 
+
+@staff_group.command("reorder")
+@with_appcontext
+def staff_reorder() -> None:
+    """Rewrite the staff survey's responses and comments in the order of their random ids, as the
+    worker does each night, so that where a row is stored says nothing of when it came."""
+    jobs.reorder_staff_rows()
+    click.echo("The staff survey's responses and comments are stored in the order of their random ids")
 
 
 # ---------------------------------------------------------------- retention

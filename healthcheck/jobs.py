@@ -553,6 +553,30 @@ def _retention(job: Job, report: Claim) -> None:
     report("Deleted personal data past its time", len(items), len(items))
 
 
+# ---------------------------------------------------------------- the staff survey's rows reordered
+
+@huey.periodic_task(crontab(hour="3", minute="45"))
+def reorder_daily() -> None:
+    """Each night, in the worker: the staff survey's responses and comments rewritten in the order
+    of their random ids (``reorder_staff_rows``). Running twice, on two machines, does no harm."""
+    if has_app_context():
+        reorder_staff_rows()
+        return
+    with _worker_application().app_context():
+        reorder_staff_rows()
+
+
+def reorder_staff_rows() -> None:
+    """Every row of the staff survey's responses and comments written again in one transaction (on
+    PostgreSQL, so that they share its id), each organisation's pace forgetting the hour it last
+    counted once its day is over; then, that committed, each table rewritten in the order of the
+    rows' random ids (docs/disclosure.md: what a database administrator could still see)."""
+    with writing():
+        staff.forget_arrival(clock.now().date())
+    with writing():
+        staff.reorder_rows()
+
+
 RUNNERS: dict[str, Callable[[Job, Claim], None]] = {
     "publish": _publish, "emails": _send, "check": _import, "import": _import, "retention": _retention,
     "register_check": _register, "register_import": _register}

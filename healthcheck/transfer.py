@@ -379,7 +379,7 @@ def import_staff(survey: StaffSurvey, rows: list[dict[str, str]], *, dry_run: bo
     if result.errors or dry_run:
         return result
     for org, answers in parsed:
-        staff.submit(survey, org.id, answers, questionnaire, org.name)
+        staff.submit(survey, org.id, answers, questionnaire, org.name, paced=False)
         result.written += 1
     return result
 

@@ -163,7 +163,7 @@ def test_the_publish_page_lists_what_is_unfinished_and_what_edition_2_adds(app, 
     submit_return(app, employers["a"][1])  # "b" never submits
     q = staff.questionnaire_of(survey)
     with writing():
-        for _ in range(2):  # the same answers twice on the same day: flagged as a possible duplicate
+        for _ in range(2):  # the same answers twice: both flagged as possible duplicates (issue 28)
             staff.submit(survey, employers["b"][0].id, {"s1_vision": "agree"}, q, employers["b"][0].name)
     coordinator = signed_in(app, "coordinator")
     page = coordinator.get("/admin/cycles/2017/publish").get_data(as_text=True)
@@ -173,7 +173,7 @@ def test_the_publish_page_lists_what_is_unfinished_and_what_edition_2_adds(app, 
     assert "1 of 2 organisations have not submitted a return: they are left out." in preflight
     assert f"{pending} comments not reviewed yet: left out until approved." in preflight
     assert "The staff survey is open until" in preflight and "its results are not included until it closes" in preflight
-    assert "1 staff survey response is flagged as a possible duplicate: counted unless you exclude it." in preflight
+    assert "2 staff survey responses are flagged as possible duplicates: counted unless you exclude them." in preflight
     assert "This is the first edition of the 2017 results." in page
     publish(app)
 

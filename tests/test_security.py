@@ -108,7 +108,7 @@ def _fill(rule, ids) -> str | None:
         if choice:
             path = path.replace(choice.group(0), choice.group(1).split(",")[0].strip())
         elif arg in values and rule.endpoint != "static":
-            path = re.sub(rf"<(?:\w+:)?{arg}>", str(values[arg]), path)
+            path = re.sub(rf"<(?:\w+(?:\([^)]*\))?:)?{arg}>", str(values[arg]), path)
         else:
             return None
     return path

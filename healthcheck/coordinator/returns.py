@@ -235,7 +235,7 @@ def approve_comments(year: int) -> Any:
 DECIDED = {"approved": "Approved", "excluded": "Rejected (excluded from publication)", "pending": "Left for later"}
 
 
-@bp.route("/cycles/<int:year>/comments/<int:review_id>", methods=["GET", "POST"])
+@bp.route("/cycles/<int:year>/comments/<int(max=9223372036854775807):review_id>", methods=["GET", "POST"])
 def comment(year: int, review_id: int) -> Any:
     cycle = cycle_or_404(year)
     if request.method == "POST" and not current_user.can_change:

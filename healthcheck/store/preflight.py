@@ -50,9 +50,9 @@ def unfinished(cycle: Cycle, now: datetime) -> Unfinished:
 
 
 def flagged_duplicates(cycle: Cycle, survey: StaffSurvey | None) -> int:
-    """The one place the publish page counts responses flagged as duplicates: today the staff
-    survey's exact copies not yet excluded (``staff.duplicates``). Add any other kind of flag here."""
-    return len(staff.duplicates(survey)) if survey is not None else 0
+    """The one place the publish page counts responses flagged as possible repeats and not excluded:
+    the staff survey's near-duplicates and bursts (``staff.flagged``)."""
+    return staff.flagged(survey).still_counted() if survey is not None else 0
 
 
 def _comments(cycle: Cycle) -> Any:

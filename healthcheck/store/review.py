@@ -145,7 +145,7 @@ def redactions(cycle: Cycle, key: str) -> dict[int, str]:
 
 
 def review(cycle: Cycle, review_id: int) -> CommentReview | None:
-    return db.session.scalar(_of_cycle(cycle).where(CommentReview.id == review_id)) if 0 < review_id < 2**31 \
+    return db.session.scalar(_of_cycle(cycle).where(CommentReview.id == review_id)) if 0 < review_id < 2**63 \
         else None
 
 
