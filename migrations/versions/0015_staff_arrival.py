@@ -2,8 +2,8 @@
 review and drafts, staff responses stored in the order of their ids on SQLite; each organisation's
 pace for flagging bursts; near-duplicates found when the coordinator looks, not stored
 
-Revision ID: 0014_staff_arrival
-Revises: 0013_job_attempts
+Revision ID: 0015_staff_arrival
+Revises: 0014_review_queue
 Create Date: 2026-12-07 17:00:00
 
 """
@@ -13,8 +13,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0014_staff_arrival'
-down_revision = '0013_job_attempts'
+revision = '0015_staff_arrival'
+down_revision = '0014_review_queue'
 branch_labels = None
 depends_on = None
 
