@@ -7,7 +7,8 @@ neither has to know the file format. Nothing here imports Flask.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import string
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
@@ -15,6 +16,8 @@ from typing import Any
 
 import jsonschema
 import yaml
+
+from .rules import CHECK_KINDS, referenced_questions
 
 HERE = Path(__file__).resolve().parent
 SCHEMA_PATH = HERE / "questionnaire.schema.json"
@@ -296,10 +299,6 @@ def _question_problems(question: Question, earlier: dict[str, Question], keys: s
 
 def _check_problems(question: Question, where: str, earlier: dict[str, Question]) -> list[str]:
     """A share is of an earlier number question; a message names only the figures its check has."""
-    import string
-
-    from .rules import CHECK_KINDS
-
     problems: list[str] = []
     for check in question.checks:
         if "of" in check and getattr(earlier.get(check["of"]), "type", None) != "number":
@@ -334,8 +333,6 @@ def _option_problems(question: Question, where: str) -> list[str]:
 
 def _routing_problems(when: dict[str, Any], where: str, earlier: dict[str, Question]) -> list[str]:
     """A routing rule may compare only earlier questions, and a choice question only with its options."""
-    from .rules import referenced_questions
-
     problems: list[str] = []
     for ref, value in referenced_questions(when):
         target = earlier.get(ref)
@@ -364,6 +361,21 @@ def load_file(path: Path | str) -> Questionnaire:
 
 
 _extra_dirs: list[Path] = []
+# What is cached from the folders, cleared when one is added or taken away: the catalogue, the
+# questionnaires, and whatever a module built on them registers (tablespec registers its tables),
+# so that this module need not import those that import it.
+_caches: list[Callable[[], None]] = []
+
+
+def on_folders_changed(clear: Callable[[], None]) -> None:
+    _caches.append(clear)
+
+
+def _folders_changed() -> None:
+    _catalogue.cache_clear()
+    load.cache_clear()
+    for clear in _caches:
+        clear()
 
 
 def register_directory(path: Path | str) -> None:
@@ -371,20 +383,14 @@ def register_directory(path: Path | str) -> None:
     path = Path(path).resolve()
     if path not in _extra_dirs:
         _extra_dirs.append(path)
-        _catalogue.cache_clear()
-        load.cache_clear()
-        from . import tablespec
-        tablespec._load.cache_clear()
+        _folders_changed()
 
 
 def unregister_directory(path: Path | str) -> None:
     path = Path(path).resolve()
     if path in _extra_dirs:
         _extra_dirs.remove(path)
-        _catalogue.cache_clear()
-        load.cache_clear()
-        from . import tablespec
-        tablespec._load.cache_clear()
+        _folders_changed()
 
 
 def definition_files() -> list[Path]:

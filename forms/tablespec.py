@@ -8,7 +8,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-from . import HERE, DefinitionError, Questionnaire
+from . import HERE, DefinitionError, Questionnaire, _extra_dirs, on_folders_changed
+from . import load as load_questionnaire
 
 TABLES_DIR = HERE / "tables"
 SCHEMA = HERE / "tables.schema.json"
@@ -53,14 +54,14 @@ def parse(spec: dict[str, Any], questionnaire: Questionnaire) -> list[dict[str, 
 
 @cache
 def _load(qid: str, version: str) -> str:
-    from . import _extra_dirs
-    from . import load as load_questionnaire
-
     candidates = [d / f"{qid}-{version}.yaml" for d in [TABLES_DIR, *(e / "tables" for e in _extra_dirs)]]
     path = next((c for c in candidates if c.exists()), None)
     if path is None:
         raise KeyError(f"no tables defined for {qid}@{version} (expected {candidates[0].name})")
     return json.dumps(parse(yaml.safe_load(path.read_text(encoding="utf-8")), load_questionnaire(qid, version)))
+
+
+on_folders_changed(_load.cache_clear)
 
 
 def load(questionnaire: Questionnaire) -> list[dict[str, Any]]:

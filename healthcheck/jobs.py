@@ -84,16 +84,20 @@ def _run_queued(job_id: int) -> None:
         run(job_id)
 
 
+_make_app: Callable[[], Flask] | None = None  # the worker's bootstrap gives it (``consumer``)
 _worker_app: tuple[int, Flask] | None = None
 
 
 def _worker_application() -> Flask:
-    """The application a worker process runs its jobs in, made on its first job."""
+    """The application a worker process runs its jobs in, made on its first job by the factory
+    the worker's bootstrap handed to ``consumer`` (each process forked from it makes its own, so
+    that no two share a database connection)."""
     global _worker_app
     if _worker_app is None or _worker_app[0] != os.getpid():
-        from .app import create_app
-
-        _worker_app = (os.getpid(), create_app())
+        if _make_app is None:
+            raise RuntimeError("A queued job ran outside an application and outside a worker: "
+                               "start one with `healthcheck worker`.")
+        _worker_app = (os.getpid(), _make_app())
     return _worker_app[1]
 
 
@@ -229,10 +233,14 @@ class _Consumer(Consumer):
     scheduler_class = _Scheduler
 
 
-def consumer(workers: int) -> Consumer:
+def consumer(workers: int, make_app: Callable[[], Flask]) -> Consumer:
     """``healthcheck worker``: ``workers`` processes running the queued jobs, and a scheduler that
     runs the nightly ones and takes up the jobs of workers that stopped. An idle worker looks at
-    a SQLite queue at least each second (Redis wakes it at once)."""
+    a SQLite queue at least each second (Redis wakes it at once). ``make_app`` builds the
+    application each of its processes runs jobs in (this module does not import the factory:
+    the application imports the jobs)."""
+    global _make_app
+    _make_app = make_app
     return _Consumer(huey, workers=workers, worker_type="process", periodic=True, max_delay=1.0)
 
 

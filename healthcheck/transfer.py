@@ -10,13 +10,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 
 import forms
 from aggregation import sheets
@@ -29,7 +31,7 @@ from .downloads import editions_folder
 from .extensions import db
 from .form_fields import CONTROL
 from .models import AuthorityType, Cycle, Organisation, Response, ResponseStatus, StaffSurvey
-from .store import Actor, audit, checks, collection, publication, returns, staff
+from .store import Actor, audit, checks, collection, neighbours, publication, returns, staff
 
 ID_COLUMNS = ["organisation", "ons_code", "authority_type"]
 
@@ -79,8 +81,8 @@ def read_upload(name: str, content: bytes) -> list[dict[str, str]]:
 
 
 def _xlsx_rows(name: str, content: bytes) -> Iterator[Sequence[Any]]:
-    import zipfile
 
+    # openpyxl loads only when a workbook is read or written: the web processes never need it
     from openpyxl import load_workbook
 
     try:
@@ -337,6 +339,7 @@ def csv_bytes(header: list[str], rows: Iterable[list[str]]) -> bytes:
 
 
 def xlsx_bytes(tabs: list[tuple[str, list[str], list[list[str]]]]) -> bytes:
+    # openpyxl loads only when a workbook is read or written: the web processes never need it
     from openpyxl import Workbook
 
     book = Workbook()
@@ -419,8 +422,6 @@ def import_organisations(rows: list[dict[str, str]], actor: Actor, dry_run: bool
 def check_organisations(rows: list[dict[str, str]]) -> tuple[list[CellError], list[dict[str, Any]]]:
     """Every row of a register checked, reading nothing and writing nothing (so it can run before a
     writer takes the database's lock): the errors, and each row's values as they will be stored."""
-    from email_validator import EmailNotValidError, validate_email
-
     types = {t.value.casefold(): t.value for t in AuthorityType}
     errors: list[CellError] = []
     if rows:
@@ -461,8 +462,6 @@ def check_organisations(rows: list[dict[str, str]]) -> tuple[list[CellError], li
 def store_organisations(clean: list[dict[str, Any]], actor: Actor) -> tuple[int, int]:
     """Checked rows written: new names added, known ones updated, in two statements of many rows
     each, so that a register of 20,000 holds the database's lock for a moment, not seconds."""
-    from sqlalchemy import insert, update
-
     known = dict(db.session.execute(select(func.lower(Organisation.name), Organisation.id)).tuples().all())
     new = [values for values in clean if str(values["name"]).lower() not in known]
     changed = [{"id": known[str(values["name"]).lower()], **values} for values in clean
@@ -489,8 +488,6 @@ def check_neighbours(rows: list[dict[str, str]]) -> tuple[list[CellError], list[
     """A list of statistical neighbours checked, writing nothing: one row an organisation, its name
     or ONS code under ``organisation``, then its neighbours (names or ONS codes) under neighbour_1,
     neighbour_2 and on, nearest first. The errors, and each row as (organisation id, neighbour ids)."""
-    from .store import neighbours
-
     known = neighbours.register()
     errors: list[CellError] = []
     allowed = set(neighbour_header(MAX_NEIGHBOURS))

@@ -24,6 +24,7 @@ from ..models import Cycle, Organisation, Response, utcnow
 from . import Actor, audit
 from .publication import latest_edition
 from .returns import lock_return, submitted_versions
+from .submitted import latest_submitted
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,6 @@ def _in_these_ids(questionnaire: forms.Questionnaire, old: dict[str, Any]) -> di
 
 def previous_answers_by_organisation(cycle: Cycle, questionnaire: forms.Questionnaire) -> dict[int, dict[str, Any]]:
     """Last year's answers of every organisation (by its id) that submitted one, for an import."""
-    from .publication import latest_submitted
-
     if not cycle.previous_cycle_id:
         return {}
     earlier = db.session.get(Cycle, cycle.previous_cycle_id)

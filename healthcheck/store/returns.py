@@ -3,6 +3,7 @@ the versions submitted."""
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -210,8 +211,6 @@ def submit(response: Response, actor: Actor, questionnaire: forms.Questionnaire,
 def answers_seen(response: Response) -> str:
     """A short fingerprint of a return's answers, carried by the check-answers page: a declaration
     is made for the answers that page showed."""
-    import json
-
     text = json.dumps(response.answers or {}, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 

@@ -13,11 +13,13 @@ from sqlalchemy import delete, func, select
 import forms
 from aggregation import profile
 from aggregation.dataset import StaffData
+from forms.rules import prune
 
 from ..extensions import db
 from ..models import Cycle, Organisation, StaffCode, StaffDraft, StaffResponse, StaffSurvey
-from . import Actor, audit, publication, review
-from .collection import organisations
+from . import Actor, audit, review
+from .collection import organisations, questionnaire_of, survey_of  # the survey's, read here too
+from .submitted import latest_submitted, named
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 DRAFT_DAYS = 7
@@ -25,14 +27,6 @@ DRAFT_DAYS = 7
 PROFESSIONS = {"social_workers": "Registered social workers", "occupational_therapists": "Occupational therapists",
                "other_practitioners": "Other practitioners (not registered)"}
 SERVICES = {"adults": "Adults' services", "children": "Children's services"}
-
-
-def survey_of(cycle: Cycle) -> StaffSurvey | None:
-    return db.session.scalar(select(StaffSurvey).where(StaffSurvey.cycle_id == cycle.id))
-
-
-def questionnaire_of(survey: StaffSurvey) -> forms.Questionnaire:
-    return forms.load(survey.questionnaire_id, survey.questionnaire_version)
 
 
 def open_survey(cycle: Cycle, questionnaire: forms.Questionnaire, opens_at: datetime, closes_at: datetime,
@@ -140,8 +134,6 @@ def draft(code: StaffCode, token: str | None) -> StaffDraft | None:
 
 
 def save_draft(found: StaffDraft, section: forms.Section, values: dict, questionnaire: forms.Questionnaire) -> None:
-    from forms.rules import prune
-
     keys = [k for q in section.questions for k in (q.id, q.other_id) if k]
     kept = {k: v for k, v in (found.answers or {}).items() if k not in keys}
     kept.update({k: v for k, v in values.items() if v not in (None, "", [])})
@@ -214,7 +206,7 @@ def data(survey: StaffSurvey) -> StaffData:
     return StaffData(year=cycle.year, questionnaire=questionnaire, respondents=respondents(survey),
                      comments=review.approved_staff_comments(survey),
                      workforce={name: counts for name, counts in workforce.items() if any(counts.values())},
-                     named=publication.named(publication.latest_submitted(cycle)),
+                     named=named(latest_submitted(cycle)),
                      previous=data(before) if before else None)
 
 
