@@ -147,7 +147,7 @@ def frame(respondents: Sequence[Mapping[str, Any]], questionnaire: forms.Questio
         [{"organisation": r["organisation"], "authority_type": r["authority_type"], "region": r["region"],
           **r["answers"]} for r in respondents], columns=columns)
     for q in questionnaire.questions():
-        if q.type == "agreement":
+        if q.answer_type.on_scale:
             df[q.id] = df[q.id].astype(AGREEMENT_DTYPE)
     return df
 

@@ -27,7 +27,8 @@ def parse(spec: dict[str, Any], questionnaire: Questionnaire) -> list[dict[str, 
     if spec["questionnaire"] != questionnaire.key:
         raise DefinitionError(f"tables are for {spec['questionnaire']}, not {questionnaire.key}")
     tables: list[dict[str, Any]] = spec["tables"]
-    types = {q.id: q.type for q in questionnaire.questions()}
+    by_id = {q.id: q for q in questionnaire.questions()}
+    types = {qid: q.type for qid, q in by_id.items()}
     seen_ids: set[str] = set()
     seen_numbers: set[str] = set()
     for table in tables:
@@ -40,7 +41,7 @@ def parse(spec: dict[str, Any], questionnaire: Questionnaire) -> list[dict[str, 
             problems.append(f"{where}: {table['question']} is not a {KIND_TYPES[table['kind']]}-choice question")
         for measure in table.get("measures", []):
             for key in ("question", "percent_of"):
-                if key in measure and types.get(measure[key]) != "number":
+                if key in measure and not (measure[key] in by_id and by_id[measure[key]].answer_type.numeric):
                     problems.append(f"{where}: {measure[key]} is not a number question")
         if table["kind"] == "multi":
             values = {o.value for o in questionnaire.question(table["question"]).options}

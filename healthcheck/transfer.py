@@ -22,7 +22,6 @@ from sqlalchemy import func, insert, select, update
 
 import forms
 from aggregation import sheets
-from forms import NOT_APPLICABLE
 from forms.codebook import codebook_rows
 from forms.rules import Warning, is_asked, prune, referenced_questions
 from forms.validation import validate_section
@@ -160,14 +159,6 @@ class ImportResult:
     raised: dict[int, list[Warning]] = field(default_factory=dict)  # organisation id -> its soft checks' warnings
 
 
-def _choice_codes(question: forms.Question, text: str) -> list[str] | str:
-    """Option codes from a cell holding codes or labels (several separated by ';')."""
-    parts = [p.strip() for p in text.split(";")] if question.type == "multiple" else [text.strip()]
-    by_label = question.codes_by_label
-    codes = [p if question.option(p) else by_label.get(p.casefold(), p) for p in parts if p]
-    return codes if question.type == "multiple" else (codes[0] if codes else "")
-
-
 def parse_row(questionnaire: forms.Questionnaire, row: dict[str, str]) -> tuple[dict, dict[str, str]]:
     """Validate one row: (answers, {column: reason})."""
     answers: dict[str, Any] = {}
@@ -175,13 +166,7 @@ def parse_row(questionnaire: forms.Questionnaire, row: dict[str, str]) -> tuple[
     for section in questionnaire.sections:
         raw: dict[str, Any] = {}
         for q in section.questions:
-            cell = sheets.unneutral(row.get(q.id, "").strip())
-            if q.type in ("single", "multiple", "agreement"):
-                raw[q.id] = _choice_codes(q, cell)
-            elif q.type == "number" and q.not_applicable and cell.lower() == NOT_APPLICABLE:
-                raw[f"{q.id}_none"] = "y"
-            else:
-                raw[q.id] = cell
+            raw.update(q.answer_type.from_cell(sheets.unneutral(row.get(q.id, "").strip())))
             if q.other_id:
                 raw[q.other_id] = sheets.unneutral(row.get(q.other_id, "").strip())
         values, problems = validate_section(section, raw, answers)

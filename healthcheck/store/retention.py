@@ -142,7 +142,7 @@ def _staff_items(cycle: Cycle) -> list[Item]:
     survey = db.session.scalar(select(StaffSurvey).where(StaffSurvey.cycle_id == cycle.id))
     if survey is None:
         return []
-    texts = {q.id for q in questionnaire_of(survey).questions() if q.type == "text"}
+    texts = {q.id for q in questionnaire_of(survey).questions() if q.answer_type.free_text}
     items = []
     for response in db.session.scalars(select(StaffResponse).where(StaffResponse.survey_id == survey.id)
                                        .order_by(StaffResponse.id)):

@@ -33,7 +33,7 @@ def open_answer_keys(questionnaire: forms.Questionnaire) -> list[tuple[str, form
         if section.kind == "contact":
             continue
         for q in section.questions:
-            if q.type == "text":
+            if q.answer_type.free_text:
                 keys.append((q.id, q))
             if q.other_id:
                 keys.append((q.other_id, q))

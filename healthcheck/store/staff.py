@@ -182,7 +182,7 @@ def respondents(survey: StaffSurvey) -> list[dict]:
     """The counted responses (a scored answer, not excluded) as plain data to score: each one's
     organisation, its authority type and region, and the answers but free text (comments reach
     results only through review, redacted)."""
-    texts = {q.id for q in questionnaire_of(survey).questions() if q.type == "text"}
+    texts = {q.id for q in questionnaire_of(survey).questions() if q.answer_type.free_text}
     rows = db.session.execute(
         select(Organisation.name, Organisation.authority_type, Organisation.region, StaffResponse.answers)
         .join(Organisation, Organisation.id == StaffResponse.organisation_id)
