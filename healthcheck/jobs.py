@@ -374,7 +374,7 @@ def _send(job: Job, report: Callable[..., None]) -> None:
     is delivered; a reminder's is added beside them; a link never delivered is revoked. Every
     attempt is recorded with its outcome; no transaction is held while the mail server talks."""
     targets = email_targets(job)
-    counts = {"sent": 0, "failed": 0}
+    counts = {"sent": 0, "failed": 0}  # by outcome
     mailer = mail.Mailer(current_app.config)
     try:
         for done, (organisation, kind) in enumerate(targets):
@@ -385,7 +385,7 @@ def _send(job: Job, report: Callable[..., None]) -> None:
         mailer.close()
     report(f"Sending {EMAIL_KINDS[job.detail['kind']]}", len(targets), len(targets))
     with writing():
-        job.detail = {**job.detail, **counts}
+        job.detail = {**job.detail, "sent": counts["sent"], "failed": counts["failed"]}
 
 
 def _send_one(job: Job, organisation: Organisation, kind: str, mailer: mail.Mailer) -> str:
