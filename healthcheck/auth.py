@@ -9,6 +9,7 @@ from datetime import timedelta
 from functools import wraps
 
 import pyotp
+import segno
 from flask import abort, current_app, redirect, request, session, url_for
 from flask.logging import default_handler
 from flask_limiter import Limiter
@@ -176,8 +177,6 @@ def totp_uri(user: User, secret: str) -> str:
 def totp_qr(uri: str) -> Markup:
     """The authenticator's link as a QR code an app scans, drawn as inline SVG (no image file,
     nothing fetched): dark squares on white, each module 4 px, a quiet zone of 4 modules."""
-    import segno
-
     svg = segno.make(uri, error="m", micro=False).svg_inline(
         scale=4, border=4, dark="#0b0c0c", light="#ffffff", svgid="totp-qr",
         title="QR code of your account's key, for your authenticator app to scan")

@@ -498,8 +498,10 @@ class JobDetail(TypedDict, total=False):
     edition: int  # publish: the edition made
     sent: int  # emails
     failed: int
-    rows: int  # check and import
+    rows: int  # check and import (of returns, or of the register)
     written: int
+    added: int  # the register's check and import: organisations added and changed
+    updated: int
     errors: list[str]
     error_count: int
     warnings: list[str]

@@ -31,6 +31,7 @@ from ..auth import (
     start_session,
     totp_qr,
     totp_uri,
+    unthrottle,
 )
 from ..extensions import db, writing
 from ..models import User, utcnow
@@ -329,8 +330,6 @@ def user(user_id: int) -> Any:
 @coordinator_required
 def unlock_user(user_id: int) -> Any:
     """Let an account held back by wrong passwords sign in again at once, from anywhere (audited)."""
-    from ..auth import unthrottle
-
     someone = db.session.get(User, user_id) or abort(404)
     if not ChooseForm().validate_on_submit():
         abort(400)
