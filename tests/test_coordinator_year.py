@@ -156,7 +156,7 @@ def test_the_publish_page_lists_what_is_unfinished_and_what_edition_2_adds(app, 
     """Issue 31: edition 2, adding the staff survey's results, said "0 changed, 0 new, 0 withdrawn";
     and the publish page said nothing of unreviewed comments or the survey still open."""
     from healthcheck.extensions import writing
-    from healthcheck.store import Actor, review, staff
+    from healthcheck.store import Actor, review, review_queue, staff
 
     submit_return(app, employers["a"][1])  # "b" never submits
     q = staff.questionnaire_of(survey)
@@ -166,8 +166,8 @@ def test_the_publish_page_lists_what_is_unfinished_and_what_edition_2_adds(app, 
     coordinator = signed_in(app, "coordinator")
     page = coordinator.get("/admin/cycles/2017/publish").get_data(as_text=True)
     preflight = page[page.index('id="preflight"'):page.index("Returns by authority type")]
-    pending = len(review.reviews(cycle, "pending"))
-    assert pending > 0
+    pending = review_queue.counts(cycle)["pending"]  # "please specify" texts are coded, not reviewed
+    assert 0 < pending <= len(review.reviews(cycle, "pending"))
     assert "1 of 2 organisations have not submitted a return: they are left out." in preflight
     assert f"{pending} comments not reviewed yet: left out until approved." in preflight
     assert "The staff survey is open until" in preflight and "its results are not included until it closes" in preflight

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from ..extensions import db
 from ..models import CommentReview, Cycle, Edition, Response, StaffResponse, StaffSurvey
 from . import collection, staff
+from .review_queue import counts
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,9 @@ def _comments(cycle: Cycle) -> Any:
 
 
 def comment_count(cycle: Cycle, status: str) -> int:
-    """The cycle's comments (from returns and the staff survey) with this review status."""
-    return db.session.scalar(select(func.count()).select_from(
-        _comments(cycle).where(CommentReview.status == status).subquery())) or 0
+    """The cycle's comments (from returns and the staff survey) with this review status, as the
+    review queue counts them ("please specify" texts are coded instead)."""
+    return counts(cycle)[status]
 
 
 def approved_comments(cycle: Cycle) -> list[int]:
