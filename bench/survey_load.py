@@ -75,7 +75,7 @@ def run_database(kind: str, args) -> dict:
     import forms
 
     q = forms.load("staff-survey", "2020.1")
-    sections = [[s.id, [x.id for x in s.questions if x.type == "agreement"]] for s in q.sections]
+    sections = [[s.id, [x.id for x in s.questions if x.answer_type.on_scale]] for s in q.sections]
     code = Code("after", ROOT)
     with tempfile.TemporaryDirectory() as work:
         if kind == "sqlite":

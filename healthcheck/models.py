@@ -4,6 +4,7 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import UTC, date, datetime
+from typing import TypedDict
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -160,6 +161,32 @@ class AccessLink(Base):
     organisation: Mapped[Organisation] = relationship()
 
 
+class StoredWarning(TypedDict):
+    """A soft check's warning as a page keeps it (``store.returns.as_stored``)."""
+
+    key: str
+    question: str
+    message: str
+
+
+class Confirmation(TypedDict):
+    """Who confirmed a warning is right, and when (ISO 8601)."""
+
+    by: str
+    at: str
+
+
+class PageRecord(TypedDict, total=False):
+    """One page of a return in ``Response.pages``: how often it was saved, when (ISO 8601) and by
+    whom, and its soft checks' warnings with their confirmations by warning key."""
+
+    version: int
+    saved_at: str
+    saved_by: str
+    warnings: list[StoredWarning]
+    confirmed: dict[str, Confirmation]
+
+
 class Response(Base):
     """One organisation's return for one cycle: its working answers as one document (question id
     -> value), and per page of the return how often it was saved, when and by whom (``pages``:
@@ -177,7 +204,7 @@ class Response(Base):
     coordinator_message: Mapped[str | None] = mapped_column(Text)
     consent_to_name: Mapped[bool] = mapped_column(Boolean, default=False)
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
-    pages: Mapped[dict] = mapped_column(JSON, default=dict)
+    pages: Mapped[dict[str, PageRecord]] = mapped_column(JSON, default=dict)
 
     cycle: Mapped[Cycle] = relationship()
     organisation: Mapped[Organisation] = relationship()
@@ -476,6 +503,28 @@ class JobStatus(str, enum.Enum):
     FAILED = "failed"
 
 
+class JobDetail(TypedDict, total=False):
+    """What a job was asked (``jobs.ASKED``, and the check an import follows) and what it did."""
+
+    kind: str  # emails: which ("invitation", "reminder")
+    everyone: bool  # emails: to every organisation not yet submitted, not only those not yet invited
+    replace: bool  # check and import: submitted returns are replaced
+    checked_by_job: int  # import: the check it follows
+    import_job: int  # check: the import that followed it
+    edition: int  # publish: the edition made
+    sent: int  # emails
+    failed: int
+    rows: int  # check and import (of returns, or of the register)
+    written: int
+    added: int  # the register's check and import: organisations added and changed
+    updated: int
+    errors: list[str]
+    error_count: int
+    warnings: list[str]
+    warning_count: int
+    deleted: dict[str, int]  # retention: how many of each kind of record
+
+
 class Job(Base):
     """Work done by the worker (or by a command, in its own process): its progress and outcome.
 
@@ -499,7 +548,7 @@ class Job(Base):
     step: Mapped[str | None] = mapped_column(String(200))
     done: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)
-    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    detail: Mapped[JobDetail] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
     upload: Mapped[bytes | None] = mapped_column(LargeBinary)
     upload_name: Mapped[str | None] = mapped_column(String(200))

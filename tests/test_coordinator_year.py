@@ -13,8 +13,7 @@ from sqlalchemy import select
 from healthcheck.extensions import db
 from healthcheck.models import AuditEvent, StaffSurvey
 from tests.conftest import signed_in
-from tests.test_coordinator import submit_return
-from tests.test_journey import save
+from tests.helpers import publish, save, submit_return
 
 
 def _events(action: str) -> list[AuditEvent]:
@@ -158,7 +157,6 @@ def test_the_publish_page_lists_what_is_unfinished_and_what_edition_2_adds(app, 
     and the publish page said nothing of unreviewed comments or the survey still open."""
     from healthcheck.extensions import writing
     from healthcheck.store import Actor, review, review_queue, staff
-    from tests.test_results_and_plan import publish
 
     submit_return(app, employers["a"][1])  # "b" never submits
     q = staff.questionnaire_of(survey)

@@ -13,7 +13,7 @@ from healthcheck.extensions import db
 from healthcheck.models import Action, CommentReview, Job
 from tests.answers import FULL_RETURN
 from tests.conftest import sign_in, signed_in
-from tests.test_journey import fill_everything, save
+from tests.helpers import fill_everything, save
 
 Q = forms.load("health-check", "2017.1")
 XSS = '<script>alert("x")</script>"><img src=x onerror=alert(1)>'

@@ -16,33 +16,9 @@ from healthcheck.extensions import db
 from healthcheck.models import CommentReview, Organisation, StaffDraft, StaffResponse
 from healthcheck.store import Actor, staff
 from tests.conftest import now, sign_in, signed_in
+from tests.helpers import answer, code_of, csrf
 
 Q = forms.load("staff-survey", "2020.1")
-
-
-def code_of(survey, org) -> str:
-    return staff.code_for(survey, org).code
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-
-
-def answer(client, code: str, parts: dict[str, dict] | None = None, send: bool = True):
-    """Go through the survey as a practitioner: start, each part (with ``parts``' answers), check, send."""
-    page = client.get(f"/survey/{code}")
-    assert page.status_code == 200, page.get_data(as_text=True)[:300]
-    started = client.post(f"/survey/{code}", data={"csrf_token": csrf(page.get_data(as_text=True))})
-    assert started.status_code == 302
-    for section in Q.sections:
-        path = f"/survey/{code}/{section.id}"
-        html = client.get(path).get_data(as_text=True)
-        saved = client.post(path, data={"csrf_token": csrf(html), **(parts or {}).get(section.id, {})})
-        assert saved.status_code == 302, saved.get_data(as_text=True)[:500]
-    check = client.get(f"/survey/{code}/check")
-    if not send:
-        return check
-    return client.post(f"/survey/{code}/check", data={"csrf_token": csrf(check.get_data(as_text=True))})
 
 
 AGREEING = {"framework": {"s1_vision": "agree", "s1_leaders": "strongly_agree", "s1_psw": "dont_know"},

@@ -16,6 +16,7 @@ from forms.validation import display, section_status
 
 from .. import clock, notices
 from ..extensions import writing
+from ..form_fields import PlainForm
 from ..models import Response, ResponseStatus
 from ..return_pages import Urls, section_page, summary, version_pdf
 from ..store import Actor, checks, contributors, plans, publication, returns
@@ -32,10 +33,6 @@ class SubmitForm(FlaskForm):
     consent = BooleanField("We agree to be named as a respondent in published results", widget=GovCheckboxInput())
     confirm = BooleanField("I confirm", widget=GovCheckboxInput())
     seen = HiddenField()  # the fingerprint of the answers the page showed (returns.answers_seen)
-
-
-class PlainForm(FlaskForm):
-    """A form with nothing but its CSRF token."""
 
 
 # ---------------------------------------------------------------- the link

@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 from ..extensions import db
 from ..models import CommentReview, Cycle, Edition, Response, StaffResponse, StaffSurvey
 from . import collection, staff
+from .review_queue import counts
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,6 @@ def _comments(cycle: Cycle) -> Any:
 def comment_count(cycle: Cycle, status: str) -> int:
     """The cycle's comments (from returns and the staff survey) with this review status, as the
     review queue counts them ("please specify" texts are coded instead)."""
-    from .review_queue import counts
-
     return counts(cycle)[status]
 
 

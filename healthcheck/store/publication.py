@@ -1,39 +1,20 @@
 """What a cycle's results are made from, and the editions they were published in."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from aggregation.dataset import Dataset, Return
 from forms import tablespec
 
 from ..extensions import db
-from ..models import Cycle, Edition, EditionFile, Organisation, Response, ResponseStatus, SubmittedVersion
+from ..models import Cycle, Edition, EditionFile, Organisation, Response, ResponseStatus
 from . import neighbours, review
 from .collection import populations, questionnaire_for
+from .submitted import latest_submitted, named
 
 # Kept in an edition so that its results can be rebuilt, never served: the staff survey's responses.
 NEVER_SERVED = frozenset({"staff_dataset"})
-
-
-def named(submitted: list[tuple[Response, SubmittedVersion]]) -> list[str]:
-    """The organisations whose latest submitted return agreed to be named in published results."""
-    return [r.organisation.name for r, _ in submitted if r.consent_to_name]
-
-
-def latest_submitted(cycle: Cycle) -> list[tuple[Response, SubmittedVersion]]:
-    """Each return submitted at least once with its latest submitted version, by organisation
-    name: one query, whatever the number of returns."""
-    latest = (select(SubmittedVersion.response_id, func.max(SubmittedVersion.number).label("number"))
-              .join(Response).where(Response.cycle_id == cycle.id).group_by(SubmittedVersion.response_id)
-              .subquery())
-    rows = db.session.execute(
-        select(Response, SubmittedVersion).join(Response.organisation).options(contains_eager(Response.organisation))
-        .join(latest, latest.c.response_id == Response.id)
-        .join(SubmittedVersion, (SubmittedVersion.response_id == Response.id)
-              & (SubmittedVersion.number == latest.c.number))
-        .where(Response.cycle_id == cycle.id).order_by(Organisation.name))
-    return [(response, version) for response, version in rows]
 
 
 def returns_for_export(cycle: Cycle, include_drafts: bool = False) -> list[tuple[Response, dict]]:

@@ -22,6 +22,8 @@ from ..models import (
 )
 from ..redaction import Mark, marks, redact
 from . import Actor, audit
+from .collection import questionnaire_for, questionnaire_of, survey_of
+from .submitted import latest_submitted
 
 
 def open_answer_keys(questionnaire: forms.Questionnaire) -> list[tuple[str, forms.Question]]:
@@ -31,7 +33,7 @@ def open_answer_keys(questionnaire: forms.Questionnaire) -> list[tuple[str, form
         if section.kind == "contact":
             continue
         for q in section.questions:
-            if q.type == "text":
+            if q.answer_type.free_text:
                 keys.append((q.id, q))
             if q.other_id:
                 keys.append((q.other_id, q))
@@ -151,13 +153,10 @@ def review(cycle: Cycle, review_id: int) -> CommentReview | None:
 
 def labels(cycle: Cycle) -> dict[str, str]:
     """What each open answer answers, by answer key: the return's questions, and the staff survey's."""
-    from . import staff
-    from .collection import questionnaire_for
-
     found = {k: q.label for k, q in open_answer_keys(questionnaire_for(cycle))}
-    survey = staff.survey_of(cycle)
+    survey = survey_of(cycle)
     if survey is not None:
-        found |= {k: q.label for k, q in open_answer_keys(staff.questionnaire_of(survey))}
+        found |= {k: q.label for k, q in open_answer_keys(questionnaire_of(survey))}
     return found
 
 
@@ -207,8 +206,6 @@ def add_category(cycle: Cycle, question: forms.Question, label: str, actor: Acto
 
 def open_answers(cycle: Cycle, key: str) -> list[tuple[Response, str, list[str]]]:
     """(response, text, coded categories) for each submitted return's open answer under ``key``."""
-    from .publication import latest_submitted
-
     coded = codings(cycle)
     return [(response, version.answers[key], coded.get(response.id, {}).get(key, []))
             for response, version in latest_submitted(cycle) if version.answers.get(key)]

@@ -23,6 +23,7 @@ from ..extensions import db
 from ..models import CommentReview, Cycle, Organisation, Response, StaffResponse, StaffSurvey
 from ..redaction import marks
 from . import Actor, audit
+from .collection import questionnaire_for, questionnaire_of, survey_of
 from .review import decide_review, open_answer_keys, text_seen
 
 PER_PAGE = 50
@@ -61,15 +62,12 @@ def reviewed_keys(questionnaire: forms.Questionnaire) -> list[tuple[forms.Questi
 
 def questions(cycle: Cycle) -> list[Question]:
     """The reviewed questions of the cycle's return, then of its staff survey, in questionnaire order."""
-    from . import staff
-    from .collection import questionnaire_for
-
     out = [Question("return", q.id, q.label, s.heading, s.standard, i)
            for i, (q, s) in enumerate(reviewed_keys(questionnaire_for(cycle)))]
-    survey = staff.survey_of(cycle)
+    survey = survey_of(cycle)
     if survey is not None:
         out += [Question("staff", q.id, q.label, s.heading, s.standard, 1000 + i)
-                for i, (q, s) in enumerate(reviewed_keys(staff.questionnaire_of(survey)))]
+                for i, (q, s) in enumerate(reviewed_keys(questionnaire_of(survey)))]
     return out
 
 

@@ -13,12 +13,14 @@ from sqlalchemy import delete, func, select, text
 import forms
 from aggregation import profile, repeats
 from aggregation.dataset import StaffData
+from forms.rules import prune
 
 from .. import clock
 from ..extensions import db
 from ..models import Cycle, Organisation, StaffCode, StaffDraft, StaffResponse, StaffSurvey, utcnow
-from . import Actor, audit, publication, review
-from .collection import organisations
+from . import Actor, audit, review
+from .collection import organisations, questionnaire_of, survey_of  # the survey's, read here too
+from .submitted import latest_submitted, named
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 DRAFT_DAYS = 7
@@ -26,14 +28,6 @@ DRAFT_DAYS = 7
 PROFESSIONS = {"social_workers": "Registered social workers", "occupational_therapists": "Occupational therapists",
                "other_practitioners": "Other practitioners (not registered)"}
 SERVICES = {"adults": "Adults' services", "children": "Children's services"}
-
-
-def survey_of(cycle: Cycle) -> StaffSurvey | None:
-    return db.session.scalar(select(StaffSurvey).where(StaffSurvey.cycle_id == cycle.id))
-
-
-def questionnaire_of(survey: StaffSurvey) -> forms.Questionnaire:
-    return forms.load(survey.questionnaire_id, survey.questionnaire_version)
 
 
 def open_survey(cycle: Cycle, questionnaire: forms.Questionnaire, opens_at: datetime, closes_at: datetime,
@@ -158,8 +152,6 @@ def draft(code: StaffCode, token: str | None) -> StaffDraft | None:
 
 
 def save_draft(found: StaffDraft, section: forms.Section, values: dict, questionnaire: forms.Questionnaire) -> None:
-    from forms.rules import prune
-
     keys = [k for q in section.questions for k in (q.id, q.other_id) if k]
     kept = {k: v for k, v in (found.answers or {}).items() if k not in keys}
     kept.update({k: v for k, v in values.items() if v not in (None, "", [])})
@@ -248,7 +240,7 @@ def respondents(survey: StaffSurvey) -> list[dict]:
     """The counted responses (a scored answer, not excluded) as plain data to score: each one's
     organisation, its authority type and region, and the answers but free text (comments reach
     results only through review, redacted)."""
-    texts = {q.id for q in questionnaire_of(survey).questions() if q.type == "text"}
+    texts = {q.id for q in questionnaire_of(survey).questions() if q.answer_type.free_text}
     rows = db.session.execute(
         select(Organisation.name, Organisation.authority_type, Organisation.region, StaffResponse.answers)
         .join(Organisation, Organisation.id == StaffResponse.organisation_id)
@@ -272,7 +264,7 @@ def data(survey: StaffSurvey) -> StaffData:
     return StaffData(year=cycle.year, questionnaire=questionnaire, respondents=respondents(survey),
                      comments=review.approved_staff_comments(survey),
                      workforce={name: counts for name, counts in workforce.items() if any(counts.values())},
-                     named=publication.named(publication.latest_submitted(cycle)),
+                     named=named(latest_submitted(cycle)),
                      previous=data(before) if before else None)
 
 
@@ -316,7 +308,7 @@ def flagged(survey: StaffSurvey, organisation_id: int | None = None) -> Flagged:
         stmt = stmt.where(StaffResponse.organisation_id == organisation_id)
     rows = list(db.session.scalars(stmt))
     by_id = {r.id: r for r in rows}
-    items = [q.id for q in questionnaire_of(survey).questions() if q.type != "text"]
+    items = [q.id for q in questionnaire_of(survey).questions() if not q.answer_type.free_text]
     groups = repeats.near_duplicates(((r.id, r.organisation_id, r.answers) for r in rows), items)
     duplicates = [(by_id[g.ids[0]].organisation, [by_id[i] for i in g.ids], g.share) for g in groups]
     bursts: dict[int, list[StaffResponse]] = {}
