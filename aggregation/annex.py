@@ -65,7 +65,7 @@ def annex_tables(dataset: Dataset, table_titles: dict[str, str] | None = None) -
     out: list[AnnexTable] = []
     for section in dataset.questionnaire.sections:
         for question in section.questions:
-            keys = [k for k in (question.other_id, question.id if question.type == "text" else None) if k]
+            keys = [k for k in (question.other_id, question.id if question.answer_type.free_text else None) if k]
             for key in keys:
                 items = [c for c in dataset.comments if c["question_id"] == key]
                 if not items:

@@ -60,7 +60,7 @@ def drivers(df: pd.DataFrame, questionnaire: forms.Questionnaire) -> dict[str, A
     """The regression for the respondents in ``df`` (a ``scores.frame``): for each standard its
     odds ratio per 10 points and 95 % interval, with how many took part and how many were left out.
     ``estimated`` is False (and no ratios are given) where it cannot be fitted."""
-    import statsmodels.api as sm
+    import statsmodels.api as sm  # statsmodels takes seconds to load: only the drivers analysis needs it
 
     found = scores.standards(questionnaire)
     x = scores.respondent_scores(df, questionnaire) / 10

@@ -125,6 +125,7 @@ def grid(table: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
 def _xlsx(tables: list[dict[str, Any]], path: Path) -> Path:
     """One sheet per table, named by its number and laid out as printed; the title above, the
     header frozen, the base and notes below."""
+    # openpyxl loads only when a workbook is read or written: the web processes never need it
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 

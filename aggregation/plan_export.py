@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 from xml.sax.saxutils import escape
 
+from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
@@ -61,6 +62,7 @@ def row(action: dict[str, Any]) -> list[str]:
 def plan_xlsx(organisation: str, year: int, sections: Sequence[Section], actions: list[dict[str, Any]],
               numbering: str = "", staff_titles: dict[str, str] | None = None) -> bytes:
     """The plan as a workbook; ``staff_titles`` names the 2020 Standard each action answers, by id."""
+    # openpyxl loads only when a workbook is read or written: the web processes never need it
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -139,7 +141,6 @@ def plan_pdf(organisation: str, year: int, sections: Sequence[Section], actions:
         table = Table(data, colWidths=[w * mm for w in widths], repeatRows=1)
         style = [("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE), ("BACKGROUND", (0, 0), (-1, 0), SHADE),
                  ("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONT", (-1, 1), (-1, -1), "Helvetica-Bold", 8)]
-        from reportlab.lib import colors
         for i, action in enumerate(mine, start=1):
             style += [("BACKGROUND", (-1, i), (-1, i), colors.HexColor(RAG_COLOURS[action["status"]])),
                       ("TEXTCOLOR", (-1, i), (-1, i), colors.white)]

@@ -341,19 +341,12 @@ def _annex_form(q: Questionnaire, s: dict[str, ParagraphStyle]) -> Story:
         story.append(Paragraph(_t(section.heading), s["h2"]))
         for question in section.questions:
             block = [Paragraph(_t(question.label), s["cellbold"])]
-            places = f", to {question.decimals} decimal place" if question.decimals else ""
-            detail = {"number": ("Number" if question.decimals else "Whole number") + f" from {question.min} to "
-                                f"{question.max}{places}"
-                                + (f" ({question.suffix})" if question.suffix else "")
-                                + (f", or “{question.not_applicable}”" if question.not_applicable else ""),
-                      "text": f"Text, up to {question.max_length} characters",
-                      "single": "Choose one", "multiple": "Choose all that apply"}[question.type]
+            detail = question.answer_type.described()
             if question.when:
                 detail += f". Asked only if {describe(question.when, label_of, lambda qid: q.question(qid).in_words)}"
             block.append(Paragraph(_t(detail), s["small"]))
-            mark = "○" if question.type == "single" else "☐"
             for option in question.options:
-                block.append(Paragraph(_t(f"{option.label}"), s["small"], bulletText="–" if mark else ""))
+                block.append(Paragraph(_t(f"{option.label}"), s["small"], bulletText="–"))
             block.append(Spacer(1, 3))
             story.append(KeepTogether(block))
     story.append(Paragraph(_t("Declaration: " + q.declaration), s["body"]))
@@ -393,59 +386,76 @@ def _table_block(table: dict[str, Any], s: dict[str, ParagraphStyle], lead: Stor
     """A table (and its chart), its base and notes (and ``more`` of them), after the ``lead``
     sentences written from it."""
     caption = Paragraph(_t(f"{table['number']}: {table['title']}"), s["caption"])
-    previous = table.get("previous_year")
     small = table["base"] is not None and table["base"] < SMALL_BASE
     body: Story = []
     if table["number"].startswith("Figure") and table["kind"] == "single":
-        png = charts.png_bytes(table)
-        image = Image(io.BytesIO(png))
-        scale = WIDTH * 0.85 / image.imageWidth
-        image.drawWidth, image.drawHeight = image.imageWidth * scale, image.imageHeight * scale
-        image.hAlign = "LEFT"
-        body.append(image)
-    if table["kind"] == "responses":
-        data = [["", "Returns", "Per cent", "Population"]] + [
-            [Paragraph(_t(r["group"]), s["cell"]), r["responses"], _cell(r["printed"]),
-             _cell(r["population"] or "n/a")]
-            for r in table["rows"]]
-        body.append(_grid(data, [70 * mm, 25 * mm, 25 * mm, 25 * mm]))
-    elif table["kind"] == "by_type":
-        measures = list(dict.fromkeys(r["measure"] for r in table["rows"]))
-        groups = list(dict.fromkeys(r["group"] for r in table["rows"]))
-        percent = any("percentages" in n for n in table["notes"])
-        header1 = [""] + [x for m in measures for x in (Paragraph(_t(m), s["cellbold"]), "")]
-        header2 = [""] + [x for _ in measures for x in ("Per cent" if percent else "Average", "Sample size")]
-        lookup = {(r["measure"], r["group"]): r for r in table["rows"]}
-        data = [header1, header2]
-        for group in groups:
-            data.append([Paragraph(_t(group), s["cellbold" if group == "All" else "cell"])]
-                        + [x for m in measures
-                           for x in (_cell(lookup[(m, group)]["printed"]), lookup[(m, group)]["n"])])
-        col = (WIDTH - 50 * mm) / (2 * len(measures))
-        grid = _grid(data, [50 * mm] + [col] * (2 * len(measures)), header_rows=2)
-        grid.setStyle(TableStyle([("SPAN", (1 + 2 * i, 0), (2 + 2 * i, 0)) for i in range(len(measures))]
-                                 + [("BACKGROUND", (0, 1), (-1, 1), SHADE),
-                                    ("FONT", (0, 1), (-1, 1), "Helvetica-Bold", 8.5)]))
-        body.append(grid)
-        if previous:
-            alls = [r for r in table["rows"] if r["group"] == "All" and r.get("previous") is not None]
-            if alls:
-                body.append(Paragraph(_t(f"{previous}, all respondents: " + "; ".join(
-                    f"{r['measure']} {r['previous_printed']}" for r in alls) + "."), s["small"]))
-    else:
-        head = ["", "Number", "Per cent"] + ([f"{previous}, per cent", "Change, points"] if previous else [])
-        data = [head]
-        for r in table["rows"]:
-            row = [Paragraph(_t(r["label"]), s["cell"]), SUPPRESSED if r.get("suppressed") else _cell(r["count"]),
-                   _cell(r["printed"])]
-            if previous:
-                row += [_cell(r.get("previous_printed")), _signed(printed_change(r))]
-            data.append(row)
-        widths = [84 * mm, 22 * mm, 22 * mm] + ([22 * mm, 24 * mm] if previous else [])
-        body.append(_grid(data, widths))
+        body.append(_chart(table))
+    body += _TABLE_GRIDS.get(table["kind"], _choice_grid)(table, s)
     counts_shown = " (counts shown: a base under 50)" if small and table["kind"] in ("single", "multi") else ""
     footer = [Paragraph(_t(base_text(table)) + counts_shown, s["small"])]
     footer += [Paragraph(_t(note), s["small"]) for note in table["notes"] + (more or [])]
     # A table, its chart and its notes stay on one page where they fit (KeepTogether splits them only
     # when they don't).
     return [KeepTogether([*(lead or []), caption, *body, *footer]), Spacer(1, 4 * mm)]
+
+
+def _chart(table: dict[str, Any]) -> Image:
+    image = Image(io.BytesIO(charts.png_bytes(table)))
+    scale = WIDTH * 0.85 / image.imageWidth
+    image.drawWidth, image.drawHeight = image.imageWidth * scale, image.imageHeight * scale
+    image.hAlign = "LEFT"
+    return image
+
+
+def _responses_grid(table: dict[str, Any], s: dict[str, ParagraphStyle]) -> Story:
+    data = [["", "Returns", "Per cent", "Population"]] + [
+        [Paragraph(_t(r["group"]), s["cell"]), r["responses"], _cell(r["printed"]),
+         _cell(r["population"] or "n/a")]
+        for r in table["rows"]]
+    return [_grid(data, [70 * mm, 25 * mm, 25 * mm, 25 * mm])]
+
+
+def _by_type_grid(table: dict[str, Any], s: dict[str, ParagraphStyle]) -> Story:
+    """Each measure's figure and sample size for each type of organisation, and last year's for all."""
+    previous = table.get("previous_year")
+    measures = list(dict.fromkeys(r["measure"] for r in table["rows"]))
+    groups = list(dict.fromkeys(r["group"] for r in table["rows"]))
+    percent = any("percentages" in n for n in table["notes"])
+    header1 = [""] + [x for m in measures for x in (Paragraph(_t(m), s["cellbold"]), "")]
+    header2 = [""] + [x for _ in measures for x in ("Per cent" if percent else "Average", "Sample size")]
+    lookup = {(r["measure"], r["group"]): r for r in table["rows"]}
+    data = [header1, header2]
+    for group in groups:
+        data.append([Paragraph(_t(group), s["cellbold" if group == "All" else "cell"])]
+                    + [x for m in measures
+                       for x in (_cell(lookup[(m, group)]["printed"]), lookup[(m, group)]["n"])])
+    col = (WIDTH - 50 * mm) / (2 * len(measures))
+    grid = _grid(data, [50 * mm] + [col] * (2 * len(measures)), header_rows=2)
+    grid.setStyle(TableStyle([("SPAN", (1 + 2 * i, 0), (2 + 2 * i, 0)) for i in range(len(measures))]
+                             + [("BACKGROUND", (0, 1), (-1, 1), SHADE),
+                                ("FONT", (0, 1), (-1, 1), "Helvetica-Bold", 8.5)]))
+    body: Story = [grid]
+    if previous:
+        alls = [r for r in table["rows"] if r["group"] == "All" and r.get("previous") is not None]
+        if alls:
+            body.append(Paragraph(_t(f"{previous}, all respondents: " + "; ".join(
+                f"{r['measure']} {r['previous_printed']}" for r in alls) + "."), s["small"]))
+    return body
+
+
+def _choice_grid(table: dict[str, Any], s: dict[str, ParagraphStyle]) -> Story:
+    """A single or multiple choice question's answers: number, per cent, and last year's beside."""
+    previous = table.get("previous_year")
+    head = ["", "Number", "Per cent"] + ([f"{previous}, per cent", "Change, points"] if previous else [])
+    data = [head]
+    for r in table["rows"]:
+        row = [Paragraph(_t(r["label"]), s["cell"]), SUPPRESSED if r.get("suppressed") else _cell(r["count"]),
+               _cell(r["printed"])]
+        if previous:
+            row += [_cell(r.get("previous_printed")), _signed(printed_change(r))]
+        data.append(row)
+    widths = [84 * mm, 22 * mm, 22 * mm] + ([22 * mm, 24 * mm] if previous else [])
+    return [_grid(data, widths)]
+
+
+_TABLE_GRIDS = {"responses": _responses_grid, "by_type": _by_type_grid}  # any other kind: a choice question's

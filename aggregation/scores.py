@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NotRequired, TypedDict, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -133,6 +133,28 @@ def ordinal(n: int) -> str:
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
+class ScoreCell(TypedDict):
+    """One group's figure for one measure as its audience sees it (``Scored.cell``): its count, the
+    unrounded mean, what is printed and its band; or, withheld, why and whose figures that keeps."""
+
+    n: int | None
+    score: float | None
+    printed: int | None
+    band: str | None
+    withheld: str | None
+    because: NotRequired[str | None]  # only where withheld
+    rank: NotRequired[int | None]  # the coordinating body's table of organisations: its place
+    of: NotRequired[int | None]
+
+
+class CountCell(TypedDict):
+    """A group's respondents as its audience sees them (``Scored.count``)."""
+
+    n: int | None
+    withheld: str | None
+    because: str | None
+
+
 def band(printed: int | None) -> str | None:
     if printed is None:
         return None
@@ -147,7 +169,7 @@ def frame(respondents: Sequence[Mapping[str, Any]], questionnaire: forms.Questio
         [{"organisation": r["organisation"], "authority_type": r["authority_type"], "region": r["region"],
           **r["answers"]} for r in respondents], columns=columns)
     for q in questionnaire.questions():
-        if q.type == "agreement":
+        if q.answer_type.on_scale:
             df[q.id] = df[q.id].astype(AGREEMENT_DTYPE)
     return df
 
@@ -210,7 +232,7 @@ class Scored:
             return self.reasons.get(measure, {}).get(key, DIFFERENCE)
         return None
 
-    def cell(self, key: Key, measure: str, exact: bool = False) -> dict[str, Any]:
+    def cell(self, key: Key, measure: str, exact: bool = False) -> ScoreCell:
         """One group's figure for one measure as its audience sees it: n, the unrounded mean, what
         is printed and its band, and why it is withheld (None where shown). A withheld figure's n
         is withheld too, unless ``exact`` (the coordinating body's table of organisations)."""
@@ -225,7 +247,7 @@ class Scored:
         printed = whole(score)
         return {"n": count, "score": score, "printed": printed, "band": band(printed), "withheld": None}
 
-    def count(self, key: Key) -> dict[str, Any]:
+    def count(self, key: Key) -> CountCell:
         """A group's respondents as its audience sees them: ``{"n", "withheld", "because"}``."""
         n = self.respondents.get(key, 0)
         reason = self.why(key, RESPONDENTS, n)
@@ -391,8 +413,8 @@ def published(scored: Scored, df: pd.DataFrame, questionnaire: forms.Questionnai
         cells = {}
         for s in found:
             place = ranks[s.id].get(org)
-            cells[s.id] = scored.cell(("organisation", org), s.id, exact=True) | {
-                "rank": place, "of": len(ranks[s.id]) if place else None}
+            cells[s.id] = ScoreCell(**scored.cell(("organisation", org), s.id, exact=True), rank=place,
+                                    of=len(ranks[s.id]) if place else None)
         organisations.append({"organisation": org, "authority_type": kind, "region": region or None,
                               "respondents": scored.respondents[("organisation", org)], "scores": cells})
     groups = []
@@ -408,9 +430,9 @@ def published(scored: Scored, df: pd.DataFrame, questionnaire: forms.Questionnai
             "organisations": organisations, "groups": groups}
 
 
-def _own(cell: dict[str, Any], threshold: int) -> dict[str, Any]:
+def _own(cell: ScoreCell, threshold: int) -> ScoreCell:
     """An organisation's own cell as it sees it: no count below the threshold."""
-    return cell | {"n": cell["n"] if (cell["n"] or 0) >= threshold else None}
+    return {**cell, "n": cell["n"] if (cell["n"] or 0) >= threshold else None}
 
 
 def organisation_report(scored: Scored, result: dict[str, Any], organisation: str,

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 import forms
-from forms.rules import is_asked
+from forms.rules import describe, is_asked
 
 from .dataset import COUNCIL_TYPES, OTHER_TYPES, Dataset, plural
 from .withheld import EVERYONE, withheld
@@ -200,7 +200,6 @@ def _asked_mask(question: forms.Question, dataset: Dataset) -> list[bool]:
 def _routing_note(question: forms.Question, dataset: Dataset, asked: int) -> list[str]:
     if not question.when:
         return []
-    from forms.rules import describe
 
     def label_of(qid: str, value: Any) -> str:
         return dataset.questionnaire.question(qid).option_label(str(value))

@@ -30,7 +30,7 @@ from flask_migrate import upgrade
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.docs import write_section  # noqa: E402
-from forms import validation  # noqa: E402
+from forms.answer_types import Number, Single, Text  # noqa: E402
 from healthcheck import create_app, return_pages  # noqa: E402
 from healthcheck.extensions import db  # noqa: E402
 from tests.conftest import CheckingClient, seed_cycle, sign_in  # noqa: E402
@@ -42,7 +42,7 @@ TESTS_RUN = 2_000  # HEALTHCHECK_FUZZ_EXAMPLES's default in tests/test_fuzz.py
 @dataclass
 class Fault:
     name: str
-    module: ModuleType
+    owner: ModuleType | type  # the module, or the answer type's class, that holds the function
     function: str
     old: str
     new: str
@@ -54,48 +54,40 @@ FAULTS = [
           return_pages, "_version",
           "    try:\n        number = int(text)\n    except ValueError:\n        return None\n",
           "    number = int(text)\n", "posts"),
-    Fault("a single-choice answer is read without checking it is one of the options", validation, "_single",
-          "    if q.option(value) is None:\n        return None, message(\"bad_option\", q)\n    return value, None",
-          "    return q.option(value).value, None", "posts"),
-    Fault("an email address that is not one crashes the page instead of getting a message", validation, "_text",
+    Fault("a single-choice answer is read without checking it is one of the options", Single, "check",
+          "    if self.q.option(value) is None:\n        return None, message(\"bad_option\", self.q)\n"
+          "    return value, None",
+          "    return self.q.option(value).value, None", "posts"),
+    Fault("an email address that is not one crashes the page instead of getting a message", Text, "check",
           "        try:\n            validate_email(value, check_deliverability=False)\n"
           "        except EmailNotValidError:\n            return value, message(\"email\", q)\n",
           "        validate_email(value, check_deliverability=False)\n", "posts"),
-    Fault("an import's single-choice cell is read without checking it is one of the options", validation, "_single",
-          "    if q.option(value) is None:\n        return None, message(\"bad_option\", q)\n    return value, None",
-          "    return q.option(value).value, None", "rows"),
-    Fault("an import's number cell is turned into a number before its digits are checked", validation, "_number",
-          "    text = clean_text(_first(raw)).replace(\",\", \"\").replace(\" \", \"\")\n",
-          "    text = clean_text(_first(raw)).replace(\",\", \"\").replace(\" \", \"\")\n"
+    Fault("an import's single-choice cell is read without checking it is one of the options", Single, "check",
+          "    if self.q.option(value) is None:\n        return None, message(\"bad_option\", self.q)\n"
+          "    return value, None",
+          "    return self.q.option(value).value, None", "rows"),
+    Fault("an import's number cell is turned into a number before its digits are checked", Number, "check",
+          "    text = clean_text(first(raw.get(q.id))).replace(\",\", \"\").replace(\" \", \"\")\n",
+          "    text = clean_text(first(raw.get(q.id))).replace(\",\", \"\").replace(\" \", \"\")\n"
           "    float(text or 0)\n", "rows"),
 ]
 
 
 def put_back(fault: Fault) -> object:
-    """The fault's function rewritten in its module (and wherever the module keeps it by name);
+    """The fault's function rewritten where it is held (a module, or an answer type's class);
     returns the original, to restore."""
-    original = getattr(fault.module, fault.function)
+    original = getattr(fault.owner, fault.function)
     source = textwrap.dedent(inspect.getsource(original))
     if fault.old not in source:
-        raise SystemExit(f"{fault.module.__name__}.{fault.function} has changed: this fault no longer applies")
-    namespace = vars(fault.module)
+        raise SystemExit(f"{fault.owner.__name__}.{fault.function} has changed: this fault no longer applies")
+    namespace = dict(vars(sys.modules[original.__module__]))  # the function's globals, not the module's own
     exec(compile(source.replace(fault.old, fault.new), inspect.getsourcefile(original) or "?", "exec"), namespace)
-    replaced = namespace[fault.function]
-    handlers = getattr(fault.module, "HANDLERS", {})
-    for key, handler in list(handlers.items()):
-        if handler is original:
-            handlers[key] = replaced
+    setattr(fault.owner, fault.function, namespace[fault.function])
     return original
 
 
 def restore(fault: Fault, original: object) -> None:
-    namespace = vars(fault.module)
-    replaced = namespace[fault.function]
-    namespace[fault.function] = original
-    handlers = getattr(fault.module, "HANDLERS", {})
-    for key, handler in list(handlers.items()):
-        if handler is replaced:
-            handlers[key] = original
+    setattr(fault.owner, fault.function, original)
 
 
 def fuzz_client() -> tuple[CheckingClient, str]:

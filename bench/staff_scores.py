@@ -48,7 +48,7 @@ def table(respondents: int, organisations: int, seed: int = 1) -> pd.DataFrame:
                        "region": np.array(REGIONS, dtype=object)[org % len(REGIONS)]})
     weights = np.array([4, 10, 18, 36, 20, 7, 5], dtype=float)  # the scale, "don't know", blank
     for q in Q.questions():
-        if q.type == "agreement":
+        if q.answer_type.on_scale:
             codes = rng.choice(7, respondents, p=weights / weights.sum())
             df[q.id] = pd.Categorical.from_codes(np.where(codes == 6, -1, codes), dtype=scores.AGREEMENT_DTYPE)
     for question in ("service", "role"):

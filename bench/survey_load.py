@@ -75,7 +75,7 @@ def run_database(kind: str, args) -> dict:
     import forms
 
     q = forms.load("staff-survey", "2020.1")
-    sections = [[s.id, [x.id for x in s.questions if x.type == "agreement"]] for s in q.sections]
+    sections = [[s.id, [x.id for x in s.questions if x.answer_type.on_scale]] for s in q.sections]
     code = Code("after", ROOT)
     with tempfile.TemporaryDirectory() as work:
         if kind == "sqlite":
@@ -83,8 +83,9 @@ def run_database(kind: str, args) -> dict:
         else:
             import psycopg
             with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute("DROP DATABASE IF EXISTS healthcheck_bench WITH (FORCE)")
-                conn.execute("CREATE DATABASE healthcheck_bench")
+                database = PG_URL.rsplit("/", 1)[1]  # BENCH_PG_URL names another, to run beside someone else's
+                conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+                conn.execute(f'CREATE DATABASE "{database}"')
             url = PG_URL
         print(f"[{kind}] preparing ...", flush=True)
         tokens, codes = prepare(url, args.users)

@@ -7,7 +7,8 @@ neither has to know the file format. Nothing here imports Flask.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import string
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
@@ -16,18 +17,19 @@ from typing import Any
 import jsonschema
 import yaml
 
+from .answer_types import DONT_KNOW as DONT_KNOW
+from .answer_types import NOT_APPLICABLE as NOT_APPLICABLE
+from .answer_types import TYPES, Agreement, AnswerType
+from .rules import CHECK_KINDS, referenced_questions
+
 HERE = Path(__file__).resolve().parent
 SCHEMA_PATH = HERE / "questionnaire.schema.json"
 QUESTIONNAIRE_DIR = HERE / "questionnaires"
-
-NOT_APPLICABLE = "n/a"
-"""Stored value of a number question whose 'no such role' box was ticked."""
 
 KINDS = ("return", "staff")
 """What a questionnaire is: an organisation's return, or the staff survey practitioners answer."""
 STANDARDS = range(1, 9)
 """The eight Standards for Employers of Social Workers (2020) a staff survey scores."""
-DONT_KNOW = "dont_know"
 AGREEMENT_SCORES = {"strongly_disagree": 0, "disagree": 25, "neither": 50, "agree": 75, "strongly_agree": 100}
 """An agreement answer's score out of 100; "don't know" (and no answer) is left out."""
 
@@ -82,6 +84,11 @@ class Question:
     def other_id(self) -> str | None:
         """Id under which the text of an 'Other (please specify)' option is stored."""
         return f"{self.id}_other" if any(o.specify for o in self.options) else None
+
+    @cached_property
+    def answer_type(self) -> AnswerType:
+        """All that differs by the kind of question (``type``): its fields, checks and readings."""
+        return TYPES[self.type](self)
 
     @cached_property
     def specify_option(self) -> Option | None:
@@ -194,15 +201,14 @@ class Questionnaire:
         return keys
 
 
-AGREEMENT = (Option("strongly_disagree", "Strongly disagree"), Option("disagree", "Disagree"),
-             Option("neither", "Neither agree nor disagree"), Option("agree", "Agree"),
-             Option("strongly_agree", "Strongly agree"), Option(DONT_KNOW, "Don't know / not applicable"))
+AGREEMENT = tuple(Option(value, label) for value, label in Agreement.default_options)
 """The five-point agreement scale, and "don't know": the options of every agreement question."""
 
 
 def _question(raw: dict[str, Any], section_id: str) -> Question:
     data = dict(raw)
-    options = tuple(Option(**o) for o in data.pop("options", ())) or (AGREEMENT if data["type"] == "agreement" else ())
+    options = tuple(Option(**o) for o in data.pop("options", ())) \
+        or tuple(Option(value, label) for value, label in TYPES[data["type"]].default_options)
     checks = tuple({**c, "question": data["id"]} for c in data.pop("checks", ()))
     return Question(section_id=section_id, options=options, checks=checks, **data)
 
@@ -281,12 +287,10 @@ def _question_problems(question: Question, earlier: dict[str, Question], keys: s
             problems.append(f"{where}: id {key} is used more than once")
         keys.add(key)
     problems += _option_problems(question, where)
-    if question.type == "number" and question.min is not None and question.max is not None \
-            and question.min > question.max:
-        problems.append(f"{where}: min is greater than max")
+    problems += question.answer_type.problems(where)
     if question.at_most:
         target = earlier.get(question.at_most)
-        if target is None or target.type != "number":
+        if target is None or not target.answer_type.numeric:
             problems.append(f"{where}: at_most must name an earlier number question, not {question.at_most}")
     if question.when:
         problems += _routing_problems(question.when, where, earlier)
@@ -296,13 +300,10 @@ def _question_problems(question: Question, earlier: dict[str, Question], keys: s
 
 def _check_problems(question: Question, where: str, earlier: dict[str, Question]) -> list[str]:
     """A share is of an earlier number question; a message names only the figures its check has."""
-    import string
-
-    from .rules import CHECK_KINDS
-
     problems: list[str] = []
     for check in question.checks:
-        if "of" in check and getattr(earlier.get(check["of"]), "type", None) != "number":
+        of = earlier.get(check["of"]) if "of" in check else None
+        if "of" in check and (of is None or not of.answer_type.numeric):
             problems.append(f"{where}: a {check['kind']} check must be of an earlier number question, "
                             f"not {check['of']}")
         try:
@@ -327,15 +328,11 @@ def _option_problems(question: Question, where: str) -> list[str]:
         problems.append(f"{where}: option labels are not unique")
     if sum(o.specify for o in question.options) > 1:
         problems.append(f"{where}: at most one option may ask the respondent to specify")
-    if question.type != "multiple" and any(o.exclusive for o in question.options):
-        problems.append(f"{where}: only multiple-choice options can be exclusive")
     return problems
 
 
 def _routing_problems(when: dict[str, Any], where: str, earlier: dict[str, Question]) -> list[str]:
     """A routing rule may compare only earlier questions, and a choice question only with its options."""
-    from .rules import referenced_questions
-
     problems: list[str] = []
     for ref, value in referenced_questions(when):
         target = earlier.get(ref)
@@ -364,6 +361,21 @@ def load_file(path: Path | str) -> Questionnaire:
 
 
 _extra_dirs: list[Path] = []
+# What is cached from the folders, cleared when one is added or taken away: the catalogue, the
+# questionnaires, and whatever a module built on them registers (tablespec registers its tables),
+# so that this module need not import those that import it.
+_caches: list[Callable[[], None]] = []
+
+
+def on_folders_changed(clear: Callable[[], None]) -> None:
+    _caches.append(clear)
+
+
+def _folders_changed() -> None:
+    _catalogue.cache_clear()
+    load.cache_clear()
+    for clear in _caches:
+        clear()
 
 
 def register_directory(path: Path | str) -> None:
@@ -371,20 +383,14 @@ def register_directory(path: Path | str) -> None:
     path = Path(path).resolve()
     if path not in _extra_dirs:
         _extra_dirs.append(path)
-        _catalogue.cache_clear()
-        load.cache_clear()
-        from . import tablespec
-        tablespec._load.cache_clear()
+        _folders_changed()
 
 
 def unregister_directory(path: Path | str) -> None:
     path = Path(path).resolve()
     if path in _extra_dirs:
         _extra_dirs.remove(path)
-        _catalogue.cache_clear()
-        load.cache_clear()
-        from . import tablespec
-        tablespec._load.cache_clear()
+        _folders_changed()
 
 
 def definition_files() -> list[Path]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import NOT_APPLICABLE, Questionnaire
+from . import Questionnaire
 from .rules import describe, describe_check
 
 
@@ -20,17 +20,7 @@ def codebook_rows(q: Questionnaire) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for section in q.sections:
         for question in section.questions:
-            constraints = []
-            if question.type == "number":
-                constraints.append(f"whole number {question.min}-{question.max}")
-                if question.at_most:
-                    constraints.append(f"at most {question.at_most}")
-                if question.not_applicable:
-                    constraints.append(f'"{NOT_APPLICABLE}" = {question.not_applicable}')
-            if question.type == "text":
-                constraints.append(f"up to {question.max_length} characters")
-                if question.format:
-                    constraints.append(question.format)
+            constraints = question.answer_type.constraints()
             constraints += [describe_check(c) for c in question.checks]
             if question.required:
                 constraints.append("required")

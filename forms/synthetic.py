@@ -7,17 +7,13 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from . import AGREEMENT, DONT_KNOW, NOT_APPLICABLE, STANDARDS, Questionnaire
+from . import AGREEMENT, DONT_KNOW, STANDARDS, Questionnaire
 from .rules import is_asked
-
-PHRASES = ["Figures are for the end of October.", "Recruitment to two posts is under way.",
-           "A new case management system goes live next year.", "Our local health check found similar results.",
-           "Peer support sessions run monthly.", "Staff surveys inform this answer."]
-NUMBER_RANGES = {"posts": (5, 60), "hours_per_week": (33, 40), "caseload_team_member": (12, 30),
-                 "caseload_senior_practitioner": (0, 14), "caseload_team_manager": (0, 6)}
 
 
 def answers(questionnaire: Questionnaire, rng: random.Random, organisation: str = "Example Council") -> dict[str, Any]:
+    """Valid answers to every question routing asks, each drawn as its answer type draws them
+    (``AnswerType.synthetic``); contact details that look real; some questions left out."""
     out: dict[str, Any] = {}
     for q in questionnaire.questions():
         if not is_asked(q, out):
@@ -29,30 +25,9 @@ def answers(questionnaire: Questionnaire, rng: random.Random, organisation: str 
             continue
         if rng.random() < 0.04:  # some respondents leave a question out
             continue
-        if q.type == "number":
-            if q.not_applicable and rng.random() < 0.05:
-                out[q.id] = NOT_APPLICABLE
-                continue
-            low, high = NUMBER_RANGES.get(q.id, (0, 3))
-            high = min(high, q.max if q.max is not None else high)
-            if q.at_most and isinstance(out.get(q.at_most), int):
-                high = min(high, out[q.at_most])
-            out[q.id] = rng.randint(max(low, q.min or 0), max(high, q.min or 0))
-        elif q.type == "agreement":  # mostly agreeing, as staff surveys find
-            out[q.id] = rng.choices([o.value for o in q.options], [4, 10, 18, 38, 22, 8])[0]
-        elif q.type == "single":
-            weights = [1 / (i + 1) ** 1.3 for i in range(len(q.options))]
-            out[q.id] = rng.choices([o.value for o in q.options], weights)[0]
-        elif q.type == "multiple":
-            plain = [o.value for o in q.options if not o.exclusive]
-            chosen = [v for i, v in enumerate(plain) if rng.random() < 0.7 / (1 + i * 0.15)]
-            exclusive = [o.value for o in q.options if o.exclusive]
-            if not chosen and exclusive:
-                chosen = [exclusive[0]]
-            if chosen:
-                out[q.id] = [o.value for o in q.options if o.value in chosen]
-        else:
-            out[q.id] = rng.choice(PHRASES)[: q.max_length]
+        value = q.answer_type.synthetic(rng, out)
+        if value is not None:
+            out[q.id] = value
         spec, other_id = q.specify_option, q.other_id  # a question has both or neither
         if spec is not None and other_id is not None \
                 and (out.get(q.id) == spec.value or spec.value in (out.get(q.id) or [])):
@@ -84,7 +59,7 @@ def staff_answers(questionnaire: Questionnaire, rng: random.Random, organisation
     person = rng.gauss(0, 0.5)
     rated = []
     for q in questionnaire.questions():
-        if q.type != "agreement" or q.id not in out or q.id == "intend_to_stay":
+        if not q.answer_type.on_scale or q.id not in out or q.id == "intend_to_stay":
             continue
         if rng.random() < 0.05:
             out[q.id] = DONT_KNOW

@@ -8,7 +8,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-from . import HERE, DefinitionError, Questionnaire
+from . import HERE, DefinitionError, Questionnaire, _extra_dirs, on_folders_changed
+from . import load as load_questionnaire
 
 TABLES_DIR = HERE / "tables"
 SCHEMA = HERE / "tables.schema.json"
@@ -26,7 +27,8 @@ def parse(spec: dict[str, Any], questionnaire: Questionnaire) -> list[dict[str, 
     if spec["questionnaire"] != questionnaire.key:
         raise DefinitionError(f"tables are for {spec['questionnaire']}, not {questionnaire.key}")
     tables: list[dict[str, Any]] = spec["tables"]
-    types = {q.id: q.type for q in questionnaire.questions()}
+    by_id = {q.id: q for q in questionnaire.questions()}
+    types = {qid: q.type for qid, q in by_id.items()}
     seen_ids: set[str] = set()
     seen_numbers: set[str] = set()
     for table in tables:
@@ -39,7 +41,7 @@ def parse(spec: dict[str, Any], questionnaire: Questionnaire) -> list[dict[str, 
             problems.append(f"{where}: {table['question']} is not a {KIND_TYPES[table['kind']]}-choice question")
         for measure in table.get("measures", []):
             for key in ("question", "percent_of"):
-                if key in measure and types.get(measure[key]) != "number":
+                if key in measure and not (measure[key] in by_id and by_id[measure[key]].answer_type.numeric):
                     problems.append(f"{where}: {measure[key]} is not a number question")
         if table["kind"] == "multi":
             values = {o.value for o in questionnaire.question(table["question"]).options}
@@ -53,14 +55,14 @@ def parse(spec: dict[str, Any], questionnaire: Questionnaire) -> list[dict[str, 
 
 @cache
 def _load(qid: str, version: str) -> str:
-    from . import _extra_dirs
-    from . import load as load_questionnaire
-
     candidates = [d / f"{qid}-{version}.yaml" for d in [TABLES_DIR, *(e / "tables" for e in _extra_dirs)]]
     path = next((c for c in candidates if c.exists()), None)
     if path is None:
         raise KeyError(f"no tables defined for {qid}@{version} (expected {candidates[0].name})")
     return json.dumps(parse(yaml.safe_load(path.read_text(encoding="utf-8")), load_questionnaire(qid, version)))
+
+
+on_folders_changed(_load.cache_clear)
 
 
 def load(questionnaire: Questionnaire) -> list[dict[str, Any]]:

@@ -1,12 +1,12 @@
-"""Answer type -> field handler registry: how each kind of question becomes WTForms fields,
-how stored answers fill them, and how they render with the GOV.UK macros.
+"""A section's web form: each question's fields, as its answer type (``forms.answer_types``)
+asks for them, made with WTForms and rendered with the GOV.UK macros; stored answers filling them,
+and what was posted read back.
 
-Validation is not here: ``forms.validation`` owns every rule and message, so the importer
-and the web forms agree.
+Which fields a kind of question has, and its rules and messages, are its answer type's: the
+importer and the web forms agree because both ask it.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -21,52 +21,37 @@ from markupsafe import Markup
 from wtforms import BooleanField, HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
 
 import forms
-from forms import NOT_APPLICABLE, Question, Section
+from forms import Question, Section
 
 
 class SectionForm(FlaskForm):
     section_version = HiddenField()
 
 
-def _other_field(q: Question) -> StringField:
-    label = q.specify_option.label if q.specify_option else "Please specify"
-    return StringField(label, widget=GovTextInput())
+class Fields:
+    """The WTForms fields an answer type asks for (``forms.answer_types.FieldKit``), in GOV.UK dress."""
 
+    @staticmethod
+    def text(label: str, hint: str | None = None) -> StringField:
+        return StringField(label, description=hint, widget=GovTextInput())
 
-def _fields_number(q: Question) -> dict:
-    fields = {q.id: StringField(q.label, description=q.hint, widget=GovTextInput())}
-    if q.not_applicable:
-        fields[f"{q.id}_none"] = BooleanField(q.not_applicable, widget=GovCheckboxInput())
-    return fields
+    @staticmethod
+    def textarea(label: str, hint: str | None = None) -> TextAreaField:
+        return TextAreaField(label, description=hint, widget=GovCharacterCount())
 
+    @staticmethod
+    def checkbox(label: str) -> BooleanField:
+        return BooleanField(label, widget=GovCheckboxInput())
 
-def _fields_single(q: Question) -> dict:
-    fields = {q.id: RadioField(q.label, description=q.hint, choices=[(o.value, o.label) for o in q.options],
-                               validate_choice=False, widget=GovRadioInput())}
-    if q.other_id:
-        fields[q.other_id] = _other_field(q)
-    return fields
+    @staticmethod
+    def radios(label: str, hint: str | None, choices: list[tuple[str, str]]) -> RadioField:
+        return RadioField(label, description=hint, choices=choices, validate_choice=False, widget=GovRadioInput())
 
+    @staticmethod
+    def checkboxes(label: str, hint: str | None, choices: list[tuple[str, str]]) -> SelectMultipleField:
+        return SelectMultipleField(label, description=hint, choices=choices, validate_choice=False,
+                                   widget=GovCheckboxesInput())
 
-def _fields_multiple(q: Question) -> dict:
-    fields = {q.id: SelectMultipleField(q.label, description=q.hint,
-                                        choices=[(o.value, o.label) for o in q.options],
-                                        validate_choice=False, widget=GovCheckboxesInput())}
-    if q.other_id:
-        fields[q.other_id] = _other_field(q)
-    return fields
-
-
-def _fields_text(q: Question) -> dict:
-    if q.multiline:
-        return {q.id: TextAreaField(q.label, description=q.hint, widget=GovCharacterCount())}
-    return {q.id: StringField(q.label, description=q.hint, widget=GovTextInput())}
-
-
-FIELD_BUILDERS: dict[str, Callable[[Question], dict]] = {
-    "number": _fields_number, "single": _fields_single, "multiple": _fields_multiple, "text": _fields_text,
-    "agreement": _fields_single,
-}
 
 _form_classes: dict[tuple[str, str], type] = {}
 
@@ -76,7 +61,7 @@ def form_class(questionnaire: forms.Questionnaire, section: Section) -> type[Sec
     if key not in _form_classes:
         attrs: dict[str, Any] = {}
         for q in section.questions:
-            attrs.update(FIELD_BUILDERS[q.type](q))
+            attrs.update(q.answer_type.fields(Fields))
         _form_classes[key] = type(f"Form_{section.id}", (SectionForm,), attrs)
     return _form_classes[key]
 
@@ -85,16 +70,7 @@ def initial_data(section: Section, answers: dict) -> dict:
     """Stored answers -> the form's data."""
     data: dict[str, Any] = {}
     for q in section.questions:
-        value = answers.get(q.id)
-        if q.type == "number":
-            if value == NOT_APPLICABLE:
-                data[f"{q.id}_none"] = True
-            elif value is not None:
-                data[q.id] = str(value)
-        elif value is not None:
-            data[q.id] = value
-        if q.other_id and answers.get(q.other_id):
-            data[q.other_id] = answers[q.other_id]
+        data.update(q.answer_type.initial(answers))
     return data
 
 
@@ -102,11 +78,7 @@ def raw_answers(section: Section, formdata) -> dict:
     """What was posted, keyed by answer key, for ``forms.validation.validate_section``."""
     raw: dict[str, Any] = {}
     for q in section.questions:
-        raw[q.id] = formdata.getlist(q.id) if q.type == "multiple" else formdata.get(q.id, "")
-        if q.other_id:
-            raw[q.other_id] = formdata.get(q.other_id, "")
-        if q.type == "number" and q.not_applicable:
-            raw[f"{q.id}_none"] = formdata.get(f"{q.id}_none", "")
+        raw.update(q.answer_type.posted(lambda key: formdata.get(key, ""), formdata.getlist))
     return raw
 
 
@@ -121,7 +93,7 @@ def followups(section: Section) -> dict[str, dict[str, list[Question]]]:
     for q in section.questions:
         rule = q.when or {}
         trigger = by_id.get(str(rule.get("question")))
-        if trigger is not None and trigger.type == "single" and "equals" in rule:
+        if trigger is not None and trigger.answer_type.reveals_followups and "equals" in rule:
             found.setdefault(trigger.id, {}).setdefault(str(rule["equals"]), []).append(q)
     return found
 
@@ -135,7 +107,7 @@ def render_section(form: SectionForm, section: Section, disabled: bool = False) 
 def field_keys(q: Question, nested: dict) -> list[str]:
     """The form fields a question renders: its own, its 'specify' box and 'no such role' box,
     and those of the questions nested under its options."""
-    keys = [k for k in (q.id, q.other_id, f"{q.id}_none" if q.type == "number" and q.not_applicable else None) if k]
+    keys = q.answer_type.field_keys()
     for follow_ups in nested.get(q.id, {}).values():
         for follow in follow_ups:
             keys += field_keys(follow, nested)
@@ -177,7 +149,7 @@ def _render_choice(form, q: Question, nested: dict, attrs: dict, disabled: bool)
         items.append(item)
     params = {"fieldset": {"legend": {"text": q.label, "classes": "govuk-fieldset__legend--s"}},
               "items": items, "hint": {"text": q.hint} if q.hint else None,
-              "classes": "govuk-radios--small" if q.type == "agreement" else None}
+              "classes": q.answer_type.group_classes}
     html = form[q.id](params=params)
     if after:
         html += Markup('<div class="app-followups">') + Markup("").join(after) + Markup("</div>")
@@ -186,37 +158,9 @@ def _render_choice(form, q: Question, nested: dict, attrs: dict, disabled: bool)
 
 def render_question(form: SectionForm, q: Question, nested: dict, disabled: bool = False,
                     when: str | None = None) -> Markup:
-    field = form[q.id]
     attrs = {"disabled": True} if disabled else {}
-    if q.type == "number":
-        params = {
-            "label": {"text": q.label, "classes": "govuk-label--s"},
-            "classes": "govuk-input--width-5",
-            "inputmode": "decimal" if q.decimals else "numeric",
-            "spellcheck": False,
-            "attributes": attrs,
-        }
-        if q.suffix:
-            params["suffix"] = {"text": q.suffix}
-        html = field(params=params)
-        if q.not_applicable:
-            html += form[f"{q.id}_none"](params={"classes": "govuk-checkboxes--small",
-                                                  "items": [{"value": "y", "attributes": attrs}]})
-        return Markup(f'<div class="app-question" id="q-{q.id}">') + html + Markup("</div>")
-    if q.type in ("single", "multiple", "agreement"):
+    kind = q.answer_type
+    if kind.choice:
         return _render_choice(form, q, nested, attrs, disabled)
-    params = {"label": {"text": q.label, "classes": "govuk-label--s"}, "attributes": attrs}
-    hint = " ".join(filter(None, (when, q.hint)))
-    if hint:
-        params["hint"] = {"text": hint}
-    if q.multiline:
-        params.update({"maxlength": q.max_length, "rows": 5})
-    else:
-        params.update({"classes": "govuk-!-width-two-thirds" if (q.max_length or 0) > 60 else "govuk-input--width-20"})
-        if q.autocomplete:
-            params["autocomplete"] = q.autocomplete
-        if q.format == "email":
-            params.update({"type": "email", "spellcheck": False})
-        if q.format == "telephone":
-            params.update({"type": "tel"})
-    return Markup(f'<div class="app-question" id="q-{q.id}">') + field(params=params) + Markup("</div>")
+    html = Markup("").join(form[key](params=params) for key, params in kind.render_params(attrs, when))
+    return Markup(f'<div class="app-question" id="q-{q.id}">') + html + Markup("</div>")

@@ -10,11 +10,18 @@ from flask import Flask, render_template, request, send_from_directory
 from flask_login import current_user
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import markup
+from . import auth, filters, jobs, markup, security
+from .api import bp as api_bp
 from .config import CONFIGS
+from .coordinator import bp as coordinator_bp
+from .employer import bp as employer_bp
+from .errors import register as register_errors
 from .extensions import csrf, db, migrate
+from .models import utcnow
+from .survey import bp as survey_bp
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -41,7 +48,6 @@ def create_app(config: str | None = None, **overrides: Any) -> Flask:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"],
                                                    "connect_args": {"timeout": app.config["SQLITE_BUSY_TIMEOUT"]}}
     if app.config.get("PROXY_FIX"):
-        from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     if not app.config.get("SECRET_KEY") and config_name != "production":
         app.config["SECRET_KEY"] = _instance_secret(instance)
@@ -69,24 +75,16 @@ def create_app(config: str | None = None, **overrides: Any) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     csrf.init_app(app)
 
-    from . import auth, filters, jobs, security
     filters.register(app)
     auth.init_app(app)
     security.init_app(app)
     jobs.init_app(app)
 
-    from .api import bp as api_bp
-    from .coordinator import bp as coordinator_bp
-    from .employer import bp as employer_bp
-    from .errors import register as register_errors
-    from .survey import bp as survey_bp
     app.register_blueprint(employer_bp)
     app.register_blueprint(coordinator_bp)
     app.register_blueprint(survey_bp)
     app.register_blueprint(api_bp)
     register_errors(app)
-
-    from .models import utcnow
 
     @app.context_processor
     def clock() -> dict:

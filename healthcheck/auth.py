@@ -2,10 +2,14 @@
 and sessions that end when idle, at their absolute lifetime, and when the account signs out."""
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
 from datetime import timedelta
 from functools import wraps
 
+import pyotp
+import segno
 from flask import abort, current_app, redirect, request, session, url_for
 from flask.logging import default_handler
 from flask_limiter import Limiter
@@ -18,6 +22,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from . import clock
 from .extensions import db
 from .models import ApiToken, PasswordReset, RecoveryCode, Role, SignInFailure, User, utcnow
+from .unsaved import expired_answers
 
 login_manager = LoginManager()
 login_manager.login_view = "coordinator.sign_in"
@@ -69,9 +74,7 @@ def init_app(app) -> None:
             logout_user()
             session.clear()
             if request.method == "POST" and request.endpoint == "coordinator.enter_section":
-                from .errors import expired_answers  # a page of answers typed for an organisation: kept
-
-                return expired_answers(signed_in=False)
+                return expired_answers(signed_in=False)  # a page of answers typed for an organisation: kept
             return redirect(url_for("coordinator.sign_in", expired=1, next=request.path))
         session["last_seen"] = now
         return None
@@ -164,22 +167,16 @@ def needs_second_factor(user: User) -> bool:
 
 
 def new_totp_secret() -> str:
-    import pyotp
-
     return str(pyotp.random_base32())
 
 
 def totp_uri(user: User, secret: str) -> str:
-    import pyotp
-
     return str(pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=current_app.config["SERVICE_NAME"]))
 
 
 def totp_qr(uri: str) -> Markup:
     """The authenticator's link as a QR code an app scans, drawn as inline SVG (no image file,
     nothing fetched): dark squares on white, each module 4 px, a quiet zone of 4 modules."""
-    import segno
-
     svg = segno.make(uri, error="m", micro=False).svg_inline(
         scale=4, border=4, dark="#0b0c0c", light="#ffffff", svgid="totp-qr",
         title="QR code of your account's key, for your authenticator app to scan")
@@ -188,23 +185,17 @@ def totp_qr(uri: str) -> Markup:
 
 def code_is_right(secret: str, code: str) -> bool:
     """A six-digit code from the authenticator, allowing the step either side of now."""
-    import pyotp
-
     digits = "".join((code or "").split())
     return digits.isdigit() and len(digits) == 6 and bool(pyotp.TOTP(secret).verify(digits, for_time=clock.now(),
                                                                                     valid_window=1))
 
 
 def _digest(text: str) -> str:
-    import hashlib
-
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def set_up_second_factor(user: User, secret: str) -> list[str]:
     """The authenticator's secret stored, and fresh recovery codes: shown once, stored hashed."""
-    import secrets
-
     user.totp_secret = secret
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
@@ -219,8 +210,6 @@ def second_factor_passes(user: User, code: str) -> bool:
     """The authenticator's code (each accepted once), or an unused recovery code (used up by this).
     Five wrong codes in 15 minutes stop the step for the account: whoever is at it has its password.
     The caller holds the write lock and commits."""
-    import pyotp
-
     now = clock.now()
     recent = db.session.scalar(select(func.count()).select_from(SignInFailure).where(
         SignInFailure.email == user.email, SignInFailure.client == CODE_STEP,
@@ -279,8 +268,6 @@ def cancel_resets(user: User) -> None:
 def new_reset_link(email: str) -> tuple[User, str] | None:
     """For an active account's email, a single-use token to set a new password (stored hashed);
     None for any other email, so nothing about it is said."""
-    import secrets
-
     user = db.session.scalar(select(User).where(func.lower(User.email) == (email or "").strip().lower()))
     if user is None or not user.active:
         return None
@@ -305,8 +292,6 @@ API_TOKEN_PREFIX = "hc_"  # so that a token found in a file or a log is recognis
 
 def new_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     """A token for the API's raw export, its whole value returned once and stored hashed."""
-    import secrets
-
     token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(user_id=user.id, name=name.strip(), token_hash=_digest(token))
     db.session.add(row)

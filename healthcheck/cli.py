@@ -24,17 +24,26 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.security import generate_password_hash
+from werkzeug.serving import run_simple
 
 import forms
+from aggregation import charts, findings, outputs, regional_report, score_files, scores
+from aggregation.batch import build_all
+from aggregation.report import national_report
+from aggregation.tables import compute, regional
+from forms import synthetic
 from forms.codebook import codebook_rows
+from forms.synthetic import answers as synthetic_answers
 
 from . import clock, jobs, mail, transfer
 from .app import create_app
+from .auth import create_user, unthrottle
 from .config import Refused
 from .extensions import db, writing
 from .form_fields import LONDON
 from .models import Cycle, Job, Role, StaffSurvey, User
-from .store import Actor, audit, collection, publication, returns, staff
+from .store import Actor, audit, collection, publication, retention, returns, staff
 from .store import jobs as job_rows
 from .store import neighbours as neighbour_rows
 
@@ -190,11 +199,6 @@ def _questionnaire_of_year(year: int) -> forms.Questionnaire:
 @with_appcontext
 def demo(year: int, days_open: int, blank: int) -> None:
     """Load the demo register and cycle, print a fresh link per organisation and a coordinator sign-in."""
-    from forms import synthetic
-    from forms.synthetic import answers as synthetic_answers
-
-    from .auth import create_user
-
     now = datetime.now(UTC)
     questionnaire = forms.load("health-check", f"{year}.1")
     with writing():
@@ -224,7 +228,6 @@ def demo(year: int, days_open: int, blank: int) -> None:
         if account is None:
             create_user("coordinator@example.org", "Demo Coordinator", Role.COORDINATOR.value, password)
         else:
-            from werkzeug.security import generate_password_hash
             account.password_hash = generate_password_hash(password, method="scrypt")
         closes = cycle.closes_at
         survey = staff.survey_of(cycle) or staff.open_survey(
@@ -239,7 +242,7 @@ def demo(year: int, days_open: int, blank: int) -> None:
                 lean = synthetic.leaning(rng)
                 for _ in range(rng.randint(6, 40)):
                     staff.submit(survey, org.id, synthetic.staff_answers(staff_q, rng, org.name, lean), staff_q,
-                                 org.name)
+                                 org.name, now=now - timedelta(days=1), paced=False)  # sent yesterday
     base = current_app.config["BASE_URL"].rstrip("/")
     click.echo(f"Demo cycle {year} is open until {closes:%d %B %Y}; {len(links)} organisations, "
                f"all but {len(blank_ones)} with a synthetic submitted return (those are marked \"to fill in\"; "
@@ -263,8 +266,6 @@ def demo(year: int, days_open: int, blank: int) -> None:
               help="Run a worker beside the server for the jobs the site queues.")
 def serve(host: str, port: int, with_worker: bool) -> None:
     """Serve the app for development and demos (production runs under gunicorn, its worker apart)."""
-    from werkzeug.serving import run_simple
-
     app = create_app()
     beside = subprocess.Popen([sys.executable, "-m", "healthcheck.cli", "worker"]) if with_worker else None
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)" + (", with a worker" if beside else ""))
@@ -285,9 +286,10 @@ def worker(workers: int) -> None:
     app = create_app()  # the queue it reads is the application's (REDIS_URL, or QUEUE_FILE)
     where = app.config["REDIS_URL"] or app.config["QUEUE_FILE"]
     click.echo(f"Worker: {workers} process{'es' * (workers > 1)} taking jobs from {where}")
-    # and its scheduler: the nightly deletion of personal data past its time (jobs.retention_daily), and
+    # and its scheduler: the nightly deletion of personal data past its time (jobs.retention_daily), the
+    # staff survey's rows rewritten in the order of their random ids (jobs.reorder_daily), and
     # taking up again the jobs of any worker, here or on another machine, that stopped (jobs.take_up_stalled)
-    jobs.consumer(workers).run()
+    jobs.consumer(workers, create_app).run()  # the worker's bootstrap: its processes' application
 
 
 # ---------------------------------------------------------------- accounts
@@ -305,8 +307,6 @@ def user() -> None:
 @with_appcontext
 def user_add(email: str, name: str, role: str, password_stdin: bool) -> None:
     """Create an account. The password is asked for twice unless --password-stdin is given."""
-    from .auth import create_user
-
     if db.session.scalar(select(User.id).where(User.email == email.strip().lower())) is not None:
         raise click.ClickException(f"There is already an account for {email}")
     if password_stdin:
@@ -326,8 +326,6 @@ def user_add(email: str, name: str, role: str, password_stdin: bool) -> None:
 @with_appcontext
 def user_unlock(email: str) -> None:
     """Let EMAIL sign in again from anywhere at once: forget its recent failed sign-ins."""
-    from .auth import unthrottle
-
     with writing():
         count = unthrottle(email)
         audit(CLI_ACTOR, "sign_in_unthrottled", detail={"email": email.strip().lower(), "failures": count})
@@ -670,9 +668,6 @@ def _dataset(year: int) -> Any:
 def tables(year: int, out: Path) -> None:
     """Write the national tables as they stand: tables.json, one CSV per table, tables.xlsx, charts,
     and the tables by region (regional-tables.json and .xlsx, a CSV each)."""
-    from aggregation import charts, findings, outputs
-    from aggregation.tables import compute, regional
-
     dataset = _dataset(year)
     computed = compute(dataset, threshold=current_app.config["PUBLICATION_MIN_GROUP"])
     written = outputs.write(year, computed, out, key_findings=findings.key_findings(
@@ -691,8 +686,6 @@ def tables(year: int, out: Path) -> None:
 @with_appcontext
 def report(year: int, out: Path) -> None:
     """Write the national report as it stands, as a PDF."""
-    from aggregation.report import national_report
-
     dataset = _dataset(year)
     pdf = national_report(dataset, threshold=current_app.config["PUBLICATION_MIN_GROUP"],
                           service=current_app.config["SERVICE_NAME"], publisher=current_app.config["PUBLISHER"])
@@ -706,8 +699,6 @@ def report(year: int, out: Path) -> None:
 @with_appcontext
 def regional_reports(year: int, out: Path) -> None:
     """Write each region's short report as it stands, a PDF a region."""
-    from aggregation import regional_report
-
     dataset = _dataset(year)
     written = regional_report.build(dataset, out, current_app.config["PUBLICATION_MIN_GROUP"],
                                     current_app.config["SERVICE_NAME"])
@@ -724,8 +715,6 @@ def regional_reports(year: int, out: Path) -> None:
 @with_appcontext
 def benchmarks(year: int, out: Path, processes: int) -> None:
     """Write every employer's benchmark as it stands (JSON, CSV and PDF)."""
-    from aggregation.batch import build_all
-
     dataset = _dataset(year)
     with click.progressbar(length=len(dataset.returns), label="Building benchmarks") as bar:
         count = build_all(dataset, out, current_app.config["BENCHMARK_MIN_GROUP"], processes,
@@ -805,8 +794,6 @@ def staff_export(year: int, fmt: str, out: Path) -> None:
 def staff_results(year: int, out: Path) -> None:
     """Score the counted responses by standard into a folder: scores.json, a CSV per level
     (organisations, types, regions, national) and scores.xlsx. While the survey is open, a preview."""
-    from aggregation import score_files, scores
-
     survey = _survey(year)
     q = staff.questionnaire_of(survey)
     frame = scores.frame(staff.respondents(survey), q)
@@ -818,6 +805,14 @@ def staff_results(year: int, out: Path) -> None:
     click.echo(f"{len(frame)} counted responses from {len(result['organisations'])} organisations"
                + (f"; a preview: the survey is open until {survey.closes_at:%d %B %Y}" if survey.is_open() else ""))
 
+
+@staff_group.command("reorder")
+@with_appcontext
+def staff_reorder() -> None:
+    """Rewrite the staff survey's responses and comments in the order of their random ids, as the
+    worker does each night, so that where a row is stored says nothing of when it came."""
+    jobs.reorder_staff_rows()
+    click.echo("The staff survey's responses and comments are stored in the order of their random ids")
 
 
 # ---------------------------------------------------------------- retention
@@ -832,9 +827,6 @@ def retention_group() -> None:
 @with_appcontext
 def retention_apply(dry_run: bool) -> None:
     """Delete the personal data that has passed its time: each record is listed first."""
-    from . import clock
-    from .store import retention
-
     months, editions = current_app.config["RETENTION_MONTHS"], Path(current_app.config["EDITIONS_FOLDER"])
     now = clock.now()
     for each, due in retention.due_dates(months):

@@ -2,9 +2,14 @@
 JSON: {"error": ...}."""
 from functools import wraps
 
-from flask import g, jsonify, render_template, request, session
+from flask import g, jsonify, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
+
+from .employer import has_session
+from .extensions import db
+from .unsaved import ANSWER_PAGES, expired_answers, unsaved_page
 
 API_ERRORS = {400: "Bad request", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
               413: "Request too large", 429: "Too many requests: wait a minute and try again",
@@ -82,10 +87,6 @@ def register(app) -> None:
     def csrf_error(e):
         app.logger.info("CSRF refused: %s", e.description)
         if request.endpoint in ANSWER_PAGES:  # a page of answers: keep it
-            from flask_login import current_user
-
-            from .employer import has_session
-
             return expired_answers(has_session() or current_user.is_authenticated)
         return render_template("errors/generic.html", title="Your page had expired",
                                message="For your security, we could not accept that form because the page "
@@ -95,8 +96,6 @@ def register(app) -> None:
     @app.errorhandler(DBAPIError)
     def database_unavailable(e):
         """The database is down or locked: say that nothing was saved, and keep what was typed."""
-        from .extensions import db
-
         g.db_down = True
         try:
             db.session.rollback()
@@ -109,46 +108,10 @@ def register(app) -> None:
             return render_template("errors/generic.html", title="Sorry, the service is unavailable",
                                    message="We cannot reach our database just now. Try again in a few minutes: "
                                            "answers you saved earlier are safe."), 503
-        return render_template("errors/unsaved.html", **_unsaved_page()), 503
+        return render_template("errors/unsaved.html", **unsaved_page()), 503
 
     @app.errorhandler(500)
     @json_under_api(500)
     def server_error(e):
         return render_template("errors/generic.html", title="Sorry, there is a problem with the service",
                                message="Try again later. Answers you saved earlier are safe."), 500
-
-
-ANSWER_PAGES = ("employer.section", "coordinator.enter_section")
-
-
-def expired_answers(signed_in: bool, organisation: str | None = None) -> tuple[str, int]:
-    """A page of answers sent once its page or session had expired: shown again, unsaved, with the
-    way back in if the person was signed out (the token, the idle clock, the session's lifetime)."""
-    page = _unsaved_page()
-    if organisation:
-        page["organisation"] = organisation
-    return render_template("errors/unsaved.html", why="expired", signed_in=signed_in,
-                           coordinator=request.endpoint == "coordinator.enter_section", **page), 400
-
-
-def _unsaved_page() -> dict:
-    """The posted page again: the section's questions filled with what was typed, when the
-    session says which questionnaire it is; otherwise the values kept in hidden fields."""
-    import forms
-
-    from .answer_fields import form_class, render_section
-
-    section_id = (request.view_args or {}).get("section_id")
-    key = session.get("questionnaire") or request.form.get("questionnaire", "")  # the page says, if the session can't
-    if request.endpoint in ANSWER_PAGES and section_id and "@" in key:
-        try:
-            questionnaire = forms.load(*key.split("@", 1))
-            section = questionnaire.section(section_id)
-        except (KeyError, ValueError, FileNotFoundError):  # a key posted, not one the session holds
-            section = None
-        if section is not None:
-            form = form_class(questionnaire, section)(formdata=request.form)
-            return {"section": section, "form": form, "questions": render_section(form, section),
-                    "organisation": session.get("organisation")}
-    kept = [(k, v) for k, vs in request.form.lists() for v in vs if k != "csrf_token"]
-    return {"section": None, "kept": kept}

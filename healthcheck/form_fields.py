@@ -6,11 +6,16 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import IntegerField, StringField
 from wtforms.validators import ValidationError
 
 LONDON = ZoneInfo("Europe/London")
+
+
+class PlainForm(FlaskForm):
+    """A form with nothing but its CSRF token: a button that changes something."""
 
 
 class DateField(StringField):

@@ -86,16 +86,20 @@ def _run_queued(job_id: int) -> None:
         run(job_id)
 
 
+_make_app: Callable[[], Flask] | None = None  # the worker's bootstrap gives it (``consumer``)
 _worker_app: tuple[int, Flask] | None = None
 
 
 def _worker_application() -> Flask:
-    """The application a worker process runs its jobs in, made on its first job."""
+    """The application a worker process runs its jobs in, made on its first job by the factory
+    the worker's bootstrap handed to ``consumer`` (each process forked from it makes its own, so
+    that no two share a database connection)."""
     global _worker_app
     if _worker_app is None or _worker_app[0] != os.getpid():
-        from .app import create_app
-
-        _worker_app = (os.getpid(), create_app())
+        if _make_app is None:
+            raise RuntimeError("A queued job ran outside an application and outside a worker: "
+                               "start one with `healthcheck worker`.")
+        _worker_app = (os.getpid(), _make_app())
     return _worker_app[1]
 
 
@@ -242,10 +246,14 @@ class _Consumer(Consumer):
     scheduler_class = _Scheduler
 
 
-def consumer(workers: int) -> Consumer:
+def consumer(workers: int, make_app: Callable[[], Flask]) -> Consumer:
     """``healthcheck worker``: ``workers`` processes running the queued jobs, and a scheduler that
     runs the nightly ones and takes up the jobs of workers that stopped. An idle worker looks at
-    a SQLite queue at least each second (Redis wakes it at once)."""
+    a SQLite queue at least each second (Redis wakes it at once). ``make_app`` builds the
+    application each of its processes runs jobs in (this module does not import the factory:
+    the application imports the jobs)."""
+    global _make_app
+    _make_app = make_app
     return _Consumer(huey, workers=workers, worker_type="process", periodic=True, max_delay=1.0)
 
 
@@ -382,7 +390,7 @@ def _send(job: Job, report: Callable[..., None]) -> None:
     is delivered; a reminder's is added beside them; a link never delivered is revoked. Every
     attempt is recorded with its outcome; no transaction is held while the mail server talks."""
     targets = email_targets(job)
-    counts = {"sent": 0, "failed": 0}
+    counts = {"sent": 0, "failed": 0}  # by outcome
     mailer = mail.Mailer(current_app.config)
     try:
         for done, (organisation, kind) in enumerate(targets):
@@ -393,7 +401,7 @@ def _send(job: Job, report: Callable[..., None]) -> None:
         mailer.close()
     report(f"Sending {EMAIL_KINDS[job.detail['kind']]}", len(targets), len(targets))
     with writing():
-        job.detail = {**job.detail, **counts}
+        job.detail = {**job.detail, "sent": counts["sent"], "failed": counts["failed"]}
 
 
 def _send_one(job: Job, organisation: Organisation, kind: str, mailer: mail.Mailer) -> str:
@@ -551,6 +559,30 @@ def _retention(job: Job, report: Claim) -> None:
         job.detail = {**job.detail, "deleted": dict(Counter(i.what for i in items))}
     retention.rewrite(files)
     report("Deleted personal data past its time", len(items), len(items))
+
+
+# ---------------------------------------------------------------- the staff survey's rows reordered
+
+@huey.periodic_task(crontab(hour="3", minute="45"))
+def reorder_daily() -> None:
+    """Each night, in the worker: the staff survey's responses and comments rewritten in the order
+    of their random ids (``reorder_staff_rows``). Running twice, on two machines, does no harm."""
+    if has_app_context():
+        reorder_staff_rows()
+        return
+    with _worker_application().app_context():
+        reorder_staff_rows()
+
+
+def reorder_staff_rows() -> None:
+    """Every row of the staff survey's responses and comments written again in one transaction (on
+    PostgreSQL, so that they share its id), each organisation's pace forgetting the hour it last
+    counted once its day is over; then, that committed, each table rewritten in the order of the
+    rows' random ids (docs/disclosure.md: what a database administrator could still see)."""
+    with writing():
+        staff.forget_arrival(clock.now().date())
+    with writing():
+        staff.reorder_rows()
 
 
 RUNNERS: dict[str, Callable[[Job, Claim], None]] = {

@@ -4,10 +4,12 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import UTC, date, datetime
+from typing import TypedDict
 
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -19,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -29,6 +32,17 @@ from .extensions import Base
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def random_id() -> int:
+    """A random positive 63-bit id, for rows whose id must say nothing of the order they came in
+    (a staff survey response's comment, a draft): the next row's is no larger than the last's."""
+    return secrets.randbelow(2**63 - 1) + 1
+
+
+# A 63-bit id: BIGINT on PostgreSQL; on SQLite INTEGER, so that it is the row's rowid and the rows
+# are stored in the order of their random ids, not of their arrival.
+RandomId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -147,6 +161,32 @@ class AccessLink(Base):
     organisation: Mapped[Organisation] = relationship()
 
 
+class StoredWarning(TypedDict):
+    """A soft check's warning as a page keeps it (``store.returns.as_stored``)."""
+
+    key: str
+    question: str
+    message: str
+
+
+class Confirmation(TypedDict):
+    """Who confirmed a warning is right, and when (ISO 8601)."""
+
+    by: str
+    at: str
+
+
+class PageRecord(TypedDict, total=False):
+    """One page of a return in ``Response.pages``: how often it was saved, when (ISO 8601) and by
+    whom, and its soft checks' warnings with their confirmations by warning key."""
+
+    version: int
+    saved_at: str
+    saved_by: str
+    warnings: list[StoredWarning]
+    confirmed: dict[str, Confirmation]
+
+
 class Response(Base):
     """One organisation's return for one cycle: its working answers as one document (question id
     -> value), and per page of the return how often it was saved, when and by whom (``pages``:
@@ -164,7 +204,7 @@ class Response(Base):
     coordinator_message: Mapped[str | None] = mapped_column(Text)
     consent_to_name: Mapped[bool] = mapped_column(Boolean, default=False)
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
-    pages: Mapped[dict] = mapped_column(JSON, default=dict)
+    pages: Mapped[dict[str, PageRecord]] = mapped_column(JSON, default=dict)
 
     cycle: Mapped[Cycle] = relationship()
     organisation: Mapped[Organisation] = relationship()
@@ -386,7 +426,8 @@ class CommentReview(Base):
     redacted, then approved or excluded."""
 
     __tablename__ = "comment_review"
-    id: Mapped[int] = mapped_column(primary_key=True)
+    # Random: a staff response's comment is queued as the response arrives (docs/disclosure.md).
+    id: Mapped[int] = mapped_column(RandomId, primary_key=True, autoincrement=False, default=random_id)
     response_id: Mapped[int | None] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"))
     staff_response_id: Mapped[str | None] = mapped_column(ForeignKey("staff_response.id", ondelete="CASCADE"),
                                                           index=True)
@@ -400,6 +441,8 @@ class CommentReview(Base):
         UniqueConstraint("response_id", "question_id", name="uq_comment_review_response_question"),
         CheckConstraint("status IN ('pending', 'approved', 'excluded')", name="status"),
         CheckConstraint("(response_id IS NULL) <> (staff_response_id IS NULL)", name="one_source"),
+        Index("ix_comment_review_response_question_status", "response_id", "question_id", "status"),
+        Index("ix_comment_review_staff_question_status", "staff_response_id", "question_id", "status"),
     )
 
 
@@ -460,6 +503,28 @@ class JobStatus(str, enum.Enum):
     FAILED = "failed"
 
 
+class JobDetail(TypedDict, total=False):
+    """What a job was asked (``jobs.ASKED``, and the check an import follows) and what it did."""
+
+    kind: str  # emails: which ("invitation", "reminder")
+    everyone: bool  # emails: to every organisation not yet submitted, not only those not yet invited
+    replace: bool  # check and import: submitted returns are replaced
+    checked_by_job: int  # import: the check it follows
+    import_job: int  # check: the import that followed it
+    edition: int  # publish: the edition made
+    sent: int  # emails
+    failed: int
+    rows: int  # check and import (of returns, or of the register)
+    written: int
+    added: int  # the register's check and import: organisations added and changed
+    updated: int
+    errors: list[str]
+    error_count: int
+    warnings: list[str]
+    warning_count: int
+    deleted: dict[str, int]  # retention: how many of each kind of record
+
+
 class Job(Base):
     """Work done by the worker (or by a command, in its own process): its progress and outcome.
 
@@ -483,7 +548,7 @@ class Job(Base):
     step: Mapped[str | None] = mapped_column(String(200))
     done: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)
-    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    detail: Mapped[JobDetail] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
     upload: Mapped[bytes | None] = mapped_column(LargeBinary)
     upload_name: Mapped[str | None] = mapped_column(String(200))
@@ -564,7 +629,12 @@ class StaffSurvey(Base):
 class StaffCode(Base):
     """An organisation's code for a staff survey (in the link its PSW forwards), the headcount the
     PSW gives for its response rate ({profession: {service: n}}), and its workforce's profile from
-    HR ({characteristic: {category: n}}, ``aggregation.profile``)."""
+    HR ({characteristic: {category: n}}, ``aggregation.profile``).
+
+    Its pace, for flagging bursts (``store.staff.BURST``): how many responses came in the hour now
+    counted (``hour_started_at``, ``hour_responses``), and before it, how many came in how many
+    hours that had any (``past_responses``, ``past_hours``). No hour but the latest is kept, and
+    the nightly reordering folds even that into the totals once its day is over."""
 
     __tablename__ = "staff_code"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -573,6 +643,10 @@ class StaffCode(Base):
     code: Mapped[str] = mapped_column(String(20), unique=True)
     headcount: Mapped[dict] = mapped_column(JSON, default=dict)
     workforce: Mapped[dict | None] = mapped_column(JSON)
+    past_responses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    past_hours: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    hour_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    hour_responses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     survey: Mapped[StaffSurvey] = relationship()
     organisation: Mapped[Organisation] = relationship()
@@ -584,7 +658,7 @@ class StaffDraft(Base):
     (stored hashed); dated, not timed; gone when they submit, or a week after its last change."""
 
     __tablename__ = "staff_draft"
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(RandomId, primary_key=True, autoincrement=False, default=random_id)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("staff_survey.id", ondelete="CASCADE"))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
@@ -595,9 +669,12 @@ class StaffDraft(Base):
 
 class StaffResponse(Base):
     """One practitioner's submitted answers. Nothing says who: the organisation (from the code)
-    and the date alone, and a random id that says nothing of the order responses came in.
-    ``scored``: it has a scored answer and so counts. ``duplicate_of``: an exact copy of another
-    response that day, for the coordinator to look at; ``excluded`` by the coordinator."""
+    and the date alone, and a random id that says nothing of the order responses came in (on
+    SQLite the table has no rowid, so its rows are stored in the order of their ids; PostgreSQL's
+    are put in that order each night: ``store.staff.reorder``). ``scored``: it has a scored answer
+    and so counts. ``burst``: it came in an hour when its organisation's responses ran far above
+    their pace, for the coordinator to look at (near-duplicates are found when the coordinator
+    looks: ``store.staff.flagged``); ``excluded`` by the coordinator."""
 
     __tablename__ = "staff_response"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: secrets.token_hex(16))
@@ -606,8 +683,8 @@ class StaffResponse(Base):
     answers: Mapped[dict] = mapped_column(JSON)
     submitted_on: Mapped[date] = mapped_column(Date)
     scored: Mapped[bool] = mapped_column(Boolean)
-    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
-    duplicate_of_id: Mapped[str | None] = mapped_column(ForeignKey("staff_response.id", ondelete="SET NULL"))
+    burst: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     excluded: Mapped[bool] = mapped_column(Boolean, default=False)
 
     organisation: Mapped[Organisation] = relationship()
+    __table_args__ = ({"sqlite_with_rowid": False},)

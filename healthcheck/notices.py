@@ -12,6 +12,7 @@ from flask import current_app
 from . import mail
 from .filters import datetime_
 from .models import Contributor, Response, SubmittedVersion
+from .return_pages import version_pdf_bytes
 
 
 def _send(to: list[str | None], subject: str, body: str, attachment: tuple[str, bytes] | None = None) -> bool:
@@ -51,8 +52,6 @@ def invitation(contributor: Contributor, token: str, sections: list[str]) -> boo
 
 def submitted(response: Response, version: SubmittedVersion, signatory: Contributor | None) -> bool:
     """To the organisation's contact, the return's contact and the signatory: the submitted PDF."""
-    from .return_pages import version_pdf_bytes
-
     body = (f"{response.organisation.name}'s {response.cycle.year} {_service()} return was submitted on "
             f"{datetime_(version.submitted_at)} by {version.submitted_by}"
             f"{f' ({version.signed_off_as})' if version.signed_off_as else ''}.\n\n"

@@ -28,6 +28,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -352,8 +353,6 @@ SURNAMES_PER_COUNTRY = 2000
 
 def _latin(name: str) -> bool:
     """A name as English text would write it: Latin letters (accents allowed), capitalised."""
-    import unicodedata
-
     return len(name) > 1 and name[0].isupper() and not name.isupper() and \
         all(c in "-'" or (c.isalpha() and "LATIN" in unicodedata.name(c, "")) for c in name)
 
@@ -363,7 +362,7 @@ def names_from_package() -> tuple[list[str], list[str], list[str]]:
     Latin letters, and those of them that are also English words: in the english-words package's
     Webster's list, where proper nouns are capitalised ("grace" is a word, "sarah" is not), or a
     plural, past, comparative or British spelling of one ("visits", "favour")."""
-    from english_words import get_english_words_set
+    from english_words import get_english_words_set  # the word lists load only for bin/person-names
     from names_dataset import NameDataset  # 2 GB while it loads: only bin/person-names and its test
 
     dataset = NameDataset()

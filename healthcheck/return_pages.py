@@ -11,6 +11,7 @@ from flask import abort, current_app, redirect, render_template, request
 from flask_wtf import FlaskForm
 
 import forms
+from aggregation.return_pdf import return_pdf
 from forms.rules import asked
 from forms.validation import display, validate_section
 
@@ -173,8 +174,6 @@ def version_pdf(response: Response, version: SubmittedVersion) -> Any:
 def version_pdf_bytes(response: Response, version: SubmittedVersion) -> bytes:
     """Exactly what was submitted in one version, as a PDF (downloaded, and attached to the
     confirmation email)."""
-    from aggregation.return_pdf import return_pdf
-
     return return_pdf(questionnaire_for(response.cycle), version.answers, {
         "organisation": response.organisation.name, "reference": version.reference,
         "submitted_at": version.submitted_at, "submitted_by": version.submitted_by,

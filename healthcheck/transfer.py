@@ -10,17 +10,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 
 import forms
 from aggregation import sheets
-from forms import NOT_APPLICABLE
 from forms.codebook import codebook_rows
 from forms.rules import Warning, is_asked, prune, referenced_questions
 from forms.validation import validate_section
@@ -29,7 +30,7 @@ from .downloads import editions_folder
 from .extensions import db
 from .form_fields import CONTROL
 from .models import AuthorityType, Cycle, Organisation, Response, ResponseStatus, StaffSurvey
-from .store import Actor, audit, checks, collection, publication, returns, staff
+from .store import Actor, audit, checks, collection, neighbours, publication, returns, staff
 
 ID_COLUMNS = ["organisation", "ons_code", "authority_type"]
 
@@ -79,8 +80,8 @@ def read_upload(name: str, content: bytes) -> list[dict[str, str]]:
 
 
 def _xlsx_rows(name: str, content: bytes) -> Iterator[Sequence[Any]]:
-    import zipfile
 
+    # openpyxl loads only when a workbook is read or written: the web processes never need it
     from openpyxl import load_workbook
 
     try:
@@ -158,14 +159,6 @@ class ImportResult:
     raised: dict[int, list[Warning]] = field(default_factory=dict)  # organisation id -> its soft checks' warnings
 
 
-def _choice_codes(question: forms.Question, text: str) -> list[str] | str:
-    """Option codes from a cell holding codes or labels (several separated by ';')."""
-    parts = [p.strip() for p in text.split(";")] if question.type == "multiple" else [text.strip()]
-    by_label = question.codes_by_label
-    codes = [p if question.option(p) else by_label.get(p.casefold(), p) for p in parts if p]
-    return codes if question.type == "multiple" else (codes[0] if codes else "")
-
-
 def parse_row(questionnaire: forms.Questionnaire, row: dict[str, str]) -> tuple[dict, dict[str, str]]:
     """Validate one row: (answers, {column: reason})."""
     answers: dict[str, Any] = {}
@@ -173,13 +166,7 @@ def parse_row(questionnaire: forms.Questionnaire, row: dict[str, str]) -> tuple[
     for section in questionnaire.sections:
         raw: dict[str, Any] = {}
         for q in section.questions:
-            cell = sheets.unneutral(row.get(q.id, "").strip())
-            if q.type in ("single", "multiple", "agreement"):
-                raw[q.id] = _choice_codes(q, cell)
-            elif q.type == "number" and q.not_applicable and cell.lower() == NOT_APPLICABLE:
-                raw[f"{q.id}_none"] = "y"
-            else:
-                raw[q.id] = cell
+            raw.update(q.answer_type.from_cell(sheets.unneutral(row.get(q.id, "").strip())))
             if q.other_id:
                 raw[q.other_id] = sheets.unneutral(row.get(q.other_id, "").strip())
         values, problems = validate_section(section, raw, answers)
@@ -337,6 +324,7 @@ def csv_bytes(header: list[str], rows: Iterable[list[str]]) -> bytes:
 
 
 def xlsx_bytes(tabs: list[tuple[str, list[str], list[list[str]]]]) -> bytes:
+    # openpyxl loads only when a workbook is read or written: the web processes never need it
     from openpyxl import Workbook
 
     book = Workbook()
@@ -379,7 +367,7 @@ def import_staff(survey: StaffSurvey, rows: list[dict[str, str]], *, dry_run: bo
     if result.errors or dry_run:
         return result
     for org, answers in parsed:
-        staff.submit(survey, org.id, answers, questionnaire, org.name)
+        staff.submit(survey, org.id, answers, questionnaire, org.name, paced=False)
         result.written += 1
     return result
 
@@ -419,8 +407,6 @@ def import_organisations(rows: list[dict[str, str]], actor: Actor, dry_run: bool
 def check_organisations(rows: list[dict[str, str]]) -> tuple[list[CellError], list[dict[str, Any]]]:
     """Every row of a register checked, reading nothing and writing nothing (so it can run before a
     writer takes the database's lock): the errors, and each row's values as they will be stored."""
-    from email_validator import EmailNotValidError, validate_email
-
     types = {t.value.casefold(): t.value for t in AuthorityType}
     errors: list[CellError] = []
     if rows:
@@ -474,8 +460,6 @@ def register_files(fmt: str, name: str, organisations: list[Organisation]) -> by
 def store_organisations(clean: list[dict[str, Any]], actor: Actor) -> tuple[int, int]:
     """Checked rows written: new names added, known ones updated, in two statements of many rows
     each, so that a register of 20,000 holds the database's lock for a moment, not seconds."""
-    from sqlalchemy import insert, update
-
     known = dict(db.session.execute(select(func.lower(Organisation.name), Organisation.id)).tuples().all())
     new = [values for values in clean if str(values["name"]).lower() not in known]
     changed = [{"id": known[str(values["name"]).lower()], **values} for values in clean
@@ -502,8 +486,6 @@ def check_neighbours(rows: list[dict[str, str]]) -> tuple[list[CellError], list[
     """A list of statistical neighbours checked, writing nothing: one row an organisation, its name
     or ONS code under ``organisation``, then its neighbours (names or ONS codes) under neighbour_1,
     neighbour_2 and on, nearest first. The errors, and each row as (organisation id, neighbour ids)."""
-    from .store import neighbours
-
     known = neighbours.register()
     errors: list[CellError] = []
     allowed = set(neighbour_header(MAX_NEIGHBOURS))

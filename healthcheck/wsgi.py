@@ -10,7 +10,7 @@ from .config import Refused
 try:
     app = create_app()
 except Refused as refused:  # gunicorn prints this error as one line, no traceback, and stops rather than retrying
-    from gunicorn.errors import AppImportError
+    from gunicorn.errors import AppImportError  # gunicorn is there only when the app runs under it
 
     raise AppImportError(f"healthcheck will not start: {refused}") from None
 

@@ -20,6 +20,9 @@ from healthcheck.extensions import db
 from healthcheck.models import Cycle, Organisation
 from healthcheck.store import collection, returns
 
+# The shared helpers' asserts explain themselves as a test's do (test modules import them later).
+pytest.register_assert_rewrite("tests.helpers", "tests.disclosure")
+
 # Tests run in parallel (pytest-xdist): worker gwN gets a PostgreSQL database of its own, named
 # after the given one ("test" -> "test_gw1", made on first use), and a Redis database of its own,
 # numbered down from the given one (15, 14, ...). Without xdist, the given ones are used as they are.

@@ -15,9 +15,14 @@ from itertools import combinations
 
 import numpy as np
 
+import forms
+from aggregation import profile, scores
+from healthcheck.api.views import public_scores
+
 Cell = tuple[str, str, str]  # organisation, service, role ("" for unstated or prefer not to say)
 Group = tuple[str, ...]  # ("national",), ("type", T), ("region", R), ("organisation", O[, "service"|"role", V])
 NO_REGION: Group = ("region", "")  # the organisations of no region: England less every region
+STAFF_SURVEY = forms.load("staff-survey", "2020.1")
 
 
 class Attacker:
@@ -89,3 +94,170 @@ def small_remainders(attacker: Attacker, totals: Iterable, organisation: str, th
         if attacker.n(left) < attacker.n(total) and 0 < attacker.n(left) < threshold:
             found.append(left)
     return found
+
+
+STATED = {b: [o.value for o in STAFF_SURVEY.question(b).options if o.value != scores.PREFER_NOT] for b in scores.BREAKDOWNS}
+
+
+def counted(df, measure: str) -> np.ndarray:
+    """Whether each respondent counts for a measure."""
+    if measure == scores.RESPONDENTS:
+        return np.ones(len(df), dtype=bool)
+    if measure.startswith("standard"):
+        return scores.respondent_scores(df, STAFF_SURVEY)[measure].notna().to_numpy()
+    return df[measure].astype(object).isin(list(forms.AGREEMENT_SCORES)).to_numpy()
+
+
+def attacker(df, measure: str) -> Attacker:
+    """The cells of one measure with how many counted in each, and each organisation's place."""
+    places = {o: (k, r) for o, k, r in df[list(scores.PLACES)].drop_duplicates("organisation").itertuples(index=False)}
+    stated = {b: df[b].astype(object).where(df[b].isin(STATED[b]), "") for b in scores.BREAKDOWNS}
+    cells: dict = {(o, s, r): 0 for o in places for s in [*STATED["service"], ""] for r in [*STATED["role"], ""]}
+    for o, s, r, yes in zip(df["organisation"], stated["service"], stated["role"], counted(df, measure)):
+        cells[(o, s, r)] += int(yes)
+    return Attacker(cells, places)
+
+
+PUBLIC_KINDS = {"national": "national", "type": "type", "region": "region"}
+
+
+class Reader:
+    """The groups whose figure (or, for RESPONDENTS, count) of one measure an audience has read,
+    and those it has read as withheld, with why."""
+
+    def __init__(self, measure: str) -> None:
+        self.measure = measure
+        self.shown: set[tuple] = set()
+        self.withheld: dict[tuple, str] = {}
+
+    def cell(self, group: tuple, cell: dict | None) -> None:
+        if cell is None:
+            return
+        if cell.get("score") is not None:
+            assert cell.get("n", cell.get("respondents")) is not None, (group, cell)
+            self.shown.add(group)
+        else:
+            assert cell.get("n") is None and cell.get("respondents") is None, ("a withheld figure's count", group)
+            self.withheld[group] = cell.get("withheld") or cell.get("why") or scores.FEWER
+
+    def count(self, group: tuple, n: int | None, why: str | None) -> None:
+        if n is not None:
+            assert n >= scores.MIN_GROUP, (group, n)
+            self.shown.add(group)
+        else:
+            self.withheld[group] = why or scores.FEWER
+
+    def scores_json(self, result: dict) -> None:
+        """scores.json's groups: England, each type and region, as everyone sees them."""
+        for g in result["groups"]:
+            key = tuple(g["group"].split(":", 1))
+            if self.measure == scores.RESPONDENTS:
+                self.count(key, g["respondents"], g["respondents_withheld"])
+            else:
+                self.cell(key, g["scores"].get(self.measure))
+
+    def api(self, result: dict) -> None:
+        """The open API's types, regions and England, as it answers them."""
+        for level, kind in (("types", "type"), ("regions", "region"), ("national", "national")):
+            for row in public_scores(result, level, scores.MIN_GROUP):
+                key = ("national",) if kind == "national" else (kind, row["group"])
+                if self.measure == scores.RESPONDENTS:
+                    self.count(key, row["respondents"], row["respondents_withheld"])
+                elif self.measure in row["scores"]:
+                    cell = row["scores"][self.measure]
+                    self.cell(key, cell | {"n": cell["respondents"]})
+
+    def area(self, report: dict) -> None:
+        """England's report or a region's."""
+        key = ("national",) if report["region"] is None else ("region", report["region"])
+        if self.measure == scores.RESPONDENTS:
+            self.count(key, report["respondents"]["n"], report["respondents"]["withheld"])
+            for g in report["groups"]:
+                self.count((g["level"], g["name"]), g["respondents"]["n"], g["respondents"]["withheld"])
+            return
+        for row in [*report["standards"], *report["statements"]]:
+            if row["id"] == self.measure:
+                self.cell(key, row["own"])
+                self.cell(("national",), row["national"])
+        for g in report["groups"]:
+            self.cell((g["level"], g["name"]), g["scores"].get(self.measure))
+
+    def organisation(self, report: dict) -> None:
+        """One organisation's own report: its figures, the groups beside them, its breakdowns and,
+        for counts, who answered by service and role."""
+        own = ("organisation", report["organisation"])
+        if self.measure == scores.RESPONDENTS:
+            self.count(own, report["respondents"], scores.FEWER)
+            for b in scores.BREAKDOWNS:
+                for part in report["breakdowns"][b]:
+                    self.count((*own, b, part["value"]), part["respondents"]["n"], part["respondents"]["withheld"])
+            by = {c["id"]: c for c in report["profile"]["characteristics"]}
+            for b in scores.BREAKDOWNS:  # the same counts again, as who answered shows them
+                for row in by[b]["rows"]:
+                    value = "" if row["value"] == profile.NOT_SAID else row["value"]
+                    self.count((*own, b, value), row["respondents"], row["withheld"])
+            return
+        for row in report["standards"]:
+            if row["id"] == self.measure:
+                self.cell(own, row["own"])
+                for column in ("type", "region", "national"):
+                    name = {"type": report["authority_type"], "region": report["region"]}.get(column)
+                    self.cell((column,) if column == "national" else (column, name), row[column])
+        for statement in report["statements"]:
+            if statement["id"] == self.measure:
+                self.cell(own, statement["own"])
+                self.cell(("national",), statement["national"])
+        for b in scores.BREAKDOWNS:
+            for part in report["breakdowns"][b]:
+                self.cell((*own, b, part["value"]), part["scores"].get(self.measure))
+
+
+def withheld_parts(att: Attacker, seen: Reader) -> list[list]:
+    """The withheld parts of each of England's splits (types; regions, and the organisations of none)."""
+    levels = {kind: sorted({g for g in [*seen.withheld, *seen.shown] if g[0] == kind}) for kind in ("type", "region")}
+    found = []
+    for kind, groups in levels.items():
+        withheld = [g for g in groups if g not in seen.shown and att.n(g) > 0]
+        if kind == "region" and att.n(NO_REGION) > 0:
+            withheld.append(NO_REGION)
+        found.append(withheld)
+    return found
+
+
+def split_targets(att: Attacker, seen: Reader) -> list:
+    """Unions of the withheld parts of England's splits holding fewer than the threshold: a
+    published England less its published parts."""
+    return [u for parts in withheld_parts(att, seen) for u in small_unions(att, parts, scores.MIN_GROUP)]
+
+
+def public_attack(att: Attacker, seen: Reader) -> list:
+    """What everyone can work out: every organisation's figure is withheld from it."""
+    organisations = [("organisation", o) for o in att.places]
+    targets = [g for g in organisations if att.n(g) > 0]
+    targets += [g for g in seen.withheld if len(g) <= 2 and g[0] != "organisation" and att.n(g) > 0]
+    targets += split_targets(att, seen)
+    assert not seen.shown & set(seen.withheld), "a figure both shown and withheld"
+    return att.learns(seen.shown, targets)
+
+
+def insider_attack(att: Attacker, seen: Reader, organisation: str) -> list:
+    """What one organisation can work out from everything it reads and its own figures: another
+    organisation's; a withheld group's (but one withheld only for having two organisations, which
+    gives it nothing but the other's, checked on its own); a few people's left over; a withheld
+    service or role of its own."""
+    me = ("organisation", organisation)
+    mine = att.vector(me)
+    targets = [("organisation", o) for o in att.places if o != organisation and att.n(("organisation", o)) > 0]
+    targets += [g for g, why in seen.withheld.items() if len(g) <= 2 and g[0] != "organisation"
+                and why != scores.ORGANISATIONS and att.n(g) > 0 and not np.array_equal(att.vector(g), mine)]
+    targets += [u for u in split_targets(att, seen) if not np.array_equal(att.vector(u), mine)]
+    # A group, or a split's withheld parts together, less its own figure: the few others in it.
+    totals = [g for g in [*seen.shown, *seen.withheld] if len(g) <= 2 and g[0] != "organisation"]
+    totals += [u for parts in withheld_parts(att, seen) for u in [*parts, *unions(parts)]]
+    targets += small_remainders(att, totals, organisation, scores.MIN_GROUP)
+    for b in scores.BREAKDOWNS:
+        parts = [g for g in seen.withheld if len(g) == 4 and g[1] == organisation and g[2] == b and att.n(g) > 0]
+        targets += [t for t in parts + small_unions(att, parts, scores.MIN_GROUP)
+                    if not np.array_equal(att.vector(t), mine)]  # all of itself: its own figure
+    assert not seen.shown & set(seen.withheld), "a figure both shown and withheld"
+    return att.learns(seen.shown | {me}, targets)

@@ -7,7 +7,7 @@ from pypdf import PdfReader
 
 from aggregation.annex import UNCODED, annex_tables
 from aggregation.report import national_report
-from tests.test_tables import dataset
+from tests.helpers import dataset
 
 OTHER = "stress_activities_other"
 COMMENTS = [

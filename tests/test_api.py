@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import random
 import re
 from datetime import timedelta
 
@@ -16,28 +15,15 @@ from hypothesis import HealthCheck, given, settings
 from sqlalchemy import select
 
 import forms
-from forms.synthetic import answers
 from healthcheck.api import views
 from healthcheck.api.openapi import GROUPINGS_NOW
 from healthcheck.extensions import db
 from healthcheck.models import ApiToken, AuditEvent, Organisation, User
-from healthcheck.store import Actor, returns
 from tests.conftest import now, signed_in
-from tests.test_coordinator import submit_return
-from tests.test_results_and_plan import publish, with_peers
-from tests.test_staff_results import respond
+from tests.disclosure import Reader, attacker, public_attack
+from tests.helpers import lone_trust, publish, respond, submit_return, with_peers
 
 Q = forms.load("health-check", "2017.1")
-
-
-def lone_trust(cycle) -> Organisation:
-    """The only NHS trust to send a return: every figure of its type is withheld."""
-    org = Organisation(name="Lone NHS Trust", authority_type="NHS Trust")
-    db.session.add(org)
-    db.session.flush()
-    returns.submit(returns.return_for(cycle, org), Actor("Test"), Q, replace_with=answers(Q, random.Random(7)))
-    db.session.commit()
-    return org
 
 
 @pytest.fixture
@@ -206,7 +192,6 @@ def test_the_apis_counts_give_no_withheld_count_away(app, accounts, employers, c
     reads every staff survey level the API serves, counts and figures, and recovers nothing withheld."""
     from aggregation import scores
     from healthcheck.store import staff
-    from tests.test_disclosure import Reader, attacker, public_attack
 
     layout = [(employers["a"][0], "Eastern", 25), (employers["b"][0], "London", 30)]
     for name, kind, region, size in ([("Southby County Council", "Shire County", "Eastern", 28),

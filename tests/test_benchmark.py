@@ -15,7 +15,7 @@ from aggregation.dataset import Dataset, Return
 from aggregation.tables import compute as national
 from forms import tablespec
 from forms.synthetic import answers
-from tests.test_tables import dataset as hand_dataset
+from tests.helpers import dataset as hand_dataset
 
 Q = forms.load("health-check", "2017.1")
 

@@ -66,7 +66,7 @@ def test_publish_preflight_close_the_survey_now_and_reopen(live, browser, tmp_pa
                 Actor("Test"))
             survey.closes_at = now() + timedelta(days=30)
             q = staff.questionnaire_of(survey)
-            for _ in range(2):  # flagged as a possible duplicate
+            for _ in range(2):  # both flagged as possible duplicates
                 staff.submit(survey, org.id, {"s1_vision": "agree", "comment": "More time for supervision"}, q, org.name)
     page = browser.new_page()
     _coordinator(live, page, "preflight@example.org")
@@ -77,7 +77,7 @@ def test_publish_preflight_close_the_survey_now_and_reopen(live, browser, tmp_pa
     expect(preflight).to_contain_text("1 of 2 organisations have not submitted a return")
     expect(preflight).to_contain_text("comments not reviewed yet")
     expect(preflight).to_contain_text("The staff survey is open until")
-    expect(preflight).to_contain_text("flagged as a possible duplicate")
+    expect(preflight).to_contain_text("flagged as possible duplicates")
     assert_accessible(page)
     page.screenshot(path=str(tmp_path / "publish.png"), full_page=True)
 

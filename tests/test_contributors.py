@@ -12,7 +12,7 @@ from healthcheck.extensions import db
 from healthcheck.models import AuditEvent, Contributor, SubmittedVersion
 from tests.answers import FULL_RETURN
 from tests.conftest import now, sign_in, signed_in
-from tests.test_journey import fill_everything, save
+from tests.helpers import fill_everything, save
 
 
 def invite(psw, smtp, name, email, *, sections=None, sign_off=False):

@@ -26,6 +26,7 @@ from aggregation.dataset import Dataset, Return
 from aggregation.outputs import grid, slug
 from forms import tablespec
 from forms.synthetic import answers
+from tests.helpers import awkward_dataset
 
 Q = forms.load("health-check", "2017.1")
 PUBLICATION_MIN, BENCHMARK_MIN = 3, 5
@@ -40,20 +41,6 @@ def demo_dataset() -> Dataset:
     returns = [Return(r["name"], r["authority_type"], answers(Q, random.Random(i), r["name"]),
                       region=r["region"] or None) for i, r in enumerate(register) if i >= 5]
     return Dataset(2017, Q, tablespec.load(Q), returns, {})
-
-
-def awkward_dataset() -> Dataset:
-    layout = ([("NHS Trust", None)] + [("London Borough", "London")] * 3
-              + [("Shire County", "Eastern")] * 4 + [("Shire County", "South East")] * 4
-              + [("Metropolitan District", "North West")] * 5 + [("Metropolitan District", "North East")] * 2
-              + [("Unitary Authority", "South West")] * 3 + [("Unitary Authority", "Eastern")] * 3)
-
-    def year(seed: int) -> list[Return]:
-        rng = random.Random(seed)
-        return [Return(f"Org {i:02d}", kind, answers(Q, rng), region=region) for i, (kind, region) in enumerate(layout)]
-
-    previous = Dataset(2016, Q, tablespec.load(Q), year(1), {})
-    return Dataset(2017, Q, tablespec.load(Q), year(2), {}, previous=previous)
 
 
 @pytest.fixture(scope="module", params=["demo", "awkward"])

@@ -9,6 +9,7 @@ from healthcheck.extensions import db
 from healthcheck.models import EmailSend
 from healthcheck.store import collection
 from tests.conftest import signed_in
+from tests.helpers import submit_return
 
 
 def with_contacts(employers):
@@ -54,7 +55,6 @@ def test_invite_sends_working_links_records_failures_and_retries(app, employers,
 
 
 def test_reminders_go_only_to_those_who_have_not_submitted(app, employers, cycle, smtp):
-    from tests.test_coordinator import submit_return
 
     employers["a"][0].contact_email = "psw@northmoor.example.org"
     employers["b"][0].contact_email = "psw@eastwick.example.org"

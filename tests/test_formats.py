@@ -27,9 +27,7 @@ from healthcheck.extensions import db
 from healthcheck.models import Organisation
 from healthcheck.store import Actor, publication, returns
 from tests.conftest import signed_in
-from tests.test_api import lone_trust
-from tests.test_coordinator import submit_return
-from tests.test_results_and_plan import publish
+from tests.helpers import lone_trust, publish, submit_return
 
 Q = forms.load("health-check", "2017.1")
 FIGURE = re.compile(r"^(?:[+−-]?\d+|\*|–|n/a)$")

@@ -11,6 +11,7 @@ from openpyxl import Workbook
 
 from healthcheck.cli import orgs
 from healthcheck.transfer import MAX_CELL, FileProblem, read_upload
+from tests.helpers import dataset
 
 REGISTER = [["name", "authority_type", "ons_code", "region", "contact_email"],
             ["Café Vale Council", "Unitary Authority", "E06000991", "South West", "psw@cafe.example.org"]]
@@ -139,7 +140,6 @@ def test_no_file_the_product_writes_holds_a_live_formula(tmp_path):
     from aggregation import outputs
     from aggregation.plan_export import plan_xlsx
     from aggregation.tables import compute
-    from tests.test_tables import dataset
 
     categories = {"profession_opportunities": [("evil", FORMULA)]}
     outputs.write(2017, compute(dataset(categories=categories)), tmp_path)

@@ -10,6 +10,7 @@ from healthcheck.models import AccessLink, AuditEvent, Response, SubmittedVersio
 from healthcheck.store import returns
 from tests.answers import FULL_RETURN
 from tests.conftest import sign_in
+from tests.helpers import fill_everything, save
 
 
 def answers(response_id=None):
@@ -18,19 +19,6 @@ def answers(response_id=None):
     if response_id is None:
         return db.session.scalar(select(Response.answers).order_by(Response.id).limit(1))
     return db.session.get(Response, response_id).answers
-
-
-def save(client, section_id, form, action="continue"):
-    path = f"/return/section/{section_id}"
-    page = client.get(path).get_data(as_text=True)
-    version = re.search(r'name="section_version" type="hidden" value="(\d+)"', page).group(1)
-    return client.post_form(path, {**form, "section_version": version, "action": action}, token_from=path)
-
-
-def fill_everything(client):
-    for section_id, form in FULL_RETURN.items():
-        response = save(client, section_id, form)
-        assert response.status_code == 302, (section_id, response.get_data(as_text=True)[:2000])
 
 
 def test_task_list_shows_each_standard_with_its_status(client, employers):

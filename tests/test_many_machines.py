@@ -29,8 +29,8 @@ from healthcheck.extensions import db
 from healthcheck.models import AuditEvent, Job, Organisation
 from healthcheck.store import Actor, collection, publication, returns
 from tests.conftest import PASSWORD, PG_URL, REDIS_URL, CheckingClient, empty_postgres, seed_cycle
+from tests.helpers import queue_publication, sha256, wait_for
 from tests.server import GUNICORN, Server, free_port
-from tests.test_publication import queue_publication, sha256, wait_for
 
 SHARED = bool(PG_URL and REDIS_URL)  # the shared stack the issue names; SQLite and its queue file otherwise
 HEALTHCHECK = str(Path(sys.executable).with_name("healthcheck"))

@@ -20,7 +20,7 @@ import forms
 from aggregation import edition
 from aggregation.plan_export import plan_pdf
 from aggregation.report import _styles
-from tests.test_disclosure_attack import awkward_dataset
+from tests.helpers import awkward_dataset
 
 Q = forms.load("health-check", "2017.1")
 ROOT = Path(__file__).resolve().parent.parent

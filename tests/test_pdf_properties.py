@@ -12,7 +12,7 @@ from aggregation.benchmark_pdf import benchmark_pdf
 from aggregation.plan_export import plan_pdf
 from aggregation.report import national_report
 from aggregation.return_pdf import return_pdf
-from tests.test_tables import dataset
+from tests.helpers import dataset
 
 Q = forms.load("health-check", "2017.1")
 ACTION = {"section_id": Q.sections[1].id, "description": "Recruit to the unfilled posts", "lead": "Head of HR",

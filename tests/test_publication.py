@@ -30,15 +30,9 @@ from healthcheck.store import Actor, collection, publication, returns
 from healthcheck.store import jobs as job_rows
 from tests.answers import FULL_RETURN
 from tests.conftest import REDIS_URL, CheckingClient, now, seed_cycle, signed_in
-from tests.test_coordinator import submit_return
-from tests.test_journey import save
-from tests.test_results_and_plan import publish, with_peers
+from tests.helpers import GOOD, publish, queue_publication, save, sha256, submit_return, wait_for, with_peers
 
 QUEUES = ["sqlite"] + (["redis"] if REDIS_URL else [])
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_an_edition_is_frozen_and_publishing_again_makes_the_next(app, accounts, employers, cycle):
@@ -154,7 +148,6 @@ def test_a_failed_publication_serves_nothing_and_can_be_tried_again(app, account
 
 
 def test_a_returns_file_is_checked_in_a_job_then_imported_by_a_second_click(app, accounts, employers, cycle):
-    from tests.test_transfer import GOOD
 
     def csv_file(row: dict) -> io.BytesIO:
         out = io.StringIO()
@@ -244,25 +237,6 @@ def worker_site(sqlite_template, tmp_path, queue):
         db.engine.dispose()
 
 
-def queue_publication(cycle) -> int:
-    with writing():
-        job = job_rows.new_job("publish", Actor("Test"), cycle)
-    jobs.enqueue(job)  # to the worker, not run here
-    return job.id
-
-
-def wait_for(job_id: int, until, seconds: float = 120) -> Job:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        db.session.expire_all()
-        job = db.session.get(Job, job_id)
-        db.session.rollback()
-        if until(job):
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} is still {job.status}: {job.step} {job.done}/{job.total}")
-
-
 def test_a_publication_runs_in_a_real_worker_process(worker_site):
     app, cycle, start_worker = worker_site
     job_id = queue_publication(cycle)
@@ -340,7 +314,6 @@ def test_a_publication_given_up_while_its_worker_still_runs_records_nothing(app,
 
 
 def test_a_second_press_shows_the_job_under_way_and_a_checked_file_is_imported_once(app, accounts, employers, cycle):
-    from tests.test_transfer import GOOD
 
     coordinator = signed_in(app, "coordinator")
     with writing():  # invitations already queued, not yet sent

@@ -27,9 +27,7 @@ from healthcheck.extensions import db
 from healthcheck.models import AuditEvent, Organisation, StatisticalNeighbour
 from healthcheck.store import Actor, publication, returns
 from tests.conftest import signed_in
-from tests.test_coordinator import submit_return
-from tests.test_disclosure_attack import awkward_dataset
-from tests.test_results_and_plan import publish, text_of
+from tests.helpers import awkward_dataset, publish, submit_return, text_of
 
 Q = forms.load("health-check", "2017.1")
 

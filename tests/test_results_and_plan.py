@@ -1,48 +1,19 @@
 """The employer's benchmark and action plan through the web, and who may see them."""
 import io
-import random
 import re
 from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
 
 from openpyxl import load_workbook
-from pypdf import PdfReader
 
 import forms
-from forms.synthetic import answers
 from healthcheck.extensions import db
-from healthcheck.models import Action, Organisation
+from healthcheck.models import Action
 from healthcheck.store import Actor, collection, publication, returns
 from tests.conftest import now, sign_in, signed_in
-from tests.test_coordinator import submit_return
+from tests.helpers import fill_everything, publish, submit_return, text_of, with_peers
 
 Q = forms.load("health-check", "2017.1")
-
-
-def with_peers(cycle, count=12):
-    """Synthetic submitted returns from other councils, so comparison groups are big enough."""
-    actor = Actor("Test")
-    rng = random.Random(1)
-    for i in range(count):
-        org = Organisation(name=f"Peer Council {i}", authority_type=("Shire County", "London Borough")[i % 2])
-        db.session.add(org)
-        db.session.flush()
-        returns.submit(returns.return_for(cycle, org), actor, Q, replace_with=answers(Q, rng))
-    db.session.commit()
-
-
-def publish(app):
-    """The coordinator publishes the 2017 results (the job runs at once, in tests)."""
-    coordinator = signed_in(app, "coordinator")
-    latest = publication.latest_edition(collection.cycle_by_year(2017))
-    done = coordinator.post_form("/admin/cycles/2017/publish", {"after": str(latest.number if latest else 0)})
-    assert done.status_code == 302 and "/admin/jobs/" in done.headers["Location"]
-    db.session.expire_all()
-    return coordinator
-
-
-def text_of(pdf_bytes) -> str:
-    return " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf_bytes)).pages).split())
 
 
 def test_benchmark_waits_for_publication_then_shows_own_figures(app, accounts, employers, cycle):
@@ -176,7 +147,6 @@ def test_consent_to_be_named_reaches_the_report(app, accounts, employers, cycle)
     from healthcheck.cli import report  # noqa: F401  (the same code path as the web download)
     employer = app.test_client()
     sign_in(employer, employers["a"][1])
-    from tests.test_journey import fill_everything
     fill_everything(employer)
     employer.post_form("/return/check", {"confirm": "y", "consent": "y"})
     submit_return(app, employers["b"][1])  # no consent

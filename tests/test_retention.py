@@ -16,9 +16,7 @@ from healthcheck.extensions import db
 from healthcheck.models import AuditEvent, Base, CommentReview, Edition, EmailSend, Job, Response, SubmittedVersion
 from healthcheck.store import Actor, contributors, people, retention, returns
 from tests.conftest import signed_in
-from tests.test_coordinator import submit_return
-from tests.test_results_and_plan import publish, with_peers
-from tests.test_staff_survey import answer, code_of
+from tests.helpers import answer, code_of, publish, submit_return, with_peers
 
 PERSON = ("Priya Shah", "priya.shah@example.org", "01632 960 001")
 CONTRIBUTOR = ("Sam Okoro", "sam.okoro@example.org")

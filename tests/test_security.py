@@ -13,7 +13,7 @@ from healthcheck.extensions import db
 from healthcheck.models import Action, CommentReview, Job
 from tests.answers import FULL_RETURN
 from tests.conftest import sign_in, signed_in
-from tests.test_journey import fill_everything, save
+from tests.helpers import fill_everything, save
 
 Q = forms.load("health-check", "2017.1")
 XSS = '<script>alert("x")</script>"><img src=x onerror=alert(1)>'
@@ -108,7 +108,7 @@ def _fill(rule, ids) -> str | None:
         if choice:
             path = path.replace(choice.group(0), choice.group(1).split(",")[0].strip())
         elif arg in values and rule.endpoint != "static":
-            path = re.sub(rf"<(?:\w+:)?{arg}>", str(values[arg]), path)
+            path = re.sub(rf"<(?:\w+(?:\([^)]*\))?:)?{arg}>", str(values[arg]), path)
         else:
             return None
     return path
@@ -129,7 +129,8 @@ def world(app, accounts, employers, cycle):
     coordinator = signed_in(app, "coordinator")
     assert coordinator.post_form("/admin/cycles/2017/publish", {"after": "0"}).status_code == 302
     ids = {"token": token, "org": org.id, "action": db.session.scalar(select(Action.id)),
-           "review": db.session.scalar(select(CommentReview.id)), "job": db.session.scalar(select(Job.id))}
+           "review": db.session.scalar(select(CommentReview.id).where(CommentReview.question_id == "final_comments")),
+           "job": db.session.scalar(select(Job.id))}
     return {"a": a, "b": b, "anonymous": app.test_client(), "coordinator": coordinator,
             "viewer": signed_in(app, "viewer"), "ids": ids}
 

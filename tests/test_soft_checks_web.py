@@ -9,8 +9,7 @@ from healthcheck.models import AuditEvent, Response
 from healthcheck.store import Actor, collection, returns
 from tests.answers import FULL_RETURN
 from tests.conftest import now, sign_in, signed_in
-from tests.test_coordinator import submit_return
-from tests.test_journey import save
+from tests.helpers import GOOD, publish, save, submit_return, with_peers, write_csv
 
 Q = forms.load("health-check", "2017.1")
 FALL = "You entered 15 posts; last year&#39;s return had 40. Check this is right."
@@ -129,7 +128,6 @@ def test_the_coordinator_sees_returns_with_warnings_and_each_warning(app, accoun
 # ---------------------------------------------------------------- the importer
 
 def import_file(tmp_path, **changes):
-    from tests.test_transfer import GOOD, write_csv
 
     return write_csv(tmp_path / "returns.csv", [{**GOOD, **changes}], header=list(GOOD))
 
@@ -183,7 +181,6 @@ def test_an_uploaded_file_is_checked_with_its_warnings_then_imported(app, accoun
 # ---------------------------------------------------------------- against last year's national figures
 
 def test_an_answer_outside_last_years_national_range_is_questioned(app, accounts, employers, cycle):
-    from tests.test_results_and_plan import publish, with_peers
 
     with_peers(cycle, count=12)
     employer, c2018 = next_year(app, cycle, employers)

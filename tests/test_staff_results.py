@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import json
-import random
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -12,19 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 import forms
-from forms.synthetic import answers
 from healthcheck.extensions import writing
 from healthcheck.store import staff
 from tests.conftest import now
+from tests.helpers import fill_everything, publish, respond, text_of
 
 Q = forms.load("staff-survey", "2020.1")
-
-
-def respond(survey, org, count: int, seed: int = 0, **fixed) -> None:
-    rng = random.Random(seed)
-    with writing():
-        for _ in range(count):
-            staff.submit(survey, org.id, answers(Q, rng) | fixed, Q, org.name)
 
 
 def test_results_from_the_command_line_withhold_an_organisation_below_10_and_only_it(app, employers, survey, tmp_path):
@@ -93,7 +85,6 @@ def test_a_closed_survey_is_published_with_the_results_and_each_psw_sees_their_o
     from healthcheck.extensions import db
     from healthcheck.store import collection, publication
     from tests.conftest import sign_in
-    from tests.test_results_and_plan import publish
 
     a, b = employers["a"][0], employers["b"][0]
     respond(survey, a, 14, s1_vision="strongly_agree", s1_leaders="strongly_agree", s1_psw="agree")
@@ -125,8 +116,6 @@ def test_the_coordinator_reads_englands_report_each_regions_and_every_organisati
     from healthcheck.models import Organisation
     from healthcheck.store import collection, publication
     from tests.conftest import sign_in
-    from tests.test_journey import fill_everything
-    from tests.test_results_and_plan import publish, text_of
 
     a, b = employers["a"][0], employers["b"][0]
     with writing():
@@ -173,7 +162,6 @@ def test_the_psw_reads_who_answered_against_their_workforce_downloads_the_pdf_an
     from healthcheck.extensions import db
     from healthcheck.models import Action
     from tests.conftest import sign_in
-    from tests.test_results_and_plan import publish, text_of
 
     a, b = employers["a"][0], employers["b"][0]
     respond(survey, a, 20, s3_manageable="strongly_disagree", s3_review="disagree", sex="female")
@@ -219,7 +207,6 @@ def test_an_organisation_of_100_or_more_gets_its_own_drivers_each_marked_clear_o
                                                                                       survey):
     from healthcheck.extensions import db
     from tests.conftest import sign_in
-    from tests.test_results_and_plan import publish
 
     a = employers["a"][0]
     respond(survey, a, 150, seed=11)

@@ -1,5 +1,5 @@
 """National tables from a small dataset built by hand; every expected figure below was worked
-out on paper from the six returns in RETURNS (see the comments), not by running the code."""
+out on paper from the six returns in tests/helpers.py's RETURNS (see the comments there), not by running the code."""
 import io
 import json
 import re
@@ -14,48 +14,9 @@ from aggregation.dataset import Dataset, Return
 from aggregation.report import national_report
 from aggregation.tables import compute, whole
 from forms import tablespec
+from tests.helpers import POPULATIONS, dataset
 
 Q = forms.load("health-check", "2017.1")
-
-#  org  type                 posts unfilled agency hours  senior-pract.  reflective    welfare  access     opportunities
-#  A    Shire County          10    1        0      37     5              individually  yes      yes        student, other (coded: mentoring)
-#  B    Shire County           8    1        2      35     n/a            individually  yes      dont_know  student
-#  C    London Borough        20    5        4      39     0              peer_group    no       (not asked) mentoring, research
-#  D    London Borough        40    2       10      38     10             no            yes      yes        other (not coded)
-#  E    NHS Trust             16    0        1      36     7              dont_know     yes      (blank)    (blank)
-#  F    Unitary Authority     --    --       --     40     4              individually  yes      no         student, research
-RETURNS = [
-    Return("A", "Shire County", {"posts": 10, "posts_unfilled": 1, "posts_agency": 0, "hours_per_week": 37,
-                                 "caseload_senior_practitioner": 5, "reflective_supervision": "individually",
-                                 "welfare_system": "yes", "welfare_access": "yes",
-                                 "profession_opportunities": ["student_supervision", "other"],
-                                 "profession_opportunities_other": "Mentoring NQSWs"},
-           coded={"profession_opportunities_other": ["mentoring"]}),
-    Return("B", "Shire County", {"posts": 8, "posts_unfilled": 1, "posts_agency": 2, "hours_per_week": 35,
-                                 "caseload_senior_practitioner": "n/a", "reflective_supervision": "individually",
-                                 "welfare_system": "yes", "welfare_access": "dont_know",
-                                 "profession_opportunities": ["student_supervision"]}),
-    Return("C", "London Borough", {"posts": 20, "posts_unfilled": 5, "posts_agency": 4, "hours_per_week": 39,
-                                   "caseload_senior_practitioner": 0, "reflective_supervision": "peer_group",
-                                   "welfare_system": "no", "profession_opportunities": ["mentoring", "research"]}),
-    Return("D", "London Borough", {"posts": 40, "posts_unfilled": 2, "posts_agency": 10, "hours_per_week": 38,
-                                   "caseload_senior_practitioner": 10, "reflective_supervision": "no",
-                                   "welfare_system": "yes", "welfare_access": "yes",
-                                   "profession_opportunities": ["other"], "profession_opportunities_other": "Forums"}),
-    Return("E", "NHS Trust", {"posts": 16, "posts_unfilled": 0, "posts_agency": 1, "hours_per_week": 36,
-                              "caseload_senior_practitioner": 7, "reflective_supervision": "dont_know",
-                              "welfare_system": "yes"}),
-    Return("F", "Unitary Authority", {"hours_per_week": 40, "caseload_senior_practitioner": 4,
-                                      "reflective_supervision": "individually", "welfare_system": "yes",
-                                      "welfare_access": "no",
-                                      "profession_opportunities": ["student_supervision", "research"]}),
-]
-POPULATIONS = {"Shire County": 27, "London Borough": 33, "Metropolitan District": 36, "Unitary Authority": 55}
-
-
-def dataset(**extra):
-    return Dataset(year=2017, questionnaire=Q, tables=tablespec.load(Q), returns=RETURNS,
-                   populations=POPULATIONS, **extra)
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,4 @@
 """Imports and exports by the codebook's columns, through the command line."""
-import csv
 import json
 
 from click.testing import CliRunner
@@ -13,28 +12,9 @@ from healthcheck.models import AuditEvent, Organisation, Response, SubmittedVers
 from healthcheck.store import Actor, collection, publication, returns, review
 from healthcheck.transfer import columns
 from tests.conftest import sign_in
+from tests.helpers import GOOD, fill_everything, save, write_csv
 
 Q = forms.load("health-check", "2017.1")
-
-
-def write_csv(path, rows, header=None):
-    header = header or columns(Q)
-    with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=header)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
-GOOD = {
-    "organisation": "Northmoor County Council", "contact_first_name": "Priya", "contact_surname": "Shah",
-    "contact_organisation": "Northmoor CC", "contact_job_title": "PSW", "contact_telephone": "01632 960 001",
-    "contact_email": "priya@example.org", "posts": "40", "posts_unfilled": "4", "hours_per_week": "37",
-    "line_management_supervision": "Once a month", "professional_supervision": "other",
-    "professional_supervision_other": "=HYPERLINK(\"x\")", "profession_opportunities": "Mentoring programmes;research",
-    "caseload_senior_practitioner": "n/a", "welfare_system": "Yes", "welfare_access": "Don't know",
-    "ict_aligned": "no", "ict_plans": "- new system\n- training", "final_comments": "@all thanks",
-}
 
 
 def run(command, args):
@@ -153,7 +133,6 @@ def test_the_whole_collection_from_cycle_to_clean_dataset(app, accounts, smtp, t
 
     from healthcheck.cli import invite
     from tests.conftest import signed_in
-    from tests.test_journey import fill_everything, save
 
     coordinator = signed_in(app, "coordinator")
     coordinator.post_form("/admin/cycles/new", {"year": "2017", "questionnaire": "health-check@2017.1",

@@ -7,6 +7,8 @@ from typing import Any
 from flask import Blueprint, abort, request
 from flask_login import current_user
 
+from ..auth import login_manager
+from ..jobs import TITLES
 from ..models import Cycle
 from ..store import Actor, collection
 
@@ -20,8 +22,6 @@ OPEN = {"coordinator.sign_in", "coordinator.second_factor", "coordinator.set_up"
 @bp.before_request
 def require_sign_in() -> Any:
     """Every page here needs an account, except signing in."""
-    from ..auth import login_manager
-
     if request.endpoint not in OPEN and not current_user.is_authenticated:
         return login_manager.unauthorized()
     return None
@@ -29,8 +29,6 @@ def require_sign_in() -> Any:
 
 @bp.context_processor
 def job_titles() -> dict:
-    from ..jobs import TITLES
-
     return {"job_titles": TITLES}
 
 

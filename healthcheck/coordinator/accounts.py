@@ -2,18 +2,21 @@
 one's own password and authenticator, a forgotten password, and coordinators managing accounts."""
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash
 
 from .. import clock, mail
 from ..auth import (
     api_token_of,
     api_tokens_of,
     cancel_resets,
+    code_is_right,
     codes_held_back,
     coordinator_required,
     create_user,
@@ -28,6 +31,7 @@ from ..auth import (
     start_session,
     totp_qr,
     totp_uri,
+    unthrottle,
 )
 from ..extensions import db, writing
 from ..models import User, utcnow
@@ -107,8 +111,6 @@ def set_up() -> Any:
 @bp.route("/account/authenticator", methods=["GET", "POST"])
 def authenticator() -> Any:
     """Set up (or replace, with the account's password) the authenticator of the signed-in account."""
-    from werkzeug.security import check_password_hash
-
     if request.method == "POST" and current_user.totp_secret and not check_password_hash(
             current_user.password_hash, request.form.get("password", "")):
         form = CodeForm()
@@ -127,7 +129,6 @@ def _authenticator_page(user: User, then: Any) -> Any:
     session["new_totp"] = secret
     form = CodeForm()
     if form.validate_on_submit():
-        from ..auth import code_is_right
 
         if code_is_right(secret, form.code.data or ""):
             with writing():
@@ -187,8 +188,6 @@ def revoke_api_token(token_id: int) -> Any:
 
 @bp.route("/account/password", methods=["GET", "POST"])
 def change_password() -> Any:
-    from werkzeug.security import check_password_hash
-
     form = PasswordChangeForm()
     if form.validate_on_submit():
         if not check_password_hash(current_user.password_hash, form.current.data or ""):
@@ -273,8 +272,6 @@ def users() -> Any:
 @bp.route("/users/new", methods=["GET", "POST"])
 @coordinator_required
 def new_user() -> Any:
-    import secrets
-
     form = UserForm()
     if form.validate_on_submit():
         email = (form.email.data or "").strip().lower()
@@ -333,8 +330,6 @@ def user(user_id: int) -> Any:
 @coordinator_required
 def unlock_user(user_id: int) -> Any:
     """Let an account held back by wrong passwords sign in again at once, from anywhere (audited)."""
-    from ..auth import unthrottle
-
     someone = db.session.get(User, user_id) or abort(404)
     if not ChooseForm().validate_on_submit():
         abort(400)

@@ -8,6 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 import forms
+from aggregation.tables import response_rows
 
 from .. import mail
 from ..auth import authenticate, coordinator_required, end_sessions_of, limiter, needs_second_factor, start_session
@@ -112,8 +113,6 @@ SORTS = {
 
 @bp.get("/cycles/<int:year>")
 def dashboard(year: int) -> Any:
-    from aggregation.tables import response_rows
-
     cycle = cycle_or_404(year)
     rows = collection.tracking(cycle)
     status, kind = request.args.get("status", ""), request.args.get("type", "")

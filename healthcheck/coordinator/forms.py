@@ -135,6 +135,10 @@ class ReviewForm(FlaskForm):
                           validators=[InputRequired("Select a decision")])
 
 
+class BulkApproveForm(FlaskForm):
+    """Approving a page's comments in bulk: the ticked ones come as ``approve`` values, id:fingerprint."""
+
+
 class StaffSurveyForm(OpenCloseForm):
     questionnaire = SelectField("Staff survey questionnaire", widget=GovSelect())
 

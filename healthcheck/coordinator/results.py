@@ -23,6 +23,7 @@ from ..extensions import writing
 from ..models import Cycle, Edition, Job
 from ..store import collection, preflight, publication
 from ..store import jobs as job_rows
+from ..store.submitted import latest_submitted
 from . import bp, cycle_or_404, me
 from .forms import ChooseForm, PublishForm, UploadForm
 
@@ -88,7 +89,7 @@ def publish(year: int) -> Any:
                   "check it before publishing again")
             return redirect(url_for("coordinator.results", year=year))
         return _job_page(_start("publish", cycle, {}))
-    submitted = publication.latest_submitted(cycle)
+    submitted = latest_submitted(cycle)
     by_type = Counter(response.organisation.authority_type for response, _ in submitted)
     state = preflight.unfinished(cycle, clock.now())
     changes = preflight.compare(latest, {r.organisation.name: v.reference for r, v in submitted},

@@ -1,5 +1,6 @@
 """A cycle's staff survey as the coordinating body runs it: its questionnaire and dates, live
-counts by organisation and by authority type against each one's headcount, and duplicates."""
+counts by organisation and by authority type against each one's headcount (exact: the
+coordinating body's own), and the responses flagged as possible repeats."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 import forms
+from aggregation import repeats
 from aggregation.dataset import AUTHORITY_TYPES
 
 from .. import clock
@@ -79,7 +81,7 @@ def _page(cycle: Cycle, survey: StaffSurvey | None, form: StaffSurveyForm, reope
     return render_template("coordinator/staff_survey.html", cycle=cycle, survey=survey, form=form, rows=rows,
                            by_type={t: v for t, v in by_type.items() if v.responses or v.organisations},
                            choose=ChooseForm(), reopen=reopen_form, now=clock.now(),
-                           duplicates=staff.duplicates(survey) if survey else []), \
+                           bursts=staff.burst_count(survey) if survey else 0), \
         (400 if form.errors or reopen_form.errors else 200)
 
 
@@ -126,15 +128,37 @@ def reopen_staff_survey(year: int) -> Any:
     return _page(cycle, survey, survey_form, form)
 
 
-@bp.post("/cycles/<int:year>/staff/exclude/<response_id>")
+@bp.get("/cycles/<int:year>/staff/flagged")
+def staff_flagged(year: int) -> Any:
+    """The responses flagged as possible repeats, near-duplicates and bursts, each to exclude from
+    the results (or count again) before publishing."""
+    cycle = cycle_or_404(year)
+    survey = staff.survey_of(cycle)
+    if survey is None:  # the staff survey's page says there is none
+        return redirect(url_for("coordinator.staff_survey", year=year))
+    return render_template("coordinator/staff_flagged.html", cycle=cycle, survey=survey,
+                           flagged=staff.flagged(survey), choose=ChooseForm(), share=repeats.SHARE,
+                           burst=(staff.BURST_MIN, staff.BURST_TIMES, staff.BURST_HOURS))
+
+
+@bp.post("/cycles/<int:year>/staff/flagged/<response_id>/<any(exclude, include):change>")
 @coordinator_required
-def exclude_staff_response(year: int, response_id: str) -> Any:
-    """Leave a response flagged as an exact duplicate out of every count and result (audited)."""
+def change_staff_response(year: int, response_id: str, change: str) -> Any:
+    """Leave a flagged response out of every count and result, or count it again (audited)."""
     survey = staff.survey_of(cycle_or_404(year)) or abort(404)
     if not ChooseForm().validate_on_submit():
         abort(400)
     with writing():
         found: StaffResponse = staff.response(survey, response_id) or abort(404)
-        staff.exclude(found, me())
-    flash("Response excluded")
-    return redirect(url_for("coordinator.staff_survey", year=year))
+        if change == "include":
+            staff.include(found, me())
+        else:
+            flags = staff.flagged(survey, found.organisation_id)
+            why = [w for w, rows in (("duplicate", [r for _, g, _ in flags.duplicates for r in g]),
+                                     ("burst", [r for _, g in flags.bursts for r in g])) if found in rows]
+            if not why:
+                abort(404)  # only a flagged response is excluded here
+            staff.exclude(found, " and ".join(why), me())
+    flash("Response excluded: it is left out of every count and result from the next publication"
+          if change == "exclude" else "Response counted again from the next publication")
+    return redirect(url_for("coordinator.staff_flagged", year=year))

@@ -4,6 +4,7 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
 from .. import clock
+from ..unsaved import expired_answers
 
 bp = Blueprint("employer", __name__)
 
@@ -28,8 +29,6 @@ def end_idle_sessions() -> Any:
         if request.endpoint == "employer.keep_alive":
             return current_app.response_class(status=403, mimetype="text/plain")
         if request.method == "POST" and request.endpoint == "employer.section":
-            from ..errors import expired_answers
-
             return expired_answers(signed_in=False, organisation=organisation)
         return redirect(url_for("employer.timed_out"))
     if not isinstance(last, float) or now - last > 60:  # renewed at most once a minute: a cookie less to write

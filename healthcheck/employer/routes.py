@@ -16,6 +16,7 @@ from forms.validation import display, section_status, unanswered
 
 from .. import clock, notices
 from ..extensions import writing
+from ..form_fields import PlainForm
 from ..models import Response, ResponseStatus
 from ..return_pages import Urls, section_page, summary, version_pdf
 from ..store import Actor, checks, contributors, plans, publication, returns
@@ -33,10 +34,6 @@ class SubmitForm(FlaskForm):
     confirm = BooleanField("I confirm", widget=GovCheckboxInput())
     incomplete = BooleanField("Submit with these questions unanswered", widget=GovCheckboxInput())
     seen = HiddenField()  # the fingerprint of the answers the page showed (returns.answers_seen)
-
-
-class PlainForm(FlaskForm):
-    """A form with nothing but its CSRF token."""
 
 
 # ---------------------------------------------------------------- the link

@@ -1,7 +1,8 @@
 """The staff survey as the organisation's PSW sees it: the link and code to forward, the email
-to send with them, how many have answered against the workforce the PSW counts, and the date it
-closes; the workforce the PSW counts from HR; and, once published, the results. Never an
-individual response, and no count below the threshold results need."""
+to send with them, how many have answered against the workforce the PSW counts (up to the end of
+yesterday, rounded down to a multiple of 5, "Fewer than 10" below 10), and the date it closes;
+the workforce the PSW counts from HR; and, once published, the results. Never an individual
+response, and no count below the threshold results need."""
 from __future__ import annotations
 
 import json
@@ -11,6 +12,7 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 
 from aggregation import drivers, profile, scores
 
+from .. import clock
 from ..downloads import edition_path, send_edition_file
 from ..extensions import writing
 from ..store import publication, staff
@@ -37,15 +39,15 @@ def staff_survey() -> Any:
                                                               if p2 == p} for p in staff.PROFESSIONS}, g.actor)
         flash("Headcount saved")
         return redirect(url_for("employer.staff_survey"))
-    responses = staff.counted(survey, g.organisation.id)
-    shown = responses if responses >= current_app.config["STAFF_MIN_GROUP"] else None
+    # Up to yesterday, rounded down to 5: reloading the page never times a response.
+    shown = staff.running_count(survey, g.organisation.id, current_app.config["STAFF_MIN_GROUP"], clock.now().date())
     headcount = staff.total_headcount(code)
     counted = any(staff.workforce_of(code, staff.questionnaire_of(survey)).values())
     base = current_app.config["BASE_URL"].rstrip("/")
     return render_template("employer/staff_survey.html", survey=survey, code=code, form=form, fields=FIELDS,
                            link=f"{base}{url_for('survey.start', code=code.code)}", responses=shown,
                            threshold=current_app.config["STAFF_MIN_GROUP"], headcount=headcount,
-                           rate=round(100 * shown / headcount) if shown and headcount else None,
+                           rate=100 * shown // headcount if shown and headcount else None,
                            professions=staff.PROFESSIONS, services=staff.SERVICES, counted=counted), \
         (400 if form.errors else 200)
 

@@ -20,10 +20,11 @@ from aggregation.peers import dataset_ranges
 from forms.rules import Warning, soft_warnings
 
 from ..extensions import db
-from ..models import Cycle, Organisation, Response, utcnow
+from ..models import Confirmation, Cycle, Organisation, PageRecord, Response, utcnow
 from . import Actor, audit
 from .publication import latest_edition
 from .returns import lock_return, submitted_versions
+from .submitted import latest_submitted
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,6 @@ def _in_these_ids(questionnaire: forms.Questionnaire, old: dict[str, Any]) -> di
 
 def previous_answers_by_organisation(cycle: Cycle, questionnaire: forms.Questionnaire) -> dict[int, dict[str, Any]]:
     """Last year's answers of every organisation (by its id) that submitted one, for an import."""
-    from .publication import latest_submitted
-
     if not cycle.previous_cycle_id:
         return {}
     earlier = db.session.get(Cycle, cycle.previous_cycle_id)
@@ -133,8 +132,8 @@ def raised(response: Response, section_id: str | None = None) -> list[Raised]:
             continue
         confirmed = page.get("confirmed", {})
         for w in page.get("warnings", []):
-            by = confirmed.get(w["key"], {})
-            found.append(Raised(sid, w["key"], w["question"], w["message"], by.get("by"), by.get("at")))
+            by = confirmed.get(w["key"])
+            found.append(Raised(sid, w["key"], w["question"], w["message"], by and by["by"], by and by["at"]))
     return found
 
 
@@ -142,14 +141,14 @@ def confirm(response_id: int, section_id: str, keys: Iterable[str], actor: Actor
     """Record that ``actor`` confirmed these warnings of a page are right; returns those newly
     confirmed (a key no longer raised, its answer changed meanwhile, is ignored)."""
     response = lock_return(response_id)
-    page = dict((response.pages or {}).get(section_id, {}))
+    page: PageRecord = {**(response.pages or {}).get(section_id, PageRecord())}
     current = {w["key"] for w in page.get("warnings", [])}
-    confirmed = dict(page.get("confirmed", {}))
+    confirmed: dict[str, Confirmation] = dict(page.get("confirmed", {}))
     new = [k for k in dict.fromkeys(keys) if k in current and k not in confirmed]
     if not new:
         return []
     now = utcnow().isoformat()
-    confirmed |= {k: {"by": actor.name, "at": now} for k in new}
+    confirmed |= {k: Confirmation(by=actor.name, at=now) for k in new}
     response.pages = {**response.pages, section_id: {**page, "confirmed": confirmed}}
     audit(actor, "confirm_warnings", response_id=response.id, section_id=section_id, detail={"keys": new})
     return new

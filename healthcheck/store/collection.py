@@ -21,6 +21,7 @@ from ..models import (
     Organisation,
     Response,
     ResponseStatus,
+    StaffSurvey,
 )
 from . import Actor, audit
 
@@ -182,3 +183,13 @@ def failed_sends(cycle: Cycle) -> list[EmailSend]:
 
 def sends_of_job(job_id: int) -> list[EmailSend]:
     return list(db.session.scalars(select(EmailSend).where(EmailSend.job_id == job_id).order_by(EmailSend.id)))
+
+
+# ---------------------------------------------------------------- the staff survey of a cycle
+
+def survey_of(cycle: Cycle) -> StaffSurvey | None:
+    return db.session.scalar(select(StaffSurvey).where(StaffSurvey.cycle_id == cycle.id))
+
+
+def questionnaire_of(survey: StaffSurvey) -> forms.Questionnaire:
+    return forms.load(survey.questionnaire_id, survey.questionnaire_version)

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from ..extensions import db
 from ..models import CommentReview, Cycle, Edition, Response, StaffResponse, StaffSurvey
 from . import collection, staff
+from .review_queue import counts
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,9 @@ def unfinished(cycle: Cycle, now: datetime) -> Unfinished:
 
 
 def flagged_duplicates(cycle: Cycle, survey: StaffSurvey | None) -> int:
-    """The one place the publish page counts responses flagged as duplicates: today the staff
-    survey's exact copies not yet excluded (``staff.duplicates``). Add any other kind of flag here."""
-    return len(staff.duplicates(survey)) if survey is not None else 0
+    """The one place the publish page counts responses flagged as possible repeats and not excluded:
+    the staff survey's near-duplicates and bursts (``staff.flagged``)."""
+    return staff.flagged(survey).still_counted() if survey is not None else 0
 
 
 def _comments(cycle: Cycle) -> Any:
@@ -63,9 +64,9 @@ def _comments(cycle: Cycle) -> Any:
 
 
 def comment_count(cycle: Cycle, status: str) -> int:
-    """The cycle's comments (from returns and the staff survey) with this review status."""
-    return db.session.scalar(select(func.count()).select_from(
-        _comments(cycle).where(CommentReview.status == status).subquery())) or 0
+    """The cycle's comments (from returns and the staff survey) with this review status, as the
+    review queue counts them ("please specify" texts are coded instead)."""
+    return counts(cycle)[status]
 
 
 def approved_comments(cycle: Cycle) -> list[int]:

@@ -1,39 +1,20 @@
 """What a cycle's results are made from, and the editions they were published in."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from aggregation.dataset import Dataset, Return
 from forms import tablespec
 
 from ..extensions import db
-from ..models import Cycle, Edition, EditionFile, Organisation, Response, ResponseStatus, SubmittedVersion
+from ..models import Cycle, Edition, EditionFile, Organisation, Response, ResponseStatus
 from . import neighbours, review
 from .collection import populations, questionnaire_for
+from .submitted import latest_submitted, named
 
 # Kept in an edition so that its results can be rebuilt, never served: the staff survey's responses.
 NEVER_SERVED = frozenset({"staff_dataset"})
-
-
-def named(submitted: list[tuple[Response, SubmittedVersion]]) -> list[str]:
-    """The organisations whose latest submitted return agreed to be named in published results."""
-    return [r.organisation.name for r, _ in submitted if r.consent_to_name]
-
-
-def latest_submitted(cycle: Cycle) -> list[tuple[Response, SubmittedVersion]]:
-    """Each return submitted at least once with its latest submitted version, by organisation
-    name: one query, whatever the number of returns."""
-    latest = (select(SubmittedVersion.response_id, func.max(SubmittedVersion.number).label("number"))
-              .join(Response).where(Response.cycle_id == cycle.id).group_by(SubmittedVersion.response_id)
-              .subquery())
-    rows = db.session.execute(
-        select(Response, SubmittedVersion).join(Response.organisation).options(contains_eager(Response.organisation))
-        .join(latest, latest.c.response_id == Response.id)
-        .join(SubmittedVersion, (SubmittedVersion.response_id == Response.id)
-              & (SubmittedVersion.number == latest.c.number))
-        .where(Response.cycle_id == cycle.id).order_by(Organisation.name))
-    return [(response, version) for response, version in rows]
 
 
 def returns_for_export(cycle: Cycle, include_drafts: bool = False) -> list[tuple[Response, dict]]:
@@ -62,11 +43,13 @@ def dataset(cycle: Cycle, with_previous: bool = True) -> Dataset:
     returns = [Return(r.organisation.name, r.organisation.authority_type, v.answers, coded.get(r.id, {}), v.reference,
                       r.organisation.region or None) for r, v in submitted]
     labels = dict(review.open_answer_keys(questionnaire))
+    # Free-text comments once approved on review; "Other (please specify)" answers once coded
+    # (the coordinator read each to code it), as redacted, unless excluded.
     comments = [{"question_id": c.question_id,
                  "label": labels[c.question_id].label if c.question_id in labels else c.question_id,
                  "section_id": labels[c.question_id].section_id if c.question_id in labels else None,
                  "text": c.redacted, "categories": coded.get(c.response_id or 0, {}).get(c.question_id, [])}
-                for c in review.reviews(cycle, "approved", returns_only=True)]
+                for c in review.published_answers(cycle, questionnaire, coded)]
     previous = None
     if with_previous and cycle.previous_cycle_id:
         earlier = db.session.get(Cycle, cycle.previous_cycle_id)

@@ -27,12 +27,14 @@ from ..models import (
     ActionUpdate,
     AuditEvent,
     CommentReview,
+    Confirmation,
     Contributor,
     Cycle,
     Edition,
     EditionFile,
     EmailSend,
     Organisation,
+    PageRecord,
     Response,
     SignInFailure,
     StaffResponse,
@@ -142,7 +144,7 @@ def _staff_items(cycle: Cycle) -> list[Item]:
     survey = db.session.scalar(select(StaffSurvey).where(StaffSurvey.cycle_id == cycle.id))
     if survey is None:
         return []
-    texts = {q.id for q in questionnaire_of(survey).questions() if q.type == "text"}
+    texts = {q.id for q in questionnaire_of(survey).questions() if q.answer_type.free_text}
     items = []
     for response in db.session.scalars(select(StaffResponse).where(StaffResponse.survey_id == survey.id)
                                        .order_by(StaffResponse.id)):
@@ -222,16 +224,16 @@ def _answers(item: Item) -> None:
     response.answers = {k: v for k, v in response.answers.items() if k not in item.keys}
 
 
-def page_names(page: dict[str, Any]) -> set[str]:
+def page_names(page: PageRecord) -> set[str]:
     """The names a page's record holds: who saved it, and who confirmed each of its warnings."""
     confirmed = page.get("confirmed") or {}
     return {n for n in [page.get("saved_by"), *(c.get("by") for c in confirmed.values())] if n}
 
 
-def _without_names(page: dict[str, Any]) -> dict[str, Any]:
-    page = {**page, "saved_by": REMOVED} if page.get("saved_by") else dict(page)
+def _without_names(page: PageRecord) -> PageRecord:
+    page = PageRecord({**page, "saved_by": REMOVED}) if page.get("saved_by") else PageRecord({**page})
     if page.get("confirmed"):
-        page["confirmed"] = {k: {**c, "by": REMOVED} for k, c in page["confirmed"].items()}
+        page["confirmed"] = {k: Confirmation(by=REMOVED, at=c["at"]) for k, c in page["confirmed"].items()}
     return page
 
 

@@ -3,11 +3,11 @@ the versions submitted."""
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import contains_eager
@@ -16,7 +16,18 @@ import forms
 from forms.rules import Warning, prune
 
 from ..extensions import db
-from ..models import AccessLink, AuditEvent, Cycle, Organisation, Response, ResponseStatus, SubmittedVersion, utcnow
+from ..models import (
+    AccessLink,
+    AuditEvent,
+    Cycle,
+    Organisation,
+    PageRecord,
+    Response,
+    ResponseStatus,
+    StoredWarning,
+    SubmittedVersion,
+    utcnow,
+)
 from . import Actor, audit, review
 
 EDITABLE = (ResponseStatus.NOT_STARTED.value, ResponseStatus.IN_PROGRESS.value, ResponseStatus.REOPENED.value)
@@ -127,14 +138,14 @@ class SaveResult:
 
 # A page's soft-check warnings and their confirmations: see store.checks.
 
-def as_stored(warnings: Iterable[Warning]) -> list[dict[str, str]]:
+def as_stored(warnings: Iterable[Warning]) -> list[StoredWarning]:
     return [{"key": w.key, "question": w.question_id, "message": w.message} for w in warnings]
 
 
-def page_entry(old: dict[str, Any] | None, warnings: list[Warning] | None) -> dict[str, Any]:
+def page_entry(old: PageRecord | None, warnings: list[Warning] | None) -> PageRecord:
     """A page's warnings after a save, keeping the confirmations of those raised again unchanged."""
     if warnings is None:
-        return {}
+        return PageRecord()
     keys = {w.key for w in warnings}
     confirmed = {k: v for k, v in (old or {}).get("confirmed", {}).items() if k in keys}
     return {"warnings": as_stored(warnings), "confirmed": confirmed}
@@ -216,8 +227,6 @@ def submit(response: Response, actor: Actor, questionnaire: forms.Questionnaire,
 def answers_seen(response: Response) -> str:
     """A short fingerprint of a return's answers, carried by the check-answers page: a declaration
     is made for the answers that page showed."""
-    import json
-
     text = json.dumps(response.answers or {}, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 

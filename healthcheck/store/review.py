@@ -22,6 +22,8 @@ from ..models import (
 )
 from ..redaction import Mark, marks, redact
 from . import Actor, audit
+from .collection import questionnaire_for, questionnaire_of, survey_of
+from .submitted import latest_submitted
 
 
 def open_answer_keys(questionnaire: forms.Questionnaire) -> list[tuple[str, forms.Question]]:
@@ -31,7 +33,7 @@ def open_answer_keys(questionnaire: forms.Questionnaire) -> list[tuple[str, form
         if section.kind == "contact":
             continue
         for q in section.questions:
-            if q.type == "text":
+            if q.answer_type.free_text:
                 keys.append((q.id, q))
             if q.other_id:
                 keys.append((q.other_id, q))
@@ -120,20 +122,41 @@ def reviews(cycle: Cycle, status: str | None = None, *, returns_only: bool = Fal
     return list(db.session.scalars(stmt))
 
 
+def specify_keys(questionnaire: forms.Questionnaire) -> set[str]:
+    """The answer keys of "Other (please specify)" texts: coded, not reviewed as comments."""
+    return {key for key, q in open_answer_keys(questionnaire) if key != q.id}
+
+
+def published_answers(cycle: Cycle, questionnaire: forms.Questionnaire,
+                      coded: dict[int, dict[str, list[str]]]) -> list[CommentReview]:
+    """The return's open answers that go out: free text approved on review, and "please specify"
+    texts coded into a category (and not excluded), in a stable order."""
+    others = specify_keys(questionnaire)
+    return [c for c in reviews(cycle, returns_only=True)
+            if (c.question_id not in others and c.status == "approved")
+            or (c.question_id in others and c.status != "excluded" and c.response_id is not None
+                and coded.get(c.response_id, {}).get(c.question_id))]
+
+
+def redactions(cycle: Cycle, key: str) -> dict[int, str]:
+    """{response id: redacted text} of the cycle's returns' answers under ``key``."""
+    rows = db.session.execute(select(Response.id, CommentReview.redacted)
+                              .join(CommentReview, CommentReview.response_id == Response.id)
+                              .where(Response.cycle_id == cycle.id, CommentReview.question_id == key)).tuples()
+    return dict(rows.all())
+
+
 def review(cycle: Cycle, review_id: int) -> CommentReview | None:
-    return db.session.scalar(_of_cycle(cycle).where(CommentReview.id == review_id)) if 0 < review_id < 2**31 \
+    return db.session.scalar(_of_cycle(cycle).where(CommentReview.id == review_id)) if 0 < review_id < 2**63 \
         else None
 
 
 def labels(cycle: Cycle) -> dict[str, str]:
     """What each open answer answers, by answer key: the return's questions, and the staff survey's."""
-    from . import staff
-    from .collection import questionnaire_for
-
     found = {k: q.label for k, q in open_answer_keys(questionnaire_for(cycle))}
-    survey = staff.survey_of(cycle)
+    survey = survey_of(cycle)
     if survey is not None:
-        found |= {k: q.label for k, q in open_answer_keys(staff.questionnaire_of(survey))}
+        found |= {k: q.label for k, q in open_answer_keys(questionnaire_of(survey))}
     return found
 
 
@@ -183,8 +206,6 @@ def add_category(cycle: Cycle, question: forms.Question, label: str, actor: Acto
 
 def open_answers(cycle: Cycle, key: str) -> list[tuple[Response, str, list[str]]]:
     """(response, text, coded categories) for each submitted return's open answer under ``key``."""
-    from .publication import latest_submitted
-
     coded = codings(cycle)
     return [(response, version.answers[key], coded.get(response.id, {}).get(key, []))
             for response, version in latest_submitted(cycle) if version.answers.get(key)]

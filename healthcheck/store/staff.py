@@ -3,22 +3,24 @@ responses (no name, email, address or time: the date only)."""
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
 import forms
-from aggregation import profile
+from aggregation import profile, repeats
 from aggregation.dataset import StaffData
+from forms.rules import prune
 
 from .. import clock
 from ..extensions import db
-from ..models import Cycle, Organisation, StaffCode, StaffDraft, StaffResponse, StaffSurvey
-from . import Actor, audit, publication, review
-from .collection import organisations
+from ..models import Cycle, Organisation, StaffCode, StaffDraft, StaffResponse, StaffSurvey, utcnow
+from . import Actor, audit, review
+from .collection import organisations, questionnaire_of, survey_of  # the survey's, read here too
+from .submitted import latest_submitted, named
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 DRAFT_DAYS = 7
@@ -26,14 +28,6 @@ DRAFT_DAYS = 7
 PROFESSIONS = {"social_workers": "Registered social workers", "occupational_therapists": "Occupational therapists",
                "other_practitioners": "Other practitioners (not registered)"}
 SERVICES = {"adults": "Adults' services", "children": "Children's services"}
-
-
-def survey_of(cycle: Cycle) -> StaffSurvey | None:
-    return db.session.scalar(select(StaffSurvey).where(StaffSurvey.cycle_id == cycle.id))
-
-
-def questionnaire_of(survey: StaffSurvey) -> forms.Questionnaire:
-    return forms.load(survey.questionnaire_id, survey.questionnaire_version)
 
 
 def open_survey(cycle: Cycle, questionnaire: forms.Questionnaire, opens_at: datetime, closes_at: datetime,
@@ -158,8 +152,6 @@ def draft(code: StaffCode, token: str | None) -> StaffDraft | None:
 
 
 def save_draft(found: StaffDraft, section: forms.Section, values: dict, questionnaire: forms.Questionnaire) -> None:
-    from forms.rules import prune
-
     keys = [k for q in section.questions for k in (q.id, q.other_id) if k]
     kept = {k: v for k, v in (found.answers or {}).items() if k not in keys}
     kept.update({k: v for k, v in values.items() if v not in (None, "", [])})
@@ -173,27 +165,67 @@ def is_scored(questionnaire: forms.Questionnaire, answers: Mapping) -> bool:
     return any(answers.get(q.id) not in (None, forms.DONT_KNOW) for q in questionnaire.questions() if q.standard)
 
 
-def fingerprint(organisation_id: int, answers: Mapping) -> str:
-    return hashlib.sha256(json.dumps([organisation_id, answers], sort_keys=True).encode()).hexdigest()
+# A burst: an hour in which an organisation's responses reach both BURST_MIN and BURST_TIMES its
+# pace, the mean count of the earlier hours that had any of its responses; an organisation has a
+# pace once BURST_HOURS such hours have passed (docs/disclosure.md).
+BURST_MIN = 5
+BURST_TIMES = 4
+BURST_HOURS = 3
+
+
+def is_burst(this_hour: int, past_responses: int, past_hours: int) -> bool:
+    """Whether the ``this_hour``-th response of an hour makes it a burst for its organisation."""
+    if past_hours < BURST_HOURS:
+        return False
+    return this_hour >= max(BURST_MIN, BURST_TIMES * past_responses / past_hours)
+
+
+def _pace(code: StaffCode, now: datetime) -> bool:
+    """Count one more response in the organisation's hour (its code's row, locked), starting a new
+    hour when this one is later, the last folded into the totals; whether it makes a burst."""
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    if code.hour_started_at != hour:
+        _fold(code)
+        code.hour_started_at = hour
+    code.hour_responses += 1
+    return is_burst(code.hour_responses, code.past_responses, code.past_hours)
+
+
+def _fold(code: StaffCode) -> None:
+    if code.hour_responses:
+        code.past_responses += code.hour_responses
+        code.past_hours += 1
+    code.hour_started_at, code.hour_responses = None, 0
 
 
 def submit(survey: StaffSurvey, organisation_id: int, answers: dict, questionnaire: forms.Questionnaire,
-           organisation_name: str) -> StaffResponse:
-    """Store one person's answers as a response, dated but not timed. An exact copy of another
-    response from the same organisation on the same day is flagged for the coordinator; its
-    comment joins the review queue."""
-    today = date.today()
-    print_ = fingerprint(organisation_id, answers)
-    twin = db.session.scalar(select(StaffResponse.id).where(
-        StaffResponse.survey_id == survey.id, StaffResponse.fingerprint == print_,
-        StaffResponse.submitted_on == today).limit(1))
+           organisation_name: str, *, now: datetime | None = None, paced: bool = True) -> StaffResponse:
+    """Store one person's answers as a response, dated but not timed, its id random. A response
+    that makes its organisation's hour a burst is flagged for the coordinator (``paced``: one a
+    practitioner sent, not one imported); its comment joins the review queue."""
+    now = now or (clock.now() if paced else utcnow())
+    burst = False
+    if paced:
+        code = db.session.scalar(select(StaffCode).where(StaffCode.survey_id == survey.id,
+                                                         StaffCode.organisation_id == organisation_id)
+                                 .with_for_update())
+        burst = code is not None and _pace(code, now)
     response = StaffResponse(survey_id=survey.id, organisation_id=organisation_id, answers=answers,
-                             submitted_on=today, scored=is_scored(questionnaire, answers), fingerprint=print_,
-                             duplicate_of_id=twin)
+                             submitted_on=now.date(), scored=is_scored(questionnaire, answers), burst=burst)
     db.session.add(response)
     db.session.flush()
     review.sync_staff_comments(response, questionnaire, organisation_name)
     return response
+
+
+def running_count(survey: StaffSurvey, organisation_id: int, threshold: int, today: date) -> int | None:
+    """What an organisation is told of its own running count: its counted responses up to the end
+    of yesterday, rounded down to a multiple of 5, so that it changes at most once a day and never
+    by one; None (read as "Fewer than 10") while that is below ``threshold``."""
+    n = db.session.scalar(select(func.count()).select_from(StaffResponse).where(
+        StaffResponse.survey_id == survey.id, StaffResponse.organisation_id == organisation_id,
+        StaffResponse.scored.is_(True), StaffResponse.excluded.is_(False), StaffResponse.submitted_on < today)) or 0
+    return n - n % 5 if n >= threshold else None
 
 
 def counts(survey: StaffSurvey) -> dict[int, int]:
@@ -209,7 +241,7 @@ def respondents(survey: StaffSurvey) -> list[dict]:
     """The counted responses (a scored answer, not excluded) as plain data to score: each one's
     organisation, its authority type and region, and the answers but free text (comments reach
     results only through review, redacted)."""
-    texts = {q.id for q in questionnaire_of(survey).questions() if q.type == "text"}
+    texts = {q.id for q in questionnaire_of(survey).questions() if q.answer_type.free_text}
     rows = db.session.execute(
         select(Organisation.name, Organisation.authority_type, Organisation.region, StaffResponse.answers)
         .join(Organisation, Organisation.id == StaffResponse.organisation_id)
@@ -233,7 +265,7 @@ def data(survey: StaffSurvey) -> StaffData:
     return StaffData(year=cycle.year, questionnaire=questionnaire, respondents=respondents(survey),
                      comments=review.approved_staff_comments(survey),
                      workforce={name: counts for name, counts in workforce.items() if any(counts.values())},
-                     named=publication.named(publication.latest_submitted(cycle)),
+                     named=named(latest_submitted(cycle)),
                      previous=data(before) if before else None)
 
 
@@ -241,25 +273,75 @@ def counted(survey: StaffSurvey, organisation_id: int) -> int:
     return counts(survey).get(organisation_id, 0)
 
 
-def duplicates(survey: StaffSurvey) -> list[StaffResponse]:
-    return list(db.session.scalars(select(StaffResponse).where(
-        StaffResponse.survey_id == survey.id, StaffResponse.duplicate_of_id.is_not(None),
-        StaffResponse.excluded.is_(False)).order_by(StaffResponse.submitted_on)))
-
-
 def response(survey: StaffSurvey, response_id: str) -> StaffResponse | None:
+    if len(response_id) > 32:
+        return None
     return db.session.scalar(select(StaffResponse).where(StaffResponse.survey_id == survey.id,
                                                          StaffResponse.id == response_id))
 
 
-def exclude(response: StaffResponse, actor: Actor) -> None:
+@dataclass
+class Flagged:
+    """A survey's responses flagged as possible repeats: groups of near-duplicates (by
+    organisation, then id) and, by organisation, those that came in a burst."""
+
+    duplicates: list[tuple[Organisation, list[StaffResponse], float]]
+    bursts: list[tuple[Organisation, list[StaffResponse]]]
+
+    def ids(self) -> set[str]:
+        return {r.id for _, rows, _ in self.duplicates for r in rows} | {r.id for _, rows in self.bursts for r in rows}
+
+    def count(self) -> int:
+        return len(self.ids())
+
+    def still_counted(self) -> int:
+        """How many flagged responses are not excluded."""
+        rows = [r for _, g, _ in self.duplicates for r in g] + [r for _, g in self.bursts for r in g]
+        return len({r.id for r in rows if not r.excluded})
+
+
+def flagged(survey: StaffSurvey, organisation_id: int | None = None) -> Flagged:
+    """The responses of the survey (or of one organisation) flagged as possible repeats, excluded
+    or not: near-duplicates found now (``aggregation.repeats``), and bursts flagged as they came."""
+    stmt = (select(StaffResponse).join(Organisation, Organisation.id == StaffResponse.organisation_id)
+            .where(StaffResponse.survey_id == survey.id).order_by(Organisation.name, StaffResponse.id))
+    if organisation_id is not None:
+        stmt = stmt.where(StaffResponse.organisation_id == organisation_id)
+    rows = list(db.session.scalars(stmt))
+    by_id = {r.id: r for r in rows}
+    items = [q.id for q in questionnaire_of(survey).questions() if not q.answer_type.free_text]
+    groups = repeats.near_duplicates(((r.id, r.organisation_id, r.answers) for r in rows), items)
+    duplicates = [(by_id[g.ids[0]].organisation, [by_id[i] for i in g.ids], g.share) for g in groups]
+    bursts: dict[int, list[StaffResponse]] = {}
+    for r in rows:
+        if r.burst:
+            bursts.setdefault(r.organisation_id, []).append(r)
+    return Flagged(duplicates, [(found[0].organisation, found) for found in bursts.values()])
+
+
+def burst_count(survey: StaffSurvey) -> int:
+    """How many responses were flagged as coming in a burst (near-duplicates take longer to find:
+    the flagged responses' page finds them)."""
+    return db.session.scalar(select(func.count()).select_from(StaffResponse).where(
+        StaffResponse.survey_id == survey.id, StaffResponse.burst.is_(True))) or 0
+
+
+def exclude(response: StaffResponse, why: str, actor: Actor) -> None:
+    """Leave a flagged response out of every count and result, from the next publication on."""
     response.excluded = True
-    audit(actor, "staff_exclude", detail={"staff_response": response.id, "duplicate_of": response.duplicate_of_id})
+    audit(actor, "staff_exclude", detail={"staff_response": response.id, "flagged": why})
+
+
+def include(response: StaffResponse, actor: Actor) -> None:
+    """Count an excluded response again."""
+    response.excluded = False
+    audit(actor, "staff_include", detail={"staff_response": response.id})
 
 
 def responses(survey: StaffSurvey) -> list[StaffResponse]:
+    """Every response, by organisation then id: never in the order they came."""
     return list(db.session.scalars(select(StaffResponse).where(StaffResponse.survey_id == survey.id)
-                                   .order_by(StaffResponse.submitted_on, StaffResponse.id)))
+                                   .order_by(StaffResponse.organisation_id, StaffResponse.id)))
 
 
 def forget(found: StaffDraft) -> None:
@@ -270,3 +352,35 @@ def forget(found: StaffDraft) -> None:
 def forget_old_drafts() -> None:
     """Drafts untouched for longer than a week, deleted."""
     db.session.execute(delete(StaffDraft).where(StaffDraft.updated_on < date.today() - timedelta(days=DRAFT_DAYS)))
+
+
+# ---------------------------------------------------------------- the order rows are stored in
+
+# The tables whose rows arrive with the staff survey's responses, with the index of their random ids.
+REORDERED = {"staff_response": "pk_staff_response", "comment_review": "pk_comment_review"}
+
+
+def forget_arrival(today: date) -> None:
+    """The nightly rewrite's first half, in one transaction: on PostgreSQL every row of the
+    reordered tables is written again, so that all of them carry this transaction's id (each row's
+    ``xmin`` had told the order rows came in); and the hour each organisation's pace last counted
+    is folded into its totals once its day is over."""
+    start = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
+    for code in db.session.scalars(select(StaffCode).where(StaffCode.hour_started_at < start).with_for_update()):
+        _fold(code)
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("UPDATE staff_response SET scored = scored"))
+        db.session.execute(text("UPDATE comment_review SET status = status"))
+
+
+def reorder_rows() -> None:
+    """The nightly rewrite's second half, after the first has committed: on PostgreSQL each table
+    is rewritten in the order of its random ids (CLUSTER), so that where a row lies says nothing of
+    when it came. On SQLite the rows are kept in that order already (``models.StaffResponse``)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        # CLUSTER holds the table while it runs (well under a second for a survey's rows); it waits
+        # at most 10 s for a long transaction to let go, rather than hold up every send behind it,
+        # and else fails, to be tried again the next night.
+        db.session.execute(text("SET LOCAL lock_timeout = '10s'"))
+        for table, index in REORDERED.items():
+            db.session.execute(text(f"CLUSTER {table} USING {index}"))

@@ -16,6 +16,7 @@ from .. import markup
 from ..answer_fields import form_class, initial_data, raw_answers, render_section
 from ..auth import limiter
 from ..extensions import writing
+from ..form_fields import PlainForm
 from ..models import StaffCode, StaffDraft, utcnow
 from ..return_pages import summary
 from ..store import staff
@@ -28,10 +29,6 @@ DONE_COOKIE = "staff_survey_done"  # the surveys answered from this browser
 class CodeForm(FlaskForm):
     code = StringField("Your organisation’s code", widget=GovTextInput(),
                        description="It is in the email from your Principal Social Worker, for example K7QM2PXD.")
-
-
-class PlainForm(FlaskForm):
-    """A form with nothing but its CSRF token."""
 
 
 @bp.route("/", methods=["GET", "POST"])

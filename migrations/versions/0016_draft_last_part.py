@@ -1,8 +1,8 @@
 """a staff survey draft remembers the last part saved, so "Continue where you left off" opens the
 part after it
 
-Revision ID: 0014_draft_last_part
-Revises: 0013_job_attempts
+Revision ID: 0016_draft_last_part
+Revises: 0015_staff_arrival
 Create Date: 2026-12-07 17:30:00
 
 """
@@ -10,8 +10,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0014_draft_last_part'
-down_revision = '0013_job_attempts'
+revision = '0016_draft_last_part'
+down_revision = '0015_staff_arrival'
 branch_labels = None
 depends_on = None
 
