@@ -29,7 +29,7 @@ repeating 2 and 3 until nothing more is needed. Two or more owners pooling what 
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -96,7 +96,7 @@ class Structure(Generic[K]):
 
 def withhold(counts: Mapping[K, int], structure: Structure[K], threshold: int, given: Iterable[K] = (),
              insiders: bool = False, empty: Iterable[int] = (), bare: Iterable[K] = (),
-             because: dict[K, K | None] | None = None, keep: Iterable[K] = ()) -> set[K]:
+             because: dict[K, K | None] | None = None) -> set[K]:
     """The groups of ``counts`` (group -> respondents counted) whose figures are withheld; ``given``
     are withheld already (an organisation's own figures among places; an organisation withheld
     from itself, when splitting it). With ``insiders``, no withheld group may be worked out by a
@@ -107,11 +107,8 @@ def withhold(counts: Mapping[K, int], structure: Structure[K], threshold: int, g
     are what is kept): they count as shown in a split, and only an outsider's working them out is
     prevented (what an insider would find in one is another cell's figure, itself kept). ``because``,
     if given, gets each group withheld in steps 2 and 3 and the withheld group it keeps from being
-    worked out (None for a remainder that is no group). ``keep`` are published elsewhere already
-    (England's count, beside a report's new counts): another group is withheld in their place
-    wherever there is one."""
+    worked out (None for a remainder that is no group)."""
     because = {} if because is None else because
-    kept = frozenset(keep)
     hidden = set(given) | set(bare) | {g for g, n in counts.items() if 0 < n < threshold}
     open_ = {g for g in bare if counts.get(g, 0) >= threshold}
     nobody = frozenset(empty)
@@ -136,8 +133,7 @@ def withhold(counts: Mapping[K, int], structure: Structure[K], threshold: int, g
         # asked again each time: one withheld may cover the next.
         for group in sorted(exposed(), key=lambda g: (g not in parts, str(g))):
             if group in exposed():
-                chosen = _beside(group, counts, structure, hidden, kept, lambda more, g=group: g in structure.recoverable(
-                    [c for c in counts if c not in hidden | {more}], [g], insiders and g not in open_, nobody))
+                chosen = _beside(group, counts, structure, hidden)
                 hidden.add(chosen)
                 because[chosen] = group
 
@@ -171,24 +167,9 @@ def _by_difference(counts: Mapping[K, int], structure: Structure[K], threshold: 
                 changed = True
 
 
-def _beside(group: K, counts: Mapping[K, int], structure: Structure[K], hidden: set[K],
-            kept: frozenset[K] = frozenset(), still: Callable[[K], bool] = lambda more: True) -> K:
+def _beside(group: K, counts: Mapping[K, int], structure: Structure[K], hidden: set[K]) -> K:
     """The smallest published group to withhold so that ``group`` is no longer given away: a part
-    beside it in a split, else one of its own parts, else any published group sharing its cells.
-    With groups ``kept``, one of the others wherever there is one: else the smallest whose
-    withholding leaves ``group`` no longer given away (``still`` says whether it would be)."""
-    found = _smallest_beside(group, counts, structure, hidden | kept) if kept else None
-    if found is None and kept:
-        found = next((c for c in sorted((c for c in counts if c not in hidden | kept and counts[c] > 0),
-                                        key=lambda c: (counts[c], str(c))) if not still(c)), None)
-    if found is None:
-        found = _smallest_beside(group, counts, structure, hidden)
-    if found is None:
-        raise ValueError(f"nothing published gives {group!r} away")
-    return found
-
-
-def _smallest_beside(group: K, counts: Mapping[K, int], structure: Structure[K], hidden: set[K]) -> K | None:
+    beside it in a split, else one of its own parts, else any published group sharing its cells."""
     def shown(candidates: Iterable[K]) -> list[K]:
         return [c for c in candidates if c != group and c not in hidden and counts.get(c, 0) > 0]
 
@@ -196,4 +177,4 @@ def _smallest_beside(group: K, counts: Mapping[K, int], structure: Structure[K],
     own_parts = shown(p for total, parts in structure.splits if total == group for p in parts)
     overlapping = shown(g for g, cells in structure.members.items() if cells & structure.members[group])
     candidates = siblings or own_parts or overlapping
-    return min(candidates, key=lambda c: (counts[c], str(c))) if candidates else None
+    return min(candidates, key=lambda c: (counts[c], str(c)))

@@ -108,10 +108,18 @@ def base_groups(places: pd.DataFrame) -> dict[Key, list[str]]:
 
 def _protect(cells: Sequence[tuple[str, str]], counts: np.ndarray, groups: Mapping[Key, Sequence[int]],
              fixed: Mapping[Key, bool], candidates: Sequence[Key], splits: list[tuple[Key, list[Key]]],
-             threshold: int) -> dict[Key, str | None]:
+             threshold: int, fixed_reasons: Mapping[Key, str | None],
+             forced: Mapping[Key, str]) -> dict[Key, str | None]:
     """Which of ``candidates`` (groups of ``cells``: an organisation and a category each) are
-    withheld and why, beside the published groups ``fixed`` (True where shown), every organisation's
-    own cells being withheld from everyone else and known to itself."""
+    withheld and why, beside the groups published already, ``fixed`` (True where shown; else why
+    not in ``fixed_reasons``), every organisation's own cells being withheld from everyone else and
+    known to itself. ``forced`` are withheld whatever (a part of a group whose count is withheld).
+
+    A candidate is withheld by ``rule``; then, as ``disclosure.withhold`` does, further parts of
+    each split until no remainder is small (to anyone, or to the owner of its largest cell); then,
+    while anything that must not be worked out can be (an organisation's own figures, a group
+    withheld for being small) by adding and subtracting what is published, with one cell's own
+    figure, the smallest shown candidate sharing its cells (else the smallest shown), again."""
     members: dict[Key, frozenset[int]] = {g: frozenset(c) for g, c in groups.items()}
     by_org: dict[str, list[int]] = {}
     for i, (org, _) in enumerate(cells):
@@ -125,14 +133,31 @@ def _protect(cells: Sequence[tuple[str, str]], counts: np.ndarray, groups: Mappi
         contributed: dict[str, int] = {}
         for i in members[g]:
             contributed[cells[i][0]] = contributed.get(cells[i][0], 0) + int(counts[i])
-        reasons[g] = rule(list(contributed.values()), threshold)
+        reasons[g] = forced.get(g) or rule(list(contributed.values()), threshold)
     structure = disclosure.Structure(members, splits, len(cells))
     totals = structure.totals(counts)
-    given = [g for g in members if g[0] in ("cell", "organisation")]
-    given += [g for g, shown in fixed.items() if not shown] + [g for g, why in reasons.items() if why]
-    hidden = disclosure.withhold(totals, structure, threshold, given=given, insiders=True,
-                                 empty=[i for i, n in enumerate(counts) if n == 0],
-                                 keep=[g for g, shown in fixed.items() if shown])
+    empty = [i for i, n in enumerate(counts) if n == 0]
+    own = {i: int(n) for i, n in enumerate(counts)}  # what each cell's owner knows of it
+    cell_groups = {g for g in members if g[0] in ("cell", "organisation")}
+    hidden = cell_groups | {g for g, shown in fixed.items() if not shown} | {g for g, why in reasons.items() if why}
+    # What must not be worked out: every organisation's own figures, and every group withheld for
+    # being small (from anyone; from an insider too, but where it is withheld for having fewer than
+    # three organisations, which gives an insider nothing but another's own figure, itself guarded).
+    secret = {g for g in hidden if totals[g] > 0}
+    two = {g for g in secret if (reasons.get(g) or fixed_reasons.get(g)) == ORGANISATIONS}
+    while True:
+        disclosure._by_difference(totals, structure, threshold, hidden, set(), own, {})
+        published = [g for g in totals if g not in hidden]
+        exposed = (structure.recoverable(published, secret - two, True, empty)
+                   | structure.recoverable(published, two, False, empty))
+        if not exposed:
+            break
+        shown = sorted((g for g in candidates if g not in hidden), key=lambda g: (totals[g], str(g)))
+        if not shown:
+            break
+        first = min(exposed, key=str)
+        near = [g for g in shown if members[g] & members[first]]
+        hidden.add((near or shown)[0])
     if any(shown and g in hidden for g, shown in fixed.items()):
         # Protecting these would take a figure published elsewhere: none of them is shown instead.
         return {g: reasons[g] or DIFFERENCE for g in candidates}
@@ -166,7 +191,9 @@ def responses(df: pd.DataFrame, scored: Scored, headcounts: Mapping[str, int], t
         splits.append((("entered", "national"), [("entered", *g) for g in base if g[0] == level]))
     fixed = _fixed(scored, base)
     candidates = [("entered", *g) for g in base]
-    why = _protect([(o, "") for o in orgs], counts, groups, fixed, candidates, splits, threshold)
+    forced = {("entered", *g): scored.count(g)["withheld"] or DIFFERENCE for g in base if not fixed[g]}
+    why = _protect([(o, "") for o in orgs], counts, groups, fixed, candidates, splits, threshold,
+                   {g: scored.count(g)["withheld"] for g in base}, forced)
     rows = []
     for g, members in base.items():
         inside = [o for o in members if people.get(o, 0)]
@@ -212,7 +239,7 @@ def who_answered(df: pd.DataFrame, questionnaire: forms.Questionnaire, scored: S
         stated = df[column].astype(object).where(df[column].isin(values[column][:-1]), NOT_SAID)
         per = pd.crosstab(df["organisation"], stated).reindex(index=list(places["organisation"]),
                                                                columns=values[column], fill_value=0)
-        parts = {column: [(v, (v,)) for v in values[column]]}
+        parts: dict[str, list[tuple[str, tuple[str, ...]]]] = {column: [(v, (v,)) for v in values[column]]}
         if column == "role":
             parts["profession"] = [(value, roles) for value, _, roles in PROFESSIONS]
         cells = [(o, v) for o in per.index for v in per.columns]
@@ -229,7 +256,9 @@ def who_answered(df: pd.DataFrame, questionnaire: forms.Questionnaire, scored: S
                     candidates.append((family, value, *area))
                 splits.append(((family, value, "national"), [(family, value, *a) for a in areas if a[0] == "region"]))
             splits += [(area, [(family, value, *area) for value, _ in chosen]) for area in areas]
-        why = _protect(cells, counts, groups, fixed, candidates, splits, threshold)
+        forced = {c: scored.count(c[2:])["withheld"] or DIFFERENCE for c in candidates if not fixed[c[2:]]}
+        why = _protect(cells, counts, groups, fixed, candidates, splits, threshold,
+                       {g: scored.count(g)["withheld"] for g in base}, forced)
         totals = {g: int(sum(counts[i] for i in members)) for g, members in groups.items()}
         for family in parts:
             labels = dict(families[family])
