@@ -47,7 +47,6 @@ from .scores import (
     NOT_SAID,
     NOT_SAID_LABEL,
     ORGANISATIONS,
-    RESPONDENTS,
     Key,
     Scored,
     _values,
@@ -119,7 +118,8 @@ def _protect(cells: Sequence[tuple[str, str]], counts: np.ndarray, groups: Mappi
     each split until no remainder is small (to anyone, or to the owner of its largest cell); then,
     while anything that must not be worked out can be (an organisation's own figures, a group
     withheld for being small) by adding and subtracting what is published, with one cell's own
-    figure, the smallest shown candidate sharing its cells (else the smallest shown), again."""
+    figure, the smallest shown candidate beside it in a split, else sharing its cells, else the
+    smallest shown, and again."""
     members: dict[Key, frozenset[int]] = {g: frozenset(c) for g, c in groups.items()}
     by_org: dict[str, list[int]] = {}
     for i, (org, _) in enumerate(cells):
@@ -147,17 +147,25 @@ def _protect(cells: Sequence[tuple[str, str]], counts: np.ndarray, groups: Mappi
     two = {g for g in secret if (reasons.get(g) or fixed_reasons.get(g)) == ORGANISATIONS}
     while True:
         disclosure._by_difference(totals, structure, threshold, hidden, set(), own, {})
+        # A group withheld to protect another must not be worked out by anyone either, or
+        # withholding it protects nothing (from an insider it may be: it is no small group).
+        more = {g for g in hidden if g in reasons and totals[g] > 0 and g not in secret}
+        secret |= more
+        two |= more
         published = [g for g in totals if g not in hidden]
-        exposed = (structure.recoverable(published, secret - two, True, empty)
-                   | structure.recoverable(published, two, False, empty))
+        # Everyone first (cheap), then each organisation with its own figure (costly: once clean).
+        exposed = structure.recoverable(published, secret, False, empty) or \
+            structure.recoverable(published, secret - two, True, empty)
         if not exposed:
             break
         shown = sorted((g for g in candidates if g not in hidden), key=lambda g: (totals[g], str(g)))
         if not shown:
             break
-        first = min(exposed, key=str)
-        near = [g for g in shown if members[g] & members[first]]
-        hidden.add((near or shown)[0])
+        for first in sorted(exposed, key=str):  # one more withheld beside each group given away
+            left = [g for g in shown if g not in hidden]
+            siblings = [g for g in left if any(first in parts and g in parts for _, parts in splits)]
+            near = [g for g in left if members[g] & members[first]]
+            hidden.add((siblings or near or left or shown)[0])
     if any(shown and g in hidden for g, shown in fixed.items()):
         # Protecting these would take a figure published elsewhere: none of them is shown instead.
         return {g: reasons[g] or DIFFERENCE for g in candidates}
@@ -240,8 +248,6 @@ def who_answered(df: pd.DataFrame, questionnaire: forms.Questionnaire, scored: S
         per = pd.crosstab(df["organisation"], stated).reindex(index=list(places["organisation"]),
                                                                columns=values[column], fill_value=0)
         parts: dict[str, list[tuple[str, tuple[str, ...]]]] = {column: [(v, (v,)) for v in values[column]]}
-        if column == "role":
-            parts["profession"] = [(value, roles) for value, _, roles in PROFESSIONS]
         cells = [(o, v) for o in per.index for v in per.columns]
         counts = per.to_numpy(dtype=float).ravel()
         at = {cell: i for i, cell in enumerate(cells)}
@@ -273,7 +279,23 @@ def who_answered(df: pd.DataFrame, questionnaire: forms.Questionnaire, scored: S
                     rows.append({"value": value, "label": labels[value], "n": None if reason else totals[key],
                                  "withheld": reason})
                 found[name][family] = rows
+    for by in found.values():
+        by["profession"] = _professions(by["role"], families["profession"])
     return {area: {f: by[f] for f in FAMILIES} for area, by in found.items()}
+
+
+def _professions(roles: list[dict[str, Any]], labels: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """An area's respondents by profession from its roles': a profession's count is the sum of its
+    roles', shown only where each of them is (so it tells nothing the roles do not); withheld, it
+    reads as its one role does, or "Not shown"."""
+    by_role = {r["value"]: r for r in roles}
+    rows = []
+    for (value, label), (_, _, members) in zip(labels, PROFESSIONS, strict=True):
+        parts = [by_role[m] for m in members]
+        shown = all(p["n"] is not None for p in parts)
+        rows.append({"value": value, "label": label, "n": sum(p["n"] for p in parts) if shown else None,
+                     "withheld": None if shown else parts[0]["withheld"] if len(parts) == 1 else DIFFERENCE})
+    return rows
 
 
 # ---------------------------------------------------------------- the spread of organisations' scores
@@ -343,4 +365,4 @@ def change(scored: Scored, earlier: Scored | None, key: Key, questionnaire: form
     return rows
 
 
-__all__ = ["BANDS", "FAMILIES", "PROFESSIONS", "RESPONDENTS", "change", "responses", "spread", "who_answered"]
+__all__ = ["BANDS", "FAMILIES", "PROFESSIONS", "change", "responses", "spread", "who_answered"]

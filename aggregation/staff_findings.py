@@ -66,13 +66,12 @@ def strongest(report: Row) -> str | None:
     values = {r["id"]: r["own"]["score"] for r in rows}
     top, bottom = max(values.values()), min(values.values())
     if same(top, bottom):
-        return f"Every standard scores the same ({rows[0]['own']['printed']})."
+        return f"Every standard scores the same, {rows[0]['own']['printed']}."
     high = [r for r in rows if same(values[r["id"]], top)]
     low = [r for r in rows if same(values[r["id"]], bottom)]
-    return (f"The highest-scoring {'standards are' if len(high) > 1 else 'standard is'} {_listed(high)} "
-            f"({high[0]['own']['printed']}{' each' if len(high) > 1 else ''}{_just(high, rows)}); the lowest "
-            f"{'are' if len(low) > 1 else 'is'} {_listed(low)} ({low[0]['own']['printed']}"
-            f"{' each' if len(low) > 1 else ''}{_just(low, rows)}).")
+    return (f"Highest-scoring: {_listed(high)}, at {high[0]['own']['printed']}{' each' if len(high) > 1 else ''}"
+            f"{_just(high, rows)}. Lowest: {_listed(low)}, at {low[0]['own']['printed']}"
+            f"{' each' if len(low) > 1 else ''}{_just(low, rows)}.")
 
 
 def _listed(rows: Sequence[Row]) -> str:
@@ -145,7 +144,12 @@ def _whose(report: Row) -> str:
 
 
 def _changes(rows: Sequence[Row]) -> str:
-    return listed([f"{r['number']} ({abs(r['change'])} point{'s' if abs(r['change']) != 1 else ''})" for r in rows])
+    sizes = {abs(r["change"]) for r in rows}
+    if len(sizes) == 1:
+        size = sizes.pop()
+        return f"{_numbers(rows)} ({size} point{'s' if size != 1 else ''}{' each' if len(rows) > 1 else ''})"
+    return "standards " + listed([f"{r['number']} ({abs(r['change'])} point{'s' if abs(r['change']) != 1 else ''})"
+                                  for r in rows])
 
 
 def by_type(report: Row) -> str | None:
@@ -168,8 +172,7 @@ def by_type(report: Row) -> str | None:
     if not shown:
         return None
     overall = {"printed": standard["own"]["printed"], "value": standard["own"]["score"]}
-    text = f"On the lowest-scoring standard, {standard['number']} ({standard['title']}), England scores " \
-        f"{standard['own']['printed']}"
+    text = f"On the lowest-scoring standard, {_standard(standard)}, England scores {standard['own']['printed']}"
     if hidden:
         text += findings._beside_everyone(shown, overall, hidden, POINTS).replace("average", "England's")
     elif len(shown) >= 2:

@@ -155,10 +155,10 @@ def rate_cells(row: dict[str, Any], threshold: int) -> list[str]:
             hidden if row["rate"] is None else f"{row['rate']}%"]
 
 
-RATE_HEAD = ["Organisations taking part", "Respondents", "Organisations that entered a headcount",
-             "Their respondents", "Their workforce", "Response rate"]
+RATE_HEAD = ["Employers taking part", "Respondents", "Employers with a headcount", "Their respondents",
+             "Their workforce", "Response rate"]
 RATE_NOTE = ("A response rate divides the respondents of the organisations that entered a headcount by those "
-             "headcounts: organisations that entered none are left out of it, and the table says how many did. "
+             "headcounts: employers that entered none are left out of it, and the table says how many did. "
              "\u201cNot shown\u201d: it would let someone work out fewer than {threshold} people\u2019s answers "
              "or one organisation\u2019s (docs/disclosure.md). \u2013: no organisation entered a headcount.")
 
@@ -176,8 +176,13 @@ def _responses(report: dict[str, Any], s: dict[str, Any], threshold: int) -> Sto
         data: list[list[Any]] = [_head([first, *RATE_HEAD], s)]
         for r in chosen:
             data.append([Paragraph(_t(r["name"]), s["cell"]), *rate_cells(r, threshold)])
-        story += [_grid(data, [WIDTH - 6 * 24 * mm] + [24 * mm] * 6), Spacer(1, 2 * mm)]
+        story += [KeepTogether([_grid(data, [WIDTH - 6 * 22 * mm] + [22 * mm] * 6), Spacer(1, 2 * mm)])]
     return story + [Paragraph(_t(RATE_NOTE.format(threshold=threshold)), s["small"])]
+
+
+def rate_sentence(row: dict[str, Any]) -> str:
+    """How many employers entered a headcount, as the table's note would say it of one row."""
+    return f"{row['entered']} of {row['organisations']} employers entered a headcount"
 
 
 def _who(report: dict[str, Any], s: dict[str, Any], threshold: int) -> Story:
