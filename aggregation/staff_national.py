@@ -168,21 +168,20 @@ def _responses(report: dict[str, Any], s: dict[str, Any], threshold: int) -> Sto
     if not rows:
         return []
     story: Story = [Paragraph("Responses against the workforce", s["h2"])]
-    for level, heading in (("national", None), ("type", "Type of employer"), ("region", "Region")):
-        chosen = [r for r in rows if r["level"] == level]
+    if report["region"]:  # the region's row, then England's
+        tables = [("Area", sorted(rows, key=lambda r: r["level"] == "national"))]
+    else:
+        tables = [(heading, [r for r in rows if r["level"] == level])
+                  for level, heading in (("national", "England"), ("type", "Type of employer"), ("region", "Region"))]
+    for heading, chosen in tables:
         if not chosen:
             continue
-        first = heading or ("Area" if report["region"] else "England")
-        data: list[list[Any]] = [_head([first, *RATE_HEAD], s)]
+        data: list[list[Any]] = [_head([heading, *RATE_HEAD], s)]
         for r in chosen:
             data.append([Paragraph(_t(r["name"]), s["cell"]), *rate_cells(r, threshold)])
-        story += [KeepTogether([_grid(data, [WIDTH - 6 * 22 * mm] + [22 * mm] * 6), Spacer(1, 2 * mm)])]
+        widths = [WIDTH - 136 * mm, 22 * mm, 24 * mm, 22 * mm, 24 * mm, 22 * mm, 22 * mm]
+        story += [KeepTogether([_grid(data, widths), Spacer(1, 2 * mm)])]
     return story + [Paragraph(_t(RATE_NOTE.format(threshold=threshold)), s["small"])]
-
-
-def rate_sentence(row: dict[str, Any]) -> str:
-    """How many employers entered a headcount, as the table's note would say it of one row."""
-    return f"{row['entered']} of {row['organisations']} employers entered a headcount"
 
 
 def _who(report: dict[str, Any], s: dict[str, Any], threshold: int) -> Story:
@@ -236,9 +235,21 @@ def _spread(report: dict[str, Any], s: dict[str, Any], threshold: int) -> Story:
     shown = [r for r in report["standards"] if not spread[r["id"]]["withheld"]]
     if shown:
         story.append(spread_chart(report))
-    lines = [f"Standard {r['number']}: not shown, because {staff_england.spread_why(spread[r['id']]['withheld'])}."
-             for r in report["standards"] if spread[r["id"]]["withheld"]]
-    story += [Paragraph(_t(line), s["bullet"], bulletText="\u2022") for line in lines]
+        data: list[list[Any]] = [_head(["Standard", "Low", "Moderate", "High", "With a score"], s)]
+        for r in shown:
+            found = spread[r["id"]]
+            data.append([Paragraph(_t(f"{r['number']}. {r['title']}"), s["cell"]),
+                         *(str(found[b]) for b in staff_england.BANDS), str(found["scored"])])
+        story += [Spacer(1, 2 * mm), _grid(data, [WIDTH - 100 * mm] + [25 * mm] * 4)]
+    withheld: dict[str, list[int]] = {}
+    for r in report["standards"]:
+        if spread[r["id"]]["withheld"]:
+            withheld.setdefault(spread[r["id"]]["withheld"], []).append(r["number"])
+    for reason, numbers in withheld.items():
+        which = ("Every standard" if len(numbers) == len(report["standards"]) else
+                 f"Standard {numbers[0]}" if len(numbers) == 1 else
+                 "Standards " + ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}")
+        story.append(Paragraph(_t(f"{which}: not shown, because {staff_england.spread_why(reason)}."), s["body"]))
     counts = sorted({spread[r["id"]]["not_scored"] for r in report["standards"]})
     story.append(Paragraph(_t(
         "Organisations with fewer than {t} answering for a standard are not counted for it: {n}.".format(
