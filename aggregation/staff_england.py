@@ -145,20 +145,25 @@ def _protect(cells: Sequence[tuple[str, str]], counts: np.ndarray, groups: Mappi
     # three organisations, which gives an insider nothing but another's own figure, itself guarded).
     secret = {g for g in hidden if totals[g] > 0}
     two = {g for g in secret if (reasons.get(g) or fixed_reasons.get(g)) == ORGANISATIONS}
+    # A candidate the published groups give already (an area's organisations that entered a
+    # headcount being all of them) is no secret: shown, and never withheld to protect another.
+    known = structure.recoverable([g for g, shown in fixed.items() if shown],
+                                  [g for g in candidates if not reasons[g]], False, empty)
+    hidden |= known
     while True:
-        disclosure._by_difference(totals, structure, threshold, hidden, set(), own, {})
+        disclosure._by_difference(totals, structure, threshold, hidden, set(known), own, {})
         # A group withheld to protect another must not be worked out by anyone either, or
         # withholding it protects nothing (from an insider it may be: it is no small group).
-        more = {g for g in hidden if g in reasons and totals[g] > 0 and g not in secret}
+        more = {g for g in hidden - known if g in reasons and totals[g] > 0 and g not in secret}
         secret |= more
         two |= more
-        published = [g for g in totals if g not in hidden]
+        published = [g for g in totals if g not in hidden or g in known]
         # Everyone first (cheap), then each organisation with its own figure (costly: once clean).
         exposed = structure.recoverable(published, secret, False, empty) or \
             structure.recoverable(published, secret - two, True, empty)
         if not exposed:
             break
-        shown = sorted((g for g in candidates if g not in hidden), key=lambda g: (totals[g], str(g)))
+        shown = sorted((g for g in candidates if g not in hidden and g not in known), key=lambda g: (totals[g], str(g)))
         if not shown:
             break
         for first in sorted(exposed, key=str):  # one more withheld beside each group given away
@@ -166,10 +171,7 @@ def _protect(cells: Sequence[tuple[str, str]], counts: np.ndarray, groups: Mappi
             siblings = [g for g in left if any(first in parts and g in parts for _, parts in splits)]
             near = [g for g in left if members[g] & members[first]]
             hidden.add((siblings or near or left or shown)[0])
-    if any(shown and g in hidden for g, shown in fixed.items()):
-        # Protecting these would take a figure published elsewhere: none of them is shown instead.
-        return {g: reasons[g] or DIFFERENCE for g in candidates}
-    return {g: reasons[g] or (DIFFERENCE if g in hidden else None) for g in candidates}
+    return {g: reasons[g] or (DIFFERENCE if g in hidden - known else None) for g in candidates}
 
 
 def _fixed(scored: Scored, groups: Mapping[Key, Sequence[str]]) -> dict[Key, bool]:

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import forms
-from aggregation import profile, scores
+from aggregation import profile, scores, staff_england
 from healthcheck.api.views import public_scores
 from tests.disclosure import NO_REGION, Attacker, small_remainders, small_unions, unions
 
@@ -86,10 +86,29 @@ class Reader:
     """The groups whose figure (or, for RESPONDENTS, count) of one measure an audience has read,
     and those it has read as withheld, with why."""
 
-    def __init__(self, measure: str) -> None:
+    def __init__(self, measure: str, places: dict | None = None, entered: set[str] | frozenset[str] = frozenset()
+                 ) -> None:
         self.measure = measure
         self.shown: set[tuple] = set()
         self.withheld: dict[tuple, str] = {}
+        self.places = places or {}  # organisation -> (type, region), for the groups England's report adds
+        self.entered = entered  # the organisations that entered a headcount
+        self.unions: dict[tuple, str | None] = {}  # those groups (unions of organisations' parts): why withheld
+
+    def members(self, level: str, name: str | None) -> list[str]:
+        at = {"type": 0, "region": 1}.get(level)
+        return [o for o, place in self.places.items() if at is None or place[at] == name]
+
+    def union(self, group: tuple, n: int | None, why: str | None) -> None:
+        """A group England's report adds (the respondents of the organisations in an area that
+        entered a headcount; an area's respondents of one profession, service or role), as a union
+        of organisations' (or their parts') groups."""
+        if not group:
+            return
+        if n is not None:
+            assert n >= scores.MIN_GROUP, (group, n)
+            self.shown.add(group)
+        self.unions[group] = None if n is not None else (why or scores.FEWER)
 
     def cell(self, group: tuple, cell: dict | None) -> None:
         if cell is None:
@@ -143,6 +162,26 @@ class Reader:
         for g in report["groups"]:
             self.cell((g["level"], g["name"]), g["scores"].get(self.measure))
 
+    def overview(self, report: dict) -> None:
+        """The counts England's and a region's report add: respondents of the organisations that
+        entered a headcount, and respondents by profession, service and role."""
+        if self.measure != scores.RESPONDENTS:
+            return
+        for r in report.get("responses") or []:
+            level, name = r["level"], None if r["level"] == "national" else r["name"]
+            group = tuple(("organisation", o) for o in self.members(level, name) if o in self.entered)
+            if r["entered"]:
+                self.union(group, r["entered_respondents"], r["withheld"])
+        area = None if report["region"] is None else report["region"]
+        inside = self.members("national" if area is None else "region", area)
+        roles = {p[0]: p[2] for p in staff_england.PROFESSIONS}
+        for family, rows in (report.get("who") or {}).items():
+            for row in rows:
+                values = roles[row["value"]] if family == "profession" else (row["value"],)
+                column = "service" if family == "service" else "role"
+                group = tuple(("organisation", o, column, v) for o in inside for v in values)
+                self.union(group, row["n"], row["withheld"])
+
     def organisation(self, report: dict) -> None:
         """One organisation's own report: its figures, the groups beside them, its breakdowns and,
         for counts, who answered by service and role."""
@@ -173,13 +212,14 @@ class Reader:
                 self.cell((*own, b, part["value"]), part["scores"].get(self.measure))
 
 
-def edition(tmp_path, respondents: list[dict]) -> tuple[dict, list[dict], list[dict]]:
+def edition(tmp_path, respondents: list[dict], headcounts: dict[str, int] | None = None
+            ) -> tuple[dict, list[dict], list[dict]]:
     """Build the staff survey's part of an edition and read back its files: scores.json, every
     organisation's report, and England's and each region's."""
     from aggregation import staff_reports
     from aggregation.dataset import StaffData
 
-    data = StaffData(year=2020, questionnaire=Q, respondents=respondents)
+    data = StaffData(year=2020, questionnaire=Q, respondents=respondents, headcounts=headcounts or {})
     staff_reports.build(data, tmp_path / "staff", scores.MIN_GROUP, tmp_path, "Test")
     folder = tmp_path / "staff"
     result = json.loads((folder / "scores.json").read_text())
@@ -215,6 +255,7 @@ def public_attack(att: Attacker, seen: Reader) -> list:
     targets = [g for g in organisations if att.n(g) > 0]
     targets += [g for g in seen.withheld if len(g) <= 2 and g[0] != "organisation" and att.n(g) > 0]
     targets += split_targets(att, seen)
+    targets += [g for g, why in seen.unions.items() if why and att.n(g) > 0]  # England's report's parts
     assert not seen.shown & set(seen.withheld), "a figure both shown and withheld"
     return att.learns(seen.shown, targets)
 
@@ -233,7 +274,12 @@ def insider_attack(att: Attacker, seen: Reader, organisation: str) -> list:
     # A group, or a split's withheld parts together, less its own figure: the few others in it.
     totals = [g for g in [*seen.shown, *seen.withheld] if len(g) <= 2 and g[0] != "organisation"]
     totals += [u for parts in withheld_parts(att, seen) for u in [*parts, *unions(parts)]]
+    totals += list(seen.unions)  # England's report's parts: none less this organisation is a few others
     targets += small_remainders(att, totals, organisation, scores.MIN_GROUP)
+    # England's report's parts withheld for being few (one withheld by difference keeps others from
+    # everyone; an organisation may know it, as it knows its own, when it is no small group).
+    targets += [g for g, why in seen.unions.items() if why == scores.FEWER and att.n(g) > 0
+                and (att.vector(g) * (1 - mine)).any()]
     for b in scores.BREAKDOWNS:
         parts = [g for g in seen.withheld if len(g) == 4 and g[1] == organisation and g[2] == b and att.n(g) > 0]
         targets += [t for t in parts + small_unions(att, parts, scores.MIN_GROUP)
@@ -249,19 +295,26 @@ def test_no_audience_works_out_a_withheld_figure_or_count_from_what_it_reads(tmp
                                                                             other):
     respondents = synthetic(seed, everyone_says=everyone_says, trusts=trusts, other=other)
     df = scores.frame(respondents, Q)
-    result, reports, areas = edition(tmp_path, respondents)
+    rng = random.Random(seed)  # most organisations enter a headcount; England's report adds what they make
+    headcounts = {o: rng.randint(20, 90) for o in sorted(set(df["organisation"])) if rng.random() < 0.7}
+    result, reports, areas = edition(tmp_path, respondents, headcounts)
+    places = {o: (k, r or "") for o, k, r in df[list(scores.PLACES)].drop_duplicates("organisation").itertuples(
+        index=False)}
     protected = 0
     for measure in MEASURES:
         att = attacker(df, measure)
-        public = Reader(measure)
+        public = Reader(measure, places, set(headcounts))
         public.scores_json(result)
         public.api(result)
         for area in areas:
             public.area(area)
+            public.overview(area)
+        if measure == scores.RESPONDENTS:  # England's report adds counts, some of them withheld
+            assert len(public.unions) > 50 and any(public.unions.values()), len(public.unions)
         assert public_attack(att, public) == [], measure
         for report in reports:
-            seen = Reader(measure)
-            seen.shown, seen.withheld = set(public.shown), dict(public.withheld)
+            seen = Reader(measure, places, set(headcounts))
+            seen.shown, seen.withheld, seen.unions = set(public.shown), dict(public.withheld), dict(public.unions)
             seen.organisation(report)
             assert insider_attack(att, seen, report["organisation"]) == [], (measure, report["organisation"])
             protected += len(seen.withheld)
