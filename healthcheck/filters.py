@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from markupsafe import Markup, escape
 
 from aggregation.dataset import in_a_sentence
 from aggregation.scores import ordinal
 
 LONDON = ZoneInfo("Europe/London")
+PLACEHOLDER = re.compile(r"<(?:Organisation name|area name|name|email address|telephone number)>")
 
 
 def date(value: dt.date | None) -> str:
@@ -26,7 +30,19 @@ def datetime_(value: datetime | None) -> str:
     return local.strftime("%-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
 
 
+def placeholders(text: str) -> Markup:
+    """A redacted comment with each placeholder the redaction put in highlighted (and named as
+    such to a screen reader): what a reviewer checks first."""
+    out, at = [], 0
+    for m in PLACEHOLDER.finditer(text):
+        out += [escape(text[at:m.start()]), Markup('<mark class="app-placeholder"><span class="govuk-visually-hidden">'
+                                                   'redacted as </span>'), escape(m.group()), Markup("</mark>")]
+        at = m.end()
+    return Markup("").join([*out, escape(text[at:])])
+
+
 def register(app) -> None:
+    app.add_template_filter(placeholders, "placeholders")
     app.add_template_filter(ordinal, "ordinal")
     app.add_template_filter(in_a_sentence, "in_a_sentence")
     app.add_template_filter(date, "date")

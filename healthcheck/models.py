@@ -400,6 +400,8 @@ class CommentReview(Base):
         UniqueConstraint("response_id", "question_id", name="uq_comment_review_response_question"),
         CheckConstraint("status IN ('pending', 'approved', 'excluded')", name="status"),
         CheckConstraint("(response_id IS NULL) <> (staff_response_id IS NULL)", name="one_source"),
+        Index("ix_comment_review_response_question_status", "response_id", "question_id", "status"),
+        Index("ix_comment_review_staff_question_status", "staff_response_id", "question_id", "status"),
     )
 
 

@@ -129,7 +129,8 @@ def world(app, accounts, employers, cycle):
     coordinator = signed_in(app, "coordinator")
     assert coordinator.post_form("/admin/cycles/2017/publish", {"after": "0"}).status_code == 302
     ids = {"token": token, "org": org.id, "action": db.session.scalar(select(Action.id)),
-           "review": db.session.scalar(select(CommentReview.id)), "job": db.session.scalar(select(Job.id))}
+           "review": db.session.scalar(select(CommentReview.id).where(CommentReview.question_id == "final_comments")),
+           "job": db.session.scalar(select(Job.id))}
     return {"a": a, "b": b, "anonymous": app.test_client(), "coordinator": coordinator,
             "viewer": signed_in(app, "viewer"), "ids": ids}
 

@@ -8,14 +8,14 @@ from flask_login import current_user
 
 from forms.validation import section_status
 
-from .. import mail, notices
+from .. import mail, notices, trail
 from ..auth import coordinator_required
 from ..extensions import writing
 from ..models import Response, ResponseStatus, utcnow
 from ..return_pages import Urls, section_page, summary, version_pdf
-from ..store import audit, checks, collection, contributors, plans, returns, review
+from ..store import audit, checks, collection, contributors, plans, returns, review, review_queue
 from . import bp, cycle_or_404, me
-from .forms import CategoryForm, ChooseForm, ExtendForm, ReopenForm, ReviewForm
+from .forms import BulkApproveForm, CategoryForm, ChooseForm, ExtendForm, ReopenForm, ReviewForm
 
 
 def _return(year: int, org_id: int) -> Response:
@@ -42,7 +42,7 @@ def _return_page(year: int, org_id: int, status: int = 200, **overrides: Any) ->
                    statuses={s.id: section_status(s, answers, response.page_version(s.id) > 0)
                              for s in questionnaire.sections},
                    versions=returns.submitted_versions(response.id) if response.id else [],
-                   trail=returns.audit_trail(response.id) if response.id else [],
+                   trail=trail.in_words(questionnaire, returns.audit_trail(response.id)) if response.id else [],
                    contributors=contributors.of_return(response) if response.id else [],
                    reopen=ReopenForm(formdata=None), extend=ExtendForm(formdata=None), form=ChooseForm(),
                    new_link=None, raised=checks.raised(response))
@@ -150,10 +150,12 @@ def view_plan(year: int, org_id: int) -> Any:
 @bp.get("/cycles/<int:year>/coding")
 def coding(year: int) -> Any:
     cycle = cycle_or_404(year)
+    questionnaire = collection.questionnaire_for(cycle)
+    headings = {s.id: s.heading for s in questionnaire.sections}
     rows = []
-    for key, question in review.open_answer_keys(collection.questionnaire_for(cycle)):
+    for key, question in review.open_answer_keys(questionnaire):
         answers = review.open_answers(cycle, key)
-        rows.append((key, question, len(answers), sum(1 for _, _, c in answers if c)))
+        rows.append((key, question, headings[question.section_id], len(answers), sum(1 for _, _, c in answers if c)))
     return render_template("coordinator/coding.html", cycle=cycle, rows=rows)
 
 
@@ -181,6 +183,9 @@ def code_question(year: int, key: str) -> Any:
             return redirect(url_for("coordinator.code_question", year=year, key=key))
     return render_template("coordinator/code_question.html", cycle=cycle, key=key, question=question,
                            frame=review.coding_frame(cycle, question), answers=review.open_answers(cycle, key),
+                           redacted=review.redactions(cycle, key),
+                           section=next(s.heading for s in collection.questionnaire_for(cycle).sections
+                                        if s.id == question.section_id),
                            form=form, category_form=category_form), (400 if category_form.errors else 200)
 
 
@@ -189,33 +194,80 @@ def code_question(year: int, key: str) -> Any:
 @bp.get("/cycles/<int:year>/comments")
 def comments(year: int) -> Any:
     cycle = cycle_or_404(year)
-    status = request.args.get("status", "pending")
-    labels = review.labels(cycle)
-    items = review.reviews(cycle, status if status in ("pending", "approved", "excluded") else None)
-    return render_template("coordinator/comments.html", cycle=cycle, items=items, status=status, labels=labels,
-                           counts={s: len(review.reviews(cycle, s)) for s in ("pending", "approved", "excluded")})
+    known = review_queue.questions(cycle)
+    filters = review_queue.Filters.parse(request.args, known)
+    number = request.args.get("page", "1")
+    found = review_queue.page(cycle, known, filters, int(number) if number.isdigit() and len(number) < 7 else 1)
+    return render_template("coordinator/comments.html", cycle=cycle, page=found, filters=filters, questions=known,
+                           organisations=review_queue.organisations(cycle), form=BulkApproveForm(),
+                           standards=sorted({q.standard for q in known if q.standard}),
+                           no_standard=any(q.standard is None for q in known))
+
+
+@bp.post("/cycles/<int:year>/comments/approve")
+def approve_comments(year: int) -> Any:
+    """Approve as written the comments ticked on a page, of those with no suggested redaction."""
+    cycle = cycle_or_404(year)
+    if not current_user.can_change:
+        abort(403)
+    filters = review_queue.Filters.parse(request.form, review_queue.questions(cycle))
+    back = url_for("coordinator.comments", year=year, **filters.args(page=request.form.get("page", "1")))
+    if not BulkApproveForm().validate_on_submit():
+        abort(400)
+    chosen = []
+    for value in request.form.getlist("approve"):
+        review_id, _, seen = value.partition(":")
+        if review_id.isdigit() and len(review_id) < 19:
+            chosen.append((int(review_id), seen))
+    if not chosen:
+        flash("No comments were approved: none was ticked")
+        return redirect(back)
+    with writing():
+        approved, left = review_queue.approve_unchanged(cycle, chosen, me())
+    message = f"Approved {approved} comment{'' if approved == 1 else 's'} as written"
+    if left:
+        message += (f". {left} {'was' if left == 1 else 'were'} not approved: changed, decided or given a "
+                    "suggested redaction since the page was shown, so review them one by one")
+    flash(message)
+    return redirect(back)
+
+
+DECIDED = {"approved": "Approved", "excluded": "Rejected (excluded from publication)", "pending": "Left for later"}
 
 
 @bp.route("/cycles/<int:year>/comments/<int:review_id>", methods=["GET", "POST"])
 def comment(year: int, review_id: int) -> Any:
     cycle = cycle_or_404(year)
-    item = review.review(cycle, review_id) or abort(404)
+    if request.method == "POST" and not current_user.can_change:
+        abort(403)
+    known = review_queue.questions(cycle)
+    filters = review_queue.Filters.parse(request.args, known)
+    found = review_queue.find(cycle, known, review_id) or abort(404)
+    item = found.review
     form = ReviewForm(data={"redacted": item.redacted, "decision": item.status} if request.method == "GET" else None)
     changed = False
     if request.method == "POST":
-        if not current_user.can_change:
-            abort(403)
         if form.validate_on_submit():
+            suggested, text = item.redacted, form.redacted.data.strip()
             with writing():
-                decided = review.decide_review(item, form.redacted.data.strip(), form.decision.data, me(),
+                decided = review.decide_review(item, text, form.decision.data, me(),
                                                seen=request.form.get("seen", ""))
             if decided:
-                flash("Decision saved")
-                return redirect(url_for("coordinator.comments", year=year))
-            item = review.review(cycle, review_id) or abort(404)  # changed meanwhile: review it afresh
+                verb = DECIDED[form.decision.data]
+                if form.decision.data == "approved":
+                    verb += " as redacted" if text == suggested else " as edited"
+                where = f"{found.question.section}, {found.question.short}" if found.question else item.question_id
+                survey = "staff survey " if item.staff_response_id else ""
+                flash(f"{verb}: the {survey}comment from {found.organisation} ({where})")
+                after = review_queue.following(cycle, known, filters, found)
+                if after is None:
+                    return redirect(url_for("coordinator.comments", year=year, **filters.args()))
+                return redirect(url_for("coordinator.comment", year=year, review_id=after, **filters.args()))
+            found = review_queue.find(cycle, known, review_id) or abort(404)  # changed meanwhile: review it afresh
+            item = found.review
             form = ReviewForm(formdata=None, data={"redacted": item.redacted, "decision": item.status})
             changed = True
-    label = review.labels(cycle).get(item.question_id, item.question_id)
     status = 409 if changed else 400 if form.errors else 200
-    return render_template("coordinator/comment.html", cycle=cycle, item=item, form=form, label=label,
+    return render_template("coordinator/comment.html", cycle=cycle, item=item, found=found, form=form,
+                           filters=filters, next_id=review_queue.following(cycle, known, filters, found),
                            seen=review.text_seen(item), changed=changed, pieces=review.as_written(item)), status

@@ -38,3 +38,27 @@ if (warning && typeof warning.showModal === 'function') {
   }
   schedule()
 }
+
+// The comment review page's keyboard shortcuts (listed on the page): a key outside a text field
+// presses the button or follows the link marked data-key. Without JavaScript the buttons work as usual.
+const decide = document.getElementById('decide')
+if (decide) {
+  document.addEventListener('keydown', (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return
+    const field = event.target.closest('input, textarea, select, [contenteditable]')
+    if (field) {
+      if (event.key === 'Escape' && field.tagName === 'TEXTAREA') field.blur()
+      return
+    }
+    if (event.key === 'e') {
+      event.preventDefault()
+      decide.querySelector('textarea').focus()
+      return
+    }
+    const target = document.querySelector(`[data-key="${event.key}"]`)
+    if (target) {
+      event.preventDefault()
+      target.click()
+    }
+  })
+}

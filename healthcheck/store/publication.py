@@ -62,11 +62,13 @@ def dataset(cycle: Cycle, with_previous: bool = True) -> Dataset:
     returns = [Return(r.organisation.name, r.organisation.authority_type, v.answers, coded.get(r.id, {}), v.reference,
                       r.organisation.region or None) for r, v in submitted]
     labels = dict(review.open_answer_keys(questionnaire))
+    # Free-text comments once approved on review; "Other (please specify)" answers once coded
+    # (the coordinator read each to code it), as redacted, unless excluded.
     comments = [{"question_id": c.question_id,
                  "label": labels[c.question_id].label if c.question_id in labels else c.question_id,
                  "section_id": labels[c.question_id].section_id if c.question_id in labels else None,
                  "text": c.redacted, "categories": coded.get(c.response_id or 0, {}).get(c.question_id, [])}
-                for c in review.reviews(cycle, "approved", returns_only=True)]
+                for c in review.published_answers(cycle, questionnaire, coded)]
     previous = None
     if with_previous and cycle.previous_cycle_id:
         earlier = db.session.get(Cycle, cycle.previous_cycle_id)

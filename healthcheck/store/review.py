@@ -120,6 +120,30 @@ def reviews(cycle: Cycle, status: str | None = None, *, returns_only: bool = Fal
     return list(db.session.scalars(stmt))
 
 
+def specify_keys(questionnaire: forms.Questionnaire) -> set[str]:
+    """The answer keys of "Other (please specify)" texts: coded, not reviewed as comments."""
+    return {key for key, q in open_answer_keys(questionnaire) if key != q.id}
+
+
+def published_answers(cycle: Cycle, questionnaire: forms.Questionnaire,
+                      coded: dict[int, dict[str, list[str]]]) -> list[CommentReview]:
+    """The return's open answers that go out: free text approved on review, and "please specify"
+    texts coded into a category (and not excluded), in a stable order."""
+    others = specify_keys(questionnaire)
+    return [c for c in reviews(cycle, returns_only=True)
+            if (c.question_id not in others and c.status == "approved")
+            or (c.question_id in others and c.status != "excluded" and c.response_id is not None
+                and coded.get(c.response_id, {}).get(c.question_id))]
+
+
+def redactions(cycle: Cycle, key: str) -> dict[int, str]:
+    """{response id: redacted text} of the cycle's returns' answers under ``key``."""
+    rows = db.session.execute(select(Response.id, CommentReview.redacted)
+                              .join(CommentReview, CommentReview.response_id == Response.id)
+                              .where(Response.cycle_id == cycle.id, CommentReview.question_id == key)).tuples()
+    return dict(rows.all())
+
+
 def review(cycle: Cycle, review_id: int) -> CommentReview | None:
     return db.session.scalar(_of_cycle(cycle).where(CommentReview.id == review_id)) if 0 < review_id < 2**31 \
         else None
