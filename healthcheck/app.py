@@ -54,6 +54,9 @@ def create_app(config: str | None = None, **overrides: Any) -> Flask:
         }),
     ])
     app.jinja_env.globals["answers_list"] = markup.answers_list
+    from .employer import session_ends_in
+
+    app.jinja_env.globals["session_ends_in"] = session_ends_in
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     WTFormsHelpers(app)

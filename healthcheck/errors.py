@@ -50,6 +50,8 @@ def register(app) -> None:
     @app.errorhandler(429)
     @json_under_api(429)
     def too_many(e):
+        if request.blueprint == "survey":
+            return render_template("survey/too_many.html"), 429
         return e
 
     @app.errorhandler(OverflowError)

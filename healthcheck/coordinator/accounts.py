@@ -123,15 +123,16 @@ def _authenticator_page(user: User, then: Any) -> Any:
     session["new_totp"] = secret
     form = CodeForm()
     if form.validate_on_submit():
-        from ..auth import code_is_right
+        from ..auth import code_step
 
-        if code_is_right(secret, form.code.data or ""):
+        step = code_step(secret, form.code.data or "")
+        if step is not None:
             with writing():
                 stored = db.session.get(User, user.id, with_for_update=True)
                 assert stored is not None
                 if stored.totp_secret and not current_user.is_authenticated:  # set up meanwhile
                     return redirect(url_for("coordinator.second_factor"))
-                codes = set_up_second_factor(stored, secret)
+                codes = set_up_second_factor(stored, secret, step)
                 audit(Actor(user.email, via="web"), "two_factor_set_up")
             session.pop("new_totp", None)
             return then(codes)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, session, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput, GovTextInput
 from wtforms import EmailField, RadioField, SelectMultipleField, StringField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
-from .. import clock, notices
+from .. import notices
 from ..extensions import writing
 from ..form_fields import single_line
 from ..store import contributors
-from . import bp
+from . import begin_session, bp
 from .routes import PlainForm, with_return
 
 
@@ -100,22 +100,20 @@ def contributor_action(contributor_id: int, action: str) -> Any:
     return redirect(url_for("employer.contributors_page"))
 
 
-@bp.get("/contribute/<token>")
+@bp.route("/contribute/<token>", methods=["GET", "POST"])
 def contribute(token: str) -> Any:
-    """A contributor's personal link: it signs them in under the name they were invited by."""
+    """A contributor's personal link: a page whose button (a POST, CSRF-checked) signs them in
+    under the name they were invited by. A GET never does: another site cannot switch a browser
+    into a return of its choosing."""
     someone = contributors.find(token)
     if someone is None:
         return render_template("employer/link_invalid.html", reason="unknown"), 404
     if someone.revoked_at is not None:
         return render_template("employer/link_invalid.html", reason="contributor_revoked",
                                invited_by=someone.invited_by), 410
-    kept = session.get("csrf_token")
-    session.clear()
-    if kept:
-        session["csrf_token"] = kept
-    session.permanent = False
-    session.update(contributor_id=someone.id, editor=someone.name, organisation=someone.response.organisation.name,
-                   last_seen=clock.now().timestamp())
+    if request.method == "GET" or not PlainForm().validate_on_submit():
+        return render_template("employer/contribute.html", someone=someone), (200 if request.method == "GET" else 400)
+    begin_session(contributor_id=someone.id, editor=someone.name, organisation=someone.response.organisation.name)
     with writing():
         contributors.touch(someone)
     return redirect(url_for("employer.task_list"))

@@ -14,13 +14,13 @@ from wtforms import BooleanField, HiddenField, StringField
 
 from forms.validation import display, section_status
 
-from .. import clock, notices
+from .. import notices
 from ..extensions import writing
 from ..models import Response, ResponseStatus
 from ..return_pages import Urls, section_page, summary, version_pdf
 from ..store import Actor, checks, contributors, plans, publication, returns
 from ..store.collection import questionnaire_for
-from . import bp
+from . import begin_session, bp
 
 
 class StartForm(FlaskForm):
@@ -55,15 +55,9 @@ def start(token: str) -> Any:
         if not name:
             form.name.errors = ["Enter your name"]
         else:
-            kept = session.get("csrf_token")  # a page left open, its session expired, can still be saved
-            session.clear()
-            if kept:
-                session["csrf_token"] = kept
-            session.permanent = False  # gone when the browser closes: offices share computers
-            session.update(link_id=link.id, editor=name, organisation=link.organisation.name,
-                           last_seen=clock.now().timestamp(),
-                           # so that a page of answers can be shown again when the database is down
-                           questionnaire=f"{link.cycle.questionnaire_id}@{link.cycle.questionnaire_version}")
+            begin_session(link_id=link.id, editor=name, organisation=link.organisation.name,
+                          # so that a page of answers can be shown again when the database is down
+                          questionnaire=f"{link.cycle.questionnaire_id}@{link.cycle.questionnaire_version}")
             with writing():
                 returns.touch_link(link)
             return redirect(url_for("employer.task_list"))
