@@ -151,3 +151,32 @@ def test_invitation_problems_are_shown_beside_the_fields_and_an_unsent_email_sho
     assert "We could not email Rae Ject" in text
     token = re.search(r"/contribute/([\w-]+)", text).group(1)
     contribute(app.test_client(), token)
+
+
+def test_a_contributor_asked_for_one_standard_sees_only_it_on_check_and_in_the_pdf(app, employers, smtp):
+    """Issue 32: a contributor invited for Standard 2 alone read every standard's answers and the
+    PSW's contact details on the check page and in the submitted PDF."""
+    import io
+
+    from pypdf import PdfReader
+
+    psw = app.test_client()
+    sign_in(psw, employers["a"][1])
+    token, _ = invite(psw, smtp, "Sam Okoro", "sam.okoro@example.org", sections=["workforce_planning"])
+    fill_everything(psw)
+    save(psw, "final", {"final_comments": "Secret final comment"})
+    assert psw.post_form("/return/check", {"confirm": "y"}).status_code == 302
+    sam = app.test_client()
+    contribute(sam, token)
+    check = sam.get("/return/check").get_data(as_text=True)
+    assert 'id="check-workforce_planning"' in check
+    assert 'id="check-safe_workloads"' not in check and 'id="check-contact"' not in check
+    assert "priya.shah@example.org" not in check and "Secret final comment" not in check
+    whole = psw.get("/return/submitted/1.pdf").data
+    part = sam.get("/return/submitted/1.pdf").data
+    def text(pdf):
+        return " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+
+    assert "priya.shah@example.org" in text(whole) and "Secret final comment" in text(whole)
+    assert "Standard 2" in text(part) and "Standard 3" not in text(part)
+    assert "priya.shah@example.org" not in text(part) and "Secret final comment" not in text(part)

@@ -108,6 +108,15 @@ CONTRIBUTOR_PAGES = {"employer.task_list", "employer.section", "employer.check_a
                      "employer.submitted_pdf", "employer.amend"}
 
 
+def seen_sections() -> set[str] | None:
+    """The sections this person may see of the whole return: every one (None) for the PSW, the
+    named signatory and a colleague asked for the whole return; a colleague asked for some
+    standards sees those alone (not the others' answers, nor the PSW's contact details)."""
+    if g.contributor is None or g.contributor.can_sign_off or g.contributor.sections is None:
+        return None
+    return set(g.contributor.sections)
+
+
 def may_sign_off() -> bool:
     """The PSW (the organisation's link) or the signatory the PSW named."""
     return g.contributor is None or g.contributor.can_sign_off
@@ -211,11 +220,13 @@ def check_answers() -> Any:
                 answers = g.response.answers or {}
     form.seen.data = returns.answers_seen(g.response)
     status = 409 if changed else 400 if form.errors else 200
-    return render_template("employer/check_answers.html", sections=summary(g.questionnaire, answers), form=form,
+    only = seen_sections()
+    shown = [(s, rows) for s, rows in summary(g.questionnaire, answers) if only is None or s.id in only]
+    return render_template("employer/check_answers.html", sections=shown, form=form,
                            missing=missing, can_change=is_editable(g.response),
                            can_submit=is_editable(g.response) and may_sign_off(), changed=changed,
                            signatory=_signatory(), signatories=contributors.signatories(g.response),
-                           raised=checks.raised(g.response),
+                           raised=[w for w in checks.raised(g.response) if only is None or w.section_id in only],
                            section_url=URLS.section if is_editable(g.response) else None), status
 
 
@@ -247,14 +258,15 @@ def _submit(consent: bool, seen: str) -> Any:
 @with_return
 def confirmation(number: int) -> Any:
     version = returns.submitted_version(g.response.id, number) or abort(404)
-    return render_template("employer/confirmation.html", version=version, form=PlainForm())
+    return render_template("employer/confirmation.html", version=version, form=PlainForm(),
+                           partial=seen_sections() is not None)
 
 
 @bp.get("/return/submitted/<int:number>.pdf")
 @with_return
 def submitted_pdf(number: int) -> Any:
     version = returns.submitted_version(g.response.id, number) or abort(404)
-    return version_pdf(g.response, version)
+    return version_pdf(g.response, version, seen_sections())
 
 
 @bp.post("/return/amend")
