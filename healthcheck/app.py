@@ -57,6 +57,9 @@ def create_app(config: str | None = None, **overrides: Any) -> Flask:
     from .employer import session_ends_in
 
     app.jinja_env.globals["session_ends_in"] = session_ends_in
+    from .notices import KIND_LABELS, OUTCOME_LABELS
+
+    app.jinja_env.globals.update(email_kind_labels=KIND_LABELS, email_outcome_labels=OUTCOME_LABELS)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     WTFormsHelpers(app)

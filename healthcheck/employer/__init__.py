@@ -54,7 +54,7 @@ def end_idle_sessions() -> Any:
             from ..errors import expired_answers
 
             return expired_answers(signed_in=False, organisation=organisation)
-        return redirect(url_for("employer.timed_out", **({} if idle else {"after": "lifetime"})))
+        return redirect(url_for("employer.timed_out") if idle else url_for("employer.timed_out", after="lifetime"))
     if not isinstance(last, float) or now - last > 60:  # renewed at most once a minute: a cookie less to write
         session["last_seen"] = now
     return None

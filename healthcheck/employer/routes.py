@@ -16,6 +16,7 @@ from forms.validation import display, section_status
 
 from .. import notices
 from ..extensions import writing
+from ..jobs import send_later
 from ..models import Response, ResponseStatus
 from ..return_pages import Urls, section_page, summary, version_pdf
 from ..store import Actor, checks, contributors, plans, publication, returns
@@ -248,9 +249,10 @@ def _submit(consent: bool, seen: str) -> Any:
                 return None
             returns.set_consent(response, consent, g.actor)
             version = returns.submit(response, g.actor, g.questionnaire, signed_off_as=_signatory())
+            job = notices.queue_submitted(response, version, g.contributor, g.actor)
     if version is None:  # submitted meanwhile, in another tab or by a colleague
         return refuse_change()
-    notices.submitted(g.response, version, g.contributor)
+    send_later(job)  # the confirmation and its PDF: made and sent by the worker
     return redirect(url_for("employer.confirmation", number=version.number))
 
 
