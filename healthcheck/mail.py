@@ -163,7 +163,9 @@ def why_not_sent(failure: Exception) -> str:
     if isinstance(failure, NoAddress):
         return str(failure)
     if isinstance(failure, smtplib.SMTPRecipientsRefused):
-        return "The mail server refused the address"
+        codes = sorted({str(code) for code, _ in failure.recipients.values()})
+        return f"The mail server refused the address (its code {', '.join(codes)})" if codes else \
+            "The mail server refused the address"
     if isinstance(failure, smtplib.SMTPSenderRefused):
         return "The mail server refused our sender address (MAIL_FROM)"
     if isinstance(failure, smtplib.SMTPAuthenticationError):
