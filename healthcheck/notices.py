@@ -14,7 +14,7 @@ import secrets
 from datetime import datetime
 from email.message import EmailMessage
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import func, select
 
 from . import mail
@@ -35,6 +35,12 @@ OUTCOME_LABELS = {"queued": "Queued: it will be sent in a moment", "sent": "Sent
 
 def _service() -> str:
     return str(current_app.config["SERVICE_NAME"])
+
+
+def reset_url(token: str) -> str:
+    """The link that sets a password (``coordinator.reset_password``): written by a worker too,
+    outside any request, so from BASE_URL."""
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/admin/reset/{token}"
 
 
 def contribute_url(token: str) -> str:
@@ -188,7 +194,7 @@ def _password_link(send: EmailSend) -> EmailMessage | None:
     db.session.add(reset)
     db.session.flush()
     send.detail = {"reset": reset.id}
-    link = f"{current_app.config['BASE_URL'].rstrip('/')}{url_for('coordinator.reset_password', token=token)}"
+    link = reset_url(token)
     opening = (f"An account on the {_service()} has been made for you." if send.kind == "account" else
                f"Someone asked to set a new password for your {_service()} account. If it was not you, ignore "
                "this email: your password has not changed.")
@@ -275,4 +281,4 @@ def new_password_link(user: User) -> str:
     cancel_resets(user)
     token = secrets.token_urlsafe(32)
     db.session.add(PasswordReset(user_id=user.id, token_hash=_digest(token), expires_at=clock.now() + RESET_FOR))
-    return f"{current_app.config['BASE_URL'].rstrip('/')}{url_for('coordinator.reset_password', token=token)}"
+    return reset_url(token)
