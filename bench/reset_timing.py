@@ -148,7 +148,8 @@ def run(requests_each: int, postgres: str | None, redis: str | None) -> dict:
         worker.wait(timeout=30)
         server.kill()
         controller.stop()
-    return {"times": times, "load": os.getloadavg()[0], "sent": sent, "jobs": done, "received": len(inbox.received), "asked_for": asked_for,
+    return {"times": times, "load": os.getloadavg()[0],
+            "sent": sent, "jobs": done, "received": len(inbox.received), "asked_for": asked_for,
             "drained": drained, "database": "PostgreSQL (queue in Redis)" if postgres else "SQLite (queue in a file)"}
 
 
@@ -161,7 +162,8 @@ def summary(result: dict) -> list[str]:
     gap = statistics.median(known) - statistics.median(unknown)
     paired = statistics.median(k - u for k, u in zip(known, unknown, strict=True))
     return [f"| {result['database']} | {len(known)} + {len(unknown)} | {statistics.median(known):.1f} | "
-            f"{statistics.median(unknown):.1f} | {gap:+.1f} ({paired:+.1f}) | {q(known, 90):.1f} / {q(unknown, 90):.1f} | "
+            f"{statistics.median(unknown):.1f} | {gap:+.1f} ({paired:+.1f}) | "
+            f"{q(known, 90):.1f} / {q(unknown, 90):.1f} | "
             f"{max(known):.1f} / {max(unknown):.1f} | {result['asked_for']:.1f} s | {result['sent']} "
             f"({result['received']} received) in {result['drained']:.1f} s | {result['load']:.1f} |"]
 
