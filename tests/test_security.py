@@ -428,3 +428,38 @@ def test_no_link_route_signs_anyone_in_on_a_get(app, world):
         assert client.get("/admin/cycles").status_code == 302, path
     assert {"employer.start", "employer.contribute", "coordinator.reset_password"} <= {r.endpoint for r in link_routes}
     print(f"\nlink routes: {tried} tried with a GET, none signed in")
+
+
+def test_an_employer_or_contributor_session_ends_8_hours_after_it_began_however_active(app, employers, cycle):
+    """Issue 32 (ASVS 3.3.2): employers' sessions had an idle timeout alone."""
+    from healthcheck.store import Actor, contributors
+    from tests.conftest import contribute
+
+    psw = app.test_client()
+    sign_in(psw, employers["a"][1])
+    page = psw.get("/return").get_data(as_text=True)
+    ends_in = int(re.search(r'data-ends-in="(\d+)"', page).group(1))
+    assert 8 * 3600 - 60 < ends_in <= 8 * 3600  # the warning counts down to whichever end comes first
+    with psw.session_transaction() as session:
+        session["signed_in_at"] -= 8 * 3600 - 30  # active all along: last_seen is now
+    assert psw.get("/return").status_code == 200
+    with psw.session_transaction() as session:
+        session["signed_in_at"] -= 60
+    over = psw.get("/return")
+    assert over.status_code == 302 and over.headers["Location"].endswith("/return/timed-out?after=lifetime")
+    assert "8 hours after you opened your link" in psw.get(over.headers["Location"]).get_data(as_text=True)
+    assert psw.get("/return").status_code == 403
+
+    from healthcheck.extensions import writing
+    from healthcheck.store import returns as return_rows
+
+    with writing():
+        stored = return_rows.return_for(cycle, employers["a"][0])
+    _, token = contributors.invite(stored, Actor("Priya Shah"), name="Sam Okoro", email="sam@example.org",
+                                   job_title=None, sections=None, can_sign_off=False)
+    db.session.commit()
+    sam = app.test_client()
+    contribute(sam, token)
+    with sam.session_transaction() as session:
+        session["signed_in_at"] -= 8 * 3600 + 1
+    assert sam.get("/return").headers["Location"].endswith("/return/timed-out?after=lifetime")
