@@ -267,6 +267,15 @@ def latest_by_contributor(response: Response) -> dict[int, EmailSend]:
     return {row.contributor_id: row for row in rows if row.contributor_id is not None}
 
 
+def confirmations(response: Response, number: int) -> list[EmailSend]:
+    """The emails confirming one submitted version, each with its outcome."""
+    rows = db.session.scalars(select(EmailSend).where(
+        EmailSend.cycle_id == response.cycle_id, EmailSend.organisation_id == response.organisation_id,
+        EmailSend.kind == "submitted", EmailSend.retried.is_(False)).order_by(EmailSend.id))
+    return [r for r in rows if (r.detail or {}).get("response") == response.id
+            and (r.detail or {}).get("version") == number]
+
+
 def outcome_of(job: Job) -> str:
     """How a request's queued emails stand just after they were handed to the worker: ``sent``
     (every one, as when jobs run at once), ``failed`` (any), or ``queued``."""

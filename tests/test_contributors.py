@@ -107,6 +107,8 @@ def test_the_named_signatory_signs_off_and_the_confirmation_carries_the_pdf(app,
     assert version.submitted_by == "Dana Reid"
     assert version.signed_off_as == "Head of HR, signatory named by the Principal Social Worker"
 
+    listed = dana.get("/return/submitted/1").get_data(as_text=True)  # where the signatory looks
+    assert "psw@northmoor.example.org: sent" in listed and "dana.reid@example.org: sent" in listed
     confirmations = smtp.messages[sent_before:]
     assert sorted(m["To"] for m in confirmations) == ["dana.reid@example.org", "priya.shah@example.org",
                                                       "psw@northmoor.example.org"]

@@ -260,8 +260,10 @@ def _submit(consent: bool, seen: str) -> Any:
 @with_return
 def confirmation(number: int) -> Any:
     version = returns.submitted_version(g.response.id, number) or abort(404)
-    return render_template("employer/confirmation.html", version=version, form=PlainForm(),
-                           partial=seen_sections() is not None)
+    partial = seen_sections() is not None
+    return render_template("employer/confirmation.html", version=version, form=PlainForm(), partial=partial,
+                           emails=[] if partial else notices.confirmations(g.response, number),
+                           outcomes=notices.OUTCOME_LABELS)
 
 
 @bp.get("/return/submitted/<int:number>.pdf")
