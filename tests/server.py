@@ -22,14 +22,14 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, database_url: str, workers: int = 2, threads: int = 8, **env):
+    def __init__(self, database_url: str, workers: int = 2, threads: int = 8, preload: bool = False, **env):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = dict(os.environ, DATABASE_URL=database_url, HEALTHCHECK_CONFIG="development",
                         SECRET_KEY="fault-tests-secret-key-0123456789abcdef", **env)
         self.args = [GUNICORN, "--workers", str(workers), "--threads", str(threads), "--bind",
                      f"127.0.0.1:{self.port}", "--graceful-timeout", "1", "--log-level", "warning",
-                     "healthcheck.wsgi:app"]
+                     *(["--preload"] if preload else []), "healthcheck.wsgi:app"]
         self.process: subprocess.Popen | None = None
         self.killed: list[int] = []
 
