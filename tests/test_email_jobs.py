@@ -83,8 +83,8 @@ def test_an_email_job_taken_up_again_after_its_worker_stopped_sends_nothing_twic
     fill_everything(client)
     assert client.post_form("/return/check", {"confirm": "y"}).status_code == 302
     assert len(smtp.messages) == 2  # the return's contact and the organisation's
-    response = db.session.scalar(select(Response))
-    version = db.session.scalar(select(SubmittedVersion))
+    response = db.session.scalar(select(Response).where(Response.organisation_id == org.id))
+    version = db.session.scalar(select(SubmittedVersion).where(SubmittedVersion.response_id == response.id))
     with writing():
         job = notices.queue_submitted(response, version, None, Actor("Test"))
     job_id = job.id
