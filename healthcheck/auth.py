@@ -11,6 +11,7 @@ from flask.logging import default_handler
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user, login_user, logout_user
+from markupsafe import Markup
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -28,7 +29,7 @@ THROTTLE_FOR = timedelta(minutes=15)  # ...within this long hold that client bac
 MIN_PASSWORD = 12
 WRONG = "Enter a correct email address and password"
 THROTTLED = ("Too many attempts to sign in with this email address from here. Wait 15 minutes and try again, "
-             "or ask another coordinator to run: healthcheck user unlock")
+             "or ask another coordinator to let you sign in again (Accounts, then your name)")
 # A fixed hash to check against when the email is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 
@@ -173,6 +174,17 @@ def totp_uri(user: User, secret: str) -> str:
     import pyotp
 
     return str(pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=current_app.config["SERVICE_NAME"]))
+
+
+def totp_qr(uri: str) -> Markup:
+    """The authenticator's link as a QR code an app scans, drawn as inline SVG (no image file,
+    nothing fetched): dark squares on white, each module 4 px, a quiet zone of 4 modules."""
+    import segno
+
+    svg = segno.make(uri, error="m", micro=False).svg_inline(
+        scale=4, border=4, dark="#0b0c0c", light="#ffffff", svgid="totp-qr",
+        title="QR code of your account's key, for your authenticator app to scan")
+    return Markup(svg.replace("<svg ", '<svg role="img" focusable="false" ', 1))
 
 
 def code_step(secret: str, code: str) -> int | None:

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 import forms
 from forms.codebook import codebook_rows
 
-from . import jobs, mail, transfer
+from . import clock, jobs, mail, transfer
 from .app import create_app
 from .config import Refused
 from .extensions import db, writing
@@ -568,6 +568,19 @@ def export(year: int, fmt: str, out: Path, include_drafts: bool) -> None:
 def publish(year: int, wait: bool) -> None:
     """Queue the publication of a cycle's results as its next edition (the worker builds it)."""
     target = _cycle(year)
+    earlier = job_rows.locked_by(job_rows.lock_of("publish", target.id, {}) or "")
+    if earlier is not None:  # a publication no worker has reported on for a while is retried, as "Try again" does
+        earlier_id, queued, heard = earlier.id, earlier.status == job_rows.QUEUED, _ago(earlier.heartbeat_at)
+        step = (earlier.step or "queued").lower()
+        with writing():
+            stalled = jobs.give_up_stalled(earlier)
+        if stalled is None:
+            raise click.ClickException(f"The {year} results are being published already (job {earlier_id}, "
+                                       f"{step}, last heard of {heard}); healthcheck editions --cycle {year} "
+                                       "shows when it is done")
+        click.echo(f"The earlier publication (job {earlier_id}) had stalled: "
+                   + (f"queued {heard} and no worker took it" if queued
+                      else f"its worker stopped reporting {heard}") + ". Trying it again as a new job.")
     try:
         with writing():
             job = job_rows.new_job("publish", CLI_ACTOR, target)
@@ -588,6 +601,18 @@ def publish(year: int, wait: bool) -> None:
     assert made is not None
     folder = Path(current_app.config["EDITIONS_FOLDER"]) / made.folder  # as this machine mounts the editions
     click.echo(f"Published edition {made.number} of the {year} results: {folder}")
+
+
+def _ago(moment: datetime | None, suffix: str = " ago") -> str:
+    """How long ago, by the database's clock, in words: "3 hours ago", "40 seconds ago"."""
+    if moment is None:
+        return "never"
+    seconds = max(0, int((clock.now() - moment).total_seconds()))
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}{suffix}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}{suffix}"
 
 
 def _wait_for(job_id: int) -> Job:
@@ -616,7 +641,10 @@ def editions(year: int) -> None:
     target = _cycle(year)
     every = publication.editions(target)
     running = job_rows.locked_by(job_rows.lock_of("publish", target.id, {}) or "")
-    if running is not None:
+    if running is not None and job_rows.stalled(running, current_app.config["JOB_STALLED_AFTER"]):
+        click.echo(f"Stalled: job {running.id}, {running.step or 'queued'}, last heard of {_ago(running.heartbeat_at)} "
+                   f"(healthcheck publish --cycle {year} tries it again)")
+    elif running is not None:
         click.echo(f"Being published now: job {running.id}, {running.step or 'queued'}")
     if not every:
         click.echo(f"No edition of the {year} results yet. Publish with: healthcheck publish --cycle {year}")

@@ -43,12 +43,14 @@ from aggregation.dataset import Dataset
 from . import clock, mail, notices, transfer
 from .extensions import db, writing
 from .models import AccessLink, Edition, EditionFile, EmailSend, Job, Organisation, utcnow
-from .store import Actor, audit, collection, jobs, publication, retention, returns, staff
+from .store import Actor, audit, collection, jobs, preflight, publication, retention, returns, staff
 
 huey = Huey("healthcheck", results=False, immediate=True)  # the real storage is set by init_app
 TITLES = {"publish": "Publishing the results", "emails": "Sending emails", "email": "Sending an email",
           "check": "Checking a returns file",
-          "import": "Importing a returns file", "retention": "Deleting personal data past its time"}
+          "import": "Importing a returns file", "retention": "Deleting personal data past its time",
+          "register_check": "Checking an organisation register",
+          "register_import": "Importing an organisation register"}
 Watch = Callable[[Job], None]
 
 
@@ -219,6 +221,17 @@ def take_up_stalled() -> list[int]:
     return list(again)
 
 
+def give_up_stalled(job: Job) -> str | None:
+    """A job no worker has reported on for ``JOB_STALLED_AFTER`` (never taken from the queue, or
+    its worker stopped), failed with why, so that it can be tried again as a new job (the web
+    page's "Try again", ``healthcheck publish``): why, or None if it had not stalled (or ended
+    meanwhile). Call it inside ``writing``."""
+    if not jobs.stalled(job, current_app.config["JOB_STALLED_AFTER"]):
+        return None
+    reason = "No worker took this job" if job.status == jobs.QUEUED else "The worker stopped while running this job"
+    return reason if jobs.give_up(job.id, reason) else None
+
+
 class _Scheduler(Scheduler):
     """Huey's scheduler (tasks due later and the nightly ones, looked at each second) which also
     looks, four times in each ``JOB_STALLED_AFTER``, for jobs to take up again."""
@@ -262,7 +275,8 @@ def describe(failure: Exception) -> str:
     return f"{type(failure).__name__}: {text[0] if text else 'no details'}"[:500]
 
 
-ASKED = ("kind", "everyone", "replace")  # what a job's ``detail`` says it was asked to do (the rest: what it did)
+# What a job's ``detail`` says it was asked to do (the rest: what it did).
+ASKED = ("kind", "everyone", "replace", "checked_by_job")
 
 
 def actor_of(job: Job) -> Actor:
@@ -286,6 +300,7 @@ def _publish(job: Job, claim: Claim) -> None:
     if publication.edition_made_by(job.id) is not None:  # recorded, with the job's detail, by an attempt
         return                                           # whose worker stopped before the job could finish
     dataset = publication.dataset(cycle)
+    approved = preflight.approved_comments(cycle)  # read with the dataset, to tell the next edition what is new
     survey = staff.survey_of(cycle)
     staff_data = staff.data(survey) if survey is not None and survey.has_closed() else None
     root = Path(config["EDITIONS_FOLDER"]) / str(cycle.year)
@@ -312,7 +327,7 @@ def _publish(job: Job, claim: Claim) -> None:
         with writing():
             claim.hold()
             number = _record(job, dataset, final.relative_to(Path(config["EDITIONS_FOLDER"])).as_posix(), files,
-                             len(staff_data.respondents) if staff_data else None)
+                             len(staff_data.respondents) if staff_data else None, approved)
             job.detail = {**job.detail, "edition": number}
     except BaseException:
         shutil.rmtree(final, ignore_errors=True)  # not recorded, so never served
@@ -320,7 +335,7 @@ def _publish(job: Job, claim: Claim) -> None:
 
 
 def _record(job: Job, dataset: Dataset, folder: str, files: list[tuple[edition_files.Made, str, int]],
-            staff_respondents: int | None) -> int:
+            staff_respondents: int | None, approved: list[int]) -> int:
     """The built folder, made the cycle's next edition (by the job's one holder, which holds the
     cycle's publication lock)."""
     assert job.cycle is not None
@@ -336,7 +351,8 @@ def _record(job: Job, dataset: Dataset, folder: str, files: list[tuple[edition_f
                           "publication_min": config["PUBLICATION_MIN_GROUP"],
                           "benchmark_min": config["BENCHMARK_MIN_GROUP"],
                           "staff_respondents": staff_respondents, "staff_min": config["STAFF_MIN_GROUP"],
-                          "changes": changes(latest.returns if latest else None, references)})
+                          "comments": approved,
+                          "changes": preflight.compare(latest, references, staff_respondents, approved)})
     edition.files = [EditionFile(path=m.path, kind=m.kind, organisation_id=ids.get(m.organisation or ""), size=size,
                                  sha256=digest) for m, digest, size in files]
     db.session.add(edition)
@@ -560,6 +576,43 @@ def forget_upload(job: Job) -> None:
         checked.upload = None
 
 
+# ---------------------------------------------------------------- the register of organisations
+
+def _register(job: Job, report: Claim) -> None:
+    """Check every cell of an uploaded organisation register (``register_check``: what it would
+    add and update), or import it (``register_import``): nothing is written unless every row is
+    valid, and then all of it in one transaction, by the job's one holder."""
+    if job.upload is None and "rows" in job.detail:
+        return
+    assert job.upload is not None
+    report("Reading the file")
+    clean: list[dict[str, Any]] = []
+    try:
+        rows = transfer.read_upload(job.upload_name or "organisations.csv", job.upload)
+    except transfer.FileProblem as problem:  # said as the check's one error: nothing is imported
+        rows, errors = [], [transfer.CellError(1, "(the file)", str(problem))]
+    else:
+        report("Checking every cell", 0, len(rows))
+        errors, clean = transfer.check_organisations(rows)
+        if not rows:
+            errors.append(transfer.CellError(1, "(the file)", "has no rows of organisations under its header"))
+    db.session.rollback()
+    importing = job.kind == "register_import" and not errors
+    if importing:
+        report("Importing organisations", 0, len(rows))
+    with writing():
+        report.hold()
+        if importing:
+            added, updated = transfer.store_organisations(clean, actor_of(job))
+        else:
+            added, updated = transfer.register_plan(clean) if not errors else (0, 0)
+        job.detail = {**job.detail, "rows": len(rows), "added": added, "updated": updated,
+                      "errors": [str(e) for e in errors[:1000]], "error_count": len(errors)}
+        if errors or job.kind == "register_import":  # the file will not be read again: it is not kept
+            forget_upload(job)
+    report("Imported" if importing else "Checked", len(rows), len(rows))
+
+
 # ---------------------------------------------------------------- retention
 
 RETENTION_ACTOR = Actor("Retention schedule", via="worker")
@@ -603,4 +656,5 @@ def _retention(job: Job, report: Claim) -> None:
 
 
 RUNNERS: dict[str, Callable[[Job, Claim], None]] = {
-    "publish": _publish, "emails": _send, "email": _email, "check": _import, "import": _import, "retention": _retention}
+    "publish": _publish, "emails": _send, "email": _email, "check": _import, "import": _import,
+    "retention": _retention, "register_check": _register, "register_import": _register}

@@ -458,6 +458,19 @@ def check_organisations(rows: list[dict[str, str]]) -> tuple[list[CellError], li
     return errors, clean
 
 
+def register_plan(clean: list[dict[str, Any]]) -> tuple[int, int]:
+    """What checked rows would do: (organisations added, organisations updated), by name."""
+    known = set(db.session.scalars(select(func.lower(Organisation.name))))
+    new = sum(str(values["name"]).lower() not in known for values in clean)
+    return new, len(clean) - new
+
+
+def register_files(fmt: str, name: str, organisations: list[Organisation]) -> bytes:
+    """The register in the columns it is imported in (``ORG_COLUMNS``): a CSV or an XLSX."""
+    rows = [[o.name, o.authority_type, o.ons_code or "", o.region or "", o.contact_email or ""] for o in organisations]
+    return xlsx_bytes([("organisations", ORG_COLUMNS, rows)]) if fmt == "xlsx" else csv_bytes(ORG_COLUMNS, rows)
+
+
 def store_organisations(clean: list[dict[str, Any]], actor: Actor) -> tuple[int, int]:
     """Checked rows written: new names added, known ones updated, in two statements of many rows
     each, so that a register of 20,000 holds the database's lock for a moment, not seconds."""

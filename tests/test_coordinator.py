@@ -273,7 +273,7 @@ def test_reopen_with_a_message_then_the_employer_amends(app, accounts, employers
     response = db.session.scalar(select(Response).where(Response.organisation_id == org.id))
     assert response.status == "submitted" and len(returns.submitted_versions(response.id)) == 2
     trail = client.get(path).get_data(as_text=True)
-    assert "Cora Ordinator (coordinator coord@example.org)" in trail and "posts 40 → 41" in trail
+    assert "Cora Ordinator (coordinator coord@example.org)" in trail and "The number of posts: 40 → 41" in trail
 
 
 def test_enter_a_return_on_behalf_and_submit_it(app, accounts, employers, cycle):

@@ -63,17 +63,18 @@ def test_an_edition_is_frozen_and_publishing_again_makes_the_next(app, accounts,
     assert employer.get("/return/results.csv").get_data(as_text=True) == hours
     assert {f.path: sha256(folder / f.path) for f in first.files} == frozen
     confirm = coordinator.get("/admin/cycles/2017/publish").get_data(as_text=True)
-    assert "Publish the results as edition 2" in confirm and "Changed: Northmoor County Council" in confirm
+    assert "Publish the results as edition 2" in confirm and "Returns changed: Northmoor County Council" in confirm
 
     publish(app)
     second = publication.latest_edition(cycle)
     assert second.number == 2 and second.summary["changes"] == {
-        "added": [], "removed": [], "changed": ["Northmoor County Council"]}
+        "added": [], "removed": [], "changed": ["Northmoor County Council"],
+        "staff": {"before": None, "after": None}, "comments": {"approved": 0, "withdrawn": 0}}
     assert "measure,Table 5,Average hours worked a week,hours,39.0," in employer.get("/return/results.csv").get_data(as_text=True)
     assert "From edition 2" in employer.get("/return/results").get_data(as_text=True)
     viewer = signed_in(app, "viewer")
     page = viewer.get("/admin/cycles/2017/results").get_data(as_text=True)
-    assert "Edition 2</a>" in page and "Superseded" in page and "1 changed" in page
+    assert "Edition 2</a>" in page and "Superseded" in page and "Returns changed: Northmoor County Council" in page
     assert "Edition 1 (superseded)" in viewer.get("/admin/cycles/2017/results?edition=1").get_data(as_text=True)
     old = viewer.get("/admin/cycles/2017/editions/1/report.pdf")
     assert old.status_code == 200 and hashlib.sha256(old.data).hexdigest() == frozen["report.pdf"]

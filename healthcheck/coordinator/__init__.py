@@ -42,4 +42,14 @@ def cycle_or_404(year: int) -> Cycle:
     return collection.cycle_by_year(year) or abort(404)
 
 
-from . import accounts, collecting, neighbours, people, results, returns, staff, staff_results  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    accounts,
+    collecting,
+    neighbours,
+    people,
+    register,
+    results,
+    returns,
+    staff,
+    staff_results,
+)

@@ -25,6 +25,7 @@ from ..auth import (
     set_password,
     set_up_second_factor,
     start_session,
+    totp_qr,
     totp_uri,
 )
 from ..extensions import db, writing
@@ -112,8 +113,11 @@ def authenticator() -> Any:
             current_user.password_hash, request.form.get("password", "")):
         form = CodeForm()
         form.validate()
-        return render_template("coordinator/authenticator.html", form=form, secret=session.get("new_totp", ""),
-                               uri="", replacing=True, wrong_password=True), 400
+        secret = session.get("new_totp") or new_totp_secret()
+        session["new_totp"] = secret
+        uri = totp_uri(current_user, secret)
+        return render_template("coordinator/authenticator.html", form=form, secret=secret, uri=uri, qr=totp_qr(uri),
+                               replacing=True, wrong_password=True), 400
     return _authenticator_page(current_user, then=lambda codes: render_template(
         "coordinator/recovery_codes.html", codes=codes, next_url=url_for("coordinator.account")))
 
@@ -137,7 +141,8 @@ def _authenticator_page(user: User, then: Any) -> Any:
             session.pop("new_totp", None)
             return then(codes)
         form.code.errors = ["Enter the 6-digit code your authenticator app shows for this account now"]
-    return render_template("coordinator/authenticator.html", form=form, secret=secret, uri=totp_uri(user, secret),
+    uri = totp_uri(user, secret)
+    return render_template("coordinator/authenticator.html", form=form, secret=secret, uri=uri, qr=totp_qr(uri),
                            replacing=bool(user.totp_secret)), (400 if form.errors else 200)
 
 
@@ -344,3 +349,21 @@ def user(user_id: int) -> Any:
     return render_template("coordinator/user.html", someone=someone, form=form, link_form=ChooseForm(),
                            email=notices.latest_to_user(someone.id), outcomes=notices.OUTCOME_LABELS), \
         (400 if form.errors else 200)
+
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@coordinator_required
+def unlock_user(user_id: int) -> Any:
+    """Let an account held back by wrong passwords sign in again at once, from anywhere (audited)."""
+    from ..auth import unthrottle
+
+    someone = db.session.get(User, user_id) or abort(404)
+    if not ChooseForm().validate_on_submit():
+        abort(400)
+    with writing():
+        count = unthrottle(someone.email)
+        audit(me(), "sign_in_unthrottled", detail={"email": someone.email, "failures": count})
+    flash(f"{someone.email} can sign in again now ({count} failed sign-in{'' if count == 1 else 's'} forgotten)"
+          if count else f"{someone.email} was not held back: nothing to forget")
+    return redirect(url_for("coordinator.user", user_id=user_id))

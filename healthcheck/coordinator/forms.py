@@ -139,6 +139,18 @@ class StaffSurveyForm(OpenCloseForm):
     questionnaire = SelectField("Staff survey questionnaire", widget=GovSelect())
 
 
+class StaffReopenForm(FlaskForm):
+    """Open a closed staff survey again, until a day still to come."""
+
+    closes = DateField("Reopen until the end of", end_of_day=True,
+                       validators=[InputRequired("Enter the day the survey is to close again")],
+                       description="For example 12/01/2018: a day still to come")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "reopen")  # its field beside the dates form's own "closes"
+        super().__init__(*args, **kwargs)
+
+
 class RolloverForm(OpenCloseForm):
     questionnaire = SelectField("Questionnaire for the new cycle", widget=GovSelect())
 
@@ -156,6 +168,14 @@ class UploadForm(FlaskForm):
         description="One row per organisation, with the columns of the import template.")
     replace = BooleanField("Replace returns that organisations have already started or submitted",
                            widget=GovCheckboxInput())
+
+
+class RegisterUploadForm(FlaskForm):
+    file = FileField("Organisation register (CSV or XLSX)", widget=GovFileInput(), validators=[
+        FileRequired("Select a CSV or XLSX file of organisations"),
+        FileAllowed(["csv", "xlsx"], "The file must be a CSV or an XLSX file")],
+        description="One row per organisation, with the columns name, authority_type, ons_code, region and "
+                    "contact_email, as in the register’s download.")
 
 
 class ChooseForm(FlaskForm):

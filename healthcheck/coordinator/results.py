@@ -16,25 +16,25 @@ from aggregation import charts
 from aggregation.edition import STEPS
 from aggregation.outputs import base_text, grid, slug
 
-from .. import jobs, transfer
+from .. import clock, jobs, transfer
 from ..auth import coordinator_required
 from ..downloads import download, edition_path, send_edition_file
 from ..extensions import writing
 from ..models import Cycle, Edition, Job
-from ..store import collection, publication
+from ..store import collection, preflight, publication
 from ..store import jobs as job_rows
 from . import bp, cycle_or_404, me
 from .forms import ChooseForm, PublishForm, UploadForm
 
 
-def _start(kind: str, cycle: Cycle, detail: dict, **upload: Any) -> Job:
+def _start(kind: str, cycle: Cycle | None, detail: dict, **upload: Any) -> Job:
     """Queue a job (for its page); a job that must not run twice at once (``jobs.lock_of``) and
     is already under way is shown instead of starting a second one."""
     try:
         with writing():
             job = job_rows.new_job(kind, me(), cycle, detail=detail, **upload)
     except IntegrityError:
-        return job_rows.locked_by(job_rows.lock_of(kind, cycle.id, detail) or "") or abort(409)
+        return job_rows.locked_by(job_rows.lock_of(kind, cycle.id if cycle else None, detail) or "") or abort(409)
     jobs.enqueue(job)
     return job
 
@@ -63,7 +63,10 @@ def results(year: int) -> Any:
         reports = [f for f in shown.files if f.kind == "regional_report"]
     # The sentences are those publishing wrote from the unrounded figures (the report's own); an
     # edition published before they were stored has none, rather than some from rounded figures.
+    changed = preflight.in_words(preflight.recorded(shown, next((e for e in every if e.number == shown.number - 1),
+                                                                None))) if shown is not None else []
     return render_template("coordinator/results.html", cycle=cycle, editions=every, shown=shown, tables=tables,
+                           changed=changed,
                            by_region=by_region, regional_reports=reports, key_findings=said,
                            base_text=base_text, grid=grid, alt_text=charts.alt_text,
                            figure=lambda t: f"tables/{slug(t)}.png")
@@ -87,10 +90,13 @@ def publish(year: int) -> Any:
         return _job_page(_start("publish", cycle, {}))
     submitted = publication.latest_submitted(cycle)
     by_type = Counter(response.organisation.authority_type for response, _ in submitted)
+    state = preflight.unfinished(cycle, clock.now())
+    changes = preflight.compare(latest, {r.organisation.name: v.reference for r, v in submitted},
+                                state.staff_respondents if state.staff_included else None,
+                                preflight.approved_comments(cycle))
     return render_template("coordinator/publish.html", cycle=cycle, form=form, latest=latest, by_type=by_type,
-                           count=len(submitted), steps=STEPS, changes=jobs.changes(
-                               latest.returns if latest else None,
-                               {r.organisation.name: v.reference for r, v in submitted}))
+                           count=len(submitted), steps=STEPS, state=state, changes=changes,
+                           changed=preflight.in_words(changes))
 
 
 @bp.get("/cycles/<int:year>/editions/<int:number>/<path:path>")
@@ -133,12 +139,10 @@ def job(job_id: int) -> Any:
 def job_again(job_id: int) -> Any:
     """Try a failed (or stalled) job again, as a new job asking the same."""
     found = job_rows.job(job_id) or abort(404)
-    if not ChooseForm().validate_on_submit() or found.cycle is None:
+    if not ChooseForm().validate_on_submit() or (found.cycle is None and not found.kind.startswith("register_")):
         abort(400)
-    if job_rows.stalled(found, current_app.config["JOB_STALLED_AFTER"]):
-        with writing():
-            job_rows.give_up(found.id, "No worker took this job" if found.status == "queued"
-                             else "The worker stopped while running this job")
+    with writing():
+        jobs.give_up_stalled(found)
     if found.status != "failed":
         return _job_page(found)
     asked = {k: v for k, v in found.detail.items() if k in jobs.ASKED}
@@ -167,6 +171,22 @@ def upload(year: int) -> Any:
         return _job_page(_start("check", cycle, {"replace": bool(form.replace.data)}, upload=file.read(),
                                 upload_name=secure_filename(file.filename or "")[:200] or "returns.csv"))
     return render_template("coordinator/upload.html", cycle=cycle, form=form), (400 if form.errors else 200)
+
+
+@bp.get("/cycles/<int:year>/import/template.<any(csv, xlsx):fmt>")
+def upload_template(year: int, fmt: str) -> Any:
+    """An empty import file with the codebook: an XLSX with a codebook sheet, or a CSV zipped with
+    its codebook beside it."""
+    cycle = cycle_or_404(year)
+    name = f"returns-{year}-template.{fmt}"
+    files = transfer.template_files(cycle, name)
+    if len(files) == 1:
+        return download(files[name], name)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        for file_name, content in files.items():
+            out.writestr(file_name, content)
+    return download(buffer.getvalue(), f"returns-{year}-template-csv.zip")
 
 
 @bp.post("/jobs/<int:job_id>/import")

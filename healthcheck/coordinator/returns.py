@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from forms.validation import section_status
 
-from .. import mail, notices
+from .. import mail, notices, trail
 from ..auth import coordinator_required
 from ..extensions import writing
 from ..jobs import send_later
@@ -43,7 +43,7 @@ def _return_page(year: int, org_id: int, status: int = 200, **overrides: Any) ->
                    statuses={s.id: section_status(s, answers, response.page_version(s.id) > 0)
                              for s in questionnaire.sections},
                    versions=returns.submitted_versions(response.id) if response.id else [],
-                   trail=returns.audit_trail(response.id) if response.id else [],
+                   trail=trail.in_words(questionnaire, returns.audit_trail(response.id)) if response.id else [],
                    contributors=contributors.of_return(response) if response.id else [],
                    reopen=ReopenForm(formdata=None), extend=ExtendForm(formdata=None), form=ChooseForm(),
                    new_link=None, raised=checks.raised(response))

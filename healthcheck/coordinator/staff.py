@@ -11,14 +11,15 @@ from flask_login import current_user
 import forms
 from aggregation.dataset import AUTHORITY_TYPES
 
+from .. import clock
 from ..auth import coordinator_required
 from ..extensions import writing
 from ..form_fields import as_input_date
-from ..models import StaffResponse
+from ..models import Cycle, StaffResponse, StaffSurvey
 from ..store import collection, staff
 from . import bp, cycle_or_404, me
 from .collecting import questionnaire_choices
-from .forms import ChooseForm, StaffSurveyForm
+from .forms import ChooseForm, StaffReopenForm, StaffSurveyForm
 
 
 @dataclass
@@ -62,6 +63,10 @@ def staff_survey(year: int) -> Any:
                 staff.open_survey(cycle, forms.load(*form.questionnaire.data.split("@", 1)), *form.dates, me())
             flash("Staff survey saved: each organisation’s PSW finds its link and code through its return’s link")
             return redirect(url_for("coordinator.staff_survey", year=year))
+    return _page(cycle, survey, form, StaffReopenForm(formdata=None))
+
+
+def _page(cycle: Cycle, survey: StaffSurvey | None, form: StaffSurveyForm, reopen_form: StaffReopenForm) -> Any:
     rows, by_type = [], {t: TypeRate() for t in AUTHORITY_TYPES}
     if survey is not None:
         counts, codes = staff.counts(survey), staff.codes(survey)
@@ -73,8 +78,52 @@ def staff_survey(year: int) -> Any:
             by_type[org.authority_type].add(n, headcount)
     return render_template("coordinator/staff_survey.html", cycle=cycle, survey=survey, form=form, rows=rows,
                            by_type={t: v for t, v in by_type.items() if v.responses or v.organisations},
-                           choose=ChooseForm(),
-                           duplicates=staff.duplicates(survey) if survey else []), (400 if form.errors else 200)
+                           choose=ChooseForm(), reopen=reopen_form, now=clock.now(),
+                           duplicates=staff.duplicates(survey) if survey else []), \
+        (400 if form.errors or reopen_form.errors else 200)
+
+
+@bp.post("/cycles/<int:year>/staff/close")
+@coordinator_required
+def close_staff_survey(year: int) -> Any:
+    """Close the open survey at once ("Close the survey now"), audited: no date in the past typed."""
+    cycle = cycle_or_404(year)
+    if not ChooseForm().validate_on_submit():
+        abort(400)
+    with writing():
+        survey = staff.survey_of(cycle) or abort(404)
+        if not survey.is_open(clock.now()):
+            flash("The staff survey was not open, so nothing changed")
+            return redirect(url_for("coordinator.staff_survey", year=year))
+        staff.close_now(survey, me())
+    flash("Staff survey closed: practitioners can no longer answer. Publish the results to build its reports")
+    return redirect(url_for("coordinator.staff_survey", year=year))
+
+
+@bp.post("/cycles/<int:year>/staff/reopen")
+@coordinator_required
+def reopen_staff_survey(year: int) -> Any:
+    """Open a closed survey again until a day still to come, audited."""
+    cycle = cycle_or_404(year)
+    form = StaffReopenForm()
+    survey = staff.survey_of(cycle) or abort(404)
+    if form.validate_on_submit() and form.closes.moment is not None:
+        if form.closes.moment <= clock.now():
+            form.closes.errors = ["Enter a day still to come: the survey would close again at once"]
+        elif not survey.has_closed(clock.now()):
+            flash("The staff survey was not closed, so nothing changed")
+            return redirect(url_for("coordinator.staff_survey", year=year))
+        else:
+            with writing():
+                staff.reopen(staff.survey_of(cycle) or abort(404), form.closes.moment, me())
+            flash(f"Staff survey reopened until the end of {form.closes.day:%-d %B %Y}" if form.closes.day
+                  else "Staff survey reopened")
+            return redirect(url_for("coordinator.staff_survey", year=year))
+    survey_form = StaffSurveyForm(formdata=None, data={
+        "questionnaire": f"{survey.questionnaire_id}@{survey.questionnaire_version}",
+        "opens": as_input_date(survey.opens_at), "closes": as_input_date(survey.closes_at)})
+    survey_form.questionnaire.choices = questionnaire_choices("staff")
+    return _page(cycle, survey, survey_form, form)
 
 
 @bp.post("/cycles/<int:year>/staff/exclude/<response_id>")

@@ -21,14 +21,15 @@ QUEUED, RUNNING, DONE, FAILED = (s.value for s in JobStatus)
 
 def lock_of(kind: str, cycle_id: int | None, detail: dict) -> str | None:
     """What a job must not run beside while it is unfinished: another publication, or another
-    sending of emails, for the same cycle; another import of the same checked file; another
+    sending of emails, for the same cycle; another import of the same checked file (of returns or of
+    the register); another
     deletion of personal data past its time."""
     if kind == "retention":
         return "retention"
     if kind in ("publish", "emails"):
         return f"{kind}:{cycle_id}"
-    if kind == "import":
-        return f"import:{detail['checked_by_job']}"
+    if kind in ("import", "register_import"):
+        return f"{kind}:{detail['checked_by_job']}"
     return None
 
 

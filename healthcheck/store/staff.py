@@ -14,6 +14,7 @@ import forms
 from aggregation import profile
 from aggregation.dataset import StaffData
 
+from .. import clock
 from ..extensions import db
 from ..models import Cycle, Organisation, StaffCode, StaffDraft, StaffResponse, StaffSurvey
 from . import Actor, audit, publication, review
@@ -51,6 +52,23 @@ def open_survey(cycle: Cycle, questionnaire: forms.Questionnaire, opens_at: date
     audit(actor, "staff_survey", detail={"cycle": cycle.year, "questionnaire": questionnaire.key,
                                          "opens": opens_at.isoformat(), "closes": closes_at.isoformat()})
     return survey
+
+
+def close_now(survey: StaffSurvey, actor: Actor) -> datetime:
+    """Close an open survey at this moment (by the database's clock), audited with the close it
+    replaces; the moment it closed."""
+    moment = clock.now()
+    audit(actor, "staff_survey_closed", detail={"cycle": survey.cycle.year, "closed": moment.isoformat(),
+                                                "was_to_close": survey.closes_at.isoformat()})
+    survey.closes_at = moment
+    return moment
+
+
+def reopen(survey: StaffSurvey, closes_at: datetime, actor: Actor) -> None:
+    """Open a closed survey again until ``closes_at`` (later than now), audited."""
+    audit(actor, "staff_survey_reopened", detail={"cycle": survey.cycle.year, "closes": closes_at.isoformat(),
+                                                  "had_closed": survey.closes_at.isoformat()})
+    survey.closes_at = closes_at
 
 
 def code_for(survey: StaffSurvey, organisation: Organisation) -> StaffCode:
