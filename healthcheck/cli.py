@@ -466,7 +466,8 @@ def _send(year: int, kind: str, everyone: bool = False) -> None:
     job = _run_here("emails", target, f"Sending {jobs.EMAIL_KINDS[kind]}", {"kind": kind, "everyone": everyone})
     click.echo(f"{job.detail['sent']} sent, {job.detail['failed']} failed")
     for send in collection.failed_sends(target):
-        click.echo(f"  failed: {send.organisation.name} <{send.to_address or 'no address'}>: {send.error}", err=True)
+        who = send.organisation.name if send.organisation else "an account"
+        click.echo(f"  failed: {who} <{send.to_address or 'no address'}>: {send.error}", err=True)
 
 
 @click.command()
