@@ -81,16 +81,17 @@ class StaffData:
     workforce: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)  # organisation -> profile.categories
     named: list[str] = field(default_factory=list)  # organisations that agreed to be named in published results
     previous: StaffData | None = None
+    headcounts: dict[str, int] = field(default_factory=dict)  # organisation -> the headcount its PSW entered
 
 
 def staff_to_dict(data: StaffData) -> dict[str, Any]:
     return {"year": data.year, "questionnaire": data.questionnaire.key, "respondents": data.respondents,
             "comments": data.comments, "workforce": data.workforce, "named": data.named,
-            "previous": staff_to_dict(data.previous) if data.previous else None}
+            "headcounts": data.headcounts, "previous": staff_to_dict(data.previous) if data.previous else None}
 
 
 def staff_from_dict(data: dict[str, Any]) -> StaffData:
     return StaffData(year=data["year"], questionnaire=forms.load(*data["questionnaire"].split("@", 1)),
                      respondents=data["respondents"], comments=data["comments"], workforce=data.get("workforce", {}),
-                     named=data.get("named", []),
+                     named=data.get("named", []), headcounts=data.get("headcounts", {}),
                      previous=staff_from_dict(data["previous"]) if data["previous"] else None)

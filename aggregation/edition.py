@@ -16,6 +16,7 @@ from .tables import compute, regional
 STEPS = {"dataset": "Freezing the dataset", "tables": "National tables", "charts": "Charts of the figures",
          "report": "National report", "regions": "Each region's tables and report",
          "benchmarks": "Each employer's benchmark", "staff": "The staff survey's scores",
+         "staff_england": "England's and each region's staff survey report",
          "staff_reports": "Each organisation's staff survey results"}
 
 

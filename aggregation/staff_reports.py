@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import batch, drivers, profile, score_files, scores, staff_national, staff_pdf
+from . import batch, drivers, profile, score_files, scores, staff_england, staff_national, staff_pdf
 from .dataset import StaffData, staff_to_dict
 
 Progress = Callable[[str, int, int], None]
@@ -30,11 +30,20 @@ def build(staff: StaffData, folder: Path, threshold: int, out: Path, service: st
     paths = [(folder / "dataset.json", "staff_dataset"), (folder / "drivers.json", "staff_scores")]
     paths += [(p, "staff_scores") for p in score_files.write(result, folder)]
     made: list[Made] = [(p.relative_to(out).as_posix(), kind, None) for p, kind in paths]
-    made += _areas(staff, scored, result, drivers.shown(national, threshold), threshold, folder, out, service)
+    earlier_scored = _earlier_scored(staff.previous, threshold)
+    earlier = _earlier(staff.previous, earlier_scored)
+    regions = sorted({o["region"] for o in result["organisations"] if o["region"]})
+    progress("staff_england", 0, 0)
+    overview = staff_national.Overview(
+        staff_england.responses(frame, scored, staff.headcounts, threshold),
+        staff_england.who_answered(frame, q, scored, threshold), staff_england.spread(result, regions),
+        earlier_scored, staff.previous.questionnaire if staff.previous else None,
+        staff.previous.year if staff.previous else None)
+    made += _areas(staff, scored, result, drivers.shown(national, threshold), threshold, folder, out, service,
+                   overview)
 
     (folder / "organisations").mkdir()
     names = [o["organisation"] for o in result["organisations"]]
-    earlier = _earlier(staff.previous, threshold)
     answers: dict[str, list[dict[str, Any]]] = {}
     for r in staff.respondents:
         answers.setdefault(r["organisation"], []).append(r["answers"])
@@ -60,13 +69,14 @@ def build(staff: StaffData, folder: Path, threshold: int, out: Path, service: st
 
 
 def _areas(staff: StaffData, scored: scores.Scored, result: dict[str, Any], national: dict[str, Any],
-           threshold: int, folder: Path, out: Path, service: str) -> list[Made]:
+           threshold: int, folder: Path, out: Path, service: str, overview: staff_national.Overview) -> list[Made]:
     """England's report and each region's, as JSON (for the coordinator's pages) and PDF."""
     (folder / "regions").mkdir()
     regions = sorted({o["region"] for o in result["organisations"] if o["region"]})
     made: list[Made] = []
     for region in [None, *regions]:
-        report = staff_national.area_report(scored, result, staff.questionnaire, national, set(staff.named), region)
+        report = staff_national.area_report(scored, result, staff.questionnaire, national, set(staff.named), region,
+                                            overview)
         stem = (folder / batch.filename(staff_national.ENGLAND, staff.year, "staff-survey") if region is None
                 else folder / "regions" / batch.filename(region, staff.year, "staff-survey"))
         stem.with_suffix(".json").write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
@@ -87,13 +97,19 @@ def _unique(stem: str, taken: set[str]) -> str:
     return found
 
 
-def _earlier(previous: StaffData | None, threshold: int) -> dict[str, Any] | None:
+def _earlier_scored(previous: StaffData | None, threshold: int) -> scores.Scored | None:
     """Last year's scores as published then (under this year's threshold)."""
     if previous is None:
         return None
+    return scores.score(scores.frame(previous.respondents, previous.questionnaire), previous.questionnaire, threshold)
+
+
+def _earlier(previous: StaffData | None, scored: scores.Scored | None) -> dict[str, Any] | None:
+    """Last year's scores.json, as published then."""
+    if previous is None or scored is None:
+        return None
     frame = scores.frame(previous.respondents, previous.questionnaire)
-    return scores.published(scores.score(frame, previous.questionnaire, threshold), frame,
-                            previous.questionnaire, previous.year)
+    return scores.published(scored, frame, previous.questionnaire, previous.year)
 
 
 def _withheld_parts(report: dict[str, Any]) -> dict[str, list[str]]:

@@ -90,7 +90,7 @@ def fill_queue(cycle_id: int, items: int, organisations: int, seed: int = 31) ->
                      "redacted": redacted[base] + text_[len(base):], "status": status})
     for row in staff_rows:
         staff = StaffResponse(survey_id=survey.id, organisation_id=row["org"], answers={"comment": row["original"]},
-                              submitted_on=date.today(), scored=True, fingerprint=f"{rng.getrandbits(64):016x}")
+                              submitted_on=date.today(), scored=True)
         db.session.add(staff)
         db.session.flush()
         rows.append({"staff_response_id": staff.id, "question_id": "comment", "original": row["original"],

@@ -18,9 +18,11 @@ from .api import bp as api_bp
 from .config import CONFIGS
 from .coordinator import bp as coordinator_bp
 from .employer import bp as employer_bp
+from .employer import session_ends_in
 from .errors import register as register_errors
 from .extensions import csrf, db, migrate
 from .models import utcnow
+from .notices import KIND_LABELS, OUTCOME_LABELS
 from .survey import bp as survey_bp
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +62,8 @@ def create_app(config: str | None = None, **overrides: Any) -> Flask:
         }),
     ])
     app.jinja_env.globals["answers_list"] = markup.answers_list
+    app.jinja_env.globals["session_ends_in"] = session_ends_in
+    app.jinja_env.globals.update(email_kind_labels=KIND_LABELS, email_outcome_labels=OUTCOME_LABELS)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     WTFormsHelpers(app)

@@ -162,8 +162,9 @@ RESET_FOR = timedelta(hours=1)
 
 def needs_second_factor(user: User) -> bool:
     """A code is asked for whenever the account has an authenticator set up; with
-    REQUIRE_TWO_FACTOR (production) a coordinator must set one up before signing in."""
-    return bool(user.totp_secret) or (current_app.config["REQUIRE_TWO_FACTOR"] and user.can_change)
+    REQUIRE_TWO_FACTOR (production) every account, coordinator or viewer, must set one up before
+    signing in: a viewer reads personal data too (docs/reliability.md)."""
+    return bool(user.totp_secret) or bool(current_app.config["REQUIRE_TWO_FACTOR"])
 
 
 def new_totp_secret() -> str:
@@ -183,20 +184,30 @@ def totp_qr(uri: str) -> Markup:
     return Markup(svg.replace("<svg ", '<svg role="img" focusable="false" ', 1))
 
 
-def code_is_right(secret: str, code: str) -> bool:
-    """A six-digit code from the authenticator, allowing the step either side of now."""
+def code_step(secret: str, code: str) -> int | None:
+    """The time step of a six-digit code from the authenticator, allowing the step either side of
+    now; None for a wrong code."""
     digits = "".join((code or "").split())
-    return digits.isdigit() and len(digits) == 6 and bool(pyotp.TOTP(secret).verify(digits, for_time=clock.now(),
-                                                                                    valid_window=1))
+    if not (digits.isdigit() and len(digits) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    now = totp.timecode(clock.now())
+    return next((step for step in (now - 1, now, now + 1) if totp.generate_otp(step) == digits), None)
+
+
+def code_is_right(secret: str, code: str) -> bool:
+    return code_step(secret, code) is not None
 
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def set_up_second_factor(user: User, secret: str) -> list[str]:
-    """The authenticator's secret stored, and fresh recovery codes: shown once, stored hashed."""
+def set_up_second_factor(user: User, secret: str, spent_step: int | None = None) -> list[str]:
+    """The authenticator's secret stored, and fresh recovery codes: shown once, stored hashed. The
+    code that proved the set-up (its ``spent_step``) is spent: sign-in will not take it again."""
     user.totp_secret = secret
+    user.totp_last_step = spent_step
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
     db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_digest(c)) for c in codes)

@@ -243,6 +243,10 @@ def demo(year: int, days_open: int, blank: int) -> None:
                 for _ in range(rng.randint(6, 40)):
                     staff.submit(survey, org.id, synthetic.staff_answers(staff_q, rng, org.name, lean), staff_q,
                                  org.name, now=now - timedelta(days=1), paced=False)  # sent yesterday
+                if rng.random() < 0.75:  # most PSWs enter their headcount, the response rate's denominator
+                    staff.set_headcount(staff.code_for(survey, org), {
+                        "social_workers": {"adults": rng.randint(20, 60), "children": rng.randint(20, 70)},
+                        "occupational_therapists": {"adults": rng.randint(0, 15)}}, CLI_ACTOR)
     base = current_app.config["BASE_URL"].rstrip("/")
     click.echo(f"Demo cycle {year} is open until {closes:%d %B %Y}; {len(links)} organisations, "
                f"all but {len(blank_ones)} with a synthetic submitted return (those are marked \"to fill in\"; "
@@ -462,7 +466,8 @@ def _send(year: int, kind: str, everyone: bool = False) -> None:
     job = _run_here("emails", target, f"Sending {jobs.EMAIL_KINDS[kind]}", {"kind": kind, "everyone": everyone})
     click.echo(f"{job.detail['sent']} sent, {job.detail['failed']} failed")
     for send in collection.failed_sends(target):
-        click.echo(f"  failed: {send.organisation.name} <{send.to_address or 'no address'}>: {send.error}", err=True)
+        who = send.organisation.name if send.organisation else "an account"
+        click.echo(f"  failed: {who} <{send.to_address or 'no address'}>: {send.error}", err=True)
 
 
 @click.command()

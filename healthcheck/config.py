@@ -23,6 +23,7 @@ class Config:
     COORDINATOR_IDLE_TIMEOUT = timedelta(minutes=30)
     COORDINATOR_SESSION_LIFETIME = timedelta(hours=8)  # however active: then sign in again
     EMPLOYER_IDLE_TIMEOUT = timedelta(minutes=60)  # with a warning 5 minutes before, on the page
+    EMPLOYER_SESSION_LIFETIME = timedelta(hours=8)  # a PSW's or contributor's, however active
     # Coordinators must set up an authenticator app (TOTP) before they can sign in. Off for the
     # demo and tests; an account that has set one up is always asked for its code.
     REQUIRE_TWO_FACTOR = os.environ.get("REQUIRE_TWO_FACTOR", "") == "1"
@@ -38,6 +39,9 @@ class Config:
     # Practitioners sending their answers, per client address: generous, because many people in
     # one office may share an address.
     STAFF_SUBMIT_RATE_LIMIT = os.environ.get("STAFF_SUBMIT_RATE_LIMIT", "30 per minute")
+    # Wrong staff survey codes tried, per client address (a code is 8 characters of 31: guessing
+    # one at this rate takes longer than any survey is open).
+    SURVEY_CODE_RATE_LIMIT = os.environ.get("SURVEY_CODE_RATE_LIMIT", "10 per 10 minutes")
     # Outgoing email (invitations and reminders).
     MAIL_HOST = os.environ.get("MAIL_HOST", "127.0.0.1")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))

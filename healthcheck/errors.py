@@ -41,6 +41,13 @@ def json_under_api(status: int):
     return decorate
 
 
+def _too_many(e):
+    """Flask-Limiter's refusal; for the staff survey's codes, a page that says what to do."""
+    if request.blueprint == "survey":
+        return render_template("survey/too_many.html"), 429
+    return e
+
+
 def register(app) -> None:
     @app.errorhandler(404)
     @json_under_api(404)
@@ -55,7 +62,7 @@ def register(app) -> None:
     @app.errorhandler(429)
     @json_under_api(429)
     def too_many(e):
-        return e
+        return _too_many(e)
 
     @app.errorhandler(OverflowError)
     @json_under_api(404)

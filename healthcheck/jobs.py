@@ -40,13 +40,14 @@ from sqlalchemy.exc import IntegrityError
 from aggregation import edition as edition_files
 from aggregation.dataset import Dataset
 
-from . import clock, mail, transfer
+from . import clock, mail, notices, transfer
 from .extensions import db, writing
 from .models import AccessLink, Edition, EditionFile, EmailSend, Job, Organisation, utcnow
 from .store import Actor, audit, collection, jobs, preflight, publication, retention, returns, staff
 
 huey = Huey("healthcheck", results=False, immediate=True)  # the real storage is set by init_app
-TITLES = {"publish": "Publishing the results", "emails": "Sending emails", "check": "Checking a returns file",
+TITLES = {"publish": "Publishing the results", "emails": "Sending emails", "email": "Sending an email",
+          "check": "Checking a returns file",
           "import": "Importing a returns file", "retention": "Deleting personal data past its time",
           "register_check": "Checking an organisation register",
           "register_import": "Importing an organisation register"}
@@ -75,6 +76,20 @@ def enqueue(job: Job) -> None:
         with writing():
             jobs.give_up(job.id, f"The job could not be queued: {describe(failure)}")
 
+
+def send_later(job: Job) -> str:
+    """Hand a committed email job to the worker: ``sent``, ``failed`` or ``queued``, as its emails
+    stand after that (sent already when jobs run at once). Should the queue refuse the job, its
+    emails are marked failed, saying why, for "Retry failed emails" to send."""
+    job_id = job.id
+    enqueue(job)
+    stored = jobs.job(job_id)
+    if stored is not None and stored.status == jobs.FAILED:
+        with writing():
+            for send in collection.sends_of_job(job_id):
+                if send.outcome == "queued":
+                    send.outcome, send.error = "failed", "It could not be handed to the worker: try again"
+    return notices.outcome_of(job)
 
 
 @huey.task()
@@ -378,28 +393,44 @@ def email_targets(job: Job) -> list[tuple[Organisation, str]]:
     assert job.cycle is not None
     kind = job.detail["kind"]
     if kind == "retry":
-        failed = collection.failed_sends(job.cycle)
-        return list({(s.organisation_id, s.kind): (s.organisation, s.kind) for s in failed}.values())
+        return list({(s.organisation_id, s.kind): (s.organisation, s.kind) for s in collection.failed_sends(job.cycle)
+                     if s.kind in mail.KINDS and s.organisation is not None}.values())
     wanted = (set(collection.STATUS_LABELS) - {"submitted"} if job.detail.get("everyone") else {"not_invited"}) \
         if kind == "invitation" else WAITING
     return [(row.organisation, kind) for row in collection.tracking(job.cycle) if row.status in wanted]
 
 
-def _send(job: Job, report: Callable[..., None]) -> None:
+def _send(job: Job, report: Claim) -> None:
     """Email each organisation a fresh link. An invitation's link replaces earlier ones once it
     is delivered; a reminder's is added beside them; a link never delivered is revoked. Every
-    attempt is recorded with its outcome; no transaction is held while the mail server talks."""
+    attempt is recorded with its outcome; no transaction is held while the mail server talks.
+    Retrying also sends again every other email of the cycle that failed (confirmations, notes,
+    contributors' invitations). An attempt taken up after its worker stopped skips what an
+    earlier attempt sent."""
     targets = email_targets(job)
+    if job.detail["kind"] == "retry":
+        with writing():
+            report.hold()
+            for failed in collection.failed_sends(job.cycle):  # type: ignore[arg-type]
+                if failed.kind in notices.SINGLE_KINDS:
+                    notices.again(failed, job)
+    sent_before = {(s.organisation_id, s.kind) for s in collection.sends_of_job(job.id) if s.outcome == "sent"}
+    singles = [s.id for s in collection.sends_of_job(job.id) if s.kind in notices.SINGLE_KINDS and s.outcome != "sent"]
     counts = {"sent": 0, "failed": 0}  # by outcome
     mailer = mail.Mailer(current_app.config)
+    step, total = f"Sending {EMAIL_KINDS[job.detail['kind']]}", len(targets) + len(singles)
     try:
         for done, (organisation, kind) in enumerate(targets):
-            report(f"Sending {EMAIL_KINDS[job.detail['kind']]}", done, len(targets))
-            outcome = _send_one(job, organisation, kind, mailer)
+            report(step, done, total)
+            outcome = "sent" if (organisation.id, kind) in sent_before else _send_one(job, organisation, kind, mailer)
             counts[outcome] += 1
+        for done, send_id in enumerate(singles, start=len(targets)):
+            report(step, done, total)
+            outcome = deliver(job, report, send_id, mailer)
+            counts["sent" if outcome == "sent" else "failed"] += outcome in ("sent", "failed")
     finally:
         mailer.close()
-    report(f"Sending {EMAIL_KINDS[job.detail['kind']]}", len(targets), len(targets))
+    report(step, total, total)
     with writing():
         job.detail = {**job.detail, "sent": counts["sent"], "failed": counts["failed"]}
 
@@ -414,10 +445,11 @@ def _send_one(job: Job, organisation: Organisation, kind: str, mailer: mail.Mail
     error = None
     try:
         if not organisation.contact_email:
-            raise ValueError("No contact email address for this organisation")
+            raise mail.NoAddress("No contact email address for this organisation")
         mailer.send(message)
     except (smtplib.SMTPException, OSError, ValueError) as failure:
-        error = str(failure) or type(failure).__name__
+        current_app.logger.warning("job %s: %s to organisation %s not sent: %s", job.id, kind, organisation.id, failure)
+        error = mail.why_not_sent(failure)
     with writing():
         link_id = db.session.scalar(select(AccessLink.id).where(AccessLink.token_hash == returns.hash_token(token)))
         others = [AccessLink.cycle_id == cycle.id, AccessLink.organisation_id == organisation.id,
@@ -436,6 +468,76 @@ def _send_one(job: Job, organisation: Organisation, kind: str, mailer: mail.Mail
         audit(actor_of(job), f"email_{kind}", response_id=response.id,
               detail={"to": organisation.contact_email, "outcome": "failed" if error else "sent", "error": error})
     return "failed" if error else "sent"
+
+
+# ---------------------------------------------------------------- one email, or a few (notices)
+
+def _email(job: Job, claim: Claim) -> None:
+    """Send the emails a request queued (``notices``): each not marked sent already, so an attempt
+    taken up again after its worker stopped sends none twice. A reset first finds out whether the
+    address typed is an account's."""
+    if job.detail.get("kind") == "reset":
+        with writing():
+            claim.hold()
+            notices.reset_rows(job)
+    pending = [s.id for s in collection.sends_of_job(job.id) if s.outcome in ("queued", "failed")]
+    db.session.rollback()
+    mailer = mail.Mailer(current_app.config)
+    counts: Counter[str] = Counter()
+    try:
+        for done, send_id in enumerate(pending):
+            claim("Sending", done, len(pending))
+            counts[deliver(job, claim, send_id, mailer)] += 1
+    except GivenUp:
+        raise
+    except Exception as failure:  # the job fails, and so does every email it had not sent: "retry failed" sends it
+        db.session.rollback()
+        with writing():
+            for send in collection.sends_of_job(job.id):
+                if send.outcome == "queued":
+                    send.outcome, send.error = "failed", "The email could not be written: try again"
+        raise failure
+    finally:
+        mailer.close()
+    with writing():
+        job.detail = {**job.detail, "sent": counts["sent"], "failed": counts["failed"]}
+
+
+def deliver(job: Job, claim: Claim, send_id: int, mailer: mail.Mailer) -> str:
+    """Write and send one queued email, recording its outcome (``sent``, ``failed``, ``cancelled``);
+    one marked sent already is left alone. No transaction is held while the mail server talks."""
+    send = db.session.get(EmailSend, send_id)
+    if send is None or send.outcome == "sent":
+        return "sent"
+    pdf = notices.attachment(send)  # built before any write: no lock held meanwhile
+    error = None
+    with writing():
+        claim.hold()
+        send = db.session.get(EmailSend, send_id, with_for_update=True)
+        if send is None or send.outcome == "sent":
+            return "sent"
+        try:
+            message = notices.compose(send, pdf)
+        except mail.NoAddress as failure:
+            message, error = None, str(failure)
+        if message is None:
+            send.outcome, send.error, send.attempted_at = ("failed", error, utcnow()) if error else \
+                ("cancelled", None, utcnow())
+            return send.outcome
+    try:
+        mailer.send(message)
+    except (smtplib.SMTPException, OSError) as failure:
+        current_app.logger.warning("job %s: email %s not sent: %s", job.id, send_id, failure)
+        error = mail.why_not_sent(failure)
+    with writing():
+        send = db.session.get(EmailSend, send_id, with_for_update=True)
+        assert send is not None
+        send.outcome, send.error, send.attempted_at = ("failed" if error else "sent"), error, utcnow()
+        if error:
+            notices.not_sent(send)
+        audit(actor_of(job), f"email_{send.kind}", detail={"email": send.id, "outcome": send.outcome,
+                                                           "error": error})
+    return send.outcome
 
 
 # ---------------------------------------------------------------- a returns file
@@ -586,5 +688,5 @@ def reorder_staff_rows() -> None:
 
 
 RUNNERS: dict[str, Callable[[Job, Claim], None]] = {
-    "publish": _publish, "emails": _send, "check": _import, "import": _import, "retention": _retention,
-    "register_check": _register, "register_import": _register}
+    "publish": _publish, "emails": _send, "email": _email, "check": _import, "import": _import,
+    "retention": _retention, "register_check": _register, "register_import": _register}

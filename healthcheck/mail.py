@@ -1,9 +1,10 @@
 """Invitations and reminders: templates with ((placeholders)), and sending them over SMTP
-(``jobs`` sends them in turn and records every attempt)."""
+(``jobs`` sends every email, in turn, and records every attempt)."""
 from __future__ import annotations
 
 import re
 import smtplib
+import socket
 import ssl
 from datetime import datetime
 from email.message import EmailMessage
@@ -140,18 +141,43 @@ def message(cycle: Cycle, organisation: Organisation, kind: str, link: str, clos
     return out
 
 
-def send_now(to: str, subject: str, body: str, attachment: tuple[str, bytes] | None = None) -> None:
-    """One message sent at once, over the configured SMTP server (a link to set a password, a
-    contributor's invitation, a return's confirmation with its PDF ``attachment``: (filename,
-    bytes)). A failure is the caller's to report."""
+def plain_message(to: str, subject: str, body: str, attachment: tuple[str, bytes] | None = None) -> EmailMessage:
+    """One message (a link to set a password, a contributor's invitation, a return's confirmation
+    with its PDF ``attachment``: (filename, bytes)), for a job to send."""
     out = EmailMessage()
     out["From"], out["To"], out["Subject"] = current_app.config["MAIL_FROM"], to, subject
     out["Message-ID"] = make_msgid(domain="healthcheck")
     out.set_content(body)
     if attachment is not None:
         out.add_attachment(attachment[1], maintype="application", subtype="pdf", filename=attachment[0])
-    mailer = Mailer(current_app.config)
-    try:
-        mailer.send(out)
-    finally:
-        mailer.close()
+    return out
+
+
+class NoAddress(ValueError):
+    """There is no address to send the email to."""
+
+
+def why_not_sent(failure: Exception) -> str:
+    """Why an email was not sent, in words for the person who reads it on a page (never the
+    exception's own text, which the log keeps)."""
+    if isinstance(failure, NoAddress):
+        return str(failure)
+    if isinstance(failure, smtplib.SMTPRecipientsRefused):
+        codes = sorted({str(code) for code, _ in failure.recipients.values()})
+        return f"The mail server refused the address (its code {', '.join(codes)})" if codes else \
+            "The mail server refused the address"
+    if isinstance(failure, smtplib.SMTPSenderRefused):
+        return "The mail server refused our sender address (MAIL_FROM)"
+    if isinstance(failure, smtplib.SMTPAuthenticationError):
+        return "The mail server did not accept our user name and password"
+    if isinstance(failure, smtplib.SMTPResponseException):
+        return f"The mail server refused the message (its code {failure.smtp_code})"
+    if isinstance(failure, TimeoutError):
+        return "The mail server did not answer in time"
+    if isinstance(failure, ssl.SSLError):
+        return "A secure connection to the mail server could not be made"
+    if isinstance(failure, socket.gaierror):
+        return "The mail server's name (MAIL_HOST) could not be found"
+    if isinstance(failure, (ConnectionError, smtplib.SMTPServerDisconnected, OSError)):
+        return "The mail server could not be reached"
+    return "The email could not be sent"

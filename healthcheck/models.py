@@ -378,21 +378,31 @@ class EmailTemplate(Base):
 
 
 class EmailSend(Base):
-    """One attempt to send one email, with its outcome (and the job that sent it, if any)."""
+    """One email, queued then sent by a job (``job_id``), with its outcome: ``queued``, ``sent``,
+    ``failed`` (``error`` says why, in words for a person) or ``cancelled`` (its reason gone before
+    it was sent: the account disabled, the contributor's link withdrawn). Who it is about:
+    an organisation in a cycle, an account (``user_id``: a link to set a password) or a
+    contributor (their invitation); ``detail`` holds what the job needs to write it again (the
+    return and version of a confirmation, a note's text)."""
 
     __tablename__ = "email_send"
     id: Mapped[int] = mapped_column(primary_key=True)
-    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"), index=True)
+    cycle_id: Mapped[int | None] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"), index=True)
     job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"), index=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    contributor_id: Mapped[int | None] = mapped_column(ForeignKey("contributor.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     to_address: Mapped[str | None] = mapped_column(String(254))
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     outcome: Mapped[str] = mapped_column(String(20))
     error: Mapped[str | None] = mapped_column(Text)
     retried: Mapped[bool] = mapped_column(Boolean, default=False)
+    detail: Mapped[dict | None] = mapped_column(JSON)
 
-    organisation: Mapped[Organisation] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+    user: Mapped[User | None] = relationship()
+    contributor: Mapped[Contributor | None] = relationship()
 
 
 class CodingCategory(Base):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -166,15 +166,22 @@ def summary(questionnaire: forms.Questionnaire, answers: dict) -> list:
     return [(s, [(q, display(q, answers)) for q in asked(s.questions, answers)]) for s in questionnaire.sections]
 
 
-def version_pdf(response: Response, version: SubmittedVersion) -> Any:
-    """A download of exactly what was submitted in one version."""
-    return download(version_pdf_bytes(response, version), f"{version.reference}.pdf")
+def version_pdf(response: Response, version: SubmittedVersion, only: set[str] | None = None) -> Any:
+    """A download of exactly what was submitted in one version (``only`` these sections)."""
+    return download(version_pdf_bytes(response, version, only), f"{version.reference}.pdf")
 
 
-def version_pdf_bytes(response: Response, version: SubmittedVersion) -> bytes:
+def only_sections(questionnaire: forms.Questionnaire, only: set[str] | None) -> forms.Questionnaire:
+    """The questionnaire with only the sections someone may see (all of them for ``None``)."""
+    if only is None:
+        return questionnaire
+    return replace(questionnaire, sections=tuple(s for s in questionnaire.sections if s.id in only))
+
+
+def version_pdf_bytes(response: Response, version: SubmittedVersion, only: set[str] | None = None) -> bytes:
     """Exactly what was submitted in one version, as a PDF (downloaded, and attached to the
-    confirmation email)."""
-    return return_pdf(questionnaire_for(response.cycle), version.answers, {
+    confirmation email): the whole return, or ``only`` these sections (a contributor's)."""
+    return return_pdf(only_sections(questionnaire_for(response.cycle), only), version.answers, {
         "organisation": response.organisation.name, "reference": version.reference,
         "submitted_at": version.submitted_at, "submitted_by": version.submitted_by,
         "signed_off_as": version.signed_off_as, "version": version.number, "cycle": response.cycle.year,

@@ -315,6 +315,15 @@ def employers(app, cycle):
     return out
 
 
+def contribute(client, token: str):
+    """A contributor opens their personal link (a page, signing in no one) and presses its button."""
+    page = client.get(f"/contribute/{token}")
+    assert page.status_code == 200 and "Continue" in page.get_data(as_text=True)
+    response = client.post_form(f"/contribute/{token}")
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
 def sign_in(client, token: str, name: str = "Priya Shah"):
     response = client.post_form(f"/start/{token}", {"name": name})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]

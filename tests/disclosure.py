@@ -10,19 +10,19 @@ in children's services), which only makes the attacker stronger.
 """
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import combinations
 
 import numpy as np
 
 import forms
-from aggregation import profile, scores
+from aggregation import profile, scores, staff_england
 from healthcheck.api.views import public_scores
 
 Cell = tuple[str, str, str]  # organisation, service, role ("" for unstated or prefer not to say)
 Group = tuple[str, ...]  # ("national",), ("type", T), ("region", R), ("organisation", O[, "service"|"role", V])
 NO_REGION: Group = ("region", "")  # the organisations of no region: England less every region
-STAFF_SURVEY = forms.load("staff-survey", "2020.1")
 
 
 class Attacker:
@@ -96,15 +96,49 @@ def small_remainders(attacker: Attacker, totals: Iterable, organisation: str, th
     return found
 
 
-STATED = {b: [o.value for o in STAFF_SURVEY.question(b).options if o.value != scores.PREFER_NOT] for b in scores.BREAKDOWNS}
+# ---------------------------------------------------------------- the staff survey used by the tests
 
+Q = forms.load("staff-survey", "2020.1")
+STATED = {b: [o.value for o in Q.question(b).options if o.value != scores.PREFER_NOT] for b in scores.BREAKDOWNS}
+TYPES = ["Shire County", "London Borough", "Metropolitan District", "Unitary Authority"]
+REGIONS = ["North", "Midlands", "South"]
+MEASURES = ("standard_1", "standard_2", "s1_vision", scores.RESPONDENTS)
+
+
+def synthetic(seed: int, organisations: int = 30, everyone_says: bool = False, trusts: tuple[int, ...] = (3, 3, 3),
+              other: tuple[int, int, int] = (60, 3, 3)) -> list[dict]:
+    """Organisations of every size from 3 to 60 respondents, spread over types and regions, each
+    respondent with a service and role (some with none, or prefer not to say, unless ``everyone_says``)
+    and some statements answered; NHS trusts of no region, of ``trusts`` respondents (three each:
+    England less the types would be their nine); a type one organisation dominates (``other``); a
+    region of two."""
+    rng = random.Random(seed)
+    rows = []
+    layout = [(f"Org {i:02d}", TYPES[i % 4], REGIONS[(i // 4) % 3], rng.choice([3, 6, 9, 10, 12, 18, 25, 40, 60]))
+              for i in range(organisations)]
+    layout += [(f"Trust {i}", "NHS Trust", None, n) for i, n in enumerate(trusts)]
+    layout += [(f"Other {x}", "Other", region, n) for x, region, n in zip("ABC", REGIONS, other, strict=True)]
+    layout += [("Western 1", "Shire County", "West", 12), ("Western 2", "Unitary Authority", "West", 15)]
+    for org, kind, region, size in layout:
+        for _ in range(size):
+            answers = {q: rng.choice(scores.SCALE) for q in ("s1_vision", "s1_leaders", "s2_staffing")
+                       if rng.random() < 0.9}
+            for question in scores.BREAKDOWNS:
+                values = STATED[question] if everyone_says else [*STATED[question], scores.PREFER_NOT]
+                if everyone_says or rng.random() < 0.95:
+                    answers[question] = rng.choices(values, [5, 4, 1, 1, 1, 1, 1, 1][:len(values)])[0]
+            rows.append({"organisation": org, "authority_type": kind, "region": region, "answers": answers})
+    return rows
+
+
+# ---------------------------------------------------------------- the true counts, cell by cell
 
 def counted(df, measure: str) -> np.ndarray:
     """Whether each respondent counts for a measure."""
     if measure == scores.RESPONDENTS:
         return np.ones(len(df), dtype=bool)
     if measure.startswith("standard"):
-        return scores.respondent_scores(df, STAFF_SURVEY)[measure].notna().to_numpy()
+        return scores.respondent_scores(df, Q)[measure].notna().to_numpy()
     return df[measure].astype(object).isin(list(forms.AGREEMENT_SCORES)).to_numpy()
 
 
@@ -118,6 +152,8 @@ def attacker(df, measure: str) -> Attacker:
     return Attacker(cells, places)
 
 
+# ---------------------------------------------------------------- what each audience reads
+
 PUBLIC_KINDS = {"national": "national", "type": "type", "region": "region"}
 
 
@@ -125,10 +161,29 @@ class Reader:
     """The groups whose figure (or, for RESPONDENTS, count) of one measure an audience has read,
     and those it has read as withheld, with why."""
 
-    def __init__(self, measure: str) -> None:
+    def __init__(self, measure: str, places: dict | None = None, entered: set[str] | frozenset[str] = frozenset()
+                 ) -> None:
         self.measure = measure
         self.shown: set[tuple] = set()
         self.withheld: dict[tuple, str] = {}
+        self.places = places or {}  # organisation -> (type, region), for the groups England's report adds
+        self.entered = entered  # the organisations that entered a headcount
+        self.unions: dict[tuple, str | None] = {}  # those groups (unions of organisations' parts): why withheld
+
+    def members(self, level: str, name: str | None) -> list[str]:
+        at = {"type": 0, "region": 1}.get(level)
+        return [o for o, place in self.places.items() if at is None or place[at] == name]
+
+    def union(self, group: tuple, n: int | None, why: str | None) -> None:
+        """A group England's report adds (the respondents of the organisations in an area that
+        entered a headcount; an area's respondents of one profession, service or role), as a union
+        of organisations' (or their parts') groups."""
+        if not group:
+            return
+        if n is not None:
+            assert n >= scores.MIN_GROUP, (group, n)
+            self.shown.add(group)
+        self.unions[group] = None if n is not None else (why or scores.FEWER)
 
     def cell(self, group: tuple, cell: dict | None) -> None:
         if cell is None:
@@ -182,6 +237,26 @@ class Reader:
         for g in report["groups"]:
             self.cell((g["level"], g["name"]), g["scores"].get(self.measure))
 
+    def overview(self, report: dict) -> None:
+        """The counts England's and a region's report add: respondents of the organisations that
+        entered a headcount, and respondents by profession, service and role."""
+        if self.measure != scores.RESPONDENTS:
+            return
+        for r in report.get("responses") or []:
+            level, name = r["level"], None if r["level"] == "national" else r["name"]
+            group = tuple(("organisation", o) for o in self.members(level, name) if o in self.entered)
+            if r["entered"]:
+                self.union(group, r["entered_respondents"], r["withheld"])
+        area = None if report["region"] is None else report["region"]
+        inside = self.members("national" if area is None else "region", area)
+        roles = {p[0]: p[2] for p in staff_england.PROFESSIONS}
+        for family, rows in (report.get("who") or {}).items():
+            for row in rows:
+                values = roles[row["value"]] if family == "profession" else (row["value"],)
+                column = "service" if family == "service" else "role"
+                group = tuple(("organisation", o, column, v) for o in inside for v in values)
+                self.union(group, row["n"], row["withheld"])
+
     def organisation(self, report: dict) -> None:
         """One organisation's own report: its figures, the groups beside them, its breakdowns and,
         for counts, who answered by service and role."""
@@ -212,6 +287,8 @@ class Reader:
                 self.cell((*own, b, part["value"]), part["scores"].get(self.measure))
 
 
+# ---------------------------------------------------------------- the attack, audience by audience
+
 def withheld_parts(att: Attacker, seen: Reader) -> list[list]:
     """The withheld parts of each of England's splits (types; regions, and the organisations of none)."""
     levels = {kind: sorted({g for g in [*seen.withheld, *seen.shown] if g[0] == kind}) for kind in ("type", "region")}
@@ -236,6 +313,7 @@ def public_attack(att: Attacker, seen: Reader) -> list:
     targets = [g for g in organisations if att.n(g) > 0]
     targets += [g for g in seen.withheld if len(g) <= 2 and g[0] != "organisation" and att.n(g) > 0]
     targets += split_targets(att, seen)
+    targets += [g for g, why in seen.unions.items() if why and att.n(g) > 0]  # England's report's parts
     assert not seen.shown & set(seen.withheld), "a figure both shown and withheld"
     return att.learns(seen.shown, targets)
 
@@ -254,7 +332,12 @@ def insider_attack(att: Attacker, seen: Reader, organisation: str) -> list:
     # A group, or a split's withheld parts together, less its own figure: the few others in it.
     totals = [g for g in [*seen.shown, *seen.withheld] if len(g) <= 2 and g[0] != "organisation"]
     totals += [u for parts in withheld_parts(att, seen) for u in [*parts, *unions(parts)]]
+    totals += list(seen.unions)  # England's report's parts: none less this organisation is a few others
     targets += small_remainders(att, totals, organisation, scores.MIN_GROUP)
+    # England's report's parts withheld for being few (one withheld by difference keeps others from
+    # everyone; an organisation may know it, as it knows its own, when it is no small group).
+    targets += [g for g, why in seen.unions.items() if why == scores.FEWER and att.n(g) > 0
+                and (att.vector(g) * (1 - mine)).any()]
     for b in scores.BREAKDOWNS:
         parts = [g for g in seen.withheld if len(g) == 4 and g[1] == organisation and g[2] == b and att.n(g) > 0]
         targets += [t for t in parts + small_unions(att, parts, scores.MIN_GROUP)

@@ -9,8 +9,10 @@ import io
 import random
 import re
 import time
+from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 
 import forms
@@ -19,12 +21,12 @@ from forms import tablespec
 from forms.synthetic import answers
 from healthcheck import jobs
 from healthcheck.extensions import db, writing
-from healthcheck.models import Job, Organisation
+from healthcheck.models import Cycle, Job, Organisation
 from healthcheck.store import Actor, collection, publication, returns, staff
 from healthcheck.store import jobs as job_rows
 from healthcheck.transfer import columns
 from tests.answers import FULL_RETURN
-from tests.conftest import sign_in, signed_in
+from tests.conftest import now, sign_in, signed_in
 
 HEALTH_CHECK = forms.load("health-check", "2017.1")
 STAFF_SURVEY = forms.load("staff-survey", "2020.1")
@@ -217,3 +219,39 @@ def answer(client, code: str, parts: dict[str, dict] | None = None, send: bool =
     if not send:
         return check
     return client.post(f"/survey/{code}/check", data={"csrf_token": csrf(check.get_data(as_text=True))})
+
+
+# The staff survey in two years, for England's report: a fixture, imported where it is used.
+PLACES = [("Ashby", "Shire County", "North West"), ("Birchley", "Unitary Authority", "North West"),
+          ("Carrow", "Metropolitan District", "North West"), ("Dunmore", "Shire County", "North West"),
+          ("Eastwick", "London Borough", "London"), ("Fenby", "London Borough", "London"),
+          ("Gorse", "London Borough", "London"), ("Hollins", "London Borough", "London")]
+
+
+@pytest.fixture
+def two_years(app, cycle):
+    """Eight organisations in two regions, each answering the staff survey in 2016 and in 2017 (the
+    2017 cycle following on from 2016's); the four in the North West entered a headcount in 2017."""
+    earlier = Cycle(year=2016, questionnaire_id="health-check", questionnaire_version="2017.1",
+                    opens_at=now() - timedelta(days=400), closes_at=now() - timedelta(days=370))
+    db.session.add(earlier)
+    db.session.flush()
+    cycle.previous_cycle_id = earlier.id
+    orgs = []
+    for name, kind, region in PLACES:
+        org = Organisation(name=f"{name} Council", authority_type=kind, region=region)
+        db.session.add(org)
+        orgs.append(org)
+    db.session.commit()
+    with writing():
+        before = staff.open_survey(earlier, STAFF_SURVEY, now() - timedelta(days=400), now() - timedelta(days=370), Actor("T"))
+        survey = staff.open_survey(cycle, STAFF_SURVEY, now() - timedelta(days=1), now() + timedelta(days=20), Actor("T"))
+    for i, org in enumerate(orgs):
+        respond(before, org, 14, seed=100 + i, s3_manageable="agree")  # workloads better last year
+        respond(survey, org, 12 + i, seed=i, s3_manageable="strongly_disagree")
+    with writing():
+        for i, org in enumerate(orgs[:4]):
+            staff.set_headcount(staff.code_for(survey, org), {"social_workers": {"adults": 40 + 5 * i}}, Actor("T"))
+    survey.closes_at = now() - timedelta(minutes=1)
+    db.session.commit()
+    return orgs

@@ -2,6 +2,7 @@
 codes shown once, password change and reset by an emailed single-use link, and coordinators
 managing accounts without ever disabling the last coordinator."""
 import re
+import time
 from datetime import timedelta
 
 import pyotp
@@ -27,7 +28,8 @@ def test_a_coordinator_sets_up_an_authenticator_before_getting_in_and_cannot_ski
     secret = re.search(r'id="totp-key">([A-Z2-7]+)<', page).group(1)
     wrong = client.post_form("/admin/sign-in/set-up", {"code": "000000"})
     assert wrong.status_code == 400 and "Enter the 6-digit code" in wrong.get_data(as_text=True)
-    done = client.post_form("/admin/sign-in/set-up", {"code": pyotp.TOTP(secret).now()})
+    set_up_code = pyotp.TOTP(secret).now()
+    done = client.post_form("/admin/sign-in/set-up", {"code": set_up_code})
     codes = re.findall(r"<li><code>([0-9a-f]{6}-[0-9a-f]{6})</code></li>", done.get_data(as_text=True))
     assert done.status_code == 200 and len(codes) == 8
     assert client.get("/admin/cycles").status_code == 200
@@ -40,13 +42,17 @@ def test_a_coordinator_sets_up_an_authenticator_before_getting_in_and_cannot_ski
     # The password alone can't set up a new authenticator in place of this one.
     assert again.get("/admin/sign-in/set-up").headers["Location"].endswith("/admin/sign-in/code")
     assert again.get("/admin/cycles").status_code == 302
+    # The code that set the authenticator up is spent (issue 32): not taken again at sign-in.
+    spent = again.post_form("/admin/sign-in/code", {"code": set_up_code})
+    assert spent.status_code == 400 and again.get("/admin/cycles").status_code == 302
     assert again.post_form("/admin/sign-in/code", {"code": codes[0]}).status_code == 302
     assert again.get("/admin/cycles").status_code == 200
     third = app.test_client()
     _password_step(third)
     reused = third.post_form("/admin/sign-in/code", {"code": codes[0]})
     assert reused.status_code == 400 and third.get("/admin/cycles").status_code == 302
-    assert third.post_form("/admin/sign-in/code", {"code": pyotp.TOTP(secret).now()}).status_code == 302
+    next_code = pyotp.TOTP(secret).at(int(time.time()) + 30)  # the next step's: the set-up's is spent
+    assert third.post_form("/admin/sign-in/code", {"code": next_code}).status_code == 302
     actions = [e.action for e in db.session.scalars(select(AuditEvent))]
     assert actions.count("signed_in") == 3 and "two_factor_set_up" in actions and "sign_in_failed" in actions
 

@@ -590,3 +590,31 @@ def test_a_comment_under_review_shows_what_redaction_replaced_and_what_it_was_un
     assert_accessible(page)
     page.locator("main").screenshot(path=str(tmp_path / "comment-review.png"))
     page.close()
+
+
+def test_a_contributors_link_opens_a_page_and_its_button_signs_them_in(live, browser):
+    """Issue 32: the personal link signed the browser in on a GET. Now it opens a page naming
+    who it is for, and the button starts the session."""
+    from healthcheck.store import Actor, contributors
+
+    app = live["app"]
+    with app.app_context():
+        cycle = db.session.scalar(select(Cycle))
+        org = db.session.scalar(select(Organisation).where(Organisation.name == "Kelvingate Metropolitan Borough "
+                                                                                  "Council"))
+        response = returns.return_for(cycle, org)
+        _, token = contributors.invite(response, Actor("Priya Shah"), name="Sam Okoro", email="sam@example.org",
+                                       job_title="Head of HR", sections=["workforce_planning"], can_sign_off=False)
+        db.session.commit()
+    page = browser.new_page()
+    page.goto(f"{live['base']}/contribute/{token}")
+    expect(page.locator("h1")).to_have_text("Contribute to the 2017 return")
+    assert "Sam Okoro" in page.locator("main").inner_text()
+    assert_accessible(page)
+    page.goto(f"{live['base']}/return")  # the GET signed no one in
+    assert "You are contributing as" not in page.content()
+    page.goto(f"{live['base']}/contribute/{token}")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("main")).to_contain_text("You are contributing as Sam Okoro")
+    assert_accessible(page)
+    page.close()

@@ -129,6 +129,7 @@ def test_a_contributor_ends_on_their_own_overview_told_it_saved(live, browser): 
                                        can_sign_off=False)
     page = browser.new_page()
     page.goto(f"{live['base']}/contribute/{token}")
+    page.get_by_role("button", name="Continue").click()
     expect(page.locator("#contributing")).to_contain_text("Sam Okoro")
     expect(page.get_by_role("link", name="Check your answers and submit")).to_have_count(0)
     expect(page.get_by_role("link", name="Check your answers", exact=True)).to_be_visible()

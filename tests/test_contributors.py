@@ -11,7 +11,7 @@ from sqlalchemy import select
 from healthcheck.extensions import db
 from healthcheck.models import AuditEvent, Contributor, SubmittedVersion
 from tests.answers import FULL_RETURN
-from tests.conftest import now, sign_in, signed_in
+from tests.conftest import contribute, now, sign_in, signed_in
 from tests.helpers import fill_everything, save
 
 
@@ -39,7 +39,7 @@ def test_a_contributor_edits_their_standards_under_their_name_and_cannot_submit(
     assert "Sam Okoro, Head of HR" in listed and "Standard 2: Effective Workforce Planning" in listed
 
     sam = app.test_client()
-    assert sam.get(f"/contribute/{token}").status_code == 302
+    contribute(sam, token)
     page = sam.get("/return").get_data(as_text=True)
     assert "You are contributing as <strong>Sam Okoro</strong>" in page
     assert "/return/section/safe_workloads" not in page and "/return/contributors" not in page
@@ -68,7 +68,8 @@ def test_a_withdrawn_link_and_a_withdrawn_session_get_a_clear_page(app, employer
     sign_in(psw, employers["a"][1])
     token, _ = invite(psw, smtp, "Sam Okoro", "sam.okoro@example.org")
     sam = app.test_client()
-    sam.get(f"/contribute/{token}")
+    assert sam.get(f"/contribute/{token}").status_code == 200 and sam.get("/return").status_code == 403
+    contribute(sam, token)
     assert sam.get("/return").status_code == 200
     someone = db.session.scalar(select(Contributor))
     done = psw.post_form(f"/return/contributors/{someone.id}/revoke", {}, token_from="/return/contributors")
@@ -96,7 +97,7 @@ def test_the_named_signatory_signs_off_and_the_confirmation_carries_the_pdf(app,
     assert "You have been named as the signatory" in text
     fill_everything(psw)
     dana = app.test_client()
-    dana.get(f"/contribute/{token}")
+    contribute(dana, token)
     check = dana.get("/return/check").get_data(as_text=True)
     assert ("I, Dana Reid, Head of HR, signatory named by the Principal Social Worker, sign off this return for "
             "Northmoor County Council.") in check
@@ -106,6 +107,8 @@ def test_the_named_signatory_signs_off_and_the_confirmation_carries_the_pdf(app,
     assert version.submitted_by == "Dana Reid"
     assert version.signed_off_as == "Head of HR, signatory named by the Principal Social Worker"
 
+    listed = dana.get("/return/submitted/1").get_data(as_text=True)  # where the signatory looks
+    assert "psw@northmoor.example.org: sent" in listed and "dana.reid@example.org: sent" in listed
     confirmations = smtp.messages[sent_before:]
     assert sorted(m["To"] for m in confirmations) == ["dana.reid@example.org", "priya.shah@example.org",
                                                       "psw@northmoor.example.org"]
@@ -149,7 +152,7 @@ def test_invitation_problems_are_shown_beside_the_fields_and_an_unsent_email_sho
     text = page.get_data(as_text=True)
     assert "We could not email Rae Ject" in text
     token = re.search(r"/contribute/([\w-]+)", text).group(1)
-    assert app.test_client().get(f"/contribute/{token}").status_code == 302
+    contribute(app.test_client(), token)
 
 
 def test_a_contributors_last_save_lands_on_their_overview_which_offers_only_what_they_may_do(app, employers, smtp):
@@ -160,7 +163,7 @@ def test_a_contributors_last_save_lands_on_their_overview_which_offers_only_what
     sign_in(psw, employers["a"][1])
     token, _ = invite(psw, smtp, "Sam Okoro", "sam.okoro@example.org", sections=["safe_workloads", "risks_resources"])
     sam = app.test_client()
-    sam.get(f"/contribute/{token}")
+    contribute(sam, token)
     overview = sam.get("/return").get_data(as_text=True)
     assert "Check your answers</a>" in overview and "Check your answers and submit" not in overview
     assert "Check and submit" not in overview
@@ -182,3 +185,32 @@ def test_a_contributors_last_save_lands_on_their_overview_which_offers_only_what
     submitted = sam.get("/return").get_data(as_text=True)
     assert "Return submitted" in submitted and "Amend your return" not in submitted
     assert "Only the Principal Social Worker can amend it" in submitted
+
+
+def test_a_contributor_asked_for_one_standard_sees_only_it_on_check_and_in_the_pdf(app, employers, smtp):
+    """Issue 32: a contributor invited for Standard 2 alone read every standard's answers and the
+    PSW's contact details on the check page and in the submitted PDF."""
+    import io
+
+    from pypdf import PdfReader
+
+    psw = app.test_client()
+    sign_in(psw, employers["a"][1])
+    token, _ = invite(psw, smtp, "Sam Okoro", "sam.okoro@example.org", sections=["workforce_planning"])
+    fill_everything(psw)
+    save(psw, "final", {"final_comments": "Secret final comment"})
+    assert psw.post_form("/return/check", {"confirm": "y"}).status_code == 302
+    sam = app.test_client()
+    contribute(sam, token)
+    check = sam.get("/return/check").get_data(as_text=True)
+    assert 'id="check-workforce_planning"' in check
+    assert 'id="check-safe_workloads"' not in check and 'id="check-contact"' not in check
+    assert "priya.shah@example.org" not in check and "Secret final comment" not in check
+    whole = psw.get("/return/submitted/1.pdf").data
+    part = sam.get("/return/submitted/1.pdf").data
+    def text(pdf):
+        return " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+
+    assert "priya.shah@example.org" in text(whole) and "Secret final comment" in text(whole)
+    assert "Standard 2" in text(part) and "Standard 3" not in text(part)
+    assert "priya.shah@example.org" not in text(part) and "Secret final comment" not in text(part)

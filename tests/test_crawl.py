@@ -22,7 +22,7 @@ from healthcheck.cli import demo
 from healthcheck.extensions import db, writing
 from healthcheck.models import Cycle, Organisation
 from healthcheck.store import Actor, collection, contributors, returns, staff
-from tests.conftest import now
+from tests.conftest import contribute, now
 
 PER_KIND = 3  # pages of one kind (the same address but for its numbers) visited
 MOST = 400  # pages an audience's crawl visits at most
@@ -180,7 +180,7 @@ def test_no_page_any_audience_reaches_in_the_demo_shows_none_a_traceback_or_a_co
             response, Actor("Priya Shah"), name="Sam Okoro", email="sam@example.org", job_title=None,
             sections=["safe_workloads", "risks_resources"], can_sign_off=False)
     colleague = app.test_client()
-    colleague.get(f"/contribute/{contributor_token}")
+    contribute(colleague, contributor_token)
     everything["contributor"], counted["contributor"] = crawl(colleague, ["/return"])
 
     coordinator = app.test_client()

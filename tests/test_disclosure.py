@@ -20,58 +20,26 @@ from hypothesis import strategies as st
 import forms
 from aggregation import scores
 from tests.disclosure import (
+    MEASURES,
     STATED,
+    TYPES,
+    Q,
     Reader,
     attacker,
     insider_attack,
     public_attack,
+    synthetic,
 )
 
-Q = forms.load("staff-survey", "2020.1")
-TYPES = ["Shire County", "London Borough", "Metropolitan District", "Unitary Authority"]
-REGIONS = ["North", "Midlands", "South"]
-MEASURES = ("standard_1", "standard_2", "s1_vision", scores.RESPONDENTS)
 
-
-def synthetic(seed: int, organisations: int = 30, everyone_says: bool = False, trusts: tuple[int, ...] = (3, 3, 3),
-              other: tuple[int, int, int] = (60, 3, 3)) -> list[dict]:
-    """Organisations of every size from 3 to 60 respondents, spread over types and regions, each
-    respondent with a service and role (some with none, or prefer not to say, unless ``everyone_says``)
-    and some statements answered; NHS trusts of no region, of ``trusts`` respondents (three each:
-    England less the types would be their nine); a type one organisation dominates (``other``); a
-    region of two."""
-    rng = random.Random(seed)
-    rows = []
-    layout = [(f"Org {i:02d}", TYPES[i % 4], REGIONS[(i // 4) % 3], rng.choice([3, 6, 9, 10, 12, 18, 25, 40, 60]))
-              for i in range(organisations)]
-    layout += [(f"Trust {i}", "NHS Trust", None, n) for i, n in enumerate(trusts)]
-    layout += [(f"Other {x}", "Other", region, n) for x, region, n in zip("ABC", REGIONS, other, strict=True)]
-    layout += [("Western 1", "Shire County", "West", 12), ("Western 2", "Unitary Authority", "West", 15)]
-    for org, kind, region, size in layout:
-        for _ in range(size):
-            answers = {q: rng.choice(scores.SCALE) for q in ("s1_vision", "s1_leaders", "s2_staffing")
-                       if rng.random() < 0.9}
-            for question in scores.BREAKDOWNS:
-                values = STATED[question] if everyone_says else [*STATED[question], scores.PREFER_NOT]
-                if everyone_says or rng.random() < 0.95:
-                    answers[question] = rng.choices(values, [5, 4, 1, 1, 1, 1, 1, 1][:len(values)])[0]
-            rows.append({"organisation": org, "authority_type": kind, "region": region, "answers": answers})
-    return rows
-
-
-# ---------------------------------------------------------------- the true counts, cell by cell
-
-
-# ---------------------------------------------------------------- what each audience reads
-
-
-def edition(tmp_path, respondents: list[dict]) -> tuple[dict, list[dict], list[dict]]:
+def edition(tmp_path, respondents: list[dict], headcounts: dict[str, int] | None = None
+            ) -> tuple[dict, list[dict], list[dict]]:
     """Build the staff survey's part of an edition and read back its files: scores.json, every
     organisation's report, and England's and each region's."""
     from aggregation import staff_reports
     from aggregation.dataset import StaffData
 
-    data = StaffData(year=2020, questionnaire=Q, respondents=respondents)
+    data = StaffData(year=2020, questionnaire=Q, respondents=respondents, headcounts=headcounts or {})
     staff_reports.build(data, tmp_path / "staff", scores.MIN_GROUP, tmp_path, "Test")
     folder = tmp_path / "staff"
     result = json.loads((folder / "scores.json").read_text())
@@ -81,9 +49,6 @@ def edition(tmp_path, respondents: list[dict]) -> tuple[dict, list[dict], list[d
     return result, reports, areas
 
 
-# ---------------------------------------------------------------- the attack, audience by audience
-
-
 @pytest.mark.parametrize("seed, everyone_says, trusts, other", [
     (5, False, (3, 3, 3), (60, 3, 3)), (6, False, (), (60, 3, 3)), (7, True, (3, 3, 3), (60, 3, 3)),
     (8, False, (2, 2, 1), (40, 2, 2))])
@@ -91,19 +56,26 @@ def test_no_audience_works_out_a_withheld_figure_or_count_from_what_it_reads(tmp
                                                                             other):
     respondents = synthetic(seed, everyone_says=everyone_says, trusts=trusts, other=other)
     df = scores.frame(respondents, Q)
-    result, reports, areas = edition(tmp_path, respondents)
+    rng = random.Random(seed)  # most organisations enter a headcount; England's report adds what they make
+    headcounts = {o: rng.randint(20, 90) for o in sorted(set(df["organisation"])) if rng.random() < 0.7}
+    result, reports, areas = edition(tmp_path, respondents, headcounts)
+    places = {o: (k, r or "") for o, k, r in df[list(scores.PLACES)].drop_duplicates("organisation").itertuples(
+        index=False)}
     protected = 0
     for measure in MEASURES:
         att = attacker(df, measure)
-        public = Reader(measure)
+        public = Reader(measure, places, set(headcounts))
         public.scores_json(result)
         public.api(result)
         for area in areas:
             public.area(area)
+            public.overview(area)
+        if measure == scores.RESPONDENTS:  # England's report adds counts, some of them withheld
+            assert len(public.unions) > 50 and any(public.unions.values()), len(public.unions)
         assert public_attack(att, public) == [], measure
         for report in reports:
-            seen = Reader(measure)
-            seen.shown, seen.withheld = set(public.shown), dict(public.withheld)
+            seen = Reader(measure, places, set(headcounts))
+            seen.shown, seen.withheld, seen.unions = set(public.shown), dict(public.withheld), dict(public.unions)
             seen.organisation(report)
             assert insider_attack(att, seen, report["organisation"]) == [], (measure, report["organisation"])
             protected += len(seen.withheld)

@@ -88,10 +88,12 @@ def test_coordinator_edits_previews_and_sends_from_the_web(app, accounts, employ
     sent = client.post_form("/admin/cycles/2017/send/invitation", {}, token_from="/admin/cycles/2017")
     assert [m["Subject"] for m in smtp.messages] == ["2017 return for Northmoor County Council"]
     job_page = client.get(sent.headers["Location"]).get_data(as_text=True)  # the job's page, each send's outcome
-    assert "1 sent, 1 failed." in job_page and re.search(r"reject-me@eastwick.example.org.*?failed: .*?550", job_page,
-                                                          re.S)
+    assert "1 sent, 1 not sent." in job_page and re.search(
+        r"reject-me@eastwick.example.org.*?Not sent: The mail server refused the address \(its code 550\)", job_page, re.S)
+    # Issue 31: no green "Done" over a failure.
+    assert 'id="job-failures"' in job_page and "1 email could not be sent" in job_page and "job-done" not in job_page
     dashboard = client.get("/admin/cycles/2017").get_data(as_text=True)
-    assert "1 email could not be sent" in dashboard and "Mailbox unavailable" in dashboard
+    assert "1 email could not be sent" in dashboard and "refused the address (its code 550)" in dashboard
     employers["b"][0].contact_email = "psw@eastwick.example.org"
     db.session.commit()
     client.post_form("/admin/cycles/2017/send/retry", {}, token_from="/admin/cycles/2017")

@@ -27,7 +27,7 @@ from healthcheck.extensions import db
 from healthcheck.models import Organisation
 from healthcheck.store import Actor, publication, returns
 from tests.conftest import signed_in
-from tests.helpers import lone_trust, publish, submit_return
+from tests.helpers import lone_trust, publish, submit_return, two_years  # noqa: F401  (two_years: a fixture)
 
 Q = forms.load("health-check", "2017.1")
 FIGURE = re.compile(r"^(?:[+−-]?\d+|\*|–|n/a)$")
@@ -214,3 +214,50 @@ def test_every_figure_base_and_withheld_mark_agree_across_every_format(app, acco
             m["measure"]
         if m["own"] is not None:
             assert m["region"]["n"] == table_row["n"] - 1  # the employer left out of "others in Eastern"
+
+
+def test_englands_staff_report_prints_the_same_figures_in_its_json_page_and_pdf(app, accounts, two_years):  # noqa: F811
+    """England's staff survey report: each response rate, count of who answered, change and band
+    count is the same in the edition's JSON, the results page and the PDF."""
+    from aggregation import staff_england, staff_national
+    from aggregation.scores import people
+    from aggregation.staff_pdf import printed
+
+    coordinator = publish(app)
+    from healthcheck.store import collection
+
+    edition = publication.latest_edition(collection.cycle_by_year(2017))
+    folder = Path(app.config["EDITIONS_FOLDER"]) / edition.folder / "staff"
+    report = json.loads((folder / "england-staff-survey-2017.json").read_text())
+    page = html.unescape(coordinator.get("/admin/cycles/2017/staff/results").get_data(as_text=True))
+    pdf = flat(" ".join(p.extract_text() for p in PdfReader(folder / "england-staff-survey-2017.pdf").pages))
+
+    def web_rows(table_id: str) -> list[list[str]]:
+        body = re.search(rf'id="{table_id}">.*?<tbody[^>]*>(.*?)</tbody>', page, re.S)[1]
+        return [[flat(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+                for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)]
+
+    threshold = 10
+    expected = [[r["name"], *staff_national.rate_cells(r, threshold)] for r in report["responses"]]
+    assert [row for i in (1, 2, 3) for row in web_rows(f"responses-{i}")] == expected
+    for row in expected:
+        assert in_order(" ".join(row), pdf), row
+    total = report["respondents"]["n"]
+    for family in staff_england.FAMILIES:
+        rows = [[r["label"], people({"n": r["n"], "withheld": r["withheld"]}, threshold),
+                 f"{round(100 * r['n'] / total)}%" if r["n"] is not None else "–"] for r in report["who"][family]]
+        assert web_rows(f"who-{family}") == rows, family
+        for row in rows:
+            assert in_order(" ".join(row), pdf), row
+    change = [[f"{r['number']}. {r['title']}", printed(r["previous"]), printed(r["now"]),
+               "–" if r["change"] is None else f"{r['change']:+d}" if r["change"] else "0"] for r in report["change"]]
+    assert web_rows("since-last-year") == change
+    for row in change:
+        assert in_order(" ".join(row), pdf), row
+    for s, row in zip(report["standards"], web_rows("spread"), strict=True):
+        found = report["spread"][s["id"]]
+        if found["withheld"]:
+            assert row[1].startswith("Not shown")
+        else:
+            cells = [str(found[b]) for b in staff_england.BANDS] + [str(found["scored"])]
+            assert row[1:5] == cells and in_order(" ".join([f"{s['number']}. {s['title']}", *cells]), pdf), s["id"]

@@ -20,6 +20,8 @@ import forms
 from aggregation import edition
 from aggregation.plan_export import plan_pdf
 from aggregation.report import _styles
+from tests.disclosure import Q as STAFF_Q
+from tests.disclosure import synthetic
 from tests.helpers import awkward_dataset
 
 Q = forms.load("health-check", "2017.1")
@@ -139,3 +141,54 @@ def test_no_title_repeats_its_year(built):
         first_line = next(line for line in pages_text(pdf)[0].splitlines() if line.strip())
         for title in (reader.metadata.title, first_line):
             assert not repeated_years(title), (name, title)
+
+
+# ---------------------------------------------------------------- England's and each region's staff survey report
+
+@pytest.fixture(scope="module")
+def staff_built(tmp_path_factory):
+    """The staff survey's part of an edition, with last year's survey and most headcounts entered."""
+    import random
+
+    from aggregation import staff_reports
+    from aggregation.dataset import StaffData
+
+    rows = synthetic(5)
+    rng = random.Random(5)
+    headcounts = {o: rng.randint(20, 90) for o in sorted({r["organisation"] for r in rows}) if rng.random() < 0.7}
+    data = StaffData(2020, STAFF_Q, rows, headcounts=headcounts, previous=StaffData(2019, STAFF_Q, synthetic(6)))
+    out = tmp_path_factory.mktemp("staff")
+    staff_reports.build(data, out / "staff", 10, out, "Social Work Health Check")
+    return out / "staff"
+
+
+def staff_area_pdfs(folder: Path) -> list[Path]:
+    return [folder / "england-staff-survey-2020.pdf", *sorted((folder / "regions").glob("*.pdf"))]
+
+
+def test_no_word_is_broken_and_no_title_repeats_its_year_in_englands_and_the_regions_staff_reports(staff_built):
+    for path in staff_area_pdfs(staff_built):
+        report = json.loads(path.with_suffix(".json").read_text())
+        assert not broken_words(path.read_bytes(), vocabulary(report)), path.name
+        reader = PdfReader(path)
+        first_line = next(line for line in pages_text(path.read_bytes())[0].splitlines() if line.strip())
+        for title in (reader.metadata.title, first_line):
+            assert not repeated_years(title), (path.name, title)
+        assert "None" not in " ".join(pages_text(path.read_bytes()))
+
+
+def test_the_staff_reports_new_tables_each_print_one_number_format(staff_built):
+    checked = 0
+    for path in staff_area_pdfs(staff_built):
+        text = " ".join(" ".join(t.split()) for t in pages_text(path.read_bytes()))
+        for start, end in (("Responses against the workforce", "A response rate divides"),
+                           ("Who answered", "“Fewer than 10”"), ("Since 2019", "score each year"),
+                           ("How organisations' scores spread", "Organisations with fewer than")):
+            if start not in text:
+                continue
+            block = text[text.index(start) + len(start):text.index(end, text.index(start))]
+            block = re.sub(r"\d+\. [A-Z][^0-9]*", " ", block)  # standards' numbers in their titles
+            block = block.replace("fewer than 10", " ").replace("at least 10", " ")
+            assert number_formats(block) <= {0}, (path.name, start, block[:200])  # whole numbers and per cents
+            checked += 1
+    assert checked >= 8

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -160,8 +161,8 @@ def test_a_coordinator_exports_what_is_held_about_a_person_and_erases_it(app, cy
     download = coordinator.post_form("/admin/people/export", {"person": PERSON[1]}, token_from="/admin/people")
     assert download.headers["Content-Disposition"] == 'attachment; filename="subject-access.json"'
     held = json.loads(download.data)["records"]
-    assert {"where": "Email 1 (reminder)", "what": "the address it was sent to", "value": PERSON[1],
-            "on_erasure": "erased"} in held
+    assert any(re.fullmatch(r"Email \d+ \(reminder\)", r["where"]) and r["what"] == "the address it was sent to"
+               and r["value"] == PERSON[1] and r["on_erasure"] == "erased" for r in held)
     assert any(r["value"] and r["value"].get("contact_telephone") == PERSON[2] for r in held if r["what"] ==
                "contact details" and isinstance(r["value"], dict))
     exported = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "subject_access_export"))

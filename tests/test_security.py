@@ -280,3 +280,187 @@ def test_an_idle_employer_session_ends_and_what_was_typed_is_kept(app, employers
     away = client.get("/return")
     assert away.status_code == 302 and away.headers["Location"].endswith("/return/timed-out")
     assert "signed out after an hour without activity" in client.get("/return/timed-out").get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- issue 32: contributors, viewers, links
+
+PUBLIC = {"coordinator.sign_in", "coordinator.forgot_password", "coordinator.reset_password",
+          "coordinator.set_up", "coordinator.second_factor", "index"}
+PERSONAL = (b"priya.shah@example.org", b"01632 960 001")  # the return's contact details
+OUTSIDE = (b"Secret-A",)  # the final comment and the plan's action: outside Standard 2, the PSW's
+
+
+def _text_of(response) -> bytes:
+    """What a person would read in a response: a PDF's text, a workbook's cells, else the body."""
+    body = response.get_data()
+    if body.startswith(b"%PDF"):
+        return " ".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages).encode()
+    if body.startswith(b"PK"):
+        try:
+            book = load_workbook(io.BytesIO(body), read_only=True)
+        except Exception:  # a zip of files: their names and bytes are what a person gets
+            return body
+        return " ".join(str(c) for sheet in book for row in sheet.iter_rows(values_only=True) for c in row).encode()
+    return body
+
+
+def _contributor(app, world, sections):
+    """A colleague of employer A asked for ``sections`` (None: the whole return), signed in."""
+    from healthcheck.models import Response
+    from healthcheck.store import Actor, contributors
+    from tests.conftest import contribute
+
+    response = db.session.scalar(select(Response).where(Response.organisation_id == world["ids"]["org"]))
+    contributor, token = contributors.invite(response, Actor("Priya Shah"), name="Sam Okoro",
+                                             email="sam.okoro@example.org", job_title=None, sections=sections,
+                                             can_sign_off=False)
+    db.session.commit()
+    client = app.test_client()
+    contribute(client, token)
+    return client, token
+
+
+def test_a_contributor_reaches_only_their_pages_and_reads_nothing_outside_their_standard(app, world):
+    """Every GET route, as a contributor asked for Standard 2 alone: the coordinator's pages send
+    them to sign in, the PSW's pages refuse them, and no page or download (PDFs and workbooks
+    read as text) shows another standard's answers, the plan or the contact details."""
+    from healthcheck.employer.routes import CONTRIBUTOR_PAGES
+
+    sam, _ = _contributor(app, world, ["workforce_planning"])
+    ids, tried, leaks, reached = world["ids"], 0, [], []
+    for rule in app.url_map.iter_rules():
+        path = _fill(rule, ids)
+        if path is None or "GET" not in rule.methods or rule.endpoint == "static":
+            continue
+        response = sam.get(path)
+        tried += 1
+        text = _text_of(response)
+        found = [s for s in PERSONAL + OUTSIDE if s in text]
+        if found and rule.endpoint not in ("employer.start",):  # the organisation's own link page, asked for by
+            leaks.append((path, found))                          # its token: a PSW's, not a contributor's way in
+        if rule.endpoint in PUBLIC:
+            continue
+        if rule.endpoint.startswith("coordinator."):
+            assert response.status_code == 302 and "/admin/sign-in" in response.headers["Location"], path
+        elif rule.endpoint.startswith("employer.") and rule.endpoint not in CONTRIBUTOR_PAGES | {
+                "employer.start", "employer.contribute", "employer.timed_out"}:
+            assert response.status_code == 403, (path, response.status_code)
+        elif response.status_code == 200:
+            reached.append(rule.endpoint)
+    print(f"\ncontributor (one standard): {tried} routes tried, {len(leaks)} leaks")
+    assert leaks == [], leaks
+    assert {"employer.task_list", "employer.check_answers", "employer.submitted_pdf"} <= set(reached)
+    assert tried > 60
+
+
+def _two_factor_viewer(app):
+    """A viewer signed in with the password and an authenticator it has just set up."""
+    import pyotp
+
+    from tests.conftest import PASSWORD
+
+    client = app.test_client()
+    assert client.post_form("/admin/sign-in", {"email": "viewer@example.org", "password": PASSWORD}) \
+        .headers["Location"].endswith("/admin/sign-in/set-up")
+    page = client.get("/admin/sign-in/set-up").get_data(as_text=True)
+    secret = re.search(r'id="totp-key">([A-Z2-7]+)<', page).group(1)
+    assert client.post_form("/admin/sign-in/set-up", {"code": pyotp.TOTP(secret).now()}).status_code == 200
+    return client
+
+
+def test_in_production_a_viewer_reads_personal_data_only_with_a_second_factor(app, world):
+    """REQUIRE_TWO_FACTOR (production's default) applies to viewers too: every coordinator route
+    that shows a viewer personal data (found by looking for the contact details in each page and
+    download) is out of reach of a viewer who has only given the password."""
+    app.config["REQUIRE_TWO_FACTOR"] = True
+    from tests.conftest import PASSWORD
+
+    halfway = app.test_client()
+    assert halfway.post_form("/admin/sign-in", {"email": "viewer@example.org", "password": PASSWORD}) \
+        .headers["Location"].endswith("/admin/sign-in/set-up")
+    full = _two_factor_viewer(app)
+    ids, tried, personal, leaks = world["ids"], 0, [], []
+    for rule in app.url_map.iter_rules():
+        path = _fill(rule, ids)
+        if path is None or "GET" not in rule.methods or not rule.endpoint.startswith("coordinator.") \
+                or rule.endpoint in ("coordinator.sign_in", "coordinator.forgot_password", "coordinator.set_up",
+                                     "coordinator.second_factor", "coordinator.reset_password"):
+            continue
+        for query in ("", "?drafts=1"):
+            if query and "export" not in rule.rule:
+                continue
+            seen = _text_of(full.get(path + query))
+            refused = halfway.get(path + query)
+            tried += 2
+            if any(s in seen for s in PERSONAL):
+                personal.append(path + query)
+            if any(s in _text_of(refused) for s in PERSONAL) or refused.status_code != 302:
+                leaks.append((path + query, refused.status_code))
+    assert leaks == [], leaks
+    assert len(personal) >= 3, personal  # the return's page, the people search's export, the raw export...
+    print(f"\nviewer: {tried} route-tries, {len(personal)} routes with personal data, {len(leaks)} leaks")
+
+
+def test_no_link_route_signs_anyone_in_on_a_get(app, world):
+    """Every route a link or token opens (the organisation's, a contributor's, a password reset,
+    a staff survey code): a GET from a fresh browser shows a page and signs no one in."""
+    from healthcheck.auth import new_reset_link
+
+    _, contributor_token = _contributor(app, world, None)
+    found = new_reset_link("coord@example.org")
+    db.session.commit()
+    tokens = {"employer.start": world["ids"]["token"], "employer.contribute": contributor_token,
+              "coordinator.reset_password": found[1]}
+    link_routes = [r for r in app.url_map.iter_rules() if {"token", "code"} & set(r.arguments)
+                   and "GET" in r.methods and not r.endpoint.startswith("api.")]
+    tried = 0
+    for rule in link_routes:
+        value = tokens.get(rule.endpoint, "NOTACODE")
+        path = re.sub(r"<(?:\w+:)?(token|code)>", value, rule.rule)
+        if "<" in path:
+            continue
+        client = app.test_client()
+        response = client.get(path)
+        tried += 1
+        assert response.status_code in (200, 404), (path, response.status_code)
+        with client.session_transaction() as session:
+            assert not {"link_id", "contributor_id", "_user_id", "pending_user"} & set(session), (path, dict(session))
+        assert client.get("/return").status_code == 403, path
+        assert client.get("/admin/cycles").status_code == 302, path
+    assert {"employer.start", "employer.contribute", "coordinator.reset_password"} <= {r.endpoint for r in link_routes}
+    print(f"\nlink routes: {tried} tried with a GET, none signed in")
+
+
+def test_an_employer_or_contributor_session_ends_8_hours_after_it_began_however_active(app, employers, cycle):
+    """Issue 32 (ASVS 3.3.2): employers' sessions had an idle timeout alone."""
+    from healthcheck.store import Actor, contributors
+    from tests.conftest import contribute
+
+    psw = app.test_client()
+    sign_in(psw, employers["a"][1])
+    page = psw.get("/return").get_data(as_text=True)
+    ends_in = int(re.search(r'data-ends-in="(\d+)"', page).group(1))
+    assert 8 * 3600 - 60 < ends_in <= 8 * 3600  # the warning counts down to whichever end comes first
+    with psw.session_transaction() as session:
+        session["signed_in_at"] -= 8 * 3600 - 30  # active all along: last_seen is now
+    assert psw.get("/return").status_code == 200
+    with psw.session_transaction() as session:
+        session["signed_in_at"] -= 60
+    over = psw.get("/return")
+    assert over.status_code == 302 and over.headers["Location"].endswith("/return/timed-out?after=lifetime")
+    assert "8 hours after you opened your link" in psw.get(over.headers["Location"]).get_data(as_text=True)
+    assert psw.get("/return").status_code == 403
+
+    from healthcheck.extensions import writing
+    from healthcheck.store import returns as return_rows
+
+    with writing():
+        stored = return_rows.return_for(cycle, employers["a"][0])
+    _, token = contributors.invite(stored, Actor("Priya Shah"), name="Sam Okoro", email="sam@example.org",
+                                   job_title=None, sections=None, can_sign_off=False)
+    db.session.commit()
+    sam = app.test_client()
+    contribute(sam, token)
+    with sam.session_transaction() as session:
+        session["signed_in_at"] -= 8 * 3600 + 1
+    assert sam.get("/return").headers["Location"].endswith("/return/timed-out?after=lifetime")

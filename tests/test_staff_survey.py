@@ -308,3 +308,22 @@ def test_continue_where_you_left_off_opens_the_part_where_they_stopped(app, empl
     later = person.get(f"/survey/{code}").get_data(as_text=True)
     assert person.post(f"/survey/{code}", data={"csrf_token": csrf(later)}).headers["Location"].endswith(
         f"/survey/{code}/check")  # every part saved: on to checking the answers
+
+
+def test_wrong_codes_are_limited_per_client_address_with_a_clear_page(app, employers, survey):
+    """Issue 32: 40 wrong codes were answered, none refused. Wrong codes, typed or in an address,
+    count against the client's address; the right code does not."""
+    code = code_of(survey, employers["a"][0])
+    client = app.test_client()
+    form = client.get("/survey/").get_data(as_text=True)
+    statuses = [client.post("/survey/", data={"csrf_token": csrf(form), "code": f"WRONG{n:03d}"}).status_code
+                for n in range(6)]
+    statuses += [client.get(f"/survey/NOPE{n:04d}").status_code for n in range(4)]
+    assert statuses == [400] * 6 + [404] * 4
+    refused = client.post("/survey/", data={"csrf_token": csrf(form), "code": "WRONG999"})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 429 and "Too many codes tried" in text and "Wait 10 minutes" in text
+    assert client.get("/survey/ANOTHER1").status_code == 429
+    elsewhere = app.test_client()  # another address is not held back
+    assert elsewhere.get("/survey/NOTACODE", environ_base={"REMOTE_ADDR": "127.0.0.9"}).status_code == 404
+    assert elsewhere.get(f"/survey/{code}", environ_base={"REMOTE_ADDR": "127.0.0.9"}).status_code == 200

@@ -11,18 +11,17 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash
 
-from .. import clock, mail
+from .. import clock, notices
 from ..auth import (
     api_token_of,
     api_tokens_of,
     cancel_resets,
-    code_is_right,
+    code_step,
     codes_held_back,
     coordinator_required,
     create_user,
     limiter,
     new_api_token,
-    new_reset_link,
     new_totp_secret,
     reset_of,
     second_factor_passes,
@@ -34,6 +33,7 @@ from ..auth import (
     unthrottle,
 )
 from ..extensions import db, writing
+from ..jobs import enqueue, send_later
 from ..models import User, utcnow
 from ..store import Actor, audit
 from . import bp, me
@@ -130,13 +130,14 @@ def _authenticator_page(user: User, then: Any) -> Any:
     form = CodeForm()
     if form.validate_on_submit():
 
-        if code_is_right(secret, form.code.data or ""):
+        step = code_step(secret, form.code.data or "")
+        if step is not None:
             with writing():
                 stored = db.session.get(User, user.id, with_for_update=True)
                 assert stored is not None
                 if stored.totp_secret and not current_user.is_authenticated:  # set up meanwhile
                     return redirect(url_for("coordinator.second_factor"))
-                codes = set_up_second_factor(stored, secret)
+                codes = set_up_second_factor(stored, secret, step)
                 audit(Actor(user.email, via="web"), "two_factor_set_up")
             session.pop("new_totp", None)
             return then(codes)
@@ -213,28 +214,13 @@ def change_password() -> Any:
 def forgot_password() -> Any:
     form = ForgotForm()
     if form.validate_on_submit():
+        # The same work whatever was typed: one job, queued. The worker finds out whether it is an
+        # account's address and emails a link if so; nothing here waits for it or the mail server.
         with writing():
-            found = new_reset_link(form.email.data or "")
-            if found is not None:
-                audit(Actor(found[0].email, via="web"), "password_reset_requested")
-        if found is not None:
-            _send_reset(*found, invited=False)
+            job = notices.queue_reset(form.email.data or "", Actor("Someone who forgot a password", via="web"))
+        enqueue(job)
         return render_template("coordinator/reset_sent.html")
     return render_template("coordinator/forgot_password.html", form=form), (400 if form.errors else 200)
-
-
-def _send_reset(user: User, token: str, invited: bool) -> None:
-    link = f"{current_app.config['BASE_URL'].rstrip('/')}{url_for('coordinator.reset_password', token=token)}"
-    service = current_app.config["SERVICE_NAME"]
-    opening = (f"An account on the {service} has been made for you." if invited else
-               f"Someone asked to set a new password for your {service} account. If it was not you, ignore "
-               "this email: your password has not changed.")
-    try:
-        mail.send_now(user.email, f"{service}: set your password",
-                      f"Dear {user.name},\n\n{opening}\n\nSet a password with this link, within an hour; it works "
-                      f"once:\n\n{link}\n\nThe Health Check team\n")
-    except OSError:
-        current_app.logger.warning("password email to user %s not sent", user.id)
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
@@ -266,7 +252,8 @@ def reset_password(token: str) -> Any:
 @bp.get("/users")
 @coordinator_required
 def users() -> Any:
-    return render_template("coordinator/users.html", users=db.session.scalars(select(User).order_by(User.name)).all())
+    return render_template("coordinator/users.html", users=db.session.scalars(select(User).order_by(User.name)).all(),
+                           emails=notices.latest_by_user(), outcomes=notices.OUTCOME_LABELS)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -283,16 +270,49 @@ def new_user() -> Any:
                     user = create_user(email, form.name.data or "", form.role.data or "viewer",
                                        secrets.token_urlsafe(24))
                     db.session.flush()
-                    found = new_reset_link(email)
                     audit(me(), "user_added", detail={"email": email, "role": user.role})
+                    job = notices.queue_account_link(user, me())
             except IntegrityError:  # added a moment ago (a double click, another coordinator)
                 form.email.errors = ["There is already an account with this email address"]
                 return render_template("coordinator/user_form.html", form=form), 400
-            if found is not None:
-                _send_reset(*found, invited=True)
-            flash(f"Account added: {email} has been sent a link to set a password")
+            outcome = send_later(job)
+            if outcome == "failed":
+                return _link_shown(user.id, failed=True)
+            flash(f"Account added: {email} has been emailed a link to set a password" if outcome == "sent" else
+                  f"Account added: an email with a link to set a password is queued for {email}. It will be sent "
+                  "in a moment: the list shows when it has gone")
             return redirect(url_for("coordinator.users"))
     return render_template("coordinator/user_form.html", form=form), (400 if form.errors else 200)
+
+
+def _link_shown(user_id: int, failed: bool) -> Any:
+    """A link to set the account's password, shown once to the coordinator to give the person
+    (the email could not be sent, or they asked): earlier unused links stop working."""
+    with writing():
+        someone = db.session.get(User, user_id) or abort(404)
+        link = notices.new_password_link(someone)
+        audit(me(), "password_link_shown", detail={"email": someone.email})
+    return render_template("coordinator/password_link.html", someone=someone, link=link, failed=failed,
+                           error=(notices.latest_to_user(user_id) or None))
+
+
+@bp.post("/users/<int:user_id>/<any(link, email):action>")
+@coordinator_required
+def user_link(user_id: int, action: str) -> Any:
+    """For an account that has not set its password (or lost it): email a new link, or show one."""
+    someone = db.session.get(User, user_id) or abort(404)
+    if not ChooseForm().validate_on_submit() or not someone.active:
+        return redirect(url_for("coordinator.user", user_id=user_id))
+    if action == "link":
+        return _link_shown(user_id, failed=False)
+    with writing():
+        job = notices.queue_account_link(someone, me())
+    outcome = send_later(job)
+    if outcome == "failed":
+        return _link_shown(user_id, failed=True)
+    flash(f"{someone.email} has been emailed a link to set a password" if outcome == "sent" else
+          f"An email with a link to set a password is queued for {someone.email}: it will be sent in a moment")
+    return redirect(url_for("coordinator.users"))
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -323,7 +343,10 @@ def user(user_id: int) -> Any:
         if not form.errors:
             flash(f"{someone.email}: saved")
             return redirect(url_for("coordinator.users"))
-    return render_template("coordinator/user.html", someone=someone, form=form), (400 if form.errors else 200)
+    return render_template("coordinator/user.html", someone=someone, form=form, link_form=ChooseForm(),
+                           email=notices.latest_to_user(someone.id), outcomes=notices.OUTCOME_LABELS), \
+        (400 if form.errors else 200)
+
 
 
 @bp.post("/users/<int:user_id>/unlock")

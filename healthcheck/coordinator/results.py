@@ -129,7 +129,7 @@ def edition_zip(year: int, number: int) -> Any:
 def job(job_id: int) -> Any:
     found = job_rows.job(job_id) or abort(404)
     stalled = job_rows.stalled(found, current_app.config["JOB_STALLED_AFTER"])
-    sends = collection.sends_of_job(found.id) if found.kind == "emails" else []
+    sends = collection.sends_of_job(found.id) if found.kind in ("emails", "email") else []
     return render_template("coordinator/job.html", job=found, stalled=stalled, sends=sends, form=ChooseForm(),
                            max_attempts=job_rows.MAX_ATTEMPTS,
                            steps=list(STEPS.values()) if found.kind == "publish" else [])

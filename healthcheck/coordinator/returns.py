@@ -11,6 +11,7 @@ from forms.validation import section_status
 from .. import mail, notices, trail
 from ..auth import coordinator_required
 from ..extensions import writing
+from ..jobs import send_later
 from ..models import Response, ResponseStatus, utcnow
 from ..return_pages import Urls, section_page, summary, version_pdf
 from ..store import audit, checks, collection, contributors, plans, returns, review, review_queue
@@ -105,18 +106,31 @@ def return_action(year: int, org_id: int, action: str) -> Any:
     if action == "reopen" and _return(year, org_id).status != ResponseStatus.SUBMITTED.value:
         form.message.errors = ["Only a submitted return can be sent back for amendment"]
         return _return_page(year, org_id, 400, reopen=form)
+    job = None
     with writing():
         response = _stored(year, org_id)
         message = _act(response, action, form)
+        if action == "reopen":
+            job = notices.queue_reopened(response, response.coordinator_message, me())
+        elif action == "extend":
+            job = notices.queue_extended(response, response.closes_at, me())
     if action == "reissue":  # shown once, on this page; only its hash is stored
         return _return_page(year, org_id, new_link=mail.link_url(message or ""))
-    if action == "reopen" and not notices.reopened(response, response.coordinator_message):
-        message = f"{message}. The email telling the organisation could not be sent"
-    if action == "extend" and not notices.extended(response, response.closes_at):
-        message = f"{message}. The email telling the organisation could not be sent"
+    if job is not None:
+        message = f"{message}. {_told(send_later(job), bool(response.organisation.contact_email))}"
     if message:
         flash(message)
     return redirect(url_for("coordinator.view_return", year=year, org_id=org_id))
+
+
+def _told(outcome: str, has_address: bool) -> str:
+    """What became of the email telling the organisation, in words."""
+    if not has_address:
+        return "The organisation has no contact email address, so it has not been told"
+    return {"sent": "The organisation has been emailed",
+            "failed": "The email telling the organisation could not be sent: the collection's page lists it, "
+                      "with a button to retry"}.get(outcome, "An email telling the organisation is queued: it will "
+                                                         "be sent in a moment")
 
 
 def _act(response: Response, action: str, form: Any) -> str | None:

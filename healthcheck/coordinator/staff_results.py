@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import abort, render_template, request
 
-from aggregation import drivers, scores, staff_national
+from aggregation import drivers, scores, staff_england, staff_national
 from aggregation.batch import filename
 
 from ..downloads import edition_path
@@ -44,7 +44,10 @@ def staff_results(year: int) -> Any:
              } if edition else {}
     return render_template("coordinator/staff_results.html", cycle=cycle, edition=edition, report=report,
                            files=files, drivers=drivers, who=staff_national.who, shown=staff_national.SHOWN,
-                           people=scores.people,
+                           people=scores.people, rate_head=staff_national.RATE_HEAD,
+                           rate_cells=staff_national.rate_cells, rate_note=staff_national.RATE_NOTE,
+                           families=staff_england.FAMILIES, bands=staff_england.BANDS,
+                           spread_why=staff_england.spread_why,
                            threshold=(edition.summary.get("staff_min") if edition else None) or scores.MIN_GROUP)
 
 

@@ -14,14 +14,15 @@ from wtforms import BooleanField, HiddenField, StringField
 
 from forms.validation import display, section_status, unanswered
 
-from .. import clock, notices
+from .. import notices
 from ..extensions import writing
 from ..form_fields import PlainForm
+from ..jobs import send_later
 from ..models import Response, ResponseStatus
 from ..return_pages import Urls, section_page, summary, version_pdf
 from ..store import Actor, checks, contributors, plans, publication, returns
 from ..store.collection import questionnaire_for
-from . import bp
+from . import begin_session, bp
 
 
 class StartForm(FlaskForm):
@@ -53,15 +54,9 @@ def start(token: str) -> Any:
         if not name:
             form.name.errors = ["Enter your name"]
         else:
-            kept = session.get("csrf_token")  # a page left open, its session expired, can still be saved
-            session.clear()
-            if kept:
-                session["csrf_token"] = kept
-            session.permanent = False  # gone when the browser closes: offices share computers
-            session.update(link_id=link.id, editor=name, organisation=link.organisation.name,
-                           last_seen=clock.now().timestamp(),
-                           # so that a page of answers can be shown again when the database is down
-                           questionnaire=f"{link.cycle.questionnaire_id}@{link.cycle.questionnaire_version}")
+            begin_session(link_id=link.id, editor=name, organisation=link.organisation.name,
+                          # so that a page of answers can be shown again when the database is down
+                          questionnaire=f"{link.cycle.questionnaire_id}@{link.cycle.questionnaire_version}")
             with writing():
                 returns.touch_link(link)
             return redirect(url_for("employer.task_list"))
@@ -110,6 +105,15 @@ def with_return(view: Callable[..., Any]) -> Callable[..., Any]:
 # answers, and (if named to sign off) submitting and amending. The rest is the PSW's.
 CONTRIBUTOR_PAGES = {"employer.task_list", "employer.section", "employer.check_answers", "employer.confirmation",
                      "employer.submitted_pdf", "employer.amend"}
+
+
+def seen_sections() -> set[str] | None:
+    """The sections this person may see of the whole return: every one (None) for the PSW, the
+    named signatory and a colleague asked for the whole return; a colleague asked for some
+    standards sees those alone (not the others' answers, nor the PSW's contact details)."""
+    if g.contributor is None or g.contributor.can_sign_off or g.contributor.sections is None:
+        return None
+    return set(g.contributor.sections)
 
 
 def may_sign_off() -> bool:
@@ -241,14 +245,16 @@ def check_answers() -> Any:
                 gaps = _gaps(answers)
     form.seen.data = returns.answers_seen(g.response)
     status = 409 if changed else 400 if form.errors else 200
-    return render_template("employer/check_answers.html", sections=summary(g.questionnaire, answers), form=form,
+    only = seen_sections()
+    shown = [(s, rows) for s, rows in summary(g.questionnaire, answers) if only is None or s.id in only]
+    return render_template("employer/check_answers.html", sections=shown, form=form,
                            missing=missing, can_change=is_editable(g.response),
                            can_submit=is_editable(g.response) and may_sign_off()
                            and g.response.status != ResponseStatus.SUBMITTED.value, changed=changed,
                            unchanged=amending(g.response) is not None,
                            signatory=_signatory(), signatories=contributors.signatories(g.response),
-                           raised=checks.raised(g.response), gaps=gaps,
-                           error_list=_errors(form, gaps),
+                           raised=[w for w in checks.raised(g.response) if only is None or w.section_id in only],
+                           gaps=gaps, error_list=_errors(form, gaps),
                            section_url=URLS.section if is_editable(g.response) else None), status
 
 
@@ -306,9 +312,10 @@ def _submit(consent: bool, seen: str) -> Any:
                 return None
             returns.set_consent(response, consent, g.actor)
             version = returns.submit(response, g.actor, g.questionnaire, signed_off_as=_signatory())
+            job = notices.queue_submitted(response, version, g.contributor, g.actor)
     if version is None:  # submitted meanwhile, in another tab or by a colleague
         return refuse_change()
-    notices.submitted(g.response, version, g.contributor)
+    send_later(job)  # the confirmation and its PDF: made and sent by the worker
     return redirect(url_for("employer.confirmation", number=version.number))
 
 
@@ -316,14 +323,17 @@ def _submit(consent: bool, seen: str) -> Any:
 @with_return
 def confirmation(number: int) -> Any:
     version = returns.submitted_version(g.response.id, number) or abort(404)
-    return render_template("employer/confirmation.html", version=version, form=PlainForm())
+    partial = seen_sections() is not None
+    return render_template("employer/confirmation.html", version=version, form=PlainForm(), partial=partial,
+                           emails=[] if partial else notices.confirmations(g.response, number),
+                           outcomes=notices.OUTCOME_LABELS)
 
 
 @bp.get("/return/submitted/<int:number>.pdf")
 @with_return
 def submitted_pdf(number: int) -> Any:
     version = returns.submitted_version(g.response.id, number) or abort(404)
-    return version_pdf(g.response, version)
+    return version_pdf(g.response, version, seen_sections())
 
 
 @bp.post("/return/amend")

@@ -3,15 +3,17 @@ import { initAll } from './govuk/govuk-frontend.min.js'
 initAll()
 
 // The GOV.UK timeout-warning pattern, for employers: a dialog 5 minutes before an idle session
-// ends; "Stay signed in" renews it. Without JavaScript the session still ends, and a page of
+// ends (or its 8 hours are up); "Stay signed in" renews it. Without JavaScript the session still ends, and a page of
 // answers sent afterwards comes back unsaved rather than lost.
 const warning = document.getElementById('timeout-warning')
 if (warning && typeof warning.showModal === 'function') {
-  const timeout = Number(warning.dataset.timeout) * 1000
+  const idle = Number(warning.dataset.timeout) * 1000
+  const endsAt = Date.now() + Number(warning.dataset.endsIn) * 1000  // the session's absolute lifetime
   const warn = Number(warning.dataset.warn) * 1000
   let timers = []
   let ended = false
   const schedule = () => {
+    const timeout = Math.min(idle, endsAt - Date.now())
     timers.forEach(clearTimeout)
     timers = [
       setTimeout(() => warning.showModal(), Math.max(timeout - warn, 0)),

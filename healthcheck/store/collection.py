@@ -125,11 +125,11 @@ def tracking(cycle: Cycle) -> list[TrackingRow]:
     opened = {org_id: last for org_id, last in db.session.execute(
         select(AccessLink.organisation_id, func.max(AccessLink.last_used_at))
         .where(AccessLink.cycle_id == cycle.id).group_by(AccessLink.organisation_id))}
-    emails: dict[int, EmailSend] = {}
+    emails: dict[int | None, EmailSend] = {}
     invited = set()
     for send in db.session.scalars(select(EmailSend).where(EmailSend.cycle_id == cycle.id).order_by(EmailSend.id)):
         emails[send.organisation_id] = send
-        if send.outcome == "sent":
+        if send.outcome == "sent" and send.kind in ("invitation", "reminder"):
             invited.add(send.organisation_id)
     rows = []
     for org in organisations():

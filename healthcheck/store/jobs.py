@@ -56,7 +56,9 @@ def locked_by(lock: str) -> Job | None:
 
 
 def recent_jobs(cycle: Cycle, limit: int = 10) -> list[Job]:
-    return list(db.session.scalars(select(Job).where(Job.cycle_id == cycle.id)
+    """The cycle's latest jobs, but the many that each send a return's few emails (a confirmation,
+    a note): their outcomes are on the collection's page, a failure among "could not be sent"."""
+    return list(db.session.scalars(select(Job).where(Job.cycle_id == cycle.id, Job.kind != "email")
                                    .order_by(Job.id.desc()).limit(limit)))
 
 

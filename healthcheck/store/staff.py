@@ -253,19 +253,21 @@ def respondents(survey: StaffSurvey) -> list[dict]:
 
 def data(survey: StaffSurvey) -> StaffData:
     """A staff survey frozen for an edition: counted responses, approved comments, the workforce
-    each PSW counted and the organisations whose return agreed to be named, with the previous
-    cycle's survey where there was one."""
+    each PSW counted, the headcount each entered (the response rate's denominator) and the
+    organisations whose return agreed to be named, with the previous cycle's survey where there was
+    one."""
     cycle = survey.cycle
     earlier = db.session.get(Cycle, cycle.previous_cycle_id) if cycle.previous_cycle_id else None
     before = survey_of(earlier) if earlier else None
     questionnaire = questionnaire_of(survey)
-    counted = db.session.execute(select(Organisation.name, StaffCode.workforce).join(StaffCode.organisation)
-                                 .where(StaffCode.survey_id == survey.id))
-    workforce = {name: _workforce(stored, questionnaire) for name, stored in counted}
+    counted = db.session.execute(select(Organisation.name, StaffCode).join(StaffCode.organisation)
+                                 .where(StaffCode.survey_id == survey.id)).all()
+    workforce = {name: _workforce(code.workforce, questionnaire) for name, code in counted}
+    headcounts = {name: total for name, code in counted if (total := total_headcount(code))}
     return StaffData(year=cycle.year, questionnaire=questionnaire, respondents=respondents(survey),
                      comments=review.approved_staff_comments(survey),
                      workforce={name: counts for name, counts in workforce.items() if any(counts.values())},
-                     named=named(latest_submitted(cycle)),
+                     named=named(latest_submitted(cycle)), headcounts=headcounts,
                      previous=data(before) if before else None)
 
 

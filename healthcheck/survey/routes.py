@@ -31,7 +31,18 @@ class CodeForm(FlaskForm):
                        description="It is in the email from your Principal Social Worker, for example K7QM2PXD.")
 
 
+def _wrong_code(response: WerkzeugResponse) -> bool:
+    return response.status_code in (400, 404)
+
+
+# Codes tried per client address: only wrong ones count (an office's many practitioners typing
+# the right code share an address), on the code page and in an address alike.
+_codes_tried = limiter.shared_limit(lambda: current_app.config["SURVEY_CODE_RATE_LIMIT"], scope="survey-code",
+                                    deduct_when=_wrong_code)
+
+
 @bp.route("/", methods=["GET", "POST"])
+@_codes_tried
 def enter_code() -> Any:
     form = CodeForm()
     if form.validate_on_submit():
@@ -73,6 +84,7 @@ def _cookie(out: WerkzeugResponse, name: str, value: str, **when: Any) -> Werkze
 
 
 @bp.route("/<code>", methods=["GET", "POST"])
+@_codes_tried
 def start(code: str) -> Any:
     """What the survey is and what happens to the answers; then a draft for this browser."""
     found, questionnaire = _opened(code)

@@ -1,8 +1,8 @@
 """a staff survey draft remembers the last part saved, so "Continue where you left off" opens the
 part after it
 
-Revision ID: 0016_draft_last_part
-Revises: 0015_staff_arrival
+Revision ID: 0017_draft_last_part
+Revises: 0016_email_jobs
 Create Date: 2026-12-07 17:30:00
 
 """
@@ -10,8 +10,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0016_draft_last_part'
-down_revision = '0015_staff_arrival'
+revision = '0017_draft_last_part'
+down_revision = '0016_email_jobs'
 branch_labels = None
 depends_on = None
 
