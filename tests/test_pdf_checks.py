@@ -38,6 +38,7 @@ def vocabulary(*sources: object) -> set[str]:
     """Every word the outputs could print: the code's own words, the questionnaire's and the tables',
     and those of the data (JSON) the PDF was made from."""
     texts = [p.read_text(encoding="utf-8") for p in (ROOT / "aggregation").glob("*.py")]
+    texts += [p.read_text(encoding="utf-8") for p in (ROOT / "forms").glob("*.py")]  # answer types' wording
     texts += [p.read_text(encoding="utf-8") for p in (ROOT / "forms").rglob("*.yaml")]
     texts += [s if isinstance(s, str) else json.dumps(s, ensure_ascii=False, default=str) for s in sources]
     texts += [" ".join(calendar.month_name), " ".join(calendar.day_name)]  # the dates printed

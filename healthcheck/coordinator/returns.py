@@ -231,7 +231,7 @@ def approve_comments(year: int) -> Any:
     chosen = []
     for value in request.form.getlist("approve"):
         review_id, _, seen = value.partition(":")
-        if review_id.isdigit() and len(review_id) < 19:
+        if review_id.isdigit() and len(review_id) <= 19 and int(review_id) < 2**63:  # random 63-bit ids
             chosen.append((int(review_id), seen))
     if not chosen:
         flash("No comments were approved: none was ticked")
