@@ -12,7 +12,7 @@ from . import Question, Section
 from .answer_types import MESSAGES as MESSAGES
 from .answer_types import clean_text as clean_text
 from .answer_types import message, short_option
-from .rules import is_asked
+from .rules import is_asked, referenced_questions
 
 
 def validate_section(section: Section, raw: Mapping[str, Any],
@@ -34,7 +34,7 @@ def validate_section(section: Section, raw: Mapping[str, Any],
         if not is_asked(q, known):
             continue
         value, error = q.answer_type.check(raw)
-        if error is None and value in (None, []) and q.required:
+        if error is None and value in (None, []) and (q.required or is_follow_up(q, section)):
             error = message(q.answer_type.required_message, q)
         if error:
             errors[q.id] = error
@@ -61,6 +61,16 @@ def validate_section(section: Section, raw: Mapping[str, Any],
     return values, errors
 
 
+def is_follow_up(question: Question, section: Section) -> bool:
+    """Whether routing asks ``question`` because of an answer on its own page ("Answer this if you
+    selected No"). Once that answer asks it, it is required like an "Other (please specify)" box: a
+    blank one is an error next to it, never a page that quietly stays in progress."""
+    if question.when is None or question.optional:
+        return False
+    on_page = {q.id for q in section.questions}
+    return any(ref in on_page for ref, _ in referenced_questions(question.when))
+
+
 def section_question(section: Section, question_id: str) -> Question | None:
     return next((q for q in section.questions if q.id == question_id), None)
 
@@ -74,13 +84,16 @@ def is_answered(q: Question, answers: Mapping[str, Any]) -> bool:
     return answers.get(q.id) not in (None, "", [])
 
 
+def unanswered(section: Section, answers: Mapping[str, Any]) -> list[Question]:
+    """The questions that keep a page in progress: those routing asks (comment boxes aside) with no
+    answer, in the page's order."""
+    return [q for q in section.questions
+            if q.counts_for_completion and is_asked(q, answers) and not is_answered(q, answers)]
+
+
 def section_status(section: Section, answers: Mapping[str, Any], saved: bool) -> str:
     """not_started until the page is first saved; completed once every question routing asks
     (comment boxes aside) has an answer; in_progress otherwise."""
     if not saved:
         return "not_started"
-    known: dict[str, Any] = dict(answers)
-    for q in section.questions:
-        if q.counts_for_completion and is_asked(q, known) and not is_answered(q, known):
-            return "in_progress"
-    return "completed"
+    return "in_progress" if unanswered(section, answers) else "completed"

@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template, request, send_from_directory
 from flask_login import current_user
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
@@ -97,6 +97,13 @@ def create_app(config: str | None = None, **overrides: Any) -> Flask:
     @app.get("/")
     def index() -> str:
         return render_template("index.html")
+
+    @app.get("/favicon.ico")
+    def favicon() -> Any:
+        """Browsers ask for it on every site whatever the page says (a tick: this is not a GOV.UK
+        service, so not the crown)."""
+        return send_from_directory(app.static_folder or "static", "favicon.ico", mimetype="image/x-icon",
+                                   max_age=86400)
 
     return app
 

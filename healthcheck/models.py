@@ -674,6 +674,7 @@ class StaffDraft(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
     updated_on: Mapped[date] = mapped_column(Date)
+    last_part: Mapped[str | None] = mapped_column(String(100))  # the part saved last: they go on from the next
 
 
 class StaffResponse(Base):

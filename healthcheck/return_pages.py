@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from flask import abort, current_app, redirect, render_template, request
@@ -23,26 +24,51 @@ from .store import Actor, checks, returns
 from .store.collection import questionnaire_for
 
 
+def _everyone(section_id: str) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class Urls:
-    """Where the shared pages link to, for the audience using them."""
+    """Where the shared pages link to, for the audience using them: ``opens`` says which pages
+    this person may open (a contributor asked for some standards), and ``finished`` where the
+    last of them leads (checking the answers, unless this person only contributes)."""
 
     section: Callable[[str], str]
     task_list: Callable[[], str]
     check: Callable[[], str]
+    opens: Callable[[str], bool] = _everyone
+    finished: Callable[[], str] | None = None
+
+    def after(self, section: forms.Section | None) -> str:
+        """Where a save leads: the next page this person may open, or, after the last, ``finished``."""
+        if section is not None:
+            return self.section(section.id)
+        return self.finished() if self.finished is not None else self.check()
+
+
+def neighbours(questionnaire: forms.Questionnaire, section_id: str,
+               opens: Callable[[str], bool]) -> tuple[forms.Section | None, forms.Section | None]:
+    """The pages before and after this one, among those this person may open."""
+    ids = [s.id for s in questionnaire.sections]
+    i = ids.index(section_id)
+    before = [s for s in questionnaire.sections[:i] if opens(s.id)]
+    after = [s for s in questionnaire.sections[i + 1:] if opens(s.id)]
+    return (before[-1] if before else None), (after[0] if after else None)
 
 
 def section_page(response: Response, questionnaire: forms.Questionnaire, section_id: str, actor: Actor,
                  urls: Urls, *, editable: bool, refused: Callable[[], Any], last_year: dict | None = None,
-                 may_change: bool = True) -> Any:
+                 may_change: bool = True, amending: datetime | None = None) -> Any:
     """One page of a return: shown (GET), or checked and saved (POST), then on to the next. A save
     by someone who may not change returns is ``refused``; one that finds the return submitted or
-    closed shows what was typed, unsaved."""
+    closed shows what was typed, unsaved. ``amending``: the submission this person chose to amend,
+    reopened by their first save (``returns.save_page``)."""
     try:
         sec = questionnaire.section(section_id)
     except KeyError:
         abort(404)
-    prev, nxt = questionnaire.neighbours(section_id)
+    prev, nxt = neighbours(questionnaire, section_id, urls.opens)
     page: dict[str, Any] = dict(section=sec, prev=prev, nxt=nxt, urls=urls, response=response, last_year=last_year,
                                 questionnaire_key=questionnaire.key)
     if request.method == "GET":
@@ -69,7 +95,8 @@ def section_page(response: Response, questionnaire: forms.Questionnaire, section
     warnings = baseline(response, questionnaire).warnings(questionnaire, {**(response.answers or {}), **values}, sec.id)
     response_id = response.id  # read now: what the session loaded is let go as the save begins
     with writing():
-        result = returns.save_page(response_id, sec, values, expected, actor, questionnaire, warnings)
+        result = returns.save_page(response_id, sec, values, expected, actor, questionnaire, warnings,
+                                   amending=amending)
     if result.closed:
         return _typed(form, not_saved="closed", **page), 409
     if not result.saved:  # the form shows what is saved now; what they typed is listed above it
@@ -80,7 +107,7 @@ def section_page(response: Response, questionnaire: forms.Questionnaire, section
         return redirect(urls.section(sec.id) + "?saved=1#warnings")
     if request.form.get("action") == "later":
         return redirect(urls.task_list() + "?saved=1")
-    return redirect(urls.section(nxt.id) if nxt is not None else urls.check())
+    return redirect(urls.after(nxt))
 
 
 def baseline(response: Response, questionnaire: forms.Questionnaire) -> checks.Baseline:
@@ -103,7 +130,7 @@ def _confirm(response: Response, section: forms.Section, actor: Actor, urls: Url
         checks.confirm(response_id, section.id, request.form.getlist("confirmed"), actor)
     if any(not w.confirmed for w in checks.raised(response, section.id)):
         return redirect(urls.section(section.id) + "#warnings")
-    return redirect(urls.section(nxt.id) if nxt is not None else urls.check())
+    return redirect(urls.after(nxt))
 
 
 def _version(text: str) -> int | None:

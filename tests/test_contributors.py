@@ -155,6 +155,38 @@ def test_invitation_problems_are_shown_beside_the_fields_and_an_unsent_email_sho
     contribute(app.test_client(), token)
 
 
+def test_a_contributors_last_save_lands_on_their_overview_which_offers_only_what_they_may_do(app, employers, smtp):
+    """Issue 31: Sam, asked for Standards 3 and 4, saves Standard 4 and lands on their own overview
+    told it saved (not on Standard 5's "not part of what you were asked to do"); the pages link
+    only among their standards; nothing offers to submit or amend."""
+    psw = app.test_client()
+    sign_in(psw, employers["a"][1])
+    token, _ = invite(psw, smtp, "Sam Okoro", "sam.okoro@example.org", sections=["safe_workloads", "risks_resources"])
+    sam = app.test_client()
+    contribute(sam, token)
+    overview = sam.get("/return").get_data(as_text=True)
+    assert "Check your answers</a>" in overview and "Check your answers and submit" not in overview
+    assert "Check and submit" not in overview
+    page = sam.get("/return/section/safe_workloads").get_data(as_text=True)
+    assert "/return/section/workforce_planning" not in page  # its Back link goes to the overview
+    third = save(sam, "safe_workloads", FULL_RETURN["safe_workloads"])
+    assert third.headers["Location"].endswith("/return/section/risks_resources")
+    last = save(sam, "risks_resources", FULL_RETURN["risks_resources"])
+    assert last.headers["Location"].endswith("/return?saved=1")
+    landed = sam.get(last.headers["Location"])
+    text = landed.get_data(as_text=True)
+    assert landed.status_code == 200 and "Saved" in text and "Your answers have been saved" in text
+    assert "Only the Principal Social Worker can submit the return: tell them when your part is ready" in text
+    back = sam.get("/return/section/risks_resources").get_data(as_text=True)
+    assert "/return/section/safe_workloads" in back and "/return/section/supervision" not in back
+
+    fill_everything(psw)
+    psw.post_form("/return/check", {"confirm": "y"})
+    submitted = sam.get("/return").get_data(as_text=True)
+    assert "Return submitted" in submitted and "Amend your return" not in submitted
+    assert "Only the Principal Social Worker can amend it" in submitted
+
+
 def test_a_contributor_asked_for_one_standard_sees_only_it_on_check_and_in_the_pdf(app, employers, smtp):
     """Issue 32: a contributor invited for Standard 2 alone read every standard's answers and the
     PSW's contact details on the check page and in the submitted PDF."""

@@ -337,3 +337,81 @@ def test_a_check_answers_page_out_of_date_does_not_submit_what_the_submitter_nev
     assert stale.status_code == 409 and "The answers changed since you opened this page" in page
     assert "Not at all effective" in page and db.session.scalar(select(SubmittedVersion.id)) is None
     assert me.post_form("/return/check", {"confirm": "y"}).status_code == 302  # the page as now shown
+
+
+def test_a_return_with_a_page_in_progress_is_not_submitted_without_saying_which_question(client, employers):
+    """Issue 31: check answers names each question that keeps a page in progress, and each page
+    not started, linked to the question on its page; submitting refuses until they are answered or
+    the person says to submit without them."""
+    sign_in(client, employers["a"][1])
+    for section_id, form in FULL_RETURN.items():
+        if section_id == "cpd":
+            continue  # not started
+        if section_id == "supervision":
+            form = {k: v for k, v in form.items() if k != "exit_interviews"}
+        save(client, section_id, form)
+    check = client.get("/return/check").get_data(as_text=True)
+    assert 'id="unanswered"' in check
+    assert ("Standard 5: Effective and Appropriate Supervision: “Are exit interviews conducted by a member of "
+            "staff outside of the leaver&#39;s line management?” is not answered") in check
+    assert 'href="/return/section/supervision#exit_interviews"' in check
+    assert 'href="/return/section/cpd"' in check and "Standard 6: Continuing Professional Development: not started" \
+        in check
+    refused = client.post_form("/return/check", {"confirm": "y"})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "There is a problem" in text
+    summary = text[text.index("govuk-error-summary"):text.index("</ul>", text.index("govuk-error-summary"))]
+    assert 'href="/return/section/supervision#exit_interviews"' in summary
+    assert "Answer the questions listed, or select “Submit with these questions unanswered”" in summary
+    assert db.session.scalar(select(SubmittedVersion)) is None
+    done = client.post_form("/return/check", {"confirm": "y", "incomplete": "y"})
+    assert done.status_code == 302  # told, and chose to
+    assert db.session.scalar(select(SubmittedVersion)) is not None
+
+
+def test_amend_reopens_the_return_only_when_a_change_is_saved(app, accounts, employers):
+    """Issue 31: "Amend your return" writes nothing; the dashboard shows "Reopened" (and reminders
+    would go) only once a page is saved. A colleague's new submission meanwhile is never reopened
+    by a tab that chose to amend the one before."""
+    from tests.conftest import signed_in
+
+    client = app.test_client()
+    sign_in(client, employers["a"][1])
+    fill_everything(client)
+    client.post_form("/return/check", {"confirm": "y"})
+    coordinator = signed_in(app, "coordinator")
+
+    def status():
+        db.session.expire_all()
+        return db.session.scalar(select(Response.status).order_by(Response.id).limit(1))
+
+    assert client.post_form("/return/amend", {}, token_from="/return").status_code == 302
+    assert status() == "submitted"
+    overview = client.get("/return").get_data(as_text=True)
+    assert "You are amending the return you submitted" in overview and "Amend your return" not in overview
+    assert "tag--yellow" not in coordinator.get("/admin/cycles/2017").get_data(as_text=True)  # "Reopened"
+    check = client.get("/return/check").get_data(as_text=True)
+    assert "You have not changed anything since you submitted" in check and "Submit your return" not in check
+    assert "Save and continue" in client.get("/return/section/registration").get_data(as_text=True)
+
+    assert save(client, "registration", {"regulator_process": "very"}).status_code == 302
+    assert status() == "reopened"
+    assert "govuk-tag--yellow\">Reopened</strong>" in coordinator.get("/admin/cycles/2017").get_data(as_text=True)
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "reopen"))
+    assert event.note == "Reopened by the employer to amend"
+    assert client.post_form("/return/check", {"confirm": "y"}).status_code == 302
+
+    # A tab that chose to amend version 2, after a colleague amended and submitted version 3.
+    stale = app.test_client()
+    sign_in(stale, employers["a"][1], name="Sam Okoro")
+    stale.post_form("/return/amend", {}, token_from="/return")
+    page = stale.get("/return/section/registration").get_data(as_text=True)
+    version = re.search(r'name="section_version" type="hidden" value="(\d+)"', page).group(1)
+    client.post_form("/return/amend", {}, token_from="/return")
+    save(client, "registration", {"regulator_process": "fairly"})
+    client.post_form("/return/check", {"confirm": "y"})
+    late = stale.post_form("/return/section/registration", {"regulator_process": "not_very",
+                                                            "section_version": version, "action": "continue"},
+                           token_from="/return")
+    assert late.status_code == 409 and "Your answers on this page were not saved" in late.get_data(as_text=True)
+    assert status() == "submitted" and answers()["regulator_process"] == "fairly"

@@ -129,3 +129,27 @@ def test_email_and_telephone(email, ok):
     assert errors["contact_telephone"].startswith("Enter a telephone number")
     errors = validate_section(section, {}, {})[1]
     assert errors["contact_first_name"] == "Enter your first name" and len(errors) == 6
+
+
+def test_a_follow_up_asked_by_an_answer_on_its_page_is_required_there():
+    """Issue 31: "Answer this if you selected No" is asked as required, with its error next to it,
+    like an "Other (please specify)" box; never a page that quietly stays in progress."""
+    assert v({"happy": "no"})[1] == {"why": "Enter why not"}
+    assert v({"happy": "no", "why": "pay"})[1] == {}
+    assert v({"happy": "yes"})[1] == {}  # not asked: nothing required
+    assert v({})[1] == {}  # the question it follows left blank: the page can still be saved
+
+
+def test_a_real_follow_up_too_and_what_keeps_a_page_in_progress():
+    from forms.validation import unanswered
+
+    q = forms.load("health-check", "2017.1")
+    section = q.section("risks_resources")
+    errors = validate_section(section, {"digital_vision": "yes", "ict_aligned": "no"}, {})[1]
+    assert errors == {"ict_plans": "Enter the plans to address this"}
+    stored = {"digital_vision": "yes", "ict_aligned": "no"}
+    assert [x.id for x in unanswered(section, stored)] == ["ict_plans"]
+    assert section_status(section, stored, saved=True) == "in_progress"
+    assert section_status(section, stored | {"ict_plans": "Laptops"}, saved=True) == "completed"
+    radio = validate_section(q.section("supervision"), {"welfare_system": "yes"}, {})[1]
+    assert radio["welfare_access"] == "Select an answer"

@@ -287,6 +287,29 @@ def test_the_staff_survey_file_needs_three_scored_statements_for_every_standard(
     assert all(any(o.value == "prefer_not" for o in q.options) for q in about.questions)
 
 
+def test_continue_where_you_left_off_opens_the_part_where_they_stopped(app, employers, survey):
+    """Issue 31: it opened Part 1 whatever had been saved."""
+    code = code_of(survey, employers["a"][0])
+    person = app.test_client()
+    page = person.get(f"/survey/{code}").get_data(as_text=True)
+    started = person.post(f"/survey/{code}", data={"csrf_token": csrf(page)})
+    assert started.headers["Location"].endswith(f"/survey/{code}/{Q.sections[0].id}")  # none saved: Part 1
+    for section in Q.sections[:3]:
+        html = person.get(f"/survey/{code}/{section.id}").get_data(as_text=True)
+        person.post(f"/survey/{code}/{section.id}", data={"csrf_token": csrf(html)})
+    later = person.get(f"/survey/{code}").get_data(as_text=True)  # the phone's browser, the next day
+    assert "Continue where you left off" in later
+    resumed = person.post(f"/survey/{code}", data={"csrf_token": csrf(later)})
+    assert resumed.headers["Location"].endswith(f"/survey/{code}/{Q.sections[3].id}")
+    assert "Part 4 of 11" in person.get(resumed.headers["Location"]).get_data(as_text=True)
+    for section in Q.sections[3:]:
+        html = person.get(f"/survey/{code}/{section.id}").get_data(as_text=True)
+        person.post(f"/survey/{code}/{section.id}", data={"csrf_token": csrf(html)})
+    later = person.get(f"/survey/{code}").get_data(as_text=True)
+    assert person.post(f"/survey/{code}", data={"csrf_token": csrf(later)}).headers["Location"].endswith(
+        f"/survey/{code}/check")  # every part saved: on to checking the answers
+
+
 def test_wrong_codes_are_limited_per_client_address_with_a_clear_page(app, employers, survey):
     """Issue 32: 40 wrong codes were answered, none refused. Wrong codes, typed or in an address,
     count against the client's address; the right code does not."""

@@ -123,7 +123,7 @@ def _action_form(item: Action | None = None, *, posted: bool = True) -> ActionFo
                                                              request.args.get("standard", "")))
     form.section_id.choices = [("", "Choose a standard")] + [
         (s.id, plan_export.standard_heading(s, g.questionnaire.version)) for s in standards()]
-    form.staff_standard.choices = [("", "None")] + list(staff_titles().items())
+    form.staff_standard.choices = [("", "Not tied to a 2020 Standard")] + list(staff_titles().items())
     return form
 
 

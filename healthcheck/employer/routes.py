@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from functools import wraps
 from typing import Any
 
@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovTextInput
 from wtforms import BooleanField, HiddenField, StringField
 
-from forms.validation import display, section_status
+from forms.validation import display, section_status, unanswered
 
 from .. import notices
 from ..extensions import writing
@@ -33,6 +33,7 @@ class StartForm(FlaskForm):
 class SubmitForm(FlaskForm):
     consent = BooleanField("We agree to be named as a respondent in published results", widget=GovCheckboxInput())
     confirm = BooleanField("I confirm", widget=GovCheckboxInput())
+    incomplete = BooleanField("Submit with these questions unanswered", widget=GovCheckboxInput())
     seen = HiddenField()  # the fingerprint of the answers the page showed (returns.answers_seen)
 
 
@@ -125,7 +126,17 @@ def closed_page() -> Any:
 
 
 def is_editable(response: Response) -> bool:
-    return response.is_open() and response.status != ResponseStatus.SUBMITTED.value
+    return response.is_open() and (response.status != ResponseStatus.SUBMITTED.value or amending(response) is not None)
+
+
+def amending(response: Response) -> datetime | None:
+    """The submission this browser chose to amend ("Amend your return"), while it is still the
+    latest: the return stays submitted, for the dashboard and for reminders, until a page is saved."""
+    chosen = session.get("amending")
+    if response.status != ResponseStatus.SUBMITTED.value or response.submitted_at is None \
+            or not isinstance(chosen, list) or len(chosen) != 2 or chosen[0] != response.id:
+        return None
+    return response.submitted_at if chosen[1] == response.submitted_at.isoformat() else None
 
 
 def refuse_change() -> Any:
@@ -138,6 +149,15 @@ def refuse_change() -> Any:
 URLS = Urls(section=lambda sid: url_for("employer.section", section_id=sid),
             task_list=lambda: url_for("employer.task_list"),
             check=lambda: url_for("employer.check_answers"))
+
+
+def urls() -> Urls:
+    """Where the return's pages lead this person: a contributor moves among the standards they
+    were asked for, and one who may not sign off ends on their own overview, told it saved."""
+    if g.contributor is None:
+        return URLS
+    return Urls(section=URLS.section, task_list=URLS.task_list, check=URLS.check, opens=g.contributor.may_open,
+                finished=URLS.check if may_sign_off() else lambda: url_for("employer.task_list", saved=1))
 
 
 # ---------------------------------------------------------------- task list
@@ -154,6 +174,8 @@ def task_list() -> Any:
                            last_year_actions=plans.actions_of(previous.id) if previous else [],
                            previous=previous, today=date.today(),
                            published=publication.latest_edition(g.cycle) is not None,
+                           may_sign_off=may_sign_off(), signatories=contributors.signatories(g.response),
+                           amending=amending(g.response) is not None,
                            to_check=Counter(w.section_id for w in checks.raised(g.response) if not w.confirmed))
 
 
@@ -164,8 +186,9 @@ def task_list() -> Any:
 def section(section_id: str) -> Any:
     if g.contributor is not None and not g.contributor.may_open(section_id):
         return render_template("employer/not_yours.html"), 403
-    return section_page(g.response, g.questionnaire, section_id, g.actor, URLS, editable=is_editable(g.response),
-                        refused=refuse_change, last_year=_last_year_answers(section_id))
+    return section_page(g.response, g.questionnaire, section_id, g.actor, urls(), editable=is_editable(g.response),
+                        refused=refuse_change, last_year=_last_year_answers(section_id),
+                        amending=amending(g.response))
 
 
 def _last_year_answers(section_id: str) -> dict | None:
@@ -199,14 +222,17 @@ def check_answers() -> Any:
                for q in s.questions if q.required and not answers.get(q.id)]
     form = SubmitForm(data={"consent": g.response.consent_to_name} if request.method == "GET" else None)
     changed = False
+    gaps = _gaps(answers)
     if request.method == "POST":
         if not may_sign_off():
             return render_template("employer/not_yours.html", signing=True, psw=True), 403
-        if not is_editable(g.response):
-            return refuse_change()
+        if not is_editable(g.response) or g.response.status == ResponseStatus.SUBMITTED.value:
+            return refuse_change()  # amending, with nothing changed yet: nothing to submit
         if form.validate_on_submit():
             if missing:
                 form.confirm.errors = ["Enter your contact details before you submit your return"]
+            elif gaps and not form.incomplete.data:
+                form.incomplete.errors = [INCOMPLETE]
             elif not form.confirm.data:
                 form.confirm.errors = ["Select \u201cI confirm\u201d to submit your return"]
             else:
@@ -216,16 +242,56 @@ def check_answers() -> Any:
                 changed = True  # the answers changed since this page was opened: show them again
                 g.response = returns.find_return(g.cycle, g.organisation)
                 answers = g.response.answers or {}
+                gaps = _gaps(answers)
     form.seen.data = returns.answers_seen(g.response)
     status = 409 if changed else 400 if form.errors else 200
     only = seen_sections()
     shown = [(s, rows) for s, rows in summary(g.questionnaire, answers) if only is None or s.id in only]
     return render_template("employer/check_answers.html", sections=shown, form=form,
                            missing=missing, can_change=is_editable(g.response),
-                           can_submit=is_editable(g.response) and may_sign_off(), changed=changed,
+                           can_submit=is_editable(g.response) and may_sign_off()
+                           and g.response.status != ResponseStatus.SUBMITTED.value, changed=changed,
+                           unchanged=amending(g.response) is not None,
                            signatory=_signatory(), signatories=contributors.signatories(g.response),
                            raised=[w for w in checks.raised(g.response) if only is None or w.section_id in only],
+                           gaps=gaps, error_list=_errors(form, gaps),
                            section_url=URLS.section if is_editable(g.response) else None), status
+
+
+INCOMPLETE = "Answer the questions listed, or select \u201cSubmit with these questions unanswered\u201d"
+
+
+def _gaps(answers: dict) -> list[dict]:
+    """What keeps the return from being complete, each with a link to it where this person may
+    open it: a page not started, or each question a page started leaves unanswered (contact
+    details apart: they are required, and said so on their own)."""
+    found = []
+    for s in g.questionnaire.sections:
+        if s.kind == "contact":
+            continue
+        questions = unanswered(s, answers)
+        if not questions:
+            continue
+        href = url_for("employer.section", section_id=s.id) \
+            if g.contributor is None or g.contributor.may_open(s.id) else None
+        if returns.page_of(g.response, s.id).version == 0:
+            found.append({"text": f"{s.heading}: not started", "href": href, "section": s.id})
+            continue
+        found += [{"text": f"{s.heading}: \u201c{q.label}\u201d is not answered",
+                   "href": f"{href}#{q.id}" if href else None, "section": s.id} for q in questions]
+    return found
+
+
+def _errors(form: SubmitForm, gaps: list[dict]) -> list[dict]:
+    """The error summary: each field's error, and each unanswered question linked to its page."""
+    listed: list[dict] = []
+    for field in form:
+        for text in field.errors:
+            if field is form.incomplete:
+                listed += [{"text": gap["text"], "href": gap["href"]} if gap["href"] else {"text": gap["text"]}
+                           for gap in gaps]
+            listed.append({"text": text, "href": f"#{field.id}"})
+    return listed
 
 
 def _signatory() -> str:
@@ -277,9 +343,8 @@ def amend() -> Any:
         return render_template("employer/not_yours.html", signing=True), 403
     if not g.response.is_open():
         return closed_page()
-    if PlainForm().validate_on_submit():
-        with writing():
-            response = returns.lock_return(g.response.id)
-            if response.status == ResponseStatus.SUBMITTED.value:
-                returns.reopen(response, g.actor, note="Reopened by the employer to amend")
+    if PlainForm().validate_on_submit() and g.response.status == ResponseStatus.SUBMITTED.value \
+            and g.response.submitted_at is not None:
+        # Nothing is written yet: the first page saved reopens the return (returns.save_page).
+        session["amending"] = [g.response.id, g.response.submitted_at.isoformat()]
     return redirect(url_for("employer.task_list"))

@@ -152,19 +152,25 @@ def page_entry(old: PageRecord | None, warnings: list[Warning] | None) -> PageRe
 
 
 def save_page(response_id: int, section: forms.Section, values: dict, expected_version: int, actor: Actor,
-              questionnaire: forms.Questionnaire, warnings: list[Warning] | None = None) -> SaveResult:
+              questionnaire: forms.Questionnaire, warnings: list[Warning] | None = None, *,
+              amending: datetime | None = None) -> SaveResult:
     """Store one page's answers if nobody saved that page since ``expected_version``.
 
     The return is read again and locked first, so whatever was read to show or check the page
     may be out of date: a save from an older version of the page is refused (never silently
     applied), and so is a save that reaches a return submitted meanwhile. Answers elsewhere
     that routing no longer asks are dropped. The page keeps the soft checks' ``warnings`` its
-    answers raise (``checks.page_entry``)."""
+    answers raise (``checks.page_entry``). ``amending``: the submission this person chose to
+    amend (its time); the first save into it reopens the return, unless it was submitted again since."""
     response = lock_return(response_id)
-    if response.status not in EDITABLE:
+    reopening = amending is not None and response.status == ResponseStatus.SUBMITTED.value \
+        and response.submitted_at == amending
+    if response.status not in EDITABLE and not reopening:
         return SaveResult(False, closed=True)
     if response.page_version(section.id) != expected_version:
         return SaveResult(False, page=page_of(response, section.id))
+    if reopening:
+        reopen(response, actor, note="Reopened by the employer to amend")
     keys = [k for q in section.questions for k in (q.id, q.other_id) if k]
     stored = response.answers or {}
     new = {k: v for k, v in values.items() if v not in (None, "", [])}

@@ -157,6 +157,7 @@ def save_draft(found: StaffDraft, section: forms.Section, values: dict, question
     kept.update({k: v for k, v in values.items() if v not in (None, "", [])})
     found.answers = prune(questionnaire, kept)
     found.updated_on = date.today()
+    found.last_part = section.id
 
 
 def is_scored(questionnaire: forms.Questionnaire, answers: Mapping) -> bool:

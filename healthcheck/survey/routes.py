@@ -91,13 +91,26 @@ def start(code: str) -> Any:
     first = url_for("survey.part", code=found.code, section_id=questionnaire.sections[0].id)
     form = PlainForm()
     if form.validate_on_submit():
-        if _draft(found) is not None:
-            return redirect(first)
+        draft = _draft(found)
+        if draft is not None:
+            return redirect(_where_they_stopped(found, questionnaire, draft))
         with writing():
             token = staff.new_draft(found)
         return _cookie(redirect(first), DRAFT_COOKIE, token, max_age=staff.DRAFT_DAYS * 86400)
     return render_template("survey/start.html", found=found, questionnaire=questionnaire, form=form,
                            resuming=_draft(found) is not None)
+
+
+def _where_they_stopped(found: StaffCode, questionnaire: forms.Questionnaire, draft: StaffDraft) -> str:
+    """The part after the one this browser saved last (checking the answers after the last part);
+    the first part if none was saved."""
+    ids = [s.id for s in questionnaire.sections]
+    if draft.last_part not in ids:
+        return url_for("survey.part", code=found.code, section_id=ids[0])
+    after = ids.index(draft.last_part) + 1
+    if after == len(ids):
+        return url_for("survey.check", code=found.code)
+    return url_for("survey.part", code=found.code, section_id=ids[after])
 
 
 @bp.route("/<code>/<section_id>", methods=["GET", "POST"])
