@@ -194,7 +194,7 @@ def test_every_figure_base_and_withheld_mark_agree_across_every_format(app, acco
                  and f.path.endswith(".json"))
     result = json.loads((Path(app.config["EDITIONS_FOLDER"]) / edition.folder / bench.path).read_text())
     mine = employer.get("/return/results").get_data(as_text=True)
-    measures_html = re.search(r'<table[^>]*id="measures">.*?<tbody[^>]*>(.*?)</tbody>', mine, re.S)[1]
+    measures_html = re.search(r'<table[^>]*id="measures"[^>]*>.*?<tbody[^>]*>(.*?)</tbody>', mine, re.S)[1]
     web_rows = [[flat(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
                 for row in re.findall(r"<tr[^>]*>(.*?)</tr>", measures_html, re.S)]
     pdf = flat(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(employer.get("/return/results.pdf").data)).pages))
