@@ -103,9 +103,11 @@ def test_keyboard_decisions_move_on_and_say_what_was_done(queue, browser):  # no
     page.keyboard.press("a")
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Approved as edited")
     assert status_of(queue, ids[1]) == ("approved", "An edited comment.")
+    page.wait_for_load_state()  # the banner shows while the page parses; the keys work once its script has run
     page.keyboard.press("r")
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Rejected (excluded from publication)")
     assert status_of(queue, ids[2])[0] == "excluded"
+    page.wait_for_load_state()
     page.keyboard.press("n")  # skip: nothing decided
     expect(page).to_have_url(re.compile(rf"/comments/{ids[4]}\?"))
     assert status_of(queue, ids[3])[0] == "pending"
