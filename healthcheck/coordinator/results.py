@@ -181,13 +181,7 @@ def upload_template(year: int, fmt: str) -> Any:
     cycle = cycle_or_404(year)
     name = f"returns-{year}-template.{fmt}"
     files = transfer.template_files(cycle, name)
-    if len(files) == 1:
-        return download(files[name], name)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
-        for file_name, content in files.items():
-            out.writestr(file_name, content)
-    return download(buffer.getvalue(), f"returns-{year}-template-csv.zip")
+    return _one_or_zipped(files, name, f"returns-{year}-template-csv.zip")
 
 
 @bp.post("/jobs/<int:job_id>/import")
@@ -214,10 +208,15 @@ def export(year: int, fmt: str) -> Any:
     cycle = cycle_or_404(year)
     name = f"returns-{year}.{fmt}"
     files = transfer.export_files(cycle, fmt, name, include_drafts=request.args.get("drafts") == "1")
+    return _one_or_zipped(files, name, f"returns-{year}-csv.zip")
+
+
+def _one_or_zipped(files: dict[str, bytes], name: str, zip_name: str) -> Any:
+    """A download of the one file asked for, or of every file zipped (a CSV with its codebook)."""
     if len(files) == 1:
         return download(files[name], name)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
         for file_name, content in files.items():
             out.writestr(file_name, content)
-    return download(buffer.getvalue(), f"returns-{year}-csv.zip")
+    return download(buffer.getvalue(), zip_name)
