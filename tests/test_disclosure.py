@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import forms
-from aggregation import scores
+from aggregation import scores, staff_reports
+from aggregation.dataset import StaffData
 from tests.disclosure import (
     MEASURES,
     STATED,
@@ -36,8 +37,6 @@ def edition(tmp_path, respondents: list[dict], headcounts: dict[str, int] | None
             ) -> tuple[dict, list[dict], list[dict]]:
     """Build the staff survey's part of an edition and read back its files: scores.json, every
     organisation's report, and England's and each region's."""
-    from aggregation import staff_reports
-    from aggregation.dataset import StaffData
 
     data = StaffData(year=2020, questionnaire=Q, respondents=respondents, headcounts=headcounts or {})
     staff_reports.build(data, tmp_path / "staff", scores.MIN_GROUP, tmp_path, "Test")

@@ -14,15 +14,18 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from healthcheck import create_app
 from healthcheck.extensions import db
-from healthcheck.models import AuditEvent, Response
+from healthcheck.models import AccessLink, AuditEvent, Response
 from healthcheck.store.returns import hash_token
-from tests.conftest import PG_URL, REDIS_URL, CheckingClient, seed_cycle, sign_in
-from tests.server import Contributor, Server
+from tests.environment import PG_URL, REDIS_URL, CheckingClient, empty_postgres
+from tests.helpers import seed_cycle, sign_in
+from tests.server import Contributor, Server, TcpProxy
 
 RESULTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 PAGES = ("registration", "partnerships", "final")
@@ -102,7 +105,6 @@ def check_database(url: str, tokens: list[str], ledger: Ledger) -> dict:
         with db.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
         by_token = {hash_token(t): t for t in tokens}
-        from healthcheck.models import AccessLink
         response_of = {}
         for link in db.session.scalars(select(AccessLink)):
             response = db.session.scalar(select(Response).where(Response.organisation_id == link.organisation_id))
@@ -225,10 +227,7 @@ def test_a_locked_database_keeps_the_typed_answers_and_recovers(sqlite_template,
 def _behind_a_proxy(request, organisation: str):
     """The app on an emptied PostgreSQL reached through a TCP proxy the test can cut: (proxy,
     app, the organisation's link token)."""
-    from sqlalchemy.engine import make_url
 
-    from tests.conftest import empty_postgres
-    from tests.server import TcpProxy
 
     url = make_url(request.getfixturevalue("pg_migrated"))
     empty_postgres(url)
@@ -303,7 +302,6 @@ def test_a_burst_of_sign_ins_is_limited_across_every_worker(sqlite_template, tmp
     """Issue 18: counted per worker (memory://), 20 of 30 burst sign-ins got through 4 workers
     against a limit of 10 a minute. With the count shared, no more than 10 do."""
     if store.startswith("redis"):
-        import redis
         redis.Redis.from_url(store).flushdb()
     url, _ = prepared_database(sqlite_template, tmp_path, organisations=1)
     server = Server(url, workers=workers, threads=4, RATELIMIT_STORAGE_URI=store).start()

@@ -24,7 +24,8 @@ from werkzeug.datastructures import MultiDict
 import forms
 from healthcheck import create_app
 from healthcheck.transfer import parse_row
-from tests.conftest import CheckingClient, seed_cycle, sign_in
+from tests.environment import CheckingClient
+from tests.helpers import seed_cycle, sign_in
 
 Q = forms.load("health-check", "2017.1")
 pytestmark = pytest.mark.slow

@@ -6,6 +6,7 @@ neither keeps a signed-out session alive nor makes a healthy job look stopped.""
 from __future__ import annotations
 
 import glob
+import json
 import os
 import random
 import re
@@ -18,8 +19,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import redis
 import requests
-from sqlalchemy import func, select
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import func, select, text
 
 from forms import load
 from forms.synthetic import answers
@@ -28,8 +31,8 @@ from healthcheck.auth import create_user
 from healthcheck.extensions import db
 from healthcheck.models import AuditEvent, Job, Organisation
 from healthcheck.store import Actor, collection, publication, returns
-from tests.conftest import PASSWORD, PG_URL, REDIS_URL, CheckingClient, empty_postgres, seed_cycle
-from tests.helpers import queue_publication, sha256, wait_for
+from tests.environment import PASSWORD, PG_URL, REDIS_URL, CheckingClient, empty_postgres
+from tests.helpers import queue_publication, seed_cycle, sha256, wait_for
 from tests.server import GUNICORN, Server, free_port
 
 SHARED = bool(PG_URL and REDIS_URL)  # the shared stack the issue names; SQLite and its queue file otherwise
@@ -58,7 +61,6 @@ def site(request, sqlite_template, tmp_path):
     (JOB_STALLED_AFTER small, a coordinator's account), and ``start_worker(name, **env)``, a
     ``healthcheck worker`` of its own, as on a machine of its own."""
     if SHARED:
-        import redis
 
         url = request.getfixturevalue("pg_migrated")
         empty_postgres(url)
@@ -313,10 +315,7 @@ def test_no_job_keeps_a_machine_s_path_after_the_upgrade(tmp_path):
     """Migration 0013: a publication's detail named the worker's absolute path to its edition
     (``…/editions/2017/job-N``), which another machine may mount elsewhere; it goes, and what the
     job was asked and made stays. Every unfinished job gets a heartbeat to be judged by."""
-    import json
 
-    from flask_migrate import downgrade, upgrade
-    from sqlalchemy import text
 
     app = create_app("test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'm.sqlite'}")
     with app.app_context():

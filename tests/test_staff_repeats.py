@@ -6,16 +6,18 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from click.testing import CliRunner
 from sqlalchemy import select, text
 
 import forms
 from aggregation import repeats
 from healthcheck import jobs
+from healthcheck.cli import staff_group
 from healthcheck.extensions import db
 from healthcheck.models import AuditEvent, CommentReview, StaffCode, StaffResponse
 from healthcheck.store import staff
-from tests.conftest import now, signed_in
-from tests.test_staff_survey import answer, code_of
+from tests.environment import now
+from tests.helpers import answer, code_of, signed_in
 
 Q = forms.load("staff-survey", "2020.1")
 STATEMENTS = [q.id for q in Q.questions() if q.standard][:10]
@@ -164,9 +166,7 @@ def test_no_id_or_stored_order_follows_arrival(app, accounts, employers, survey)
             assert [r[0] for r in conn.execute(text(stored))] == sorted(arrived)
             assert [tuple(r) for r in conn.execute(text("SELECT rowid, id FROM comment_review NOT INDEXED"))] == \
                 [(c, c) for c in sorted(comments)]
-    from click.testing import CliRunner
 
-    from healthcheck.cli import staff_group
 
     done = CliRunner().invoke(staff_group, ["reorder"], catch_exceptions=False)  # as the worker's nightly task
     assert "stored in the order of their random ids" in done.output

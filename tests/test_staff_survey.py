@@ -2,6 +2,7 @@
 the PSW sees the link, the code and counts of at least 10; the coordinator runs it."""
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import re
@@ -12,11 +13,12 @@ from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
 import forms
+from healthcheck.cli import codebook, questionnaires, staff_group
 from healthcheck.extensions import db
 from healthcheck.models import CommentReview, Organisation, StaffDraft, StaffResponse
 from healthcheck.store import Actor, staff
-from tests.conftest import now, sign_in, signed_in
-from tests.helpers import answer, code_of, csrf
+from tests.environment import now
+from tests.helpers import answer, code_of, csrf, sign_in, signed_in
 
 Q = forms.load("staff-survey", "2020.1")
 
@@ -217,7 +219,6 @@ def run(command, args):
 
 def test_responses_import_with_every_bad_cell_reported_and_export_reimports_unchanged(app, employers, survey,
                                                                                      tmp_path):
-    from healthcheck.cli import staff_group
 
     header = ["organisation", "s1_vision", "s2_staffing", "role", "comment"]
     bad = tmp_path / "bad.csv"
@@ -256,7 +257,6 @@ def test_responses_import_with_every_bad_cell_reported_and_export_reimports_unch
 
 
 def test_the_questionnaires_and_the_staff_codebook_from_the_command_line(app, survey):
-    from healthcheck.cli import codebook, questionnaires
 
     listed = run(questionnaires, []).output.splitlines()
     assert "health-check@2017.1  return  Social Work Health Check 2017" in listed
@@ -271,7 +271,6 @@ def test_the_questionnaires_and_the_staff_codebook_from_the_command_line(app, su
 
 
 def test_the_staff_survey_file_needs_three_scored_statements_for_every_standard():
-    import copy
 
     raw = copy.deepcopy(Q.raw)
     raw["sections"][6]["questions"] = raw["sections"][6]["questions"][:2]  # standard 7: two statements
