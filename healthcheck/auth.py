@@ -6,7 +6,7 @@ import hashlib
 import logging
 import secrets
 from datetime import timedelta
-from functools import wraps
+from functools import cache, wraps
 
 import pyotp
 import segno
@@ -35,8 +35,18 @@ MIN_PASSWORD = 12
 WRONG = "Enter a correct email address and password"
 THROTTLED = ("Too many attempts to sign in with this email address from here. Wait 15 minutes and try again, "
              "or ask another coordinator to let you sign in again (Accounts, then your name)")
-# A fixed hash to check against when the email is unknown, so timing does not reveal accounts.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+def hash_password(password: str) -> str:
+    """A password's scrypt hash, at the cost the configuration sets (``PASSWORD_HASH_METHOD``)."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """A fixed hash to check against when the email is unknown, so timing does not reveal
+    accounts: made once per method, at the same cost as an account's."""
+    return generate_password_hash("not-a-real-password", method=method)
 
 
 @login_manager.user_loader
@@ -93,7 +103,7 @@ def create_user(email: str, name: str, role: str, password: str) -> User:
     if role not in {r.value for r in Role}:
         raise ValueError(f"Role must be one of: {', '.join(r.value for r in Role)}")
     user = User(email=email.strip().lower(), name=name.strip(), role=role,
-                password_hash=generate_password_hash(password, method="scrypt"))
+                password_hash=hash_password(password))
     db.session.add(user)
     return user
 
@@ -109,7 +119,8 @@ def authenticate(email: str, password: str, client: str) -> tuple[User | None, s
     recent = db.session.scalar(select(func.count()).select_from(SignInFailure).where(
         SignInFailure.email == key, SignInFailure.client == client, SignInFailure.at > now - THROTTLE_FOR))
     throttled = (recent or 0) >= MAX_FAILURES
-    right = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    right = check_password_hash(
+        user.password_hash if user else _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password or "")
     if throttled or user is None or not user.active or not right:
         db.session.add(SignInFailure(email=key, client=client[:64], at=now))
         return None, THROTTLED if throttled else WRONG
@@ -264,7 +275,7 @@ def set_password(user: User, password: str) -> None:
     problem = password_problem(password)
     if problem:
         raise ValueError(problem)
-    user.password_hash = generate_password_hash(password, method="scrypt")
+    user.password_hash = hash_password(password)
     user.sessions_revoked_at = clock.now()
     cancel_resets(user)
 

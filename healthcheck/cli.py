@@ -24,7 +24,6 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.security import generate_password_hash
 from werkzeug.serving import run_simple
 
 import forms
@@ -38,7 +37,7 @@ from forms.synthetic import answers as synthetic_answers
 
 from . import clock, jobs, mail, transfer
 from .app import create_app
-from .auth import create_user, unthrottle
+from .auth import create_user, hash_password, unthrottle
 from .config import Refused
 from .extensions import db, writing
 from .form_fields import LONDON
@@ -228,7 +227,7 @@ def demo(year: int, days_open: int, blank: int) -> None:
         if account is None:
             create_user("coordinator@example.org", "Demo Coordinator", Role.COORDINATOR.value, password)
         else:
-            account.password_hash = generate_password_hash(password, method="scrypt")
+            account.password_hash = hash_password(password)
         closes = cycle.closes_at
         survey = staff.survey_of(cycle) or staff.open_survey(
             cycle, forms.load("staff-survey", "2020.1"), now - timedelta(days=1), closes, CLI_ACTOR)
