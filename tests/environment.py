@@ -8,6 +8,7 @@ import re
 import sqlite3
 from datetime import UTC, datetime
 from html.parser import HTMLParser
+from pathlib import Path
 
 from flask import has_app_context
 from flask.testing import FlaskClient
@@ -15,6 +16,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from healthcheck.extensions import db
+
+# The processes the tests start (gunicorn, ``healthcheck worker``, the console script) run this
+# checkout's code, whichever checkout the virtualenv's editable install points at.
+ROOT = Path(__file__).resolve().parent.parent
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 
 # Tests run in parallel (pytest-xdist): worker gwN gets a PostgreSQL database of its own, named
 # after the given one ("test" -> "test_gw1", made on first use), and a Redis database of its own,
