@@ -81,6 +81,10 @@ def touch_link(link: AccessLink) -> None:
 
 # ---------------------------------------------------------------- the return
 
+def response_of(response_id: int) -> Response | None:
+    return db.session.get(Response, response_id)
+
+
 def find_return(cycle: Cycle, organisation: Organisation) -> Response | None:
     return db.session.scalar(select(Response).where(Response.cycle_id == cycle.id,
                                                     Response.organisation_id == organisation.id))
