@@ -120,23 +120,31 @@ def _fill(rule, ids) -> str | None:
 
 
 @pytest.fixture
-def world(app, accounts, employers, cycle):
-    """A submitted return with an action and a comment for employer A; B has its own return."""
+def world(app, accounts, employers, cycle, snapshot):
+    """A submitted return with an action and a comment for employer A; B has its own return; the
+    results published (built once a session, then put back: ``snapshot``)."""
     org, token = employers["a"]
-    a = app.test_client()
-    sign_in(a, token)
-    fill_everything(a)
-    save(a, "final", {"final_comments": "Secret-A comment"})
-    a.post_form("/return/check", {"confirm": "y"})
-    a.post_form("/return/plan/new", {"section_id": "cpd", "description": "Secret-A action"})
-    b = app.test_client()
+
+    def build() -> dict:
+        a = app.test_client()
+        sign_in(a, token)
+        fill_everything(a)
+        save(a, "final", {"final_comments": "Secret-A comment"})
+        a.post_form("/return/check", {"confirm": "y"})
+        a.post_form("/return/plan/new", {"section_id": "cpd", "description": "Secret-A action"})
+        sign_in(app.test_client(), employers["b"][1])
+        coordinator = signed_in(app, "coordinator")
+        assert coordinator.post_form("/admin/cycles/2017/publish", {"after": "0"}).status_code == 302
+        return {"token": token, "org": org.id, "action": db.session.scalar(select(Action.id)),
+                "review": db.session.scalar(select(CommentReview.id).where(
+                    CommentReview.question_id == "final_comments")),
+                "job": db.session.scalar(select(Job.id))}
+
+    ids = snapshot("security-world", build)
+    a, b = app.test_client(), app.test_client()
+    sign_in(a, employers["a"][1])
     sign_in(b, employers["b"][1])
-    coordinator = signed_in(app, "coordinator")
-    assert coordinator.post_form("/admin/cycles/2017/publish", {"after": "0"}).status_code == 302
-    ids = {"token": token, "org": org.id, "action": db.session.scalar(select(Action.id)),
-           "review": db.session.scalar(select(CommentReview.id).where(CommentReview.question_id == "final_comments")),
-           "job": db.session.scalar(select(Job.id))}
-    return {"a": a, "b": b, "anonymous": app.test_client(), "coordinator": coordinator,
+    return {"a": a, "b": b, "anonymous": app.test_client(), "coordinator": signed_in(app, "coordinator"),
             "viewer": signed_in(app, "viewer"), "ids": ids}
 
 
