@@ -56,13 +56,16 @@ def build(dataset: Dataset, out: Path, *, publication_min: int, benchmark_min: i
     add(outputs.write(dataset.year, tables, out / "tables", key_findings=said), "tables")
 
     figures = [t for t in tables if t["number"].startswith("Figure")]
+    drawn: dict[str, bytes] = {}
     for done, table in enumerate(figures):
         progress("charts", done, len(figures))
-        add(charts.write(table, out / "tables"), "chart")
+        png, *rest = charts.write(table, out / "tables")
+        drawn[table["number"]] = png.read_bytes()
+        add([png, *rest], "chart")
 
     progress("report", 0, 0)
     (out / "report.pdf").write_bytes(report.national_report(dataset, publication_min, service, tables=tables,
-                                                            publisher=publisher, edition=number))
+                                                            publisher=publisher, edition=number, charts_png=drawn))
     add([out / "report.pdf"], "report")
 
     progress("regions", 0, 0)

@@ -5,7 +5,7 @@ bases, and annexes generated from the data and the questionnaire definition."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 from xml.sax.saxutils import escape
@@ -177,10 +177,14 @@ def _cover_page(canvas: Any, doc: Any) -> None:
 
 def national_report(dataset: Dataset, threshold: int = 0, service: str = "Social Work Health Check",
                     tables: list[dict[str, Any]] | None = None, publisher: str | None = None,
-                    edition: int | None = None) -> bytes:
+                    edition: int | None = None, charts_png: Mapping[str, bytes] | None = None) -> bytes:
     """The report as PDF bytes; ``tables`` are the dataset's national tables, if already computed;
-    the cover names the ``publisher`` (the service, if none) and the ``edition`` it is part of."""
+    the cover names the ``publisher`` (the service, if none) and the ``edition`` it is part of.
+    ``charts_png`` are the figures' charts by number, if already drawn (an edition draws each once,
+    for its own file and for the report)."""
     tables = tables if tables is not None else compute(dataset, threshold)
+    if charts_png is None:
+        charts_png = {t["number"]: charts.png_bytes(t) for t in tables if _charted(t)}
     s = _styles()
     q = dataset.questionnaire
     title = f"{q.title}: national findings"
@@ -192,7 +196,7 @@ def national_report(dataset: Dataset, threshold: int = 0, service: str = "Social
         *_contents(s),
         *_key_findings(tables, section_of, s),
         *_background_and_methodology(dataset, threshold, tables, s),
-        *_findings_by_standard(tables, section_of, s, annex),
+        *_findings_by_standard(tables, section_of, s, annex, charts_png),
         *_annex_open_answers(annex, s),
         *_annex_standards(q, s),
         *_annex_form(q, s),
@@ -266,7 +270,8 @@ def _background_and_methodology(dataset: Dataset, threshold: int, tables: list[d
 
 
 def _findings_by_standard(tables: list[dict[str, Any]], section_of: dict[str, Section],
-                          s: dict[str, ParagraphStyle], annex: list[AnnexTable]) -> Story:
+                          s: dict[str, ParagraphStyle], annex: list[AnnexTable], charts_png: Mapping[str, bytes]
+                          ) -> Story:
     """Findings, standard by standard: every table but Table 1, under its standard's heading, each
     pointing to the table of Annex A that lists its "Other" answers, where there is one."""
     others = {a.question_id: a.number for a in annex}
@@ -285,7 +290,7 @@ def _findings_by_standard(tables: list[dict[str, Any]], section_of: dict[str, Se
         lead = [Paragraph(_t(sentence), s["body"]) for sentence in findings.sentences(table)]
         listed = others.get(f"{table['question_ids'][0]}_other")
         more = [f"The answers given as “Other” are listed in {listed} in Annex A."] if listed else []
-        story += _table_block(table, s, heading + lead, more)
+        story += _table_block(table, s, heading + lead, more, charts_png)
     return story
 
 
@@ -382,14 +387,14 @@ def _cell(value: object) -> str:
 
 
 def _table_block(table: dict[str, Any], s: dict[str, ParagraphStyle], lead: Story | None = None,
-                 more: list[str] | None = None) -> Story:
+                 more: list[str] | None = None, charts_png: Mapping[str, bytes] | None = None) -> Story:
     """A table (and its chart), its base and notes (and ``more`` of them), after the ``lead``
     sentences written from it."""
     caption = Paragraph(_t(f"{table['number']}: {table['title']}"), s["caption"])
     small = table["base"] is not None and table["base"] < SMALL_BASE
     body: Story = []
-    if table["number"].startswith("Figure") and table["kind"] == "single":
-        body.append(_chart(table))
+    if _charted(table) and charts_png is not None:  # the responses table, which has none, is given none
+        body.append(_chart(charts_png[table["number"]]))
     body += _TABLE_GRIDS.get(table["kind"], _choice_grid)(table, s)
     counts_shown = " (counts shown: a base under 50)" if small and table["kind"] in ("single", "multi") else ""
     footer = [Paragraph(_t(base_text(table)) + counts_shown, s["small"])]
@@ -399,8 +404,13 @@ def _table_block(table: dict[str, Any], s: dict[str, ParagraphStyle], lead: Stor
     return [KeepTogether([*(lead or []), caption, *body, *footer]), Spacer(1, 4 * mm)]
 
 
-def _chart(table: dict[str, Any]) -> Image:
-    image = Image(io.BytesIO(charts.png_bytes(table)))
+def _charted(table: dict[str, Any]) -> bool:
+    """The report shows a chart above a figure's table when it has one answer per respondent."""
+    return bool(table["number"].startswith("Figure") and table["kind"] == "single")
+
+
+def _chart(png: bytes) -> Image:
+    image = Image(io.BytesIO(png))
     scale = WIDTH * 0.85 / image.imageWidth
     image.drawWidth, image.drawHeight = image.imageWidth * scale, image.imageHeight * scale
     image.hAlign = "LEFT"
