@@ -163,8 +163,8 @@ def test_200_concurrent_contributors_lose_nothing_and_never_overwrite_silently(s
 
 def test_sigkill_mid_save_twenty_times_keeps_every_acknowledged_save(sqlite_template, tmp_path):
     """Twenty times, while 16 people save, every worker of one gunicorn is killed with SIGKILL and
-    the master starts new ones; the twentieth kill takes the master too. Each kill lands 0.5-1.5 s
-    into the saving, so requests are cut off mid-save; nothing acknowledged may be lost. The app is
+    the master starts new ones; the twentieth kill takes the master too. Each kill lands 0.3-0.9 s
+    into 1.2 s of saving, so requests are cut off mid-save; nothing acknowledged may be lost. The app is
     loaded once in the master (--preload), so a new worker is a fork, not a second import of the
     app: what is killed and restarted is the same as without it, at half the time."""
     url, tokens = prepared_database(sqlite_template, tmp_path, organisations=8)
@@ -176,8 +176,8 @@ def test_sigkill_mid_save_twenty_times_keeps_every_acknowledged_save(sqlite_temp
         people = signed_in_people(server.base, tokens, per_token=2)
         for round_ in range(20):
             last = round_ == 19
-            stopper = threading.Timer(rng.uniform(0.5, 1.5), server.kill if last else server.kill_workers)
-            run_people(people, seconds=2.0, ledger=ledger, on_start=stopper.start)
+            stopper = threading.Timer(rng.uniform(0.3, 0.9), server.kill if last else server.kill_workers)
+            run_people(people, seconds=1.2, ledger=ledger, on_start=stopper.start)
             stopper.join()
             kills += 1
             if not last:
