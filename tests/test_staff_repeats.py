@@ -19,7 +19,7 @@ from tests.test_staff_survey import answer, code_of
 
 Q = forms.load("staff-survey", "2020.1")
 STATEMENTS = [q.id for q in Q.questions() if q.standard][:10]
-BASE = {k: "agree" for k in STATEMENTS}
+BASE = dict.fromkeys(STATEMENTS, "agree")
 
 
 def send(survey, org, answers, when=None, paced=False):
@@ -28,7 +28,7 @@ def send(survey, org, answers, when=None, paced=False):
 
 def test_near_duplicates_are_alike_on_nine_in_ten_of_what_either_answered():
     items = [f"q{i}" for i in range(10)]
-    a = {k: "agree" for k in items}
+    a = dict.fromkeys(items, "agree")
     one_off = {**a, "q0": "disagree"}  # 9 of 10 alike: flagged
     two_off = {**a, "q0": "disagree", "q1": "disagree"}  # 8 of 10 with a, 9 of 10 with one_off
     blank = {k: v for k, v in a.items() if k != "q9"}  # 9 of the 10 either answered

@@ -234,7 +234,7 @@ def counts(survey: StaffSurvey) -> dict[int, int]:
         select(StaffResponse.organisation_id, func.count()).where(
             StaffResponse.survey_id == survey.id, StaffResponse.scored.is_(True), StaffResponse.excluded.is_(False))
         .group_by(StaffResponse.organisation_id))
-    return {org_id: n for org_id, n in rows}
+    return dict(rows.tuples().all())
 
 
 def respondents(survey: StaffSurvey) -> list[dict]:
