@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
 
@@ -88,10 +89,9 @@ def site(request, sqlite_template, tmp_path):
             settings = dict(os.environ, HEALTHCHECK_CONFIG="development", SECRET_KEY="w" * 40, DATABASE_URL=url,
                             EDITIONS_FOLDER=editions, JOB_STALLED_AFTER=str(STALLED_AFTER), **queue)
             settings.update(env)
-            log = open(tmp_path / f"worker-{name}.log", "wb")  # read by the test; a pipe unread would fill up
-            process = subprocess.Popen([HEALTHCHECK, "worker", "--workers", "1"], env=settings, stdout=log,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
-            log.close()
+            with (tmp_path / f"worker-{name}.log").open("wb") as log:  # read by the test; a pipe unread would fill up
+                process = subprocess.Popen([HEALTHCHECK, "worker", "--workers", "1"], env=settings, stdout=log,
+                                           stderr=subprocess.STDOUT, start_new_session=True)
             started.append(process)
             return process
 
@@ -99,14 +99,10 @@ def site(request, sqlite_template, tmp_path):
         for process in started:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-                try:
+                with suppress(subprocess.TimeoutExpired):
                     process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    pass
-            try:
+            with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)  # and whatever of its group is left
-            except ProcessLookupError:
-                pass
             process.wait(timeout=15)
         db.session.remove()
         db.engine.dispose()
