@@ -28,7 +28,7 @@ def timed(ds, processes: int) -> float:
         start = time.perf_counter()
         count = build_all(ds, Path(out), threshold=5, processes=processes)
         elapsed = time.perf_counter() - start
-        assert count == len(ds.returns) and len(os.listdir(out)) == 3 * count
+        assert count == len(ds.returns) and len(list(Path(out).iterdir())) == 3 * count
     return elapsed
 
 

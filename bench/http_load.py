@@ -151,7 +151,7 @@ def locust(port: int, sessions: str, users: int, seconds: int, task: str = "", r
                         "--reset-stats", "--host", f"http://127.0.0.1:{port}", "--csv", f"{out}/run",
                         "--only-summary"], env=env, cwd=ROOT, check=False, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=seconds + 120)
-        with open(f"{out}/run_stats.csv") as fh:
+        with Path(out, "run_stats.csv").open() as fh:
             rows = {r["Name"]: r for r in csv.DictReader(fh)}
     return {name: {"rps": float(r["Requests/s"]), "p99": float(r["99%"]), "failures": int(r["Failure Count"])}
             for name, r in rows.items() if name != "Aggregated"}

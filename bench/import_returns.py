@@ -43,12 +43,12 @@ def main() -> None:
 
         print(f"generating {args.returns:,} synthetic returns ...", flush=True)
         synthetic = returns(args.returns)
-        with open(f"{work}/orgs.csv", "w", newline="") as fh:
+        with Path(work, "orgs.csv").open("w", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(["name", "authority_type", "ons_code", "region", "contact_email"])
             for r in synthetic:
                 writer.writerow([r.organisation, r.authority_type, "", "", ""])
-        with open(f"{work}/returns.csv", "w", newline="") as fh:
+        with Path(work, "returns.csv").open("w", newline="") as fh:
             writer = csv.writer(fh)
             header = columns(q)
             writer.writerow(header)
@@ -64,7 +64,7 @@ def main() -> None:
         start = time.perf_counter()
         out = run("import", "--cycle", "2017", f"{work}/returns.csv")
         elapsed = time.perf_counter() - start
-        size = os.path.getsize(f"{work}/returns.csv")
+        size = Path(work, "returns.csv").stat().st_size
     print(out.stdout.strip().splitlines()[-1], f"in {elapsed:.1f} s")
     lines = ["## Import of returns", "",
              f"Measured {date.today():%d %B %Y} by `bench/import_returns.py`: `healthcheck import` of "

@@ -133,7 +133,7 @@ def survey_locust(port: int, env: dict, started: str, users: int, seconds: int, 
                         "--only-summary"], env=dict(os.environ, **env, BENCH_SESSIONS=started, BENCH_TASK=task,
                                                     BENCH_RAW=raw), cwd=ROOT, check=False,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=seconds + 180)
-        with open(f"{out}/run_stats.csv") as fh:
+        with Path(out, "run_stats.csv").open() as fh:
             rows = {r["Name"]: r for r in csv.DictReader(fh)}
     return {name: {"rps": float(r["Requests/s"]), "count": int(r["Request Count"]),
                    "failures": int(r["Failure Count"])} for name, r in rows.items() if name != "Aggregated"}

@@ -5,7 +5,6 @@ costs the limit, not sign-in or the API; and a process whose clock is minutes ou
 neither keeps a signed-out session alive nor makes a healthy job look stopped."""
 from __future__ import annotations
 
-import glob
 import os
 import random
 import re
@@ -39,7 +38,7 @@ HEALTHCHECK = str(Path(sys.executable).with_name("healthcheck"))
 # heartbeat each 2 s) on a machine whose two cores the suite keeps busy.
 STALLED_AFTER = 8.0
 ORGANISATIONS = 10  # each with a submitted return: a publication of some 15 seconds here
-FAKETIME = next(iter(glob.glob("/usr/lib/*/faketime/libfaketime.so.1")), None)  # bin/test-deps installs it
+FAKETIME = next((str(p) for p in Path("/usr/lib").glob("*/faketime/libfaketime.so.1")), None)  # bin/test-deps installs it
 
 
 def slow_clock(minutes: int, *, true_monotonic: bool) -> dict[str, str]:
