@@ -15,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +24,7 @@ BIN = Path(sys.executable).parent
 
 def main() -> None:
     import forms
-    from bench.docs import write_section
+    from bench.docs import today, write_section
     from bench.synthetic import returns
     from healthcheck.transfer import cell_text, columns
 
@@ -67,7 +66,7 @@ def main() -> None:
         size = Path(work, "returns.csv").stat().st_size
     print(out.stdout.strip().splitlines()[-1], f"in {elapsed:.1f} s")
     lines = ["## Import of returns", "",
-             f"Measured {date.today():%d %B %Y} by `bench/import_returns.py`: `healthcheck import` of "
+             f"Measured {today():%d %B %Y} by `bench/import_returns.py`: `healthcheck import` of "
              f"{args.returns:,} synthetic returns ({size / 1e6:.1f} MB of CSV, every cell validated, all written in "
              f"one transaction) into SQLite, timed around the whole command including start-up: **{elapsed:.1f} s** "
              "(no target now; before the importer went through the web's submit, the target was 10 s)."]

@@ -171,8 +171,8 @@ def test_no_id_or_stored_order_follows_arrival(app, accounts, employers, survey)
     done = CliRunner().invoke(staff_group, ["reorder"], catch_exceptions=False)  # as the worker's nightly task
     assert "stored in the order of their random ids" in done.output
     nightly = jobs.reorder_daily.task_class  # the worker's scheduler runs it at 03:45 each night
-    assert nightly.validate_datetime(nightly, datetime(2026, 12, 8, 3, 45))
-    assert not nightly.validate_datetime(nightly, datetime(2026, 12, 8, 14, 45))
+    assert nightly.validate_datetime(nightly, datetime(2026, 12, 8, 3, 45, tzinfo=UTC))
+    assert not nightly.validate_datetime(nightly, datetime(2026, 12, 8, 14, 45, tzinfo=UTC))
     with db.engine.connect() as conn:
         assert [r[0] for r in conn.execute(text(stored))] == sorted(arrived)
         if postgres:
