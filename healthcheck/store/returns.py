@@ -253,7 +253,7 @@ def submit(response: Response, actor: Actor, questionnaire: forms.Questionnaire,
     return version
 
 
-def submit_many(submissions: Iterable[tuple[Response, dict, list[Warning]]], actor: Actor,
+def submit_many(submissions: Iterable[tuple[Response, dict, list[SoftWarning]]], actor: Actor,
                 questionnaire: forms.Questionnaire, *, how: str, each: Callable[[], None] = lambda: None) -> None:
     """Each locked return submitted with its answers and their warnings, as ``submit`` with
     ``replace_with`` does; ``each()`` after each. Each submission reads only its own return's rows,
