@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -45,6 +46,7 @@ RULE = colors.HexColor("#b1b4b6")
 SHADE = colors.HexColor("#f3f2f1")
 WIDTH = A4[0] - 36 * mm
 LANGUAGE = "en-GB"  # every PDF says what language it is in, for screen readers
+LONDON = ZoneInfo("Europe/London")  # the cover's date is the day in England
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -209,7 +211,7 @@ def national_report(dataset: Dataset, threshold: int = 0, service: str = "Social
 def _cover(dataset: Dataset, title: str, publisher: str, edition: int | None, threshold: int,
            s: dict[str, ParagraphStyle]) -> Story:
     published = f"Edition {edition}, published" if edition else "Published"
-    lines = [f"{published} by {publisher} on {date.today():%d %B %Y}.",
+    lines = [f"{published} by {publisher} on {datetime.now(LONDON):%d %B %Y}.",
              f"From the {len(dataset.returns)} returns as submitted for {dataset.year}"
              + (f"; no figure comes from fewer than {threshold} respondents." if threshold > 1 else ".")]
     return [Spacer(1, 40 * mm), Paragraph(_t(title), s["cover"]),

@@ -103,11 +103,11 @@ def _cycle(year: int) -> Cycle:
 
 def _date(text: str, end_of_day: bool = False) -> datetime:
     try:
-        day = datetime.strptime(text, "%Y-%m-%d")
+        day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=LONDON)
     except ValueError:
         raise click.BadParameter(f"{text!r} is not a date like 2017-12-15") from None
     moment = day.replace(hour=23, minute=59, second=59) if end_of_day else day
-    return moment.replace(tzinfo=LONDON).astimezone(UTC)
+    return moment.astimezone(UTC)
 
 
 def _report_errors(errors: list, what: str) -> None:

@@ -325,7 +325,7 @@ def _publish(job: Job, claim: Claim) -> None:
             staff_min=config["STAFF_MIN_GROUP"], publisher=config["PUBLISHER"], number=expected,
             progress=lambda step, done, total: claim(edition_files.STEPS[step], done, total))
         files = [(m, *_digest(work / m.path)) for m in made]
-        os.replace(work, final)
+        work.replace(final)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)  # given up, or failed: half-built, so never kept
         raise

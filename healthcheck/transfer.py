@@ -22,7 +22,7 @@ from flask import current_app
 import forms
 from aggregation import sheets
 from forms.codebook import codebook_rows
-from forms.rules import Warning, is_asked, prune, referenced_questions
+from forms.rules import SoftWarning, is_asked, prune, referenced_questions
 from forms.validation import validate_section
 
 from .downloads import editions_folder
@@ -154,7 +154,7 @@ class ImportResult:
     rows: int = 0
     parsed: list[tuple[Organisation, dict]] = field(default_factory=list)  # each row's organisation and answers
     warnings: list[CellError] = field(default_factory=list)  # answers that look wrong: reported, never refused
-    raised: dict[int, list[Warning]] = field(default_factory=dict)  # organisation id -> its soft checks' warnings
+    raised: dict[int, list[SoftWarning]] = field(default_factory=dict)  # organisation id -> its soft checks' warnings
 
 
 def parse_row(questionnaire: forms.Questionnaire, row: dict[str, str]) -> tuple[dict, dict[str, str]]:

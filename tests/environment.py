@@ -40,7 +40,7 @@ def _own_redis(url: str | None) -> str | None:
     if not url or not WORKER:
         return url
     base, _, number = url.rpartition("/")
-    if WORKER_INDEX > int(number or 0):
+    if int(number or 0) < WORKER_INDEX:
         raise RuntimeError(f"{url}: too few Redis databases below it for worker {WORKER}")
     return f"{base}/{int(number or 0) - WORKER_INDEX}"
 
@@ -85,7 +85,7 @@ def check_page(response) -> None:
     """Every HTML page: no server error, a title, unique ids, a CSRF token in every POST form."""
     # 503 is the deliberate "database unavailable" page; any other 5xx is a fault.
     assert response.status_code < 500 or response.status_code == 503, f"server error {response.status_code}"
-    if not response.mimetype == "text/html":
+    if response.mimetype != "text/html":
         return
     html = response.get_data(as_text=True)
     assert "Traceback" not in html

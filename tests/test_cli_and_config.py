@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from datetime import timedelta, timezone
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -98,8 +99,7 @@ def test_a_path_that_cannot_be_written_is_one_line(app, command, args):
 
 def test_the_console_script_runs(tmp_path):
     env = dict(os.environ, HEALTHCHECK_CONFIG="test", DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite'}")
-    bin_dir = os.path.dirname(sys.executable)
-    out = subprocess.run([os.path.join(bin_dir, "healthcheck"), "codebook", "--questionnaire",
+    out = subprocess.run([Path(sys.executable).with_name("healthcheck"), "codebook", "--questionnaire",
                           "health-check@2017.1", "--format", "csv"], env=env, capture_output=True, text=True,
                          timeout=60)
     assert out.returncode == 0, out.stderr

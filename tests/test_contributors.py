@@ -116,7 +116,7 @@ def test_the_named_signatory_signs_off_and_the_confirmation_carries_the_pdf(app,
                                                       "psw@northmoor.example.org"]
     for message in confirmations:
         assert version.reference in message["Subject"]
-        [pdf] = [part for part in message.iter_attachments()]
+        [pdf] = list(message.iter_attachments())
         assert pdf.get_content_type() == "application/pdf" and pdf.get_filename() == f"{version.reference}.pdf"
         assert pdf.get_content().startswith(b"%PDF")
 

@@ -5,7 +5,6 @@ costs the limit, not sign-in or the API; and a process whose clock is minutes ou
 neither keeps a signed-out session alive nor makes a healthy job look stopped."""
 from __future__ import annotations
 
-import glob
 import json
 import os
 import random
@@ -15,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
 
@@ -41,7 +41,7 @@ HEALTHCHECK = str(Path(sys.executable).with_name("healthcheck"))
 # heartbeat each 2 s) on a machine whose two cores the suite keeps busy.
 STALLED_AFTER = 8.0
 ORGANISATIONS = 10  # each with a submitted return: a publication of some 15 seconds here
-FAKETIME = next(iter(glob.glob("/usr/lib/*/faketime/libfaketime.so.1")), None)  # bin/test-deps installs it
+FAKETIME = next((str(p) for p in Path("/usr/lib").glob("*/faketime/libfaketime.so.1")), None)  # bin/test-deps installs it
 
 
 def slow_clock(minutes: int, *, true_monotonic: bool) -> dict[str, str]:
@@ -90,10 +90,9 @@ def site(request, sqlite_template, tmp_path):
             settings = dict(os.environ, HEALTHCHECK_CONFIG="development", SECRET_KEY="w" * 40, DATABASE_URL=url,
                             EDITIONS_FOLDER=editions, JOB_STALLED_AFTER=str(STALLED_AFTER), **queue)
             settings.update(env)
-            log = open(tmp_path / f"worker-{name}.log", "wb")  # read by the test; a pipe unread would fill up
-            process = subprocess.Popen([HEALTHCHECK, "worker", "--workers", "1"], env=settings, stdout=log,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
-            log.close()
+            with (tmp_path / f"worker-{name}.log").open("wb") as log:  # read by the test; a pipe unread would fill up
+                process = subprocess.Popen([HEALTHCHECK, "worker", "--workers", "1"], env=settings, stdout=log,
+                                           stderr=subprocess.STDOUT, start_new_session=True)
             started.append(process)
             return process
 
@@ -101,14 +100,10 @@ def site(request, sqlite_template, tmp_path):
         for process in started:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-                try:
+                with suppress(subprocess.TimeoutExpired):
                     process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    pass
-            try:
+            with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)  # and whatever of its group is left
-            except ProcessLookupError:
-                pass
             process.wait(timeout=15)
         db.session.remove()
         db.engine.dispose()

@@ -128,9 +128,8 @@ def test_two_publications_at_once_make_one_edition(app, accounts, employers, cyc
     # Both read the confirmation page with no edition yet; both press Publish.
     with writing():  # the first press's job, not yet run
         running = job_rows.new_job("publish", Actor("First"), cycle)
-    with pytest.raises(IntegrityError):
-        with writing():
-            job_rows.new_job("publish", Actor("Second"), cycle)
+    with pytest.raises(IntegrityError), writing():
+        job_rows.new_job("publish", Actor("Second"), cycle)
     pressed = second.post_form("/admin/cycles/2017/publish", {"after": "0"}, token_from="/admin/cycles/2017")
     assert pressed.headers["Location"].endswith(f"/admin/jobs/{running.id}")  # the one already under way
     jobs.run(running.id)

@@ -4,7 +4,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 import forms
 from aggregation.plan_export import plan_pdf, plan_xlsx, you_said_we_did
 from forms import load
+from healthcheck import clock
 from healthcheck.extensions import db
 from healthcheck.models import Action
 from healthcheck.store import Actor, collection, publication, returns
@@ -97,7 +98,7 @@ def test_the_action_plan_keeps_its_whole_history_and_exports_it(app, employers, 
 def test_overdue_actions_are_flagged(app, employers, cycle):
     employer = app.test_client()
     sign_in(employer, employers["a"][1])
-    past = (date.today() - timedelta(days=3)).strftime("%d/%m/%Y")
+    past = (clock.today() - timedelta(days=3)).strftime("%d/%m/%Y")
     _add_action(employer, starts_on="", due_on=past)
     page = employer.get("/return/plan").get_data(as_text=True)
     assert "<strong>1 overdue.</strong>" in page and "Overdue: Recruit to the four unfilled posts" in page
@@ -183,7 +184,7 @@ def test_you_said_we_did_ends_each_sentence_once():
 
     section = next(s for s in load("health-check", "2017.1").sections if s.standard)
     action = {"section_id": section.id, "finding": "Caseloads rose last quarter.", "description": "Review caseloads.",
-              "status": "Amber", "updates": [{"at": datetime(2027, 1, 5), "text": "Down to 8%."}]}
+              "status": "Amber", "updates": [{"at": datetime(2027, 1, 5, tzinfo=UTC), "text": "Down to 8%."}]}
     line = you_said_we_did([section], [action])[0]
     assert line == ("You said: Caseloads rose last quarter. We did: Review caseloads (05/01/2027: Down to 8%). "
                     "Status: Amber.")

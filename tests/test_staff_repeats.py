@@ -21,7 +21,7 @@ from tests.helpers import answer, code_of, signed_in
 
 Q = forms.load("staff-survey", "2020.1")
 STATEMENTS = [q.id for q in Q.questions() if q.standard][:10]
-BASE = {k: "agree" for k in STATEMENTS}
+BASE = dict.fromkeys(STATEMENTS, "agree")
 
 
 def send(survey, org, answers, when=None, paced=False):
@@ -30,7 +30,7 @@ def send(survey, org, answers, when=None, paced=False):
 
 def test_near_duplicates_are_alike_on_nine_in_ten_of_what_either_answered():
     items = [f"q{i}" for i in range(10)]
-    a = {k: "agree" for k in items}
+    a = dict.fromkeys(items, "agree")
     one_off = {**a, "q0": "disagree"}  # 9 of 10 alike: flagged
     two_off = {**a, "q0": "disagree", "q1": "disagree"}  # 8 of 10 with a, 9 of 10 with one_off
     blank = {k: v for k, v in a.items() if k != "q9"}  # 9 of the 10 either answered
@@ -171,8 +171,8 @@ def test_no_id_or_stored_order_follows_arrival(app, accounts, employers, survey)
     done = CliRunner().invoke(staff_group, ["reorder"], catch_exceptions=False)  # as the worker's nightly task
     assert "stored in the order of their random ids" in done.output
     nightly = jobs.reorder_daily.task_class  # the worker's scheduler runs it at 03:45 each night
-    assert nightly.validate_datetime(nightly, datetime(2026, 12, 8, 3, 45))
-    assert not nightly.validate_datetime(nightly, datetime(2026, 12, 8, 14, 45))
+    assert nightly.validate_datetime(nightly, datetime(2026, 12, 8, 3, 45, tzinfo=UTC))
+    assert not nightly.validate_datetime(nightly, datetime(2026, 12, 8, 14, 45, tzinfo=UTC))
     with db.engine.connect() as conn:
         assert [r[0] for r in conn.execute(text(stored))] == sorted(arrived)
         if postgres:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -14,7 +14,7 @@ from wtforms import BooleanField, HiddenField, StringField
 
 from forms.validation import display, section_status, unanswered
 
-from .. import notices
+from .. import clock, notices
 from ..extensions import writing
 from ..form_fields import PlainForm
 from ..jobs import send_later
@@ -172,7 +172,7 @@ def task_list() -> Any:
     return render_template("employer/task_list.html", statuses=statuses, states=pages,
                            versions=returns.submitted_versions(g.response.id), form=PlainForm(),
                            last_year_actions=plans.actions_of(previous.id) if previous else [],
-                           previous=previous, today=date.today(),
+                           previous=previous, today=clock.today(),
                            published=publication.latest_edition(g.cycle) is not None,
                            may_sign_off=may_sign_off(), signatories=contributors.signatories(g.response),
                            amending=amending(g.response) is not None,

@@ -146,7 +146,7 @@ def store_organisations(clean: list[dict[str, Any]], actor: Actor) -> tuple[int,
 def response_statuses(cycle: Cycle) -> dict[int, str]:
     """Each organisation's return status in a cycle, for returns that exist."""
     rows = db.session.execute(select(Response.organisation_id, Response.status).where(Response.cycle_id == cycle.id))
-    return {org_id: status for org_id, status in rows}
+    return dict(rows.tuples().all())
 
 
 # ---------------------------------------------------------------- tracking
@@ -169,9 +169,9 @@ def tracking(cycle: Cycle) -> list[TrackingRow]:
     """Every active organisation's progress in the cycle, from four set-based queries."""
     responses = {r.organisation_id: r
                  for r in db.session.scalars(select(Response).where(Response.cycle_id == cycle.id))}
-    opened = {org_id: last for org_id, last in db.session.execute(
+    opened = dict(db.session.execute(
         select(AccessLink.organisation_id, func.max(AccessLink.last_used_at))
-        .where(AccessLink.cycle_id == cycle.id).group_by(AccessLink.organisation_id))}
+        .where(AccessLink.cycle_id == cycle.id).group_by(AccessLink.organisation_id)).tuples().all())
     emails: dict[int | None, EmailSend] = {}
     invited = set()
     for send in db.session.scalars(select(EmailSend).where(EmailSend.cycle_id == cycle.id).order_by(EmailSend.id)):

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import contains_eager
 
 import forms
-from forms.rules import Warning, prune
+from forms.rules import SoftWarning, prune
 
 from ..extensions import db
 from ..models import (
@@ -167,11 +167,11 @@ class SaveResult:
 
 # A page's soft-check warnings and their confirmations: see store.checks.
 
-def as_stored(warnings: Iterable[Warning]) -> list[StoredWarning]:
+def as_stored(warnings: Iterable[SoftWarning]) -> list[StoredWarning]:
     return [{"key": w.key, "question": w.question_id, "message": w.message} for w in warnings]
 
 
-def page_entry(old: PageRecord | None, warnings: list[Warning] | None) -> PageRecord:
+def page_entry(old: PageRecord | None, warnings: list[SoftWarning] | None) -> PageRecord:
     """A page's warnings after a save, keeping the confirmations of those raised again unchanged."""
     if warnings is None:
         return PageRecord()
@@ -181,7 +181,7 @@ def page_entry(old: PageRecord | None, warnings: list[Warning] | None) -> PageRe
 
 
 def save_page(response_id: int, section: forms.Section, values: dict, expected_version: int, actor: Actor,
-              questionnaire: forms.Questionnaire, warnings: list[Warning] | None = None, *,
+              questionnaire: forms.Questionnaire, warnings: list[SoftWarning] | None = None, *,
               amending: datetime | None = None) -> SaveResult:
     """Store one page's answers if nobody saved that page since ``expected_version``.
 
@@ -223,7 +223,7 @@ def save_page(response_id: int, section: forms.Section, values: dict, expected_v
 
 def submit(response: Response, actor: Actor, questionnaire: forms.Questionnaire, *,
            replace_with: dict | None = None, how: str = "submit", signed_off_as: str | None = None,
-           warnings: list[Warning] | None = None) -> SubmittedVersion:
+           warnings: list[SoftWarning] | None = None) -> SubmittedVersion:
     """What a submission does, from the web (the employer, or a coordinator on its behalf) and
     from a file (import, demo) alike: freeze the answers as a new numbered version, mark the
     return submitted, and queue its open answers for redaction review. ``replace_with``
@@ -253,7 +253,7 @@ def submit(response: Response, actor: Actor, questionnaire: forms.Questionnaire,
     return version
 
 
-def submit_many(submissions: Iterable[tuple[Response, dict, list[Warning]]], actor: Actor,
+def submit_many(submissions: Iterable[tuple[Response, dict, list[SoftWarning]]], actor: Actor,
                 questionnaire: forms.Questionnaire, *, how: str, each: Callable[[], None] = lambda: None) -> None:
     """Each locked return submitted with its answers and their warnings, as ``submit`` with
     ``replace_with`` does; ``each()`` after each. Each submission reads only its own return's rows,
