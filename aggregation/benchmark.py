@@ -43,10 +43,11 @@ import pandas as pd
 import forms
 from forms import Question
 from forms.rules import is_asked
+from forms.tablespec import MeasureSpec, TableSpec
 
 from . import sheets
 from .dataset import Dataset, Return, in_a_sentence, plural
-from .tables import _numeric, frame, short_label, whole
+from .tables import _numeric, frame, kind_of, short_label, whole
 from .withheld import EVERYONE, Group, groups_of, withheld
 
 QUARTERS = {1: "lowest quarter", 2: "second-lowest quarter", 3: "second-highest quarter", 4: "highest quarter"}
@@ -90,7 +91,7 @@ def _quartile(own: float | None, group: dict[str, Any]) -> int | None:
     return 4
 
 
-def _measure_values(df: pd.DataFrame, measure: dict[str, Any]) -> pd.Series:
+def _measure_values(df: pd.DataFrame, measure: MeasureSpec) -> pd.Series:
     values = _numeric(df[measure["question"]])
     if "percent_of" in measure:
         denominator = _numeric(df[measure["percent_of"]])
@@ -133,45 +134,43 @@ class Benchmarks:
             raise KeyError(f"{organisation} has no return in {dataset.year}")
         me = matches[0]
         own_return = dataset.returns[me]
-        listed = dataset.neighbours.get(organisation)
-        near = [p for name in listed or [] for p in self.rows.get(name, [])[:1] if p != me]
-        kind, region = own_return.authority_type, own_return.region
-        result: dict[str, Any] = {"organisation": organisation, "authority_type": kind, "region": region,
-                                  "neighbours_listed": len(listed or []),
-                                  "year": dataset.year, "threshold": self.threshold, "respondents": len(df),
-                                  "publication_min": self.publication_min,
-                                  "measures": [], "single": [], "multi": [], "trend": []}
+        listed = dataset.neighbours.get(organisation) or []
+        near = [p for name in listed for p in self.rows.get(name, [])[:1] if p != me]  # their rows
+        compared = _Compared(self, me, listed, near)
         for spec in dataset.tables:
-            if spec["kind"] == "by_type":
-                for measure in spec["measures"]:
-                    values = self.values(measure)
-                    own = values.iat[me]
-                    own = None if pd.isna(own) else float(own)
-                    hidden = self.withheld(_measure_key(measure), values.notna())
-                    groups = {name: self.group(measure, group, me, hidden)
-                              for name, group in self.comparisons(own_return).items()}
-                    result["measures"].append({
-                        "table": spec["number"], "title": spec["title"], "measure": measure["label"],
-                        "name": measure.get("name", measure["label"]), "unit": measure.get("unit", ""),
-                        "question_id": measure["question"], "percent": "percent_of" in measure,
-                        "own": own, "own_answer": own_return.answers.get(measure["question"]),
-                        "not_applicable": dataset.questionnaire.question(measure["question"]).not_applicable,
-                        **groups, "peers": peers(groups, own_return), "quartile": _quartile(own, groups["all"]),
-                        **({"neighbours": self.neighbours(values, near, len(listed), hidden, own_return)}
-                           if listed else {})})
-            elif spec["kind"] == "single":
-                result["single"].append(self.single(spec, me))
-            elif spec["kind"] == "multi":
-                result["multi"].append(self.multi(spec, me))
-        result["trend"] = self.trend(organisation)
-        return result
+            kind_of(spec).handle_spec(spec, compared)
+        return {"organisation": organisation, "authority_type": own_return.authority_type,
+                "region": own_return.region, "neighbours_listed": len(listed),
+                "year": dataset.year, "threshold": self.threshold, "respondents": len(df),
+                "publication_min": self.publication_min,
+                "measures": compared.measures, "single": compared.single_choice,
+                "multi": compared.multiple_choice,
+                "trend": self.trend(organisation)}
+
+    def measure(self, spec: TableSpec, measure: MeasureSpec, me: int, listed: list[str],
+                near: list[int]) -> dict[str, Any]:
+        """One measure of a table by type: the employer's (row ``me``) figure beside its comparison
+        groups', and its statistical neighbours' (``listed``; ``near``, their rows) where it has any."""
+        own_return = self.dataset.returns[me]
+        values = self.values(measure)
+        value = values.iat[me]
+        own = None if pd.isna(value) else float(value)
+        hidden = self.withheld(_measure_key(measure), values.notna())
+        groups = {name: self.group(measure, group, me, hidden) for name, group in self.comparisons(own_return).items()}
+        return {"table": spec["number"], "title": spec["title"], "measure": measure["label"],
+                "name": measure.get("name", measure["label"]), "unit": measure.get("unit", ""),
+                "question_id": measure["question"], "percent": "percent_of" in measure,
+                "own": own, "own_answer": own_return.answers.get(measure["question"]),
+                "not_applicable": self.dataset.questionnaire.question(measure["question"]).not_applicable,
+                **groups, "peers": peers(groups, own_return), "quartile": _quartile(own, groups["all"]),
+                **({"neighbours": self.neighbours(values, near, len(listed), hidden, own_return)} if listed else {})}
 
     @staticmethod
     def comparisons(ret: Return) -> dict[str, Group]:
         """An employer's comparison groups: its type, its region (if it has one) and everyone."""
         return {"type": ("type", ret.authority_type), "region": ("region", ret.region or ""), "all": EVERYONE}
 
-    def values(self, measure: dict[str, Any]) -> pd.Series:
+    def values(self, measure: MeasureSpec) -> pd.Series:
         key = _measure_key(measure)
         if key not in self._values:
             self._values[key] = _measure_values(self.df, measure)
@@ -200,7 +199,7 @@ class Benchmarks:
             self._masks[group] = pd.Series([group in groups_of(r) for r in self.dataset.returns], index=self.df.index)
         return series[self._masks[group]]
 
-    def group(self, measure: dict[str, Any], group: Group, me: int, hidden: frozenset[Group]) -> dict[str, Any]:
+    def group(self, measure: MeasureSpec, group: Group, me: int, hidden: frozenset[Group]) -> dict[str, Any]:
         """A measure's figures for one comparison group: everyone's, the employer too, or for its type
         or region the other employers', the employer (row ``me``) left out of the average and of n."""
         key = (*_measure_key(measure), group)
@@ -215,7 +214,7 @@ class Benchmarks:
             data = np.delete(data, int(np.searchsorted(data, own)))
         return _group(data, len(data), group not in hidden, self.threshold)
 
-    def single(self, spec: dict[str, Any], me: int) -> dict[str, Any]:
+    def single(self, spec: TableSpec, me: int) -> dict[str, Any]:
         dataset, df = self.dataset, self.df
         question = dataset.questionnaire.question(spec["question"])
         if question.id not in self._asked:
@@ -261,7 +260,7 @@ class Benchmarks:
         return {"n": n, "suppressed": False,
                 "percent": {o.value: 100 * int(counts.get(o.value, 0)) / n for o in question.options}}
 
-    def multi(self, spec: dict[str, Any], me: int) -> dict[str, Any]:
+    def multi(self, spec: TableSpec, me: int) -> dict[str, Any]:
         question = self.dataset.questionnaire.question(spec["question"])
         if question.id not in self._sets:
             self._sets[question.id] = _multi_sets(self.dataset, question)
@@ -312,6 +311,29 @@ class Benchmarks:
         return rows if len({r["year"] for r in rows}) > 1 else []
 
 
+class _Compared:
+    """What one employer's benchmark compares, table by table (a ``tables.SpecHandler``): each
+    measure of the tables by type, and each single- and multiple-choice question."""
+
+    def __init__(self, benchmarks: Benchmarks, me: int, listed: list[str], near: list[int]) -> None:
+        self.benchmarks, self.me, self.listed, self.near = benchmarks, me, listed, near
+        self.measures: list[dict[str, Any]] = []
+        self.single_choice: list[dict[str, Any]] = []
+        self.multiple_choice: list[dict[str, Any]] = []
+
+    def responses(self, spec: TableSpec) -> None:
+        """Table 1 compares no one."""
+
+    def by_type(self, spec: TableSpec) -> None:
+        self.measures += [self.benchmarks.measure(spec, m, self.me, self.listed, self.near) for m in spec["measures"]]
+
+    def single(self, spec: TableSpec) -> None:
+        self.single_choice.append(self.benchmarks.single(spec, self.me))
+
+    def multi(self, spec: TableSpec) -> None:
+        self.multiple_choice.append(self.benchmarks.multi(spec, self.me))
+
+
 def _withheld(n: int) -> dict[str, Any]:
     return {"n": n, "suppressed": True, "mean": None, "median": None}
 
@@ -347,7 +369,7 @@ def fallback_sentence(result: dict[str, Any]) -> str | None:
     return text + "."
 
 
-def _measure_key(measure: dict[str, Any]) -> MeasureKey:
+def _measure_key(measure: MeasureSpec) -> MeasureKey:
     """What makes two measures' values the same: the question, and what it is a share of."""
     return measure["question"], measure.get("percent_of")
 
