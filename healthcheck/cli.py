@@ -22,8 +22,6 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import run_simple
 
@@ -42,8 +40,8 @@ from .auth import create_user, unthrottle
 from .config import Refused
 from .extensions import db, writing
 from .form_fields import LONDON
-from .models import Cycle, Job, Role, StaffSurvey, User
-from .store import Actor, audit, collection, publication, retention, returns, staff
+from .models import Cycle, Job, Role, StaffSurvey
+from .store import Actor, accounts, audit, collection, publication, retention, returns, staff
 from .store import jobs as job_rows
 from .store import neighbours as neighbour_rows
 
@@ -224,7 +222,7 @@ def demo(year: int, days_open: int, blank: int) -> None:
         names = {org.id: org.name for org in collection.organisations()}
         blank_ones = {names[i] for i, status in statuses.items() if status == "not_started" and i in names}
         password = secrets.token_urlsafe(12)
-        account = db.session.scalar(select(User).where(User.email == "coordinator@example.org"))
+        account = accounts.user_by_email("coordinator@example.org")
         if account is None:
             create_user("coordinator@example.org", "Demo Coordinator", Role.COORDINATOR.value, password)
         else:
@@ -311,7 +309,7 @@ def user() -> None:
 @with_appcontext
 def user_add(email: str, name: str, role: str, password_stdin: bool) -> None:
     """Create an account. The password is asked for twice unless --password-stdin is given."""
-    if db.session.scalar(select(User.id).where(User.email == email.strip().lower())) is not None:
+    if accounts.user_by_email(email) is not None:
         raise click.ClickException(f"There is already an account for {email}")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -359,7 +357,7 @@ def orgs_import(path: Path, dry_run: bool) -> None:
         click.echo("File is valid; nothing written (--dry-run)")
         return
     with writing():
-        added, updated = transfer.store_organisations(clean, CLI_ACTOR)
+        added, updated = collection.store_organisations(clean, CLI_ACTOR)
     click.echo(f"{added} added, {updated} updated")
 
 
@@ -446,7 +444,7 @@ def _run_here(job_kind: str, target: Cycle, label: str, detail: dict) -> Job:
     try:
         with writing():
             job = job_rows.new_job(job_kind, CLI_ACTOR, target, detail=detail)
-    except IntegrityError:
+    except job_rows.Locked:
         running = job_rows.locked_by(job_rows.lock_of(job_kind, target.id, detail) or "")
         raise click.ClickException(f"The same is being done already (job {running.id if running else '?'}): "
                                    "wait for it to finish") from None
@@ -586,7 +584,7 @@ def publish(year: int, wait: bool) -> None:
     try:
         with writing():
             job = job_rows.new_job("publish", CLI_ACTOR, target)
-    except IntegrityError:
+    except job_rows.Locked:
         running = job_rows.locked_by(job_rows.lock_of("publish", target.id, {}) or "")
         raise click.ClickException(f"The {year} results are being published already"
                                    + (f" (job {running.id})" if running else "")) from None

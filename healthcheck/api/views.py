@@ -11,11 +11,10 @@ from aggregation import outputs, score_files, scores, sheets
 from aggregation.tables import SUPPRESSED, Table
 
 from .. import transfer
-from ..auth import api_token_user
 from ..downloads import download, edition_path
-from ..extensions import db, writing
+from ..extensions import writing
 from ..models import ApiToken, Cycle, Edition, User, utcnow
-from ..store import Actor, audit, collection, publication
+from ..store import Actor, accounts, audit, collection, publication
 from . import bp, error, wanted_edition, wanted_format
 from .openapi import document
 
@@ -233,7 +232,7 @@ def staff_scores(year: int, level: str) -> Any:
 def bearer() -> tuple[ApiToken, User]:
     """The token in ``Authorization: Bearer ...`` and its account, or a 401 that says how to send one."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    found = api_token_user(token.strip()) if scheme.lower() == "bearer" else None
+    found = accounts.api_token_user(token.strip()) if scheme.lower() == "bearer" else None
     if found is None:
         abort(error(401, "Send a valid API token: Authorization: Bearer <token>", **UNAUTHORISED))
     return found
@@ -248,7 +247,7 @@ def raw(year: int) -> Any:
     if cycle is None:
         abort(404, f"There is no {year} cycle")
     with writing():
-        used = db.session.get(ApiToken, token.id)
+        used = accounts.api_token(token.id)
         assert used is not None
         used.last_used_at = utcnow()
         audit(Actor(user.name, via=f"API token {used.name!r} of {user.email}"), "api_raw_read",

@@ -20,7 +20,7 @@ from ..form_fields import PlainForm
 from ..jobs import send_later
 from ..models import Response, ResponseStatus
 from ..return_pages import Urls, section_page, summary, version_pdf
-from ..store import Actor, checks, contributors, plans, publication, returns
+from ..store import Actor, checks, contributors, emails, plans, publication, returns
 from ..store.collection import questionnaire_for
 from . import begin_session, bp
 
@@ -325,7 +325,7 @@ def confirmation(number: int) -> Any:
     version = returns.submitted_version(g.response.id, number) or abort(404)
     partial = seen_sections() is not None
     return render_template("employer/confirmation.html", version=version, form=PlainForm(), partial=partial,
-                           emails=[] if partial else notices.confirmations(g.response, number),
+                           emails=[] if partial else emails.confirmations(g.response, number),
                            outcomes=notices.OUTCOME_LABELS)
 
 
