@@ -55,7 +55,7 @@ def build(dataset: Dataset, out: Path, *, publication_min: int, benchmark_min: i
     said = findings.key_findings(tables, findings.sections_of(dataset.questionnaire))
     add(outputs.write(dataset.year, tables, out / "tables", key_findings=said), "tables")
 
-    figures = [t for t in tables if t["number"].startswith("Figure")]
+    figures = charts.figures(tables)
     for done, table in enumerate(figures):
         progress("charts", done, len(figures))
         add(charts.write(table, out / "tables"), "chart")
