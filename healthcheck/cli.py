@@ -676,7 +676,7 @@ def tables(year: int, out: Path) -> None:
         computed, findings.sections_of(dataset.questionnaire)))
     written += outputs.write(year, regional(dataset, current_app.config["PUBLICATION_MIN_GROUP"]), out,
                              name="regional-tables")
-    with click.progressbar([t for t in computed if t["number"].startswith("Figure")], label="Drawing figures") as bar:
+    with click.progressbar(charts.figures(computed), label="Drawing figures") as bar:
         for table in bar:
             written += charts.write(table, out)
     click.echo(f"{len(computed)} tables from {len(dataset.returns)} returns; {len(written)} files in {out}")
