@@ -15,7 +15,7 @@ from ..downloads import download, edition_path
 from ..extensions import writing
 from ..models import ApiToken, Cycle, Edition, User, utcnow
 from ..store import Actor, accounts, audit, collection, publication
-from . import bp, error, wanted_edition, wanted_format
+from .blueprint import bp, error, wanted_edition, wanted_format
 from .openapi import document
 
 # Each grouping of the national tables and the edition file that publishes it. A grouping is listed

@@ -29,7 +29,7 @@ from ..extensions import writing
 from ..jobs import enqueue, send_later
 from ..models import User, utcnow
 from ..store import Actor, accounts, audit, emails
-from . import bp, me
+from .blueprint import bp, me
 from .forms import (
     ApiTokenForm,
     ChooseForm,

@@ -18,8 +18,8 @@ from ..form_fields import as_input_date
 from ..models import AuthorityType, Organisation, utcnow
 from ..store import Actor, audit, checks, collection, jobs
 from ..transfer import csv_bytes
-from . import bp, cycle_or_404, me
 from .accounts import begin_second_step
+from .blueprint import bp, cycle_or_404, me
 from .forms import (
     ChooseForm,
     CycleForm,

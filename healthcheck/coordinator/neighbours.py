@@ -12,7 +12,7 @@ from ..auth import coordinator_required
 from ..downloads import download
 from ..extensions import done_reading, writing
 from ..store import neighbours
-from . import bp, me
+from .blueprint import bp, me
 from .forms import NeighboursForm
 
 

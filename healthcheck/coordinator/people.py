@@ -11,7 +11,7 @@ from flask import Response, current_app, flash, render_template
 from ..auth import coordinator_required
 from ..extensions import writing
 from ..store import audit, people, retention
-from . import bp, me
+from .blueprint import bp, me
 from .forms import EraseForm, PersonForm
 
 

@@ -15,7 +15,7 @@ from ..models import AuthorityType
 from ..store import collection
 from ..store import jobs as job_rows
 from ..transfer import register_files
-from . import bp
+from .blueprint import bp
 from .forms import ChooseForm, RegisterUploadForm
 from .results import _job_page, _start
 

@@ -23,7 +23,7 @@ from ..models import Cycle, Edition, Job
 from ..store import collection, preflight, publication
 from ..store import jobs as job_rows
 from ..store.submitted import latest_submitted
-from . import bp, cycle_or_404, me
+from .blueprint import bp, cycle_or_404, me
 from .forms import ChooseForm, PublishForm, UploadForm
 
 

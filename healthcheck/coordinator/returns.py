@@ -15,7 +15,7 @@ from ..jobs import send_later
 from ..models import Response, ResponseStatus, utcnow
 from ..return_pages import Urls, section_page, summary, version_pdf
 from ..store import audit, checks, collection, contributors, plans, returns, review, review_queue
-from . import bp, cycle_or_404, me
+from .blueprint import bp, cycle_or_404, me
 from .forms import BulkApproveForm, CategoryForm, ChooseForm, ExtendForm, ReopenForm, ReviewForm
 
 

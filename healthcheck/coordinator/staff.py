@@ -19,7 +19,7 @@ from ..extensions import writing
 from ..form_fields import as_input_date
 from ..models import Cycle, StaffResponse, StaffSurvey
 from ..store import collection, staff
-from . import bp, cycle_or_404, me
+from .blueprint import bp, cycle_or_404, me
 from .collecting import questionnaire_choices
 from .forms import ChooseForm, StaffReopenForm, StaffSurveyForm
 

@@ -14,7 +14,7 @@ from aggregation.batch import filename
 
 from ..downloads import edition_path
 from ..store import publication
-from . import bp, cycle_or_404
+from .blueprint import bp, cycle_or_404
 
 SORTS = ("organisation", "authority_type", "region", "respondents")
 

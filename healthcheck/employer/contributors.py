@@ -16,7 +16,7 @@ from ..form_fields import single_line
 from ..jobs import send_later
 from ..models import Contributor
 from ..store import contributors, emails
-from . import begin_session, bp
+from .blueprint import begin_session, bp
 from .routes import PlainForm, with_return
 
 

@@ -14,7 +14,7 @@ from ..extensions import writing
 from ..form_fields import as_input_date
 from ..models import Action
 from ..store import plans, publication, staff
-from . import bp
+from .blueprint import bp
 from .plan_forms import ActionForm, UpdateForm
 from .routes import with_return
 

@@ -22,7 +22,7 @@ from ..models import Response, ResponseStatus
 from ..return_pages import Urls, section_page, summary, version_pdf
 from ..store import Actor, checks, contributors, emails, plans, publication, returns
 from ..store.collection import questionnaire_for
-from . import begin_session, bp
+from .blueprint import begin_session, bp
 
 
 class StartForm(FlaskForm):

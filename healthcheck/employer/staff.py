@@ -16,7 +16,7 @@ from .. import clock
 from ..downloads import edition_path, send_edition_file
 from ..extensions import writing
 from ..store import publication, staff
-from . import bp
+from .blueprint import bp
 from .results import published_file
 from .routes import with_return
 from .staff_forms import FIELDS, HeadcountForm, WorkforceForm

@@ -20,7 +20,7 @@ from ..form_fields import PlainForm
 from ..models import StaffCode, StaffDraft, utcnow
 from ..return_pages import summary
 from ..store import staff
-from . import bp
+from .blueprint import bp
 
 DRAFT_COOKIE = "staff_survey_draft"  # the token of this browser's draft
 DONE_COOKIE = "staff_survey_done"  # the surveys answered from this browser
