@@ -120,31 +120,14 @@ def _protect(cells: Sequence[tuple[str, str]], counts: np.ndarray, groups: Mappi
     withheld for being small) by adding and subtracting what is published, with one cell's own
     figure, the smallest shown candidate beside it in a split, else sharing its cells, else the
     smallest shown, and again."""
-    members: dict[Key, frozenset[int]] = {g: frozenset(c) for g, c in groups.items()}
-    by_org: dict[str, list[int]] = {}
-    for i, (org, _) in enumerate(cells):
-        by_org.setdefault(org, []).append(i)
-    for i, (org, part) in enumerate(cells):
-        members[("cell", org, part)] = frozenset([i])
-    for org, found in by_org.items():
-        members.setdefault(("organisation", org), frozenset(found))
-    reasons: dict[Key, str | None] = {}
-    for g in candidates:
-        contributed: dict[str, int] = {}
-        for i in members[g]:
-            contributed[cells[i][0]] = contributed.get(cells[i][0], 0) + int(counts[i])
-        reasons[g] = forced.get(g) or rule(list(contributed.values()), threshold)
+    members = _members(cells, groups)
+    reasons = _own_reasons(cells, counts, members, candidates, threshold, forced)
     structure = disclosure.Structure(members, splits, len(cells))
     totals = structure.totals(counts)
     empty = [i for i, n in enumerate(counts) if n == 0]
     own = {i: int(n) for i, n in enumerate(counts)}  # what each cell's owner knows of it
-    cell_groups = {g for g in members if g[0] in ("cell", "organisation")}
-    hidden = cell_groups | {g for g, shown in fixed.items() if not shown} | {g for g, why in reasons.items() if why}
-    # What must not be worked out: every organisation's own figures, and every group withheld for
-    # being small (from anyone; from an insider too, but where it is withheld for having fewer than
-    # three organisations, which gives an insider nothing but another's own figure, itself guarded).
-    secret = {g for g in hidden if totals[g] > 0}
-    two = {g for g in secret if (reasons.get(g) or fixed_reasons.get(g)) == ORGANISATIONS}
+    hidden = _withheld_at_first(members, fixed, reasons)
+    secret, two = _secrets(hidden, totals, reasons, fixed_reasons)
     # A candidate the published groups give already (an area's organisations that entered a
     # headcount being all of them) is no secret: shown, and never withheld to protect another.
     known = structure.recoverable([g for g, shown in fixed.items() if shown],
@@ -157,21 +140,86 @@ def _protect(cells: Sequence[tuple[str, str]], counts: np.ndarray, groups: Mappi
         more = {g for g in hidden - known if g in reasons and totals[g] > 0 and g not in secret}
         secret |= more
         two |= more
-        published = [g for g in totals if g not in hidden or g in known]
-        # Everyone first (cheap), then each organisation with its own figure (costly: once clean).
-        exposed = structure.recoverable(published, secret, False, empty) or \
-            structure.recoverable(published, secret - two, True, empty)
+        exposed = _exposed(structure, totals, hidden, known, secret, two, empty)
         if not exposed:
             break
-        shown = sorted((g for g in candidates if g not in hidden and g not in known), key=lambda g: (totals[g], str(g)))
+        shown = _smallest_shown(candidates, hidden, known, totals)
         if not shown:
             break
-        for first in sorted(exposed, key=str):  # one more withheld beside each group given away
-            left = [g for g in shown if g not in hidden]
-            siblings = [g for g in left if any(first in parts and g in parts for _, parts in splits)]
-            near = [g for g in left if members[g] & members[first]]
-            hidden.add((siblings or near or left or shown)[0])
+        _withhold_beside(exposed, shown, hidden, splits, members)
     return {g: reasons[g] or (DIFFERENCE if g in hidden - known else None) for g in candidates}
+
+
+def _members(cells: Sequence[tuple[str, str]], groups: Mapping[Key, Sequence[int]]) -> dict[Key, frozenset[int]]:
+    """Each group's cells, and besides, each cell a group of its own and each organisation's cells
+    one (what that organisation knows of itself)."""
+    members: dict[Key, frozenset[int]] = {g: frozenset(c) for g, c in groups.items()}
+    by_org: dict[str, list[int]] = {}
+    for i, (org, _) in enumerate(cells):
+        by_org.setdefault(org, []).append(i)
+    for i, (org, part) in enumerate(cells):
+        members[("cell", org, part)] = frozenset([i])
+    for org, found in by_org.items():
+        members.setdefault(("organisation", org), frozenset(found))
+    return members
+
+
+def _withheld_at_first(members: Mapping[Key, frozenset[int]], fixed: Mapping[Key, bool],
+                       reasons: Mapping[Key, str | None]) -> set[Key]:
+    """Every cell and organisation (each organisation's figures being its own), every published
+    group not shown, and every candidate withheld on its own."""
+    cell_groups = {g for g in members if g[0] in ("cell", "organisation")}
+    return cell_groups | {g for g, shown in fixed.items() if not shown} | {g for g, why in reasons.items() if why}
+
+
+def _own_reasons(cells: Sequence[tuple[str, str]], counts: np.ndarray, members: Mapping[Key, frozenset[int]],
+                 candidates: Sequence[Key], threshold: int, forced: Mapping[Key, str]) -> dict[Key, str | None]:
+    """Why each candidate is withheld on its own, if it is: ``forced``, else ``rule`` over what
+    each organisation contributes to it."""
+    reasons: dict[Key, str | None] = {}
+    for g in candidates:
+        contributed: dict[str, int] = {}
+        for i in members[g]:
+            contributed[cells[i][0]] = contributed.get(cells[i][0], 0) + int(counts[i])
+        reasons[g] = forced.get(g) or rule(list(contributed.values()), threshold)
+    return reasons
+
+
+def _secrets(hidden: set[Key], totals: Mapping[Key, int], reasons: Mapping[Key, str | None],
+             fixed_reasons: Mapping[Key, str | None]) -> tuple[set[Key], set[Key]]:
+    """What must not be worked out, and the part of it an insider may: every organisation's own
+    figures, and every group withheld for being small (from anyone; from an insider too, but where
+    it is withheld for having fewer than three organisations, which gives an insider nothing but
+    another's own figure, itself guarded)."""
+    secret = {g for g in hidden if totals[g] > 0}
+    two = {g for g in secret if (reasons.get(g) or fixed_reasons.get(g)) == ORGANISATIONS}
+    return secret, two
+
+
+def _exposed(structure: disclosure.Structure[Key], totals: Mapping[Key, int], hidden: set[Key],
+             known: frozenset[Key], secret: set[Key], two: set[Key], empty: list[int]) -> frozenset[Key]:
+    """The secrets that what is published gives away: to everyone first (cheap), then to each
+    organisation with its own figure (costly: once clean)."""
+    published = [g for g in totals if g not in hidden or g in known]
+    return structure.recoverable(published, secret, False, empty) or \
+        structure.recoverable(published, secret - two, True, empty)
+
+
+def _smallest_shown(candidates: Sequence[Key], hidden: set[Key], known: frozenset[Key],
+                    totals: Mapping[Key, int]) -> list[Key]:
+    """The candidates still shown (and not known already), smallest first."""
+    return sorted((g for g in candidates if g not in hidden and g not in known), key=lambda g: (totals[g], str(g)))
+
+
+def _withhold_beside(exposed: frozenset[Key], shown: list[Key], hidden: set[Key], splits: list[tuple[Key, list[Key]]],
+                     members: Mapping[Key, frozenset[int]]) -> None:
+    """One more candidate withheld beside each group given away: the smallest shown beside it in a
+    split, else sharing its cells, else the smallest shown."""
+    for first in sorted(exposed, key=str):
+        left = [g for g in shown if g not in hidden]
+        siblings = [g for g in left if any(first in parts and g in parts for _, parts in splits)]
+        near = [g for g in left if members[g] & members[first]]
+        hidden.add((siblings or near or left or shown)[0])
 
 
 def _fixed(scored: Scored, groups: Mapping[Key, Sequence[str]]) -> dict[Key, bool]:
@@ -187,18 +235,11 @@ def responses(df: pd.DataFrame, scored: Scored, headcounts: Mapping[str, int], t
     their respondents, their headcounts and the response rate (a whole per cent)."""
     places = _places(df)
     orgs = list(places["organisation"])
-    index = {o: i for i, o in enumerate(orgs)}
     people = df["organisation"].value_counts()
     counts = np.array([int(people.get(o, 0)) for o in orgs], dtype=float)
     entered = {o for o in orgs if headcounts.get(o)}
     base = base_groups(places)
-    groups: dict[Key, list[int]] = {g: [index[o] for o in members] for g, members in base.items()}
-    splits: list[tuple[Key, list[Key]]] = []
-    for g, members in base.items():  # a group less its organisations that entered: what the split rule guards
-        groups[("entered", *g)] = [index[o] for o in members if o in entered]
-        splits.append((g, [("entered", *g)]))
-    for level in ("type", "region"):  # England's: its types' or regions' (and those of no region)
-        splits.append((("entered", "national"), [("entered", *g) for g in base if g[0] == level]))
+    groups, splits = _entered_groups(base, orgs, entered)
     fixed = _fixed(scored, base)
     candidates = [("entered", *g) for g in base]
     forced = {("entered", *g): scored.count(g)["withheld"] or DIFFERENCE for g in base if not fixed[g]}
@@ -206,18 +247,41 @@ def responses(df: pd.DataFrame, scored: Scored, headcounts: Mapping[str, int], t
                    {g: scored.count(g)["withheld"] for g in base}, forced)
     rows = []
     for g, members in base.items():
-        inside = [o for o in members if people.get(o, 0)]
-        counted = [o for o in inside if o in entered]
         reason = why[("entered", *g)] if fixed[g] else (scored.count(g)["withheld"] or DIFFERENCE)
-        n = int(sum(people.get(o, 0) for o in counted))
-        workforce = int(sum(headcounts[o] for o in counted))
-        shown = reason is None and bool(counted)
-        rows.append({"level": g[0], "name": g[1] if len(g) > 1 else "England", "organisations": len(inside),
-                     "respondents": scored.count(g), "entered": len(counted),
-                     "entered_respondents": n if shown else None, "workforce": workforce if shown else None,
-                     "rate": round(100 * n / workforce) if shown and workforce else None,
-                     "withheld": None if shown or not counted else reason})
+        rows.append(_response_row(g, members, people, entered, headcounts, scored, reason))
     return rows
+
+
+def _entered_groups(base: Mapping[Key, Sequence[str]], orgs: Sequence[str],
+                    entered: set[str]) -> tuple[dict[Key, list[int]], list[tuple[Key, list[Key]]]]:
+    """Each group's organisations (as indices into ``orgs``), and each group's that entered a
+    headcount, with the splits the rules guard: a group less its organisations that entered, and
+    England's that entered by its types' or regions' (and those of no region)."""
+    index = {o: i for i, o in enumerate(orgs)}
+    groups: dict[Key, list[int]] = {g: [index[o] for o in members] for g, members in base.items()}
+    splits: list[tuple[Key, list[Key]]] = []
+    for g, members in base.items():  # a group less its organisations that entered: what the split rule guards
+        groups[("entered", *g)] = [index[o] for o in members if o in entered]
+        splits.append((g, [("entered", *g)]))
+    for level in ("type", "region"):  # England's: its types' or regions' (and those of no region)
+        splits.append((("entered", "national"), [("entered", *g) for g in base if g[0] == level]))
+    return groups, splits
+
+
+def _response_row(g: Key, members: Sequence[str], people: pd.Series, entered: set[str],
+                  headcounts: Mapping[str, int], scored: Scored, reason: str | None) -> dict[str, Any]:
+    """One group's row: its figures for those that entered a headcount shown unless ``reason``
+    (or none of its organisations taking part entered one, when there is nothing to withhold)."""
+    inside = [o for o in members if people.get(o, 0)]
+    counted = [o for o in inside if o in entered]
+    n = int(sum(people.get(o, 0) for o in counted))
+    workforce = int(sum(headcounts[o] for o in counted))
+    shown = reason is None and bool(counted)
+    return {"level": g[0], "name": g[1] if len(g) > 1 else "England", "organisations": len(inside),
+            "respondents": scored.count(g), "entered": len(counted),
+            "entered_respondents": n if shown else None, "workforce": workforce if shown else None,
+            "rate": round(100 * n / workforce) if shown and workforce else None,
+            "withheld": None if shown or not counted else reason}
 
 
 # ---------------------------------------------------------------- who answered
@@ -246,44 +310,59 @@ def who_answered(df: pd.DataFrame, questionnaire: forms.Questionnaire, scored: S
     areas = [g for g in base if g[0] in ("national", "region")]
     found: dict[str, dict[str, list[dict[str, Any]]]] = {("England" if a == ("national",) else a[1]): {} for a in areas}
     for column in ("service", "role"):
-        stated = df[column].astype(object).where(df[column].isin(values[column][:-1]), NOT_SAID)
-        per = pd.crosstab(df["organisation"], stated).reindex(index=list(places["organisation"]),
-                                                               columns=values[column], fill_value=0)
         parts: dict[str, list[tuple[str, tuple[str, ...]]]] = {column: [(v, (v,)) for v in values[column]]}
-        cells = [(o, v) for o in per.index for v in per.columns]
-        counts = per.to_numpy(dtype=float).ravel()
-        at = {cell: i for i, cell in enumerate(cells)}
-        groups: dict[Key, list[int]] = {g: [at[(o, v)] for o in members for v in per.columns]
-                                        for g, members in base.items()}
-        splits: list[tuple[Key, list[Key]]] = []
-        candidates: list[Key] = []
-        for family, chosen in parts.items():
-            for value, roles in chosen:
-                for area in areas:
-                    groups[(family, value, *area)] = [at[(o, v)] for o in base[area] for v in roles]
-                    candidates.append((family, value, *area))
-                splits.append(((family, value, "national"), [(family, value, *a) for a in areas if a[0] == "region"]))
-            splits += [(area, [(family, value, *area) for value, _ in chosen]) for area in areas]
-        forced = {c: scored.count(c[2:])["withheld"] or DIFFERENCE for c in candidates if not fixed[c[2:]]}
-        why = _protect(cells, counts, groups, fixed, candidates, splits, threshold,
-                       {g: scored.count(g)["withheld"] for g in base}, forced)
-        totals = {g: int(sum(counts[i] for i in members)) for g, members in groups.items()}
+        why, totals = _who_withheld(df, column, values[column], places, base, areas, parts, fixed, scored, threshold)
         for family in parts:
             labels = dict(families[family])
             for area in areas:
                 name = "England" if area == ("national",) else area[1]
-                rows = []
-                for value, _ in parts[family]:
-                    key = (family, value, *area)
-                    reason = why[key] if fixed[area] else (scored.count(area)["withheld"] or DIFFERENCE)
-                    if totals[key] < threshold:
-                        reason = FEWER  # none included: a count never tells none from a few
-                    rows.append({"value": value, "label": labels[value], "n": None if reason else totals[key],
-                                 "withheld": reason})
-                found[name][family] = rows
+                area_reason = None if fixed[area] else (scored.count(area)["withheld"] or DIFFERENCE)
+                found[name][family] = [_who_row((family, value, *area), labels[value], why, totals, area_reason,
+                                                threshold) for value, _ in parts[family]]
     for by in found.values():
         by["profession"] = _professions(by["role"], families["profession"])
     return {area: {f: by[f] for f in FAMILIES} for area, by in found.items()}
+
+
+def _who_withheld(df: pd.DataFrame, column: str, values: Sequence[str], places: pd.DataFrame,
+                  base: Mapping[Key, Sequence[str]], areas: Sequence[Key],
+                  parts: Mapping[str, Sequence[tuple[str, tuple[str, ...]]]], fixed: Mapping[Key, bool],
+                  scored: Scored, threshold: int) -> tuple[dict[Key, str | None], dict[Key, int]]:
+    """For one breakdown (``column``), each area's parts' reasons for being withheld, and every
+    group's count: the cells each organisation's people by category, England's and each region's
+    parts split both ways (by category, and England's category by region)."""
+    stated = df[column].astype(object).where(df[column].isin(values[:-1]), NOT_SAID)
+    per = pd.crosstab(df["organisation"], stated).reindex(index=list(places["organisation"]),
+                                                           columns=values, fill_value=0)
+    cells = [(o, v) for o in per.index for v in per.columns]
+    counts = per.to_numpy(dtype=float).ravel()
+    at = {cell: i for i, cell in enumerate(cells)}
+    groups: dict[Key, list[int]] = {g: [at[(o, v)] for o in members for v in per.columns]
+                                    for g, members in base.items()}
+    splits: list[tuple[Key, list[Key]]] = []
+    candidates: list[Key] = []
+    for family, chosen in parts.items():
+        for value, roles in chosen:
+            for area in areas:
+                groups[(family, value, *area)] = [at[(o, v)] for o in base[area] for v in roles]
+                candidates.append((family, value, *area))
+            splits.append(((family, value, "national"), [(family, value, *a) for a in areas if a[0] == "region"]))
+        splits += [(area, [(family, value, *area) for value, _ in chosen]) for area in areas]
+    forced = {c: scored.count(c[2:])["withheld"] or DIFFERENCE for c in candidates if not fixed[c[2:]]}
+    why = _protect(cells, counts, groups, fixed, candidates, splits, threshold,
+                   {g: scored.count(g)["withheld"] for g in base}, forced)
+    totals = {g: int(sum(counts[i] for i in members)) for g, members in groups.items()}
+    return why, totals
+
+
+def _who_row(key: Key, label: str, why: Mapping[Key, str | None], totals: Mapping[Key, int],
+             area_reason: str | None, threshold: int) -> dict[str, Any]:
+    """One part of an area's split: withheld as its area's count is, else as ``_protect`` says;
+    and below the threshold always, even none (a count never tells none from a few)."""
+    reason = why[key] if area_reason is None else area_reason
+    if totals[key] < threshold:
+        reason = FEWER  # none included: a count never tells none from a few
+    return {"value": key[1], "label": label, "n": None if reason else totals[key], "withheld": reason}
 
 
 def _professions(roles: list[dict[str, Any]], labels: list[tuple[str, str]]) -> list[dict[str, Any]]:
