@@ -222,40 +222,59 @@ def check_answers() -> Any:
                for q in s.questions if q.required and not answers.get(q.id)]
     form = SubmitForm(data={"consent": g.response.consent_to_name} if request.method == "GET" else None)
     changed = False
-    gaps = _gaps(answers)
     if request.method == "POST":
-        if not may_sign_off():
-            return render_template("employer/not_yours.html", signing=True, psw=True), 403
-        if not is_editable(g.response) or g.response.status == ResponseStatus.SUBMITTED.value:
-            return refuse_change()  # amending, with nothing changed yet: nothing to submit
-        if form.validate_on_submit():
-            if missing:
-                form.confirm.errors = ["Enter your contact details before you submit your return"]
-            elif gaps and not form.incomplete.data:
-                form.incomplete.errors = [INCOMPLETE]
-            elif not form.confirm.data:
-                form.confirm.errors = ["Select \u201cI confirm\u201d to submit your return"]
-            else:
-                submitted = _submit(bool(form.consent.data), form.seen.data or "")
-                if submitted is not None:
-                    return submitted
-                changed = True  # the answers changed since this page was opened: show them again
-                g.response = returns.find_return(g.cycle, g.organisation)
-                answers = g.response.answers or {}
-                gaps = _gaps(answers)
+        refused = _refused_sign_off()
+        if refused is not None:
+            return refused
+        if form.validate_on_submit() and _ready(form, missing, _gaps(answers)):
+            submitted = _submit(bool(form.consent.data), form.seen.data or "")
+            if submitted is not None:
+                return submitted
+            changed = True  # the answers changed since this page was opened: show them again
+            g.response = returns.find_return(g.cycle, g.organisation)
+    return _check_answers_page(form, missing, changed)
+
+
+def _refused_sign_off() -> Any | None:
+    """Why this person may not submit the return now, as the page to show; None if they may."""
+    if not may_sign_off():
+        return render_template("employer/not_yours.html", signing=True, psw=True), 403
+    if not is_editable(g.response) or g.response.status == ResponseStatus.SUBMITTED.value:
+        return refuse_change()  # amending, with nothing changed yet: nothing to submit
+    return None
+
+
+def _ready(form: SubmitForm, missing: list, gaps: list[dict]) -> bool:
+    """Whether the return may be submitted as the form asks; if not, the form's errors say why."""
+    if missing:
+        form.confirm.errors = ["Enter your contact details before you submit your return"]
+    elif gaps and not form.incomplete.data:
+        form.incomplete.errors = [INCOMPLETE]
+    elif not form.confirm.data:
+        form.confirm.errors = ["Select \u201cI confirm\u201d to submit your return"]
+    else:
+        return True
+    return False
+
+
+def _check_answers_page(form: SubmitForm, missing: list, changed: bool) -> Any:
+    """The check answers page for the return as it now stands (409 if it changed under a submit)."""
+    answers = g.response.answers or {}
+    gaps = _gaps(answers)
     form.seen.data = returns.answers_seen(g.response)
     status = 409 if changed else 400 if form.errors else 200
     only = seen_sections()
     shown = [(s, rows) for s, rows in summary(g.questionnaire, answers) if only is None or s.id in only]
+    editable = is_editable(g.response)
     return render_template("employer/check_answers.html", sections=shown, form=form,
-                           missing=missing, can_change=is_editable(g.response),
-                           can_submit=is_editable(g.response) and may_sign_off()
+                           missing=missing, can_change=editable,
+                           can_submit=editable and may_sign_off()
                            and g.response.status != ResponseStatus.SUBMITTED.value, changed=changed,
                            unchanged=amending(g.response) is not None,
                            signatory=_signatory(), signatories=contributors.signatories(g.response),
                            raised=[w for w in checks.raised(g.response) if only is None or w.section_id in only],
                            gaps=gaps, error_list=_errors(form, gaps),
-                           section_url=URLS.section if is_editable(g.response) else None), status
+                           section_url=URLS.section if editable else None), status
 
 
 INCOMPLETE = "Answer the questions listed, or select \u201cSubmit with these questions unanswered\u201d"
