@@ -97,13 +97,16 @@ def section_page(response: Response, questionnaire: forms.Questionnaire, section
     with writing():
         result = returns.save_page(response_id, sec, values, expected, actor, questionnaire, warnings,
                                    amending=amending)
+        # The return as the save left it (it is the row save_page locked and read afresh): read
+        # before the commit, after which it would be loaded again.
+        latest = response.answers or {}
+        to_confirm = any(not w.confirmed for w in checks.raised(response, sec.id))
     if result.closed:
         return _typed(form, not_saved="closed", **page), 409
     if not result.saved:  # the form shows what is saved now; what they typed is listed above it
-        latest = response.answers or {}  # read afresh: the save's transaction is over
         unsaved = [(q, display(q, values)) for q in sec.questions if display(q, values) != display(q, latest)]
         return _stored(questionnaire, latest, result.page.version, conflict=result.page, unsaved=unsaved, **page), 409
-    if any(not w.confirmed for w in checks.raised(response, sec.id)):  # saved: now confirm or change
+    if to_confirm:  # saved: now confirm or change
         return redirect(urls.section(sec.id) + "?saved=1#warnings")
     if request.form.get("action") == "later":
         return redirect(urls.task_list() + "?saved=1")
@@ -128,7 +131,8 @@ def _confirm(response: Response, section: forms.Section, actor: Actor, urls: Url
     response_id = response.id
     with writing():
         checks.confirm(response_id, section.id, request.form.getlist("confirmed"), actor)
-    if any(not w.confirmed for w in checks.raised(response, section.id)):
+        left = any(not w.confirmed for w in checks.raised(response, section.id))  # as confirm left it
+    if left:
         return redirect(urls.section(section.id) + "#warnings")
     return redirect(urls.after(nxt))
 
@@ -146,7 +150,7 @@ def _stored(questionnaire: forms.Questionnaire, answers: dict, version: int, sec
     """The page showing the answers stored (its questions' markup remembered: ``markup``)."""
     questions = markup.stored_questions(questionnaire, section, initial_data(section, answers), read_only)
     return render_template("return/section.html", section=section, read_only=read_only, questions=questions,
-                           section_version=version, error_list=[], confirm_form=ConfirmForm(),
+                           section_version=version, error_list=[],
                            warnings=checks.raised(extra["response"], section.id),
                            saved=request.args.get("saved") == "1", **extra)
 
