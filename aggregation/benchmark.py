@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import json
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -43,13 +43,15 @@ import pandas as pd
 import forms
 from forms import Question
 from forms.rules import is_asked
+from forms.tablespec import MeasureSpec, TableSpec
 
 from . import sheets
 from .dataset import Dataset, Return, in_a_sentence, plural
-from .tables import _numeric, frame, short_label, whole
+from .tables import _numeric, frame, kind_of, short_label, whole
 from .withheld import EVERYONE, Group, groups_of, withheld
 
-QUARTERS = {1: "lowest quarter", 2: "second-lowest quarter", 3: "second-highest quarter", 4: "highest quarter"}
+QUARTERS: dict[int | None, str] = {1: "lowest quarter", 2: "second-lowest quarter", 3: "second-highest quarter",
+                                   4: "highest quarter"}
 
 MeasureKey = tuple[str, str | None]
 """What makes two measures' values the same: the question, and what it is a share of (if anything)."""
@@ -59,38 +61,151 @@ YearFigures = tuple[int, dict[str, list[int]], list[tuple[str, pd.Series, float 
 """One year of the trend: the year, each organisation's rows, and each measure's label, values and average."""
 
 
+# ---------------------------------------------------------------- a benchmark, as types
+
+class Figures(TypedDict):
+    """A comparison group's figures: how many, whether withheld, and of a measure the average,
+    median and quartiles (None where withheld or from too few; a choice question's shares have
+    none, and carry ``mean`` and ``median`` only where withheld)."""
+
+    n: int
+    suppressed: bool
+    mean: NotRequired[float | None]
+    median: NotRequired[float | None]
+    q1: NotRequired[float | None]
+    q3: NotRequired[float | None]
+
+
+class Peers(Figures):
+    """The group set beside the employer: its type's, or its region's where that is withheld."""
+
+    label: str  # "Other London boroughs", "Others in London"
+    fallback: bool  # its region's
+
+
+class Neighbours(TypedDict):
+    n: int  # how many of them answered
+    listed: int  # how many the coordinator's list names
+    suppressed: bool
+    median: float | None
+
+
+class MeasureComparison(TypedDict):
+    """One measure of a table by type: the employer's figure beside its comparison groups'."""
+
+    table: str  # the table's number
+    title: str
+    measure: str  # the measure's label
+    name: str
+    unit: str
+    question_id: str
+    percent: bool
+    own: float | None
+    own_answer: Any  # what it answered (a number, "n/a" for no one in the role, or nothing)
+    not_applicable: str | None  # the questionnaire's words for no one in the role
+    type: Figures
+    region: Figures
+    all: Figures
+    peers: Peers
+    quartile: int | None  # of all respondents' figures
+    neighbours: NotRequired[Neighbours]  # where the coordinator listed the employer's neighbours
+
+
+class OptionShare(TypedDict):
+    value: str
+    label: str
+    peers_percent: float | None
+    all_percent: float | None
+
+
+class SingleComparison(TypedDict):
+    """A single-choice question: the employer's answer, and the share giving each answer."""
+
+    table: str
+    title: str
+    question_id: str
+    asked: bool
+    own: str | None
+    own_label: str | None
+    options: list[OptionShare]
+    type: Figures
+    region: Figures
+    all: Figures
+    peers: Peers
+
+
+class MultiComparison(TypedDict):
+    """A multiple-choice question: what the employer has that most have, has unlike most, and lacks."""
+
+    table: str
+    title: str
+    question_id: str
+    own: list[str]
+    n: int
+    suppressed: bool
+    shared: list[str]
+    unusual: list[str]
+    missing: list[str]
+    share: NotRequired[dict[str, float]]  # each answer's per cent, where shown
+
+
+class TrendRow(TypedDict):
+    year: int
+    measure: str
+    own: float | None
+    national: float | None
+
+
+class Benchmark(TypedDict):
+    """One employer's benchmark, as stored in an edition (``to_json``) and drawn on its web page."""
+
+    organisation: str
+    authority_type: str
+    region: str | None
+    neighbours_listed: int
+    year: int
+    threshold: int
+    respondents: int
+    publication_min: int
+    measures: list[MeasureComparison]
+    single: list[SingleComparison]
+    multi: list[MultiComparison]
+    trend: list[TrendRow]
+
+
 def effective_threshold(threshold: int) -> int:
     return max(int(threshold), 2)
 
 
-def _group(data: np.ndarray, others: int, shown: bool, threshold: int) -> dict[str, Any]:
+def _group(data: np.ndarray, others: int, shown: bool, threshold: int) -> Figures:
     """A comparison group's figures from its sorted values ``data`` (``others`` of them not the
     employer's): the average only where the tables show the group (``shown``), the median and
     quartiles only from at least ``threshold`` others."""
     n = int(len(data))
     if not shown or others < 2:  # never one other employer's own figure, whatever the tables' threshold
         return _withheld(n)
-    figures: dict[str, Any] = {"n": n, "suppressed": False, "mean": float(data.mean()), "median": None,
-                               "q1": None, "q3": None}
+    figures: Figures = {"n": n, "suppressed": False, "mean": float(data.mean()), "median": None, "q1": None,
+                        "q3": None}
     if others >= threshold:  # numpy's quantiles are pandas' (linear between the two nearest)
-        figures.update(median=float(np.median(data)), q1=float(np.quantile(data, 0.25)),
-                       q3=float(np.quantile(data, 0.75)))
+        figures["median"] = float(np.median(data))
+        figures["q1"], figures["q3"] = float(np.quantile(data, 0.25)), float(np.quantile(data, 0.75))
     return figures
 
 
-def _quartile(own: float | None, group: dict[str, Any]) -> int | None:
-    if own is None or group["suppressed"] or group.get("median") is None:
-        return None
-    if own <= group["q1"]:
+def _quartile(own: float | None, group: Figures) -> int | None:
+    q1, median, q3 = group.get("q1"), group.get("median"), group.get("q3")
+    if own is None or group["suppressed"] or median is None or q1 is None or q3 is None:
+        return None  # the quartiles come with the median
+    if own <= q1:
         return 1
-    if own <= group["median"]:
+    if own <= median:
         return 2
-    if own <= group["q3"]:
+    if own <= q3:
         return 3
     return 4
 
 
-def _measure_values(df: pd.DataFrame, measure: dict[str, Any]) -> pd.Series:
+def _measure_values(df: pd.DataFrame, measure: MeasureSpec) -> pd.Series:
     values = _numeric(df[measure["question"]])
     if "percent_of" in measure:
         denominator = _numeric(df[measure["percent_of"]])
@@ -98,7 +213,7 @@ def _measure_values(df: pd.DataFrame, measure: dict[str, Any]) -> pd.Series:
     return values
 
 
-def compute(dataset: Dataset, organisation: str, threshold: int = 5) -> dict[str, Any]:
+def compute(dataset: Dataset, organisation: str, threshold: int = 5) -> Benchmark:
     """One employer's benchmark (``Benchmarks`` for many from the same dataset)."""
     return Benchmarks(dataset, threshold).of(organisation)
 
@@ -126,52 +241,54 @@ class Benchmarks:
         self._sets: dict[str, MultiSets] = {}
         self._history: list[YearFigures] | None = None
 
-    def of(self, organisation: str) -> dict[str, Any]:
+    def of(self, organisation: str) -> Benchmark:
         dataset, df = self.dataset, self.df
         matches = self.rows.get(organisation, [])
         if len(matches) != 1:
             raise KeyError(f"{organisation} has no return in {dataset.year}")
         me = matches[0]
         own_return = dataset.returns[me]
-        listed = dataset.neighbours.get(organisation)
-        near = [p for name in listed or [] for p in self.rows.get(name, [])[:1] if p != me]
-        kind, region = own_return.authority_type, own_return.region
-        result: dict[str, Any] = {"organisation": organisation, "authority_type": kind, "region": region,
-                                  "neighbours_listed": len(listed or []),
-                                  "year": dataset.year, "threshold": self.threshold, "respondents": len(df),
-                                  "publication_min": self.publication_min,
-                                  "measures": [], "single": [], "multi": [], "trend": []}
+        listed = dataset.neighbours.get(organisation) or []
+        near = [p for name in listed for p in self.rows.get(name, [])[:1] if p != me]  # their rows
+        compared = _Compared(self, me, listed, near)
         for spec in dataset.tables:
-            if spec["kind"] == "by_type":
-                for measure in spec["measures"]:
-                    values = self.values(measure)
-                    own = values.iat[me]
-                    own = None if pd.isna(own) else float(own)
-                    hidden = self.withheld(_measure_key(measure), values.notna())
-                    groups = {name: self.group(measure, group, me, hidden)
-                              for name, group in self.comparisons(own_return).items()}
-                    result["measures"].append({
-                        "table": spec["number"], "title": spec["title"], "measure": measure["label"],
-                        "name": measure.get("name", measure["label"]), "unit": measure.get("unit", ""),
-                        "question_id": measure["question"], "percent": "percent_of" in measure,
-                        "own": own, "own_answer": own_return.answers.get(measure["question"]),
-                        "not_applicable": dataset.questionnaire.question(measure["question"]).not_applicable,
-                        **groups, "peers": peers(groups, own_return), "quartile": _quartile(own, groups["all"]),
-                        **({"neighbours": self.neighbours(values, near, len(listed), hidden, own_return)}
-                           if listed else {})})
-            elif spec["kind"] == "single":
-                result["single"].append(self.single(spec, me))
-            elif spec["kind"] == "multi":
-                result["multi"].append(self.multi(spec, me))
-        result["trend"] = self.trend(organisation)
-        return result
+            kind_of(spec).handle_spec(spec, compared)
+        return {"organisation": organisation, "authority_type": own_return.authority_type,
+                "region": own_return.region, "neighbours_listed": len(listed),
+                "year": dataset.year, "threshold": self.threshold, "respondents": len(df),
+                "publication_min": self.publication_min,
+                "measures": compared.measures, "single": compared.single_choice,
+                "multi": compared.multiple_choice,
+                "trend": self.trend(organisation)}
+
+    def measure(self, spec: TableSpec, measure: MeasureSpec, me: int, listed: list[str],
+                near: list[int]) -> MeasureComparison:
+        """One measure of a table by type: the employer's (row ``me``) figure beside its comparison
+        groups', and its statistical neighbours' (``listed``; ``near``, their rows) where it has any."""
+        own_return = self.dataset.returns[me]
+        values = self.values(measure)
+        value = values.iat[me]
+        own = None if pd.isna(value) else float(value)
+        hidden = self.withheld(_measure_key(measure), values.notna())
+        groups = {name: self.group(measure, group, me, hidden) for name, group in self.comparisons(own_return).items()}
+        compared: MeasureComparison = {
+            "table": spec["number"], "title": spec["title"], "measure": measure["label"],
+            "name": measure.get("name", measure["label"]), "unit": measure.get("unit", ""),
+            "question_id": measure["question"], "percent": "percent_of" in measure,
+            "own": own, "own_answer": own_return.answers.get(measure["question"]),
+            "not_applicable": self.dataset.questionnaire.question(measure["question"]).not_applicable,
+            "type": groups["type"], "region": groups["region"], "all": groups["all"],
+            "peers": peers(groups, own_return), "quartile": _quartile(own, groups["all"])}
+        if listed:
+            compared["neighbours"] = self.neighbours(values, near, len(listed), hidden, own_return)
+        return compared
 
     @staticmethod
     def comparisons(ret: Return) -> dict[str, Group]:
         """An employer's comparison groups: its type, its region (if it has one) and everyone."""
         return {"type": ("type", ret.authority_type), "region": ("region", ret.region or ""), "all": EVERYONE}
 
-    def values(self, measure: dict[str, Any]) -> pd.Series:
+    def values(self, measure: MeasureSpec) -> pd.Series:
         key = _measure_key(measure)
         if key not in self._values:
             self._values[key] = _measure_values(self.df, measure)
@@ -184,7 +301,7 @@ class Benchmarks:
         return self._withheld[key]
 
     def neighbours(self, values: pd.Series, near: list[int], listed: int, hidden: frozenset[Group],
-                   own_return: Return) -> dict[str, Any]:
+                   own_return: Return) -> Neighbours:
         """A measure's median over the employer's statistical neighbours (``near``, their rows),
         unless too few answered or a group the employer is in is withheld (see the docstring)."""
         answered = values.iloc[near].dropna()
@@ -200,7 +317,7 @@ class Benchmarks:
             self._masks[group] = pd.Series([group in groups_of(r) for r in self.dataset.returns], index=self.df.index)
         return series[self._masks[group]]
 
-    def group(self, measure: dict[str, Any], group: Group, me: int, hidden: frozenset[Group]) -> dict[str, Any]:
+    def group(self, measure: MeasureSpec, group: Group, me: int, hidden: frozenset[Group]) -> Figures:
         """A measure's figures for one comparison group: everyone's, the employer too, or for its type
         or region the other employers', the employer (row ``me``) left out of the average and of n."""
         key = (*_measure_key(measure), group)
@@ -215,7 +332,7 @@ class Benchmarks:
             data = np.delete(data, int(np.searchsorted(data, own)))
         return _group(data, len(data), group not in hidden, self.threshold)
 
-    def single(self, spec: dict[str, Any], me: int) -> dict[str, Any]:
+    def single(self, spec: TableSpec, me: int) -> SingleComparison:
         dataset, df = self.dataset, self.df
         question = dataset.questionnaire.question(spec["question"])
         if question.id not in self._asked:
@@ -225,21 +342,21 @@ class Benchmarks:
         own = column.iat[me]
         own_return = dataset.returns[me]
         hidden = self.withheld((question.id, None), column.notna())
-        groups = {name: self.shares(question, column, group, me, hidden)
+        shares = {name: self.shares(question, column, group, me, hidden)
                   for name, group in self.comparisons(own_return).items()}
+        groups = {name: figures for name, (figures, _) in shares.items()}
         chosen = peers(groups, own_return)
+        percent = shares["region" if chosen["fallback"] else "type"][1]
         return {"table": spec["number"], "title": spec["title"], "question_id": question.id,
                 "asked": bool(asked.iat[me]), "own": own,
                 "own_label": short_label(question.option_label(own)) if own else None,
                 "options": [{"value": o.value, "label": short_label(o.label),
-                             "peers_percent": chosen["percent"].get(o.value),
-                             "all_percent": groups["all"]["percent"].get(o.value)}
+                             "peers_percent": percent.get(o.value), "all_percent": shares["all"][1].get(o.value)}
                             for o in question.options],
-                **{name: {k: v for k, v in g.items() if k != "percent"} for name, g in groups.items()},
-                "peers": {k: v for k, v in chosen.items() if k != "percent"}}
+                "type": groups["type"], "region": groups["region"], "all": groups["all"], "peers": chosen}
 
     def shares(self, question: Question, column: pd.Series, group: Group, me: int,
-               hidden: frozenset[Group]) -> dict[str, Any]:
+               hidden: frozenset[Group]) -> tuple[Figures, dict[str, float]]:
         """A single-choice question's shares for one group: everyone's, as the national table prints
         them where it does; or the other employers' of the employer's type or region (no table has
         them), from at least ``threshold`` of them and never beside a withheld group."""
@@ -257,31 +374,29 @@ class Benchmarks:
             n = int(counts.sum())
             shown = n >= self.threshold and group not in hidden
         if not shown:
-            return _withheld(n) | {"percent": {}}
-        return {"n": n, "suppressed": False,
-                "percent": {o.value: 100 * int(counts.get(o.value, 0)) / n for o in question.options}}
+            return _withheld(n), {}
+        return {"n": n, "suppressed": False}, {o.value: 100 * int(counts.get(o.value, 0)) / n for o in question.options}
 
-    def multi(self, spec: dict[str, Any], me: int) -> dict[str, Any]:
+    def multi(self, spec: TableSpec, me: int) -> MultiComparison:
         question = self.dataset.questionnaire.question(spec["question"])
         if question.id not in self._sets:
             self._sets[question.id] = _multi_sets(self.dataset, question)
         labels, sets, answered, share = self._sets[question.id]
         own = sets[me]
         others = len(answered) - (1 if own else 0)  # as the national table: from publication_min respondents
-        out: dict[str, Any] = {"table": spec["number"], "title": spec["title"], "question_id": question.id,
-                               "own": [labels[v] for v in labels if v in own], "n": len(answered),
-                               "suppressed": len(answered) < max(self.publication_min, 1) or others < 1}
-        if out["suppressed"]:
-            out.update(shared=[], unusual=[], missing=[])
-            return out
+        mine = [labels[v] for v in labels if v in own]
+        if len(answered) < max(self.publication_min, 1) or others < 1:
+            return {"table": spec["number"], "title": spec["title"], "question_id": question.id, "own": mine,
+                    "n": len(answered), "suppressed": True, "shared": [], "unusual": [], "missing": []}
         common = {v for v, p in share.items() if p > 50}
-        out["shared"] = [labels[v] for v in labels if v in own and v in common]
-        out["unusual"] = [labels[v] for v in labels if v in own and v not in common]
-        out["missing"] = [labels[v] for v in labels if v in common and v not in own]
-        out["share"] = {labels[v]: share[v] for v in labels}
-        return out
+        return {"table": spec["number"], "title": spec["title"], "question_id": question.id, "own": mine,
+                "n": len(answered), "suppressed": False,
+                "shared": [labels[v] for v in labels if v in own and v in common],
+                "unusual": [labels[v] for v in labels if v in own and v not in common],
+                "missing": [labels[v] for v in labels if v in common and v not in own],
+                "share": {labels[v]: share[v] for v in labels}}
 
-    def trend(self, organisation: str) -> list[dict[str, Any]]:
+    def trend(self, organisation: str) -> list[TrendRow]:
         """Own figure and the national average, per measure, for each year the employer returned."""
         if self._history is None:
             chain: list[Dataset] = []
@@ -300,7 +415,7 @@ class Benchmarks:
                         measures.append((measure["label"], values,
                                          float(values.mean()) if values.notna().any() else None))
                 self._history.append((ds.year, self.rows if this_year else _positions(df), measures))
-        rows: list[dict[str, Any]] = []
+        rows: list[TrendRow] = []
         for year, positions, measures in self._history:
             matches = positions.get(organisation, [])
             if len(matches) != 1:
@@ -312,11 +427,34 @@ class Benchmarks:
         return rows if len({r["year"] for r in rows}) > 1 else []
 
 
-def _withheld(n: int) -> dict[str, Any]:
+class _Compared:
+    """What one employer's benchmark compares, table by table (a ``tables.SpecHandler``): each
+    measure of the tables by type, and each single- and multiple-choice question."""
+
+    def __init__(self, benchmarks: Benchmarks, me: int, listed: list[str], near: list[int]) -> None:
+        self.benchmarks, self.me, self.listed, self.near = benchmarks, me, listed, near
+        self.measures: list[MeasureComparison] = []
+        self.single_choice: list[SingleComparison] = []
+        self.multiple_choice: list[MultiComparison] = []
+
+    def responses(self, spec: TableSpec) -> None:
+        """Table 1 compares no one."""
+
+    def by_type(self, spec: TableSpec) -> None:
+        self.measures += [self.benchmarks.measure(spec, m, self.me, self.listed, self.near) for m in spec["measures"]]
+
+    def single(self, spec: TableSpec) -> None:
+        self.single_choice.append(self.benchmarks.single(spec, self.me))
+
+    def multi(self, spec: TableSpec) -> None:
+        self.multiple_choice.append(self.benchmarks.multi(spec, self.me))
+
+
+def _withheld(n: int) -> Figures:
     return {"n": n, "suppressed": True, "mean": None, "median": None}
 
 
-def peers(groups: dict[str, dict[str, Any]], ret: Return) -> dict[str, Any]:
+def peers(groups: dict[str, Figures], ret: Return) -> Peers:
     """The comparison a benchmark shows beside everyone: the other employers of its type, or where
     that is withheld of its region, or (both withheld) of its type, marked as not shown."""
     if groups["type"]["suppressed"] and ret.region and not groups["region"]["suppressed"]:
@@ -324,10 +462,11 @@ def peers(groups: dict[str, dict[str, Any]], ret: Return) -> dict[str, Any]:
     return {"label": f"Other {plural(ret.authority_type)}", "fallback": False, **groups["type"]}
 
 
-def fallback_sentence(result: dict[str, Any]) -> str | None:
+def fallback_sentence(result: Benchmark) -> str | None:
     """What the benchmark compares with where too few of the employer's type answered, in words."""
     kind = in_a_sentence(result["authority_type"])
-    rows = [r.get("peers", r["type"]) for r in result["measures"] + result["single"]]  # older: type only
+    compared: list[MeasureComparison | SingleComparison] = [*result["measures"], *result["single"]]
+    rows = [r.get("peers", r["type"]) for r in compared]  # older: type only
     region = sum(1 for r in rows if r.get("fallback"))
     neither = sum(1 for r in rows if r["suppressed"])
     if not region and not neither:
@@ -347,7 +486,7 @@ def fallback_sentence(result: dict[str, Any]) -> str | None:
     return text + "."
 
 
-def _measure_key(measure: dict[str, Any]) -> MeasureKey:
+def _measure_key(measure: MeasureSpec) -> MeasureKey:
     """What makes two measures' values the same: the question, and what it is a share of."""
     return measure["question"], measure.get("percent_of")
 
@@ -398,7 +537,7 @@ def figure(value: float | None, percent: bool = False) -> str:
     return f"{text}%" if percent else text
 
 
-def own_text(measure: dict[str, Any]) -> str:
+def own_text(measure: MeasureComparison) -> str:
     """The employer's own figure, or what it answered instead: the questionnaire's words where it
     said it has no one in the role ("There are no team managers in this role")."""
     if measure["own"] is not None:
@@ -408,16 +547,17 @@ def own_text(measure: dict[str, Any]) -> str:
     return "No answer" if measure.get("own_answer") in (None, "") else "No figure"
 
 
-def group_text(group: dict[str, Any] | None, percent: bool) -> str:
+def group_text(group: Peers | Figures | None, percent: bool) -> str:
     """A comparison group's average (median) and how many it stands on, or that it is not shown."""
     if group is None or group["suppressed"]:
         return "Not shown"
-    median = f" ({figure(group['median'], percent)})" if group.get("median") is not None else ""
-    text = f"{figure(group['mean'], percent)}{median}, n={group['n']}"
-    return f"{group['label']}: {text}" if group.get("fallback") else text
+    median = group.get("median")
+    beside = f" ({figure(median, percent)})" if median is not None else ""
+    text = f"{figure(group.get('mean'), percent)}{beside}, n={group['n']}"
+    return f"{group.get('label')}: {text}" if group.get("fallback") else text
 
 
-def neighbours_text(group: dict[str, Any] | None, percent: bool) -> str:
+def neighbours_text(group: Neighbours | None, percent: bool) -> str:
     """The statistical neighbours' median and how many answered, or why it is not shown."""
     if group is None:
         return "–"
@@ -426,7 +566,7 @@ def neighbours_text(group: dict[str, Any] | None, percent: bool) -> str:
     return f"{figure(group['median'], percent)}, n={group['n']} of {group['listed']}"
 
 
-def measure_cells(measure: dict[str, Any]) -> dict[str, str]:
+def measure_cells(measure: MeasureComparison) -> dict[str, str]:
     """One measure's row of a benchmark as the web page, the PDF and the CSV all print it."""
     pct = measure["percent"]
     return {"own": own_text(measure), "peers": group_text(measure.get("peers", measure["type"]), pct),
@@ -435,12 +575,12 @@ def measure_cells(measure: dict[str, Any]) -> dict[str, str]:
             "quarter": QUARTERS.get(measure["quartile"], "–")}
 
 
-def to_json(result: dict[str, Any]) -> str:
+def to_json(result: Benchmark) -> str:
     """The benchmark as stored in an edition, from which its web page is drawn."""
     return json.dumps(result, ensure_ascii=False, indent=1)
 
 
-def to_csv(result: dict[str, Any]) -> str:
+def to_csv(result: Benchmark) -> str:
     rows: list[list[Any]] = []
     region = result.get("region")
     near = any("neighbours" in m for m in result["measures"])
@@ -451,10 +591,10 @@ def to_csv(result: dict[str, Any]) -> str:
                    if region else [])
                 + (["your statistical neighbours: median", "your statistical neighbours: respondents"]
                    if near else []))
-    def figures(group: dict[str, Any], percent: bool) -> list[Any]:
+    def figures(group: Figures, percent: bool) -> list[Any]:
         if group["suppressed"]:
             return ["not shown", "", group["n"]]
-        return [figure(group["mean"], percent), figure(group["median"], percent), group["n"]]
+        return [figure(group.get("mean"), percent), figure(group.get("median"), percent), group["n"]]
 
     for m in result["measures"]:
         pct = m["percent"]
@@ -479,12 +619,13 @@ def to_csv(result: dict[str, Any]) -> str:
     rows.append([])
     rows.append(["section", "table", "question", "you have, as most respondents do", "you have, unlike most",
                  "most have, you do not"])
-    for m in result["multi"]:
-        rows.append(["multiple", m["table"], m["title"], "; ".join(m["shared"]), "; ".join(m["unusual"]),
-                     "; ".join(m["missing"]) if not m["suppressed"] else "not shown"])
+    for chosen in result["multi"]:
+        rows.append(["multiple", chosen["table"], chosen["title"], "; ".join(chosen["shared"]),
+                     "; ".join(chosen["unusual"]),
+                     "; ".join(chosen["missing"]) if not chosen["suppressed"] else "not shown"])
     if result["trend"]:
         rows.append([])
         rows.append(["section", "year", "measure", "yours", "national average"])
-        for row in result["trend"]:
-            rows.append(["trend", row["year"], row["measure"], figure(row["own"]), figure(row["national"])])
+        for year in result["trend"]:
+            rows.append(["trend", year["year"], year["measure"], figure(year["own"]), figure(year["national"])])
     return sheets.csv_text(rows)

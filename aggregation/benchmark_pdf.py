@@ -6,25 +6,27 @@ from typing import Any
 
 from reportlab.graphics.shapes import Drawing, Line, Polygon, Rect, String
 from reportlab.lib import colors
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
-from .benchmark import _fmt, fallback_sentence, figure, measure_cells
+from .benchmark import Benchmark, MeasureComparison, _fmt, fallback_sentence, figure, measure_cells
 from .dataset import in_a_sentence
 from .report import BLUE, INK, RULE, SHADE, _styles, _t, pdf_document, running_header
 
 GREY = colors.HexColor("#505a5f")
 
 
-def distribution(measure: dict[str, Any], width: float = 31 * mm, height: float = 12 * mm) -> Drawing:
+def distribution(measure: MeasureComparison, width: float = 31 * mm, height: float = 12 * mm) -> Drawing:
     """A quartile box of all respondents (middle half), its median, the employer's value, and a
     scale from the lowest figure drawn to the highest."""
     d = Drawing(width, height)
     a = measure["all"]
-    if a["suppressed"] or a.get("q1") is None:
+    q1, median, q3 = a.get("q1"), a.get("median"), a.get("q3")
+    if a["suppressed"] or q1 is None or median is None or q3 is None:  # the quartiles come with the median
         d.add(String(0, height / 2 - 3, "Not shown", fontName="Helvetica", fontSize=7, fillColor=GREY))
         return d
-    points: list[float] = [a["q1"], a["median"], a["q3"]] + ([measure["own"]] if measure["own"] is not None else [])
+    points: list[float] = [q1, median, q3] + ([measure["own"]] if measure["own"] is not None else [])
     low, high = min(points + [0]), max(points) * 1.1 or 1
     scale = (width - 4) / (high - low)
     line = height - 5  # the box sits above the scale's figures
@@ -37,16 +39,15 @@ def distribution(measure: dict[str, Any], width: float = 31 * mm, height: float 
         d.add(Line(x(value), line - 1.5, x(value), line + 1.5, strokeColor=GREY, strokeWidth=0.5))
         d.add(String(x(value), 0.5, figure(value, measure["percent"]), fontName="Helvetica", fontSize=6,
                      fillColor=GREY, textAnchor=anchor))
-    d.add(Rect(x(a["q1"]), line - 3, max(x(a["q3"]) - x(a["q1"]), 0.5), 6, fillColor=SHADE,
-               strokeColor=GREY, strokeWidth=0.5))
-    d.add(Line(x(a["median"]), line - 4, x(a["median"]), line + 4, strokeColor=INK, strokeWidth=1))
+    d.add(Rect(x(q1), line - 3, max(x(q3) - x(q1), 0.5), 6, fillColor=SHADE, strokeColor=GREY, strokeWidth=0.5))
+    d.add(Line(x(median), line - 4, x(median), line + 4, strokeColor=INK, strokeWidth=1))
     if measure["own"] is not None:
         v = x(measure["own"])
         d.add(Polygon([v, line + 4, v + 3, line, v, line - 4, v - 3, line], fillColor=BLUE, strokeColor=BLUE))
     return d
 
 
-def benchmark_pdf(result: dict[str, Any], service: str = "Social Work Health Check") -> bytes:
+def benchmark_pdf(result: Benchmark, service: str = "Social Work Health Check") -> bytes:
     s = _styles()
     buffer = io.BytesIO()
     title = f"{result['organisation']}: health check benchmark {result['year']}"
@@ -104,14 +105,14 @@ def benchmark_pdf(result: dict[str, Any], service: str = "Social Work Health Che
         story += [KeepTogether(heading + [grid]), Spacer(1, 3 * mm)]
 
     story.append(Paragraph("What you offer compared with most respondents", s["h2"]))
-    for item in result["multi"]:
-        story.append(Paragraph(_t(f"{item['title']} ({item['table']})"), s["caption"]))
-        if item["suppressed"]:
+    for chosen in result["multi"]:
+        story.append(Paragraph(_t(f"{chosen['title']} ({chosen['table']})"), s["caption"]))
+        if chosen["suppressed"]:
             story.append(Paragraph("Not shown: too few respondents answered.", s["small"]))
             continue
-        for label, values in (("You have, as most respondents do", item["shared"]),
-                              ("You have, unlike most respondents", item["unusual"]),
-                              ("Most respondents have, you do not", item["missing"])):
+        for label, values in (("You have, as most respondents do", chosen["shared"]),
+                              ("You have, unlike most respondents", chosen["unusual"]),
+                              ("Most respondents have, you do not", chosen["missing"])):
             story.append(Paragraph(_t(f"{label}: " + ("; ".join(values) if values else "none")), s["small"]))
 
     if result["trend"]:
@@ -120,10 +121,10 @@ def benchmark_pdf(result: dict[str, Any], service: str = "Social Work Health Che
         measures = list(dict.fromkeys(r["measure"] for r in result["trend"]))
         lookup = {(r["measure"], r["year"]): r for r in result["trend"]}
         data = [["Measure"] + [f"{y} yours / national" for y in years]]
-        for m in measures:
-            data.append([Paragraph(_t(m), s["cell"])] + [
-                f"{figure(lookup[(m, y)]['own']) or '–'} / {figure(lookup[(m, y)]['national']) or '–'}"
-                if (m, y) in lookup else "–" for y in years])
+        for label in measures:
+            data.append([Paragraph(_t(label), s["cell"])] + [
+                f"{figure(lookup[(label, y)]['own']) or '–'} / {figure(lookup[(label, y)]['national']) or '–'}"
+                if (label, y) in lookup else "–" for y in years])
         grid = Table(data, repeatRows=1)
         grid.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), "Helvetica", 8),
                                   ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE)]))
@@ -132,7 +133,7 @@ def benchmark_pdf(result: dict[str, Any], service: str = "Social Work Health Che
     return buffer.getvalue()
 
 
-def _region_and_neighbours(result: dict[str, Any], s: dict[str, Any]) -> list[Any]:
+def _region_and_neighbours(result: Benchmark, s: dict[str, ParagraphStyle]) -> list[Any]:
     """Each measure beside the employer's region (if it has one) and its statistical neighbours'
     median (if the coordinator's list names any), as the web page shows them."""
     region = result.get("region")

@@ -6,8 +6,9 @@ chart reads the same in greyscale and never relies on colour.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -15,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from .outputs import base_text, slug  # noqa: E402
-from .tables import SMALL_BASE  # noqa: E402
+from .tables import SMALL_BASE, ChoiceRow, ChoiceTable, Table, is_choice  # noqa: E402
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -28,20 +29,25 @@ matplotlib.rcParams.update({"font.family": "sans-serif",
                             "font.sans-serif": ["Liberation Sans", "Arial", "Helvetica", "DejaVu Sans"]})
 
 
-def label_of(row: dict[str, Any], base: int) -> str:
+def figures(tables: Sequence[Table]) -> list[ChoiceTable]:
+    """The tables drawn as bar charts: those numbered as figures (each of a choice question's answers)."""
+    return [t for t in tables if t["number"].startswith("Figure") and is_choice(t)]
+
+
+def label_of(row: ChoiceRow, base: int) -> str:
     if row.get("suppressed"):
         return "*"
     return f"{row['printed']}% ({row['count']})" if base < SMALL_BASE else f"{row['printed']}%"
 
 
-def alt_text(table: dict[str, Any]) -> str:
+def alt_text(table: ChoiceTable) -> str:
     parts = [f"{r['label']}: {r['printed']}% ({r['count']} of {table['base']})" for r in table["rows"]
              if not r.get("suppressed")]
     return (f"{table['number']}: {table['title']}. Bar chart of {table['base']} respondents. "
             + "; ".join(parts) + ".") if parts else f"{table['number']}: {table['title']}. Not shown."
 
 
-def figure(table: dict[str, Any]) -> Figure:
+def figure(table: ChoiceTable) -> Figure:
     rows = table["rows"]
     height = 0.9 + 0.42 * len(rows)
     fig, ax = plt.subplots(figsize=(7.2, height), dpi=150)
@@ -63,7 +69,7 @@ def figure(table: dict[str, Any]) -> Figure:
     return fig
 
 
-def png_bytes(table: dict[str, Any]) -> bytes:
+def png_bytes(table: ChoiceTable) -> bytes:
     fig = figure(table)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
@@ -71,7 +77,7 @@ def png_bytes(table: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
-def write(table: dict[str, Any], out: Path) -> list[Path]:
+def write(table: ChoiceTable, out: Path) -> list[Path]:
     fig = figure(table)
     stem = out / slug(table)
     png, svg, alt = stem.with_suffix(".png"), stem.with_suffix(".svg"), stem.with_suffix(".alt.txt")

@@ -41,7 +41,7 @@ class Return:
 class Dataset:
     year: int
     questionnaire: forms.Questionnaire
-    tables: list[dict[str, Any]]
+    tables: list[tablespec.TableSpec]
     returns: list[Return]
     populations: dict[str, int] = field(default_factory=dict)
     comments: list[dict[str, Any]] = field(default_factory=list)  # approved: {"question_id", "text", ...}

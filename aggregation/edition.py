@@ -55,14 +55,18 @@ def build(dataset: Dataset, out: Path, *, publication_min: int, benchmark_min: i
     said = findings.key_findings(tables, findings.sections_of(dataset.questionnaire))
     add(outputs.write(dataset.year, tables, out / "tables", key_findings=said), "tables")
 
-    figures = [t for t in tables if t["number"].startswith("Figure")]
+    figures = charts.figures(tables)
+    drawn: dict[str, Path] = {}  # each chart's PNG, drawn once for the edition's files and its report
     for done, table in enumerate(figures):
         progress("charts", done, len(figures))
-        add(charts.write(table, out / "tables"), "chart")
+        png, *rest = charts.write(table, out / "tables")
+        drawn[table["number"]] = png
+        add([png, *rest], "chart")
 
     progress("report", 0, 0)
-    (out / "report.pdf").write_bytes(report.national_report(dataset, publication_min, service, tables=tables,
-                                                            publisher=publisher, edition=number))
+    (out / "report.pdf").write_bytes(report.national_report(
+        dataset, publication_min, service, tables=tables, publisher=publisher, edition=number,
+        chart_png=lambda table: drawn[table["number"]].read_bytes()))
     add([out / "report.pdf"], "report")
 
     progress("regions", 0, 0)

@@ -12,9 +12,9 @@ from reportlab.platypus import Paragraph
 
 from . import batch
 from .dataset import Dataset
-from .findings import regional_figure, regional_sentence
+from .findings import no_figure, regional_figure, regional_sentence
 from .report import _cell, _grid, _styles, _t, pdf_document, running_header
-from .tables import regional
+from .tables import ByTypeTable, regional
 
 ENGLAND = "England"
 
@@ -30,7 +30,7 @@ def report_title(title: str, region: str, year: int) -> str:
     return f"{named}: {region} region"
 
 
-def regional_report(region: str, year: int, title: str, tables: list[dict[str, Any]], returns: int,
+def regional_report(region: str, year: int, title: str, tables: list[ByTypeTable], returns: int,
                     threshold: int, service: str = "Social Work Health Check") -> bytes:
     """The region's report as PDF bytes, from the regional ``tables`` (``tables.regional``)."""
     s = _styles()
@@ -50,7 +50,7 @@ def regional_report(region: str, year: int, title: str, tables: list[dict[str, A
         story.append(Paragraph(_t(f"{table['number']}: {table['title']}"), s["h2"]))
         rows: list[list[Any]] = [["Measure", region, "Respondents", ENGLAND, "Respondents"]]
         for m in measures:
-            own = lookup.get((m["label"], region), {"n": 0, "printed": None})
+            own = lookup.get((m["label"], region)) or no_figure(region, m)
             england = lookup[(m["label"], "All")]
             rows.append([Paragraph(_t(m["label"]), s["cell"]), _cell(regional_figure(own["printed"], m)
                                                                      if own["printed"] is not None else None),
@@ -66,7 +66,7 @@ def regional_report(region: str, year: int, title: str, tables: list[dict[str, A
 
 
 def build(dataset: Dataset, out: Path, threshold: int, service: str = "Social Work Health Check",
-          tables: list[dict[str, Any]] | None = None) -> list[Path]:
+          tables: list[ByTypeTable] | None = None) -> list[Path]:
     """Every region's report into ``out`` (one PDF a region); the regional tables, if computed."""
     tables = tables if tables is not None else regional(dataset, threshold)
     out.mkdir(parents=True, exist_ok=True)

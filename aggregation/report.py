@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import date
+from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -37,7 +38,20 @@ from . import charts, findings
 from .annex import AnnexTable, annex_tables, answer_text
 from .dataset import Dataset
 from .outputs import base_text
-from .tables import SMALL_BASE, SUPPRESSED, compute, printed_change
+from .tables import (
+    SMALL_BASE,
+    SUPPRESSED,
+    ByTypeTable,
+    ChoiceTable,
+    MultiTable,
+    ResponsesTable,
+    SingleTable,
+    compute,
+    is_choice,
+    kind_of,
+    printed_change,
+)
+from .tables import Table as NationalTable
 
 INK = colors.HexColor("#0b0c0c")
 BLUE = colors.HexColor("#1d70b8")
@@ -45,6 +59,7 @@ RULE = colors.HexColor("#b1b4b6")
 SHADE = colors.HexColor("#f3f2f1")
 WIDTH = A4[0] - 36 * mm
 LANGUAGE = "en-GB"  # every PDF says what language it is in, for screen readers
+LONDON = ZoneInfo("Europe/London")  # the cover's date is the day in England
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -94,6 +109,8 @@ def _t(text: object) -> str:
 
 Story = list[Any]
 """Flowables for reportlab to lay out (reportlab is untyped)."""
+ChartPng = Callable[[ChoiceTable], bytes]
+"""A figure's chart as PNG."""
 
 
 class _Outline:
@@ -176,23 +193,23 @@ def _cover_page(canvas: Any, doc: Any) -> None:
 
 
 def national_report(dataset: Dataset, threshold: int = 0, service: str = "Social Work Health Check",
-                    tables: list[dict[str, Any]] | None = None, publisher: str | None = None,
-                    edition: int | None = None) -> bytes:
+                    tables: list[NationalTable] | None = None, publisher: str | None = None,
+                    edition: int | None = None, chart_png: ChartPng = charts.png_bytes) -> bytes:
     """The report as PDF bytes; ``tables`` are the dataset's national tables, if already computed;
-    the cover names the ``publisher`` (the service, if none) and the ``edition`` it is part of."""
+    the cover names the ``publisher`` (the service, if none) and the ``edition`` it is part of.
+    ``chart_png`` gives a figure's chart (an edition gives those it has drawn for its own files)."""
     tables = tables if tables is not None else compute(dataset, threshold)
     s = _styles()
     q = dataset.questionnaire
     title = f"{q.title}: national findings"
     section_of = {qq.id: sec for sec in q.sections for qq in sec.questions}
-    annex = annex_tables(dataset, {t["question_ids"][0]: t["title"] for t in tables
-                                   if t["kind"] in ("single", "multi")})
+    annex = annex_tables(dataset, {t["question_ids"][0]: t["title"] for t in tables if is_choice(t)})
     story: Story = [
         *_cover(dataset, title, publisher or service, edition, threshold, s),
         *_contents(s),
         *_key_findings(tables, section_of, s),
         *_background_and_methodology(dataset, threshold, tables, s),
-        *_findings_by_standard(tables, section_of, s, annex),
+        *_findings_by_standard(tables, section_of, s, annex, chart_png),
         *_annex_open_answers(annex, s),
         *_annex_standards(q, s),
         *_annex_form(q, s),
@@ -205,7 +222,7 @@ def national_report(dataset: Dataset, threshold: int = 0, service: str = "Social
 def _cover(dataset: Dataset, title: str, publisher: str, edition: int | None, threshold: int,
            s: dict[str, ParagraphStyle]) -> Story:
     published = f"Edition {edition}, published" if edition else "Published"
-    lines = [f"{published} by {publisher} on {date.today():%d %B %Y}.",
+    lines = [f"{published} by {publisher} on {datetime.now(LONDON):%d %B %Y}.",
              f"From the {len(dataset.returns)} returns as submitted for {dataset.year}"
              + (f"; no figure comes from fewer than {threshold} respondents." if threshold > 1 else ".")]
     return [Spacer(1, 40 * mm), Paragraph(_t(title), s["cover"]),
@@ -221,7 +238,7 @@ def _contents(s: dict[str, ParagraphStyle]) -> Story:
     return [Paragraph("Contents", s["title"]), toc, PageBreak()]
 
 
-def _key_findings(tables: list[dict[str, Any]], section_of: dict[str, Section],
+def _key_findings(tables: list[NationalTable], section_of: dict[str, Section],
                   s: dict[str, ParagraphStyle]) -> Story:
     story: Story = [Paragraph("Key findings", s["h1"])]
     for sentence in findings.key_findings(tables, {k: v.id for k, v in section_of.items()}):
@@ -230,7 +247,7 @@ def _key_findings(tables: list[dict[str, Any]], section_of: dict[str, Section],
     return story
 
 
-def _background_and_methodology(dataset: Dataset, threshold: int, tables: list[dict[str, Any]],
+def _background_and_methodology(dataset: Dataset, threshold: int, tables: list[NationalTable],
                                 s: dict[str, ParagraphStyle]) -> Story:
     """How the returns were collected and counted, and Table 1 (the responses)."""
     q = dataset.questionnaire
@@ -265,15 +282,15 @@ def _background_and_methodology(dataset: Dataset, threshold: int, tables: list[d
     return story
 
 
-def _findings_by_standard(tables: list[dict[str, Any]], section_of: dict[str, Section],
-                          s: dict[str, ParagraphStyle], annex: list[AnnexTable]) -> Story:
+def _findings_by_standard(tables: list[NationalTable], section_of: dict[str, Section],
+                          s: dict[str, ParagraphStyle], annex: list[AnnexTable], chart_png: ChartPng) -> Story:
     """Findings, standard by standard: every table but Table 1, under its standard's heading, each
     pointing to the table of Annex A that lists its "Other" answers, where there is one."""
     others = {a.question_id: a.number for a in annex}
     story: Story = []
     current: Section | None = None
     for table in tables:
-        if table["kind"] == "responses":
+        if not kind_of(table).by_standard:  # Table 1 is in the methodology
             continue
         section = section_of[table["question_ids"][0]]
         heading: Story = []
@@ -285,7 +302,7 @@ def _findings_by_standard(tables: list[dict[str, Any]], section_of: dict[str, Se
         lead = [Paragraph(_t(sentence), s["body"]) for sentence in findings.sentences(table)]
         listed = others.get(f"{table['question_ids'][0]}_other")
         more = [f"The answers given as “Other” are listed in {listed} in Annex A."] if listed else []
-        story += _table_block(table, s, heading + lead, more)
+        story += _table_block(table, s, heading + lead, more, chart_png)
     return story
 
 
@@ -381,17 +398,15 @@ def _cell(value: object) -> str:
     return "–" if value is None or value == "" else str(value)
 
 
-def _table_block(table: dict[str, Any], s: dict[str, ParagraphStyle], lead: Story | None = None,
-                 more: list[str] | None = None) -> Story:
+def _table_block(table: NationalTable, s: dict[str, ParagraphStyle], lead: Story | None = None,
+                 more: list[str] | None = None, chart_png: ChartPng = charts.png_bytes) -> Story:
     """A table (and its chart), its base and notes (and ``more`` of them), after the ``lead``
     sentences written from it."""
     caption = Paragraph(_t(f"{table['number']}: {table['title']}"), s["caption"])
     small = table["base"] is not None and table["base"] < SMALL_BASE
-    body: Story = []
-    if table["number"].startswith("Figure") and table["kind"] == "single":
-        body.append(_chart(table))
-    body += _TABLE_GRIDS.get(table["kind"], _choice_grid)(table, s)
-    counts_shown = " (counts shown: a base under 50)" if small and table["kind"] in ("single", "multi") else ""
+    kind = kind_of(table)
+    body: Story = kind.handle(table, _Layout(s, chart_png))
+    counts_shown = " (counts shown: a base under 50)" if small and kind.choice else ""
     footer = [Paragraph(_t(base_text(table)) + counts_shown, s["small"])]
     footer += [Paragraph(_t(note), s["small"]) for note in table["notes"] + (more or [])]
     # A table, its chart and its notes stay on one page where they fit (KeepTogether splits them only
@@ -399,15 +414,37 @@ def _table_block(table: dict[str, Any], s: dict[str, ParagraphStyle], lead: Stor
     return [KeepTogether([*(lead or []), caption, *body, *footer]), Spacer(1, 4 * mm)]
 
 
-def _chart(table: dict[str, Any]) -> Image:
-    image = Image(io.BytesIO(charts.png_bytes(table)))
+class _Layout:
+    """Each kind of table as the report lays it out (a ``tables.TableHandler``)."""
+
+    def __init__(self, s: dict[str, ParagraphStyle], chart_png: ChartPng) -> None:
+        self.s = s
+        self.chart_png = chart_png
+
+    def responses(self, table: ResponsesTable) -> Story:
+        return _responses_grid(table, self.s)
+
+    def by_type(self, table: ByTypeTable) -> Story:
+        return _by_type_grid(table, self.s)
+
+    def single(self, table: SingleTable) -> Story:
+        """A figure is drawn above its table, as a bar chart."""
+        chart = [_chart(self.chart_png(table))] if table["number"].startswith("Figure") else []
+        return chart + _choice_grid(table, self.s)
+
+    def multi(self, table: MultiTable) -> Story:
+        return _choice_grid(table, self.s)
+
+
+def _chart(png: bytes) -> Image:
+    image = Image(io.BytesIO(png))
     scale = WIDTH * 0.85 / image.imageWidth
     image.drawWidth, image.drawHeight = image.imageWidth * scale, image.imageHeight * scale
     image.hAlign = "LEFT"
     return image
 
 
-def _responses_grid(table: dict[str, Any], s: dict[str, ParagraphStyle]) -> Story:
+def _responses_grid(table: ResponsesTable, s: dict[str, ParagraphStyle]) -> Story:
     data = [["", "Returns", "Per cent", "Population"]] + [
         [Paragraph(_t(r["group"]), s["cell"]), r["responses"], _cell(r["printed"]),
          _cell(r["population"] or "n/a")]
@@ -415,7 +452,7 @@ def _responses_grid(table: dict[str, Any], s: dict[str, ParagraphStyle]) -> Stor
     return [_grid(data, [70 * mm, 25 * mm, 25 * mm, 25 * mm])]
 
 
-def _by_type_grid(table: dict[str, Any], s: dict[str, ParagraphStyle]) -> Story:
+def _by_type_grid(table: ByTypeTable, s: dict[str, ParagraphStyle]) -> Story:
     """Each measure's figure and sample size for each type of organisation, and last year's for all."""
     previous = table.get("previous_year")
     measures = list(dict.fromkeys(r["measure"] for r in table["rows"]))
@@ -443,7 +480,7 @@ def _by_type_grid(table: dict[str, Any], s: dict[str, ParagraphStyle]) -> Story:
     return body
 
 
-def _choice_grid(table: dict[str, Any], s: dict[str, ParagraphStyle]) -> Story:
+def _choice_grid(table: ChoiceTable, s: dict[str, ParagraphStyle]) -> Story:
     """A single or multiple choice question's answers: number, per cent, and last year's beside."""
     previous = table.get("previous_year")
     head = ["", "Number", "Per cent"] + ([f"{previous}, per cent", "Change, points"] if previous else [])
@@ -456,6 +493,3 @@ def _choice_grid(table: dict[str, Any], s: dict[str, ParagraphStyle]) -> Story:
         data.append(row)
     widths = [84 * mm, 22 * mm, 22 * mm] + ([22 * mm, 24 * mm] if previous else [])
     return [_grid(data, widths)]
-
-
-_TABLE_GRIDS = {"responses": _responses_grid, "by_type": _by_type_grid}  # any other kind: a choice question's

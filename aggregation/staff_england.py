@@ -308,7 +308,7 @@ def spread(result: Mapping[str, Any], regions: Sequence[str]) -> dict[str, dict[
     band counts None where withheld, and why)."""
     found: dict[str, dict[str, dict[str, Any]]] = {"England": {}, **{r: {} for r in regions}}
     for s in result["standards"]:
-        tally: dict[str, dict[str, int]] = {area: {b: 0 for b in BANDS} | {"not_scored": 0} for area in found}
+        tally: dict[str, dict[str, int]] = {area: dict.fromkeys(BANDS, 0) | {"not_scored": 0} for area in found}
         for o in result["organisations"]:
             cell = o["scores"][s["id"]]
             which = band(cell["printed"]) if cell["score"] is not None else "not_scored"

@@ -14,11 +14,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import findings
-from .findings import listed, same
+from .findings import Shown, listed, same
 from .staff_england import BANDS
+from .tables import Measure
 
 Row = dict[str, Any]
-POINTS = {"percent": False, "unit": ""}
+POINTS: Measure = {"label": "", "name": "", "unit": "", "percent": False}  # a score is written as a number
 
 
 def _shown(cell: Row | None) -> bool:
@@ -171,12 +172,14 @@ def by_type(report: Row) -> str | None:
     hidden = [c for c in cells if c["suppressed"]]
     if not shown:
         return None
-    overall = {"printed": standard["own"]["printed"], "value": standard["own"]["score"]}
+    overall = Shown("England", standard["own"]["score"], standard["own"]["printed"])
+    figures = [Shown(c["group"], c["value"], c["printed"]) for c in shown]
     text = f"On the lowest-scoring standard, {_standard(standard)}, England scores {standard['own']['printed']}"
     if hidden:
-        text += findings._beside_everyone(shown, overall, hidden, POINTS).replace("average", "England's")
+        text += findings._beside_everyone(figures, overall, [c["group"] for c in hidden], POINTS).replace(
+            "average", "England's")
     elif len(shown) >= 2:
-        text += findings._ranking(shown, POINTS)
+        text += findings._ranking(figures, POINTS)
     return text + "."
 
 

@@ -13,13 +13,12 @@ import platform
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aggregation.batch import build_all  # noqa: E402
-from bench.docs import write_section  # noqa: E402
+from bench.docs import today, write_section  # noqa: E402
 from bench.synthetic import dataset  # noqa: E402
 
 
@@ -28,7 +27,7 @@ def timed(ds, processes: int) -> float:
         start = time.perf_counter()
         count = build_all(ds, Path(out), threshold=5, processes=processes)
         elapsed = time.perf_counter() - start
-        assert count == len(ds.returns) and len(os.listdir(out)) == 3 * count
+        assert count == len(ds.returns) and len(list(Path(out).iterdir())) == 3 * count
     return elapsed
 
 
@@ -49,7 +48,7 @@ def main() -> None:
     speedup = results[1] / results[2]
     print(f"best: 1 process {results[1]:.1f} s, 2 processes {results[2]:.1f} s, speed-up {speedup:.2f}x")
     lines = ["## Employer benchmarks", "",
-             f"Measured {date.today():%d %B %Y} by `bench/benchmarks.py` on this machine ({os.cpu_count()} cores, "
+             f"Measured {today():%d %B %Y} by `bench/benchmarks.py` on this machine ({os.cpu_count()} cores, "
              f"{platform.machine()}, CPython {platform.python_version()}): every employer's benchmark PDF, CSV and "
              f"JSON for {args.employers} synthetic employers, best of {args.repeat} runs.", "",
              "| processes | time | per employer | target |", "|---:|---:|---:|---|",

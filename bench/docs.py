@@ -1,7 +1,14 @@
 """Where benchmark scripts write their figures: one marked section each in docs/performance.md."""
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
+
+
+def today() -> date:
+    """The day in England, which a section's figures are dated by."""
+    return datetime.now(ZoneInfo("Europe/London")).date()
 
 
 def write_section(name: str, lines: list[str], doc: Path = DOC) -> None:

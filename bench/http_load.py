@@ -28,14 +28,14 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from statistics import median
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.docs import write_section  # noqa: E402
+from bench.docs import today, write_section  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -151,7 +151,7 @@ def locust(port: int, sessions: str, users: int, seconds: int, task: str = "", r
                         "--reset-stats", "--host", f"http://127.0.0.1:{port}", "--csv", f"{out}/run",
                         "--only-summary"], env=env, cwd=ROOT, check=False, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=seconds + 120)
-        with open(f"{out}/run_stats.csv") as fh:
+        with Path(out, "run_stats.csv").open() as fh:
             rows = {r["Name"]: r for r in csv.DictReader(fh)}
     return {name: {"rps": float(r["Requests/s"]), "p99": float(r["99%"]), "failures": int(r["Failure Count"])}
             for name, r in rows.items() if name != "Aggregated"}
@@ -275,7 +275,7 @@ def summary(runs: list[dict], bare: list[dict]) -> dict:
 def write_doc(results: dict, args, codes: list[Code]) -> None:
     targets = {"questionnaire page GET": " (target ≥ 40 %)", "save POST": " (target ≥ 20 %)"}
     lines = ["## HTTP: pages and saves under load", "",
-             f"Measured {date.today():%d %B %Y} by `bench/http_load.py"
+             f"Measured {today():%d %B %Y} by `bench/http_load.py"
              + (f" --before {args.before}`" if args.before else "`")
              + f": gunicorn (gthread) with {WORKERS} single-threaded workers, Locust in a second process, both on "
              "loopback on this 2-core machine (the load generator takes CPU from the server). "

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +24,7 @@ BIN = Path(sys.executable).parent
 
 def main() -> None:
     import forms
-    from bench.docs import write_section
+    from bench.docs import today, write_section
     from bench.synthetic import returns
     from healthcheck.transfer import cell_text, columns
 
@@ -43,12 +42,12 @@ def main() -> None:
 
         print(f"generating {args.returns:,} synthetic returns ...", flush=True)
         synthetic = returns(args.returns)
-        with open(f"{work}/orgs.csv", "w", newline="") as fh:
+        with Path(work, "orgs.csv").open("w", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(["name", "authority_type", "ons_code", "region", "contact_email"])
             for r in synthetic:
                 writer.writerow([r.organisation, r.authority_type, "", "", ""])
-        with open(f"{work}/returns.csv", "w", newline="") as fh:
+        with Path(work, "returns.csv").open("w", newline="") as fh:
             writer = csv.writer(fh)
             header = columns(q)
             writer.writerow(header)
@@ -64,10 +63,10 @@ def main() -> None:
         start = time.perf_counter()
         out = run("import", "--cycle", "2017", f"{work}/returns.csv")
         elapsed = time.perf_counter() - start
-        size = os.path.getsize(f"{work}/returns.csv")
+        size = Path(work, "returns.csv").stat().st_size
     print(out.stdout.strip().splitlines()[-1], f"in {elapsed:.1f} s")
     lines = ["## Import of returns", "",
-             f"Measured {date.today():%d %B %Y} by `bench/import_returns.py`: `healthcheck import` of "
+             f"Measured {today():%d %B %Y} by `bench/import_returns.py`: `healthcheck import` of "
              f"{args.returns:,} synthetic returns ({size / 1e6:.1f} MB of CSV, every cell validated, all written in "
              f"one transaction) into SQLite, timed around the whole command including start-up: **{elapsed:.1f} s** "
              "(no target now; before the importer went through the web's submit, the target was 10 s)."]

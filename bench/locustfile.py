@@ -10,12 +10,13 @@ import os
 import random
 import re
 from http.cookiejar import Cookie
+from pathlib import Path
 
 import gevent
 from locust import FastHttpUser, between, constant, task
 from raw_times import record_from_env
 
-SESSIONS = json.loads(open(os.environ["BENCH_SESSIONS"]).read())
+SESSIONS = json.loads(Path(os.environ["BENCH_SESSIONS"]).read_text())
 ONLY = os.environ.get("BENCH_TASK", "")
 _next = {"i": 0}
 

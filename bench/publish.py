@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,7 +141,7 @@ def publish_in_worker(kind: str, settings: dict, repeat: int) -> list[dict]:
 
 
 def main() -> None:
-    from bench.docs import write_section
+    from bench.docs import today, write_section
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--returns", type=int, default=160)
@@ -150,7 +150,7 @@ def main() -> None:
     args = parser.parse_args()
     results = {kind: run_database(kind, args.returns, args.repeat) for kind in args.databases}
     lines = ["## Publication in the worker", "",
-             f"Measured {date.today():%d %B %Y} by `bench/publish.py`: {args.returns} organisations with synthetic "
+             f"Measured {today():%d %B %Y} by `bench/publish.py`: {args.returns} organisations with synthetic "
              "submitted returns; `healthcheck worker --workers 2` (the SQLite queue) builds the edition: the frozen "
              "dataset, the national tables as files, 15 charts, the national report, and every employer's "
              "benchmark (JSON, CSV and PDF). Timed from queueing the job, as the web does, to the edition being "

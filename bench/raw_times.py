@@ -2,6 +2,7 @@
 pooled; one run's p99 rests on its few slowest requests. Counted from when every user has
 started, as Locust's --reset-stats does."""
 import os
+from pathlib import Path
 
 from locust import events
 
@@ -10,7 +11,7 @@ def record_from_env() -> None:
     path = os.environ.get("BENCH_RAW")
     if not path:
         return
-    raw, started = open(path, "a"), []
+    raw, started = Path(path).open("a"), []  # noqa: SIM115  (open while Locust runs, closed as it quits)
 
     @events.spawning_complete.add_listener
     def _all_started(**kwargs):

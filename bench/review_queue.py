@@ -17,7 +17,7 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from statistics import median
 from typing import Any
@@ -26,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+
+from bench.docs import today, write_section  # noqa: E402
 
 COMMENTS = (
     "Supervision is regular and useful.", "Caseloads have grown since the summer.",
@@ -90,7 +92,7 @@ def fill_queue(cycle_id: int, items: int, organisations: int, seed: int = 31) ->
                      "redacted": redacted[base] + text_[len(base):], "status": status})
     for row in staff_rows:
         staff = StaffResponse(survey_id=survey.id, organisation_id=row["org"], answers={"comment": row["original"]},
-                              submitted_on=date.today(), scored=True)
+                              submitted_on=now.date(), scored=True)
         db.session.add(staff)
         db.session.flush()
         rows.append({"staff_response_id": staff.id, "question_id": "comment", "original": row["original"],
@@ -244,7 +246,7 @@ def main() -> None:
         finally:
             drop()
     lines = ["## The comment review queue", "",
-             f"Measured {date.today():%d %B %Y} by `bench/review_queue.py --items {args.items} --requests "
+             f"Measured {today():%d %B %Y} by `bench/review_queue.py --items {args.items} --requests "
              f"{args.requests}`: {args.items:,} comments for review from {args.organisations} organisations' returns "
              "and a staff survey (about one in ten from the staff survey; 80 % pending), inserted in a shuffled order. "
              "In-process through Flask's test client, signed in as a coordinator, one request at a time on this 2-core "
@@ -274,7 +276,6 @@ def main() -> None:
                  f"one: {worst_cpu:.0f} ms.")
     print("\n".join(lines), flush=True)
     if not args.no_write:
-        from bench.docs import write_section
         write_section("review-queue", lines)
 
 

@@ -18,14 +18,13 @@ import random
 import sys
 import time
 from collections import Counter
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import forms  # noqa: E402
 from aggregation import scores  # noqa: E402
-from bench.docs import write_section  # noqa: E402
+from bench.docs import today, write_section  # noqa: E402
 from forms import synthetic  # noqa: E402
 
 Q = forms.load("staff-survey", "2020.1")
@@ -114,7 +113,7 @@ def main() -> None:
     small_trusts += [r | {"organisation": f"NHS Trust {i + 1:02d}"} for i in range(3)
                      for r in [r for r in rows if r["authority_type"] == "NHS Trust"][:3]]
     lines = ["## A national-size survey", "",
-             f"Measured {date.today():%d %B %Y} by `bench/staff_disclosure.py` (seed {args.seed}): synthetic "
+             f"Measured {today():%d %B %Y} by `bench/staff_disclosure.py` (seed {args.seed}): synthetic "
              "respondents in England's mix of types and its nine regions, each organisation leaning its own way.", ""]
     lines += measure(rows, "NHS trusts of 8 to 25 respondents")
     lines += measure(small_trusts, "Three NHS trusts of three respondents each, as found on main")

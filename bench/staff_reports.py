@@ -11,7 +11,6 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -19,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import forms  # noqa: E402
 from aggregation import drivers, profile, scores, staff_reports  # noqa: E402
 from aggregation.dataset import StaffData  # noqa: E402
-from bench.docs import write_section  # noqa: E402
+from bench.docs import today, write_section  # noqa: E402
 from bench.staff_scores import REGIONS, TYPES, table  # noqa: E402
 from forms.synthetic import answers  # noqa: E402
 
@@ -75,7 +74,7 @@ def main() -> None:
     regression = time.perf_counter() - start
     print(f"regression at 100,000: {regression:.2f} s", flush=True)
     lines = ["## Each organisation's staff survey report", "",
-             f"Measured {date.today():%d %B %Y} by `bench/staff_reports.py`: the staff survey's part of an "
+             f"Measured {today():%d %B %Y} by `bench/staff_reports.py`: the staff survey's part of an "
              f"edition for {args.organisations} organisations and {len(data.respondents):,} synthetic respondents "
              "(scores, what is withheld, scores.json, CSVs and XLSX, the national regression, England's and each "
              "region's report as JSON and PDF, then each "

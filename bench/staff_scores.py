@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -29,7 +28,7 @@ import pandas as pd  # noqa: E402
 
 import forms  # noqa: E402
 from aggregation import scores  # noqa: E402
-from bench.docs import write_section  # noqa: E402
+from bench.docs import today, write_section  # noqa: E402
 from bench.tables import best  # noqa: E402
 
 Q = forms.load("staff-survey", "2020.1")
@@ -100,7 +99,7 @@ def main() -> None:
         rows.append((size, *time_both(table(size, args.organisations), sql, args.repeat)))
     first = rows[0]
     lines = ["## The staff survey's scores", "",
-             f"Measured {date.today():%d %B %Y} by `bench/staff_scores.py` (best of {args.repeat}), "
+             f"Measured {today():%d %B %Y} by `bench/staff_scores.py` (best of {args.repeat}), "
              f"{args.organisations} organisations: our scores (48 measures — 8 standards, 40 statements — for the "
              "nation, each type, region and organisation, and each service and role within one; then what is "
              "withheld, ranks and scores.json's structure) against one DuckDB query giving the same sums and "

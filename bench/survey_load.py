@@ -18,14 +18,14 @@ import re
 import subprocess
 import sys
 import tempfile
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from statistics import median
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.docs import write_section  # noqa: E402
+from bench.docs import today, write_section  # noqa: E402
 from bench.http_load import PG_ADMIN, PG_URL, Code, free_port, locust, pooled, sign_in_all  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -133,7 +133,7 @@ def survey_locust(port: int, env: dict, started: str, users: int, seconds: int, 
                         "--only-summary"], env=dict(os.environ, **env, BENCH_SESSIONS=started, BENCH_TASK=task,
                                                     BENCH_RAW=raw), cwd=ROOT, check=False,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=seconds + 180)
-        with open(f"{out}/run_stats.csv") as fh:
+        with Path(out, "run_stats.csv").open() as fh:
             rows = {r["Name"]: r for r in csv.DictReader(fh)}
     return {name: {"rps": float(r["Requests/s"]), "count": int(r["Request Count"]),
                    "failures": int(r["Failure Count"])} for name, r in rows.items() if name != "Aggregated"}
@@ -148,7 +148,7 @@ def main() -> None:
     args = parser.parse_args()
     results = {kind: run_database(kind, args) for kind in args.databases}
     lines = ["## The staff survey under the Monday-morning peak", "",
-             f"Measured {date.today():%d %B %Y} by `bench/survey_load.py`: gunicorn as in production (4 workers), "
+             f"Measured {today():%d %B %Y} by `bench/survey_load.py`: gunicorn as in production (4 workers), "
              f"Locust in a second process on the same 2 cores. {args.users} practitioners answer through their "
              "organisation's link, each from the start page to sending their answers (13 pages), 5-15 s to read and "
              f"answer each page, for {args.seconds} s counted once every one has arrived; then the next "

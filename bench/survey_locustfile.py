@@ -11,13 +11,14 @@ import os
 import random
 import re
 from http.cookiejar import Cookie
+from pathlib import Path
 
 import gevent
 from locust import FastHttpUser, between, constant, task
 from raw_times import record_from_env
 
-CODES = json.loads(open(os.environ["BENCH_CODES"]).read())
-STARTED = json.loads(open(os.environ["BENCH_SESSIONS"]).read()) if os.environ.get("BENCH_SESSIONS") else []
+CODES = json.loads(Path(os.environ["BENCH_CODES"]).read_text())
+STARTED = json.loads(Path(os.environ["BENCH_SESSIONS"]).read_text()) if os.environ.get("BENCH_SESSIONS") else []
 SECTIONS = json.loads(os.environ["BENCH_SECTIONS"])  # [[section id, [agreement question ids]], ...]
 ONLY = os.environ.get("BENCH_TASK", "")
 SCALE = ["strongly_disagree", "disagree", "neither", "agree", "strongly_agree", "dont_know"]

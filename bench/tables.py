@@ -13,7 +13,6 @@ import argparse
 import platform
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -23,7 +22,7 @@ import pandas as pd  # noqa: E402
 
 from aggregation.report import national_report  # noqa: E402
 from aggregation.tables import compute, frame  # noqa: E402
-from bench.docs import write_section  # noqa: E402
+from bench.docs import today, write_section  # noqa: E402
 from bench.synthetic import dataset  # noqa: E402
 
 
@@ -94,7 +93,7 @@ def main() -> None:
 
 def write_doc(rows, repeat) -> None:
     lines = ["## National tables and report", "",
-             f"Measured {date.today():%d %B %Y} by `bench/tables.py` on this machine "
+             f"Measured {today():%d %B %Y} by `bench/tables.py` on this machine "
              f"({platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
              f"pandas {pd.__version__}, DuckDB {duckdb.__version__}); best of {repeat} runs each, same process, "
              "same synthetic returns (`bench/synthetic.py`).", "",

@@ -66,8 +66,7 @@ def message(key: str, question: Question | None = None, **values: Any) -> str:
         name = values.pop("name")
     else:
         name = question.name if question and question.name else "an answer"
-    text = MESSAGES[key].format(name=name, Name=name[:1].upper() + name[1:], **values)
-    return text
+    return MESSAGES[key].format(name=name, Name=name[:1].upper() + name[1:], **values)
 
 
 def clean_text(value: str) -> str:
@@ -493,9 +492,8 @@ class Text(AnswerType):
                 validate_email(value, check_deliverability=False)
             except EmailNotValidError:
                 return value, message("email", q)
-        if q.format == "telephone":
-            if not _PHONE.match(value) or sum(c.isdigit() for c in value) < 7:
-                return value, message("telephone", q)
+        if q.format == "telephone" and (not _PHONE.match(value) or sum(c.isdigit() for c in value) < 7):
+            return value, message("telephone", q)
         return value, None
 
     def lines(self, value: Any, answers: Mapping[str, Any]) -> list[str]:

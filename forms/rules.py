@@ -135,7 +135,7 @@ A check that lacks a figure it needs (no previous return, no previous edition, a
 
 
 @dataclass(frozen=True)
-class Warning:
+class SoftWarning:
     """An answer that looks wrong: not an error, the person confirms it or changes it. ``key``
     changes whenever a figure the check read changes, so a changed answer raises it afresh."""
 
@@ -175,7 +175,7 @@ def _outside_ratio(value: float, previous: float, above: float, below: float) ->
 
 
 def check_warning(check: Mapping[str, Any], answers: Mapping[str, Any], last_year: Mapping[str, Any] | None,
-                  peers: Mapping[str, tuple[float, float]] | None) -> Warning | None:
+                  peers: Mapping[str, tuple[float, float]] | None) -> SoftWarning | None:
     """The warning one check raises on these answers, or None (also when it does not apply)."""
     qid, kind = check["question"], check["kind"]
     value = _figure(answers, qid)
@@ -214,7 +214,7 @@ def check_warning(check: Mapping[str, Any], answers: Mapping[str, Any], last_yea
         raise ValueError(f"unknown check: {kind!r}")
     if not raised:
         return None
-    return Warning(f"{qid}:{kind}:{'/'.join(inputs)}", qid, check["message"].format(**figures))
+    return SoftWarning(f"{qid}:{kind}:{'/'.join(inputs)}", qid, check["message"].format(**figures))
 
 
 def describe_check(check: Mapping[str, Any]) -> str:
@@ -231,7 +231,7 @@ def describe_check(check: Mapping[str, Any]) -> str:
 
 def soft_warnings(checks: Iterable[Mapping[str, Any]], answers: Mapping[str, Any],
                   last_year: Mapping[str, Any] | None = None,
-                  peers: Mapping[str, tuple[float, float]] | None = None) -> list[Warning]:
+                  peers: Mapping[str, tuple[float, float]] | None = None) -> list[SoftWarning]:
     """Every warning ``checks`` raise on a page's ``answers``, given the organisation's previous
     return (``last_year``, None if there is none) and the previous edition's national ranges
     (``peers``: question id -> (5th, 95th percentile); None if there is no previous edition)."""

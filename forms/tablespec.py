@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict
 
 import jsonschema
 import yaml
@@ -17,7 +17,32 @@ SCHEMA = HERE / "tables.schema.json"
 KIND_TYPES = {"single": "single", "multi": "multiple"}
 
 
-def parse(spec: dict[str, Any], questionnaire: Questionnaire) -> list[dict[str, Any]]:
+class MeasureSpec(TypedDict):
+    """One measure of a table by type: a number question's average (or its answer as a per cent of
+    another's)."""
+
+    question: str
+    label: str  # its heading within its table
+    name: NotRequired[str]  # named outside its table (a finding, a benchmark row); the label if absent
+    unit: NotRequired[str]
+    percent_of: NotRequired[str]
+
+
+class TableSpec(TypedDict):
+    """One national table as ``tables.schema.json`` defines it: what it counts, and how
+    (``kind``; ``aggregation.tables`` holds what each kind does)."""
+
+    id: str
+    number: str  # "Table 2", "Figure 1"
+    title: str
+    kind: Literal["responses", "by_type", "single", "multi"]
+    question: NotRequired[str]  # single and multi: the question it counts the answers to
+    order: NotRequired[Literal["count", "options"]]  # multi
+    last: NotRequired[list[str]]  # multi: option values shown last, in this order
+    measures: NotRequired[list[MeasureSpec]]  # by_type
+
+
+def parse(spec: dict[str, Any], questionnaire: Questionnaire) -> list[TableSpec]:
     """Check a table spec against its schema and the questionnaire; return its tables."""
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     problems = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
@@ -26,7 +51,7 @@ def parse(spec: dict[str, Any], questionnaire: Questionnaire) -> list[dict[str, 
         raise DefinitionError("\n".join(problems))
     if spec["questionnaire"] != questionnaire.key:
         raise DefinitionError(f"tables are for {spec['questionnaire']}, not {questionnaire.key}")
-    tables: list[dict[str, Any]] = spec["tables"]
+    tables: list[dict[str, Any]] = spec["tables"]  # checked here, then read as TableSpec
     by_id = {q.id: q for q in questionnaire.questions()}
     types = {qid: q.type for qid, q in by_id.items()}
     seen_ids: set[str] = set()
@@ -50,7 +75,8 @@ def parse(spec: dict[str, Any], questionnaire: Questionnaire) -> list[dict[str, 
                     problems.append(f"{where}: {value} is not an option of {table['question']}")
     if problems:
         raise DefinitionError("\n".join(problems))
-    return tables
+    checked: list[TableSpec] = spec["tables"]
+    return checked
 
 
 @cache
@@ -65,7 +91,7 @@ def _load(qid: str, version: str) -> str:
 on_folders_changed(_load.cache_clear)
 
 
-def load(questionnaire: Questionnaire) -> list[dict[str, Any]]:
+def load(questionnaire: Questionnaire) -> list[TableSpec]:
     """The tables of a questionnaire (a fresh copy: callers may annotate them)."""
-    tables: list[dict[str, Any]] = json.loads(_load(questionnaire.id, questionnaire.version))
+    tables: list[TableSpec] = json.loads(_load(questionnaire.id, questionnaire.version))
     return tables

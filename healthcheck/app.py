@@ -110,9 +110,10 @@ def create_app(config: str | None = None, **overrides: Any) -> Flask:
 
 class RecordNumber(IntegerConverter):
     """``<int:...>`` in an address: no larger than a database's integer, so that a larger number is
-    a page not found rather than an error from the database."""
+    a page not found rather than an error from the database. ``min`` and ``max`` keep werkzeug's
+    names: an address passes them by keyword, as in ``<int(max=...):id>``."""
 
-    def __init__(self, url_map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = 2**31 - 1,
+    def __init__(self, url_map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = 2**31 - 1,  # noqa: A002
                  signed: bool = False) -> None:
         super().__init__(url_map, fixed_digits, min, max, signed)
 

@@ -2,11 +2,10 @@
 and sessions that end when idle, at their absolute lifetime, and when the account signs out."""
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from datetime import timedelta
-from functools import wraps
+from functools import cache, wraps
 
 import pyotp
 import segno
@@ -16,12 +15,11 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user, login_user, logout_user
 from markupsafe import Markup
-from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import clock
-from .extensions import db
-from .models import ApiToken, PasswordReset, RecoveryCode, Role, SignInFailure, User, utcnow
+from .models import Role, User
+from .store import accounts
 from .unsaved import expired_answers
 
 login_manager = LoginManager()
@@ -35,13 +33,23 @@ MIN_PASSWORD = 12
 WRONG = "Enter a correct email address and password"
 THROTTLED = ("Too many attempts to sign in with this email address from here. Wait 15 minutes and try again, "
              "or ask another coordinator to let you sign in again (Accounts, then your name)")
-# A fixed hash to check against when the email is unknown, so timing does not reveal accounts.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+def hash_password(password: str) -> str:
+    """A password's scrypt hash, at the cost the configuration sets (``PASSWORD_HASH_METHOD``)."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """A fixed hash to check against when the email is unknown, so timing does not reveal
+    accounts: made once per method, at the same cost as an account's."""
+    return generate_password_hash("not-a-real-password", method=method)
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return accounts.user(int(user_id)) if user_id.isdigit() else None
 
 
 def init_app(app) -> None:
@@ -87,15 +95,14 @@ def password_problem(password: str) -> str | None:
 
 
 def create_user(email: str, name: str, role: str, password: str) -> User:
+    """A new account (``accounts.EmailTaken`` if the address is another's; the caller commits)."""
     problem = password_problem(password)
     if problem:
         raise ValueError(problem)
     if role not in {r.value for r in Role}:
         raise ValueError(f"Role must be one of: {', '.join(r.value for r in Role)}")
-    user = User(email=email.strip().lower(), name=name.strip(), role=role,
-                password_hash=generate_password_hash(password, method="scrypt"))
-    db.session.add(user)
-    return user
+    return accounts.add_user(email.strip().lower(), name.strip(), role,
+                             hash_password(password))
 
 
 def authenticate(email: str, password: str, client: str) -> tuple[User | None, str | None]:
@@ -104,16 +111,15 @@ def authenticate(email: str, password: str, client: str) -> tuple[User | None, s
     time taken tells a stranger which emails have accounts. Failures are counted per email and
     client, so a stranger can hold back only themselves (the caller commits what this records)."""
     key = (email or "").strip().lower()[:254]
-    user = db.session.scalar(select(User).where(func.lower(User.email) == key))
+    user = accounts.user_by_email(key)
     now = clock.now()
-    recent = db.session.scalar(select(func.count()).select_from(SignInFailure).where(
-        SignInFailure.email == key, SignInFailure.client == client, SignInFailure.at > now - THROTTLE_FOR))
-    throttled = (recent or 0) >= MAX_FAILURES
-    right = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    throttled = accounts.failures(key, client, since=now - THROTTLE_FOR) >= MAX_FAILURES
+    right = check_password_hash(
+        user.password_hash if user else _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password or "")
     if throttled or user is None or not user.active or not right:
-        db.session.add(SignInFailure(email=key, client=client[:64], at=now))
+        accounts.fail(key, client[:64], now)
         return None, THROTTLED if throttled else WRONG
-    db.session.execute(delete(SignInFailure).where(SignInFailure.email == key, SignInFailure.client == client))
+    accounts.forget_failures(key, client)
     user.last_login_at = now
     return user, None
 
@@ -136,10 +142,10 @@ def end_sessions_of(user: User) -> None:
 
 def unthrottle(email: str) -> int:
     """Forget an email's failed sign-ins, from every client: how many there were."""
-    found = db.session.scalar(select(func.count()).select_from(SignInFailure)
-                              .where(SignInFailure.email == email.strip().lower()))
-    db.session.execute(delete(SignInFailure).where(SignInFailure.email == email.strip().lower()))
-    return found or 0
+    key = email.strip().lower()
+    found = accounts.failures(key)
+    accounts.forget_failures(key)
+    return found
 
 
 def coordinator_required(view):
@@ -157,7 +163,6 @@ def coordinator_required(view):
 # ---------------------------------------------------------------- a second factor (TOTP)
 
 RECOVERY_CODES = 8
-RESET_FOR = timedelta(hours=1)
 
 
 def needs_second_factor(user: User) -> bool:
@@ -199,18 +204,13 @@ def code_is_right(secret: str, code: str) -> bool:
     return code_step(secret, code) is not None
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def set_up_second_factor(user: User, secret: str, spent_step: int | None = None) -> list[str]:
     """The authenticator's secret stored, and fresh recovery codes: shown once, stored hashed. The
     code that proved the set-up (its ``spent_step``) is spent: sign-in will not take it again."""
     user.totp_secret = secret
     user.totp_last_step = spent_step
-    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
-    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_digest(c)) for c in codes)
+    accounts.replace_recovery_codes(user, codes)
     return codes
 
 
@@ -222,10 +222,7 @@ def second_factor_passes(user: User, code: str) -> bool:
     Five wrong codes in 15 minutes stop the step for the account: whoever is at it has its password.
     The caller holds the write lock and commits."""
     now = clock.now()
-    recent = db.session.scalar(select(func.count()).select_from(SignInFailure).where(
-        SignInFailure.email == user.email, SignInFailure.client == CODE_STEP,
-        SignInFailure.at > now - THROTTLE_FOR)) or 0
-    if recent >= MAX_FAILURES:
+    if accounts.failures(user.email, CODE_STEP, since=now - THROTTLE_FOR) >= MAX_FAILURES:
         return False
     if user.totp_secret:
         totp, digits = pyotp.TOTP(user.totp_secret), "".join((code or "").split())
@@ -233,28 +230,17 @@ def second_factor_passes(user: User, code: str) -> bool:
             step = totp.timecode(now) + offset
             if digits == totp.generate_otp(step) and step > (user.totp_last_step or -1):
                 user.totp_last_step = step
-                _forget_code_failures(user)
+                accounts.forget_failures(user.email, CODE_STEP)
                 return True
-    found = db.session.scalar(select(RecoveryCode).where(
-        RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _digest((code or "").strip().lower()),
-        RecoveryCode.used_at.is_(None)).with_for_update())
-    if found is None:
-        db.session.add(SignInFailure(email=user.email, client=CODE_STEP, at=now))
+    if not accounts.use_recovery_code(user, (code or "").strip().lower()):
+        accounts.fail(user.email, CODE_STEP, now)
         return False
-    found.used_at = utcnow()
-    _forget_code_failures(user)
+    accounts.forget_failures(user.email, CODE_STEP)
     return True
 
 
-def _forget_code_failures(user: User) -> None:
-    db.session.execute(delete(SignInFailure).where(SignInFailure.email == user.email,
-                                                   SignInFailure.client == CODE_STEP))
-
-
 def codes_held_back(user: User) -> bool:
-    return (db.session.scalar(select(func.count()).select_from(SignInFailure).where(
-        SignInFailure.email == user.email, SignInFailure.client == CODE_STEP,
-        SignInFailure.at > clock.now() - THROTTLE_FOR)) or 0) >= MAX_FAILURES
+    return accounts.failures(user.email, CODE_STEP, since=clock.now() - THROTTLE_FOR) >= MAX_FAILURES
 
 
 # ---------------------------------------------------------------- passwords
@@ -264,67 +250,16 @@ def set_password(user: User, password: str) -> None:
     problem = password_problem(password)
     if problem:
         raise ValueError(problem)
-    user.password_hash = generate_password_hash(password, method="scrypt")
+    user.password_hash = hash_password(password)
     user.sessions_revoked_at = clock.now()
-    cancel_resets(user)
-
-
-def cancel_resets(user: User) -> None:
-    """Every unused link to set the account's password stops working (a new password, or disabled)."""
-    for reset in db.session.scalars(select(PasswordReset).where(PasswordReset.user_id == user.id,
-                                                                PasswordReset.used_at.is_(None))):
-        reset.used_at = utcnow()
+    accounts.cancel_resets(user)
 
 
 def new_reset_link(email: str) -> tuple[User, str] | None:
     """For an active account's email, a single-use token to set a new password (stored hashed);
     None for any other email, so nothing about it is said."""
-    user = db.session.scalar(select(User).where(func.lower(User.email) == (email or "").strip().lower()))
+    user = accounts.user_by_email(email)
     if user is None or not user.active:
         return None
-    token = secrets.token_urlsafe(32)
-    db.session.add(PasswordReset(user_id=user.id, token_hash=_digest(token), expires_at=clock.now() + RESET_FOR))
+    _, token = accounts.new_reset(user)
     return user, token
-
-
-def reset_of(token: str) -> PasswordReset | None:
-    """The unused, unexpired reset a link's token opens."""
-    found = db.session.scalar(select(PasswordReset).where(PasswordReset.token_hash == _digest(token or ""))
-                              .with_for_update())
-    if found is None or found.used_at is not None or found.expires_at < clock.now():
-        return None
-    return found
-
-
-# ---------------------------------------------------------------- API tokens (the raw export)
-
-API_TOKEN_PREFIX = "hc_"  # so that a token found in a file or a log is recognisable for what it is
-
-
-def new_api_token(user: User, name: str) -> tuple[ApiToken, str]:
-    """A token for the API's raw export, its whole value returned once and stored hashed."""
-    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, name=name.strip(), token_hash=_digest(token))
-    db.session.add(row)
-    return row, token
-
-
-def api_tokens_of(user: User) -> list[ApiToken]:
-    """An account's tokens, the newest first, revoked ones too (for the record)."""
-    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
-                                   .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
-
-
-def api_token_of(user: User, token_id: int) -> ApiToken | None:
-    return db.session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
-
-
-def api_token_user(token: str) -> tuple[ApiToken, User] | None:
-    """The token sent and its account, if it opens the raw export now: not revoked, and its account
-    an active coordinator's (a disabled account's or a viewer's tokens stop working)."""
-    if not token.startswith(API_TOKEN_PREFIX) or len(token) > 200:
-        return None
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
-    if row is None or row.revoked_at is not None or not row.user.active or not row.user.can_change:
-        return None
-    return row, row.user

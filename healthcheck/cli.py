@@ -22,9 +22,6 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from werkzeug.security import generate_password_hash
 from werkzeug.serving import run_simple
 
 import forms
@@ -38,12 +35,12 @@ from forms.synthetic import answers as synthetic_answers
 
 from . import clock, jobs, mail, transfer
 from .app import create_app
-from .auth import create_user, unthrottle
+from .auth import create_user, hash_password, unthrottle
 from .config import Refused
 from .extensions import db, writing
 from .form_fields import LONDON
-from .models import Cycle, Job, Role, StaffSurvey, User
-from .store import Actor, audit, collection, publication, retention, returns, staff
+from .models import Cycle, Job, Role, StaffSurvey
+from .store import Actor, accounts, audit, collection, publication, retention, returns, staff
 from .store import jobs as job_rows
 from .store import neighbours as neighbour_rows
 
@@ -106,11 +103,11 @@ def _cycle(year: int) -> Cycle:
 
 def _date(text: str, end_of_day: bool = False) -> datetime:
     try:
-        day = datetime.strptime(text, "%Y-%m-%d")
+        day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=LONDON)
     except ValueError:
         raise click.BadParameter(f"{text!r} is not a date like 2017-12-15") from None
     moment = day.replace(hour=23, minute=59, second=59) if end_of_day else day
-    return moment.replace(tzinfo=LONDON).astimezone(UTC)
+    return moment.astimezone(UTC)
 
 
 def _report_errors(errors: list, what: str) -> None:
@@ -224,11 +221,11 @@ def demo(year: int, days_open: int, blank: int) -> None:
         names = {org.id: org.name for org in collection.organisations()}
         blank_ones = {names[i] for i, status in statuses.items() if status == "not_started" and i in names}
         password = secrets.token_urlsafe(12)
-        account = db.session.scalar(select(User).where(User.email == "coordinator@example.org"))
+        account = accounts.user_by_email("coordinator@example.org")
         if account is None:
             create_user("coordinator@example.org", "Demo Coordinator", Role.COORDINATOR.value, password)
         else:
-            account.password_hash = generate_password_hash(password, method="scrypt")
+            account.password_hash = hash_password(password)
         closes = cycle.closes_at
         survey = staff.survey_of(cycle) or staff.open_survey(
             cycle, forms.load("staff-survey", "2020.1"), now - timedelta(days=1), closes, CLI_ACTOR)
@@ -311,7 +308,7 @@ def user() -> None:
 @with_appcontext
 def user_add(email: str, name: str, role: str, password_stdin: bool) -> None:
     """Create an account. The password is asked for twice unless --password-stdin is given."""
-    if db.session.scalar(select(User.id).where(User.email == email.strip().lower())) is not None:
+    if accounts.user_by_email(email) is not None:
         raise click.ClickException(f"There is already an account for {email}")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -359,7 +356,7 @@ def orgs_import(path: Path, dry_run: bool) -> None:
         click.echo("File is valid; nothing written (--dry-run)")
         return
     with writing():
-        added, updated = transfer.store_organisations(clean, CLI_ACTOR)
+        added, updated = collection.store_organisations(clean, CLI_ACTOR)
     click.echo(f"{added} added, {updated} updated")
 
 
@@ -446,7 +443,7 @@ def _run_here(job_kind: str, target: Cycle, label: str, detail: dict) -> Job:
     try:
         with writing():
             job = job_rows.new_job(job_kind, CLI_ACTOR, target, detail=detail)
-    except IntegrityError:
+    except job_rows.Locked:
         running = job_rows.locked_by(job_rows.lock_of(job_kind, target.id, detail) or "")
         raise click.ClickException(f"The same is being done already (job {running.id if running else '?'}): "
                                    "wait for it to finish") from None
@@ -586,7 +583,7 @@ def publish(year: int, wait: bool) -> None:
     try:
         with writing():
             job = job_rows.new_job("publish", CLI_ACTOR, target)
-    except IntegrityError:
+    except job_rows.Locked:
         running = job_rows.locked_by(job_rows.lock_of("publish", target.id, {}) or "")
         raise click.ClickException(f"The {year} results are being published already"
                                    + (f" (job {running.id})" if running else "")) from None
@@ -679,7 +676,7 @@ def tables(year: int, out: Path) -> None:
         computed, findings.sections_of(dataset.questionnaire)))
     written += outputs.write(year, regional(dataset, current_app.config["PUBLICATION_MIN_GROUP"]), out,
                              name="regional-tables")
-    with click.progressbar([t for t in computed if t["number"].startswith("Figure")], label="Drawing figures") as bar:
+    with click.progressbar(charts.figures(computed), label="Drawing figures") as bar:
         for table in bar:
             written += charts.write(table, out)
     click.echo(f"{len(computed)} tables from {len(dataset.returns)} returns; {len(written)} files in {out}")

@@ -12,6 +12,8 @@ class Config:
     # database restarts.
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     WTF_CSRF_ENABLED = True
+    # Werkzeug's scrypt at its default cost (N=32768): a third of a second a password on this machine.
+    PASSWORD_HASH_METHOD = "scrypt"
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead: a long page must not expire mid-answer
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -100,6 +102,9 @@ class TestConfig(Config):
     JOBS_IMMEDIATE = True
     RATELIMIT_ENABLED = True
     SECRET_KEY = "test-secret-key-not-for-production"
+    # The same scrypt at a low cost (N=1024): the tests make and check a few hundred passwords,
+    # each of which would otherwise take a third of a second.
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
     SERVER_NAME = None
 
 

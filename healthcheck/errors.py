@@ -1,5 +1,6 @@
 """Error pages: clear words, no stack traces, and nothing typed is lost. Under /api, the same as
 JSON: {"error": ...}."""
+from contextlib import suppress
 from functools import wraps
 
 from flask import g, jsonify, render_template, request
@@ -104,10 +105,8 @@ def register(app) -> None:
     def database_unavailable(e):
         """The database is down or locked: say that nothing was saved, and keep what was typed."""
         g.db_down = True
-        try:
+        with suppress(DBAPIError):
             db.session.rollback()
-        except DBAPIError:
-            pass
         app.logger.warning("database unavailable: %s", e.__class__.__name__)
         if (answer := for_api(503)) is not None:
             return answer

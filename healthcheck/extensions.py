@@ -55,6 +55,13 @@ def writing() -> Iterator[None]:
     db.session.commit()
 
 
+def done_reading() -> None:
+    """End the transaction that reading began, writing nothing: no transaction is held open over
+    what comes next (a long build, a page that will not write), and what the session read is let
+    go, so that it is read afresh when next used."""
+    db.session.rollback()
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
     """SQLite: write-ahead logging, enforced foreign keys, and transactions begun by SQLAlchemy

@@ -35,7 +35,7 @@ class DateField(StringField):
             return
         for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d %m %Y", "%d-%m-%Y"):
             try:
-                day = datetime.strptime(text, fmt).date()
+                day = datetime.strptime(text, fmt).date()  # noqa: DTZ007  (a day typed, with no time to place)
                 break
             except ValueError:
                 continue

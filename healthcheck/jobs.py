@@ -34,16 +34,14 @@ from huey import Huey, crontab
 from huey.consumer import Consumer, Scheduler
 from huey.storage import RedisStorage, SqliteStorage
 from redis import ConnectionPool
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from aggregation import edition as edition_files
 from aggregation.dataset import Dataset
 
 from . import clock, mail, notices, transfer
-from .extensions import db, writing
-from .models import AccessLink, Edition, EditionFile, EmailSend, Job, Organisation, utcnow
-from .store import Actor, audit, collection, jobs, preflight, publication, retention, returns, staff
+from .extensions import db, done_reading, writing
+from .models import Edition, Job, Organisation, utcnow
+from .store import Actor, audit, collection, emails, jobs, preflight, publication, retention, returns, staff
 
 huey = Huey("healthcheck", results=False, immediate=True)  # the real storage is set by init_app
 TITLES = {"publish": "Publishing the results", "emails": "Sending emails", "email": "Sending an email",
@@ -318,7 +316,7 @@ def _publish(job: Job, claim: Claim) -> None:
         shutil.rmtree(path, ignore_errors=True)  # this job's own are an earlier attempt's, never recorded
     latest = publication.latest_edition(cycle)  # the publication lock keeps it the latest till recorded
     expected = (latest.number if latest else 0) + 1
-    db.session.commit()  # the dataset is read: hold no transaction while building
+    done_reading()  # the dataset is read: hold no transaction while building
     work, final = root / f".building-{job.id}-{claim.attempt}", root / f"job-{job.id}-{claim.attempt}"
     try:
         made = edition_files.build(
@@ -327,7 +325,7 @@ def _publish(job: Job, claim: Claim) -> None:
             staff_min=config["STAFF_MIN_GROUP"], publisher=config["PUBLISHER"], number=expected,
             progress=lambda step, done, total: claim(edition_files.STEPS[step], done, total))
         files = [(m, *_digest(work / m.path)) for m in made]
-        os.replace(work, final)
+        work.replace(final)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)  # given up, or failed: half-built, so never kept
         raise
@@ -351,7 +349,6 @@ def _record(job: Job, dataset: Dataset, folder: str, files: list[tuple[edition_f
     latest = publication.latest_edition(job.cycle)
     number = (latest.number if latest else 0) + 1
     references = {r.organisation: r.reference for r in dataset.returns}
-    ids = {o.name: o.id for o in db.session.scalars(select(Organisation))}
     edition = Edition(cycle_id=job.cycle.id, number=number, folder=folder, returns=references,
                       published_by=job.created_by, published_at=clock.now(), job_id=job.id, summary={
                           "returns": len(dataset.returns), "by_type": dict(Counter(r.authority_type
@@ -361,9 +358,7 @@ def _record(job: Job, dataset: Dataset, folder: str, files: list[tuple[edition_f
                           "staff_respondents": staff_respondents, "staff_min": config["STAFF_MIN_GROUP"],
                           "comments": approved,
                           "changes": preflight.compare(latest, references, staff_respondents, approved)})
-    edition.files = [EditionFile(path=m.path, kind=m.kind, organisation_id=ids.get(m.organisation or ""), size=size,
-                                 sha256=digest) for m, digest, size in files]
-    db.session.add(edition)
+    publication.add_edition(edition, [(m.path, m.kind, m.organisation, size, digest) for m, digest, size in files])
     audit(actor_of(job), "publish_results", detail={"cycle": job.cycle.year, "edition": number})
     return number
 
@@ -451,20 +446,8 @@ def _send_one(job: Job, organisation: Organisation, kind: str, mailer: mail.Mail
         current_app.logger.warning("job %s: %s to organisation %s not sent: %s", job.id, kind, organisation.id, failure)
         error = mail.why_not_sent(failure)
     with writing():
-        link_id = db.session.scalar(select(AccessLink.id).where(AccessLink.token_hash == returns.hash_token(token)))
-        others = [AccessLink.cycle_id == cycle.id, AccessLink.organisation_id == organisation.id,
-                  AccessLink.revoked_at.is_(None)]
-        if error:  # never delivered: it must not work
-            db.session.execute(update(AccessLink).where(AccessLink.id == link_id).values(revoked_at=utcnow()))
-        elif kind == "invitation":
-            db.session.execute(update(AccessLink).where(*others, AccessLink.id != link_id).values(revoked_at=utcnow()))
-        # Earlier failures for this organisation are superseded by this attempt.
-        db.session.execute(update(EmailSend).where(
-            EmailSend.cycle_id == cycle.id, EmailSend.organisation_id == organisation.id, EmailSend.kind == kind,
-            EmailSend.outcome == "failed").values(retried=True))
-        db.session.add(EmailSend(cycle_id=cycle.id, organisation_id=organisation.id, kind=kind, job_id=job.id,
-                                 to_address=organisation.contact_email, attempted_at=utcnow(),
-                                 outcome="failed" if error else "sent", error=error))
+        returns.settle_link(cycle, organisation, token, delivered=not error, replaces=kind == "invitation")
+        collection.record_send(cycle, organisation, kind, job.id, error)
         audit(actor_of(job), f"email_{kind}", response_id=response.id,
               detail={"to": organisation.contact_email, "outcome": "failed" if error else "sent", "error": error})
     return "failed" if error else "sent"
@@ -506,14 +489,14 @@ def _email(job: Job, claim: Claim) -> None:
 def deliver(job: Job, claim: Claim, send_id: int, mailer: mail.Mailer) -> str:
     """Write and send one queued email, recording its outcome (``sent``, ``failed``, ``cancelled``);
     one marked sent already is left alone. No transaction is held while the mail server talks."""
-    send = db.session.get(EmailSend, send_id)
+    send = emails.send(send_id)
     if send is None or send.outcome == "sent":
         return "sent"
     pdf = notices.attachment(send)  # built before any write: no lock held meanwhile
     error = None
     with writing():
         claim.hold()
-        send = db.session.get(EmailSend, send_id, with_for_update=True)
+        send = emails.locked_send(send_id)
         if send is None or send.outcome == "sent":
             return "sent"
         try:
@@ -530,7 +513,7 @@ def deliver(job: Job, claim: Claim, send_id: int, mailer: mail.Mailer) -> str:
         current_app.logger.warning("job %s: email %s not sent: %s", job.id, send_id, failure)
         error = mail.why_not_sent(failure)
     with writing():
-        send = db.session.get(EmailSend, send_id, with_for_update=True)
+        send = emails.locked_send(send_id)
         assert send is not None
         send.outcome, send.error, send.attempted_at = ("failed" if error else "sent"), error, utcnow()
         if error:
@@ -611,7 +594,7 @@ def _register(job: Job, report: Claim) -> None:
     with writing():
         report.hold()
         if importing:
-            added, updated = transfer.store_organisations(clean, actor_of(job))
+            added, updated = collection.store_organisations(clean, actor_of(job))
         else:
             added, updated = transfer.register_plan(clean) if not errors else (0, 0)
         job.detail = {**job.detail, "rows": len(rows), "added": added, "updated": updated,
@@ -645,7 +628,7 @@ def _retention_if_due() -> Job | None:
     try:
         with writing():
             job = jobs.new_job("retention", RETENTION_ACTOR, None)
-    except IntegrityError:  # one is running already
+    except jobs.Locked:  # one is running already
         return None
     return run(job.id)
 

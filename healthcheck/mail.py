@@ -6,6 +6,7 @@ import re
 import smtplib
 import socket
 import ssl
+from contextlib import suppress
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -109,10 +110,8 @@ class Mailer:
 
     def close(self) -> None:
         if self.conn is not None:
-            try:
+            with suppress(smtplib.SMTPException, OSError):
                 self.conn.quit()
-            except (smtplib.SMTPException, OSError):
-                pass
             self.conn = None
 
 

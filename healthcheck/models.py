@@ -127,7 +127,7 @@ class Cycle(Base):
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
     previous_cycle_id: Mapped[int | None] = mapped_column(ForeignKey("cycle.id"))
 
-    previous: Mapped[Cycle | None] = relationship(remote_side=[id])
+    previous: Mapped[Cycle | None] = relationship(remote_side="Cycle.id")
 
     def is_open(self, now: datetime | None = None) -> bool:
         now = now or utcnow()

@@ -15,16 +15,14 @@ from datetime import datetime
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import func, select
 
-from . import clock, mail
-from .auth import RESET_FOR, _digest, cancel_resets
-from .extensions import db
+from . import mail
+from .extensions import done_reading
 from .filters import datetime_
-from .models import Contributor, EmailSend, Job, PasswordReset, Response, SubmittedVersion, User, utcnow
+from .models import Contributor, EmailSend, Job, Response, SubmittedVersion, User
 from .return_pages import version_pdf_bytes
-from .store import Actor, jobs, returns
-from .store.collection import questionnaire_for
+from .store import Actor, accounts, contributors, emails, jobs, returns
+from .store.collection import questionnaire_for, sends_of_job
 
 KIND_LABELS = {"invitation": "Invitation", "reminder": "Reminder", "contributor": "Invitation to contribute",
                "account": "Link to set a password", "reset": "Link to set a new password",
@@ -59,10 +57,7 @@ def _queue(actor: Actor, rows: list[EmailSend], cycle_id: int | None, detail: di
         actor = Actor("The organisation's return", via=actor.via)
     job = jobs.new_job("email", actor, None, detail=detail or {"kind": rows[0].kind if rows else "none"})
     job.cycle_id = cycle_id
-    for row in rows:
-        row.job_id, row.outcome, row.attempted_at = job.id, "queued", utcnow()
-        db.session.add(row)
-    db.session.flush()
+    emails.queue(job, rows)
     return job
 
 
@@ -121,11 +116,9 @@ def reset_rows(job: Job) -> None:
     typed = job.detail.get("email")
     if typed is None:
         return
-    user = db.session.scalar(select(User).where(func.lower(User.email) == typed))
-    found = db.session.scalar(select(EmailSend.id).where(EmailSend.job_id == job.id))
-    if user is not None and user.active and found is None:
-        db.session.add(EmailSend(user_id=user.id, kind="reset", to_address=user.email, job_id=job.id,
-                                 outcome="queued", attempted_at=utcnow()))
+    user = accounts.user_by_email(str(typed))
+    if user is not None and user.active and not sends_of_job(job.id):
+        emails.queue(job, [EmailSend(user_id=user.id, kind="reset", to_address=user.email)])
     job.detail = {"kind": "reset"}
 
 
@@ -134,8 +127,8 @@ def again(send: EmailSend, job: Job) -> EmailSend:
     send.retried = True
     row = EmailSend(cycle_id=send.cycle_id, organisation_id=send.organisation_id, user_id=send.user_id,
                     contributor_id=send.contributor_id, kind=send.kind, to_address=send.to_address,
-                    detail=send.detail, job_id=job.id, outcome="queued", attempted_at=utcnow())
-    db.session.add(row)
+                    detail=send.detail)
+    emails.queue(job, [row])
     return row
 
 
@@ -152,7 +145,7 @@ def attachment(send: EmailSend) -> tuple[str, bytes] | None:
 
 
 def _return_and_version(send: EmailSend) -> tuple[Response | None, SubmittedVersion | None]:
-    response = db.session.get(Response, (send.detail or {}).get("response", 0))
+    response = returns.response_of((send.detail or {}).get("response", 0))
     number = (send.detail or {}).get("version")
     return response, returns.submitted_version(response.id, number) if response and number else None
 
@@ -188,13 +181,10 @@ def compose(send: EmailSend, pdf: tuple[str, bytes] | None) -> EmailMessage | No
 
 
 def _password_link(send: EmailSend) -> EmailMessage | None:
-    user = db.session.get(User, send.user_id or 0)
+    user = accounts.user(send.user_id or 0)
     if user is None or not user.active:
         return None
-    token = secrets.token_urlsafe(32)
-    reset = PasswordReset(user_id=user.id, token_hash=_digest(token), expires_at=clock.now() + RESET_FOR)
-    db.session.add(reset)
-    db.session.flush()
+    reset, token = accounts.new_reset(user)
     send.detail = {"reset": reset.id}
     link = reset_url(token)
     opening = (f"An account on the {_service()} has been made for you." if send.kind == "account" else
@@ -208,8 +198,8 @@ def _password_link(send: EmailSend) -> EmailMessage | None:
 def _invitation(send: EmailSend) -> EmailMessage | None:
     """The colleague's personal link (made now: the one before stops working), what they are asked
     for, and whether they sign off."""
-    contributor = db.session.get(Contributor, send.contributor_id or 0)
-    if contributor is None or contributor.revoked_at is not None:
+    contributor = contributors.live(send.contributor_id or 0)
+    if contributor is None:  # withdrawn
         return None
     token = secrets.token_urlsafe(32)
     contributor.token_hash = returns.hash_token(token)
@@ -240,43 +230,14 @@ def _submitted_body(response: Response, version: SubmittedVersion) -> str:
 
 def not_sent(send: EmailSend) -> None:
     """What an email that was not sent leaves behind stops working: its link to set a password."""
-    reset = db.session.get(PasswordReset, (send.detail or {}).get("reset", 0))
-    if reset is not None and reset.used_at is None:
-        reset.used_at = utcnow()
-
-
-# ---------------------------------------------------------------- read by the pages
-
-def latest_to_user(user_id: int) -> EmailSend | None:
-    return db.session.scalar(select(EmailSend).where(EmailSend.user_id == user_id).order_by(EmailSend.id.desc())
-                             .limit(1))
-
-
-def latest_by_user() -> dict[int, EmailSend]:
-    rows = db.session.scalars(select(EmailSend).where(EmailSend.user_id.is_not(None)).order_by(EmailSend.id))
-    return {row.user_id: row for row in rows if row.user_id is not None}
-
-
-def latest_by_contributor(response: Response) -> dict[int, EmailSend]:
-    rows = db.session.scalars(select(EmailSend).join(Contributor, Contributor.id == EmailSend.contributor_id)
-                              .where(Contributor.response_id == response.id).order_by(EmailSend.id))
-    return {row.contributor_id: row for row in rows if row.contributor_id is not None}
-
-
-def confirmations(response: Response, number: int) -> list[EmailSend]:
-    """The emails confirming one submitted version, each with its outcome."""
-    rows = db.session.scalars(select(EmailSend).where(
-        EmailSend.cycle_id == response.cycle_id, EmailSend.organisation_id == response.organisation_id,
-        EmailSend.kind == "submitted", EmailSend.retried.is_(False)).order_by(EmailSend.id))
-    return [r for r in rows if (r.detail or {}).get("response") == response.id
-            and (r.detail or {}).get("version") == number]
+    accounts.cancel_reset((send.detail or {}).get("reset", 0))
 
 
 def outcome_of(job: Job) -> str:
     """How a request's queued emails stand just after they were handed to the worker: ``sent``
     (every one, as when jobs run at once), ``failed`` (any), or ``queued``."""
-    db.session.rollback()
-    outcomes = {s.outcome for s in db.session.scalars(select(EmailSend).where(EmailSend.job_id == job.id))}
+    done_reading()
+    outcomes = {s.outcome for s in sends_of_job(job.id)}
     if "failed" in outcomes:
         return "failed"
     return "sent" if outcomes and outcomes <= {"sent"} else "queued"
@@ -285,7 +246,6 @@ def outcome_of(job: Job) -> str:
 def new_password_link(user: User) -> str:
     """A link to set the account's password, shown once to the coordinator who asked (its email
     not sent): earlier unused links stop working. The caller commits."""
-    cancel_resets(user)
-    token = secrets.token_urlsafe(32)
-    db.session.add(PasswordReset(user_id=user.id, token_hash=_digest(token), expires_at=clock.now() + RESET_FOR))
+    accounts.cancel_resets(user)
+    _, token = accounts.new_reset(user)
     return reset_url(token)

@@ -18,19 +18,17 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import func, insert, select, update
 
 import forms
 from aggregation import sheets
 from forms.codebook import codebook_rows
-from forms.rules import Warning, is_asked, prune, referenced_questions
+from forms.rules import SoftWarning, is_asked, prune, referenced_questions
 from forms.validation import validate_section
 
 from .downloads import editions_folder
-from .extensions import db
 from .form_fields import CONTROL
-from .models import AuthorityType, Cycle, Organisation, Response, ResponseStatus, StaffSurvey
-from .store import Actor, audit, checks, collection, neighbours, publication, returns, staff
+from .models import AuthorityType, Cycle, Organisation, ResponseStatus, StaffSurvey
+from .store import Actor, checks, collection, neighbours, publication, returns, staff
 
 ID_COLUMNS = ["organisation", "ons_code", "authority_type"]
 
@@ -82,7 +80,7 @@ def read_upload(name: str, content: bytes) -> list[dict[str, str]]:
 def _xlsx_rows(name: str, content: bytes) -> Iterator[Sequence[Any]]:
 
     # openpyxl loads only when a workbook is read or written: the web processes never need it
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # 0.15 s to import: only when a spreadsheet is read
 
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
@@ -156,7 +154,7 @@ class ImportResult:
     rows: int = 0
     parsed: list[tuple[Organisation, dict]] = field(default_factory=list)  # each row's organisation and answers
     warnings: list[CellError] = field(default_factory=list)  # answers that look wrong: reported, never refused
-    raised: dict[int, list[Warning]] = field(default_factory=dict)  # organisation id -> its soft checks' warnings
+    raised: dict[int, list[SoftWarning]] = field(default_factory=dict)  # organisation id -> its soft checks' warnings
 
 
 def parse_row(questionnaire: forms.Questionnaire, row: dict[str, str]) -> tuple[dict, dict[str, str]]:
@@ -234,26 +232,21 @@ def store_returns(cycle: Cycle, checked: ImportResult, actor: Actor, *, replace:
     the caller's unit of work. The returns are locked first; without ``replace``, one begun or
     submitted since the check stops the whole import (``ImportRefused``)."""
     questionnaire = collection.questionnaire_for(cycle)
-    existing = {r.organisation_id: r for r in db.session.scalars(
-        select(Response).where(Response.cycle_id == cycle.id,
-                               Response.organisation_id.in_([org.id for org, _ in checked.parsed]))
-        .with_for_update())}
+    existing = returns.lock_returns_of(cycle, [org.id for org, _ in checked.parsed])
     begun = [org.name for org, _ in checked.parsed
              if org.id in existing and existing[org.id].status != ResponseStatus.NOT_STARTED.value]
     if begun and not replace:
         raise ImportRefused(f"Nothing was imported: since the file was checked, {', '.join(begun[:5])}"
                             f"{' and others' if len(begun) > 5 else ''} began a return. Check the file again.")
-    db.session.add_all(existing.setdefault(org.id, returns.new_return(cycle, org)) for org, _ in checked.parsed
-                       if org.id not in existing)
-    db.session.flush()
-    # Each submission reads only its own return's rows, so what the others added can wait to be
-    # written together at the end (one batch of INSERTs rather than one flush a return).
-    with db.session.no_autoflush:
-        for org, answers in checked.parsed:
-            returns.submit(existing[org.id], actor, questionnaire, replace_with=answers, how="import",
-                           warnings=checked.raised.get(org.id, []))
-            checked.written += 1
-            progress(1)
+    returns.add_returns(existing.setdefault(org.id, returns.new_return(cycle, org)) for org, _ in checked.parsed
+                        if org.id not in existing)
+
+    def each() -> None:
+        checked.written += 1
+        progress(1)
+
+    submissions = ((existing[org.id], answers, checked.raised.get(org.id, [])) for org, answers in checked.parsed)
+    returns.submit_many(submissions, actor, questionnaire, how="import", each=each)
 
 
 # ---------------------------------------------------------------- export
@@ -325,7 +318,7 @@ def csv_bytes(header: list[str], rows: Iterable[list[str]]) -> bytes:
 
 def xlsx_bytes(tabs: list[tuple[str, list[str], list[list[str]]]]) -> bytes:
     # openpyxl loads only when a workbook is read or written: the web processes never need it
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # 0.15 s to import: only when a workbook is written
 
     book = Workbook()
     book.remove(book.active)
@@ -400,7 +393,7 @@ def import_organisations(rows: list[dict[str, str]], actor: Actor, dry_run: bool
     errors, clean = check_organisations(rows)
     if errors or dry_run:
         return errors, 0, 0
-    added, updated = store_organisations(clean, actor)
+    added, updated = collection.store_organisations(clean, actor)
     return errors, added, updated
 
 
@@ -446,7 +439,7 @@ def check_organisations(rows: list[dict[str, str]]) -> tuple[list[CellError], li
 
 def register_plan(clean: list[dict[str, Any]]) -> tuple[int, int]:
     """What checked rows would do: (organisations added, organisations updated), by name."""
-    known = set(db.session.scalars(select(func.lower(Organisation.name))))
+    known = collection.names_known()
     new = sum(str(values["name"]).lower() not in known for values in clean)
     return new, len(clean) - new
 
@@ -455,21 +448,6 @@ def register_files(fmt: str, name: str, organisations: list[Organisation]) -> by
     """The register in the columns it is imported in (``ORG_COLUMNS``): a CSV or an XLSX."""
     rows = [[o.name, o.authority_type, o.ons_code or "", o.region or "", o.contact_email or ""] for o in organisations]
     return xlsx_bytes([("organisations", ORG_COLUMNS, rows)]) if fmt == "xlsx" else csv_bytes(ORG_COLUMNS, rows)
-
-
-def store_organisations(clean: list[dict[str, Any]], actor: Actor) -> tuple[int, int]:
-    """Checked rows written: new names added, known ones updated, in two statements of many rows
-    each, so that a register of 20,000 holds the database's lock for a moment, not seconds."""
-    known = dict(db.session.execute(select(func.lower(Organisation.name), Organisation.id)).tuples().all())
-    new = [values for values in clean if str(values["name"]).lower() not in known]
-    changed = [{"id": known[str(values["name"]).lower()], **values} for values in clean
-               if str(values["name"]).lower() in known]
-    if new:
-        db.session.execute(insert(Organisation), new)
-    if changed:
-        db.session.execute(update(Organisation), changed)
-    audit(actor, "organisations_import", detail={"added": len(new), "updated": len(changed)})
-    return len(new), len(changed)
 
 
 # ---------------------------------------------------------------- statistical neighbours

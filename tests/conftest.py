@@ -1,137 +1,43 @@
 """Fixtures: an app on a freshly migrated database (SQLite always; PostgreSQL as well when
-HEALTHCHECK_TEST_DATABASE_URL is set), and a test client that checks every page it fetches."""
+HEALTHCHECK_TEST_DATABASE_URL is set, ``tests/environment.py``), a cycle and employers, accounts,
+a real SMTP server, and a browser."""
 from __future__ import annotations
 
+import email
 import os
-import re
 import shutil
-from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
+import socket
+import threading
+from datetime import timedelta
+from email import policy
 from pathlib import Path
 
 import pytest
-from flask.testing import FlaskClient
+from aiosmtpd.controller import Controller
 from flask_migrate import upgrade
+from playwright.sync_api import sync_playwright
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
 
 from healthcheck import create_app
-from healthcheck.extensions import db
+from healthcheck.auth import create_user
+from healthcheck.extensions import db, writing
 from healthcheck.models import Cycle, Organisation
-from healthcheck.store import collection, returns
-
-# The shared helpers' asserts explain themselves as a test's do (test modules import them later).
-pytest.register_assert_rewrite("tests.helpers", "tests.disclosure")
-
-# Tests run in parallel (pytest-xdist): worker gwN gets a PostgreSQL database of its own, named
-# after the given one ("test" -> "test_gw1", made on first use), and a Redis database of its own,
-# numbered down from the given one (15, 14, ...). Without xdist, the given ones are used as they are.
-WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-WORKER_INDEX = int(WORKER.removeprefix("gw") or 0)
-
-
-def _own_postgres(url: str | None) -> str | None:
-    if not url or not WORKER:
-        return url
-    parsed = make_url(url)
-    return parsed.set(database=f"{parsed.database}_{WORKER}").render_as_string(hide_password=False)
-
-
-def _own_redis(url: str | None) -> str | None:
-    if not url or not WORKER:
-        return url
-    base, _, number = url.rpartition("/")
-    if WORKER_INDEX > int(number or 0):
-        raise RuntimeError(f"{url}: too few Redis databases below it for worker {WORKER}")
-    return f"{base}/{int(number or 0) - WORKER_INDEX}"
-
-
-GIVEN_PG_URL = os.environ.get("HEALTHCHECK_TEST_DATABASE_URL")
-PG_URL = _own_postgres(GIVEN_PG_URL)
-REDIS_URL = _own_redis(os.environ.get("HEALTHCHECK_TEST_REDIS_URL"))  # a database of its own: tests empty it
-DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
-
-
-# ---------------------------------------------------------------- pages are checked as they are fetched
-
-class _PageChecker(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.ids: list[str] = []
-        self.forms: list[dict] = []
-        self.title = None
-        self._in_title = False
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if "id" in attrs:
-            self.ids.append(attrs["id"])
-        if tag == "form":
-            self.forms.append({"method": (attrs.get("method") or "get").lower(), "csrf": False})
-        if tag == "input" and attrs.get("name") == "csrf_token" and self.forms:
-            self.forms[-1]["csrf"] = True
-        if tag == "title":
-            self._in_title = True
-
-    def handle_endtag(self, tag):
-        if tag == "title":
-            self._in_title = False
-
-    def handle_data(self, d):
-        if self._in_title:
-            self.title = (self.title or "") + d
-
-
-def check_page(response) -> None:
-    """Every HTML page: no server error, a title, unique ids, a CSRF token in every POST form."""
-    # 503 is the deliberate "database unavailable" page; any other 5xx is a fault.
-    assert response.status_code < 500 or response.status_code == 503, f"server error {response.status_code}"
-    if not response.mimetype == "text/html":
-        return
-    html = response.get_data(as_text=True)
-    assert "Traceback" not in html
-    parser = _PageChecker()
-    parser.feed(html)
-    assert parser.title and parser.title.strip(), "page has no <title>"
-    duplicates = {i for i in parser.ids if parser.ids.count(i) > 1}
-    assert not duplicates, f"duplicate ids: {duplicates}"
-    for form in parser.forms:
-        if form["method"] == "post":
-            assert form["csrf"], "a POST form has no CSRF token"
-
-
-class CheckingClient(FlaskClient):
-    def open(self, *args, **kwargs):
-        # A fresh app context per request, as in production: the test's own context
-        # (held open for database access) must not lend its ``g`` to requests.
-        with self.application.app_context():
-            response = super().open(*args, **kwargs)
-        # End the test's own read transaction, so its next query sees what the request wrote.
-        from flask import has_app_context
-        if has_app_context():
-            db.session.rollback()
-        check_page(response)
-        return response
-
-    def csrf_token(self, path: str) -> str:
-        html = self.get(path).get_data(as_text=True)
-        match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
-            re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-        assert match, f"no CSRF token on {path}"
-        return match.group(1)
-
-    def post_form(self, path: str, form: dict | None = None, *, token_from: str | None = None, **kwargs):
-        """POST as a browser would: with the CSRF token and the hidden fields of the page the form
-        is on (the version of an action it shows, the answers a check page showed...)."""
-        payload = dict(form or {})
-        html = self.get(token_from or path).get_data(as_text=True)
-        for tag in re.findall(r"<input[^>]*>", html):
-            name, value = re.search(r'name="([^"]+)"', tag), re.search(r'value="([^"]*)"', tag)
-            if 'type="hidden"' in tag and name and name.group(1) != "csrf_token":
-                payload.setdefault(name.group(1), value.group(1) if value else "")
-        payload.setdefault("csrf_token", self.csrf_token(token_from or path))
-        return self.post(path, data=payload, **kwargs)
-
+from healthcheck.store import Actor, collection, returns, staff
+from tests.browser import CHROMIUM
+from tests.environment import (
+    DATABASES,
+    GIVEN_PG_URL,
+    PASSWORD,
+    PG_URL,
+    CheckingClient,
+    copy_sqlite,
+    empty_postgres,
+    maintenance,
+    now,
+)
+from tests.helpers import PLACES, STAFF_SURVEY, respond
 
 # ---------------------------------------------------------------- databases
 
@@ -145,20 +51,11 @@ def sqlite_template(tmp_path_factory):
     return path
 
 
-def _maintenance(statement: str) -> None:
-    """A statement run outside any transaction on the server's maintenance database (CREATE or DROP
-    DATABASE)."""
-    engine = create_engine(make_url(GIVEN_PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(statement))
-    engine.dispose()
-
-
 @pytest.fixture(scope="session")
 def pg_migrated():
     if PG_URL != GIVEN_PG_URL:
-        _maintenance(f'DROP DATABASE IF EXISTS "{make_url(PG_URL).database}" WITH (FORCE)')
-        _maintenance(f'CREATE DATABASE "{make_url(PG_URL).database}"')
+        maintenance(f'DROP DATABASE IF EXISTS "{make_url(PG_URL).database}" WITH (FORCE)')
+        maintenance(f'CREATE DATABASE "{make_url(PG_URL).database}"')
     engine = create_engine(PG_URL)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -180,23 +77,6 @@ def database_url(request, tmp_path):
     url = request.getfixturevalue("pg_migrated")
     empty_postgres(url)
     return url
-
-
-def empty_postgres(url) -> None:
-    """Every table of the migrated PostgreSQL schema emptied, ids restarted. Only the tables with
-    rows are truncated (truncating all forty took most of a short test's time), and every
-    sequence starts again, used or not."""
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        tables = [f'"{r[0]}"' for r in conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"))]
-        filled = [r[0] for r in conn.execute(text(" UNION ALL ".join(
-            f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM {t})" for t in tables)))]
-        if filled:
-            conn.execute(text(f"TRUNCATE {', '.join(filled)} CASCADE"))
-        conn.execute(text("SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                          "WHERE c.relkind = 'S' AND n.nspname = 'public'"))
-    engine.dispose()
 
 
 @pytest.fixture
@@ -244,11 +124,11 @@ def snapshot(request, app, _snapshots):
             db.engine.dispose()
             kept = _snapshots["folder"] / f"{name}-{key[1]}"
             if url.get_backend_name() == "sqlite":
-                _copy_sqlite(url.database, kept.with_suffix(".sqlite"))
+                copy_sqlite(url.database, kept.with_suffix(".sqlite"))
             else:
                 made["database"] = f"{url.database}_{name.replace('-', '_')}"
-                _maintenance(f'DROP DATABASE IF EXISTS "{made["database"]}" WITH (FORCE)')
-                _maintenance(f'CREATE DATABASE "{made["database"]}" TEMPLATE "{url.database}"')
+                maintenance(f'DROP DATABASE IF EXISTS "{made["database"]}" WITH (FORCE)')
+                maintenance(f'CREATE DATABASE "{made["database"]}" TEMPLATE "{url.database}"')
             if editions.exists():
                 shutil.copytree(editions, kept / "editions")
             _snapshots["made"][key] = made
@@ -256,10 +136,10 @@ def snapshot(request, app, _snapshots):
         made = _snapshots["made"][key]
         kept = _snapshots["folder"] / f"{name}-{key[1]}"
         if url.get_backend_name() == "sqlite":
-            _copy_sqlite(kept.with_suffix(".sqlite"), url.database)
+            copy_sqlite(kept.with_suffix(".sqlite"), url.database)
         else:
-            _maintenance(f'DROP DATABASE "{url.database}" WITH (FORCE)')
-            _maintenance(f'CREATE DATABASE "{url.database}" TEMPLATE "{made["database"]}"')
+            maintenance(f'DROP DATABASE "{url.database}" WITH (FORCE)')
+            maintenance(f'CREATE DATABASE "{url.database}" TEMPLATE "{made["database"]}"')
         shutil.rmtree(editions, ignore_errors=True)
         if (kept / "editions").exists():
             shutil.copytree(kept / "editions", editions)
@@ -271,23 +151,7 @@ def snapshot(request, app, _snapshots):
     return use
 
 
-def _copy_sqlite(source, target) -> None:
-    """One SQLite database's whole content into another file (SQLite's backup: the write-ahead log
-    included)."""
-    import sqlite3
-
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
-
-
 # ---------------------------------------------------------------- a cycle, two employers
-
-def now():
-    return datetime.now(UTC)
 
 
 @pytest.fixture
@@ -313,21 +177,6 @@ def employers(app, cycle):
         out[key] = (org, returns.issue_link(cycle, org))
     db.session.commit()
     return out
-
-
-def contribute(client, token: str):
-    """A contributor opens their personal link (a page, signing in no one) and presses its button."""
-    page = client.get(f"/contribute/{token}")
-    assert page.status_code == 200 and "Continue" in page.get_data(as_text=True)
-    response = client.post_form(f"/contribute/{token}")
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    return response
-
-
-def sign_in(client, token: str, name: str = "Priya Shah"):
-    response = client.post_form(f"/start/{token}", {"name": name})
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    return response
 
 
 # ---------------------------------------------------------------- the longest files first
@@ -370,19 +219,12 @@ class _Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        import email
-        from email import policy
-
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted for delivery"
 
 
 @pytest.fixture
 def smtp(app):
-    import socket
-
-    from aiosmtpd.controller import Controller
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -396,52 +238,86 @@ def smtp(app):
 
 # ---------------------------------------------------------------- coordinator accounts
 
-PASSWORD = "correct horse battery staple"
-
 
 @pytest.fixture
 def accounts(app):
-    from healthcheck.auth import create_user
-
     made = {"coordinator": create_user("coord@example.org", "Cora Ordinator", "coordinator", PASSWORD),
             "viewer": create_user("viewer@example.org", "Vic Ewer", "viewer", PASSWORD)}
     db.session.commit()
     return made
 
 
-def signed_in(app, role: str) -> CheckingClient:
-    client = app.test_client()
-    response = client.post_form("/admin/sign-in", {"email": f"{'coord' if role == 'coordinator' else 'viewer'}"
-                                                            f"@example.org", "password": PASSWORD})
-    assert response.status_code == 302, response.get_data(as_text=True)[:300]
-    return client
-
-
-def seed_cycle(url: str, organisations: list[str]) -> list[str]:
-    """On the database at ``url``: an open 2017 cycle and these organisations; their link tokens."""
-    app = create_app("test", SQLALCHEMY_DATABASE_URI=url)
-    with app.app_context():
-        cycle = Cycle(year=2017, questionnaire_id="health-check", questionnaire_version="2017.1",
-                      opens_at=now() - timedelta(days=1), closes_at=now() + timedelta(days=30))
-        db.session.add(cycle)
-        tokens = []
-        for name in organisations:
-            org = Organisation(name=name, authority_type="Unitary Authority")
-            db.session.add(org)
-            db.session.flush()
-            tokens.append(returns.issue_link(cycle, org))
-        db.session.commit()
-        db.engine.dispose()
-    return tokens
-
-
 @pytest.fixture
 def survey(app, employers, cycle):
     """The cycle's staff survey (staff-survey@2020.1), open since yesterday for 20 days."""
-    import forms
-    from healthcheck.extensions import writing
-    from healthcheck.store import Actor, staff
-
     with writing():
-        return staff.open_survey(cycle, forms.load("staff-survey", "2020.1"), now() - timedelta(days=1),
+        return staff.open_survey(cycle, STAFF_SURVEY, now() - timedelta(days=1),
                                  now() + timedelta(days=20), Actor("Test"))
+
+
+# ---------------------------------------------------------------- a real browser, and the app served to it
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for each test process (each test makes its own contexts and pages)."""
+    assert Path(CHROMIUM).exists(), "Debian's chromium is required: apt-get install chromium"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory, sqlite_template):
+    """The app served over real HTTP on loopback, on its own SQLite file, with two organisations'
+    links (a module may make its own ``live`` with more)."""
+    path = tmp_path_factory.mktemp("live") / "live.sqlite"
+    shutil.copy(sqlite_template, path)
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", EDITIONS_FOLDER=str(path.parent / "editions"))
+    with app.app_context():
+        cycle = Cycle(year=2017, questionnaire_id="health-check", questionnaire_version="2017.1",
+                      opens_at=now() - timedelta(days=1), closes_at=now() + timedelta(days=30))
+        org = Organisation(name="Ashby Vale Council", authority_type="Unitary Authority")
+        other = Organisation(name="Kelvingate Metropolitan Borough Council", authority_type="Metropolitan District")
+        db.session.add_all([cycle, org, other])
+        db.session.flush()
+        token, other_token = returns.issue_link(cycle, org), returns.issue_link(cycle, other)
+        collection.set_populations(cycle, collection.DEFAULT_POPULATIONS)
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield {"base": f"http://127.0.0.1:{server.server_port}", "token": token, "other_token": other_token, "app": app}
+    server.shutdown()
+
+
+# ---------------------------------------------------------------- two years of the staff survey
+
+@pytest.fixture
+def two_years(app, cycle):
+    """Eight organisations in two regions, each answering the staff survey in 2016 and in 2017 (the
+    2017 cycle following on from 2016's); the four in the North West entered a headcount in 2017."""
+    earlier = Cycle(year=2016, questionnaire_id="health-check", questionnaire_version="2017.1",
+                    opens_at=now() - timedelta(days=400), closes_at=now() - timedelta(days=370))
+    db.session.add(earlier)
+    db.session.flush()
+    cycle.previous_cycle_id = earlier.id
+    orgs = []
+    for name, kind, region in PLACES:
+        org = Organisation(name=f"{name} Council", authority_type=kind, region=region)
+        db.session.add(org)
+        orgs.append(org)
+    db.session.commit()
+    with writing():
+        before = staff.open_survey(earlier, STAFF_SURVEY, now() - timedelta(days=400), now() - timedelta(days=370), Actor("T"))
+        survey = staff.open_survey(cycle, STAFF_SURVEY, now() - timedelta(days=1), now() + timedelta(days=20), Actor("T"))
+    for i, org in enumerate(orgs):
+        respond(before, org, 14, seed=100 + i, s3_manageable="agree")  # workloads better last year
+        respond(survey, org, 12 + i, seed=i, s3_manageable="strongly_disagree")
+    with writing():
+        for i, org in enumerate(orgs[:4]):
+            staff.set_headcount(staff.code_for(survey, org), {"social_workers": {"adults": 40 + 5 * i}}, Actor("T"))
+    survey.closes_at = now() - timedelta(minutes=1)
+    db.session.commit()
+    return orgs

@@ -33,6 +33,15 @@ class Attacker:
         self.places = places
         self.counts = dict(counts)
         self.cells = [c for c, n in counts.items() if n > 0]  # an empty cell is known to be zero
+        # Each cell's organisation, service, role, type and region as a number, and its count, in
+        # arrays: a group's row is then one comparison over them (the tests ask for some 40,000 rows).
+        self._codes: dict[str, int] = {}
+        column = lambda values: np.array([self._codes.setdefault(v, len(self._codes)) for v in values])  # noqa: E731
+        self._organisation = column(c[0] for c in self.cells)
+        self._of = {"service": column(c[1] for c in self.cells), "role": column(c[2] for c in self.cells)}
+        self._type = column(places[c[0]][0] for c in self.cells)
+        self._region = column(places[c[0]][1] or "" for c in self.cells)
+        self._counts = np.array([self.counts[c] for c in self.cells], dtype=float)
 
     def vector(self, group: Group | Sequence[Group]) -> np.ndarray:
         """A group's cells (or a union of disjoint groups', or ``("without", group, organisation)``:
@@ -43,20 +52,22 @@ class Attacker:
         if kind == "without":
             return self.vector(group[1]) * (1 - self.vector(("organisation", group[2])))  # type: ignore[arg-type]
         if kind == "national":
-            inside = [True for _ in self.cells]
+            inside = np.ones(len(self.cells), dtype=bool)
         elif kind == "type":
-            inside = [self.places[c[0]][0] == group[1] for c in self.cells]
+            inside = self._type == self._code(group[1])
         elif kind == "region":
-            inside = [(self.places[c[0]][1] or "") == group[1] for c in self.cells]
+            inside = self._region == self._code(group[1])
         elif len(group) == 2:
-            inside = [c[0] == group[1] for c in self.cells]
+            inside = self._organisation == self._code(group[1])
         else:
-            at = 1 if group[2] == "service" else 2
-            inside = [c[0] == group[1] and c[at] == group[3] for c in self.cells]
-        return np.array(inside, dtype=float)
+            inside = (self._organisation == self._code(group[1])) & (self._of[group[2]] == self._code(group[3]))
+        return inside.astype(float)
+
+    def _code(self, value: str) -> int:
+        return self._codes.get(value, -1)  # -1: in no cell
 
     def n(self, group: Group | Sequence[Group]) -> int:
-        return int(self.vector(group) @ np.array([self.counts[c] for c in self.cells], dtype=float))
+        return int(self.vector(group) @ self._counts)
 
     def learns(self, known: Iterable[Group], targets: Iterable[Group | tuple[Group, ...]]) -> list:
         """The targets whose totals the known groups' totals give away."""

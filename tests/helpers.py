@@ -12,21 +12,20 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from pypdf import PdfReader
 
 import forms
 from aggregation.dataset import Dataset, Return
 from forms import tablespec
 from forms.synthetic import answers
-from healthcheck import jobs
+from healthcheck import create_app, jobs
 from healthcheck.extensions import db, writing
 from healthcheck.models import Cycle, Job, Organisation
 from healthcheck.store import Actor, collection, publication, returns, staff
 from healthcheck.store import jobs as job_rows
 from healthcheck.transfer import columns
 from tests.answers import FULL_RETURN
-from tests.conftest import now, sign_in, signed_in
+from tests.environment import PASSWORD, CheckingClient, now
 
 HEALTH_CHECK = forms.load("health-check", "2017.1")
 STAFF_SURVEY = forms.load("staff-survey", "2020.1")
@@ -228,30 +227,42 @@ PLACES = [("Ashby", "Shire County", "North West"), ("Birchley", "Unitary Authori
           ("Gorse", "London Borough", "London"), ("Hollins", "London Borough", "London")]
 
 
-@pytest.fixture
-def two_years(app, cycle):
-    """Eight organisations in two regions, each answering the staff survey in 2016 and in 2017 (the
-    2017 cycle following on from 2016's); the four in the North West entered a headcount in 2017."""
-    earlier = Cycle(year=2016, questionnaire_id="health-check", questionnaire_version="2017.1",
-                    opens_at=now() - timedelta(days=400), closes_at=now() - timedelta(days=370))
-    db.session.add(earlier)
-    db.session.flush()
-    cycle.previous_cycle_id = earlier.id
-    orgs = []
-    for name, kind, region in PLACES:
-        org = Organisation(name=f"{name} Council", authority_type=kind, region=region)
-        db.session.add(org)
-        orgs.append(org)
-    db.session.commit()
-    with writing():
-        before = staff.open_survey(earlier, STAFF_SURVEY, now() - timedelta(days=400), now() - timedelta(days=370), Actor("T"))
-        survey = staff.open_survey(cycle, STAFF_SURVEY, now() - timedelta(days=1), now() + timedelta(days=20), Actor("T"))
-    for i, org in enumerate(orgs):
-        respond(before, org, 14, seed=100 + i, s3_manageable="agree")  # workloads better last year
-        respond(survey, org, 12 + i, seed=i, s3_manageable="strongly_disagree")
-    with writing():
-        for i, org in enumerate(orgs[:4]):
-            staff.set_headcount(staff.code_for(survey, org), {"social_workers": {"adults": 40 + 5 * i}}, Actor("T"))
-    survey.closes_at = now() - timedelta(minutes=1)
-    db.session.commit()
-    return orgs
+def contribute(client, token: str):
+    """A contributor opens their personal link (a page, signing in no one) and presses its button."""
+    page = client.get(f"/contribute/{token}")
+    assert page.status_code == 200 and "Continue" in page.get_data(as_text=True)
+    response = client.post_form(f"/contribute/{token}")
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+def sign_in(client, token: str, name: str = "Priya Shah"):
+    response = client.post_form(f"/start/{token}", {"name": name})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+def signed_in(app, role: str) -> CheckingClient:
+    client = app.test_client()
+    response = client.post_form("/admin/sign-in", {"email": f"{'coord' if role == 'coordinator' else 'viewer'}"
+                                                            f"@example.org", "password": PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    return client
+
+
+def seed_cycle(url: str, organisations: list[str]) -> list[str]:
+    """On the database at ``url``: an open 2017 cycle and these organisations; their link tokens."""
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        cycle = Cycle(year=2017, questionnaire_id="health-check", questionnaire_version="2017.1",
+                      opens_at=now() - timedelta(days=1), closes_at=now() + timedelta(days=30))
+        db.session.add(cycle)
+        tokens = []
+        for name in organisations:
+            org = Organisation(name=name, authority_type="Unitary Authority")
+            db.session.add(org)
+            db.session.flush()
+            tokens.append(returns.issue_link(cycle, org))
+        db.session.commit()
+        db.engine.dispose()
+    return tokens

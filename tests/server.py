@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import requests
@@ -163,18 +164,14 @@ class TcpProxy:
             pass
         finally:
             for s in (source, sink):
-                try:
+                with suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def cut(self) -> None:
         """The database 'goes away': no new connections, existing ones dropped."""
         if self.listener is not None:
-            try:
+            with suppress(OSError):
                 self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() blocked in its thread
-            except OSError:
-                pass
             self.listener.close()
             self.listener = None
         with self.lock:

@@ -8,9 +8,11 @@ from datetime import timedelta
 import pyotp
 from sqlalchemy import select
 
+from healthcheck.auth import set_up_second_factor
 from healthcheck.extensions import db
 from healthcheck.models import AuditEvent, PasswordReset, User
-from tests.conftest import PASSWORD, signed_in
+from tests.environment import PASSWORD
+from tests.helpers import signed_in
 
 
 def _password_step(client, email="coord@example.org", password=PASSWORD):
@@ -120,7 +122,6 @@ def test_coordinators_manage_accounts_and_the_last_coordinator_stays(app, accoun
 
 
 def _with_authenticator(app, email="coord@example.org") -> str:
-    from healthcheck.auth import set_up_second_factor
 
     user = db.session.scalar(select(User).where(User.email == email))
     secret = pyotp.random_base32()

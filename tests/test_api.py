@@ -15,13 +15,16 @@ from hypothesis import HealthCheck, given, settings
 from sqlalchemy import select
 
 import forms
+from aggregation import scores
 from healthcheck.api import views
 from healthcheck.api.openapi import GROUPINGS_NOW
+from healthcheck.auth import create_user
 from healthcheck.extensions import db
 from healthcheck.models import ApiToken, AuditEvent, Organisation, User
-from tests.conftest import now, signed_in
+from healthcheck.store import staff
 from tests.disclosure import Reader, attacker, public_attack
-from tests.helpers import lone_trust, publish, respond, submit_return, with_peers
+from tests.environment import now
+from tests.helpers import lone_trust, publish, respond, signed_in, submit_return, with_peers
 
 Q = forms.load("health-check", "2017.1")
 
@@ -190,8 +193,6 @@ def test_the_apis_counts_give_no_withheld_count_away(app, accounts, employers, c
     """The case found on main: three NHS trusts of three respondents each beside three types of
     three councils each. England's count less the published types' was the trusts' 9. The attacker
     reads every staff survey level the API serves, counts and figures, and recovers nothing withheld."""
-    from aggregation import scores
-    from healthcheck.store import staff
 
     layout = [(employers["a"][0], "Eastern", 25), (employers["b"][0], "London", 30)]
     for name, kind, region, size in ([("Southby County Council", "Shire County", "Eastern", 28),
@@ -287,7 +288,6 @@ def test_a_disabled_or_demoted_accounts_tokens_stop_working_and_viewers_make_non
 def test_another_coordinators_token_cannot_be_revoked_by_address(app, accounts, cycle):
     make_token(app)
     mine = db.session.scalar(select(ApiToken))
-    from healthcheck.auth import create_user
     create_user("other@example.org", "Otto Other", "coordinator", "correct horse battery staple")
     db.session.commit()
     other = app.test_client()

@@ -5,75 +5,29 @@ Uses Debian's Chromium (/usr/bin/chromium) through Playwright; nothing downloads
 from __future__ import annotations
 
 import io
-import shutil
-import threading
-from pathlib import Path
+import random
+from datetime import timedelta
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from pypdf import PdfReader
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from healthcheck import create_app
-from healthcheck.app import ROOT
-from healthcheck.extensions import db
-from healthcheck.models import Cycle, Organisation
-from healthcheck.store import collection, returns
-from tests.conftest import now
+import forms
+from forms import load
+from forms.synthetic import answers
+from healthcheck import jobs
+from healthcheck.auth import create_user
+from healthcheck.extensions import db, writing
+from healthcheck.models import CommentReview, Cycle, Organisation
+from healthcheck.store import Actor, contributors, publication, returns, staff
+from healthcheck.store import jobs as job_rows
+from tests.browser import assert_accessible, submitted_by_the_other
+from tests.environment import now
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory, sqlite_template):
-    """The app served over real HTTP on loopback, on its own SQLite file, with one demo link."""
-    from datetime import timedelta
-
-    from healthcheck.models import Cycle
-
-    path = tmp_path_factory.mktemp("live") / "live.sqlite"
-    shutil.copy(sqlite_template, path)
-    app = create_app("test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", EDITIONS_FOLDER=str(path.parent / "editions"))
-    with app.app_context():
-        cycle = Cycle(year=2017, questionnaire_id="health-check", questionnaire_version="2017.1",
-                      opens_at=now() - timedelta(days=1), closes_at=now() + timedelta(days=30))
-        org = Organisation(name="Ashby Vale Council", authority_type="Unitary Authority")
-        other = Organisation(name="Kelvingate Metropolitan Borough Council", authority_type="Metropolitan District")
-        db.session.add_all([cycle, org, other])
-        db.session.flush()
-        token, other_token = returns.issue_link(cycle, org), returns.issue_link(cycle, other)
-        collection.set_populations(cycle, collection.DEFAULT_POPULATIONS)
-        db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"base": f"http://127.0.0.1:{server.server_port}", "token": token, "other_token": other_token, "app": app}
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    assert Path(CHROMIUM).exists(), "Debian's chromium is required: apt-get install chromium"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
-        yield browser
-        browser.close()
-
-
-def assert_accessible(page) -> None:
-    assert AXE.exists(), "axe-core is installed by bin/setup from the npm registry"
-    # Evaluated through the DevTools protocol: the page's CSP (no inline scripts) stays enforced.
-    page.evaluate(AXE.read_text(encoding="utf-8"))
-    result = page.evaluate("async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG)
-    problems = [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes, e.g. {v['nodes'][0]['target']})"
-                for v in result["violations"]]
-    assert problems == [], f"{page.url}: " + "; ".join(problems)
 
 
 def test_fill_leave_return_check_submit_and_download(live, browser, tmp_path):
@@ -214,7 +168,6 @@ def test_error_pages_are_accessible_too(live, browser):
 
 def test_coordinator_pages_are_accessible(live, browser):
     """Sign in as a coordinator in the browser and run axe on every coordinator page."""
-    from healthcheck.auth import create_user
 
     with live["app"].app_context():
         create_user("axe@example.org", "Axel Checker", "coordinator", "a long enough password")
@@ -275,27 +228,8 @@ def test_coordinator_pages_are_accessible(live, browser):
     page.close()
 
 
-def submitted_by_the_other(live) -> None:
-    """The second organisation's return, submitted (so there is something to publish)."""
-    import random
-
-    from forms import load
-    from forms.synthetic import answers
-    from healthcheck.store import Actor
-
-    with live["app"].app_context():
-        q = load("health-check", "2017.1")
-        other = db.session.scalar(select(Organisation).where(Organisation.name.startswith("Kelvingate")))
-        response = returns.find_return(db.session.scalar(select(Cycle)), other)
-        if response.status != "submitted":
-            returns.submit(response, Actor("Test"), q, replace_with=answers(q, random.Random(2), other.name))
-        db.session.commit()
-
 
 def test_benchmark_and_action_plan_pages_are_accessible(live, browser):
-    from healthcheck import jobs
-    from healthcheck.store import Actor, publication
-    from healthcheck.store import jobs as job_rows
 
     submitted_by_the_other(live)
     with live["app"].app_context():  # published, as the coordinator's test does through the pages
@@ -336,11 +270,7 @@ def test_benchmark_and_action_plan_pages_are_accessible(live, browser):
 
 def _staff_code(live) -> str:
     """The second organisation's code for a staff survey opened on the live site."""
-    from datetime import timedelta
 
-    import forms
-    from healthcheck.extensions import writing
-    from healthcheck.store import Actor, staff
 
     with live["app"].app_context():
         cycle = db.session.scalar(select(Cycle))
@@ -421,9 +351,6 @@ def test_the_staff_survey_pages_of_the_psw_and_the_coordinator_are_accessible(li
     assert_accessible(page)
     page.close()
     # The coordinator's flagged responses, with a pair of identical ones, then the staff page's error state.
-    from healthcheck.auth import create_user
-    from healthcheck.extensions import writing
-    from healthcheck.store import staff
 
     with live["app"].app_context():
         create_user("staff-axe@example.org", "Stef Checker", "coordinator", "a long enough password")
@@ -456,14 +383,7 @@ def test_the_psws_staff_survey_results_and_the_plan_started_from_them_are_access
     """After the survey closes and the results are published: the PSW's results page (scores, who
     answered against the workforce they entered, what keeps people) and the plan's lowest-scoring
     standards, each checked by axe."""
-    import random
-    from datetime import timedelta
 
-    from forms.synthetic import answers
-    from healthcheck import jobs
-    from healthcheck.extensions import writing
-    from healthcheck.store import Actor, staff
-    from healthcheck.store import jobs as job_rows
 
     _staff_code(live)
     with live["app"].app_context():
@@ -500,7 +420,6 @@ def test_the_psws_staff_survey_results_and_the_plan_started_from_them_are_access
     assert_accessible(page)
     page.close()
     # The coordinator's side: England's report, then the table of every organisation, sorted.
-    from healthcheck.auth import create_user
 
     with live["app"].app_context(), writing():
         create_user("results-axe@example.org", "Rita Reader", "viewer", "a long enough password")
@@ -523,7 +442,6 @@ def test_the_psws_staff_survey_results_and_the_plan_started_from_them_are_access
 def test_an_employer_is_warned_before_an_idle_session_ends_and_can_stay(live, browser):
     """Issue 18: the GOV.UK timeout-warning pattern. Here the hour is 12 seconds, so the warning
     comes 3 seconds before it ends (5 minutes before an hour)."""
-    from datetime import timedelta
 
     live["app"].config["EMPLOYER_IDLE_TIMEOUT"] = timedelta(seconds=12)
     try:
@@ -549,13 +467,7 @@ def test_a_comment_under_review_shows_what_redaction_replaced_and_what_it_was_un
     """Issue 34: the review page marks, in the comment as written, each stretch the rules replace
     (struck through, its placeholder after it) and each word they kept but may be a name (a dashed
     outline and a question mark, listed below with why), in text and shape, not colour alone."""
-    import random
 
-    from forms import load
-    from forms.synthetic import answers
-    from healthcheck.auth import create_user
-    from healthcheck.models import CommentReview
-    from healthcheck.store import Actor
 
     with live["app"].app_context():
         create_user("reviewer@example.org", "Rea Viewer", "coordinator", "a long enough password")
@@ -595,7 +507,6 @@ def test_a_comment_under_review_shows_what_redaction_replaced_and_what_it_was_un
 def test_a_contributors_link_opens_a_page_and_its_button_signs_them_in(live, browser):
     """Issue 32: the personal link signed the browser in on a GET. Now it opens a page naming
     who it is for, and the button starts the session."""
-    from healthcheck.store import Actor, contributors
 
     app = live["app"]
     with app.app_context():

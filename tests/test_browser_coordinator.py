@@ -12,17 +12,19 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+import forms
+from healthcheck.auth import create_user
 from healthcheck.extensions import db, writing
 from healthcheck.models import Cycle, Organisation, StaffSurvey
-from tests.conftest import now
-from tests.test_browser import assert_accessible, browser, live, submitted_by_the_other  # noqa: F401
+from healthcheck.store import Actor, staff
+from tests.browser import assert_accessible, submitted_by_the_other
+from tests.environment import now
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long enough password"
 
 
-def _coordinator(live, page, email: str) -> None:  # noqa: F811
-    from healthcheck.auth import create_user
+def _coordinator(live, page, email: str) -> None:
 
     with live["app"].app_context():
         create_user(email, "Yara Coordinator", "coordinator", PASSWORD)
@@ -34,7 +36,7 @@ def _coordinator(live, page, email: str) -> None:  # noqa: F811
     expect(page.get_by_role("heading", name="2017 collection")).to_be_visible()
 
 
-def test_two_factor_is_set_up_from_its_qr_code(live, browser, tmp_path):  # noqa: F811
+def test_two_factor_is_set_up_from_its_qr_code(live, browser, tmp_path):
     page = browser.new_page()
     _coordinator(live, page, "qr@example.org")
     page.goto(f"{live['base']}/admin/account/authenticator")
@@ -52,9 +54,7 @@ def test_two_factor_is_set_up_from_its_qr_code(live, browser, tmp_path):  # noqa
     page.close()
 
 
-def test_publish_preflight_close_the_survey_now_and_reopen(live, browser, tmp_path):  # noqa: F811
-    import forms
-    from healthcheck.store import Actor, staff
+def test_publish_preflight_close_the_survey_now_and_reopen(live, browser, tmp_path):
 
     submitted_by_the_other(live)
     with live["app"].app_context():
@@ -111,7 +111,7 @@ def test_publish_preflight_close_the_survey_now_and_reopen(live, browser, tmp_pa
     page.close()
 
 
-def test_the_organisation_register_is_uploaded_checked_and_imported(live, browser):  # noqa: F811
+def test_the_organisation_register_is_uploaded_checked_and_imported(live, browser):
     page = browser.new_page()
     _coordinator(live, page, "register@example.org")
     page.goto(f"{live['base']}/admin/organisations")

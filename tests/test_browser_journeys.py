@@ -20,8 +20,8 @@ from healthcheck.extensions import db, writing
 from healthcheck.models import Cycle, Organisation, Response
 from healthcheck.store import Actor, collection, contributors, returns, staff
 from healthcheck.store import jobs as job_rows
-from tests.conftest import now
-from tests.test_browser import assert_accessible, browser  # noqa: F401  (the browser fixture)
+from tests.browser import assert_accessible
+from tests.environment import now
 
 pytestmark = pytest.mark.browser
 
@@ -70,7 +70,7 @@ def start(page, live, organisation: str, name: str = "Priya Shah") -> None:
     page.get_by_role("button", name="Start now").click()
 
 
-def test_a_follow_up_left_blank_is_an_error_beside_it_and_check_answers_leads_to_each_gap(live, browser):  # noqa: F811
+def test_a_follow_up_left_blank_is_an_error_beside_it_and_check_answers_leads_to_each_gap(live, browser):
     page = browser.new_page()
     start(page, live, "Council A")
     # The follow-up asked by "No", left blank: an error next to it, linked from the summary.
@@ -120,7 +120,7 @@ def test_a_follow_up_left_blank_is_an_error_beside_it_and_check_answers_leads_to
     page.close()
 
 
-def test_a_contributor_ends_on_their_own_overview_told_it_saved(live, browser):  # noqa: F811
+def test_a_contributor_ends_on_their_own_overview_told_it_saved(live, browser):
     with live["app"].app_context(), writing():
         org = db.session.scalar(select(Organisation).where(Organisation.name == "Council B"))
         response = returns.find_return(db.session.scalar(select(Cycle)), org)
@@ -148,7 +148,7 @@ def test_a_contributor_ends_on_their_own_overview_told_it_saved(live, browser): 
     page.close()
 
 
-def test_continue_where_you_left_off_opens_the_part_they_stopped_at(live, browser):  # noqa: F811
+def test_continue_where_you_left_off_opens_the_part_they_stopped_at(live, browser):
     with live["app"].app_context(), writing():
         survey = staff.open_survey(db.session.scalar(select(Cycle)), forms.load("staff-survey", "2020.1"),
                                    now() - timedelta(days=1), now() + timedelta(days=30), Actor("Test"))
@@ -169,7 +169,7 @@ def test_continue_where_you_left_off_opens_the_part_they_stopped_at(live, browse
     context.close()
 
 
-def test_the_benchmark_reads_on_a_320px_phone(live, browser, tmp_path):  # noqa: F811
+def test_the_benchmark_reads_on_a_320px_phone(live, browser, tmp_path):
     context = browser.new_context(viewport=PHONE)
     page = context.new_page()
     start(page, live, "Council C")
@@ -198,7 +198,7 @@ def test_the_benchmark_reads_on_a_320px_phone(live, browser, tmp_path):  # noqa:
     wide.close()
 
 
-def test_amend_says_nothing_changed_until_a_page_is_saved(live, browser):  # noqa: F811
+def test_amend_says_nothing_changed_until_a_page_is_saved(live, browser):
     page = browser.new_page()
     start(page, live, "Council D")
     page.get_by_role("button", name="Amend your return").click()

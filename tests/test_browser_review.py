@@ -12,9 +12,10 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from bench.review_queue import fill_queue
+from healthcheck.auth import create_user
 from healthcheck.extensions import db
 from healthcheck.models import CommentReview, Cycle
-from tests.test_browser import assert_accessible, browser, live  # noqa: F401  (fixtures)
+from tests.browser import assert_accessible
 
 pytestmark = pytest.mark.browser
 
@@ -22,8 +23,7 @@ EMAIL, PASSWORD = "queue@example.org", "a long enough password"
 
 
 @pytest.fixture(scope="module")
-def queue(live):  # noqa: F811
-    from healthcheck.auth import create_user
+def queue(live):
 
     with live["app"].app_context():
         create_user(EMAIL, "Quinn Ewe", "coordinator", PASSWORD)
@@ -33,7 +33,7 @@ def queue(live):  # noqa: F811
     return live
 
 
-def signed_in_page(browser, live, *, javascript: bool = True):  # noqa: F811
+def signed_in_page(browser, live, *, javascript: bool = True):
     context = browser.new_context(java_script_enabled=javascript)
     page = context.new_page()
     page.goto(f"{live['base']}/admin/")
@@ -43,7 +43,7 @@ def signed_in_page(browser, live, *, javascript: bool = True):  # noqa: F811
     return page
 
 
-def status_of(live, review_id: int) -> tuple[str, str]:  # noqa: F811
+def status_of(live, review_id: int) -> tuple[str, str]:
     with live["app"].app_context():
         item = db.session.get(CommentReview, review_id)
         return item.status, item.redacted
@@ -53,7 +53,7 @@ def shown_ids(page) -> list[int]:
     return [int(i.split("-")[1]) for i in page.locator("li.app-queue__item").evaluate_all("els => els.map(e => e.id)")]
 
 
-def test_filters_and_pages_keep_each_other(queue, browser):  # noqa: F811
+def test_filters_and_pages_keep_each_other(queue, browser):
     page = signed_in_page(browser, queue)
     page.goto(f"{queue['base']}/admin/cycles/2017/comments")
     expect(page.locator("#results")).to_contain_text(re.compile(r"Showing 1 to 50 of \d+ comments"))
@@ -81,7 +81,7 @@ def test_filters_and_pages_keep_each_other(queue, browser):  # noqa: F811
     page.context.close()
 
 
-def test_keyboard_decisions_move_on_and_say_what_was_done(queue, browser):  # noqa: F811
+def test_keyboard_decisions_move_on_and_say_what_was_done(queue, browser):
     page = signed_in_page(browser, queue)
     page.goto(f"{queue['base']}/admin/cycles/2017/comments?standard=5")
     ids = shown_ids(page)
@@ -127,7 +127,7 @@ def test_keyboard_decisions_move_on_and_say_what_was_done(queue, browser):  # no
     page.context.close()
 
 
-def test_a_page_of_comments_with_nothing_suggested_is_approved_in_bulk(queue, browser):  # noqa: F811
+def test_a_page_of_comments_with_nothing_suggested_is_approved_in_bulk(queue, browser):
     page = signed_in_page(browser, queue)
     page.goto(f"{queue['base']}/admin/cycles/2017/comments?survey=return")
     boxes = page.get_by_role("checkbox", name=re.compile("Approve as written"))

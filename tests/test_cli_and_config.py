@@ -1,19 +1,27 @@
 """The console script, configuration classes and migrations."""
 import csv
 import io
+import json
 import os
 import subprocess
 import sys
+from datetime import timedelta, timezone
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from click.testing import CliRunner
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import text
 
 import forms
-from healthcheck import create_app
+from aggregation import scores
+from healthcheck import cli, create_app
 from healthcheck.cli import DEMO_FILE, codebook, demo
 from healthcheck.extensions import db
+from healthcheck.models import Cycle
+from healthcheck.store import collection, staff
 
 
 def test_codebook_lists_every_answer_column_with_wording_options_and_routing(app):
@@ -63,8 +71,6 @@ def test_demo_prints_a_working_link_for_each_organisation(app):
 def test_the_demos_staff_survey_shows_every_band_and_every_organisation_of_10_its_scores(app):
     """The demo's practitioners rate their organisations differently, standard by standard: its
     results show low, moderate and high scores, and no organisation with 10 answers goes without."""
-    from aggregation import scores
-    from healthcheck.store import collection, staff
 
     CliRunner().invoke(demo, [], catch_exceptions=False)
     survey = staff.survey_of(collection.cycle_by_year(2017))
@@ -86,7 +92,6 @@ def test_the_demos_staff_survey_shows_every_band_and_every_organisation_of_10_it
                                            ("tables", ["--cycle", "2017", "--out", "/missing/folder/tables"]),
                                            ("links", ["--cycle", "2017", "--out", "/"])])
 def test_a_path_that_cannot_be_written_is_one_line(app, command, args):
-    from healthcheck import cli
     result = CliRunner().invoke(getattr(cli, command), args)
     assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1, result.output
     assert result.output.startswith("Error: Can't write /missing/folder" if "missing" in args[-1] else "Error: Can't")
@@ -94,8 +99,7 @@ def test_a_path_that_cannot_be_written_is_one_line(app, command, args):
 
 def test_the_console_script_runs(tmp_path):
     env = dict(os.environ, HEALTHCHECK_CONFIG="test", DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite'}")
-    bin_dir = os.path.dirname(sys.executable)
-    out = subprocess.run([os.path.join(bin_dir, "healthcheck"), "codebook", "--questionnaire",
+    out = subprocess.run([Path(sys.executable).with_name("healthcheck"), "codebook", "--questionnaire",
                           "health-check@2017.1", "--format", "csv"], env=env, capture_output=True, text=True,
                          timeout=60)
     assert out.returncode == 0, out.stderr
@@ -144,9 +148,7 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_template):
 
 
 def test_times_are_stored_and_read_back_in_utc(app, cycle):
-    from datetime import timedelta, timezone
 
-    from healthcheck.models import Cycle
     closes = cycle.closes_at.astimezone(timezone(timedelta(hours=5)))
     cycle.closes_at = closes
     db.session.commit()
@@ -168,8 +170,6 @@ def test_the_production_entry_point_freezes_its_start_up_objects(tmp_path):
 def test_the_answers_stored_as_rows_move_into_each_returns_document_and_back(tmp_path):
     """Migration 0004: answer rows and page states become the return's document, a link without
     a return gets one, and the downgrade puts them back as rows."""
-    from flask_migrate import downgrade, upgrade
-    from sqlalchemy import text
 
     app = create_app("test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'm.sqlite'}")
     with app.app_context():
@@ -192,7 +192,6 @@ def test_the_answers_stored_as_rows_move_into_each_returns_document_and_back(tmp
         upgrade()
         with db.engine.connect() as conn:
             rows = {r.organisation_id: r for r in conn.execute(text("SELECT * FROM response"))}
-        import json
         assert json.loads(rows[1].answers) == {"posts": 40, "profession_opportunities": ["mentoring", "other"],
                                                "workforce_planning_comments": "Café – 10 %"}
         assert json.loads(rows[1].pages) == {"workforce_planning": {
@@ -207,8 +206,6 @@ def test_the_answers_stored_as_rows_move_into_each_returns_document_and_back(tmp
 
 def test_the_module_runs_every_command_as_serve_starts_its_worker():
     """``serve`` starts its worker with ``python -m healthcheck.cli``: every command must be defined by then."""
-    import subprocess
-    import sys
 
     done = subprocess.run([sys.executable, "-m", "healthcheck.cli", "--help"], capture_output=True, text=True,
                           timeout=120)

@@ -3,16 +3,18 @@ personal link the PSW can withdraw; every change carries their name; only the PS
 signatory they name can submit, and the confirmation carries the submitted PDF."""
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from healthcheck.extensions import db
 from healthcheck.models import AuditEvent, Contributor, SubmittedVersion
 from tests.answers import FULL_RETURN
-from tests.conftest import contribute, now, sign_in, signed_in
-from tests.helpers import fill_everything, save
+from tests.environment import now
+from tests.helpers import contribute, fill_everything, save, sign_in, signed_in
 
 
 def invite(psw, smtp, name, email, *, sections=None, sign_off=False):
@@ -114,7 +116,7 @@ def test_the_named_signatory_signs_off_and_the_confirmation_carries_the_pdf(app,
                                                       "psw@northmoor.example.org"]
     for message in confirmations:
         assert version.reference in message["Subject"]
-        [pdf] = [part for part in message.iter_attachments()]
+        [pdf] = list(message.iter_attachments())
         assert pdf.get_content_type() == "application/pdf" and pdf.get_filename() == f"{version.reference}.pdf"
         assert pdf.get_content().startswith(b"%PDF")
 
@@ -190,9 +192,7 @@ def test_a_contributors_last_save_lands_on_their_overview_which_offers_only_what
 def test_a_contributor_asked_for_one_standard_sees_only_it_on_check_and_in_the_pdf(app, employers, smtp):
     """Issue 32: a contributor invited for Standard 2 alone read every standard's answers and the
     PSW's contact details on the check page and in the submitted PDF."""
-    import io
 
-    from pypdf import PdfReader
 
     psw = app.test_client()
     sign_in(psw, employers["a"][1])

@@ -2,18 +2,22 @@
 import csv
 import io
 import re
+import statistics
+import time
 from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
+from pypdf import PdfReader
 from sqlalchemy import select
 
+from healthcheck.cli import tables, user_unlock
 from healthcheck.extensions import db
 from healthcheck.models import AuditEvent, CommentReview, Organisation, Response, User
 from healthcheck.store import collection, returns, review
 from tests.answers import FULL_RETURN
-from tests.conftest import PASSWORD, now, sign_in, signed_in
-from tests.helpers import fill_everything, save, submit_return
+from tests.environment import PASSWORD, now
+from tests.helpers import fill_everything, save, sign_in, signed_in, submit_return
 
 
 def audit_actions():
@@ -62,7 +66,6 @@ def test_wrong_passwords_hold_back_that_client_not_the_accounts_owner(app, accou
 
 
 def test_user_unlock_lets_the_held_back_client_in_at_once(app, accounts):
-    from healthcheck.cli import user_unlock
 
     for _ in range(5):
         _attempt(app, "wrong")
@@ -76,8 +79,6 @@ def test_a_failed_sign_in_takes_as_long_whether_or_not_the_account_exists(app, a
     """A locked account used to answer in 4 ms and an unknown email in 95 ms. Every failure now
     checks a password hash: the medians of 9 tries each, taken in turns, agree within a third (the
     gap was 20 times)."""
-    import statistics
-    import time
 
     times: dict[str, list[float]] = {"coord@example.org": [], "nobody@example.org": []}
     for i in range(9):
@@ -379,10 +380,7 @@ def test_a_review_applies_only_to_the_text_it_was_made_for(app, accounts, employ
 
 def test_national_results_are_published_then_read_by_coordinators_and_viewers(app, accounts, employers, cycle,
                                                                             tmp_path):
-    from click.testing import CliRunner
-    from pypdf import PdfReader
 
-    from healthcheck.cli import tables
 
     submit_return(app, employers["a"][1])
     submit_return(app, employers["b"][1])

@@ -4,16 +4,23 @@ command line, pages free of "None" and option codes, the organisation register a
 and two-factor set-up with a QR code. Through Flask's test client, on each database."""
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from datetime import timedelta
 
 import pyotp
+from openpyxl import load_workbook
 from sqlalchemy import select
 
-from healthcheck.extensions import db
-from healthcheck.models import AuditEvent, StaffSurvey
-from tests.conftest import signed_in
-from tests.helpers import publish, save, submit_return
+from healthcheck import cli, transfer
+from healthcheck.extensions import db, writing
+from healthcheck.models import AuditEvent, Edition, Job, Organisation, StaffSurvey
+from healthcheck.store import Actor, collection, preflight, publication, review, review_queue, staff
+from healthcheck.store import jobs as job_rows
+from tests.answers import FULL_RETURN
+from tests.environment import now
+from tests.helpers import publish, save, signed_in, submit_return
 
 
 def _events(action: str) -> list[AuditEvent]:
@@ -39,7 +46,6 @@ def test_the_audit_trail_reads_in_the_questionnaires_words(app, accounts, employ
     client = signed_in(app, "coordinator")
     path = f"/admin/cycles/2017/returns/{org.id}"
     client.post_form(f"{path}/reopen", {"message": "Please check the meetings."}, token_from=path)
-    from tests.answers import FULL_RETURN
 
     workload = {**FULL_RETURN["safe_workloads"], "cancelled_meetings": "two_three"}
     development = {**FULL_RETURN["workforce_planning"]}
@@ -114,22 +120,16 @@ def test_two_factor_set_up_shows_a_qr_code_of_the_key_beside_the_key(app, accoun
 # ---------------------------------------------------------------- a stalled publication, from the command line
 
 def test_healthcheck_publish_retries_a_stalled_publication_and_waits_on_a_live_one(app, accounts, employers, cycle):
-    from healthcheck.cli import editions, publish
-    from healthcheck.extensions import writing
-    from healthcheck.models import Job
-    from healthcheck.store import Actor, publication
-    from healthcheck.store import jobs as job_rows
-    from tests.conftest import now
 
     submit_return(app, employers["a"][1])
     with writing():  # queued while no worker ran, three hours ago
         lost = job_rows.new_job("publish", Actor("Web"), cycle)
         lost.heartbeat_at = now() - timedelta(hours=3)
     lost_id = lost.id
-    listed = app.test_cli_runner().invoke(editions, ["--cycle", "2017"], catch_exceptions=False)
+    listed = app.test_cli_runner().invoke(cli.editions, ["--cycle", "2017"], catch_exceptions=False)
     assert f"Stalled: job {lost_id}, queued, last heard of 3 hours ago (healthcheck publish --cycle 2017 tries it " \
         "again)" in listed.output
-    result = app.test_cli_runner().invoke(publish, ["--cycle", "2017"], catch_exceptions=False)
+    result = app.test_cli_runner().invoke(cli.publish, ["--cycle", "2017"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     first = result.output.splitlines()[0]
     assert first == (f"The earlier publication (job {lost_id}) had stalled: queued 3 hours ago and no worker took "
@@ -143,7 +143,7 @@ def test_healthcheck_publish_retries_a_stalled_publication_and_waits_on_a_live_o
         live = job_rows.new_job("publish", Actor("Web"), cycle)
         job_rows.start(live.id, "a busy worker")
     live_id = live.id
-    refused = app.test_cli_runner().invoke(publish, ["--cycle", "2017"])
+    refused = app.test_cli_runner().invoke(cli.publish, ["--cycle", "2017"])
     assert refused.exit_code == 1 and len(refused.output.strip().splitlines()) == 1, refused.output
     assert f"being published already (job {live_id}, queued, last heard of " in refused.output
     db.session.expire_all()
@@ -155,8 +155,6 @@ def test_healthcheck_publish_retries_a_stalled_publication_and_waits_on_a_live_o
 def test_the_publish_page_lists_what_is_unfinished_and_what_edition_2_adds(app, accounts, employers, survey, cycle):
     """Issue 31: edition 2, adding the staff survey's results, said "0 changed, 0 new, 0 withdrawn";
     and the publish page said nothing of unreviewed comments or the survey still open."""
-    from healthcheck.extensions import writing
-    from healthcheck.store import Actor, review, review_queue, staff
 
     submit_return(app, employers["a"][1])  # "b" never submits
     q = staff.questionnaire_of(survey)
@@ -201,13 +199,8 @@ def test_the_publish_page_lists_what_is_unfinished_and_what_edition_2_adds(app, 
 # ---------------------------------------------------------------- everything on the web: files
 
 def test_the_import_page_offers_the_template_and_no_command(app, accounts, cycle):
-    import io
-    import zipfile
 
-    from openpyxl import load_workbook
 
-    from healthcheck import transfer
-    from healthcheck.store import collection
 
     coordinator = signed_in(app, "coordinator")
     page = coordinator.get("/admin/cycles/2017/import").get_data(as_text=True)
@@ -223,13 +216,11 @@ def test_the_import_page_offers_the_template_and_no_command(app, accounts, cycle
 
 
 def _csv(text: str):
-    import io
 
     return io.BytesIO(text.encode())
 
 
 def test_the_organisation_register_is_checked_by_a_job_then_imported_on_a_second_click(app, accounts, employers):
-    from healthcheck.models import Organisation
 
     coordinator = signed_in(app, "coordinator")
     register = coordinator.get("/admin/organisations").get_data(as_text=True)
@@ -279,8 +270,6 @@ def test_the_organisation_register_is_checked_by_a_job_then_imported_on_a_second
 def test_an_edition_recorded_before_staff_results_were_compared_still_says_it_added_them():
     """Edition 2 of a year published before this change recorded only its returns' changes, and the
     results page read it as "0 changed, 0 new, 0 withdrawn" though it added the staff results."""
-    from healthcheck.models import Edition
-    from healthcheck.store import preflight
 
     first = Edition(number=1, summary={"returns": 140, "staff_respondents": None, "changes": None}, returns={})
     second = Edition(number=2, summary={"returns": 140, "staff_respondents": 15873,

@@ -18,11 +18,14 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 import forms
+from healthcheck import jobs
 from healthcheck.cli import demo
 from healthcheck.extensions import db, writing
 from healthcheck.models import Cycle, Organisation
 from healthcheck.store import Actor, collection, contributors, returns, staff
-from tests.conftest import contribute, now
+from healthcheck.store import jobs as job_rows
+from tests.environment import now
+from tests.helpers import contribute
 
 PER_KIND = 3  # pages of one kind (the same address but for its numbers) visited
 MOST = 400  # pages an audience's crawl visits at most
@@ -137,8 +140,6 @@ def _token(line: str) -> str:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # pages, not storage: one database is enough
 def test_no_page_any_audience_reaches_in_the_demo_shows_none_a_traceback_or_a_code(app):
-    from healthcheck import jobs
-    from healthcheck.store import jobs as job_rows
 
     out = CliRunner().invoke(demo, [], catch_exceptions=False).output
     lines = out.splitlines()

@@ -24,6 +24,7 @@ import forms
 from aggregation import edition
 from aggregation.dataset import Dataset, Return
 from aggregation.outputs import grid, slug
+from aggregation.tables import compute
 from forms import tablespec
 from forms.synthetic import answers
 from tests.helpers import awkward_dataset
@@ -338,7 +339,6 @@ def _slug(table: dict) -> str:
 def test_the_awkward_dataset_withholds_what_it_must():
     """The attack above holds only if something is withheld: here the lone trust, the two of the North
     East, and beside each enough others that neither can be had by difference."""
-    from aggregation.tables import compute
     tables = {t["id"]: t for t in compute(awkward_dataset(), threshold=PUBLICATION_MIN)}
     hours = {r["group"]: r for r in tables["hours"]["rows"]}
     withheld = {g for g, r in hours.items() if r.get("suppressed")}

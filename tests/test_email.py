@@ -8,8 +8,7 @@ from healthcheck.cli import invite, remind
 from healthcheck.extensions import db
 from healthcheck.models import EmailSend
 from healthcheck.store import collection
-from tests.conftest import signed_in
-from tests.helpers import submit_return
+from tests.helpers import signed_in, submit_return
 
 
 def with_contacts(employers):

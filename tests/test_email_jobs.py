@@ -12,11 +12,11 @@ from sqlalchemy import select, update
 
 from healthcheck import jobs, notices
 from healthcheck.extensions import db, writing
-from healthcheck.models import EmailSend, Job
-from healthcheck.store import Actor
+from healthcheck.models import EmailSend, Job, Response, SubmittedVersion
+from healthcheck.store import Actor, contributors
 from healthcheck.store import returns as return_rows
-from tests.conftest import now, signed_in
-from tests.test_journey import fill_everything
+from tests.environment import now
+from tests.helpers import fill_everything, sign_in, signed_in
 
 
 def _closed_port() -> int:
@@ -72,13 +72,11 @@ def test_a_reset_request_does_the_same_work_whether_or_not_the_account_exists(ap
 def test_an_email_job_taken_up_again_after_its_worker_stopped_sends_nothing_twice(app, employers, cycle, smtp):
     """Two confirmations queued; the first attempt sent one and its worker died before the job
     finished. The attempt that takes it up sends the other alone."""
-    from healthcheck.models import Response, SubmittedVersion
 
     org = employers["a"][0]
     org.contact_email = "psw@northmoor.example.org"
     db.session.commit()
     client = app.test_client()
-    from tests.conftest import sign_in
     sign_in(client, employers["a"][1])
     fill_everything(client)
     assert client.post_form("/return/check", {"confirm": "y"}).status_code == 302
@@ -110,7 +108,6 @@ def test_a_reopen_note_that_cannot_be_sent_is_said_so_and_retry_failed_sends_it(
     org.contact_email = "psw@northmoor.example.org"
     db.session.commit()
     client = app.test_client()
-    from tests.conftest import sign_in
     sign_in(client, employers["a"][1])
     fill_everything(client)
     assert client.post_form("/return/check", {"confirm": "y"}).status_code == 302
@@ -134,8 +131,6 @@ def test_a_reopen_note_that_cannot_be_sent_is_said_so_and_retry_failed_sends_it(
 
 
 def test_a_withdrawn_contributors_queued_invitation_is_not_sent(app, employers, cycle, smtp):
-    from healthcheck.store import contributors
-    from tests.conftest import sign_in
 
     psw = app.test_client()
     sign_in(psw, employers["a"][1])

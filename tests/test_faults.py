@@ -14,15 +14,18 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from healthcheck import create_app
 from healthcheck.extensions import db
-from healthcheck.models import AuditEvent, Response
+from healthcheck.models import AccessLink, AuditEvent, Response
 from healthcheck.store.returns import hash_token
-from tests.conftest import PG_URL, REDIS_URL, CheckingClient, seed_cycle, sign_in
-from tests.server import Contributor, Server
+from tests.environment import PG_URL, REDIS_URL, CheckingClient, empty_postgres
+from tests.helpers import seed_cycle, sign_in
+from tests.server import Contributor, Server, TcpProxy
 
 RESULTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 PAGES = ("registration", "partnerships", "final")
@@ -102,7 +105,6 @@ def check_database(url: str, tokens: list[str], ledger: Ledger) -> dict:
         with db.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
         by_token = {hash_token(t): t for t in tokens}
-        from healthcheck.models import AccessLink
         response_of = {}
         for link in db.session.scalars(select(AccessLink)):
             response = db.session.scalar(select(Response).where(Response.organisation_id == link.organisation_id))
@@ -161,8 +163,8 @@ def test_200_concurrent_contributors_lose_nothing_and_never_overwrite_silently(s
 
 def test_sigkill_mid_save_twenty_times_keeps_every_acknowledged_save(sqlite_template, tmp_path):
     """Twenty times, while 16 people save, every worker of one gunicorn is killed with SIGKILL and
-    the master starts new ones; the twentieth kill takes the master too. Each kill lands 0.5-1.5 s
-    into the saving, so requests are cut off mid-save; nothing acknowledged may be lost. The app is
+    the master starts new ones; the twentieth kill takes the master too. Each kill lands 0.3-0.9 s
+    into 1.2 s of saving, so requests are cut off mid-save; nothing acknowledged may be lost. The app is
     loaded once in the master (--preload), so a new worker is a fork, not a second import of the
     app: what is killed and restarted is the same as without it, at half the time."""
     url, tokens = prepared_database(sqlite_template, tmp_path, organisations=8)
@@ -174,8 +176,8 @@ def test_sigkill_mid_save_twenty_times_keeps_every_acknowledged_save(sqlite_temp
         people = signed_in_people(server.base, tokens, per_token=2)
         for round_ in range(20):
             last = round_ == 19
-            stopper = threading.Timer(rng.uniform(0.5, 1.5), server.kill if last else server.kill_workers)
-            run_people(people, seconds=2.0, ledger=ledger, on_start=stopper.start)
+            stopper = threading.Timer(rng.uniform(0.3, 0.9), server.kill if last else server.kill_workers)
+            run_people(people, seconds=1.2, ledger=ledger, on_start=stopper.start)
             stopper.join()
             kills += 1
             if not last:
@@ -225,10 +227,7 @@ def test_a_locked_database_keeps_the_typed_answers_and_recovers(sqlite_template,
 def _behind_a_proxy(request, organisation: str):
     """The app on an emptied PostgreSQL reached through a TCP proxy the test can cut: (proxy,
     app, the organisation's link token)."""
-    from sqlalchemy.engine import make_url
 
-    from tests.conftest import empty_postgres
-    from tests.server import TcpProxy
 
     url = make_url(request.getfixturevalue("pg_migrated"))
     empty_postgres(url)
@@ -303,7 +302,6 @@ def test_a_burst_of_sign_ins_is_limited_across_every_worker(sqlite_template, tmp
     """Issue 18: counted per worker (memory://), 20 of 30 burst sign-ins got through 4 workers
     against a limit of 10 a minute. With the count shared, no more than 10 do."""
     if store.startswith("redis"):
-        import redis
         redis.Redis.from_url(store).flushdb()
     url, _ = prepared_database(sqlite_template, tmp_path, organisations=1)
     server = Server(url, workers=workers, threads=4, RATELIMIT_STORAGE_URI=store).start()

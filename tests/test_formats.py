@@ -17,17 +17,18 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 import forms
-from aggregation import benchmark
+from aggregation import benchmark, staff_england, staff_national
 from aggregation.findings import regional_figure
 from aggregation.outputs import base_text, columns_of, grid, printed_bases, slug
 from aggregation.report import _signed
+from aggregation.scores import people
+from aggregation.staff_pdf import printed
 from aggregation.tables import SUPPRESSED, printed_change
 from forms.synthetic import answers
 from healthcheck.extensions import db
 from healthcheck.models import Organisation
-from healthcheck.store import Actor, publication, returns
-from tests.conftest import signed_in
-from tests.helpers import lone_trust, publish, submit_return, two_years  # noqa: F401  (two_years: a fixture)
+from healthcheck.store import Actor, collection, publication, returns
+from tests.helpers import lone_trust, publish, signed_in, submit_return
 
 Q = forms.load("health-check", "2017.1")
 FIGURE = re.compile(r"^(?:[+−-]?\d+|\*|–|n/a)$")
@@ -216,15 +217,11 @@ def test_every_figure_base_and_withheld_mark_agree_across_every_format(app, acco
             assert m["region"]["n"] == table_row["n"] - 1  # the employer left out of "others in Eastern"
 
 
-def test_englands_staff_report_prints_the_same_figures_in_its_json_page_and_pdf(app, accounts, two_years):  # noqa: F811
+def test_englands_staff_report_prints_the_same_figures_in_its_json_page_and_pdf(app, accounts, two_years):
     """England's staff survey report: each response rate, count of who answered, change and band
     count is the same in the edition's JSON, the results page and the PDF."""
-    from aggregation import staff_england, staff_national
-    from aggregation.scores import people
-    from aggregation.staff_pdf import printed
 
     coordinator = publish(app)
-    from healthcheck.store import collection
 
     edition = publication.latest_edition(collection.cycle_by_year(2017))
     folder = Path(app.config["EDITIONS_FOLDER"]) / edition.folder / "staff"

@@ -24,13 +24,14 @@ from werkzeug.datastructures import MultiDict
 import forms
 from healthcheck import create_app
 from healthcheck.transfer import parse_row
-from tests.conftest import CheckingClient, seed_cycle, sign_in
+from tests.environment import CheckingClient
+from tests.helpers import seed_cycle, sign_in
 
 Q = forms.load("health-check", "2017.1")
 pytestmark = pytest.mark.slow
 EXAMPLES = int(os.environ.get("HEALTHCHECK_FUZZ_EXAMPLES", "2000"))  # the same stream: more runs further
 
-SECTIONS = [s for s in Q.sections]
+SECTIONS = list(Q.sections)
 junk = st.one_of(st.text(max_size=300), st.integers(min_value=-10**30, max_value=10**30).map(str),
                  st.sampled_from(["", " ", "n/a", "1e9", "0x10", "½", "٣", "NaN", "-0", "9" * 400, "\x00", "\u202e1",
                                   "<b>", "' OR 1=1 --", "other", "yes", "dont_know"]))

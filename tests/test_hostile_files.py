@@ -4,14 +4,22 @@ import io
 import time
 import tracemalloc
 import zipfile
+from datetime import date
 
 import pytest
 from click.testing import CliRunner
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
+import forms
+from aggregation import outputs
+from aggregation.plan_export import plan_xlsx
+from aggregation.tables import compute
 from healthcheck.cli import orgs
-from healthcheck.transfer import MAX_CELL, FileProblem, read_upload
-from tests.helpers import dataset
+from healthcheck.extensions import db
+from healthcheck.models import Organisation
+from healthcheck.store import Actor
+from healthcheck.transfer import MAX_CELL, FileProblem, csv_bytes, import_organisations, read_upload
+from tests.helpers import dataset, signed_in
 
 REGISTER = [["name", "authority_type", "ons_code", "region", "contact_email"],
             ["Café Vale Council", "Unitary Authority", "E06000991", "South West", "psw@cafe.example.org"]]
@@ -132,14 +140,8 @@ FORMULA = '=HYPERLINK("http://evil.example.org","Click")'
 def test_no_file_the_product_writes_holds_a_live_formula(tmp_path):
     """Issue 18: a coding category typed as a formula became a live formula in tables.xlsx and raw in
     its CSV; an organisation named "=..." made cell A1 of the plan's XLSX a formula."""
-    from datetime import date
 
-    from openpyxl import load_workbook
 
-    import forms
-    from aggregation import outputs
-    from aggregation.plan_export import plan_xlsx
-    from aggregation.tables import compute
 
     categories = {"profession_opportunities": [("evil", FORMULA)]}
     outputs.write(2017, compute(dataset(categories=categories)), tmp_path)
@@ -158,10 +160,6 @@ def test_no_file_the_product_writes_holds_a_live_formula(tmp_path):
 
 
 def test_an_export_with_formula_like_names_imports_back_unchanged(app, tmp_path):
-    from healthcheck.extensions import db
-    from healthcheck.models import Organisation
-    from healthcheck.store import Actor
-    from healthcheck.transfer import csv_bytes, import_organisations
 
     content = csv_bytes(REGISTER[0], [["=Fenwick Council", "Unitary Authority", "", "", ""]])
     assert content.splitlines()[1].startswith(b"'=Fenwick")  # written quoted, so not run as a formula
@@ -171,15 +169,12 @@ def test_an_export_with_formula_like_names_imports_back_unchanged(app, tmp_path)
 
 
 def test_line_breaks_in_a_single_line_field_are_refused(app, accounts):
-    from tests.conftest import signed_in
 
     coordinator = signed_in(app, "coordinator")
     response = coordinator.post_form("/admin/organisations/new", {
         "name": "Fenwick Council\r\nBcc: everyone@example.org", "authority_type": "Unitary Authority"})
     assert response.status_code == 400 and "Enter this on one line" in response.get_data(as_text=True)
     rows = read_upload("orgs.csv", b'name,authority_type\n"Fenwick\rCouncil",Unitary Authority\n')
-    from healthcheck.store import Actor
-    from healthcheck.transfer import import_organisations
     errors, added, _ = import_organisations(rows, Actor("Test"))
     assert added == 0 and [str(e) for e in errors] == [
         "row 2, column name: must be on one line, without line breaks or tabs"]

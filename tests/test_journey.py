@@ -1,16 +1,20 @@
 """The employer's whole journey through Flask's test client, on each database."""
 import io
 import re
+import shutil
+from datetime import timedelta
 
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import event, select, update
 
+import forms
+from healthcheck import create_app
 from healthcheck.extensions import db, writing
-from healthcheck.models import AccessLink, AuditEvent, Response, SubmittedVersion
-from healthcheck.store import returns
+from healthcheck.models import AccessLink, AuditEvent, Response, ResponseStatus, SubmittedVersion
+from healthcheck.store import Actor, returns
 from tests.answers import FULL_RETURN
-from tests.conftest import sign_in
-from tests.helpers import fill_everything, save
+from tests.environment import CheckingClient, now
+from tests.helpers import fill_everything, save, seed_cycle, sign_in, signed_in
 
 
 def answers(response_id=None):
@@ -171,9 +175,7 @@ def test_bad_and_replaced_links_get_clear_pages(app, client, employers, cycle):
 
 
 def test_a_closed_cycle_refuses_edits_with_a_message(client, employers, cycle):
-    from datetime import timedelta
 
-    from tests.conftest import now
     sign_in(client, employers["a"][1])
     save(client, "registration", {"regulator_process": "very"})
     cycle.closes_at = now() - timedelta(minutes=1)
@@ -248,11 +250,7 @@ def test_link_tokens_are_stored_hashed(app, employers):
 def test_a_save_that_reaches_a_return_submitted_meanwhile_is_refused_not_applied(client, employers):
     """A page is read and checked before its save locks the return, so the return may have been
     submitted in between: the save is refused, and the submitted return is not reopened."""
-    from sqlalchemy import update
 
-    import forms
-    from healthcheck.models import ResponseStatus
-    from healthcheck.store import Actor
 
     sign_in(client, employers["a"][1])
     save(client, "registration", FULL_RETURN["registration"], action="later")
@@ -289,12 +287,8 @@ def test_sqlite_changes_take_the_write_lock_when_they_begin_and_pages_only_read(
     """On SQLite a unit of work that changes something begins with BEGIN IMMEDIATE (it waits its
     turn for the write lock rather than failing when another writer got in first); a page that
     only reads begins a plain transaction and writes nothing."""
-    import shutil
 
-    from sqlalchemy import event
 
-    from healthcheck import create_app
-    from tests.conftest import CheckingClient, seed_cycle
 
     url = f"sqlite:///{tmp_path / 'lock.sqlite'}"
     shutil.copy(sqlite_template, tmp_path / "lock.sqlite")
@@ -373,7 +367,6 @@ def test_amend_reopens_the_return_only_when_a_change_is_saved(app, accounts, emp
     """Issue 31: "Amend your return" writes nothing; the dashboard shows "Reopened" (and reminders
     would go) only once a page is saved. A colleague's new submission meanwhile is never reopened
     by a tab that chose to amend the one before."""
-    from tests.conftest import signed_in
 
     client = app.test_client()
     sign_in(client, employers["a"][1])

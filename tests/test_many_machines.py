@@ -5,7 +5,7 @@ costs the limit, not sign-in or the API; and a process whose clock is minutes ou
 neither keeps a signed-out session alive nor makes a healthy job look stopped."""
 from __future__ import annotations
 
-import glob
+import json
 import os
 import random
 import re
@@ -14,12 +14,15 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import redis
 import requests
-from sqlalchemy import func, select
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import func, select, text
 
 from forms import load
 from forms.synthetic import answers
@@ -28,8 +31,8 @@ from healthcheck.auth import create_user
 from healthcheck.extensions import db
 from healthcheck.models import AuditEvent, Job, Organisation
 from healthcheck.store import Actor, collection, publication, returns
-from tests.conftest import PASSWORD, PG_URL, REDIS_URL, CheckingClient, empty_postgres, seed_cycle
-from tests.helpers import queue_publication, sha256, wait_for
+from tests.environment import PASSWORD, PG_URL, REDIS_URL, CheckingClient, empty_postgres
+from tests.helpers import queue_publication, seed_cycle, sha256, wait_for
 from tests.server import GUNICORN, Server, free_port
 
 SHARED = bool(PG_URL and REDIS_URL)  # the shared stack the issue names; SQLite and its queue file otherwise
@@ -38,7 +41,7 @@ HEALTHCHECK = str(Path(sys.executable).with_name("healthcheck"))
 # heartbeat each 2 s) on a machine whose two cores the suite keeps busy.
 STALLED_AFTER = 8.0
 ORGANISATIONS = 10  # each with a submitted return: a publication of some 15 seconds here
-FAKETIME = next(iter(glob.glob("/usr/lib/*/faketime/libfaketime.so.1")), None)  # bin/test-deps installs it
+FAKETIME = next((str(p) for p in Path("/usr/lib").glob("*/faketime/libfaketime.so.1")), None)  # bin/test-deps installs it
 
 
 def slow_clock(minutes: int, *, true_monotonic: bool) -> dict[str, str]:
@@ -58,7 +61,6 @@ def site(request, sqlite_template, tmp_path):
     (JOB_STALLED_AFTER small, a coordinator's account), and ``start_worker(name, **env)``, a
     ``healthcheck worker`` of its own, as on a machine of its own."""
     if SHARED:
-        import redis
 
         url = request.getfixturevalue("pg_migrated")
         empty_postgres(url)
@@ -88,10 +90,9 @@ def site(request, sqlite_template, tmp_path):
             settings = dict(os.environ, HEALTHCHECK_CONFIG="development", SECRET_KEY="w" * 40, DATABASE_URL=url,
                             EDITIONS_FOLDER=editions, JOB_STALLED_AFTER=str(STALLED_AFTER), **queue)
             settings.update(env)
-            log = open(tmp_path / f"worker-{name}.log", "wb")  # read by the test; a pipe unread would fill up
-            process = subprocess.Popen([HEALTHCHECK, "worker", "--workers", "1"], env=settings, stdout=log,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
-            log.close()
+            with (tmp_path / f"worker-{name}.log").open("wb") as log:  # read by the test; a pipe unread would fill up
+                process = subprocess.Popen([HEALTHCHECK, "worker", "--workers", "1"], env=settings, stdout=log,
+                                           stderr=subprocess.STDOUT, start_new_session=True)
             started.append(process)
             return process
 
@@ -99,14 +100,10 @@ def site(request, sqlite_template, tmp_path):
         for process in started:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-                try:
+                with suppress(subprocess.TimeoutExpired):
                     process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    pass
-            try:
+            with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)  # and whatever of its group is left
-            except ProcessLookupError:
-                pass
             process.wait(timeout=15)
         db.session.remove()
         db.engine.dispose()
@@ -313,10 +310,7 @@ def test_no_job_keeps_a_machine_s_path_after_the_upgrade(tmp_path):
     """Migration 0013: a publication's detail named the worker's absolute path to its edition
     (``…/editions/2017/job-N``), which another machine may mount elsewhere; it goes, and what the
     job was asked and made stays. Every unfinished job gets a heartbeat to be judged by."""
-    import json
 
-    from flask_migrate import downgrade, upgrade
-    from sqlalchemy import text
 
     app = create_app("test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'm.sqlite'}")
     with app.app_context():

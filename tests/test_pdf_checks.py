@@ -7,6 +7,7 @@ from __future__ import annotations
 import calendar
 import io
 import json
+import random
 import re
 from datetime import date
 from pathlib import Path
@@ -17,7 +18,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Table
 
 import forms
-from aggregation import edition
+from aggregation import edition, staff_reports
+from aggregation.dataset import StaffData
 from aggregation.plan_export import plan_pdf
 from aggregation.report import _styles
 from tests.disclosure import Q as STAFF_Q
@@ -149,10 +151,7 @@ def test_no_title_repeats_its_year(built):
 @pytest.fixture(scope="module")
 def staff_built(tmp_path_factory):
     """The staff survey's part of an edition, with last year's survey and most headcounts entered."""
-    import random
 
-    from aggregation import staff_reports
-    from aggregation.dataset import StaffData
 
     rows = synthetic(5)
     rng = random.Random(5)

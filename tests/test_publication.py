@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import redis
 from openpyxl import load_workbook
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
@@ -24,13 +25,25 @@ from sqlalchemy.exc import IntegrityError
 from forms import load
 from forms.synthetic import answers
 from healthcheck import create_app, jobs
+from healthcheck.auth import create_user
 from healthcheck.extensions import db, writing
-from healthcheck.models import Edition, Job, Organisation, Response
+from healthcheck.models import Edition, Job, JobStatus, Organisation, Response
 from healthcheck.store import Actor, collection, publication, returns
 from healthcheck.store import jobs as job_rows
 from tests.answers import FULL_RETURN
-from tests.conftest import REDIS_URL, CheckingClient, now, seed_cycle, signed_in
-from tests.helpers import GOOD, publish, queue_publication, save, sha256, submit_return, wait_for, with_peers
+from tests.environment import REDIS_URL, CheckingClient, now
+from tests.helpers import (
+    GOOD,
+    publish,
+    queue_publication,
+    save,
+    seed_cycle,
+    sha256,
+    signed_in,
+    submit_return,
+    wait_for,
+    with_peers,
+)
 
 QUEUES = ["sqlite"] + (["redis"] if REDIS_URL else [])
 
@@ -115,9 +128,8 @@ def test_two_publications_at_once_make_one_edition(app, accounts, employers, cyc
     # Both read the confirmation page with no edition yet; both press Publish.
     with writing():  # the first press's job, not yet run
         running = job_rows.new_job("publish", Actor("First"), cycle)
-    with pytest.raises(IntegrityError):
-        with writing():
-            job_rows.new_job("publish", Actor("Second"), cycle)
+    with pytest.raises(IntegrityError), writing():
+        job_rows.new_job("publish", Actor("Second"), cycle)
     pressed = second.post_form("/admin/cycles/2017/publish", {"after": "0"}, token_from="/admin/cycles/2017")
     assert pressed.headers["Location"].endswith(f"/admin/jobs/{running.id}")  # the one already under way
     jobs.run(running.id)
@@ -191,7 +203,6 @@ def queue(request, tmp_path):
     """Where jobs wait: a SQLite file, or Redis (a database of its own, emptied)."""
     if request.param == "sqlite":
         return {"QUEUE_FILE": str(tmp_path / "queue.sqlite")}
-    import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
     return {"REDIS_URL": REDIS_URL}
@@ -263,7 +274,6 @@ def test_a_worker_killed_mid_publication_leaves_the_last_edition_served_and_the_
     time.sleep(1.2)  # longer than JOB_STALLED_AFTER: the job no longer reports
     assert [e.number for e in publication.editions(cycle)] == [1]  # edition 1 is still what is served
     client = app.test_client()
-    from healthcheck.auth import create_user
     create_user("coord@example.org", "Cora Ordinator", "coordinator", "correct horse battery staple")
     db.session.commit()
     assert client.post_form("/admin/sign-in", {"email": "coord@example.org",
@@ -285,7 +295,6 @@ def test_a_worker_killed_mid_publication_leaves_the_last_edition_served_and_the_
 def test_a_publication_given_up_while_its_worker_still_runs_records_nothing(app, accounts, employers, cycle):
     """The coordinator tries a stalled publication again; the first job's worker was only slow,
     and reaches the end after the second one published: it records nothing and removes its files."""
-    from healthcheck.models import JobStatus
 
     submit_return(app, employers["a"][1])
     with writing():

@@ -26,8 +26,7 @@ from healthcheck.cli import neighbours, regional_reports, tables
 from healthcheck.extensions import db
 from healthcheck.models import AuditEvent, Organisation, StatisticalNeighbour
 from healthcheck.store import Actor, publication, returns
-from tests.conftest import signed_in
-from tests.helpers import awkward_dataset, publish, submit_return, text_of
+from tests.helpers import awkward_dataset, publish, signed_in, submit_return, text_of
 
 Q = forms.load("health-check", "2017.1")
 

@@ -1,17 +1,24 @@
 """The employer's benchmark and action plan through the web, and who may see them."""
 import io
+import os
 import re
-from datetime import date, datetime, timedelta
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 
 from openpyxl import load_workbook
 
 import forms
+from aggregation.plan_export import plan_pdf, plan_xlsx, you_said_we_did
+from forms import load
+from healthcheck import clock
 from healthcheck.extensions import db
 from healthcheck.models import Action
 from healthcheck.store import Actor, collection, publication, returns
-from tests.conftest import now, sign_in, signed_in
-from tests.helpers import fill_everything, publish, submit_return, text_of, with_peers
+from tests.environment import now
+from tests.helpers import fill_everything, publish, sign_in, signed_in, submit_return, text_of, with_peers
 
 Q = forms.load("health-check", "2017.1")
 
@@ -91,7 +98,7 @@ def test_the_action_plan_keeps_its_whole_history_and_exports_it(app, employers, 
 def test_overdue_actions_are_flagged(app, employers, cycle):
     employer = app.test_client()
     sign_in(employer, employers["a"][1])
-    past = (date.today() - timedelta(days=3)).strftime("%d/%m/%Y")
+    past = (clock.today() - timedelta(days=3)).strftime("%d/%m/%Y")
     _add_action(employer, starts_on="", due_on=past)
     page = employer.get("/return/plan").get_data(as_text=True)
     assert "<strong>1 overdue.</strong>" in page and "Overdue: Recruit to the four unfilled posts" in page
@@ -158,10 +165,6 @@ def test_consent_to_be_named_reaches_the_report(app, accounts, employers, cycle)
 
 
 def test_the_benchmarks_command_writes_every_employer_in_one_process_or_several(app, cycle, tmp_path):
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
 
     with_peers(cycle, count=6)
     env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], HEALTHCHECK_CONFIG="development",
@@ -178,12 +181,10 @@ def test_the_benchmarks_command_writes_every_employer_in_one_process_or_several(
 
 def test_you_said_we_did_ends_each_sentence_once():
     """Issue 19: "quarter.. We did" and "8%.)." from findings and progress typed with full stops."""
-    from aggregation.plan_export import you_said_we_did
-    from forms import load
 
     section = next(s for s in load("health-check", "2017.1").sections if s.standard)
     action = {"section_id": section.id, "finding": "Caseloads rose last quarter.", "description": "Review caseloads.",
-              "status": "Amber", "updates": [{"at": datetime(2027, 1, 5), "text": "Down to 8%."}]}
+              "status": "Amber", "updates": [{"at": datetime(2027, 1, 5, tzinfo=UTC), "text": "Down to 8%."}]}
     line = you_said_we_did([section], [action])[0]
     assert line == ("You said: Caseloads rose last quarter. We did: Review caseloads (05/01/2027: Down to 8%). "
                     "Status: Amber.")
@@ -194,8 +195,6 @@ def test_the_plan_names_each_standard_with_its_year_and_keeps_the_2020_standard_
     """Issue 30: the PDF and XLSX dropped an action's 2020 Standard; the page mixed "Standard 4: Managing
     Risks and Resources" with "4. Wellbeing"; an action with no finding got "You said: the health check
     raised effective workforce planning"."""
-    from aggregation.plan_export import plan_pdf, plan_xlsx, you_said_we_did
-    from forms import load
 
     q = load("health-check", "2017.1")
     risks = next(s for s in q.sections if s.id == "risks_resources")

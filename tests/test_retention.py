@@ -16,8 +16,7 @@ from healthcheck.cli import retention_apply
 from healthcheck.extensions import db
 from healthcheck.models import AuditEvent, Base, CommentReview, Edition, EmailSend, Job, Response, SubmittedVersion
 from healthcheck.store import Actor, contributors, people, retention, returns
-from tests.conftest import signed_in
-from tests.helpers import answer, code_of, publish, submit_return, with_peers
+from tests.helpers import answer, code_of, publish, signed_in, submit_return, with_peers
 
 PERSON = ("Priya Shah", "priya.shah@example.org", "01632 960 001")
 CONTRIBUTOR = ("Sam Okoro", "sam.okoro@example.org")

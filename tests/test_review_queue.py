@@ -14,9 +14,10 @@ from bench.review_queue import fill_queue
 from forms import load
 from forms.synthetic import answers
 from healthcheck.extensions import db
-from healthcheck.models import AuditEvent, CommentReview, Organisation, Response
+from healthcheck.models import AuditEvent, CommentReview, Organisation, Response, StaffResponse
+from healthcheck.redaction import marks
 from healthcheck.store import Actor, publication, returns, review, review_queue
-from tests.conftest import signed_in
+from tests.helpers import signed_in
 
 BASE = "/admin/cycles/2017/comments"
 
@@ -33,7 +34,6 @@ def where(item_id: int) -> tuple[str, int, int]:
         org = db.session.get(Response, item.response_id).organisation
         keys = [q.id for q, _ in review_queue.reviewed_keys(load("health-check", "2017.1"))]
         return org.name, org.id, keys.index(item.question_id)
-    from healthcheck.models import StaffResponse
     org = db.session.get(StaffResponse, item.staff_response_id).organisation
     return org.name, org.id, 1000
 
@@ -146,7 +146,6 @@ def test_comments_with_nothing_suggested_are_approved_in_bulk_from_the_page_show
     offered = re.findall(r'name="approve" type="checkbox" value="(\d+):([0-9a-f]+)" checked', page)
     shown = listed(page)
     assert offered and len(offered) < len(shown)
-    from healthcheck.redaction import marks
     for i in shown:  # offered: what the rules left alone and were sure of
         c = db.session.get(CommentReview, i)
         assert (str(i) in {o[0] for o in offered}) == (c.redacted == c.original and not marks(c.original, where(i)[0]))

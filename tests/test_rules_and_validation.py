@@ -5,7 +5,7 @@ import pytest
 
 import forms
 from forms.rules import evaluate, prune
-from forms.validation import display, section_status, validate_section
+from forms.validation import display, section_status, unanswered, validate_section
 
 TINY = forms.load_file(Path(__file__).parent / "fixtures" / "tiny.yaml")
 SECTION = TINY.section("one")
@@ -141,7 +141,6 @@ def test_a_follow_up_asked_by_an_answer_on_its_page_is_required_there():
 
 
 def test_a_real_follow_up_too_and_what_keeps_a_page_in_progress():
-    from forms.validation import unanswered
 
     q = forms.load("health-check", "2017.1")
     section = q.section("risks_resources")

@@ -3,17 +3,25 @@ field, oversized bodies, security headers, and generated input with Hypothesis."
 import io
 import re
 
+import pyotp
 import pytest
+from click.testing import CliRunner
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
 
 import forms
-from healthcheck.extensions import db
-from healthcheck.models import Action, CommentReview, Job
+from healthcheck import create_app
+from healthcheck.auth import new_reset_link
+from healthcheck.cli import export
+from healthcheck.employer.routes import CONTRIBUTOR_PAGES
+from healthcheck.extensions import db, writing
+from healthcheck.models import Action, AuditEvent, CommentReview, Job, Response
+from healthcheck.store import Actor, contributors
+from healthcheck.store import returns as return_rows
 from tests.answers import FULL_RETURN
-from tests.conftest import sign_in, signed_in
-from tests.helpers import fill_everything, save
+from tests.environment import PASSWORD
+from tests.helpers import contribute, fill_everything, save, sign_in, signed_in
 
 Q = forms.load("health-check", "2017.1")
 XSS = '<script>alert("x")</script>"><img src=x onerror=alert(1)>'
@@ -38,7 +46,6 @@ def test_security_headers_on_every_kind_of_response(app, client, employers):
 
 
 def test_production_cookies_are_secure_httponly_and_samesite():
-    from healthcheck import create_app
     app = create_app("production", SECRET_KEY="0123456789abcdef" * 4, SQLALCHEMY_DATABASE_URI="sqlite://",
                      RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/1", REDIS_URL="redis://127.0.0.1:6379/1")
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
@@ -78,9 +85,7 @@ def test_markup_and_formulas_are_escaped_inert_and_neutralised(app, accounts, em
     assert '<script>alert("x")</script>' in text  # shown as the text it is
     assert b"/JavaScript" not in pdf and b"/JS " not in pdf and b"/URI" not in pdf
 
-    from click.testing import CliRunner
 
-    from healthcheck.cli import export
     CliRunner().invoke(export, ["--cycle", "2017", "--format", "csv", "--out", str(tmp_path / "r.csv")],
                        catch_exceptions=False)
     CliRunner().invoke(export, ["--cycle", "2017", "--format", "xlsx", "--out", str(tmp_path / "r.xlsx")],
@@ -115,23 +120,31 @@ def _fill(rule, ids) -> str | None:
 
 
 @pytest.fixture
-def world(app, accounts, employers, cycle):
-    """A submitted return with an action and a comment for employer A; B has its own return."""
+def world(app, accounts, employers, cycle, snapshot):
+    """A submitted return with an action and a comment for employer A; B has its own return; the
+    results published (built once a session, then put back: ``snapshot``)."""
     org, token = employers["a"]
-    a = app.test_client()
-    sign_in(a, token)
-    fill_everything(a)
-    save(a, "final", {"final_comments": "Secret-A comment"})
-    a.post_form("/return/check", {"confirm": "y"})
-    a.post_form("/return/plan/new", {"section_id": "cpd", "description": "Secret-A action"})
-    b = app.test_client()
+
+    def build() -> dict:
+        a = app.test_client()
+        sign_in(a, token)
+        fill_everything(a)
+        save(a, "final", {"final_comments": "Secret-A comment"})
+        a.post_form("/return/check", {"confirm": "y"})
+        a.post_form("/return/plan/new", {"section_id": "cpd", "description": "Secret-A action"})
+        sign_in(app.test_client(), employers["b"][1])
+        coordinator = signed_in(app, "coordinator")
+        assert coordinator.post_form("/admin/cycles/2017/publish", {"after": "0"}).status_code == 302
+        return {"token": token, "org": org.id, "action": db.session.scalar(select(Action.id)),
+                "review": db.session.scalar(select(CommentReview.id).where(
+                    CommentReview.question_id == "final_comments")),
+                "job": db.session.scalar(select(Job.id))}
+
+    ids = snapshot("security-world", build)
+    a, b = app.test_client(), app.test_client()
+    sign_in(a, employers["a"][1])
     sign_in(b, employers["b"][1])
-    coordinator = signed_in(app, "coordinator")
-    assert coordinator.post_form("/admin/cycles/2017/publish", {"after": "0"}).status_code == 302
-    ids = {"token": token, "org": org.id, "action": db.session.scalar(select(Action.id)),
-           "review": db.session.scalar(select(CommentReview.id).where(CommentReview.question_id == "final_comments")),
-           "job": db.session.scalar(select(Job.id))}
-    return {"a": a, "b": b, "anonymous": app.test_client(), "coordinator": coordinator,
+    return {"a": a, "b": b, "anonymous": app.test_client(), "coordinator": signed_in(app, "coordinator"),
             "viewer": signed_in(app, "viewer"), "ids": ids}
 
 
@@ -203,7 +216,6 @@ def test_changes_are_refused_to_everyone_but_their_owners(app, world):
 def test_a_viewer_is_refused_every_change_the_coordinator_pages_offer(app, world):
     """Every POST route of the coordinator's pages, whatever it changes: 403 for a viewer, and
     nothing recorded."""
-    from healthcheck.models import AuditEvent
 
     ids = world["ids"]
     before = db.session.scalar(select(db.func.count()).select_from(AuditEvent))
@@ -306,9 +318,6 @@ def _text_of(response) -> bytes:
 
 def _contributor(app, world, sections):
     """A colleague of employer A asked for ``sections`` (None: the whole return), signed in."""
-    from healthcheck.models import Response
-    from healthcheck.store import Actor, contributors
-    from tests.conftest import contribute
 
     response = db.session.scalar(select(Response).where(Response.organisation_id == world["ids"]["org"]))
     contributor, token = contributors.invite(response, Actor("Priya Shah"), name="Sam Okoro",
@@ -324,7 +333,6 @@ def test_a_contributor_reaches_only_their_pages_and_reads_nothing_outside_their_
     """Every GET route, as a contributor asked for Standard 2 alone: the coordinator's pages send
     them to sign in, the PSW's pages refuse them, and no page or download (PDFs and workbooks
     read as text) shows another standard's answers, the plan or the contact details."""
-    from healthcheck.employer.routes import CONTRIBUTOR_PAGES
 
     sam, _ = _contributor(app, world, ["workforce_planning"])
     ids, tried, leaks, reached = world["ids"], 0, [], []
@@ -355,9 +363,7 @@ def test_a_contributor_reaches_only_their_pages_and_reads_nothing_outside_their_
 
 def _two_factor_viewer(app):
     """A viewer signed in with the password and an authenticator it has just set up."""
-    import pyotp
 
-    from tests.conftest import PASSWORD
 
     client = app.test_client()
     assert client.post_form("/admin/sign-in", {"email": "viewer@example.org", "password": PASSWORD}) \
@@ -373,7 +379,6 @@ def test_in_production_a_viewer_reads_personal_data_only_with_a_second_factor(ap
     that shows a viewer personal data (found by looking for the contact details in each page and
     download) is out of reach of a viewer who has only given the password."""
     app.config["REQUIRE_TWO_FACTOR"] = True
-    from tests.conftest import PASSWORD
 
     halfway = app.test_client()
     assert halfway.post_form("/admin/sign-in", {"email": "viewer@example.org", "password": PASSWORD}) \
@@ -404,7 +409,6 @@ def test_in_production_a_viewer_reads_personal_data_only_with_a_second_factor(ap
 def test_no_link_route_signs_anyone_in_on_a_get(app, world):
     """Every route a link or token opens (the organisation's, a contributor's, a password reset,
     a staff survey code): a GET from a fresh browser shows a page and signs no one in."""
-    from healthcheck.auth import new_reset_link
 
     _, contributor_token = _contributor(app, world, None)
     found = new_reset_link("coord@example.org")
@@ -433,8 +437,6 @@ def test_no_link_route_signs_anyone_in_on_a_get(app, world):
 
 def test_an_employer_or_contributor_session_ends_8_hours_after_it_began_however_active(app, employers, cycle):
     """Issue 32 (ASVS 3.3.2): employers' sessions had an idle timeout alone."""
-    from healthcheck.store import Actor, contributors
-    from tests.conftest import contribute
 
     psw = app.test_client()
     sign_in(psw, employers["a"][1])
@@ -451,8 +453,6 @@ def test_an_employer_or_contributor_session_ends_8_hours_after_it_began_however_
     assert "8 hours after you opened your link" in psw.get(over.headers["Location"]).get_data(as_text=True)
     assert psw.get("/return").status_code == 403
 
-    from healthcheck.extensions import writing
-    from healthcheck.store import returns as return_rows
 
     with writing():
         stored = return_rows.return_for(cycle, employers["a"][0])

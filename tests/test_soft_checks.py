@@ -6,6 +6,7 @@ import pytest
 import forms
 from aggregation.peers import dataset_ranges, peer_ranges
 from forms import DefinitionError, parse
+from forms.codebook import codebook_rows
 from forms.rules import check_warning, soft_warnings
 
 CHANGE = {"question": "posts", "kind": "change", "above": 0.5,
@@ -152,7 +153,6 @@ def test_broken_checks_are_refused_with_the_reason(check, problem):
 
 
 def test_the_codebook_names_each_columns_checks():
-    from forms.codebook import codebook_rows
 
     by_column = {r["column"]: r["constraints"] for r in codebook_rows(forms.load("health-check", "2017.1"))}
     assert "warning if it changed by more than 50% since last year" in by_column["posts"]

@@ -1,15 +1,19 @@
 """Soft checks through the web: a warning after a save, confirmed or changed, listed on check
 answers and shown to the coordinator; the employer is never blocked."""
+import io
 import re
 from datetime import timedelta
 
+from click.testing import CliRunner
+
 import forms
+from healthcheck.cli import import_
 from healthcheck.extensions import db
 from healthcheck.models import AuditEvent, Response
-from healthcheck.store import Actor, collection, returns
+from healthcheck.store import Actor, checks, collection, publication, returns
 from tests.answers import FULL_RETURN
-from tests.conftest import now, sign_in, signed_in
-from tests.helpers import GOOD, publish, save, submit_return, with_peers, write_csv
+from tests.environment import now
+from tests.helpers import GOOD, publish, save, sign_in, signed_in, submit_return, with_peers, write_csv
 
 Q = forms.load("health-check", "2017.1")
 FALL = "You entered 15 posts; last year&#39;s return had 40. Check this is right."
@@ -133,9 +137,7 @@ def import_file(tmp_path, **changes):
 
 
 def test_the_import_command_reports_warnings_per_cell_and_imports_anyway(app, accounts, employers, cycle, tmp_path):
-    from click.testing import CliRunner
 
-    from healthcheck.cli import import_
 
     next_year(app, cycle, employers)
     result = CliRunner().invoke(import_, ["--cycle", "2018", str(import_file(tmp_path, posts="15"))])
@@ -150,9 +152,7 @@ def test_the_import_command_reports_warnings_per_cell_and_imports_anyway(app, ac
 
 
 def test_errors_still_refuse_the_file_and_warnings_are_listed_with_them(app, accounts, employers, cycle, tmp_path):
-    from click.testing import CliRunner
 
-    from healthcheck.cli import import_
 
     next_year(app, cycle, employers)
     result = CliRunner().invoke(import_, ["--cycle", "2018", str(import_file(tmp_path, posts="15",
@@ -164,7 +164,6 @@ def test_errors_still_refuse_the_file_and_warnings_are_listed_with_them(app, acc
 
 
 def test_an_uploaded_file_is_checked_with_its_warnings_then_imported(app, accounts, employers, cycle, tmp_path):
-    import io
 
     next_year(app, cycle, employers)
     coordinator = signed_in(app, "coordinator")
@@ -185,7 +184,6 @@ def test_an_answer_outside_last_years_national_range_is_questioned(app, accounts
     with_peers(cycle, count=12)
     employer, c2018 = next_year(app, cycle, employers)
     publish(app)
-    from healthcheck.store import checks, publication
 
     edition = publication.latest_edition(cycle)
     ranges = checks.peer_ranges(c2018, Q, __import__("pathlib").Path(app.config["EDITIONS_FOLDER"]), 3)

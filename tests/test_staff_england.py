@@ -12,18 +12,18 @@ from pathlib import Path
 import pytest
 
 import forms
-from aggregation import scores, staff_england, staff_findings
+from aggregation import scores, staff_england, staff_findings, staff_reports
 from aggregation.dataset import StaffData
 from healthcheck.store import collection, publication
 from tests.disclosure import synthetic
-from tests.helpers import publish, text_of, two_years  # noqa: F401  (two_years: a fixture)
+from tests.helpers import publish, text_of
 
 Q = forms.load("staff-survey", "2020.1")
 NONE = re.compile(r"\bNone\b(?! agreed to be named)")  # a value printed as "None", not the sentence
 
 
 def test_englands_report_has_responses_against_the_workforce_who_answered_the_spread_and_the_change(
-        app, accounts, two_years):  # noqa: F811  (the fixture imported above)
+        app, accounts, two_years):
     coordinator = publish(app)
     edition = publication.latest_edition(collection.cycle_by_year(2017))
     folder = Path(app.config["EDITIONS_FOLDER"]) / edition.folder / "staff"
@@ -101,7 +101,6 @@ def test_englands_report_has_responses_against_the_workforce_who_answered_the_sp
 
 
 def test_without_last_year_or_headcounts_the_report_says_so_and_nothing_is_made_up(tmp_path):
-    from aggregation import staff_reports
 
     staff_reports.build(StaffData(2020, Q, synthetic(5)), tmp_path / "staff", 10, tmp_path, "Test")
     report = json.loads((tmp_path / "staff" / "england-staff-survey-2020.json").read_text())

@@ -6,20 +6,22 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from click.testing import CliRunner
 from sqlalchemy import select, text
 
 import forms
 from aggregation import repeats
 from healthcheck import jobs
+from healthcheck.cli import staff_group
 from healthcheck.extensions import db
 from healthcheck.models import AuditEvent, CommentReview, StaffCode, StaffResponse
 from healthcheck.store import staff
-from tests.conftest import now, signed_in
-from tests.test_staff_survey import answer, code_of
+from tests.environment import now
+from tests.helpers import answer, code_of, signed_in
 
 Q = forms.load("staff-survey", "2020.1")
 STATEMENTS = [q.id for q in Q.questions() if q.standard][:10]
-BASE = {k: "agree" for k in STATEMENTS}
+BASE = dict.fromkeys(STATEMENTS, "agree")
 
 
 def send(survey, org, answers, when=None, paced=False):
@@ -28,7 +30,7 @@ def send(survey, org, answers, when=None, paced=False):
 
 def test_near_duplicates_are_alike_on_nine_in_ten_of_what_either_answered():
     items = [f"q{i}" for i in range(10)]
-    a = {k: "agree" for k in items}
+    a = dict.fromkeys(items, "agree")
     one_off = {**a, "q0": "disagree"}  # 9 of 10 alike: flagged
     two_off = {**a, "q0": "disagree", "q1": "disagree"}  # 8 of 10 with a, 9 of 10 with one_off
     blank = {k: v for k, v in a.items() if k != "q9"}  # 9 of the 10 either answered
@@ -164,15 +166,13 @@ def test_no_id_or_stored_order_follows_arrival(app, accounts, employers, survey)
             assert [r[0] for r in conn.execute(text(stored))] == sorted(arrived)
             assert [tuple(r) for r in conn.execute(text("SELECT rowid, id FROM comment_review NOT INDEXED"))] == \
                 [(c, c) for c in sorted(comments)]
-    from click.testing import CliRunner
 
-    from healthcheck.cli import staff_group
 
     done = CliRunner().invoke(staff_group, ["reorder"], catch_exceptions=False)  # as the worker's nightly task
     assert "stored in the order of their random ids" in done.output
     nightly = jobs.reorder_daily.task_class  # the worker's scheduler runs it at 03:45 each night
-    assert nightly.validate_datetime(nightly, datetime(2026, 12, 8, 3, 45))
-    assert not nightly.validate_datetime(nightly, datetime(2026, 12, 8, 14, 45))
+    assert nightly.validate_datetime(nightly, datetime(2026, 12, 8, 3, 45, tzinfo=UTC))
+    assert not nightly.validate_datetime(nightly, datetime(2026, 12, 8, 14, 45, tzinfo=UTC))
     with db.engine.connect() as conn:
         assert [r[0] for r in conn.execute(text(stored))] == sorted(arrived)
         if postgres:

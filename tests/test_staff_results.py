@@ -4,23 +4,27 @@ from __future__ import annotations
 import csv
 import json
 import re
+import subprocess
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from openpyxl import load_workbook
 
 import forms
-from healthcheck.extensions import writing
-from healthcheck.store import staff
-from tests.conftest import now
-from tests.helpers import fill_everything, publish, respond, text_of
+from aggregation import scores
+from healthcheck.cli import staff_results
+from healthcheck.extensions import db, writing
+from healthcheck.models import Action, Organisation
+from healthcheck.store import collection, publication, staff
+from tests.environment import now
+from tests.helpers import fill_everything, publish, respond, sign_in, text_of
 
 Q = forms.load("staff-survey", "2020.1")
 
 
 def test_results_from_the_command_line_withhold_an_organisation_below_10_and_only_it(app, employers, survey, tmp_path):
-    from healthcheck.cli import staff_results
 
     a, b = employers["a"][0], employers["b"][0]
     respond(survey, a, 12, s1_vision="strongly_agree", s1_leaders="strongly_agree")
@@ -38,7 +42,6 @@ def test_results_from_the_command_line_withhold_an_organisation_below_10_and_onl
     assert by_name[b.name]["scores"]["standard_1"]["n"] == 9
     # A's 12 are A's own: its score stands, ranked first of the one organisation with 10 counted.
     # England is the two of them, which A, knowing its own, would take B's from: England is withheld.
-    from aggregation import scores
 
     frame = scores.frame(staff.respondents(survey), Q)
     truth = scores.respondent_scores(frame, Q)["standard_1"][frame["organisation"] == a.name].mean()
@@ -58,7 +61,6 @@ def test_results_from_the_command_line_withhold_an_organisation_below_10_and_onl
     with (tmp_path / "scores" / "national.csv").open() as fh:
         england = next(csv.DictReader(fh))
     assert england["respondents"] == "" and england["standard_1.withheld"] == "organisations"
-    from openpyxl import load_workbook
 
     book = load_workbook(tmp_path / "scores" / "scores.xlsx")
     assert book.sheetnames == ["Organisations", "Authority types", "Regions", "England", "About these tables"]
@@ -69,7 +71,6 @@ def test_results_from_the_command_line_withhold_an_organisation_below_10_and_onl
 
 
 def test_no_responses_yet_gives_empty_tables_not_an_error(app, employers, survey, tmp_path):
-    from healthcheck.cli import staff_results
 
     out = CliRunner().invoke(staff_results, ["--cycle", "2017", "--out", str(tmp_path)], catch_exceptions=False)
     assert out.exit_code == 0, out.output
@@ -82,9 +83,6 @@ def test_no_responses_yet_gives_empty_tables_not_an_error(app, employers, survey
 
 def test_a_closed_survey_is_published_with_the_results_and_each_psw_sees_their_own(app, accounts, employers,
                                                                                    survey):
-    from healthcheck.extensions import db
-    from healthcheck.store import collection, publication
-    from tests.conftest import sign_in
 
     a, b = employers["a"][0], employers["b"][0]
     respond(survey, a, 14, s1_vision="strongly_agree", s1_leaders="strongly_agree", s1_psw="agree")
@@ -112,10 +110,6 @@ def test_a_closed_survey_is_published_with_the_results_and_each_psw_sees_their_o
 
 def test_the_coordinator_reads_englands_report_each_regions_and_every_organisation_sorted(app, accounts, employers,
                                                                                          survey):
-    from healthcheck.extensions import db
-    from healthcheck.models import Organisation
-    from healthcheck.store import collection, publication
-    from tests.conftest import sign_in
 
     a, b = employers["a"][0], employers["b"][0]
     with writing():
@@ -157,11 +151,7 @@ def test_the_coordinator_reads_englands_report_each_regions_and_every_organisati
 
 def test_the_psw_reads_who_answered_against_their_workforce_downloads_the_pdf_and_plans_from_the_lowest(
         app, accounts, employers, survey, tmp_path):
-    import subprocess
 
-    from healthcheck.extensions import db
-    from healthcheck.models import Action
-    from tests.conftest import sign_in
 
     a, b = employers["a"][0], employers["b"][0]
     respond(survey, a, 20, s3_manageable="strongly_disagree", s3_review="disagree", sex="female")
@@ -205,8 +195,6 @@ def test_the_psw_reads_who_answered_against_their_workforce_downloads_the_pdf_an
 
 def test_an_organisation_of_100_or_more_gets_its_own_drivers_each_marked_clear_or_not(app, accounts, employers,
                                                                                       survey):
-    from healthcheck.extensions import db
-    from tests.conftest import sign_in
 
     a = employers["a"][0]
     respond(survey, a, 150, seed=11)

@@ -11,10 +11,13 @@ Six organisations answer standard 1 (two statements); one respondent answers sta
 """
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import forms
-from aggregation import scores
+from aggregation import drivers, profile, scores
+from aggregation.dataset import in_a_sentence
+from aggregation.disclosure import Structure, withhold
 
 Q = forms.load("staff-survey", "2020.1")
 
@@ -135,7 +138,6 @@ def test_ties_share_the_best_place():
 
 
 def test_withheld_parts_together_are_none_or_at_least_the_threshold():
-    from aggregation.disclosure import Structure, withhold
 
     # A total of 3 parts, each its own cells, and a fourth cell for whoever is in no part.
     split = Structure({"all": frozenset(range(4)), "x": frozenset([0]), "y": frozenset([1]), "z": frozenset([2])},
@@ -154,7 +156,6 @@ def test_a_cross_tabulation_of_types_and_regions_gives_nothing_away():
     """Organisations in two types and two regions. Type A is two small ones, both in region X; X's
     others are O4 (9) and O6 (30). Withheld by difference alone, every split is safe on its own, yet
     X less O6 less type A is O4: O6 must be withheld too."""
-    from aggregation.disclosure import Structure, withhold
 
     places = {"O0": ("B", "Y", 5), "O1": ("A", "X", 5), "O2": ("A", "X", 8), "O3": ("B", "Y", 6),
               "O4": ("B", "X", 9), "O5": ("B", "Y", 6), "O6": ("B", "X", 30), "O7": ("B", "Y", 6)}
@@ -175,7 +176,6 @@ def test_a_cross_tabulation_of_types_and_regions_gives_nothing_away():
 
 def synthetic_stayers(count: int, seed: int = 7):
     """People whose intention to stay depends on their workload (standard 3) alone."""
-    import numpy as np
 
     rng = np.random.default_rng(seed)
     scale = ["strongly_disagree", "disagree", "neither", "agree", "strongly_agree"]
@@ -196,7 +196,6 @@ def synthetic_stayers(count: int, seed: int = 7):
 
 
 def test_what_keeps_people_finds_the_standard_that_matters():
-    from aggregation import drivers
 
     result = drivers.drivers(scores.frame(synthetic_stayers(1500), Q), Q)
     assert result["estimated"] and result["respondents"] == 1498 and result["left_out"] == 2
@@ -211,7 +210,6 @@ def test_what_keeps_people_finds_the_standard_that_matters():
 
 
 def test_what_keeps_people_needs_100_respondents():
-    from aggregation import drivers
 
     result = drivers.drivers(scores.frame(synthetic_stayers(99), Q), Q)
     assert result == {"respondents": 97, "left_out": 2, "staying": result["staying"], "estimated": False,
@@ -221,7 +219,6 @@ def test_what_keeps_people_needs_100_respondents():
 # ---------------------------------------------------------------- who answered
 
 def test_the_profile_sets_respondents_against_the_workforce_and_withholds_small_rows_and_their_neighbour():
-    from aggregation import profile
 
     # 30 respondents: 15 female, 8 male, 7 prefer not to say; 20 aged 25-34, 10 left it blank.
     answers = ([{"sex": "female", "age_band": "from_25_to_34"}] * 15 + [{"sex": "male", "age_band": "from_25_to_34"}] * 5
@@ -251,7 +248,6 @@ def test_the_profile_sets_respondents_against_the_workforce_and_withholds_small_
 
 
 def test_one_small_profile_row_takes_the_next_smallest_with_it_and_a_withheld_service_stays_withheld():
-    from aggregation import profile
 
     answers = [{"service": "adults"}] * 22 + [{"service": "children"}] * 8 + [{"service": "mental_health"}] * 12
     found = profile.profile(answers, Q, {}, threshold=10)
@@ -324,7 +320,6 @@ def test_counts_below_the_threshold_are_not_printed_and_changes_follow_the_print
 
 
 def test_an_authority_type_reads_right_inside_a_sentence():
-    from aggregation.dataset import in_a_sentence
 
     assert in_a_sentence("NHS Trust") == "NHS trust" and in_a_sentence("Shire County") == "shire county"
 

@@ -2,21 +2,23 @@
 the PSW sees the link, the code and counts of at least 10; the coordinator runs it."""
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
 import forms
+from healthcheck.cli import codebook, questionnaires, staff_group
 from healthcheck.extensions import db
 from healthcheck.models import CommentReview, Organisation, StaffDraft, StaffResponse
 from healthcheck.store import Actor, staff
-from tests.conftest import now, sign_in, signed_in
-from tests.helpers import answer, code_of, csrf
+from tests.environment import now
+from tests.helpers import answer, code_of, csrf, sign_in, signed_in
 
 Q = forms.load("staff-survey", "2020.1")
 
@@ -38,7 +40,7 @@ def test_a_practitioner_answers_anonymously_once_and_is_counted(app, employers, 
     assert sent.status_code == 302 and sent.headers["Location"].endswith(f"/survey/{code}/thanks")
     assert "Your answers have been sent" in person.get(sent.headers["Location"]).get_data(as_text=True)
     [response] = db.session.scalars(select(StaffResponse)).all()
-    assert response.organisation_id == org.id and response.submitted_on == date.today() and response.scored
+    assert response.organisation_id == org.id and response.submitted_on == now().date() and response.scored
     assert response.answers["s1_vision"] == "agree" and response.answers["role"] == "social_worker"
     assert len(response.id) == 32 and not response.id.isdigit()  # says nothing of the order of responses
     columns = set(StaffResponse.__table__.columns.keys())
@@ -117,13 +119,13 @@ def test_answers_wait_on_the_same_device_for_a_week_and_bad_input_is_kept(app, e
     elsewhere = app.test_client()  # another device has nothing of it
     assert elsewhere.get(f"/survey/{code}/framework").status_code == 302
     draft = db.session.scalar(select(StaffDraft))
-    draft.updated_on = date.today() - timedelta(days=8)
+    draft.updated_on = now().date() - timedelta(days=8)
     db.session.commit()
     assert "Start now" in person.get(f"/survey/{code}").get_data(as_text=True)  # a week on, it is gone
     page = elsewhere.get(f"/survey/{code}").get_data(as_text=True)
     elsewhere.post(f"/survey/{code}", data={"csrf_token": csrf(page)})  # and deleted as someone else starts
     assert db.session.scalar(select(func.count()).select_from(StaffDraft)) == 1
-    assert db.session.scalar(select(StaffDraft.updated_on)) == date.today()
+    assert db.session.scalar(select(StaffDraft.updated_on)) == now().date()
 
 
 def test_the_psw_sees_the_link_code_and_counts_of_10_or_more_never_a_response(app, employers, survey):
@@ -157,7 +159,7 @@ def test_the_psw_sees_the_link_code_and_counts_of_10_or_more_never_a_response(ap
     assert staff.counted(survey, org.id) == 10
     page = psw.get("/return/staff-survey").get_data(as_text=True)
     assert "Fewer than 10 people had answered" in page and ">10<" not in page
-    yesterday = date.today() - timedelta(days=1)
+    yesterday = now().date() - timedelta(days=1)
     db.session.execute(update(StaffResponse).values(submitted_on=yesterday))
     db.session.commit()
     # ...and once counted, it is rounded down to a multiple of 5.
@@ -187,7 +189,7 @@ def test_the_coordinator_adds_the_survey_on_the_web_and_sees_counts_by_type(app,
     bad = coordinator.post_form("/admin/cycles/2017/staff", {"questionnaire": "staff-survey@2020.1",
                                                             "opens": "31/12/2026", "closes": "01/01/2026"})
     assert bad.status_code == 400 and "Enter a deadline after the opening date" in bad.get_data(as_text=True)
-    today = date.today()
+    today = now().date()
     assert coordinator.post_form("/admin/cycles/2017/staff", {
         "questionnaire": "staff-survey@2020.1", "opens": (today - timedelta(days=1)).strftime("%d/%m/%Y"),
         "closes": (today + timedelta(days=9)).strftime("%d/%m/%Y")}).status_code == 302
@@ -217,7 +219,6 @@ def run(command, args):
 
 def test_responses_import_with_every_bad_cell_reported_and_export_reimports_unchanged(app, employers, survey,
                                                                                      tmp_path):
-    from healthcheck.cli import staff_group
 
     header = ["organisation", "s1_vision", "s2_staffing", "role", "comment"]
     bad = tmp_path / "bad.csv"
@@ -256,7 +257,6 @@ def test_responses_import_with_every_bad_cell_reported_and_export_reimports_unch
 
 
 def test_the_questionnaires_and_the_staff_codebook_from_the_command_line(app, survey):
-    from healthcheck.cli import codebook, questionnaires
 
     listed = run(questionnaires, []).output.splitlines()
     assert "health-check@2017.1  return  Social Work Health Check 2017" in listed
@@ -271,7 +271,6 @@ def test_the_questionnaires_and_the_staff_codebook_from_the_command_line(app, su
 
 
 def test_the_staff_survey_file_needs_three_scored_statements_for_every_standard():
-    import copy
 
     raw = copy.deepcopy(Q.raw)
     raw["sections"][6]["questions"] = raw["sections"][6]["questions"][:2]  # standard 7: two statements

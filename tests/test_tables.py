@@ -1,11 +1,14 @@
 """National tables from a small dataset built by hand; every expected figure below was worked
 out on paper from the six returns in tests/helpers.py's RETURNS (see the comments there), not by running the code."""
+import csv
 import io
 import json
 import re
 import subprocess
+from datetime import timedelta
 
 import pytest
+from openpyxl import load_workbook
 from pypdf import PdfReader
 
 import forms
@@ -14,6 +17,10 @@ from aggregation.dataset import Dataset, Return
 from aggregation.report import national_report
 from aggregation.tables import compute, whole
 from forms import tablespec
+from healthcheck.extensions import db
+from healthcheck.models import Organisation
+from healthcheck.store import Actor, collection, publication, returns
+from tests.environment import now
 from tests.helpers import POPULATIONS, dataset
 
 Q = forms.load("health-check", "2017.1")
@@ -173,12 +180,7 @@ def extra_forms(tmp_path):
 def test_trends_follow_renamed_question_ids_across_cycles(app, extra_forms):
     """A 2018 questionnaire renames hours_per_week to weekly_hours; the 2018 tables still show
     2017's hours as last year's figures, through the mapping in the questionnaire file."""
-    from datetime import timedelta
 
-    from healthcheck.extensions import db
-    from healthcheck.models import Organisation
-    from healthcheck.store import Actor, collection, publication, returns
-    from tests.conftest import now
 
     source = (forms.QUESTIONNAIRE_DIR / "health-check-2017.yaml").read_text()
     renamed = (source.replace('version: "2017.1"', 'version: "2018.1"\nprevious: {version: "2017.1", renamed: {hours_per_week: weekly_hours}}')
@@ -214,9 +216,7 @@ def test_trends_follow_renamed_question_ids_across_cycles(app, extra_forms):
 def test_the_files_publish_each_figure_as_printed_never_the_float_behind_it(tmp_path):
     """Issue 19's first finding: an unrounded mean beside its n and the "All" row gives a withheld
     group's figure back exactly. The files now carry what the report prints."""
-    import csv
 
-    from openpyxl import load_workbook
 
     previous = Dataset(year=2016, questionnaire=Q, tables=tablespec.load(Q), populations=POPULATIONS,
                        returns=[Return("A", "Shire County", {"welfare_system": "yes", "hours_per_week": 36}),
@@ -256,7 +256,6 @@ def test_a_base_is_the_respondents_behind_the_figures_under_it():
 def test_the_workbook_lays_each_table_out_as_printed(tmp_path):
     """One sheet per table, named by its number: groups as rows, each measure's figure (with its
     unit) and respondents as columns, the header frozen, the base and notes below."""
-    from openpyxl import load_workbook
 
     outputs.write(2017, compute(dataset(), threshold=2), tmp_path)
     book = load_workbook(tmp_path / "tables.xlsx")

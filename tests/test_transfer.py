@@ -1,18 +1,18 @@
 """Imports and exports by the codebook's columns, through the command line."""
 import json
+import re
 
 from click.testing import CliRunner
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 import forms
-from healthcheck.cli import export, import_, orgs, template
+from healthcheck.cli import export, import_, invite, orgs, template
 from healthcheck.extensions import db
-from healthcheck.models import AuditEvent, Organisation, Response, SubmittedVersion
+from healthcheck.models import AuditEvent, CommentReview, Organisation, Response, SubmittedVersion
 from healthcheck.store import Actor, collection, publication, returns, review
 from healthcheck.transfer import columns
-from tests.conftest import sign_in
-from tests.helpers import GOOD, fill_everything, save, write_csv
+from tests.helpers import GOOD, fill_everything, save, sign_in, signed_in, write_csv
 
 Q = forms.load("health-check", "2017.1")
 
@@ -129,10 +129,7 @@ def test_the_whole_collection_from_cycle_to_clean_dataset(app, accounts, smtp, t
     """Issue 3's story: a coordinator creates a cycle, imports organisations, invites them over
     SMTP; an employer submits; the dashboard shows it; the coordinator reopens it; the employer
     amends; the export re-imports to identical data."""
-    import re
 
-    from healthcheck.cli import invite
-    from tests.conftest import signed_in
 
     coordinator = signed_in(app, "coordinator")
     coordinator.post_form("/admin/cycles/new", {"year": "2017", "questionnaire": "health-check@2017.1",
@@ -170,7 +167,6 @@ def test_the_whole_collection_from_cycle_to_clean_dataset(app, accounts, smtp, t
 
 
 def test_a_replacing_import_versions_the_return_and_requeues_only_changed_comments(app, employers, cycle, tmp_path):
-    from healthcheck.models import CommentReview
 
     first = {**GOOD, "ict_plans": "Roll out laptops", "final_comments": "Thanks from Northmoor County Council"}
     run(import_, ["--cycle", "2017", str(write_csv(tmp_path / "first.csv", [first]))])

@@ -8,14 +8,13 @@ from typing import Any
 from flask import Response, abort, jsonify, request, url_for
 
 from aggregation import outputs, score_files, scores, sheets
-from aggregation.tables import SUPPRESSED
+from aggregation.tables import SUPPRESSED, Table
 
 from .. import transfer
-from ..auth import api_token_user
 from ..downloads import download, edition_path
-from ..extensions import db, writing
+from ..extensions import writing
 from ..models import ApiToken, Cycle, Edition, User, utcnow
-from ..store import Actor, audit, collection, publication
+from ..store import Actor, accounts, audit, collection, publication
 from . import bp, error, wanted_edition, wanted_format
 from .openapi import document
 
@@ -76,12 +75,12 @@ def editions() -> Any:
     return _respond({"cycles": cycles}, rows, "editions", fmt)
 
 
-def _tables(edition: Edition, grouping: str) -> list[dict[str, Any]] | None:
+def _tables(edition: Edition, grouping: str) -> list[Table] | None:
     published = _published_json(edition, GROUPINGS[grouping])
     return None if published is None else list(published["tables"])
 
 
-def _summary(edition: Edition, grouping: str, table: dict[str, Any]) -> dict[str, Any]:
+def _summary(edition: Edition, grouping: str, table: Table) -> dict[str, Any]:
     """What the API says of a table: its base is the one it prints ("Base = 51"), or null where it
     prints one for each measure ("Base = 49 and 51"; then ``bases`` in the table's answer)."""
     printed = outputs.printed_bases(table)
@@ -126,7 +125,7 @@ def tables(year: int) -> Any:
                     f"health-check-{year}-tables", fmt)
 
 
-def _columns(table: dict[str, Any]) -> list[str]:
+def _columns(table: Table) -> list[str]:
     """A table's columns as its CSV publishes them; for a kind of table the files do not know,
     every field its rows have."""
     try:
@@ -135,7 +134,7 @@ def _columns(table: dict[str, Any]) -> list[str]:
         return [k for k in dict.fromkeys(k for row in table["rows"] for k in row) if k != "suppressed"]
 
 
-def published_rows(table: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+def published_rows(table: Table) -> tuple[list[str], list[dict[str, Any]]]:
     """A table's columns and rows as served: a withheld row's figures null, marked ``withheld``."""
     columns = _columns(table)
     rows = []
@@ -233,7 +232,7 @@ def staff_scores(year: int, level: str) -> Any:
 def bearer() -> tuple[ApiToken, User]:
     """The token in ``Authorization: Bearer ...`` and its account, or a 401 that says how to send one."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    found = api_token_user(token.strip()) if scheme.lower() == "bearer" else None
+    found = accounts.api_token_user(token.strip()) if scheme.lower() == "bearer" else None
     if found is None:
         abort(error(401, "Send a valid API token: Authorization: Bearer <token>", **UNAUTHORISED))
     return found
@@ -248,7 +247,7 @@ def raw(year: int) -> Any:
     if cycle is None:
         abort(404, f"There is no {year} cycle")
     with writing():
-        used = db.session.get(ApiToken, token.id)
+        used = accounts.api_token(token.id)
         assert used is not None
         used.last_used_at = utcnow()
         audit(Actor(user.name, via=f"API token {used.name!r} of {user.email}"), "api_raw_read",

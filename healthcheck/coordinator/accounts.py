@@ -7,23 +7,16 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash
 
 from .. import clock, notices
 from ..auth import (
-    api_token_of,
-    api_tokens_of,
-    cancel_resets,
     code_step,
     codes_held_back,
     coordinator_required,
     create_user,
     limiter,
-    new_api_token,
     new_totp_secret,
-    reset_of,
     second_factor_passes,
     set_password,
     set_up_second_factor,
@@ -32,10 +25,10 @@ from ..auth import (
     totp_uri,
     unthrottle,
 )
-from ..extensions import db, writing
+from ..extensions import writing
 from ..jobs import enqueue, send_later
 from ..models import User, utcnow
-from ..store import Actor, audit
+from ..store import Actor, accounts, audit, emails
 from . import bp, me
 from .forms import (
     ApiTokenForm,
@@ -62,7 +55,7 @@ def _pending() -> User | None:
     began = session.get("pending_at")
     if not isinstance(began, float) or clock.now().timestamp() - began > PENDING_FOR:
         return None
-    user = db.session.get(User, session.get("pending_user") or 0)
+    user = accounts.user(session.get("pending_user") or 0)
     return user if user is not None and user.active else None
 
 
@@ -84,7 +77,7 @@ def second_factor() -> Any:
     form = CodeForm()
     if form.validate_on_submit():
         with writing():  # counted, checked and recorded as the one writer: parallel guesses wait their turn
-            stored = db.session.get(User, user.id, with_for_update=True)
+            stored = accounts.locked_user(user.id)
             assert stored is not None
             passed = second_factor_passes(stored, form.code.data or "")
             held = not passed and codes_held_back(stored)
@@ -133,7 +126,7 @@ def _authenticator_page(user: User, then: Any) -> Any:
         step = code_step(secret, form.code.data or "")
         if step is not None:
             with writing():
-                stored = db.session.get(User, user.id, with_for_update=True)
+                stored = accounts.locked_user(user.id)
                 assert stored is not None
                 if stored.totp_secret and not current_user.is_authenticated:  # set up meanwhile
                     return redirect(url_for("coordinator.second_factor"))
@@ -153,7 +146,7 @@ def _recovery_codes_then(user: User, codes: list[str]) -> Any:
 
 @bp.get("/account")
 def account() -> Any:
-    tokens = api_tokens_of(current_user) if current_user.can_change else []
+    tokens = accounts.api_tokens_of(current_user) if current_user.can_change else []
     return render_template("coordinator/account.html", tokens=tokens, form=ChooseForm())
 
 
@@ -166,8 +159,7 @@ def new_api_token_page() -> Any:
     form = ApiTokenForm()
     if form.validate_on_submit():
         with writing():
-            row, token = new_api_token(current_user, form.name.data or "")
-            db.session.flush()
+            row, token = accounts.new_api_token(current_user, form.name.data or "")
             audit(me(), "api_token_created", detail={"token": row.id, "name": row.name})
         return render_template("coordinator/api_token_made.html", token=token, name=row.name)
     return render_template("coordinator/api_token_form.html", form=form), (400 if form.errors else 200)
@@ -179,7 +171,7 @@ def revoke_api_token(token_id: int) -> Any:
     if not ChooseForm().validate_on_submit():
         abort(400)
     with writing():
-        row = api_token_of(current_user, token_id) or abort(404)
+        row = accounts.api_token_of(current_user, token_id) or abort(404)
         if row.revoked_at is None:
             row.revoked_at = utcnow()
             audit(me(), "api_token_revoked", detail={"token": row.id, "name": row.name})
@@ -196,7 +188,7 @@ def change_password() -> Any:
         else:
             try:
                 with writing():
-                    user = db.session.get(User, current_user.id)
+                    user = accounts.user(current_user.id)
                     assert user is not None
                     set_password(user, form.password.data or "")
                     audit(me(), "password_changed")
@@ -225,15 +217,15 @@ def forgot_password() -> Any:
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str) -> Any:
-    reset = reset_of(token)
+    reset = accounts.reset_of(token)
     if reset is None:
         return render_template("coordinator/reset_invalid.html"), 410
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
             with writing():
-                fresh = reset_of(token)  # read again as the writer: a second tab can't use it twice
-                user = db.session.get(User, reset.user_id)
+                fresh = accounts.reset_of(token)  # read again as the writer: a second tab can't use it twice
+                user = accounts.user(reset.user_id)
                 if fresh is None or user is None:
                     return render_template("coordinator/reset_invalid.html"), 410
                 set_password(user, form.password.data or "")
@@ -252,8 +244,8 @@ def reset_password(token: str) -> Any:
 @bp.get("/users")
 @coordinator_required
 def users() -> Any:
-    return render_template("coordinator/users.html", users=db.session.scalars(select(User).order_by(User.name)).all(),
-                           emails=notices.latest_by_user(), outcomes=notices.OUTCOME_LABELS)
+    return render_template("coordinator/users.html", users=accounts.users(), emails=emails.latest_by_user(),
+                           outcomes=notices.OUTCOME_LABELS)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -262,17 +254,16 @@ def new_user() -> Any:
     form = UserForm()
     if form.validate_on_submit():
         email = (form.email.data or "").strip().lower()
-        if db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
+        if accounts.user_by_email(email) is not None:
             form.email.errors = ["There is already an account with this email address"]
         else:
             try:
                 with writing():
                     user = create_user(email, form.name.data or "", form.role.data or "viewer",
                                        secrets.token_urlsafe(24))
-                    db.session.flush()
                     audit(me(), "user_added", detail={"email": email, "role": user.role})
                     job = notices.queue_account_link(user, me())
-            except IntegrityError:  # added a moment ago (a double click, another coordinator)
+            except accounts.EmailTaken:  # added a moment ago (a double click, another coordinator)
                 form.email.errors = ["There is already an account with this email address"]
                 return render_template("coordinator/user_form.html", form=form), 400
             outcome = send_later(job)
@@ -289,18 +280,18 @@ def _link_shown(user_id: int, failed: bool) -> Any:
     """A link to set the account's password, shown once to the coordinator to give the person
     (the email could not be sent, or they asked): earlier unused links stop working."""
     with writing():
-        someone = db.session.get(User, user_id) or abort(404)
+        someone = accounts.user(user_id) or abort(404)
         link = notices.new_password_link(someone)
         audit(me(), "password_link_shown", detail={"email": someone.email})
     return render_template("coordinator/password_link.html", someone=someone, link=link, failed=failed,
-                           error=(notices.latest_to_user(user_id) or None))
+                           error=(emails.latest_to_user(user_id) or None))
 
 
 @bp.post("/users/<int:user_id>/<any(link, email):action>")
 @coordinator_required
 def user_link(user_id: int, action: str) -> Any:
     """For an account that has not set its password (or lost it): email a new link, or show one."""
-    someone = db.session.get(User, user_id) or abort(404)
+    someone = accounts.user(user_id) or abort(404)
     if not ChooseForm().validate_on_submit() or not someone.active:
         return redirect(url_for("coordinator.user", user_id=user_id))
     if action == "link":
@@ -318,33 +309,23 @@ def user_link(user_id: int, action: str) -> Any:
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @coordinator_required
 def user(user_id: int) -> Any:
-    someone = db.session.get(User, user_id) or abort(404)
+    someone = accounts.user(user_id) or abort(404)
     form = UserChangeForm(data={"role": someone.role, "active": "yes" if someone.active else "no"}
                           if request.method == "GET" else None)
     if form.validate_on_submit():
         role, active = form.role.data or someone.role, form.active.data == "yes"
-        with writing():
-            coordinators = db.session.scalars(select(User).where(User.role == "coordinator", User.active.is_(True))
-                                              .with_for_update()).all()  # two changes at once take turns
-            someone = db.session.get(User, user_id) or abort(404)
-            others = [c for c in coordinators if c.id != someone.id and c.last_login_at is not None
-                      and (c.totp_secret or not current_app.config["REQUIRE_TWO_FACTOR"])]  # who can sign in now
-            if (role != "coordinator" or not active) and someone.can_change and someone.active and not others:
-                form.role.errors = ["This is the last coordinator who can sign in: add or enable another, who has "
-                                    "signed in, first"]
-            else:
-                changed = {"role": (someone.role, role), "active": (someone.active, active)}
-                someone.role, someone.active = role, active
-                if not active:
-                    someone.sessions_revoked_at = clock.now()  # signed out now, wherever they are
-                    cancel_resets(someone)
-                audit(me(), "user_changed", detail={"email": someone.email, **{k: v for k, v in changed.items()
-                                                                                if v[0] != v[1]}})
+        try:
+            with writing():
+                changed = accounts.change_access(user_id, role, active, me(),
+                                                 require_two_factor=current_app.config["REQUIRE_TWO_FACTOR"])
+                someone = changed or abort(404)
+        except accounts.LastCoordinator as refused:
+            form.role.errors = [str(refused)]
         if not form.errors:
             flash(f"{someone.email}: saved")
             return redirect(url_for("coordinator.users"))
     return render_template("coordinator/user.html", someone=someone, form=form, link_form=ChooseForm(),
-                           email=notices.latest_to_user(someone.id), outcomes=notices.OUTCOME_LABELS), \
+                           email=emails.latest_to_user(someone.id), outcomes=notices.OUTCOME_LABELS), \
         (400 if form.errors else 200)
 
 
@@ -353,7 +334,7 @@ def user(user_id: int) -> Any:
 @coordinator_required
 def unlock_user(user_id: int) -> Any:
     """Let an account held back by wrong passwords sign in again at once, from anywhere (audited)."""
-    someone = db.session.get(User, user_id) or abort(404)
+    someone = accounts.user(user_id) or abort(404)
     if not ChooseForm().validate_on_submit():
         abort(400)
     with writing():

@@ -13,7 +13,7 @@ from aggregation.tables import response_rows
 from .. import mail
 from ..auth import authenticate, coordinator_required, end_sessions_of, limiter, needs_second_factor, start_session
 from ..downloads import download
-from ..extensions import db, writing
+from ..extensions import writing
 from ..form_fields import as_input_date
 from ..models import AuthorityType, Organisation, utcnow
 from ..store import Actor, audit, checks, collection, jobs
@@ -247,29 +247,10 @@ def organisation(org_id: int | None = None) -> Any:
                 form.name.errors = ["There is already an organisation with this name"]
             else:
                 with writing():
-                    name = _save_organisation(org, form)
+                    name = collection.save_organisation(org, form.data, me()).name
                 flash(f"{name} saved")
                 return redirect(url_for("coordinator.organisations"))
     return render_template("coordinator/organisation.html", form=form, org=org), (400 if form.errors else 200)
-
-
-def _save_organisation(org: Organisation | None, form: OrganisationForm) -> str:
-    before = _org_fields(org) if org else None
-    if org is None:
-        org = Organisation()
-        db.session.add(org)
-    form.populate_obj(org)
-    org.ons_code = org.ons_code or None
-    org.region = org.region or None
-    org.contact_email = (org.contact_email or "").strip().lower() or None
-    db.session.flush()
-    audit(me(), "organisation_edit" if before else "organisation_add",
-          detail={"organisation": org.id, "before": before, "after": _org_fields(org)})
-    return org.name
-
-
-def _org_fields(org: Organisation) -> dict:
-    return {k: getattr(org, k) for k in ("name", "authority_type", "ons_code", "region", "contact_email")}
 
 
 @bp.post("/organisations/<int:org_id>/retire")

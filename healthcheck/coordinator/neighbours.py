@@ -10,7 +10,7 @@ from werkzeug.utils import secure_filename
 from .. import transfer
 from ..auth import coordinator_required
 from ..downloads import download
-from ..extensions import db, writing
+from ..extensions import done_reading, writing
 from ..store import neighbours
 from . import bp, me
 from .forms import NeighboursForm
@@ -40,7 +40,7 @@ def neighbours_upload() -> Any:
         form.file.errors = [str(problem)]
         errors, pairs = [], []
     if not rows_ok(form, errors):
-        db.session.rollback()
+        done_reading()
         return _page(form, errors)
     with writing():
         stored = neighbours.replace(pairs, me(), name)

@@ -9,7 +9,6 @@ from collections import Counter
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy.exc import IntegrityError
 from werkzeug.utils import secure_filename
 
 from aggregation import charts
@@ -34,7 +33,7 @@ def _start(kind: str, cycle: Cycle | None, detail: dict, **upload: Any) -> Job:
     try:
         with writing():
             job = job_rows.new_job(kind, me(), cycle, detail=detail, **upload)
-    except IntegrityError:
+    except job_rows.Locked:
         return job_rows.locked_by(job_rows.lock_of(kind, cycle.id if cycle else None, detail) or "") or abort(409)
     jobs.enqueue(job)
     return job

@@ -260,27 +260,26 @@ def comment(year: int, review_id: int) -> Any:
     item = found.review
     form = ReviewForm(data={"redacted": item.redacted, "decision": item.status} if request.method == "GET" else None)
     changed = False
-    if request.method == "POST":
-        if form.validate_on_submit():
-            suggested, text = item.redacted, form.redacted.data.strip()
-            with writing():
-                decided = review.decide_review(item, text, form.decision.data, me(),
-                                               seen=request.form.get("seen", ""))
-            if decided:
-                verb = DECIDED[form.decision.data]
-                if form.decision.data == "approved":
-                    verb += " as redacted" if text == suggested else " as edited"
-                where = f"{found.question.section}, {found.question.short}" if found.question else item.question_id
-                survey = "staff survey " if item.staff_response_id else ""
-                flash(f"{verb}: the {survey}comment from {found.organisation} ({where})")
-                after = review_queue.following(cycle, known, filters, found)
-                if after is None:
-                    return redirect(url_for("coordinator.comments", year=year, **filters.args()))
-                return redirect(url_for("coordinator.comment", year=year, review_id=after, **filters.args()))
-            found = review_queue.find(cycle, known, review_id) or abort(404)  # changed meanwhile: review it afresh
-            item = found.review
-            form = ReviewForm(formdata=None, data={"redacted": item.redacted, "decision": item.status})
-            changed = True
+    if request.method == "POST" and form.validate_on_submit():
+        suggested, text = item.redacted, form.redacted.data.strip()
+        with writing():
+            decided = review.decide_review(item, text, form.decision.data, me(),
+                                           seen=request.form.get("seen", ""))
+        if decided:
+            verb = DECIDED[form.decision.data]
+            if form.decision.data == "approved":
+                verb += " as redacted" if text == suggested else " as edited"
+            where = f"{found.question.section}, {found.question.short}" if found.question else item.question_id
+            survey = "staff survey " if item.staff_response_id else ""
+            flash(f"{verb}: the {survey}comment from {found.organisation} ({where})")
+            after = review_queue.following(cycle, known, filters, found)
+            if after is None:
+                return redirect(url_for("coordinator.comments", year=year, **filters.args()))
+            return redirect(url_for("coordinator.comment", year=year, review_id=after, **filters.args()))
+        found = review_queue.find(cycle, known, review_id) or abort(404)  # changed meanwhile: review it afresh
+        item = found.review
+        form = ReviewForm(formdata=None, data={"redacted": item.redacted, "decision": item.status})
+        changed = True
     status = 409 if changed else 400 if form.errors else 200
     return render_template("coordinator/comment.html", cycle=cycle, item=item, found=found, form=form,
                            filters=filters, next_id=review_queue.following(cycle, known, filters, found),

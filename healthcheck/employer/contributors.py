@@ -15,7 +15,7 @@ from ..extensions import writing
 from ..form_fields import single_line
 from ..jobs import send_later
 from ..models import Contributor
-from ..store import contributors
+from ..store import contributors, emails
 from . import begin_session, bp
 from .routes import PlainForm, with_return
 
@@ -88,7 +88,7 @@ def _page(form: InviteForm, link: Any = None) -> Any:
     headings = dict(form.sections.choices)
     return render_template("employer/contributors.html", form=form, plain=PlainForm(), headings=headings,
                            people=contributors.of_return(g.response), unsent=link,
-                           emails=notices.latest_by_contributor(g.response),
+                           emails=emails.latest_by_contributor(g.response),
                            outcomes=notices.OUTCOME_LABELS), (400 if form.errors else 200)
 
 

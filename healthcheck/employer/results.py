@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from aggregation import benchmark, plan_export, scores
 
+from .. import clock
 from ..downloads import download, edition_path, send_edition_file
 from ..extensions import writing
 from ..form_fields import as_input_date
@@ -92,7 +92,7 @@ def lowest_scoring() -> list[dict]:
 @with_return
 def plan() -> Any:
     actions = plans.actions_of(g.response.id)
-    today = date.today()
+    today = clock.today()
     counts = {status: sum(a.status == status for a in actions) for status in plan_export.RAG_COLOURS}
     numbering = g.questionnaire.version
     return render_template("employer/plan.html", actions=actions, sections=standards(), counts=counts,
@@ -175,7 +175,7 @@ def action(action_id: int) -> Any:
     update = UpdateForm(formdata=None, data={"status": item.status})
     status = 409 if conflict else 400 if form.errors else 200
     return render_template("employer/action.html", item=item, action=item, form=form, update=update,
-                           conflict=conflict, today=date.today()), status
+                           conflict=conflict, today=clock.today()), status
 
 
 def _merged(item: Action) -> tuple[ActionForm, list[str]]:
@@ -213,7 +213,7 @@ def action_progress(action_id: int) -> Any:
         flash("Progress recorded")
         return redirect(url_for("employer.action", action_id=action_id))
     return render_template("employer/action.html", item=item, action=item, form=_action_form(item, posted=False),
-                           update=update, today=date.today()), 400
+                           update=update, today=clock.today()), 400
 
 
 @bp.get("/return/plan.<any(xlsx, pdf):kind>")
@@ -224,6 +224,6 @@ def plan_file(kind: str) -> Any:
     if kind == "xlsx":
         body = plan_export.plan_xlsx(g.organisation.name, g.cycle.year, standards(), actions, numbering, titles)
     else:
-        body = plan_export.plan_pdf(g.organisation.name, g.cycle.year, standards(), actions, date.today(),
+        body = plan_export.plan_pdf(g.organisation.name, g.cycle.year, standards(), actions, clock.today(),
                                     numbering, titles)
     return download(body, f"action-plan-{g.cycle.year}.{kind}")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -14,13 +14,13 @@ from wtforms import BooleanField, HiddenField, StringField
 
 from forms.validation import display, section_status, unanswered
 
-from .. import notices
+from .. import clock, notices
 from ..extensions import writing
 from ..form_fields import PlainForm
 from ..jobs import send_later
 from ..models import Response, ResponseStatus
 from ..return_pages import Urls, section_page, summary, version_pdf
-from ..store import Actor, checks, contributors, plans, publication, returns
+from ..store import Actor, checks, contributors, emails, plans, publication, returns
 from ..store.collection import questionnaire_for
 from . import begin_session, bp
 
@@ -172,7 +172,7 @@ def task_list() -> Any:
     return render_template("employer/task_list.html", statuses=statuses, states=pages,
                            versions=returns.submitted_versions(g.response.id), form=PlainForm(),
                            last_year_actions=plans.actions_of(previous.id) if previous else [],
-                           previous=previous, today=date.today(),
+                           previous=previous, today=clock.today(),
                            published=publication.latest_edition(g.cycle) is not None,
                            may_sign_off=may_sign_off(), signatories=contributors.signatories(g.response),
                            amending=amending(g.response) is not None,
@@ -325,7 +325,7 @@ def confirmation(number: int) -> Any:
     version = returns.submitted_version(g.response.id, number) or abort(404)
     partial = seen_sections() is not None
     return render_template("employer/confirmation.html", version=version, form=PlainForm(), partial=partial,
-                           emails=[] if partial else notices.confirmations(g.response, number),
+                           emails=[] if partial else emails.confirmations(g.response, number),
                            outcomes=notices.OUTCOME_LABELS)
 
 

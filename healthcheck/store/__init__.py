@@ -7,6 +7,8 @@ commits: the route, command or job that calls it decides when its work is done.
 - ``publication``: the dataset of a cycle, editions and their files
 - ``jobs``: the rows that record what the worker does
 - ``plans``: employers' action plans
+- ``accounts``: the coordinating body's accounts, failed sign-ins, links to set a password, API tokens
+- ``emails``: the emails about one return or one account, queued and sent one by one
 """
 from __future__ import annotations
 

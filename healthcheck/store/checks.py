@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 import forms
 from aggregation.peers import dataset_ranges
-from forms.rules import Warning, soft_warnings
+from forms.rules import SoftWarning, soft_warnings
 
 from ..extensions import db
 from ..models import Confirmation, Cycle, Organisation, PageRecord, Response, utcnow
@@ -36,7 +36,7 @@ class Baseline:
     peers: dict[str, tuple[float, float]] | None
 
     def warnings(self, questionnaire: forms.Questionnaire, answers: dict[str, Any],
-                 section_id: str | None = None) -> list[Warning]:
+                 section_id: str | None = None) -> list[SoftWarning]:
         return soft_warnings(questionnaire.checks(section_id), answers, self.last_year, self.peers)
 
 

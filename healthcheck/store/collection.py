@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select, update
 
 import forms
 from aggregation.dataset import COUNCIL_TYPES
@@ -22,6 +23,7 @@ from ..models import (
     Response,
     ResponseStatus,
     StaffSurvey,
+    utcnow,
 )
 from . import Actor, audit
 
@@ -96,10 +98,55 @@ def organisations(include_retired: bool = False) -> list[Organisation]:
     return list(db.session.scalars(stmt))
 
 
+ORGANISATION_FIELDS = ("name", "authority_type", "ons_code", "region", "contact_email")
+
+
+def save_organisation(org: Organisation | None, values: Mapping[str, Any], actor: Actor) -> Organisation:
+    """An organisation added (``org`` None) or changed, from the values of its fields, audited
+    with what it was and what it is now."""
+    before = _org_fields(org) if org else None
+    if org is None:
+        org = Organisation()
+        db.session.add(org)
+    for field in ORGANISATION_FIELDS:
+        setattr(org, field, values[field])
+    org.ons_code = org.ons_code or None
+    org.region = org.region or None
+    org.contact_email = (org.contact_email or "").strip().lower() or None
+    db.session.flush()
+    audit(actor, "organisation_edit" if before else "organisation_add",
+          detail={"organisation": org.id, "before": before, "after": _org_fields(org)})
+    return org
+
+
+def _org_fields(org: Organisation) -> dict:
+    return {k: getattr(org, k) for k in ORGANISATION_FIELDS}
+
+
+def names_known() -> set[str]:
+    """Every organisation's name, in lower case."""
+    return set(db.session.scalars(select(func.lower(Organisation.name))))
+
+
+def store_organisations(clean: list[dict[str, Any]], actor: Actor) -> tuple[int, int]:
+    """Checked rows written: new names added, known ones updated, in two statements of many rows
+    each, so that a register of 20,000 holds the database's lock for a moment, not seconds."""
+    known = dict(db.session.execute(select(func.lower(Organisation.name), Organisation.id)).tuples().all())
+    new = [values for values in clean if str(values["name"]).lower() not in known]
+    changed = [{"id": known[str(values["name"]).lower()], **values} for values in clean
+               if str(values["name"]).lower() in known]
+    if new:
+        db.session.execute(insert(Organisation), new)
+    if changed:
+        db.session.execute(update(Organisation), changed)
+    audit(actor, "organisations_import", detail={"added": len(new), "updated": len(changed)})
+    return len(new), len(changed)
+
+
 def response_statuses(cycle: Cycle) -> dict[int, str]:
     """Each organisation's return status in a cycle, for returns that exist."""
     rows = db.session.execute(select(Response.organisation_id, Response.status).where(Response.cycle_id == cycle.id))
-    return {org_id: status for org_id, status in rows}
+    return dict(rows.tuples().all())
 
 
 # ---------------------------------------------------------------- tracking
@@ -122,9 +169,9 @@ def tracking(cycle: Cycle) -> list[TrackingRow]:
     """Every active organisation's progress in the cycle, from four set-based queries."""
     responses = {r.organisation_id: r
                  for r in db.session.scalars(select(Response).where(Response.cycle_id == cycle.id))}
-    opened = {org_id: last for org_id, last in db.session.execute(
+    opened = dict(db.session.execute(
         select(AccessLink.organisation_id, func.max(AccessLink.last_used_at))
-        .where(AccessLink.cycle_id == cycle.id).group_by(AccessLink.organisation_id))}
+        .where(AccessLink.cycle_id == cycle.id).group_by(AccessLink.organisation_id)).tuples().all())
     emails: dict[int | None, EmailSend] = {}
     invited = set()
     for send in db.session.scalars(select(EmailSend).where(EmailSend.cycle_id == cycle.id).order_by(EmailSend.id)):
@@ -172,6 +219,17 @@ def save_email_template(cycle: Cycle, kind: str, subject: str, body: str, actor:
         db.session.add(row)
     row.subject, row.body = subject, body
     audit(actor, "email_template", detail={"cycle": cycle.year, "kind": kind})
+
+
+def record_send(cycle: Cycle, organisation: Organisation, kind: str, job_id: int, error: str | None) -> None:
+    """An invitation's or a reminder's outcome (sent, or failed saying why), which supersedes the
+    earlier failures of its kind to the organisation."""
+    db.session.execute(update(EmailSend).where(
+        EmailSend.cycle_id == cycle.id, EmailSend.organisation_id == organisation.id, EmailSend.kind == kind,
+        EmailSend.outcome == "failed").values(retried=True))
+    db.session.add(EmailSend(cycle_id=cycle.id, organisation_id=organisation.id, kind=kind, job_id=job_id,
+                             to_address=organisation.contact_email, attempted_at=utcnow(),
+                             outcome="failed" if error else "sent", error=error))
 
 
 def failed_sends(cycle: Cycle) -> list[EmailSend]:

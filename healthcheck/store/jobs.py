@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from .. import clock
 from ..extensions import db
@@ -33,16 +34,25 @@ def lock_of(kind: str, cycle_id: int | None, detail: dict) -> str | None:
     return None
 
 
+class Locked(IntegrityError):
+    """``new_job`` refused by the database: another unfinished job holds the lock the new one needs
+    (``lock_of``). The caller's unit of work is rolled back; ``locked_by`` finds the other."""
+
+
 def new_job(kind: str, actor: Actor, cycle: Cycle | None, *, detail: dict | None = None, upload: bytes | None = None,
             upload_name: str | None = None) -> Job:
-    """A queued job. The flush fails (IntegrityError) while another unfinished job holds the
-    lock this one needs (``lock_of``)."""
+    """A queued job; ``Locked`` while another unfinished job holds the lock this one needs
+    (``lock_of``)."""
     now = clock.now()
     job = Job(kind=kind, cycle=cycle, lock=lock_of(kind, cycle.id if cycle else None, detail or {}),
               detail=detail or {}, upload=upload, upload_name=upload_name, created_by=str(actor), status=QUEUED,
               created_at=now, heartbeat_at=now)
     db.session.add(job)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as clash:
+        assert clash.orig is not None  # the driver's error, which every IntegrityError carries
+        raise Locked(clash.statement, clash.params, clash.orig) from clash
     return job
 
 

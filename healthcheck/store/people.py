@@ -63,8 +63,7 @@ def held(person: str, editions: Path) -> list[Record]:
     key = normal(person)
     if not key:
         return []
-    records = _accounts(key) + _contacts(key, editions) + _names(key)
-    return records
+    return _accounts(key) + _contacts(key, editions) + _names(key)
 
 
 def _accounts(key: str) -> list[Record]:

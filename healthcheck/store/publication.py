@@ -92,6 +92,15 @@ def editions(cycle: Cycle) -> list[Edition]:
                                    .order_by(Edition.number.desc())))
 
 
+def add_edition(edition: Edition, files: list[tuple[str, str, str | None, int, str]]) -> None:
+    """A built edition recorded, with its files: each as (path, kind, the name of the organisation
+    it is for or None, size, SHA-256)."""
+    ids = {o.name: o.id for o in db.session.scalars(select(Organisation))}
+    edition.files = [EditionFile(path=path, kind=kind, organisation_id=ids.get(name or ""), size=size, sha256=sha256)
+                     for path, kind, name, size, sha256 in files]
+    db.session.add(edition)
+
+
 def latest_edition(cycle: Cycle) -> Edition | None:
     return db.session.scalar(select(Edition).where(Edition.cycle_id == cycle.id)
                              .order_by(Edition.number.desc()).limit(1))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import contains_eager
 
 import forms
-from forms.rules import Warning, prune
+from forms.rules import SoftWarning, prune
 
 from ..extensions import db
 from ..models import (
@@ -53,6 +53,18 @@ def issue_link(cycle: Cycle, organisation: Organisation, *, revoke_existing: boo
     return token
 
 
+def settle_link(cycle: Cycle, organisation: Organisation, token: str, *, delivered: bool, replaces: bool) -> None:
+    """After the email that carried a link: a link never delivered is revoked (it must not work);
+    one delivered that ``replaces`` the others (an invitation's) revokes them."""
+    link_id = db.session.scalar(select(AccessLink.id).where(AccessLink.token_hash == hash_token(token)))
+    others = [AccessLink.cycle_id == cycle.id, AccessLink.organisation_id == organisation.id,
+              AccessLink.revoked_at.is_(None)]
+    if not delivered:
+        db.session.execute(update(AccessLink).where(AccessLink.id == link_id).values(revoked_at=utcnow()))
+    elif replaces:
+        db.session.execute(update(AccessLink).where(*others, AccessLink.id != link_id).values(revoked_at=utcnow()))
+
+
 def find_link(token: str) -> AccessLink | None:
     """The link for a token, revoked or not (the caller tells the person which)."""
     if not token or len(token) > 200:
@@ -81,6 +93,10 @@ def touch_link(link: AccessLink) -> None:
 
 # ---------------------------------------------------------------- the return
 
+def response_of(response_id: int) -> Response | None:
+    return db.session.get(Response, response_id)
+
+
 def find_return(cycle: Cycle, organisation: Organisation) -> Response | None:
     return db.session.scalar(select(Response).where(Response.cycle_id == cycle.id,
                                                     Response.organisation_id == organisation.id))
@@ -100,6 +116,19 @@ def new_return(cycle: Cycle, organisation: Organisation) -> Response:
     """A return not yet begun (not yet in the session)."""
     return Response(cycle=cycle, organisation=organisation, status=ResponseStatus.NOT_STARTED.value, answers={},
                     pages={}, created_at=utcnow())
+
+
+def lock_returns_of(cycle: Cycle, organisation_ids: list[int]) -> dict[int, Response]:
+    """The cycle's returns of these organisations, by organisation, locked till the transaction ends."""
+    return {r.organisation_id: r for r in db.session.scalars(
+        select(Response).where(Response.cycle_id == cycle.id, Response.organisation_id.in_(organisation_ids))
+        .with_for_update())}
+
+
+def add_returns(responses: Iterable[Response]) -> None:
+    """New returns (``new_return``) added, their ids given now."""
+    db.session.add_all(responses)
+    db.session.flush()
 
 
 _LOCK_RETURN = (select(Response).where(Response.id == bindparam("response_id")).with_for_update()
@@ -138,11 +167,11 @@ class SaveResult:
 
 # A page's soft-check warnings and their confirmations: see store.checks.
 
-def as_stored(warnings: Iterable[Warning]) -> list[StoredWarning]:
+def as_stored(warnings: Iterable[SoftWarning]) -> list[StoredWarning]:
     return [{"key": w.key, "question": w.question_id, "message": w.message} for w in warnings]
 
 
-def page_entry(old: PageRecord | None, warnings: list[Warning] | None) -> PageRecord:
+def page_entry(old: PageRecord | None, warnings: list[SoftWarning] | None) -> PageRecord:
     """A page's warnings after a save, keeping the confirmations of those raised again unchanged."""
     if warnings is None:
         return PageRecord()
@@ -152,7 +181,7 @@ def page_entry(old: PageRecord | None, warnings: list[Warning] | None) -> PageRe
 
 
 def save_page(response_id: int, section: forms.Section, values: dict, expected_version: int, actor: Actor,
-              questionnaire: forms.Questionnaire, warnings: list[Warning] | None = None, *,
+              questionnaire: forms.Questionnaire, warnings: list[SoftWarning] | None = None, *,
               amending: datetime | None = None) -> SaveResult:
     """Store one page's answers if nobody saved that page since ``expected_version``.
 
@@ -194,7 +223,7 @@ def save_page(response_id: int, section: forms.Section, values: dict, expected_v
 
 def submit(response: Response, actor: Actor, questionnaire: forms.Questionnaire, *,
            replace_with: dict | None = None, how: str = "submit", signed_off_as: str | None = None,
-           warnings: list[Warning] | None = None) -> SubmittedVersion:
+           warnings: list[SoftWarning] | None = None) -> SubmittedVersion:
     """What a submission does, from the web (the employer, or a coordinator on its behalf) and
     from a file (import, demo) alike: freeze the answers as a new numbered version, mark the
     return submitted, and queue its open answers for redaction review. ``replace_with``
@@ -222,6 +251,18 @@ def submit(response: Response, actor: Actor, questionnaire: forms.Questionnaire,
     audit(actor, "submit", response_id=response.id, detail={"version": number, "reference": version.reference})
     review.sync_reviews(response, questionnaire, answers)
     return version
+
+
+def submit_many(submissions: Iterable[tuple[Response, dict, list[SoftWarning]]], actor: Actor,
+                questionnaire: forms.Questionnaire, *, how: str, each: Callable[[], None] = lambda: None) -> None:
+    """Each locked return submitted with its answers and their warnings, as ``submit`` with
+    ``replace_with`` does; ``each()`` after each. Each submission reads only its own return's rows,
+    so what the others added can wait to be written together at the end (one batch of INSERTs
+    rather than one flush a return)."""
+    with db.session.no_autoflush:
+        for response, answers, warnings in submissions:
+            submit(response, actor, questionnaire, replace_with=answers, how=how, warnings=warnings)
+            each()
 
 
 def answers_seen(response: Response) -> str:

@@ -23,7 +23,7 @@ from .collection import organisations, questionnaire_of, survey_of  # the survey
 from .submitted import latest_submitted, named
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
-DRAFT_DAYS = 7
+DRAFT_DAYS = 7  # a draft's days are UTC days by this machine's clock, as the survey's pages judge it open
 # The headcount a PSW gives, by profession and service: the response rate's denominator.
 PROFESSIONS = {"social_workers": "Registered social workers", "occupational_therapists": "Occupational therapists",
                "other_practitioners": "Other practitioners (not registered)"}
@@ -135,7 +135,7 @@ def new_draft(code: StaffCode) -> str:
     forget_old_drafts()
     token = secrets.token_urlsafe(32)
     db.session.add(StaffDraft(token_hash=hash_token(token), survey_id=code.survey_id,
-                              organisation_id=code.organisation_id, answers={}, updated_on=date.today()))
+                              organisation_id=code.organisation_id, answers={}, updated_on=utcnow().date()))
     return token
 
 
@@ -146,7 +146,7 @@ def draft(code: StaffCode, token: str | None) -> StaffDraft | None:
     found = db.session.scalar(select(StaffDraft).where(StaffDraft.token_hash == hash_token(token),
                                                        StaffDraft.survey_id == code.survey_id,
                                                        StaffDraft.organisation_id == code.organisation_id))
-    if found is None or found.updated_on < date.today() - timedelta(days=DRAFT_DAYS):
+    if found is None or found.updated_on < utcnow().date() - timedelta(days=DRAFT_DAYS):
         return None
     return found
 
@@ -156,7 +156,7 @@ def save_draft(found: StaffDraft, section: forms.Section, values: dict, question
     kept = {k: v for k, v in (found.answers or {}).items() if k not in keys}
     kept.update({k: v for k, v in values.items() if v not in (None, "", [])})
     found.answers = prune(questionnaire, kept)
-    found.updated_on = date.today()
+    found.updated_on = utcnow().date()
     found.last_part = section.id
 
 
@@ -234,7 +234,7 @@ def counts(survey: StaffSurvey) -> dict[int, int]:
         select(StaffResponse.organisation_id, func.count()).where(
             StaffResponse.survey_id == survey.id, StaffResponse.scored.is_(True), StaffResponse.excluded.is_(False))
         .group_by(StaffResponse.organisation_id))
-    return {org_id: n for org_id, n in rows}
+    return dict(rows.tuples().all())
 
 
 def respondents(survey: StaffSurvey) -> list[dict]:
@@ -353,7 +353,7 @@ def forget(found: StaffDraft) -> None:
 
 def forget_old_drafts() -> None:
     """Drafts untouched for longer than a week, deleted."""
-    db.session.execute(delete(StaffDraft).where(StaffDraft.updated_on < date.today() - timedelta(days=DRAFT_DAYS)))
+    db.session.execute(delete(StaffDraft).where(StaffDraft.updated_on < utcnow().date() - timedelta(days=DRAFT_DAYS)))
 
 
 # ---------------------------------------------------------------- the order rows are stored in
