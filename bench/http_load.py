@@ -189,10 +189,11 @@ class Site:
             self.url = f"sqlite:///{self.work}/bench.sqlite"
         else:
             import psycopg
-            self.database = f"healthcheck_bench_{code.name}"
+            # BENCH_PG_URL names another, to run beside someone else's: its name_before, name_after
+            self.database = f"{PG_URL.rsplit('/', 1)[1]}_{code.name}"
             with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {self.database} WITH (FORCE)")
-                conn.execute(f"CREATE DATABASE {self.database}")
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+                conn.execute(f'CREATE DATABASE "{self.database}"')
             self.url = PG_URL.rsplit("/", 1)[0] + f"/{self.database}"
         print(f"[{kind}, {code.name}] preparing the database ...", flush=True)
         tokens = code.prepare(self.url, users)

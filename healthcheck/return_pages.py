@@ -58,52 +58,60 @@ def neighbours(questionnaire: forms.Questionnaire, section_id: str,
 
 
 def section_page(response: Response, questionnaire: forms.Questionnaire, section_id: str, actor: Actor,
-                 urls: Urls, *, editable: bool, refused: Callable[[], Any], last_year: dict | None = None,
-                 may_change: bool = True, amending: datetime | None = None) -> Any:
+                 urls: Urls, *, editable: bool, refused: Callable[[], Any],
+                 last_year: Callable[[], dict | None] | None = None, may_change: bool = True,
+                 amending: datetime | None = None) -> Any:
     """One page of a return: shown (GET), or checked and saved (POST), then on to the next. A save
     by someone who may not change returns is ``refused``; one that finds the return submitted or
     closed shows what was typed, unsaved. ``amending``: the submission this person chose to amend,
-    reopened by their first save (``returns.save_page``)."""
+    reopened by their first save (``returns.save_page``). ``last_year`` reads last year's answers
+    to show beside the questions: only when the page is shown, not for a save that moves on."""
     try:
         sec = questionnaire.section(section_id)
     except KeyError:
         abort(404)
     prev, nxt = neighbours(questionnaire, section_id, urls.opens)
-    page: dict[str, Any] = dict(section=sec, prev=prev, nxt=nxt, urls=urls, response=response, last_year=last_year,
-                                questionnaire_key=questionnaire.key)
+
+    def page() -> dict[str, Any]:
+        return dict(section=sec, prev=prev, nxt=nxt, urls=urls, response=response,
+                    last_year=last_year() if last_year else None, questionnaire_key=questionnaire.key)
+
     if request.method == "GET":
         return _stored(questionnaire, response.answers or {}, response.page_version(sec.id), read_only=not editable,
-                       **page)
+                       **page())
     if not may_change:
         return refused()
     if request.form.get("action") == "confirm":
         return _confirm(response, sec, actor, urls, editable=editable, refused=refused, nxt=nxt)
     form = form_class(questionnaire, sec)()
     if not editable:  # submitted in another tab, or past its deadline: show what was typed, unsaved
-        return _typed(form, not_saved="closed" if not response.is_open() else "submitted", **page), 409
+        return _typed(form, not_saved="closed" if not response.is_open() else "submitted", **page()), 409
     if not form.validate_on_submit():  # only the CSRF token is checked here
-        return _typed(form, **page), 400
+        return _typed(form, **page()), 400
     values, errors = validate_section(sec, raw_answers(sec, request.form), response.answers or {})
     if errors:
         for key, message in errors.items():
             form[key].errors = [message]
-        return _typed(form, errors=errors, **page), 400
+        return _typed(form, errors=errors, **page()), 400
     expected = _version(request.form.get("section_version", ""))
     if expected is None:  # a page that does not say which version it edits cannot be saved safely
         form.section_version.data = response.page_version(sec.id)
-        return _typed(form, broken=True, **page), 400
+        return _typed(form, broken=True, **page()), 400
     warnings = baseline(response, questionnaire).warnings(questionnaire, {**(response.answers or {}), **values}, sec.id)
     response_id = response.id  # read now: what the session loaded is let go as the save begins
     with writing():
         result = returns.save_page(response_id, sec, values, expected, actor, questionnaire, warnings,
                                    amending=amending)
+        # The return as the save left it (it is the row save_page locked and read afresh): read
+        # before the commit, after which it would be loaded again.
+        latest = response.answers or {}
+        to_confirm = any(not w.confirmed for w in checks.raised(response, sec.id))
     if result.closed:
-        return _typed(form, not_saved="closed", **page), 409
+        return _typed(form, not_saved="closed", **page()), 409
     if not result.saved:  # the form shows what is saved now; what they typed is listed above it
-        latest = response.answers or {}  # read afresh: the save's transaction is over
         unsaved = [(q, display(q, values)) for q in sec.questions if display(q, values) != display(q, latest)]
-        return _stored(questionnaire, latest, result.page.version, conflict=result.page, unsaved=unsaved, **page), 409
-    if any(not w.confirmed for w in checks.raised(response, sec.id)):  # saved: now confirm or change
+        return _stored(questionnaire, latest, result.page.version, conflict=result.page, unsaved=unsaved, **page()), 409
+    if to_confirm:  # saved: now confirm or change
         return redirect(urls.section(sec.id) + "?saved=1#warnings")
     if request.form.get("action") == "later":
         return redirect(urls.task_list() + "?saved=1")
@@ -128,7 +136,8 @@ def _confirm(response: Response, section: forms.Section, actor: Actor, urls: Url
     response_id = response.id
     with writing():
         checks.confirm(response_id, section.id, request.form.getlist("confirmed"), actor)
-    if any(not w.confirmed for w in checks.raised(response, section.id)):
+        left = any(not w.confirmed for w in checks.raised(response, section.id))  # as confirm left it
+    if left:
         return redirect(urls.section(section.id) + "#warnings")
     return redirect(urls.after(nxt))
 
@@ -146,7 +155,7 @@ def _stored(questionnaire: forms.Questionnaire, answers: dict, version: int, sec
     """The page showing the answers stored (its questions' markup remembered: ``markup``)."""
     questions = markup.stored_questions(questionnaire, section, initial_data(section, answers), read_only)
     return render_template("return/section.html", section=section, read_only=read_only, questions=questions,
-                           section_version=version, error_list=[], confirm_form=ConfirmForm(),
+                           section_version=version, error_list=[],
                            warnings=checks.raised(extra["response"], section.id),
                            saved=request.args.get("saved") == "1", **extra)
 

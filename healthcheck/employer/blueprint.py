@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 
 from .. import clock
 from ..unsaved import expired_answers
@@ -29,10 +29,12 @@ def begin_session(**values: Any) -> None:
 
 
 def session_ends_in() -> int:
-    """Seconds until this session's absolute lifetime is over (for the page's timeout warning)."""
+    """Seconds until this session's absolute lifetime is over (for the page's timeout warning),
+    counted from the time ``end_idle_sessions`` read for this request: a page is shown only to a
+    session it let through, and reading the database's clock again would cost a round trip."""
     began = session.get("signed_in_at")
     lifetime = current_app.config["EMPLOYER_SESSION_LIFETIME"].total_seconds()
-    return max(0, int(began + lifetime - clock.now().timestamp())) if isinstance(began, float) else 0
+    return max(0, int(began + lifetime - g.session_checked_at)) if isinstance(began, float) else 0
 
 
 @bp.before_request
@@ -45,6 +47,7 @@ def end_idle_sessions() -> Any:
         return None
     config = current_app.config
     now, last, began = clock.now().timestamp(), session.get("last_seen"), session.get("signed_in_at")
+    g.session_checked_at = now
     idle = isinstance(last, float) and now - last > config["EMPLOYER_IDLE_TIMEOUT"].total_seconds()
     old = not isinstance(began, float) or now - began > config["EMPLOYER_SESSION_LIFETIME"].total_seconds()
     if idle or old:

@@ -187,17 +187,17 @@ def section(section_id: str) -> Any:
     if g.contributor is not None and not g.contributor.may_open(section_id):
         return render_template("employer/not_yours.html"), 403
     return section_page(g.response, g.questionnaire, section_id, g.actor, urls(), editable=is_editable(g.response),
-                        refused=refuse_change, last_year=_last_year_answers(section_id),
+                        refused=refuse_change, last_year=lambda: _last_year_answers(section_id),
                         amending=amending(g.response))
 
 
 def _last_year_answers(section_id: str) -> dict | None:
     """Last year's submitted answers to this page's questions, for comparison."""
-    previous = returns.previous_response(g.response)
-    versions = returns.submitted_versions(previous.id) if previous else []
-    if previous is None or not versions:
+    found = returns.last_submitted_before(g.response.cycle, g.response.organisation_id)
+    if found is None:
         return None
-    old, old_questionnaire = versions[-1].answers, questionnaire_for(previous.cycle)
+    version, previous_cycle = found
+    old, old_questionnaire = version.answers, questionnaire_for(previous_cycle)
     try:
         questions = g.questionnaire.section(section_id).questions
     except KeyError:
@@ -209,7 +209,7 @@ def _last_year_answers(section_id: str) -> dict | None:
         except KeyError:
             continue
         rows.append((q, display(old_q, old)))
-    return {"year": previous.cycle.year, "rows": rows}
+    return {"year": previous_cycle.year, "rows": rows}
 
 
 # ---------------------------------------------------------------- check, declare, submit

@@ -23,7 +23,7 @@ from ..extensions import db
 from ..models import Confirmation, Cycle, Organisation, PageRecord, Response, utcnow
 from . import Actor, audit
 from .publication import latest_edition
-from .returns import lock_return, submitted_versions
+from .returns import last_submitted_before, lock_return
 from .submitted import latest_submitted
 
 
@@ -52,14 +52,8 @@ def baseline(cycle: Cycle, organisation: Organisation | None, questionnaire: for
 def last_year_answers(cycle: Cycle, organisation: Organisation, questionnaire: forms.Questionnaire) \
         -> dict[str, Any] | None:
     """The organisation's latest submitted answers of the previous cycle, under this year's ids."""
-    if not cycle.previous_cycle_id:
-        return None
-    previous = db.session.scalar(select(Response).where(Response.cycle_id == cycle.previous_cycle_id,
-                                                        Response.organisation_id == organisation.id))
-    versions = submitted_versions(previous.id) if previous is not None else []
-    if not versions:
-        return None
-    return _in_these_ids(questionnaire, versions[-1].answers)
+    found = last_submitted_before(cycle, organisation.id)
+    return _in_these_ids(questionnaire, found[0].answers) if found else None
 
 
 def _in_these_ids(questionnaire: forms.Questionnaire, old: dict[str, Any]) -> dict[str, Any]:

@@ -317,6 +317,20 @@ def previous_response(response: Response) -> Response | None:
                                                     Response.organisation_id == response.organisation_id))
 
 
+def last_submitted_before(cycle: Cycle, organisation_id: int) -> tuple[SubmittedVersion, Cycle] | None:
+    """The organisation's latest submitted version in the cycle before ``cycle``, with that cycle,
+    in one query: last year's answers, shown beside a page of the return and read by its soft checks."""
+    if not cycle.previous_cycle_id:
+        return None
+    row = db.session.execute(select(SubmittedVersion, Cycle)
+                             .join(Response, SubmittedVersion.response_id == Response.id)
+                             .join(Cycle, Response.cycle_id == Cycle.id)
+                             .where(Response.cycle_id == cycle.previous_cycle_id,
+                                    Response.organisation_id == organisation_id)
+                             .order_by(SubmittedVersion.number.desc()).limit(1)).first()
+    return (row[0], row[1]) if row else None
+
+
 def audit_trail(response_id: int) -> list[AuditEvent]:
     return list(db.session.scalars(select(AuditEvent).where(AuditEvent.response_id == response_id)
                                    .order_by(AuditEvent.at, AuditEvent.id)))
