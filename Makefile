@@ -35,6 +35,7 @@ test-fast: setup
 
 lint: setup
 	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
 	$(VENV)/mypy
 	$(VENV)/lint-imports
 
