@@ -7,6 +7,7 @@ gave it ("(x 3)").
 
 Only comments approved for publication are here, as redacted on review; no answer says whose it is.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -79,11 +80,22 @@ def annex_tables(dataset: Dataset, table_titles: dict[str, str] | None = None) -
                     heading = labels[known[0]] if known else (UNCODED if coded else None)
                     by_heading.setdefault(heading, {}).setdefault(_key(item["text"]), []).append(item["text"])
                 order = [labels[v] for v in labels] + [UNCODED, None]
-                groups = [Group(heading, sorted(((texts[0], len(texts)) for texts in by_heading[heading].values()),
-                                                key=lambda pair: (-pair[1], _key(pair[0]))))
-                          for heading in order if heading in by_heading]
-                out.append(AnnexTable(f"Table A{len(out) + 1}", _title(dataset, question, key, table_titles), key,
-                                      len(items), groups))
+                groups = [
+                    Group(
+                        heading,
+                        sorted(
+                            ((texts[0], len(texts)) for texts in by_heading[heading].values()),
+                            key=lambda pair: (-pair[1], _key(pair[0])),
+                        ),
+                    )
+                    for heading in order
+                    if heading in by_heading
+                ]
+                out.append(
+                    AnnexTable(
+                        f"Table A{len(out) + 1}", _title(dataset, question, key, table_titles), key, len(items), groups
+                    )
+                )
     return out
 
 

@@ -1,5 +1,6 @@
 """Every employer's benchmark as files, optionally in several processes (reportlab is not
 thread-safe, so the work is split between processes, each with its own copy of the data)."""
+
 from __future__ import annotations
 
 import re
@@ -36,10 +37,15 @@ def build_one(organisation: str) -> list[Path]:
     return paths
 
 
-def build_all(dataset: Dataset, out: Path, threshold: int, processes: int = 1,
-              service: str = "Social Work Health Check",
-              progress: Callable[[str, list[Path]], None] = lambda name, paths: None,
-              publication_min: int | None = None) -> int:
+def build_all(
+    dataset: Dataset,
+    out: Path,
+    threshold: int,
+    processes: int = 1,
+    service: str = "Social Work Health Check",
+    progress: Callable[[str, list[Path]], None] = lambda name, paths: None,
+    publication_min: int | None = None,
+) -> int:
     """Build every employer's benchmark into ``out``; ``progress(organisation, paths)`` after each.
     ``publication_min`` is the national tables' threshold, whose pattern of withheld groups the
     benchmarks share (the benchmarks' own ``threshold`` if not given)."""
@@ -50,8 +56,9 @@ def build_all(dataset: Dataset, out: Path, threshold: int, processes: int = 1,
         for name in names:
             progress(name, build_one(name))
         return len(names)
-    with ProcessPoolExecutor(max_workers=processes, initializer=_init,
-                             initargs=(dataset, threshold, publication_min, str(out), service)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=processes, initializer=_init, initargs=(dataset, threshold, publication_min, str(out), service)
+    ) as pool:
         futures = {pool.submit(build_one, name): name for name in names}
         for future in as_completed(futures):
             progress(futures[future], future.result())

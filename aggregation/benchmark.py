@@ -31,6 +31,7 @@ was decided, measure by measure:
 * single- and multiple-choice questions get no neighbours' column: their shares are counts, and
   counts over a neighbour group are sums that could be differenced.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,8 +51,12 @@ from .dataset import Dataset, Return, in_a_sentence, plural
 from .tables import _numeric, frame, kind_of, short_label, whole
 from .withheld import EVERYONE, Group, groups_of, withheld
 
-QUARTERS: dict[int | None, str] = {1: "lowest quarter", 2: "second-lowest quarter", 3: "second-highest quarter",
-                                   4: "highest quarter"}
+QUARTERS: dict[int | None, str] = {
+    1: "lowest quarter",
+    2: "second-lowest quarter",
+    3: "second-highest quarter",
+    4: "highest quarter",
+}
 
 MeasureKey = tuple[str, str | None]
 """What makes two measures' values the same: the question, and what it is a share of (if anything)."""
@@ -62,6 +67,7 @@ YearFigures = tuple[int, dict[str, list[int]], list[tuple[str, pd.Series, float 
 
 
 # ---------------------------------------------------------------- a benchmark, as types
+
 
 class Figures(TypedDict):
     """A comparison group's figures: how many, whether withheld, and of a measure the average,
@@ -184,8 +190,7 @@ def _group(data: np.ndarray, others: int, shown: bool, threshold: int) -> Figure
     n = int(len(data))
     if not shown or others < 2:  # never one other employer's own figure, whatever the tables' threshold
         return _withheld(n)
-    figures: Figures = {"n": n, "suppressed": False, "mean": float(data.mean()), "median": None, "q1": None,
-                        "q3": None}
+    figures: Figures = {"n": n, "suppressed": False, "mean": float(data.mean()), "median": None, "q1": None, "q3": None}
     if others >= threshold:  # numpy's quantiles are pandas' (linear between the two nearest)
         figures["median"] = float(np.median(data))
         figures["q1"], figures["q3"] = float(np.quantile(data, 0.25)), float(np.quantile(data, 0.75))
@@ -253,16 +258,24 @@ class Benchmarks:
         compared = _Compared(self, me, listed, near)
         for spec in dataset.tables:
             kind_of(spec).handle_spec(spec, compared)
-        return {"organisation": organisation, "authority_type": own_return.authority_type,
-                "region": own_return.region, "neighbours_listed": len(listed),
-                "year": dataset.year, "threshold": self.threshold, "respondents": len(df),
-                "publication_min": self.publication_min,
-                "measures": compared.measures, "single": compared.single_choice,
-                "multi": compared.multiple_choice,
-                "trend": self.trend(organisation)}
+        return {
+            "organisation": organisation,
+            "authority_type": own_return.authority_type,
+            "region": own_return.region,
+            "neighbours_listed": len(listed),
+            "year": dataset.year,
+            "threshold": self.threshold,
+            "respondents": len(df),
+            "publication_min": self.publication_min,
+            "measures": compared.measures,
+            "single": compared.single_choice,
+            "multi": compared.multiple_choice,
+            "trend": self.trend(organisation),
+        }
 
-    def measure(self, spec: TableSpec, measure: MeasureSpec, me: int, listed: list[str],
-                near: list[int]) -> MeasureComparison:
+    def measure(
+        self, spec: TableSpec, measure: MeasureSpec, me: int, listed: list[str], near: list[int]
+    ) -> MeasureComparison:
         """One measure of a table by type: the employer's (row ``me``) figure beside its comparison
         groups', and its statistical neighbours' (``listed``; ``near``, their rows) where it has any."""
         own_return = self.dataset.returns[me]
@@ -272,13 +285,22 @@ class Benchmarks:
         hidden = self.withheld(_measure_key(measure), values.notna())
         groups = {name: self.group(measure, group, me, hidden) for name, group in self.comparisons(own_return).items()}
         compared: MeasureComparison = {
-            "table": spec["number"], "title": spec["title"], "measure": measure["label"],
-            "name": measure.get("name", measure["label"]), "unit": measure.get("unit", ""),
-            "question_id": measure["question"], "percent": "percent_of" in measure,
-            "own": own, "own_answer": own_return.answers.get(measure["question"]),
+            "table": spec["number"],
+            "title": spec["title"],
+            "measure": measure["label"],
+            "name": measure.get("name", measure["label"]),
+            "unit": measure.get("unit", ""),
+            "question_id": measure["question"],
+            "percent": "percent_of" in measure,
+            "own": own,
+            "own_answer": own_return.answers.get(measure["question"]),
             "not_applicable": self.dataset.questionnaire.question(measure["question"]).not_applicable,
-            "type": groups["type"], "region": groups["region"], "all": groups["all"],
-            "peers": peers(groups, own_return), "quartile": _quartile(own, groups["all"])}
+            "type": groups["type"],
+            "region": groups["region"],
+            "all": groups["all"],
+            "peers": peers(groups, own_return),
+            "quartile": _quartile(own, groups["all"]),
+        }
         if listed:
             compared["neighbours"] = self.neighbours(values, near, len(listed), hidden, own_return)
         return compared
@@ -300,8 +322,9 @@ class Benchmarks:
             self._withheld[key] = withheld(self.dataset.returns, list(answered), self.publication_min)
         return self._withheld[key]
 
-    def neighbours(self, values: pd.Series, near: list[int], listed: int, hidden: frozenset[Group],
-                   own_return: Return) -> Neighbours:
+    def neighbours(
+        self, values: pd.Series, near: list[int], listed: int, hidden: frozenset[Group], own_return: Return
+    ) -> Neighbours:
         """A measure's median over the employer's statistical neighbours (``near``, their rows),
         unless too few answered or a group the employer is in is withheld (see the docstring)."""
         answered = values.iloc[near].dropna()
@@ -342,21 +365,38 @@ class Benchmarks:
         own = column.iat[me]
         own_return = dataset.returns[me]
         hidden = self.withheld((question.id, None), column.notna())
-        shares = {name: self.shares(question, column, group, me, hidden)
-                  for name, group in self.comparisons(own_return).items()}
+        shares = {
+            name: self.shares(question, column, group, me, hidden)
+            for name, group in self.comparisons(own_return).items()
+        }
         groups = {name: figures for name, (figures, _) in shares.items()}
         chosen = peers(groups, own_return)
         percent = shares["region" if chosen["fallback"] else "type"][1]
-        return {"table": spec["number"], "title": spec["title"], "question_id": question.id,
-                "asked": bool(asked.iat[me]), "own": own,
-                "own_label": short_label(question.option_label(own)) if own else None,
-                "options": [{"value": o.value, "label": short_label(o.label),
-                             "peers_percent": percent.get(o.value), "all_percent": shares["all"][1].get(o.value)}
-                            for o in question.options],
-                "type": groups["type"], "region": groups["region"], "all": groups["all"], "peers": chosen}
+        return {
+            "table": spec["number"],
+            "title": spec["title"],
+            "question_id": question.id,
+            "asked": bool(asked.iat[me]),
+            "own": own,
+            "own_label": short_label(question.option_label(own)) if own else None,
+            "options": [
+                {
+                    "value": o.value,
+                    "label": short_label(o.label),
+                    "peers_percent": percent.get(o.value),
+                    "all_percent": shares["all"][1].get(o.value),
+                }
+                for o in question.options
+            ],
+            "type": groups["type"],
+            "region": groups["region"],
+            "all": groups["all"],
+            "peers": chosen,
+        }
 
-    def shares(self, question: Question, column: pd.Series, group: Group, me: int,
-               hidden: frozenset[Group]) -> tuple[Figures, dict[str, float]]:
+    def shares(
+        self, question: Question, column: pd.Series, group: Group, me: int, hidden: frozenset[Group]
+    ) -> tuple[Figures, dict[str, float]]:
         """A single-choice question's shares for one group: everyone's, as the national table prints
         them where it does; or the other employers' of the employer's type or region (no table has
         them), from at least ``threshold`` of them and never beside a withheld group."""
@@ -386,15 +426,30 @@ class Benchmarks:
         others = len(answered) - (1 if own else 0)  # as the national table: from publication_min respondents
         mine = [labels[v] for v in labels if v in own]
         if len(answered) < max(self.publication_min, 1) or others < 1:
-            return {"table": spec["number"], "title": spec["title"], "question_id": question.id, "own": mine,
-                    "n": len(answered), "suppressed": True, "shared": [], "unusual": [], "missing": []}
+            return {
+                "table": spec["number"],
+                "title": spec["title"],
+                "question_id": question.id,
+                "own": mine,
+                "n": len(answered),
+                "suppressed": True,
+                "shared": [],
+                "unusual": [],
+                "missing": [],
+            }
         common = {v for v, p in share.items() if p > 50}
-        return {"table": spec["number"], "title": spec["title"], "question_id": question.id, "own": mine,
-                "n": len(answered), "suppressed": False,
-                "shared": [labels[v] for v in labels if v in own and v in common],
-                "unusual": [labels[v] for v in labels if v in own and v not in common],
-                "missing": [labels[v] for v in labels if v in common and v not in own],
-                "share": {labels[v]: share[v] for v in labels}}
+        return {
+            "table": spec["number"],
+            "title": spec["title"],
+            "question_id": question.id,
+            "own": mine,
+            "n": len(answered),
+            "suppressed": False,
+            "shared": [labels[v] for v in labels if v in own and v in common],
+            "unusual": [labels[v] for v in labels if v in own and v not in common],
+            "missing": [labels[v] for v in labels if v in common and v not in own],
+            "share": {labels[v]: share[v] for v in labels},
+        }
 
     def trend(self, organisation: str) -> list[TrendRow]:
         """Own figure and the national average, per measure, for each year the employer returned."""
@@ -412,8 +467,9 @@ class Benchmarks:
                 for spec in self.dataset.tables:
                     for measure in spec.get("measures", []):
                         values = self.values(measure) if this_year else _measure_values(df, measure)
-                        measures.append((measure["label"], values,
-                                         float(values.mean()) if values.notna().any() else None))
+                        measures.append(
+                            (measure["label"], values, float(values.mean()) if values.notna().any() else None)
+                        )
                 self._history.append((ds.year, self.rows if this_year else _positions(df), measures))
         rows: list[TrendRow] = []
         for year, positions, measures in self._history:
@@ -422,8 +478,9 @@ class Benchmarks:
                 continue
             for label, values, national in measures:
                 own = values.iat[matches[0]]
-                rows.append({"year": year, "measure": label, "own": None if pd.isna(own) else float(own),
-                             "national": national})
+                rows.append(
+                    {"year": year, "measure": label, "own": None if pd.isna(own) else float(own), "national": national}
+                )
         return rows if len({r["year"] for r in rows}) > 1 else []
 
 
@@ -472,17 +529,25 @@ def fallback_sentence(result: Benchmark) -> str | None:
     if not region and not neither:
         return f"“Other employers like you” are the other {kind} respondents, your organisation left out."
     if neither == len(rows):
-        return (f"The other {kind} respondents' figures are withheld"
-                + (f", and your region's ({result['region']}) are withheld too" if result.get("region") else "")
-                + ": compare your figures with all respondents.")
-    text = (f"“Other employers like you” are the other {kind} respondents, your organisation left out, where their "
-            "figures are shown")
+        return (
+            f"The other {kind} respondents' figures are withheld"
+            + (f", and your region's ({result['region']}) are withheld too" if result.get("region") else "")
+            + ": compare your figures with all respondents."
+        )
+    text = (
+        f"“Other employers like you” are the other {kind} respondents, your organisation left out, where their "
+        "figures are shown"
+    )
     if region:
-        text += (f"; where they are withheld ({region} figure{'s' if region != 1 else ''}), the other employers "
-                 f"in your region, {result['region']}, are shown instead and named beside the figure")
+        text += (
+            f"; where they are withheld ({region} figure{'s' if region != 1 else ''}), the other employers "
+            f"in your region, {result['region']}, are shown instead and named beside the figure"
+        )
     if neither:
-        text += (f"; where neither can be shown ({neither} figure{'s' if neither != 1 else ''}, marked “Not shown”), "
-                 "compare with all respondents")
+        text += (
+            f"; where neither can be shown ({neither} figure{'s' if neither != 1 else ''}, marked “Not shown”), "
+            "compare with all respondents"
+        )
     return text + "."
 
 
@@ -519,6 +584,7 @@ def _multi_sets(dataset: Dataset, question: Question) -> MultiSets:
 
 
 # ---------------------------------------------------------------- outputs
+
 
 def _fmt(value: float | None, percent: bool = False) -> str:
     """A share of answers, as the national tables print it: a whole number."""
@@ -569,10 +635,14 @@ def neighbours_text(group: Neighbours | None, percent: bool) -> str:
 def measure_cells(measure: MeasureComparison) -> dict[str, str]:
     """One measure's row of a benchmark as the web page, the PDF and the CSV all print it."""
     pct = measure["percent"]
-    return {"own": own_text(measure), "peers": group_text(measure.get("peers", measure["type"]), pct),
-            "all": group_text(measure["all"], pct), "region": group_text(measure.get("region"), pct),
-            "neighbours": neighbours_text(measure.get("neighbours"), pct),
-            "quarter": QUARTERS.get(measure["quartile"], "–")}
+    return {
+        "own": own_text(measure),
+        "peers": group_text(measure.get("peers", measure["type"]), pct),
+        "all": group_text(measure["all"], pct),
+        "region": group_text(measure.get("region"), pct),
+        "neighbours": neighbours_text(measure.get("neighbours"), pct),
+        "quarter": QUARTERS.get(measure["quartile"], "–"),
+    }
 
 
 def to_json(result: Benchmark) -> str:
@@ -584,13 +654,30 @@ def to_csv(result: Benchmark) -> str:
     rows: list[list[Any]] = []
     region = result.get("region")
     near = any("neighbours" in m for m in result["measures"])
-    rows.append(["section", "table", "measure or question", "unit", "your answer", "compared with (you left out)",
-                 "their average", "their median", "their respondents", "all: average", "all: median",
-                 "all: respondents", "your quarter (of all)"]
-                + ([f"others in {region}: average", f"others in {region}: median", f"others in {region}: respondents"]
-                   if region else [])
-                + (["your statistical neighbours: median", "your statistical neighbours: respondents"]
-                   if near else []))
+    rows.append(
+        [
+            "section",
+            "table",
+            "measure or question",
+            "unit",
+            "your answer",
+            "compared with (you left out)",
+            "their average",
+            "their median",
+            "their respondents",
+            "all: average",
+            "all: median",
+            "all: respondents",
+            "your quarter (of all)",
+        ]
+        + (
+            [f"others in {region}: average", f"others in {region}: median", f"others in {region}: respondents"]
+            if region
+            else []
+        )
+        + (["your statistical neighbours: median", "your statistical neighbours: respondents"] if near else [])
+    )
+
     def figures(group: Figures, percent: bool) -> list[Any]:
         if group["suppressed"]:
             return ["not shown", "", group["n"]]
@@ -598,9 +685,17 @@ def to_csv(result: Benchmark) -> str:
 
     for m in result["measures"]:
         pct = m["percent"]
-        row = ["measure", m["table"], m.get("name", m["measure"]), m.get("unit", ""), own_text(m),
-               m["peers"]["label"], *figures(m["peers"], pct), *figures(m["all"], pct),
-               QUARTERS.get(m["quartile"], "")]
+        row = [
+            "measure",
+            m["table"],
+            m.get("name", m["measure"]),
+            m.get("unit", ""),
+            own_text(m),
+            m["peers"]["label"],
+            *figures(m["peers"], pct),
+            *figures(m["all"], pct),
+            QUARTERS.get(m["quartile"], ""),
+        ]
         if region:
             row += figures(m["region"], pct)
         if near:
@@ -608,21 +703,45 @@ def to_csv(result: Benchmark) -> str:
             row += ["", ""] if nb is None else ["not shown" if nb["suppressed"] else figure(nb["median"], pct), nb["n"]]
         rows.append(row)
     rows.append([])
-    rows.append(["section", "table", "question", "answer", "your answer", "compared with",
-                 "their per cent", "all: per cent"])
+    rows.append(
+        ["section", "table", "question", "answer", "your answer", "compared with", "their per cent", "all: per cent"]
+    )
     for s in result["single"]:
         for o in s["options"]:
-            rows.append(["single", s["table"], s["title"], o["label"], "yes" if o["value"] == s["own"] else "",
-                         s["peers"]["label"],
-                         "not shown" if s["peers"]["suppressed"] else _fmt(o["peers_percent"]),
-                         "not shown" if s["all"]["suppressed"] else _fmt(o["all_percent"])])
+            rows.append(
+                [
+                    "single",
+                    s["table"],
+                    s["title"],
+                    o["label"],
+                    "yes" if o["value"] == s["own"] else "",
+                    s["peers"]["label"],
+                    "not shown" if s["peers"]["suppressed"] else _fmt(o["peers_percent"]),
+                    "not shown" if s["all"]["suppressed"] else _fmt(o["all_percent"]),
+                ]
+            )
     rows.append([])
-    rows.append(["section", "table", "question", "you have, as most respondents do", "you have, unlike most",
-                 "most have, you do not"])
+    rows.append(
+        [
+            "section",
+            "table",
+            "question",
+            "you have, as most respondents do",
+            "you have, unlike most",
+            "most have, you do not",
+        ]
+    )
     for chosen in result["multi"]:
-        rows.append(["multiple", chosen["table"], chosen["title"], "; ".join(chosen["shared"]),
-                     "; ".join(chosen["unusual"]),
-                     "; ".join(chosen["missing"]) if not chosen["suppressed"] else "not shown"])
+        rows.append(
+            [
+                "multiple",
+                chosen["table"],
+                chosen["title"],
+                "; ".join(chosen["shared"]),
+                "; ".join(chosen["unusual"]),
+                "; ".join(chosen["missing"]) if not chosen["suppressed"] else "not shown",
+            ]
+        )
     if result["trend"]:
         rows.append([])
         rows.append(["section", "year", "measure", "yours", "national average"])

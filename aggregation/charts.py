@@ -3,6 +3,7 @@
 A single dark blue (#1d70b8: 5.2:1 against white) with black labels beside each bar, so the
 chart reads the same in greyscale and never relies on colour.
 """
+
 from __future__ import annotations
 
 import io
@@ -25,8 +26,9 @@ BAR = "#1d70b8"
 INK = "#0b0c0c"
 # The PDFs set text in Helvetica; Liberation Sans (and Arial) share its metrics and look, so the
 # charts' labels match the report's text. DejaVu Sans, which matplotlib carries, if neither is here.
-matplotlib.rcParams.update({"font.family": "sans-serif",
-                            "font.sans-serif": ["Liberation Sans", "Arial", "Helvetica", "DejaVu Sans"]})
+matplotlib.rcParams.update(
+    {"font.family": "sans-serif", "font.sans-serif": ["Liberation Sans", "Arial", "Helvetica", "DejaVu Sans"]}
+)
 
 
 def figures(tables: Sequence[Table]) -> list[ChoiceTable]:
@@ -41,10 +43,16 @@ def label_of(row: ChoiceRow, base: int) -> str:
 
 
 def alt_text(table: ChoiceTable) -> str:
-    parts = [f"{r['label']}: {r['printed']}% ({r['count']} of {table['base']})" for r in table["rows"]
-             if not r.get("suppressed")]
-    return (f"{table['number']}: {table['title']}. Bar chart of {table['base']} respondents. "
-            + "; ".join(parts) + ".") if parts else f"{table['number']}: {table['title']}. Not shown."
+    parts = [
+        f"{r['label']}: {r['printed']}% ({r['count']} of {table['base']})"
+        for r in table["rows"]
+        if not r.get("suppressed")
+    ]
+    return (
+        (f"{table['number']}: {table['title']}. Bar chart of {table['base']} respondents. " + "; ".join(parts) + ".")
+        if parts
+        else f"{table['number']}: {table['title']}. Not shown."
+    )
 
 
 def figure(table: ChoiceTable) -> Figure:
@@ -55,8 +63,15 @@ def figure(table: ChoiceTable) -> Figure:
     values = [(r["percent"] or 0) for r in rows][::-1]
     bars = ax.barh(labels, values, color=BAR, height=0.6)
     for bar, row in zip(bars, rows[::-1]):
-        ax.text(bar.get_width() + 1, bar.get_y() + bar.get_height() / 2, label_of(row, table["base"]),
-                va="center", ha="left", fontsize=9, color=INK)
+        ax.text(
+            bar.get_width() + 1,
+            bar.get_y() + bar.get_height() / 2,
+            label_of(row, table["base"]),
+            va="center",
+            ha="left",
+            fontsize=9,
+            color=INK,
+        )
     ax.set_xlim(0, 115)
     ax.set_xticks(range(0, 101, 20))
     ax.set_xlabel("Per cent of respondents", fontsize=9, color=INK)

@@ -1,4 +1,5 @@
 """The input of every national output: plain data, no database, no Flask."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -17,9 +18,14 @@ def in_a_sentence(authority_type: str) -> str:
     return " ".join(w if w.isupper() else w.lower() for w in authority_type.split())
 
 
-PLURAL = {"Shire County": "shire counties", "London Borough": "London boroughs",
-          "Metropolitan District": "metropolitan districts", "Unitary Authority": "unitary authorities",
-          "NHS Trust": "NHS trusts", "Other": "other employers"}
+PLURAL = {
+    "Shire County": "shire counties",
+    "London Borough": "London boroughs",
+    "Metropolitan District": "metropolitan districts",
+    "Unitary Authority": "unitary authorities",
+    "NHS Trust": "NHS trusts",
+    "Other": "other employers",
+}
 
 
 def plural(group: str) -> str:
@@ -53,19 +59,33 @@ class Dataset:
 
 def to_dict(dataset: Dataset) -> dict[str, Any]:
     """The dataset as plain JSON-ready data (an edition keeps it), the questionnaire by its key."""
-    return {"year": dataset.year, "questionnaire": dataset.questionnaire.key,
-            "returns": [asdict(r) for r in dataset.returns], "populations": dataset.populations,
-            "comments": dataset.comments, "categories": dataset.categories, "named": dataset.named,
-            "neighbours": dataset.neighbours, "previous": to_dict(dataset.previous) if dataset.previous else None}
+    return {
+        "year": dataset.year,
+        "questionnaire": dataset.questionnaire.key,
+        "returns": [asdict(r) for r in dataset.returns],
+        "populations": dataset.populations,
+        "comments": dataset.comments,
+        "categories": dataset.categories,
+        "named": dataset.named,
+        "neighbours": dataset.neighbours,
+        "previous": to_dict(dataset.previous) if dataset.previous else None,
+    }
 
 
 def from_dict(data: dict[str, Any]) -> Dataset:
     questionnaire = forms.load(*data["questionnaire"].split("@", 1))
-    return Dataset(year=data["year"], questionnaire=questionnaire, tables=tablespec.load(questionnaire),
-                   returns=[Return(**r) for r in data["returns"]], populations=data["populations"],
-                   comments=data["comments"], named=data["named"], neighbours=data.get("neighbours", {}),
-                   categories={k: [(v, label) for v, label in pairs] for k, pairs in data["categories"].items()},
-                   previous=from_dict(data["previous"]) if data["previous"] else None)
+    return Dataset(
+        year=data["year"],
+        questionnaire=questionnaire,
+        tables=tablespec.load(questionnaire),
+        returns=[Return(**r) for r in data["returns"]],
+        populations=data["populations"],
+        comments=data["comments"],
+        named=data["named"],
+        neighbours=data.get("neighbours", {}),
+        categories={k: [(v, label) for v, label in pairs] for k, pairs in data["categories"].items()},
+        previous=from_dict(data["previous"]) if data["previous"] else None,
+    )
 
 
 @dataclass
@@ -85,13 +105,26 @@ class StaffData:
 
 
 def staff_to_dict(data: StaffData) -> dict[str, Any]:
-    return {"year": data.year, "questionnaire": data.questionnaire.key, "respondents": data.respondents,
-            "comments": data.comments, "workforce": data.workforce, "named": data.named,
-            "headcounts": data.headcounts, "previous": staff_to_dict(data.previous) if data.previous else None}
+    return {
+        "year": data.year,
+        "questionnaire": data.questionnaire.key,
+        "respondents": data.respondents,
+        "comments": data.comments,
+        "workforce": data.workforce,
+        "named": data.named,
+        "headcounts": data.headcounts,
+        "previous": staff_to_dict(data.previous) if data.previous else None,
+    }
 
 
 def staff_from_dict(data: dict[str, Any]) -> StaffData:
-    return StaffData(year=data["year"], questionnaire=forms.load(*data["questionnaire"].split("@", 1)),
-                     respondents=data["respondents"], comments=data["comments"], workforce=data.get("workforce", {}),
-                     named=data.get("named", []), headcounts=data.get("headcounts", {}),
-                     previous=staff_from_dict(data["previous"]) if data["previous"] else None)
+    return StaffData(
+        year=data["year"],
+        questionnaire=forms.load(*data["questionnaire"].split("@", 1)),
+        respondents=data["respondents"],
+        comments=data["comments"],
+        workforce=data.get("workforce", {}),
+        named=data.get("named", []),
+        headcounts=data.get("headcounts", {}),
+        previous=staff_from_dict(data["previous"]) if data["previous"] else None,
+    )

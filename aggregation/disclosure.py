@@ -27,6 +27,7 @@ known to hold nobody (``empty``) are left out: an attacker may know them to be z
 repeating 2 and 3 until nothing more is needed. Two or more owners pooling what they know
 (collusion) is not guarded against (docs/disclosure.md).
 """
+
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
@@ -44,7 +45,8 @@ class Structure(Generic[K]):
     splits: list[tuple[K, list[K]]]  # a total and the parts it splits into (each part's cells within it)
     cells: int
     _span: dict[tuple[frozenset[K], frozenset[K], bool, frozenset[int]], frozenset[K]] = field(
-        default_factory=dict, repr=False)
+        default_factory=dict, repr=False
+    )
     _rows: dict[K, int] = field(default_factory=dict, repr=False)  # group -> its row of matrix
 
     def __post_init__(self) -> None:
@@ -57,8 +59,9 @@ class Structure(Generic[K]):
         """Each group's count from its cells' (``cells``: a count per cell, in order)."""
         return dict(zip(self.members, (int(n) for n in self.matrix @ cells), strict=True))
 
-    def recoverable(self, published: Iterable[K], withheld: Iterable[K], insiders: bool = False,
-                    empty: Iterable[int] = ()) -> frozenset[K]:
+    def recoverable(
+        self, published: Iterable[K], withheld: Iterable[K], insiders: bool = False, empty: Iterable[int] = ()
+    ) -> frozenset[K]:
         """The withheld groups that are combinations of published ones (``empty`` cells being known
         to hold nobody); with ``insiders``, also those that are such a combination and one cell's
         own figure (which whoever it is knows)."""
@@ -67,8 +70,9 @@ class Structure(Generic[K]):
             self._span[key] = self._recoverable(*key)
         return self._span[key]
 
-    def _recoverable(self, published: frozenset[K], withheld: frozenset[K], insiders: bool,
-                     empty: frozenset[int]) -> frozenset[K]:
+    def _recoverable(
+        self, published: frozenset[K], withheld: frozenset[K], insiders: bool, empty: frozenset[int]
+    ) -> frozenset[K]:
         if not withheld or not (published or insiders):
             return frozenset()
         # A cell known to hold nobody adds nothing to any total: the cells left are the unknowns.
@@ -94,9 +98,16 @@ class Structure(Generic[K]):
         return frozenset(g for g, yes in zip(targets, found, strict=True) if yes)
 
 
-def withhold(counts: Mapping[K, int], structure: Structure[K], threshold: int, given: Iterable[K] = (),
-             insiders: bool = False, empty: Iterable[int] = (), bare: Iterable[K] = (),
-             because: dict[K, K | None] | None = None) -> set[K]:
+def withhold(
+    counts: Mapping[K, int],
+    structure: Structure[K],
+    threshold: int,
+    given: Iterable[K] = (),
+    insiders: bool = False,
+    empty: Iterable[int] = (),
+    bare: Iterable[K] = (),
+    because: dict[K, K | None] | None = None,
+) -> set[K]:
     """The groups of ``counts`` (group -> respondents counted) whose figures are withheld; ``given``
     are withheld already (an organisation's own figures among places; an organisation withheld
     from itself, when splitting it). With ``insiders``, no withheld group may be worked out by a
@@ -115,14 +126,15 @@ def withhold(counts: Mapping[K, int], structure: Structure[K], threshold: int, g
     # Each cell's own count, where a group is that cell alone: what its owner knows.
     own = {next(iter(m)): counts.get(g, 0) for g, m in structure.members.items() if len(m) == 1} if insiders else {}
     if own:  # a group one cell makes all but a few of: its owner would have the few's figure
-        hidden |= {g for g, m in structure.members.items()
-                   if 0 < counts.get(g, 0) - max(own.get(c, 0) for c in m) < threshold}
+        hidden |= {
+            g for g, m in structure.members.items() if 0 < counts.get(g, 0) - max(own.get(c, 0) for c in m) < threshold
+        }
 
     def exposed() -> frozenset[K]:
         published = [g for g in counts if g not in hidden]
-        return (structure.recoverable(published, [g for g in hidden - open_ if counts.get(g, 0) > 0], insiders,
-                                      nobody)
-                | structure.recoverable(published, open_, False, nobody))
+        return structure.recoverable(
+            published, [g for g in hidden - open_ if counts.get(g, 0) > 0], insiders, nobody
+        ) | structure.recoverable(published, open_, False, nobody)
 
     while True:
         _by_difference(counts, structure, threshold, hidden, open_, own, because)
@@ -138,8 +150,15 @@ def withhold(counts: Mapping[K, int], structure: Structure[K], threshold: int, g
                 because[chosen] = group
 
 
-def _by_difference(counts: Mapping[K, int], structure: Structure[K], threshold: int, hidden: set[K], open_: set[K],
-                   own: Mapping[int, int], because: dict[K, K | None]) -> None:
+def _by_difference(
+    counts: Mapping[K, int],
+    structure: Structure[K],
+    threshold: int,
+    hidden: set[K],
+    open_: set[K],
+    own: Mapping[int, int],
+    because: dict[K, K | None],
+) -> None:
     """Step 2: parts withheld until no split leaves a small remainder, to anyone or (``own``: each
     cell's count, which its owner knows) to the owner of the largest cell in it. ``open_`` groups
     (withheld, but no secret) count as shown, and are never the part chosen."""
@@ -170,6 +189,7 @@ def _by_difference(counts: Mapping[K, int], structure: Structure[K], threshold: 
 def _beside(group: K, counts: Mapping[K, int], structure: Structure[K], hidden: set[K]) -> K:
     """The smallest published group to withhold so that ``group`` is no longer given away: a part
     beside it in a split, else one of its own parts, else any published group sharing its cells."""
+
     def shown(candidates: Iterable[K]) -> list[K]:
         return [c for c in candidates if c != group and c not in hidden and counts.get(c, 0) > 0]
 

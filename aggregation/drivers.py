@@ -7,6 +7,7 @@ intending to stay change with 10 more points on that standard, the other seven h
 95 % confidence interval says how sure that is. Only respondents with a score for every standard
 and a view on staying take part; the others are left out and counted.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -20,12 +21,14 @@ from . import scores
 
 STAY = "intend_to_stay"
 MIN_RESPONDENTS = 100  # an organisation's own drivers only from at least this many respondents
-METHOD = ("Each standard's odds ratio comes from one logistic regression of intending to stay for the next "
-          "12 months (agreeing or strongly agreeing) on all eight standards' scores, each per 10 points. An odds "
-          "ratio above 1 means people who score that standard 10 points higher are more likely to intend to "
-          "stay, the other standards being equal; below 1, less likely. Where the 95% confidence interval "
-          "includes 1, the data cannot tell the standard's part apart from chance. Only people who scored "
-          "every standard and gave a view on staying are counted.")
+METHOD = (
+    "Each standard's odds ratio comes from one logistic regression of intending to stay for the next "
+    "12 months (agreeing or strongly agreeing) on all eight standards' scores, each per 10 points. An odds "
+    "ratio above 1 means people who score that standard 10 points higher are more likely to intend to "
+    "stay, the other standards being equal; below 1, less likely. Where the 95% confidence interval "
+    "includes 1, the data cannot tell the standard's part apart from chance. Only people who scored "
+    "every standard and gave a view on staying are counted."
+)
 
 
 def shown(found: dict[str, Any], threshold: int) -> dict[str, Any]:
@@ -41,19 +44,27 @@ def shown(found: dict[str, Any], threshold: int) -> dict[str, Any]:
 def taking_part(found: dict[str, Any]) -> str:
     """Who the regression is from, in plain words."""
     if found["left_out"] is None:
-        return (f"all who answered except fewer than {found['threshold']}, left out because they did not score "
-                "every standard or gave no view on staying")
-    return (f"{found['respondents']:,} people; {found['left_out']:,} left out because they did not score every "
-            "standard or gave no view on staying")
+        return (
+            f"all who answered except fewer than {found['threshold']}, left out because they did not score "
+            "every standard or gave no view on staying"
+        )
+    return (
+        f"{found['respondents']:,} people; {found['left_out']:,} left out because they did not score every "
+        "standard or gave no view on staying"
+    )
 
 
 def why_not(found: dict[str, Any]) -> str:
     """Why a regression was not estimated, in plain words (no small count given away)."""
     if found.get("too_few", (found["respondents"] or 0) < MIN_RESPONDENTS):
-        return (f"Not worked out this year: it needs at least {MIN_RESPONDENTS} people who scored every standard "
-                "and said whether they intend to stay, and there were fewer.")
-    return ("Not worked out this year: the answers could not be modelled (for example, nearly everyone gave the "
-            "same answer about staying).")
+        return (
+            f"Not worked out this year: it needs at least {MIN_RESPONDENTS} people who scored every standard "
+            "and said whether they intend to stay, and there were fewer."
+        )
+    return (
+        "Not worked out this year: the answers could not be modelled (for example, nearly everyone gave the "
+        "same answer about staying)."
+    )
 
 
 def drivers(df: pd.DataFrame, questionnaire: forms.Questionnaire) -> dict[str, Any]:
@@ -67,8 +78,13 @@ def drivers(df: pd.DataFrame, questionnaire: forms.Questionnaire) -> dict[str, A
     stay = df[STAY].astype(object)
     y = stay.map({"agree": 1.0, "strongly_agree": 1.0, "neither": 0.0, "disagree": 0.0, "strongly_disagree": 0.0})
     usable = x.notna().all(axis=1) & y.notna()
-    out: dict[str, Any] = {"respondents": int(usable.sum()), "left_out": int((~usable).sum()),
-                           "staying": int(y[usable].sum()), "estimated": False, "standards": []}
+    out: dict[str, Any] = {
+        "respondents": int(usable.sum()),
+        "left_out": int((~usable).sum()),
+        "staying": int(y[usable].sum()),
+        "estimated": False,
+        "standards": [],
+    }
     if out["respondents"] < MIN_RESPONDENTS or out["staying"] in (0, out["respondents"]):
         return out
     design = sm.add_constant(x[usable].to_numpy(), has_constant="add")
@@ -81,7 +97,16 @@ def drivers(df: pd.DataFrame, questionnaire: forms.Questionnaire) -> dict[str, A
     low, high = np.exp(fit.conf_int(0.05)[1:].T)
     ratio = np.exp(fit.params[1:])
     out["estimated"] = True
-    out["standards"] = [{"id": s.id, "number": s.number, "title": s.title, "odds_ratio": float(r),
-                         "low": float(lo), "high": float(hi), "clear": bool(lo > 1 or hi < 1)}
-                        for s, r, lo, hi in zip(found, ratio, low, high)]
+    out["standards"] = [
+        {
+            "id": s.id,
+            "number": s.number,
+            "title": s.title,
+            "odds_ratio": float(r),
+            "low": float(lo),
+            "high": float(hi),
+            "clear": bool(lo > 1 or hi < 1),
+        }
+        for s, r, lo, hi in zip(found, ratio, low, high)
+    ]
     return out

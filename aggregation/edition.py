@@ -1,6 +1,7 @@
 """Everything one publication of a cycle's results is made of, built from its dataset into one
 folder: the frozen dataset, the national tables as files, every figure's chart, the national
 report, and every employer's benchmark."""
+
 from __future__ import annotations
 
 import json
@@ -13,11 +14,17 @@ from .dataset import Dataset, StaffData, to_dict
 from .tables import compute, regional
 
 # What a publication does, in order; "benchmarks" and "staff_reports" count organisations as they go.
-STEPS = {"dataset": "Freezing the dataset", "tables": "National tables", "charts": "Charts of the figures",
-         "report": "National report", "regions": "Each region's tables and report",
-         "benchmarks": "Each employer's benchmark", "staff": "The staff survey's scores",
-         "staff_england": "England's and each region's staff survey report",
-         "staff_reports": "Each organisation's staff survey results"}
+STEPS = {
+    "dataset": "Freezing the dataset",
+    "tables": "National tables",
+    "charts": "Charts of the figures",
+    "report": "National report",
+    "regions": "Each region's tables and report",
+    "benchmarks": "Each employer's benchmark",
+    "staff": "The staff survey's scores",
+    "staff_england": "England's and each region's staff survey report",
+    "staff_reports": "Each organisation's staff survey results",
+}
 
 
 @dataclass(frozen=True)
@@ -32,10 +39,19 @@ class Made:
 Progress = Callable[[str, int, int], None]
 
 
-def build(dataset: Dataset, out: Path, *, publication_min: int, benchmark_min: int, service: str,
-          staff: StaffData | None = None, staff_min: int = scores.MIN_GROUP,
-          progress: Progress = lambda step, done, total: None, publisher: str | None = None,
-          number: int | None = None) -> list[Made]:
+def build(
+    dataset: Dataset,
+    out: Path,
+    *,
+    publication_min: int,
+    benchmark_min: int,
+    service: str,
+    staff: StaffData | None = None,
+    staff_min: int = scores.MIN_GROUP,
+    progress: Progress = lambda step, done, total: None,
+    publisher: str | None = None,
+    number: int | None = None,
+) -> list[Made]:
     """Write every file of an edition of ``dataset`` (and of a closed staff survey's ``staff``) into
     the empty folder ``out``; ``progress(step, done, total)`` is told as each step starts and, for
     the organisations' files, after each one. The report's cover names the ``publisher`` and the
@@ -64,9 +80,17 @@ def build(dataset: Dataset, out: Path, *, publication_min: int, benchmark_min: i
         add([png, *rest], "chart")
 
     progress("report", 0, 0)
-    (out / "report.pdf").write_bytes(report.national_report(
-        dataset, publication_min, service, tables=tables, publisher=publisher, edition=number,
-        chart_png=lambda table: drawn[table["number"]].read_bytes()))
+    (out / "report.pdf").write_bytes(
+        report.national_report(
+            dataset,
+            publication_min,
+            service,
+            tables=tables,
+            publisher=publisher,
+            edition=number,
+            chart_png=lambda table: drawn[table["number"]].read_bytes(),
+        )
+    )
     add([out / "report.pdf"], "report")
 
     progress("regions", 0, 0)
@@ -83,9 +107,12 @@ def build(dataset: Dataset, out: Path, *, publication_min: int, benchmark_min: i
         add(paths, "benchmark", organisation)
         progress("benchmarks", built, total)
 
-    batch.build_all(dataset, out / "benchmarks", benchmark_min, service=service, progress=one_more,
-                    publication_min=publication_min)
+    batch.build_all(
+        dataset, out / "benchmarks", benchmark_min, service=service, progress=one_more, publication_min=publication_min
+    )
     if staff is not None:
-        made += [Made(path, kind, organisation) for path, kind, organisation
-                 in staff_reports.build(staff, out / "staff", staff_min, out, service, progress)]
+        made += [
+            Made(path, kind, organisation)
+            for path, kind, organisation in staff_reports.build(staff, out / "staff", staff_min, out, service, progress)
+        ]
     return made

@@ -17,6 +17,7 @@ Sentences are written from the unrounded figures, and say only what those hold:
 ``tests/test_findings.py`` holds every sentence to these rules over random datasets.
 Nothing here is copied prose: every sentence is a template filled from a computed table.
 """
+
 from __future__ import annotations
 
 import math
@@ -57,7 +58,7 @@ def withheld(row: Row) -> bool:
 
 
 def listed(items: Sequence[str]) -> str:
-    """"a", "a and b", "a, b and c"."""
+    """ "a", "a and b", "a, b and c"."""
     items = list(items)
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" and {items[-1]}"
 
@@ -73,13 +74,13 @@ def _trend(row: Row, year: int | None, points: bool) -> str:
     if year is None or change is None or unrounded is None:
         return ""
     if change == 0:
-        return (f" (the same as in {year})" if same(unrounded, 0)
-                else f" (as in {year}, to the nearest whole number)")
+        return f" (the same as in {year})" if same(unrounded, 0) else f" (as in {year}, to the nearest whole number)"
     unit = (" point" if abs(change) == 1 else " points") if points else ""
     return f" ({'up' if change > 0 else 'down'} {abs(change)}{unit} on {year})"
 
 
 # ---------------------------------------------------------------- Table 1
+
 
 def response_sentence(table: ResponsesTable) -> str:
     """Who returned the health check. The per cent is of the councils there are (the population
@@ -87,23 +88,30 @@ def response_sentence(table: ResponsesTable) -> str:
     rows = {r["group"]: r for r in table["rows"]}
     total = rows[COUNCILS_TOTAL]  # Table 1 always has its total row
     others = [r for r in table["rows"] if r["group"] not in COUNCIL_TYPES + [COUNCILS_TOTAL] and r["responses"]]
-    share = (f" ({_per_cent(total['printed'])} of the {total['population']} councils of these four types)"
-             if total["population"] else "")
+    share = (
+        f" ({_per_cent(total['printed'])} of the {total['population']} councils of these four types)"
+        if total["population"]
+        else ""
+    )
     councils = f"{total['responses']} councils{share}"
     if not others:
         return f"{councils} returned the health check."
     employers = total["responses"] + sum(r["responses"] for r in others)
-    parts = [councils] + [f"{r['responses']} {plural(r['group']) if r['responses'] != 1 else in_a_sentence(r['group'])}"
-                          for r in others]
+    parts = [councils] + [
+        f"{r['responses']} {plural(r['group']) if r['responses'] != 1 else in_a_sentence(r['group'])}" for r in others
+    ]
     return f"{employers} employers returned the health check: " + " and ".join(parts) + "."
 
 
 # ---------------------------------------------------------------- tables of averages by type
 
+
 def measures_of(table: ByTypeTable) -> list[Measure]:
     percent = any("percentages" in n for n in table["notes"])
-    older: list[Measure] = [{"label": m, "name": m, "unit": "", "percent": percent}
-                            for m in dict.fromkeys(r["measure"] for r in table["rows"])]
+    older: list[Measure] = [
+        {"label": m, "name": m, "unit": "", "percent": percent}
+        for m in dict.fromkeys(r["measure"] for r in table["rows"])
+    ]
     return [m | {"percent": m.get("percent", percent)} for m in table.get("measures") or older]
 
 
@@ -146,8 +154,10 @@ def _ranking(shown: list[Shown], measure: Measure) -> str:
     high = [f for f in shown if same(f.value, top)]
     low = [f for f in shown if same(f.value, bottom)]
     if len(shown) == 2:
-        return (f"; higher among {_groups(high)} ({_figure(high[0], measure)}) than among {_groups(low)} "
-                f"({_figure(low[0], measure)})")
+        return (
+            f"; higher among {_groups(high)} ({_figure(high[0], measure)}) than among {_groups(low)} "
+            f"({_figure(low[0], measure)})"
+        )
     text = f"; highest among {_groups(high)} ({_figure(high[0], measure)}{_each(high)}{_just(high, shown)})"
     return text + f" and lowest among {_groups(low)} ({_figure(low[0], measure)}{_each(low)}{_just(low, shown)})"
 
@@ -179,8 +189,9 @@ def _beside_everyone(shown: list[Shown], overall: Shown, hidden: Sequence[str], 
     for word, way in (("above", 1), ("below", -1), ("about", 0)):
         figures = [f for f in shown if _sign(f.printed - overall.printed) == way]
         if figures:
-            parts.append(f"{word} average among " + listed([f"{plural(f.group)} ({_figure(f, measure)})"
-                                                             for f in figures]))
+            parts.append(
+                f"{word} average among " + listed([f"{plural(f.group)} ({_figure(f, measure)})" for f in figures])
+            )
     names = listed([plural(g) for g in hidden])
     said = f"the figure for {names} is withheld" if len(hidden) == 1 else f"the figures for {names} are withheld"
     return "; " + "; ".join(([listed(parts)] if parts else []) + [said])
@@ -194,8 +205,9 @@ def measure_sentence(table: ByTypeTable, measure: Measure) -> str | None:
     overall = _shown(row)
     if overall is None:
         return None
-    text = (f"{measure['name']}: {_figure(overall, measure)} on average across {row['n']} respondents"
-            + _trend(row, table.get("previous_year"), measure["percent"]))
+    text = f"{measure['name']}: {_figure(overall, measure)} on average across {row['n']} respondents" + _trend(
+        row, table.get("previous_year"), measure["percent"]
+    )
     groups = [r for r in rows if r["group"] != "All" and r["n"] > 0]
     shown = [f for r in groups if (f := _shown(r)) is not None]
     hidden = [r["group"] for r in groups if withheld(r)]
@@ -211,6 +223,7 @@ def by_type_sentences(table: ByTypeTable) -> list[str]:
 
 
 # ---------------------------------------------------------------- single and multiple choice
+
 
 def _chosen(table: ChoiceTable) -> list[ChoiceRow]:
     """The answers someone gave, where they are shown."""
@@ -228,18 +241,25 @@ def single_sentence(table: SingleTable) -> str | None:
     base = table["base"]
     yes = next((r for r in table["rows"] if r["option"] == "yes"), None)
     if yes is not None:
-        return (f"{table['title']}: yes for {_per_cent(yes['printed'])} of {base} respondents"
-                + _trend(yes, year, True) + ".")
+        return (
+            f"{table['title']}: yes for {_per_cent(yes['printed'])} of {base} respondents"
+            + _trend(yes, year, True)
+            + "."
+        )
     most = max(_count(r) for r in rows)
     top = [r for r in rows if r["count"] == most]
     close = [r for r in rows if r not in top and r["printed"] == top[0]["printed"]]
     labels = _quoted(top)
     if len(top) > 1:
-        text = (f"{table['title']}: the most common answers were {labels}, each given by "
-                f"{_per_cent(top[0]['printed'])} of {base} respondents")
+        text = (
+            f"{table['title']}: the most common answers were {labels}, each given by "
+            f"{_per_cent(top[0]['printed'])} of {base} respondents"
+        )
     else:
-        text = (f"{table['title']}: the most common answer was {labels}, given by "
-                f"{_per_cent(top[0]['printed'])} of {base} respondents" + _trend(top[0], year, True))
+        text = (
+            f"{table['title']}: the most common answer was {labels}, given by "
+            f"{_per_cent(top[0]['printed'])} of {base} respondents" + _trend(top[0], year, True)
+        )
     if close:
         rounds = "round" if len(close) > 1 else "rounds"
         text += f", just ahead of {_quoted(close)}, which also {rounds} to that"
@@ -253,8 +273,11 @@ def multi_sentence(table: MultiTable) -> str | None:
         return None
     ranked = sorted(rows, key=lambda r: -_count(r))
     top = [r for r in ranked if _count(r) >= _count(ranked[min(2, len(ranked) - 1)])]  # the top three, ties kept
-    return (f"{table['title']}: most often " + listed([f"{r['label']} ({_per_cent(r['printed'])})" for r in top])
-            + f", of {table['base']} respondents.")
+    return (
+        f"{table['title']}: most often "
+        + listed([f"{r['label']} ({_per_cent(r['printed'])})" for r in top])
+        + f", of {table['base']} respondents."
+    )
 
 
 def _count(row: ChoiceRow) -> int:
@@ -308,6 +331,7 @@ def key_findings(tables: list[Table], section_of: dict[str, str]) -> list[str]:
 
 # ---------------------------------------------------------------- a region beside England
 
+
 def regional_figure(printed: Printed, measure: Measure) -> str:
     """A figure of a regional report's table: "7%", "21 cases", or the mark it carries."""
     if not isinstance(printed, int):
@@ -324,10 +348,13 @@ def regional_sentence(region: str, measure: Measure, own: MeasureRow, england: M
     if own["n"] == 0:
         return f"No respondent in {region} gave a figure for {name}."
     if withheld(own) or not isinstance(own["printed"], int):
-        return (f"The figure for {name} in {region} is not shown: too few respondents answered, or it would "
-                "let a figure withheld elsewhere be worked out.")
-    text = (f"{measure['name']}: {regional_figure(own['printed'], measure)} on average in {region} "
-            f"({own['n']} respondents)")
+        return (
+            f"The figure for {name} in {region} is not shown: too few respondents answered, or it would "
+            "let a figure withheld elsewhere be worked out."
+        )
+    text = (
+        f"{measure['name']}: {regional_figure(own['printed'], measure)} on average in {region} ({own['n']} respondents)"
+    )
     if isinstance(england["printed"], int) and not withheld(england):
         gap = own["printed"] - england["printed"]
         if gap:
@@ -346,8 +373,12 @@ def regional_sentences(table: ByTypeTable) -> dict[str, list[str]]:
     regions = [g for g in dict.fromkeys(r["group"] for r in table["rows"]) if g != "All"]
     out: dict[str, list[str]] = {}
     for region in regions:
-        out[region] = [regional_sentence(region, m, lookup.get((m["label"], region)) or no_figure(region, m),
-                                         lookup[(m["label"], "All")]) for m in measures_of(table)]
+        out[region] = [
+            regional_sentence(
+                region, m, lookup.get((m["label"], region)) or no_figure(region, m), lookup[(m["label"], "All")]
+            )
+            for m in measures_of(table)
+        ]
     return out
 
 

@@ -1,4 +1,5 @@
 """Tables to files: tables.json, one CSV per table, and a tables.xlsx workbook."""
+
 from __future__ import annotations
 
 import json
@@ -73,8 +74,9 @@ def with_findings(table: Table) -> Table:
     return published
 
 
-def write(year: int, tables: Sequence[Table], out: Path, name: str = "tables",
-          key_findings: list[str] | None = None) -> list[Path]:
+def write(
+    year: int, tables: Sequence[Table], out: Path, name: str = "tables", key_findings: list[str] | None = None
+) -> list[Path]:
     """tables.json, a CSV per table and tables.xlsx, every figure as printed (``as_published``)
     and each table's sentences beside it, with the report's ``key_findings`` (if given); the
     regional tables as regional-tables.json and .xlsx (``name``) beside them."""
@@ -87,9 +89,18 @@ def write(year: int, tables: Sequence[Table], out: Path, name: str = "tables",
     written[0].write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
     for table in tables:
         cols = columns_of(table)
-        written.append(sheets.write_csv(out / f"{slug(table)}.csv", [
-            [f"{table['number']}: {table['title']}"], cols, *([row.get(c) for c in cols] for row in table["rows"]),
-            [base_text(table)], *([note] for note in table["notes"])]))
+        written.append(
+            sheets.write_csv(
+                out / f"{slug(table)}.csv",
+                [
+                    [f"{table['number']}: {table['title']}"],
+                    cols,
+                    *([row.get(c) for c in cols] for row in table["rows"]),
+                    [base_text(table)],
+                    *([note] for note in table["notes"]),
+                ],
+            )
+        )
     written.append(_xlsx(tables, out / f"{name}.xlsx"))
     return written
 

@@ -6,6 +6,7 @@ sections follow the health check's own (in the 2017 return, "Standard 4: Managin
 Resources"), the staff survey's follow the 2020 Standards ("Standard 4: Wellbeing"). Every output
 names each with its year (``standard_heading``, ``staff_title``), never a bare number.
 """
+
 from __future__ import annotations
 
 import io
@@ -26,8 +27,19 @@ from .report import RULE, SHADE, _styles, pdf_document, running_header
 
 COLUMNS = ["Action", "Lead", "Start", "Due", "Outcome", "Evidence", "Latest progress", "Status"]
 # The spreadsheet also carries the finding each action answers, and its dates as dates.
-XLSX_COLUMNS = ["Standard", "2020 Standard", "Action", "Finding it answers", "Lead", "Start", "Due", "Outcome",
-                "Evidence", "Latest progress", "Status"]
+XLSX_COLUMNS = [
+    "Standard",
+    "2020 Standard",
+    "Action",
+    "Finding it answers",
+    "Lead",
+    "Start",
+    "Due",
+    "Outcome",
+    "Evidence",
+    "Latest progress",
+    "Status",
+]
 RAG_COLOURS = {"Red": "#d4351c", "Amber": "#f47738", "Green": "#00703c", "Complete": "#505a5f"}
 
 
@@ -55,12 +67,26 @@ def latest_progress(action: dict[str, Any]) -> str:
 
 
 def row(action: dict[str, Any]) -> list[str]:
-    return [action["description"], action.get("lead") or "", _d(action.get("starts_on")), _d(action.get("due_on")),
-            action.get("outcome") or "", action.get("evidence") or "", latest_progress(action), action["status"]]
+    return [
+        action["description"],
+        action.get("lead") or "",
+        _d(action.get("starts_on")),
+        _d(action.get("due_on")),
+        action.get("outcome") or "",
+        action.get("evidence") or "",
+        latest_progress(action),
+        action["status"],
+    ]
 
 
-def plan_xlsx(organisation: str, year: int, sections: Sequence[Section], actions: list[dict[str, Any]],
-              numbering: str = "", staff_titles: dict[str, str] | None = None) -> bytes:
+def plan_xlsx(
+    organisation: str,
+    year: int,
+    sections: Sequence[Section],
+    actions: list[dict[str, Any]],
+    numbering: str = "",
+    staff_titles: dict[str, str] | None = None,
+) -> bytes:
     """The plan as a workbook; ``staff_titles`` names the 2020 Standard each action answers, by id."""
     # openpyxl loads only when a workbook is read or written: the web processes never need it
     from openpyxl import Workbook  # 0.15 s to import: only when a workbook is written
@@ -78,12 +104,22 @@ def plan_xlsx(organisation: str, year: int, sections: Sequence[Section], actions
     for section in sections:
         for action in [a for a in actions if a["section_id"] == section.id]:
             staff_standard = action.get("staff_standard")
-            sheets.append(sheet, [standard_heading(section, numbering or str(year)),
-                                  staff_titles.get(staff_standard, staff_standard) if staff_standard else "",
-                                  action["description"], action.get("finding") or "",
-                                  action.get("lead") or "", action.get("starts_on"), action.get("due_on"),
-                                  action.get("outcome") or "", action.get("evidence") or "", latest_progress(action),
-                                  action["status"]])
+            sheets.append(
+                sheet,
+                [
+                    standard_heading(section, numbering or str(year)),
+                    staff_titles.get(staff_standard, staff_standard) if staff_standard else "",
+                    action["description"],
+                    action.get("finding") or "",
+                    action.get("lead") or "",
+                    action.get("starts_on"),
+                    action.get("due_on"),
+                    action.get("outcome") or "",
+                    action.get("evidence") or "",
+                    latest_progress(action),
+                    action["status"],
+                ],
+            )
             for at in (6, 7):  # Start and Due
                 sheet.cell(row=sheet.max_row, column=at).number_format = "DD/MM/YYYY"
             status = sheet.cell(row=sheet.max_row, column=len(XLSX_COLUMNS))
@@ -98,15 +134,31 @@ def plan_xlsx(organisation: str, year: int, sections: Sequence[Section], actions
     sheets.append(history, ["Action", "When", "Who", "Status from", "Status to", "Progress or reason"])
     for action in actions:
         for update in action["updates"]:
-            sheets.append(history, [action["description"], update["at"].strftime("%d/%m/%Y %H:%M"), update["by"],
-                                    update["status_from"] or "", update["status_to"] or "", update["text"]])
+            sheets.append(
+                history,
+                [
+                    action["description"],
+                    update["at"].strftime("%d/%m/%Y %H:%M"),
+                    update["by"],
+                    update["status_from"] or "",
+                    update["status_to"] or "",
+                    update["text"],
+                ],
+            )
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
-def plan_pdf(organisation: str, year: int, sections: Sequence[Section], actions: list[dict[str, Any]],
-             today: date, numbering: str = "", staff_titles: dict[str, str] | None = None) -> bytes:
+def plan_pdf(
+    organisation: str,
+    year: int,
+    sections: Sequence[Section],
+    actions: list[dict[str, Any]],
+    today: date,
+    numbering: str = "",
+    staff_titles: dict[str, str] | None = None,
+) -> bytes:
     """The plan for committee: each standard's actions, the 2020 Standard an action answers under
     its description, then 'you said, we did'."""
     staff_titles = staff_titles or {}
@@ -117,10 +169,17 @@ def plan_pdf(organisation: str, year: int, sections: Sequence[Section], actions:
     doc = pdf_document(buffer, title, organisation, pagesize=landscape(A4), margins=(12, 12, 14, 12))
     counts = {status: sum(a["status"] == status for a in actions) for status in RAG_COLOURS}
     overdue = [a for a in actions if a.get("due_on") and a["due_on"] < today and a["status"] != "Complete"]
-    story = [Paragraph(escape(title), s["h1"]),
-             Paragraph(escape(f"As at {today:%d %B %Y}: {len(actions)} action{'' if len(actions) == 1 else 's'}. " +
-                              ", ".join(f"{n} {k}" for k, n in counts.items()) +
-                              f". {len(overdue)} overdue."), s["body"])]
+    story = [
+        Paragraph(escape(title), s["h1"]),
+        Paragraph(
+            escape(
+                f"As at {today:%d %B %Y}: {len(actions)} action{'' if len(actions) == 1 else 's'}. "
+                + ", ".join(f"{n} {k}" for k, n in counts.items())
+                + f". {len(overdue)} overdue."
+            ),
+            s["body"],
+        ),
+    ]
     widths = [58, 24, 21, 21, 36, 36, 56, 19]  # a date (01/04/2018) fits its column whole
     for section in sections:
         mine = [a for a in actions if a["section_id"] == section.id]
@@ -132,18 +191,26 @@ def plan_pdf(organisation: str, year: int, sections: Sequence[Section], actions:
             cells = [Paragraph(escape(c or "–"), s["cell"]) for c in row(action)[:-1]]
             if action.get("staff_standard"):
                 answers = staff_titles.get(action["staff_standard"], action["staff_standard"])
-                cells[0] = Paragraph(escape(action["description"]) + "<br/><i>Answers " + escape(answers) + "</i>",
-                                     s["cell"])
+                cells[0] = Paragraph(
+                    escape(action["description"]) + "<br/><i>Answers " + escape(answers) + "</i>", s["cell"]
+                )
             if action in overdue:  # the due date, flagged in words as well as colour
-                cells[3] = Paragraph(escape(_d(action["due_on"])) + '<br/><font color="#d4351c"><b>Overdue</b></font>',
-                                     s["cell"])
+                cells[3] = Paragraph(
+                    escape(_d(action["due_on"])) + '<br/><font color="#d4351c"><b>Overdue</b></font>', s["cell"]
+                )
             data.append(cells + [action["status"]])
         table = Table(data, colWidths=[w * mm for w in widths], repeatRows=1)
-        style = [("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE), ("BACKGROUND", (0, 0), (-1, 0), SHADE),
-                 ("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONT", (-1, 1), (-1, -1), "Helvetica-Bold", 8)]
+        style = [
+            ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
+            ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("FONT", (-1, 1), (-1, -1), "Helvetica-Bold", 8),
+        ]
         for i, action in enumerate(mine, start=1):
-            style += [("BACKGROUND", (-1, i), (-1, i), colors.HexColor(RAG_COLOURS[action["status"]])),
-                      ("TEXTCOLOR", (-1, i), (-1, i), colors.white)]
+            style += [
+                ("BACKGROUND", (-1, i), (-1, i), colors.HexColor(RAG_COLOURS[action["status"]])),
+                ("TEXTCOLOR", (-1, i), (-1, i), colors.white),
+            ]
         table.setStyle(TableStyle(style))
         story.append(table)
     story += [Spacer(1, 6 * mm), Paragraph("You said, we did", s["h1"])]

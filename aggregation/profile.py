@@ -12,6 +12,7 @@ shown to it); that one reads "Not shown". A service or role whose count the repo
 withhold stays withheld here. The workforce figures are the organisation's own, shown only to it,
 and are not controlled.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,8 +24,14 @@ from . import disclosure
 from .scores import DIFFERENCE, FEWER, NOT_SAID_LABEL, PREFER_NOT
 from .tables import whole
 
-CHARACTERISTICS = {"role": "Role", "service": "Service", "age_band": "Age", "sex": "Sex",
-                   "ethnicity": "Ethnic group", "disability": "Long-term health condition or illness"}
+CHARACTERISTICS = {
+    "role": "Role",
+    "service": "Service",
+    "age_band": "Age",
+    "sex": "Sex",
+    "ethnicity": "Ethnic group",
+    "disability": "Long-term health condition or illness",
+}
 NOT_SAID = "not_said"
 FLAG = 10  # percentage points
 
@@ -32,22 +39,27 @@ FLAG = 10  # percentage points
 def categories(questionnaire: forms.Questionnaire) -> dict[str, list[tuple[str, str]]]:
     """Each characteristic's categories (value, label) as the questionnaire asks them, without
     "prefer not to say": the categories a PSW counts the workforce in."""
-    return {qid: [(o.value, o.label) for o in questionnaire.question(qid).options if o.value != PREFER_NOT]
-            for qid in CHARACTERISTICS}
+    return {
+        qid: [(o.value, o.label) for o in questionnaire.question(qid).options if o.value != PREFER_NOT]
+        for qid in CHARACTERISTICS
+    }
 
 
 def _pct(n: int | None, of: int) -> float | None:
     return None if n is None or not of else round(100 * n / of, 1)
 
 
-def profile(answers: Sequence[Mapping[str, Any]], questionnaire: forms.Questionnaire,
-            workforce: Mapping[str, Mapping[str, int]], threshold: int,
-            withheld: Mapping[str, Iterable[str]] | None = None) -> dict[str, Any]:
+def profile(
+    answers: Sequence[Mapping[str, Any]],
+    questionnaire: forms.Questionnaire,
+    workforce: Mapping[str, Mapping[str, int]],
+    threshold: int,
+    withheld: Mapping[str, Iterable[str]] | None = None,
+) -> dict[str, Any]:
     """The organisation's respondents (their answers) against its workforce; ``withheld`` names
     categories (by characteristic) already withheld elsewhere in the same report."""
     total = len(answers)
-    result: dict[str, Any] = {"respondents": total if total >= threshold else None, "flag": FLAG,
-                              "characteristics": []}
+    result: dict[str, Any] = {"respondents": total if total >= threshold else None, "flag": FLAG, "characteristics": []}
     for qid, options in categories(questionnaire).items():
         counts = {v: sum(1 for a in answers if a.get(qid) == v) for v, _ in options}
         counts[NOT_SAID] = total - sum(counts.values())
@@ -62,19 +74,32 @@ def profile(answers: Sequence[Mapping[str, Any]], questionnaire: forms.Questionn
             counted = staff.get(value) if value != NOT_SAID else None
             staff_share = _pct(counted, staff_total)
             difference = round(share - staff_share, 1) if share is not None and staff_share is not None else None
-            rows.append({"value": value, "label": label, "respondents": n, "withheld": reason, "share": share,
-                         "workforce": counted, "workforce_share": staff_share, "difference": difference,
-                         "flag": _flag(difference)})
-        result["characteristics"].append({"id": qid, "label": CHARACTERISTICS[qid], "rows": rows,
-                                          "workforce": staff_total or None})
+            rows.append(
+                {
+                    "value": value,
+                    "label": label,
+                    "respondents": n,
+                    "withheld": reason,
+                    "share": share,
+                    "workforce": counted,
+                    "workforce_share": staff_share,
+                    "difference": difference,
+                    "flag": _flag(difference),
+                }
+            )
+        result["characteristics"].append(
+            {"id": qid, "label": CHARACTERISTICS[qid], "rows": rows, "workforce": staff_total or None}
+        )
     return result
 
 
 def _hidden(counts: dict[str, int], total: int, threshold: int, given: set[str]) -> set[str]:
     parts = list(counts)
-    structure = disclosure.Structure({"": frozenset(range(len(parts))), **{p: frozenset([i])
-                                                                           for i, p in enumerate(parts)}},
-                                     [("", parts)], len(parts))
+    structure = disclosure.Structure(
+        {"": frozenset(range(len(parts))), **{p: frozenset([i]) for i, p in enumerate(parts)}},
+        [("", parts)],
+        len(parts),
+    )
     return disclosure.withhold({"": total, **counts}, structure, threshold, given) - {""}
 
 
@@ -90,7 +115,9 @@ def summary(result: Mapping[str, Any]) -> list[str]:
     for characteristic in result["characteristics"]:
         for row in characteristic["rows"]:
             if row["flag"]:
-                lines.append(f"{characteristic['label']}: {row['label']} is {row['flag']} among respondents "
-                             f"({whole(row['share'])}% of respondents, {whole(row['workforce_share'])}% of the "
-                             f"workforce).")
+                lines.append(
+                    f"{characteristic['label']}: {row['label']} is {row['flag']} among respondents "
+                    f"({whole(row['share'])}% of respondents, {whole(row['workforce_share'])}% of the "
+                    f"workforce)."
+                )
     return lines

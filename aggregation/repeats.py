@@ -7,6 +7,7 @@ free text aside), at least ``SHARE`` (90 %) have the same answer in both. An ite
 the other left blank counts as different. Near-duplicates are joined into groups (a response like
 one of a group's is in it), so three copies make one group of three.
 """
+
 from __future__ import annotations
 
 import json
@@ -73,8 +74,9 @@ def _root(parent: list[int], i: int) -> int:
     return i
 
 
-def _groups(found: list[tuple[str, Mapping[str, object]]], items: Sequence[str],
-            share: float) -> list[tuple[tuple[str, ...], float]]:
+def _groups(
+    found: list[tuple[str, Mapping[str, object]]], items: Sequence[str], share: float
+) -> list[tuple[tuple[str, ...], float]]:
     """One organisation's groups: (ids, lowest share alike of a pair that joined it)."""
     parent = list(range(len(found)))
     linked = list(_pairs(*_indicators([a for _, a in found], items), share))
@@ -90,8 +92,9 @@ def _groups(found: list[tuple[str, Mapping[str, object]]], items: Sequence[str],
     return [(tuple(sorted(ids)), lowest[r]) for r, ids in members.items() if len(ids) > 1]
 
 
-def near_duplicates(responses: Iterable[tuple[str, object, Mapping[str, object]]], items: Sequence[str],
-                    share: float = SHARE) -> list[Group]:
+def near_duplicates(
+    responses: Iterable[tuple[str, object, Mapping[str, object]]], items: Sequence[str], share: float = SHARE
+) -> list[Group]:
     """Groups of near-duplicates among ``responses`` ((id, organisation, answers)), compared within
     each organisation only; ordered by organisation as first given, then by id (never by arrival)."""
     by_organisation: dict[object, list[tuple[str, Mapping[str, object]]]] = {}

@@ -2,6 +2,7 @@
 page numbers, key findings written from the data, background and methodology with the
 response table, findings standard by standard with numbered tables and figures and their
 bases, and annexes generated from the data and the questionnaire definition."""
+
 from __future__ import annotations
 
 import io
@@ -64,35 +65,66 @@ LONDON = ZoneInfo("Europe/London")  # the cover's date is the day in England
 
 def _styles() -> dict[str, ParagraphStyle]:
     base = getSampleStyleSheet()
-    body = ParagraphStyle("body", parent=base["BodyText"], fontName="Helvetica", fontSize=10, leading=14,
-                          textColor=INK, spaceAfter=6)
+    body = ParagraphStyle(
+        "body", parent=base["BodyText"], fontName="Helvetica", fontSize=10, leading=14, textColor=INK, spaceAfter=6
+    )
     return {
-        "cover": ParagraphStyle("cover", parent=body, fontName="Helvetica-Bold", fontSize=30, leading=36,
-                                textColor=BLUE, spaceAfter=12),
+        "cover": ParagraphStyle(
+            "cover", parent=body, fontName="Helvetica-Bold", fontSize=30, leading=36, textColor=BLUE, spaceAfter=12
+        ),
         "subtitle": ParagraphStyle("subtitle", parent=body, fontSize=16, leading=22),
-        "h1": ParagraphStyle("h1", parent=body, fontName="Helvetica-Bold", fontSize=18, leading=23,
-                             spaceBefore=6, spaceAfter=10, textColor=BLUE, keepWithNext=1),
-        "h2": ParagraphStyle("h2", parent=body, fontName="Helvetica-Bold", fontSize=13, leading=17,
-                             spaceBefore=10, spaceAfter=6, keepWithNext=1),
-        "title": ParagraphStyle("title", parent=body, fontName="Helvetica-Bold", fontSize=18, leading=23,
-                                spaceAfter=10, textColor=BLUE),
-        "caption": ParagraphStyle("caption", parent=body, fontName="Helvetica-Bold", fontSize=10, leading=13,
-                                  spaceBefore=8, spaceAfter=4, keepWithNext=1),
+        "h1": ParagraphStyle(
+            "h1",
+            parent=body,
+            fontName="Helvetica-Bold",
+            fontSize=18,
+            leading=23,
+            spaceBefore=6,
+            spaceAfter=10,
+            textColor=BLUE,
+            keepWithNext=1,
+        ),
+        "h2": ParagraphStyle(
+            "h2",
+            parent=body,
+            fontName="Helvetica-Bold",
+            fontSize=13,
+            leading=17,
+            spaceBefore=10,
+            spaceAfter=6,
+            keepWithNext=1,
+        ),
+        "title": ParagraphStyle(
+            "title", parent=body, fontName="Helvetica-Bold", fontSize=18, leading=23, spaceAfter=10, textColor=BLUE
+        ),
+        "caption": ParagraphStyle(
+            "caption",
+            parent=body,
+            fontName="Helvetica-Bold",
+            fontSize=10,
+            leading=13,
+            spaceBefore=8,
+            spaceAfter=4,
+            keepWithNext=1,
+        ),
         "body": body,
         "bullet": ParagraphStyle("bullet", parent=body, leftIndent=12, bulletIndent=2),
         "small": ParagraphStyle("small", parent=body, fontSize=8.5, leading=11, spaceAfter=2),
         "cell": ParagraphStyle("cell", parent=body, fontSize=8.5, leading=10.5, spaceAfter=0),
-        "cellbold": ParagraphStyle("cellbold", parent=body, fontName="Helvetica-Bold", fontSize=8.5,
-                                   leading=10.5, spaceAfter=0),
+        "cellbold": ParagraphStyle(
+            "cellbold", parent=body, fontName="Helvetica-Bold", fontSize=8.5, leading=10.5, spaceAfter=0
+        ),
         "toc1": ParagraphStyle("toc1", parent=body, fontName="Helvetica-Bold", fontSize=10.5, leading=15),
         "toc2": ParagraphStyle("toc2", parent=body, fontSize=9.5, leading=13, leftIndent=14),
     }
 
 
-def running_header(header: str, pagesize: tuple[float, float] = A4,
-                   margin: float = 18 * mm) -> Callable[[Any, Any], None]:
+def running_header(
+    header: str, pagesize: tuple[float, float] = A4, margin: float = 18 * mm
+) -> Callable[[Any, Any], None]:
     """A page's furniture for an organisation's or area's report: the header at the top left, the
     page number at the foot (reportlab's onFirstPage/onLaterPages)."""
+
     def page(canvas: Any, doc: Any) -> None:
         canvas.saveState()
         canvas.setFont("Helvetica", 8)
@@ -100,6 +132,7 @@ def running_header(header: str, pagesize: tuple[float, float] = A4,
         canvas.drawString(margin, pagesize[1] - 12 * mm, header)
         canvas.drawRightString(pagesize[0] - margin, 8 * mm, f"Page {doc.page}")
         canvas.restoreState()
+
     return page
 
 
@@ -151,22 +184,48 @@ def outlined(doc: Any, levels: dict[str, int] | None = None, toc: bool = False) 
     return doc
 
 
-def pdf_document(buffer: io.BytesIO, title: str, author: str, subject: str | None = None,
-                 pagesize: tuple[float, float] = A4, margins: tuple[float, float, float, float] = (18, 18, 20, 18),
-                 levels: dict[str, int] | None = None) -> Any:
+def pdf_document(
+    buffer: io.BytesIO,
+    title: str,
+    author: str,
+    subject: str | None = None,
+    pagesize: tuple[float, float] = A4,
+    margins: tuple[float, float, float, float] = (18, 18, 20, 18),
+    levels: dict[str, int] | None = None,
+) -> Any:
     """A document for one of the product's PDFs: its title, author and language in its properties,
     its headings in its outline. ``margins`` are left, right, top and bottom, in mm."""
     left, right, top, bottom = (m * mm for m in margins)
-    doc = SimpleDocTemplate(buffer, pagesize=pagesize, leftMargin=left, rightMargin=right, topMargin=top,
-                            bottomMargin=bottom, title=title, author=author, subject=subject or title, lang=LANGUAGE)
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=pagesize,
+        leftMargin=left,
+        rightMargin=right,
+        topMargin=top,
+        bottomMargin=bottom,
+        title=title,
+        author=author,
+        subject=subject or title,
+        lang=LANGUAGE,
+    )
     return outlined(doc, levels)
 
 
 def _document(buffer: io.BytesIO, title: str, service: str) -> Any:
     """The report's document: a cover page, then pages with a running head and a page number; its
     chapters in the outline and the table of contents."""
-    doc = BaseDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=20 * mm,
-                          bottomMargin=18 * mm, title=title, author=service, subject=title, lang=LANGUAGE)
+    doc = BaseDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=20 * mm,
+        bottomMargin=18 * mm,
+        title=title,
+        author=service,
+        subject=title,
+        lang=LANGUAGE,
+    )
 
     def body_page(canvas: Any, doc: Any) -> None:
         canvas.saveState()
@@ -180,8 +239,9 @@ def _document(buffer: io.BytesIO, title: str, service: str) -> Any:
         canvas.restoreState()
 
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
-    doc.addPageTemplates([PageTemplate("cover", [frame], onPage=_cover_page),
-                          PageTemplate("body", [frame], onPage=body_page)])
+    doc.addPageTemplates(
+        [PageTemplate("cover", [frame], onPage=_cover_page), PageTemplate("body", [frame], onPage=body_page)]
+    )
     return outlined(doc, {"h1": 0}, toc=True)
 
 
@@ -192,9 +252,15 @@ def _cover_page(canvas: Any, doc: Any) -> None:
     canvas.restoreState()
 
 
-def national_report(dataset: Dataset, threshold: int = 0, service: str = "Social Work Health Check",
-                    tables: list[NationalTable] | None = None, publisher: str | None = None,
-                    edition: int | None = None, chart_png: ChartPng = charts.png_bytes) -> bytes:
+def national_report(
+    dataset: Dataset,
+    threshold: int = 0,
+    service: str = "Social Work Health Check",
+    tables: list[NationalTable] | None = None,
+    publisher: str | None = None,
+    edition: int | None = None,
+    chart_png: ChartPng = charts.png_bytes,
+) -> bytes:
     """The report as PDF bytes; ``tables`` are the dataset's national tables, if already computed;
     the cover names the ``publisher`` (the service, if none) and the ``edition`` it is part of.
     ``chart_png`` gives a figure's chart (an edition gives those it has drawn for its own files)."""
@@ -219,17 +285,27 @@ def national_report(dataset: Dataset, threshold: int = 0, service: str = "Social
     return buffer.getvalue()
 
 
-def _cover(dataset: Dataset, title: str, publisher: str, edition: int | None, threshold: int,
-           s: dict[str, ParagraphStyle]) -> Story:
+def _cover(
+    dataset: Dataset, title: str, publisher: str, edition: int | None, threshold: int, s: dict[str, ParagraphStyle]
+) -> Story:
     published = f"Edition {edition}, published" if edition else "Published"
-    lines = [f"{published} by {publisher} on {datetime.now(LONDON):%d %B %Y}.",
-             f"From the {len(dataset.returns)} returns as submitted for {dataset.year}"
-             + (f"; no figure comes from fewer than {threshold} respondents." if threshold > 1 else ".")]
-    return [Spacer(1, 40 * mm), Paragraph(_t(title), s["cover"]),
-            Paragraph(_t(f"Results from {len(dataset.returns)} employers of social workers in England, "
-                         f"{dataset.year}"), s["subtitle"]),
-            Spacer(1, 8 * mm), *[Paragraph(_t(line), s["body"]) for line in lines],
-            NextPageTemplate("body"), PageBreak()]
+    lines = [
+        f"{published} by {publisher} on {datetime.now(LONDON):%d %B %Y}.",
+        f"From the {len(dataset.returns)} returns as submitted for {dataset.year}"
+        + (f"; no figure comes from fewer than {threshold} respondents." if threshold > 1 else "."),
+    ]
+    return [
+        Spacer(1, 40 * mm),
+        Paragraph(_t(title), s["cover"]),
+        Paragraph(
+            _t(f"Results from {len(dataset.returns)} employers of social workers in England, {dataset.year}"),
+            s["subtitle"],
+        ),
+        Spacer(1, 8 * mm),
+        *[Paragraph(_t(line), s["body"]) for line in lines],
+        NextPageTemplate("body"),
+        PageBreak(),
+    ]
 
 
 def _contents(s: dict[str, ParagraphStyle]) -> Story:
@@ -238,8 +314,7 @@ def _contents(s: dict[str, ParagraphStyle]) -> Story:
     return [Paragraph("Contents", s["title"]), toc, PageBreak()]
 
 
-def _key_findings(tables: list[NationalTable], section_of: dict[str, Section],
-                  s: dict[str, ParagraphStyle]) -> Story:
+def _key_findings(tables: list[NationalTable], section_of: dict[str, Section], s: dict[str, ParagraphStyle]) -> Story:
     story: Story = [Paragraph("Key findings", s["h1"])]
     for sentence in findings.key_findings(tables, {k: v.id for k, v in section_of.items()}):
         story.append(Paragraph(_t(sentence), s["bullet"], bulletText="•"))
@@ -247,8 +322,9 @@ def _key_findings(tables: list[NationalTable], section_of: dict[str, Section],
     return story
 
 
-def _background_and_methodology(dataset: Dataset, threshold: int, tables: list[NationalTable],
-                                s: dict[str, ParagraphStyle]) -> Story:
+def _background_and_methodology(
+    dataset: Dataset, threshold: int, tables: list[NationalTable], s: dict[str, ParagraphStyle]
+) -> Story:
     """How the returns were collected and counted, and Table 1 (the responses)."""
     q = dataset.questionnaire
     by_id = {t["id"]: t for t in tables}
@@ -264,16 +340,22 @@ def _background_and_methodology(dataset: Dataset, threshold: int, tables: list[N
         "covers, printed beneath it and computed from the returns.",
         f"Where a base is under {SMALL_BASE}, counts are shown beside per cents, as small differences can "
         "look large. Per cents are whole numbers, rounded half away from zero, so they may not add to 100.",
-        (f"No figure is published for fewer than {threshold} respondents: such cells are marked *."
-         if threshold > 1 else "Every figure is published, whatever the number of respondents behind it.")
+        (
+            f"No figure is published for fewer than {threshold} respondents: such cells are marked *."
+            if threshold > 1
+            else "Every figure is published, whatever the number of respondents behind it."
+        )
         + (" NHS trusts and other employers are shown separately from councils." if threshold <= 3 else ""),
     ]
     if dataset.named:
-        methodology.append("Respondents that agreed to be named: " + ", ".join(sorted(dataset.named)) + ". "
-                           "Other respondents are not named.")
+        methodology.append(
+            "Respondents that agreed to be named: " + ", ".join(sorted(dataset.named)) + ". "
+            "Other respondents are not named."
+        )
     if dataset.previous is not None:
-        methodology.append(f"Figures for {dataset.previous.year} come from that year's returns, matched "
-                           "question by question.")
+        methodology.append(
+            f"Figures for {dataset.previous.year} come from that year's returns, matched question by question."
+        )
     for paragraph in methodology:
         story.append(Paragraph(_t(paragraph), s["body"]))
     if "responses" in by_id:
@@ -282,8 +364,13 @@ def _background_and_methodology(dataset: Dataset, threshold: int, tables: list[N
     return story
 
 
-def _findings_by_standard(tables: list[NationalTable], section_of: dict[str, Section],
-                          s: dict[str, ParagraphStyle], annex: list[AnnexTable], chart_png: ChartPng) -> Story:
+def _findings_by_standard(
+    tables: list[NationalTable],
+    section_of: dict[str, Section],
+    s: dict[str, ParagraphStyle],
+    annex: list[AnnexTable],
+    chart_png: ChartPng,
+) -> Story:
     """Findings, standard by standard: every table but Table 1, under its standard's heading, each
     pointing to the table of Annex A that lists its "Other" answers, where there is one."""
     others = {a.question_id: a.number for a in annex}
@@ -309,12 +396,18 @@ def _findings_by_standard(tables: list[NationalTable], section_of: dict[str, Sec
 def _annex_open_answers(annex: list[AnnexTable], s: dict[str, ParagraphStyle]) -> Story:
     """Annex A: the answers given to open questions and as "Other (please specify)", a table per
     question, grouped by the categories they were coded into (``annex.annex_tables``)."""
-    story: Story = [PageBreak(), Paragraph("Annex A: open answers", s["h1"]),
-                    Paragraph("The answers given to open questions and as “Other (please specify)”, as approved for "
-                              "publication, with the names of organisations, places and people removed. Where answers "
-                              "were coded, they are grouped under their categories (an answer coded to several is "
-                              "listed under the first); the same answer given by several respondents is listed once, "
-                              "with how many gave it (x 3).", s["body"])]
+    story: Story = [
+        PageBreak(),
+        Paragraph("Annex A: open answers", s["h1"]),
+        Paragraph(
+            "The answers given to open questions and as “Other (please specify)”, as approved for "
+            "publication, with the names of organisations, places and people removed. Where answers "
+            "were coded, they are grouped under their categories (an answer coded to several is "
+            "listed under the first); the same answer given by several respondents is listed once, "
+            "with how many gave it (x 3).",
+            s["body"],
+        ),
+    ]
     if not annex:
         story.append(Paragraph("No answers to open questions have been approved for publication.", s["body"]))
     for table in annex:
@@ -348,8 +441,11 @@ def _annex_standards(q: Questionnaire, s: dict[str, ParagraphStyle]) -> Story:
 
 def _annex_form(q: Questionnaire, s: dict[str, ParagraphStyle]) -> Story:
     """Annex C: the form."""
-    story: Story = [PageBreak(), Paragraph("Annex C: the form", s["h1"]),
-                    Paragraph(_t(f"The {q.title} form ({q.key}), as employers saw it."), s["body"])]
+    story: Story = [
+        PageBreak(),
+        Paragraph("Annex C: the form", s["h1"]),
+        Paragraph(_t(f"The {q.title} form ({q.key}), as employers saw it."), s["body"]),
+    ]
 
     def label_of(qid: str, value: Any) -> str:
         return q.question(qid).option_label(str(value))
@@ -372,17 +468,21 @@ def _annex_form(q: Questionnaire, s: dict[str, ParagraphStyle]) -> Story:
 
 def _grid(data: list[list[Any]], widths: list[float], header_rows: int = 1, numeric_from: int = 1) -> Table:
     table = Table(data, colWidths=widths, repeatRows=header_rows, splitByRow=1, hAlign="LEFT")
-    table.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, -1), "Helvetica", 8.5),
-        ("FONT", (0, 0), (-1, header_rows - 1), "Helvetica-Bold", 8.5),
-        ("TEXTCOLOR", (0, 0), (-1, -1), INK),
-        ("BACKGROUND", (0, 0), (-1, header_rows - 1), SHADE),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
-        ("ALIGN", (numeric_from, 0), (-1, -1), "RIGHT"),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TOPPADDING", (0, 0), (-1, -1), 3),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-    ]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), "Helvetica", 8.5),
+                ("FONT", (0, 0), (-1, header_rows - 1), "Helvetica-Bold", 8.5),
+                ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+                ("BACKGROUND", (0, 0), (-1, header_rows - 1), SHADE),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
+                ("ALIGN", (numeric_from, 0), (-1, -1), "RIGHT"),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ]
+        )
+    )
     return table
 
 
@@ -398,8 +498,13 @@ def _cell(value: object) -> str:
     return "–" if value is None or value == "" else str(value)
 
 
-def _table_block(table: NationalTable, s: dict[str, ParagraphStyle], lead: Story | None = None,
-                 more: list[str] | None = None, chart_png: ChartPng = charts.png_bytes) -> Story:
+def _table_block(
+    table: NationalTable,
+    s: dict[str, ParagraphStyle],
+    lead: Story | None = None,
+    more: list[str] | None = None,
+    chart_png: ChartPng = charts.png_bytes,
+) -> Story:
     """A table (and its chart), its base and notes (and ``more`` of them), after the ``lead``
     sentences written from it."""
     caption = Paragraph(_t(f"{table['number']}: {table['title']}"), s["caption"])
@@ -446,9 +551,9 @@ def _chart(png: bytes) -> Image:
 
 def _responses_grid(table: ResponsesTable, s: dict[str, ParagraphStyle]) -> Story:
     data = [["", "Returns", "Per cent", "Population"]] + [
-        [Paragraph(_t(r["group"]), s["cell"]), r["responses"], _cell(r["printed"]),
-         _cell(r["population"] or "n/a")]
-        for r in table["rows"]]
+        [Paragraph(_t(r["group"]), s["cell"]), r["responses"], _cell(r["printed"]), _cell(r["population"] or "n/a")]
+        for r in table["rows"]
+    ]
     return [_grid(data, [70 * mm, 25 * mm, 25 * mm, 25 * mm])]
 
 
@@ -463,20 +568,32 @@ def _by_type_grid(table: ByTypeTable, s: dict[str, ParagraphStyle]) -> Story:
     lookup = {(r["measure"], r["group"]): r for r in table["rows"]}
     data = [header1, header2]
     for group in groups:
-        data.append([Paragraph(_t(group), s["cellbold" if group == "All" else "cell"])]
-                    + [x for m in measures
-                       for x in (_cell(lookup[(m, group)]["printed"]), lookup[(m, group)]["n"])])
+        data.append(
+            [Paragraph(_t(group), s["cellbold" if group == "All" else "cell"])]
+            + [x for m in measures for x in (_cell(lookup[(m, group)]["printed"]), lookup[(m, group)]["n"])]
+        )
     col = (WIDTH - 50 * mm) / (2 * len(measures))
     grid = _grid(data, [50 * mm] + [col] * (2 * len(measures)), header_rows=2)
-    grid.setStyle(TableStyle([("SPAN", (1 + 2 * i, 0), (2 + 2 * i, 0)) for i in range(len(measures))]
-                             + [("BACKGROUND", (0, 1), (-1, 1), SHADE),
-                                ("FONT", (0, 1), (-1, 1), "Helvetica-Bold", 8.5)]))
+    grid.setStyle(
+        TableStyle(
+            [("SPAN", (1 + 2 * i, 0), (2 + 2 * i, 0)) for i in range(len(measures))]
+            + [("BACKGROUND", (0, 1), (-1, 1), SHADE), ("FONT", (0, 1), (-1, 1), "Helvetica-Bold", 8.5)]
+        )
+    )
     body: Story = [grid]
     if previous:
         alls = [r for r in table["rows"] if r["group"] == "All" and r.get("previous") is not None]
         if alls:
-            body.append(Paragraph(_t(f"{previous}, all respondents: " + "; ".join(
-                f"{r['measure']} {r['previous_printed']}" for r in alls) + "."), s["small"]))
+            body.append(
+                Paragraph(
+                    _t(
+                        f"{previous}, all respondents: "
+                        + "; ".join(f"{r['measure']} {r['previous_printed']}" for r in alls)
+                        + "."
+                    ),
+                    s["small"],
+                )
+            )
     return body
 
 
@@ -486,8 +603,11 @@ def _choice_grid(table: ChoiceTable, s: dict[str, ParagraphStyle]) -> Story:
     head = ["", "Number", "Per cent"] + ([f"{previous}, per cent", "Change, points"] if previous else [])
     data = [head]
     for r in table["rows"]:
-        row = [Paragraph(_t(r["label"]), s["cell"]), SUPPRESSED if r.get("suppressed") else _cell(r["count"]),
-               _cell(r["printed"])]
+        row = [
+            Paragraph(_t(r["label"]), s["cell"]),
+            SUPPRESSED if r.get("suppressed") else _cell(r["count"]),
+            _cell(r["printed"]),
+        ]
         if previous:
             row += [_cell(r.get("previous_printed")), _signed(printed_change(r))]
         data.append(row)

@@ -2,6 +2,7 @@
 types, regions, the nation) and one workbook with a sheet per level, headers frozen, and a last
 sheet saying which tables may be published. The organisations' table is the coordinating body's
 alone; the others carry the figures as everyone sees them, a withheld one empty with why."""
+
 from __future__ import annotations
 
 import json
@@ -12,10 +13,12 @@ from . import sheets
 
 LEVELS = {"organisations": "Organisations", "types": "Authority types", "regions": "Regions", "national": "England"}
 ABOUT = "About these tables"
-WHY_CODES = ("Why not shown: fewer = fewer than the threshold answered (none included); organisations = fewer than "
-             "three organisations make it; dominated = one organisation makes all but fewer than the threshold of it; "
-             "difference = beside the other figures, it would let a smaller group's or "
-             "one organisation's be worked out.")
+WHY_CODES = (
+    "Why not shown: fewer = fewer than the threshold answered (none included); organisations = fewer than "
+    "three organisations make it; dominated = one organisation makes all but fewer than the threshold of it; "
+    "difference = beside the other figures, it would let a smaller group's or "
+    "one organisation's be worked out."
+)
 _ORGANISATION_FIELDS: tuple[str, ...] = ("n", "score", "printed", "band", "rank", "of")
 _GROUP_FIELDS: tuple[str, ...] = ("n", "score", "printed", "band", "withheld")
 
@@ -23,10 +26,12 @@ _GROUP_FIELDS: tuple[str, ...] = ("n", "score", "printed", "band", "withheld")
 def rows_by_level(result: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """Each level's entries from scores.json, organisations first."""
     groups = result["groups"]
-    return {"organisations": result["organisations"],
-            "types": [g for g in groups if g["group"].startswith("type:")],
-            "regions": [g for g in groups if g["group"].startswith("region:")],
-            "national": [g for g in groups if g["group"] == "national"]}
+    return {
+        "organisations": result["organisations"],
+        "types": [g for g in groups if g["group"].startswith("type:")],
+        "regions": [g for g in groups if g["group"].startswith("region:")],
+        "national": [g for g in groups if g["group"] == "national"],
+    }
 
 
 def _columns(result: dict[str, Any], level: str) -> list[tuple[str, str]]:
@@ -39,11 +44,20 @@ def _columns(result: dict[str, Any], level: str) -> list[tuple[str, str]]:
     head.append(("respondents", "Respondents"))
     if level != "organisations":
         head.append(("respondents_withheld", "Respondents: why not shown"))
-    readable = {"n": "respondents counted", "score": "score (unrounded)", "printed": "score", "band": "band",
-                "rank": "rank", "of": "ranked of", "withheld": "why not shown"}
+    readable = {
+        "n": "respondents counted",
+        "score": "score (unrounded)",
+        "printed": "score",
+        "band": "band",
+        "rank": "rank",
+        "of": "ranked of",
+        "withheld": "why not shown",
+    }
     for standard in result["standards"]:
-        head += [(f"{standard['id']}.{f}", f"Standard {standard['number']}: {standard['title']}, {readable[f]}")
-                 for f in fields]
+        head += [
+            (f"{standard['id']}.{f}", f"Standard {standard['number']}: {standard['title']}, {readable[f]}")
+            for f in fields
+        ]
     return head
 
 
@@ -65,8 +79,11 @@ def write(result: dict[str, Any], out: Path) -> list[Path]:
     written[0].write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
     for level, entries in rows_by_level(result).items():
         columns = _columns(result, level)
-        written.append(sheets.write_csv(out / f"{level}.csv", [[c for c, _ in columns],
-                                                                *(_values(entry, columns) for entry in entries)]))
+        written.append(
+            sheets.write_csv(
+                out / f"{level}.csv", [[c for c, _ in columns], *(_values(entry, columns) for entry in entries)]
+            )
+        )
     written.append(_xlsx(result, out / "scores.xlsx"))
     return written
 

@@ -29,6 +29,7 @@ Who sees what (docs/disclosure.md). The threshold is ``STAFF_MIN_GROUP``, never 
   to say" making a part of their own) are shown to it where n reaches the threshold and no
   withheld part can be worked out from the shown ones and the organisation's own total.
 """
+
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterator, Mapping, Sequence
@@ -50,26 +51,36 @@ AGREEMENT_DTYPE = pd.CategoricalDtype(SCALE)
 # it counts towards a score, and for a statement's share agreeing 100, 0 or NaN (no view).
 _POINTS = np.array([float(forms.AGREEMENT_SCORES.get(v, 0)) for v in SCALE] + [0.0])
 _COUNTED = np.array([float(v in forms.AGREEMENT_SCORES) for v in SCALE] + [0.0])
-_AGREE = np.array([100.0 if v in ("agree", "strongly_agree") else 0.0 if v in forms.AGREEMENT_SCORES else np.nan
-                   for v in SCALE] + [np.nan])
+_AGREE = np.array(
+    [100.0 if v in ("agree", "strongly_agree") else 0.0 if v in forms.AGREEMENT_SCORES else np.nan for v in SCALE]
+    + [np.nan]
+)
 # The rules above, for readers of a report.
-IN_WORDS = ("Each answer counts: strongly disagree 0, disagree 25, neither agree nor disagree 50, agree 75, "
-            "strongly agree 100; \u201cdon't know\u201d and blanks are left out. A person's score for a standard is "
-            "the average of their answers to its statements, and a group's score the average of its people's "
-            "scores. Bands: 0 to 50 low, 51 to 74 moderate, 75 to 100 high. A rank is among every organisation "
-            "whose own score for that standard can be shown (enough of its people answered), by unrounded "
-            "score, highest first; equal scores share a place.")
-SHOWN_ONLY = ("Your own score for a standard is shown wherever at least {threshold} of your people answered for "
-              "it, and only you and the health check team see it. Your type's, region's and England's figures "
-              "are published for everyone; one is not shown where fewer than {threshold} people or fewer than "
-              "three organisations make it, or where, beside the other published figures, it would let someone "
-              "work out another organisation's figures or a smaller group's.")
-BREAKDOWN_KEY = ("S1 to S8: the standards, numbered as above. \u201cFewer than {threshold}\u201d: fewer than "
-                 "{threshold} people, none included. \u201cNot shown\u201d and \u2013: not shown, because fewer "
-                 "than {threshold} answered or because, with the others, it would let a smaller group's answers be "
-                 "worked out.")
-PROFILE_KEY = ("\u201cFewer than {threshold}\u201d: fewer than {threshold} people, none included. \u201cNot "
-               "shown\u201d: it would let a smaller group be worked out. \u2013: not shown or not counted.")
+IN_WORDS = (
+    "Each answer counts: strongly disagree 0, disagree 25, neither agree nor disagree 50, agree 75, "
+    "strongly agree 100; \u201cdon't know\u201d and blanks are left out. A person's score for a standard is "
+    "the average of their answers to its statements, and a group's score the average of its people's "
+    "scores. Bands: 0 to 50 low, 51 to 74 moderate, 75 to 100 high. A rank is among every organisation "
+    "whose own score for that standard can be shown (enough of its people answered), by unrounded "
+    "score, highest first; equal scores share a place."
+)
+SHOWN_ONLY = (
+    "Your own score for a standard is shown wherever at least {threshold} of your people answered for "
+    "it, and only you and the health check team see it. Your type's, region's and England's figures "
+    "are published for everyone; one is not shown where fewer than {threshold} people or fewer than "
+    "three organisations make it, or where, beside the other published figures, it would let someone "
+    "work out another organisation's figures or a smaller group's."
+)
+BREAKDOWN_KEY = (
+    "S1 to S8: the standards, numbered as above. \u201cFewer than {threshold}\u201d: fewer than "
+    "{threshold} people, none included. \u201cNot shown\u201d and \u2013: not shown, because fewer "
+    "than {threshold} answered or because, with the others, it would let a smaller group's answers be "
+    "worked out."
+)
+PROFILE_KEY = (
+    "\u201cFewer than {threshold}\u201d: fewer than {threshold} people, none included. \u201cNot "
+    "shown\u201d: it would let a smaller group be worked out. \u2013: not shown or not counted."
+)
 TIE = 1e-9
 MIN_GROUP = 10  # no staff survey figure is ever published from fewer respondents
 MIN_ORGANISATIONS = 3  # nor a group's from fewer organisations: one of two would have the other's
@@ -81,13 +92,14 @@ NOT_SAID_LABEL = "Prefer not to say, or no answer"
 RESPONDENTS = "respondents"  # the pattern of withheld counts of respondents, beside each measure's
 # Why a figure or count is not shown, in plain words ({threshold} filled in).
 FEWER, ORGANISATIONS, DOMINATED, DIFFERENCE = "fewer", "organisations", "dominated", "difference"
-REASONS = {FEWER: "fewer than {threshold} people answered",
-           ORGANISATIONS: "fewer than three organisations make it, so one of them could work out another's "
-                          "figures from it",
-           DOMINATED: "all but fewer than {threshold} of its people are from one organisation, which could work "
-                      "out the others' figures from it",
-           DIFFERENCE: "beside the other figures shown, it would let someone work out a smaller group's or "
-                       "another organisation's"}
+REASONS = {
+    FEWER: "fewer than {threshold} people answered",
+    ORGANISATIONS: "fewer than three organisations make it, so one of them could work out another's figures from it",
+    DOMINATED: "all but fewer than {threshold} of its people are from one organisation, which could work "
+    "out the others' figures from it",
+    DIFFERENCE: "beside the other figures shown, it would let someone work out a smaller group's or "
+    "another organisation's",
+}
 
 K = TypeVar("K", bound=Hashable)
 Key = tuple[str, ...]  # ("national",), ("type", T), ("region", R), ("organisation", O[, "service"|"role", V])
@@ -166,8 +178,17 @@ def frame(respondents: Sequence[Mapping[str, Any]], questionnaire: forms.Questio
     answers as categories of the agreement scale, everything else as given."""
     columns = list(PLACES) + questionnaire.answer_keys()
     df = pd.DataFrame.from_records(
-        [{"organisation": r["organisation"], "authority_type": r["authority_type"], "region": r["region"],
-          **r["answers"]} for r in respondents], columns=columns)
+        [
+            {
+                "organisation": r["organisation"],
+                "authority_type": r["authority_type"],
+                "region": r["region"],
+                **r["answers"],
+            }
+            for r in respondents
+        ],
+        columns=columns,
+    )
     for q in questionnaire.questions():
         if q.answer_type.on_scale:
             df[q.id] = df[q.id].astype(AGREEMENT_DTYPE)
@@ -192,8 +213,10 @@ def _standard_scores(df: pd.DataFrame, questionnaire: forms.Questionnaire) -> It
 def rank(values: Mapping[K, float]) -> dict[K, int]:
     """Places by value, highest first: 1 plus how many are more than TIE above (ties share a place)."""
     ordered = np.sort(np.array(list(values.values()), dtype=float))
-    return {key: int(len(ordered) - np.searchsorted(ordered, value + TIE, side="right")) + 1
-            for key, value in values.items()}
+    return {
+        key: int(len(ordered) - np.searchsorted(ordered, value + TIE, side="right")) + 1
+        for key, value in values.items()
+    }
 
 
 def measures(df: pd.DataFrame, questionnaire: forms.Questionnaire) -> Iterator[tuple[str, np.ndarray]]:
@@ -241,8 +264,14 @@ class Scored:
         count = int(n[i])
         reason = self.why(key, measure, count)
         if reason is not None:
-            return {"n": count if exact else None, "score": None, "printed": None, "band": None, "withheld": reason,
-                    "because": self.because(key, measure, reason)}
+            return {
+                "n": count if exact else None,
+                "score": None,
+                "printed": None,
+                "band": None,
+                "withheld": reason,
+                "because": self.because(key, measure, reason),
+            }
         score = float(total[i] / count)
         printed = whole(score)
         return {"n": count, "score": score, "printed": printed, "band": band(printed), "withheld": None}
@@ -265,10 +294,11 @@ class Scored:
         if kept[0] == "organisation":
             return "one organisation's own figures"
         name = "England" if kept == ("national",) else kept[1]
-        return f"{name}'s, " + {FEWER: f"from fewer than {self.threshold} people",
-                                ORGANISATIONS: "from fewer than three organisations",
-                                DOMINATED: "nearly all from one organisation"}.get(
-            self.reasons[measure].get(kept, DIFFERENCE), "itself withheld")
+        return f"{name}'s, " + {
+            FEWER: f"from fewer than {self.threshold} people",
+            ORGANISATIONS: "from fewer than three organisations",
+            DOMINATED: "nearly all from one organisation",
+        }.get(self.reasons[measure].get(kept, DIFFERENCE), "itself withheld")
 
 
 def score(df: pd.DataFrame, questionnaire: forms.Questionnaire, threshold: int = MIN_GROUP) -> Scored:
@@ -278,8 +308,10 @@ def score(df: pd.DataFrame, questionnaire: forms.Questionnaire, threshold: int =
     threshold = max(threshold, MIN_GROUP)
     org_codes, org_names = pd.factorize(df["organisation"], sort=True)
     values = _values(questionnaire)
-    codes = {b: pd.Categorical(df[b].astype(object).where(df[b].isin(values[b][:-1]), NOT_SAID),
-                               categories=values[b]).codes for b in BREAKDOWNS}
+    codes = {
+        b: pd.Categorical(df[b].astype(object).where(df[b].isin(values[b][:-1]), NOT_SAID), categories=values[b]).codes
+        for b in BREAKDOWNS
+    }
     shape = (len(org_names), len(values["service"]), len(values["role"]))
     cell = np.ravel_multi_index((org_codes, codes["service"], codes["role"]), shape) if len(df) else org_codes
     names: list[str] = []
@@ -290,8 +322,10 @@ def score(df: pd.DataFrame, questionnaire: forms.Questionnaire, threshold: int =
         sums.append(np.bincount(cell, np.where(counted, value, 0.0), int(np.prod(shape))))
         counts.append(np.bincount(cell, counted, int(np.prod(shape))))
     # By organisation, service, role and measure; people by organisation, service and role.
-    by_cell = (np.stack(sums, axis=-1).reshape(*shape, len(names)) if names else np.zeros((*shape, 0)),
-               np.stack(counts, axis=-1).reshape(*shape, len(names)) if names else np.zeros((*shape, 0)))
+    by_cell = (
+        np.stack(sums, axis=-1).reshape(*shape, len(names)) if names else np.zeros((*shape, 0)),
+        np.stack(counts, axis=-1).reshape(*shape, len(names)) if names else np.zeros((*shape, 0)),
+    )
     people = np.bincount(cell, minlength=int(np.prod(shape))).reshape(shape)
     totals: dict[Key, tuple[np.ndarray, np.ndarray]] = {}
     respondents: dict[Key, int] = {}
@@ -308,8 +342,10 @@ def score(df: pd.DataFrame, questionnaire: forms.Questionnaire, threshold: int =
 
     def pool(key: Key, parts: Sequence[Key]) -> None:
         none = [np.zeros(len(names))]  # no parts (no one has answered yet): zeros
-        totals[key] = (np.sum([totals[p][0] for p in parts] or none, axis=0),
-                       np.sum([totals[p][1] for p in parts] or none, axis=0))
+        totals[key] = (
+            np.sum([totals[p][0] for p in parts] or none, axis=0),
+            np.sum([totals[p][1] for p in parts] or none, axis=0),
+        )
         respondents[key] = sum(respondents[p] for p in parts)
 
     places = df[list(PLACES)].drop_duplicates("organisation").sort_values("organisation")
@@ -324,15 +360,19 @@ def score(df: pd.DataFrame, questionnaire: forms.Questionnaire, threshold: int =
     hidden, reasons, protects = {}, {}, {}
     for i, measure in enumerate(names):
         hidden[measure], reasons[measure], protects[measure] = _withheld(
-            by_cell[1][..., i], orgs, among, within if measure in broken_down else None, threshold)
-    hidden[RESPONDENTS], reasons[RESPONDENTS], protects[RESPONDENTS] = _withheld(people, orgs, among, within,
-                                                                                 threshold)
+            by_cell[1][..., i], orgs, among, within if measure in broken_down else None, threshold
+        )
+    hidden[RESPONDENTS], reasons[RESPONDENTS], protects[RESPONDENTS] = _withheld(people, orgs, among, within, threshold)
     return Scored(names, totals, respondents, hidden, reasons, protects, threshold, broken_down)
 
 
-def _withheld(cells: np.ndarray, organisations: Sequence[Key], among: disclosure.Structure[Key],
-              within: disclosure.Structure[Key] | None, threshold: int
-              ) -> tuple[set[Key], dict[Key, str], dict[Key, Key | None]]:
+def _withheld(
+    cells: np.ndarray,
+    organisations: Sequence[Key],
+    among: disclosure.Structure[Key],
+    within: disclosure.Structure[Key] | None,
+    threshold: int,
+) -> tuple[set[Key], dict[Key, str], dict[Key, Key | None]]:
     """What is withheld of one measure, and why, beyond what falls below the threshold, from how many
     counted in each organisation's service and role (``cells``, in ``organisations``' order). Among
     places, every organisation's own figure is withheld from everyone else, and each knows its own;
@@ -343,19 +383,33 @@ def _withheld(cells: np.ndarray, organisations: Sequence[Key], among: disclosure
     public = [g for g in among.members if g[0] != "organisation"]
     few = {g for g in public if 0 < len(among.members[g] - set(empty)) < MIN_ORGANISATIONS}
     because: dict[Key, Key | None] = {}
-    hidden = disclosure.withhold(counts, among, threshold, given=organisations, insiders=True, empty=empty,
-                                 bare=few, because=because)
+    hidden = disclosure.withhold(
+        counts, among, threshold, given=organisations, insiders=True, empty=empty, bare=few, because=because
+    )
     withheld = {g for g in public if g in hidden}
     largest = {g: max((counts[organisations[c]] for c in among.members[g]), default=0) for g in withheld}
-    reasons = {g: FEWER if counts[g] < threshold else ORGANISATIONS if g in few
-               else DOMINATED if counts[g] - largest[g] < threshold else DIFFERENCE for g in withheld}
+    reasons = {
+        g: FEWER
+        if counts[g] < threshold
+        else ORGANISATIONS
+        if g in few
+        else DOMINATED
+        if counts[g] - largest[g] < threshold
+        else DIFFERENCE
+        for g in withheld
+    }
     for o, org in enumerate(organisations):
         own = cells[o].ravel()
         if within is None or counts[org] == 0 or (counts[org] >= threshold and own[own > 0].min() >= threshold):
             continue  # no part of it is shown, or none is small: nothing to withhold
         parts = within.totals(own)
-        mine = disclosure.withhold(parts, within, threshold, given=[()] if counts[org] < threshold else [],
-                                   empty=np.flatnonzero(own == 0).tolist())
+        mine = disclosure.withhold(
+            parts,
+            within,
+            threshold,
+            given=[()] if counts[org] < threshold else [],
+            empty=np.flatnonzero(own == 0).tolist(),
+        )
         for part in mine - {()}:
             withheld.add((*org, *part))
             reasons[(*org, *part)] = FEWER if parts[part] < threshold else DIFFERENCE
@@ -369,8 +423,11 @@ def _places(places: pd.DataFrame) -> disclosure.Structure[Key]:
     members: dict[Key, frozenset[int]] = {("national",): frozenset(index.values())}
     splits: list[tuple[Key, list[Key]]] = []
     for level, column in (("type", "authority_type"), ("region", "region")):
-        groups = {name: frozenset(index[o] for o in orgs)
-                  for name, orgs in places.groupby(column)["organisation"].agg(list).items() if name}
+        groups = {
+            name: frozenset(index[o] for o in orgs)
+            for name, orgs in places.groupby(column)["organisation"].agg(list).items()
+            if name
+        }
         members |= {(level, name): cells for name, cells in groups.items()}
         splits.append((("national",), [(level, name) for name in groups]))
     members |= {("organisation", org): frozenset([i]) for org, i in index.items()}
@@ -379,8 +436,10 @@ def _places(places: pd.DataFrame) -> disclosure.Structure[Key]:
 
 def _values(questionnaire: forms.Questionnaire) -> dict[str, list[str]]:
     """Each breakdown's parts: its stated options, then NOT_SAID (prefer not to say, or no answer)."""
-    return {b: [o.value for o in questionnaire.question(b).options if o.value != PREFER_NOT] + [NOT_SAID]
-            for b in BREAKDOWNS}
+    return {
+        b: [o.value for o in questionnaire.question(b).options if o.value != PREFER_NOT] + [NOT_SAID]
+        for b in BREAKDOWNS
+    }
 
 
 def _within(values: Mapping[str, Sequence[str]]) -> disclosure.Structure[Key]:
@@ -394,8 +453,10 @@ def _within(values: Mapping[str, Sequence[str]]) -> disclosure.Structure[Key]:
     return disclosure.Structure(members, splits, len(cells))
 
 
-NOT_FOR_PUBLICATION = ("The organisations' table is for the coordinating body only: not for publication. Each "
-                       "organisation sees its own scores and rank; the groups' tables follow the published pattern.")
+NOT_FOR_PUBLICATION = (
+    "The organisations' table is for the coordinating body only: not for publication. Each "
+    "organisation sees its own scores and rank; the groups' tables follow the published pattern."
+)
 
 
 def published(scored: Scored, df: pd.DataFrame, questionnaire: forms.Questionnaire, year: int) -> dict[str, Any]:
@@ -406,28 +467,57 @@ def published(scored: Scored, df: pd.DataFrame, questionnaire: forms.Questionnai
     with why."""
     found = standards(questionnaire)
     places = df[list(PLACES)].drop_duplicates("organisation").sort_values("organisation")
-    ranks = {s.id: rank({o: cell["score"] for o in places["organisation"]
-                         if (cell := scored.cell(("organisation", o), s.id))["score"] is not None}) for s in found}
+    ranks = {
+        s.id: rank(
+            {
+                o: cell["score"]
+                for o in places["organisation"]
+                if (cell := scored.cell(("organisation", o), s.id))["score"] is not None
+            }
+        )
+        for s in found
+    }
     organisations = []
     for org, kind, region in places.itertuples(index=False):
         cells = {}
         for s in found:
             place = ranks[s.id].get(org)
-            cells[s.id] = ScoreCell(**scored.cell(("organisation", org), s.id, exact=True), rank=place,
-                                    of=len(ranks[s.id]) if place else None)
-        organisations.append({"organisation": org, "authority_type": kind, "region": region or None,
-                              "respondents": scored.respondents[("organisation", org)], "scores": cells})
+            cells[s.id] = ScoreCell(
+                **scored.cell(("organisation", org), s.id, exact=True),
+                rank=place,
+                of=len(ranks[s.id]) if place else None,
+            )
+        organisations.append(
+            {
+                "organisation": org,
+                "authority_type": kind,
+                "region": region or None,
+                "respondents": scored.respondents[("organisation", org)],
+                "scores": cells,
+            }
+        )
     groups = []
     present = set(places["authority_type"])
     keys: list[Key] = [("national",)] + [("type", t) for t in AUTHORITY_TYPES if t in present]
     keys += [("region", r) for r in sorted(set(places["region"].dropna()) - {""})]
     for key in keys:
         people = scored.count(key)
-        groups.append({"group": ":".join(key), "respondents": people["n"], "respondents_withheld": people["withheld"],
-                       "scores": {s.id: scored.cell(key, s.id) for s in found}})
-    return {"cycle": year, "threshold": scored.threshold, "notice": NOT_FOR_PUBLICATION,
-            "standards": [{"id": s.id, "number": s.number, "title": s.title} for s in found],
-            "organisations": organisations, "groups": groups}
+        groups.append(
+            {
+                "group": ":".join(key),
+                "respondents": people["n"],
+                "respondents_withheld": people["withheld"],
+                "scores": {s.id: scored.cell(key, s.id) for s in found},
+            }
+        )
+    return {
+        "cycle": year,
+        "threshold": scored.threshold,
+        "notice": NOT_FOR_PUBLICATION,
+        "standards": [{"id": s.id, "number": s.number, "title": s.title} for s in found],
+        "organisations": organisations,
+        "groups": groups,
+    }
 
 
 def _own(cell: ScoreCell, threshold: int) -> ScoreCell:
@@ -435,37 +525,71 @@ def _own(cell: ScoreCell, threshold: int) -> ScoreCell:
     return {**cell, "n": cell["n"] if (cell["n"] or 0) >= threshold else None}
 
 
-def organisation_report(scored: Scored, result: dict[str, Any], organisation: str,
-                        questionnaire: forms.Questionnaire) -> dict[str, Any]:
+def organisation_report(
+    scored: Scored, result: dict[str, Any], organisation: str, questionnaire: forms.Questionnaire
+) -> dict[str, Any]:
     """What one organisation's PSW sees: each standard's score beside its authority type, region and
     the nation (as everyone sees them), with its rank; each statement's share agreeing beside the
     nation's; its scores by service and by role, every part listed; and why any figure is not shown."""
     entry = next(o for o in result["organisations"] if o["organisation"] == organisation)
     kind, region = entry["authority_type"], entry["region"]
     threshold = scored.threshold
-    comparisons: dict[str, Key] = {"type": ("type", kind), "region": ("region", region or ""),
-                                   "national": ("national",)}
+    comparisons: dict[str, Key] = {
+        "type": ("type", kind),
+        "region": ("region", region or ""),
+        "national": ("national",),
+    }
     rows = []
     for standard in standards(questionnaire):
-        row: dict[str, Any] = {"id": standard.id, "number": standard.number, "title": standard.title,
-                               "own": _own(entry["scores"][standard.id], threshold)}
+        row: dict[str, Any] = {
+            "id": standard.id,
+            "number": standard.number,
+            "title": standard.title,
+            "own": _own(entry["scores"][standard.id], threshold),
+        }
         for name, key in comparisons.items():
             row[name] = scored.cell(key, standard.id) if key in scored.totals else None
         rows.append(row)
     own: Key = ("organisation", organisation)
-    statements = [{"id": q.id, "standard": q.standard, "label": q.label,
-                   "own": _own(scored.cell(own, q.id), threshold), "national": scored.cell(("national",), q.id)}
-                  for q in questionnaire.questions() if q.standard]
-    labels = {b: {o.value: o.label for o in questionnaire.question(b).options} | {NOT_SAID: NOT_SAID_LABEL}
-              for b in BREAKDOWNS}
-    breakdowns = {b: [{"value": value, "label": labels[b][value], "respondents": scored.count((*own, b, value)),
-                       "scores": {s.id: scored.cell((*own, b, value), s.id) for s in standards(questionnaire)}}
-                      for value in _values(questionnaire)[b]] for b in BREAKDOWNS}
-    return {"organisation": organisation, "authority_type": kind, "region": region,
-            "respondents": scored.count(own)["n"], "standards": rows, "statements": statements,
-            "breakdowns": breakdowns, "not_shown": not_shown(rows, {"own": "Your own score", "type": kind,
-                                                                    "region": region, "national": "England"},
-                                                       threshold)}
+    statements = [
+        {
+            "id": q.id,
+            "standard": q.standard,
+            "label": q.label,
+            "own": _own(scored.cell(own, q.id), threshold),
+            "national": scored.cell(("national",), q.id),
+        }
+        for q in questionnaire.questions()
+        if q.standard
+    ]
+    labels = {
+        b: {o.value: o.label for o in questionnaire.question(b).options} | {NOT_SAID: NOT_SAID_LABEL}
+        for b in BREAKDOWNS
+    }
+    breakdowns = {
+        b: [
+            {
+                "value": value,
+                "label": labels[b][value],
+                "respondents": scored.count((*own, b, value)),
+                "scores": {s.id: scored.cell((*own, b, value), s.id) for s in standards(questionnaire)},
+            }
+            for value in _values(questionnaire)[b]
+        ]
+        for b in BREAKDOWNS
+    }
+    return {
+        "organisation": organisation,
+        "authority_type": kind,
+        "region": region,
+        "respondents": scored.count(own)["n"],
+        "standards": rows,
+        "statements": statements,
+        "breakdowns": breakdowns,
+        "not_shown": not_shown(
+            rows, {"own": "Your own score", "type": kind, "region": region, "national": "England"}, threshold
+        ),
+    }
 
 
 def not_shown(rows: Sequence[Mapping[str, Any]], names: Mapping[str, str | None], threshold: int) -> list[str]:
@@ -481,11 +605,18 @@ def not_shown(rows: Sequence[Mapping[str, Any]], names: Mapping[str, str | None]
             if cell and cell.get("withheld"):
                 by_reason.setdefault((cell["withheld"], cell.get("because")), []).append(row["number"])
         for (reason, kept), numbers in by_reason.items():
-            which = ("any standard" if len(numbers) == len(rows) else
-                     f"standard {numbers[0]}" if len(numbers) == 1 else
-                     "standards " + ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}")
-            words = (f"beside the other figures shown, it would let someone work out {kept}" if kept
-                     else why(reason, threshold))
+            which = (
+                "any standard"
+                if len(numbers) == len(rows)
+                else f"standard {numbers[0]}"
+                if len(numbers) == 1
+                else "standards " + ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}"
+            )
+            words = (
+                f"beside the other figures shown, it would let someone work out {kept}"
+                if kept
+                else why(reason, threshold)
+            )
             lines.append(f"{name}: not shown for {which}, because {words}.")
     return lines
 
@@ -493,8 +624,9 @@ def not_shown(rows: Sequence[Mapping[str, Any]], names: Mapping[str, str | None]
 def with_previous(report: dict[str, Any], earlier: dict[str, Any] | None) -> dict[str, Any]:
     """An organisation's report with last year's score for each standard and the change, where it
     took part then (``earlier`` is last year's scores.json); a change only where both are shown."""
-    before = next((o for o in (earlier or {}).get("organisations", []) if o["organisation"] == report["organisation"]),
-                  None)
+    before = next(
+        (o for o in (earlier or {}).get("organisations", []) if o["organisation"] == report["organisation"]), None
+    )
     for row in report["standards"]:
         cell = before["scores"].get(row["id"]) if before else None
         row["previous"] = {k: cell.get(k) for k in ("score", "printed", "band")} if cell else None

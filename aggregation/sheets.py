@@ -6,6 +6,7 @@ In a CSV, text a spreadsheet would take for a formula is written with a leading 
 ``unneutral`` takes off again when the file is read back. In an XLSX, text stays exactly as typed
 and its cell is marked as text, which a spreadsheet never runs.
 """
+
 from __future__ import annotations
 
 import csv

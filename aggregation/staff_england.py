@@ -27,6 +27,7 @@ disclosure-controlled like the scores (docs/disclosure.md, "England's and the re
 * **The change since last year**: England's or a region's score, both years' as published
   (last year's under this year's threshold), the change as printed.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -60,17 +61,22 @@ BAND_LABELS = {"low": "Low (0 to 50)", "moderate": "Moderate (51 to 74)", "high"
 # The professions a PSW counts the workforce in (healthcheck.store.staff.PROFESSIONS), each a set of
 # the survey's roles; students, other roles and those who did not say make their own.
 PROFESSIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("social_workers", "Registered social workers (including senior practitioners and managers)",
-     ("social_worker", "senior_practitioner", "manager")),
+    (
+        "social_workers",
+        "Registered social workers (including senior practitioners and managers)",
+        ("social_worker", "senior_practitioner", "manager"),
+    ),
     ("occupational_therapists", "Occupational therapists", ("occupational_therapist",)),
     ("other_practitioners", "Other practitioners (not registered)", ("practitioner",)),
     ("students_and_other", "Students, apprentices and other roles", ("student", "other")),
     (NOT_SAID, NOT_SAID_LABEL, (NOT_SAID,)),
 )
 FAMILIES = {"profession": "Profession", "service": "Service", "role": "Role"}
-SPREAD_REASONS = {"few": "fewer than {minimum} organisations have a score for it",
-                  "one_band": "nearly every organisation is in one band, which would tell each one the others' bands",
-                  "difference": "England's less the other regions' would show a few organisations' bands"}
+SPREAD_REASONS = {
+    "few": "fewer than {minimum} organisations have a score for it",
+    "one_band": "nearly every organisation is in one band, which would tell each one the others' bands",
+    "difference": "England's less the other regions' would show a few organisations' bands",
+}
 
 
 def rule(by_organisation: Sequence[int], threshold: int) -> str | None:
@@ -90,6 +96,7 @@ def rule(by_organisation: Sequence[int], threshold: int) -> str | None:
 
 # ---------------------------------------------------------------- places: England, types, regions
 
+
 def _places(df: pd.DataFrame) -> pd.DataFrame:
     return df[["organisation", "authority_type", "region"]].drop_duplicates("organisation").sort_values("organisation")
 
@@ -105,10 +112,17 @@ def base_groups(places: pd.DataFrame) -> dict[Key, list[str]]:
     return found
 
 
-def _protect(cells: Sequence[tuple[str, str]], counts: np.ndarray, groups: Mapping[Key, Sequence[int]],
-             fixed: Mapping[Key, bool], candidates: Sequence[Key], splits: list[tuple[Key, list[Key]]],
-             threshold: int, fixed_reasons: Mapping[Key, str | None],
-             forced: Mapping[Key, str]) -> dict[Key, str | None]:
+def _protect(
+    cells: Sequence[tuple[str, str]],
+    counts: np.ndarray,
+    groups: Mapping[Key, Sequence[int]],
+    fixed: Mapping[Key, bool],
+    candidates: Sequence[Key],
+    splits: list[tuple[Key, list[Key]]],
+    threshold: int,
+    fixed_reasons: Mapping[Key, str | None],
+    forced: Mapping[Key, str],
+) -> dict[Key, str | None]:
     """Which of ``candidates`` (groups of ``cells``: an organisation and a category each) are
     withheld and why, beside the groups published already, ``fixed`` (True where shown; else why
     not in ``fixed_reasons``), every organisation's own cells being withheld from everyone else and
@@ -130,8 +144,9 @@ def _protect(cells: Sequence[tuple[str, str]], counts: np.ndarray, groups: Mappi
     secret, two = _secrets(hidden, totals, reasons, fixed_reasons)
     # A candidate the published groups give already (an area's organisations that entered a
     # headcount being all of them) is no secret: shown, and never withheld to protect another.
-    known = structure.recoverable([g for g, shown in fixed.items() if shown],
-                                  [g for g in candidates if not reasons[g]], False, empty)
+    known = structure.recoverable(
+        [g for g, shown in fixed.items() if shown], [g for g in candidates if not reasons[g]], False, empty
+    )
     hidden |= known
     while True:
         disclosure._by_difference(totals, structure, threshold, hidden, set(known), own, {})
@@ -164,16 +179,23 @@ def _members(cells: Sequence[tuple[str, str]], groups: Mapping[Key, Sequence[int
     return members
 
 
-def _withheld_at_first(members: Mapping[Key, frozenset[int]], fixed: Mapping[Key, bool],
-                       reasons: Mapping[Key, str | None]) -> set[Key]:
+def _withheld_at_first(
+    members: Mapping[Key, frozenset[int]], fixed: Mapping[Key, bool], reasons: Mapping[Key, str | None]
+) -> set[Key]:
     """Every cell and organisation (each organisation's figures being its own), every published
     group not shown, and every candidate withheld on its own."""
     cell_groups = {g for g in members if g[0] in ("cell", "organisation")}
     return cell_groups | {g for g, shown in fixed.items() if not shown} | {g for g, why in reasons.items() if why}
 
 
-def _own_reasons(cells: Sequence[tuple[str, str]], counts: np.ndarray, members: Mapping[Key, frozenset[int]],
-                 candidates: Sequence[Key], threshold: int, forced: Mapping[Key, str]) -> dict[Key, str | None]:
+def _own_reasons(
+    cells: Sequence[tuple[str, str]],
+    counts: np.ndarray,
+    members: Mapping[Key, frozenset[int]],
+    candidates: Sequence[Key],
+    threshold: int,
+    forced: Mapping[Key, str],
+) -> dict[Key, str | None]:
     """Why each candidate is withheld on its own, if it is: ``forced``, else ``rule`` over what
     each organisation contributes to it."""
     reasons: dict[Key, str | None] = {}
@@ -185,8 +207,12 @@ def _own_reasons(cells: Sequence[tuple[str, str]], counts: np.ndarray, members: 
     return reasons
 
 
-def _secrets(hidden: set[Key], totals: Mapping[Key, int], reasons: Mapping[Key, str | None],
-             fixed_reasons: Mapping[Key, str | None]) -> tuple[set[Key], set[Key]]:
+def _secrets(
+    hidden: set[Key],
+    totals: Mapping[Key, int],
+    reasons: Mapping[Key, str | None],
+    fixed_reasons: Mapping[Key, str | None],
+) -> tuple[set[Key], set[Key]]:
     """What must not be worked out, and the part of it an insider may: every organisation's own
     figures, and every group withheld for being small (from anyone; from an insider too, but where
     it is withheld for having fewer than three organisations, which gives an insider nothing but
@@ -196,23 +222,37 @@ def _secrets(hidden: set[Key], totals: Mapping[Key, int], reasons: Mapping[Key, 
     return secret, two
 
 
-def _exposed(structure: disclosure.Structure[Key], totals: Mapping[Key, int], hidden: set[Key],
-             known: frozenset[Key], secret: set[Key], two: set[Key], empty: list[int]) -> frozenset[Key]:
+def _exposed(
+    structure: disclosure.Structure[Key],
+    totals: Mapping[Key, int],
+    hidden: set[Key],
+    known: frozenset[Key],
+    secret: set[Key],
+    two: set[Key],
+    empty: list[int],
+) -> frozenset[Key]:
     """The secrets that what is published gives away: to everyone first (cheap), then to each
     organisation with its own figure (costly: once clean)."""
     published = [g for g in totals if g not in hidden or g in known]
-    return structure.recoverable(published, secret, False, empty) or \
-        structure.recoverable(published, secret - two, True, empty)
+    return structure.recoverable(published, secret, False, empty) or structure.recoverable(
+        published, secret - two, True, empty
+    )
 
 
-def _smallest_shown(candidates: Sequence[Key], hidden: set[Key], known: frozenset[Key],
-                    totals: Mapping[Key, int]) -> list[Key]:
+def _smallest_shown(
+    candidates: Sequence[Key], hidden: set[Key], known: frozenset[Key], totals: Mapping[Key, int]
+) -> list[Key]:
     """The candidates still shown (and not known already), smallest first."""
     return sorted((g for g in candidates if g not in hidden and g not in known), key=lambda g: (totals[g], str(g)))
 
 
-def _withhold_beside(exposed: frozenset[Key], shown: list[Key], hidden: set[Key], splits: list[tuple[Key, list[Key]]],
-                     members: Mapping[Key, frozenset[int]]) -> None:
+def _withhold_beside(
+    exposed: frozenset[Key],
+    shown: list[Key],
+    hidden: set[Key],
+    splits: list[tuple[Key, list[Key]]],
+    members: Mapping[Key, frozenset[int]],
+) -> None:
     """One more candidate withheld beside each group given away: the smallest shown beside it in a
     split, else sharing its cells, else the smallest shown."""
     for first in sorted(exposed, key=str):
@@ -229,6 +269,7 @@ def _fixed(scored: Scored, groups: Mapping[Key, Sequence[str]]) -> dict[Key, boo
 
 # ---------------------------------------------------------------- responses against the workforce
 
+
 def responses(df: pd.DataFrame, scored: Scored, headcounts: Mapping[str, int], threshold: int) -> list[dict[str, Any]]:
     """For England, each type and each region: its organisations taking part, its respondents
     (as published), how many of its organisations entered a headcount, and where it can be shown,
@@ -243,8 +284,17 @@ def responses(df: pd.DataFrame, scored: Scored, headcounts: Mapping[str, int], t
     fixed = _fixed(scored, base)
     candidates = [("entered", *g) for g in base]
     forced = {("entered", *g): scored.count(g)["withheld"] or DIFFERENCE for g in base if not fixed[g]}
-    why = _protect([(o, "") for o in orgs], counts, groups, fixed, candidates, splits, threshold,
-                   {g: scored.count(g)["withheld"] for g in base}, forced)
+    why = _protect(
+        [(o, "") for o in orgs],
+        counts,
+        groups,
+        fixed,
+        candidates,
+        splits,
+        threshold,
+        {g: scored.count(g)["withheld"] for g in base},
+        forced,
+    )
     rows = []
     for g, members in base.items():
         reason = why[("entered", *g)] if fixed[g] else (scored.count(g)["withheld"] or DIFFERENCE)
@@ -252,8 +302,9 @@ def responses(df: pd.DataFrame, scored: Scored, headcounts: Mapping[str, int], t
     return rows
 
 
-def _entered_groups(base: Mapping[Key, Sequence[str]], orgs: Sequence[str],
-                    entered: set[str]) -> tuple[dict[Key, list[int]], list[tuple[Key, list[Key]]]]:
+def _entered_groups(
+    base: Mapping[Key, Sequence[str]], orgs: Sequence[str], entered: set[str]
+) -> tuple[dict[Key, list[int]], list[tuple[Key, list[Key]]]]:
     """Each group's organisations (as indices into ``orgs``), and each group's that entered a
     headcount, with the splits the rules guard: a group less its organisations that entered, and
     England's that entered by its types' or regions' (and those of no region)."""
@@ -268,8 +319,15 @@ def _entered_groups(base: Mapping[Key, Sequence[str]], orgs: Sequence[str],
     return groups, splits
 
 
-def _response_row(g: Key, members: Sequence[str], people: pd.Series, entered: set[str],
-                  headcounts: Mapping[str, int], scored: Scored, reason: str | None) -> dict[str, Any]:
+def _response_row(
+    g: Key,
+    members: Sequence[str],
+    people: pd.Series,
+    entered: set[str],
+    headcounts: Mapping[str, int],
+    scored: Scored,
+    reason: str | None,
+) -> dict[str, Any]:
     """One group's row: its figures for those that entered a headcount shown unless ``reason``
     (or none of its organisations taking part entered one, when there is nothing to withhold)."""
     inside = [o for o in members if people.get(o, 0)]
@@ -277,14 +335,21 @@ def _response_row(g: Key, members: Sequence[str], people: pd.Series, entered: se
     n = int(sum(people.get(o, 0) for o in counted))
     workforce = int(sum(headcounts[o] for o in counted))
     shown = reason is None and bool(counted)
-    return {"level": g[0], "name": g[1] if len(g) > 1 else "England", "organisations": len(inside),
-            "respondents": scored.count(g), "entered": len(counted),
-            "entered_respondents": n if shown else None, "workforce": workforce if shown else None,
-            "rate": round(100 * n / workforce) if shown and workforce else None,
-            "withheld": None if shown or not counted else reason}
+    return {
+        "level": g[0],
+        "name": g[1] if len(g) > 1 else "England",
+        "organisations": len(inside),
+        "respondents": scored.count(g),
+        "entered": len(counted),
+        "entered_respondents": n if shown else None,
+        "workforce": workforce if shown else None,
+        "rate": round(100 * n / workforce) if shown and workforce else None,
+        "withheld": None if shown or not counted else reason,
+    }
 
 
 # ---------------------------------------------------------------- who answered
+
 
 def _family_values(questionnaire: forms.Questionnaire) -> dict[str, list[tuple[str, str]]]:
     """Each family's parts (value, label), "prefer not to say, or no answer" last."""
@@ -297,8 +362,9 @@ def _family_values(questionnaire: forms.Questionnaire) -> dict[str, list[tuple[s
     return found
 
 
-def who_answered(df: pd.DataFrame, questionnaire: forms.Questionnaire, scored: Scored,
-                 threshold: int) -> dict[str, dict[str, list[dict[str, Any]]]]:
+def who_answered(
+    df: pd.DataFrame, questionnaire: forms.Questionnaire, scored: Scored, threshold: int
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """England's and each region's respondents by profession, service and role: ``{area: {family:
     [{"value", "label", "n", "withheld"}]}}``, "England" for England; each count shown or withheld
     as the rules above say, an area whose own count is withheld having none shown."""
@@ -317,28 +383,40 @@ def who_answered(df: pd.DataFrame, questionnaire: forms.Questionnaire, scored: S
             for area in areas:
                 name = "England" if area == ("national",) else area[1]
                 area_reason = None if fixed[area] else (scored.count(area)["withheld"] or DIFFERENCE)
-                found[name][family] = [_who_row((family, value, *area), labels[value], why, totals, area_reason,
-                                                threshold) for value, _ in parts[family]]
+                found[name][family] = [
+                    _who_row((family, value, *area), labels[value], why, totals, area_reason, threshold)
+                    for value, _ in parts[family]
+                ]
     for by in found.values():
         by["profession"] = _professions(by["role"], families["profession"])
     return {area: {f: by[f] for f in FAMILIES} for area, by in found.items()}
 
 
-def _who_withheld(df: pd.DataFrame, column: str, values: Sequence[str], places: pd.DataFrame,
-                  base: Mapping[Key, Sequence[str]], areas: Sequence[Key],
-                  parts: Mapping[str, Sequence[tuple[str, tuple[str, ...]]]], fixed: Mapping[Key, bool],
-                  scored: Scored, threshold: int) -> tuple[dict[Key, str | None], dict[Key, int]]:
+def _who_withheld(
+    df: pd.DataFrame,
+    column: str,
+    values: Sequence[str],
+    places: pd.DataFrame,
+    base: Mapping[Key, Sequence[str]],
+    areas: Sequence[Key],
+    parts: Mapping[str, Sequence[tuple[str, tuple[str, ...]]]],
+    fixed: Mapping[Key, bool],
+    scored: Scored,
+    threshold: int,
+) -> tuple[dict[Key, str | None], dict[Key, int]]:
     """For one breakdown (``column``), each area's parts' reasons for being withheld, and every
     group's count: the cells each organisation's people by category, England's and each region's
     parts split both ways (by category, and England's category by region)."""
     stated = df[column].astype(object).where(df[column].isin(values[:-1]), NOT_SAID)
-    per = pd.crosstab(df["organisation"], stated).reindex(index=list(places["organisation"]),
-                                                           columns=values, fill_value=0)
+    per = pd.crosstab(df["organisation"], stated).reindex(
+        index=list(places["organisation"]), columns=values, fill_value=0
+    )
     cells = [(o, v) for o in per.index for v in per.columns]
     counts = per.to_numpy(dtype=float).ravel()
     at = {cell: i for i, cell in enumerate(cells)}
-    groups: dict[Key, list[int]] = {g: [at[(o, v)] for o in members for v in per.columns]
-                                    for g, members in base.items()}
+    groups: dict[Key, list[int]] = {
+        g: [at[(o, v)] for o in members for v in per.columns] for g, members in base.items()
+    }
     splits: list[tuple[Key, list[Key]]] = []
     candidates: list[Key] = []
     for family, chosen in parts.items():
@@ -349,14 +427,29 @@ def _who_withheld(df: pd.DataFrame, column: str, values: Sequence[str], places: 
             splits.append(((family, value, "national"), [(family, value, *a) for a in areas if a[0] == "region"]))
         splits += [(area, [(family, value, *area) for value, _ in chosen]) for area in areas]
     forced = {c: scored.count(c[2:])["withheld"] or DIFFERENCE for c in candidates if not fixed[c[2:]]}
-    why = _protect(cells, counts, groups, fixed, candidates, splits, threshold,
-                   {g: scored.count(g)["withheld"] for g in base}, forced)
+    why = _protect(
+        cells,
+        counts,
+        groups,
+        fixed,
+        candidates,
+        splits,
+        threshold,
+        {g: scored.count(g)["withheld"] for g in base},
+        forced,
+    )
     totals = {g: int(sum(counts[i] for i in members)) for g, members in groups.items()}
     return why, totals
 
 
-def _who_row(key: Key, label: str, why: Mapping[Key, str | None], totals: Mapping[Key, int],
-             area_reason: str | None, threshold: int) -> dict[str, Any]:
+def _who_row(
+    key: Key,
+    label: str,
+    why: Mapping[Key, str | None],
+    totals: Mapping[Key, int],
+    area_reason: str | None,
+    threshold: int,
+) -> dict[str, Any]:
     """One part of an area's split: withheld as its area's count is, else as ``_protect`` says;
     and below the threshold always, even none (a count never tells none from a few)."""
     reason = why[key] if area_reason is None else area_reason
@@ -374,12 +467,19 @@ def _professions(roles: list[dict[str, Any]], labels: list[tuple[str, str]]) -> 
     for (value, label), (_, _, members) in zip(labels, PROFESSIONS, strict=True):
         parts = [by_role[m] for m in members]
         shown = all(p["n"] is not None for p in parts)
-        rows.append({"value": value, "label": label, "n": sum(p["n"] for p in parts) if shown else None,
-                     "withheld": None if shown else parts[0]["withheld"] if len(parts) == 1 else DIFFERENCE})
+        rows.append(
+            {
+                "value": value,
+                "label": label,
+                "n": sum(p["n"] for p in parts) if shown else None,
+                "withheld": None if shown else parts[0]["withheld"] if len(parts) == 1 else DIFFERENCE,
+            }
+        )
     return rows
 
 
 # ---------------------------------------------------------------- the spread of organisations' scores
+
 
 def spread(result: Mapping[str, Any], regions: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
     """For England and each region, each standard's organisations by the band of their own score:
@@ -397,8 +497,7 @@ def spread(result: Mapping[str, Any], regions: Sequence[str]) -> dict[str, dict[
         reasons = {area: _spread_rule(t) for area, t in tally.items()}
         if reasons["England"] is None:  # England less the shown regions: the rest's bands
             while True:
-                rest = {b: tally["England"][b] - sum(tally[r][b] for r in regions if reasons[r] is None)
-                        for b in BANDS}
+                rest = {b: tally["England"][b] - sum(tally[r][b] for r in regions if reasons[r] is None) for b in BANDS}
                 if sum(rest.values()) == 0 or _spread_rule(rest) is None:
                     break
                 shown = [r for r in regions if reasons[r] is None]
@@ -408,8 +507,12 @@ def spread(result: Mapping[str, Any], regions: Sequence[str]) -> dict[str, dict[
                 reasons[min(shown, key=lambda r: (sum(tally[r][b] for b in BANDS), r))] = "difference"
         for area, t in tally.items():
             scored = sum(t[b] for b in BANDS)
-            found[area][s["id"]] = {**{b: None if reasons[area] else t[b] for b in BANDS}, "scored": scored,
-                                    "not_scored": t["not_scored"], "withheld": reasons[area]}
+            found[area][s["id"]] = {
+                **{b: None if reasons[area] else t[b] for b in BANDS},
+                "scored": scored,
+                "not_scored": t["not_scored"],
+                "withheld": reasons[area],
+            }
     return found
 
 
@@ -428,8 +531,14 @@ def spread_why(reason: str) -> str:
 
 # ---------------------------------------------------------------- the change since last year
 
-def change(scored: Scored, earlier: Scored | None, key: Key, questionnaire: forms.Questionnaire,
-           earlier_questionnaire: forms.Questionnaire | None) -> list[dict[str, Any]] | None:
+
+def change(
+    scored: Scored,
+    earlier: Scored | None,
+    key: Key,
+    questionnaire: forms.Questionnaire,
+    earlier_questionnaire: forms.Questionnaire | None,
+) -> list[dict[str, Any]] | None:
     """Each standard's score for ``key`` last year and this, and the change as printed (this year's
     printed score less last year's), where both years' are shown; None without a last year."""
     if earlier is None or earlier_questionnaire is None:
@@ -444,8 +553,17 @@ def change(scored: Scored, earlier: Scored | None, key: Key, questionnaire: form
             exact = now["score"] - then["score"]
             if now["printed"] is not None and then["printed"] is not None:
                 printed = now["printed"] - then["printed"]
-        rows.append({"id": s.id, "number": s.number, "title": s.title, "now": now,
-                     "previous": then, "change": printed, "exact_change": exact})
+        rows.append(
+            {
+                "id": s.id,
+                "number": s.number,
+                "title": s.title,
+                "now": now,
+                "previous": then,
+                "change": printed,
+                "exact_change": exact,
+            }
+        )
     return rows
 
 

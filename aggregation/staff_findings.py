@@ -8,6 +8,7 @@ figures differ, "the same" only where the unrounded ones are equal.
 England's and a region's report print them, and its web page shows them from the report's JSON.
 ``tests/test_staff_findings.py`` holds every sentence to these rules over random reports.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -40,18 +41,23 @@ def response(report: Row) -> str:
     rows = report.get("responses") or []
     own = next((r for r in rows if r["name"] == report["area"]), None)
     count = report["respondents"]
-    said = (f"{count['n']:,} practitioners" if count["n"] is not None else "Practitioners") + \
-        f" from {report['organisations']} organisations answered"
+    said = (
+        f"{count['n']:,} practitioners" if count["n"] is not None else "Practitioners"
+    ) + f" from {report['organisations']} organisations answered"
     if own is None:
         return said + "."
     if own["entered"] == 0:
         return said + "; none of these organisations entered a headcount, so there is no response rate."
     which = "the one" if own["entered"] == 1 else f"the {own['entered']}"
     if own["rate"] is None:
-        return (said + f". The response rate of {which} that entered a headcount is not shown: it would let "
-                "someone work out a few people's answers or one organisation's.")
-    return (said + f". Of the workforce entered by {which} that entered a headcount ({own['workforce']:,}), "
-            f"{own['rate']} per cent answered ({own['entered_respondents']:,} people).")
+        return (
+            said + f". The response rate of {which} that entered a headcount is not shown: it would let "
+            "someone work out a few people's answers or one organisation's."
+        )
+    return (
+        said + f". Of the workforce entered by {which} that entered a headcount ({own['workforce']:,}), "
+        f"{own['rate']} per cent answered ({own['entered_respondents']:,} people)."
+    )
 
 
 def strongest(report: Row) -> str | None:
@@ -62,17 +68,18 @@ def strongest(report: Row) -> str | None:
     if not shown:
         return None
     if hidden:
-        return (f"The scores for {_numbers(hidden)} are not shown, so no standard is called the highest or "
-                "lowest.")
+        return f"The scores for {_numbers(hidden)} are not shown, so no standard is called the highest or lowest."
     values = {r["id"]: r["own"]["score"] for r in rows}
     top, bottom = max(values.values()), min(values.values())
     if same(top, bottom):
         return f"Every standard scores the same, {rows[0]['own']['printed']}."
     high = [r for r in rows if same(values[r["id"]], top)]
     low = [r for r in rows if same(values[r["id"]], bottom)]
-    return (f"Highest-scoring: {_listed(high)}, at {high[0]['own']['printed']}{' each' if len(high) > 1 else ''}"
-            f"{_just(high, rows)}. Lowest: {_listed(low)}, at {low[0]['own']['printed']}"
-            f"{' each' if len(low) > 1 else ''}{_just(low, rows)}.")
+    return (
+        f"Highest-scoring: {_listed(high)}, at {high[0]['own']['printed']}{' each' if len(high) > 1 else ''}"
+        f"{_just(high, rows)}. Lowest: {_listed(low)}, at {low[0]['own']['printed']}"
+        f"{' each' if len(low) > 1 else ''}{_just(low, rows)}."
+    )
 
 
 def _listed(rows: Sequence[Row]) -> str:
@@ -149,8 +156,9 @@ def _changes(rows: Sequence[Row]) -> str:
     if len(sizes) == 1:
         size = sizes.pop()
         return f"{_numbers(rows)} ({size} point{'s' if size != 1 else ''}{' each' if len(rows) > 1 else ''})"
-    return "standards " + listed([f"{r['number']} ({abs(r['change'])} point{'s' if abs(r['change']) != 1 else ''})"
-                                  for r in rows])
+    return "standards " + listed(
+        [f"{r['number']} ({abs(r['change'])} point{'s' if abs(r['change']) != 1 else ''})" for r in rows]
+    )
 
 
 def by_type(report: Row) -> str | None:
@@ -165,9 +173,15 @@ def by_type(report: Row) -> str | None:
         return None
     standard = low[0]
     types = [g for g in report["groups"] if g["level"] == "type"]
-    cells = [{"group": g["name"], "value": g["scores"][standard["id"]]["score"],
-              "printed": g["scores"][standard["id"]]["printed"],
-              "suppressed": not _shown(g["scores"][standard["id"]])} for g in types]
+    cells = [
+        {
+            "group": g["name"],
+            "value": g["scores"][standard["id"]]["score"],
+            "printed": g["scores"][standard["id"]]["printed"],
+            "suppressed": not _shown(g["scores"][standard["id"]]),
+        }
+        for g in types
+    ]
     shown = [c for c in cells if not c["suppressed"]]
     hidden = [c for c in cells if c["suppressed"]]
     if not shown:
@@ -177,7 +191,8 @@ def by_type(report: Row) -> str | None:
     text = f"On the lowest-scoring standard, {_standard(standard)}, England scores {standard['own']['printed']}"
     if hidden:
         text += findings._beside_everyone(figures, overall, [c["group"] for c in hidden], POINTS).replace(
-            "average", "England's")
+            "average", "England's"
+        )
     elif len(shown) >= 2:
         text += findings._ranking(figures, POINTS)
     return text + "."
@@ -196,15 +211,16 @@ def bands(report: Row) -> str | None:
     top = [(r, s) for r, s in rows if s["low"] == most]  # type: ignore[index]
     if len(top) == 1:
         r, s = top[0]
-        return (f"{_standard(r)[:1].upper()}{_standard(r)[1:]} has the most organisations scoring low: {most} of "
-                f"the {s['scored']} with a score.")  # type: ignore[index]
+        return (
+            f"{_standard(r)[:1].upper()}{_standard(r)[1:]} has the most organisations scoring low: {most} of "
+            f"the {s['scored']} with a score."  # type: ignore[index]
+        )
     return f"{_numbers([r for r, _ in top]).capitalize()} have the most organisations scoring low: {most} each."
 
 
 def key_messages(report: Row) -> list[str]:
     """England's or a region's key messages, in the order its report prints them."""
-    found = [response(report), strongest(report), beside_england(report), by_type(report), bands(report),
-             since(report)]
+    found = [response(report), strongest(report), beside_england(report), by_type(report), bands(report), since(report)]
     return [s for s in found if s]
 
 

@@ -3,6 +3,7 @@ its scores by standard beside its type, region and England, a chart, its breakdo
 statement, the change since last year, what keeps people, who answered beside the workforce, and
 approved comments. Written from
 the figures; only that organisation's, never a league table."""
+
 from __future__ import annotations
 
 import io
@@ -34,8 +35,12 @@ def printed(cell: dict[str, Any] | None, suffix: str = "") -> str:
     return f"{cell['printed']}{suffix}" + (f" ({cell['band']})" if cell.get("band") and not suffix else "")
 
 
-def chart(report: dict[str, Any], width: float = WIDTH, row: float = 7 * mm,
-          legend: str = "Blue bar: your score out of 100. Black tick: England.") -> Drawing:
+def chart(
+    report: dict[str, Any],
+    width: float = WIDTH,
+    row: float = 7 * mm,
+    legend: str = "Blue bar: your score out of 100. Black tick: England.",
+) -> Drawing:
     """The eight standards' scores as bars out of 100, England's as a black tick on each."""
     label_w, top = 62 * mm, 6 * mm
     bar_w = width - label_w - 12 * mm
@@ -48,8 +53,16 @@ def chart(report: dict[str, Any], width: float = WIDTH, row: float = 7 * mm,
         d.add(String(px, 2 * mm, str(x), fontName="Helvetica", fontSize=7, fillColor=INK, textAnchor="middle"))
     for i, s in enumerate(rows):
         y = y0 - (i + 1) * row
-        d.add(String(0, y + row * 0.35, f"{s['number']}. {s['title']}"[:44], fontName="Helvetica", fontSize=7.5,
-                     fillColor=INK))
+        d.add(
+            String(
+                0,
+                y + row * 0.35,
+                f"{s['number']}. {s['title']}"[:44],
+                fontName="Helvetica",
+                fontSize=7.5,
+                fillColor=INK,
+            )
+        )
         own, national = s["own"].get("score"), (s.get("national") or {}).get("score")
         if own is not None:
             d.add(Rect(label_w, y + row * 0.2, bar_w * own / 100, row * 0.6, fillColor=BLUE, strokeColor=None))
@@ -57,10 +70,17 @@ def chart(report: dict[str, Any], width: float = WIDTH, row: float = 7 * mm,
             px = label_w + bar_w * national / 100
             d.add(Line(px, y + row * 0.05, px, y + row * 0.95, strokeColor=INK, strokeWidth=1.6))
         text = str(s["own"]["printed"]) if own is not None else "Not shown"
-        d.add(String(label_w + bar_w * max(own or 0, national or 0) / 100 + 4, y + row * 0.35, text,
-                     fontName="Helvetica", fontSize=7.5, fillColor=INK))
-    d.add(String(label_w, d.height - 4 * mm, legend,
-                 fontName="Helvetica", fontSize=7, fillColor=INK))
+        d.add(
+            String(
+                label_w + bar_w * max(own or 0, national or 0) / 100 + 4,
+                y + row * 0.35,
+                text,
+                fontName="Helvetica",
+                fontSize=7.5,
+                fillColor=INK,
+            )
+        )
+    d.add(String(label_w, d.height - 4 * mm, legend, fontName="Helvetica", fontSize=7, fillColor=INK))
     return d
 
 
@@ -76,14 +96,29 @@ def organisation_pdf(report: dict[str, Any], year: int, threshold: int, service:
     region = f", the {report['region']} region" if report.get("region") else ""
     story: Story = [
         Paragraph(_t(title), s["title"]),
-        Paragraph(_t(f"{answered(report['respondents'], threshold)} at {org} in the {year} staff survey. These "
-                     f"pages show how they rate it against each of the eight Standards for Employers of Social "
-                     f"Workers, out of 100, beside {in_a_sentence(report['authority_type'])} employers{region} and "
-                     f"England. {SHOWN_ONLY.format(threshold=threshold)}"), s["body"]),
-        Paragraph("Scores by standard", s["h2"]), _scores_table(report, s), Spacer(1, 4 * mm)]
+        Paragraph(
+            _t(
+                f"{answered(report['respondents'], threshold)} at {org} in the {year} staff survey. These "
+                f"pages show how they rate it against each of the eight Standards for Employers of Social "
+                f"Workers, out of 100, beside {in_a_sentence(report['authority_type'])} employers{region} and "
+                f"England. {SHOWN_ONLY.format(threshold=threshold)}"
+            ),
+            s["body"],
+        ),
+        Paragraph("Scores by standard", s["h2"]),
+        _scores_table(report, s),
+        Spacer(1, 4 * mm),
+    ]
     shown = any(r["own"]["score"] is not None for r in report["standards"])
-    story += [chart(report)] if shown else [Paragraph(_t(f"No standard's score can be shown: fewer than {threshold} "
-                                                         "people answered for each."), s["body"])]
+    story += (
+        [chart(report)]
+        if shown
+        else [
+            Paragraph(
+                _t(f"No standard's score can be shown: fewer than {threshold} people answered for each."), s["body"]
+            )
+        ]
+    )
     story.append(Paragraph(_t(IN_WORDS), s["small"]))
     story += _not_shown(report, s)
     story += _previous(report, s) + _breakdowns(report, s, threshold) + _statements(report, s) + _drivers(report, s)
@@ -93,14 +128,24 @@ def organisation_pdf(report: dict[str, Any], year: int, threshold: int, service:
 
 
 def _scores_table(report: dict[str, Any], s: dict[str, Any]) -> Any:
-    head = ["Standard", "Yours", "Your rank", report["authority_type"]] + ([report["region"]] if report.get("region")
-                                                                           else []) + ["England"]
+    head = (
+        ["Standard", "Yours", "Your rank", report["authority_type"]]
+        + ([report["region"]] if report.get("region") else [])
+        + ["England"]
+    )
     data: list[list[Any]] = [_head(head, s)]
     for row in report["standards"]:
         rank = f"{ordinal(row['own']['rank'])} of {row['own']['of']}" if row["own"].get("rank") else "–"
-        data.append([Paragraph(_t(f"{row['number']}. {row['title']}"), s["cell"]), printed(row["own"]), rank,
-                     printed(row["type"])] + ([printed(row["region"])] if report.get("region") else [])
-                    + [printed(row["national"])])
+        data.append(
+            [
+                Paragraph(_t(f"{row['number']}. {row['title']}"), s["cell"]),
+                printed(row["own"]),
+                rank,
+                printed(row["type"]),
+            ]
+            + ([printed(row["region"])] if report.get("region") else [])
+            + [printed(row["national"])]
+        )
     widths = [56 * mm, 24 * mm, 20 * mm] + [(WIDTH - 100 * mm) / (len(head) - 3)] * (len(head) - 3)
     return _grid(data, widths)
 
@@ -112,10 +157,19 @@ def _previous(report: dict[str, Any], s: dict[str, Any]) -> Story:
     data: list[list[Any]] = [_head(["Standard", "Last year", "This year", "Change"], s)]
     for r in rows:
         change = r.get("change")
-        data.append([Paragraph(_t(f"{r['number']}. {r['title']}"), s["cell"]), printed(r["previous"]),
-                     printed(r["own"]), "–" if change is None else f"{change:+d}" if change else "0"])
-    return [Paragraph("Since last year", s["h2"]), _grid(data, [80 * mm, 30 * mm, 30 * mm, WIDTH - 140 * mm]),
-            Paragraph("A change is shown only where both years' scores are.", s["small"])]
+        data.append(
+            [
+                Paragraph(_t(f"{r['number']}. {r['title']}"), s["cell"]),
+                printed(r["previous"]),
+                printed(r["own"]),
+                "–" if change is None else f"{change:+d}" if change else "0",
+            ]
+        )
+    return [
+        Paragraph("Since last year", s["h2"]),
+        _grid(data, [80 * mm, 30 * mm, 30 * mm, WIDTH - 140 * mm]),
+        Paragraph("A change is shown only where both years' scores are.", s["small"]),
+    ]
 
 
 def _not_shown(report: dict[str, Any], s: dict[str, Any]) -> Story:
@@ -129,9 +183,13 @@ def _breakdowns(report: dict[str, Any], s: dict[str, Any], threshold: int) -> St
         head = [kind.capitalize(), "People"] + [f"S{r['number']}" for r in report["standards"]]
         data: list[list[Any]] = [_head(head, s)]
         for part in report["breakdowns"][kind]:
-            data.append([Paragraph(_t(part["label"]), s["cell"]), people(part["respondents"], threshold)]
-                        + [part["scores"][r["id"]]["printed"] if part["scores"][r["id"]]["printed"] is not None
-                           else "–" for r in report["standards"]])
+            data.append(
+                [Paragraph(_t(part["label"]), s["cell"]), people(part["respondents"], threshold)]
+                + [
+                    part["scores"][r["id"]]["printed"] if part["scores"][r["id"]]["printed"] is not None else "–"
+                    for r in report["standards"]
+                ]
+            )
         story += [Paragraph(heading, s["h2"]), _grid(data, [44 * mm, 22 * mm] + [(WIDTH - 66 * mm) / 8] * 8)]
     story.append(Paragraph(_t(BREAKDOWN_KEY.format(threshold=threshold)), s["small"]))
     return story
@@ -148,8 +206,10 @@ def _statements(report: dict[str, Any], s: dict[str, Any], columns: tuple[str, .
         data: list[list[Any]] = [_head([f"Standard {row['number']}: {row['title']}", *columns], s)]
         for st in report["statements"]:
             if st["standard"] == row["number"]:
-                data.append([Paragraph(_t(st["label"]), s["cell"])]
-                            + [printed(st[k], "%") for k in ("own", "national")[:len(columns)]])
+                data.append(
+                    [Paragraph(_t(st["label"]), s["cell"])]
+                    + [printed(st[k], "%") for k in ("own", "national")[: len(columns)]]
+                )
         widths = [WIDTH - 22 * mm * len(columns)] + [22 * mm] * len(columns)
         story.append(KeepTogether((head if not story else []) + [_grid(data, widths), Spacer(1, 3 * mm)]))
     return story
@@ -162,13 +222,26 @@ def _drivers(report: dict[str, Any], s: dict[str, Any]) -> Story:
     if not found["estimated"]:
         return [Paragraph("What keeps people staying", s["h2"]), Paragraph(_t(why_not(found)), s["body"])]
     whose = "your organisation's practitioners" if found.get("own") else "practitioners across England"
-    story: Story = [Paragraph("What keeps people staying", s["h2"]),
-                    Paragraph(_t(f"How strongly each standard goes with intending to stay for the next 12 months, "
-                                 f"from the answers of {whose} ({taking_part(found)})."), s["body"])]
+    story: Story = [
+        Paragraph("What keeps people staying", s["h2"]),
+        Paragraph(
+            _t(
+                f"How strongly each standard goes with intending to stay for the next 12 months, "
+                f"from the answers of {whose} ({taking_part(found)})."
+            ),
+            s["body"],
+        ),
+    ]
     data: list[list[Any]] = [_head(["Standard", "Odds ratio per 10 points", "95% interval", "Clear effect?"], s)]
     for d in found["standards"]:
-        data.append([Paragraph(_t(f"{d['number']}. {d['title']}"), s["cell"]), f"{d['odds_ratio']:.2f}",
-                     f"{d['low']:.2f} to {d['high']:.2f}", "Yes" if d["clear"] else "No"])
+        data.append(
+            [
+                Paragraph(_t(f"{d['number']}. {d['title']}"), s["cell"]),
+                f"{d['odds_ratio']:.2f}",
+                f"{d['low']:.2f} to {d['high']:.2f}",
+                "Yes" if d["clear"] else "No",
+            ]
+        )
     story += [_grid(data, [80 * mm, 34 * mm, 34 * mm, WIDTH - 148 * mm]), Paragraph(_t(DRIVERS_METHOD), s["small"])]
     return [KeepTogether(story)]
 
@@ -187,11 +260,17 @@ def _profile(report: dict[str, Any], s: dict[str, Any], threshold: int) -> Story
     story: Story = [Paragraph("Who answered", s["h2"])]
     if found["respondents"] is None:
         return story + [Paragraph("Not shown: too few people answered.", s["body"])]
-    story.append(Paragraph(_t(
-        f"How the people who answered compare with the workforce you counted from HR. A share of respondents "
-        f"is of all {found['respondents']} who answered, so where many preferred not to say, each group's share "
-        f"can look smaller. A difference of more than {found['flag']} percentage points is flagged. "
-        + PROFILE_KEY.format(threshold=threshold)), s["body"]))
+    story.append(
+        Paragraph(
+            _t(
+                f"How the people who answered compare with the workforce you counted from HR. A share of respondents "
+                f"is of all {found['respondents']} who answered, so where many preferred not to say, "
+                f"each group's share can look smaller. A difference of more than {found['flag']} percentage points "
+                f"is flagged. " + PROFILE_KEY.format(threshold=threshold)
+            ),
+            s["body"],
+        )
+    )
     flags = profile_summary(found)
     if flags:
         story += [Paragraph(_t(line), s["bullet"], bulletText="\u2022") for line in flags]
@@ -201,9 +280,16 @@ def _profile(report: dict[str, Any], s: dict[str, Any], threshold: int) -> Story
         data: list[list[Any]] = [_head([c["label"], *head[1:]], s)]
         for r in c["rows"]:
             difference = number(r["difference"], sign=True) + (f" ({r['flag']})" if r["flag"] else "")
-            data.append([Paragraph(_t(r["label"]), s["cell"]),
-                         people({"n": r["respondents"], "withheld": r["withheld"]}, threshold), number(r["share"], "%"),
-                         number(r["workforce"]), number(r["workforce_share"], "%"), difference])
+            data.append(
+                [
+                    Paragraph(_t(r["label"]), s["cell"]),
+                    people({"n": r["respondents"], "withheld": r["withheld"]}, threshold),
+                    number(r["share"], "%"),
+                    number(r["workforce"]),
+                    number(r["workforce_share"], "%"),
+                    difference,
+                ]
+            )
         story.append(KeepTogether([_grid(data, widths), Spacer(1, 3 * mm)]))
     return story
 
@@ -212,9 +298,9 @@ def _comments(report: dict[str, Any], s: dict[str, Any]) -> Story:
     comments = report.get("comments") or []
     if not comments:
         return []
-    story: Story = [Paragraph("What people said", s["h2"]),
-                    Paragraph("Comments as approved by the health check team, with names and places removed.",
-                              s["body"])]
+    story: Story = [
+        Paragraph("What people said", s["h2"]),
+        Paragraph("Comments as approved by the health check team, with names and places removed.", s["body"]),
+    ]
     story += [Paragraph(_t(c), s["bullet"], bulletText="\u2022") for c in comments]
     return story
-

@@ -16,6 +16,7 @@ output above this module does with each kind (its sentences, its place in the PD
 benchmark) is a ``TableHandler`` or ``SpecHandler``, with a method per kind: ``Kind.handle``
 calls the one for its kind, and nothing else asks a table's kind.
 """
+
 from __future__ import annotations
 
 import re
@@ -44,6 +45,7 @@ Printed = int | str | None
 
 
 # ---------------------------------------------------------------- the tables, as types
+
 
 class YearOnYear(TypedDict, total=False):
     """What a row gains where there are last year's figures (``_add_previous``)."""
@@ -143,6 +145,7 @@ Grid = tuple[list[str], list[list[Any]]]
 
 
 # ---------------------------------------------------------------- figures
+
 
 def whole(x: float | None) -> int | None:
     """Round half away from zero, on the decimal value people see (12.5 -> 13, -0.5 -> -1)."""
@@ -284,8 +287,9 @@ def regional(dataset: Dataset, threshold: int = 0) -> list[ByTypeTable]:
     (``withheld``, over everyone, the types and the regions together), so that setting a regional
     table beside its national one gives nothing withheld away."""
     df = frame(dataset)
-    tables = [table for spec in dataset.tables
-              if (table := kind_of(spec).regional(spec, dataset, df, threshold)) is not None]
+    tables = [
+        table for spec in dataset.tables if (table := kind_of(spec).regional(spec, dataset, df, threshold)) is not None
+    ]
     if dataset.previous is not None:
         earlier: dict[str, Table] = {t["id"]: t for t in regional(dataset.previous, threshold)}
         for table in tables:
@@ -294,6 +298,7 @@ def regional(dataset: Dataset, threshold: int = 0) -> list[ByTypeTable]:
 
 
 # ---------------------------------------------------------------- responses (Table 1)
+
 
 class Responses(Kind[ResponsesTable, ResponseRow]):
     """Table 1: the returns of each type of organisation against how many there are."""
@@ -305,11 +310,21 @@ class Responses(Kind[ResponsesTable, ResponseRow]):
     def build(self, spec: TableSpec, dataset: Dataset, df: pd.DataFrame, threshold: int) -> ResponsesTable:
         rows = response_rows(df["type"].value_counts().to_dict(), dataset.populations)
         total_pop = next(r["population"] for r in rows if r["group"] == COUNCILS_TOTAL)
-        notes = [f"Response rate: returns received as a per cent of the {total_pop or 'n/a'} councils of the four "
-                 f"types. Other employers (such as NHS trusts) are listed separately and are not in the total.",
-                 f"{len(df)} returns in all."]
-        return {"id": spec["id"], "number": spec["number"], "title": spec["title"], "question_ids": [],
-                "kind": "responses", "base": total_pop or 0, "rows": rows, "notes": notes}
+        notes = [
+            f"Response rate: returns received as a per cent of the {total_pop or 'n/a'} councils of the four "
+            f"types. Other employers (such as NHS trusts) are listed separately and are not in the total.",
+            f"{len(df)} returns in all.",
+        ]
+        return {
+            "id": spec["id"],
+            "number": spec["number"],
+            "title": spec["title"],
+            "question_ids": [],
+            "kind": "responses",
+            "base": total_pop or 0,
+            "rows": rows,
+            "notes": notes,
+        }
 
     def key(self, row: ResponseRow) -> Hashable:
         return row["group"]
@@ -318,8 +333,10 @@ class Responses(Kind[ResponsesTable, ResponseRow]):
         return row.get("percent")
 
     def grid(self, table: ResponsesTable) -> Grid:
-        return (["Type", "Returns", "Per cent", "Population"],
-                [[r["group"], r["responses"], r["printed"], r["population"] or "n/a"] for r in table["rows"]])
+        return (
+            ["Type", "Returns", "Per cent", "Population"],
+            [[r["group"], r["responses"], r["printed"], r["population"] or "n/a"] for r in table["rows"]],
+        )
 
     def handle(self, table: ResponsesTable, handler: TableHandler[R]) -> R:
         return handler.responses(table)
@@ -342,11 +359,17 @@ def response_rows(counts: dict[str, int], populations: dict[str, int]) -> list[R
 
 def _rate_row(group: str, responses: int, population: int | None) -> ResponseRow:
     percent = 100 * responses / population if population else None
-    return {"group": group, "responses": responses, "population": population, "percent": percent,
-            "printed": whole(percent) if percent is not None else "n/a"}
+    return {
+        "group": group,
+        "responses": responses,
+        "population": population,
+        "percent": percent,
+        "printed": whole(percent) if percent is not None else "n/a",
+    }
 
 
 # ---------------------------------------------------------------- numeric questions by type
+
 
 def _numeric(series: pd.Series) -> pd.Series:
     return pd.to_numeric(series.where(series != forms.NOT_APPLICABLE), errors="coerce")
@@ -388,8 +411,14 @@ class ByType(Kind[ByTypeTable, MeasureRow]):
                     mean = stats["mean"].get(group, np.nan)
                     n = int(stats["count"].get(group, 0))
                 value = None if n == 0 or np.isnan(mean) else float(mean)
-                row: MeasureRow = {"group": group, "measure": measure["label"], "question_id": measure["question"],
-                                   "value": value, "n": n, "printed": whole(value)}
+                row: MeasureRow = {
+                    "group": group,
+                    "measure": measure["label"],
+                    "question_id": measure["question"],
+                    "value": value,
+                    "n": n,
+                    "printed": whole(value),
+                }
                 if (EVERYONE if group == "All" else (by, group)) in hidden:
                     row["value"], row["printed"], row["suppressed"] = None, SUPPRESSED, True
                 rows.append(row)
@@ -398,31 +427,60 @@ class ByType(Kind[ByTypeTable, MeasureRow]):
             if question.not_applicable:
                 none = int((df[measure["question"]] == forms.NOT_APPLICABLE).sum())
                 zeros = int((values == 0).sum())
-                notes.append(f"{measure['label']}: averages include those who hold no cases (0): {zeros} "
-                             f"respondent{'s' if zeros != 1 else ''} reported none held; {none} had no such role "
-                             f"and {'are' if none != 1 else 'is'} excluded.")
+                notes.append(
+                    f"{measure['label']}: averages include those who hold no cases (0): {zeros} "
+                    f"respondent{'s' if zeros != 1 else ''} reported none held; {none} had no such role "
+                    f"and {'are' if none != 1 else 'is'} excluded."
+                )
         if percent_measures:
-            notes.insert(0, "Each figure is the average of the organisations’ own percentages of their posts, "
-                            "not a percentage of all posts.")
+            notes.insert(
+                0,
+                "Each figure is the average of the organisations’ own percentages of their posts, "
+                "not a percentage of all posts.",
+            )
         others = [g for g in groups if g in OTHER_TYPES]
         if others:
-            notes.append(f"All: every respondent, councils and {' and '.join(plural(g) for g in others)} alike "
-                         "(Table 1's total counts councils only).")
+            notes.append(
+                f"All: every respondent, councils and {' and '.join(plural(g) for g in others)} alike "
+                "(Table 1's total counts councils only)."
+            )
         if by == "region" and df["region"].isna().any():
             notes.append("All: every respondent, those in no region (such as most NHS trusts) too.")
         if any(r.get("suppressed") for r in rows):
-            notes.append(f"* Not shown: fewer than {threshold} respondents of this {by}, or withheld so that such a "
-                         "figure cannot be worked out from the others and the total.")
-        question_ids = list(dict.fromkeys([m["question"] for m in spec["measures"]]
-                                          + [m["percent_of"] for m in spec["measures"] if "percent_of" in m]))
-        measures: list[Measure] = [{"label": m["label"], "name": m.get("name", m["label"]), "unit": m.get("unit", ""),
-                                    "percent": "percent_of" in m} for m in spec["measures"]]
+            notes.append(
+                f"* Not shown: fewer than {threshold} respondents of this {by}, or withheld so that such a "
+                "figure cannot be worked out from the others and the total."
+            )
+        question_ids = list(
+            dict.fromkeys(
+                [m["question"] for m in spec["measures"]]
+                + [m["percent_of"] for m in spec["measures"] if "percent_of" in m]
+            )
+        )
+        measures: list[Measure] = [
+            {
+                "label": m["label"],
+                "name": m.get("name", m["label"]),
+                "unit": m.get("unit", ""),
+                "percent": "percent_of" in m,
+            }
+            for m in spec["measures"]
+        ]
         # said once, by region: "Table 2 by region: Unfilled posts…"
         number = f"{spec['number']} by region" if by == "region" else spec["number"]
         printed_base = next(iter(bases.values())) if len(set(bases.values())) == 1 else None
-        table: ByTypeTable = {"id": spec["id"], "number": number, "title": spec["title"], "question_ids": question_ids,
-                              "kind": "by_type", "base": printed_base, "rows": rows, "notes": notes,
-                              "measures": measures, "bases": bases}
+        table: ByTypeTable = {
+            "id": spec["id"],
+            "number": number,
+            "title": spec["title"],
+            "question_ids": question_ids,
+            "kind": "by_type",
+            "base": printed_base,
+            "rows": rows,
+            "notes": notes,
+            "measures": measures,
+            "bases": bases,
+        }
         if by == "region":
             table["by"] = "region"
         return table
@@ -435,8 +493,10 @@ class ByType(Kind[ByTypeTable, MeasureRow]):
 
     def grid(self, table: ByTypeTable) -> Grid:
         previous = table.get("previous_year")
-        measures = table.get("measures") or [{"label": m, "name": m, "unit": "", "percent": False}
-                                             for m in dict.fromkeys(r["measure"] for r in table["rows"])]
+        measures = table.get("measures") or [
+            {"label": m, "name": m, "unit": "", "percent": False}
+            for m in dict.fromkeys(r["measure"] for r in table["rows"])
+        ]
         header = ["Region" if table.get("by") == "region" else "Type"]
         for m in measures:
             unit = "per cent of posts" if m["percent"] else (m["unit"] or "average")
@@ -460,6 +520,7 @@ class ByType(Kind[ByTypeTable, MeasureRow]):
 
 
 # ---------------------------------------------------------------- single and multiple choice
+
 
 def _asked_mask(question: forms.Question, dataset: Dataset) -> list[bool]:
     if question.when is None:  # asked of everyone: no need to evaluate per return
@@ -506,8 +567,11 @@ class _Choice(Kind[ChoiceT, ChoiceRow]):
     def grid(self, table: ChoiceT) -> Grid:
         previous = table.get("previous_year")
         header = ["Answer", "Number", "Per cent"] + ([f"{previous}: per cent", "Change (points)"] if previous else [])
-        return header, [[r["label"], "*" if r.get("suppressed") else r["count"], r["printed"]]
-                        + ([r.get("previous_printed"), r.get("change")] if previous else []) for r in table["rows"]]
+        return header, [
+            [r["label"], "*" if r.get("suppressed") else r["count"], r["printed"]]
+            + ([r.get("previous_printed"), r.get("change")] if previous else [])
+            for r in table["rows"]
+        ]
 
 
 def _suppress_if_small(rows: list[ChoiceRow], notes: list[str], base: int, threshold: int) -> None:
@@ -531,8 +595,16 @@ class Single(_Choice[SingleTable]):
         adds_up = sum(whole(r["percent"]) or 0 for r in rows) == 100 or not base
         notes = _routing_note(question, dataset, int(asked.sum())) + ([] if adds_up else [ROUNDING_NOTE])
         _suppress_if_small(rows, notes, base, threshold)
-        return {"id": spec["id"], "number": spec["number"], "title": spec["title"], "question_ids": [question.id],
-                "kind": "single", "base": base, "rows": rows, "notes": notes}
+        return {
+            "id": spec["id"],
+            "number": spec["number"],
+            "title": spec["title"],
+            "question_ids": [question.id],
+            "kind": "single",
+            "base": base,
+            "rows": rows,
+            "notes": notes,
+        }
 
     def handle(self, table: SingleTable, handler: TableHandler[R]) -> R:
         return handler.single(table)
@@ -555,8 +627,15 @@ class Multi(_Choice[MultiTable]):
         other_id = question.other_id
         asked = _asked_mask(question, dataset)
         chosen = df[question.id].where(pd.Series(asked, index=df.index, dtype=bool), None)
-        coded_rows = [(i, r.coded[other_id]) for i, r in enumerate(dataset.returns)
-                      if r.coded and r.coded.get(other_id) and asked[i]] if other_id else []
+        coded_rows = (
+            [
+                (i, r.coded[other_id])
+                for i, r in enumerate(dataset.returns)
+                if r.coded and r.coded.get(other_id) and asked[i]
+            ]
+            if other_id
+            else []
+        )
         if coded_rows and specify is not None:  # coded "Other" answers count as the categories they were coded to
             chosen = chosen.copy()
             for i, categories in coded_rows:
@@ -568,8 +647,9 @@ class Multi(_Choice[MultiTable]):
         exploded = answered.explode()
         counts = exploded.value_counts() if len(exploded) else pd.Series(dtype=int)
         order = list(labels)
-        last = spec.get("last") or [o.value for o in question.options
-                                    if o.specify or o.exclusive or o.value == "dont_know"]
+        last = spec.get("last") or [
+            o.value for o in question.options if o.specify or o.exclusive or o.value == "dont_know"
+        ]
         rows = _choice_rows(counts, base, list(labels.items()))
         head = [r for r in rows if r["option"] not in last]
         if spec.get("order", "count") == "count":
@@ -580,8 +660,16 @@ class Multi(_Choice[MultiTable]):
             notes.append("“Other” answers that were coded into categories are counted in those categories.")
         rows = head + tail
         _suppress_if_small(rows, notes, base, threshold)
-        return {"id": spec["id"], "number": spec["number"], "title": spec["title"], "question_ids": [question.id],
-                "kind": "multi", "base": base, "rows": rows, "notes": notes}
+        return {
+            "id": spec["id"],
+            "number": spec["number"],
+            "title": spec["title"],
+            "question_ids": [question.id],
+            "kind": "multi",
+            "base": base,
+            "rows": rows,
+            "notes": notes,
+        }
 
     def handle(self, table: MultiTable, handler: TableHandler[R]) -> R:
         return handler.multi(table)
@@ -594,6 +682,7 @@ KINDS: dict[str, Kind[Any, Any]] = {kind.name: kind for kind in (Responses(), By
 
 
 # ---------------------------------------------------------------- year on year
+
 
 def _add_previous(table: Table, earlier: Table | None, year: int) -> None:
     if earlier is None:

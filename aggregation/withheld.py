@@ -11,6 +11,7 @@ withheld with it. Each employer knows its own answer, so no withheld group may b
 the published ones and any one return's answer either (the lone NHS trust must not find the type
 withheld beside it from the total).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

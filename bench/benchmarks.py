@@ -5,6 +5,7 @@
 Targets: at most 60 s on 2 cores, and at least 1.7x faster with 2 processes than with 1.
 Writes the figures to docs/performance.md (section "Employer benchmarks").
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,14 +48,20 @@ def main() -> None:
         results[processes] = min(runs)
     speedup = results[1] / results[2]
     print(f"best: 1 process {results[1]:.1f} s, 2 processes {results[2]:.1f} s, speed-up {speedup:.2f}x")
-    lines = ["## Employer benchmarks", "",
-             f"Measured {today():%d %B %Y} by `bench/benchmarks.py` on this machine ({os.cpu_count()} cores, "
-             f"{platform.machine()}, CPython {platform.python_version()}): every employer's benchmark PDF, CSV and "
-             f"JSON for {args.employers} synthetic employers, best of {args.repeat} runs.", "",
-             "| processes | time | per employer | target |", "|---:|---:|---:|---|",
-             f"| 1 | {results[1]:.1f} s | {1000 * results[1] / args.employers:.0f} ms | |",
-             f"| 2 | {results[2]:.1f} s | {1000 * results[2] / args.employers:.0f} ms | at most 60 s |", "",
-             f"Speed-up with 2 processes: **{speedup:.2f}x** (target at least 1.7x)."]
+    lines = [
+        "## Employer benchmarks",
+        "",
+        f"Measured {today():%d %B %Y} by `bench/benchmarks.py` on this machine ({os.cpu_count()} cores, "
+        f"{platform.machine()}, CPython {platform.python_version()}): every employer's benchmark PDF, CSV and "
+        f"JSON for {args.employers} synthetic employers, best of {args.repeat} runs.",
+        "",
+        "| processes | time | per employer | target |",
+        "|---:|---:|---:|---|",
+        f"| 1 | {results[1]:.1f} s | {1000 * results[1] / args.employers:.0f} ms | |",
+        f"| 2 | {results[2]:.1f} s | {1000 * results[2] / args.employers:.0f} ms | at most 60 s |",
+        "",
+        f"Speed-up with 2 processes: **{speedup:.2f}x** (target at least 1.7x).",
+    ]
     write_section("benchmarks", lines)
 
 

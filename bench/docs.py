@@ -1,4 +1,5 @@
 """Where benchmark scripts write their figures: one marked section each in docs/performance.md."""
+
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo

@@ -11,6 +11,7 @@ was missing or not a number crashed), and faults of the same kinds in the valida
 import's parser (an answer read without checking it is one of the options, an email address
 that is not one left to crash the page, a number cell turned into a number before its digits are
 checked)."""
+
 from __future__ import annotations
 
 import argparse
@@ -50,26 +51,49 @@ class Fault:
 
 
 FAULTS = [
-    Fault("a page version that is missing or not a number crashes the save (found by the fuzz in November)",
-          return_pages, "_version",
-          "    try:\n        number = int(text)\n    except ValueError:\n        return None\n",
-          "    number = int(text)\n", "posts"),
-    Fault("a single-choice answer is read without checking it is one of the options", Single, "check",
-          "    if self.q.option(value) is None:\n        return None, message(\"bad_option\", self.q)\n"
-          "    return value, None",
-          "    return self.q.option(value).value, None", "posts"),
-    Fault("an email address that is not one crashes the page instead of getting a message", Text, "check",
-          "        try:\n            validate_email(value, check_deliverability=False)\n"
-          "        except EmailNotValidError:\n            return value, message(\"email\", q)\n",
-          "        validate_email(value, check_deliverability=False)\n", "posts"),
-    Fault("an import's single-choice cell is read without checking it is one of the options", Single, "check",
-          "    if self.q.option(value) is None:\n        return None, message(\"bad_option\", self.q)\n"
-          "    return value, None",
-          "    return self.q.option(value).value, None", "rows"),
-    Fault("an import's number cell is turned into a number before its digits are checked", Number, "check",
-          "    text = clean_text(first(raw.get(q.id))).replace(\",\", \"\").replace(\" \", \"\")\n",
-          "    text = clean_text(first(raw.get(q.id))).replace(\",\", \"\").replace(\" \", \"\")\n"
-          "    float(text or 0)\n", "rows"),
+    Fault(
+        "a page version that is missing or not a number crashes the save (found by the fuzz in November)",
+        return_pages,
+        "_version",
+        "    try:\n        number = int(text)\n    except ValueError:\n        return None\n",
+        "    number = int(text)\n",
+        "posts",
+    ),
+    Fault(
+        "a single-choice answer is read without checking it is one of the options",
+        Single,
+        "check",
+        '    if self.q.option(value) is None:\n        return None, message("bad_option", self.q)\n'
+        "    return value, None",
+        "    return self.q.option(value).value, None",
+        "posts",
+    ),
+    Fault(
+        "an email address that is not one crashes the page instead of getting a message",
+        Text,
+        "check",
+        "        try:\n            validate_email(value, check_deliverability=False)\n"
+        '        except EmailNotValidError:\n            return value, message("email", q)\n',
+        "        validate_email(value, check_deliverability=False)\n",
+        "posts",
+    ),
+    Fault(
+        "an import's single-choice cell is read without checking it is one of the options",
+        Single,
+        "check",
+        '    if self.q.option(value) is None:\n        return None, message("bad_option", self.q)\n'
+        "    return value, None",
+        "    return self.q.option(value).value, None",
+        "rows",
+    ),
+    Fault(
+        "an import's number cell is turned into a number before its digits are checked",
+        Number,
+        "check",
+        '    text = clean_text(first(raw.get(q.id))).replace(",", "").replace(" ", "")\n',
+        '    text = clean_text(first(raw.get(q.id))).replace(",", "").replace(" ", "")\n    float(text or 0)\n',
+        "rows",
+    ),
 ]
 
 
@@ -139,11 +163,16 @@ def main() -> None:
     from tests import test_fuzz
 
     client = fuzz_client()
-    tests = {"posts": (test_fuzz.test_generated_form_input_never_causes_a_server_error, {"fuzz_client": client}),
-             "rows": (test_fuzz.test_generated_import_rows_are_validated_never_crash, {})}
+    tests = {
+        "posts": (test_fuzz.test_generated_form_input_never_causes_a_server_error, {"fuzz_client": client}),
+        "rows": (test_fuzz.test_generated_import_rows_are_validated_never_crash, {}),
+    }
     runs = {"posts": TESTS_RUN, "rows": TESTS_RUN}
-    lines = [f"| fault | fuzz | first failing example (of up to {args.max_examples:,}) | "
-             f"found by the tests' {TESTS_RUN:,} |", "|---|---|---|---|"]
+    lines = [
+        f"| fault | fuzz | first failing example (of up to {args.max_examples:,}) | "
+        f"found by the tests' {TESTS_RUN:,} |",
+        "|---|---|---|---|",
+    ]
     for fault in FAULTS:
         test, fixtures = tests[fault.test]
         original = put_back(fault)

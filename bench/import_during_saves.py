@@ -9,6 +9,7 @@ again (every row an update). Every save's status and time is kept: a refused sav
 but 302 (saved) or 409 (a conflict, which these employers never cause). Figures go to
 docs/reliability.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,15 @@ def register(path: Path, rows: int) -> Path:
         writer = csv.writer(fh)
         writer.writerow(["name", "authority_type", "ons_code", "region", "contact_email"])
         for i in range(rows):
-            writer.writerow([f"Organisation {i:06d} Council", "Unitary Authority", f"E06{i:06d}", "South West",
-                             f"psw{i}@org{i}.example.org"])
+            writer.writerow(
+                [
+                    f"Organisation {i:06d} Council",
+                    "Unitary Authority",
+                    f"E06{i:06d}",
+                    "South West",
+                    f"psw{i}@org{i}.example.org",
+                ]
+            )
     return path
 
 
@@ -56,8 +64,9 @@ class Savers:
         while not self.stop.is_set():
             token, version = person.open("registration")
             started = time.perf_counter()
-            response = person.save("registration", token, version,
-                                   {"regulator_process": rng.choice(["very", "fairly", "not_very"])})
+            response = person.save(
+                "registration", token, version, {"regulator_process": rng.choice(["very", "fairly", "not_very"])}
+            )
             with self.lock:
                 self.saves.append((started, time.perf_counter() - started, response.status_code))
             time.sleep(rng.uniform(0.2, 0.5))
@@ -70,8 +79,10 @@ def summary(name: str, saves: list[tuple[float, int]], span: float) -> str:
     times = sorted(s for s, _ in saves)
     refused = sum(1 for _, status in saves if status not in (302, 409))
     p = (lambda q: times[min(len(times) - 1, int(q * len(times)))] * 1000) if times else (lambda q: 0.0)
-    return (f"| {name} | {span:.1f} s | {len(saves)} | {refused} | {p(0.5):.0f} ms | {p(0.99):.0f} ms | "
-            f"{(times[-1] * 1000 if times else 0):.0f} ms |")
+    return (
+        f"| {name} | {span:.1f} s | {len(saves)} | {refused} | {p(0.5):.0f} ms | {p(0.99):.0f} ms | "
+        f"{(times[-1] * 1000 if times else 0):.0f} ms |"
+    )
 
 
 def main() -> None:
@@ -98,23 +109,31 @@ def main() -> None:
         rows.append(summary("nothing else runs", savers.during(start, time.perf_counter()), args.seconds))
         for what in ("adding", "updating"):
             start = time.perf_counter()
-            result = subprocess.run([str(BIN / "healthcheck"), "orgs", "import", str(path)], env=env,
-                                    capture_output=True, text=True)
+            result = subprocess.run(
+                [str(BIN / "healthcheck"), "orgs", "import", str(path)], env=env, capture_output=True, text=True
+            )
             end = time.perf_counter()
             assert result.returncode == 0, result.stderr
             print(result.stdout.strip().splitlines()[-1], f"in {end - start:.1f} s")
-            rows.append(summary(f"`orgs import` of {args.rows:,} rows, {what} them", savers.during(start, end),
-                                end - start))
+            rows.append(
+                summary(f"`orgs import` of {args.rows:,} rows, {what} them", savers.during(start, end), end - start)
+            )
         savers.stop.set()
         for thread in threads:
             thread.join(timeout=30)
     finally:
         server.stop()
     print("\n".join(rows))
-    write_section("import-during-saves", [
-        f"`bench/import_during_saves.py --rows {args.rows} --savers {args.savers}` "
-        f"(gunicorn, 4 workers, SQLite; {time.strftime('%Y-%m-%d')}):", "", *rows],
-        doc=ROOT / "docs" / "reliability.md")
+    write_section(
+        "import-during-saves",
+        [
+            f"`bench/import_during_saves.py --rows {args.rows} --savers {args.savers}` "
+            f"(gunicorn, 4 workers, SQLite; {time.strftime('%Y-%m-%d')}):",
+            "",
+            *rows,
+        ],
+        doc=ROOT / "docs" / "reliability.md",
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ Writes a register and a CSV of synthetic returns (bench/synthetic.py, in the cod
 columns), imports the register (not timed), then times the import of the returns through
 the same command people run, against SQLite. Figures go to docs/performance.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,12 +34,17 @@ def main() -> None:
     args = parser.parse_args()
     q = forms.load("health-check", "2017.1")
     with tempfile.TemporaryDirectory() as work:
-        env = dict(os.environ, DATABASE_URL=f"sqlite:///{work}/import.sqlite", HEALTHCHECK_CONFIG="development",
-                   SECRET_KEY="bench" * 8)
+        env = dict(
+            os.environ,
+            DATABASE_URL=f"sqlite:///{work}/import.sqlite",
+            HEALTHCHECK_CONFIG="development",
+            SECRET_KEY="bench" * 8,
+        )
 
         def run(*argv):
-            return subprocess.run([str(BIN / "healthcheck"), *argv], env=env, cwd=ROOT, check=True,
-                                  capture_output=True, text=True)
+            return subprocess.run(
+                [str(BIN / "healthcheck"), *argv], env=env, cwd=ROOT, check=True, capture_output=True, text=True
+            )
 
         print(f"generating {args.returns:,} synthetic returns ...", flush=True)
         synthetic = returns(args.returns)
@@ -52,12 +58,25 @@ def main() -> None:
             header = columns(q)
             writer.writerow(header)
             for r in synthetic:
-                row = {"organisation": r.organisation, "authority_type": r.authority_type,
-                       **{k: cell_text(q, k, r.answers.get(k)) for k in q.answer_keys()}}
+                row = {
+                    "organisation": r.organisation,
+                    "authority_type": r.authority_type,
+                    **{k: cell_text(q, k, r.answers.get(k)) for k in q.answer_keys()},
+                }
                 writer.writerow([row.get(c, "") for c in header])
         run("db", "upgrade")
-        run("cycle", "create", "--year", "2017", "--questionnaire", "health-check@2017.1", "--opens", "2017-10-01",
-            "--closes", "2099-12-15")
+        run(
+            "cycle",
+            "create",
+            "--year",
+            "2017",
+            "--questionnaire",
+            "health-check@2017.1",
+            "--opens",
+            "2017-10-01",
+            "--closes",
+            "2099-12-15",
+        )
         run("orgs", "import", f"{work}/orgs.csv")
         print("importing (timed) ...", flush=True)
         start = time.perf_counter()
@@ -65,11 +84,14 @@ def main() -> None:
         elapsed = time.perf_counter() - start
         size = Path(work, "returns.csv").stat().st_size
     print(out.stdout.strip().splitlines()[-1], f"in {elapsed:.1f} s")
-    lines = ["## Import of returns", "",
-             f"Measured {today():%d %B %Y} by `bench/import_returns.py`: `healthcheck import` of "
-             f"{args.returns:,} synthetic returns ({size / 1e6:.1f} MB of CSV, every cell validated, all written in "
-             f"one transaction) into SQLite, timed around the whole command including start-up: **{elapsed:.1f} s** "
-             "(no target now; before the importer went through the web's submit, the target was 10 s)."]
+    lines = [
+        "## Import of returns",
+        "",
+        f"Measured {today():%d %B %Y} by `bench/import_returns.py`: `healthcheck import` of "
+        f"{args.returns:,} synthetic returns ({size / 1e6:.1f} MB of CSV, every cell validated, all written in "
+        f"one transaction) into SQLite, timed around the whole command including start-up: **{elapsed:.1f} s** "
+        "(no target now; before the importer went through the web's submit, the target was 10 s).",
+    ]
     write_section("import", lines)
 
 

@@ -4,6 +4,7 @@ own organisation's link (bench/http_load.py signs them in and passes the session
 BENCH_TASK selects one endpoint for capacity runs (no think time): bare, page, save, check.
 Without it, users mix all four with 1-2 s think time, as people do.
 """
+
 import gc
 import json
 import os
@@ -37,8 +38,26 @@ class Employer(FastHttpUser):
         # allow_redirects=False reads a misspelt attribute of this geventhttpclient.)
         self.client.client.redirect_response_codes = frozenset()
         for c in SESSIONS[_next["i"] % len(SESSIONS)]:
-            self.client.cookiejar.set_cookie(Cookie(0, c["name"], c["value"], None, False, c["domain"], True, False,
-                                                    c["path"], True, False, None, False, None, None, {}))
+            self.client.cookiejar.set_cookie(
+                Cookie(
+                    0,
+                    c["name"],
+                    c["value"],
+                    None,
+                    False,
+                    c["domain"],
+                    True,
+                    False,
+                    c["path"],
+                    True,
+                    False,
+                    None,
+                    False,
+                    None,
+                    None,
+                    {},
+                )
+            )
         _next["i"] += 1
         self.n, self.version, self.csrf = 0, None, ""
         if not ONLY:
@@ -64,10 +83,18 @@ class Employer(FastHttpUser):
             version = re.search(r'name="section_version" type="hidden" value="(\d+)"', page.text)
             self.version, self.csrf = int(version.group(1)) if version else 0, _csrf(page.text)
         self.n += 1
-        with self.client.post("/return/section/registration", name="save POST", catch_response=True,
-                              data={"csrf_token": self.csrf, "section_version": str(self.version),
-                                    "regulator_process": "fairly", "registration_comments": f"save {self.n}",
-                                    "action": "later"}) as response:
+        with self.client.post(
+            "/return/section/registration",
+            name="save POST",
+            catch_response=True,
+            data={
+                "csrf_token": self.csrf,
+                "section_version": str(self.version),
+                "regulator_process": "fairly",
+                "registration_comments": f"save {self.n}",
+                "action": "later",
+            },
+        ) as response:
             if response.status_code == 302:
                 self.version += 1
                 response.success()

@@ -8,6 +8,7 @@ return; ``healthcheck worker --workers 2`` on the SQLite queue; each publication
 the web does and timed from the queue to its edition (dataset, tables, charts, report, every
 employer's benchmark). Target: at most 20 s. Figures go to docs/performance.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,8 +48,9 @@ def seed(count: int, start: int = 0) -> None:
             org = Organisation(name=f"Bench Council {i:04d}", authority_type=TYPES[i % 5])
             db.session.add(org)
             db.session.flush()
-            returns.submit(returns.return_for(cycle, org), Actor("bench"), q,
-                           replace_with=answers(q, random.Random(i), org.name))
+            returns.submit(
+                returns.return_for(cycle, org), Actor("bench"), q, replace_with=answers(q, random.Random(i), org.name)
+            )
 
 
 def dataset_queries() -> int:
@@ -80,15 +82,22 @@ def run_database(kind: str, count: int, repeat: int) -> dict:
             url = f"sqlite:///{work}/bench.sqlite"
         else:
             import psycopg
+
             with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
                 conn.execute("DROP DATABASE IF EXISTS healthcheck_bench WITH (FORCE)")
                 conn.execute("CREATE DATABASE healthcheck_bench")
             url = PG_URL
         settings = {"DATABASE_URL": url, "QUEUE_FILE": f"{work}/queue.sqlite", "EDITIONS_FOLDER": f"{work}/editions"}
-        app = create_app("development", SQLALCHEMY_DATABASE_URI=url, SECRET_KEY="bench" * 8,
-                         QUEUE_FILE=settings["QUEUE_FILE"], EDITIONS_FOLDER=settings["EDITIONS_FOLDER"])
+        app = create_app(
+            "development",
+            SQLALCHEMY_DATABASE_URI=url,
+            SECRET_KEY="bench" * 8,
+            QUEUE_FILE=settings["QUEUE_FILE"],
+            EDITIONS_FOLDER=settings["EDITIONS_FOLDER"],
+        )
         with app.app_context():
             from flask_migrate import upgrade
+
             upgrade()
             queries = {}
             done = 0
@@ -110,8 +119,14 @@ def publish_in_worker(kind: str, settings: dict, repeat: int) -> list[dict]:
     from healthcheck.store import jobs as job_rows
 
     env = dict(os.environ, HEALTHCHECK_CONFIG="development", SECRET_KEY="bench" * 8, **settings)
-    worker = subprocess.Popen([str(BIN / "healthcheck"), "worker", "--workers", "2"], env=env, cwd=ROOT,
-                              start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [str(BIN / "healthcheck"), "worker", "--workers", "2"],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     timings = []
     try:
         cycle = collection.cycle_by_year(2017)
@@ -131,8 +146,11 @@ def publish_in_worker(kind: str, settings: dict, repeat: int) -> list[dict]:
             if found.error:
                 raise RuntimeError(found.error)
             worked = (found.finished_at - found.started_at).total_seconds()
-            print(f"[{kind}] publication {number}: {wall:.1f} s from the queue to edition "
-                  f"{found.detail['edition']} ({worked:.1f} s in the worker)", flush=True)
+            print(
+                f"[{kind}] publication {number}: {wall:.1f} s from the queue to edition "
+                f"{found.detail['edition']} ({worked:.1f} s in the worker)",
+                flush=True,
+            )
             timings.append({"wall": wall, "worker": worked})
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
@@ -149,25 +167,36 @@ def main() -> None:
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
     args = parser.parse_args()
     results = {kind: run_database(kind, args.returns, args.repeat) for kind in args.databases}
-    lines = ["## Publication in the worker", "",
-             f"Measured {today():%d %B %Y} by `bench/publish.py`: {args.returns} organisations with synthetic "
-             "submitted returns; `healthcheck worker --workers 2` (the SQLite queue) builds the edition: the frozen "
-             "dataset, the national tables as files, 15 charts, the national report, and every employer's "
-             "benchmark (JSON, CSV and PDF). Timed from queueing the job, as the web does, to the edition being "
-             f"recorded; {args.repeat} publications in a row. Target: at most 20 s.", "",
-             "| database | each publication, queue to edition | of which in the worker | target |",
-             "|---|---|---|---|"]
+    lines = [
+        "## Publication in the worker",
+        "",
+        f"Measured {today():%d %B %Y} by `bench/publish.py`: {args.returns} organisations with synthetic "
+        "submitted returns; `healthcheck worker --workers 2` (the SQLite queue) builds the edition: the frozen "
+        "dataset, the national tables as files, 15 charts, the national report, and every employer's "
+        "benchmark (JSON, CSV and PDF). Timed from queueing the job, as the web does, to the edition being "
+        f"recorded; {args.repeat} publications in a row. Target: at most 20 s.",
+        "",
+        "| database | each publication, queue to edition | of which in the worker | target |",
+        "|---|---|---|---|",
+    ]
     for kind, r in results.items():
         walls = ", ".join(f"{t['wall']:.1f} s" for t in r["publications"])
         worked = ", ".join(f"{t['worker']:.1f} s" for t in r["publications"])
         lines.append(f"| {'SQLite' if kind == 'sqlite' else 'PostgreSQL'} | {walls} | {worked} | ≤ 20 s |")
-    lines += ["", "Queries that read a cycle's dataset (the latest submitted version of each return, codings, "
-              "approved comments, added categories, populations), by number of returns:", "",
-              "| database | " + " | ".join(f"{n} returns" for n in next(iter(results.values()))["queries"]) + " |",
-              "|---|" + "---:|" * len(next(iter(results.values()))["queries"])]
+    lines += [
+        "",
+        "Queries that read a cycle's dataset (the latest submitted version of each return, codings, "
+        "approved comments, added categories, populations), by number of returns:",
+        "",
+        "| database | " + " | ".join(f"{n} returns" for n in next(iter(results.values()))["queries"]) + " |",
+        "|---|" + "---:|" * len(next(iter(results.values()))["queries"]),
+    ]
     for kind, r in results.items():
-        lines.append(f"| {'SQLite' if kind == 'sqlite' else 'PostgreSQL'} | "
-                     + " | ".join(str(q) for q in r["queries"].values()) + " |")
+        lines.append(
+            f"| {'SQLite' if kind == 'sqlite' else 'PostgreSQL'} | "
+            + " | ".join(str(q) for q in r["queries"].values())
+            + " |"
+        )
     write_section("publication", lines + [""])
 
 

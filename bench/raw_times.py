@@ -1,6 +1,7 @@
 """For the Locust files: every response time written to a file (BENCH_RAW), so that runs can be
 pooled; one run's p99 rests on its few slowest requests. Counted from when every user has
 started, as Locust's --reset-stats does."""
+
 import os
 from pathlib import Path
 

@@ -9,6 +9,7 @@ name). ``--misses HALF`` lists what was missed and what was lost in one half: th
 tuned on the development half only, so look only at its misses. ``docs/redaction.md`` says how the
 comments were written and split, and keeps the figures.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,10 @@ class Score:
 
     def line(self, label: str) -> str:
         caught, alarms = 100 * self.caught / self.names, 100 * self.lost_a_word / self.comments
-        return (f"{label:<12} names caught {self.caught}/{self.names} ({caught:.1f} %), "
-                f"false alarms {self.lost_a_word}/{self.comments} comments ({alarms:.1f} %)")
+        return (
+            f"{label:<12} names caught {self.caught}/{self.names} ({caught:.1f} %), "
+            f"false alarms {self.lost_a_word}/{self.comments} comments ({alarms:.1f} %)"
+        )
 
 
 def _words(text: str) -> list[re.Match[str]]:
@@ -58,8 +61,7 @@ def score(comments: list[dict], redactor=lambda text: redact(text, ORGANISATION)
         text, out = comment["text"], redactor(comment["text"])
         before, after = _words(text), _words(out)
         gone: set[int] = set()
-        matcher = difflib.SequenceMatcher(None, [w.group() for w in before], [w.group() for w in after],
-                                          autojunk=False)
+        matcher = difflib.SequenceMatcher(None, [w.group() for w in before], [w.group() for w in after], autojunk=False)
         for tag, i1, i2, _j1, _j2 in matcher.get_opcodes():
             if tag in ("replace", "delete"):
                 gone.update(range(i1, i2))
@@ -96,8 +98,9 @@ def halves() -> dict[str, list[dict]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--misses", choices=("development", "held-out"),
-                        help="list the names missed and the words lost in this half")
+    parser.add_argument(
+        "--misses", choices=("development", "held-out"), help="list the names missed and the words lost in this half"
+    )
     args = parser.parse_args()
     for half, comments in halves().items():
         result = score(comments)

@@ -11,6 +11,7 @@ each from a client address of its own (so that the sign-in rate limit holds none
 each POST is timed. Then the bench waits until the worker has sent every email: one for each
 account's request, none for the others. ``--write`` puts the figures in docs/performance.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,11 +54,13 @@ class SlowInbox:
 def prepare(env: dict[str, str]) -> None:
     """The schema, and ACCOUNTS accounts (known@N.example.org) made in one process."""
     subprocess.run([str(BIN / "healthcheck"), "db", "upgrade"], env=env, check=True, capture_output=True)
-    script = ("from healthcheck import create_app\nfrom healthcheck.auth import create_user\n"
-              "from healthcheck.extensions import db\napp = create_app()\nwith app.app_context():\n"
-              f"    for i in range({ACCOUNTS}):\n"
-              "        create_user(f'known{i}@example.org', f'Known {i}', 'viewer', 'a long enough password')\n"
-              "    db.session.commit()\n")
+    script = (
+        "from healthcheck import create_app\nfrom healthcheck.auth import create_user\n"
+        "from healthcheck.extensions import db\napp = create_app()\nwith app.app_context():\n"
+        f"    for i in range({ACCOUNTS}):\n"
+        "        create_user(f'known{i}@example.org', f'Known {i}', 'viewer', 'a long enough password')\n"
+        "    db.session.commit()\n"
+    )
     subprocess.run([sys.executable, "-c", script], env=env, check=True, capture_output=True)
 
 
@@ -78,8 +81,9 @@ def count_sent(env: dict[str, str]) -> tuple[int, int]:
     engine = create_engine(env["DATABASE_URL"])
     with engine.connect() as conn:
         sent = conn.execute(text("SELECT count(*) FROM email_send WHERE outcome = 'sent'")).scalar_one()
-        done = conn.execute(text("SELECT count(*) FROM job WHERE kind = 'email' AND status IN ('done', 'failed')"
-                                 )).scalar_one()
+        done = conn.execute(
+            text("SELECT count(*) FROM job WHERE kind = 'email' AND status IN ('done', 'failed')")
+        ).scalar_one()
     engine.dispose()
     return int(sent), int(done)
 
@@ -92,8 +96,15 @@ def run(requests_each: int, postgres: str | None, redis: str | None) -> dict:
     inbox = SlowInbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
     controller.start()
-    env = dict(os.environ, HEALTHCHECK_CONFIG="development", SECRET_KEY="reset-timing-secret-key-0123456789abcdef",
-               MAIL_HOST="127.0.0.1", MAIL_PORT=str(smtp_port), PROXY_FIX="1", BASE_URL="http://127.0.0.1")
+    env = dict(
+        os.environ,
+        HEALTHCHECK_CONFIG="development",
+        SECRET_KEY="reset-timing-secret-key-0123456789abcdef",
+        MAIL_HOST="127.0.0.1",
+        MAIL_PORT=str(smtp_port),
+        PROXY_FIX="1",
+        BASE_URL="http://127.0.0.1",
+    )
     if postgres:
         empty_postgres(postgres)
         env.update(DATABASE_URL=postgres, REDIS_URL=redis or "redis://127.0.0.1:6379/3")
@@ -109,8 +120,13 @@ def run(requests_each: int, postgres: str | None, redis: str | None) -> dict:
     server = Server(env["DATABASE_URL"], workers=1, threads=1)
     server.env.update(env)
     server.start()
-    worker = subprocess.Popen([str(BIN / "healthcheck"), "worker", "--workers", "2"], env=env,
-                              start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [str(BIN / "healthcheck"), "worker", "--workers", "2"],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         session = requests.Session()
         page = session.get(server.base + "/admin/forgot-password", timeout=10).text
@@ -123,14 +139,22 @@ def run(requests_each: int, postgres: str | None, redis: str | None) -> dict:
             rng.shuffle(pair)
             asks += pair
         for n in range(10):  # warm up: the server's first requests are slower whatever they ask
-            session.post(server.base + "/admin/forgot-password", data={"csrf_token": token, "email": f"warm{n}@x.org"},
-                         headers={"X-Forwarded-For": f"127.1.0.{n + 1}"}, timeout=30)
+            session.post(
+                server.base + "/admin/forgot-password",
+                data={"csrf_token": token, "email": f"warm{n}@x.org"},
+                headers={"X-Forwarded-For": f"127.1.0.{n + 1}"},
+                timeout=30,
+            )
         times: dict[str, list[float]] = {"known": [], "unknown": []}
         started = time.monotonic()
         for n, (kind, email) in enumerate(asks):
             began = time.perf_counter()
-            answer = session.post(server.base + "/admin/forgot-password", data={"csrf_token": token, "email": email},
-                                  headers={"X-Forwarded-For": f"127.2.{n // 250}.{n % 250 + 1}"}, timeout=30)
+            answer = session.post(
+                server.base + "/admin/forgot-password",
+                data={"csrf_token": token, "email": email},
+                headers={"X-Forwarded-For": f"127.2.{n // 250}.{n % 250 + 1}"},
+                timeout=30,
+            )
             took = time.perf_counter() - began
             assert answer.status_code == 200 and "If that address belongs to an account" in answer.text, answer.text
             times[kind].append(took * 1000)
@@ -148,9 +172,16 @@ def run(requests_each: int, postgres: str | None, redis: str | None) -> dict:
         worker.wait(timeout=30)
         server.kill()
         controller.stop()
-    return {"times": times, "load": os.getloadavg()[0],
-            "sent": sent, "jobs": done, "received": len(inbox.received), "asked_for": asked_for,
-            "drained": drained, "database": "PostgreSQL (queue in Redis)" if postgres else "SQLite (queue in a file)"}
+    return {
+        "times": times,
+        "load": os.getloadavg()[0],
+        "sent": sent,
+        "jobs": done,
+        "received": len(inbox.received),
+        "asked_for": asked_for,
+        "drained": drained,
+        "database": "PostgreSQL (queue in Redis)" if postgres else "SQLite (queue in a file)",
+    }
 
 
 def summary(result: dict) -> list[str]:
@@ -161,11 +192,13 @@ def summary(result: dict) -> list[str]:
 
     gap = statistics.median(known) - statistics.median(unknown)
     paired = statistics.median(k - u for k, u in zip(known, unknown, strict=True))
-    return [f"| {result['database']} | {len(known)} + {len(unknown)} | {statistics.median(known):.1f} | "
-            f"{statistics.median(unknown):.1f} | {gap:+.1f} ({paired:+.1f}) | "
-            f"{q(known, 90):.1f} / {q(unknown, 90):.1f} | "
-            f"{max(known):.1f} / {max(unknown):.1f} | {result['asked_for']:.1f} s | {result['sent']} "
-            f"({result['received']} received) in {result['drained']:.1f} s | {result['load']:.1f} |"]
+    return [
+        f"| {result['database']} | {len(known)} + {len(unknown)} | {statistics.median(known):.1f} | "
+        f"{statistics.median(unknown):.1f} | {gap:+.1f} ({paired:+.1f}) | "
+        f"{q(known, 90):.1f} / {q(unknown, 90):.1f} | "
+        f"{max(known):.1f} / {max(unknown):.1f} | {result['asked_for']:.1f} s | {result['sent']} "
+        f"({result['received']} received) in {result['drained']:.1f} s | {result['load']:.1f} |"
+    ]
 
 
 def main() -> None:
@@ -183,10 +216,12 @@ def main() -> None:
     if args.postgres:
         results.append(run(args.requests, args.postgres, args.redis))
         print("\n".join(summary(results[-1])), flush=True)
-    lines = ["| database | requests (account's + unknown) | median, account's (ms) | median, unknown (ms) | "
-             "difference of medians (median of pairs' differences), ms | p90 (ms) | slowest (ms) | all asked in | "
-             "emails sent by the worker | machine's load |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| database | requests (account's + unknown) | median, account's (ms) | median, unknown (ms) | "
+        "difference of medians (median of pairs' differences), ms | p90 (ms) | slowest (ms) | all asked in | "
+        "emails sent by the worker | machine's load |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for result in results:
         lines += summary(result)
     print("\n".join(lines))

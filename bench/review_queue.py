@@ -9,6 +9,7 @@ With --postgres, a scratch database named after the given one plus "_bench" is m
 server and dropped afterwards. In-process (Flask's test client, one thread): what is timed is
 the app's own work for each request, from the request to the response's last byte.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,10 +31,14 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from bench.docs import today, write_section  # noqa: E402
 
 COMMENTS = (
-    "Supervision is regular and useful.", "Caseloads have grown since the summer.",
-    "The practice forums help newly qualified staff.", "We need more administrative support.",
-    "Agency cover has been hard to find this year.", "Training budgets were cut in April.",
-    "Ask Priya Shah in the workforce team for details.", "Dr Okafor leads the review of caseloads.",
+    "Supervision is regular and useful.",
+    "Caseloads have grown since the summer.",
+    "The practice forums help newly qualified staff.",
+    "We need more administrative support.",
+    "Agency cover has been hard to find this year.",
+    "Training budgets were cut in April.",
+    "Ask Priya Shah in the workforce team for details.",
+    "Dr Okafor leads the review of caseloads.",
     "Contact workforce@example.org or 01632 960001 for the plan.",
     "Staff value the flexible working policy and the peer support groups.",
     "Hot-desking makes reflective supervision harder to arrange.",
@@ -56,8 +61,13 @@ def fill_queue(cycle_id: int, items: int, organisations: int, seed: int = 31) ->
     now = utcnow()
     survey = db.session.scalar(select(StaffSurvey).where(StaffSurvey.cycle_id == cycle_id))
     if survey is None:
-        survey = StaffSurvey(cycle_id=cycle_id, questionnaire_id="staff-survey", questionnaire_version="2020.1",
-                             opens_at=now - timedelta(days=30), closes_at=now + timedelta(days=30))
+        survey = StaffSurvey(
+            cycle_id=cycle_id,
+            questionnaire_id="staff-survey",
+            questionnaire_version="2020.1",
+            opens_at=now - timedelta(days=30),
+            closes_at=now + timedelta(days=30),
+        )
         db.session.add(survey)
         db.session.flush()
     orgs = []
@@ -66,8 +76,10 @@ def fill_queue(cycle_id: int, items: int, organisations: int, seed: int = 31) ->
         db.session.add(org)
         orgs.append(org)
     db.session.flush()
-    responses = [Response(cycle_id=cycle_id, organisation_id=o.id, status="submitted", answers={}, pages={},
-                          submitted_at=now) for o in orgs]
+    responses = [
+        Response(cycle_id=cycle_id, organisation_id=o.id, status="submitted", answers={}, pages={}, submitted_at=now)
+        for o in orgs
+    ]
     db.session.add_all(responses)
     db.session.flush()
     redacted = {t: redact(t, "Queue Borough") for t in COMMENTS}
@@ -79,8 +91,7 @@ def fill_queue(cycle_id: int, items: int, organisations: int, seed: int = 31) ->
         status = rng.choices(["pending", "approved", "excluded"], [8, 1, 1])[0]
         if rng.random() < 0.1:
             org = rng.choice(orgs)
-            staff_rows.append({"org": org.id, "original": text_, "redacted": redact(text_, org.name),
-                               "status": status})
+            staff_rows.append({"org": org.id, "original": text_, "redacted": redact(text_, org.name), "status": status})
             continue
         response = rng.choice(responses)
         key = rng.choice(keys)
@@ -88,15 +99,34 @@ def fill_queue(cycle_id: int, items: int, organisations: int, seed: int = 31) ->
             continue
         taken.add((response.id, key))
         base = text_.split(" (")[0]
-        rows.append({"response_id": response.id, "question_id": key, "original": text_,
-                     "redacted": redacted[base] + text_[len(base):], "status": status})
+        rows.append(
+            {
+                "response_id": response.id,
+                "question_id": key,
+                "original": text_,
+                "redacted": redacted[base] + text_[len(base) :],
+                "status": status,
+            }
+        )
     for row in staff_rows:
-        staff = StaffResponse(survey_id=survey.id, organisation_id=row["org"], answers={"comment": row["original"]},
-                              submitted_on=now.date(), scored=True)
+        staff = StaffResponse(
+            survey_id=survey.id,
+            organisation_id=row["org"],
+            answers={"comment": row["original"]},
+            submitted_on=now.date(),
+            scored=True,
+        )
         db.session.add(staff)
         db.session.flush()
-        rows.append({"staff_response_id": staff.id, "question_id": "comment", "original": row["original"],
-                     "redacted": row["redacted"], "status": row["status"]})
+        rows.append(
+            {
+                "staff_response_id": staff.id,
+                "question_id": "comment",
+                "original": row["original"],
+                "redacted": row["redacted"],
+                "status": row["status"],
+            }
+        )
     rng.shuffle(rows)
     for row in rows:
         row.setdefault("response_id", None)
@@ -147,8 +177,13 @@ def run(url: str, items: int, organisations: int, n: int) -> tuple[Rows, int]:
     with app.app_context():
         upgrade()
         now = utcnow()
-        cycle = Cycle(year=2017, questionnaire_id="health-check", questionnaire_version="2017.1",
-                      opens_at=now - timedelta(days=60), closes_at=now - timedelta(days=1))
+        cycle = Cycle(
+            year=2017,
+            questionnaire_id="health-check",
+            questionnaire_version="2017.1",
+            opens_at=now - timedelta(days=60),
+            closes_at=now - timedelta(days=1),
+        )
         db.session.add(cycle)
         db.session.flush()
         create_user("bench@example.org", "Ben Ch", "coordinator", PASSWORD)
@@ -160,8 +195,12 @@ def run(url: str, items: int, organisations: int, n: int) -> tuple[Rows, int]:
         last = pending.pages
         org = db.session.scalar(select(Organisation.id).order_by(Organisation.name).offset(organisations // 2))
         by_standard = review_queue.page(cycle, known, review_queue.Filters(standard="5"), 1).pages
-        to_decide = [r.id for r in db.session.scalars(select(CommentReview).where(CommentReview.status == "pending")
-                                                       .order_by(CommentReview.id).limit(n))]
+        to_decide = [
+            r.id
+            for r in db.session.scalars(
+                select(CommentReview).where(CommentReview.status == "pending").order_by(CommentReview.id).limit(n)
+            )
+        ]
         one = to_decide[0]
         assert known
     client = app.test_client()
@@ -177,21 +216,35 @@ def run(url: str, items: int, organisations: int, n: int) -> tuple[Rows, int]:
         ("filtered: Standard 5, first page", "GET", f"{base}?standard=5", None),
         (f"filtered: Standard 5, last page ({by_standard})", "GET", f"{base}?standard=5&page={by_standard}", None),
         ("filtered: staff survey, approved", "GET", f"{base}?survey=staff&status=approved", None),
-        ("filtered: question, Standard 2, last page", "GET",
-         f"{base}?question=return:workforce_planning_comments&page=99", None),
+        (
+            "filtered: question, Standard 2, last page",
+            "GET",
+            f"{base}?question=return:workforce_planning_comments&page=99",
+            None,
+        ),
         ("a comment's page", "GET", f"{base}/{one}?standard=5", None),
-        ("a decision (approve, to the next)", "POST", lambda i: f"{base}/{to_decide[i]}?status=pending",
-         lambda i: {"redacted": "As redacted.", "decision": "approved", "seen": ""}),
+        (
+            "a decision (approve, to the next)",
+            "POST",
+            lambda i: f"{base}/{to_decide[i]}?status=pending",
+            lambda i: {"redacted": "As redacted.", "decision": "approved", "seen": ""},
+        ),
     ]
     results: Rows = []
     for label, method, path, data in cases:
         if method == "POST":  # each decision on its own pending comment, with the text it was shown
             with app.app_context():
                 from healthcheck.store.review import text_seen
-                seen = {r.id: text_seen(r) for r in db.session.scalars(
-                    select(CommentReview).where(CommentReview.id.in_(to_decide)))}
-            data = (lambda i, seen=seen: {"redacted": "As redacted.", "decision": "approved",  # noqa: E731
-                                          "seen": seen[to_decide[i]]})
+
+                seen = {
+                    r.id: text_seen(r)
+                    for r in db.session.scalars(select(CommentReview).where(CommentReview.id.in_(to_decide)))
+                }
+            data = lambda i, seen=seen: {  # noqa: E731
+                "redacted": "As redacted.",
+                "decision": "approved",
+                "seen": seen[to_decide[i]],
+            }
         timed(client, method, path, min(5, n) if method == "GET" else 0, data)
         CPU.pop(str(id(path)), None)
         results.append((label, method, timed(client, method, path, n, data), CPU.pop(str(id(path)), [])))
@@ -221,8 +274,10 @@ def postgres_scratch(given: str) -> tuple[str, Any]:
 
     sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     sql(f'CREATE DATABASE "{name}"')
-    return url.set(database=name).render_as_string(hide_password=False), \
-        lambda: (sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'), admin.dispose())
+    return url.set(database=name).render_as_string(hide_password=False), lambda: (
+        sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'),
+        admin.dispose(),
+    )
 
 
 def main() -> None:
@@ -245,35 +300,46 @@ def main() -> None:
             runs["PostgreSQL"] = run(url, args.items, args.organisations, args.requests)
         finally:
             drop()
-    lines = ["## The comment review queue", "",
-             f"Measured {today():%d %B %Y} by `bench/review_queue.py --items {args.items} --requests "
-             f"{args.requests}`: {args.items:,} comments for review from {args.organisations} organisations' returns "
-             "and a staff survey (about one in ten from the staff survey; 80 % pending), inserted in a shuffled order. "
-             "In-process through Flask's test client, signed in as a coordinator, one request at a time on this 2-core "
-             f"machine; {args.requests} timed requests per row after 5 untimed. Each decision is on its own pending "
-             "comment and redirects to the next one under the filters; each bulk approval approves what the first "
-             "pending page shows with nothing suggested (the page is read again between requests, untimed). "
-             "Target: p99 ≤ 100 ms for every page and decision. The bare route renders the base template with no "
-             "database work, in the same run. The machine was shared with other sessions' test runs (load average "
-             "about 8-12 on 2 cores), so wall times include waiting for a core; the app CPU columns are the serving "
-             "thread's own CPU time per request (for SQLite that includes the queries; for PostgreSQL the server's "
-             "work is not in it).", ""]
+    lines = [
+        "## The comment review queue",
+        "",
+        f"Measured {today():%d %B %Y} by `bench/review_queue.py --items {args.items} --requests "
+        f"{args.requests}`: {args.items:,} comments for review from {args.organisations} organisations' returns "
+        "and a staff survey (about one in ten from the staff survey; 80 % pending), inserted in a shuffled order. "
+        "In-process through Flask's test client, signed in as a coordinator, one request at a time on this 2-core "
+        f"machine; {args.requests} timed requests per row after 5 untimed. Each decision is on its own pending "
+        "comment and redirects to the next one under the filters; each bulk approval approves what the first "
+        "pending page shows with nothing suggested (the page is read again between requests, untimed). "
+        "Target: p99 ≤ 100 ms for every page and decision. The bare route renders the base template with no "
+        "database work, in the same run. The machine was shared with other sessions' test runs (load average "
+        "about 8-12 on 2 cores), so wall times include waiting for a core; the app CPU columns are the serving "
+        "thread's own CPU time per request (for SQLite that includes the queries; for PostgreSQL the server's "
+        "work is not in it).",
+        "",
+    ]
     worst = worst_cpu = 0.0
     for backend, (results, total) in runs.items():
-        lines += [f"### {backend} ({total:,} comments)", "",
-                  "| request | p50 ms | p95 ms | p99 ms | max ms | p99 / bare route's | app CPU p50 ms | CPU p99 ms |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        lines += [
+            f"### {backend} ({total:,} comments)",
+            "",
+            "| request | p50 ms | p95 ms | p99 ms | max ms | p99 / bare route's | app CPU p50 ms | CPU p99 ms |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
         bare99 = p(results[0][2], 0.99)
         for label, method, values, cpu in results:
             p99 = p(values, 0.99)
             if label != "bare route":
                 worst, worst_cpu = max(worst, p99), max(worst_cpu, p(cpu, 0.99))
-            lines.append(f"| {method} {label} | {median(values):.1f} | {p(values, 0.95):.1f} | {p99:.1f} | "
-                         f"{max(values):.1f} | {p99 / bare99:.0f}x | {median(cpu):.1f} | {p(cpu, 0.99):.1f} |")
+            lines.append(
+                f"| {method} {label} | {median(values):.1f} | {p(values, 0.95):.1f} | {p99:.1f} | "
+                f"{max(values):.1f} | {p99 / bare99:.0f}x | {median(cpu):.1f} | {p(cpu, 0.99):.1f} |"
+            )
         lines.append("")
-    lines.append(f"Worst p99 of any queue page or decision: **{worst:.0f} ms** (target 100 ms: "
-                 f"{'met' if worst <= 100 else 'not met in this run'}); the worst p99 of the app's own CPU time for "
-                 f"one: {worst_cpu:.0f} ms.")
+    lines.append(
+        f"Worst p99 of any queue page or decision: **{worst:.0f} ms** (target 100 ms: "
+        f"{'met' if worst <= 100 else 'not met in this run'}); the worst p99 of the app's own CPU time for "
+        f"one: {worst_cpu:.0f} ms."
+    )
     print("\n".join(lines), flush=True)
     if not args.no_write:
         write_section("review-queue", lines)

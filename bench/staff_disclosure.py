@@ -11,6 +11,7 @@ statements' shares, the count of respondents) are withheld from everyone and why
 organisations with 10 or more respondents see all eight of their scores; and how long scoring
 took. Writes docs/disclosure.md (section "national-size").
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,16 @@ from forms import synthetic  # noqa: E402
 
 Q = forms.load("staff-survey", "2020.1")
 DOC = Path(__file__).resolve().parent.parent / "docs" / "disclosure.md"
-OUTSIDE_LONDON = ["North East", "North West", "Yorkshire and the Humber", "East Midlands", "West Midlands",
-                  "East of England", "South East", "South West"]
+OUTSIDE_LONDON = [
+    "North East",
+    "North West",
+    "Yorkshire and the Humber",
+    "East Midlands",
+    "West Midlands",
+    "East of England",
+    "South East",
+    "South West",
+]
 METROPOLITAN = ["North East", "North West", "Yorkshire and the Humber", "West Midlands"]
 MIX = {"Shire County": 21, "London Borough": 33, "Metropolitan District": 36, "Unitary Authority": 50, "NHS Trust": 5}
 
@@ -41,8 +50,13 @@ def register(organisations: int, rng: random.Random) -> list[tuple[str, str, str
     found = []
     for kind, count in MIX.items():
         for i in range(max(1, round(count * organisations / total))):
-            region = ("London" if kind == "London Borough" else None if kind == "NHS Trust"
-                      else rng.choice(METROPOLITAN if kind == "Metropolitan District" else OUTSIDE_LONDON))
+            region = (
+                "London"
+                if kind == "London Borough"
+                else None
+                if kind == "NHS Trust"
+                else rng.choice(METROPOLITAN if kind == "Metropolitan District" else OUTSIDE_LONDON)
+            )
             found.append((f"{kind} {i + 1:02d}", kind, region))
     return found[:organisations]
 
@@ -60,8 +74,15 @@ def respondents(organisations: int, total: int, seed: int) -> list[dict]:
     for i, (name, kind, region) in enumerate(places):
         size = sizes[i]
         lean = synthetic.leaning(rng)
-        rows += [{"organisation": name, "authority_type": kind, "region": region,
-                  "answers": synthetic.staff_answers(Q, rng, name, lean)} for _ in range(size)]
+        rows += [
+            {
+                "organisation": name,
+                "authority_type": kind,
+                "region": region,
+                "answers": synthetic.staff_answers(Q, rng, name, lean),
+            }
+            for _ in range(size)
+        ]
     return rows
 
 
@@ -80,21 +101,28 @@ def measure(rows: list[dict], title: str) -> list[str]:
         for m in measures:
             cell = scored.count(key) if m == scores.RESPONDENTS else scored.cell(key, m)
             if cell["withheld"]:
-                words = (f"it would let someone work out {cell['because']}" if cell["because"]
-                         else scores.why(cell["withheld"], scores.MIN_GROUP))
+                words = (
+                    f"it would let someone work out {cell['because']}"
+                    if cell["because"]
+                    else scores.why(cell["withheld"], scores.MIN_GROUP)
+                )
                 by_group.setdefault(key, Counter())[words] += 1
     sizes = df.groupby("organisation").size()
     large = [o for o in result["organisations"] if o["respondents"] >= 10]
     complete = [o for o in large if all(c["printed"] is not None for c in o["scores"].values())]
-    lines = [f"### {title}", "",
-             f"{len(df):,} respondents in {len(sizes)} organisations ({int((sizes < 10).sum())} of fewer than 10; the "
-             f"largest {int(sizes.max())}). Scoring and withholding took {elapsed:.1f} s.", "",
-             f"- Organisations with at least 10 respondents: {len(large)}; seeing all eight of their scores: "
-             f"{len(complete)}.",
-             f"- Figures of England, the {sum(k[0] == 'type' for k in groups)} types and "
-             f"{sum(k[0] == 'region' for k in groups)} regions ({len(measures)} each: 8 scores, "
-             f"{len(scored.measures) - 8} statements' shares, the count of respondents): "
-             f"{len(groups) * len(measures):,}; withheld: {sum(sum(c.values()) for c in by_group.values())}."]
+    lines = [
+        f"### {title}",
+        "",
+        f"{len(df):,} respondents in {len(sizes)} organisations ({int((sizes < 10).sum())} of fewer than 10; the "
+        f"largest {int(sizes.max())}). Scoring and withholding took {elapsed:.1f} s.",
+        "",
+        f"- Organisations with at least 10 respondents: {len(large)}; seeing all eight of their scores: "
+        f"{len(complete)}.",
+        f"- Figures of England, the {sum(k[0] == 'type' for k in groups)} types and "
+        f"{sum(k[0] == 'region' for k in groups)} regions ({len(measures)} each: 8 scores, "
+        f"{len(scored.measures) - 8} statements' shares, the count of respondents): "
+        f"{len(groups) * len(measures):,}; withheld: {sum(sum(c.values()) for c in by_group.values())}.",
+    ]
     for key, counted in sorted(by_group.items()):
         name = "England" if key == ("national",) else key[1]
         lines.append(f"  - {name}: " + "; ".join(f"{n} because {words}" for words, n in counted.most_common()) + ".")
@@ -110,11 +138,18 @@ def main() -> None:
     rows = respondents(args.organisations, args.respondents, args.seed)
     # The case found on main: the trusts three, of three respondents each.
     small_trusts = [r for r in rows if r["authority_type"] != "NHS Trust"]
-    small_trusts += [r | {"organisation": f"NHS Trust {i + 1:02d}"} for i in range(3)
-                     for r in [r for r in rows if r["authority_type"] == "NHS Trust"][:3]]
-    lines = ["## A national-size survey", "",
-             f"Measured {today():%d %B %Y} by `bench/staff_disclosure.py` (seed {args.seed}): synthetic "
-             "respondents in England's mix of types and its nine regions, each organisation leaning its own way.", ""]
+    small_trusts += [
+        r | {"organisation": f"NHS Trust {i + 1:02d}"}
+        for i in range(3)
+        for r in [r for r in rows if r["authority_type"] == "NHS Trust"][:3]
+    ]
+    lines = [
+        "## A national-size survey",
+        "",
+        f"Measured {today():%d %B %Y} by `bench/staff_disclosure.py` (seed {args.seed}): synthetic "
+        "respondents in England's mix of types and its nine regions, each organisation leaning its own way.",
+        "",
+    ]
     lines += measure(rows, "NHS trusts of 8 to 25 respondents")
     lines += measure(small_trusts, "Three NHS trusts of three respondents each, as found on main")
     print("\n".join(lines))

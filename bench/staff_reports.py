@@ -3,6 +3,7 @@ national regression of what keeps people at 100,000 respondents.
 
     .venv/bin/python bench/staff_reports.py [--organisations 160] [--per 125] [--keep DIR]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,14 +35,30 @@ def staff_data(organisations: int, per: int, seed: int = 2020) -> StaffData:
     for i in range(organisations):
         name = f"Synthetic organisation {i:03d}"
         size = max(5, int(rng.gauss(per, per / 2)))
-        respondents += [{"organisation": name, "authority_type": TYPES[i % len(TYPES)],
-                         "region": REGIONS[i % len(REGIONS)],
-                         "answers": {k: v for k, v in answers(Q, rng, name).items() if k != "comment"}}
-                        for _ in range(size)]
+        respondents += [
+            {
+                "organisation": name,
+                "authority_type": TYPES[i % len(TYPES)],
+                "region": REGIONS[i % len(REGIONS)],
+                "answers": {k: v for k, v in answers(Q, rng, name).items() if k != "comment"},
+            }
+            for _ in range(size)
+        ]
         workforce[name] = {c: {v: rng.randint(0, 3 * per) for v, _ in options} for c, options in categories.items()}
-        comments += [{"organisation": name, "question_id": "comment", "text": rng.choice(
-            ["Supervision here is regular and useful.", "Caseloads have grown since the summer.",
-             "The PSW's practice forums help."])} for _ in range(rng.randint(0, 4))]
+        comments += [
+            {
+                "organisation": name,
+                "question_id": "comment",
+                "text": rng.choice(
+                    [
+                        "Supervision here is regular and useful.",
+                        "Caseloads have grown since the summer.",
+                        "The PSW's practice forums help.",
+                    ]
+                ),
+            }
+            for _ in range(rng.randint(0, 4))
+        ]
     return StaffData(year=2020, questionnaire=Q, respondents=respondents, comments=comments, workforce=workforce)
 
 
@@ -73,20 +90,28 @@ def main() -> None:
     found = drivers.drivers(frame, Q)
     regression = time.perf_counter() - start
     print(f"regression at 100,000: {regression:.2f} s", flush=True)
-    lines = ["## Each organisation's staff survey report", "",
-             f"Measured {today():%d %B %Y} by `bench/staff_reports.py`: the staff survey's part of an "
-             f"edition for {args.organisations} organisations and {len(data.respondents):,} synthetic respondents "
-             "(scores, what is withheld, scores.json, CSVs and XLSX, the national regression, England's and each "
-             "region's report as JSON and PDF, then each "
-             "organisation's report as JSON and PDF, with its own regression where it has 100 respondents). "
-             "Target: every organisation's report in at most 30 s with two processes. One process meets it, "
-             "so the worker uses one (an earlier run with a pool of two took 7.3 s against 12.0 s).", "",
-             "| run | one process |", "|---:|---:|"]
+    lines = [
+        "## Each organisation's staff survey report",
+        "",
+        f"Measured {today():%d %B %Y} by `bench/staff_reports.py`: the staff survey's part of an "
+        f"edition for {args.organisations} organisations and {len(data.respondents):,} synthetic respondents "
+        "(scores, what is withheld, scores.json, CSVs and XLSX, the national regression, England's and each "
+        "region's report as JSON and PDF, then each "
+        "organisation's report as JSON and PDF, with its own regression where it has 100 respondents). "
+        "Target: every organisation's report in at most 30 s with two processes. One process meets it, "
+        "so the worker uses one (an earlier run with a pool of two took 7.3 s against 12.0 s).",
+        "",
+        "| run | one process |",
+        "|---:|---:|",
+    ]
     lines += [f"| {i + 1} | {t:.1f} s |" for i, t in enumerate(times)]
-    lines += ["",
-             f"The national regression of intending to stay on the eight standards' scores (statsmodels' "
-             f"logistic regression) for 100,000 respondents ({found['estimated'] and found['respondents']:,} "
-             f"with every standard scored): {regression:.2f} s, target at most 5 s.", ""]
+    lines += [
+        "",
+        f"The national regression of intending to stay on the eight standards' scores (statsmodels' "
+        f"logistic regression) for 100,000 respondents ({found['estimated'] and found['respondents']:,} "
+        f"with every standard scored): {regression:.2f} s, target at most 5 s.",
+        "",
+    ]
     write_section("staff-reports", lines)
     print("\n".join(lines))
 

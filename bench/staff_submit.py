@@ -5,6 +5,7 @@ database holding 5,000 responses of 145 organisations already: median, p95 and p
 
 Run it on two checkouts (PYTHONPATH=their folder) to compare a change's cost to sending.
 """
+
 import random
 import statistics
 import sys
@@ -48,5 +49,7 @@ with app.app_context():
             staff.submit(survey, o.id, answers[rng.randrange(200)], sq, o.name)
         times.append(time.perf_counter() - t)
     times.sort()
-    print(f"{url.split(':')[0]}: median {1000 * statistics.median(times):.2f} ms, "
-          f"p95 {1000 * times[950]:.2f} ms, p99 {1000 * times[990]:.2f} ms")
+    print(
+        f"{url.split(':')[0]}: median {1000 * statistics.median(times):.2f} ms, "
+        f"p95 {1000 * times[950]:.2f} ms, p99 {1000 * times[990]:.2f} ms"
+    )

@@ -5,6 +5,7 @@ BENCH_TASK selects one endpoint for capacity runs (no think time): bare (the bar
 page (a part of the survey, for a practitioner who has started). Without it, each user is a
 practitioner going from the start page to sending their answers, then another one.
 """
+
 import gc
 import json
 import os
@@ -40,8 +41,26 @@ class Practitioner(FastHttpUser):
             _next["i"] += 1
             self.code = started["code"]
             for c in started["cookies"]:
-                self.client.cookiejar.set_cookie(Cookie(0, c["name"], c["value"], None, False, c["domain"], True,
-                                                        False, c["path"], True, False, None, False, None, None, {}))
+                self.client.cookiejar.set_cookie(
+                    Cookie(
+                        0,
+                        c["name"],
+                        c["value"],
+                        None,
+                        False,
+                        c["domain"],
+                        True,
+                        False,
+                        c["path"],
+                        True,
+                        False,
+                        None,
+                        False,
+                        None,
+                        None,
+                        {},
+                    )
+                )
         else:
             gevent.sleep(random.uniform(0, 5))  # people do not all arrive at the same instant
             self.begin()
@@ -64,8 +83,9 @@ class Practitioner(FastHttpUser):
         elif self.part < len(SECTIONS):
             section, statements = SECTIONS[self.part]
             answers = {q: random.choice(SCALE) for q in statements if random.random() < 0.95}
-            self.client.post(f"/survey/{self.code}/{section}", data={"csrf_token": self.csrf, **answers},
-                             name="survey page POST")
+            self.client.post(
+                f"/survey/{self.code}/{section}", data={"csrf_token": self.csrf, **answers}, name="survey page POST"
+            )
             self.show(self.part + 1)
         else:
             self.client.post(f"/survey/{self.code}/check", data={"csrf_token": self.csrf}, name="send POST")

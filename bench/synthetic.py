@@ -1,5 +1,6 @@
 """Synthetic returns at any scale, for benchmarks: valid answers (forms.synthetic), spread over
 authority types roughly as councils are (27/33/36/55) plus a few NHS trusts."""
+
 from __future__ import annotations
 
 import random
@@ -26,5 +27,6 @@ def returns(n: int, seed: int = 2017) -> list[Return]:
 
 def dataset(n: int, seed: int = 2017) -> Dataset:
     q = forms.load("health-check", "2017.1")
-    return Dataset(year=2017, questionnaire=q, tables=tablespec.load(q), returns=returns(n, seed),
-                   populations=POPULATIONS)
+    return Dataset(
+        year=2017, questionnaire=q, tables=tablespec.load(q), returns=returns(n, seed), populations=POPULATIONS
+    )

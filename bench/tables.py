@@ -7,6 +7,7 @@ same without the frame build, and one DuckDB SQL query per table over the same f
 the same by-type averages and option frequencies; the report PDF for the smallest size.
 Writes the figures to docs/performance.md (section "National tables") and prints them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,22 +42,31 @@ def duckdb_tables(con, ds, df: pd.DataFrame) -> list:
     out = []
     for spec in ds.tables:
         if spec["kind"] == "responses":
-            out.append(con.execute('SELECT type, count(*) FROM df GROUP BY type').fetchall())
+            out.append(con.execute("SELECT type, count(*) FROM df GROUP BY type").fetchall())
         elif spec["kind"] == "by_type":
             for m in spec["measures"]:
-                value = f"TRY_CAST(\"{m['question']}\" AS DOUBLE)"
+                value = f'TRY_CAST("{m["question"]}" AS DOUBLE)'
                 if "percent_of" in m:
-                    denominator = f"TRY_CAST(\"{m['percent_of']}\" AS DOUBLE)"
+                    denominator = f'TRY_CAST("{m["percent_of"]}" AS DOUBLE)'
                     value = f"CASE WHEN {denominator} > 0 THEN 100 * {value} / {denominator} END"
-                out.append(con.execute(
-                    f"SELECT type, avg(v), count(v) FROM (SELECT type, {value} AS v FROM df) "
-                    f"GROUP BY ROLLUP (type)").fetchall())
+                out.append(
+                    con.execute(
+                        f"SELECT type, avg(v), count(v) FROM (SELECT type, {value} AS v FROM df) GROUP BY ROLLUP (type)"
+                    ).fetchall()
+                )
         elif spec["kind"] == "single":
-            out.append(con.execute(f'SELECT "{spec["question"]}", count(*) FROM df '
-                                   f'WHERE "{spec["question"]}" IS NOT NULL GROUP BY 1').fetchall())
+            out.append(
+                con.execute(
+                    f'SELECT "{spec["question"]}", count(*) FROM df WHERE "{spec["question"]}" IS NOT NULL GROUP BY 1'
+                ).fetchall()
+            )
         else:
-            out.append(con.execute(f'SELECT c, count(*) FROM (SELECT unnest("{spec["question"]}") AS c FROM df '
-                                   f'WHERE "{spec["question"]}" IS NOT NULL) GROUP BY c').fetchall())
+            out.append(
+                con.execute(
+                    f'SELECT c, count(*) FROM (SELECT unnest("{spec["question"]}") AS c FROM df '
+                    f'WHERE "{spec["question"]}" IS NOT NULL) GROUP BY c'
+                ).fetchall()
+            )
     return out
 
 
@@ -83,8 +93,11 @@ def main() -> None:
         ours = best(lambda ds=ds: compute(ds), args.repeat)
         build = best(lambda ds=ds: frame(ds), args.repeat)
         duck = best(lambda ds=ds, con=con, typed=typed: duckdb_tables(con, ds, typed), args.repeat)
-        print(f"  tables: {ours:.3f} s (of which building the frame {build:.3f} s); duckdb {duck:.3f} s; "
-              f"ratio {ours / duck:.2f}x", flush=True)
+        print(
+            f"  tables: {ours:.3f} s (of which building the frame {build:.3f} s); duckdb {duck:.3f} s; "
+            f"ratio {ours / duck:.2f}x",
+            flush=True,
+        )
         report_s = best(lambda ds=ds: national_report(ds), 1 if n > 10_000 else args.repeat)
         print(f"  report: {report_s:.2f} s", flush=True)
         rows.append({"returns": n, "ours": ours, "frame": build, "duckdb": duck, "report": report_s})
@@ -92,21 +105,31 @@ def main() -> None:
 
 
 def write_doc(rows, repeat) -> None:
-    lines = ["## National tables and report", "",
-             f"Measured {today():%d %B %Y} by `bench/tables.py` on this machine "
-             f"({platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
-             f"pandas {pd.__version__}, DuckDB {duckdb.__version__}); best of {repeat} runs each, same process, "
-             "same synthetic returns (`bench/synthetic.py`).", "",
-             "| returns | `compute` (ours) | of which building the frame | DuckDB, same aggregates "
-             "| ratio ours / DuckDB (target within 2x) | report PDF (target 5 s at 160) |",
-             "|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "## National tables and report",
+        "",
+        f"Measured {today():%d %B %Y} by `bench/tables.py` on this machine "
+        f"({platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
+        f"pandas {pd.__version__}, DuckDB {duckdb.__version__}); best of {repeat} runs each, same process, "
+        "same synthetic returns (`bench/synthetic.py`).",
+        "",
+        "| returns | `compute` (ours) | of which building the frame | DuckDB, same aggregates "
+        "| ratio ours / DuckDB (target within 2x) | report PDF (target 5 s at 160) |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        lines.append(f"| {r['returns']:,} | {r['ours']:.3f} s | {r['frame']:.3f} s | {r['duckdb']:.3f} s | "
-                     f"{r['ours'] / r['duckdb']:.2f}x | {r['report']:.2f} s |")
-    lines += ["", "The report has 29 tables and figures, with a chart drawn for each figure.", "",
-              "DuckDB is given the frame ready-made (registered pandas DataFrame), so its figure excludes "
-              "the frame build that ours includes; our rounding, bases, routing, coding and notes are "
-              "extra work DuckDB's queries do not do."]
+        lines.append(
+            f"| {r['returns']:,} | {r['ours']:.3f} s | {r['frame']:.3f} s | {r['duckdb']:.3f} s | "
+            f"{r['ours'] / r['duckdb']:.2f}x | {r['report']:.2f} s |"
+        )
+    lines += [
+        "",
+        "The report has 29 tables and figures, with a chart drawn for each figure.",
+        "",
+        "DuckDB is given the frame ready-made (registered pandas DataFrame), so its figure excludes "
+        "the frame build that ours includes; our rounding, bases, routing, coding and notes are "
+        "extra work DuckDB's queries do not do.",
+    ]
     write_section("tables", lines)
 
 

@@ -1,5 +1,6 @@
 """The app as served in production, plus one bare route for comparison: it renders the same
 base template with no database work, under the same server, hooks and headers."""
+
 import sys
 from pathlib import Path
 

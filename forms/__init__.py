@@ -4,6 +4,7 @@ The questionnaires themselves are data (``questionnaires/*.yaml``). This package
 them into small immutable objects that both the web application and ``aggregation`` use, so
 neither has to know the file format. Nothing here imports Flask.
 """
+
 from __future__ import annotations
 
 import json
@@ -207,8 +208,9 @@ AGREEMENT = tuple(Option(value, label) for value, label in Agreement.default_opt
 
 def _question(raw: dict[str, Any], section_id: str) -> Question:
     data = dict(raw)
-    options = tuple(Option(**o) for o in data.pop("options", ())) \
-        or tuple(Option(value, label) for value, label in TYPES[data["type"]].default_options)
+    options = tuple(Option(**o) for o in data.pop("options", ())) or tuple(
+        Option(value, label) for value, label in TYPES[data["type"]].default_options
+    )
     checks = tuple({**c, "question": data["id"]} for c in data.pop("checks", ()))
     return Question(section_id=section_id, options=options, checks=checks, **data)
 
@@ -223,17 +225,27 @@ def parse(data: dict[str, Any]) -> Questionnaire:
         raise DefinitionError("\n".join(problems))
     sections = tuple(
         Section(
-            id=s["id"], title=s["title"], kind=s.get("kind", "standard"), standard=s.get("standard"),
-            statement=s.get("statement"), description=s.get("description"),
+            id=s["id"],
+            title=s["title"],
+            kind=s.get("kind", "standard"),
+            standard=s.get("standard"),
+            statement=s.get("statement"),
+            description=s.get("description"),
             questions=tuple(_question(q, s["id"]) for q in s["questions"]),
         )
         for s in data["sections"]
     )
     q = Questionnaire(
-        id=data["id"], version=data["version"], kind=data.get("kind", "return"), title=data["title"],
+        id=data["id"],
+        version=data["version"],
+        kind=data.get("kind", "return"),
+        title=data["title"],
         declaration=data["declaration"],
-        short_title=data.get("short_title"), introduction=data.get("introduction", {}),
-        previous=data.get("previous", {}), sections=sections, raw=data,
+        short_title=data.get("short_title"),
+        introduction=data.get("introduction", {}),
+        previous=data.get("previous", {}),
+        sections=sections,
+        raw=data,
     )
     problems = semantic_problems(q)
     if problems:
@@ -263,8 +275,11 @@ def _scoring_problems(q: Questionnaire) -> list[str]:
     for question in q.questions():
         if question.standard is not None:
             scored[question.standard] = scored.get(question.standard, 0) + 1
-    return [f"standard {n}: {scored.get(n, 0)} scored statement{'s' if scored.get(n, 0) != 1 else ''}, "
-            "at least 3 needed" for n in STANDARDS if scored.get(n, 0) < 3]
+    return [
+        f"standard {n}: {scored.get(n, 0)} scored statement{'s' if scored.get(n, 0) != 1 else ''}, at least 3 needed"
+        for n in STANDARDS
+        if scored.get(n, 0) < 3
+    ]
 
 
 def _section_problems(q: Questionnaire) -> list[str]:
@@ -304,8 +319,9 @@ def _check_problems(question: Question, where: str, earlier: dict[str, Question]
     for check in question.checks:
         of = earlier.get(check["of"]) if "of" in check else None
         if "of" in check and (of is None or not of.answer_type.numeric):
-            problems.append(f"{where}: a {check['kind']} check must be of an earlier number question, "
-                            f"not {check['of']}")
+            problems.append(
+                f"{where}: a {check['kind']} check must be of an earlier number question, not {check['of']}"
+            )
         try:
             named = {field for _, field, _, _ in string.Formatter().parse(check["message"]) if field is not None}
         except ValueError as exc:
@@ -313,8 +329,10 @@ def _check_problems(question: Question, where: str, earlier: dict[str, Question]
             continue
         unknown = sorted(named - CHECK_KINDS[check["kind"]])
         if unknown:
-            problems.append(f"{where}: the {check['kind']} check's message names {', '.join(unknown)}, which "
-                            f"it does not have (it has {', '.join(sorted(CHECK_KINDS[check['kind']]))})")
+            problems.append(
+                f"{where}: the {check['kind']} check's message names {', '.join(unknown)}, which "
+                f"it does not have (it has {', '.join(sorted(CHECK_KINDS[check['kind']]))})"
+            )
     return problems
 
 

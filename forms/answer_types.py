@@ -10,6 +10,7 @@ A new kind of question is one class here, added to ``TYPES``, and its entry in t
 This module is a leaf: it imports nothing of ``forms`` at run time, so ``forms`` can build each
 question's answer type (``Question.answer_type``) and check definitions with it.
 """
+
 from __future__ import annotations
 
 import random
@@ -49,11 +50,21 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PHONE = re.compile(r"^\+?[0-9 ()-]+$")
 
 # Synthetic answers: fictional phrases and plausible ranges for the numbers a return asks.
-PHRASES = ["Figures are for the end of October.", "Recruitment to two posts is under way.",
-           "A new case management system goes live next year.", "Our local health check found similar results.",
-           "Peer support sessions run monthly.", "Staff surveys inform this answer."]
-NUMBER_RANGES = {"posts": (5, 60), "hours_per_week": (33, 40), "caseload_team_member": (12, 30),
-                 "caseload_senior_practitioner": (0, 14), "caseload_team_manager": (0, 6)}
+PHRASES = [
+    "Figures are for the end of October.",
+    "Recruitment to two posts is under way.",
+    "A new case management system goes live next year.",
+    "Our local health check found similar results.",
+    "Peer support sessions run monthly.",
+    "Staff surveys inform this answer.",
+]
+NUMBER_RANGES = {
+    "posts": (5, 60),
+    "hours_per_week": (33, 40),
+    "caseload_team_member": (12, 30),
+    "caseload_senior_practitioner": (0, 14),
+    "caseload_team_manager": (0, 6),
+}
 
 Checked = tuple[Any, str | None]
 """A stored value (None where blank) and the message for the person who typed it, if it is wrong."""
@@ -230,16 +241,20 @@ class Number(AnswerType):
 
     def render_params(self, attrs: dict[str, Any], when: str | None) -> list[tuple[str, dict[str, Any]]]:
         q = self.q
-        params: dict[str, Any] = {"label": {"text": q.label, "classes": "govuk-label--s"},
-                                  "classes": "govuk-input--width-5",
-                                  "inputmode": "decimal" if q.decimals else "numeric",
-                                  "spellcheck": False, "attributes": attrs}
+        params: dict[str, Any] = {
+            "label": {"text": q.label, "classes": "govuk-label--s"},
+            "classes": "govuk-input--width-5",
+            "inputmode": "decimal" if q.decimals else "numeric",
+            "spellcheck": False,
+            "attributes": attrs,
+        }
         if q.suffix:
             params["suffix"] = {"text": q.suffix}
         shown = [(q.id, params)]
         if self.none_key:
-            shown.append((self.none_key, {"classes": "govuk-checkboxes--small",
-                                          "items": [{"value": "y", "attributes": attrs}]}))
+            shown.append(
+                (self.none_key, {"classes": "govuk-checkboxes--small", "items": [{"value": "y", "attributes": attrs}]})
+            )
         return shown
 
     def check(self, raw: Mapping[str, Any]) -> Checked:
@@ -255,8 +270,9 @@ class Number(AnswerType):
             return self._decimal(text)
         if not re.fullmatch(r"[+-]?[0-9]{1,15}", text):
             if re.fullmatch(r"[+-]?[0-9]+", text):  # absurdly long digit strings
-                return None, message("too_big" if not text.startswith("-") else "too_small", q,
-                                     max=f"{q.max:,}", min=q.min)
+                return None, message(
+                    "too_big" if not text.startswith("-") else "too_small", q, max=f"{q.max:,}", min=q.min
+                )
             return None, message("not_whole", q)
         return self._within(int(text))
 
@@ -305,9 +321,12 @@ class Number(AnswerType):
     def described(self) -> str:
         q = self.q
         places = f", to {q.decimals} decimal place" if q.decimals else ""
-        return (("Number" if q.decimals else "Whole number") + f" from {q.min} to {q.max}{places}"
-                + (f" ({q.suffix})" if q.suffix else "")
-                + (f", or “{q.not_applicable}”" if q.not_applicable else ""))
+        return (
+            ("Number" if q.decimals else "Whole number")
+            + f" from {q.min} to {q.max}{places}"
+            + (f" ({q.suffix})" if q.suffix else "")
+            + (f", or “{q.not_applicable}”" if q.not_applicable else "")
+        )
 
     def synthetic(self, rng: random.Random, so_far: Mapping[str, Any]) -> Any:
         q = self.q
@@ -392,9 +411,14 @@ class Agreement(Single):
     on_scale = True
     reveals_followups = False
     group_classes = "govuk-radios--small"
-    default_options = (("strongly_disagree", "Strongly disagree"), ("disagree", "Disagree"),
-                       ("neither", "Neither agree nor disagree"), ("agree", "Agree"),
-                       ("strongly_agree", "Strongly agree"), (DONT_KNOW, "Don't know / not applicable"))
+    default_options = (
+        ("strongly_disagree", "Strongly disagree"),
+        ("disagree", "Disagree"),
+        ("neither", "Neither agree nor disagree"),
+        ("agree", "Agree"),
+        ("strongly_agree", "Strongly agree"),
+        (DONT_KNOW, "Don't know / not applicable"),
+    )
 
     def synthetic(self, rng: random.Random, so_far: Mapping[str, Any]) -> Any:  # mostly agreeing, as surveys find
         return rng.choices([o.value for o in self.q.options], [4, 10, 18, 38, 22, 8])[0]
@@ -429,8 +453,9 @@ class Multiple(Choice):
 
     def codes(self, cell: str) -> list[str]:  # several, separated by ';'
         by_label = self.q.codes_by_label
-        return [p if self.q.option(p) else by_label.get(p.casefold(), p) for p in (c.strip() for c in cell.split(";"))
-                if p]
+        return [
+            p if self.q.option(p) else by_label.get(p.casefold(), p) for p in (c.strip() for c in cell.split(";")) if p
+        ]
 
     def from_cell(self, cell: str) -> dict[str, Any]:
         return {self.q.id: self.codes(cell)}
@@ -468,8 +493,9 @@ class Text(AnswerType):
         if q.multiline:
             params.update({"maxlength": q.max_length, "rows": 5})
         else:
-            params.update({"classes": "govuk-!-width-two-thirds" if (q.max_length or 0) > 60
-                           else "govuk-input--width-20"})
+            params.update(
+                {"classes": "govuk-!-width-two-thirds" if (q.max_length or 0) > 60 else "govuk-input--width-20"}
+            )
             if q.autocomplete:
                 params["autocomplete"] = q.autocomplete
             if q.format == "email":

@@ -2,6 +2,7 @@
 
 It is the contract for imports and exports: a column's id never changes within a version.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -26,19 +27,30 @@ def codebook_rows(q: Questionnaire) -> list[dict[str, Any]]:
                 constraints.append("required")
             if any(o.exclusive for o in question.options):
                 constraints.append("exclusive: " + ", ".join(o.value for o in question.options if o.exclusive))
-            rows.append({
-                "column": question.id, "section": section.id, "standard": question.standard or section.standard or "",
-                "type": question.type, "question": question.label,
-                "options": "; ".join(f"{o.value}={o.label}" for o in question.options),
-                "constraints": "; ".join(constraints),
-                "routing": ("asked if " + describe(question.when, label_of)) if question.when else "",
-            })
+            rows.append(
+                {
+                    "column": question.id,
+                    "section": section.id,
+                    "standard": question.standard or section.standard or "",
+                    "type": question.type,
+                    "question": question.label,
+                    "options": "; ".join(f"{o.value}={o.label}" for o in question.options),
+                    "constraints": "; ".join(constraints),
+                    "routing": ("asked if " + describe(question.when, label_of)) if question.when else "",
+                }
+            )
             spec, other_id = question.specify_option, question.other_id  # a question has both or neither
             if spec is not None and other_id is not None:
-                rows.append({
-                    "column": other_id, "section": section.id, "standard": section.standard or "",
-                    "type": "text", "question": f"{question.label} – {spec.label}",
-                    "options": "", "constraints": "up to 500 characters",
-                    "routing": f'asked if {question.id} includes "{spec.label}"',
-                })
+                rows.append(
+                    {
+                        "column": other_id,
+                        "section": section.id,
+                        "standard": section.standard or "",
+                        "type": "text",
+                        "question": f"{question.label} – {spec.label}",
+                        "options": "",
+                        "constraints": "up to 500 characters",
+                        "routing": f'asked if {question.id} includes "{spec.label}"',
+                    }
+                )
     return rows

@@ -10,6 +10,7 @@ A rule is data::
 ``answers`` maps question ids to stored values (int, str, list of str). A multiple-choice
 answer "equals" a value when that value is among those chosen.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -65,8 +66,11 @@ def referenced_questions(rule: Rule) -> Iterator[tuple[str, Any]]:
             yield rule["question"], None
 
 
-def describe(rule: Rule | None, label_of: Callable[[str, Any], object] = lambda qid, value: value,
-             name_of: Callable[[str], str] | None = None) -> str:
+def describe(
+    rule: Rule | None,
+    label_of: Callable[[str, Any], object] = lambda qid, value: value,
+    name_of: Callable[[str], str] | None = None,
+) -> str:
     """A short human-readable form of a rule: with question ids for the codebook, or with
     ``name_of`` naming each question in words, for readers of a report."""
     if rule is None:
@@ -78,13 +82,14 @@ def describe(rule: Rule | None, label_of: Callable[[str, Any], object] = lambda 
     if "not" in rule:
         return f"not ({describe(rule['not'], label_of, name_of)})"
     qid = rule["question"]
-    who, equals, among, answered = (name_of(qid), "was", "was one of", "was answered") if name_of else \
-        (qid, "=", "is one of", "is answered")
+    who, equals, among, answered = (
+        (name_of(qid), "was", "was one of", "was answered") if name_of else (qid, "=", "is one of", "is answered")
+    )
     left, right = ("“", "”") if name_of else ('"', '"')
     if "equals" in rule:
-        return f'{who} {equals} {left}{label_of(qid, rule["equals"])}{right}'
+        return f"{who} {equals} {left}{label_of(qid, rule['equals'])}{right}"
     if "in" in rule:
-        return f"{who} {among} " + ", ".join(f'{left}{label_of(qid, v)}{right}' for v in rule["in"])
+        return f"{who} {among} " + ", ".join(f"{left}{label_of(qid, v)}{right}" for v in rule["in"])
     return f"{who} {answered if rule['answered'] else answered.replace('was', 'was not').replace('is', 'is not')}"
 
 
@@ -174,8 +179,12 @@ def _outside_ratio(value: float, previous: float, above: float, below: float) ->
     return value / previous > above or value / previous < below
 
 
-def check_warning(check: Mapping[str, Any], answers: Mapping[str, Any], last_year: Mapping[str, Any] | None,
-                  peers: Mapping[str, tuple[float, float]] | None) -> SoftWarning | None:
+def check_warning(
+    check: Mapping[str, Any],
+    answers: Mapping[str, Any],
+    last_year: Mapping[str, Any] | None,
+    peers: Mapping[str, tuple[float, float]] | None,
+) -> SoftWarning | None:
     """The warning one check raises on these answers, or None (also when it does not apply)."""
     qid, kind = check["question"], check["kind"]
     value = _figure(answers, qid)
@@ -189,17 +198,28 @@ def check_warning(check: Mapping[str, Any], answers: Mapping[str, Any], last_yea
             return None
         figures["previous"] = _shown(previous)
         inputs.append(_shown(previous))
-        raised = _changed_by_more_than(value, previous, check["above"]) if kind == "change" else \
-            _outside_ratio(value, previous, check["above"], check["below"])
+        raised = (
+            _changed_by_more_than(value, previous, check["above"])
+            if kind == "change"
+            else _outside_ratio(value, previous, check["above"], check["below"])
+        )
     elif kind == "share_rise":
-        of, previous, previous_of = _figure(answers, check["of"]), _figure(last_year, qid), \
-            _figure(last_year, check["of"])
+        of, previous, previous_of = (
+            _figure(answers, check["of"]),
+            _figure(last_year, qid),
+            _figure(last_year, check["of"]),
+        )
         share, previous_share = _share(value, of), _share(previous, previous_of)
         if share is None or previous_share is None:
             return None
         assert of is not None and previous is not None and previous_of is not None
-        figures |= {"previous": _shown(previous), "of": _shown(of), "previous_of": _shown(previous_of),
-                    "share": _shown(share), "previous_share": _shown(previous_share)}
+        figures |= {
+            "previous": _shown(previous),
+            "of": _shown(of),
+            "previous_of": _shown(previous_of),
+            "share": _shown(share),
+            "previous_share": _shown(previous_share),
+        }
         inputs += [_shown(of), _shown(previous), _shown(previous_of)]
         raised = share - previous_share > check["points"]
     elif kind == "peer_range":
@@ -229,9 +249,12 @@ def describe_check(check: Mapping[str, Any]) -> str:
     return "warning if outside the 5th-95th percentile of last year's national figures"
 
 
-def soft_warnings(checks: Iterable[Mapping[str, Any]], answers: Mapping[str, Any],
-                  last_year: Mapping[str, Any] | None = None,
-                  peers: Mapping[str, tuple[float, float]] | None = None) -> list[SoftWarning]:
+def soft_warnings(
+    checks: Iterable[Mapping[str, Any]],
+    answers: Mapping[str, Any],
+    last_year: Mapping[str, Any] | None = None,
+    peers: Mapping[str, tuple[float, float]] | None = None,
+) -> list[SoftWarning]:
     """Every warning ``checks`` raise on a page's ``answers``, given the organisation's previous
     return (``last_year``, None if there is none) and the previous edition's national ranges
     (``peers``: question id -> (5th, 95th percentile); None if there is no previous edition)."""

@@ -1,6 +1,7 @@
 """Synthetic returns for demos, benchmarks and tests: valid answers for any questionnaire,
 honouring routing, bounds and cross-checks; and staff survey answers that differ between
 organisations and standards, as real ones do. Fictional by construction."""
+
 from __future__ import annotations
 
 import random
@@ -29,8 +30,11 @@ def answers(questionnaire: Questionnaire, rng: random.Random, organisation: str 
         if value is not None:
             out[q.id] = value
         spec, other_id = q.specify_option, q.other_id  # a question has both or neither
-        if spec is not None and other_id is not None \
-                and (out.get(q.id) == spec.value or spec.value in (out.get(q.id) or [])):
+        if (
+            spec is not None
+            and other_id is not None
+            and (out.get(q.id) == spec.value or spec.value in (out.get(q.id) or []))
+        ):
             out[other_id] = rng.choice(["Shadowing", "Secondments", "Practice forums", "Wellbeing champions"])
     return out
 
@@ -49,8 +53,12 @@ def leaning(rng: random.Random) -> dict[int, float]:
     return {n: organisation + STANDARD_EFFECTS.get(n, 0.0) + rng.gauss(0, 0.25) for n in STANDARDS}
 
 
-def staff_answers(questionnaire: Questionnaire, rng: random.Random, organisation: str = "Example Council",
-                  lean: Mapping[int, float] | None = None) -> dict[str, Any]:
+def staff_answers(
+    questionnaire: Questionnaire,
+    rng: random.Random,
+    organisation: str = "Example Council",
+    lean: Mapping[int, float] | None = None,
+) -> dict[str, Any]:
     """A practitioner's answers to a staff survey: valid answers throughout (``answers``), each
     scored statement drawn around the organisation's ``lean`` on its standard (``leaning``) plus the
     person's own, and intending to stay more likely the better they rate their employer."""
@@ -75,7 +83,11 @@ def staff_answers(questionnaire: Questionnaire, rng: random.Random, organisation
 
 def _contact(qid: str, organisation: str, rng: random.Random) -> str:
     first = rng.choice(["Alex", "Sam", "Jo", "Priya", "Ade", "Morgan"])
-    return {"contact_first_name": first, "contact_surname": rng.choice(["Smith", "Khan", "Jones", "Okafor"]),
-            "contact_organisation": organisation, "contact_job_title": "Principal Social Worker",
-            "contact_telephone": "01632 960 " + f"{rng.randint(0, 999):03d}",
-            "contact_email": f"{first.lower()}@example.org"}.get(qid, "x")
+    return {
+        "contact_first_name": first,
+        "contact_surname": rng.choice(["Smith", "Khan", "Jones", "Okafor"]),
+        "contact_organisation": organisation,
+        "contact_job_title": "Principal Social Worker",
+        "contact_telephone": "01632 960 " + f"{rng.randint(0, 999):03d}",
+        "contact_email": f"{first.lower()}@example.org",
+    }.get(qid, "x")

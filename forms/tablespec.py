@@ -1,4 +1,5 @@
 """The national tables of a questionnaire, as data: which questions, what kind, what order."""
+
 from __future__ import annotations
 
 import json
@@ -45,8 +46,10 @@ class TableSpec(TypedDict):
 def parse(spec: dict[str, Any], questionnaire: Questionnaire) -> list[TableSpec]:
     """Check a table spec against its schema and the questionnaire; return its tables."""
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
-    problems = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-                for e in jsonschema.Draft202012Validator(schema).iter_errors(spec)]
+    problems = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in jsonschema.Draft202012Validator(schema).iter_errors(spec)
+    ]
     if problems:
         raise DefinitionError("\n".join(problems))
     if spec["questionnaire"] != questionnaire.key:

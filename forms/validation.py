@@ -3,6 +3,7 @@
 Pure functions: the web forms and the importer both call :func:`validate_section`, so a rule
 and its message live here once. Every message is written for the person who typed the value.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -15,8 +16,9 @@ from .answer_types import message, short_option
 from .rules import is_asked, referenced_questions
 
 
-def validate_section(section: Section, raw: Mapping[str, Any],
-                     context: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def validate_section(
+    section: Section, raw: Mapping[str, Any], context: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Validate one page of answers.
 
     ``raw`` holds what was typed, keyed by answer key (``<id>``, ``<id>_other`` and, for number
@@ -44,9 +46,15 @@ def validate_section(section: Section, raw: Mapping[str, Any],
         if spec is not None and other_id is not None:
             chosen = value == spec.value or (isinstance(value, list) and spec.value in value)
             if chosen:
-                other, other_error = Question(id=other_id, type="text", label=spec.label, section_id=q.section_id,
-                                              name="the details", max_length=500, multiline=False
-                                              ).answer_type.check(raw)
+                other, other_error = Question(
+                    id=other_id,
+                    type="text",
+                    label=spec.label,
+                    section_id=q.section_id,
+                    name="the details",
+                    max_length=500,
+                    multiline=False,
+                ).answer_type.check(raw)
                 values[other_id] = other
                 if other_error:
                     errors[other_id] = other_error
@@ -87,8 +95,9 @@ def is_answered(q: Question, answers: Mapping[str, Any]) -> bool:
 def unanswered(section: Section, answers: Mapping[str, Any]) -> list[Question]:
     """The questions that keep a page in progress: those routing asks (comment boxes aside) with no
     answer, in the page's order."""
-    return [q for q in section.questions
-            if q.counts_for_completion and is_asked(q, answers) and not is_answered(q, answers)]
+    return [
+        q for q in section.questions if q.counts_for_completion and is_asked(q, answers) and not is_answered(q, answers)
+    ]
 
 
 def section_status(section: Section, answers: Mapping[str, Any], saved: bool) -> str:

@@ -1,4 +1,5 @@
 """The Social Work Health Check web application."""
+
 from .app import create_app
 
 __all__ = ["create_app"]

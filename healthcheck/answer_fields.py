@@ -5,6 +5,7 @@ and what was posted read back.
 Which fields a kind of question has, and its rules and messages, are its answer type's: the
 importer and the web forms agree because both ask it.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -49,8 +50,9 @@ class Fields:
 
     @staticmethod
     def checkboxes(label: str, hint: str | None, choices: list[tuple[str, str]]) -> SelectMultipleField:
-        return SelectMultipleField(label, description=hint, choices=choices, validate_choice=False,
-                                   widget=GovCheckboxesInput())
+        return SelectMultipleField(
+            label, description=hint, choices=choices, validate_choice=False, widget=GovCheckboxesInput()
+        )
 
 
 _form_classes: dict[tuple[str, str], type] = {}
@@ -131,10 +133,16 @@ def _render_choice(form, q: Question, nested: dict, attrs: dict, disabled: bool)
     same, so "Other (please specify)" looks and behaves alike on every question, with or without
     JavaScript.
     """
+
     def specify_box(option: forms.Option) -> Markup:
         chosen = option.label.replace(" (please specify)", "").replace(" (Please specify)", "")
-        return form[q.other_id](params={"label": {"text": f"If you selected \u201c{chosen}\u201d, please specify"},
-                                        "classes": "govuk-!-width-two-thirds", "attributes": attrs})
+        return form[q.other_id](
+            params={
+                "label": {"text": f"If you selected \u201c{chosen}\u201d, please specify"},
+                "classes": "govuk-!-width-two-thirds",
+                "attributes": attrs,
+            }
+        )
 
     items, after = [], []
     for option in q.options:
@@ -144,20 +152,31 @@ def _render_choice(form, q: Question, nested: dict, attrs: dict, disabled: bool)
         if option.specify:
             after.append(specify_box(option))
         for follow in nested.get(q.id, {}).get(option.value, []):
-            after.append(render_question(form, follow, nested, disabled,
-                                         when=f"Answer this if you selected \u201c{option.label}\u201d above."))
+            after.append(
+                render_question(
+                    form,
+                    follow,
+                    nested,
+                    disabled,
+                    when=f"Answer this if you selected \u201c{option.label}\u201d above.",
+                )
+            )
         items.append(item)
-    params = {"fieldset": {"legend": {"text": q.label, "classes": "govuk-fieldset__legend--s"}},
-              "items": items, "hint": {"text": q.hint} if q.hint else None,
-              "classes": q.answer_type.group_classes}
+    params = {
+        "fieldset": {"legend": {"text": q.label, "classes": "govuk-fieldset__legend--s"}},
+        "items": items,
+        "hint": {"text": q.hint} if q.hint else None,
+        "classes": q.answer_type.group_classes,
+    }
     html = form[q.id](params=params)
     if after:
         html += Markup('<div class="app-followups">') + Markup("").join(after) + Markup("</div>")
     return Markup(f'<div class="app-question" id="q-{q.id}">') + html + Markup("</div>")
 
 
-def render_question(form: SectionForm, q: Question, nested: dict, disabled: bool = False,
-                    when: str | None = None) -> Markup:
+def render_question(
+    form: SectionForm, q: Question, nested: dict, disabled: bool = False, when: str | None = None
+) -> Markup:
     attrs = {"disabled": True} if disabled else {}
     kind = q.answer_type
     if kind.choice:

@@ -1,4 +1,5 @@
 """The Flask application's factory."""
+
 from __future__ import annotations
 
 import os
@@ -41,26 +42,33 @@ def create_app(config: str | None = None, **overrides: Any) -> Flask:
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", None)
-    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["SQLALCHEMY_DATABASE_URI"] or \
-        f"sqlite:///{instance / 'healthcheck.sqlite'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = (
+        app.config["SQLALCHEMY_DATABASE_URI"] or f"sqlite:///{instance / 'healthcheck.sqlite'}"
+    )
     app.config["EDITIONS_FOLDER"] = app.config["EDITIONS_FOLDER"] or str(instance / "editions")
     app.config["QUEUE_FILE"] = app.config["QUEUE_FILE"] or str(instance / "queue.sqlite")
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Wait this long for another writer before giving up with "database is locked".
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"],
-                                                   "connect_args": {"timeout": app.config["SQLITE_BUSY_TIMEOUT"]}}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+            "connect_args": {"timeout": app.config["SQLITE_BUSY_TIMEOUT"]},
+        }
     if app.config.get("PROXY_FIX"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     if not app.config.get("SECRET_KEY") and config_name != "production":
         app.config["SECRET_KEY"] = _instance_secret(instance)
 
-    app.jinja_loader = ChoiceLoader([
-        FileSystemLoader(str(TEMPLATES)),
-        PrefixLoader({
-            "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
-            "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
-        }),
-    ])
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(TEMPLATES)),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
     app.jinja_env.globals["answers_list"] = markup.answers_list
     app.jinja_env.globals["session_ends_in"] = session_ends_in
     app.jinja_env.globals.update(email_kind_labels=KIND_LABELS, email_outcome_labels=OUTCOME_LABELS)
@@ -102,8 +110,7 @@ def create_app(config: str | None = None, **overrides: Any) -> Flask:
     def favicon() -> Any:
         """Browsers ask for it on every site whatever the page says (a tick: this is not a GOV.UK
         service, so not the crown)."""
-        return send_from_directory(app.static_folder or "static", "favicon.ico", mimetype="image/x-icon",
-                                   max_age=86400)
+        return send_from_directory(app.static_folder or "static", "favicon.ico", mimetype="image/x-icon", max_age=86400)
 
     return app
 
@@ -113,8 +120,14 @@ class RecordNumber(IntegerConverter):
     a page not found rather than an error from the database. ``min`` and ``max`` keep werkzeug's
     names: an address passes them by keyword, as in ``<int(max=...):id>``."""
 
-    def __init__(self, url_map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = 2**31 - 1,  # noqa: A002
-                 signed: bool = False) -> None:
+    def __init__(
+        self,
+        url_map: Any,
+        fixed_digits: int = 0,
+        min: int | None = None,  # noqa: A002
+        max: int | None = 2**31 - 1,  # noqa: A002
+        signed: bool = False,
+    ) -> None:
         super().__init__(url_map, fixed_digits, min, max, signed)
 
 

@@ -1,5 +1,6 @@
 """Coordinator and viewer accounts: password hashing, sign-in throttled per email and client, roles,
 and sessions that end when idle, at their absolute lifetime, and when the account signs out."""
+
 from __future__ import annotations
 
 import logging
@@ -31,8 +32,10 @@ MAX_FAILURES = 5  # wrong passwords for one email from one client address...
 THROTTLE_FOR = timedelta(minutes=15)  # ...within this long hold that client back for that email
 MIN_PASSWORD = 12
 WRONG = "Enter a correct email address and password"
-THROTTLED = ("Too many attempts to sign in with this email address from here. Wait 15 minutes and try again, "
-             "or ask another coordinator to let you sign in again (Accounts, then your name)")
+THROTTLED = (
+    "Too many attempts to sign in with this email address from here. Wait 15 minutes and try again, "
+    "or ask another coordinator to let you sign in again (Accounts, then your name)"
+)
 
 
 def hash_password(password: str) -> str:
@@ -75,9 +78,12 @@ def init_app(app) -> None:
         now = clock.now().timestamp()
         began, last = session.get("signed_in_at"), session.get("last_seen")
         revoked = current_user.sessions_revoked_at if current_user.is_authenticated else None
-        over = (began is None or now - began > current_app.config["COORDINATOR_SESSION_LIFETIME"].total_seconds()
-                or (last is not None and now - last > current_app.config["COORDINATOR_IDLE_TIMEOUT"].total_seconds())
-                or (revoked is not None and began <= revoked.timestamp()))
+        over = (
+            began is None
+            or now - began > current_app.config["COORDINATOR_SESSION_LIFETIME"].total_seconds()
+            or (last is not None and now - last > current_app.config["COORDINATOR_IDLE_TIMEOUT"].total_seconds())
+            or (revoked is not None and began <= revoked.timestamp())
+        )
         if over:
             logout_user()
             session.clear()
@@ -101,8 +107,7 @@ def create_user(email: str, name: str, role: str, password: str) -> User:
         raise ValueError(problem)
     if role not in {r.value for r in Role}:
         raise ValueError(f"Role must be one of: {', '.join(r.value for r in Role)}")
-    return accounts.add_user(email.strip().lower(), name.strip(), role,
-                             hash_password(password))
+    return accounts.add_user(email.strip().lower(), name.strip(), role, hash_password(password))
 
 
 def authenticate(email: str, password: str, client: str) -> tuple[User | None, str | None]:
@@ -115,7 +120,8 @@ def authenticate(email: str, password: str, client: str) -> tuple[User | None, s
     now = clock.now()
     throttled = accounts.failures(key, client, since=now - THROTTLE_FOR) >= MAX_FAILURES
     right = check_password_hash(
-        user.password_hash if user else _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password or "")
+        user.password_hash if user else _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password or ""
+    )
     if throttled or user is None or not user.active or not right:
         accounts.fail(key, client[:64], now)
         return None, THROTTLED if throttled else WRONG
@@ -150,6 +156,7 @@ def unthrottle(email: str) -> int:
 
 def coordinator_required(view):
     """Changes are for coordinators; viewers may look but not touch."""
+
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
@@ -157,6 +164,7 @@ def coordinator_required(view):
         if not current_user.can_change:
             abort(403)
         return view(*args, **kwargs)
+
     return wrapped
 
 
@@ -184,8 +192,13 @@ def totp_qr(uri: str) -> Markup:
     """The authenticator's link as a QR code an app scans, drawn as inline SVG (no image file,
     nothing fetched): dark squares on white, each module 4 px, a quiet zone of 4 modules."""
     svg = segno.make(uri, error="m", micro=False).svg_inline(
-        scale=4, border=4, dark="#0b0c0c", light="#ffffff", svgid="totp-qr",
-        title="QR code of your account's key, for your authenticator app to scan")
+        scale=4,
+        border=4,
+        dark="#0b0c0c",
+        light="#ffffff",
+        svgid="totp-qr",
+        title="QR code of your account's key, for your authenticator app to scan",
+    )
     return Markup(svg.replace("<svg ", '<svg role="img" focusable="false" ', 1))
 
 
@@ -244,6 +257,7 @@ def codes_held_back(user: User) -> bool:
 
 
 # ---------------------------------------------------------------- passwords
+
 
 def set_password(user: User, password: str) -> None:
     """A new password; every session of the account ends (the caller starts this one afresh)."""

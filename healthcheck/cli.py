@@ -4,6 +4,7 @@
 cycle and prints links; ``healthcheck serve`` serves the app with a worker beside it;
 ``healthcheck codebook`` prints the questionnaire contract.
 """
+
 from __future__ import annotations
 
 import csv
@@ -49,11 +50,34 @@ CLI_ACTOR = Actor(os.environ.get("USER", "command line"), via="cli")
 
 
 def main() -> None:
-    cli = FlaskGroup(create_app=lambda: create_app(), help=__doc__, add_version_option=False,
-                     load_dotenv=False, set_debug_flag=False)
-    for command in (codebook, questionnaires, demo, serve, worker, user, orgs, neighbours, cycle, invite, remind,
-                    import_, template, export, links, tables, report, regional_reports, benchmarks, publish, editions,
-                    staff_group, retention_group):
+    cli = FlaskGroup(
+        create_app=lambda: create_app(), help=__doc__, add_version_option=False, load_dotenv=False, set_debug_flag=False
+    )
+    for command in (
+        codebook,
+        questionnaires,
+        demo,
+        serve,
+        worker,
+        user,
+        orgs,
+        neighbours,
+        cycle,
+        invite,
+        remind,
+        import_,
+        template,
+        export,
+        links,
+        tables,
+        report,
+        regional_reports,
+        benchmarks,
+        publish,
+        editions,
+        staff_group,
+        retention_group,
+    ):
         cli.add_command(command)
     try:
         cli.main(prog_name="healthcheck")
@@ -122,16 +146,23 @@ def _questionnaire(key: str) -> forms.Questionnaire:
     try:
         return forms.load(*key.split("@", 1))
     except (KeyError, TypeError):
-        raise click.ClickException(f"No questionnaire {key}. Known: "
-                                   + ", ".join(f"{q}@{v}" for q, v in forms.available())) from None
+        raise click.ClickException(
+            f"No questionnaire {key}. Known: " + ", ".join(f"{q}@{v}" for q, v in forms.available())
+        ) from None
 
 
 # ---------------------------------------------------------------- the questionnaire
 
+
 @click.command()
 @click.option("--cycle", "year", type=int, help="The cycle's year, e.g. 2017.")
-@click.option("--survey", type=click.Choice(["return", "staff"]), default="return", show_default=True,
-              help="With --cycle: the organisations' return, or the cycle's staff survey.")
+@click.option(
+    "--survey",
+    type=click.Choice(["return", "staff"]),
+    default="return",
+    show_default=True,
+    help="With --cycle: the organisations' return, or the cycle's staff survey.",
+)
 @click.option("--questionnaire", help="Or a questionnaire as id@version, e.g. health-check@2017.1.")
 @click.option("--format", "fmt", type=click.Choice(["text", "csv"]), default="text", show_default=True)
 @with_appcontext
@@ -180,19 +211,25 @@ def _questionnaire_of_year(year: int) -> forms.Questionnaire:
         return collection.questionnaire_for(found)
     matches = [(qid, v) for qid, v in forms.available("return") if v.startswith(f"{year}.")]
     if not matches:
-        raise click.ClickException(f"No cycle or questionnaire for {year}. Known: "
-                                   + ", ".join(f"{q}@{v}" for q, v in forms.available()))
+        raise click.ClickException(
+            f"No cycle or questionnaire for {year}. Known: " + ", ".join(f"{q}@{v}" for q, v in forms.available())
+        )
     return forms.load(*matches[-1])
 
 
 # ---------------------------------------------------------------- running the service
 
+
 @click.command()
 @click.option("--year", default=2017, show_default=True)
 @click.option("--days-open", default=60, show_default=True, help="Days from now until the demo cycle closes.")
-@click.option("--blank", default=5, show_default=True,
-              help="How many organisations (first by name) are left to fill in; the rest get synthetic "
-                   "submitted returns, so the national tables have something to show.")
+@click.option(
+    "--blank",
+    default=5,
+    show_default=True,
+    help="How many organisations (first by name) are left to fill in; the rest get synthetic "
+    "submitted returns, so the national tables have something to show.",
+)
 @with_appcontext
 def demo(year: int, days_open: int, blank: int) -> None:
     """Load the demo register and cycle, print a fresh link per organisation and a coordinator sign-in."""
@@ -204,19 +241,29 @@ def demo(year: int, days_open: int, blank: int) -> None:
             _report_errors(errors, str(DEMO_FILE))
     kept = collection.cycle_by_year(year) is not None
     where = db.engine.url.render_as_string(hide_password=True)
-    what = (f"Kept the demo already in {where}: what was typed into it stays; only the links and the password "
-            "are new. To start afresh: make run RESET=1" if kept else f"Loaded a new demo into {where}.")
+    what = (
+        f"Kept the demo already in {where}: what was typed into it stays; only the links and the password "
+        "are new. To start afresh: make run RESET=1"
+        if kept
+        else f"Loaded a new demo into {where}."
+    )
     click.echo(what)
     with writing():
         cycle = collection.cycle_by_year(year) or collection.create_cycle(
-            year, questionnaire, now - timedelta(days=1), now + timedelta(days=days_open), CLI_ACTOR)
+            year, questionnaire, now - timedelta(days=1), now + timedelta(days=days_open), CLI_ACTOR
+        )
         cycle.closes_at = max(cycle.closes_at, now + timedelta(days=days_open))
         links = [(org.name, returns.issue_link(cycle, org)) for org in collection.organisations()]
         for index, org in enumerate(collection.organisations()):
             response = returns.return_for(cycle, org)
             if index >= blank and response.status == "not_started":
-                returns.submit(response, CLI_ACTOR, questionnaire, how="demo",
-                               replace_with=synthetic_answers(questionnaire, random.Random(index), org.name))
+                returns.submit(
+                    response,
+                    CLI_ACTOR,
+                    questionnaire,
+                    how="demo",
+                    replace_with=synthetic_answers(questionnaire, random.Random(index), org.name),
+                )
         statuses = collection.response_statuses(cycle)
         names = {org.id: org.name for org in collection.organisations()}
         blank_ones = {names[i] for i, status in statuses.items() if status == "not_started" and i in names}
@@ -228,7 +275,8 @@ def demo(year: int, days_open: int, blank: int) -> None:
             account.password_hash = hash_password(password)
         closes = cycle.closes_at
         survey = staff.survey_of(cycle) or staff.open_survey(
-            cycle, forms.load("staff-survey", "2020.1"), now - timedelta(days=1), closes, CLI_ACTOR)
+            cycle, forms.load("staff-survey", "2020.1"), now - timedelta(days=1), closes, CLI_ACTOR
+        )
         survey.closes_at = max(survey.closes_at, closes)
         first = collection.organisations()[0]
         staff_code = staff.code_for(survey, first).code
@@ -238,24 +286,40 @@ def demo(year: int, days_open: int, blank: int) -> None:
             for org in collection.organisations()[1:]:  # each organisation rated well or poorly, standard by standard
                 lean = synthetic.leaning(rng)
                 for _ in range(rng.randint(6, 40)):
-                    staff.submit(survey, org.id, synthetic.staff_answers(staff_q, rng, org.name, lean), staff_q,
-                                 org.name, now=now - timedelta(days=1), paced=False)  # sent yesterday
+                    staff.submit(
+                        survey,
+                        org.id,
+                        synthetic.staff_answers(staff_q, rng, org.name, lean),
+                        staff_q,
+                        org.name,
+                        now=now - timedelta(days=1),
+                        paced=False,
+                    )  # sent yesterday
                 if rng.random() < 0.75:  # most PSWs enter their headcount, the response rate's denominator
-                    staff.set_headcount(staff.code_for(survey, org), {
-                        "social_workers": {"adults": rng.randint(20, 60), "children": rng.randint(20, 70)},
-                        "occupational_therapists": {"adults": rng.randint(0, 15)}}, CLI_ACTOR)
+                    staff.set_headcount(
+                        staff.code_for(survey, org),
+                        {
+                            "social_workers": {"adults": rng.randint(20, 60), "children": rng.randint(20, 70)},
+                            "occupational_therapists": {"adults": rng.randint(0, 15)},
+                        },
+                        CLI_ACTOR,
+                    )
     base = current_app.config["BASE_URL"].rstrip("/")
-    click.echo(f"Demo cycle {year} is open until {closes:%d %B %Y}; {len(links)} organisations, "
-               f"all but {len(blank_ones)} with a synthetic submitted return (those are marked \"to fill in\"; "
-               "the others have a benchmark once results are published). Employer links (new each run):")
+    click.echo(
+        f"Demo cycle {year} is open until {closes:%d %B %Y}; {len(links)} organisations, "
+        f'all but {len(blank_ones)} with a synthetic submitted return (those are marked "to fill in"; '
+        "the others have a benchmark once results are published). Employer links (new each run):"
+    )
     for name, token in links:
         click.echo(f"  {name}{'  (to fill in)' if name in blank_ones else ''}:\n    {base}/start/{token}")
-    click.echo(f"\nStaff survey, as a practitioner at {first.name} answers it: {base}/survey/{staff_code}"
-               "\n  (each PSW finds their organisation's link and code through their return's link; the other "
-               "organisations have synthetic answers. To see the results, close the survey by giving it dates "
-               f"in the past: .venv/bin/healthcheck staff open --cycle {year} --questionnaire staff-survey@2020.1 "
-               f"--opens {(now - timedelta(days=2)):%Y-%m-%d} --closes {(now - timedelta(days=1)):%Y-%m-%d}; then "
-               "publish from the coordinator's Results page)")
+    click.echo(
+        f"\nStaff survey, as a practitioner at {first.name} answers it: {base}/survey/{staff_code}"
+        "\n  (each PSW finds their organisation's link and code through their return's link; the other "
+        "organisations have synthetic answers. To see the results, close the survey by giving it dates "
+        f"in the past: .venv/bin/healthcheck staff open --cycle {year} --questionnaire staff-survey@2020.1 "
+        f"--opens {(now - timedelta(days=2)):%Y-%m-%d} --closes {(now - timedelta(days=1)):%Y-%m-%d}; then "
+        "publish from the coordinator's Results page)"
+    )
     click.echo(f"\nCoordinator: {base}/admin/sign-in  email coordinator@example.org  password {password}")
     click.echo(what)
 
@@ -263,8 +327,13 @@ def demo(year: int, days_open: int, blank: int) -> None:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
-@click.option("--worker/--no-worker", "with_worker", default=True, show_default=True,
-              help="Run a worker beside the server for the jobs the site queues.")
+@click.option(
+    "--worker/--no-worker",
+    "with_worker",
+    default=True,
+    show_default=True,
+    help="Run a worker beside the server for the jobs the site queues.",
+)
 def serve(host: str, port: int, with_worker: bool) -> None:
     """Serve the app for development and demos (production runs under gunicorn, its worker apart)."""
     app = create_app()
@@ -294,6 +363,7 @@ def worker(workers: int) -> None:
 
 
 # ---------------------------------------------------------------- accounts
+
 
 @click.group()
 def user() -> None:
@@ -334,6 +404,7 @@ def user_unlock(email: str) -> None:
 
 
 # ---------------------------------------------------------------- the register and cycles
+
 
 @click.group()
 def orgs() -> None:
@@ -431,12 +502,14 @@ def cycle_rollover(from_year: int, questionnaire: str | None, opens: str, closes
         raise click.ClickException(f"There is already a {from_year + 1} cycle")
     q = _questionnaire(questionnaire or f"{old.questionnaire_id}@{old.questionnaire_version}")
     with writing():
-        collection.create_cycle(from_year + 1, q, _date(opens), _date(closes, end_of_day=True), CLI_ACTOR,
-                                previous=_cycle(from_year))
+        collection.create_cycle(
+            from_year + 1, q, _date(opens), _date(closes, end_of_day=True), CLI_ACTOR, previous=_cycle(from_year)
+        )
     click.echo(f"Created the {from_year + 1} cycle from {from_year}")
 
 
 # ---------------------------------------------------------------- invitations and reminders
+
 
 def _run_here(job_kind: str, target: Cycle, label: str, detail: dict) -> Job:
     """Run a job in this process (recorded like any other), with a progress bar."""
@@ -445,12 +518,15 @@ def _run_here(job_kind: str, target: Cycle, label: str, detail: dict) -> Job:
             job = job_rows.new_job(job_kind, CLI_ACTOR, target, detail=detail)
     except job_rows.Locked:
         running = job_rows.locked_by(job_rows.lock_of(job_kind, target.id, detail) or "")
-        raise click.ClickException(f"The same is being done already (job {running.id if running else '?'}): "
-                                   "wait for it to finish") from None
+        raise click.ClickException(
+            f"The same is being done already (job {running.id if running else '?'}): wait for it to finish"
+        ) from None
     with click.progressbar(length=1, label=label) as bar:
+
         def watch(current: Job) -> None:
             bar.length = max(current.total, 1)
             bar.update(current.done - bar.pos)
+
         finished = jobs.run(job.id, watch=watch)
     assert finished is not None
     if finished.error:
@@ -501,6 +577,7 @@ def links(year: int, out: Path) -> None:
 
 # ---------------------------------------------------------------- returns in and out
 
+
 @click.command("import")
 @click.option("--cycle", "year", type=int, required=True)
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -519,8 +596,10 @@ def import_(year: int, path: Path, replace: bool, dry_run: bool) -> None:
     if len(result.warnings) > 200:
         click.echo(f"  ... and {len(result.warnings) - 200} more warnings", err=True)
     if result.warnings:
-        click.echo(f"{len(result.warnings)} answer{'s' if len(result.warnings) != 1 else ''} to check "
-                   "(warnings, which do not stop the import)")
+        click.echo(
+            f"{len(result.warnings)} answer{'s' if len(result.warnings) != 1 else ''} to check "
+            "(warnings, which do not stop the import)"
+        )
     if result.errors:
         _report_errors(result.errors, "nothing was imported")
     if dry_run:
@@ -536,8 +615,12 @@ def import_(year: int, path: Path, replace: bool, dry_run: bool) -> None:
 
 @click.command()
 @click.option("--cycle", "year", type=int, required=True)
-@click.option("--out", type=OUT_FILE, required=True,
-              help="returns.csv (with returns-codebook.csv beside it) or returns.xlsx (a codebook sheet)")
+@click.option(
+    "--out",
+    type=OUT_FILE,
+    required=True,
+    help="returns.csv (with returns-codebook.csv beside it) or returns.xlsx (a codebook sheet)",
+)
 @with_appcontext
 def template(year: int, out: Path) -> None:
     """Write an empty import file with the codebook's columns."""
@@ -560,6 +643,7 @@ def export(year: int, fmt: str, out: Path, include_drafts: bool) -> None:
 
 # ---------------------------------------------------------------- results
 
+
 @click.command()
 @click.option("--cycle", "year", type=int, required=True)
 @click.option("--wait", is_flag=True, help="Wait for the worker to finish, showing its progress.")
@@ -574,23 +658,30 @@ def publish(year: int, wait: bool) -> None:
         with writing():
             stalled = jobs.give_up_stalled(earlier)
         if stalled is None:
-            raise click.ClickException(f"The {year} results are being published already (job {earlier_id}, "
-                                       f"{step}, last heard of {heard}); healthcheck editions --cycle {year} "
-                                       "shows when it is done")
-        click.echo(f"The earlier publication (job {earlier_id}) had stalled: "
-                   + (f"queued {heard} and no worker took it" if queued
-                      else f"its worker stopped reporting {heard}") + ". Trying it again as a new job.")
+            raise click.ClickException(
+                f"The {year} results are being published already (job {earlier_id}, "
+                f"{step}, last heard of {heard}); healthcheck editions --cycle {year} "
+                "shows when it is done"
+            )
+        click.echo(
+            f"The earlier publication (job {earlier_id}) had stalled: "
+            + (f"queued {heard} and no worker took it" if queued else f"its worker stopped reporting {heard}")
+            + ". Trying it again as a new job."
+        )
     try:
         with writing():
             job = job_rows.new_job("publish", CLI_ACTOR, target)
     except job_rows.Locked:
         running = job_rows.locked_by(job_rows.lock_of("publish", target.id, {}) or "")
-        raise click.ClickException(f"The {year} results are being published already"
-                                   + (f" (job {running.id})" if running else "")) from None
+        raise click.ClickException(
+            f"The {year} results are being published already" + (f" (job {running.id})" if running else "")
+        ) from None
     job_id = job.id
     jobs.enqueue(job)
-    click.echo(f"Publishing the {year} results as their next edition: job {job_id} "
-               f"(healthcheck editions --cycle {year} lists what is published)")
+    click.echo(
+        f"Publishing the {year} results as their next edition: job {job_id} "
+        f"(healthcheck editions --cycle {year} lists what is published)"
+    )
     if not wait:
         return
     finished = _wait_for(job_id)
@@ -641,8 +732,10 @@ def editions(year: int) -> None:
     every = publication.editions(target)
     running = job_rows.locked_by(job_rows.lock_of("publish", target.id, {}) or "")
     if running is not None and job_rows.stalled(running, current_app.config["JOB_STALLED_AFTER"]):
-        click.echo(f"Stalled: job {running.id}, {running.step or 'queued'}, last heard of {_ago(running.heartbeat_at)} "
-                   f"(healthcheck publish --cycle {year} tries it again)")
+        click.echo(
+            f"Stalled: job {running.id}, {running.step or 'queued'}, last heard of {_ago(running.heartbeat_at)} "
+            f"(healthcheck publish --cycle {year} tries it again)"
+        )
     elif running is not None:
         click.echo(f"Being published now: job {running.id}, {running.step or 'queued'}")
     if not every:
@@ -651,9 +744,11 @@ def editions(year: int) -> None:
     for item in every:
         state = "current" if item is every[0] else "superseded"
         size = sum(f.size for f in item.files)
-        click.echo(f"Edition {item.number}  {item.published_at:%d %B %Y %H:%M} UTC  {state}  "
-                   f"{item.summary['returns']} returns  {len(item.files)} files ({size / 1e6:.1f} MB)  "
-                   f"{root / item.folder}  by {item.published_by}")
+        click.echo(
+            f"Edition {item.number}  {item.published_at:%d %B %Y %H:%M} UTC  {state}  "
+            f"{item.summary['returns']} returns  {len(item.files)} files ({size / 1e6:.1f} MB)  "
+            f"{root / item.folder}  by {item.published_by}"
+        )
 
 
 def _dataset(year: int) -> Any:
@@ -672,10 +767,12 @@ def tables(year: int, out: Path) -> None:
     and the tables by region (regional-tables.json and .xlsx, a CSV each)."""
     dataset = _dataset(year)
     computed = compute(dataset, threshold=current_app.config["PUBLICATION_MIN_GROUP"])
-    written = outputs.write(year, computed, out, key_findings=findings.key_findings(
-        computed, findings.sections_of(dataset.questionnaire)))
-    written += outputs.write(year, regional(dataset, current_app.config["PUBLICATION_MIN_GROUP"]), out,
-                             name="regional-tables")
+    written = outputs.write(
+        year, computed, out, key_findings=findings.key_findings(computed, findings.sections_of(dataset.questionnaire))
+    )
+    written += outputs.write(
+        year, regional(dataset, current_app.config["PUBLICATION_MIN_GROUP"]), out, name="regional-tables"
+    )
     with click.progressbar(charts.figures(computed), label="Drawing figures") as bar:
         for table in bar:
             written += charts.write(table, out)
@@ -689,8 +786,12 @@ def tables(year: int, out: Path) -> None:
 def report(year: int, out: Path) -> None:
     """Write the national report as it stands, as a PDF."""
     dataset = _dataset(year)
-    pdf = national_report(dataset, threshold=current_app.config["PUBLICATION_MIN_GROUP"],
-                          service=current_app.config["SERVICE_NAME"], publisher=current_app.config["PUBLISHER"])
+    pdf = national_report(
+        dataset,
+        threshold=current_app.config["PUBLICATION_MIN_GROUP"],
+        service=current_app.config["SERVICE_NAME"],
+        publisher=current_app.config["PUBLISHER"],
+    )
     out.write_bytes(pdf)
     click.echo(f"Wrote {out} ({len(pdf) // 1024} KB) from {len(dataset.returns)} returns")
 
@@ -702,8 +803,9 @@ def report(year: int, out: Path) -> None:
 def regional_reports(year: int, out: Path) -> None:
     """Write each region's short report as it stands, a PDF a region."""
     dataset = _dataset(year)
-    written = regional_report.build(dataset, out, current_app.config["PUBLICATION_MIN_GROUP"],
-                                    current_app.config["SERVICE_NAME"])
+    written = regional_report.build(
+        dataset, out, current_app.config["PUBLICATION_MIN_GROUP"], current_app.config["SERVICE_NAME"]
+    )
     if not written:
         click.echo(f"No return of {year} names a region: no regional report written")
     for path in written:
@@ -719,19 +821,28 @@ def benchmarks(year: int, out: Path, processes: int) -> None:
     """Write every employer's benchmark as it stands (JSON, CSV and PDF)."""
     dataset = _dataset(year)
     with click.progressbar(length=len(dataset.returns), label="Building benchmarks") as bar:
-        count = build_all(dataset, out, current_app.config["BENCHMARK_MIN_GROUP"], processes,
-                          current_app.config["SERVICE_NAME"], progress=lambda name, paths: bar.update(1),
-                          publication_min=current_app.config["PUBLICATION_MIN_GROUP"])
+        count = build_all(
+            dataset,
+            out,
+            current_app.config["BENCHMARK_MIN_GROUP"],
+            processes,
+            current_app.config["SERVICE_NAME"],
+            progress=lambda name, paths: bar.update(1),
+            publication_min=current_app.config["PUBLICATION_MIN_GROUP"],
+        )
     click.echo(f"{count} benchmarks written to {out}")
 
 
 # ---------------------------------------------------------------- the staff survey
 
+
 def _survey(year: int) -> StaffSurvey:
     found = staff.survey_of(_cycle(year))
     if found is None:
-        raise click.ClickException(f"The {year} cycle has no staff survey. Add one with: healthcheck staff open "
-                                   f"--cycle {year} --questionnaire ID@VERSION --opens DATE --closes DATE")
+        raise click.ClickException(
+            f"The {year} cycle has no staff survey. Add one with: healthcheck staff open "
+            f"--cycle {year} --questionnaire ID@VERSION --opens DATE --closes DATE"
+        )
     return found
 
 
@@ -757,8 +868,10 @@ def staff_open(year: int, questionnaire: str, opens: str, closes: str) -> None:
     with writing():
         survey = staff.open_survey(target, q, opens_at, closes_at, CLI_ACTOR)
         codes = len(staff.codes(survey))
-    click.echo(f"The {year} staff survey ({q.key}) is open from {opens} to the end of {closes}; "
-               f"{codes} organisations have a code")
+    click.echo(
+        f"The {year} staff survey ({q.key}) is open from {opens} to the end of {closes}; "
+        f"{codes} organisations have a code"
+    )
 
 
 @staff_group.command("import")
@@ -802,10 +915,14 @@ def staff_results(year: int, out: Path) -> None:
     result = scores.published(scores.score(frame, q, current_app.config["STAFF_MIN_GROUP"]), frame, q, year)
     for path in score_files.write(result, out):
         click.echo(f"Wrote {path}")
-    click.echo("organisations.csv and the Organisations sheet are for the coordinating body only: not for "
-               "publication. The other tables withhold what everyone may not see.")
-    click.echo(f"{len(frame)} counted responses from {len(result['organisations'])} organisations"
-               + (f"; a preview: the survey is open until {survey.closes_at:%d %B %Y}" if survey.is_open() else ""))
+    click.echo(
+        "organisations.csv and the Organisations sheet are for the coordinating body only: not for "
+        "publication. The other tables withhold what everyone may not see."
+    )
+    click.echo(
+        f"{len(frame)} counted responses from {len(result['organisations'])} organisations"
+        + (f"; a preview: the survey is open until {survey.closes_at:%d %B %Y}" if survey.is_open() else "")
+    )
 
 
 @staff_group.command("reorder")
@@ -818,6 +935,7 @@ def staff_reorder() -> None:
 
 
 # ---------------------------------------------------------------- retention
+
 
 @click.group("retention")
 def retention_group() -> None:
@@ -832,14 +950,18 @@ def retention_apply(dry_run: bool) -> None:
     months, editions = current_app.config["RETENTION_MONTHS"], Path(current_app.config["EDITIONS_FOLDER"])
     now = clock.now()
     for each, due in retention.due_dates(months):
-        click.echo(f"{each.year}: {'due since' if due <= now else 'due on'} {due:%d %B %Y} "
-                   f"({months} months after its final edition)")
+        click.echo(
+            f"{each.year}: {'due since' if due <= now else 'due on'} {due:%d %B %Y} "
+            f"({months} months after its final edition)"
+        )
     items = retention.plan(now, months, editions)
     for item in items:
         click.echo(item.line())
     if dry_run or not items:
-        click.echo(f"{len(items)} record{'s' * (len(items) != 1)} hold personal data past its time"
-                   + ("; nothing was deleted (dry run)" if dry_run else ""))
+        click.echo(
+            f"{len(items)} record{'s' * (len(items) != 1)} hold personal data past its time"
+            + ("; nothing was deleted (dry run)" if dry_run else "")
+        )
         return
     with writing():
         files = retention.apply(items, CLI_ACTOR, editions)

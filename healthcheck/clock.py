@@ -10,6 +10,7 @@ the day in England by the same clock, for dates people typed (an action's due da
 
 On SQLite the database is a file on one machine, so its clock is that machine's.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
@@ -21,8 +22,7 @@ from .extensions import db
 
 LONDON = ZoneInfo("Europe/London")
 
-_NOW = {"postgresql": "SELECT clock_timestamp()",
-        "sqlite": "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"}
+_NOW = {"postgresql": "SELECT clock_timestamp()", "sqlite": "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"}
 
 
 def now() -> datetime:

@@ -1,4 +1,5 @@
 """Configuration classes. ``HEALTHCHECK_CONFIG`` picks one: development (default), test, production."""
+
 from __future__ import annotations
 
 import os
@@ -124,13 +125,17 @@ class ProductionConfig(Config):
         if not app.config.get("SQLALCHEMY_DATABASE_URI"):
             raise Refused("DATABASE_URL is not set: production will not start on the embedded SQLite default.")
         if not app.config.get("REDIS_URL") and not app.config.get("ONE_MACHINE"):
-            raise Refused("REDIS_URL is not set: production will not queue jobs in a file on this machine, which a "
-                          "worker on another machine never reads. Set REDIS_URL to the Redis every web server and "
-                          "worker share, or ONE_MACHINE=1 if they all run on this one machine.")
+            raise Refused(
+                "REDIS_URL is not set: production will not queue jobs in a file on this machine, which a "
+                "worker on another machine never reads. Set REDIS_URL to the Redis every web server and "
+                "worker share, or ONE_MACHINE=1 if they all run on this one machine."
+            )
         if str(app.config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory"):
-            raise Refused("REDIS_URL (or RATELIMIT_STORAGE_URI) is not set: production will not count sign-ins "
-                          "in each process's memory, where four web server processes (or machines) would allow "
-                          "four times the limit. Set RATELIMIT_STORAGE_URI to a store they all share.")
+            raise Refused(
+                "REDIS_URL (or RATELIMIT_STORAGE_URI) is not set: production will not count sign-ins "
+                "in each process's memory, where four web server processes (or machines) would allow "
+                "four times the limit. Set RATELIMIT_STORAGE_URI to a store they all share."
+            )
 
 
 CONFIGS = {"development": DevelopmentConfig, "test": TestConfig, "production": ProductionConfig}

@@ -1,4 +1,5 @@
 """Files sent to the browser: made on the spot, or stored in an edition."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,10 +10,16 @@ from flask import current_app, make_response, send_file
 from .models import Edition, EditionFile
 
 # Bare types: Werkzeug adds "; charset=utf-8" to the text ones itself (once).
-MIMETYPES = {".pdf": "application/pdf", ".csv": "text/csv", ".json": "application/json",
-             ".png": "image/png", ".svg": "image/svg+xml", ".txt": "text/plain",
-             ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             ".zip": "application/zip"}
+MIMETYPES = {
+    ".pdf": "application/pdf",
+    ".csv": "text/csv",
+    ".json": "application/json",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".txt": "text/plain",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".zip": "application/zip",
+}
 
 
 def download(body: bytes | str, filename: str) -> Any:
@@ -34,5 +41,10 @@ def edition_path(edition: Edition, file: EditionFile) -> Path:
 def send_edition_file(edition: Edition, file: EditionFile, *, inline: bool = False) -> Any:
     """A stored file of an edition, as it was published."""
     path = edition_path(edition, file)
-    return send_file(path, mimetype=MIMETYPES.get(path.suffix, "application/octet-stream"),
-                     as_attachment=not inline, download_name=path.name, max_age=0)
+    return send_file(
+        path,
+        mimetype=MIMETYPES.get(path.suffix, "application/octet-stream"),
+        as_attachment=not inline,
+        download_name=path.name,
+        max_age=0,
+    )

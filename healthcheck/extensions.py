@@ -1,4 +1,5 @@
 """The extensions every part of the application shares, and how it talks to its database."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -82,5 +83,4 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: Connection) -> None:
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("healthcheck_writing")
-                             else "BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("healthcheck_writing") else "BEGIN")

@@ -1,4 +1,5 @@
 """Template filters: dates and places as people in England write them."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,8 +36,12 @@ def placeholders(text: str) -> Markup:
     such to a screen reader): what a reviewer checks first."""
     out, at = [], 0
     for m in PLACEHOLDER.finditer(text):
-        out += [escape(text[at:m.start()]), Markup('<mark class="app-placeholder"><span class="govuk-visually-hidden">'
-                                                   'redacted as </span>'), escape(m.group()), Markup("</mark>")]
+        out += [
+            escape(text[at : m.start()]),
+            Markup('<mark class="app-placeholder"><span class="govuk-visually-hidden">redacted as </span>'),
+            escape(m.group()),
+            Markup("</mark>"),
+        ]
         at = m.end()
     return Markup("").join([*out, escape(text[at:])])
 

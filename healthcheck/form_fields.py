@@ -1,4 +1,5 @@
 """Form fields shared by every audience."""
+
 from __future__ import annotations
 
 import re

@@ -13,6 +13,7 @@ worker's scheduler hands a job whose heartbeat is older than ``JOB_STALLED_AFTER
 again (``take_up_stalled``), where the next worker claims it from the row as a new attempt and
 runs it from the start; the old attempt, should its worker come back, can record nothing.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -44,11 +45,16 @@ from .models import Edition, Job, Organisation, utcnow
 from .store import Actor, audit, collection, emails, jobs, preflight, publication, retention, returns, staff
 
 huey = Huey("healthcheck", results=False, immediate=True)  # the real storage is set by init_app
-TITLES = {"publish": "Publishing the results", "emails": "Sending emails", "email": "Sending an email",
-          "check": "Checking a returns file",
-          "import": "Importing a returns file", "retention": "Deleting personal data past its time",
-          "register_check": "Checking an organisation register",
-          "register_import": "Importing an organisation register"}
+TITLES = {
+    "publish": "Publishing the results",
+    "emails": "Sending emails",
+    "email": "Sending an email",
+    "check": "Checking a returns file",
+    "import": "Importing a returns file",
+    "retention": "Deleting personal data past its time",
+    "register_check": "Checking an organisation register",
+    "register_import": "Importing an organisation register",
+}
 Watch = Callable[[Job], None]
 
 
@@ -110,8 +116,9 @@ def _worker_application() -> Flask:
     global _worker_app
     if _worker_app is None or _worker_app[0] != os.getpid():
         if _make_app is None:
-            raise RuntimeError("A queued job ran outside an application and outside a worker: "
-                               "start one with `healthcheck worker`.")
+            raise RuntimeError(
+                "A queued job ran outside an application and outside a worker: start one with `healthcheck worker`."
+            )
         _worker_app = (os.getpid(), _make_app())
     return _worker_app[1]
 
@@ -213,12 +220,19 @@ def take_up_stalled() -> list[int]:
         again = {job.id: (job.status, job.attempt, job.worker) for job in jobs.queue_again(after)}
     for job_id, (status, attempt, worker) in again.items():
         if status == jobs.RUNNING:
-            current_app.logger.warning("job %s: no heartbeat for %s s from the worker running it (%s): queued again "
-                                       "for another worker to run from the start (attempt %s of %s)", job_id,
-                                       after.total_seconds(), worker, attempt + 1, jobs.MAX_ATTEMPTS)
+            current_app.logger.warning(
+                "job %s: no heartbeat for %s s from the worker running it (%s): queued again "
+                "for another worker to run from the start (attempt %s of %s)",
+                job_id,
+                after.total_seconds(),
+                worker,
+                attempt + 1,
+                jobs.MAX_ATTEMPTS,
+            )
         else:
-            current_app.logger.warning("job %s: queued %s s ago and taken by no worker: queued again", job_id,
-                                       after.total_seconds())
+            current_app.logger.warning(
+                "job %s: queued %s s ago and taken by no worker: queued again", job_id, after.total_seconds()
+            )
         _run_queued(job_id)
     return list(again)
 
@@ -304,7 +318,7 @@ def _publish(job: Job, claim: Claim) -> None:
     assert cycle is not None
     config = current_app.config
     if publication.edition_made_by(job.id) is not None:  # recorded, with the job's detail, by an attempt
-        return                                           # whose worker stopped before the job could finish
+        return  # whose worker stopped before the job could finish
     dataset = publication.dataset(cycle)
     approved = preflight.approved_comments(cycle)  # read with the dataset, to tell the next edition what is new
     survey = staff.survey_of(cycle)
@@ -320,10 +334,17 @@ def _publish(job: Job, claim: Claim) -> None:
     work, final = root / f".building-{job.id}-{claim.attempt}", root / f"job-{job.id}-{claim.attempt}"
     try:
         made = edition_files.build(
-            dataset, work, publication_min=config["PUBLICATION_MIN_GROUP"],
-            benchmark_min=config["BENCHMARK_MIN_GROUP"], service=config["SERVICE_NAME"], staff=staff_data,
-            staff_min=config["STAFF_MIN_GROUP"], publisher=config["PUBLISHER"], number=expected,
-            progress=lambda step, done, total: claim(edition_files.STEPS[step], done, total))
+            dataset,
+            work,
+            publication_min=config["PUBLICATION_MIN_GROUP"],
+            benchmark_min=config["BENCHMARK_MIN_GROUP"],
+            service=config["SERVICE_NAME"],
+            staff=staff_data,
+            staff_min=config["STAFF_MIN_GROUP"],
+            publisher=config["PUBLISHER"],
+            number=expected,
+            progress=lambda step, done, total: claim(edition_files.STEPS[step], done, total),
+        )
         files = [(m, *_digest(work / m.path)) for m in made]
         work.replace(final)
     except BaseException:
@@ -332,16 +353,28 @@ def _publish(job: Job, claim: Claim) -> None:
     try:
         with writing():
             claim.hold()
-            number = _record(job, dataset, final.relative_to(Path(config["EDITIONS_FOLDER"])).as_posix(), files,
-                             len(staff_data.respondents) if staff_data else None, approved)
+            number = _record(
+                job,
+                dataset,
+                final.relative_to(Path(config["EDITIONS_FOLDER"])).as_posix(),
+                files,
+                len(staff_data.respondents) if staff_data else None,
+                approved,
+            )
             job.detail = {**job.detail, "edition": number}
     except BaseException:
         shutil.rmtree(final, ignore_errors=True)  # not recorded, so never served
         raise
 
 
-def _record(job: Job, dataset: Dataset, folder: str, files: list[tuple[edition_files.Made, str, int]],
-            staff_respondents: int | None, approved: list[int]) -> int:
+def _record(
+    job: Job,
+    dataset: Dataset,
+    folder: str,
+    files: list[tuple[edition_files.Made, str, int]],
+    staff_respondents: int | None,
+    approved: list[int],
+) -> int:
     """The built folder, made the cycle's next edition (by the job's one holder, which holds the
     cycle's publication lock)."""
     assert job.cycle is not None
@@ -349,15 +382,25 @@ def _record(job: Job, dataset: Dataset, folder: str, files: list[tuple[edition_f
     latest = publication.latest_edition(job.cycle)
     number = (latest.number if latest else 0) + 1
     references = {r.organisation: r.reference for r in dataset.returns}
-    edition = Edition(cycle_id=job.cycle.id, number=number, folder=folder, returns=references,
-                      published_by=job.created_by, published_at=clock.now(), job_id=job.id, summary={
-                          "returns": len(dataset.returns), "by_type": dict(Counter(r.authority_type
-                                                                                    for r in dataset.returns)),
-                          "publication_min": config["PUBLICATION_MIN_GROUP"],
-                          "benchmark_min": config["BENCHMARK_MIN_GROUP"],
-                          "staff_respondents": staff_respondents, "staff_min": config["STAFF_MIN_GROUP"],
-                          "comments": approved,
-                          "changes": preflight.compare(latest, references, staff_respondents, approved)})
+    edition = Edition(
+        cycle_id=job.cycle.id,
+        number=number,
+        folder=folder,
+        returns=references,
+        published_by=job.created_by,
+        published_at=clock.now(),
+        job_id=job.id,
+        summary={
+            "returns": len(dataset.returns),
+            "by_type": dict(Counter(r.authority_type for r in dataset.returns)),
+            "publication_min": config["PUBLICATION_MIN_GROUP"],
+            "benchmark_min": config["BENCHMARK_MIN_GROUP"],
+            "staff_respondents": staff_respondents,
+            "staff_min": config["STAFF_MIN_GROUP"],
+            "comments": approved,
+            "changes": preflight.compare(latest, references, staff_respondents, approved),
+        },
+    )
     publication.add_edition(edition, [(m.path, m.kind, m.organisation, size, digest) for m, digest, size in files])
     audit(actor_of(job), "publish_results", detail={"cycle": job.cycle.year, "edition": number})
     return number
@@ -373,8 +416,11 @@ def changes(before: dict[str, str] | None, after: dict[str, str]) -> dict[str, l
     (changed) or lacks (removed), by organisation; None for a first edition."""
     if before is None:
         return None
-    return {"added": sorted(set(after) - set(before)), "removed": sorted(set(before) - set(after)),
-            "changed": sorted(k for k in set(after) & set(before) if after[k] != before[k])}
+    return {
+        "added": sorted(set(after) - set(before)),
+        "removed": sorted(set(before) - set(after)),
+        "changed": sorted(k for k in set(after) & set(before) if after[k] != before[k]),
+    }
 
 
 # ---------------------------------------------------------------- invitations and reminders
@@ -388,10 +434,18 @@ def email_targets(job: Job) -> list[tuple[Organisation, str]]:
     assert job.cycle is not None
     kind = job.detail["kind"]
     if kind == "retry":
-        return list({(s.organisation_id, s.kind): (s.organisation, s.kind) for s in collection.failed_sends(job.cycle)
-                     if s.kind in mail.KINDS and s.organisation is not None}.values())
-    wanted = (set(collection.STATUS_LABELS) - {"submitted"} if job.detail.get("everyone") else {"not_invited"}) \
-        if kind == "invitation" else WAITING
+        return list(
+            {
+                (s.organisation_id, s.kind): (s.organisation, s.kind)
+                for s in collection.failed_sends(job.cycle)
+                if s.kind in mail.KINDS and s.organisation is not None
+            }.values()
+        )
+    wanted = (
+        (set(collection.STATUS_LABELS) - {"submitted"} if job.detail.get("everyone") else {"not_invited"})
+        if kind == "invitation"
+        else WAITING
+    )
     return [(row.organisation, kind) for row in collection.tracking(job.cycle) if row.status in wanted]
 
 
@@ -448,12 +502,17 @@ def _send_one(job: Job, organisation: Organisation, kind: str, mailer: mail.Mail
     with writing():
         returns.settle_link(cycle, organisation, token, delivered=not error, replaces=kind == "invitation")
         collection.record_send(cycle, organisation, kind, job.id, error)
-        audit(actor_of(job), f"email_{kind}", response_id=response.id,
-              detail={"to": organisation.contact_email, "outcome": "failed" if error else "sent", "error": error})
+        audit(
+            actor_of(job),
+            f"email_{kind}",
+            response_id=response.id,
+            detail={"to": organisation.contact_email, "outcome": "failed" if error else "sent", "error": error},
+        )
     return "failed" if error else "sent"
 
 
 # ---------------------------------------------------------------- one email, or a few (notices)
+
 
 def _email(job: Job, claim: Claim) -> None:
     """Send the emails a request queued (``notices``): each not marked sent already, so an attempt
@@ -504,8 +563,9 @@ def deliver(job: Job, claim: Claim, send_id: int, mailer: mail.Mailer) -> str:
         except mail.NoAddress as failure:
             message, error = None, str(failure)
         if message is None:
-            send.outcome, send.error, send.attempted_at = ("failed", error, utcnow()) if error else \
-                ("cancelled", None, utcnow())
+            send.outcome, send.error, send.attempted_at = (
+                ("failed", error, utcnow()) if error else ("cancelled", None, utcnow())
+            )
             return send.outcome
     try:
         mailer.send(message)
@@ -518,12 +578,12 @@ def deliver(job: Job, claim: Claim, send_id: int, mailer: mail.Mailer) -> str:
         send.outcome, send.error, send.attempted_at = ("failed" if error else "sent"), error, utcnow()
         if error:
             notices.not_sent(send)
-        audit(actor_of(job), f"email_{send.kind}", detail={"email": send.id, "outcome": send.outcome,
-                                                           "error": error})
+        audit(actor_of(job), f"email_{send.kind}", detail={"email": send.id, "outcome": send.outcome, "error": error})
     return send.outcome
 
 
 # ---------------------------------------------------------------- a returns file
+
 
 def _import(job: Job, report: Claim) -> None:
     """Check every cell of an uploaded returns file (``check``), or import it (``import``):
@@ -551,9 +611,15 @@ def _import(job: Job, report: Claim) -> None:
         report.hold()
         if importing:
             transfer.store_returns(job.cycle, result, actor_of(job), replace=replace)
-        job.detail = {**job.detail, "rows": result.rows, "written": result.written,
-                      "errors": [str(e) for e in result.errors[:1000]], "error_count": len(result.errors),
-                   "warnings": [str(w) for w in result.warnings[:1000]], "warning_count": len(result.warnings)}
+        job.detail = {
+            **job.detail,
+            "rows": result.rows,
+            "written": result.written,
+            "errors": [str(e) for e in result.errors[:1000]],
+            "error_count": len(result.errors),
+            "warnings": [str(w) for w in result.warnings[:1000]],
+            "warning_count": len(result.warnings),
+        }
         if result.errors or job.kind == "import":  # the file will not be read again: it is not kept
             forget_upload(job)
     report("Imported" if job.kind == "import" else "Checked", len(rows), len(rows))
@@ -568,6 +634,7 @@ def forget_upload(job: Job) -> None:
 
 
 # ---------------------------------------------------------------- the register of organisations
+
 
 def _register(job: Job, report: Claim) -> None:
     """Check every cell of an uploaded organisation register (``register_check``: what it would
@@ -597,8 +664,14 @@ def _register(job: Job, report: Claim) -> None:
             added, updated = collection.store_organisations(clean, actor_of(job))
         else:
             added, updated = transfer.register_plan(clean) if not errors else (0, 0)
-        job.detail = {**job.detail, "rows": len(rows), "added": added, "updated": updated,
-                      "errors": [str(e) for e in errors[:1000]], "error_count": len(errors)}
+        job.detail = {
+            **job.detail,
+            "rows": len(rows),
+            "added": added,
+            "updated": updated,
+            "errors": [str(e) for e in errors[:1000]],
+            "error_count": len(errors),
+        }
         if errors or job.kind == "register_import":  # the file will not be read again: it is not kept
             forget_upload(job)
     report("Imported" if importing else "Checked", len(rows), len(rows))
@@ -648,6 +721,7 @@ def _retention(job: Job, report: Claim) -> None:
 
 # ---------------------------------------------------------------- the staff survey's rows reordered
 
+
 @huey.periodic_task(crontab(hour="3", minute="45"))
 def reorder_daily() -> None:
     """Each night, in the worker: the staff survey's responses and comments rewritten in the order
@@ -671,5 +745,12 @@ def reorder_staff_rows() -> None:
 
 
 RUNNERS: dict[str, Callable[[Job, Claim], None]] = {
-    "publish": _publish, "emails": _send, "email": _email, "check": _import, "import": _import,
-    "retention": _retention, "register_check": _register, "register_import": _register}
+    "publish": _publish,
+    "emails": _send,
+    "email": _email,
+    "check": _import,
+    "import": _import,
+    "retention": _retention,
+    "register_check": _register,
+    "register_import": _register,
+}

@@ -1,5 +1,6 @@
 """Invitations and reminders: templates with ((placeholders)), and sending them over SMTP
 (``jobs`` sends every email, in turn, and records every attempt)."""
+
 from __future__ import annotations
 
 import re
@@ -53,8 +54,12 @@ def template_problems(subject: str, body: str) -> dict[str, str]:
     for field, text in (("subject", subject), ("body", body)):
         unknown = sorted({p.strip() for p in _PLACEHOLDER.findall(text)} - set(PLACEHOLDERS))
         if unknown:
-            problems[field] = ("Remove or correct " + ", ".join(f"(({u}))" for u in unknown) +
-                               ": the placeholders you can use are " + ", ".join(f"(({p}))" for p in PLACEHOLDERS))
+            problems[field] = (
+                "Remove or correct "
+                + ", ".join(f"(({u}))" for u in unknown)
+                + ": the placeholders you can use are "
+                + ", ".join(f"(({p}))" for p in PLACEHOLDERS)
+            )
         elif not text.strip():
             problems[field] = f"Enter the {field}"
     if "((link))" not in body and "body" not in problems:
@@ -67,8 +72,12 @@ def render(text: str, values: dict[str, str]) -> str:
 
 
 def values_for(cycle: Cycle, organisation: Organisation, link: str, closes_at=None) -> dict[str, str]:
-    return {"organisation": organisation.name, "link": link, "year": str(cycle.year),
-            "deadline": datetime_(closes_at or cycle.closes_at)}
+    return {
+        "organisation": organisation.name,
+        "link": link,
+        "year": str(cycle.year),
+        "deadline": datetime_(closes_at or cycle.closes_at),
+    }
 
 
 def link_url(token: str) -> str:
@@ -86,8 +95,9 @@ class Mailer:
         c = self.config
         conn: smtplib.SMTP
         if c["MAIL_USE_SSL"]:
-            conn = smtplib.SMTP_SSL(c["MAIL_HOST"], c["MAIL_PORT"], timeout=c["MAIL_TIMEOUT"],
-                                    context=ssl.create_default_context())
+            conn = smtplib.SMTP_SSL(
+                c["MAIL_HOST"], c["MAIL_PORT"], timeout=c["MAIL_TIMEOUT"], context=ssl.create_default_context()
+            )
         else:
             conn = smtplib.SMTP(c["MAIL_HOST"], c["MAIL_PORT"], timeout=c["MAIL_TIMEOUT"])
             if c["MAIL_USE_STARTTLS"]:
@@ -121,8 +131,15 @@ LINK_COLUMNS = ["organisation", "authority_type", "contact_email", "link"]
 def fresh_links(cycle: Cycle, actor: Actor) -> list[list[str]]:
     """A new link for every organisation, for a mail merge (earlier links keep working): rows of
     ``LINK_COLUMNS``. The caller commits."""
-    rows = [[org.name, org.authority_type, org.contact_email or "",
-             link_url(returns.issue_link(cycle, org, revoke_existing=False))] for org in collection.organisations()]
+    rows = [
+        [
+            org.name,
+            org.authority_type,
+            org.contact_email or "",
+            link_url(returns.issue_link(cycle, org, revoke_existing=False)),
+        ]
+        for org in collection.organisations()
+    ]
     audit(actor, "links_export", detail={"cycle": cycle.year, "links": len(rows)})
     return rows
 
@@ -163,8 +180,11 @@ def why_not_sent(failure: Exception) -> str:
         return str(failure)
     if isinstance(failure, smtplib.SMTPRecipientsRefused):
         codes = sorted({str(code) for code, _ in failure.recipients.values()})
-        return f"The mail server refused the address (its code {', '.join(codes)})" if codes else \
-            "The mail server refused the address"
+        return (
+            f"The mail server refused the address (its code {', '.join(codes)})"
+            if codes
+            else "The mail server refused the address"
+        )
     if isinstance(failure, smtplib.SMTPSenderRefused):
         return "The mail server refused our sender address (MAIL_FROM)"
     if isinstance(failure, smtplib.SMTPAuthenticationError):

@@ -9,6 +9,7 @@ read-only and the stored answers to its fields; the rows of a list and where its
 so it is remembered by exactly that, in bounded LRUs: a page shown again with the same answers
 costs lookups. Pages showing what someone typed, or an error, are rendered afresh.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -22,19 +23,33 @@ import forms
 from .answer_fields import field_keys, form_class, render_question, top_level
 
 
-def stored_questions(questionnaire: forms.Questionnaire, section: forms.Section, stored: dict[str, Any],
-                     disabled: bool) -> list[Markup]:
+def stored_questions(
+    questionnaire: forms.Questionnaire, section: forms.Section, stored: dict[str, Any], disabled: bool
+) -> list[Markup]:
     """The page's questions (routed ones nested), filled from ``stored`` (``initial_data``)."""
     nested, shown = top_level(section)
-    return [_question(questionnaire.id, questionnaire.version, section.id, q.id, disabled,
-                      tuple((key, type(stored.get(key)).__name__, _frozen(stored.get(key)))
-                            for key in field_keys(q, nested)))
-            for q in shown]
+    return [
+        _question(
+            questionnaire.id,
+            questionnaire.version,
+            section.id,
+            q.id,
+            disabled,
+            tuple((key, type(stored.get(key)).__name__, _frozen(stored.get(key))) for key in field_keys(q, nested)),
+        )
+        for q in shown
+    ]
 
 
 @lru_cache(maxsize=4096)
-def _question(questionnaire_id: str, version: str, section_id: str, question_id: str, disabled: bool,
-              values: tuple[tuple[str, str, Any], ...]) -> Markup:
+def _question(
+    questionnaire_id: str,
+    version: str,
+    section_id: str,
+    question_id: str,
+    disabled: bool,
+    values: tuple[tuple[str, str, Any], ...],
+) -> Markup:
     questionnaire = forms.load(questionnaire_id, version)
     section = questionnaire.section(section_id)
     data = {key: list(value) if isinstance(value, tuple) else value for key, _, value in values if value is not None}

@@ -1,4 +1,5 @@
 """The data model. A return's working answers are one JSON document on its row, with a version per page."""
+
 from __future__ import annotations
 
 import enum
@@ -113,8 +114,10 @@ class StatisticalNeighbour(Base):
 
     organisation: Mapped[Organisation] = relationship(foreign_keys=[organisation_id])
     neighbour: Mapped[Organisation] = relationship(foreign_keys=[neighbour_id])
-    __table_args__ = (UniqueConstraint("organisation_id", "neighbour_id", name="uq_statistical_neighbour_pair"),
-                      CheckConstraint("organisation_id <> neighbour_id", name="not_itself"))
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "neighbour_id", name="uq_statistical_neighbour_pair"),
+        CheckConstraint("organisation_id <> neighbour_id", name="not_itself"),
+    )
 
 
 class Cycle(Base):
@@ -223,9 +226,7 @@ class Response(Base):
 
     __table_args__ = (
         UniqueConstraint("cycle_id", "organisation_id", name="uq_response_cycle_organisation"),
-        CheckConstraint(
-            "status IN (" + ", ".join(f"'{s.value}'" for s in ResponseStatus) + ")", name="status"
-        ),
+        CheckConstraint("status IN (" + ", ".join(f"'{s.value}'" for s in ResponseStatus) + ")", name="status"),
     )
 
 
@@ -415,7 +416,8 @@ class CodingCategory(Base):
     value: Mapped[str] = mapped_column(String(64))
     label: Mapped[str] = mapped_column(String(200))
     __table_args__ = (
-        UniqueConstraint("cycle_id", "question_id", "value", name="uq_coding_category_cycle_question_value"),)
+        UniqueConstraint("cycle_id", "question_id", "value", name="uq_coding_category_cycle_question_value"),
+    )
 
 
 class Coding(Base):
@@ -439,8 +441,9 @@ class CommentReview(Base):
     # Random: a staff response's comment is queued as the response arrives (docs/disclosure.md).
     id: Mapped[int] = mapped_column(RandomId, primary_key=True, autoincrement=False, default=random_id)
     response_id: Mapped[int | None] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"))
-    staff_response_id: Mapped[str | None] = mapped_column(ForeignKey("staff_response.id", ondelete="CASCADE"),
-                                                          index=True)
+    staff_response_id: Mapped[str | None] = mapped_column(
+        ForeignKey("staff_response.id", ondelete="CASCADE"), index=True
+    )
     question_id: Mapped[str] = mapped_column(String(64))
     original: Mapped[str] = mapped_column(Text)
     redacted: Mapped[str] = mapped_column(Text)

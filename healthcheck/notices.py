@@ -8,6 +8,7 @@ outcome, and no request ever waits for the mail server. The message is written w
 runs (``compose``): a link's token is made then, never kept in the database in the clear, and a
 message whose reason has gone (the account disabled, the link withdrawn) is cancelled. A job
 taken up again after its worker stopped sends only what is not marked sent."""
+
 from __future__ import annotations
 
 import secrets
@@ -24,13 +25,23 @@ from .return_pages import version_pdf_bytes
 from .store import Actor, accounts, contributors, emails, jobs, returns
 from .store.collection import questionnaire_for, sends_of_job
 
-KIND_LABELS = {"invitation": "Invitation", "reminder": "Reminder", "contributor": "Invitation to contribute",
-               "account": "Link to set a password", "reset": "Link to set a new password",
-               "submitted": "Confirmation of a submission", "reopened": "Return reopened",
-               "extended": "Deadline changed"}
+KIND_LABELS = {
+    "invitation": "Invitation",
+    "reminder": "Reminder",
+    "contributor": "Invitation to contribute",
+    "account": "Link to set a password",
+    "reset": "Link to set a new password",
+    "submitted": "Confirmation of a submission",
+    "reopened": "Return reopened",
+    "extended": "Deadline changed",
+}
 SINGLE_KINDS = ("contributor", "account", "reset", "submitted", "reopened", "extended")
-OUTCOME_LABELS = {"queued": "Queued: it will be sent in a moment", "sent": "Sent", "failed": "Not sent",
-                  "cancelled": "Not sent: no longer needed"}
+OUTCOME_LABELS = {
+    "queued": "Queued: it will be sent in a moment",
+    "sent": "Sent",
+    "failed": "Not sent",
+    "cancelled": "Not sent: no longer needed",
+}
 
 
 def _service() -> str:
@@ -48,6 +59,7 @@ def contribute_url(token: str) -> str:
 
 
 # ---------------------------------------------------------------- queued by a request
+
 
 def _queue(actor: Actor, rows: list[EmailSend], cycle_id: int | None, detail: dict | None = None) -> Job:
     """One job that sends ``rows`` (each ``queued``): the caller commits, then ``jobs.send_later``.
@@ -68,35 +80,79 @@ def _addresses(*found: str | None) -> list[str]:
 def queue_invitation(contributor: Contributor, actor: Actor) -> Job:
     """A contributor's invitation, with a personal link made when it is sent."""
     response = contributor.response
-    return _queue(actor, [EmailSend(cycle_id=response.cycle_id, organisation_id=response.organisation_id,
-                                    contributor_id=contributor.id, kind="contributor",
-                                    to_address=contributor.email)], response.cycle_id)
+    return _queue(
+        actor,
+        [
+            EmailSend(
+                cycle_id=response.cycle_id,
+                organisation_id=response.organisation_id,
+                contributor_id=contributor.id,
+                kind="contributor",
+                to_address=contributor.email,
+            )
+        ],
+        response.cycle_id,
+    )
 
 
-def queue_submitted(response: Response, version: SubmittedVersion, signatory: Contributor | None,
-                    actor: Actor) -> Job:
+def queue_submitted(response: Response, version: SubmittedVersion, signatory: Contributor | None, actor: Actor) -> Job:
     """To the organisation's contact, the return's contact and the signatory: the submitted PDF."""
-    to = _addresses(response.organisation.contact_email, (response.answers or {}).get("contact_email"),
-                    signatory.email if signatory else None)
-    return _queue(actor, [EmailSend(cycle_id=response.cycle_id, organisation_id=response.organisation_id,
-                                    kind="submitted", to_address=a,
-                                    detail={"response": response.id, "version": version.number}) for a in to],
-                  response.cycle_id, {"kind": "submitted"})
+    to = _addresses(
+        response.organisation.contact_email,
+        (response.answers or {}).get("contact_email"),
+        signatory.email if signatory else None,
+    )
+    return _queue(
+        actor,
+        [
+            EmailSend(
+                cycle_id=response.cycle_id,
+                organisation_id=response.organisation_id,
+                kind="submitted",
+                to_address=a,
+                detail={"response": response.id, "version": version.number},
+            )
+            for a in to
+        ],
+        response.cycle_id,
+        {"kind": "submitted"},
+    )
 
 
 def queue_reopened(response: Response, note: str | None, actor: Actor) -> Job:
-    return _queue(actor, [EmailSend(cycle_id=response.cycle_id, organisation_id=response.organisation_id,
-                                    kind="reopened", to_address=a, detail={"response": response.id, "note": note})
-                          for a in _addresses(response.organisation.contact_email)], response.cycle_id,
-                  {"kind": "reopened"})
+    return _queue(
+        actor,
+        [
+            EmailSend(
+                cycle_id=response.cycle_id,
+                organisation_id=response.organisation_id,
+                kind="reopened",
+                to_address=a,
+                detail={"response": response.id, "note": note},
+            )
+            for a in _addresses(response.organisation.contact_email)
+        ],
+        response.cycle_id,
+        {"kind": "reopened"},
+    )
 
 
 def queue_extended(response: Response, closes_at: datetime, actor: Actor) -> Job:
-    return _queue(actor, [EmailSend(cycle_id=response.cycle_id, organisation_id=response.organisation_id,
-                                    kind="extended", to_address=a,
-                                    detail={"response": response.id, "closes_at": closes_at.isoformat()})
-                          for a in _addresses(response.organisation.contact_email)], response.cycle_id,
-                  {"kind": "extended"})
+    return _queue(
+        actor,
+        [
+            EmailSend(
+                cycle_id=response.cycle_id,
+                organisation_id=response.organisation_id,
+                kind="extended",
+                to_address=a,
+                detail={"response": response.id, "closes_at": closes_at.isoformat()},
+            )
+            for a in _addresses(response.organisation.contact_email)
+        ],
+        response.cycle_id,
+        {"kind": "extended"},
+    )
 
 
 def queue_account_link(user: User, actor: Actor) -> Job:
@@ -125,14 +181,21 @@ def reset_rows(job: Job) -> None:
 def again(send: EmailSend, job: Job) -> EmailSend:
     """A failed email queued again, in ``job`` (the failure marked as retried)."""
     send.retried = True
-    row = EmailSend(cycle_id=send.cycle_id, organisation_id=send.organisation_id, user_id=send.user_id,
-                    contributor_id=send.contributor_id, kind=send.kind, to_address=send.to_address,
-                    detail=send.detail)
+    row = EmailSend(
+        cycle_id=send.cycle_id,
+        organisation_id=send.organisation_id,
+        user_id=send.user_id,
+        contributor_id=send.contributor_id,
+        kind=send.kind,
+        to_address=send.to_address,
+        detail=send.detail,
+    )
     emails.queue(job, [row])
     return row
 
 
 # ---------------------------------------------------------------- written by the job
+
 
 def attachment(send: EmailSend) -> tuple[str, bytes] | None:
     """A confirmation's PDF, built by the job before it writes anything (no lock held meanwhile)."""
@@ -165,18 +228,26 @@ def compose(send: EmailSend, pdf: tuple[str, bytes] | None) -> EmailMessage | No
     if send.kind == "submitted":
         if version is None or pdf is None:
             return None
-        return mail.plain_message(send.to_address, f"{_service()}: {response.organisation.name}'s return received "
-                                  f"({version.reference})", _submitted_body(response, version), pdf)
+        return mail.plain_message(
+            send.to_address,
+            f"{_service()}: {response.organisation.name}'s return received ({version.reference})",
+            _submitted_body(response, version),
+            pdf,
+        )
     if send.kind == "reopened":
         note = (send.detail or {}).get("note")
         message = f"\n\nThe team's message:\n\n{note}" if note else ""
-        body = (f"The health check team has reopened {response.organisation.name}'s {response.cycle.year} return "
-                f"so that it can be amended.{message}\n\nOpen it with your organisation's link, change what is "
-                f"needed and submit it again by {datetime_(response.closes_at)}.\n\nThe Health Check team\n")
+        body = (
+            f"The health check team has reopened {response.organisation.name}'s {response.cycle.year} return "
+            f"so that it can be amended.{message}\n\nOpen it with your organisation's link, change what is "
+            f"needed and submit it again by {datetime_(response.closes_at)}.\n\nThe Health Check team\n"
+        )
         return mail.plain_message(send.to_address, f"{_service()}: your return has been reopened", body)
     closes_at = datetime.fromisoformat((send.detail or {})["closes_at"])
-    body = (f"The deadline for {response.organisation.name}'s {response.cycle.year} return is now "
-            f"{datetime_(closes_at)}.\n\nThe Health Check team\n")
+    body = (
+        f"The deadline for {response.organisation.name}'s {response.cycle.year} return is now "
+        f"{datetime_(closes_at)}.\n\nThe Health Check team\n"
+    )
     return mail.plain_message(send.to_address, f"{_service()}: your return's deadline has changed", body)
 
 
@@ -187,12 +258,18 @@ def _password_link(send: EmailSend) -> EmailMessage | None:
     reset, token = accounts.new_reset(user)
     send.detail = {"reset": reset.id}
     link = reset_url(token)
-    opening = (f"An account on the {_service()} has been made for you." if send.kind == "account" else
-               f"Someone asked to set a new password for your {_service()} account. If it was not you, ignore "
-               "this email: your password has not changed.")
-    return mail.plain_message(user.email, f"{_service()}: set your password",
-                              f"Dear {user.name},\n\n{opening}\n\nSet a password with this link, within an hour; it "
-                              f"works once:\n\n{link}\n\nThe Health Check team\n")
+    opening = (
+        f"An account on the {_service()} has been made for you."
+        if send.kind == "account"
+        else f"Someone asked to set a new password for your {_service()} account. If it was not you, ignore "
+        "this email: your password has not changed."
+    )
+    return mail.plain_message(
+        user.email,
+        f"{_service()}: set your password",
+        f"Dear {user.name},\n\n{opening}\n\nSet a password with this link, within an hour; it "
+        f"works once:\n\n{link}\n\nThe Health Check team\n",
+    )
 
 
 def _invitation(send: EmailSend) -> EmailMessage | None:
@@ -204,28 +281,42 @@ def _invitation(send: EmailSend) -> EmailMessage | None:
     token = secrets.token_urlsafe(32)
     contributor.token_hash = returns.hash_token(token)
     response = contributor.response
-    titles = [s.heading for s in questionnaire_for(response.cycle).sections
-              if contributor.sections and s.id in contributor.sections]
-    asked = "the whole return" if contributor.sections is None else "these parts of it:\n\n" + "\n".join(
-        f"- {title}" for title in titles)
-    sign = ("\n\nYou have been named as the signatory: once the return is complete you can sign it off and "
-            "submit it." if contributor.can_sign_off else "")
-    body = (f"Dear {contributor.name},\n\n{contributor.invited_by} has asked you to contribute to "
-            f"{response.organisation.name}'s {response.cycle.year} {_service()} return: {asked}{sign}\n\n"
-            f"This link is yours alone; your changes are recorded under your name. It works until "
-            f"{datetime_(response.closes_at)} unless {contributor.invited_by} withdraws it:\n\n"
-            f"{contribute_url(token)}\n\nThe Health Check team\n")
-    return mail.plain_message(send.to_address or "", f"{_service()}: please contribute to "
-                              f"{response.organisation.name}'s return", body)
+    titles = [
+        s.heading
+        for s in questionnaire_for(response.cycle).sections
+        if contributor.sections and s.id in contributor.sections
+    ]
+    asked = (
+        "the whole return"
+        if contributor.sections is None
+        else "these parts of it:\n\n" + "\n".join(f"- {title}" for title in titles)
+    )
+    sign = (
+        "\n\nYou have been named as the signatory: once the return is complete you can sign it off and submit it."
+        if contributor.can_sign_off
+        else ""
+    )
+    body = (
+        f"Dear {contributor.name},\n\n{contributor.invited_by} has asked you to contribute to "
+        f"{response.organisation.name}'s {response.cycle.year} {_service()} return: {asked}{sign}\n\n"
+        f"This link is yours alone; your changes are recorded under your name. It works until "
+        f"{datetime_(response.closes_at)} unless {contributor.invited_by} withdraws it:\n\n"
+        f"{contribute_url(token)}\n\nThe Health Check team\n"
+    )
+    return mail.plain_message(
+        send.to_address or "", f"{_service()}: please contribute to {response.organisation.name}'s return", body
+    )
 
 
 def _submitted_body(response: Response, version: SubmittedVersion) -> str:
-    return (f"{response.organisation.name}'s {response.cycle.year} {_service()} return was submitted on "
-            f"{datetime_(version.submitted_at)} by {version.submitted_by}"
-            f"{f' ({version.signed_off_as})' if version.signed_off_as else ''}.\n\n"
-            f"Reference: {version.reference} (version {version.number}).\n\nWhat was submitted is attached as "
-            "a PDF. You can amend the return and submit it again until its deadline, "
-            f"{datetime_(response.closes_at)}.\n\nThe Health Check team\n")
+    return (
+        f"{response.organisation.name}'s {response.cycle.year} {_service()} return was submitted on "
+        f"{datetime_(version.submitted_at)} by {version.submitted_by}"
+        f"{f' ({version.signed_off_as})' if version.signed_off_as else ''}.\n\n"
+        f"Reference: {version.reference} (version {version.number}).\n\nWhat was submitted is attached as "
+        "a PDF. You can amend the return and submit it again until its deadline, "
+        f"{datetime_(response.closes_at)}.\n\nThe Health Check team\n"
+    )
 
 
 def not_sent(send: EmailSend) -> None:

@@ -23,6 +23,7 @@ What the rules kept but were unsure of (a known name they left, a capitalised wo
 redacted name) is marked for the reviewer (``marks``). ``docs/redaction.md`` has the figures
 measured on comments the rules were not written from.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -40,7 +41,9 @@ PHONE = re.compile(r"(?<![\w])(?:\+44\s?(?:\(0\)\s?)?\d{2,4}|\(0\d{2,4}\)|0\d{2,
 GENERIC = re.compile(
     r"\b(?:London Borough of|Royal Borough of|City of|Metropolitan Borough Council|Metropolitan District Council|"
     r"Borough Council|County Council|City Council|District Council|Council|Partnership|NHS Foundation Trust|"
-    r"NHS Trust|Foundation Trust|Trust|County|Borough|the)\b", re.I)
+    r"NHS Trust|Foundation Trust|Trust|County|Borough|the)\b",
+    re.I,
+)
 TITLES = frozenset({"Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof"})
 # A word: letters, joined by hyphens or apostrophes ("Pam-Papadopoulos", "O'Connor", "Łukasz").
 WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
@@ -76,7 +79,7 @@ def redact(text: str, organisation_name: str, people: Sequence[str] = ()) -> str
     out, at = [], 0
     for mark in marks(text, organisation_name, people):
         if mark.placeholder is not None:
-            out += [text[at:mark.start], mark.placeholder]
+            out += [text[at : mark.start], mark.placeholder]
             at = mark.end
     return "".join(out) + text[at:]
 
@@ -167,7 +170,7 @@ class _Rules:
                 self.ends_a_name |= covered
         # A saint's name is a place's or a hospital's: "St Mary's", "St Helens".
         for i, w in enumerate(self.words[:-1]):
-            if w.text in ("St", "Saint") and self.text[w.end:self.words[i + 1].start] in (" ", ". "):
+            if w.text in ("St", "Saint") and self.text[w.end : self.words[i + 1].start] in (" ", ". "):
                 inside |= {i, i + 1}
         self.not_a_name = inside
         self.ordinary = lists.ordinary
@@ -176,8 +179,11 @@ class _Rules:
     def joined(self, i: int) -> int | None:
         """The word straight after word ``i`` with one space between them (a name goes on), if any."""
         j = i + 1
-        if j < len(self.words) and not self.words[i].possessive and \
-                self.text[self.words[i].end:self.words[j].start] == " ":
+        if (
+            j < len(self.words)
+            and not self.words[i].possessive
+            and self.text[self.words[i].end : self.words[j].start] == " "
+        ):
             return j
         return None
 
@@ -198,7 +204,7 @@ class _Rules:
         return word in self.verbs or any(stem in self.verbs for stem in _stems(word, VERB_ENDINGS))
 
     def at_sentence_start(self, i: int) -> bool:
-        return bool(SENTENCE_START.search(self.text[:self.words[i].start]))
+        return bool(SENTENCE_START.search(self.text[: self.words[i].start]))
 
     def surnames(self, i: int) -> list[int]:
         """The surname(s) straight after a first name: the capitalised word after it unless that is
@@ -254,9 +260,14 @@ class _Rules:
 
     def titled(self, i: int, found: list[Mark]) -> int:
         """A title and the name after it: "Dr Okafor", "Mrs Ama Mensah", "Dr. Ng"."""
-        dot = self.text[self.words[i].end:self.words[i].end + 1] == "."
-        j = self.joined(i) if not dot else \
-            i + 1 if i + 1 < len(self.words) and self.text[self.words[i].end:self.words[i + 1].start] == ". " else None
+        dot = self.text[self.words[i].end : self.words[i].end + 1] == "."
+        j = (
+            self.joined(i)
+            if not dot
+            else i + 1
+            if i + 1 < len(self.words) and self.text[self.words[i].end : self.words[i + 1].start] == ". "
+            else None
+        )
         if j is None or not _capitalised(self.words[j].text) or j in self.not_a_name:
             return i + 1
         last = ([j] + self.surnames(j))[-1]
@@ -269,8 +280,9 @@ class _Rules:
         word = self.words[i].text
         run = self.surnames(i)
         if run:
-            if self.everyday(word) and all(self.everyday(self.words[k].text) and self.words[k].text not in
-                                           self.names.last for k in run):
+            if self.everyday(word) and all(
+                self.everyday(self.words[k].text) and self.words[k].text not in self.names.last for k in run
+            ):
                 found.append(self.mark(i, run[-1], "everyday words that are also names, kept"))
             else:
                 found.append(self.mark(i, run[-1], "a first name and surname", NAME))
@@ -279,8 +291,13 @@ class _Rules:
         after = self.joined(i)
         if after is not None and after in self.ends_a_name:
             found.append(self.mark(i, i, "a first name in the name of a team or place, kept"))
-        elif not self.everyday(word) or not self.at_sentence_start(i) or self.words[i].possessive or \
-                self.text[self.words[i].end:self.words[i].end + 1] in (",", ":") or self.verb(after):
+        elif (
+            not self.everyday(word)
+            or not self.at_sentence_start(i)
+            or self.words[i].possessive
+            or self.text[self.words[i].end : self.words[i].end + 1] in (",", ":")
+            or self.verb(after)
+        ):
             found.append(self.mark(i, i, "a first name", NAME))
             self.after_a_name(i, found)
         else:
@@ -341,8 +358,13 @@ def word_lists() -> WordLists:
     verbs = sections.pop("verbs after a name", [])
     every = sorted({p for phrases in sections.values() for p in phrases}, key=len, reverse=True)
     pattern = re.compile(r"(?<![\w])(?:" + "|".join(re.escape(p) for p in every) + r")(?![\w])")
-    return WordLists(pattern, frozenset(sections.get("ends a name", [])), frozenset(sections.get("calendar", [])),
-                    frozenset(sections.get("ordinary words", [])), frozenset(verbs))
+    return WordLists(
+        pattern,
+        frozenset(sections.get("ends a name", [])),
+        frozenset(sections.get("calendar", [])),
+        frozenset(sections.get("ordinary words", [])),
+        frozenset(verbs),
+    )
 
 
 # ---------------------------------------------------------------- the names file, from names-dataset
@@ -353,8 +375,12 @@ SURNAMES_PER_COUNTRY = 2000
 
 def _latin(name: str) -> bool:
     """A name as English text would write it: Latin letters (accents allowed), capitalised."""
-    return len(name) > 1 and name[0].isupper() and not name.isupper() and \
-        all(c in "-'" or (c.isalpha() and "LATIN" in unicodedata.name(c, "")) for c in name)
+    return (
+        len(name) > 1
+        and name[0].isupper()
+        and not name.isupper()
+        and all(c in "-'" or (c.isalpha() and "LATIN" in unicodedata.name(c, "")) for c in name)
+    )
 
 
 def names_from_package() -> tuple[list[str], list[str], list[str]]:
@@ -372,16 +398,34 @@ def names_from_package() -> tuple[list[str], list[str], list[str]]:
     last = {n for names in lasts.values() for n in names if _latin(n)}
     webster = get_english_words_set(["web2"], lower=False, alpha=True)
     words = {w for w in webster if w.islower()}
-    everyday = {n for n in first | last if n.lower() in words
-                or (n not in webster and any(stem in words for stem in _stems(n.lower())))}
+    everyday = {
+        n
+        for n in first | last
+        if n.lower() in words or (n not in webster and any(stem in words for stem in _stems(n.lower())))
+    }
     return sorted(first), sorted(last), sorted(everyday)
 
 
-VERB_ENDINGS = (("ies", ("y",)), ("es", ("", "e")), ("s", ("",)), ("ied", ("y",)), ("ed", ("", "e")), ("d", ("",)),
-                ("ing", ("", "e")))
+VERB_ENDINGS = (
+    ("ies", ("y",)),
+    ("es", ("", "e")),
+    ("s", ("",)),
+    ("ied", ("y",)),
+    ("ed", ("", "e")),
+    ("d", ("",)),
+    ("ing", ("", "e")),
+)
 ENDINGS = VERB_ENDINGS + (("ier", ("y",)), ("iest", ("y",)), ("er", ("", "e")), ("est", ("", "e")))
-BRITISH = (("our", "or"), ("isation", "ization"), ("ise", "ize"), ("yse", "yze"), ("tre", "ter"), ("ogue", "og"),
-           ("lling", "ling"), ("lled", "led"))
+BRITISH = (
+    ("our", "or"),
+    ("isation", "ization"),
+    ("ise", "ize"),
+    ("yse", "yze"),
+    ("tre", "ter"),
+    ("ogue", "og"),
+    ("lling", "ling"),
+    ("lled", "led"),
+)
 
 
 def _stems(word: str, endings: tuple[tuple[str, tuple[str, ...]], ...] = ENDINGS) -> list[str]:
@@ -389,7 +433,7 @@ def _stems(word: str, endings: tuple[tuple[str, tuple[str, ...]], ...] = ENDINGS
     stems = []
     for ending, replacements in endings:
         if word.endswith(ending):
-            stem = word[:-len(ending)]
+            stem = word[: -len(ending)]
             stems += [stem + r for r in replacements]
             if len(stem) > 2 and stem[-1] == stem[-2]:
                 stems.append(stem[:-1])  # "running" -> "run"
@@ -399,6 +443,8 @@ def _stems(word: str, endings: tuple[tuple[str, tuple[str, ...]], ...] = ENDINGS
 
 def write_names(first: list[str], last: list[str], everyday: list[str]) -> None:
     NAMES_FILE.parent.mkdir(exist_ok=True)
-    data = json.dumps({"source": "names-dataset, english-words", "first": first, "last": last,
-                       "everyday": everyday}, ensure_ascii=False)
+    data = json.dumps(
+        {"source": "names-dataset, english-words", "first": first, "last": last, "everyday": everyday},
+        ensure_ascii=False,
+    )
     NAMES_FILE.write_bytes(gzip.compress(data.encode("utf-8"), compresslevel=9, mtime=0))  # the same bytes each time

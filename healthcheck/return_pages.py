@@ -1,5 +1,6 @@
 """The pages of a return, shared by the employer (through its link) and the coordinator
 (entering a return on an organisation's behalf): one standard a page, and the answers summary."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -47,20 +48,30 @@ class Urls:
         return self.finished() if self.finished is not None else self.check()
 
 
-def neighbours(questionnaire: forms.Questionnaire, section_id: str,
-               opens: Callable[[str], bool]) -> tuple[forms.Section | None, forms.Section | None]:
+def neighbours(
+    questionnaire: forms.Questionnaire, section_id: str, opens: Callable[[str], bool]
+) -> tuple[forms.Section | None, forms.Section | None]:
     """The pages before and after this one, among those this person may open."""
     ids = [s.id for s in questionnaire.sections]
     i = ids.index(section_id)
     before = [s for s in questionnaire.sections[:i] if opens(s.id)]
-    after = [s for s in questionnaire.sections[i + 1:] if opens(s.id)]
+    after = [s for s in questionnaire.sections[i + 1 :] if opens(s.id)]
     return (before[-1] if before else None), (after[0] if after else None)
 
 
-def section_page(response: Response, questionnaire: forms.Questionnaire, section_id: str, actor: Actor,
-                 urls: Urls, *, editable: bool, refused: Callable[[], Any],
-                 last_year: Callable[[], dict | None] | None = None, may_change: bool = True,
-                 amending: datetime | None = None) -> Any:
+def section_page(
+    response: Response,
+    questionnaire: forms.Questionnaire,
+    section_id: str,
+    actor: Actor,
+    urls: Urls,
+    *,
+    editable: bool,
+    refused: Callable[[], Any],
+    last_year: Callable[[], dict | None] | None = None,
+    may_change: bool = True,
+    amending: datetime | None = None,
+) -> Any:
     """One page of a return: shown (GET), or checked and saved (POST), then on to the next. A save
     by someone who may not change returns is ``refused``; one that finds the return submitted or
     closed shows what was typed, unsaved. ``amending``: the submission this person chose to amend,
@@ -73,12 +84,20 @@ def section_page(response: Response, questionnaire: forms.Questionnaire, section
     prev, nxt = neighbours(questionnaire, section_id, urls.opens)
 
     def page() -> dict[str, Any]:
-        return dict(section=sec, prev=prev, nxt=nxt, urls=urls, response=response,
-                    last_year=last_year() if last_year else None, questionnaire_key=questionnaire.key)
+        return dict(
+            section=sec,
+            prev=prev,
+            nxt=nxt,
+            urls=urls,
+            response=response,
+            last_year=last_year() if last_year else None,
+            questionnaire_key=questionnaire.key,
+        )
 
     if request.method == "GET":
-        return _stored(questionnaire, response.answers or {}, response.page_version(sec.id), read_only=not editable,
-                       **page())
+        return _stored(
+            questionnaire, response.answers or {}, response.page_version(sec.id), read_only=not editable, **page()
+        )
     if not may_change:
         return refused()
     if request.form.get("action") == "confirm":
@@ -100,8 +119,9 @@ def section_page(response: Response, questionnaire: forms.Questionnaire, section
     warnings = baseline(response, questionnaire).warnings(questionnaire, {**(response.answers or {}), **values}, sec.id)
     response_id = response.id  # read now: what the session loaded is let go as the save begins
     with writing():
-        result = returns.save_page(response_id, sec, values, expected, actor, questionnaire, warnings,
-                                   amending=amending)
+        result = returns.save_page(
+            response_id, sec, values, expected, actor, questionnaire, warnings, amending=amending
+        )
         # The return as the save left it (it is the row save_page locked and read afresh): read
         # before the commit, after which it would be loaded again.
         latest = response.answers or {}
@@ -120,16 +140,29 @@ def section_page(response: Response, questionnaire: forms.Questionnaire, section
 
 def baseline(response: Response, questionnaire: forms.Questionnaire) -> checks.Baseline:
     """What the soft checks of this return compare with."""
-    return checks.baseline(response.cycle, response.organisation, questionnaire,
-                           editions_folder=editions_folder(), min_group=current_app.config["PUBLICATION_MIN_GROUP"])
+    return checks.baseline(
+        response.cycle,
+        response.organisation,
+        questionnaire,
+        editions_folder=editions_folder(),
+        min_group=current_app.config["PUBLICATION_MIN_GROUP"],
+    )
 
 
 class ConfirmForm(FlaskForm):
-    """"Yes, this is right" for a page's warnings: the ticked keys come as ``confirmed``."""
+    """ "Yes, this is right" for a page's warnings: the ticked keys come as ``confirmed``."""
 
 
-def _confirm(response: Response, section: forms.Section, actor: Actor, urls: Urls, *, editable: bool,
-             refused: Callable[[], Any], nxt: forms.Section | None) -> Any:
+def _confirm(
+    response: Response,
+    section: forms.Section,
+    actor: Actor,
+    urls: Urls,
+    *,
+    editable: bool,
+    refused: Callable[[], Any],
+    nxt: forms.Section | None,
+) -> Any:
     """Record the warnings ticked as right; on to the next page once none is left unconfirmed."""
     if not editable or not ConfirmForm().validate_on_submit():
         return refused() if not editable else redirect(urls.section(section.id) + "#warnings")
@@ -150,14 +183,27 @@ def _version(text: str) -> int | None:
     return number if 0 <= number < 2**31 else None
 
 
-def _stored(questionnaire: forms.Questionnaire, answers: dict, version: int, section: forms.Section,
-            read_only: bool = False, **extra: Any) -> str:
+def _stored(
+    questionnaire: forms.Questionnaire,
+    answers: dict,
+    version: int,
+    section: forms.Section,
+    read_only: bool = False,
+    **extra: Any,
+) -> str:
     """The page showing the answers stored (its questions' markup remembered: ``markup``)."""
     questions = markup.stored_questions(questionnaire, section, initial_data(section, answers), read_only)
-    return render_template("return/section.html", section=section, read_only=read_only, questions=questions,
-                           section_version=version, error_list=[],
-                           warnings=checks.raised(extra["response"], section.id),
-                           saved=request.args.get("saved") == "1", **extra)
+    return render_template(
+        "return/section.html",
+        section=section,
+        read_only=read_only,
+        questions=questions,
+        section_version=version,
+        error_list=[],
+        warnings=checks.raised(extra["response"], section.id),
+        saved=request.args.get("saved") == "1",
+        **extra,
+    )
 
 
 def _typed(form: Any, section: forms.Section, errors: dict | None = None, **extra: Any) -> str:
@@ -165,9 +211,16 @@ def _typed(form: Any, section: forms.Section, errors: dict | None = None, **extr
     errors = errors or {}
     order = [k for q in section.questions for k in (q.id, q.other_id) if k]
     error_list = [{"text": errors[k], "href": f"#{k}"} for k in order if k in errors]
-    return render_template("return/section.html", section=section, read_only=False, questions=render_section(
-        form, section), section_version=form.section_version._value(), expired=bool(form.csrf_token.errors),
-        error_list=error_list, **extra)
+    return render_template(
+        "return/section.html",
+        section=section,
+        read_only=False,
+        questions=render_section(form, section),
+        section_version=form.section_version._value(),
+        expired=bool(form.csrf_token.errors),
+        error_list=error_list,
+        **extra,
+    )
 
 
 def summary(questionnaire: forms.Questionnaire, answers: dict) -> list:
@@ -190,8 +243,16 @@ def only_sections(questionnaire: forms.Questionnaire, only: set[str] | None) -> 
 def version_pdf_bytes(response: Response, version: SubmittedVersion, only: set[str] | None = None) -> bytes:
     """Exactly what was submitted in one version, as a PDF (downloaded, and attached to the
     confirmation email): the whole return, or ``only`` these sections (a contributor's)."""
-    return return_pdf(only_sections(questionnaire_for(response.cycle), only), version.answers, {
-        "organisation": response.organisation.name, "reference": version.reference,
-        "submitted_at": version.submitted_at, "submitted_by": version.submitted_by,
-        "signed_off_as": version.signed_off_as, "version": version.number, "cycle": response.cycle.year,
-    })
+    return return_pdf(
+        only_sections(questionnaire_for(response.cycle), only),
+        version.answers,
+        {
+            "organisation": response.organisation.name,
+            "reference": version.reference,
+            "submitted_at": version.submitted_at,
+            "submitted_by": version.submitted_by,
+            "signed_off_as": version.signed_off_as,
+            "version": version.number,
+            "cycle": response.cycle.year,
+        },
+    )

@@ -1,4 +1,5 @@
 """Security headers on every response, and a per-request nonce for the one inline script."""
+
 from __future__ import annotations
 
 import secrets

@@ -2,6 +2,7 @@
 standard's heading rather than its id, and each changed answer by its question with the
 options' labels ("Two to three times a month"), never the codes stored (``two_three``) or a
 list as Python writes it."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -16,17 +17,28 @@ from .form_fields import LONDON
 from .models import AuditEvent
 
 ACTIONS = {
-    "save": "Saved", "submit": "Submitted", "import": "Answers imported from a file",
-    "demo": "Answers filled in for the demo", "reopen": "Sent back for amendment",
-    "extend_deadline": "Deadline extended", "consent": "Agreement to be named changed",
+    "save": "Saved",
+    "submit": "Submitted",
+    "import": "Answers imported from a file",
+    "demo": "Answers filled in for the demo",
+    "reopen": "Sent back for amendment",
+    "extend_deadline": "Deadline extended",
+    "consent": "Agreement to be named changed",
     "link_reissue": "A new link issued (the old ones stopped working)",
-    "email_invitation": "Invitation email", "email_reminder": "Reminder email",
-    "comment_approved": "Comment approved for publication", "comment_excluded": "Comment excluded",
-    "comment_pending": "Comment left for later", "code": "Answer coded",
-    "confirm_warnings": "Warnings confirmed as right", "action_add": "Action added to the plan",
-    "action_edit": "Action in the plan changed", "action_status": "Action's status changed",
-    "action_progress": "Progress noted on an action", "action_delete": "Action deleted from the plan",
-    "contributor_invited": "Colleague invited to contribute", "contributor_link_renewed": "Colleague's link renewed",
+    "email_invitation": "Invitation email",
+    "email_reminder": "Reminder email",
+    "comment_approved": "Comment approved for publication",
+    "comment_excluded": "Comment excluded",
+    "comment_pending": "Comment left for later",
+    "code": "Answer coded",
+    "confirm_warnings": "Warnings confirmed as right",
+    "action_add": "Action added to the plan",
+    "action_edit": "Action in the plan changed",
+    "action_status": "Action's status changed",
+    "action_progress": "Progress noted on an action",
+    "action_delete": "Action deleted from the plan",
+    "contributor_invited": "Colleague invited to contribute",
+    "contributor_link_renewed": "Colleague's link renewed",
     "contributor_revoked": "Colleague's link withdrawn",
 }
 NOTHING = "–"
@@ -54,9 +66,14 @@ def in_words(questionnaire: forms.Questionnaire, events: Iterable[AuditEvent]) -
         if event.section_id:
             what += f": {headings.get(event.section_id, event.section_id)}"
         what += _detail(event.action, detail, questions)
-        changes = [(_question_name(key, questions, others), _value(key, old, questions, others),
-                    _value(key, new, questions, others))
-                   for key, (old, new) in (detail.get("changes") or {}).items()]
+        changes = [
+            (
+                _question_name(key, questions, others),
+                _value(key, old, questions, others),
+                _value(key, new, questions, others),
+            )
+            for key, (old, new) in (detail.get("changes") or {}).items()
+        ]
         out.append(Entry(event.at, event.actor, what, changes, event.note))
     return out
 

@@ -5,6 +5,7 @@
 so an export re-imports unchanged; so do the staff survey's ``import_staff`` and
 ``staff_export_files``. Cells that a spreadsheet would run as a formula are neutralised.
 """
+
 from __future__ import annotations
 
 import csv
@@ -69,7 +70,7 @@ def read_upload(name: str, content: bytes) -> list[dict[str, str]]:
             raise FileProblem(f"{name} has more than {MAX_ROWS:,} rows: split it into smaller files")
         if len(row) > MAX_COLUMNS and any(v not in (None, "") for v in row[MAX_COLUMNS:]):
             raise FileProblem(f"{name}, row {number}: a cell beyond column {MAX_COLUMNS:,}: no more are read")
-        cells = [_cell(v) for v in row[:len(header)]]
+        cells = [_cell(v) for v in row[: len(header)]]
         if any(len(c) > MAX_CELL for c in cells):
             raise FileProblem(f"{name}, row {number}: a cell is longer than {MAX_CELL:,} characters")
         if any(c.strip() for c in cells):
@@ -85,8 +86,9 @@ def _xlsx_rows(name: str, content: bytes) -> Iterator[Sequence[Any]]:
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             if sum(part.file_size for part in archive.infolist()) > MAX_UNCOMPRESSED:
-                raise FileProblem(f"{name} unzips to more than {MAX_UNCOMPRESSED // 2**20} MB: split it into "
-                                  "smaller files")
+                raise FileProblem(
+                    f"{name} unzips to more than {MAX_UNCOMPRESSED // 2**20} MB: split it into smaller files"
+                )
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         sheet = book["returns"] if "returns" in book.sheetnames else book.worksheets[0]
         sheet.reset_dimensions()  # read the rows there are, not the size the file claims (A1:XFD1048576)
@@ -95,8 +97,10 @@ def _xlsx_rows(name: str, content: bytes) -> Iterator[Sequence[Any]]:
     except FileProblem:
         raise
     except Exception as exc:  # a damaged file fails in many ways inside openpyxl and zipfile
-        raise FileProblem(f"{name} is not a readable .xlsx file: it may be damaged, or another kind of file "
-                          f"named .xlsx ({type(exc).__name__})") from None
+        raise FileProblem(
+            f"{name} is not a readable .xlsx file: it may be damaged, or another kind of file "
+            f"named .xlsx ({type(exc).__name__})"
+        ) from None
 
 
 def _csv_rows(name: str, content: bytes) -> Iterator[Sequence[Any]]:
@@ -115,8 +119,9 @@ def _csv_rows(name: str, content: bytes) -> Iterator[Sequence[Any]]:
     try:
         yield from reader
     except csv.Error as exc:
-        raise FileProblem(f"{name}, row {reader.line_num}: {exc}; check its quotes, or save it again as "
-                          "CSV UTF-8") from None
+        raise FileProblem(
+            f"{name}, row {reader.line_num}: {exc}; check its quotes, or save it again as CSV UTF-8"
+        ) from None
 
 
 def _cp1252(content: bytes) -> bool:
@@ -136,6 +141,7 @@ def _cell(value: Any) -> str:
 
 
 # ---------------------------------------------------------------- import
+
 
 @dataclass
 class CellError:
@@ -194,19 +200,22 @@ def check_returns(cycle: Cycle, rows: list[dict[str, str]], *, replace: bool = F
     known = set(columns(questionnaire))
     result = ImportResult(rows=len(rows))
     if rows:
-        result.errors += [CellError(1, column, "not a column of this cycle's codebook")
-                          for column in rows[0] if column not in known]
+        result.errors += [
+            CellError(1, column, "not a column of this cycle's codebook") for column in rows[0] if column not in known
+        ]
     seen: dict[int, int] = {}
     last_year = checks.previous_answers_by_organisation(cycle, questionnaire)
     peers = checks.peer_ranges(cycle, questionnaire, editions_folder(), current_app.config["PUBLICATION_MIN_GROUP"])
     by_name, by_code = collection.organisation_index()
     statuses = collection.response_statuses(cycle)
     for number, row in enumerate(rows, start=2):
-        org = (by_code.get(row.get("ons_code", "").strip().upper())
-               or by_name.get(sheets.unneutral(row.get("organisation", "")).strip().lower()))
+        org = by_code.get(row.get("ons_code", "").strip().upper()) or by_name.get(
+            sheets.unneutral(row.get("organisation", "")).strip().lower()
+        )
         if org is None:
-            result.errors.append(CellError(number, "organisation", "no organisation with this name or ONS code "
-                                                                   "in the register"))
+            result.errors.append(
+                CellError(number, "organisation", "no organisation with this name or ONS code in the register")
+            )
             continue
         if row.get("authority_type", "").strip() and row["authority_type"].strip() != org.authority_type:
             result.errors.append(CellError(number, "authority_type", f"the register says {org.authority_type}"))
@@ -216,8 +225,13 @@ def check_returns(cycle: Cycle, rows: list[dict[str, str]], *, replace: bool = F
         seen[org.id] = number
         status = statuses.get(org.id, ResponseStatus.NOT_STARTED.value)
         if status != ResponseStatus.NOT_STARTED.value and not replace:
-            result.errors.append(CellError(number, "organisation", f"{org.name} already has a return "
-                                           f"({status.replace('_', ' ')}): use --replace to overwrite it"))
+            result.errors.append(
+                CellError(
+                    number,
+                    "organisation",
+                    f"{org.name} already has a return ({status.replace('_', ' ')}): use --replace to overwrite it",
+                )
+            )
         answers, problems = parse_row(questionnaire, row)
         result.errors.extend(CellError(number, column, reason) for column, reason in problems.items())
         result.parsed.append((org, answers))
@@ -226,20 +240,34 @@ def check_returns(cycle: Cycle, rows: list[dict[str, str]], *, replace: bool = F
     return result
 
 
-def store_returns(cycle: Cycle, checked: ImportResult, actor: Actor, *, replace: bool = False,
-                  progress: Callable[[int], None] = lambda n: None) -> None:
+def store_returns(
+    cycle: Cycle,
+    checked: ImportResult,
+    actor: Actor,
+    *,
+    replace: bool = False,
+    progress: Callable[[int], None] = lambda n: None,
+) -> None:
     """Submit each checked row's return as if its pages had been saved with those answers, in
     the caller's unit of work. The returns are locked first; without ``replace``, one begun or
     submitted since the check stops the whole import (``ImportRefused``)."""
     questionnaire = collection.questionnaire_for(cycle)
     existing = returns.lock_returns_of(cycle, [org.id for org, _ in checked.parsed])
-    begun = [org.name for org, _ in checked.parsed
-             if org.id in existing and existing[org.id].status != ResponseStatus.NOT_STARTED.value]
+    begun = [
+        org.name
+        for org, _ in checked.parsed
+        if org.id in existing and existing[org.id].status != ResponseStatus.NOT_STARTED.value
+    ]
     if begun and not replace:
-        raise ImportRefused(f"Nothing was imported: since the file was checked, {', '.join(begun[:5])}"
-                            f"{' and others' if len(begun) > 5 else ''} began a return. Check the file again.")
-    returns.add_returns(existing.setdefault(org.id, returns.new_return(cycle, org)) for org, _ in checked.parsed
-                        if org.id not in existing)
+        raise ImportRefused(
+            f"Nothing was imported: since the file was checked, {', '.join(begun[:5])}"
+            f"{' and others' if len(begun) > 5 else ''} began a return. Check the file again."
+        )
+    returns.add_returns(
+        existing.setdefault(org.id, returns.new_return(cycle, org))
+        for org, _ in checked.parsed
+        if org.id not in existing
+    )
 
     def each() -> None:
         checked.written += 1
@@ -251,15 +279,18 @@ def store_returns(cycle: Cycle, checked: ImportResult, actor: Actor, *, replace:
 
 # ---------------------------------------------------------------- export
 
+
 def export_rows(cycle: Cycle, include_drafts: bool = False) -> list[dict[str, Any]]:
     """One row per organisation: its latest submitted version (or current answers, for drafts)."""
     questionnaire = collection.questionnaire_for(cycle)
     keys = questionnaire.answer_keys()
     rows = []
     for response, answers in publication.returns_for_export(cycle, include_drafts):
-        row: dict[str, Any] = {"organisation": response.organisation.name,
-                               "ons_code": response.organisation.ons_code or "",
-                               "authority_type": response.organisation.authority_type}
+        row: dict[str, Any] = {
+            "organisation": response.organisation.name,
+            "ons_code": response.organisation.ons_code or "",
+            "authority_type": response.organisation.authority_type,
+        }
         for key in keys:
             row[key] = answers.get(key)
         rows.append(row)
@@ -282,11 +313,16 @@ def export_files(cycle: Cycle, fmt: str, name: str, include_drafts: bool = False
     rows = export_rows(cycle, include_drafts)
     book = codebook_rows(questionnaire)
     if fmt == "json":
-        return {name: json.dumps({"cycle": cycle.year, "questionnaire": questionnaire.key, "codebook": book,
-                                  "returns": rows}, indent=2, ensure_ascii=False, default=str).encode("utf-8")}
+        return {
+            name: json.dumps(
+                {"cycle": cycle.year, "questionnaire": questionnaire.key, "codebook": book, "returns": rows},
+                indent=2,
+                ensure_ascii=False,
+                default=str,
+            ).encode("utf-8")
+        }
     header = columns(questionnaire)
-    return _with_codebook(name, header, [[cell_text(questionnaire, k, r.get(k)) for k in header]
-                                         for r in rows], book)
+    return _with_codebook(name, header, [[cell_text(questionnaire, k, r.get(k)) for k in header] for r in rows], book)
 
 
 def template_files(cycle: Cycle, name: str) -> dict[str, bytes]:
@@ -345,8 +381,9 @@ def import_staff(survey: StaffSurvey, rows: list[dict[str, str]], *, dry_run: bo
     known = set(STAFF_ID_COLUMNS + questionnaire.answer_keys())
     result = ImportResult(rows=len(rows))
     if rows:
-        result.errors += [CellError(1, column, "not a column of this survey's codebook")
-                          for column in rows[0] if column not in known]
+        result.errors += [
+            CellError(1, column, "not a column of this survey's codebook") for column in rows[0] if column not in known
+        ]
     by_name, _ = collection.organisation_index()
     parsed: list[tuple[Organisation, dict]] = []
     for number, row in enumerate(rows, start=2):
@@ -370,15 +407,22 @@ def staff_export_files(survey: StaffSurvey, fmt: str, name: str) -> dict[str, by
     codebook: {file name: content}, as ``export_files``."""
     questionnaire = staff.questionnaire_of(survey)
     keys = questionnaire.answer_keys()
-    rows = [{"organisation": r.organisation.name, **{k: r.answers.get(k) for k in keys}}
-            for r in staff.responses(survey) if not r.excluded]
+    rows = [
+        {"organisation": r.organisation.name, **{k: r.answers.get(k) for k in keys}}
+        for r in staff.responses(survey)
+        if not r.excluded
+    ]
     book = codebook_rows(questionnaire)
     if fmt == "json":
-        return {name: json.dumps({"survey": survey.cycle.year, "questionnaire": questionnaire.key, "codebook": book,
-                                  "responses": rows}, indent=2, ensure_ascii=False).encode("utf-8")}
+        return {
+            name: json.dumps(
+                {"survey": survey.cycle.year, "questionnaire": questionnaire.key, "codebook": book, "responses": rows},
+                indent=2,
+                ensure_ascii=False,
+            ).encode("utf-8")
+        }
     header = STAFF_ID_COLUMNS + keys
-    return _with_codebook(name, header, [[cell_text(questionnaire, k, r.get(k)) for k in header]
-                                         for r in rows], book)
+    return _with_codebook(name, header, [[cell_text(questionnaire, k, r.get(k)) for k in header] for r in rows], book)
 
 
 # ---------------------------------------------------------------- the register of organisations
@@ -386,8 +430,9 @@ def staff_export_files(survey: StaffSurvey, fmt: str, name: str) -> dict[str, by
 ORG_COLUMNS = ["name", "authority_type", "ons_code", "region", "contact_email"]
 
 
-def import_organisations(rows: list[dict[str, str]], actor: Actor, dry_run: bool = False
-                         ) -> tuple[list[CellError], int, int]:
+def import_organisations(
+    rows: list[dict[str, str]], actor: Actor, dry_run: bool = False
+) -> tuple[list[CellError], int, int]:
     """Add or update organisations from rows; nothing is written unless every row is valid (the
     caller commits). Returns (errors, added, updated)."""
     errors, clean = check_organisations(rows)
@@ -403,13 +448,19 @@ def check_organisations(rows: list[dict[str, str]]) -> tuple[list[CellError], li
     types = {t.value.casefold(): t.value for t in AuthorityType}
     errors: list[CellError] = []
     if rows:
-        errors += [CellError(1, column, f"unknown column (expected {', '.join(ORG_COLUMNS)})")
-                   for column in rows[0] if column not in ORG_COLUMNS]
+        errors += [
+            CellError(1, column, f"unknown column (expected {', '.join(ORG_COLUMNS)})")
+            for column in rows[0]
+            if column not in ORG_COLUMNS
+        ]
     seen: dict[str, int] = {}
     clean = []
     for number, row in enumerate(rows, start=2):
-        errors += [CellError(number, column, "must be on one line, without line breaks or tabs")
-                   for column in ORG_COLUMNS if CONTROL.search(row.get(column, "").strip())]
+        errors += [
+            CellError(number, column, "must be on one line, without line breaks or tabs")
+            for column in ORG_COLUMNS
+            if CONTROL.search(row.get(column, "").strip())
+        ]
         name = " ".join(sheets.unneutral(row.get("name", "")).split())
         kind = types.get(row.get("authority_type", "").strip().casefold())
         code = row.get("ons_code", "").strip().upper()
@@ -423,8 +474,9 @@ def check_organisations(rows: list[dict[str, str]]) -> tuple[list[CellError], li
         else:
             seen[name.casefold()] = number
         if kind is None:
-            errors.append(CellError(number, "authority_type",
-                                    "must be one of: " + ", ".join(t.value for t in AuthorityType)))
+            errors.append(
+                CellError(number, "authority_type", "must be one of: " + ", ".join(t.value for t in AuthorityType))
+            )
         if code and not (code[:1].isalpha() and code[1:].isdigit() and len(code) == 9):
             errors.append(CellError(number, "ons_code", "must be a letter and 8 digits, like E10000002"))
         if email:
@@ -432,8 +484,15 @@ def check_organisations(rows: list[dict[str, str]]) -> tuple[list[CellError], li
                 validate_email(email, check_deliverability=False)
             except EmailNotValidError:
                 errors.append(CellError(number, "contact_email", "is not an email address"))
-        clean.append({"name": name, "authority_type": kind, "ons_code": code or None,
-                      "region": " ".join(row.get("region", "").split()) or None, "contact_email": email or None})
+        clean.append(
+            {
+                "name": name,
+                "authority_type": kind,
+                "ons_code": code or None,
+                "region": " ".join(row.get("region", "").split()) or None,
+                "contact_email": email or None,
+            }
+        )
     return errors, clean
 
 
@@ -468,9 +527,16 @@ def check_neighbours(rows: list[dict[str, str]]) -> tuple[list[CellError], list[
     errors: list[CellError] = []
     allowed = set(neighbour_header(MAX_NEIGHBOURS))
     if rows:
-        errors += [CellError(1, column, "unknown column (expected organisation, then neighbour_1, neighbour_2 and "
-                                        f"so on, up to neighbour_{MAX_NEIGHBOURS})")
-                   for column in rows[0] if column not in allowed]
+        errors += [
+            CellError(
+                1,
+                column,
+                "unknown column (expected organisation, then neighbour_1, neighbour_2 and "
+                f"so on, up to neighbour_{MAX_NEIGHBOURS})",
+            )
+            for column in rows[0]
+            if column not in allowed
+        ]
     if rows and "organisation" not in rows[0]:
         errors.append(CellError(1, "organisation", "missing: the first column names each organisation"))
     seen: dict[int, int] = {}
@@ -481,11 +547,13 @@ def check_neighbours(rows: list[dict[str, str]]) -> tuple[list[CellError], list[
         if not text:
             errors.append(CellError(number, "organisation", "enter the organisation's name or ONS code"))
         elif organisation is None:
-            errors.append(CellError(number, "organisation", f"no organisation named or coded “{text[:80]}” is in the "
-                                                            "register"))
+            errors.append(
+                CellError(number, "organisation", f"no organisation named or coded “{text[:80]}” is in the register")
+            )
         elif organisation.id in seen:
-            errors.append(CellError(number, "organisation",
-                                    f"{organisation.name} is also on row {seen[organisation.id]}"))
+            errors.append(
+                CellError(number, "organisation", f"{organisation.name} is also on row {seen[organisation.id]}")
+            )
         else:
             seen[organisation.id] = number
         chosen: dict[int, str] = {}
@@ -495,8 +563,9 @@ def check_neighbours(rows: list[dict[str, str]]) -> tuple[list[CellError], list[
                 continue
             neighbour = known.get(cell.casefold())
             if neighbour is None:
-                errors.append(CellError(number, column, f"no organisation named or coded “{cell[:80]}” is in the "
-                                                        "register"))
+                errors.append(
+                    CellError(number, column, f"no organisation named or coded “{cell[:80]}” is in the register")
+                )
             elif organisation is not None and neighbour.id == organisation.id:
                 errors.append(CellError(number, column, f"{neighbour.name} cannot be its own neighbour"))
             elif neighbour.id in chosen:

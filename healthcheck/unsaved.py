@@ -1,5 +1,6 @@
 """A page of answers that could not be saved (its page or session had expired, or the database
 was out of reach), shown again with what was typed, so that nothing typed is lost."""
+
 from __future__ import annotations
 
 from flask import render_template, request, session
@@ -17,8 +18,13 @@ def expired_answers(signed_in: bool, organisation: str | None = None) -> tuple[s
     page = unsaved_page()
     if organisation:
         page["organisation"] = organisation
-    return render_template("errors/unsaved.html", why="expired", signed_in=signed_in,
-                           coordinator=request.endpoint == "coordinator.enter_section", **page), 400
+    return render_template(
+        "errors/unsaved.html",
+        why="expired",
+        signed_in=signed_in,
+        coordinator=request.endpoint == "coordinator.enter_section",
+        **page,
+    ), 400
 
 
 def unsaved_page() -> dict:
@@ -34,7 +40,11 @@ def unsaved_page() -> dict:
             section = None
         if section is not None:
             form = form_class(questionnaire, section)(formdata=request.form)
-            return {"section": section, "form": form, "questions": render_section(form, section),
-                    "organisation": session.get("organisation")}
+            return {
+                "section": section,
+                "form": form,
+                "questions": render_section(form, section),
+                "organisation": session.get("organisation"),
+            }
     kept = [(k, v) for k, vs in request.form.lists() for v in vs if k != "csrf_token"]
     return {"section": None, "kept": kept}

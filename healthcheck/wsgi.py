@@ -2,6 +2,7 @@
 
 Configuration comes from the environment (HEALTHCHECK_CONFIG, SECRET_KEY, DATABASE_URL, ...).
 """
+
 import gc
 
 from . import create_app

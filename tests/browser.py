@@ -1,6 +1,7 @@
 """What the browser tests share: Debian's Chromium (Playwright drives it; nothing downloads a
 browser), axe-core's check of a page, and the live app's second return submitted. The ``browser``
 and ``live`` fixtures are in ``conftest.py``."""
+
 from __future__ import annotations
 
 import random
@@ -24,8 +25,10 @@ def assert_accessible(page) -> None:
     # Evaluated through the DevTools protocol: the page's CSP (no inline scripts) stays enforced.
     page.evaluate(AXE.read_text(encoding="utf-8"))
     result = page.evaluate("async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG)
-    problems = [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes, e.g. {v['nodes'][0]['target']})"
-                for v in result["violations"]]
+    problems = [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes, e.g. {v['nodes'][0]['target']})"
+        for v in result["violations"]
+    ]
     assert problems == [], f"{page.url}: " + "; ".join(problems)
 
 

@@ -1,6 +1,7 @@
 """Fixtures: an app on a freshly migrated database (SQLite always; PostgreSQL as well when
 HEALTHCHECK_TEST_DATABASE_URL is set, ``tests/environment.py``), a cycle and employers, accounts,
 a real SMTP server, and a browser."""
+
 from __future__ import annotations
 
 import email
@@ -40,6 +41,7 @@ from tests.environment import (
 from tests.helpers import PLACES, STAFF_SURVEY, respond
 
 # ---------------------------------------------------------------- databases
+
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory):
@@ -95,6 +97,7 @@ def client(app) -> CheckingClient:
 
 
 # ---------------------------------------------------------------- states built once a session
+
 
 @pytest.fixture(scope="session")
 def _snapshots(tmp_path_factory) -> dict:
@@ -156,8 +159,13 @@ def snapshot(request, app, _snapshots):
 
 @pytest.fixture
 def cycle(app):
-    c = Cycle(year=2017, questionnaire_id="health-check", questionnaire_version="2017.1",
-              opens_at=now() - timedelta(days=1), closes_at=now() + timedelta(days=30))
+    c = Cycle(
+        year=2017,
+        questionnaire_id="health-check",
+        questionnaire_version="2017.1",
+        opens_at=now() - timedelta(days=1),
+        closes_at=now() + timedelta(days=30),
+    )
     db.session.add(c)
     db.session.flush()
     collection.set_populations(c, collection.DEFAULT_POPULATIONS)
@@ -169,8 +177,10 @@ def cycle(app):
 def employers(app, cycle):
     """Two organisations with their links: {"a": (org, token), "b": (org, token)}."""
     out = {}
-    for key, name, kind in (("a", "Northmoor County Council", "Shire County"),
-                            ("b", "London Borough of Eastwick", "London Borough")):
+    for key, name, kind in (
+        ("a", "Northmoor County Council", "Shire County"),
+        ("b", "London Borough of Eastwick", "London Borough"),
+    ):
         org = Organisation(name=name, authority_type=kind)
         db.session.add(org)
         db.session.flush()
@@ -184,8 +194,17 @@ def employers(app, cycle):
 # Test processes take whole files (make test: --dist loadfile), in the order collected: files that
 # take a minute or more go first, so that no process is left with one at the end while the others
 # wait (docs/testing.md has the times).
-LONGEST_FIRST = ("test_faults.py", "test_publication.py", "test_browser.py", "test_many_machines.py", "test_api.py",
-                 "test_coordinator.py", "test_redaction.py", "test_fuzz.py", "test_staff_results.py")
+LONGEST_FIRST = (
+    "test_faults.py",
+    "test_publication.py",
+    "test_browser.py",
+    "test_many_machines.py",
+    "test_api.py",
+    "test_coordinator.py",
+    "test_redaction.py",
+    "test_fuzz.py",
+    "test_staff_results.py",
+)
 
 
 def pytest_collection_modifyitems(items):
@@ -194,6 +213,7 @@ def pytest_collection_modifyitems(items):
 
 
 # ---------------------------------------------------------------- in CI nothing may skip
+
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
@@ -205,6 +225,7 @@ def pytest_runtest_makereport(item, call):
 
 
 # ---------------------------------------------------------------- a real SMTP server on loopback
+
 
 class _Inbox:
     """aiosmtpd handler: keeps every message; refuses recipients whose address contains 'reject'."""
@@ -241,8 +262,10 @@ def smtp(app):
 
 @pytest.fixture
 def accounts(app):
-    made = {"coordinator": create_user("coord@example.org", "Cora Ordinator", "coordinator", PASSWORD),
-            "viewer": create_user("viewer@example.org", "Vic Ewer", "viewer", PASSWORD)}
+    made = {
+        "coordinator": create_user("coord@example.org", "Cora Ordinator", "coordinator", PASSWORD),
+        "viewer": create_user("viewer@example.org", "Vic Ewer", "viewer", PASSWORD),
+    }
     db.session.commit()
     return made
 
@@ -251,19 +274,24 @@ def accounts(app):
 def survey(app, employers, cycle):
     """The cycle's staff survey (staff-survey@2020.1), open since yesterday for 20 days."""
     with writing():
-        return staff.open_survey(cycle, STAFF_SURVEY, now() - timedelta(days=1),
-                                 now() + timedelta(days=20), Actor("Test"))
+        return staff.open_survey(
+            cycle, STAFF_SURVEY, now() - timedelta(days=1), now() + timedelta(days=20), Actor("Test")
+        )
 
 
 # ---------------------------------------------------------------- a real browser, and the app served to it
+
 
 @pytest.fixture(scope="session")
 def browser():
     """One Chromium for each test process (each test makes its own contexts and pages)."""
     assert Path(CHROMIUM).exists(), "Debian's chromium is required: apt-get install chromium"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+        )
         yield browser
         browser.close()
 
@@ -276,8 +304,13 @@ def live(tmp_path_factory, sqlite_template):
     shutil.copy(sqlite_template, path)
     app = create_app("test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", EDITIONS_FOLDER=str(path.parent / "editions"))
     with app.app_context():
-        cycle = Cycle(year=2017, questionnaire_id="health-check", questionnaire_version="2017.1",
-                      opens_at=now() - timedelta(days=1), closes_at=now() + timedelta(days=30))
+        cycle = Cycle(
+            year=2017,
+            questionnaire_id="health-check",
+            questionnaire_version="2017.1",
+            opens_at=now() - timedelta(days=1),
+            closes_at=now() + timedelta(days=30),
+        )
         org = Organisation(name="Ashby Vale Council", authority_type="Unitary Authority")
         other = Organisation(name="Kelvingate Metropolitan Borough Council", authority_type="Metropolitan District")
         db.session.add_all([cycle, org, other])
@@ -294,12 +327,18 @@ def live(tmp_path_factory, sqlite_template):
 
 # ---------------------------------------------------------------- two years of the staff survey
 
+
 @pytest.fixture
 def two_years(app, cycle):
     """Eight organisations in two regions, each answering the staff survey in 2016 and in 2017 (the
     2017 cycle following on from 2016's); the four in the North West entered a headcount in 2017."""
-    earlier = Cycle(year=2016, questionnaire_id="health-check", questionnaire_version="2017.1",
-                    opens_at=now() - timedelta(days=400), closes_at=now() - timedelta(days=370))
+    earlier = Cycle(
+        year=2016,
+        questionnaire_id="health-check",
+        questionnaire_version="2017.1",
+        opens_at=now() - timedelta(days=400),
+        closes_at=now() - timedelta(days=370),
+    )
     db.session.add(earlier)
     db.session.flush()
     cycle.previous_cycle_id = earlier.id
@@ -310,8 +349,12 @@ def two_years(app, cycle):
         orgs.append(org)
     db.session.commit()
     with writing():
-        before = staff.open_survey(earlier, STAFF_SURVEY, now() - timedelta(days=400), now() - timedelta(days=370), Actor("T"))
-        survey = staff.open_survey(cycle, STAFF_SURVEY, now() - timedelta(days=1), now() + timedelta(days=20), Actor("T"))
+        before = staff.open_survey(
+            earlier, STAFF_SURVEY, now() - timedelta(days=400), now() - timedelta(days=370), Actor("T")
+        )
+        survey = staff.open_survey(
+            cycle, STAFF_SURVEY, now() - timedelta(days=1), now() + timedelta(days=20), Actor("T")
+        )
     for i, org in enumerate(orgs):
         respond(before, org, 14, seed=100 + i, s3_manageable="agree")  # workloads better last year
         respond(survey, org, 12 + i, seed=i, s3_manageable="strongly_disagree")

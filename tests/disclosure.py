@@ -8,6 +8,7 @@ span of the known groups' indicators: then it is a combination of known totals. 
 nobody for the measure are taken as known to be empty (the attacker may know that no manager works
 in children's services), which only makes the attacker stronger.
 """
+
 from __future__ import annotations
 
 import random
@@ -116,8 +117,13 @@ REGIONS = ["North", "Midlands", "South"]
 MEASURES = ("standard_1", "standard_2", "s1_vision", scores.RESPONDENTS)
 
 
-def synthetic(seed: int, organisations: int = 30, everyone_says: bool = False, trusts: tuple[int, ...] = (3, 3, 3),
-              other: tuple[int, int, int] = (60, 3, 3)) -> list[dict]:
+def synthetic(
+    seed: int,
+    organisations: int = 30,
+    everyone_says: bool = False,
+    trusts: tuple[int, ...] = (3, 3, 3),
+    other: tuple[int, int, int] = (60, 3, 3),
+) -> list[dict]:
     """Organisations of every size from 3 to 60 respondents, spread over types and regions, each
     respondent with a service and role (some with none, or prefer not to say, unless ``everyone_says``)
     and some statements answered; NHS trusts of no region, of ``trusts`` respondents (three each:
@@ -125,24 +131,28 @@ def synthetic(seed: int, organisations: int = 30, everyone_says: bool = False, t
     region of two."""
     rng = random.Random(seed)
     rows = []
-    layout = [(f"Org {i:02d}", TYPES[i % 4], REGIONS[(i // 4) % 3], rng.choice([3, 6, 9, 10, 12, 18, 25, 40, 60]))
-              for i in range(organisations)]
+    layout = [
+        (f"Org {i:02d}", TYPES[i % 4], REGIONS[(i // 4) % 3], rng.choice([3, 6, 9, 10, 12, 18, 25, 40, 60]))
+        for i in range(organisations)
+    ]
     layout += [(f"Trust {i}", "NHS Trust", None, n) for i, n in enumerate(trusts)]
     layout += [(f"Other {x}", "Other", region, n) for x, region, n in zip("ABC", REGIONS, other, strict=True)]
     layout += [("Western 1", "Shire County", "West", 12), ("Western 2", "Unitary Authority", "West", 15)]
     for org, kind, region, size in layout:
         for _ in range(size):
-            answers = {q: rng.choice(scores.SCALE) for q in ("s1_vision", "s1_leaders", "s2_staffing")
-                       if rng.random() < 0.9}
+            answers = {
+                q: rng.choice(scores.SCALE) for q in ("s1_vision", "s1_leaders", "s2_staffing") if rng.random() < 0.9
+            }
             for question in scores.BREAKDOWNS:
                 values = STATED[question] if everyone_says else [*STATED[question], scores.PREFER_NOT]
                 if everyone_says or rng.random() < 0.95:
-                    answers[question] = rng.choices(values, [5, 4, 1, 1, 1, 1, 1, 1][:len(values)])[0]
+                    answers[question] = rng.choices(values, [5, 4, 1, 1, 1, 1, 1, 1][: len(values)])[0]
             rows.append({"organisation": org, "authority_type": kind, "region": region, "answers": answers})
     return rows
 
 
 # ---------------------------------------------------------------- the true counts, cell by cell
+
 
 def counted(df, measure: str) -> np.ndarray:
     """Whether each respondent counts for a measure."""
@@ -172,8 +182,9 @@ class Reader:
     """The groups whose figure (or, for RESPONDENTS, count) of one measure an audience has read,
     and those it has read as withheld, with why."""
 
-    def __init__(self, measure: str, places: dict | None = None, entered: set[str] | frozenset[str] = frozenset()
-                 ) -> None:
+    def __init__(
+        self, measure: str, places: dict | None = None, entered: set[str] | frozenset[str] = frozenset()
+    ) -> None:
         self.measure = measure
         self.shown: set[tuple] = set()
         self.withheld: dict[tuple, str] = {}
@@ -300,6 +311,7 @@ class Reader:
 
 # ---------------------------------------------------------------- the attack, audience by audience
 
+
 def withheld_parts(att: Attacker, seen: Reader) -> list[list]:
     """The withheld parts of each of England's splits (types; regions, and the organisations of none)."""
     levels = {kind: sorted({g for g in [*seen.withheld, *seen.shown] if g[0] == kind}) for kind in ("type", "region")}
@@ -337,8 +349,15 @@ def insider_attack(att: Attacker, seen: Reader, organisation: str) -> list:
     me = ("organisation", organisation)
     mine = att.vector(me)
     targets = [("organisation", o) for o in att.places if o != organisation and att.n(("organisation", o)) > 0]
-    targets += [g for g, why in seen.withheld.items() if len(g) <= 2 and g[0] != "organisation"
-                and why != scores.ORGANISATIONS and att.n(g) > 0 and not np.array_equal(att.vector(g), mine)]
+    targets += [
+        g
+        for g, why in seen.withheld.items()
+        if len(g) <= 2
+        and g[0] != "organisation"
+        and why != scores.ORGANISATIONS
+        and att.n(g) > 0
+        and not np.array_equal(att.vector(g), mine)
+    ]
     targets += [u for u in split_targets(att, seen) if not np.array_equal(att.vector(u), mine)]
     # A group, or a split's withheld parts together, less its own figure: the few others in it.
     totals = [g for g in [*seen.shown, *seen.withheld] if len(g) <= 2 and g[0] != "organisation"]
@@ -347,11 +366,15 @@ def insider_attack(att: Attacker, seen: Reader, organisation: str) -> list:
     targets += small_remainders(att, totals, organisation, scores.MIN_GROUP)
     # England's report's parts withheld for being few (one withheld by difference keeps others from
     # everyone; an organisation may know it, as it knows its own, when it is no small group).
-    targets += [g for g, why in seen.unions.items() if why == scores.FEWER and att.n(g) > 0
-                and (att.vector(g) * (1 - mine)).any()]
+    targets += [
+        g
+        for g, why in seen.unions.items()
+        if why == scores.FEWER and att.n(g) > 0 and (att.vector(g) * (1 - mine)).any()
+    ]
     for b in scores.BREAKDOWNS:
         parts = [g for g in seen.withheld if len(g) == 4 and g[1] == organisation and g[2] == b and att.n(g) > 0]
-        targets += [t for t in parts + small_unions(att, parts, scores.MIN_GROUP)
-                    if not np.array_equal(att.vector(t), mine)]  # all of itself: its own figure
+        targets += [
+            t for t in parts + small_unions(att, parts, scores.MIN_GROUP) if not np.array_equal(att.vector(t), mine)
+        ]  # all of itself: its own figure
     assert not seen.shown & set(seen.withheld), "a figure both shown and withheld"
     return att.learns(seen.shown | {me}, targets)

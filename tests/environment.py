@@ -1,6 +1,7 @@
 """Where the tests run: this process's databases (SQLite always; PostgreSQL and Redis as well when
 HEALTHCHECK_TEST_DATABASE_URL and HEALTHCHECK_TEST_REDIS_URL are set), the test client that checks
 every page it fetches, and the clock. The fixtures built on these are in ``conftest.py``."""
+
 from __future__ import annotations
 
 import os
@@ -52,6 +53,7 @@ DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
 # ---------------------------------------------------------------- pages are checked as they are fetched
+
 
 class _PageChecker(HTMLParser):
     def __init__(self):
@@ -113,8 +115,9 @@ class CheckingClient(FlaskClient):
 
     def csrf_token(self, path: str) -> str:
         html = self.get(path).get_data(as_text=True)
-        match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
-            re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+        match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+            r'name="csrf_token"[^>]*value="([^"]+)"', html
+        )
         assert match, f"no CSRF token on {path}"
         return match.group(1)
 
@@ -129,6 +132,7 @@ class CheckingClient(FlaskClient):
                 payload.setdefault(name.group(1), value.group(1) if value else "")
         payload.setdefault("csrf_token", self.csrf_token(token_from or path))
         return self.post(path, data=payload, **kwargs)
+
 
 PASSWORD = "correct horse battery staple"  # every coordinator account the fixtures make
 
@@ -152,14 +156,26 @@ def empty_postgres(url) -> None:
     sequence starts again, used or not."""
     engine = create_engine(url)
     with engine.begin() as conn:
-        tables = [f'"{r[0]}"' for r in conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"))]
-        filled = [r[0] for r in conn.execute(text(" UNION ALL ".join(
-            f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM {t})" for t in tables)))]
+        tables = [
+            f'"{r[0]}"'
+            for r in conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'")
+            )
+        ]
+        filled = [
+            r[0]
+            for r in conn.execute(
+                text(" UNION ALL ".join(f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM {t})" for t in tables))
+            )
+        ]
         if filled:
             conn.execute(text(f"TRUNCATE {', '.join(filled)} CASCADE"))
-        conn.execute(text("SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                          "WHERE c.relkind = 'S' AND n.nspname = 'public'"))
+        conn.execute(
+            text(
+                "SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relkind = 'S' AND n.nspname = 'public'"
+            )
+        )
     engine.dispose()
 
 

@@ -1,6 +1,7 @@
 """What several test modules share: signing in and filling a return through the pages, publishing,
 synthetic peers and staff survey respondents, the hand-built tables dataset, import files, and
 waiting on a worker. A test module imports these from here, never from another test module."""
+
 from __future__ import annotations
 
 import csv
@@ -90,7 +91,12 @@ def lone_trust(cycle) -> Organisation:
     org = Organisation(name="Lone NHS Trust", authority_type="NHS Trust")
     db.session.add(org)
     db.session.flush()
-    returns.submit(returns.return_for(cycle, org), Actor("Test"), HEALTH_CHECK, replace_with=answers(HEALTH_CHECK, random.Random(7)))
+    returns.submit(
+        returns.return_for(cycle, org),
+        Actor("Test"),
+        HEALTH_CHECK,
+        replace_with=answers(HEALTH_CHECK, random.Random(7)),
+    )
     db.session.commit()
     return org
 
@@ -103,30 +109,93 @@ def lone_trust(cycle) -> Organisation:
 #  E    NHS Trust             16    0        1      36     7              dont_know     yes      (blank)    (blank)
 #  F    Unitary Authority     --    --       --     40     4              individually  yes      no         student, research
 RETURNS = [
-    Return("A", "Shire County", {"posts": 10, "posts_unfilled": 1, "posts_agency": 0, "hours_per_week": 37,
-                                 "caseload_senior_practitioner": 5, "reflective_supervision": "individually",
-                                 "welfare_system": "yes", "welfare_access": "yes",
-                                 "profession_opportunities": ["student_supervision", "other"],
-                                 "profession_opportunities_other": "Mentoring NQSWs"},
-           coded={"profession_opportunities_other": ["mentoring"]}),
-    Return("B", "Shire County", {"posts": 8, "posts_unfilled": 1, "posts_agency": 2, "hours_per_week": 35,
-                                 "caseload_senior_practitioner": "n/a", "reflective_supervision": "individually",
-                                 "welfare_system": "yes", "welfare_access": "dont_know",
-                                 "profession_opportunities": ["student_supervision"]}),
-    Return("C", "London Borough", {"posts": 20, "posts_unfilled": 5, "posts_agency": 4, "hours_per_week": 39,
-                                   "caseload_senior_practitioner": 0, "reflective_supervision": "peer_group",
-                                   "welfare_system": "no", "profession_opportunities": ["mentoring", "research"]}),
-    Return("D", "London Borough", {"posts": 40, "posts_unfilled": 2, "posts_agency": 10, "hours_per_week": 38,
-                                   "caseload_senior_practitioner": 10, "reflective_supervision": "no",
-                                   "welfare_system": "yes", "welfare_access": "yes",
-                                   "profession_opportunities": ["other"], "profession_opportunities_other": "Forums"}),
-    Return("E", "NHS Trust", {"posts": 16, "posts_unfilled": 0, "posts_agency": 1, "hours_per_week": 36,
-                              "caseload_senior_practitioner": 7, "reflective_supervision": "dont_know",
-                              "welfare_system": "yes"}),
-    Return("F", "Unitary Authority", {"hours_per_week": 40, "caseload_senior_practitioner": 4,
-                                      "reflective_supervision": "individually", "welfare_system": "yes",
-                                      "welfare_access": "no",
-                                      "profession_opportunities": ["student_supervision", "research"]}),
+    Return(
+        "A",
+        "Shire County",
+        {
+            "posts": 10,
+            "posts_unfilled": 1,
+            "posts_agency": 0,
+            "hours_per_week": 37,
+            "caseload_senior_practitioner": 5,
+            "reflective_supervision": "individually",
+            "welfare_system": "yes",
+            "welfare_access": "yes",
+            "profession_opportunities": ["student_supervision", "other"],
+            "profession_opportunities_other": "Mentoring NQSWs",
+        },
+        coded={"profession_opportunities_other": ["mentoring"]},
+    ),
+    Return(
+        "B",
+        "Shire County",
+        {
+            "posts": 8,
+            "posts_unfilled": 1,
+            "posts_agency": 2,
+            "hours_per_week": 35,
+            "caseload_senior_practitioner": "n/a",
+            "reflective_supervision": "individually",
+            "welfare_system": "yes",
+            "welfare_access": "dont_know",
+            "profession_opportunities": ["student_supervision"],
+        },
+    ),
+    Return(
+        "C",
+        "London Borough",
+        {
+            "posts": 20,
+            "posts_unfilled": 5,
+            "posts_agency": 4,
+            "hours_per_week": 39,
+            "caseload_senior_practitioner": 0,
+            "reflective_supervision": "peer_group",
+            "welfare_system": "no",
+            "profession_opportunities": ["mentoring", "research"],
+        },
+    ),
+    Return(
+        "D",
+        "London Borough",
+        {
+            "posts": 40,
+            "posts_unfilled": 2,
+            "posts_agency": 10,
+            "hours_per_week": 38,
+            "caseload_senior_practitioner": 10,
+            "reflective_supervision": "no",
+            "welfare_system": "yes",
+            "welfare_access": "yes",
+            "profession_opportunities": ["other"],
+            "profession_opportunities_other": "Forums",
+        },
+    ),
+    Return(
+        "E",
+        "NHS Trust",
+        {
+            "posts": 16,
+            "posts_unfilled": 0,
+            "posts_agency": 1,
+            "hours_per_week": 36,
+            "caseload_senior_practitioner": 7,
+            "reflective_supervision": "dont_know",
+            "welfare_system": "yes",
+        },
+    ),
+    Return(
+        "F",
+        "Unitary Authority",
+        {
+            "hours_per_week": 40,
+            "caseload_senior_practitioner": 4,
+            "reflective_supervision": "individually",
+            "welfare_system": "yes",
+            "welfare_access": "no",
+            "profession_opportunities": ["student_supervision", "research"],
+        },
+    ),
 ]
 
 
@@ -134,8 +203,14 @@ POPULATIONS = {"Shire County": 27, "London Borough": 33, "Metropolitan District"
 
 
 def dataset(**extra):
-    return Dataset(year=2017, questionnaire=HEALTH_CHECK, tables=tablespec.load(HEALTH_CHECK), returns=RETURNS,
-                   populations=POPULATIONS, **extra)
+    return Dataset(
+        year=2017,
+        questionnaire=HEALTH_CHECK,
+        tables=tablespec.load(HEALTH_CHECK),
+        returns=RETURNS,
+        populations=POPULATIONS,
+        **extra,
+    )
 
 
 def sha256(path: Path) -> str:
@@ -162,14 +237,23 @@ def wait_for(job_id: int, until, seconds: float = 120) -> Job:
 
 
 def awkward_dataset() -> Dataset:
-    layout = ([("NHS Trust", None)] + [("London Borough", "London")] * 3
-              + [("Shire County", "Eastern")] * 4 + [("Shire County", "South East")] * 4
-              + [("Metropolitan District", "North West")] * 5 + [("Metropolitan District", "North East")] * 2
-              + [("Unitary Authority", "South West")] * 3 + [("Unitary Authority", "Eastern")] * 3)
+    layout = (
+        [("NHS Trust", None)]
+        + [("London Borough", "London")] * 3
+        + [("Shire County", "Eastern")] * 4
+        + [("Shire County", "South East")] * 4
+        + [("Metropolitan District", "North West")] * 5
+        + [("Metropolitan District", "North East")] * 2
+        + [("Unitary Authority", "South West")] * 3
+        + [("Unitary Authority", "Eastern")] * 3
+    )
 
     def year(seed: int) -> list[Return]:
         rng = random.Random(seed)
-        return [Return(f"Org {i:02d}", kind, answers(HEALTH_CHECK, rng), region=region) for i, (kind, region) in enumerate(layout)]
+        return [
+            Return(f"Org {i:02d}", kind, answers(HEALTH_CHECK, rng), region=region)
+            for i, (kind, region) in enumerate(layout)
+        ]
 
     previous = Dataset(2016, HEALTH_CHECK, tablespec.load(HEALTH_CHECK), year(1), {})
     return Dataset(2017, HEALTH_CHECK, tablespec.load(HEALTH_CHECK), year(2), {}, previous=previous)
@@ -185,13 +269,26 @@ def write_csv(path, rows, header=None):
 
 
 GOOD = {
-    "organisation": "Northmoor County Council", "contact_first_name": "Priya", "contact_surname": "Shah",
-    "contact_organisation": "Northmoor CC", "contact_job_title": "PSW", "contact_telephone": "01632 960 001",
-    "contact_email": "priya@example.org", "posts": "40", "posts_unfilled": "4", "hours_per_week": "37",
-    "line_management_supervision": "Once a month", "professional_supervision": "other",
-    "professional_supervision_other": "=HYPERLINK(\"x\")", "profession_opportunities": "Mentoring programmes;research",
-    "caseload_senior_practitioner": "n/a", "welfare_system": "Yes", "welfare_access": "Don't know",
-    "ict_aligned": "no", "ict_plans": "- new system\n- training", "final_comments": "@all thanks",
+    "organisation": "Northmoor County Council",
+    "contact_first_name": "Priya",
+    "contact_surname": "Shah",
+    "contact_organisation": "Northmoor CC",
+    "contact_job_title": "PSW",
+    "contact_telephone": "01632 960 001",
+    "contact_email": "priya@example.org",
+    "posts": "40",
+    "posts_unfilled": "4",
+    "hours_per_week": "37",
+    "line_management_supervision": "Once a month",
+    "professional_supervision": "other",
+    "professional_supervision_other": '=HYPERLINK("x")',
+    "profession_opportunities": "Mentoring programmes;research",
+    "caseload_senior_practitioner": "n/a",
+    "welfare_system": "Yes",
+    "welfare_access": "Don't know",
+    "ict_aligned": "no",
+    "ict_plans": "- new system\n- training",
+    "final_comments": "@all thanks",
 }
 
 
@@ -221,10 +318,16 @@ def answer(client, code: str, parts: dict[str, dict] | None = None, send: bool =
 
 
 # The staff survey in two years, for England's report: a fixture, imported where it is used.
-PLACES = [("Ashby", "Shire County", "North West"), ("Birchley", "Unitary Authority", "North West"),
-          ("Carrow", "Metropolitan District", "North West"), ("Dunmore", "Shire County", "North West"),
-          ("Eastwick", "London Borough", "London"), ("Fenby", "London Borough", "London"),
-          ("Gorse", "London Borough", "London"), ("Hollins", "London Borough", "London")]
+PLACES = [
+    ("Ashby", "Shire County", "North West"),
+    ("Birchley", "Unitary Authority", "North West"),
+    ("Carrow", "Metropolitan District", "North West"),
+    ("Dunmore", "Shire County", "North West"),
+    ("Eastwick", "London Borough", "London"),
+    ("Fenby", "London Borough", "London"),
+    ("Gorse", "London Borough", "London"),
+    ("Hollins", "London Borough", "London"),
+]
 
 
 def contribute(client, token: str):
@@ -244,8 +347,10 @@ def sign_in(client, token: str, name: str = "Priya Shah"):
 
 def signed_in(app, role: str) -> CheckingClient:
     client = app.test_client()
-    response = client.post_form("/admin/sign-in", {"email": f"{'coord' if role == 'coordinator' else 'viewer'}"
-                                                            f"@example.org", "password": PASSWORD})
+    response = client.post_form(
+        "/admin/sign-in",
+        {"email": f"{'coord' if role == 'coordinator' else 'viewer'}@example.org", "password": PASSWORD},
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     return client
 
@@ -254,8 +359,13 @@ def seed_cycle(url: str, organisations: list[str]) -> list[str]:
     """On the database at ``url``: an open 2017 cycle and these organisations; their link tokens."""
     app = create_app("test", SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
-        cycle = Cycle(year=2017, questionnaire_id="health-check", questionnaire_version="2017.1",
-                      opens_at=now() - timedelta(days=1), closes_at=now() + timedelta(days=30))
+        cycle = Cycle(
+            year=2017,
+            questionnaire_id="health-check",
+            questionnaire_version="2017.1",
+            opens_at=now() - timedelta(days=1),
+            closes_at=now() + timedelta(days=30),
+        )
         db.session.add(cycle)
         tokens = []
         for name in organisations:

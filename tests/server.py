@@ -1,4 +1,5 @@
 """A real server for fault tests: gunicorn on loopback, on its own SQLite file, killable."""
+
 from __future__ import annotations
 
 import os
@@ -26,17 +27,35 @@ class Server:
     def __init__(self, database_url: str, workers: int = 2, threads: int = 8, preload: bool = False, **env):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.env = dict(os.environ, DATABASE_URL=database_url, HEALTHCHECK_CONFIG="development",
-                        SECRET_KEY="fault-tests-secret-key-0123456789abcdef", **env)
-        self.args = [GUNICORN, "--workers", str(workers), "--threads", str(threads), "--bind",
-                     f"127.0.0.1:{self.port}", "--graceful-timeout", "1", "--log-level", "warning",
-                     *(["--preload"] if preload else []), "healthcheck.wsgi:app"]
+        self.env = dict(
+            os.environ,
+            DATABASE_URL=database_url,
+            HEALTHCHECK_CONFIG="development",
+            SECRET_KEY="fault-tests-secret-key-0123456789abcdef",
+            **env,
+        )
+        self.args = [
+            GUNICORN,
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--graceful-timeout",
+            "1",
+            "--log-level",
+            "warning",
+            *(["--preload"] if preload else []),
+            "healthcheck.wsgi:app",
+        ]
         self.process: subprocess.Popen | None = None
         self.killed: list[int] = []
 
     def start(self) -> Server:
-        self.process = subprocess.Popen(self.args, env=self.env, start_new_session=True,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            self.args, env=self.env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         deadline = time.monotonic() + 60  # four workers importing the app on a busy machine took over 30 s
         while time.monotonic() < deadline:
             try:
@@ -94,8 +113,12 @@ class Contributor:
     def __init__(self, base: str, token: str, name: str):
         self.base, self.http = base, requests.Session()
         page = self.http.get(f"{base}/start/{token}", timeout=10)
-        response = self.http.post(f"{base}/start/{token}", data={"csrf_token": csrf(page.text), "name": name},
-                                  allow_redirects=False, timeout=10)
+        response = self.http.post(
+            f"{base}/start/{token}",
+            data={"csrf_token": csrf(page.text), "name": name},
+            allow_redirects=False,
+            timeout=10,
+        )
         assert response.status_code == 302, response.status_code
 
     def open(self, section: str) -> tuple[str, int]:
@@ -104,9 +127,12 @@ class Contributor:
         return csrf(page.text), version
 
     def save(self, section: str, token: str, version: int, form: dict):
-        return self.http.post(f"{self.base}/return/section/{section}",
-                              data={"csrf_token": token, "section_version": str(version), **form},
-                              allow_redirects=False, timeout=30)
+        return self.http.post(
+            f"{self.base}/return/section/{section}",
+            data={"csrf_token": token, "section_version": str(version), **form},
+            allow_redirects=False,
+            timeout=30,
+        )
 
 
 def csrf(html: str) -> str:

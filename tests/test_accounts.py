@@ -1,6 +1,7 @@
 """Accounts of the health check team (issue 18): a second factor that can't be skipped, recovery
 codes shown once, password change and reset by an emailed single-use link, and coordinators
 managing accounts without ever disabling the last coordinator."""
+
 import re
 import time
 from datetime import timedelta
@@ -61,14 +62,23 @@ def test_a_coordinator_sets_up_an_authenticator_before_getting_in_and_cannot_ski
 
 def test_changing_the_password_signs_out_every_other_session(app, accounts):
     here, elsewhere = signed_in(app, "coordinator"), signed_in(app, "coordinator")
-    wrong = here.post_form("/admin/account/password", {"current": "nope", "password": "a new long password",
-                                                         "confirm": "a new long password"})
+    wrong = here.post_form(
+        "/admin/account/password",
+        {"current": "nope", "password": "a new long password", "confirm": "a new long password"},
+    )
     assert wrong.status_code == 400 and "Enter your current password" in wrong.get_data(as_text=True)
-    mismatch = here.post_form("/admin/account/password", {"current": PASSWORD, "password": "a new long password",
-                                                            "confirm": "another long password"})
+    mismatch = here.post_form(
+        "/admin/account/password",
+        {"current": PASSWORD, "password": "a new long password", "confirm": "another long password"},
+    )
     assert "Enter the same new password twice" in mismatch.get_data(as_text=True)
-    assert here.post_form("/admin/account/password", {"current": PASSWORD, "password": "a new long password",
-                                                        "confirm": "a new long password"}).status_code == 302
+    assert (
+        here.post_form(
+            "/admin/account/password",
+            {"current": PASSWORD, "password": "a new long password", "confirm": "a new long password"},
+        ).status_code
+        == 302
+    )
     assert here.get("/admin/cycles").status_code == 200 and elsewhere.get("/admin/cycles").status_code == 302
     assert _password_step(app.test_client(), password="a new long password").status_code == 302
 
@@ -77,6 +87,7 @@ def test_a_forgotten_password_is_reset_by_a_single_use_link_that_expires(app, ac
     client = app.test_client()
     unknown = client.post_form("/admin/forgot-password", {"email": "nobody@example.org"})
     known = client.post_form("/admin/forgot-password", {"email": "Coord@example.org"})
+
     def page(response):
         return re.sub(r'nonce="[^"]*"', "", response.get_data(as_text=True))
 
@@ -89,8 +100,10 @@ def test_a_forgotten_password_is_reset_by_a_single_use_link_that_expires(app, ac
     assert path.rsplit("/", 1)[1] not in stored.token_hash  # kept hashed
     short = client.post_form(path, {"password": "short", "confirm": "short"})
     assert short.status_code == 400 and "at least 12 characters" in short.get_data(as_text=True)
-    assert client.post_form(path, {"password": "my brand new password", "confirm": "my brand new password"}
-                            ).status_code == 302
+    assert (
+        client.post_form(path, {"password": "my brand new password", "confirm": "my brand new password"}).status_code
+        == 302
+    )
     assert client.get(path).status_code == 410  # used
     assert _password_step(app.test_client()).status_code == 400  # the old password no longer works
     assert _password_step(app.test_client(), password="my brand new password").status_code == 302
@@ -106,8 +119,11 @@ def test_coordinators_manage_accounts_and_the_last_coordinator_stays(app, accoun
     viewer = signed_in(app, "viewer")
     assert viewer.get("/admin/users").status_code == 403
     coordinator = signed_in(app, "coordinator")
-    added = coordinator.post_form("/admin/users/new", {"name": "Nia Newcomer", "email": "nia@example.org",
-                                                         "role": "viewer"}, token_from="/admin/users/new")
+    added = coordinator.post_form(
+        "/admin/users/new",
+        {"name": "Nia Newcomer", "email": "nia@example.org", "role": "viewer"},
+        token_from="/admin/users/new",
+    )
     assert added.status_code == 302 and smtp.messages[-1]["To"] == "nia@example.org"
     assert "/admin/reset/" in smtp.messages[-1].get_content()
     me_ = db.session.scalar(select(User).where(User.email == "coord@example.org"))
@@ -155,8 +171,10 @@ def test_a_new_password_or_a_disabled_account_cancels_its_reset_links(app, accou
     client.post_form("/admin/forgot-password", {"email": "coord@example.org"})
     link = "/admin/" + smtp.messages[-1].get_content().split("/admin/", 1)[1].split()[0]
     here = signed_in(app, "coordinator")
-    here.post_form("/admin/account/password", {"current": PASSWORD, "password": "a new long password",
-                                                 "confirm": "a new long password"})
+    here.post_form(
+        "/admin/account/password",
+        {"current": PASSWORD, "password": "a new long password", "confirm": "a new long password"},
+    )
     assert client.get(link).status_code == 410
 
 
@@ -169,8 +187,13 @@ def test_replacing_an_authenticator_needs_the_password(app, accounts):
     page = client.get("/admin/account/authenticator").get_data(as_text=True)
     secret = re.search(r'id="totp-key">([A-Z2-7]+)<', page).group(1)
     refused = client.post_form("/admin/account/authenticator", {"code": pyotp.TOTP(secret).now(), "password": "x"})
-    assert refused.status_code == 400 and db.session.scalar(select(User.totp_secret).where(User.id == user.id)) \
-        != secret
-    assert client.post_form("/admin/account/authenticator", {"code": pyotp.TOTP(secret).now(),
-                                                               "password": PASSWORD}).status_code == 200
+    assert (
+        refused.status_code == 400 and db.session.scalar(select(User.totp_secret).where(User.id == user.id)) != secret
+    )
+    assert (
+        client.post_form(
+            "/admin/account/authenticator", {"code": pyotp.TOTP(secret).now(), "password": PASSWORD}
+        ).status_code
+        == 200
+    )
     assert db.session.scalar(select(User.totp_secret).where(User.id == user.id)) == secret

@@ -1,6 +1,7 @@
 """The open data API (/api/v1): what is published and nothing else, as JSON and CSV, each answer
 checked against the OpenAPI document the app serves (Schemathesis); and coordinators' API tokens
 for the raw export."""
+
 from __future__ import annotations
 
 import csv
@@ -32,6 +33,7 @@ Q = forms.load("health-check", "2017.1")
 @pytest.fixture
 def published(app, accounts, employers, cycle, snapshot):
     """Edition 1 of 2017: 13 councils' returns and one NHS trust's (built once a session)."""
+
     def build():
         submit_return(app, employers["a"][1])
         with_peers(cycle)
@@ -75,24 +77,39 @@ def test_every_operation_answers_as_the_openapi_document_says(app, accounts, emp
     assert {op.path for op in operations} >= set(schema.raw_schema["paths"]) - {"/api/v1/openapi.json"}
 
     for operation in operations:
+
         @given(case=operation.as_strategy())
         @settings(max_examples=12, deadline=None, database=None, suppress_health_check=list(HealthCheck))
         def fuzz(case):
             case.call_and_validate(headers=auth)
+
         fuzz()
 
     client = app.test_client()
-    known = [("/api/v1/editions", {}), ("/api/v1/editions/{year}", {"year": 2017}),
-             ("/api/v1/editions/{year}/tables", {"year": 2017}), ("/api/v1/raw/{year}", {"year": 2017})]
-    known += [("/api/v1/editions/{year}/staff-scores/{level}", {"year": 2017, "level": level})
-              for level in ("organisations", "types", "regions", "national")]
-    known += [("/api/v1/editions/{year}/tables/{grouping}/{table_id}",
-               {"year": 2017, "grouping": t["grouping"], "table_id": t["id"]})
-              for t in client.get("/api/v1/editions/2017").get_json()["tables"]]
+    known = [
+        ("/api/v1/editions", {}),
+        ("/api/v1/editions/{year}", {"year": 2017}),
+        ("/api/v1/editions/{year}/tables", {"year": 2017}),
+        ("/api/v1/raw/{year}", {"year": 2017}),
+    ]
+    known += [
+        ("/api/v1/editions/{year}/staff-scores/{level}", {"year": 2017, "level": level})
+        for level in ("organisations", "types", "regions", "national")
+    ]
+    known += [
+        (
+            "/api/v1/editions/{year}/tables/{grouping}/{table_id}",
+            {"year": 2017, "grouping": t["grouping"], "table_id": t["id"]},
+        )
+        for t in client.get("/api/v1/editions/2017").get_json()["tables"]
+    ]
     for path, parameters in known:
         for fmt in ("json", "csv"):
-            response = schema[path]["GET"].Case(path_parameters=parameters, query={"format": fmt}).call_and_validate(
-                headers=auth)
+            response = (
+                schema[path]["GET"]
+                .Case(path_parameters=parameters, query={"format": fmt})
+                .call_and_validate(headers=auth)
+            )
             assert response.status_code == 200, (path, parameters, response.text[:300])
 
 
@@ -103,7 +120,10 @@ def test_the_document_lists_every_route_and_grouping_and_the_api_only_reads(app)
     assert {re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", r.rule) for r in rules} == set(document["paths"])
     assert document["openapi"].startswith("3.") and set(GROUPINGS_NOW) == set(views.GROUPINGS)
     assert document["components"]["securitySchemes"]["token"] == {
-        "type": "http", "scheme": "bearer", "description": document["components"]["securitySchemes"]["token"]["description"]}
+        "type": "http",
+        "scheme": "bearer",
+        "description": document["components"]["securitySchemes"]["token"]["description"],
+    }
 
 
 def test_a_withheld_figure_is_null_and_marked_never_its_value(published):
@@ -124,8 +144,9 @@ def test_the_csv_gives_the_same_rows_as_the_json(published):
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0] == [*table["columns"], "withheld"]
-    as_text = [["" if v is None else str(v) for v in (*(r[c] for c in table["columns"]), r["withheld"])]
-               for r in table["rows"]]
+    as_text = [
+        ["" if v is None else str(v) for v in (*(r[c] for c in table["columns"]), r["withheld"])] for r in table["rows"]
+    ]
     assert rows[1:] == as_text and any(r[-1] == "True" for r in rows[1:])
 
 
@@ -133,9 +154,14 @@ def test_nothing_unpublished_is_reachable_and_errors_are_json(app, accounts, emp
     client = app.test_client()
     submit_return(app, employers["a"][1])
     assert client.get("/api/v1/editions").get_json() == {"cycles": []}
-    for path in ("/api/v1/editions/2017", "/api/v1/editions/2017/tables", "/api/v1/editions/1999",
-                 "/api/v1/editions/2017/staff-scores/national", "/api/v1/editions/99999999999999999999",
-                 "/api/v1/nowhere"):
+    for path in (
+        "/api/v1/editions/2017",
+        "/api/v1/editions/2017/tables",
+        "/api/v1/editions/1999",
+        "/api/v1/editions/2017/staff-scores/national",
+        "/api/v1/editions/99999999999999999999",
+        "/api/v1/nowhere",
+    ):
         response = client.get(path)
         assert response.status_code == 404 and response.is_json and "error" in response.get_json(), path
     with_peers(cycle)
@@ -159,7 +185,9 @@ def test_editions_are_listed_current_and_superseded(published):
     listed = client.get("/api/v1/editions").get_json()["cycles"]
     assert [(c["year"], c["current_edition"]) for c in listed] == [(2017, 2)]
     assert [(e["edition"], e["current"], e["superseded_by"]) for e in listed[0]["editions"]] == [
-        (2, True, None), (1, False, 2)]
+        (2, True, None),
+        (1, False, 2),
+    ]
     first = client.get("/api/v1/editions/2017?edition=1").get_json()
     assert first["current"] is False and first["groupings"] == ["type", "region"] and first["staff_scores"] == []
     assert all(t["url"].endswith("edition=1") for t in first["tables"])
@@ -177,15 +205,18 @@ def test_public_staff_scores_withhold_groups_of_too_few_organisations(app, accou
     client = app.test_client()
     national = client.get("/api/v1/editions/2017/staff-scores/national").get_json()
     assert national["minimum"] == 10 and national["rows"][0]["respondents"] is None
-    assert all(c == {"score": None, "band": None, "respondents": None, "withheld": True, "why": "organisations"}
-               for c in national["rows"][0]["scores"].values())
+    assert all(
+        c == {"score": None, "band": None, "respondents": None, "withheld": True, "why": "organisations"}
+        for c in national["rows"][0]["scores"].values()
+    )
     assert national["rows"][0]["respondents_withheld"] == "organisations"
     assert "fewer than three organisations" in national["reasons"]["organisations"]
     refused = client.get("/api/v1/editions/2017/staff-scores/organisations")
     assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith("Bearer")
     token = make_token(app)
-    rows = client.get("/api/v1/editions/2017/staff-scores/organisations",
-                      headers={"Authorization": f"Bearer {token}"}).get_json()["rows"]
+    rows = client.get(
+        "/api/v1/editions/2017/staff-scores/organisations", headers={"Authorization": f"Bearer {token}"}
+    ).get_json()["rows"]
     assert sorted(r["respondents"] for r in rows) == [11, 14]
 
 
@@ -195,12 +226,16 @@ def test_the_apis_counts_give_no_withheld_count_away(app, accounts, employers, c
     reads every staff survey level the API serves, counts and figures, and recovers nothing withheld."""
 
     layout = [(employers["a"][0], "Eastern", 25), (employers["b"][0], "London", 30)]
-    for name, kind, region, size in ([("Southby County Council", "Shire County", "Eastern", 28),
-                                      ("Westby County Council", "Shire County", "Eastern", 12),
-                                      ("Harrow Vale", "London Borough", "London", 19),
-                                      ("Kingsgate", "London Borough", "London", 22)]
-                                     + [(f"Unitary {i}", "Unitary Authority", "North West", 15) for i in range(3)]
-                                     + [(f"Trust {i}", "NHS Trust", None, 3) for i in range(3)]):
+    for name, kind, region, size in (
+        [
+            ("Southby County Council", "Shire County", "Eastern", 28),
+            ("Westby County Council", "Shire County", "Eastern", 12),
+            ("Harrow Vale", "London Borough", "London", 19),
+            ("Kingsgate", "London Borough", "London", 22),
+        ]
+        + [(f"Unitary {i}", "Unitary Authority", "North West", 15) for i in range(3)]
+        + [(f"Trust {i}", "NHS Trust", None, 3) for i in range(3)]
+    ):
         org = Organisation(name=name, authority_type=kind, region=region)
         db.session.add(org)
         db.session.flush()
@@ -212,8 +247,10 @@ def test_the_apis_counts_give_no_withheld_count_away(app, accounts, employers, c
     db.session.commit()
     publish(app)
     client = app.test_client()
-    served = {level: client.get(f"/api/v1/editions/2017/staff-scores/{level}").get_json()
-              for level in ("national", "types", "regions")}
+    served = {
+        level: client.get(f"/api/v1/editions/2017/staff-scores/{level}").get_json()
+        for level in ("national", "types", "regions")
+    }
     trusts = next(r for r in served["types"]["rows"] if r["group"] == "NHS Trust")
     assert trusts["respondents"] is None and trusts["respondents_withheld"] == "fewer"
     shown = sum(r["respondents"] or 0 for r in served["types"]["rows"])
@@ -291,9 +328,15 @@ def test_another_coordinators_token_cannot_be_revoked_by_address(app, accounts, 
     create_user("other@example.org", "Otto Other", "coordinator", "correct horse battery staple")
     db.session.commit()
     other = app.test_client()
-    assert other.post_form("/admin/sign-in", {"email": "other@example.org",
-                                              "password": "correct horse battery staple"}).status_code == 302
-    assert other.post_form(f"/admin/account/tokens/{mine.id}/revoke", {}, token_from="/admin/account").status_code == 404
+    assert (
+        other.post_form(
+            "/admin/sign-in", {"email": "other@example.org", "password": "correct horse battery staple"}
+        ).status_code
+        == 302
+    )
+    assert (
+        other.post_form(f"/admin/account/tokens/{mine.id}/revoke", {}, token_from="/admin/account").status_code == 404
+    )
     db.session.expire_all()
     assert db.session.get(ApiToken, mine.id).revoked_at is None
 
@@ -309,8 +352,9 @@ def test_the_api_is_rate_limited_per_client_in_json(published):
 def test_regional_tables_are_served_and_a_region_of_one_is_withheld(app, accounts, employers, cycle):
     submit_return(app, employers["a"][1])
     with_peers(cycle)
-    peers = db.session.scalars(select(Organisation).where(Organisation.name.like("Peer Council%"))
-                               .order_by(Organisation.id)).all()
+    peers = db.session.scalars(
+        select(Organisation).where(Organisation.name.like("Peer Council%")).order_by(Organisation.id)
+    ).all()
     for i, org in enumerate(peers):
         org.region = "North East" if i == 0 else "London" if i < 9 else None  # the rest in no region
     db.session.commit()

@@ -1,4 +1,5 @@
 """Each employer's benchmark: figures, disclosure control, and the batch across processes."""
+
 import csv
 import io
 import json
@@ -50,8 +51,13 @@ def test_every_figure_matches_the_national_tables():
         result = benchmark.compute(ds, organisation, threshold=5)
         kind = next(r.authority_type for r in ds.returns if r.organisation == organisation)
         for m in result["measures"]:
-            table = next(t for t in tables.values() if t["kind"] == "by_type" and m["question_id"] in t["question_ids"]
-                         and any(r["measure"] == m["measure"] for r in t["rows"]))
+            table = next(
+                t
+                for t in tables.values()
+                if t["kind"] == "by_type"
+                and m["question_id"] in t["question_ids"]
+                and any(r["measure"] == m["measure"] for r in t["rows"])
+            )
             rows = {r["group"]: r for r in table["rows"] if r["measure"] == m["measure"]}
             assert m["all"]["mean"] == pytest.approx(rows["All"]["value"]) and m["all"]["n"] == rows["All"]["n"]
             if not m["type"]["suppressed"]:  # other employers like it: itself left out of the mean and of n
@@ -74,8 +80,9 @@ def test_a_suppressed_group_never_shows_a_figure():
     me, other = trusts
     result = benchmark.compute(ds, me.organisation, threshold=5)
     assert all(m["type"]["suppressed"] and m["type"]["mean"] is None for m in result["measures"])
-    assert all(s["type"]["suppressed"] and all(o["peers_percent"] is None for o in s["options"])
-               for s in result["single"])
+    assert all(
+        s["type"]["suppressed"] and all(o["peers_percent"] is None for o in s["options"]) for s in result["single"]
+    )
     measure_rows = [row for row in csv.reader(io.StringIO(benchmark.to_csv(result))) if row and row[0] == "measure"]
     assert {row[5] for row in measure_rows} == {"Other NHS trusts"}  # trusts have no region to fall back to
     assert {row[6] for row in measure_rows} == {"not shown"} and {row[7] for row in measure_rows} == {""}

@@ -2,6 +2,7 @@
 
 Uses Debian's Chromium (/usr/bin/chromium) through Playwright; nothing downloads a browser.
 """
+
 from __future__ import annotations
 
 import io
@@ -28,8 +29,6 @@ from tests.environment import now
 pytestmark = pytest.mark.browser
 
 
-
-
 def test_fill_leave_return_check_submit_and_download(live, browser, tmp_path):
     start = f"{live['base']}/start/{live['token']}"
     seen = []
@@ -49,8 +48,14 @@ def test_fill_leave_return_check_submit_and_download(live, browser, tmp_path):
     # Contact details, typed field by field with the keyboard.
     page.get_by_role("link", name="Your contact details").click()
     page.get_by_label("First name").focus()
-    for value in ("Priya", "Shah", "Ashby Vale Council", "Principal Social Worker", "01632 960 001",
-                  "priya.shah@example.org"):
+    for value in (
+        "Priya",
+        "Shah",
+        "Ashby Vale Council",
+        "Principal Social Worker",
+        "01632 960 001",
+        "priya.shah@example.org",
+    ):
         page.keyboard.type(value)
         page.keyboard.press("Tab")
     assert_accessible(page)
@@ -62,8 +67,9 @@ def test_fill_leave_return_check_submit_and_download(live, browser, tmp_path):
     page.get_by_label("Number of posts in team").fill("30")
     page.get_by_label("How many unfilled posts").fill("31")
     page.get_by_label("How many hours do members").fill("37")
-    page.get_by_role("group", name="On average, how often do members of the team have line management") \
-        .get_by_label("Once a month").check()
+    page.get_by_role("group", name="On average, how often do members of the team have line management").get_by_label(
+        "Once a month"
+    ).check()
     page.get_by_label("Other (please specify)").nth(2).check()  # the opportunities checkbox
     page.get_by_role("button", name="Save and continue").click()
     expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
@@ -101,7 +107,9 @@ def test_fill_leave_return_check_submit_and_download(live, browser, tmp_path):
     page.get_by_label("What plans are in place to address this?").fill("A new case management system.")
     assert_accessible(page)
     page.get_by_role("button", name="Save and continue").click()
-    page.get_by_role("group", name="Is there an employee welfare system in place?").get_by_label("Yes", exact=True).check()
+    page.get_by_role("group", name="Is there an employee welfare system in place?").get_by_label(
+        "Yes", exact=True
+    ).check()
     page.get_by_role("group", name="Are staff aware of how they can access it?").get_by_label("Don't know").check()
     page.get_by_label("Reflective practice").check()
     assert_accessible(page)
@@ -148,7 +156,9 @@ def test_the_journey_works_without_javascript(live, browser):
     page.goto(f"{live['base']}/return/section/partnerships")
     # Without JavaScript the follow-up question is simply shown; it is kept only when asked.
     expect(page.get_by_label("What is being done to address this?")).to_be_visible()
-    page.get_by_role("group", name="Is the feedback from service users positive?").get_by_label("No", exact=True).check()
+    page.get_by_role("group", name="Is the feedback from service users positive?").get_by_label(
+        "No", exact=True
+    ).check()
     page.get_by_label("What is being done to address this?").fill("Listening events each quarter.")
     page.get_by_role("button", name="Save and come back later").click()
     expect(page.get_by_text("Your answers have been saved")).to_be_visible()
@@ -184,11 +194,23 @@ def test_coordinator_pages_are_accessible(live, browser):
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="2017 collection")).to_be_visible()
     assert_accessible(page)
-    paths = ["/admin/cycles", "/admin/cycles/new", "/admin/organisations", "/admin/organisations/new",
-             "/admin/cycles/2017/settings", "/admin/cycles/2017/emails/invitation", "/admin/cycles/2017/coding",
-             "/admin/cycles/2017/comments", "/admin/cycles/2017?sort=status&dir=desc", "/admin/account",
-             "/admin/account/password", "/admin/account/authenticator", "/admin/users", "/admin/users/new",
-             "/admin/neighbours"]
+    paths = [
+        "/admin/cycles",
+        "/admin/cycles/new",
+        "/admin/organisations",
+        "/admin/organisations/new",
+        "/admin/cycles/2017/settings",
+        "/admin/cycles/2017/emails/invitation",
+        "/admin/cycles/2017/coding",
+        "/admin/cycles/2017/comments",
+        "/admin/cycles/2017?sort=status&dir=desc",
+        "/admin/account",
+        "/admin/account/password",
+        "/admin/account/authenticator",
+        "/admin/users",
+        "/admin/users/new",
+        "/admin/neighbours",
+    ]
     page.get_by_role("link", name="Ashby Vale Council").click()
     expect(page.locator("h1")).to_have_text("Ashby Vale Council")
     assert_accessible(page)
@@ -215,8 +237,15 @@ def test_coordinator_pages_are_accessible(live, browser):
     expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     assert_accessible(page)
     page.goto(f"{base}/admin/neighbours")  # a list with a row that names no one: its problems listed
-    page.get_by_label("Statistical neighbours file (CSV or XLSX)").set_input_files(files=[{
-        "name": "neighbours.csv", "mimeType": "text/csv", "buffer": b"organisation,neighbour_1\nNowhere,Ashby Vale Council\n"}])
+    page.get_by_label("Statistical neighbours file (CSV or XLSX)").set_input_files(
+        files=[
+            {
+                "name": "neighbours.csv",
+                "mimeType": "text/csv",
+                "buffer": b"organisation,neighbour_1\nNowhere,Ashby Vale Council\n",
+            }
+        ]
+    )
     page.get_by_role("button", name="Check and replace the list").click()
     expect(page.locator("#problems")).to_contain_text("no organisation named or coded")
     assert_accessible(page)
@@ -226,7 +255,6 @@ def test_coordinator_pages_are_accessible(live, browser):
     expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     assert_accessible(page)
     page.close()
-
 
 
 def test_benchmark_and_action_plan_pages_are_accessible(live, browser):
@@ -271,14 +299,18 @@ def test_benchmark_and_action_plan_pages_are_accessible(live, browser):
 def _staff_code(live) -> str:
     """The second organisation's code for a staff survey opened on the live site."""
 
-
     with live["app"].app_context():
         cycle = db.session.scalar(select(Cycle))
         survey = staff.survey_of(cycle)
         if survey is None:
             with writing():
-                survey = staff.open_survey(cycle, forms.load("staff-survey", "2020.1"), now() - timedelta(days=1),
-                                           now() + timedelta(days=30), Actor("Test"))
+                survey = staff.open_survey(
+                    cycle,
+                    forms.load("staff-survey", "2020.1"),
+                    now() - timedelta(days=1),
+                    now() + timedelta(days=30),
+                    Actor("Test"),
+                )
         org = db.session.scalar(select(Organisation).where(Organisation.name.startswith("Kelvingate")))
         with writing():
             code = staff.code_for(survey, org).code
@@ -308,8 +340,9 @@ def test_a_practitioner_answers_on_a_phone_by_keyboard_with_and_without_javascri
     expect(page.locator("#progress")).to_have_text("Part 1 of 11")
     look()
     # By keyboard: the first statement's "Agree", then on to the next part.
-    page.get_by_role("group", name="My organisation has a clear vision for social work that I understand.") \
-        .get_by_label("Agree", exact=True).focus()
+    page.get_by_role(
+        "group", name="My organisation has a clear vision for social work that I understand."
+    ).get_by_label("Agree", exact=True).focus()
     page.keyboard.press("Space")
     page.get_by_role("button", name="Continue").click()
     for number in range(2, 12):
@@ -317,7 +350,8 @@ def test_a_practitioner_answers_on_a_phone_by_keyboard_with_and_without_javascri
         look()
         if number == 10:
             page.get_by_role("group", name="Which service do you mostly work in?").get_by_label(
-                "Children's services").check()
+                "Children's services"
+            ).check()
         page.get_by_role("button", name="Continue").click()
     expect(page.locator("h1")).to_have_text("Check your answers before sending them")
     expect(page.locator("main")).to_contain_text("Children's services")
@@ -384,7 +418,6 @@ def test_the_psws_staff_survey_results_and_the_plan_started_from_them_are_access
     answered against the workforce they entered, what keeps people) and the plan's lowest-scoring
     standards, each checked by axe."""
 
-
     _staff_code(live)
     with live["app"].app_context():
         cycle = db.session.scalar(select(Cycle))
@@ -415,7 +448,7 @@ def test_the_psws_staff_survey_results_and_the_plan_started_from_them_are_access
     assert_accessible(page)
     lowest = page.locator("#lowest-scoring tbody tr").first.locator("th").inner_text()
     page.locator("#lowest-scoring tbody tr").first.get_by_role("link").click()
-    number = lowest.split(':')[0].split()[-1]  # "2020 Standard 3: Safe workloads"
+    number = lowest.split(":")[0].split()[-1]  # "2020 Standard 3: Safe workloads"
     expect(page.get_by_label("2020 Standard it answers")).to_have_value(f"standard_{number}")
     assert_accessible(page)
     page.close()
@@ -468,7 +501,6 @@ def test_a_comment_under_review_shows_what_redaction_replaced_and_what_it_was_un
     (struck through, its placeholder after it) and each word they kept but may be a name (a dashed
     outline and a question mark, listed below with why), in text and shape, not colour alone."""
 
-
     with live["app"].app_context():
         create_user("reviewer@example.org", "Rea Viewer", "coordinator", "a long enough password")
         cycle = db.session.scalar(select(Cycle))
@@ -478,11 +510,15 @@ def test_a_comment_under_review_shows_what_redaction_replaced_and_what_it_was_un
         returns.issue_link(cycle, org)
         q = load("health-check", "2017.1")
         given = answers(q, random.Random(3), org.name) | {
-            "final_comments": "Supervision with Adaeze Nwachukwuobi is good.\nPatience is wearing thin in Brackenfield."}
+            "final_comments": "Supervision with Adaeze Nwachukwuobi is good.\nPatience is wearing thin in Brackenfield."
+        }
         response = returns.find_return(cycle, org)
         returns.submit(response, Actor("Test"), q, replace_with=given)
-        review_id = db.session.scalar(select(CommentReview.id).where(
-            CommentReview.response_id == response.id, CommentReview.question_id == "final_comments"))
+        review_id = db.session.scalar(
+            select(CommentReview.id).where(
+                CommentReview.response_id == response.id, CommentReview.question_id == "final_comments"
+            )
+        )
         db.session.commit()
     page = browser.new_page()
     page.goto(f"{live['base']}/admin/")
@@ -498,7 +534,8 @@ def test_a_comment_under_review_shows_what_redaction_replaced_and_what_it_was_un
     assert original.locator("del").first.evaluate("e => getComputedStyle(e).textDecorationLine") == "line-through"
     assert original.locator("mark").evaluate("e => getComputedStyle(e).outlineStyle") == "dashed"
     expect(page.get_by_label("Text to publish")).to_have_value(
-        "Supervision with <name> is good.\nPatience is wearing thin in <area name>.")
+        "Supervision with <name> is good.\nPatience is wearing thin in <area name>."
+    )
     assert_accessible(page)
     page.locator("main").screenshot(path=str(tmp_path / "comment-review.png"))
     page.close()
@@ -511,11 +548,19 @@ def test_a_contributors_link_opens_a_page_and_its_button_signs_them_in(live, bro
     app = live["app"]
     with app.app_context():
         cycle = db.session.scalar(select(Cycle))
-        org = db.session.scalar(select(Organisation).where(Organisation.name == "Kelvingate Metropolitan Borough "
-                                                                                  "Council"))
+        org = db.session.scalar(
+            select(Organisation).where(Organisation.name == "Kelvingate Metropolitan Borough Council")
+        )
         response = returns.return_for(cycle, org)
-        _, token = contributors.invite(response, Actor("Priya Shah"), name="Sam Okoro", email="sam@example.org",
-                                       job_title="Head of HR", sections=["workforce_planning"], can_sign_off=False)
+        _, token = contributors.invite(
+            response,
+            Actor("Priya Shah"),
+            name="Sam Okoro",
+            email="sam@example.org",
+            job_title="Head of HR",
+            sections=["workforce_planning"],
+            can_sign_off=False,
+        )
         db.session.commit()
     page = browser.new_page()
     page.goto(f"{live['base']}/contribute/{token}")

@@ -2,6 +2,7 @@
 its QR code, the publish page's pre-flight, closing the staff survey now and reopening it, and the
 organisation register uploaded, checked and imported. Debian's Chromium through Playwright, on
 the app served over loopback (the fixtures of tests/test_browser.py, a site of this module's own)."""
+
 from __future__ import annotations
 
 import re
@@ -62,12 +63,18 @@ def test_publish_preflight_close_the_survey_now_and_reopen(live, browser, tmp_pa
         org = db.session.scalar(select(Organisation).where(Organisation.name.startswith("Kelvingate")))
         with writing():
             survey = staff.survey_of(cycle) or staff.open_survey(
-                cycle, forms.load("staff-survey", "2020.1"), now() - timedelta(days=1), now() + timedelta(days=30),
-                Actor("Test"))
+                cycle,
+                forms.load("staff-survey", "2020.1"),
+                now() - timedelta(days=1),
+                now() + timedelta(days=30),
+                Actor("Test"),
+            )
             survey.closes_at = now() + timedelta(days=30)
             q = staff.questionnaire_of(survey)
             for _ in range(2):  # both flagged as possible duplicates
-                staff.submit(survey, org.id, {"s1_vision": "agree", "comment": "More time for supervision"}, q, org.name)
+                staff.submit(
+                    survey, org.id, {"s1_vision": "agree", "comment": "More time for supervision"}, q, org.name
+                )
     page = browser.new_page()
     _coordinator(live, page, "preflight@example.org")
     base = live["base"]
@@ -120,9 +127,15 @@ def test_the_organisation_register_is_uploaded_checked_and_imported(live, browse
     expect(page.locator("h1")).to_have_text("Import the organisation register from a file")
     assert_accessible(page)
     header = b"name,authority_type,ons_code,region,contact_email\n"
-    page.get_by_label("Organisation register (CSV or XLSX)").set_input_files(files=[{
-        "name": "register.csv", "mimeType": "text/csv",
-        "buffer": header + b"Harrowfield Council,Parish,E0600001,,not-an-email\n"}])
+    page.get_by_label("Organisation register (CSV or XLSX)").set_input_files(
+        files=[
+            {
+                "name": "register.csv",
+                "mimeType": "text/csv",
+                "buffer": header + b"Harrowfield Council,Parish,E0600001,,not-an-email\n",
+            }
+        ]
+    )
     page.get_by_role("button", name="Check the file").click()
     expect(page.locator("h1")).to_have_text("Checking an organisation register")
     cells = page.locator("#bad-cells")
@@ -132,9 +145,16 @@ def test_the_organisation_register_is_uploaded_checked_and_imported(live, browse
     assert_accessible(page)
 
     page.goto(f"{live['base']}/admin/organisations/import")
-    page.get_by_label("Organisation register (CSV or XLSX)").set_input_files(files=[{
-        "name": "register.csv", "mimeType": "text/csv",
-        "buffer": header + b"Harrowfield Council,Unitary Authority,E06000001,North East,psw@harrowfield.example.org\n"}])
+    page.get_by_label("Organisation register (CSV or XLSX)").set_input_files(
+        files=[
+            {
+                "name": "register.csv",
+                "mimeType": "text/csv",
+                "buffer": header
+                + b"Harrowfield Council,Unitary Authority,E06000001,North East,psw@harrowfield.example.org\n",
+            }
+        ]
+    )
     page.get_by_role("button", name="Check the file").click()
     expect(page.locator("#register-checked")).to_contain_text("importing it adds 1 organisation and updates 0")
     assert_accessible(page)

@@ -1,6 +1,7 @@
 """Issue 31: the employer's, the contributor's and the practitioner's journeys have no dead ends,
 in real Chromium (Debian's, through Playwright), each page checked by axe-core.
 """
+
 from __future__ import annotations
 
 import random
@@ -39,19 +40,32 @@ def live(tmp_path_factory, sqlite_template):
     app = create_app("test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", EDITIONS_FOLDER=str(path.parent / "editions"))
     tokens = {}
     with app.app_context():
-        cycle = Cycle(year=2017, questionnaire_id="health-check", questionnaire_version="2017.1",
-                      opens_at=now() - timedelta(days=1), closes_at=now() + timedelta(days=30))
+        cycle = Cycle(
+            year=2017,
+            questionnaire_id="health-check",
+            questionnaire_version="2017.1",
+            opens_at=now() - timedelta(days=1),
+            closes_at=now() + timedelta(days=30),
+        )
         db.session.add(cycle)
         q = forms.load("health-check", "2017.1")
         for i in range(12):
-            org = Organisation(name=f"Council {chr(65 + i)}", authority_type=TYPES[i % 2], region=REGIONS[i % 2],
-                               ons_code=f"E0600{i:04d}")
+            org = Organisation(
+                name=f"Council {chr(65 + i)}",
+                authority_type=TYPES[i % 2],
+                region=REGIONS[i % 2],
+                ons_code=f"E0600{i:04d}",
+            )
             db.session.add(org)
             db.session.flush()
             tokens[org.name] = returns.issue_link(cycle, org)
             if i >= 2:
-                returns.submit(returns.find_return(cycle, org), Actor("Test"), q,
-                               replace_with=answers(q, random.Random(i), org.name))
+                returns.submit(
+                    returns.find_return(cycle, org),
+                    Actor("Test"),
+                    q,
+                    replace_with=answers(q, random.Random(i), org.name),
+                )
         collection.set_populations(cycle, collection.DEFAULT_POPULATIONS)
         db.session.commit()
         job = job_rows.new_job("publish", Actor("Test"), cycle)
@@ -88,9 +102,14 @@ def test_a_follow_up_left_blank_is_an_error_beside_it_and_check_answers_leads_to
 
     # Contact details, so that the only thing between them and submitting is what is unanswered.
     page.get_by_role("link", name="Your contact details").click()
-    for label, value in (("First name", "Priya"), ("Surname", "Shah"), ("Council or organisation", "Council A"),
-                         ("Job title", "Principal Social Worker"), ("Telephone", "01632 960 001"),
-                         ("Email address", "priya@example.org")):
+    for label, value in (
+        ("First name", "Priya"),
+        ("Surname", "Shah"),
+        ("Council or organisation", "Council A"),
+        ("Job title", "Principal Social Worker"),
+        ("Telephone", "01632 960 001"),
+        ("Email address", "priya@example.org"),
+    ):
         page.get_by_label(label, exact=True).fill(value)
     page.get_by_role("button", name="Save and come back later").click()
     page.get_by_role("link", name="Check your answers and submit").click()
@@ -108,7 +127,8 @@ def test_a_follow_up_left_blank_is_an_error_beside_it_and_check_answers_leads_to
     assert page.url.endswith("/return/section/risks_resources#digital_vision")
     expect(page.locator("#digital_vision")).to_be_in_viewport()
     page.get_by_role("group", name="Does your organisation have a digital workplace vision").get_by_label(
-        "Yes", exact=True).check()
+        "Yes", exact=True
+    ).check()
     page.get_by_role("button", name="Save and continue").click()
     page.goto(f"{live['base']}/return/check")
     expect(page.locator("#unanswered")).not_to_contain_text("digital workplace vision")
@@ -124,9 +144,15 @@ def test_a_contributor_ends_on_their_own_overview_told_it_saved(live, browser):
     with live["app"].app_context(), writing():
         org = db.session.scalar(select(Organisation).where(Organisation.name == "Council B"))
         response = returns.find_return(db.session.scalar(select(Cycle)), org)
-        _, token = contributors.invite(response, Actor("Priya Shah"), name="Sam Okoro", email="sam@example.org",
-                                       job_title="Team manager", sections=["safe_workloads", "risks_resources"],
-                                       can_sign_off=False)
+        _, token = contributors.invite(
+            response,
+            Actor("Priya Shah"),
+            name="Sam Okoro",
+            email="sam@example.org",
+            job_title="Team manager",
+            sections=["safe_workloads", "risks_resources"],
+            can_sign_off=False,
+        )
     page = browser.new_page()
     page.goto(f"{live['base']}/contribute/{token}")
     page.get_by_role("button", name="Continue").click()
@@ -150,8 +176,13 @@ def test_a_contributor_ends_on_their_own_overview_told_it_saved(live, browser):
 
 def test_continue_where_you_left_off_opens_the_part_they_stopped_at(live, browser):
     with live["app"].app_context(), writing():
-        survey = staff.open_survey(db.session.scalar(select(Cycle)), forms.load("staff-survey", "2020.1"),
-                                   now() - timedelta(days=1), now() + timedelta(days=30), Actor("Test"))
+        survey = staff.open_survey(
+            db.session.scalar(select(Cycle)),
+            forms.load("staff-survey", "2020.1"),
+            now() - timedelta(days=1),
+            now() + timedelta(days=30),
+            Actor("Test"),
+        )
         org = db.session.scalar(select(Organisation).where(Organisation.name == "Council A"))
         code = staff.code_for(survey, org).code
     context = browser.new_context(viewport=PHONE)
@@ -185,8 +216,10 @@ def test_the_benchmark_reads_on_a_320px_phone(live, browser, tmp_path):
         box = cell.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 320, (label, box)
     # Each figure is read with its column's heading: the label is drawn before it.
-    assert first.locator('td[data-label="Your quarter of all"]').evaluate(
-        "e => getComputedStyle(e, '::before').content") == '"Your quarter of all"'
+    assert (
+        first.locator('td[data-label="Your quarter of all"]').evaluate("e => getComputedStyle(e, '::before').content")
+        == '"Your quarter of all"'
+    )
     assert_accessible(page)
     page.locator("#measures tbody tr").nth(1).screenshot(path=str(tmp_path / "benchmark-320.png"))
     context.close()

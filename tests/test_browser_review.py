@@ -3,6 +3,7 @@ decisions by keyboard shortcut and without JavaScript, and bulk approval; axe ch
 
 Uses Debian's Chromium through Playwright, with the set-up of tests/test_browser.py.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """The console script, configuration classes and migrations."""
+
 import csv
 import io
 import json
@@ -88,9 +89,14 @@ def test_the_demos_staff_survey_shows_every_band_and_every_organisation_of_10_it
     assert max(printed) - min(printed) > 10  # and so do standards
 
 
-@pytest.mark.parametrize("command, args", [("report", ["--cycle", "2017", "--out", "/missing/folder/r.pdf"]),
-                                           ("tables", ["--cycle", "2017", "--out", "/missing/folder/tables"]),
-                                           ("links", ["--cycle", "2017", "--out", "/"])])
+@pytest.mark.parametrize(
+    "command, args",
+    [
+        ("report", ["--cycle", "2017", "--out", "/missing/folder/r.pdf"]),
+        ("tables", ["--cycle", "2017", "--out", "/missing/folder/tables"]),
+        ("links", ["--cycle", "2017", "--out", "/"]),
+    ],
+)
 def test_a_path_that_cannot_be_written_is_one_line(app, command, args):
     result = CliRunner().invoke(getattr(cli, command), args)
     assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1, result.output
@@ -99,9 +105,20 @@ def test_a_path_that_cannot_be_written_is_one_line(app, command, args):
 
 def test_the_console_script_runs(tmp_path):
     env = dict(os.environ, HEALTHCHECK_CONFIG="test", DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite'}")
-    out = subprocess.run([Path(sys.executable).with_name("healthcheck"), "codebook", "--questionnaire",
-                          "health-check@2017.1", "--format", "csv"], env=env, capture_output=True, text=True,
-                         timeout=60)
+    out = subprocess.run(
+        [
+            Path(sys.executable).with_name("healthcheck"),
+            "codebook",
+            "--questionnaire",
+            "health-check@2017.1",
+            "--format",
+            "csv",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[0] == "column,section,standard,type,question,options,constraints,routing"
 
@@ -119,17 +136,38 @@ def test_production_refuses_to_start_without_a_strong_secret_key_a_database_or_s
     with pytest.raises(RuntimeError, match="DATABASE_URL"):  # checked before the embedded default stands in
         create_app("production", SECRET_KEY=STRONG, SQLALCHEMY_DATABASE_URI=None, RATELIMIT_STORAGE_URI=REDIS)
     with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI"):  # counted per worker, 4 workers take 4 times
-        create_app("production", SECRET_KEY=STRONG, SQLALCHEMY_DATABASE_URI="sqlite://",
-                   RATELIMIT_STORAGE_URI="memory://", REDIS_URL=REDIS)
+        create_app(
+            "production",
+            SECRET_KEY=STRONG,
+            SQLALCHEMY_DATABASE_URI="sqlite://",
+            RATELIMIT_STORAGE_URI="memory://",
+            REDIS_URL=REDIS,
+        )
     # Issue 35: jobs queued in a file on a web server's machine, which the worker on another never reads.
     with pytest.raises(RuntimeError, match="REDIS_URL is not set: production will not queue jobs in a file"):
-        create_app("production", SECRET_KEY=STRONG, SQLALCHEMY_DATABASE_URI="sqlite://", RATELIMIT_STORAGE_URI=REDIS,
-                   REDIS_URL=None)
-    one_machine = create_app("production", SECRET_KEY=STRONG, SQLALCHEMY_DATABASE_URI="sqlite://",
-                             RATELIMIT_STORAGE_URI=REDIS, REDIS_URL=None, ONE_MACHINE=True)
+        create_app(
+            "production",
+            SECRET_KEY=STRONG,
+            SQLALCHEMY_DATABASE_URI="sqlite://",
+            RATELIMIT_STORAGE_URI=REDIS,
+            REDIS_URL=None,
+        )
+    one_machine = create_app(
+        "production",
+        SECRET_KEY=STRONG,
+        SQLALCHEMY_DATABASE_URI="sqlite://",
+        RATELIMIT_STORAGE_URI=REDIS,
+        REDIS_URL=None,
+        ONE_MACHINE=True,
+    )
     assert one_machine.config["QUEUE_FILE"].endswith("queue.sqlite")
-    app = create_app("production", SECRET_KEY=STRONG, SQLALCHEMY_DATABASE_URI="sqlite://", RATELIMIT_STORAGE_URI=REDIS,
-                     REDIS_URL=REDIS)
+    app = create_app(
+        "production",
+        SECRET_KEY=STRONG,
+        SQLALCHEMY_DATABASE_URI="sqlite://",
+        RATELIMIT_STORAGE_URI=REDIS,
+        REDIS_URL=REDIS,
+    )
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
 
 
@@ -160,10 +198,17 @@ def test_times_are_stored_and_read_back_in_utc(app, cycle):
 def test_the_production_entry_point_freezes_its_start_up_objects(tmp_path):
     """Frozen objects are skipped by the garbage collector, so a full collection no longer
     pauses a worker for tens of milliseconds (docs/performance.md)."""
-    env = dict(os.environ, HEALTHCHECK_CONFIG="development", DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite",
-               SECRET_KEY="s" * 40)
-    out = subprocess.run([sys.executable, "-c", "import gc, healthcheck.wsgi; print(gc.get_freeze_count())"],
-                         env=env, capture_output=True, text=True, timeout=120, check=True)
+    env = dict(
+        os.environ, HEALTHCHECK_CONFIG="development", DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite", SECRET_KEY="s" * 40
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", "import gc, healthcheck.wsgi; print(gc.get_freeze_count())"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     assert int(out.stdout.strip()) > 50_000
 
 
@@ -175,27 +220,55 @@ def test_the_answers_stored_as_rows_move_into_each_returns_document_and_back(tmp
     with app.app_context():
         upgrade(revision="0003")
         with db.engine.begin() as conn:
-            conn.execute(text("INSERT INTO cycle (id, year, questionnaire_id, questionnaire_version, opens_at, "
-                              "closes_at, results_published_at) VALUES (1, 2017, 'health-check', '2017.1', "
-                              "'2017-01-01', '2099-01-01', NULL)"))
-            conn.execute(text("INSERT INTO organisation (id, name, authority_type) VALUES (1, 'A', 'Shire County'), "
-                              "(2, 'B', 'Shire County')"))
-            conn.execute(text("INSERT INTO response (id, cycle_id, organisation_id, status, version, created_at, "
-                              "consent_to_name) VALUES (1, 1, 1, 'in_progress', 2, '2017-02-01', 0)"))
-            conn.execute(text("INSERT INTO answer (response_id, question_id, value) VALUES "
-                              "(1, 'posts', '40'), (1, 'profession_opportunities', '[\"mentoring\", \"other\"]'), "
-                              "(1, 'workforce_planning_comments', '\"Café – 10 %\"')"))
-            conn.execute(text("INSERT INTO section_state (response_id, section_id, version, saved_at, saved_by) "
-                              "VALUES (1, 'workforce_planning', 2, '2017-02-01 10:00:00', 'Priya Shah')"))
-            conn.execute(text("INSERT INTO access_link (cycle_id, organisation_id, token_hash, created_at) VALUES "
-                              "(1, 2, 'h', '2017-02-01')"))
+            conn.execute(
+                text(
+                    "INSERT INTO cycle (id, year, questionnaire_id, questionnaire_version, opens_at, "
+                    "closes_at, results_published_at) VALUES (1, 2017, 'health-check', '2017.1', "
+                    "'2017-01-01', '2099-01-01', NULL)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO organisation (id, name, authority_type) VALUES (1, 'A', 'Shire County'), "
+                    "(2, 'B', 'Shire County')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO response (id, cycle_id, organisation_id, status, version, created_at, "
+                    "consent_to_name) VALUES (1, 1, 1, 'in_progress', 2, '2017-02-01', 0)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO answer (response_id, question_id, value) VALUES "
+                    "(1, 'posts', '40'), (1, 'profession_opportunities', '[\"mentoring\", \"other\"]'), "
+                    "(1, 'workforce_planning_comments', '\"Café – 10 %\"')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO section_state (response_id, section_id, version, saved_at, saved_by) "
+                    "VALUES (1, 'workforce_planning', 2, '2017-02-01 10:00:00', 'Priya Shah')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO access_link (cycle_id, organisation_id, token_hash, created_at) VALUES "
+                    "(1, 2, 'h', '2017-02-01')"
+                )
+            )
         upgrade()
         with db.engine.connect() as conn:
             rows = {r.organisation_id: r for r in conn.execute(text("SELECT * FROM response"))}
-        assert json.loads(rows[1].answers) == {"posts": 40, "profession_opportunities": ["mentoring", "other"],
-                                               "workforce_planning_comments": "Café – 10 %"}
-        assert json.loads(rows[1].pages) == {"workforce_planning": {
-            "version": 2, "saved_by": "Priya Shah", "saved_at": "2017-02-01T10:00:00+00:00"}}
+        assert json.loads(rows[1].answers) == {
+            "posts": 40,
+            "profession_opportunities": ["mentoring", "other"],
+            "workforce_planning_comments": "Café – 10 %",
+        }
+        assert json.loads(rows[1].pages) == {
+            "workforce_planning": {"version": 2, "saved_by": "Priya Shah", "saved_at": "2017-02-01T10:00:00+00:00"}
+        }
         assert rows[2].status == "not_started" and json.loads(rows[2].answers) == {}
         downgrade(revision="0003")
         with db.engine.connect() as conn:
@@ -207,8 +280,9 @@ def test_the_answers_stored_as_rows_move_into_each_returns_document_and_back(tmp
 def test_the_module_runs_every_command_as_serve_starts_its_worker():
     """``serve`` starts its worker with ``python -m healthcheck.cli``: every command must be defined by then."""
 
-    done = subprocess.run([sys.executable, "-m", "healthcheck.cli", "--help"], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "healthcheck.cli", "--help"], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     for command in ("worker", "retention", "neighbours", "regional-reports"):
         assert command in done.stdout, command

@@ -1,6 +1,7 @@
 """Named contributors: the PSW invites colleagues by email (a real SMTP server), each with a
 personal link the PSW can withdraw; every change carries their name; only the PSW or the
 signatory they name can submit, and the confirmation carries the submitted PDF."""
+
 from __future__ import annotations
 
 import io
@@ -19,8 +20,13 @@ from tests.helpers import contribute, fill_everything, save, sign_in, signed_in
 
 def invite(psw, smtp, name, email, *, sections=None, sign_off=False):
     """The PSW invites a colleague; the link from the email they receive."""
-    form = {"name": name, "email": email, "job_title": "Head of HR", "scope": "chosen" if sections else "all",
-            "sign_off": "yes" if sign_off else "no"}
+    form = {
+        "name": name,
+        "email": email,
+        "job_title": "Head of HR",
+        "scope": "chosen" if sections else "all",
+        "sign_off": "yes" if sign_off else "no",
+    }
     if sections:
         form["sections"] = sections
     done = psw.post_form("/return/contributors", form, token_from="/return/contributors")
@@ -86,8 +92,10 @@ def test_a_withdrawn_link_and_a_withdrawn_session_get_a_clear_page(app, employer
     # Another organisation's PSW cannot withdraw Northmoor's contributor.
     other = app.test_client()
     sign_in(other, employers["b"][1])
-    assert other.post_form(f"/return/contributors/{someone.id}/revoke", {},
-                           token_from="/return/contributors").status_code == 404
+    assert (
+        other.post_form(f"/return/contributors/{someone.id}/revoke", {}, token_from="/return/contributors").status_code
+        == 404
+    )
 
 
 def test_the_named_signatory_signs_off_and_the_confirmation_carries_the_pdf(app, accounts, employers, smtp):
@@ -101,8 +109,10 @@ def test_the_named_signatory_signs_off_and_the_confirmation_carries_the_pdf(app,
     dana = app.test_client()
     contribute(dana, token)
     check = dana.get("/return/check").get_data(as_text=True)
-    assert ("I, Dana Reid, Head of HR, signatory named by the Principal Social Worker, sign off this return for "
-            "Northmoor County Council.") in check
+    assert (
+        "I, Dana Reid, Head of HR, signatory named by the Principal Social Worker, sign off this return for "
+        "Northmoor County Council."
+    ) in check
     sent_before = len(smtp.messages)
     assert dana.post_form("/return/check", {"confirm": "y"}).status_code == 302
     version = db.session.scalar(select(SubmittedVersion))
@@ -112,8 +122,11 @@ def test_the_named_signatory_signs_off_and_the_confirmation_carries_the_pdf(app,
     listed = dana.get("/return/submitted/1").get_data(as_text=True)  # where the signatory looks
     assert "psw@northmoor.example.org: sent" in listed and "dana.reid@example.org: sent" in listed
     confirmations = smtp.messages[sent_before:]
-    assert sorted(m["To"] for m in confirmations) == ["dana.reid@example.org", "priya.shah@example.org",
-                                                      "psw@northmoor.example.org"]
+    assert sorted(m["To"] for m in confirmations) == [
+        "dana.reid@example.org",
+        "priya.shah@example.org",
+        "psw@northmoor.example.org",
+    ]
     for message in confirmations:
         assert version.reference in message["Subject"]
         [pdf] = list(message.iter_attachments())
@@ -130,8 +143,10 @@ def test_the_named_signatory_signs_off_and_the_confirmation_carries_the_pdf(app,
     path = f"/admin/cycles/2017/returns/{employers['a'][0].id}"
     coordinator.post_form(f"{path}/reopen", {"message": "Please check the vacancy figures."}, token_from=path)
     closes = now() + timedelta(days=60)
-    assert coordinator.post_form(f"{path}/extend", {"closes": closes.strftime("%d/%m/%Y")},
-                                 token_from=path).status_code == 302
+    assert (
+        coordinator.post_form(f"{path}/extend", {"closes": closes.strftime("%d/%m/%Y")}, token_from=path).status_code
+        == 302
+    )
     notes = smtp.messages[before:]
     assert [m["To"] for m in notes] == ["psw@northmoor.example.org"] * 2
     assert "Please check the vacancy figures." in notes[0].get_content()
@@ -141,16 +156,25 @@ def test_the_named_signatory_signs_off_and_the_confirmation_carries_the_pdf(app,
 def test_invitation_problems_are_shown_beside_the_fields_and_an_unsent_email_shows_the_link(app, employers, smtp):
     psw = app.test_client()
     sign_in(psw, employers["a"][1])
-    page = psw.post_form("/return/contributors", {"name": "", "email": "not-an-email", "scope": "chosen",
-                                                  "sign_off": "no"}, token_from="/return/contributors")
+    page = psw.post_form(
+        "/return/contributors",
+        {"name": "", "email": "not-an-email", "scope": "chosen", "sign_off": "no"},
+        token_from="/return/contributors",
+    )
     text = page.get_data(as_text=True)
     assert page.status_code == 400
-    for message in ("Enter their full name", "Enter an email address in the correct format",
-                    "Select the standards they are asked to contribute to"):
+    for message in (
+        "Enter their full name",
+        "Enter an email address in the correct format",
+        "Select the standards they are asked to contribute to",
+    ):
         assert message in text
     assert 'value="not-an-email"' in text  # nothing typed is lost
-    page = psw.post_form("/return/contributors", {"name": "Rae Ject", "email": "reject@example.org", "scope": "all",
-                                                  "sign_off": "no"}, token_from="/return/contributors")
+    page = psw.post_form(
+        "/return/contributors",
+        {"name": "Rae Ject", "email": "reject@example.org", "scope": "all", "sign_off": "no"},
+        token_from="/return/contributors",
+    )
     text = page.get_data(as_text=True)
     assert "We could not email Rae Ject" in text
     token = re.search(r"/contribute/([\w-]+)", text).group(1)
@@ -193,7 +217,6 @@ def test_a_contributor_asked_for_one_standard_sees_only_it_on_check_and_in_the_p
     """Issue 32: a contributor invited for Standard 2 alone read every standard's answers and the
     PSW's contact details on the check page and in the submitted PDF."""
 
-
     psw = app.test_client()
     sign_in(psw, employers["a"][1])
     token, _ = invite(psw, smtp, "Sam Okoro", "sam.okoro@example.org", sections=["workforce_planning"])
@@ -208,6 +231,7 @@ def test_a_contributor_asked_for_one_standard_sees_only_it_on_check_and_in_the_p
     assert "priya.shah@example.org" not in check and "Secret final comment" not in check
     whole = psw.get("/return/submitted/1.pdf").data
     part = sam.get("/return/submitted/1.pdf").data
+
     def text(pdf):
         return " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
 

@@ -1,4 +1,5 @@
 """The coordinating body's pages, through Flask's test client, on each database."""
+
 import csv
 import io
 import re
@@ -26,13 +27,20 @@ def audit_actions():
 
 # ---------------------------------------------------------------- signing in
 
+
 def test_anonymous_and_employer_links_cannot_reach_coordinator_pages(app, employers, accounts):
     employer = app.test_client()
     sign_in(employer, employers["a"][1])
     for client in (app.test_client(), employer):
-        for path in ("/admin/", "/admin/cycles", "/admin/cycles/2017", "/admin/organisations",
-                     f"/admin/cycles/2017/returns/{employers['a'][0].id}", "/admin/cycles/2017/coding",
-                     "/admin/cycles/2017/comments"):
+        for path in (
+            "/admin/",
+            "/admin/cycles",
+            "/admin/cycles/2017",
+            "/admin/organisations",
+            f"/admin/cycles/2017/returns/{employers['a'][0].id}",
+            "/admin/cycles/2017/coding",
+            "/admin/cycles/2017/comments",
+        ):
             response = client.get(path)
             assert response.status_code == 302 and "/admin/sign-in" in response.headers["Location"], path
         response = client.post("/admin/cycles/2017/send/invitation")
@@ -40,8 +48,9 @@ def test_anonymous_and_employer_links_cannot_reach_coordinator_pages(app, employ
 
 
 def _attempt(app, password, email="coord@example.org", client="203.0.113.9"):
-    return app.test_client().post_form("/admin/sign-in", {"email": email, "password": password},
-                                       environ_base={"REMOTE_ADDR": client})
+    return app.test_client().post_form(
+        "/admin/sign-in", {"email": email, "password": password}, environ_base={"REMOTE_ADDR": client}
+    )
 
 
 def test_wrong_passwords_hold_back_that_client_not_the_accounts_owner(app, accounts):
@@ -50,7 +59,9 @@ def test_wrong_passwords_hold_back_that_client_not_the_accounts_owner(app, accou
     password is still stored as scrypt."""
     for _ in range(5):
         response = _attempt(app, "wrong")
-        assert response.status_code == 400 and "Enter a correct email address and password" in response.get_data(as_text=True)
+        assert response.status_code == 400 and "Enter a correct email address and password" in response.get_data(
+            as_text=True
+        )
     held = _attempt(app, PASSWORD)
     assert held.status_code == 400 and "Too many attempts" in held.get_data(as_text=True)
     assert _attempt(app, PASSWORD, client="198.51.100.7").status_code == 302  # the owner, at the office
@@ -58,7 +69,8 @@ def test_wrong_passwords_hold_back_that_client_not_the_accounts_owner(app, accou
     for _ in range(5):
         _attempt(app, "wrong", email="nobody@example.org", client="203.0.113.10")
     assert "Too many attempts" in _attempt(app, "x", email="nobody@example.org", client="203.0.113.10").get_data(
-        as_text=True)
+        as_text=True
+    )
     user = db.session.scalar(select(User).where(User.email == "coord@example.org"))
     assert user.password_hash.startswith("scrypt:")
     events = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
@@ -92,8 +104,10 @@ def test_a_failed_sign_in_takes_as_long_whether_or_not_the_account_exists(app, a
 
 def test_sign_in_is_rate_limited(app, accounts):
     client = app.test_client()
-    codes = [client.post_form("/admin/sign-in", {"email": "nobody@example.org", "password": "x"}).status_code
-             for _ in range(12)]
+    codes = [
+        client.post_form("/admin/sign-in", {"email": "nobody@example.org", "password": "x"}).status_code
+        for _ in range(12)
+    ]
     assert codes[:10] == [400] * 10 and 429 in codes[10:]
 
 
@@ -123,12 +137,19 @@ def test_signing_in_starts_a_new_session(app, accounts, employers, cycle):
         assert "link_id" not in session and "signed_in_at" in session
 
 
-@pytest.mark.parametrize("target, lands", [("/admin/cycles", "/admin/cycles"), ("/admin%0d%0aX:1", "/admin/"),
-                                           ("//evil.example.org/admin", "/admin/"),
-                                           ("https://evil.example.org", "/admin/")])
+@pytest.mark.parametrize(
+    "target, lands",
+    [
+        ("/admin/cycles", "/admin/cycles"),
+        ("/admin%0d%0aX:1", "/admin/"),
+        ("//evil.example.org/admin", "/admin/"),
+        ("https://evil.example.org", "/admin/"),
+    ],
+)
 def test_after_signing_in_only_a_coordinator_page_is_a_destination(app, accounts, target, lands):
-    response = app.test_client().post_form(f"/admin/sign-in?next={target}",
-                                           {"email": "coord@example.org", "password": PASSWORD})
+    response = app.test_client().post_form(
+        f"/admin/sign-in?next={target}", {"email": "coord@example.org", "password": PASSWORD}
+    )
     assert response.status_code == 302 and response.headers["Location"] == lands
 
 
@@ -144,29 +165,43 @@ def test_idle_sessions_expire(app, accounts, cycle):
 
 # ---------------------------------------------------------------- viewers look, coordinators change
 
+
 def test_a_viewer_can_see_but_change_nothing(app, accounts, employers, cycle):
     viewer = signed_in(app, "viewer")
     org_id = employers["a"][0].id
-    for path in ("/admin/cycles/2017", "/admin/organisations", f"/admin/cycles/2017/returns/{org_id}",
-                 "/admin/cycles/2017/settings", "/admin/cycles/2017/emails/invitation", "/admin/cycles/2017/coding",
-                 "/admin/cycles/2017/comments", f"/admin/cycles/2017/returns/{org_id}/section/registration"):
+    for path in (
+        "/admin/cycles/2017",
+        "/admin/organisations",
+        f"/admin/cycles/2017/returns/{org_id}",
+        "/admin/cycles/2017/settings",
+        "/admin/cycles/2017/emails/invitation",
+        "/admin/cycles/2017/coding",
+        "/admin/cycles/2017/comments",
+        f"/admin/cycles/2017/returns/{org_id}/section/registration",
+    ):
         page = viewer.get(path)
         assert page.status_code == 200, path
         if path.endswith("registration"):  # a viewer reads a return's page, with nothing to save it with
             assert "Save and continue" not in page.get_data(as_text=True)
     before = audit_actions()
     token_page = "/admin/cycles/2017"
-    for path, form in (("/admin/cycles/new", {"year": "2018"}), ("/admin/organisations/new", {"name": "X"}),
-                       (f"/admin/organisations/{org_id}", {"name": "Renamed"}),
-                       (f"/admin/organisations/{org_id}/retire", {}),
-                       ("/admin/cycles/2017/send/invitation", {}), ("/admin/cycles/2017/links", {}),
-                       ("/admin/cycles/2017/settings", {"opens": "01/01/2017", "closes": "01/02/2017"}),
-                       ("/admin/cycles/2017/emails/invitation", {"subject": "x", "body": "((link))", "action": "save"}),
-                       ("/admin/cycles/2017/rollover", {}),
-                       (f"/admin/cycles/2017/returns/{org_id}/reopen", {"message": "x"}),
-                       (f"/admin/cycles/2017/returns/{org_id}/reissue", {}),
-                       (f"/admin/cycles/2017/returns/{org_id}/section/registration",
-                        {"regulator_process": "very", "section_version": "0"})):
+    for path, form in (
+        ("/admin/cycles/new", {"year": "2018"}),
+        ("/admin/organisations/new", {"name": "X"}),
+        (f"/admin/organisations/{org_id}", {"name": "Renamed"}),
+        (f"/admin/organisations/{org_id}/retire", {}),
+        ("/admin/cycles/2017/send/invitation", {}),
+        ("/admin/cycles/2017/links", {}),
+        ("/admin/cycles/2017/settings", {"opens": "01/01/2017", "closes": "01/02/2017"}),
+        ("/admin/cycles/2017/emails/invitation", {"subject": "x", "body": "((link))", "action": "save"}),
+        ("/admin/cycles/2017/rollover", {}),
+        (f"/admin/cycles/2017/returns/{org_id}/reopen", {"message": "x"}),
+        (f"/admin/cycles/2017/returns/{org_id}/reissue", {}),
+        (
+            f"/admin/cycles/2017/returns/{org_id}/section/registration",
+            {"regulator_process": "very", "section_version": "0"},
+        ),
+    ):
         assert viewer.post_form(path, form, token_from=token_page).status_code == 403, path
     assert audit_actions() == before
     assert db.session.get(Organisation, org_id).name == "Northmoor County Council"
@@ -175,19 +210,30 @@ def test_a_viewer_can_see_but_change_nothing(app, accounts, employers, cycle):
 
 # ---------------------------------------------------------------- organisations and cycles
 
+
 def test_organisations_are_added_edited_and_retired_with_an_audit_trail(app, accounts, cycle):
     client = signed_in(app, "coordinator")
     bad = client.post_form("/admin/organisations/new", {"name": "", "contact_email": "not an email"})
     page = bad.get_data(as_text=True)
     assert bad.status_code == 400 and "Enter the organisation’s name" in page and "Select the authority type" in page
     assert "not an email" in page  # what was typed is kept
-    assert client.post_form("/admin/organisations/new", {
-        "name": "Fenwick Council", "authority_type": "Unitary Authority", "ons_code": "E06000903",
-        "contact_email": "PSW@Fenwick.example.org"}).status_code == 302
+    assert (
+        client.post_form(
+            "/admin/organisations/new",
+            {
+                "name": "Fenwick Council",
+                "authority_type": "Unitary Authority",
+                "ons_code": "E06000903",
+                "contact_email": "PSW@Fenwick.example.org",
+            },
+        ).status_code
+        == 302
+    )
     org = collection.organisation_by_name("Fenwick Council")
     assert org.contact_email == "psw@fenwick.example.org"
-    client.post_form(f"/admin/organisations/{org.id}", {"name": "Fenwick Borough Council",
-                                                        "authority_type": "Unitary Authority"})
+    client.post_form(
+        f"/admin/organisations/{org.id}", {"name": "Fenwick Borough Council", "authority_type": "Unitary Authority"}
+    )
     client.post_form(f"/admin/organisations/{org.id}/retire", {}, token_from="/admin/organisations")
     db.session.expire_all()
     org = db.session.get(Organisation, org.id)
@@ -199,25 +245,39 @@ def test_organisations_are_added_edited_and_retired_with_an_audit_trail(app, acc
 
 def test_cycles_are_created_with_populations_and_rolled_over(app, accounts):
     client = signed_in(app, "coordinator")
-    bad = client.post_form("/admin/cycles/new", {"year": "2017", "questionnaire": "health-check@2017.1",
-                                                 "opens": "31/02/2017", "closes": "01/01/2017"})
+    bad = client.post_form(
+        "/admin/cycles/new",
+        {"year": "2017", "questionnaire": "health-check@2017.1", "opens": "31/02/2017", "closes": "01/01/2017"},
+    )
     assert bad.status_code == 400 and "Enter a real date" in bad.get_data(as_text=True)
-    ok = client.post_form("/admin/cycles/new", {"year": "2017", "questionnaire": "health-check@2017.1",
-                                                "opens": "02/10/2017", "closes": "15/12/2017"})
+    ok = client.post_form(
+        "/admin/cycles/new",
+        {"year": "2017", "questionnaire": "health-check@2017.1", "opens": "02/10/2017", "closes": "15/12/2017"},
+    )
     assert ok.status_code == 302
     cycle = collection.cycle_by_year(2017)
-    assert collection.populations(cycle) == {"Shire County": 27, "London Borough": 33, "Metropolitan District": 36,
-                                       "Unitary Authority": 55}
-    assert cycle.closes_at.astimezone(__import__("zoneinfo").ZoneInfo("Europe/London")).strftime("%d/%m %H:%M") == "15/12 23:59"
-    rolled = client.post_form("/admin/cycles/2017/rollover", {"questionnaire": "health-check@2017.1",
-                                                             "opens": "01/10/2018", "closes": "14/12/2018"},
-                              token_from="/admin/cycles/2017/settings")
+    assert collection.populations(cycle) == {
+        "Shire County": 27,
+        "London Borough": 33,
+        "Metropolitan District": 36,
+        "Unitary Authority": 55,
+    }
+    assert (
+        cycle.closes_at.astimezone(__import__("zoneinfo").ZoneInfo("Europe/London")).strftime("%d/%m %H:%M")
+        == "15/12 23:59"
+    )
+    rolled = client.post_form(
+        "/admin/cycles/2017/rollover",
+        {"questionnaire": "health-check@2017.1", "opens": "01/10/2018", "closes": "14/12/2018"},
+        token_from="/admin/cycles/2017/settings",
+    )
     assert rolled.status_code == 302
     new = collection.cycle_by_year(2018)
     assert new.previous_cycle_id == cycle.id and collection.populations(new) == collection.populations(cycle)
 
 
 # ---------------------------------------------------------------- tracking
+
 
 def test_dashboard_tracks_every_organisation_and_the_response_rate(app, accounts, employers, cycle):
     submit_return(app, employers["a"][1])
@@ -228,14 +288,21 @@ def test_dashboard_tracks_every_organisation_and_the_response_rate(app, accounts
     db.session.commit()
     client = signed_in(app, "viewer")
     page = client.get("/admin/cycles/2017").get_data(as_text=True)
-    rows = re.findall(r'<a class="govuk-link" href="/admin/cycles/2017/returns/\d+">([^<]+)</a></td>\s*'
-                      r'<td class="govuk-table__cell">([^<]+)</td>\s*<td class="govuk-table__cell"><strong[^>]*>([^<]+)<', page)
-    assert rows == [("Ashby Vale Council", "Unitary Authority", "Not invited"),
-                    ("London Borough of Eastwick", "London Borough", "In progress"),
-                    ("Northmoor County Council", "Shire County", "Submitted")]
-    rates = page[page.index('id="response-rates"'):]
+    rows = re.findall(
+        r'<a class="govuk-link" href="/admin/cycles/2017/returns/\d+">([^<]+)</a></td>\s*'
+        r'<td class="govuk-table__cell">([^<]+)</td>\s*<td class="govuk-table__cell"><strong[^>]*>([^<]+)<',
+        page,
+    )
+    assert rows == [
+        ("Ashby Vale Council", "Unitary Authority", "Not invited"),
+        ("London Borough of Eastwick", "London Borough", "In progress"),
+        ("Northmoor County Council", "Shire County", "Submitted"),
+    ]
+    rates = page[page.index('id="response-rates"') :]
     assert re.search(r"Shire County</th>\s*<td[^>]*>\s*1\s*</td>\s*<td[^>]*>\s*27\s*</td>\s*<td[^>]*>\s*4%", rates)
-    assert re.search(r"Total \(councils\)</th>\s*<td[^>]*>\s*1\s*</td>\s*<td[^>]*>\s*151\s*</td>\s*<td[^>]*>\s*1%", rates)
+    assert re.search(
+        r"Total \(councils\)</th>\s*<td[^>]*>\s*1\s*</td>\s*<td[^>]*>\s*151\s*</td>\s*<td[^>]*>\s*1%", rates
+    )
     by_status = client.get("/admin/cycles/2017?sort=status&dir=desc").get_data(as_text=True)
     assert by_status.index("Northmoor") < by_status.index("Eastwick") < by_status.index("Ashby Vale")
     filtered = client.get("/admin/cycles/2017?status=in_progress").get_data(as_text=True)
@@ -243,10 +310,14 @@ def test_dashboard_tracks_every_organisation_and_the_response_rate(app, accounts
     download = client.get("/admin/cycles/2017?format=csv&type=Shire+County")
     assert download.mimetype == "text/csv"
     assert list(csv.reader(io.StringIO(download.get_data(as_text=True))))[1][:3] == [
-        "Northmoor County Council", "Shire County", "Submitted"]
+        "Northmoor County Council",
+        "Shire County",
+        "Submitted",
+    ]
 
 
 # ---------------------------------------------------------------- handling returns
+
 
 def test_reopen_with_a_message_then_the_employer_amends(app, accounts, employers, cycle):
     org, token = employers["a"]
@@ -275,7 +346,9 @@ def test_enter_a_return_on_behalf_and_submit_it(app, accounts, employers, cycle)
     base = f"/admin/cycles/2017/returns/{org.id}"
     page = client.get(f"{base}/section/registration").get_data(as_text=True)
     version = re.search(r'name="section_version" type="hidden" value="(\d+)"', page).group(1)
-    saved = client.post_form(f"{base}/section/registration", {"regulator_process": "fairly", "section_version": version})
+    saved = client.post_form(
+        f"{base}/section/registration", {"regulator_process": "fairly", "section_version": version}
+    )
     assert saved.status_code == 302 and saved.headers["Location"].endswith(f"{base}/section/partnerships")
     client.post_form(f"{base}/submit", {}, token_from=base)
     response = returns.find_return(cycle, org)
@@ -301,7 +374,9 @@ def test_an_extended_deadline_lets_one_organisation_keep_editing(app, accounts, 
     a, b = app.test_client(), app.test_client()
     sign_in(a, employers["a"][1])
     sign_in(b, employers["b"][1])
-    assert save(a, "registration", {"regulator_process": "very"}).status_code == 409  # closed: not saved, what was typed shown
+    assert (
+        save(a, "registration", {"regulator_process": "very"}).status_code == 409
+    )  # closed: not saved, what was typed shown
     client = signed_in(app, "coordinator")
     base = f"/admin/cycles/2017/returns/{employers['a'][0].id}"
     bad = client.post_form(f"{base}/extend", {"closes": "next week"}, token_from=base)
@@ -313,6 +388,7 @@ def test_an_extended_deadline_lets_one_organisation_keep_editing(app, accounts, 
 
 
 # ---------------------------------------------------------------- open answers
+
 
 def test_coding_assigns_categories_and_adds_new_ones(app, accounts, employers, cycle):
     submit_return(app, employers["a"][1])
@@ -336,12 +412,19 @@ def test_comments_are_redacted_and_published_only_when_approved(app, accounts, e
     employer = app.test_client()
     sign_in(employer, token)
     fill_everything(employer)
-    save(employer, "final", {"final_comments": "Ask Priya Shah (01632 960001, priya@northmoor.example.org) "
-                                               "about Northmoor County Council's Northmoor teams."})
+    save(
+        employer,
+        "final",
+        {
+            "final_comments": "Ask Priya Shah (01632 960001, priya@northmoor.example.org) "
+            "about Northmoor County Council's Northmoor teams."
+        },
+    )
     employer.post_form("/return/check", {"confirm": "y"})
     item = db.session.scalar(select(CommentReview).where(CommentReview.question_id == "final_comments"))
-    assert item.redacted == ("Ask <name> (<telephone number>, <email address>) about <Organisation name>'s "
-                             "<area name> teams.")
+    assert item.redacted == (
+        "Ask <name> (<telephone number>, <email address>) about <Organisation name>'s <area name> teams."
+    )
     assert item.status == "pending" and review.reviews(cycle, "approved") == []
     client = signed_in(app, "coordinator")
     listing = client.get("/admin/cycles/2017/comments").get_data(as_text=True)
@@ -378,9 +461,9 @@ def test_a_review_applies_only_to_the_text_it_was_made_for(app, accounts, employ
     assert [c.redacted for c in review.reviews(cycle, "approved")] == ["Supervision is monthly; ask <name>."]
 
 
-def test_national_results_are_published_then_read_by_coordinators_and_viewers(app, accounts, employers, cycle,
-                                                                            tmp_path):
-
+def test_national_results_are_published_then_read_by_coordinators_and_viewers(
+    app, accounts, employers, cycle, tmp_path
+):
 
     submit_return(app, employers["a"][1])
     submit_return(app, employers["b"][1])
@@ -404,8 +487,12 @@ def test_national_results_are_published_then_read_by_coordinators_and_viewers(ap
     assert pdf.mimetype == "application/pdf"
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).split())
     # The per cent is of the councils there are, not of those invited (issue 30).
-    assert re.search(r"2 councils \(\d+ per cent of the \d+ councils of these four types\) returned the health check",
-                     text) and "invited" not in text
+    assert (
+        re.search(
+            r"2 councils \(\d+ per cent of the \d+ councils of these four types\) returned the health check", text
+        )
+        and "invited" not in text
+    )
     employer = app.test_client()
     sign_in(employer, employers["a"][1])
     assert employer.get("/admin/cycles/2017/editions/1/report.pdf").status_code == 302

@@ -5,6 +5,7 @@ invited; then each audience's start page is fetched and every same-origin link f
 a few pages of each kind), and no page may show "None", a traceback, raw exception text ("[Errno")
 or an answer option's code where its wording should be.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,16 +32,31 @@ PER_KIND = 3  # pages of one kind (the same address but for its numbers) visited
 MOST = 400  # pages an audience's crawl visits at most
 
 # Option codes that are not words: "two_three", "student_supervision", "dont_know"...
-CODES = sorted({o.value for key in ("health-check@2017.1", "staff-survey@2020.1")
-                for q in forms.load(*key.split("@")).questions() for o in q.options if "_" in o.value})
-FORBIDDEN = [(re.compile(r"\bNone\b"), "None"), (re.compile(r"Traceback"), "Traceback"),
-             (re.compile(r"\[Errno"), "[Errno"), (re.compile(r"\['"), "a Python list"),
-             (re.compile(r"\b(" + "|".join(map(re.escape, CODES)) + r")\b"), "an option code")]
+CODES = sorted(
+    {
+        o.value
+        for key in ("health-check@2017.1", "staff-survey@2020.1")
+        for q in forms.load(*key.split("@")).questions()
+        for o in q.options
+        if "_" in o.value
+    }
+)
+FORBIDDEN = [
+    (re.compile(r"\bNone\b"), "None"),
+    (re.compile(r"Traceback"), "Traceback"),
+    (re.compile(r"\[Errno"), "[Errno"),
+    (re.compile(r"\['"), "a Python list"),
+    (re.compile(r"\b(" + "|".join(map(re.escape, CODES)) + r")\b"), "an option code"),
+]
 # "None" as English ("None of these", "None agreed"), not a missing value shown as Python's word.
 LABELS_WITH_NONE = re.compile(r"\bNone(?= [a-z])")
 # An answer option worded "None" (the staff survey's extra hours) is read where it is a choice.
-OPTION_LABELS = {o.label for key in ("health-check@2017.1", "staff-survey@2020.1")
-                 for q in forms.load(*key.split("@")).questions() for o in q.options}
+OPTION_LABELS = {
+    o.label
+    for key in ("health-check@2017.1", "staff-survey@2020.1")
+    for q in forms.load(*key.split("@")).questions()
+    for o in q.options
+}
 
 
 class _Page(HTMLParser):
@@ -67,8 +83,8 @@ class _Page(HTMLParser):
         if tag in ("script", "style") and self._skip:
             self._skip -= 1
         if tag in ("label", "option") and self._choice is not None:
-            if "".join(self.text[self._choice:]).strip() in OPTION_LABELS:
-                del self.text[self._choice:]  # a choice's own wording
+            if "".join(self.text[self._choice :]).strip() in OPTION_LABELS:
+                del self.text[self._choice :]  # a choice's own wording
             self._choice = None
 
     def handle_data(self, data: str) -> None:
@@ -159,7 +175,8 @@ def test_no_page_any_audience_reaches_in_the_demo_shows_none_a_traceback_or_a_co
     survey = staff.survey_of(collection.cycle_by_year(2017))
     parts = [f"/survey/{code}/{s.id}" for s in staff.questionnaire_of(survey).sections]
     everything["practitioner"], counted["practitioner"] = crawl(
-        person, ["/survey/", f"/survey/{code}", *parts, f"/survey/{code}/check"])
+        person, ["/survey/", f"/survey/{code}", *parts, f"/survey/{code}/check"]
+    )
 
     # Results published, with the staff survey closed, so benchmarks and staff results exist.
     with writing():
@@ -178,15 +195,23 @@ def test_no_page_any_audience_reaches_in_the_demo_shows_none_a_traceback_or_a_co
         org = db.session.scalar(select(Organisation).order_by(Organisation.name))
         response = returns.find_return(collection.cycle_by_year(2017), org)
         _, contributor_token = contributors.invite(
-            response, Actor("Priya Shah"), name="Sam Okoro", email="sam@example.org", job_title=None,
-            sections=["safe_workloads", "risks_resources"], can_sign_off=False)
+            response,
+            Actor("Priya Shah"),
+            name="Sam Okoro",
+            email="sam@example.org",
+            job_title=None,
+            sections=["safe_workloads", "risks_resources"],
+            can_sign_off=False,
+        )
     colleague = app.test_client()
     contribute(colleague, contributor_token)
     everything["contributor"], counted["contributor"] = crawl(colleague, ["/return"])
 
     coordinator = app.test_client()
-    assert coordinator.post_form("/admin/sign-in", {"email": "coordinator@example.org",
-                                                    "password": password}).status_code == 302
+    assert (
+        coordinator.post_form("/admin/sign-in", {"email": "coordinator@example.org", "password": password}).status_code
+        == 302
+    )
     everything["coordinator"], counted["coordinator"] = crawl(coordinator, ["/admin/"], skip=("/sign-out",))
 
     report = [f"{who}: {url}: {p}" for who, pages in everything.items() for url, ps in pages.items() for p in ps]

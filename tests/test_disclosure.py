@@ -7,6 +7,7 @@ subtracting what it sees, every figure and count withheld from it: every other o
 every withheld group's, any few people's left over when a total is split, and (an organisation)
 its own withheld services and roles. It must recover none. The other side: no organisation with
 10 counted for a standard has its own score withheld, and its rank counts every such organisation."""
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,9 @@ from tests.disclosure import (
 )
 
 
-def edition(tmp_path, respondents: list[dict], headcounts: dict[str, int] | None = None
-            ) -> tuple[dict, list[dict], list[dict]]:
+def edition(
+    tmp_path, respondents: list[dict], headcounts: dict[str, int] | None = None
+) -> tuple[dict, list[dict], list[dict]]:
     """Build the staff survey's part of an edition and read back its files: scores.json, every
     organisation's report, and England's and each region's."""
 
@@ -43,23 +45,33 @@ def edition(tmp_path, respondents: list[dict], headcounts: dict[str, int] | None
     folder = tmp_path / "staff"
     result = json.loads((folder / "scores.json").read_text())
     reports = [json.loads(p.read_text()) for p in sorted((folder / "organisations").glob("*.json"))]
-    areas = [json.loads(p.read_text()) for p in [folder / "england-staff-survey-2020.json",
-                                                  *sorted((folder / "regions").glob("*.json"))]]
+    areas = [
+        json.loads(p.read_text())
+        for p in [folder / "england-staff-survey-2020.json", *sorted((folder / "regions").glob("*.json"))]
+    ]
     return result, reports, areas
 
 
-@pytest.mark.parametrize("seed, everyone_says, trusts, other", [
-    (5, False, (3, 3, 3), (60, 3, 3)), (6, False, (), (60, 3, 3)), (7, True, (3, 3, 3), (60, 3, 3)),
-    (8, False, (2, 2, 1), (40, 2, 2))])
-def test_no_audience_works_out_a_withheld_figure_or_count_from_what_it_reads(tmp_path, seed, everyone_says, trusts,
-                                                                            other):
+@pytest.mark.parametrize(
+    "seed, everyone_says, trusts, other",
+    [
+        (5, False, (3, 3, 3), (60, 3, 3)),
+        (6, False, (), (60, 3, 3)),
+        (7, True, (3, 3, 3), (60, 3, 3)),
+        (8, False, (2, 2, 1), (40, 2, 2)),
+    ],
+)
+def test_no_audience_works_out_a_withheld_figure_or_count_from_what_it_reads(
+    tmp_path, seed, everyone_says, trusts, other
+):
     respondents = synthetic(seed, everyone_says=everyone_says, trusts=trusts, other=other)
     df = scores.frame(respondents, Q)
     rng = random.Random(seed)  # most organisations enter a headcount; England's report adds what they make
     headcounts = {o: rng.randint(20, 90) for o in sorted(set(df["organisation"])) if rng.random() < 0.7}
     result, reports, areas = edition(tmp_path, respondents, headcounts)
-    places = {o: (k, r or "") for o, k, r in df[list(scores.PLACES)].drop_duplicates("organisation").itertuples(
-        index=False)}
+    places = {
+        o: (k, r or "") for o, k, r in df[list(scores.PLACES)].drop_duplicates("organisation").itertuples(index=False)
+    }
     protected = 0
     for measure in MEASURES:
         att = attacker(df, measure)
@@ -131,6 +143,7 @@ def assert_no_profile_count_recoverable(found: dict) -> None:
 
 # ---------------------------------------------------------------- the other side: no score lost
 
+
 @st.composite
 def datasets(draw) -> list[dict]:
     """Up to 25 organisations of 1 to 40 respondents (many near 10), in a few types and regions (some
@@ -142,9 +155,15 @@ def datasets(draw) -> list[dict]:
         size = draw(st.one_of(st.integers(1, 40), st.integers(8, 12)))
         answers = draw(st.lists(st.sampled_from(scores.SCALE + [None]), min_size=size, max_size=size))
         service = draw(st.sampled_from(STATED["service"] + [None]))
-        rows += [{"organisation": f"O{i:02d}", "authority_type": kind, "region": region,
-                  "answers": {"s1_vision": a, "s1_leaders": "agree" if j % 3 else None, "service": service}}
-                 for j, a in enumerate(answers)]
+        rows += [
+            {
+                "organisation": f"O{i:02d}",
+                "authority_type": kind,
+                "region": region,
+                "answers": {"s1_vision": a, "s1_leaders": "agree" if j % 3 else None, "service": service},
+            }
+            for j, a in enumerate(answers)
+        ]
     return rows
 
 
@@ -155,8 +174,10 @@ def test_every_organisation_with_10_counted_sees_its_score_and_its_rank_counts_e
     scored = scores.score(df, Q)
     result = scores.published(scored, df, Q, 2020)
     own = scores.respondent_scores(df, Q)["standard_1"]
-    truth = {o: (int(s.notna().sum()), float(s.mean()) if s.notna().any() else None)
-             for o, s in own.groupby(df["organisation"])}
+    truth = {
+        o: (int(s.notna().sum()), float(s.mean()) if s.notna().any() else None)
+        for o, s in own.groupby(df["organisation"])
+    }
     ranked = sorted((mean for n, mean in truth.values() if n >= 10), reverse=True)
     for entry in result["organisations"]:
         n, mean = truth[entry["organisation"]]
@@ -175,27 +196,49 @@ def test_every_organisation_with_10_counted_sees_its_score_and_its_rank_counts_e
 def test_ranks_ties_and_of_against_a_small_dataset_worked_out_by_hand():
     """Seven organisations answer standard 1's vision statement alone:
 
-        P 12 x strongly agree          100     1st of 5
-        Q 10 x agree                    75     2nd (tied)
-        R 20: 10 agree, 10 agree        75     2nd (tied: the same mean from other sums)
-        S 10: 5 neither, 5 agree        62.5   4th, printed 63 (half away from zero)
-        T 11: 11 disagree               25     5th
-        U  9 x strongly agree          withheld (9): no rank, and not counted in "of"
-        V 30 x don't know              no one counted: no score, no rank
+    P 12 x strongly agree          100     1st of 5
+    Q 10 x agree                    75     2nd (tied)
+    R 20: 10 agree, 10 agree        75     2nd (tied: the same mean from other sums)
+    S 10: 5 neither, 5 agree        62.5   4th, printed 63 (half away from zero)
+    T 11: 11 disagree               25     5th
+    U  9 x strongly agree          withheld (9): no rank, and not counted in "of"
+    V 30 x don't know              no one counted: no score, no rank
     """
-    people = {"P": [("strongly_agree", 12)], "Q": [("agree", 10)], "R": [("agree", 20)],
-              "S": [("neither", 5), ("agree", 5)], "T": [("disagree", 11)], "U": [("strongly_agree", 9)],
-              "V": [(forms.DONT_KNOW, 30)]}
-    rows = [{"organisation": o, "authority_type": "Shire County", "region": "North", "answers": {"s1_vision": a}}
-            for o, answers in people.items() for a, count in answers for _ in range(count)]
+    people = {
+        "P": [("strongly_agree", 12)],
+        "Q": [("agree", 10)],
+        "R": [("agree", 20)],
+        "S": [("neither", 5), ("agree", 5)],
+        "T": [("disagree", 11)],
+        "U": [("strongly_agree", 9)],
+        "V": [(forms.DONT_KNOW, 30)],
+    }
+    rows = [
+        {"organisation": o, "authority_type": "Shire County", "region": "North", "answers": {"s1_vision": a}}
+        for o, answers in people.items()
+        for a, count in answers
+        for _ in range(count)
+    ]
     df = scores.frame(rows, Q)
     result = scores.published(scores.score(df, Q), df, Q, 2020)
-    got = {o["organisation"]: (o["scores"]["standard_1"]["printed"], o["scores"]["standard_1"]["band"],
-                               o["scores"]["standard_1"]["rank"], o["scores"]["standard_1"]["of"])
-           for o in result["organisations"]}
-    assert got == {"P": (100, "high", 1, 5), "Q": (75, "high", 2, 5), "R": (75, "high", 2, 5),
-                   "S": (63, "moderate", 4, 5), "T": (25, "low", 5, 5), "U": (None, None, None, None),
-                   "V": (None, None, None, None)}
+    got = {
+        o["organisation"]: (
+            o["scores"]["standard_1"]["printed"],
+            o["scores"]["standard_1"]["band"],
+            o["scores"]["standard_1"]["rank"],
+            o["scores"]["standard_1"]["of"],
+        )
+        for o in result["organisations"]
+    }
+    assert got == {
+        "P": (100, "high", 1, 5),
+        "Q": (75, "high", 2, 5),
+        "R": (75, "high", 2, 5),
+        "S": (63, "moderate", 4, 5),
+        "T": (25, "low", 5, 5),
+        "U": (None, None, None, None),
+        "V": (None, None, None, None),
+    }
 
 
 def test_every_organisations_report_in_an_edition_shows_each_score_it_has_10_for(tmp_path):

@@ -8,6 +8,7 @@ published groups' totals; the attack solves for each one and fails, giving the v
 and how close the published rounding pins it. It runs on the demo's register and on a dataset built
 to be awkward: one NHS trust alone in its type, a type of exactly the threshold, a region of two.
 """
+
 import csv
 import json
 import random
@@ -39,8 +40,11 @@ def demo_dataset() -> Dataset:
     """The demo's register, answered as `healthcheck demo` answers it (all but the first five)."""
     with DEMO_REGISTER.open(encoding="utf-8") as fh:
         register = sorted(csv.DictReader(fh), key=lambda r: r["name"])
-    returns = [Return(r["name"], r["authority_type"], answers(Q, random.Random(i), r["name"]),
-                      region=r["region"] or None) for i, r in enumerate(register) if i >= 5]
+    returns = [
+        Return(r["name"], r["authority_type"], answers(Q, random.Random(i), r["name"]), region=r["region"] or None)
+        for i, r in enumerate(register)
+        if i >= 5
+    ]
     return Dataset(2017, Q, tablespec.load(Q), returns, {})
 
 
@@ -53,6 +57,7 @@ def published(request, tmp_path_factory):
 
 
 # ---------------------------------------------------------------- what the attacker knows
+
 
 def groups_of(ret: Return) -> set[str]:
     return {"All", ret.authority_type} | ({f"{ret.region} region"} if ret.region else set())
@@ -73,8 +78,9 @@ class Equations:
         return np.array([float(a and name in groups_of(r)) for r, a in zip(self.dataset.returns, self.answered)])
 
     def one(self, organisation: str) -> np.ndarray:
-        return np.array([float(a and r.organisation == organisation)
-                         for r, a in zip(self.dataset.returns, self.answered)])
+        return np.array(
+            [float(a and r.organisation == organisation) for r, a in zip(self.dataset.returns, self.answered)]
+        )
 
     def add(self, vector: np.ndarray, mean: float, n: int) -> None:
         self.rows.append(vector)
@@ -111,8 +117,9 @@ def true_values(dataset: Dataset, label: str) -> tuple[list[float | None], list[
     return values, [v is not None for v in values]
 
 
-def national_facts(dataset: Dataset, table: dict, label: str, year_field: str = "printed"
-                   ) -> tuple[Equations, list[str]]:
+def national_facts(
+    dataset: Dataset, table: dict, label: str, year_field: str = "printed"
+) -> tuple[Equations, list[str]]:
     """The national table's facts about one measure, and the groups it withholds."""
     _, answered = true_values(dataset, label)
     facts, withheld = Equations(dataset, answered), []
@@ -126,8 +133,9 @@ def national_facts(dataset: Dataset, table: dict, label: str, year_field: str = 
     return facts, withheld
 
 
-def assert_none_recovered(facts: Equations, withheld: list[str], values: list[float | None], where: str,
-                          exempt: str | None = None) -> None:
+def assert_none_recovered(
+    facts: Equations, withheld: list[str], values: list[float | None], where: str, exempt: str | None = None
+) -> None:
     for group in withheld:
         target = facts.group(group)
         if exempt is not None and np.array_equal(target, facts.one(exempt)):
@@ -136,11 +144,14 @@ def assert_none_recovered(facts: Equations, withheld: list[str], values: list[fl
         if found is not None:
             n = int(target.sum())
             truth = sum(v for v, t in zip(values, target) if t and v is not None) / n
-            pytest.fail(f"{where}: the withheld {group} (n={n}) is {found[0] / n:.2f} ± {found[1] / n:.2f} from "
-                        f"the published figures; its true value is {truth:.2f}")
+            pytest.fail(
+                f"{where}: the withheld {group} (n={n}) is {found[0] / n:.2f} ± {found[1] / n:.2f} from "
+                f"the published figures; its true value is {truth:.2f}"
+            )
 
 
 # ---------------------------------------------------------------- the attacks
+
 
 def test_the_national_tables_give_no_withheld_figure_away(published):
     dataset, out = published
@@ -189,8 +200,11 @@ def test_no_benchmark_with_its_employers_own_answers_gives_a_withheld_figure_awa
             facts, withheld = national_facts(dataset, table, m["measure"])
             if m["own"] is not None:
                 facts.add(facts.one(me), round(m["own"]), 1)
-            for key, name in (("type", result["authority_type"]), ("region", f"{result['region']} region"),
-                              ("all", "All")):
+            for key, name in (
+                ("type", result["authority_type"]),
+                ("region", f"{result['region']} region"),
+                ("all", "All"),
+            ):
                 if key not in m or (key == "region" and not result["region"]):
                     continue
                 if _shown(m[key]):  # the other employers like it: the group less the employer itself
@@ -258,8 +272,10 @@ def test_single_choice_shares_in_benchmarks_give_no_withheld_share_away(publishe
         me = result["organisation"]
         for item in result["single"]:
             question = Q.question(item["question_id"])
-            chosen = [r.answers.get(question.id) if forms.rules.is_asked(question, r.answers) else None
-                      for r in dataset.returns]
+            chosen = [
+                r.answers.get(question.id) if forms.rules.is_asked(question, r.answers) else None
+                for r in dataset.returns
+            ]
             answered = [c is not None for c in chosen]
             for option in item["options"]:
                 facts = Equations(dataset, answered)
@@ -267,8 +283,11 @@ def test_single_choice_shares_in_benchmarks_give_no_withheld_share_away(publishe
                 withheld = []
                 if item["own"] is not None:
                     facts.add(facts.one(me), float(item["own"] == option["value"]), 1)
-                for key, name in (("type", result["authority_type"]), ("region", f"{result['region']} region"),
-                                  ("all", "All")):
+                for key, name in (
+                    ("type", result["authority_type"]),
+                    ("region", f"{result['region']} region"),
+                    ("all", "All"),
+                ):
                     if key not in item or (key == "region" and not result["region"]):
                         continue
                     if _shown(item[key]):
@@ -298,34 +317,41 @@ def test_every_file_publishes_the_figures_as_printed_and_no_more(published):
         assert not any(isinstance(v, float) for v in cells), f"{table['number']} publishes an unrounded figure"
         csv_rows = list(csv.reader((out / "tables" / f"{_slug(table)}.csv").open(encoding="utf-8")))
         header, printed = grid(table)
-        sheet_rows = [list(row) for row in book[table["number"]].iter_rows(min_row=3, max_row=2 + len(printed),
-                                                                           values_only=True)]
+        sheet_rows = [
+            list(row) for row in book[table["number"]].iter_rows(min_row=3, max_row=2 + len(printed), values_only=True)
+        ]
         assert sheet_rows == printed, table["number"]  # the workbook holds exactly the printed figures
-        for row in csv_rows[2:2 + len(table["rows"])]:
+        for row in csv_rows[2 : 2 + len(table["rows"])]:
             assert not any(re.fullmatch(r"-?\d+\.\d+", c) for c in row), (table["number"], row)
         for row in sheet_rows:
             assert not any(isinstance(c, float) for c in row), (table["number"], row)
         if table["kind"] == "by_type":
             for group in dict.fromkeys(r["group"] for r in table["rows"]):
-                printed = [f"{'–' if r['printed'] is None else r['printed']} {r['n']}"
-                           for r in table["rows"] if r["group"] == group]
+                printed = [
+                    f"{'–' if r['printed'] is None else r['printed']} {r['n']}"
+                    for r in table["rows"]
+                    if r["group"] == group
+                ]
                 assert f"{group} {' '.join(printed)}" in report_text, (table["number"], group, printed)
             suppressed = {(r["measure"], r["group"]) for r in table["rows"] if r.get("suppressed")}
-            in_csv = {(row[0], row[1]) for row in csv_rows[2:2 + len(table["rows"])] if row[4] == "*"}
+            in_csv = {(row[0], row[1]) for row in csv_rows[2 : 2 + len(table["rows"])] if row[4] == "*"}
             in_sheet = sum(cell == "*" for row in sheet_rows for cell in row)
             assert in_csv == suppressed and in_sheet == len(suppressed), table["number"]
     regional_book = load_workbook(out / "tables" / "regional-tables.xlsx")
     for table in regional_tables(out):
         header, printed = grid(table)
         assert header[0] == "Region"
-        sheet_rows = [list(row) for row in regional_book[table["number"]].iter_rows(
-            min_row=3, max_row=2 + len(printed), values_only=True)]
+        sheet_rows = [
+            list(row)
+            for row in regional_book[table["number"]].iter_rows(min_row=3, max_row=2 + len(printed), values_only=True)
+        ]
         assert sheet_rows == printed, table["number"]
         csv_rows = list(csv.reader((out / "tables" / f"{_slug(table)}.csv").open(encoding="utf-8")))
         suppressed = {(r["measure"], r["group"]) for r in table["rows"] if r.get("suppressed")}
-        assert {(row[0], row[1]) for row in csv_rows[2:2 + len(table["rows"])] if row[4] == "*"} == suppressed
-        assert not any(isinstance(v, float) for r in table["rows"] for k, v in r.items()
-                       if k in ("value", "previous", "change")), table["number"]
+        assert {(row[0], row[1]) for row in csv_rows[2 : 2 + len(table["rows"])] if row[4] == "*"} == suppressed
+        assert not any(
+            isinstance(v, float) for r in table["rows"] for k, v in r.items() if k in ("value", "previous", "change")
+        ), table["number"]
     for path in (out / "benchmarks").glob("*.csv"):  # a benchmark's figures to one decimal place, as it prints them
         rows = list(csv.reader(path.open(encoding="utf-8")))
         assert not any(re.fullmatch(r"-?\d+\.\d\d+%?", c) for row in rows for c in row), path.name

@@ -1,4 +1,5 @@
 """Invitations and reminders through a real SMTP server on loopback (aiosmtpd)."""
+
 import re
 
 from click.testing import CliRunner
@@ -37,8 +38,10 @@ def test_invite_sends_working_links_records_failures_and_retries(app, employers,
     # The failed organisation keeps its old link: nothing undelivered works.
     assert client.get(f"/start/{employers['b'][1]}").status_code == 200
     sends = db.session.scalars(select(EmailSend).order_by(EmailSend.to_address)).all()
-    assert [(s.outcome, s.to_address) for s in sends] == [("sent", "psw@northmoor.example.org"),
-                                                          ("failed", "reject-me@eastwick.example.org")]
+    assert [(s.outcome, s.to_address) for s in sends] == [
+        ("sent", "psw@northmoor.example.org"),
+        ("failed", "reject-me@eastwick.example.org"),
+    ]
     assert sends[0].error is None and "550" in sends[1].error
 
     # Inviting again goes only to those not yet invited: the failed one, which fails again.
@@ -79,16 +82,27 @@ def test_coordinator_edits_previews_and_sends_from_the_web(app, accounts, employ
     bad = client.post_form(path, {"subject": "Hello ((name))", "body": "No link here", "action": "save"})
     page = bad.get_data(as_text=True)
     assert bad.status_code == 400 and "Remove or correct ((name))" in page and "Enter ((link)) in the body" in page
-    preview = client.post_form(path, {"subject": "((year)) return for ((organisation))",
-                                      "body": "Open ((link)) by ((deadline)).", "action": "preview"})
+    preview = client.post_form(
+        path,
+        {
+            "subject": "((year)) return for ((organisation))",
+            "body": "Open ((link)) by ((deadline)).",
+            "action": "preview",
+        },
+    )
     assert "2017 return for London Borough of Eastwick" in preview.get_data(as_text=True)  # first by name
-    client.post_form(path, {"subject": "((year)) return for ((organisation))",
-                            "body": "Open ((link)) by ((deadline)).", "action": "save"})
+    client.post_form(
+        path,
+        {"subject": "((year)) return for ((organisation))", "body": "Open ((link)) by ((deadline)).", "action": "save"},
+    )
     sent = client.post_form("/admin/cycles/2017/send/invitation", {}, token_from="/admin/cycles/2017")
     assert [m["Subject"] for m in smtp.messages] == ["2017 return for Northmoor County Council"]
     job_page = client.get(sent.headers["Location"]).get_data(as_text=True)  # the job's page, each send's outcome
     assert "1 sent, 1 not sent." in job_page and re.search(
-        r"reject-me@eastwick.example.org.*?Not sent: The mail server refused the address \(its code 550\)", job_page, re.S)
+        r"reject-me@eastwick.example.org.*?Not sent: The mail server refused the address \(its code 550\)",
+        job_page,
+        re.S,
+    )
     # Issue 31: no green "Done" over a failure.
     assert 'id="job-failures"' in job_page and "1 email could not be sent" in job_page and "job-done" not in job_page
     dashboard = client.get("/admin/cycles/2017").get_data(as_text=True)

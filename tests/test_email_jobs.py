@@ -2,6 +2,7 @@
 records what is to be sent and hands it to the worker; the worker writes and sends it through a
 real SMTP server (aiosmtpd) and records the outcome in words; a job taken up again after its
 worker stopped sends nothing twice; "retry failed" sends what failed."""
+
 from __future__ import annotations
 
 import re
@@ -28,8 +29,11 @@ def _closed_port() -> int:
 def test_a_new_users_link_that_cannot_be_emailed_is_said_to_have_failed_and_shown_once(app, accounts):
     app.config.update(MAIL_HOST="127.0.0.1", MAIL_PORT=_closed_port())
     coordinator = signed_in(app, "coordinator")
-    added = coordinator.post_form("/admin/users/new", {"email": "val@example.org", "name": "Val Idate",
-                                                         "role": "viewer"}, token_from="/admin/users/new")
+    added = coordinator.post_form(
+        "/admin/users/new",
+        {"email": "val@example.org", "name": "Val Idate", "role": "viewer"},
+        token_from="/admin/users/new",
+    )
     page = added.get_data(as_text=True)
     assert added.status_code == 200 and "The email to val@example.org could not be sent" in page
     assert "The mail server could not be reached" in page and "[Errno" not in page and "refused" not in page
@@ -45,8 +49,11 @@ def test_a_new_users_link_that_cannot_be_emailed_is_said_to_have_failed_and_show
 
 def test_a_new_users_link_is_emailed_by_a_job_and_the_message_says_so(app, accounts, smtp):
     coordinator = signed_in(app, "coordinator")
-    added = coordinator.post_form("/admin/users/new", {"email": "val@example.org", "name": "Val Idate",
-                                                         "role": "viewer"}, token_from="/admin/users/new")
+    added = coordinator.post_form(
+        "/admin/users/new",
+        {"email": "val@example.org", "name": "Val Idate", "role": "viewer"},
+        token_from="/admin/users/new",
+    )
     assert added.status_code == 302
     listed = coordinator.get("/admin/users").get_data(as_text=True)
     assert "val@example.org has been emailed a link to set a password" in listed and "Sent (" in listed
@@ -86,24 +93,26 @@ def test_an_email_job_taken_up_again_after_its_worker_stopped_sends_nothing_twic
     with writing():
         job = notices.queue_submitted(response, version, None, Actor("Test"))
     job_id = job.id
-    first, second = db.session.scalars(select(EmailSend).where(EmailSend.job_id == job_id)
-                                       .order_by(EmailSend.id)).all()
+    first, second = db.session.scalars(select(EmailSend).where(EmailSend.job_id == job_id).order_by(EmailSend.id)).all()
     with writing():  # what the first attempt left: one sent, and the job running, its worker gone
         db.session.execute(update(EmailSend).where(EmailSend.id == first.id).values(outcome="sent"))
-        db.session.execute(update(Job).where(Job.id == job_id).values(
-            status="running", attempt=1, worker="a machine that died",
-            heartbeat_at=now() - timedelta(hours=1)))
+        db.session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(status="running", attempt=1, worker="a machine that died", heartbeat_at=now() - timedelta(hours=1))
+        )
     assert jobs.take_up_stalled() == [job_id]
     stored = db.session.get(Job, job_id)
     db.session.refresh(stored)
     assert stored.status == "done" and stored.attempt == 2 and stored.detail["sent"] == 1
     assert [m["To"] for m in smtp.messages[2:]] == [second.to_address]
-    assert [s.outcome for s in db.session.scalars(select(EmailSend).where(EmailSend.job_id == job_id))] == \
-        ["sent", "sent"]
+    assert [s.outcome for s in db.session.scalars(select(EmailSend).where(EmailSend.job_id == job_id))] == [
+        "sent",
+        "sent",
+    ]
 
 
-def test_a_reopen_note_that_cannot_be_sent_is_said_so_and_retry_failed_sends_it(app, accounts, employers, cycle,
-                                                                                    smtp):
+def test_a_reopen_note_that_cannot_be_sent_is_said_so_and_retry_failed_sends_it(app, accounts, employers, cycle, smtp):
     org = employers["a"][0]
     org.contact_email = "psw@northmoor.example.org"
     db.session.commit()
@@ -137,8 +146,15 @@ def test_a_withdrawn_contributors_queued_invitation_is_not_sent(app, employers, 
     with writing():
         response = return_rows.return_for(cycle, employers["a"][0])
     with writing():
-        someone, _ = contributors.invite(response, Actor("Priya Shah"), name="Sam Okoro",
-                                         email="sam@example.org", job_title=None, sections=None, can_sign_off=False)
+        someone, _ = contributors.invite(
+            response,
+            Actor("Priya Shah"),
+            name="Sam Okoro",
+            email="sam@example.org",
+            job_title=None,
+            sections=None,
+            can_sign_off=False,
+        )
         job = notices.queue_invitation(someone, Actor("Priya Shah"))
         contributors.revoke(someone, Actor("Priya Shah"))
     jobs.send_later(job)

@@ -1,5 +1,6 @@
 """Faults, each repeatable: many contributors at once against a real server, the server
 killed with SIGKILL mid-save, and the database becoming unavailable during a save."""
+
 from __future__ import annotations
 
 import json
@@ -75,23 +76,30 @@ class Ledger:
                     self.errors.append(f"{response.status_code}: {response.text[:200]}")
 
 
-def run_contributors(base: str, tokens: list[str], per_token: int, seconds: float, ledger: Ledger,
-                     on_start=lambda: None) -> None:
+def run_contributors(
+    base: str, tokens: list[str], per_token: int, seconds: float, ledger: Ledger, on_start=lambda: None
+) -> None:
     run_people(signed_in_people(base, tokens, per_token), seconds, ledger, on_start)
 
 
 def signed_in_people(base: str, tokens: list[str], per_token: int) -> list[tuple[Contributor, str, str]]:
     """``per_token`` people signed in with each link: (contributor, token, name)."""
-    return [(Contributor(base, token, f"p{t}x{p}"), token, f"p{t}x{p}")
-            for t, token in enumerate(tokens) for p in range(per_token)]
+    return [
+        (Contributor(base, token, f"p{t}x{p}"), token, f"p{t}x{p}")
+        for t, token in enumerate(tokens)
+        for p in range(per_token)
+    ]
 
 
-def run_people(people: list[tuple[Contributor, str, str]], seconds: float, ledger: Ledger,
-               on_start=lambda: None) -> None:
+def run_people(
+    people: list[tuple[Contributor, str, str]], seconds: float, ledger: Ledger, on_start=lambda: None
+) -> None:
     on_start()  # everyone has signed in: the clock (and any sabotage) starts now
     until = time.monotonic() + seconds
-    threads = [threading.Thread(target=ledger.run, args=(c, token, name, until, random.Random(name)))
-               for c, token, name in people]
+    threads = [
+        threading.Thread(target=ledger.run, args=(c, token, name, until, random.Random(name)))
+        for c, token, name in people
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -118,8 +126,12 @@ def check_database(url: str, tokens: list[str], ledger: Ledger) -> dict:
         # A page's version moves only with a committed save, in the same transaction as its audit event.
         for key, version in states.items():
             assert version == len(saves.get(key, [])), key
-        written = {(key, change[1]) for key, events in saves.items() for event in events
-                   for change in event.detail["changes"].values()}
+        written = {
+            (key, change[1])
+            for key, events in saves.items()
+            for event in events
+            for change in event.detail["changes"].values()
+        }
         latest = {}
         for token, page, version, marker in ledger.acks:
             key = (response_of[token], page)
@@ -135,8 +147,11 @@ def check_database(url: str, tokens: list[str], ledger: Ledger) -> dict:
                 assert stored == marker, (key, stored, marker)
                 answers[key] = stored
         db.engine.dispose()
-        return {"pages": len(states), "saves_committed": sum(len(v) for v in saves.values()),
-                "final_values_checked": len(answers)}
+        return {
+            "pages": len(states),
+            "saves_committed": sum(len(v) for v in saves.values()),
+            "final_values_checked": len(answers),
+        }
 
 
 def record(name: str, figures: dict) -> None:
@@ -152,13 +167,24 @@ def test_200_concurrent_contributors_lose_nothing_and_never_overwrite_silently(s
         run_contributors(server.base, tokens, per_token=5, seconds=10, ledger=ledger)
     finally:
         server.stop()
-    print(f"attempted {ledger.attempts}, acknowledged {len(ledger.acks)}, conflicts {ledger.conflicts}, "
-          f"not saved {ledger.not_saved}")
+    print(
+        f"attempted {ledger.attempts}, acknowledged {len(ledger.acks)}, conflicts {ledger.conflicts}, "
+        f"not saved {ledger.not_saved}"
+    )
     assert ledger.errors == []
     assert len(ledger.acks) >= 50 and ledger.conflicts > 0  # saves went through, and people really did collide
     figures = check_database(url, tokens, ledger)
-    record("concurrency", {"contributors": 200, "attempted": ledger.attempts, "acknowledged": len(ledger.acks),
-                           "conflicts_shown": ledger.conflicts, "not_saved_shown": ledger.not_saved, **figures})
+    record(
+        "concurrency",
+        {
+            "contributors": 200,
+            "attempted": ledger.attempts,
+            "acknowledged": len(ledger.acks),
+            "conflicts_shown": ledger.conflicts,
+            "not_saved_shown": ledger.not_saved,
+            **figures,
+        },
+    )
 
 
 def test_sigkill_mid_save_twenty_times_keeps_every_acknowledged_save(sqlite_template, tmp_path):
@@ -188,8 +214,16 @@ def test_sigkill_mid_save_twenty_times_keeps_every_acknowledged_save(sqlite_temp
     assert ledger.errors == []
     assert len(ledger.acks) > 20
     figures = check_database(url, tokens, ledger)
-    record("sigkill", {"kills": kills, "attempted": ledger.attempts, "acknowledged": len(ledger.acks),
-                       "conflicts_shown": ledger.conflicts, **figures})
+    record(
+        "sigkill",
+        {
+            "kills": kills,
+            "attempted": ledger.attempts,
+            "acknowledged": len(ledger.acks),
+            "conflicts_shown": ledger.conflicts,
+            **figures,
+        },
+    )
 
 
 def test_a_locked_database_keeps_the_typed_answers_and_recovers(sqlite_template, tmp_path):
@@ -202,8 +236,12 @@ def test_a_locked_database_keeps_the_typed_answers_and_recovers(sqlite_template,
         token = client.csrf_token("/return/section/registration")
     blocker = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None, timeout=0)
     blocker.execute("BEGIN IMMEDIATE")  # another writer holds the database
-    typed = {"csrf_token": token, "section_version": "0", "regulator_process": "fairly",
-             "registration_comments": "Typed while the database was locked"}
+    typed = {
+        "csrf_token": token,
+        "section_version": "0",
+        "regulator_process": "fairly",
+        "registration_comments": "Typed while the database was locked",
+    }
     try:
         response = client.post("/return/section/registration", data=typed)
     finally:
@@ -219,15 +257,16 @@ def test_a_locked_database_keeps_the_typed_answers_and_recovers(sqlite_template,
     assert again.status_code == 302
     with app.app_context():
         response_id = db.session.scalar(select(Response.id))
-        assert db.session.get(Response, response_id).answers["registration_comments"] == \
-            "Typed while the database was locked"
+        assert (
+            db.session.get(Response, response_id).answers["registration_comments"]
+            == "Typed while the database was locked"
+        )
         db.engine.dispose()
 
 
 def _behind_a_proxy(request, organisation: str):
     """The app on an emptied PostgreSQL reached through a TCP proxy the test can cut: (proxy,
     app, the organisation's link token)."""
-
 
     url = make_url(request.getfixturevalue("pg_migrated"))
     empty_postgres(url)
@@ -246,8 +285,12 @@ def test_postgresql_going_away_mid_save_keeps_the_typed_answers_and_recovers(req
             client = app.test_client()
             sign_in(client, token)
             csrf = client.csrf_token("/return/section/registration")
-        typed = {"csrf_token": csrf, "section_version": "0", "regulator_process": "not_very",
-                 "registration_comments": "Typed while PostgreSQL was away"}
+        typed = {
+            "csrf_token": csrf,
+            "section_version": "0",
+            "regulator_process": "not_very",
+            "registration_comments": "Typed while PostgreSQL was away",
+        }
         proxy.cut()
         response = client.post("/return/section/registration", data=typed)
         page = response.get_data(as_text=True)
@@ -258,8 +301,10 @@ def test_postgresql_going_away_mid_save_keeps_the_typed_answers_and_recovers(req
         assert client.post("/return/section/registration", data=typed).status_code == 302
         with app.app_context():
             response_id = db.session.scalar(select(Response.id))
-            assert db.session.get(Response, response_id).answers["registration_comments"] == \
-                "Typed while PostgreSQL was away"
+            assert (
+                db.session.get(Response, response_id).answers["registration_comments"]
+                == "Typed while PostgreSQL was away"
+            )
             db.engine.dispose()
     finally:
         proxy.cut()
@@ -280,9 +325,14 @@ def test_postgresql_restarting_while_the_site_is_idle_costs_no_request(request):
         proxy.start()
         with app.app_context():
             assert client.get("/return/section/registration").status_code == 200
-            assert client.post_form("/return/section/registration", {
-                "section_version": "0", "regulator_process": "fairly", "action": "later"},
-                token_from="/return/section/registration").status_code == 302
+            assert (
+                client.post_form(
+                    "/return/section/registration",
+                    {"section_version": "0", "regulator_process": "fairly", "action": "later"},
+                    token_from="/return/section/registration",
+                ).status_code
+                == 302
+            )
             db.engine.dispose()
     finally:
         proxy.cut()
@@ -311,9 +361,17 @@ def test_a_burst_of_sign_ins_is_limited_across_every_worker(sqlite_template, tmp
         for _ in range(30):  # each a new connection, as a script would make them, spread over the workers
             http = requests.Session()
             http.cookies.update(page.cookies)
-            codes.append(http.post(f"{server.base}/admin/sign-in", timeout=10, data={
-                "csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1),
-                "email": "nobody@example.org", "password": "wrong"}).status_code)
+            codes.append(
+                http.post(
+                    f"{server.base}/admin/sign-in",
+                    timeout=10,
+                    data={
+                        "csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1),
+                        "email": "nobody@example.org",
+                        "password": "wrong",
+                    },
+                ).status_code
+            )
     finally:
         server.stop()
     assert codes.count(429) >= 20 and set(codes) == {400, 429}, codes

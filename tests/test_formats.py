@@ -3,6 +3,7 @@ table is the same in the results web page, the report's PDF text, the CSV, the X
 the open data API (JSON and CSV); every sentence written from the figures is the same in the page,
 the PDF and the API; a benchmark's figures are the same in its page, PDF and CSV; and a region is
 shown in a benchmark exactly where the regional tables and report show it."""
+
 from __future__ import annotations
 
 import csv
@@ -48,12 +49,13 @@ def flat(text: str) -> str:
 def pdf_figures(lines: list[str], table: dict, labels: list[str]) -> list[str]:
     """A table's figures as the PDF prints them, in order: from its caption to its base, the header
     and the row labels left out."""
+
     def loose(words: str) -> str:  # a line may wrap anywhere between words
         return r"\s+".join(map(re.escape, words.split()))
 
     text = "\n".join(lines)
     start = re.search(loose(f"{table['number']}: {table['title']}"), text).end()
-    block = text[start:text.index("Base = ", start)]
+    block = text[start : text.index("Base = ", start)]
     for label in sorted(set(labels), key=len, reverse=True):
         block = re.sub(loose(label), "\n", block)
     block = re.sub(r"\d{4}, per cent", "", block)  # the header's "2016, per cent"
@@ -62,6 +64,7 @@ def pdf_figures(lines: list[str], table: dict, labels: list[str]) -> list[str]:
 
 def expected_pdf_figures(table: dict) -> list[str]:
     """What the report prints for a table's rows, from its published JSON."""
+
     def cell(value: object) -> str:
         return "–" if value is None or value == "" else str(value)
 
@@ -95,8 +98,10 @@ def in_order(cell: str, text: str) -> bool:
 def web_tables(page: str, table_id: str) -> list[list[str]]:
     section = re.search(rf'<section class="app-result" id="{re.escape(table_id)}">(.*?)</section>', page, re.S)[1]
     body = re.search(r"<tbody[^>]*>(.*?)</tbody>", section, re.S)[1]
-    return [[flat(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
-            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)]
+    return [
+        [flat(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+    ]
 
 
 def web_sentences(page: str, table_id: str) -> list[str]:
@@ -111,8 +116,11 @@ def test_every_figure_base_and_withheld_mark_agree_across_every_format(app, acco
     employer = submit_return(app, employers["a"][1])
     rng = random.Random(3)
     for i in range(12):  # councils in two regions, and a lone NHS trust whose figures are all withheld
-        org = Organisation(name=f"Peer Council {i}", authority_type=("Shire County", "London Borough")[i % 2],
-                           region=("Eastern", "London")[i % 3 == 0])
+        org = Organisation(
+            name=f"Peer Council {i}",
+            authority_type=("Shire County", "London Borough")[i % 2],
+            region=("Eastern", "London")[i % 3 == 0],
+        )
         db.session.add(org)
         db.session.flush()
         returns.submit(returns.return_for(cycle, org), Actor("Test"), Q, replace_with=answers(Q, rng))
@@ -147,8 +155,9 @@ def test_every_figure_base_and_withheld_mark_agree_across_every_format(app, acco
             lines_csv = list(csv.reader((folder / f"{slug(table)}.csv").open(encoding="utf-8")))
             columns = columns_of(table)
             assert lines_csv[1] == columns
-            assert lines_csv[2:2 + len(table["rows"])] == [["" if r.get(c) is None else str(r.get(c)) for c in columns]
-                                                          for r in table["rows"]], where
+            assert lines_csv[2 : 2 + len(table["rows"])] == [
+                ["" if r.get(c) is None else str(r.get(c)) for c in columns] for r in table["rows"]
+            ], where
             assert lines_csv[2 + len(table["rows"])] == [base_text(table)]
             # the API, JSON and CSV: the same rows, a withheld figure null and marked, the printed base
             served = api.get(f"/api/v1/editions/2017/tables/{grouping}/{table['id']}").get_json()
@@ -159,12 +168,23 @@ def test_every_figure_base_and_withheld_mark_agree_across_every_format(app, acco
                 hidden = row.get("printed") == SUPPRESSED
                 withheld_seen += hidden
                 assert got["withheld"] == hidden, where
-                assert all(got[c] == (None if hidden and c in ("value", "percent", "count", "printed") else row.get(c))
-                           for c in served["columns"]), (where, row, got)
-            served_csv = list(csv.reader(io.StringIO(api.get(
-                f"/api/v1/editions/2017/tables/{grouping}/{table['id']}?format=csv").get_data(as_text=True))))
-            assert served_csv[1:] == [["" if got[c] is None else str(got[c]) for c in served["columns"]]
-                                      + [str(got["withheld"])] for got in served["rows"]], where
+                assert all(
+                    got[c] == (None if hidden and c in ("value", "percent", "count", "printed") else row.get(c))
+                    for c in served["columns"]
+                ), (where, row, got)
+            served_csv = list(
+                csv.reader(
+                    io.StringIO(
+                        api.get(f"/api/v1/editions/2017/tables/{grouping}/{table['id']}?format=csv").get_data(
+                            as_text=True
+                        )
+                    )
+                )
+            )
+            assert served_csv[1:] == [
+                ["" if got[c] is None else str(got[c]) for c in served["columns"]] + [str(got["withheld"])]
+                for got in served["rows"]
+            ], where
             if grouping == "region":
                 continue  # the regional tables' web page and PDF are checked below, by region
             # the web page: the printed grid, "–" where there is no figure, the base and the sentences
@@ -172,8 +192,9 @@ def test_every_figure_base_and_withheld_mark_agree_across_every_format(app, acco
             assert web_tables(page, table["id"]) == shown, where
             assert base_text(table) in page and web_sentences(page, table["id"]) == table["findings"], where
             # the report: the same figures in the same order, the same base and sentences
-            labels = [r.get("label") or r.get("group") for r in table["rows"]] + [r["measure"] for r in table["rows"]
-                                                                                  if "measure" in r]
+            labels = [r.get("label") or r.get("group") for r in table["rows"]] + [
+                r["measure"] for r in table["rows"] if "measure" in r
+            ]
             assert pdf_figures(lines, table, labels) == expected_pdf_figures(table), where
             assert flat(base_text(table)) in report and all(flat(s) in report for s in table["findings"]), where
     assert withheld_seen, "nothing withheld: the test would not see a withheld mark disagree"
@@ -191,16 +212,24 @@ def test_every_figure_base_and_withheld_mark_agree_across_every_format(app, acco
 
     # The benchmark: the same cells in the page, the PDF and the CSV; its region shown wherever the
     # regional tables show the region (one threshold for the group), with the employer left out.
-    bench = next(f for f in edition.files if f.kind == "benchmark" and f.organisation_id == own.id
-                 and f.path.endswith(".json"))
+    bench = next(
+        f for f in edition.files if f.kind == "benchmark" and f.organisation_id == own.id and f.path.endswith(".json")
+    )
     result = json.loads((Path(app.config["EDITIONS_FOLDER"]) / edition.folder / bench.path).read_text())
     mine = employer.get("/return/results").get_data(as_text=True)
     measures_html = re.search(r'<table[^>]*id="measures"[^>]*>.*?<tbody[^>]*>(.*?)</tbody>', mine, re.S)[1]
-    web_rows = [[flat(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
-                for row in re.findall(r"<tr[^>]*>(.*?)</tr>", measures_html, re.S)]
-    pdf = flat(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(employer.get("/return/results.pdf").data)).pages))
-    by_name = {row[2]: row for row in csv.reader(io.StringIO(employer.get("/return/results.csv").get_data(as_text=True)))
-               if row and row[0] == "measure"}
+    web_rows = [
+        [flat(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", measures_html, re.S)
+    ]
+    pdf = flat(
+        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(employer.get("/return/results.pdf").data)).pages)
+    )
+    by_name = {
+        row[2]: row
+        for row in csv.reader(io.StringIO(employer.get("/return/results.csv").get_data(as_text=True)))
+        if row and row[0] == "measure"
+    }
     regions = {(r["measure"], r["group"]): r for t in regional for r in t["rows"]}
     for m, cells in zip(result["measures"], web_rows, strict=True):
         expected = benchmark.measure_cells(m)
@@ -208,11 +237,13 @@ def test_every_figure_base_and_withheld_mark_agree_across_every_format(app, acco
         for key in ("own", "peers", "all", "region"):
             assert in_order(expected[key], pdf), (m["measure"], key)
         row = by_name[m["name"]]
-        assert row[4] == expected["own"] and row[6] == (benchmark.figure(m["peers"]["mean"], m["percent"])
-                                                        if not m["peers"]["suppressed"] else "not shown")
+        assert row[4] == expected["own"] and row[6] == (
+            benchmark.figure(m["peers"]["mean"], m["percent"]) if not m["peers"]["suppressed"] else "not shown"
+        )
         table_row = regions[(m["measure"], "Eastern")]
-        assert (not m["region"]["suppressed"]) == (table_row["printed"] != SUPPRESSED and m["region"]["n"] >= 2), \
-            m["measure"]
+        assert (not m["region"]["suppressed"]) == (table_row["printed"] != SUPPRESSED and m["region"]["n"] >= 2), m[
+            "measure"
+        ]
         if m["own"] is not None:
             assert m["region"]["n"] == table_row["n"] - 1  # the employer left out of "others in Eastern"
 
@@ -231,8 +262,10 @@ def test_englands_staff_report_prints_the_same_figures_in_its_json_page_and_pdf(
 
     def web_rows(table_id: str) -> list[list[str]]:
         body = re.search(rf'id="{table_id}">.*?<tbody[^>]*>(.*?)</tbody>', page, re.S)[1]
-        return [[flat(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
-                for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)]
+        return [
+            [flat(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+        ]
 
     threshold = 10
     expected = [[r["name"], *staff_national.rate_cells(r, threshold)] for r in report["responses"]]
@@ -241,13 +274,26 @@ def test_englands_staff_report_prints_the_same_figures_in_its_json_page_and_pdf(
         assert in_order(" ".join(row), pdf), row
     total = report["respondents"]["n"]
     for family in staff_england.FAMILIES:
-        rows = [[r["label"], people({"n": r["n"], "withheld": r["withheld"]}, threshold),
-                 f"{round(100 * r['n'] / total)}%" if r["n"] is not None else "–"] for r in report["who"][family]]
+        rows = [
+            [
+                r["label"],
+                people({"n": r["n"], "withheld": r["withheld"]}, threshold),
+                f"{round(100 * r['n'] / total)}%" if r["n"] is not None else "–",
+            ]
+            for r in report["who"][family]
+        ]
         assert web_rows(f"who-{family}") == rows, family
         for row in rows:
             assert in_order(" ".join(row), pdf), row
-    change = [[f"{r['number']}. {r['title']}", printed(r["previous"]), printed(r["now"]),
-               "–" if r["change"] is None else f"{r['change']:+d}" if r["change"] else "0"] for r in report["change"]]
+    change = [
+        [
+            f"{r['number']}. {r['title']}",
+            printed(r["previous"]),
+            printed(r["now"]),
+            "–" if r["change"] is None else f"{r['change']:+d}" if r["change"] else "0",
+        ]
+        for r in report["change"]
+    ]
     assert web_rows("since-last-year") == change
     for row in change:
         assert in_order(" ".join(row), pdf), row

@@ -13,6 +13,7 @@ code one at a time (bench/fuzz_findings.py,
 figures in docs/testing.md), the posts fail at examples 9, 58 and 489 and the rows at 5 and 32, the
 same whether 10,000 or 2,000 are run: nothing the 10,000 found is missed by the 2,000, which still
 run four times past the last of them."""
+
 import os
 import shutil
 
@@ -32,17 +33,40 @@ pytestmark = pytest.mark.slow
 EXAMPLES = int(os.environ.get("HEALTHCHECK_FUZZ_EXAMPLES", "2000"))  # the same stream: more runs further
 
 SECTIONS = list(Q.sections)
-junk = st.one_of(st.text(max_size=300), st.integers(min_value=-10**30, max_value=10**30).map(str),
-                 st.sampled_from(["", " ", "n/a", "1e9", "0x10", "½", "٣", "NaN", "-0", "9" * 400, "\x00", "\u202e1",
-                                  "<b>", "' OR 1=1 --", "other", "yes", "dont_know"]))
+junk = st.one_of(
+    st.text(max_size=300),
+    st.integers(min_value=-(10**30), max_value=10**30).map(str),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "n/a",
+            "1e9",
+            "0x10",
+            "½",
+            "٣",
+            "NaN",
+            "-0",
+            "9" * 400,
+            "\x00",
+            "\u202e1",
+            "<b>",
+            "' OR 1=1 --",
+            "other",
+            "yes",
+            "dont_know",
+        ]
+    ),
+)
 
 
 @st.composite
 def section_posts(draw):
     section = draw(st.sampled_from(SECTIONS))
     keys = [k for q in section.questions for k in (q.id, q.other_id, f"{q.id}_none") if k]
-    fields = draw(st.lists(st.tuples(st.sampled_from(keys + ["section_version", "action", "unknown"]), junk),
-                           max_size=25))
+    fields = draw(
+        st.lists(st.tuples(st.sampled_from(keys + ["section_version", "action", "unknown"]), junk), max_size=25)
+    )
     return section.id, fields
 
 
@@ -59,8 +83,13 @@ def fuzz_client(tmp_path_factory, sqlite_template):
     return client, token
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(post=section_posts(), good_token=st.booleans())
 def test_generated_form_input_never_causes_a_server_error(fuzz_client, post, good_token):
     client, token = fuzz_client

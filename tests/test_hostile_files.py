@@ -1,5 +1,6 @@
 """Files built to hurt: each is refused in one clear line, quickly and in little memory, or read
 correctly if it is only in an unusual encoding (issue 18)."""
+
 import io
 import time
 import tracemalloc
@@ -21,8 +22,10 @@ from healthcheck.store import Actor
 from healthcheck.transfer import MAX_CELL, FileProblem, csv_bytes, import_organisations, read_upload
 from tests.helpers import dataset, signed_in
 
-REGISTER = [["name", "authority_type", "ons_code", "region", "contact_email"],
-            ["Café Vale Council", "Unitary Authority", "E06000991", "South West", "psw@cafe.example.org"]]
+REGISTER = [
+    ["name", "authority_type", "ons_code", "region", "contact_email"],
+    ["Café Vale Council", "Unitary Authority", "E06000991", "South West", "psw@cafe.example.org"],
+]
 
 
 def xlsx(rows) -> bytes:
@@ -49,8 +52,10 @@ def bomb(rows: int, cells: int = 50) -> bytes:
     row = "".join(f'<c r="{chr(65 + i % 26)}{{n}}"><v>1</v></c>' for i in range(cells))
     out = io.BytesIO()
     template = xlsx([["x"]])
-    with zipfile.ZipFile(io.BytesIO(template)) as source, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+    with (
+        zipfile.ZipFile(io.BytesIO(template)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target,
+    ):
         for part in source.infolist():
             if part.filename != "xl/worksheets/sheet1.xml":
                 target.writestr(part, source.read(part))
@@ -78,8 +83,9 @@ def refused_quickly(name: str, content: bytes) -> tuple[str, float, float]:
 
 def test_a_sheet_claiming_a_million_rows_and_16384_columns_is_read_as_the_rows_it_has():
     """1.5 KB claiming A1:XFD1048576 held a CPU for minutes."""
-    claimed = with_sheet(xlsx(REGISTER), lambda xml: xml.replace(b'<dimension ref="A1:E2" />',
-                                                                   b'<dimension ref="A1:XFD1048576" />'))
+    claimed = with_sheet(
+        xlsx(REGISTER), lambda xml: xml.replace(b'<dimension ref="A1:E2" />', b'<dimension ref="A1:XFD1048576" />')
+    )
     assert b"XFD1048576" in zipfile.ZipFile(io.BytesIO(claimed)).read("xl/worksheets/sheet1.xml")
     started = time.perf_counter()
     rows = read_upload("register.xlsx", claimed)
@@ -101,14 +107,17 @@ def test_too_many_rows_is_refused_in_one_line():
     assert time.perf_counter() - started < 2
 
 
-@pytest.mark.parametrize("name, content, expected", [
-    ("garbage.xlsx", b"\x00\x01 not a zip at all" * 50, "is not a readable .xlsx file"),
-    ("truncated.xlsx", xlsx(REGISTER)[:900], "is not a readable .xlsx file"),
-    ("huge-cell.csv", b"name\n" + b"x" * (129 * 1024) + b"\n", "row 2"),
-    ("long-cell.csv", b"name\n" + b"x" * (MAX_CELL + 1) + b"\n", f"longer than {MAX_CELL:,} characters"),
-    ("nul.csv", b"name\nx\x00y\n", "NUL characters"),
-    ("quotes.csv", b'name\n"unclosed\n', ""),
-])
+@pytest.mark.parametrize(
+    "name, content, expected",
+    [
+        ("garbage.xlsx", b"\x00\x01 not a zip at all" * 50, "is not a readable .xlsx file"),
+        ("truncated.xlsx", xlsx(REGISTER)[:900], "is not a readable .xlsx file"),
+        ("huge-cell.csv", b"name\n" + b"x" * (129 * 1024) + b"\n", "row 2"),
+        ("long-cell.csv", b"name\n" + b"x" * (MAX_CELL + 1) + b"\n", f"longer than {MAX_CELL:,} characters"),
+        ("nul.csv", b"name\nx\x00y\n", "NUL characters"),
+        ("quotes.csv", b'name\n"unclosed\n', ""),
+    ],
+)
 def test_damaged_files_get_one_clear_line(name, content, expected):
     try:
         rows = read_upload(name, content)
@@ -141,19 +150,28 @@ def test_no_file_the_product_writes_holds_a_live_formula(tmp_path):
     """Issue 18: a coding category typed as a formula became a live formula in tables.xlsx and raw in
     its CSV; an organisation named "=..." made cell A1 of the plan's XLSX a formula."""
 
-
-
     categories = {"profession_opportunities": [("evil", FORMULA)]}
     outputs.write(2017, compute(dataset(categories=categories)), tmp_path)
     for path in tmp_path.glob("*.csv"):
-        assert not any(line.startswith(("=", '"=')) or ',=' in line or ',"=' in line
-                       for line in path.read_text(encoding="utf-8").splitlines()), path.name
+        assert not any(
+            line.startswith(("=", '"=')) or ",=" in line or ',"=' in line
+            for line in path.read_text(encoding="utf-8").splitlines()
+        ), path.name
     cells = [c for sheet in load_workbook(tmp_path / "tables.xlsx") for row in sheet.iter_rows() for c in row]
     assert any(c.value == FORMULA for c in cells) and not any(c.data_type == "f" for c in cells)
     q = forms.load("health-check", "2017.1")
-    action = {"section_id": q.sections[1].id, "description": FORMULA, "lead": "+44 lead", "starts_on": None,
-              "due_on": date(2027, 1, 1), "outcome": "", "evidence": "", "status": "Red", "updates": [],
-              "finding": "@SUM(A1)"}
+    action = {
+        "section_id": q.sections[1].id,
+        "description": FORMULA,
+        "lead": "+44 lead",
+        "starts_on": None,
+        "due_on": date(2027, 1, 1),
+        "outcome": "",
+        "evidence": "",
+        "status": "Red",
+        "updates": [],
+        "finding": "@SUM(A1)",
+    }
     book = load_workbook(io.BytesIO(plan_xlsx(FORMULA, 2017, q.sections, [action])))
     plan = [c for row in book["Action plan"].iter_rows() for c in row]
     assert plan[0].value.startswith(FORMULA) and not any(c.data_type == "f" for c in plan)
@@ -171,20 +189,30 @@ def test_an_export_with_formula_like_names_imports_back_unchanged(app, tmp_path)
 def test_line_breaks_in_a_single_line_field_are_refused(app, accounts):
 
     coordinator = signed_in(app, "coordinator")
-    response = coordinator.post_form("/admin/organisations/new", {
-        "name": "Fenwick Council\r\nBcc: everyone@example.org", "authority_type": "Unitary Authority"})
+    response = coordinator.post_form(
+        "/admin/organisations/new",
+        {"name": "Fenwick Council\r\nBcc: everyone@example.org", "authority_type": "Unitary Authority"},
+    )
     assert response.status_code == 400 and "Enter this on one line" in response.get_data(as_text=True)
     rows = read_upload("orgs.csv", b'name,authority_type\n"Fenwick\rCouncil",Unitary Authority\n')
     errors, added, _ = import_organisations(rows, Actor("Test"))
     assert added == 0 and [str(e) for e in errors] == [
-        "row 2, column name: must be on one line, without line breaks or tabs"]
+        "row 2, column name: must be on one line, without line breaks or tabs"
+    ]
 
 
 def test_rows_reaching_far_beyond_the_columns_read_are_refused_at_the_first():
     """From a review: 200,000 rows each with one cell in column XFD took 11.7 s to read."""
-    wide = with_sheet(xlsx(REGISTER), lambda xml: xml.replace(
-        b"</sheetData>", b"".join(b'<row r="%d"><c r="XFD%d" t="inlineStr"><is><t>x</t></is></c></row>' % (n, n)
-                                   for n in range(3, 20003)) + b"</sheetData>"))
+    wide = with_sheet(
+        xlsx(REGISTER),
+        lambda xml: xml.replace(
+            b"</sheetData>",
+            b"".join(
+                b'<row r="%d"><c r="XFD%d" t="inlineStr"><is><t>x</t></is></c></row>' % (n, n) for n in range(3, 20003)
+            )
+            + b"</sheetData>",
+        ),
+    )
     started = time.perf_counter()
     with pytest.raises(FileProblem, match="row 3: a cell beyond column 500"):
         read_upload("wide.xlsx", wide)

@@ -1,4 +1,5 @@
 """The employer's whole journey through Flask's test client, on each database."""
+
 import io
 import re
 import shutil
@@ -28,8 +29,12 @@ def answers(response_id=None):
 def test_task_list_shows_each_standard_with_its_status(client, employers):
     sign_in(client, employers["a"][1])
     page = client.get("/return").get_data(as_text=True)
-    for title in ("Standard 2: Effective Workforce Planning", "Standard 8: Effective Partnerships",
-                  "Your contact details", "Clear Social Work Accountability Framework"):
+    for title in (
+        "Standard 2: Effective Workforce Planning",
+        "Standard 8: Effective Partnerships",
+        "Your contact details",
+        "Clear Social Work Accountability Framework",
+    ):
         assert title in page
     assert page.count("Not started") == 9
     save(client, "safe_workloads", {"caseload_team_member": "20"}, action="later")
@@ -75,7 +80,7 @@ def test_whole_journey_check_submit_pdf_amend_resubmit(client, employers):
     done = client.post_form("/return/check", {"confirm": "y"})
     assert done.status_code == 302
     confirmation = client.get(done.headers["Location"]).get_data(as_text=True)
-    reference = re.search(r'id=.reference.>([A-Z0-9-]+)<', confirmation).group(1)
+    reference = re.search(r"id=.reference.>([A-Z0-9-]+)<", confirmation).group(1)
     assert reference.startswith("HC2017-")
 
     pdf = client.get("/return/submitted/1.pdf")
@@ -87,8 +92,9 @@ def test_whole_journey_check_submit_pdf_amend_resubmit(client, employers):
     # Submitted: pages are read-only, and a save from a tab left open is refused, showing what was
     # typed and that it was not saved (issue 18: it used to vanish behind a "Return submitted" banner).
     assert "Save and continue" not in client.get("/return/section/registration").get_data(as_text=True)
-    response = client.post_form("/return/section/registration", {"regulator_process": "very", "section_version": "1"},
-                                token_from="/return")
+    response = client.post_form(
+        "/return/section/registration", {"regulator_process": "very", "section_version": "1"}, token_from="/return"
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 409 and "Your answers on this page were not saved" in page
     assert re.search(r'value="very"[^>]*checked', page) and "amend it from your task list" in page
@@ -112,17 +118,25 @@ def test_whole_journey_check_submit_pdf_amend_resubmit(client, employers):
 
 def test_errors_are_listed_linked_and_everything_typed_is_kept(client, employers):
     sign_in(client, employers["a"][1])
-    bad = {**FULL_RETURN["workforce_planning"], "posts": "10", "posts_unfilled": "12", "hours_per_week": "81",
-           "posts_agency": "three", "profession_opportunities_other": ""}
+    bad = {
+        **FULL_RETURN["workforce_planning"],
+        "posts": "10",
+        "posts_unfilled": "12",
+        "hours_per_week": "81",
+        "posts_agency": "three",
+        "profession_opportunities_other": "",
+    }
     response = save(client, "workforce_planning", bad)
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "There is a problem" in page and page.startswith("<!DOCTYPE html>")
-    assert '<title>Error: ' in page
-    for href, message in (("#posts_unfilled", "must be no more than the number of posts (10)"),
-                          ("#hours_per_week", "must be 80 or fewer"),
-                          ("#posts_agency", "as a whole number"),
-                          ("#profession_opportunities_other", "Enter details for “Other”")):
+    assert "<title>Error: " in page
+    for href, message in (
+        ("#posts_unfilled", "must be no more than the number of posts (10)"),
+        ("#hours_per_week", "must be 80 or fewer"),
+        ("#posts_agency", "as a whole number"),
+        ("#profession_opportunities_other", "Enter details for “Other”"),
+    ):
         assert f'href="{href}"' in page and message in page
     # What was typed is still there, including the bad values.
     assert 'value="three"' in page and 'value="81"' in page and "Vacancy figures are for 31 October." in page
@@ -148,8 +162,9 @@ def test_two_colleagues_editing_the_same_standard_never_overwrite_silently(app, 
     version = re.search(r'name="section_version" type="hidden" value="(\d+)"', psw_page).group(1)
     first = psw.post_form(path, {"regulator_process": "very", "section_version": version})
     assert first.status_code == 302
-    second = hr.post_form(path, {"regulator_process": "not_very", "section_version": version,
-                                 "registration_comments": "From HR"})
+    second = hr.post_form(
+        path, {"regulator_process": "not_very", "section_version": version, "registration_comments": "From HR"}
+    )
     page = second.get_data(as_text=True)
     assert second.status_code == 409
     assert "Someone else changed this page" in page and "Priya Shah saved it" in page
@@ -182,8 +197,9 @@ def test_a_closed_cycle_refuses_edits_with_a_message(client, employers, cycle):
     db.session.commit()
     page = client.get("/return/section/registration").get_data(as_text=True)
     assert "This return is closed" in page and "Save and continue" not in page
-    response = client.post_form("/return/section/registration", {"regulator_process": "not_very", "section_version": "1"},
-                                token_from="/return")
+    response = client.post_form(
+        "/return/section/registration", {"regulator_process": "not_very", "section_version": "1"}, token_from="/return"
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 409 and "The deadline for this return has passed" in page
     assert re.search(r'value="not_very"[^>]*checked', page)  # what was typed is still there
@@ -196,23 +212,32 @@ def test_an_expired_page_keeps_what_was_typed_and_saves_with_a_fresh_token(app, 
     client = app.test_client()
     sign_in(client, employers["a"][1])
     page = client.get("/return/section/registration").get_data(as_text=True)
-    form = {"regulator_process": "very", "registration_comments": "Checked in October.",
-            "section_version": "0", "questionnaire": "health-check@2017.1"}
+    form = {
+        "regulator_process": "very",
+        "registration_comments": "Checked in October.",
+        "section_version": "0",
+        "questionnaire": "health-check@2017.1",
+    }
     with client.session_transaction() as session:  # the token the page carries no longer matches
         session["csrf_token"] = "a different token"
-    kept = client.post("/return/section/registration", data={"csrf_token": re.search(
-        r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1), **form})
+    kept = client.post(
+        "/return/section/registration",
+        data={"csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1), **form},
+    )
     text = kept.get_data(as_text=True)
     assert kept.status_code == 400 and "Your page had expired, so nothing on it was saved yet" in text
     assert "Checked in October." in text and re.search(r'value="very"[^>]*checked', text)
-    again = client.post("/return/section/registration", data={"csrf_token": re.search(
-        r'name="csrf_token"[^>]*value="([^"]+)"', text).group(1), **form})
+    again = client.post(
+        "/return/section/registration",
+        data={"csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"', text).group(1), **form},
+    )
     assert again.status_code == 302 and answers()["regulator_process"] == "very"
 
     # Signed out altogether (the browser closed): the answers are shown, and the way back in said.
     stranger = app.test_client()
-    lost = stranger.post("/return/section/registration", data={"csrf_token": "old", **form,
-                                                               "regulator_process": "fairly"})
+    lost = stranger.post(
+        "/return/section/registration", data={"csrf_token": "old", **form, "regulator_process": "fairly"}
+    )
     text = lost.get_data(as_text=True)
     assert lost.status_code == 400 and "open your organisation's link again" in text
     assert re.search(r'value="fairly"[^>]*checked', text)
@@ -233,9 +258,12 @@ def test_one_employer_never_sees_or_changes_another_return(app, employers):
 
 def test_every_post_needs_a_csrf_token(client, employers):
     sign_in(client, employers["a"][1])
-    for path, form in (("/return/section/registration", {"regulator_process": "very", "section_version": "0"}),
-                       ("/return/check", {"confirm": "y"}), ("/return/amend", {}),
-                       (f"/start/{employers['a'][1]}", {"name": "X"})):
+    for path, form in (
+        ("/return/section/registration", {"regulator_process": "very", "section_version": "0"}),
+        ("/return/check", {"confirm": "y"}),
+        ("/return/amend", {}),
+        (f"/start/{employers['a'][1]}", {"name": "X"}),
+    ):
         response = client.post(path, data=form)
         assert response.status_code == 400, path
     assert answers() == {}
@@ -251,7 +279,6 @@ def test_a_save_that_reaches_a_return_submitted_meanwhile_is_refused_not_applied
     """A page is read and checked before its save locks the return, so the return may have been
     submitted in between: the save is refused, and the submitted return is not reopened."""
 
-
     sign_in(client, employers["a"][1])
     save(client, "registration", FULL_RETURN["registration"], action="later")
     rid = db.session.scalar(select(Response.id).order_by(Response.id))
@@ -259,8 +286,14 @@ def test_a_save_that_reaches_a_return_submitted_meanwhile_is_refused_not_applied
         other.execute(update(Response).where(Response.id == rid).values(status=ResponseStatus.SUBMITTED.value))
     questionnaire = forms.load("health-check", "2017.1")
     with writing():  # as the page's save runs it, after the page was read
-        result = returns.save_page(rid, questionnaire.section("registration"), {"regulator_process": "not_at_all"},
-                                   1, Actor("Late"), questionnaire)
+        result = returns.save_page(
+            rid,
+            questionnaire.section("registration"),
+            {"regulator_process": "not_at_all"},
+            1,
+            Actor("Late"),
+            questionnaire,
+        )
     assert not result.saved and result.closed
     assert db.session.get(Response, rid).status == ResponseStatus.SUBMITTED.value
     assert answers(rid)["regulator_process"] == FULL_RETURN["registration"]["regulator_process"]
@@ -288,8 +321,6 @@ def test_sqlite_changes_take_the_write_lock_when_they_begin_and_pages_only_read(
     turn for the write lock rather than failing when another writer got in first); a page that
     only reads begins a plain transaction and writes nothing."""
 
-
-
     url = f"sqlite:///{tmp_path / 'lock.sqlite'}"
     shutil.copy(sqlite_template, tmp_path / "lock.sqlite")
     token = seed_cycle(url, ["Locking Council"])[0]
@@ -300,15 +331,21 @@ def test_sqlite_changes_take_the_write_lock_when_they_begin_and_pages_only_read(
         sign_in(client, token)
         path = "/return/section/registration"
         statements = []
-        event.listen(db.engine, "before_cursor_execute", lambda conn, cursor, statement, *rest: statements.append(
-            statement if statement.startswith("BEGIN") else statement.split()[0]))
+        event.listen(
+            db.engine,
+            "before_cursor_execute",
+            lambda conn, cursor, statement, *rest: statements.append(
+                statement if statement.startswith("BEGIN") else statement.split()[0]
+            ),
+        )
         page = client.get(path).get_data(as_text=True)
         assert "BEGIN" in statements and "BEGIN IMMEDIATE" not in statements
         assert "UPDATE" not in statements and "INSERT" not in statements
         version = re.search(r'name="section_version" type="hidden" value="(\d+)"', page).group(1)
         statements.clear()
-        posted = client.post_form(path, {**FULL_RETURN["registration"], "section_version": version,
-                                         "action": "later"}, token_from=path)
+        posted = client.post_form(
+            path, {**FULL_RETURN["registration"], "section_version": version, "action": "later"}, token_from=path
+        )
         assert posted.status_code == 302
         locked = statements.index("BEGIN IMMEDIATE")
         assert "UPDATE" not in statements[:locked] and "INSERT" not in statements[:locked]
@@ -346,15 +383,19 @@ def test_a_return_with_a_page_in_progress_is_not_submitted_without_saying_which_
         save(client, section_id, form)
     check = client.get("/return/check").get_data(as_text=True)
     assert 'id="unanswered"' in check
-    assert ("Standard 5: Effective and Appropriate Supervision: “Are exit interviews conducted by a member of "
-            "staff outside of the leaver&#39;s line management?” is not answered") in check
+    assert (
+        "Standard 5: Effective and Appropriate Supervision: “Are exit interviews conducted by a member of "
+        "staff outside of the leaver&#39;s line management?” is not answered"
+    ) in check
     assert 'href="/return/section/supervision#exit_interviews"' in check
-    assert 'href="/return/section/cpd"' in check and "Standard 6: Continuing Professional Development: not started" \
-        in check
+    assert (
+        'href="/return/section/cpd"' in check
+        and "Standard 6: Continuing Professional Development: not started" in check
+    )
     refused = client.post_form("/return/check", {"confirm": "y"})
     text = refused.get_data(as_text=True)
     assert refused.status_code == 400 and "There is a problem" in text
-    summary = text[text.index("govuk-error-summary"):text.index("</ul>", text.index("govuk-error-summary"))]
+    summary = text[text.index("govuk-error-summary") : text.index("</ul>", text.index("govuk-error-summary"))]
     assert 'href="/return/section/supervision#exit_interviews"' in summary
     assert "Answer the questions listed, or select “Submit with these questions unanswered”" in summary
     assert db.session.scalar(select(SubmittedVersion)) is None
@@ -389,7 +430,7 @@ def test_amend_reopens_the_return_only_when_a_change_is_saved(app, accounts, emp
 
     assert save(client, "registration", {"regulator_process": "very"}).status_code == 302
     assert status() == "reopened"
-    assert "govuk-tag--yellow\">Reopened</strong>" in coordinator.get("/admin/cycles/2017").get_data(as_text=True)
+    assert 'govuk-tag--yellow">Reopened</strong>' in coordinator.get("/admin/cycles/2017").get_data(as_text=True)
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "reopen"))
     assert event.note == "Reopened by the employer to amend"
     assert client.post_form("/return/check", {"confirm": "y"}).status_code == 302
@@ -403,8 +444,10 @@ def test_amend_reopens_the_return_only_when_a_change_is_saved(app, accounts, emp
     client.post_form("/return/amend", {}, token_from="/return")
     save(client, "registration", {"regulator_process": "fairly"})
     client.post_form("/return/check", {"confirm": "y"})
-    late = stale.post_form("/return/section/registration", {"regulator_process": "not_very",
-                                                            "section_version": version, "action": "continue"},
-                           token_from="/return")
+    late = stale.post_form(
+        "/return/section/registration",
+        {"regulator_process": "not_very", "section_version": version, "action": "continue"},
+        token_from="/return",
+    )
     assert late.status_code == 409 and "Your answers on this page were not saved" in late.get_data(as_text=True)
     assert status() == "submitted" and answers()["regulator_process"] == "fairly"

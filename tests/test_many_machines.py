@@ -3,6 +3,7 @@ Redis and one editions folder. A worker killed mid-publication is replaced with 
 production will not start on a queue another machine cannot see; a limiter store that is down
 costs the limit, not sign-in or the API; and a process whose clock is minutes out (libfaketime)
 neither keeps a signed-out session alive nor makes a healthy job look stopped."""
+
 from __future__ import annotations
 
 import json
@@ -41,7 +42,9 @@ HEALTHCHECK = str(Path(sys.executable).with_name("healthcheck"))
 # heartbeat each 2 s) on a machine whose two cores the suite keeps busy.
 STALLED_AFTER = 8.0
 ORGANISATIONS = 10  # each with a submitted return: a publication of some 15 seconds here
-FAKETIME = next((str(p) for p in Path("/usr/lib").glob("*/faketime/libfaketime.so.1")), None)  # bin/test-deps installs it
+FAKETIME = next(
+    (str(p) for p in Path("/usr/lib").glob("*/faketime/libfaketime.so.1")), None
+)  # bin/test-deps installs it
 
 
 def slow_clock(minutes: int, *, true_monotonic: bool) -> dict[str, str]:
@@ -50,8 +53,12 @@ def slow_clock(minutes: int, *, true_monotonic: bool) -> dict[str, str]:
     then its timed waits (``threading.Event.wait``) never end: gunicorn sleeps, so it runs with
     both moved; the worker waits, so its monotonic clock is left true."""
     assert FAKETIME, "libfaketime is installed by bin/test-deps (apt-get install libfaketime)"
-    return {"LD_PRELOAD": FAKETIME, "FAKETIME": f"-{minutes}m", "FAKETIME_DONT_FAKE_MONOTONIC": "1" * true_monotonic,
-            "NO_FAKE_STAT": "1"}  # files' times left alone: libfaketime slows every stat() otherwise
+    return {
+        "LD_PRELOAD": FAKETIME,
+        "FAKETIME": f"-{minutes}m",
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1" * true_monotonic,
+        "NO_FAKE_STAT": "1",
+    }  # files' times left alone: libfaketime slows every stat() otherwise
 
 
 @pytest.fixture
@@ -61,7 +68,6 @@ def site(request, sqlite_template, tmp_path):
     (JOB_STALLED_AFTER small, a coordinator's account), and ``start_worker(name, **env)``, a
     ``healthcheck worker`` of its own, as on a machine of its own."""
     if SHARED:
-
         url = request.getfixturevalue("pg_migrated")
         empty_postgres(url)
         redis.Redis.from_url(REDIS_URL).flushdb()
@@ -72,27 +78,46 @@ def site(request, sqlite_template, tmp_path):
         queue = {"QUEUE_FILE": str(tmp_path / "queue.sqlite")}
     seed_cycle(url, [f"Council {i:02d}" for i in range(ORGANISATIONS)])
     editions = str(tmp_path / "editions")
-    app = create_app("test", SQLALCHEMY_DATABASE_URI=url, JOBS_IMMEDIATE=False, EDITIONS_FOLDER=editions,
-                     QUEUE_FILE=queue.get("QUEUE_FILE"), REDIS_URL=queue.get("REDIS_URL"),
-                     JOB_STALLED_AFTER=timedelta(seconds=STALLED_AFTER))
+    app = create_app(
+        "test",
+        SQLALCHEMY_DATABASE_URI=url,
+        JOBS_IMMEDIATE=False,
+        EDITIONS_FOLDER=editions,
+        QUEUE_FILE=queue.get("QUEUE_FILE"),
+        REDIS_URL=queue.get("REDIS_URL"),
+        JOB_STALLED_AFTER=timedelta(seconds=STALLED_AFTER),
+    )
     app.test_client_class = CheckingClient
     started: list[subprocess.Popen] = []
     with app.app_context():
         q = load("health-check", "2017.1")
         cycle = collection.cycle_by_year(2017)
         for i, org in enumerate(db.session.scalars(select(Organisation).order_by(Organisation.name))):
-            returns.submit(returns.return_for(cycle, org), Actor("Test"), q,
-                           replace_with=answers(q, random.Random(i), org.name))
+            returns.submit(
+                returns.return_for(cycle, org), Actor("Test"), q, replace_with=answers(q, random.Random(i), org.name)
+            )
         create_user("coord@example.org", "Cora Ordinator", "coordinator", PASSWORD)
         db.session.commit()
 
         def start_worker(name: str, **env: str) -> subprocess.Popen:
-            settings = dict(os.environ, HEALTHCHECK_CONFIG="development", SECRET_KEY="w" * 40, DATABASE_URL=url,
-                            EDITIONS_FOLDER=editions, JOB_STALLED_AFTER=str(STALLED_AFTER), **queue)
+            settings = dict(
+                os.environ,
+                HEALTHCHECK_CONFIG="development",
+                SECRET_KEY="w" * 40,
+                DATABASE_URL=url,
+                EDITIONS_FOLDER=editions,
+                JOB_STALLED_AFTER=str(STALLED_AFTER),
+                **queue,
+            )
             settings.update(env)
             with (tmp_path / f"worker-{name}.log").open("wb") as log:  # read by the test; a pipe unread would fill up
-                process = subprocess.Popen([HEALTHCHECK, "worker", "--workers", "1"], env=settings, stdout=log,
-                                           stderr=subprocess.STDOUT, start_new_session=True)
+                process = subprocess.Popen(
+                    [HEALTHCHECK, "worker", "--workers", "1"],
+                    env=settings,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
             started.append(process)
             return process
 
@@ -139,8 +164,10 @@ def test_a_worker_killed_mid_publication_is_replaced_and_the_edition_published_u
     # for a quarter of it apart by the scheduler, which wakes each second, and claimed from the queue within a
     # second: then one job's time.
     assert unattended <= STALLED_AFTER * 1.5 + 2 + one_job + 1, (unattended, one_job)
-    print(f"\nworker killed -> edition published, unattended: {unattended:.1f} s "
-          f"(JOB_STALLED_AFTER {STALLED_AFTER:.0f} s; the second attempt's run {one_job:.1f} s)")
+    print(
+        f"\nworker killed -> edition published, unattended: {unattended:.1f} s "
+        f"(JOB_STALLED_AFTER {STALLED_AFTER:.0f} s; the second attempt's run {one_job:.1f} s)"
+    )
 
     edition = publication.latest_edition(cycle)
     assert edition.number == 1 and edition.job_id == job_id and edition.folder == f"2017/job-{job_id}-2"
@@ -150,26 +177,42 @@ def test_a_worker_killed_mid_publication_is_replaced_and_the_edition_published_u
     # The killed attempt's half-built folder was never published, and is gone.
     assert not half_built.exists() and not list(folder.parent.glob(".building-*"))
     assert sorted(p.name for p in folder.parent.iterdir()) == [f"job-{job_id}-2"]
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent)
-                             .where(AuditEvent.action == "publish_results")) == 1
-    assert f"job {job_id}: no heartbeat for {STALLED_AFTER} s from the worker running it" in \
-        (tmp_path / f"worker-{'ab'[workers.index(survivor)]}.log").read_text()
+    assert (
+        db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "publish_results"))
+        == 1
+    )
+    assert (
+        f"job {job_id}: no heartbeat for {STALLED_AFTER} s from the worker running it"
+        in (tmp_path / f"worker-{'ab'[workers.index(survivor)]}.log").read_text()
+    )
     assert job.detail == {"edition": 1}  # and no machine's path to it
 
 
 # ---------------------------------------------------------------- production's settings
 
+
 def test_production_without_a_shared_queue_refuses_to_start_with_one_line(tmp_path):
     """A web server queued jobs in its own machine's file, which the worker elsewhere never read."""
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "RATELIMIT_STORAGE_URI", "ONE_MACHINE")}
-    env.update(HEALTHCHECK_CONFIG="production", SECRET_KEY="0123456789abcdef" * 4,
-               DATABASE_URL=f"sqlite:///{tmp_path / 'site.sqlite'}", RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/1")
+    env.update(
+        HEALTHCHECK_CONFIG="production",
+        SECRET_KEY="0123456789abcdef" * 4,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'site.sqlite'}",
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/1",
+    )
     worker = subprocess.run([HEALTHCHECK, "worker"], env=env, capture_output=True, text=True, timeout=60)
-    web = subprocess.run([GUNICORN, "--bind", f"127.0.0.1:{free_port()}", "healthcheck.wsgi:app"], env=env,
-                         capture_output=True, text=True, timeout=60)
-    why = ("healthcheck will not start: REDIS_URL is not set: production will not queue jobs in a file on this "
-           "machine, which a worker on another machine never reads. Set REDIS_URL to the Redis every web server and "
-           "worker share, or ONE_MACHINE=1 if they all run on this one machine.")
+    web = subprocess.run(
+        [GUNICORN, "--bind", f"127.0.0.1:{free_port()}", "healthcheck.wsgi:app"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    why = (
+        "healthcheck will not start: REDIS_URL is not set: production will not queue jobs in a file on this "
+        "machine, which a worker on another machine never reads. Set REDIS_URL to the Redis every web server and "
+        "worker share, or ONE_MACHINE=1 if they all run on this one machine."
+    )
     assert worker.returncode != 0 and worker.stderr.splitlines() == [why] and not worker.stdout
     assert web.returncode != 0 and why in web.stderr.splitlines() and "Traceback" not in web.stderr
     assert "App failed to load" in web.stderr  # gunicorn stops, rather than starting worker after worker
@@ -177,6 +220,7 @@ def test_production_without_a_shared_queue_refuses_to_start_with_one_line(tmp_pa
 
 
 # ---------------------------------------------------------------- the limiter's store down
+
 
 def test_sign_in_and_the_api_answer_as_normal_with_the_limiter_store_unreachable(sqlite_template, tmp_path):
     """Redis down for 20 s answered 500 to coordinator sign-in and every /api/v1 request. Now each
@@ -196,16 +240,27 @@ def test_sign_in_and_the_api_answer_as_normal_with_the_limiter_store_unreachable
         http = requests.Session()
         page = http.get(f"{server.base}/admin/sign-in", timeout=10)
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
-        signed_in = http.post(f"{server.base}/admin/sign-in", allow_redirects=False, timeout=10,
-                              data={"csrf_token": token, "email": "coord@example.org", "password": PASSWORD})
+        signed_in = http.post(
+            f"{server.base}/admin/sign-in",
+            allow_redirects=False,
+            timeout=10,
+            data={"csrf_token": token, "email": "coord@example.org", "password": PASSWORD},
+        )
         assert page.status_code == 200 and signed_in.status_code == 302
         assert http.get(f"{server.base}/admin/account", timeout=10).status_code == 200
         for path in ("/api/v1/editions", "/api/v1/openapi.json"):
             answer = requests.get(server.base + path, timeout=10)
             assert answer.status_code == 200 and answer.headers["Content-Type"] == "application/json", path
         # The limit still holds, in this process's memory: 10 sign-ins a minute from one address.
-        codes = [requests.post(f"{server.base}/admin/sign-in", timeout=10, cookies=page.cookies, data={
-            "csrf_token": token, "email": "nobody@example.org", "password": "wrong"}).status_code for _ in range(12)]
+        codes = [
+            requests.post(
+                f"{server.base}/admin/sign-in",
+                timeout=10,
+                cookies=page.cookies,
+                data={"csrf_token": token, "email": "nobody@example.org", "password": "wrong"},
+            ).status_code
+            for _ in range(12)
+        ]
         assert codes.count(429) == 3 and max(c for c in codes if c != 429) < 500, codes
     finally:
         server.stop()
@@ -216,12 +271,17 @@ def test_sign_in_and_the_api_answer_as_normal_with_the_limiter_store_unreachable
 
 # ---------------------------------------------------------------- one clock
 
+
 def signed_in_session(base: str, http: requests.Session | None = None) -> requests.Session:
     http = http or requests.Session()
     page = http.get(f"{base}/admin/sign-in", timeout=10)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
-    answer = http.post(f"{base}/admin/sign-in", allow_redirects=False, timeout=10,
-                       data={"csrf_token": token, "email": "coord@example.org", "password": PASSWORD})
+    answer = http.post(
+        f"{base}/admin/sign-in",
+        allow_redirects=False,
+        timeout=10,
+        data={"csrf_token": token, "email": "coord@example.org", "password": PASSWORD},
+    )
     assert answer.status_code == 302, answer.text[:300]
     return http
 
@@ -229,8 +289,10 @@ def signed_in_session(base: str, http: requests.Session | None = None) -> reques
 def sign_out(base: str, http: requests.Session) -> None:
     page = http.get(f"{base}/admin/account", timeout=10)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
-    assert http.post(f"{base}/admin/sign-out", data={"csrf_token": token}, allow_redirects=False,
-                     timeout=10).status_code == 302
+    assert (
+        http.post(f"{base}/admin/sign-out", data={"csrf_token": token}, allow_redirects=False, timeout=10).status_code
+        == 302
+    )
 
 
 def still_signed_in(base: str, http: requests.Session) -> bool:
@@ -296,8 +358,7 @@ def test_a_worker_whose_clock_is_slow_runs_a_healthy_job_that_is_never_called_st
         db.session.rollback()
         time.sleep(0.5)
     assert job.status == "done" and job.attempt == 1 and looked > 5
-    assert "no heartbeat" not in (tmp_path / "worker-true.log").read_text() + \
-        (tmp_path / "worker-slow.log").read_text()
+    assert "no heartbeat" not in (tmp_path / "worker-true.log").read_text() + (tmp_path / "worker-slow.log").read_text()
 
 
 if not PG_URL:  # a clock apart from the database's needs a database server (SQLite's clock is its process's)
@@ -311,17 +372,21 @@ def test_no_job_keeps_a_machine_s_path_after_the_upgrade(tmp_path):
     (``…/editions/2017/job-N``), which another machine may mount elsewhere; it goes, and what the
     job was asked and made stays. Every unfinished job gets a heartbeat to be judged by."""
 
-
     app = create_app("test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'm.sqlite'}")
     with app.app_context():
         upgrade(revision="0012")
         with db.engine.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO job (id, kind, status, done, total, detail, created_by, created_at, heartbeat_at) VALUES "
-                "(1, 'publish', 'done', 0, 0, :published, 'Cora', '2017-02-01', '2017-02-01'), "
-                "(2, 'emails', 'queued', 0, 0, :asked, 'Cora', '2017-02-02', NULL)"),
-                {"published": json.dumps({"edition": 1, "folder": "/srv/instance/editions/2017/job-1"}),
-                 "asked": json.dumps({"kind": "reminder"})})
+            conn.execute(
+                text(
+                    "INSERT INTO job (id, kind, status, done, total, detail, created_by, created_at, heartbeat_at) VALUES "
+                    "(1, 'publish', 'done', 0, 0, :published, 'Cora', '2017-02-01', '2017-02-01'), "
+                    "(2, 'emails', 'queued', 0, 0, :asked, 'Cora', '2017-02-02', NULL)"
+                ),
+                {
+                    "published": json.dumps({"edition": 1, "folder": "/srv/instance/editions/2017/job-1"}),
+                    "asked": json.dumps({"kind": "reminder"}),
+                },
+            )
         upgrade()
         with db.engine.connect() as conn:
             rows = {r.id: r for r in conn.execute(text("SELECT * FROM job"))}

@@ -1,5 +1,6 @@
 """The one cache of rendered markup gives exactly what the GOV.UK macros render, for every
 page of both questionnaires, editable and read-only, whatever the answers."""
+
 import random
 
 import pytest
@@ -25,8 +26,11 @@ def test_remembered_questions_are_the_macros_own_markup(app, questionnaire):
                 for disabled in (False, True):
                     form = form_class(questionnaire, section)(formdata=None, data=stored, meta={"csrf": False})
                     fresh = render_section(form, section, disabled=disabled)
-                    assert markup.stored_questions(questionnaire, section, stored, disabled) == fresh, \
-                        (seed, section.id, disabled)
+                    assert markup.stored_questions(questionnaire, section, stored, disabled) == fresh, (
+                        seed,
+                        section.id,
+                        disabled,
+                    )
 
 
 def test_a_remembered_question_changes_with_its_answers(app):

@@ -2,6 +2,7 @@
 PDFs themselves: no word broken across lines (the benchmark's "second-hi / ghest"), one number
 format in each table (37.5 beside 38), and no year twice in a title ("…2017: North West region,
 2017"). Each check is first shown to catch what it looks for."""
+
 from __future__ import annotations
 
 import calendar
@@ -67,6 +68,7 @@ def repeated_years(title: str) -> list[str]:
 
 # ---------------------------------------------------------------- the checks catch what they look for
 
+
 def test_each_check_catches_what_it_looks_for():
     buffer = io.BytesIO()
     cell = _styles()["cell"]
@@ -79,13 +81,13 @@ def test_each_check_catches_what_it_looks_for():
 
 # ---------------------------------------------------------------- every PDF of an edition
 
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     data = awkward_dataset()
     data.returns[0].answers.update(hours_per_week=37.5, caseload_team_manager="n/a")
     data.returns[1].answers.update(caseload_senior_practitioner="n/a")  # "There are no senior practitioners"
-    data.comments = [{"question_id": "stress_activities_other", "text": "Healthy walks at lunchtime",
-                      "categories": []}]
+    data.comments = [{"question_id": "stress_activities_other", "text": "Healthy walks at lunchtime", "categories": []}]
     out = tmp_path_factory.mktemp("edition") / "ed"
     edition.build(data, out, publication_min=3, benchmark_min=5, service="Social Work Health Check")
     return data, out
@@ -98,14 +100,27 @@ def edition_pdfs(out: Path) -> list[Path]:
 def test_no_word_is_broken_across_lines_in_any_pdf(built):
     data, out = built
     results = [json.loads(p.read_text()) for p in (out / "benchmarks").glob("*.json")]
-    words = vocabulary(json.loads((out / "dataset.json").read_text()), results,
-                       json.loads((out / "tables" / "tables.json").read_text()))
-    action = {"section_id": "risks_resources", "staff_standard": "standard_4", "description": "Quiet rooms in every "
-              "office, with second-highest priority given to the busiest teams", "finding": "Staff want quiet space",
-              "lead": "Head of Adult Social Care", "starts_on": date(2018, 4, 1), "due_on": date(2019, 3, 31),
-              "outcome": "", "evidence": "Monthly estates report", "status": "Amber", "updates": []}
-    plan = plan_pdf("Org 01", 2017, Q.sections, [action], date(2018, 6, 1), Q.version,
-                    {"standard_4": "2020 Standard 4: Wellbeing"})
+    words = vocabulary(
+        json.loads((out / "dataset.json").read_text()),
+        results,
+        json.loads((out / "tables" / "tables.json").read_text()),
+    )
+    action = {
+        "section_id": "risks_resources",
+        "staff_standard": "standard_4",
+        "description": "Quiet rooms in every office, with second-highest priority given to the busiest teams",
+        "finding": "Staff want quiet space",
+        "lead": "Head of Adult Social Care",
+        "starts_on": date(2018, 4, 1),
+        "due_on": date(2019, 3, 31),
+        "outcome": "",
+        "evidence": "Monthly estates report",
+        "status": "Amber",
+        "updates": [],
+    }
+    plan = plan_pdf(
+        "Org 01", 2017, Q.sections, [action], date(2018, 6, 1), Q.version, {"standard_4": "2020 Standard 4: Wellbeing"}
+    )
     for name, pdf in [(p.name, p.read_bytes()) for p in edition_pdfs(out)] + [("plan", plan)]:
         assert not broken_words(pdf, words | vocabulary(action)), name
 
@@ -114,17 +129,17 @@ def test_each_table_prints_one_number_format(built):
     data, out = built
     tables = json.loads((out / "tables" / "tables.json").read_text())["tables"]
     text = " ".join(" ".join(t.split()) for t in pages_text((out / "report.pdf").read_bytes()))
-    body = text[text.rindex("Background and methodology"):text.rindex("Annex A: open answers")]
+    body = text[text.rindex("Background and methodology") : text.rindex("Annex A: open answers")]
     checked = 0
     for table in tables:  # each table's caption to its base: its header and rows
         start = body.index(f"{table['number']}: {table['title']}") + len(f"{table['number']}: {table['title']}")
-        block = body[start:body.index("Base = ", start)]
+        block = body[start : body.index("Base = ", start)]
         assert len(number_formats(block)) <= 1, (table["number"], block)
         checked += bool(number_formats(block))
     assert checked > 20
     for path in sorted((out / "benchmarks").glob("*.pdf")):
         text = " ".join(" ".join(t.split()) for t in pages_text(path.read_bytes()))
-        figures = text[text.index("Your figures beside other employers like you"):text.index("Where you sit:")]
+        figures = text[text.index("Your figures beside other employers like you") : text.index("Where you sit:")]
         for m in json.loads(path.with_suffix(".json").read_text())["measures"]:
             figures = figures.replace(m["name"], " ")  # "Maternity leave of more than 2 weeks" is no figure
         assert number_formats(figures) == {1}, path.name  # every figure to one decimal place: 37.5, 21.0
@@ -148,10 +163,10 @@ def test_no_title_repeats_its_year(built):
 
 # ---------------------------------------------------------------- England's and each region's staff survey report
 
+
 @pytest.fixture(scope="module")
 def staff_built(tmp_path_factory):
     """The staff survey's part of an edition, with last year's survey and most headcounts entered."""
-
 
     rows = synthetic(5)
     rng = random.Random(5)
@@ -181,12 +196,15 @@ def test_the_staff_reports_new_tables_each_print_one_number_format(staff_built):
     checked = 0
     for path in staff_area_pdfs(staff_built):
         text = " ".join(" ".join(t.split()) for t in pages_text(path.read_bytes()))
-        for start, end in (("Responses against the workforce", "A response rate divides"),
-                           ("Who answered", "“Fewer than 10”"), ("Since 2019", "score each year"),
-                           ("How organisations' scores spread", "Organisations with fewer than")):
+        for start, end in (
+            ("Responses against the workforce", "A response rate divides"),
+            ("Who answered", "“Fewer than 10”"),
+            ("Since 2019", "score each year"),
+            ("How organisations' scores spread", "Organisations with fewer than"),
+        ):
             if start not in text:
                 continue
-            block = text[text.index(start) + len(start):text.index(end, text.index(start))]
+            block = text[text.index(start) + len(start) : text.index(end, text.index(start))]
             block = re.sub(r"\d+\. [A-Z][^0-9]*", " ", block)  # standards' numbers in their titles
             block = block.replace("fewer than 10", " ").replace("at least 10", " ")
             assert number_formats(block) <= {0}, (path.name, start, block[:200])  # whole numbers and per cents

@@ -1,5 +1,6 @@
 """Every PDF the product makes says what it is and how it is laid out to whoever opens it: its
 title and language in its properties, and its headings as a bookmark outline."""
+
 import io
 from datetime import date
 
@@ -15,9 +16,18 @@ from aggregation.return_pdf import return_pdf
 from tests.helpers import dataset
 
 Q = forms.load("health-check", "2017.1")
-ACTION = {"section_id": Q.sections[1].id, "description": "Recruit to the unfilled posts", "lead": "Head of HR",
-          "starts_on": date(2018, 4, 1), "due_on": date(2018, 3, 31), "outcome": "", "evidence": "",
-          "status": "Amber", "updates": [], "finding": ""}
+ACTION = {
+    "section_id": Q.sections[1].id,
+    "description": "Recruit to the unfilled posts",
+    "lead": "Head of HR",
+    "starts_on": date(2018, 4, 1),
+    "due_on": date(2018, 3, 31),
+    "outcome": "",
+    "evidence": "",
+    "status": "Amber",
+    "updates": [],
+    "finding": "",
+}
 
 
 def _pdfs():

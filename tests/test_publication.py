@@ -1,5 +1,6 @@
 """Publishing the results: one deliberate act, a job, and a frozen edition that later changes
 never touch; the job run by a real worker process on each queue, and a worker killed mid-way."""
+
 from __future__ import annotations
 
 import csv
@@ -75,9 +76,15 @@ def test_an_edition_is_frozen_and_publishing_again_makes_the_next(app, accounts,
     publish(app)
     second = publication.latest_edition(cycle)
     assert second.number == 2 and second.summary["changes"] == {
-        "added": [], "removed": [], "changed": ["Northmoor County Council"],
-        "staff": {"before": None, "after": None}, "comments": {"approved": 0, "withdrawn": 0}}
-    assert "measure,Table 5,Average hours worked a week,hours,39.0," in employer.get("/return/results.csv").get_data(as_text=True)
+        "added": [],
+        "removed": [],
+        "changed": ["Northmoor County Council"],
+        "staff": {"before": None, "after": None},
+        "comments": {"approved": 0, "withdrawn": 0},
+    }
+    assert "measure,Table 5,Average hours worked a week,hours,39.0," in employer.get("/return/results.csv").get_data(
+        as_text=True
+    )
     assert "From edition 2" in employer.get("/return/results").get_data(as_text=True)
     viewer = signed_in(app, "viewer")
     page = viewer.get("/admin/cycles/2017/results").get_data(as_text=True)
@@ -136,7 +143,8 @@ def test_two_publications_at_once_make_one_edition(app, accounts, employers, cyc
     late = first.post_form("/admin/cycles/2017/publish", {"after": "0"}, token_from="/admin/cycles/2017")
     assert late.headers["Location"].endswith("/admin/cycles/2017/results")  # edition 1 appeared meanwhile
     assert "Edition 1 was published while you were deciding" in first.get(late.headers["Location"]).get_data(
-        as_text=True)
+        as_text=True
+    )
     assert [e.number for e in publication.editions(cycle)] == [1]
 
 
@@ -171,7 +179,9 @@ def test_a_returns_file_is_checked_in_a_job_then_imported_by_a_second_click(app,
     coordinator = signed_in(app, "coordinator")
     refused = coordinator.post_form("/admin/cycles/2017/import", {"file": (io.BytesIO(b"x"), "returns.pdf")})
     assert refused.status_code == 400 and "must be a CSV or an XLSX" in refused.get_data(as_text=True)
-    checked = coordinator.post_form("/admin/cycles/2017/import", {"file": (csv_file({**GOOD, "posts": "ten"}), "returns.csv")})
+    checked = coordinator.post_form(
+        "/admin/cycles/2017/import", {"file": (csv_file({**GOOD, "posts": "ten"}), "returns.csv")}
+    )
     page = coordinator.get(checked.headers["Location"]).get_data(as_text=True)
     assert "1 problem in returns.csv: nothing was imported" in page
     assert "row 2, column posts: Enter the number of posts as a whole number" in page and "Import 1 return" not in page
@@ -179,8 +189,9 @@ def test_a_returns_file_is_checked_in_a_job_then_imported_by_a_second_click(app,
     page = coordinator.get(checked.headers["Location"]).get_data(as_text=True)
     assert "Every cell of the 1 rows of returns.csv is valid. Nothing has been written yet." in page
     assert db.session.scalar(select(Response.status).order_by(Response.id)) == "not_started"
-    imported = coordinator.post_form(f"{checked.headers['Location']}/import", {},
-                                     token_from=checked.headers["Location"])
+    imported = coordinator.post_form(
+        f"{checked.headers['Location']}/import", {}, token_from=checked.headers["Location"]
+    )
     assert "1 returns imported from returns.csv" in coordinator.get(imported.headers["Location"]).get_data(as_text=True)
     db.session.expire_all()
     assert db.session.scalar(select(Response.status).order_by(Response.id)) == "submitted"
@@ -197,6 +208,7 @@ def test_the_raw_export_downloads_with_its_codebook(app, accounts, employers, cy
 
 
 # ---------------------------------------------------------------- a real worker process
+
 
 @pytest.fixture(params=QUEUES)
 def queue(request, tmp_path):
@@ -217,26 +229,36 @@ def worker_site(sqlite_template, tmp_path, queue):
     url = f"sqlite:///{path}"
     names = [f"Council {i:02d}" for i in range(40)]
     seed_cycle(url, names)
-    settings = {"DATABASE_URL": url, "EDITIONS_FOLDER": str(tmp_path / "editions"), "JOB_STALLED_AFTER": "1",
-                **queue}
-    app = create_app("test", SQLALCHEMY_DATABASE_URI=url, JOBS_IMMEDIATE=False, EDITIONS_FOLDER=settings[
-        "EDITIONS_FOLDER"], QUEUE_FILE=queue.get("QUEUE_FILE"), REDIS_URL=queue.get("REDIS_URL"),
-                     JOB_STALLED_AFTER=timedelta(seconds=1))
+    settings = {"DATABASE_URL": url, "EDITIONS_FOLDER": str(tmp_path / "editions"), "JOB_STALLED_AFTER": "1", **queue}
+    app = create_app(
+        "test",
+        SQLALCHEMY_DATABASE_URI=url,
+        JOBS_IMMEDIATE=False,
+        EDITIONS_FOLDER=settings["EDITIONS_FOLDER"],
+        QUEUE_FILE=queue.get("QUEUE_FILE"),
+        REDIS_URL=queue.get("REDIS_URL"),
+        JOB_STALLED_AFTER=timedelta(seconds=1),
+    )
     app.test_client_class = CheckingClient
     with app.app_context():
         q = load("health-check", "2017.1")
         cycle = collection.cycle_by_year(2017)
         for i, org in enumerate(db.session.scalars(select(Organisation).order_by(Organisation.name))):
-            returns.submit(returns.return_for(cycle, org), Actor("Test"), q,
-                           replace_with=answers(q, random.Random(i), org.name))
+            returns.submit(
+                returns.return_for(cycle, org), Actor("Test"), q, replace_with=answers(q, random.Random(i), org.name)
+            )
         db.session.commit()
         started: list[subprocess.Popen] = []
 
         def start_worker() -> subprocess.Popen:
             env = dict(os.environ, HEALTHCHECK_CONFIG="development", SECRET_KEY="w" * 40, **settings)
-            process = subprocess.Popen([str(Path(sys.executable).with_name("healthcheck")), "worker", "--workers", "2"],
-                                       env=env, start_new_session=True, stdout=subprocess.PIPE,
-                                       stderr=subprocess.STDOUT)
+            process = subprocess.Popen(
+                [str(Path(sys.executable).with_name("healthcheck")), "worker", "--workers", "2"],
+                env=env,
+                start_new_session=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
             started.append(process)
             return process
 
@@ -276,8 +298,12 @@ def test_a_worker_killed_mid_publication_leaves_the_last_edition_served_and_the_
     client = app.test_client()
     create_user("coord@example.org", "Cora Ordinator", "coordinator", "correct horse battery staple")
     db.session.commit()
-    assert client.post_form("/admin/sign-in", {"email": "coord@example.org",
-                                               "password": "correct horse battery staple"}).status_code == 302
+    assert (
+        client.post_form(
+            "/admin/sign-in", {"email": "coord@example.org", "password": "correct horse battery staple"}
+        ).status_code
+        == 302
+    )
     page = client.get(f"/admin/jobs/{job_id}").get_data(as_text=True)
     assert "the worker running it was stopped" in page and "Try again" in page
     assert client.get("/admin/cycles/2017/editions/1/report.pdf").status_code == 200
@@ -333,8 +359,9 @@ def test_a_second_press_shows_the_job_under_way_and_a_checked_file_is_imported_o
     writer = csv.DictWriter(out, fieldnames=list(GOOD))
     writer.writeheader()
     writer.writerow(GOOD)
-    checked = coordinator.post_form("/admin/cycles/2017/import",
-                                    {"file": (io.BytesIO(out.getvalue().encode()), "returns.csv")})
+    checked = coordinator.post_form(
+        "/admin/cycles/2017/import", {"file": (io.BytesIO(out.getvalue().encode()), "returns.csv")}
+    )
     page = checked.headers["Location"]
     first = coordinator.post_form(f"{page}/import", {}, token_from=page)
     second = coordinator.post_form(f"{page}/import", {}, token_from=page)
@@ -365,17 +392,25 @@ def test_every_csv_names_its_charset_once(app, accounts, employers, cycle):
     with_peers(cycle)
     viewer = publish(app)
     table = next(f for f in publication.latest_edition(cycle).files if f.kind == "tables" and f.path.endswith(".csv"))
-    answers = {path: viewer.get(path) for path in (
-        f"/admin/cycles/2017/editions/1/{table.path}", "/admin/cycles/2017?format=csv", "/admin/neighbours.csv",
-        "/api/v1/editions?format=csv", "/api/v1/editions/2017?format=csv")}
+    answers = {
+        path: viewer.get(path)
+        for path in (
+            f"/admin/cycles/2017/editions/1/{table.path}",
+            "/admin/cycles/2017?format=csv",
+            "/admin/neighbours.csv",
+            "/api/v1/editions?format=csv",
+            "/api/v1/editions/2017?format=csv",
+        )
+    }
     answers["/return/results.csv"] = employer.get("/return/results.csv")
     for path, answer in answers.items():
         assert answer.status_code == 200 and answer.headers["Content-Type"] == "text/csv; charset=utf-8", path
     assert viewer.get("/admin/cycles/2017/editions/1/report.pdf").headers["Content-Type"] == "application/pdf"
 
 
-def test_a_stalled_job_is_taken_up_again_from_its_row_and_its_old_attempt_records_nothing(app, accounts, employers,
-                                                                                           cycle):
+def test_a_stalled_job_is_taken_up_again_from_its_row_and_its_old_attempt_records_nothing(
+    app, accounts, employers, cycle
+):
     """What a worker's scheduler does (here at once, in this process): a running job with no
     heartbeat for JOB_STALLED_AFTER is queued again and run from the start as attempt 2; the
     stopped attempt can no longer report or record; a job stopped three times fails."""

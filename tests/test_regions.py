@@ -2,6 +2,7 @@
 short report per region, in each edition and from the command line; the coordinator's list of
 statistical neighbours, uploaded on the web or the command line; and the region's and the
 neighbours' columns in every benchmark, under the disclosure rules."""
+
 from __future__ import annotations
 
 import csv
@@ -33,11 +34,17 @@ Q = forms.load("health-check", "2017.1")
 
 # ---------------------------------------------------------------- tables and reports by region
 
+
 def test_regional_tables_use_the_one_pattern_and_name_every_region():
     data = awkward_dataset()
     by_region = regional(data, threshold=3)
-    assert [t["number"] for t in by_region] == ["Table 2 by region", "Table 3 by region", "Table 4 by region",
-                                                "Table 5 by region", "Table 7 by region"]
+    assert [t["number"] for t in by_region] == [
+        "Table 2 by region",
+        "Table 3 by region",
+        "Table 4 by region",
+        "Table 5 by region",
+        "Table 7 by region",
+    ]
     hours = {r["group"]: r for r in by_region[3]["rows"]}
     assert set(hours) == {"London", "Eastern", "South East", "North West", "North East", "South West", "All"}
     assert hours["North East"]["printed"] == SUPPRESSED  # two councils: below the threshold of 3
@@ -60,20 +67,28 @@ def test_an_edition_holds_the_regional_tables_and_a_titled_report_per_region(tmp
     assert len(reports) == len(regional_report.regions_of(data)) == 6
     for path in reports:
         reader = PdfReader(tmp_path / "ed" / path)
-        region = next(r for r in regional_report.regions_of(data) if path.startswith(
-            "regions/" + r.lower().replace(" ", "-")))
+        region = next(
+            r for r in regional_report.regions_of(data) if path.startswith("regions/" + r.lower().replace(" ", "-"))
+        )
         assert reader.metadata.title == f"{Q.title}: {region} region"  # "Social Work Health Check 2017: …"
         assert reader.trailer["/Root"]["/Lang"] == "en-GB" and reader.outline
-    text = " ".join(" ".join(p.extract_text().split()) for p in
-                    PdfReader(tmp_path / "ed" / "regions" / "north-east-regional-report-2017.pdf").pages)
+    text = " ".join(
+        " ".join(p.extract_text().split())
+        for p in PdfReader(tmp_path / "ed" / "regions" / "north-east-regional-report-2017.pdf").pages
+    )
     assert "The figure for average hours worked a week in North East is not shown" in text
-    eastern = " ".join(" ".join(p.extract_text().split()) for p in
-                       PdfReader(tmp_path / "ed" / "regions" / "eastern-regional-report-2017.pdf").pages)
+    eastern = " ".join(
+        " ".join(p.extract_text().split())
+        for p in PdfReader(tmp_path / "ed" / "regions" / "eastern-regional-report-2017.pdf").pages
+    )
     assert "7 organisations in the Eastern region sent a return" in eastern
-    hours = {r["group"]: r for r in json.loads((tmp_path / "ed" / "tables" / "regional-tables.json").read_text())
-             ["tables"][3]["rows"]}
-    assert (f"Average hours worked a week: {hours['Eastern']['printed']} hours on average in Eastern (7 "
-            f"respondents)") in eastern
+    hours = {
+        r["group"]: r
+        for r in json.loads((tmp_path / "ed" / "tables" / "regional-tables.json").read_text())["tables"][3]["rows"]
+    }
+    assert (
+        f"Average hours worked a week: {hours['Eastern']['printed']} hours on average in Eastern (7 respondents)"
+    ) in eastern
 
 
 def test_the_cli_writes_regional_tables_and_reports(app, employers, cycle, tmp_path):
@@ -83,20 +98,31 @@ def test_the_cli_writes_regional_tables_and_reports(app, employers, cycle, tmp_p
     db.session.commit()
     result = CliRunner().invoke(tables, ["--cycle", "2017", "--out", str(tmp_path / "t")], catch_exceptions=False)
     assert result.exit_code == 0 and (tmp_path / "t" / "regional-tables.xlsx").exists()
-    result = CliRunner().invoke(regional_reports, ["--cycle", "2017", "--out", str(tmp_path / "r")],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        regional_reports, ["--cycle", "2017", "--out", str(tmp_path / "r")], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["eastern-regional-report-2017.pdf",
-                                                                  "london-regional-report-2017.pdf"]
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == [
+        "eastern-regional-report-2017.pdf",
+        "london-regional-report-2017.pdf",
+    ]
     assert "Wrote" in result.output
 
 
 # ---------------------------------------------------------------- the benchmark's region and neighbours
 
+
 def _dataset(count: int = 20) -> Dataset:
     rng = random.Random(4)
-    rets = [Return(f"Org {i:02d}", ("Shire County", "Unitary Authority")[i % 2], answers(Q, rng),
-                   region=("Eastern", "London")[i % 2]) for i in range(count)]
+    rets = [
+        Return(
+            f"Org {i:02d}",
+            ("Shire County", "Unitary Authority")[i % 2],
+            answers(Q, rng),
+            region=("Eastern", "London")[i % 2],
+        )
+        for i in range(count)
+    ]
     return Dataset(2017, Q, tablespec.load(Q), rets, {})
 
 
@@ -108,8 +134,12 @@ def test_a_benchmark_shows_its_neighbours_median_only_with_enough_of_them():
     hours = next(m for m in mine["measures"] if m["question_id"] == "hours_per_week")
     values = [v for v in (r.answers.get("hours_per_week") for r in data.returns[1:9]) if isinstance(v, int | float)]
     assert len(values) >= 5
-    assert hours["neighbours"] == {"n": len(values), "listed": 8, "suppressed": False,
-                                   "median": float(statistics.median(values))}
+    assert hours["neighbours"] == {
+        "n": len(values),
+        "listed": 8,
+        "suppressed": False,
+        "median": float(statistics.median(values)),
+    }
     eastern = [r for r in data.returns if r.region == "Eastern" and isinstance(r.answers.get("hours_per_week"), int)]
     # The other employers in its region: Org 00 (in Eastern, and answering) left out of their number.
     assert hours["region"]["n"] == len(eastern) - 1 and not hours["region"]["suppressed"]
@@ -118,8 +148,13 @@ def test_a_benchmark_shows_its_neighbours_median_only_with_enough_of_them():
     assert all("neighbours" not in m for m in many.of("Org 02")["measures"])  # on no list: no column
     text = benchmark.to_csv(mine)
     header = next(csv.reader(io.StringIO(text)))
-    assert header[-5:] == ["others in Eastern: average", "others in Eastern: median", "others in Eastern: respondents",
-                           "your statistical neighbours: median", "your statistical neighbours: respondents"]
+    assert header[-5:] == [
+        "others in Eastern: average",
+        "others in Eastern: median",
+        "others in Eastern: respondents",
+        "your statistical neighbours: median",
+        "your statistical neighbours: respondents",
+    ]
     row = next(r for r in csv.reader(io.StringIO(text)) if r[2:3] == ["Average hours worked a week"])
     assert row[-2:] == [benchmark.figure(hours["neighbours"]["median"]), str(len(values))]
 
@@ -137,12 +172,17 @@ def test_the_neighbours_are_withheld_beside_a_withheld_group():
 
 # ---------------------------------------------------------------- uploading the list: web and CLI
 
+
 def _peers(cycle, count=12):
     rng = random.Random(1)
     made = []
     for i in range(count):
-        org = Organisation(name=f"Peer Council {i}", authority_type=("Shire County", "London Borough")[i % 2],
-                           ons_code=f"E{10000000 + i}", region="Eastern")
+        org = Organisation(
+            name=f"Peer Council {i}",
+            authority_type=("Shire County", "London Borough")[i % 2],
+            ons_code=f"E{10000000 + i}",
+            region="Eastern",
+        )
         db.session.add(org)
         db.session.flush()
         returns.submit(returns.return_for(cycle, org), Actor("Test"), Q, replace_with=answers(Q, rng))
@@ -157,26 +197,43 @@ def _csv(rows: list[list[str]]) -> bytes:
     return out.getvalue().encode()
 
 
-GOOD = [["organisation", "neighbour_1", "neighbour_2", "neighbour_3", "neighbour_4", "neighbour_5", "neighbour_6"],
-        ["Northmoor County Council", "Peer Council 0", "E10000001", "peer council 2", "Peer Council 3",
-         "Peer Council 4", "Peer Council 5"],
-        ["E10000007", "Peer Council 8", "", "", "", "", ""]]
-BAD = [["organisation", "neighbour_1", "neighbour_2", "colour"],
-       ["Nowhere Council", "Peer Council 0", "", "blue"],
-       ["Peer Council 1", "Peer Council 1", "Peer Council 2", ""],
-       ["Peer Council 3", "Peer Council 4", "Peer Council 4", ""],
-       ["Peer Council 3", "Atlantis", "", ""]]
-BAD_LINES = ["row 1, column colour: unknown column", "row 2, column organisation: no organisation named or coded "
-             "“Nowhere Council” is in the register", "row 3, column neighbour_1: Peer Council 1 cannot be its own "
-             "neighbour", "row 4, column neighbour_2: Peer Council 4 is also under neighbour_1",
-             "row 5, column organisation: Peer Council 3 is also on row 4",
-             "row 5, column neighbour_1: no organisation named or coded “Atlantis” is in the register"]
+GOOD = [
+    ["organisation", "neighbour_1", "neighbour_2", "neighbour_3", "neighbour_4", "neighbour_5", "neighbour_6"],
+    [
+        "Northmoor County Council",
+        "Peer Council 0",
+        "E10000001",
+        "peer council 2",
+        "Peer Council 3",
+        "Peer Council 4",
+        "Peer Council 5",
+    ],
+    ["E10000007", "Peer Council 8", "", "", "", "", ""],
+]
+BAD = [
+    ["organisation", "neighbour_1", "neighbour_2", "colour"],
+    ["Nowhere Council", "Peer Council 0", "", "blue"],
+    ["Peer Council 1", "Peer Council 1", "Peer Council 2", ""],
+    ["Peer Council 3", "Peer Council 4", "Peer Council 4", ""],
+    ["Peer Council 3", "Atlantis", "", ""],
+]
+BAD_LINES = [
+    "row 1, column colour: unknown column",
+    "row 2, column organisation: no organisation named or coded “Nowhere Council” is in the register",
+    "row 3, column neighbour_1: Peer Council 1 cannot be its own neighbour",
+    "row 4, column neighbour_2: Peer Council 4 is also under neighbour_1",
+    "row 5, column organisation: Peer Council 3 is also on row 4",
+    "row 5, column neighbour_1: no organisation named or coded “Atlantis” is in the register",
+]
 
 
 def _upload(client, content: bytes, name: str = "neighbours.csv"):
     token = client.csrf_token("/admin/neighbours")
-    return client.post("/admin/neighbours", data={"csrf_token": token, "file": (io.BytesIO(content), name)},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/admin/neighbours",
+        data={"csrf_token": token, "file": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+    )
 
 
 def test_the_coordinator_uploads_checks_sees_and_downloads_the_list(app, accounts, employers, cycle):
@@ -204,15 +261,19 @@ def test_the_coordinator_uploads_checks_sees_and_downloads_the_list(app, account
     listed = coordinator.get("/admin/neighbours.csv").get_data(as_text=True).splitlines()
     assert listed[1].startswith("Northmoor County Council,Peer Council 0,Peer Council 1,Peer Council 2,")
     assert listed[2].startswith("Peer Council 7,Peer Council 8,")
-    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "neighbours_import")).detail[
-        "neighbours"] == 7
+    assert (
+        db.session.scalar(select(AuditEvent).where(AuditEvent.action == "neighbours_import")).detail["neighbours"] == 7
+    )
 
     # A new list replaces the old one whole.
-    assert _upload(coordinator, _csv([["organisation", "neighbour_1"], ["Peer Council 9", "Peer Council 8"]])
-                   ).status_code == 302
+    assert (
+        _upload(coordinator, _csv([["organisation", "neighbour_1"], ["Peer Council 9", "Peer Council 8"]])).status_code
+        == 302
+    )
     db.session.expire_all()
     assert [(n.organisation.name, n.neighbour.name) for n in db.session.scalars(select(StatisticalNeighbour))] == [
-        ("Peer Council 9", "Peer Council 8")]
+        ("Peer Council 9", "Peer Council 8")
+    ]
 
     viewer = signed_in(app, "viewer")
     assert "Upload a list" not in viewer.get("/admin/neighbours").get_data(as_text=True)
@@ -236,11 +297,15 @@ def test_the_cli_imports_the_list_all_or_nothing(app, employers, cycle, tmp_path
     assert "Statistical neighbours replaced: 2 organisations, 7 neighbours" in done.output
     out = tmp_path / "list.xlsx"
     CliRunner().invoke(neighbours, ["export", "--out", str(out)], catch_exceptions=False)
-    assert [c.value for c in load_workbook(out).active[2]][:3] == ["Northmoor County Council", "Peer Council 0",
-                                                                   "Peer Council 1"]
+    assert [c.value for c in load_workbook(out).active[2]][:3] == [
+        "Northmoor County Council",
+        "Peer Council 0",
+        "Peer Council 1",
+    ]
 
 
 # ---------------------------------------------------------------- published: the pages
+
 
 def test_published_results_show_regions_and_the_benchmark_its_region_and_neighbours(app, accounts, employers, cycle):
     employer = submit_return(app, employers["a"][1])

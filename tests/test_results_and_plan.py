@@ -1,4 +1,5 @@
 """The employer's benchmark and action plan through the web, and who may see them."""
+
 import io
 import os
 import re
@@ -33,7 +34,10 @@ def test_benchmark_waits_for_publication_then_shows_own_figures(app, accounts, e
     assert "Your benchmark 2017" in page and "Northmoor County Council" in page
     assert re.search(r"Average hours worked a week.*?</th>\s*<td[^>]*>37.0</td>", page, re.S)  # its own 37 hours
     pdf = text_of(employer.get("/return/results.pdf").data)
-    assert "Northmoor County Council: health check benchmark 2017" in pdf and "Average hours worked a week (hours; Table 5) 37.0" in pdf
+    assert (
+        "Northmoor County Council: health check benchmark 2017" in pdf
+        and "Average hours worked a week (hours; Table 5) 37.0" in pdf
+    )
     assert "Peer Council" not in pdf and "Peer Council" not in page
     csv_text = employer.get("/return/results.csv").get_data(as_text=True)
     assert "measure,Table 5,Average hours worked a week,hours,37.0," in csv_text
@@ -44,9 +48,17 @@ def test_benchmark_waits_for_publication_then_shows_own_figures(app, accounts, e
 
 
 def _add_action(client, **overrides):
-    form = {"section_id": "workforce_planning", "description": "Recruit to the four unfilled posts",
-            "finding": "10% of posts are unfilled", "lead": "Head of HR", "starts_on": "01/04/2018",
-            "due_on": "31/03/2019", "outcome": "Vacancies below 5%", "evidence": "Monthly HR report", **overrides}
+    form = {
+        "section_id": "workforce_planning",
+        "description": "Recruit to the four unfilled posts",
+        "finding": "10% of posts are unfilled",
+        "lead": "Head of HR",
+        "starts_on": "01/04/2018",
+        "due_on": "31/03/2019",
+        "outcome": "Vacancies below 5%",
+        "evidence": "Monthly HR report",
+        **overrides,
+    }
     return client.post_form("/return/plan/new", form)
 
 
@@ -60,18 +72,26 @@ def test_the_action_plan_keeps_its_whole_history_and_exports_it(app, employers, 
     response = _add_action(employer)
     action_path = response.headers["Location"]
     action_id = int(action_path.rsplit("/", 1)[1])
-    for status, text in (("Amber", "Two posts advertised; interviews in May."),
-                         ("Amber", "One appointment made."),
-                         ("Complete", "All four posts filled.")):
-        assert employer.post_form(f"{action_path}/progress", {"status": status, "text": text},
-                                  token_from=action_path).status_code == 302
+    for status, text in (
+        ("Amber", "Two posts advertised; interviews in May."),
+        ("Amber", "One appointment made."),
+        ("Complete", "All four posts filled."),
+    ):
+        assert (
+            employer.post_form(
+                f"{action_path}/progress", {"status": status, "text": text}, token_from=action_path
+            ).status_code
+            == 302
+        )
     missing = employer.post_form(f"{action_path}/progress", {"status": "Green", "text": ""}, token_from=action_path)
     assert missing.status_code == 400 and "Enter the progress made" in missing.get_data(as_text=True)
     action = db.session.get(Action, action_id)
     history = [(u.status_from, u.status_to, u.by, u.text) for u in action.updates]
-    assert history == [("Red", "Amber", "Priya Shah", "Two posts advertised; interviews in May."),
-                       (None, None, "Priya Shah", "One appointment made."),
-                       ("Amber", "Complete", "Priya Shah", "All four posts filled.")]
+    assert history == [
+        ("Red", "Amber", "Priya Shah", "Two posts advertised; interviews in May."),
+        (None, None, "Priya Shah", "One appointment made."),
+        ("Amber", "Complete", "Priya Shah", "All four posts filled."),
+    ]
     assert action.status == "Complete"
     page = employer.get("/return/plan").get_data(as_text=True)
     assert "1 action: 0 Red, 0 Amber, 0 Green, 1 Complete. <strong>0 overdue.</strong>" in page
@@ -79,8 +99,19 @@ def test_the_action_plan_keeps_its_whole_history_and_exports_it(app, employers, 
 
     book = load_workbook(io.BytesIO(employer.get("/return/plan.xlsx").data))
     plan = book["Action plan"]
-    assert [c.value for c in plan[2]] == ["Standard", "2020 Standard", "Action", "Finding it answers", "Lead",
-                                          "Start", "Due", "Outcome", "Evidence", "Latest progress", "Status"]
+    assert [c.value for c in plan[2]] == [
+        "Standard",
+        "2020 Standard",
+        "Action",
+        "Finding it answers",
+        "Lead",
+        "Start",
+        "Due",
+        "Outcome",
+        "Evidence",
+        "Latest progress",
+        "Status",
+    ]
     row = [c.value for c in plan[3]]
     assert row[0] == "2017 Standard 2: Effective Workforce Planning" and row[1] is None  # no 2020 Standard tied
     assert row[2:5] == ["Recruit to the four unfilled posts", "10% of posts are unfilled", "Head of HR"]
@@ -88,10 +119,18 @@ def test_the_action_plan_keeps_its_whole_history_and_exports_it(app, employers, 
     assert plan.cell(row=3, column=6).number_format == "DD/MM/YYYY"
     assert row[9].endswith("All four posts filled.") and row[10] == "Complete"
     assert [r[3:5] for r in book["History"].iter_rows(min_row=2, values_only=True)] == [
-        ("Red", "Amber"), (None, None), ("Amber", "Complete")]  # openpyxl reads empty cells as None
+        ("Red", "Amber"),
+        (None, None),
+        ("Amber", "Complete"),
+    ]  # openpyxl reads empty cells as None
     pdf = text_of(employer.get("/return/plan.pdf").data)
-    for expected in ("Northmoor County Council: health check action plan 2017", "Recruit to the four unfilled posts",
-                     "Latest progress", "Complete", "You said, we did"):
+    for expected in (
+        "Northmoor County Council: health check action plan 2017",
+        "Recruit to the four unfilled posts",
+        "Latest progress",
+        "Complete",
+        "You said, we did",
+    ):
         assert expected in pdf
 
 
@@ -113,17 +152,29 @@ def test_one_employer_can_never_reach_anothers_plan_or_benchmark(app, accounts, 
     action_id = int(_add_action(a).headers["Location"].rsplit("/", 1)[1])
     for path in (f"/return/plan/{action_id}",):
         assert b.get(path).status_code == 404
-    assert b.post_form(f"/return/plan/{action_id}/progress", {"status": "Complete", "text": "Hijacked"},
-                       token_from="/return/plan/new").status_code == 404
-    assert b.post_form(f"/return/plan/{action_id}", {"section_id": "cpd", "description": "Hijacked"},
-                       token_from="/return/plan/new").status_code == 404
+    assert (
+        b.post_form(
+            f"/return/plan/{action_id}/progress",
+            {"status": "Complete", "text": "Hijacked"},
+            token_from="/return/plan/new",
+        ).status_code
+        == 404
+    )
+    assert (
+        b.post_form(
+            f"/return/plan/{action_id}", {"section_id": "cpd", "description": "Hijacked"}, token_from="/return/plan/new"
+        ).status_code
+        == 404
+    )
     for path in ("/return/plan", "/return/plan.xlsx", "/return/plan.pdf"):
         body = b.get(path).data
         assert b"Recruit to the four unfilled posts" not in body, path
     assert db.session.get(Action, action_id).status == "Red" and not db.session.get(Action, action_id).updates
     # Coordinator pages are not reachable with a link, whatever the ids.
-    for path in (f"/admin/cycles/2017/returns/{employers['a'][0].id}/plan",
-                 f"/admin/cycles/2017/returns/{employers['a'][0].id}"):
+    for path in (
+        f"/admin/cycles/2017/returns/{employers['a'][0].id}/plan",
+        f"/admin/cycles/2017/returns/{employers['a'][0].id}",
+    ):
         assert b.get(path).status_code == 302
     # A coordinator can read the plan.
     coordinator = signed_in(app, "viewer")
@@ -137,14 +188,18 @@ def test_next_year_shows_last_years_actions_and_answers(app, accounts, employers
     _add_action(employer)
     actor = Actor("Test")
     cycle.closes_at = now() - timedelta(days=1)
-    c2018 = collection.create_cycle(2018, Q, now() - timedelta(hours=1), now() + timedelta(days=30), actor,
-                                    previous=cycle)
+    c2018 = collection.create_cycle(
+        2018, Q, now() - timedelta(hours=1), now() + timedelta(days=30), actor, previous=cycle
+    )
     new_token = returns.issue_link(c2018, org)
     db.session.commit()
     next_year = app.test_client()
     sign_in(next_year, new_token)
     task_list = next_year.get("/return").get_data(as_text=True)
-    assert "Review last year’s actions" in task_list and "Recruit to the four unfilled posts – <strong>Red</strong>" in task_list
+    assert (
+        "Review last year’s actions" in task_list
+        and "Recruit to the four unfilled posts – <strong>Red</strong>" in task_list
+    )
     page = next_year.get("/return/section/workforce_planning").get_data(as_text=True)
     assert "Your answers in 2017" in page and "Shadowing and secondments" in page
     assert 'value="40"' not in page  # last year's answers are shown beside the form, not filled in
@@ -152,6 +207,7 @@ def test_next_year_shows_last_years_actions_and_answers(app, accounts, employers
 
 def test_consent_to_be_named_reaches_the_report(app, accounts, employers, cycle):
     from healthcheck.cli import report  # noqa: F401  (the same code path as the web download)
+
     employer = app.test_client()
     sign_in(employer, employers["a"][1])
     fill_everything(employer)
@@ -167,13 +223,18 @@ def test_consent_to_be_named_reaches_the_report(app, accounts, employers, cycle)
 def test_the_benchmarks_command_writes_every_employer_in_one_process_or_several(app, cycle, tmp_path):
 
     with_peers(cycle, count=6)
-    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], HEALTHCHECK_CONFIG="development",
-               SECRET_KEY="t" * 40)
+    env = dict(
+        os.environ,
+        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        HEALTHCHECK_CONFIG="development",
+        SECRET_KEY="t" * 40,
+    )
     command = [str(Path(sys.executable).parent / "healthcheck"), "benchmarks", "--cycle", "2017", "--out"]
     for processes in ("1", "2"):
         out = tmp_path / processes
-        done = subprocess.run(command + [str(out), "--processes", processes], env=env, capture_output=True, text=True,
-                              timeout=300)
+        done = subprocess.run(
+            command + [str(out), "--processes", processes], env=env, capture_output=True, text=True, timeout=300
+        )
         assert done.returncode == 0, done.stderr
         assert "6 benchmarks written" in done.stdout
         assert [len(list(out.glob(f"*.{kind}"))) for kind in ("pdf", "csv", "json")] == [6, 6, 6]
@@ -183,11 +244,17 @@ def test_you_said_we_did_ends_each_sentence_once():
     """Issue 19: "quarter.. We did" and "8%.)." from findings and progress typed with full stops."""
 
     section = next(s for s in load("health-check", "2017.1").sections if s.standard)
-    action = {"section_id": section.id, "finding": "Caseloads rose last quarter.", "description": "Review caseloads.",
-              "status": "Amber", "updates": [{"at": datetime(2027, 1, 5, tzinfo=UTC), "text": "Down to 8%."}]}
+    action = {
+        "section_id": section.id,
+        "finding": "Caseloads rose last quarter.",
+        "description": "Review caseloads.",
+        "status": "Amber",
+        "updates": [{"at": datetime(2027, 1, 5, tzinfo=UTC), "text": "Down to 8%."}],
+    }
     line = you_said_we_did([section], [action])[0]
-    assert line == ("You said: Caseloads rose last quarter. We did: Review caseloads (05/01/2027: Down to 8%). "
-                    "Status: Amber.")
+    assert line == (
+        "You said: Caseloads rose last quarter. We did: Review caseloads (05/01/2027: Down to 8%). Status: Amber."
+    )
     assert ".." not in line and ".)" not in line
 
 
@@ -198,21 +265,35 @@ def test_the_plan_names_each_standard_with_its_year_and_keeps_the_2020_standard_
 
     q = load("health-check", "2017.1")
     risks = next(s for s in q.sections if s.id == "risks_resources")
-    action = {"section_id": risks.id, "staff_standard": "standard_4", "description": "Quiet rooms in every office",
-              "finding": "", "lead": "", "starts_on": None, "due_on": None, "outcome": "", "evidence": "",
-              "status": "Green", "updates": []}
+    action = {
+        "section_id": risks.id,
+        "staff_standard": "standard_4",
+        "description": "Quiet rooms in every office",
+        "finding": "",
+        "lead": "",
+        "starts_on": None,
+        "due_on": None,
+        "outcome": "",
+        "evidence": "",
+        "status": "Green",
+        "updates": [],
+    }
     titles = {"standard_4": "2020 Standard 4: Wellbeing"}
     book = load_workbook(io.BytesIO(plan_xlsx("A", 2017, q.sections, [action], q.version, titles)))
     header, row = ([c.value for c in r] for r in book["Action plan"].iter_rows(min_row=2, max_row=3))
     assert header[:3] == ["Standard", "2020 Standard", "Action"]
-    assert row[:3] == ["2017 Standard 4: Managing Risks and Resources", "2020 Standard 4: Wellbeing",
-                       "Quiet rooms in every office"]
+    assert row[:3] == [
+        "2017 Standard 4: Managing Risks and Resources",
+        "2020 Standard 4: Wellbeing",
+        "Quiet rooms in every office",
+    ]
     pdf = " ".join(text_of(plan_pdf("A", 2017, q.sections, [action], date(2018, 1, 1), q.version, titles)).split())
     assert "2017 Standard 4: Managing Risks and Resources" in pdf
     assert "Quiet rooms in every office Answers 2020 Standard 4: Wellbeing" in pdf
     (line,) = you_said_we_did(q.sections, [action], q.version)
-    assert line == ("We did, for 2017 Standard 4: Managing Risks and Resources: Quiet rooms in every office. "
-                    "Status: Green.")
+    assert line == (
+        "We did, for 2017 Standard 4: Managing Risks and Resources: Quiet rooms in every office. Status: Green."
+    )
     assert "You said:" not in pdf and "raised" not in pdf
 
 

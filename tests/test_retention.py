@@ -1,5 +1,6 @@
 """Personal data deleted when its time has passed: the dry run lists exactly what the real run
 deletes, the published files stay as published, and the nightly job does the same."""
+
 from __future__ import annotations
 
 import hashlib
@@ -27,20 +28,42 @@ STAFF_TEXT = "The rota on Tuesdays is too thin."
 def published(app, accounts, employers, cycle, survey, snapshot):
     """Northmoor's return, filled by Priya Shah; an email to her; a practitioner's comment; the
     results published (built once a session)."""
+
     def build():
         submit_return(app, employers["a"][1])
         with_peers(cycle)
-        db.session.add(EmailSend(cycle_id=cycle.id, organisation_id=employers["a"][0].id, kind="reminder",
-                                 to_address=PERSON[1], outcome="sent"))
+        db.session.add(
+            EmailSend(
+                cycle_id=cycle.id,
+                organisation_id=employers["a"][0].id,
+                kind="reminder",
+                to_address=PERSON[1],
+                outcome="sent",
+            )
+        )
         northmoor = returns.find_return(cycle, employers["a"][0])  # a warning Priya confirmed as right
-        northmoor.pages = {**northmoor.pages, "workforce_planning": {
-            **northmoor.pages["workforce_planning"], "confirmed": {"posts:change:40:95": {"by": PERSON[0], "at": "x"}}}}
-        contributors.invite(returns.find_return(cycle, employers["a"][0]), Actor(PERSON[0], via="link 1"),
-                            name=CONTRIBUTOR[0], email=CONTRIBUTOR[1], job_title=None, sections=None,
-                            can_sign_off=False)
+        northmoor.pages = {
+            **northmoor.pages,
+            "workforce_planning": {
+                **northmoor.pages["workforce_planning"],
+                "confirmed": {"posts:change:40:95": {"by": PERSON[0], "at": "x"}},
+            },
+        }
+        contributors.invite(
+            returns.find_return(cycle, employers["a"][0]),
+            Actor(PERSON[0], via="link 1"),
+            name=CONTRIBUTOR[0],
+            email=CONTRIBUTOR[1],
+            job_title=None,
+            sections=None,
+            can_sign_off=False,
+        )
         db.session.commit()
-        answer(app.test_client(), code_of(survey, employers["a"][0]), {"framework": {"s1_vision": "agree"},
-                                                                        "comments": {"comment": STAFF_TEXT}})
+        answer(
+            app.test_client(),
+            code_of(survey, employers["a"][0]),
+            {"framework": {"s1_vision": "agree"}, "comments": {"comment": STAFF_TEXT}},
+        )
         publish(app)
 
     snapshot("retention-published", build)
@@ -84,10 +107,15 @@ def test_the_dry_run_lists_exactly_what_the_real_run_deletes(app, cycle, publish
     listed = run(app, "--dry-run")
     items = [line for line in listed if line.startswith("2017  ")]
     assert {line.split(":")[0] for line in items} >= {
-        "2017  contact details", "2017  names of people who saved answers", "2017  name of who submitted",
-        "2017  names and contact details in the history", "2017  email address an email went to",
-        "2017  staff survey free text", "2017  staff survey free text under review",
-        "2017  a contributor's name and email"}
+        "2017  contact details",
+        "2017  names of people who saved answers",
+        "2017  name of who submitted",
+        "2017  names and contact details in the history",
+        "2017  email address an email went to",
+        "2017  staff survey free text",
+        "2017  staff survey free text under review",
+        "2017  a contributor's name and email",
+    }
     assert "2017  contact details: the frozen dataset of edition 1" in items
     assert all(part in everything_stored() for part in PERSON + (STAFF_TEXT,))  # the dry run deleted nothing
 
@@ -100,11 +128,14 @@ def test_the_dry_run_lists_exactly_what_the_real_run_deletes(app, cycle, publish
     assert db.session.scalar(select(EmailSend.to_address)) is None
     versions = db.session.scalars(select(SubmittedVersion)).all()
     assert {v.submitted_by for v in versions} == {"(name removed)"}
-    northmoor = db.session.scalar(select(Response).join(Response.organisation).where(
-        text("organisation.name = 'Northmoor County Council'")))
+    northmoor = db.session.scalar(
+        select(Response).join(Response.organisation).where(text("organisation.name = 'Northmoor County Council'"))
+    )
     assert northmoor.answers["posts"] == 40 and "contact_email" not in northmoor.answers  # the return stays
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "retention_applied")).detail == {
-        "items": len(items), "cycles": [2017]}
+        "items": len(items),
+        "cycles": [2017],
+    }
 
     # What was published is as published, but for the frozen dataset, recorded afresh.
     after = publication_files(app, cycle)
@@ -139,31 +170,53 @@ def test_a_cycle_republished_later_keeps_its_data_until_its_final_edition_has_ag
     assert run(app, "--dry-run")[-1].startswith("0 records")
 
 
-@pytest.mark.parametrize(("when", "months", "expected"), [
-    ((2017, 1, 31), 1, (2017, 2, 28)), ((2016, 1, 31), 1, (2016, 2, 29)), ((2017, 11, 15), 24, (2019, 11, 15)),
-    ((2017, 12, 1), 1, (2018, 1, 1)), ((2000, 2, 29), 12, (2001, 2, 28)), ((2100, 1, 29), 1, (2100, 2, 28))])
+@pytest.mark.parametrize(
+    ("when", "months", "expected"),
+    [
+        ((2017, 1, 31), 1, (2017, 2, 28)),
+        ((2016, 1, 31), 1, (2016, 2, 29)),
+        ((2017, 11, 15), 24, (2019, 11, 15)),
+        ((2017, 12, 1), 1, (2018, 1, 1)),
+        ((2000, 2, 29), 12, (2001, 2, 28)),
+        ((2100, 1, 29), 1, (2100, 2, 28)),
+    ],
+)
 def test_months_after(when, months, expected):
     assert retention.months_after(datetime(*when, tzinfo=UTC), months) == datetime(*expected, tzinfo=UTC)
 
 
 # ---------------------------------------------------------------- subject access
 
+
 def test_a_coordinator_exports_what_is_held_about_a_person_and_erases_it(app, cycle, published):
     coordinator = signed_in(app, "coordinator")
     page = coordinator.post_form("/admin/people", {"person": "  priya   SHAH "}, token_from="/admin/people")
     text_ = page.get_data(as_text=True)
     assert page.status_code == 200 and "records held about priya SHAH" in " ".join(text_.split())
-    for where in ("Northmoor County Council&#39;s 2017 return", "named as who submitted it",
-                  "named as who saved pages", "named as who did &#39;submit&#39;", "the frozen dataset of an edition"):
+    for where in (
+        "Northmoor County Council&#39;s 2017 return",
+        "named as who submitted it",
+        "named as who saved pages",
+        "named as who did &#39;submit&#39;",
+        "the frozen dataset of an edition",
+    ):
         assert where in text_, where
 
     download = coordinator.post_form("/admin/people/export", {"person": PERSON[1]}, token_from="/admin/people")
     assert download.headers["Content-Disposition"] == 'attachment; filename="subject-access.json"'
     held = json.loads(download.data)["records"]
-    assert any(re.fullmatch(r"Email \d+ \(reminder\)", r["where"]) and r["what"] == "the address it was sent to"
-               and r["value"] == PERSON[1] and r["on_erasure"] == "erased" for r in held)
-    assert any(r["value"] and r["value"].get("contact_telephone") == PERSON[2] for r in held if r["what"] ==
-               "contact details" and isinstance(r["value"], dict))
+    assert any(
+        re.fullmatch(r"Email \d+ \(reminder\)", r["where"])
+        and r["what"] == "the address it was sent to"
+        and r["value"] == PERSON[1]
+        and r["on_erasure"] == "erased"
+        for r in held
+    )
+    assert any(
+        r["value"] and r["value"].get("contact_telephone") == PERSON[2]
+        for r in held
+        if r["what"] == "contact details" and isinstance(r["value"], dict)
+    )
     exported = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "subject_access_export"))
     assert exported.detail == {"subject": people.subject(PERSON[1]), "records": len(held)}
     assert PERSON[1] not in repr(exported.detail) and exported.actor == "Cora Ordinator (coordinator coord@example.org)"
@@ -175,15 +228,17 @@ def test_a_coordinator_exports_what_is_held_about_a_person_and_erases_it(app, cy
     found = coordinator.post_form("/admin/people", {"person": CONTRIBUTOR[1]}, token_from="/admin/people")
     assert "Contributor to Northmoor County Council&#39;s 2017 return" in found.get_data(as_text=True)
     for person in (PERSON[1], PERSON[0], CONTRIBUTOR[1]):
-        done = coordinator.post_form("/admin/people/erase", {"person": person, "confirm": "y"},
-                                     token_from="/admin/people")
+        done = coordinator.post_form(
+            "/admin/people/erase", {"person": person, "confirm": "y"}, token_from="/admin/people"
+        )
         assert done.status_code == 200 and "Erased " in done.get_data(as_text=True)
         assert "0 records held about" in " ".join(done.get_data(as_text=True).split())
     stored = everything_stored()
     assert not any(part in stored for part in PERSON + CONTRIBUTOR)
     assert STAFF_TEXT in stored  # only what was asked: the staff survey's text names nobody
-    erased = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "subject_erased")
-                                .order_by(AuditEvent.id)).all()
+    erased = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "subject_erased").order_by(AuditEvent.id)
+    ).all()
     assert [e.detail["subject"] for e in erased] == [people.subject(p) for p in (PERSON[1], PERSON[0], CONTRIBUTOR[1])]
     # The edition's files still match their recorded checksums.
     edition = db.session.scalar(select(Edition))

@@ -2,6 +2,7 @@
 order (never the order of the ids), filters kept across pages and decisions, a decision that
 moves on and says what it did, bulk approval of what the rules found nothing in, and "Other
 (please specify)" answers coded rather than reviewed."""
+
 from __future__ import annotations
 
 import random
@@ -41,7 +42,9 @@ def where(item_id: int) -> tuple[str, int, int]:
 def test_the_queue_is_paged_in_organisation_and_question_order_with_filters_kept(app, accounts, cycle):
     fill_queue(cycle.id, 260, 12)
     db.session.commit()
-    pending = db.session.scalar(select(func.count()).select_from(CommentReview).where(CommentReview.status == "pending"))
+    pending = db.session.scalar(
+        select(func.count()).select_from(CommentReview).where(CommentReview.status == "pending")
+    )
     client = signed_in(app, "coordinator")
     first = client.get(BASE).get_data(as_text=True)
     assert len(listed(first)) == 50 and f"Showing 1 to 50 of {pending} comments" in first
@@ -54,7 +57,7 @@ def test_the_queue_is_paged_in_organisation_and_question_order_with_filters_kept
     assert order == sorted(order)  # organisation, then question; a stable key last
     assert seen != sorted(seen)  # inserted shuffled: the order is not the ids'
     last = client.get(f"{BASE}?page=999").get_data(as_text=True)  # past the end: the last page
-    assert listed(last) == seen[(pages - 1) * 50:]
+    assert listed(last) == seen[(pages - 1) * 50 :]
 
     # Filters: each narrows to what it names, and paging keeps them.
     org = db.session.scalar(select(Organisation).where(Organisation.name == "Queue Borough 003"))
@@ -67,8 +70,10 @@ def test_the_queue_is_paged_in_organisation_and_question_order_with_filters_kept
     assert listed(staff) and all(db.session.get(CommentReview, i).staff_response_id for i in listed(staff))
     assert "Staff survey" in staff
     question = client.get(f"{BASE}?question=return:final_comments&status=approved").get_data(as_text=True)
-    assert all((c := db.session.get(CommentReview, i)).question_id == "final_comments" and c.status == "approved"
-               for i in listed(question))
+    assert all(
+        (c := db.session.get(CommentReview, i)).question_id == "final_comments" and c.status == "approved"
+        for i in listed(question)
+    )
     paged = unescape(client.get(f"{BASE}?survey=return").get_data(as_text=True))
     assert f"{BASE}?page=2&status=pending&survey=return" in paged  # the next page keeps the filter
     nothing = client.get(f"{BASE}?survey=staff&standard=5").get_data(as_text=True)
@@ -77,16 +82,19 @@ def test_the_queue_is_paged_in_organisation_and_question_order_with_filters_kept
     assert nonsense.status_code == 200 and len(listed(nonsense.get_data(as_text=True))) == 50
 
     # Each item names its organisation, standard and question, with placeholders highlighted.
-    item = db.session.scalar(select(CommentReview).where(CommentReview.redacted.contains("<name>"),
-                                                         CommentReview.response_id.is_not(None)))
+    item = db.session.scalar(
+        select(CommentReview).where(CommentReview.redacted.contains("<name>"), CommentReview.response_id.is_not(None))
+    )
     name, org_id, _ = where(item.id)
     page = client.get(f"{BASE}?organisation={org_id}&status=all").get_data(as_text=True)
     block = page.split(f'id="comment-{item.id}"')[1].split("</li>")[0]
     q = review_queue.Question
     label = next(x for x in review_queue.questions(cycle) if x.key == item.question_id)
     assert isinstance(label, q) and name in block and unescape(label.section) in unescape(block)
-    assert '<mark class="app-placeholder"><span class="govuk-visually-hidden">redacted as </span>&lt;name&gt;</mark>' \
+    assert (
+        '<mark class="app-placeholder"><span class="govuk-visually-hidden">redacted as </span>&lt;name&gt;</mark>'
         in block
+    )
 
 
 def test_a_decision_moves_to_the_next_comment_under_the_filters_and_says_what_it_did(app, accounts, cycle):
@@ -106,8 +114,10 @@ def test_a_decision_moves_to_the_next_comment_under_the_filters_and_says_what_it
     assert unescape(done.headers["Location"]).endswith(f"/comments/{second}?status=pending&standard=5")
     after = client.get(done.headers["Location"]).get_data(as_text=True)
     name = where(first)[0]
-    assert (f"Approved as redacted: the comment from {name} (Standard 5: Effective and Appropriate Supervision, "
-            "additional comments)") in unescape(after)
+    assert (
+        f"Approved as redacted: the comment from {name} (Standard 5: Effective and Appropriate Supervision, "
+        "additional comments)"
+    ) in unescape(after)
     assert db.session.get(CommentReview, first).status == "approved"
 
     # Edited, then approved: says so, and publishes the edit.
@@ -161,13 +171,17 @@ def test_comments_with_nothing_suggested_are_approved_in_bulk_from_the_page_show
     assert f"Approved {len(offered) - 1} comments as written. 1 was not approved" in banner
     db.session.expire_all()
     approved = {int(i) for i, _ in offered[:-1]}
-    assert {c.id for c in db.session.scalars(select(CommentReview).where(CommentReview.id.in_(shown),
-                                                                         CommentReview.status == "approved"))} \
-        == approved
+    assert {
+        c.id
+        for c in db.session.scalars(
+            select(CommentReview).where(CommentReview.id.in_(shown), CommentReview.status == "approved")
+        )
+    } == approved
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "comments_approved_in_bulk"))
     assert event.detail == {"cycle": 2017, "approved": len(approved), "left": 1}
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "comment_approved")) == len(approved)
+    assert db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "comment_approved")
+    ) == len(approved)
 
     # A comment changed since the page was shown is not approved; nor is anything for a viewer.
     target = db.session.get(CommentReview, int(offered[-1][0]))
@@ -175,23 +189,27 @@ def test_comments_with_nothing_suggested_are_approved_in_bulk_from_the_page_show
     db.session.commit()
     again = client.post_form(f"{BASE}/approve", {"approve": [f"{offered[-1][0]}:{offered[-1][1]}"]}, token_from=BASE)
     assert "Approved 0 comments as written. 1 was not approved" in client.get(again.headers["Location"]).get_data(
-        as_text=True)
+        as_text=True
+    )
     viewer = signed_in(app, "viewer")
     assert viewer.post_form(f"{BASE}/approve", {"approve": chosen}, token_from=BASE).status_code == 403
     assert 'name="approve"' not in viewer.get(BASE).get_data(as_text=True)
 
 
-def test_other_please_specify_answers_are_coded_not_reviewed_and_published_once_coded(app, accounts, employers,
-                                                                                     cycle):
+def test_other_please_specify_answers_are_coded_not_reviewed_and_published_once_coded(app, accounts, employers, cycle):
     q = load("health-check", "2017.1")
     org = employers["a"][0]
     given = answers(q, random.Random(5), org.name) | {
-        "profession_opportunities": ["mentoring", "other"], "profession_opportunities_other": "Secondments",
-        "final_comments": "Supervision is good."}
+        "profession_opportunities": ["mentoring", "other"],
+        "profession_opportunities_other": "Secondments",
+        "final_comments": "Supervision is good.",
+    }
     response = returns.find_return(cycle, org)
     returns.submit(response, Actor("Test"), q, replace_with=given)
     db.session.commit()
-    other = db.session.scalar(select(CommentReview).where(CommentReview.question_id == "profession_opportunities_other"))
+    other = db.session.scalar(
+        select(CommentReview).where(CommentReview.question_id == "profession_opportunities_other")
+    )
     final = db.session.scalar(select(CommentReview).where(CommentReview.question_id == "final_comments"))
     assert other is not None and final is not None
     client = signed_in(app, "coordinator")
@@ -210,4 +228,5 @@ def test_other_please_specify_answers_are_coded_not_reviewed_and_published_once_
     assert coded.status_code == 302
     out = publication.dataset(cycle).comments
     assert [(c["question_id"], c["text"], c["categories"]) for c in out] == [
-        ("profession_opportunities_other", "Secondments", ["mentoring"])]
+        ("profession_opportunities_other", "Secondments", ["mentoring"])
+    ]

@@ -1,4 +1,5 @@
 """The pure rule evaluator and validators, on the tiny fixture questionnaire."""
+
 from pathlib import Path
 
 import pytest
@@ -11,20 +12,23 @@ TINY = forms.load_file(Path(__file__).parent / "fixtures" / "tiny.yaml")
 SECTION = TINY.section("one")
 
 
-@pytest.mark.parametrize("rule, answers, expected", [
-    ({"question": "a", "equals": "x"}, {"a": "x"}, True),
-    ({"question": "a", "equals": "x"}, {"a": "y"}, False),
-    ({"question": "a", "equals": "x"}, {}, False),
-    ({"question": "a", "equals": "x"}, {"a": ["y", "x"]}, True),
-    ({"question": "a", "in": ["x", "z"]}, {"a": "z"}, True),
-    ({"question": "a", "answered": True}, {"a": []}, False),
-    ({"question": "a", "answered": False}, {}, True),
-    ({"all": [{"question": "a", "equals": 1}, {"question": "b", "equals": 2}]}, {"a": 1, "b": 2}, True),
-    ({"all": [{"question": "a", "equals": 1}, {"question": "b", "equals": 2}]}, {"a": 1, "b": 3}, False),
-    ({"any": [{"question": "a", "equals": 1}, {"question": "b", "equals": 2}]}, {"a": 0, "b": 2}, True),
-    ({"not": {"question": "a", "equals": 1}}, {"a": 1}, False),
-    (None, {}, True),
-])
+@pytest.mark.parametrize(
+    "rule, answers, expected",
+    [
+        ({"question": "a", "equals": "x"}, {"a": "x"}, True),
+        ({"question": "a", "equals": "x"}, {"a": "y"}, False),
+        ({"question": "a", "equals": "x"}, {}, False),
+        ({"question": "a", "equals": "x"}, {"a": ["y", "x"]}, True),
+        ({"question": "a", "in": ["x", "z"]}, {"a": "z"}, True),
+        ({"question": "a", "answered": True}, {"a": []}, False),
+        ({"question": "a", "answered": False}, {}, True),
+        ({"all": [{"question": "a", "equals": 1}, {"question": "b", "equals": 2}]}, {"a": 1, "b": 2}, True),
+        ({"all": [{"question": "a", "equals": 1}, {"question": "b", "equals": 2}]}, {"a": 1, "b": 3}, False),
+        ({"any": [{"question": "a", "equals": 1}, {"question": "b", "equals": 2}]}, {"a": 0, "b": 2}, True),
+        ({"not": {"question": "a", "equals": 1}}, {"a": 1}, False),
+        (None, {}, True),
+    ],
+)
 def test_evaluate(rule, answers, expected):
     assert evaluate(rule, answers) is expected
 
@@ -45,15 +49,18 @@ def test_whole_numbers_are_accepted(typed, stored):
     assert errors == {} and values["staff"] == stored
 
 
-@pytest.mark.parametrize("typed, message", [
-    ("-1", "The number of staff must be 0 or more"),
-    ("11", "The number of staff must be 10 or fewer"),
-    ("2.5", "Enter the number of staff as a whole number, not a decimal"),
-    ("seven", "Enter the number of staff as a whole number, like 12"),
-    ("1e3", "Enter the number of staff as a whole number, like 12"),
-    ("9" * 5000, "The number of staff must be 10 or fewer"),
-    ("٣", "Enter the number of staff as a whole number, like 12"),
-])
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ("-1", "The number of staff must be 0 or more"),
+        ("11", "The number of staff must be 10 or fewer"),
+        ("2.5", "Enter the number of staff as a whole number, not a decimal"),
+        ("seven", "Enter the number of staff as a whole number, like 12"),
+        ("1e3", "Enter the number of staff as a whole number, like 12"),
+        ("9" * 5000, "The number of staff must be 10 or fewer"),
+        ("٣", "Enter the number of staff as a whole number, like 12"),
+    ],
+)
 def test_bad_numbers_get_a_clear_message(typed, message):
     assert v({"staff": typed})[1] == {"staff": message}
 
@@ -61,21 +68,32 @@ def test_bad_numbers_get_a_clear_message(typed, message):
 HOURS = forms.load("health-check", "2017.1").question("hours_per_week")
 
 
-@pytest.mark.parametrize("typed, stored, message", [
-    ("37.5", 37.5, None), ("37.0", 37, None), ("37", 37, None), (".5", 0.5, None),
-    ("37.25", None, "Enter the average hours worked a week with no more than 1 digit after the decimal point, "
-                    "like 37.5"),
-    ("80.5", None, "The average hours worked a week must be 80 or fewer"),
-])
+@pytest.mark.parametrize(
+    "typed, stored, message",
+    [
+        ("37.5", 37.5, None),
+        ("37.0", 37, None),
+        ("37", 37, None),
+        (".5", 0.5, None),
+        (
+            "37.25",
+            None,
+            "Enter the average hours worked a week with no more than 1 digit after the decimal point, like 37.5",
+        ),
+        ("80.5", None, "The average hours worked a week must be 80 or fewer"),
+    ],
+)
 def test_hours_take_one_decimal_place(typed, stored, message):
-    values, errors = validate_section(forms.load("health-check", "2017.1").section(HOURS.section_id),
-                                      {"hours_per_week": typed}, {})
+    values, errors = validate_section(
+        forms.load("health-check", "2017.1").section(HOURS.section_id), {"hours_per_week": typed}, {}
+    )
     assert values.get("hours_per_week") == stored and errors.get("hours_per_week") == message
 
 
 def test_at_most_compares_with_the_number_on_the_page_or_stored():
     assert v({"staff": "3", "leavers": "4"})[1] == {
-        "leavers": "The number of leavers must be no more than the number of staff (3)"}
+        "leavers": "The number of leavers must be no more than the number of staff (3)"
+    }
     # A blank on the page replaces what was stored, so there is nothing to compare with.
     assert v({"leavers": "4"}, {"staff": 3})[1] == {}
     assert v({"staff": "5", "leavers": "4"})[1] == {}
@@ -121,8 +139,14 @@ def test_display_and_status():
 @pytest.mark.parametrize("email, ok", [("a@example.org", True), ("not-an-email", False), ("a@b", False)])
 def test_email_and_telephone(email, ok):
     section = forms.load("health-check", "2017.1").section("contact")
-    raw = {"contact_first_name": "A", "contact_surname": "B", "contact_organisation": "C",
-           "contact_job_title": "D", "contact_telephone": "01632 960 001", "contact_email": email}
+    raw = {
+        "contact_first_name": "A",
+        "contact_surname": "B",
+        "contact_organisation": "C",
+        "contact_job_title": "D",
+        "contact_telephone": "01632 960 001",
+        "contact_email": email,
+    }
     errors = validate_section(section, raw, {})[1]
     assert ("contact_email" not in errors) is ok
     errors = validate_section(section, raw | {"contact_telephone": "call me"}, {})[1]

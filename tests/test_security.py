@@ -1,5 +1,6 @@
 """Hostile input and access: every route for every kind of visitor, payloads in every text
 field, oversized bodies, security headers, and generated input with Hypothesis."""
+
 import io
 import re
 
@@ -25,10 +26,11 @@ from tests.helpers import contribute, fill_everything, save, sign_in, signed_in
 
 Q = forms.load("health-check", "2017.1")
 XSS = '<script>alert("x")</script>"><img src=x onerror=alert(1)>'
-FORMULA = "=HYPERLINK(\"http://evil.example\",\"click\")"
+FORMULA = '=HYPERLINK("http://evil.example","click")'
 
 
 # ---------------------------------------------------------------- headers and limits
+
 
 def test_security_headers_on_every_kind_of_response(app, client, employers):
     for path in ("/", "/start/nonsense", "/admin/sign-in", "/static/app.js", "/no-such-page"):
@@ -46,8 +48,13 @@ def test_security_headers_on_every_kind_of_response(app, client, employers):
 
 
 def test_production_cookies_are_secure_httponly_and_samesite():
-    app = create_app("production", SECRET_KEY="0123456789abcdef" * 4, SQLALCHEMY_DATABASE_URI="sqlite://",
-                     RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/1", REDIS_URL="redis://127.0.0.1:6379/1")
+    app = create_app(
+        "production",
+        SECRET_KEY="0123456789abcdef" * 4,
+        SQLALCHEMY_DATABASE_URI="sqlite://",
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/1",
+        REDIS_URL="redis://127.0.0.1:6379/1",
+    )
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
@@ -60,22 +67,30 @@ def test_oversized_bodies_are_refused(client, employers):
 
 # ---------------------------------------------------------------- payloads stay inert
 
+
 def test_markup_and_formulas_are_escaped_inert_and_neutralised(app, accounts, employers, cycle, tmp_path):
     org, token = employers["a"]
     employer = app.test_client()
     sign_in(employer, token, XSS)
     fill_everything(employer)
-    hostile = {**FULL_RETURN["workforce_planning"], "workforce_planning_comments": XSS,
-               "profession_opportunities_other": FORMULA}
+    hostile = {
+        **FULL_RETURN["workforce_planning"],
+        "workforce_planning_comments": XSS,
+        "profession_opportunities_other": FORMULA,
+    }
     assert save(employer, "workforce_planning", hostile).status_code == 302
     assert save(employer, "final", {"final_comments": FORMULA + " " + XSS}).status_code == 302
     employer.post_form("/return/check", {"confirm": "y"})
     coordinator = signed_in(app, "coordinator")
     review_id = db.session.scalar(select(CommentReview.id).where(CommentReview.question_id == "final_comments"))
-    pages = [employer.get("/return/check"), employer.get("/return"),
-             coordinator.get(f"/admin/cycles/2017/returns/{org.id}"), coordinator.get("/admin/cycles/2017/comments"),
-             coordinator.get(f"/admin/cycles/2017/comments/{review_id}"),
-             coordinator.get("/admin/cycles/2017/coding/profession_opportunities_other")]
+    pages = [
+        employer.get("/return/check"),
+        employer.get("/return"),
+        coordinator.get(f"/admin/cycles/2017/returns/{org.id}"),
+        coordinator.get("/admin/cycles/2017/comments"),
+        coordinator.get(f"/admin/cycles/2017/comments/{review_id}"),
+        coordinator.get("/admin/cycles/2017/coding/profession_opportunities_other"),
+    ]
     for page in pages:
         html = page.get_data(as_text=True)
         assert "<script>alert" not in html and "<img src=x" not in html, page.request.path
@@ -85,11 +100,12 @@ def test_markup_and_formulas_are_escaped_inert_and_neutralised(app, accounts, em
     assert '<script>alert("x")</script>' in text  # shown as the text it is
     assert b"/JavaScript" not in pdf and b"/JS " not in pdf and b"/URI" not in pdf
 
-
-    CliRunner().invoke(export, ["--cycle", "2017", "--format", "csv", "--out", str(tmp_path / "r.csv")],
-                       catch_exceptions=False)
-    CliRunner().invoke(export, ["--cycle", "2017", "--format", "xlsx", "--out", str(tmp_path / "r.xlsx")],
-                       catch_exceptions=False)
+    CliRunner().invoke(
+        export, ["--cycle", "2017", "--format", "csv", "--out", str(tmp_path / "r.csv")], catch_exceptions=False
+    )
+    CliRunner().invoke(
+        export, ["--cycle", "2017", "--format", "xlsx", "--out", str(tmp_path / "r.xlsx")], catch_exceptions=False
+    )
     assert "'" + FORMULA.replace('"', '""') in (tmp_path / "r.csv").read_text()
     cells = [c for row in load_workbook(tmp_path / "r.xlsx")["returns"].iter_rows() for c in row]
     assert FORMULA in [c.value for c in cells] and not any(c.data_type == "f" for c in cells)  # text, as typed
@@ -99,14 +115,30 @@ def test_markup_and_formulas_are_escaped_inert_and_neutralised(app, accounts, em
 
 # ---------------------------------------------------------------- the access matrix
 
+
 def _fill(rule, ids) -> str | None:
     """A path for the rule with every argument filled in; an argument with a fixed choice of
     values (``any``) takes the first."""
-    values = {"token": ids["token"], "year": 2017, "org_id": ids["org"], "section_id": "registration",
-              "number": 1, "action_id": ids["action"], "review_id": ids["review"], "kind": "invitation",
-              "key": "profession_opportunities_other", "action": "reopen", "job_id": ids["job"],
-              "path": "report.pdf", "code": "NOTACODE", "response_id": ids.get("response_id", "x"), "token_id": 1,
-              "grouping": "type", "table_id": "x", "level": "organisations"}
+    values = {
+        "token": ids["token"],
+        "year": 2017,
+        "org_id": ids["org"],
+        "section_id": "registration",
+        "number": 1,
+        "action_id": ids["action"],
+        "review_id": ids["review"],
+        "kind": "invitation",
+        "key": "profession_opportunities_other",
+        "action": "reopen",
+        "job_id": ids["job"],
+        "path": "report.pdf",
+        "code": "NOTACODE",
+        "response_id": ids.get("response_id", "x"),
+        "token_id": 1,
+        "grouping": "type",
+        "table_id": "x",
+        "level": "organisations",
+    }
     path = rule.rule
     for arg in rule.arguments:
         choice = re.search(rf"<any\(([^)]*)\):{arg}>", path)
@@ -135,17 +167,26 @@ def world(app, accounts, employers, cycle, snapshot):
         sign_in(app.test_client(), employers["b"][1])
         coordinator = signed_in(app, "coordinator")
         assert coordinator.post_form("/admin/cycles/2017/publish", {"after": "0"}).status_code == 302
-        return {"token": token, "org": org.id, "action": db.session.scalar(select(Action.id)),
-                "review": db.session.scalar(select(CommentReview.id).where(
-                    CommentReview.question_id == "final_comments")),
-                "job": db.session.scalar(select(Job.id))}
+        return {
+            "token": token,
+            "org": org.id,
+            "action": db.session.scalar(select(Action.id)),
+            "review": db.session.scalar(select(CommentReview.id).where(CommentReview.question_id == "final_comments")),
+            "job": db.session.scalar(select(Job.id)),
+        }
 
     ids = snapshot("security-world", build)
     a, b = app.test_client(), app.test_client()
     sign_in(a, employers["a"][1])
     sign_in(b, employers["b"][1])
-    return {"a": a, "b": b, "anonymous": app.test_client(), "coordinator": signed_in(app, "coordinator"),
-            "viewer": signed_in(app, "viewer"), "ids": ids}
+    return {
+        "a": a,
+        "b": b,
+        "anonymous": app.test_client(),
+        "coordinator": signed_in(app, "coordinator"),
+        "viewer": signed_in(app, "viewer"),
+        "ids": ids,
+    }
 
 
 def test_access_matrix_for_every_route(app, world):
@@ -155,8 +196,15 @@ def test_access_matrix_for_every_route(app, world):
         path = _fill(rule, ids)
         if path is None or "GET" not in rule.methods:
             continue
-        if rule.endpoint in ("coordinator.sign_in", "coordinator.forgot_password", "coordinator.reset_password",
-                             "index", "employer.start", "employer.contribute", "employer.timed_out"):
+        if rule.endpoint in (
+            "coordinator.sign_in",
+            "coordinator.forgot_password",
+            "coordinator.reset_password",
+            "index",
+            "employer.start",
+            "employer.contribute",
+            "employer.timed_out",
+        ):
             continue  # public by design
         for who in ("anonymous", "a", "b", "coordinator", "viewer"):
             response = world[who].get(path)
@@ -183,14 +231,17 @@ def test_access_matrix_for_every_route(app, world):
     assert checked > 150
     # Not found looks the same whether or not the object exists.
     b = world["b"]
+
     def page(path):
         response = b.get(path)
         return response.status_code, re.sub(r'nonce="[^"]+"', "", response.get_data(as_text=True))
 
     assert page(f"/return/plan/{ids['action']}") == page("/return/plan/999999")
     anon = world["anonymous"]
-    assert anon.get(f"/admin/cycles/2017/returns/{ids['org']}").headers["Location"].split("?")[0] == \
-        anon.get("/admin/cycles/2017/returns/999999").headers["Location"].split("?")[0]
+    assert (
+        anon.get(f"/admin/cycles/2017/returns/{ids['org']}").headers["Location"].split("?")[0]
+        == anon.get("/admin/cycles/2017/returns/999999").headers["Location"].split("?")[0]
+    )
 
 
 def test_changes_are_refused_to_everyone_but_their_owners(app, world):
@@ -198,12 +249,13 @@ def test_changes_are_refused_to_everyone_but_their_owners(app, world):
     org = ids["org"]
     token_page = "/return/plan/new"
     for who, path, form, expected in (
-            ("b", f"/return/plan/{ids['action']}/progress", {"status": "Complete", "text": "x"}, 404),
-            ("anonymous", "/return/section/registration", {"regulator_process": "very"}, 403),
-            ("viewer", f"/admin/cycles/2017/returns/{org}/reopen", {"message": "x"}, 403),
-            ("viewer", "/admin/cycles/2017/publish", {}, 403),
-            ("a", "/admin/cycles/2017/publish", {}, 302),
-            ("b", f"/admin/cycles/2017/returns/{org}/reissue", {}, 302)):
+        ("b", f"/return/plan/{ids['action']}/progress", {"status": "Complete", "text": "x"}, 404),
+        ("anonymous", "/return/section/registration", {"regulator_process": "very"}, 403),
+        ("viewer", f"/admin/cycles/2017/returns/{org}/reopen", {"message": "x"}, 403),
+        ("viewer", "/admin/cycles/2017/publish", {}, 403),
+        ("a", "/admin/cycles/2017/publish", {}, 302),
+        ("b", f"/admin/cycles/2017/returns/{org}/reissue", {}, 302),
+    ):
         client = world[who]
         source = token_page if who in ("a", "b") else "/admin/sign-in"
         response = client.post_form(path, form, token_from=source)
@@ -222,10 +274,22 @@ def test_a_viewer_is_refused_every_change_the_coordinator_pages_offer(app, world
     refused = []
     for rule in app.url_map.iter_rules():
         path = _fill(rule, {**ids, "response_id": "x" * 32})
-        if path is None or "POST" not in rule.methods or not rule.endpoint.startswith("coordinator.") \
-                or rule.endpoint in ("coordinator.sign_in", "coordinator.sign_out", "coordinator.second_factor",
-                                     "coordinator.set_up", "coordinator.forgot_password", "coordinator.reset_password",
-                                     "coordinator.change_password", "coordinator.authenticator"):
+        if (
+            path is None
+            or "POST" not in rule.methods
+            or not rule.endpoint.startswith("coordinator.")
+            or rule.endpoint
+            in (
+                "coordinator.sign_in",
+                "coordinator.sign_out",
+                "coordinator.second_factor",
+                "coordinator.set_up",
+                "coordinator.forgot_password",
+                "coordinator.reset_password",
+                "coordinator.change_password",
+                "coordinator.authenticator",
+            )
+        ):
             continue  # signing in, and one's own password and authenticator, are for viewers too
         response = world["viewer"].post_form(path, {}, token_from="/admin/cycles")
         assert response.status_code == 403, (path, response.status_code)
@@ -248,8 +312,14 @@ def test_an_employer_can_sign_out_and_the_cookie_dies_with_the_browser(app, empl
     assert client.get("/return").status_code == 403  # the link is needed again
 
 
-@pytest.mark.parametrize("path", ["/admin/cycles/99999999999999999999", "/admin/cycles/2017/returns/9" + "9" * 30,
-                                  "/return/plan/99999999999999999999"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/cycles/99999999999999999999",
+        "/admin/cycles/2017/returns/9" + "9" * 30,
+        "/return/plan/99999999999999999999",
+    ],
+)
 def test_a_number_too_large_for_any_record_is_not_found(app, accounts, employers, cycle, path):
     """Issue 18: these gave 500 (OverflowError)."""
     coordinator = signed_in(app, "coordinator")
@@ -275,13 +345,20 @@ def test_an_idle_employer_session_ends_and_what_was_typed_is_kept(app, employers
     page = client.get("/return").get_data(as_text=True)
     assert 'id="timeout-warning"' in page and 'data-timeout="3600"' in page
     assert client.post_form("/return/keep-alive", {}, token_from="/return").status_code == 204
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/return/section/registration")
-                      .get_data(as_text=True)).group(1)
+    token = re.search(
+        r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/return/section/registration").get_data(as_text=True)
+    ).group(1)
     with client.session_transaction() as session:
         session["last_seen"] -= 61 * 60
-    late = client.post("/return/section/registration", data={
-        "csrf_token": token, "regulator_process": "not_very", "section_version": "0",
-        "questionnaire": "health-check@2017.1"})
+    late = client.post(
+        "/return/section/registration",
+        data={
+            "csrf_token": token,
+            "regulator_process": "not_very",
+            "section_version": "0",
+            "questionnaire": "health-check@2017.1",
+        },
+    )
     text = late.get_data(as_text=True)
     assert late.status_code == 400 and "open your organisation's link again" in text
     assert re.search(r'value="not_very"[^>]*checked', text)
@@ -296,8 +373,14 @@ def test_an_idle_employer_session_ends_and_what_was_typed_is_kept(app, employers
 
 # ---------------------------------------------------------------- issue 32: contributors, viewers, links
 
-PUBLIC = {"coordinator.sign_in", "coordinator.forgot_password", "coordinator.reset_password",
-          "coordinator.set_up", "coordinator.second_factor", "index"}
+PUBLIC = {
+    "coordinator.sign_in",
+    "coordinator.forgot_password",
+    "coordinator.reset_password",
+    "coordinator.set_up",
+    "coordinator.second_factor",
+    "index",
+}
 PERSONAL = (b"priya.shah@example.org", b"01632 960 001")  # the return's contact details
 OUTSIDE = (b"Secret-A",)  # the final comment and the plan's action: outside Standard 2, the PSW's
 
@@ -320,9 +403,15 @@ def _contributor(app, world, sections):
     """A colleague of employer A asked for ``sections`` (None: the whole return), signed in."""
 
     response = db.session.scalar(select(Response).where(Response.organisation_id == world["ids"]["org"]))
-    contributor, token = contributors.invite(response, Actor("Priya Shah"), name="Sam Okoro",
-                                             email="sam.okoro@example.org", job_title=None, sections=sections,
-                                             can_sign_off=False)
+    contributor, token = contributors.invite(
+        response,
+        Actor("Priya Shah"),
+        name="Sam Okoro",
+        email="sam.okoro@example.org",
+        job_title=None,
+        sections=sections,
+        can_sign_off=False,
+    )
     db.session.commit()
     client = app.test_client()
     contribute(client, token)
@@ -345,13 +434,16 @@ def test_a_contributor_reaches_only_their_pages_and_reads_nothing_outside_their_
         text = _text_of(response)
         found = [s for s in PERSONAL + OUTSIDE if s in text]
         if found and rule.endpoint not in ("employer.start",):  # the organisation's own link page, asked for by
-            leaks.append((path, found))                          # its token: a PSW's, not a contributor's way in
+            leaks.append((path, found))  # its token: a PSW's, not a contributor's way in
         if rule.endpoint in PUBLIC:
             continue
         if rule.endpoint.startswith("coordinator."):
             assert response.status_code == 302 and "/admin/sign-in" in response.headers["Location"], path
         elif rule.endpoint.startswith("employer.") and rule.endpoint not in CONTRIBUTOR_PAGES | {
-                "employer.start", "employer.contribute", "employer.timed_out"}:
+            "employer.start",
+            "employer.contribute",
+            "employer.timed_out",
+        }:
             assert response.status_code == 403, (path, response.status_code)
         elif response.status_code == 200:
             reached.append(rule.endpoint)
@@ -364,10 +456,12 @@ def test_a_contributor_reaches_only_their_pages_and_reads_nothing_outside_their_
 def _two_factor_viewer(app):
     """A viewer signed in with the password and an authenticator it has just set up."""
 
-
     client = app.test_client()
-    assert client.post_form("/admin/sign-in", {"email": "viewer@example.org", "password": PASSWORD}) \
-        .headers["Location"].endswith("/admin/sign-in/set-up")
+    assert (
+        client.post_form("/admin/sign-in", {"email": "viewer@example.org", "password": PASSWORD})
+        .headers["Location"]
+        .endswith("/admin/sign-in/set-up")
+    )
     page = client.get("/admin/sign-in/set-up").get_data(as_text=True)
     secret = re.search(r'id="totp-key">([A-Z2-7]+)<', page).group(1)
     assert client.post_form("/admin/sign-in/set-up", {"code": pyotp.TOTP(secret).now()}).status_code == 200
@@ -381,15 +475,28 @@ def test_in_production_a_viewer_reads_personal_data_only_with_a_second_factor(ap
     app.config["REQUIRE_TWO_FACTOR"] = True
 
     halfway = app.test_client()
-    assert halfway.post_form("/admin/sign-in", {"email": "viewer@example.org", "password": PASSWORD}) \
-        .headers["Location"].endswith("/admin/sign-in/set-up")
+    assert (
+        halfway.post_form("/admin/sign-in", {"email": "viewer@example.org", "password": PASSWORD})
+        .headers["Location"]
+        .endswith("/admin/sign-in/set-up")
+    )
     full = _two_factor_viewer(app)
     ids, tried, personal, leaks = world["ids"], 0, [], []
     for rule in app.url_map.iter_rules():
         path = _fill(rule, ids)
-        if path is None or "GET" not in rule.methods or not rule.endpoint.startswith("coordinator.") \
-                or rule.endpoint in ("coordinator.sign_in", "coordinator.forgot_password", "coordinator.set_up",
-                                     "coordinator.second_factor", "coordinator.reset_password"):
+        if (
+            path is None
+            or "GET" not in rule.methods
+            or not rule.endpoint.startswith("coordinator.")
+            or rule.endpoint
+            in (
+                "coordinator.sign_in",
+                "coordinator.forgot_password",
+                "coordinator.set_up",
+                "coordinator.second_factor",
+                "coordinator.reset_password",
+            )
+        ):
             continue
         for query in ("", "?drafts=1"):
             if query and "export" not in rule.rule:
@@ -413,10 +520,16 @@ def test_no_link_route_signs_anyone_in_on_a_get(app, world):
     _, contributor_token = _contributor(app, world, None)
     found = new_reset_link("coord@example.org")
     db.session.commit()
-    tokens = {"employer.start": world["ids"]["token"], "employer.contribute": contributor_token,
-              "coordinator.reset_password": found[1]}
-    link_routes = [r for r in app.url_map.iter_rules() if {"token", "code"} & set(r.arguments)
-                   and "GET" in r.methods and not r.endpoint.startswith("api.")]
+    tokens = {
+        "employer.start": world["ids"]["token"],
+        "employer.contribute": contributor_token,
+        "coordinator.reset_password": found[1],
+    }
+    link_routes = [
+        r
+        for r in app.url_map.iter_rules()
+        if {"token", "code"} & set(r.arguments) and "GET" in r.methods and not r.endpoint.startswith("api.")
+    ]
     tried = 0
     for rule in link_routes:
         value = tokens.get(rule.endpoint, "NOTACODE")
@@ -453,11 +566,17 @@ def test_an_employer_or_contributor_session_ends_8_hours_after_it_began_however_
     assert "8 hours after you opened your link" in psw.get(over.headers["Location"]).get_data(as_text=True)
     assert psw.get("/return").status_code == 403
 
-
     with writing():
         stored = return_rows.return_for(cycle, employers["a"][0])
-    _, token = contributors.invite(stored, Actor("Priya Shah"), name="Sam Okoro", email="sam@example.org",
-                                   job_title=None, sections=None, can_sign_off=False)
+    _, token = contributors.invite(
+        stored,
+        Actor("Priya Shah"),
+        name="Sam Okoro",
+        email="sam@example.org",
+        job_title=None,
+        sections=None,
+        can_sign_off=False,
+    )
     db.session.commit()
     sam = app.test_client()
     contribute(sam, token)

@@ -1,4 +1,5 @@
 """Soft checks as truth tables: each kind of check, on its own, with no application."""
+
 import copy
 
 import pytest
@@ -9,29 +10,41 @@ from forms import DefinitionError, parse
 from forms.codebook import codebook_rows
 from forms.rules import check_warning, soft_warnings
 
-CHANGE = {"question": "posts", "kind": "change", "above": 0.5,
-          "message": "You entered {value} posts; last year's return had {previous}. Check this is right."}
+CHANGE = {
+    "question": "posts",
+    "kind": "change",
+    "above": 0.5,
+    "message": "You entered {value} posts; last year's return had {previous}. Check this is right.",
+}
 RATIO = {"question": "caseload", "kind": "ratio", "above": 2, "below": 0.5, "message": "{value} against {previous}"}
-SHARE = {"question": "agency", "kind": "share_rise", "of": "posts", "points": 20,
-         "message": "{value} of {of} ({share}%); last year {previous} of {previous_of} ({previous_share}%)"}
+SHARE = {
+    "question": "agency",
+    "kind": "share_rise",
+    "of": "posts",
+    "points": 20,
+    "message": "{value} of {of} ({share}%); last year {previous} of {previous_of} ({previous_share}%)",
+}
 PEER = {"question": "hours", "kind": "peer_range", "message": "{value} is {direction} than most"}
 
 
-@pytest.mark.parametrize("now, before, warns", [
-    (40, 95, True),      # the issue's example: down by more than half
-    (48, 95, False),     # down by 49 %
-    (47, 95, True),      # down by 50.5 %
-    (150, 100, False),   # up by exactly half: not more than half
-    (151, 100, True),
-    (100, 100, False),
-    (0, 10, True),
-    (0, 0, False),
-    (3, 0, True),        # from none at all
-    (40, None, None),    # no previous return: the check does not apply
-    (40, "n/a", None),
-    (None, 95, None),    # not answered
-    ("n/a", 95, None),
-])
+@pytest.mark.parametrize(
+    "now, before, warns",
+    [
+        (40, 95, True),  # the issue's example: down by more than half
+        (48, 95, False),  # down by 49 %
+        (47, 95, True),  # down by 50.5 %
+        (150, 100, False),  # up by exactly half: not more than half
+        (151, 100, True),
+        (100, 100, False),
+        (0, 10, True),
+        (0, 0, False),
+        (3, 0, True),  # from none at all
+        (40, None, None),  # no previous return: the check does not apply
+        (40, "n/a", None),
+        (None, 95, None),  # not answered
+        ("n/a", 95, None),
+    ],
+)
 def test_change_against_the_previous_return(now, before, warns):
     warning = check_warning(CHANGE, {"posts": now}, None if before is None else {"posts": before}, None)
     assert (warning is not None) == bool(warns)
@@ -39,16 +52,19 @@ def test_change_against_the_previous_return(now, before, warns):
         assert warning.message == f"You entered {now} posts; last year's return had 95. Check this is right."
 
 
-@pytest.mark.parametrize("now, before, warns", [
-    (20, 10, False),     # exactly doubled
-    (21, 10, True),      # more than doubled
-    (5, 10, False),      # exactly halved
-    (4.5, 10, True),     # less than half
-    (10, 10, False),
-    (1, 0, True),
-    (0, 0, False),
-    (12, None, False),
-])
+@pytest.mark.parametrize(
+    "now, before, warns",
+    [
+        (20, 10, False),  # exactly doubled
+        (21, 10, True),  # more than doubled
+        (5, 10, False),  # exactly halved
+        (4.5, 10, True),  # less than half
+        (10, 10, False),
+        (1, 0, True),
+        (0, 0, False),
+        (12, None, False),
+    ],
+)
 def test_caseload_more_than_doubled_or_halved(now, before, warns):
     warning = check_warning(RATIO, {"caseload": now}, {"caseload": before} if before is not None else {}, None)
     assert (warning is not None) == warns
@@ -56,17 +72,20 @@ def test_caseload_more_than_doubled_or_halved(now, before, warns):
         assert warning.message == f"{now} against {before}"
 
 
-@pytest.mark.parametrize("answers, last_year, warns", [
-    ({"agency": 30, "posts": 100}, {"agency": 9, "posts": 100}, True),     # 9 % -> 30 %: 21 points
-    ({"agency": 30, "posts": 100}, {"agency": 10, "posts": 100}, False),   # exactly 20 points
-    ({"agency": 30, "posts": 100}, {"agency": 20, "posts": 50}, False),    # 40 % -> 30 %: a fall
-    ({"agency": 6, "posts": 10}, {"agency": 30, "posts": 100}, True),      # 30 % -> 60 %, fewer posts
-    ({"agency": 0, "posts": 0}, {"agency": 0, "posts": 10}, False),        # no posts: no share
-    ({"agency": 30, "posts": 100}, {"agency": 0, "posts": 0}, False),
-    ({"agency": 30, "posts": 100}, {"agency": 5}, False),                  # last year's posts unknown
-    ({"agency": 30}, {"agency": 5, "posts": 100}, False),
-    ({"agency": 30, "posts": 100}, None, False),
-])
+@pytest.mark.parametrize(
+    "answers, last_year, warns",
+    [
+        ({"agency": 30, "posts": 100}, {"agency": 9, "posts": 100}, True),  # 9 % -> 30 %: 21 points
+        ({"agency": 30, "posts": 100}, {"agency": 10, "posts": 100}, False),  # exactly 20 points
+        ({"agency": 30, "posts": 100}, {"agency": 20, "posts": 50}, False),  # 40 % -> 30 %: a fall
+        ({"agency": 6, "posts": 10}, {"agency": 30, "posts": 100}, True),  # 30 % -> 60 %, fewer posts
+        ({"agency": 0, "posts": 0}, {"agency": 0, "posts": 10}, False),  # no posts: no share
+        ({"agency": 30, "posts": 100}, {"agency": 0, "posts": 0}, False),
+        ({"agency": 30, "posts": 100}, {"agency": 5}, False),  # last year's posts unknown
+        ({"agency": 30}, {"agency": 5, "posts": 100}, False),
+        ({"agency": 30, "posts": 100}, None, False),
+    ],
+)
 def test_agency_cover_up_by_more_than_20_points(answers, last_year, warns):
     warning = check_warning(SHARE, answers, last_year, None)
     assert (warning is not None) == warns
@@ -77,14 +96,17 @@ def test_a_share_rise_names_every_figure():
     assert warning.message == "30 of 40 (75%); last year 5 of 95 (5.3%)"
 
 
-@pytest.mark.parametrize("value, span, warns, direction", [
-    (50, (30, 40), True, "higher"),
-    (29.9, (30, 40), True, "lower"),
-    (30, (30, 40), False, None),
-    (40, (30, 40), False, None),
-    (35, (30, 40), False, None),
-    (50, None, False, None),         # no previous edition, or too few figures in it
-])
+@pytest.mark.parametrize(
+    "value, span, warns, direction",
+    [
+        (50, (30, 40), True, "higher"),
+        (29.9, (30, 40), True, "lower"),
+        (30, (30, 40), False, None),
+        (40, (30, 40), False, None),
+        (35, (30, 40), False, None),
+        (50, None, False, None),  # no previous edition, or too few figures in it
+    ],
+)
 def test_outside_the_peer_range(value, span, warns, direction):
     peers = {"hours": span} if span else {}
     warning = check_warning(PEER, {"hours": value}, None, peers)
@@ -101,18 +123,29 @@ def test_a_changed_answer_has_a_new_key_and_the_same_answer_the_same():
 
 
 def test_soft_warnings_lists_every_check_that_fires_in_order():
-    found = soft_warnings([CHANGE, SHARE, PEER], {"posts": 40, "agency": 30, "hours": 20},
-                          {"posts": 95, "agency": 5}, {"hours": (30, 40)})
+    found = soft_warnings(
+        [CHANGE, SHARE, PEER], {"posts": 40, "agency": 30, "hours": 20}, {"posts": 95, "agency": 5}, {"hours": (30, 40)}
+    )
     assert [w.question_id for w in found] == ["posts", "agency", "hours"]
-    assert soft_warnings([CHANGE, SHARE, PEER], {"posts": 90, "agency": 5, "hours": 35},
-                         {"posts": 95, "agency": 5}, {"hours": (30, 40)}) == []
+    assert (
+        soft_warnings(
+            [CHANGE, SHARE, PEER],
+            {"posts": 90, "agency": 5, "hours": 35},
+            {"posts": 95, "agency": 5},
+            {"hours": (30, 40)},
+        )
+        == []
+    )
 
 
-@pytest.mark.parametrize("values, expected", [
-    (list(range(1, 21)), (1.95, 19.05)),
-    ([10, 10, 10], (10, 10)),
-    ([1, 2], None),                  # fewer than the minimum group: no range
-])
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        (list(range(1, 21)), (1.95, 19.05)),
+        ([10, 10, 10], (10, 10)),
+        ([1, 2], None),  # fewer than the minimum group: no range
+    ],
+)
 def test_peer_ranges_are_the_5th_to_95th_percentile(values, expected):
     ranges = peer_ranges([{"q": v} for v in values] + [{"q": "n/a"}, {}], ["q"], min_group=3)
     assert ranges.get("q") == (pytest.approx(expected) if expected else None)
@@ -126,11 +159,20 @@ def test_dataset_ranges_follow_renamed_questions():
 def test_the_2017_questionnaire_checks_posts_caseloads_and_agency_cover():
     q = forms.load("health-check", "2017.1")
     kinds = {(c["question"], c["kind"]) for c in q.checks()}
-    assert {("posts", "change"), ("posts_agency", "share_rise"), ("caseload_team_member", "ratio"),
-            ("caseload_senior_practitioner", "ratio"), ("caseload_team_manager", "ratio"),
-            ("posts", "peer_range"), ("hours_per_week", "peer_range")} <= kinds
+    assert {
+        ("posts", "change"),
+        ("posts_agency", "share_rise"),
+        ("caseload_team_member", "ratio"),
+        ("caseload_senior_practitioner", "ratio"),
+        ("caseload_team_manager", "ratio"),
+        ("posts", "peer_range"),
+        ("hours_per_week", "peer_range"),
+    } <= kinds
     assert {c["question"] for c in q.checks("safe_workloads")} == {
-        "caseload_team_member", "caseload_senior_practitioner", "caseload_team_manager"}
+        "caseload_team_member",
+        "caseload_senior_practitioner",
+        "caseload_team_manager",
+    }
 
 
 def _with_check(check):
@@ -139,14 +181,19 @@ def _with_check(check):
     return data
 
 
-@pytest.mark.parametrize("check, problem", [
-    ({"kind": "change", "above": 0.5, "message": "{value} was {last_year}"}, "names last_year"),
-    ({"kind": "share_rise", "of": "hours_per_week_x", "points": 20, "message": "{share}"},
-     "earlier number question"),
-    ({"kind": "change", "above": 0.5, "message": "{value"}, "cannot be read"),
-    ({"kind": "ratio", "above": 2, "message": "{value}"}, "not valid"),
-    ({"kind": "loud", "message": "{value}"}, "checks"),
-])
+@pytest.mark.parametrize(
+    "check, problem",
+    [
+        ({"kind": "change", "above": 0.5, "message": "{value} was {last_year}"}, "names last_year"),
+        (
+            {"kind": "share_rise", "of": "hours_per_week_x", "points": 20, "message": "{share}"},
+            "earlier number question",
+        ),
+        ({"kind": "change", "above": 0.5, "message": "{value"}, "cannot be read"),
+        ({"kind": "ratio", "above": 2, "message": "{value}"}, "not valid"),
+        ({"kind": "loud", "message": "{value}"}, "checks"),
+    ],
+)
 def test_broken_checks_are_refused_with_the_reason(check, problem):
     with pytest.raises(DefinitionError, match=problem):
         parse(_with_check(check))

@@ -1,5 +1,6 @@
 """Soft checks through the web: a warning after a save, confirmed or changed, listed on check
 answers and shown to the coordinator; the employer is never blocked."""
+
 import io
 import re
 from datetime import timedelta
@@ -23,8 +24,9 @@ def next_year(app, cycle, employers, key="a"):
     """Last year (2017) submitted with 40 posts; a 2018 cycle following it, signed in to ``key``'s link."""
     submit_return(app, employers[key][1])
     cycle.closes_at = now() - timedelta(days=1)
-    c2018 = collection.create_cycle(2018, Q, now() - timedelta(hours=1), now() + timedelta(days=30), Actor("Test"),
-                                    previous=cycle)
+    c2018 = collection.create_cycle(
+        2018, Q, now() - timedelta(hours=1), now() + timedelta(days=30), Actor("Test"), previous=cycle
+    )
     token = returns.issue_link(c2018, employers[key][0])
     db.session.commit()
     employer = app.test_client()
@@ -39,7 +41,9 @@ def workforce(**changes):
 def test_a_warning_after_saving_is_confirmed_or_changed_and_never_blocks(app, accounts, employers, cycle):
     employer, c2018 = next_year(app, cycle, employers)
     saved = save(employer, "workforce_planning", workforce(posts="15", posts_agency="3"))
-    assert saved.status_code == 302 and saved.headers["Location"].endswith("/return/section/workforce_planning?saved=1#warnings")
+    assert saved.status_code == 302 and saved.headers["Location"].endswith(
+        "/return/section/workforce_planning?saved=1#warnings"
+    )
     response = db.session.query(Response).filter_by(cycle_id=c2018.id).one()
     assert response.answers["posts"] == 15  # saved regardless
     page = employer.get("/return/section/workforce_planning?saved=1").get_data(as_text=True)
@@ -63,8 +67,10 @@ def test_a_warning_after_saving_is_confirmed_or_changed_and_never_blocks(app, ac
     assert again.headers["Location"].endswith("?saved=1#warnings")
     page = employer.get("/return/section/workforce_planning").get_data(as_text=True)
     assert "You entered 16 posts; last year&#39;s return had 40." in page and "Confirmed as right" not in page
-    assert "You entered 12 of 16 posts covered by agency or temporary staff (75%); last year&#39;s return had 3 " \
-           "of 40 (7.5%)." in page
+    assert (
+        "You entered 12 of 16 posts covered by agency or temporary staff (75%); last year&#39;s return had 3 "
+        "of 40 (7.5%)." in page
+    )
 
     # Check answers lists every warning and whether it was confirmed; submission is not blocked.
     for section_id, form in FULL_RETURN.items():
@@ -122,14 +128,22 @@ def test_the_coordinator_sees_returns_with_warnings_and_each_warning(app, accoun
     path = f"/admin/cycles/2018/returns/{org_id}/section/safe_workloads"
     form = coordinator.get(path).get_data(as_text=True)
     version = re.search(r'name="section_version" type="hidden" value="(\d+)"', form).group(1)
-    entered = coordinator.post_form(path, {**FULL_RETURN["safe_workloads"], "caseload_team_member": "5",
-                                           "section_version": version, "action": "continue"})
+    entered = coordinator.post_form(
+        path,
+        {
+            **FULL_RETURN["safe_workloads"],
+            "caseload_team_member": "5",
+            "section_version": version,
+            "action": "continue",
+        },
+    )
     assert entered.status_code == 302 and entered.headers["Location"].endswith("?saved=1#warnings")
     page = coordinator.get(path).get_data(as_text=True)
     assert "You entered an average caseload of 5 for team members; last year&#39;s return had 24." in page
 
 
 # ---------------------------------------------------------------- the importer
+
 
 def import_file(tmp_path, **changes):
 
@@ -138,12 +152,13 @@ def import_file(tmp_path, **changes):
 
 def test_the_import_command_reports_warnings_per_cell_and_imports_anyway(app, accounts, employers, cycle, tmp_path):
 
-
     next_year(app, cycle, employers)
     result = CliRunner().invoke(import_, ["--cycle", "2018", str(import_file(tmp_path, posts="15"))])
     assert result.exit_code == 0, result.output
-    assert "warning: row 2, column posts: You entered 15 posts; last year's return had 40. Check this is right." \
+    assert (
+        "warning: row 2, column posts: You entered 15 posts; last year's return had 40. Check this is right."
         in result.output
+    )
     assert "1 answer to check (warnings, which do not stop the import)" in result.output
     assert "1 returns imported" in result.output
     # The imported return keeps its warning, unconfirmed, for the coordinator to follow up.
@@ -153,10 +168,10 @@ def test_the_import_command_reports_warnings_per_cell_and_imports_anyway(app, ac
 
 def test_errors_still_refuse_the_file_and_warnings_are_listed_with_them(app, accounts, employers, cycle, tmp_path):
 
-
     next_year(app, cycle, employers)
-    result = CliRunner().invoke(import_, ["--cycle", "2018", str(import_file(tmp_path, posts="15",
-                                                                              posts_unfilled="99"))])
+    result = CliRunner().invoke(
+        import_, ["--cycle", "2018", str(import_file(tmp_path, posts="15", posts_unfilled="99"))]
+    )
     assert result.exit_code == 1
     assert "warning: row 2, column posts: You entered 15 posts" in result.output
     assert "row 2, column posts_unfilled:" in result.output and "nothing was imported" in result.output
@@ -179,6 +194,7 @@ def test_an_uploaded_file_is_checked_with_its_warnings_then_imported(app, accoun
 
 # ---------------------------------------------------------------- against last year's national figures
 
+
 def test_an_answer_outside_last_years_national_range_is_questioned(app, accounts, employers, cycle):
 
     with_peers(cycle, count=12)
@@ -192,8 +208,10 @@ def test_an_answer_outside_last_years_national_range_is_questioned(app, accounts
     saved = save(employer, "workforce_planning", workforce(hours_per_week=str(int(high) + 5)))
     assert saved.headers["Location"].endswith("?saved=1#warnings")
     page = employer.get("/return/section/workforce_planning").get_data(as_text=True)
-    assert (f"You entered {int(high) + 5} hours a week, which is higher than 19 in 20 of the figures employers "
-            "returned last year. Check this is right.") in page
+    assert (
+        f"You entered {int(high) + 5} hours a week, which is higher than 19 in 20 of the figures employers "
+        "returned last year. Check this is right."
+    ) in page
     within = save(employer, "workforce_planning", workforce(hours_per_week="37"))
     assert within.headers["Location"].endswith("/return/section/safe_workloads")
 
@@ -210,4 +228,5 @@ def test_a_coordinator_confirms_on_the_organisations_behalf_and_a_viewer_cannot(
     done = coordinator.post_form(path, {"action": "confirm", "confirmed": "posts:change:15/40"})
     assert done.headers["Location"].endswith("/section/safe_workloads")
     assert "Confirmed as right by Cora Ordinator" in employer.get("/return/section/workforce_planning").get_data(
-        as_text=True)
+        as_text=True
+    )

@@ -2,6 +2,7 @@
 against the workforce entered, who answered, the spread of organisations' scores, the change since
 last year (two cycles, each with its survey) and key messages, in the edition's JSON and PDF and on
 the results page, each withheld where the disclosure rules say."""
+
 from __future__ import annotations
 
 import html
@@ -23,7 +24,8 @@ NONE = re.compile(r"\bNone\b(?! agreed to be named)")  # a value printed as "Non
 
 
 def test_englands_report_has_responses_against_the_workforce_who_answered_the_spread_and_the_change(
-        app, accounts, two_years):
+    app, accounts, two_years
+):
     coordinator = publish(app)
     edition = publication.latest_edition(collection.cycle_by_year(2017))
     folder = Path(app.config["EDITIONS_FOLDER"]) / edition.folder / "staff"
@@ -58,7 +60,9 @@ def test_englands_report_has_responses_against_the_workforce_who_answered_the_sp
     # The change since 2016, as printed: workloads agreed with then, strongly disagreed with now.
     change = {r["id"]: r for r in report["change"]}
     s3 = change["standard_3"]
-    assert s3["previous"]["printed"] is not None and s3["change"] == s3["now"]["printed"] - s3["previous"]["printed"] < 0
+    assert (
+        s3["previous"]["printed"] is not None and s3["change"] == s3["now"]["printed"] - s3["previous"]["printed"] < 0
+    )
     assert report["previous_year"] == 2016
 
     # The spread: eight organisations each with a score for every standard.
@@ -71,9 +75,11 @@ def test_englands_report_has_responses_against_the_workforce_who_answered_the_sp
 
     # Key messages: the response, and the change since 2016 (standard 3 fell).
     messages = report["key_messages"]
-    assert messages[0].startswith(f"{total:,} practitioners from 8 organisations answered. Of the workforce entered by "
-                                  f"the 4 that entered a headcount ({england['workforce']:,}), {england['rate']} per "
-                                  f"cent answered ({theirs:,} people).")
+    assert messages[0].startswith(
+        f"{total:,} practitioners from 8 organisations answered. Of the workforce entered by "
+        f"the 4 that entered a headcount ({england['workforce']:,}), {england['rate']} per "
+        f"cent answered ({theirs:,} people)."
+    )
     assert any(m.startswith("Since 2016, England's score") and "fell on" in m for m in messages)
 
     # The results page and the PDF say the same.
@@ -83,8 +89,13 @@ def test_englands_report_has_responses_against_the_workforce_who_answered_the_sp
     assert f"{england['rate']}%" in page and 'id="since-last-year"' in page and 'id="spread"' in page
     assert 'id="who-profession"' in page and not NONE.search(re.sub(r"<[^>]+>", " ", page))
     pdf = text_of((folder / "england-staff-survey-2017.pdf").read_bytes())
-    for heading in ("Key messages", "Responses against the workforce", "Who answered", "Since 2016",
-                    "How organisations' scores spread"):
+    for heading in (
+        "Key messages",
+        "Responses against the workforce",
+        "Who answered",
+        "Since 2016",
+        "How organisations' scores spread",
+    ):
         assert heading in pdf, heading
     for m in messages:
         assert " ".join(m.split()) in pdf, m
@@ -112,12 +123,17 @@ def test_without_last_year_or_headcounts_the_report_says_so_and_nothing_is_made_
 
 # ---------------------------------------------------------------- the spread's own rule
 
-@pytest.mark.parametrize("tally, reason", [
-    ({"low": 1, "moderate": 2, "high": 1}, "few"),  # four organisations
-    ({"low": 0, "moderate": 9, "high": 0}, "one_band"),  # all in one band: everyone's band told
-    ({"low": 1, "moderate": 8, "high": 0}, "one_band"),  # the one low would learn all the others'
-    ({"low": 2, "moderate": 7, "high": 0}, None),
-    ({"low": 2, "moderate": 2, "high": 1}, None)])
+
+@pytest.mark.parametrize(
+    "tally, reason",
+    [
+        ({"low": 1, "moderate": 2, "high": 1}, "few"),  # four organisations
+        ({"low": 0, "moderate": 9, "high": 0}, "one_band"),  # all in one band: everyone's band told
+        ({"low": 1, "moderate": 8, "high": 0}, "one_band"),  # the one low would learn all the others'
+        ({"low": 2, "moderate": 7, "high": 0}, None),
+        ({"low": 2, "moderate": 2, "high": 1}, None),
+    ],
+)
 def test_a_spread_is_shown_only_where_no_band_holds_all_its_organisations_or_all_but_one(tally, reason):
     assert staff_england._spread_rule(tally) == reason
 
@@ -126,13 +142,18 @@ def test_a_withheld_regions_spread_cannot_be_had_from_englands_less_the_others()
     standards = [{"id": "standard_1", "number": 1, "title": "One"}]
 
     def org(name: str, region: str, printed: int) -> dict:
-        return {"organisation": name, "region": region,
-                "scores": {"standard_1": {"score": float(printed), "printed": printed}}}
+        return {
+            "organisation": name,
+            "region": region,
+            "scores": {"standard_1": {"score": float(printed), "printed": printed}},
+        }
 
     # North: 9 organisations, spread; South: 4 (too few), withheld; England less North is South.
-    result = {"standards": standards,
-              "organisations": [org(f"N{i}", "North", 40 + 5 * i) for i in range(9)]
-              + [org(f"S{i}", "South", 60) for i in range(4)]}
+    result = {
+        "standards": standards,
+        "organisations": [org(f"N{i}", "North", 40 + 5 * i) for i in range(9)]
+        + [org(f"S{i}", "South", 60) for i in range(4)],
+    }
     found = staff_england.spread(result, ["North", "South"])
     assert found["South"]["standard_1"]["withheld"] == "few"
     assert found["North"]["standard_1"]["withheld"] == "difference"  # else England less North gives South's
@@ -141,10 +162,18 @@ def test_a_withheld_regions_spread_cannot_be_had_from_englands_less_the_others()
 
 
 def test_the_key_messages_name_a_withheld_score_instead_of_ranking():
-    report = {"area": "England", "region": None, "respondents": {"n": 500}, "organisations": 30,
-              "standards": [{"id": f"standard_{i}", "number": i, "title": f"S{i}",
-                             "own": {"score": 60.0 + i, "printed": 60 + i}} for i in range(1, 9)],
-              "groups": [], "responses": []}
+    report = {
+        "area": "England",
+        "region": None,
+        "respondents": {"n": 500},
+        "organisations": 30,
+        "standards": [
+            {"id": f"standard_{i}", "number": i, "title": f"S{i}", "own": {"score": 60.0 + i, "printed": 60 + i}}
+            for i in range(1, 9)
+        ],
+        "groups": [],
+        "responses": [],
+    }
     report["standards"][2]["own"] = {"score": None, "printed": None}
     said = staff_findings.strongest(report)
     assert said == "The scores for standard 3 are not shown, so no standard is called the highest or lowest."

@@ -2,6 +2,7 @@
 holds for the unrounded scores, the withheld ones included: a property test over random reports
 built to have withheld scores, withheld types, exact ties and ties that exist only after rounding.
 Each sentence is read back and every claim it makes checked against the figures."""
+
 from __future__ import annotations
 
 import re
@@ -29,29 +30,61 @@ def reports(draw) -> dict:
     region = draw(st.sampled_from([None, "North West"]))
     standards = []
     for i in range(1, 9):
-        row = {"id": f"standard_{i}", "number": i, "title": f"Standard {i} title", "own": cell(draw(SCORES)),
-               "national": cell(draw(SCORES)) if region else None}
+        row = {
+            "id": f"standard_{i}",
+            "number": i,
+            "title": f"Standard {i} title",
+            "own": cell(draw(SCORES)),
+            "national": cell(draw(SCORES)) if region else None,
+        }
         standards.append(row)
-    types = [{"name": t, "level": "type", "respondents": {"n": 50},
-              "scores": {s["id"]: cell(draw(SCORES)) for s in standards}}
-             for t in draw(st.lists(st.sampled_from(AUTHORITY_TYPES), unique=True, min_size=0, max_size=5))]
+    types = [
+        {
+            "name": t,
+            "level": "type",
+            "respondents": {"n": 50},
+            "scores": {s["id"]: cell(draw(SCORES)) for s in standards},
+        }
+        for t in draw(st.lists(st.sampled_from(AUTHORITY_TYPES), unique=True, min_size=0, max_size=5))
+    ]
     change = None
     if draw(st.booleans()):
         change = []
         for s in standards:
             before = cell(draw(SCORES))
             both = before["score"] is not None and s["own"]["score"] is not None
-            change.append({"id": s["id"], "number": s["number"], "title": s["title"], "now": s["own"],
-                           "previous": before, "change": s["own"]["printed"] - before["printed"] if both else None,
-                           "exact_change": s["own"]["score"] - before["score"] if both else None})
+            change.append(
+                {
+                    "id": s["id"],
+                    "number": s["number"],
+                    "title": s["title"],
+                    "now": s["own"],
+                    "previous": before,
+                    "change": s["own"]["printed"] - before["printed"] if both else None,
+                    "exact_change": s["own"]["score"] - before["score"] if both else None,
+                }
+            )
     spread = {}
     for s in standards:
         counts = {b: draw(st.integers(0, 4)) for b in BANDS}
-        spread[s["id"]] = counts | {"scored": sum(counts.values()), "not_scored": 0,
-                                    "withheld": draw(st.sampled_from([None, None, None, "few"]))}
-    return {"area": region or "England", "region": region, "cycle": 2020, "respondents": {"n": 900},
-            "organisations": 40, "standards": standards, "groups": [] if region else types,
-            "responses": [], "change": change, "previous_year": 2019 if change else None, "spread": spread}
+        spread[s["id"]] = counts | {
+            "scored": sum(counts.values()),
+            "not_scored": 0,
+            "withheld": draw(st.sampled_from([None, None, None, "few"])),
+        }
+    return {
+        "area": region or "England",
+        "region": region,
+        "cycle": 2020,
+        "respondents": {"n": 900},
+        "organisations": 40,
+        "standards": standards,
+        "groups": [] if region else types,
+        "responses": [],
+        "change": change,
+        "previous_year": 2019 if change else None,
+        "spread": spread,
+    }
 
 
 def numbers(text: str) -> list[int]:
@@ -69,8 +102,11 @@ def check_strongest(sentence: str, report: dict) -> None:
     if sentence.startswith("Every standard scores the same"):
         assert max(values.values()) - min(values.values()) < 1e-9
         return
-    m = re.fullmatch(r"Highest-scoring: (.*?), at (\d+)( each)?(?:, (ahead of|behind) (.*?) only before rounding)?\. "
-                     r"Lowest: (.*?), at (\d+)( each)?(?:, (ahead of|behind) (.*?) only before rounding)?\.", sentence)
+    m = re.fullmatch(
+        r"Highest-scoring: (.*?), at (\d+)( each)?(?:, (ahead of|behind) (.*?) only before rounding)?\. "
+        r"Lowest: (.*?), at (\d+)( each)?(?:, (ahead of|behind) (.*?) only before rounding)?\.",
+        sentence,
+    )
     assert m, sentence
     for named, printed, way, close, extreme in ((m[1], m[2], m[4], m[5], max), (m[6], m[7], m[9], m[10], min)):
         top = extreme(values.values())
@@ -88,8 +124,11 @@ def check_beside_england(sentence: str, report: dict) -> None:
     both = [n for n, r in rows.items() if r["own"]["score"] is not None and r["national"]["score"] is not None]
     said: dict[str, list[int]] = {}
     for part in re.split(r"(?:, | and )(?=above|below|the same|standard)", sentence.rstrip(".")):
-        m = re.search(r"(above England's|below England's|the same as England's to the nearest whole number|"
-                      r"the same as England's) on (standards? [\d, and]+)", part)
+        m = re.search(
+            r"(above England's|below England's|the same as England's to the nearest whole number|"
+            r"the same as England's) on (standards? [\d, and]+)",
+            part,
+        )
         if m:
             said[m[1]] = said.get(m[1], []) + numbers(m[2])
     for n in both:
@@ -114,7 +153,7 @@ def check_since(sentence: str, report: dict) -> None:
     parts = re.split(r"(?:, | and )(?=rose on|fell on|was the same)", body)
 
     def part_of(prefix: str) -> str | None:
-        return next((p[len(prefix):] for p in parts if p.startswith(prefix)), None)
+        return next((p[len(prefix) :] for p in parts if p.startswith(prefix)), None)
 
     for n, r in rows.items():
         if r["change"] is None:
@@ -174,18 +213,22 @@ def check_bands(sentence: str, report: dict) -> None:
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(reports())
 def test_no_key_message_contradicts_the_unrounded_scores(report):
-    said = {"strongest": staff_findings.strongest(report), "beside": staff_findings.beside_england(report),
-            "by_type": staff_findings.by_type(report), "bands": staff_findings.bands(report),
-            "since": staff_findings.since(report)}
-    assert staff_findings.key_messages(report) == [staff_findings.response(report)] + [
-        s for s in said.values() if s]
+    said = {
+        "strongest": staff_findings.strongest(report),
+        "beside": staff_findings.beside_england(report),
+        "by_type": staff_findings.by_type(report),
+        "bands": staff_findings.bands(report),
+        "since": staff_findings.since(report),
+    }
+    assert staff_findings.key_messages(report) == [staff_findings.response(report)] + [s for s in said.values() if s]
     if said["strongest"]:
         check_strongest(said["strongest"], report)
     if said["beside"]:
         check_beside_england(said["beside"], report)
     else:
         assert report["region"] is None or not any(
-            r["own"]["score"] is not None and r["national"]["score"] is not None for r in report["standards"])
+            r["own"]["score"] is not None and r["national"]["score"] is not None for r in report["standards"]
+        )
     if said["since"]:
         check_since(said["since"], report)
     if said["by_type"]:
@@ -197,13 +240,24 @@ def test_no_key_message_contradicts_the_unrounded_scores(report):
 
 
 def test_a_tie_before_rounding_and_one_only_after_are_told_apart():
-    report = {"area": "England", "region": None, "respondents": {"n": 900}, "organisations": 40, "groups": [],
-              "responses": [], "standards": [{"id": f"standard_{i}", "number": i, "title": f"T{i}",
-                                              "own": cell(v)} for i, v in enumerate(
-                  [62.5, 62.5, 62.6, 50.0, 48.4, 55.0, 56.0, 57.0], start=1)]}
+    report = {
+        "area": "England",
+        "region": None,
+        "respondents": {"n": 900},
+        "organisations": 40,
+        "groups": [],
+        "responses": [],
+        "standards": [
+            {"id": f"standard_{i}", "number": i, "title": f"T{i}", "own": cell(v)}
+            for i, v in enumerate([62.5, 62.5, 62.6, 50.0, 48.4, 55.0, 56.0, 57.0], start=1)
+        ],
+    }
     said = staff_findings.strongest(report)
-    assert said == ("Highest-scoring: standard 3 (T3), at 63, ahead of standards 1 and 2 only before rounding. "
-                    "Lowest: standard 5 (T5), at 48.")
+    assert said == (
+        "Highest-scoring: standard 3 (T3), at 63, ahead of standards 1 and 2 only before rounding. "
+        "Lowest: standard 5 (T5), at 48."
+    )
     report["standards"][2]["own"] = cell(62.5)
     assert staff_findings.strongest(report).startswith(
-        "Highest-scoring: standard 1 (T1), standard 2 (T2) and standard 3 (T3), at 63 each.")
+        "Highest-scoring: standard 1 (T1), standard 2 (T2) and standard 3 (T3), at 63 each."
+    )

@@ -1,6 +1,7 @@
 """Issue 28: nothing stored follows the order staff survey responses came in, and repeat
 responses (near-duplicates, bursts) are flagged for the coordinator, who can exclude them from the
 results before publishing, and undo it."""
+
 from __future__ import annotations
 
 import re
@@ -87,8 +88,9 @@ def test_the_coordinator_excludes_flagged_responses_and_undoes_it_audited(app, a
     a, b = employers["a"][0], employers["b"][0]
     original = send(survey, a, {**BASE, "comment": "A fair place to work."})
     alike = send(survey, a, {**BASE, STATEMENTS[0]: "disagree"})  # 9 of 10 alike
-    apart = send(survey, a, {**BASE, STATEMENTS[0]: "disagree", STATEMENTS[1]: "disagree",
-                             STATEMENTS[2]: "strongly_agree"})
+    apart = send(
+        survey, a, {**BASE, STATEMENTS[0]: "disagree", STATEMENTS[1]: "disagree", STATEMENTS[2]: "strongly_agree"}
+    )
     elsewhere = send(survey, b, BASE)  # the same answers at another organisation: not a repeat
     burst = send(survey, b, {**BASE, STATEMENTS[5]: "disagree", STATEMENTS[6]: "disagree"})
     burst.burst = True
@@ -107,8 +109,9 @@ def test_the_coordinator_excludes_flagged_responses_and_undoes_it_audited(app, a
     assert duplicates.index(min(original.id, alike.id)[:8]) < duplicates.index(max(original.id, alike.id)[:8])
 
     def change(response, what, client=coordinator):
-        return client.post_form(f"/admin/cycles/2017/staff/flagged/{response.id}/{what}", {},
-                                token_from="/admin/cycles/2017/staff/flagged")
+        return client.post_form(
+            f"/admin/cycles/2017/staff/flagged/{response.id}/{what}", {}, token_from="/admin/cycles/2017/staff/flagged"
+        )
 
     assert staff.counted(survey, a.id) == 3 and len(staff.respondents(survey)) == 5
     assert change(apart, "exclude").status_code == 404  # only a flagged response is excluded here
@@ -132,11 +135,25 @@ def test_the_coordinator_excludes_flagged_responses_and_undoes_it_audited(app, a
     assert change(alike, "include").status_code == 302
     db.session.expire_all()
     assert staff.counted(survey, a.id) == 3
-    events = [(e.action, e.actor, e.detail) for e in db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action.in_(["staff_exclude", "staff_include"])).order_by(AuditEvent.id))]
-    assert events == [("staff_exclude", "Cora Ordinator (coordinator coord@example.org)", {"staff_response": alike.id, "flagged": "duplicate"}),
-                      ("staff_exclude", "Cora Ordinator (coordinator coord@example.org)", {"staff_response": burst.id, "flagged": "burst"}),
-                      ("staff_include", "Cora Ordinator (coordinator coord@example.org)", {"staff_response": alike.id})]
+    events = [
+        (e.action, e.actor, e.detail)
+        for e in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action.in_(["staff_exclude", "staff_include"])).order_by(AuditEvent.id)
+        )
+    ]
+    assert events == [
+        (
+            "staff_exclude",
+            "Cora Ordinator (coordinator coord@example.org)",
+            {"staff_response": alike.id, "flagged": "duplicate"},
+        ),
+        (
+            "staff_exclude",
+            "Cora Ordinator (coordinator coord@example.org)",
+            {"staff_response": burst.id, "flagged": "burst"},
+        ),
+        ("staff_include", "Cora Ordinator (coordinator coord@example.org)", {"staff_response": alike.id}),
+    ]
 
 
 def test_no_id_or_stored_order_follows_arrival(app, accounts, employers, survey):
@@ -148,8 +165,9 @@ def test_no_id_or_stored_order_follows_arrival(app, accounts, employers, survey)
     sent = [send(survey, org, {**BASE, "comment": f"Comment {i}"}, yesterday, paced=True) for i in range(30)]
     db.session.commit()
     arrived = [r.id for r in sent]
-    comments = [db.session.scalar(select(CommentReview.id).where(CommentReview.staff_response_id == i))
-                for i in arrived]
+    comments = [
+        db.session.scalar(select(CommentReview.id).where(CommentReview.staff_response_id == i)) for i in arrived
+    ]
     assert comments != sorted(comments) and len(set(comments)) == 30 and all(0 < c < 2**63 for c in comments)
     assert arrived != sorted(arrived)
     # The coordinator's address for a comment carries its random id.
@@ -158,15 +176,16 @@ def test_no_id_or_stored_order_follows_arrival(app, accounts, employers, survey)
     assert coordinator.get(f"/admin/cycles/2017/comments/{2**63}").status_code == 404
     with db.engine.connect() as conn:
         postgres = conn.dialect.name == "postgresql"
-        stored = "SELECT id FROM staff_response ORDER BY ctid" if postgres \
-            else "SELECT id FROM staff_response NOT INDEXED"  # the table itself, read from the start
+        stored = (
+            "SELECT id FROM staff_response ORDER BY ctid" if postgres else "SELECT id FROM staff_response NOT INDEXED"
+        )  # the table itself, read from the start
         if postgres:  # as they came, until the night
             assert [r[0] for r in conn.execute(text(stored))] == arrived
         else:
             assert [r[0] for r in conn.execute(text(stored))] == sorted(arrived)
-            assert [tuple(r) for r in conn.execute(text("SELECT rowid, id FROM comment_review NOT INDEXED"))] == \
-                [(c, c) for c in sorted(comments)]
-
+            assert [tuple(r) for r in conn.execute(text("SELECT rowid, id FROM comment_review NOT INDEXED"))] == [
+                (c, c) for c in sorted(comments)
+            ]
 
     done = CliRunner().invoke(staff_group, ["reorder"], catch_exceptions=False)  # as the worker's nightly task
     assert "stored in the order of their random ids" in done.output

@@ -1,4 +1,5 @@
 """The staff survey's results from stored responses: `healthcheck staff results` and its files."""
+
 from __future__ import annotations
 
 import csv
@@ -30,8 +31,9 @@ def test_results_from_the_command_line_withhold_an_organisation_below_10_and_onl
     respond(survey, a, 12, s1_vision="strongly_agree", s1_leaders="strongly_agree")
     respond(survey, b, 9, seed=1)
     respond(survey, b, 1, seed=2, **{q.id: forms.DONT_KNOW for q in Q.questions() if q.standard})  # not counted
-    out = CliRunner().invoke(staff_results, ["--cycle", "2017", "--out", str(tmp_path / "scores")],
-                             catch_exceptions=False)
+    out = CliRunner().invoke(
+        staff_results, ["--cycle", "2017", "--out", str(tmp_path / "scores")], catch_exceptions=False
+    )
     assert out.exit_code == 0, out.output
     assert "21 counted responses from 2 organisations; a preview: the survey is open until" in out.output
     result = json.loads((tmp_path / "scores" / "scores.json").read_text())
@@ -50,8 +52,14 @@ def test_results_from_the_command_line_withhold_an_organisation_below_10_and_onl
     assert mine["band"] == scores.band(mine["printed"]) is not None
     national = next(g for g in result["groups"] if g["group"] == "national")
     assert national["respondents"] is None and national["respondents_withheld"] == "organisations"
-    assert national["scores"]["standard_1"] == {"n": None, "score": None, "printed": None, "band": None,
-                                                "withheld": "organisations", "because": None}
+    assert national["scores"]["standard_1"] == {
+        "n": None,
+        "score": None,
+        "printed": None,
+        "band": None,
+        "withheld": "organisations",
+        "because": None,
+    }
     assert "not for publication" in result["notice"] and "not for publication" in out.output
     with (tmp_path / "scores" / "organisations.csv").open() as fh:
         rows = {r["organisation"]: r for r in csv.DictReader(fh)}
@@ -77,12 +85,17 @@ def test_no_responses_yet_gives_empty_tables_not_an_error(app, employers, survey
     result = json.loads((tmp_path / "scores.json").read_text())
     assert result["organisations"] == []
     assert result["groups"][0]["respondents"] is None and result["groups"][0]["respondents_withheld"] == "fewer"
-    assert result["groups"][0]["scores"]["standard_1"] == {"n": None, "score": None, "printed": None, "band": None,
-                                                           "withheld": "fewer", "because": None}
+    assert result["groups"][0]["scores"]["standard_1"] == {
+        "n": None,
+        "score": None,
+        "printed": None,
+        "band": None,
+        "withheld": "fewer",
+        "because": None,
+    }
 
 
-def test_a_closed_survey_is_published_with_the_results_and_each_psw_sees_their_own(app, accounts, employers,
-                                                                                   survey):
+def test_a_closed_survey_is_published_with_the_results_and_each_psw_sees_their_own(app, accounts, employers, survey):
 
     a, b = employers["a"][0], employers["b"][0]
     respond(survey, a, 14, s1_vision="strongly_agree", s1_leaders="strongly_agree", s1_psw="agree")
@@ -108,8 +121,9 @@ def test_a_closed_survey_is_published_with_the_results_and_each_psw_sees_their_o
     assert len(frozen["respondents"]) == 25 and all("comment" not in r["answers"] for r in frozen["respondents"])
 
 
-def test_the_coordinator_reads_englands_report_each_regions_and_every_organisation_sorted(app, accounts, employers,
-                                                                                         survey):
+def test_the_coordinator_reads_englands_report_each_regions_and_every_organisation_sorted(
+    app, accounts, employers, survey
+):
 
     a, b = employers["a"][0], employers["b"][0]
     with writing():
@@ -133,8 +147,9 @@ def test_the_coordinator_reads_englands_report_each_regions_and_every_organisati
     assert "Results: London" in region and 'id="by-region"' not in region
     assert coordinator.get("/admin/cycles/2017/staff/results?region=Atlantis").status_code == 404
     files = dict(re.findall(r'href="(/admin/cycles/2017/editions/\d+/staff/[^"]+\.(pdf|xlsx))"', page))
-    frozen = next(f for f in publication.latest_edition(collection.cycle_by_year(2017)).files
-                  if f.kind == "staff_dataset")
+    frozen = next(
+        f for f in publication.latest_edition(collection.cycle_by_year(2017)).files if f.kind == "staff_dataset"
+    )
     assert coordinator.get(f"/admin/cycles/2017/editions/1/{frozen.path}").status_code == 404  # answers stay in
     pdf = coordinator.get(next(path for path in files if "england" in path))
     assert pdf.status_code == 200 and "Staff survey 2017: England" in text_of(pdf.data)
@@ -143,15 +158,16 @@ def test_the_coordinator_reads_englands_report_each_regions_and_every_organisati
     text = table.get_data(as_text=True)
     assert text.index(a.name) < text.index(b.name) and 'aria-sort="descending"' in text
     text = coordinator.get("/admin/cycles/2017/staff/organisations?sort=standard_1&order=ascending").get_data(
-        as_text=True)
+        as_text=True
+    )
     assert text.index(b.name) < text.index(a.name)
     assert coordinator.get("/admin/cycles/2017/staff/organisations?sort=nonsense").status_code == 200
     assert db.session.get(Organisation, a.id).name in text
 
 
 def test_the_psw_reads_who_answered_against_their_workforce_downloads_the_pdf_and_plans_from_the_lowest(
-        app, accounts, employers, survey, tmp_path):
-
+    app, accounts, employers, survey, tmp_path
+):
 
     a, b = employers["a"][0], employers["b"][0]
     respond(survey, a, 20, s3_manageable="strongly_disagree", s3_review="disagree", sex="female")
@@ -173,8 +189,9 @@ def test_the_psw_reads_who_answered_against_their_workforce_downloads_the_pdf_an
     assert "Who answered" in text and "Sex: Female is over-represented among respondents" in text
     assert b.name not in text
     (tmp_path / "report.pdf").write_bytes(pdf.data)
-    subprocess.run(["pdftoppm", "-r", "40", "-png", str(tmp_path / "report.pdf"), str(tmp_path / "page")],
-                   check=True, timeout=60)
+    subprocess.run(
+        ["pdftoppm", "-r", "40", "-png", str(tmp_path / "report.pdf"), str(tmp_path / "page")], check=True, timeout=60
+    )
     pngs = sorted(tmp_path.glob("page-*.png"))
     assert len(pngs) >= 3 and all(p.stat().st_size > 2000 for p in pngs)
     # The plan starts with the lowest-scoring standard: safe workloads, where everyone disagreed.
@@ -183,18 +200,23 @@ def test_the_psw_reads_who_answered_against_their_workforce_downloads_the_pdf_an
     assert lowest.index("Safe workloads") < min(lowest.index(t) for t in ("Wellbeing", "Supervision"))
     form = psw.get("/return/plan/new?standard=standard_3").get_data(as_text=True)
     assert 'value="standard_3" selected' in form and 'value="safe_workloads" selected' in form
-    saved = psw.post_form("/return/plan/new?standard=standard_3", {
-        "section_id": "safe_workloads", "staff_standard": "standard_3", "description": "Weekly caseload review"},
-        token_from="/return/plan/new")
+    saved = psw.post_form(
+        "/return/plan/new?standard=standard_3",
+        {"section_id": "safe_workloads", "staff_standard": "standard_3", "description": "Weekly caseload review"},
+        token_from="/return/plan/new",
+    )
     assert saved.status_code == 302
     assert db.session.query(Action).one().staff_standard == "standard_3"
     assert "Answers 2020 Standard 3: Safe workloads" in psw.get("/return/plan").get_data(as_text=True)
-    assert psw.post_form("/return/plan/new", {"section_id": "safe_workloads", "staff_standard": "standard_99",
-                                              "description": "x"}).status_code == 400
+    assert (
+        psw.post_form(
+            "/return/plan/new", {"section_id": "safe_workloads", "staff_standard": "standard_99", "description": "x"}
+        ).status_code
+        == 400
+    )
 
 
-def test_an_organisation_of_100_or_more_gets_its_own_drivers_each_marked_clear_or_not(app, accounts, employers,
-                                                                                      survey):
+def test_an_organisation_of_100_or_more_gets_its_own_drivers_each_marked_clear_or_not(app, accounts, employers, survey):
 
     a = employers["a"][0]
     respond(survey, a, 150, seed=11)

@@ -9,6 +9,7 @@ Six organisations answer standard 1 (two statements); one respondent answers sta
     E  Shire County, South    20: strongly agree = 100 (12 in adults' services, 8 in children's)
     F  London Borough, London 10: agree = 75
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,8 +24,9 @@ Q = forms.load("staff-survey", "2020.1")
 
 
 def people(org, kind, region, count, **answers):
-    return [{"organisation": org, "authority_type": kind, "region": region, "answers": dict(answers)}
-            for _ in range(count)]
+    return [
+        {"organisation": org, "authority_type": kind, "region": region, "answers": dict(answers)} for _ in range(count)
+    ]
 
 
 def dataset():
@@ -63,14 +65,20 @@ def test_scores_bands_and_ranks_worked_out_by_hand(result):
     # C and F tie at 75 and share second place; D (62.5, printed 63: half away from zero) is fourth.
     assert s1["C"] == {"n": 11, "score": 75.0, "printed": 75, "band": "high", "withheld": None, "rank": 2, "of": 5}
     assert s1["F"] == {"n": 10, "score": 75.0, "printed": 75, "band": "high", "withheld": None, "rank": 2, "of": 5}
-    assert s1["D"] == {"n": 10, "score": 62.5, "printed": 63, "band": "moderate", "withheld": None, "rank": 4,
-                       "of": 5}
+    assert s1["D"] == {"n": 10, "score": 62.5, "printed": 63, "band": "moderate", "withheld": None, "rank": 4, "of": 5}
     # A has 10 (five at 87.5, five at 25): 56.25, printed 56. B's 9 beside it in Shire County do not
     # cost A its score: only B's own is withheld, and the groups that would give B's away.
-    assert s1["A"] == {"n": 10, "score": 56.25, "printed": 56, "band": "moderate", "withheld": None, "rank": 5,
-                       "of": 5}
-    assert s1["B"] == {"n": 9, "score": None, "printed": None, "band": None, "withheld": "fewer", "because": None,
-                       "rank": None, "of": None}
+    assert s1["A"] == {"n": 10, "score": 56.25, "printed": 56, "band": "moderate", "withheld": None, "rank": 5, "of": 5}
+    assert s1["B"] == {
+        "n": 9,
+        "score": None,
+        "printed": None,
+        "band": None,
+        "withheld": "fewer",
+        "because": None,
+        "rank": None,
+        "of": None,
+    }
     assert [org(result, n)["respondents"] for n in "ABCDEF"] == [10, 9, 12, 10, 20, 10]
 
 
@@ -85,7 +93,13 @@ def test_groups_pool_respondents_rather_than_average_organisations(result):
     london = group(result, "type:London Borough")["scores"]["standard_1"]
     assert (london["n"], london["score"], london["printed"], london["band"]) == (31, 2200 / 31, 71, "moderate")
     assert [g["group"] for g in result["groups"]] == [
-        "national", "type:Shire County", "type:London Borough", "region:London", "region:North", "region:South"]
+        "national",
+        "type:Shire County",
+        "type:London Borough",
+        "region:London",
+        "region:North",
+        "region:South",
+    ]
 
 
 def test_a_group_of_one_or_two_organisations_is_withheld_with_its_count_and_says_why(result):
@@ -93,17 +107,37 @@ def test_a_group_of_one_or_two_organisations_is_withheld_with_its_count_and_says
     for name in ("region:North", "region:South"):
         entry = group(result, name)
         assert entry["respondents"] is None and entry["respondents_withheld"] == "organisations"
-        assert entry["scores"]["standard_1"] == {"n": None, "score": None, "printed": None, "band": None,
-                                                 "withheld": "organisations", "because": None}
+        assert entry["scores"]["standard_1"] == {
+            "n": None,
+            "score": None,
+            "printed": None,
+            "band": None,
+            "withheld": "organisations",
+            "because": None,
+        }
     assert "fewer than three organisations" in scores.why("organisations", 10)
 
 
 def test_a_standard_one_person_answered_is_withheld_everywhere(result):
-    assert group(result, "national")["scores"]["standard_2"] == {"n": None, "score": None, "printed": None,
-                                                                 "band": None, "withheld": "fewer", "because": None}
+    assert group(result, "national")["scores"]["standard_2"] == {
+        "n": None,
+        "score": None,
+        "printed": None,
+        "band": None,
+        "withheld": "fewer",
+        "because": None,
+    }
     assert org(result, "C")["scores"]["standard_2"]["score"] is None
-    assert org(result, "A")["scores"]["standard_2"] == {"n": 0, "score": None, "printed": None, "band": None,
-                                                        "withheld": "fewer", "because": None, "rank": None, "of": None}
+    assert org(result, "A")["scores"]["standard_2"] == {
+        "n": 0,
+        "score": None,
+        "printed": None,
+        "band": None,
+        "withheld": "fewer",
+        "because": None,
+        "rank": None,
+        "of": None,
+    }
 
 
 def test_a_breakdown_withholds_the_next_smallest_part_too():
@@ -123,8 +157,10 @@ def test_statements_share_agreeing():
     assert scored.cell(("organisation", "D"), "s1_vision")["score"] == 50.0
 
 
-@pytest.mark.parametrize("printed, expected", [(0, "low"), (50, "low"), (51, "moderate"), (74, "moderate"),
-                                               (75, "high"), (100, "high"), (None, None)])
+@pytest.mark.parametrize(
+    "printed, expected",
+    [(0, "low"), (50, "low"), (51, "moderate"), (74, "moderate"), (75, "high"), (100, "high"), (None, None)],
+)
 def test_bands_come_from_the_printed_score(printed, expected):
     assert scores.band(printed) == expected
 
@@ -140,16 +176,22 @@ def test_ties_share_the_best_place():
 def test_withheld_parts_together_are_none_or_at_least_the_threshold():
 
     # A total of 3 parts, each its own cells, and a fourth cell for whoever is in no part.
-    split = Structure({"all": frozenset(range(4)), "x": frozenset([0]), "y": frozenset([1]), "z": frozenset([2])},
-                      [("all", ["x", "y", "z"])], 4)
+    split = Structure(
+        {"all": frozenset(range(4)), "x": frozenset([0]), "y": frozenset([1]), "z": frozenset([2])},
+        [("all", ["x", "y", "z"])],
+        4,
+    )
     assert withhold({"all": 30, "x": 8, "y": 12, "z": 10}, split, 10) == {"x", "z"}
     # Whoever is in the total but in no part counts as withheld: 5 unstated need one part withheld.
     assert withhold({"all": 35, "x": 15, "y": 15, "z": 0}, split, 10) == {"x"}
     assert withhold({"all": 40, "x": 15, "y": 15, "z": 0}, split, 10) == set()
     # A withheld total is not left to be rebuilt from its parts.
-    assert withhold({"all": 30, "x": 15, "y": 15, "z": 0}, Structure({**split.members, "all": frozenset(range(3))},
-                                                                     split.splits, 3), 10, given=["all"]) \
-        == {"all", "x"}
+    assert withhold(
+        {"all": 30, "x": 15, "y": 15, "z": 0},
+        Structure({**split.members, "all": frozenset(range(3))}, split.splits, 3),
+        10,
+        given=["all"],
+    ) == {"all", "x"}
 
 
 def test_a_cross_tabulation_of_types_and_regions_gives_nothing_away():
@@ -157,8 +199,16 @@ def test_a_cross_tabulation_of_types_and_regions_gives_nothing_away():
     others are O4 (9) and O6 (30). Withheld by difference alone, every split is safe on its own, yet
     X less O6 less type A is O4: O6 must be withheld too."""
 
-    places = {"O0": ("B", "Y", 5), "O1": ("A", "X", 5), "O2": ("A", "X", 8), "O3": ("B", "Y", 6),
-              "O4": ("B", "X", 9), "O5": ("B", "Y", 6), "O6": ("B", "X", 30), "O7": ("B", "Y", 6)}
+    places = {
+        "O0": ("B", "Y", 5),
+        "O1": ("A", "X", 5),
+        "O2": ("A", "X", 8),
+        "O3": ("B", "Y", 6),
+        "O4": ("B", "X", 9),
+        "O5": ("B", "Y", 6),
+        "O6": ("B", "X", 30),
+        "O7": ("B", "Y", 6),
+    }
     index = {org: i for i, org in enumerate(places)}
     members = {("all",): frozenset(index.values())} | {("org", o): frozenset([i]) for o, i in index.items()}
     splits = [(("all",), [("org", o) for o in places])]
@@ -182,8 +232,11 @@ def synthetic_stayers(count: int, seed: int = 7):
     rows = []
     for _ in range(count):
         leaning = rng.integers(0, 5, 8)  # each standard's answers lean one way, independently
-        answers = {q.id: scale[int(np.clip(leaning[q.standard - 1] + rng.integers(-1, 2), 0, 4))]
-                   for q in Q.questions() if q.standard}
+        answers = {
+            q.id: scale[int(np.clip(leaning[q.standard - 1] + rng.integers(-1, 2), 0, 4))]
+            for q in Q.questions()
+            if q.standard
+        }
         stays = rng.random() < 1 / (1 + np.exp(-(leaning[2] - 2) * 1.2))
         answers["intend_to_stay"] = "agree" if stays else "disagree"
         rows.append({"organisation": "A", "authority_type": "Shire County", "region": "North", "answers": answers})
@@ -212,17 +265,27 @@ def test_what_keeps_people_finds_the_standard_that_matters():
 def test_what_keeps_people_needs_100_respondents():
 
     result = drivers.drivers(scores.frame(synthetic_stayers(99), Q), Q)
-    assert result == {"respondents": 97, "left_out": 2, "staying": result["staying"], "estimated": False,
-                      "standards": []}
+    assert result == {
+        "respondents": 97,
+        "left_out": 2,
+        "staying": result["staying"],
+        "estimated": False,
+        "standards": [],
+    }
 
 
 # ---------------------------------------------------------------- who answered
 
+
 def test_the_profile_sets_respondents_against_the_workforce_and_withholds_small_rows_and_their_neighbour():
 
     # 30 respondents: 15 female, 8 male, 7 prefer not to say; 20 aged 25-34, 10 left it blank.
-    answers = ([{"sex": "female", "age_band": "from_25_to_34"}] * 15 + [{"sex": "male", "age_band": "from_25_to_34"}] * 5
-               + [{"sex": "male"}] * 3 + [{"sex": "prefer_not"}] * 7)
+    answers = (
+        [{"sex": "female", "age_band": "from_25_to_34"}] * 15
+        + [{"sex": "male", "age_band": "from_25_to_34"}] * 5
+        + [{"sex": "male"}] * 3
+        + [{"sex": "prefer_not"}] * 7
+    )
     workforce = {"sex": {"female": 60, "male": 40}, "age_band": {"from_25_to_34": 50, "from_35_to_44": 50}}
     found = profile.profile(answers, Q, workforce, threshold=10)
     assert found["respondents"] == 30
@@ -238,7 +301,9 @@ def test_the_profile_sets_respondents_against_the_workforce_and_withholds_small_
     assert by["age_band"]["from_25_to_34"]["flag"] == "over-represented"
     # Nobody aged 35-44: a count below 10 like any other, so "Fewer than 10", no share, no difference.
     assert by["age_band"]["from_35_to_44"]["respondents"] is None and by["age_band"]["from_35_to_44"]["share"] is None
-    assert by["age_band"]["from_35_to_44"]["withheld"] == "fewer" and by["age_band"]["from_35_to_44"]["difference"] is None
+    assert (
+        by["age_band"]["from_35_to_44"]["withheld"] == "fewer" and by["age_band"]["from_35_to_44"]["difference"] is None
+    )
     assert by["sex"]["male"]["withheld"] == "fewer" and by["sex"]["female"]["withheld"] is None
     assert any("25 to 34 is over-represented" in line for line in profile.summary(found))
     # The published rows never give a withheld one away: what is unshown is 0 or at least 10.
@@ -254,8 +319,13 @@ def test_one_small_profile_row_takes_the_next_smallest_with_it_and_a_withheld_se
     rows = {r["value"]: r["respondents"] for r in found["characteristics"][1]["rows"]}
     assert rows == {"adults": 22, "children": None, "mental_health": None, "other": None, "not_said": None}
     why = {r["value"]: r["withheld"] for r in found["characteristics"][1]["rows"]}
-    assert why == {"adults": None, "children": "fewer", "mental_health": "difference", "other": "fewer",
-                   "not_said": "fewer"}
+    assert why == {
+        "adults": None,
+        "children": "fewer",
+        "mental_health": "difference",
+        "other": "fewer",
+        "not_said": "fewer",
+    }
     given = profile.profile(answers, Q, {}, threshold=10, withheld={"service": ["adults"]})
     rows = {r["value"]: r["respondents"] for r in given["characteristics"][1]["rows"]}
     assert rows["adults"] is None and rows["children"] is None
@@ -268,33 +338,70 @@ def test_a_large_organisation_keeps_its_score_beside_a_small_one_and_its_service
     """Region R = A (40: adults 20, children 17, 3 with no service) + B (5). A sees its own score,
     whatever B's; R is withheld (A would have B's from it). Within A, the 3 with no service take
     the children's 17 with them."""
-    rows = ([{"organisation": "A", "authority_type": "Shire County", "region": "R",
-              "answers": {"s1_vision": "agree", "service": "adults"}}] * 20
-            + [{"organisation": "A", "authority_type": "Shire County", "region": "R",
-                "answers": {"s1_vision": "disagree", "service": "children"}}] * 17
-            + [{"organisation": "A", "authority_type": "Shire County", "region": "R",
-                "answers": {"s1_vision": "agree"}}] * 3
-            + [{"organisation": "B", "authority_type": "Shire County", "region": "R",
-                "answers": {"s1_vision": "strongly_agree", "service": "adults"}}] * 5)
+    rows = (
+        [
+            {
+                "organisation": "A",
+                "authority_type": "Shire County",
+                "region": "R",
+                "answers": {"s1_vision": "agree", "service": "adults"},
+            }
+        ]
+        * 20
+        + [
+            {
+                "organisation": "A",
+                "authority_type": "Shire County",
+                "region": "R",
+                "answers": {"s1_vision": "disagree", "service": "children"},
+            }
+        ]
+        * 17
+        + [{"organisation": "A", "authority_type": "Shire County", "region": "R", "answers": {"s1_vision": "agree"}}]
+        * 3
+        + [
+            {
+                "organisation": "B",
+                "authority_type": "Shire County",
+                "region": "R",
+                "answers": {"s1_vision": "strongly_agree", "service": "adults"},
+            }
+        ]
+        * 5
+    )
     df = scores.frame(rows, Q)
     scored = scores.score(df, Q)
     assert scored.cell(("organisation", "A"), "standard_1")["printed"] == 54  # (20 x 75 + 17 x 25 + 3 x 75) / 40
     assert scored.cell(("organisation", "B"), "standard_1")["withheld"] == "fewer"
     for key in (("region", "R"), ("type", "Shire County"), ("national",)):
         assert scored.cell(key, "standard_1")["score"] is None and scored.count(key)["n"] is None
-    adults, children, unsaid = (scored.cell(("organisation", "A", "service", v), "standard_1")
-                                for v in ("adults", "children", scores.NOT_SAID))
+    adults, children, unsaid = (
+        scored.cell(("organisation", "A", "service", v), "standard_1") for v in ("adults", "children", scores.NOT_SAID)
+    )
     assert adults["printed"] == 75 and children["withheld"] == "difference" and unsaid["withheld"] == "fewer"
-    assert scored.count(("organisation", "A", "service", "children")) == {"n": None, "withheld": "difference", "because": None}
-    assert scored.count(("organisation", "A", "service", "mental_health")) == {"n": None, "withheld": "fewer", "because": None}
+    assert scored.count(("organisation", "A", "service", "children")) == {
+        "n": None,
+        "withheld": "difference",
+        "because": None,
+    }
+    assert scored.count(("organisation", "A", "service", "mental_health")) == {
+        "n": None,
+        "withheld": "fewer",
+        "because": None,
+    }
 
 
 def test_a_type_or_region_of_two_organisations_is_not_set_beside_either():
     """Knowing its own figures, one of two organisations would have the other's from their type's."""
     rows = []
-    for org, kind, region, answer in (("A", "Shire County", "North", "agree"), ("B", "Shire County", "South", "disagree"),
-                                      ("C", "London Borough", "North", "agree"), ("D", "London Borough", "North", "agree"),
-                                      ("E", "London Borough", "South", "agree"), ("F", "London Borough", "South", "agree")):
+    for org, kind, region, answer in (
+        ("A", "Shire County", "North", "agree"),
+        ("B", "Shire County", "South", "disagree"),
+        ("C", "London Borough", "North", "agree"),
+        ("D", "London Borough", "North", "agree"),
+        ("E", "London Borough", "South", "agree"),
+        ("F", "London Borough", "South", "agree"),
+    ):
         rows += [{"organisation": org, "authority_type": kind, "region": region, "answers": {"s1_vision": answer}}] * 12
     df = scores.frame(rows, Q)
     scored = scores.score(df, Q)
@@ -307,13 +414,17 @@ def test_a_type_or_region_of_two_organisations_is_not_set_beside_either():
     assert first["own"]["printed"] == 75 and first["own"]["rank"] == 1 and first["own"]["of"] == 6
     assert first["type"]["score"] is None and first["type"]["n"] is None
     assert first["region"]["printed"] is not None and first["national"]["printed"] is not None
-    assert "Shire County: not shown for standard 1, because fewer than three organisations make it" \
-        in " ".join(report["not_shown"])
+    assert "Shire County: not shown for standard 1, because fewer than three organisations make it" in " ".join(
+        report["not_shown"]
+    )
     assert scores.organisation_report(scored, result, "C", Q)["standards"][0]["region"]["printed"] == 75
 
 
 def test_counts_below_the_threshold_are_not_printed_and_changes_follow_the_printed_scores():
-    assert scores.answered(9, 10) == "Fewer than 10 people answered" and scores.answered(1200, 10) == "1,200 people answered"
+    assert (
+        scores.answered(9, 10) == "Fewer than 10 people answered"
+        and scores.answered(1200, 10) == "1,200 people answered"
+    )
     report = {"organisation": "A", "standards": [{"id": "standard_1", "own": {"score": 70.4, "printed": 70}}]}
     earlier = {"organisations": [{"organisation": "A", "scores": {"standard_1": {"score": 69.6, "printed": 70}}}]}
     assert scores.with_previous(report, earlier)["standards"][0]["change"] == 0  # not +1 from 0.8
@@ -328,14 +439,22 @@ def test_what_one_organisation_knows_of_its_own_counts_against_a_split():
     """England splits into types. "Other" is X (40) with two of 2: one organisation makes all but 4,
     so it is withheld; the trusts (2, 2, 1) are 5. England less the published types is those two
     together, 49; less X's own 40 it would be 9 people: Shire County goes too."""
-    layout = ([("X", "Other", 40), ("Y", "Other", 2), ("Z", "Other", 2)]
-              + [(f"T{i}", "NHS Trust", n) for i, n in enumerate((2, 2, 1))]
-              + [(f"S{i}", "Shire County", 20) for i in range(3)] + [(f"L{i}", "London Borough", 30) for i in range(3)])
-    rows = [{"organisation": org, "authority_type": kind, "region": None, "answers": {"s1_vision": "agree"}}
-            for org, kind, size in layout for _ in range(size)]
+    layout = (
+        [("X", "Other", 40), ("Y", "Other", 2), ("Z", "Other", 2)]
+        + [(f"T{i}", "NHS Trust", n) for i, n in enumerate((2, 2, 1))]
+        + [(f"S{i}", "Shire County", 20) for i in range(3)]
+        + [(f"L{i}", "London Borough", 30) for i in range(3)]
+    )
+    rows = [
+        {"organisation": org, "authority_type": kind, "region": None, "answers": {"s1_vision": "agree"}}
+        for org, kind, size in layout
+        for _ in range(size)
+    ]
     scored = scores.score(scores.frame(rows, Q), Q)
-    why = {t: scored.cell(("type", t), "standard_1")["withheld"]
-           for t in ("Other", "NHS Trust", "Shire County", "London Borough")}
+    why = {
+        t: scored.cell(("type", t), "standard_1")["withheld"]
+        for t in ("Other", "NHS Trust", "Shire County", "London Borough")
+    }
     assert why == {"Other": "dominated", "NHS Trust": "fewer", "Shire County": "difference", "London Borough": None}
     assert scored.cell(("type", "Shire County"), "standard_1")["because"] == "NHS Trust's, from fewer than 10 people"
     assert scored.cell(("national",), "standard_1")["n"] == 199

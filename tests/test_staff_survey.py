@@ -1,5 +1,6 @@
 """The staff survey: practitioners answer anonymously through their organisation's link or code;
 the PSW sees the link, the code and counts of at least 10; the coordinator runs it."""
+
 from __future__ import annotations
 
 import copy
@@ -23,11 +24,13 @@ from tests.helpers import answer, code_of, csrf, sign_in, signed_in
 Q = forms.load("staff-survey", "2020.1")
 
 
-AGREEING = {"framework": {"s1_vision": "agree", "s1_leaders": "strongly_agree", "s1_psw": "dont_know"},
-            "supervision": {"s5_reflective": "disagree"},
-            "workplace": {"intend_to_stay": "agree", "extra_hours": "up_to_2"},
-            "about_you": {"role": "social_worker", "service": "children", "age_band": "from_45_to_54"},
-            "comments": {"comment": "Ask Jane Smith in Northmoor County Council about the rota."}}
+AGREEING = {
+    "framework": {"s1_vision": "agree", "s1_leaders": "strongly_agree", "s1_psw": "dont_know"},
+    "supervision": {"s5_reflective": "disagree"},
+    "workplace": {"intend_to_stay": "agree", "extra_hours": "up_to_2"},
+    "about_you": {"role": "social_worker", "service": "children", "age_band": "from_45_to_54"},
+    "comments": {"comment": "Ask Jane Smith in Northmoor County Council about the rota."},
+}
 
 
 def test_a_practitioner_answers_anonymously_once_and_is_counted(app, employers, survey):
@@ -61,13 +64,18 @@ def test_a_practitioner_answers_anonymously_once_and_is_counted(app, employers, 
 def test_a_staff_comment_under_review_shows_what_redaction_replaced(app, accounts, employers, survey):
     """Issue 34: the review page marks, in the comment as written, what the rules replaced and
     what they kept but may be a name (the rules run on the comment's organisation)."""
-    answer(app.test_client(), code_of(survey, employers["a"][0]),
-           {"comments": {"comment": "Patience is thin. Ask Kwabena Osei-Tutu at Northmoor County Council."}})
+    answer(
+        app.test_client(),
+        code_of(survey, employers["a"][0]),
+        {"comments": {"comment": "Patience is thin. Ask Kwabena Osei-Tutu at Northmoor County Council."}},
+    )
     item = db.session.scalar(select(CommentReview))
     assert item.redacted == "Patience is thin. Ask <name> at <Organisation name>."
     page = signed_in(app, "coordinator").get(f"/admin/cycles/2017/comments/{item.id}").get_data(as_text=True)
-    assert ('<del class="app-redacted"><span class="govuk-visually-hidden">replaced: </span>Kwabena Osei-Tutu</del>'
-            '<span class="app-redacted__by"><span class="govuk-visually-hidden"> by </span>&lt;name&gt;</span>') in page
+    assert (
+        '<del class="app-redacted"><span class="govuk-visually-hidden">replaced: </span>Kwabena Osei-Tutu</del>'
+        '<span class="app-redacted__by"><span class="govuk-visually-hidden"> by </span>&lt;name&gt;</span>'
+    ) in page
     assert "Northmoor County Council</del>" in page
     assert '<span class="govuk-visually-hidden">kept, check: </span>Patience' in page
     assert "<strong>Patience</strong>: a first name that is also an everyday word, kept" in page
@@ -94,8 +102,11 @@ def test_a_wrong_code_a_survey_not_yet_open_and_a_closed_one_say_so(app, employe
 
 def test_a_response_without_a_scored_answer_is_kept_but_not_counted(app, employers, survey):
     org = employers["a"][0]
-    answer(app.test_client(), code_of(survey, org), {"about_you": {"role": "manager"},
-                                                       "framework": {"s1_vision": "dont_know"}})
+    answer(
+        app.test_client(),
+        code_of(survey, org),
+        {"about_you": {"role": "manager"}, "framework": {"s1_vision": "dont_know"}},
+    )
     [response] = db.session.scalars(select(StaffResponse)).all()
     assert not response.scored and staff.counted(survey, org.id) == 0
 
@@ -107,8 +118,9 @@ def test_answers_wait_on_the_same_device_for_a_week_and_bad_input_is_kept(app, e
     person.post(f"/survey/{code}", data={"csrf_token": csrf(page)})
     html = person.get(f"/survey/{code}/framework").get_data(as_text=True)
     assert "Part 1 of 11" in html
-    bad = person.post(f"/survey/{code}/framework", data={"csrf_token": csrf(html), "s1_vision": "hugely",
-                                                          "s1_leaders": "agree"})
+    bad = person.post(
+        f"/survey/{code}/framework", data={"csrf_token": csrf(html), "s1_vision": "hugely", "s1_leaders": "agree"}
+    )
     page = bad.get_data(as_text=True)
     assert bad.status_code == 400 and "Select one of the options shown" in page
     assert re.search(r'value="agree"\s+checked', page)  # what was chosen is still chosen
@@ -135,15 +147,27 @@ def test_the_psw_sees_the_link_code_and_counts_of_10_or_more_never_a_response(ap
     sign_in(psw, token)
     page = psw.get("/return/staff-survey").get_data(as_text=True)
     assert f"/survey/{code}" in page and code in page and "Fewer than 10 people had answered" in page
-    form = {"csrf_token": csrf(page), "social_workers_adults": "40", "social_workers_children": "60",
-            "occupational_therapists_adults": "", "other_practitioners_children": "oops"}
+    form = {
+        "csrf_token": csrf(page),
+        "social_workers_adults": "40",
+        "social_workers_children": "60",
+        "occupational_therapists_adults": "",
+        "other_practitioners_children": "oops",
+    }
     refused = psw.post("/return/staff-survey", data=form)
     assert refused.status_code == 400 and "Enter a whole number of people" in refused.get_data(as_text=True)
     assert psw.post("/return/staff-survey", data={**form, "other_practitioners_children": "20"}).status_code == 302
     assert "You have not entered your workforce’s profile yet" in psw.get("/return/staff-survey").get_data(as_text=True)
     workforce = psw.get("/return/staff-survey/workforce").get_data(as_text=True)
-    form = {"csrf_token": csrf(workforce), "role__social_worker": "70", "role__manager": "30", "role__other": "oops",
-            "sex__female": "90", "sex__male": "10", "ethnicity__white": ""}
+    form = {
+        "csrf_token": csrf(workforce),
+        "role__social_worker": "70",
+        "role__manager": "30",
+        "role__other": "oops",
+        "sex__female": "90",
+        "sex__male": "10",
+        "ethnicity__white": "",
+    }
     refused = psw.post("/return/staff-survey/workforce", data=form).get_data(as_text=True)
     assert "Enter a whole number of people" in refused and 'value="70"' in refused  # nothing typed is lost
     assert psw.post("/return/staff-survey/workforce", data={**form, "role__other": "20"}).status_code == 302
@@ -164,8 +188,10 @@ def test_the_psw_sees_the_link_code_and_counts_of_10_or_more_never_a_response(ap
     db.session.commit()
     # ...and once counted, it is rounded down to a multiple of 5.
     page = psw.get("/return/staff-survey").get_data(as_text=True)
-    assert "At least <strong>10</strong> people had answered by the end of yesterday: at least <strong>8%</strong> " \
-           "of the 120" in page
+    assert (
+        "At least <strong>10</strong> people had answered by the end of yesterday: at least <strong>8%</strong> "
+        "of the 120" in page
+    )
     for _ in range(4):
         staff.submit(survey, org.id, {"s1_vision": "agree"}, Q, org.name, now=now() - timedelta(days=1))
     db.session.commit()
@@ -174,8 +200,11 @@ def test_the_psw_sees_the_link_code_and_counts_of_10_or_more_never_a_response(ap
     db.session.commit()
     answer(app.test_client(), code, {"framework": {"s1_vision": "agree"}})  # today's: not yet
     page = psw.get("/return/staff-survey").get_data(as_text=True)
-    assert "At least <strong>15</strong> people had answered by the end of yesterday: at least <strong>12%</strong>" \
-        in page and staff.counted(survey, org.id) == 16
+    assert (
+        "At least <strong>15</strong> people had answered by the end of yesterday: at least <strong>12%</strong>"
+        in page
+        and staff.counted(survey, org.id) == 16
+    )
     assert "note 1" not in page and "s1_vision" not in page  # nothing of any one response
     other = app.test_client()
     sign_in(other, employers["b"][1])
@@ -186,13 +215,23 @@ def test_the_coordinator_adds_the_survey_on_the_web_and_sees_counts_by_type(app,
     coordinator = signed_in(app, "coordinator")
     page = coordinator.get("/admin/cycles/2017/staff").get_data(as_text=True)
     assert "Add the staff survey" in page and "staff-survey@2020.1" in page and "health-check@2017.1" not in page
-    bad = coordinator.post_form("/admin/cycles/2017/staff", {"questionnaire": "staff-survey@2020.1",
-                                                            "opens": "31/12/2026", "closes": "01/01/2026"})
+    bad = coordinator.post_form(
+        "/admin/cycles/2017/staff",
+        {"questionnaire": "staff-survey@2020.1", "opens": "31/12/2026", "closes": "01/01/2026"},
+    )
     assert bad.status_code == 400 and "Enter a deadline after the opening date" in bad.get_data(as_text=True)
     today = now().date()
-    assert coordinator.post_form("/admin/cycles/2017/staff", {
-        "questionnaire": "staff-survey@2020.1", "opens": (today - timedelta(days=1)).strftime("%d/%m/%Y"),
-        "closes": (today + timedelta(days=9)).strftime("%d/%m/%Y")}).status_code == 302
+    assert (
+        coordinator.post_form(
+            "/admin/cycles/2017/staff",
+            {
+                "questionnaire": "staff-survey@2020.1",
+                "opens": (today - timedelta(days=1)).strftime("%d/%m/%Y"),
+                "closes": (today + timedelta(days=9)).strftime("%d/%m/%Y"),
+            },
+        ).status_code
+        == 302
+    )
     survey = staff.survey_of(cycle)
     assert survey.is_open() and len(staff.codes(survey)) == 2
     answer(app.test_client(), code_of(survey, employers["b"][0]), {"framework": {"s1_vision": "agree"}})
@@ -217,8 +256,7 @@ def run(command, args):
     return CliRunner().invoke(command, args, catch_exceptions=False)
 
 
-def test_responses_import_with_every_bad_cell_reported_and_export_reimports_unchanged(app, employers, survey,
-                                                                                     tmp_path):
+def test_responses_import_with_every_bad_cell_reported_and_export_reimports_unchanged(app, employers, survey, tmp_path):
 
     header = ["organisation", "s1_vision", "s2_staffing", "role", "comment"]
     bad = tmp_path / "bad.csv"
@@ -228,9 +266,11 @@ def test_responses_import_with_every_bad_cell_reported_and_export_reimports_unch
         writer.writerow(["Northmoor County Council", "Agree", "hugely", "social_worker", "", ""])
         writer.writerow(["Nowhere Council", "agree", "", "", "", ""])
     out = CliRunner().invoke(staff_group, ["import", "--cycle", "2017", str(bad)]).output
-    for line in ("row 1, column shoe_size: not a column of this survey's codebook",
-                 "row 2, column s2_staffing: Select one of the options shown",
-                 "row 3, column organisation: no organisation with this name in the register"):
+    for line in (
+        "row 1, column shoe_size: not a column of this survey's codebook",
+        "row 2, column s2_staffing: Select one of the options shown",
+        "row 3, column organisation: no organisation with this name in the register",
+    ):
         assert line in out, out
     assert "nothing was imported" in out and db.session.scalars(select(StaffResponse)).all() == []
     good = tmp_path / "good.csv"
@@ -242,8 +282,12 @@ def test_responses_import_with_every_bad_cell_reported_and_export_reimports_unch
     assert "All rows valid" in run(staff_group, ["import", "--cycle", "2017", "--dry-run", str(good)]).output
     assert "2 responses imported" in run(staff_group, ["import", "--cycle", "2017", str(good)]).output
     before = sorted((r.organisation_id, sorted(r.answers.items())) for r in db.session.scalars(select(StaffResponse)))
-    assert before[0][1] == [("comment", "=SUM(A1)"), ("role", "social_worker"), ("s1_vision", "agree"),
-                            ("s2_staffing", "strongly_disagree")]
+    assert before[0][1] == [
+        ("comment", "=SUM(A1)"),
+        ("role", "social_worker"),
+        ("s1_vision", "agree"),
+        ("s2_staffing", "strongly_disagree"),
+    ]
     run(staff_group, ["export", "--cycle", "2017", "--format", "csv", "--out", str(tmp_path / "all.csv")])
     exported = (tmp_path / "all.csv").read_text()
     assert "'=SUM(A1)" in exported and (tmp_path / "all-codebook.csv").exists()
@@ -261,12 +305,15 @@ def test_the_questionnaires_and_the_staff_codebook_from_the_command_line(app, su
     listed = run(questionnaires, []).output.splitlines()
     assert "health-check@2017.1  return  Social Work Health Check 2017" in listed
     assert "staff-survey@2020.1  staff  Social Work Health Check staff survey" in listed
-    rows = list(csv.DictReader(io.StringIO(run(codebook, ["--cycle", "2017", "--survey", "staff", "--format",
-                                                         "csv"]).output)))
+    rows = list(
+        csv.DictReader(io.StringIO(run(codebook, ["--cycle", "2017", "--survey", "staff", "--format", "csv"]).output))
+    )
     scored = [r for r in rows if r["standard"]]
     assert len(scored) == 40 and {r["standard"] for r in scored} == {str(n) for n in range(1, 9)}
-    assert next(r for r in rows if r["column"] == "s5_reflective")["question"] == \
-        "I have regular supervision that helps me reflect on my practice."
+    assert (
+        next(r for r in rows if r["column"] == "s5_reflective")["question"]
+        == "I have regular supervision that helps me reflect on my practice."
+    )
     assert next(r for r in rows if r["column"] == "intend_to_stay")["standard"] == ""
 
 
@@ -305,8 +352,11 @@ def test_continue_where_you_left_off_opens_the_part_where_they_stopped(app, empl
         html = person.get(f"/survey/{code}/{section.id}").get_data(as_text=True)
         person.post(f"/survey/{code}/{section.id}", data={"csrf_token": csrf(html)})
     later = person.get(f"/survey/{code}").get_data(as_text=True)
-    assert person.post(f"/survey/{code}", data={"csrf_token": csrf(later)}).headers["Location"].endswith(
-        f"/survey/{code}/check")  # every part saved: on to checking the answers
+    assert (
+        person.post(f"/survey/{code}", data={"csrf_token": csrf(later)})
+        .headers["Location"]
+        .endswith(f"/survey/{code}/check")
+    )  # every part saved: on to checking the answers
 
 
 def test_wrong_codes_are_limited_per_client_address_with_a_clear_page(app, employers, survey):
@@ -315,8 +365,9 @@ def test_wrong_codes_are_limited_per_client_address_with_a_clear_page(app, emplo
     code = code_of(survey, employers["a"][0])
     client = app.test_client()
     form = client.get("/survey/").get_data(as_text=True)
-    statuses = [client.post("/survey/", data={"csrf_token": csrf(form), "code": f"WRONG{n:03d}"}).status_code
-                for n in range(6)]
+    statuses = [
+        client.post("/survey/", data={"csrf_token": csrf(form), "code": f"WRONG{n:03d}"}).status_code for n in range(6)
+    ]
     statuses += [client.get(f"/survey/NOPE{n:04d}").status_code for n in range(4)]
     assert statuses == [400] * 6 + [404] * 4
     refused = client.post("/survey/", data={"csrf_token": csrf(form), "code": "WRONG999"})

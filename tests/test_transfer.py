@@ -1,4 +1,5 @@
 """Imports and exports by the codebook's columns, through the command line."""
+
 import json
 import re
 
@@ -36,22 +37,30 @@ def test_an_import_with_bad_rows_reports_every_bad_cell_and_writes_nothing(app, 
     bad = [
         {**GOOD, "posts": "ten", "posts_agency": "50", "line_management_supervision": "Sometimes"},
         {**GOOD, "organisation": "Nowhere Council"},
-        {**GOOD, "organisation": "London Borough of Eastwick", "welfare_system": "No", "welfare_access": "Yes",
-         "profession_opportunities": "Mentoring programmes;other", "hours_per_week": "81"},
+        {
+            **GOOD,
+            "organisation": "London Borough of Eastwick",
+            "welfare_system": "No",
+            "welfare_access": "Yes",
+            "profession_opportunities": "Mentoring programmes;other",
+            "hours_per_week": "81",
+        },
         {**GOOD, "organisation": "northmoor county council"},
     ]
     path = write_csv(tmp_path / "bad.csv", bad, columns(Q) + ["shoe_size"])
     result = CliRunner().invoke(import_, ["--cycle", "2017", str(path)])
     assert result.exit_code == 1
     out = result.output
-    for line in ("row 1, column shoe_size: not a column of this cycle's codebook",
-                 "row 2, column posts: Enter the number of posts as a whole number, like 12",
-                 "row 2, column line_management_supervision: Select one of the options shown",
-                 "row 3, column organisation: no organisation with this name or ONS code in the register",
-                 "row 4, column welfare_access: answered, but not asked given the answers to welfare_system",
-                 "row 4, column profession_opportunities_other: Enter details for “Other”",
-                 "row 4, column hours_per_week: The average hours worked a week must be 80 or fewer",
-                 "row 5, column organisation: Northmoor County Council is also on row 2"):
+    for line in (
+        "row 1, column shoe_size: not a column of this cycle's codebook",
+        "row 2, column posts: Enter the number of posts as a whole number, like 12",
+        "row 2, column line_management_supervision: Select one of the options shown",
+        "row 3, column organisation: no organisation with this name or ONS code in the register",
+        "row 4, column welfare_access: answered, but not asked given the answers to welfare_system",
+        "row 4, column profession_opportunities_other: Enter details for “Other”",
+        "row 4, column hours_per_week: The average hours worked a week must be 80 or fewer",
+        "row 5, column organisation: Northmoor County Council is also on row 2",
+    ):
         assert line in out, line
     # posts_agency 50 > posts would be reported too, but posts itself is invalid on that row.
     assert "nothing was imported" in out
@@ -60,8 +69,10 @@ def test_an_import_with_bad_rows_reports_every_bad_cell_and_writes_nothing(app, 
 
 
 def test_import_marks_returns_submitted_and_export_reimports_unchanged(app, employers, cycle, tmp_path):
-    path = write_csv(tmp_path / "good.csv", [GOOD, {**GOOD, "organisation": "London Borough of Eastwick",
-                                                    "posts": "12", "posts_unfilled": "0"}])
+    path = write_csv(
+        tmp_path / "good.csv",
+        [GOOD, {**GOOD, "organisation": "London Borough of Eastwick", "posts": "12", "posts_unfilled": "0"}],
+    )
     result = run(import_, ["--cycle", "2017", str(path)])
     assert "2 returns imported" in result.output
     response = db.session.scalar(select(Response).join(Organisation).where(Organisation.name == GOOD["organisation"]))
@@ -102,26 +113,45 @@ def test_import_marks_returns_submitted_and_export_reimports_unchanged(app, empl
 
 def test_organisations_import_reports_rows_and_is_all_or_nothing(app, tmp_path):
     header = ["name", "authority_type", "ons_code", "region", "contact_email"]
-    bad = write_csv(tmp_path / "orgs.csv", [
-        {"name": "Fenwick Council", "authority_type": "unitary authority", "ons_code": "E06000903"},
-        {"name": "", "authority_type": "Parish", "ons_code": "123", "contact_email": "nope"},
-        {"name": "fenwick council", "authority_type": "Unitary Authority"},
-    ], header)
+    bad = write_csv(
+        tmp_path / "orgs.csv",
+        [
+            {"name": "Fenwick Council", "authority_type": "unitary authority", "ons_code": "E06000903"},
+            {"name": "", "authority_type": "Parish", "ons_code": "123", "contact_email": "nope"},
+            {"name": "fenwick council", "authority_type": "Unitary Authority"},
+        ],
+        header,
+    )
     result = CliRunner().invoke(orgs, ["import", str(bad)])
     assert result.exit_code == 1
-    for line in ("row 3, column name: enter the organisation's name",
-                 "row 3, column authority_type: must be one of: Shire County, London Borough",
-                 "row 3, column ons_code: must be a letter and 8 digits", "row 3, column contact_email: is not an email",
-                 "row 4, column name: also on row 2"):
+    for line in (
+        "row 3, column name: enter the organisation's name",
+        "row 3, column authority_type: must be one of: Shire County, London Borough",
+        "row 3, column ons_code: must be a letter and 8 digits",
+        "row 3, column contact_email: is not an email",
+        "row 4, column name: also on row 2",
+    ):
         assert line in result.output, line
     assert db.session.scalars(select(Organisation)).all() == []
-    good = write_csv(tmp_path / "orgs.csv", [
-        {"name": "Fenwick Council", "authority_type": "unitary authority", "ons_code": "e06000903",
-         "contact_email": "PSW@fenwick.example.org"}], header)
+    good = write_csv(
+        tmp_path / "orgs.csv",
+        [
+            {
+                "name": "Fenwick Council",
+                "authority_type": "unitary authority",
+                "ons_code": "e06000903",
+                "contact_email": "PSW@fenwick.example.org",
+            }
+        ],
+        header,
+    )
     assert "1 added, 0 updated" in run(orgs, ["import", str(good)]).output
     org = collection.organisation_by_name("Fenwick Council")
-    assert (org.authority_type, org.ons_code, org.contact_email) == ("Unitary Authority", "E06000903",
-                                                                     "psw@fenwick.example.org")
+    assert (org.authority_type, org.ons_code, org.contact_email) == (
+        "Unitary Authority",
+        "E06000903",
+        "psw@fenwick.example.org",
+    )
     assert "0 added, 1 updated" in run(orgs, ["import", str(good)]).output
 
 
@@ -130,14 +160,27 @@ def test_the_whole_collection_from_cycle_to_clean_dataset(app, accounts, smtp, t
     SMTP; an employer submits; the dashboard shows it; the coordinator reopens it; the employer
     amends; the export re-imports to identical data."""
 
-
     coordinator = signed_in(app, "coordinator")
-    coordinator.post_form("/admin/cycles/new", {"year": "2017", "questionnaire": "health-check@2017.1",
-                                                "opens": "01/01/2017", "closes": "31/12/2099"})
-    register = write_csv(tmp_path / "orgs.csv", [
-        {"name": "Northmoor County Council", "authority_type": "Shire County", "contact_email": "psw@northmoor.example.org"},
-        {"name": "Fenwick Council", "authority_type": "Unitary Authority", "contact_email": "psw@fenwick.example.org"},
-    ], ["name", "authority_type", "ons_code", "region", "contact_email"])
+    coordinator.post_form(
+        "/admin/cycles/new",
+        {"year": "2017", "questionnaire": "health-check@2017.1", "opens": "01/01/2017", "closes": "31/12/2099"},
+    )
+    register = write_csv(
+        tmp_path / "orgs.csv",
+        [
+            {
+                "name": "Northmoor County Council",
+                "authority_type": "Shire County",
+                "contact_email": "psw@northmoor.example.org",
+            },
+            {
+                "name": "Fenwick Council",
+                "authority_type": "Unitary Authority",
+                "contact_email": "psw@fenwick.example.org",
+            },
+        ],
+        ["name", "authority_type", "ons_code", "region", "contact_email"],
+    )
     run(orgs, ["import", str(register)])
     assert "2 sent, 0 failed" in run(invite, ["--cycle", "2017"]).output
     message = next(m for m in smtp.messages if m["To"] == "psw@northmoor.example.org")
@@ -148,14 +191,19 @@ def test_the_whole_collection_from_cycle_to_clean_dataset(app, accounts, smtp, t
     fill_everything(employer)
     employer.post_form("/return/check", {"confirm": "y"})
     page = coordinator.get("/admin/cycles/2017").get_data(as_text=True)
-    assert re.search(r"Northmoor County Council</a></td>\s*<td[^>]*>Shire County</td>\s*<td[^>]*><strong[^>]*>Submitted", page)
+    assert re.search(
+        r"Northmoor County Council</a></td>\s*<td[^>]*>Shire County</td>\s*<td[^>]*><strong[^>]*>Submitted", page
+    )
 
     org = collection.organisation_by_name("Northmoor County Council")
     base = f"/admin/cycles/2017/returns/{org.id}"
     coordinator.post_form(f"{base}/reopen", {"message": "Check hours."}, token_from=base)
     assert "Check hours." in employer.get("/return").get_data(as_text=True)
-    save(employer, "workforce_planning", {**__import__("tests.answers", fromlist=["x"]).FULL_RETURN["workforce_planning"],
-                                          "hours_per_week": "36"})
+    save(
+        employer,
+        "workforce_planning",
+        {**__import__("tests.answers", fromlist=["x"]).FULL_RETURN["workforce_planning"], "hours_per_week": "36"},
+    )
     employer.post_form("/return/check", {"confirm": "y"})
 
     cycle = collection.cycle_by_year(2017)
@@ -171,15 +219,23 @@ def test_a_replacing_import_versions_the_return_and_requeues_only_changed_commen
     first = {**GOOD, "ict_plans": "Roll out laptops", "final_comments": "Thanks from Northmoor County Council"}
     run(import_, ["--cycle", "2017", str(write_csv(tmp_path / "first.csv", [first]))])
     response = db.session.scalar(select(Response).join(Organisation).where(Organisation.name == GOOD["organisation"]))
-    reviews = {r.question_id: r for r in db.session.scalars(select(CommentReview).where(
-        CommentReview.response_id == response.id))}
+    reviews = {
+        r.question_id: r
+        for r in db.session.scalars(select(CommentReview).where(CommentReview.response_id == response.id))
+    }
     assert reviews["final_comments"].redacted == "Thanks from <Organisation name>"
     review.decide_review(reviews["ict_plans"], reviews["ict_plans"].redacted, "approved", Actor("Coordinator"))
-    review.decide_review(reviews["final_comments"], reviews["final_comments"].redacted, "approved", Actor("Coordinator"))
+    review.decide_review(
+        reviews["final_comments"], reviews["final_comments"].redacted, "approved", Actor("Coordinator")
+    )
     db.session.commit()
 
-    second = {**first, "final_comments": "Changed", "professional_supervision": "monthly",
-              "professional_supervision_other": ""}
+    second = {
+        **first,
+        "final_comments": "Changed",
+        "professional_supervision": "monthly",
+        "professional_supervision_other": "",
+    }
     result = run(import_, ["--cycle", "2017", "--replace", str(write_csv(tmp_path / "second.csv", [second]))])
     assert "1 returns imported" in result.output, result.output
     db.session.expire_all()
@@ -189,8 +245,10 @@ def test_a_replacing_import_versions_the_return_and_requeues_only_changed_commen
     stored = db.session.get(Response, response.id)
     assert stored.answers == versions[1].answers
     assert {page["version"] for page in stored.pages.values()} == {2} and len(stored.pages) == len(Q.sections)
-    reviews = {r.question_id: r for r in db.session.scalars(select(CommentReview).where(
-        CommentReview.response_id == response.id))}
+    reviews = {
+        r.question_id: r
+        for r in db.session.scalars(select(CommentReview).where(CommentReview.response_id == response.id))
+    }
     assert reviews["ict_plans"].status == "approved"  # unchanged: its review stands
     assert reviews["final_comments"].status == "pending" and reviews["final_comments"].reviewed_by is None
     assert "professional_supervision_other" not in reviews  # now blank: out of the queue

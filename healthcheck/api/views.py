@@ -1,5 +1,6 @@
 """The API's endpoints. Each reads a published edition's files (those its users download) and
 answers with JSON, or with the same rows as CSV (``aggregation.sheets``, which neutralises formulas)."""
+
 from __future__ import annotations
 
 import json
@@ -34,6 +35,7 @@ def openapi() -> Any:
 
 # ---------------------------------------------------------------- editions
 
+
 def _edition(year: int) -> tuple[Cycle, Edition, int]:
     """The cycle, its current edition (or ``?edition=N``) and its latest edition's number; a cycle
     with nothing published is as unknown as one that does not exist."""
@@ -49,8 +51,13 @@ def _edition(year: int) -> tuple[Cycle, Edition, int]:
 
 
 def _about(edition: Edition, latest: int) -> dict[str, Any]:
-    return {"year": edition.cycle.year, "edition": edition.number, "published_at": edition.published_at.isoformat(),
-            "current": edition.number == latest, "superseded_by": None if edition.number == latest else latest}
+    return {
+        "year": edition.cycle.year,
+        "edition": edition.number,
+        "published_at": edition.published_at.isoformat(),
+        "current": edition.number == latest,
+        "superseded_by": None if edition.number == latest else latest,
+    }
 
 
 def _published_json(edition: Edition, path: str) -> Any:
@@ -68,8 +75,14 @@ def _respond(body: dict[str, Any], rows: list[list[Any]], name: str, fmt: str) -
 @bp.get("/editions")
 def editions() -> Any:
     fmt = wanted_format()
-    cycles: list[dict[str, Any]] = [{"year": cycle.year, "current_edition": every[0].number,
-               "editions": [_about(e, every[0].number) for e in every]} for cycle, every in publication.published()]
+    cycles: list[dict[str, Any]] = [
+        {
+            "year": cycle.year,
+            "current_edition": every[0].number,
+            "editions": [_about(e, every[0].number) for e in every],
+        }
+        for cycle, every in publication.published()
+    ]
     rows = [["year", "edition", "published_at", "current"]]
     rows += [[e["year"], e["edition"], e["published_at"], e["current"]] for c in cycles for e in c["editions"]]
     return _respond({"cycles": cycles}, rows, "editions", fmt)
@@ -84,10 +97,17 @@ def _summary(edition: Edition, grouping: str, table: Table) -> dict[str, Any]:
     """What the API says of a table: its base is the one it prints ("Base = 51"), or null where it
     prints one for each measure ("Base = 49 and 51"; then ``bases`` in the table's answer)."""
     printed = outputs.printed_bases(table)
-    return {"grouping": grouping, "id": table["id"], "number": table["number"], "title": table["title"],
-            "kind": table["kind"], "base": printed[0] if len(printed) == 1 else None,
-            "url": url_for("api.table", year=edition.cycle.year, grouping=grouping, table_id=table["id"],
-                           edition=edition.number)}
+    return {
+        "grouping": grouping,
+        "id": table["id"],
+        "number": table["number"],
+        "title": table["title"],
+        "kind": table["kind"],
+        "base": printed[0] if len(printed) == 1 else None,
+        "url": url_for(
+            "api.table", year=edition.cycle.year, grouping=grouping, table_id=table["id"], edition=edition.number
+        ),
+    }
 
 
 SUMMARY_COLUMNS = ["grouping", "id", "number", "title", "kind", "base", "url"]
@@ -101,11 +121,18 @@ def edition(year: int) -> Any:
     tables = [_summary(found, g, t) for g, every in listed.items() for t in every or []]
     levels = list(PUBLIC_LEVELS) if _staff_scores(found) is not None else []
     national = _published_json(found, GROUPINGS["type"]) or {}
-    body = _about(found, latest) | {"groupings": [g for g, every in listed.items() if every is not None],
-                                    "tables": tables, "staff_scores": levels,
-                                    "key_findings": national.get("key_findings", [])}
-    return _respond(body, [SUMMARY_COLUMNS, *([t[c] for c in SUMMARY_COLUMNS] for t in tables)],
-                    f"health-check-{year}-edition-{found.number}", fmt)
+    body = _about(found, latest) | {
+        "groupings": [g for g, every in listed.items() if every is not None],
+        "tables": tables,
+        "staff_scores": levels,
+        "key_findings": national.get("key_findings", []),
+    }
+    return _respond(
+        body,
+        [SUMMARY_COLUMNS, *([t[c] for c in SUMMARY_COLUMNS] for t in tables)],
+        f"health-check-{year}-edition-{found.number}",
+        fmt,
+    )
 
 
 @bp.get("/editions/<int:year>/tables")
@@ -120,9 +147,12 @@ def tables(year: int) -> Any:
     if grouping and listed[grouping] is None:
         abort(404, f"Edition {found.number} of {year} has no tables by {grouping}")
     summaries = [_summary(found, g, t) for g, every in listed.items() for t in every or []]
-    return _respond(_about(found, latest) | {"tables": summaries},
-                    [SUMMARY_COLUMNS, *([t[c] for c in SUMMARY_COLUMNS] for t in summaries)],
-                    f"health-check-{year}-tables", fmt)
+    return _respond(
+        _about(found, latest) | {"tables": summaries},
+        [SUMMARY_COLUMNS, *([t[c] for c in SUMMARY_COLUMNS] for t in summaries)],
+        f"health-check-{year}-tables",
+        fmt,
+    )
 
 
 def _columns(table: Table) -> list[str]:
@@ -156,15 +186,25 @@ def table(year: int, grouping: str, table_id: str) -> Any:
         abort(404, f"Edition {found.number} of {year} has no table {table_id} by {grouping}")
     columns, rows = published_rows(chosen)
     reason = next((note for note in chosen["notes"] if note.startswith(SUPPRESSED)), None)
-    body = _about(found, latest) | _summary(found, grouping, chosen) | {
-        "bases": chosen.get("bases") or {}, "columns": columns, "rows": rows, "notes": chosen["notes"],
-        "withheld_reason": reason, "threshold": found.summary.get("publication_min"),
-        "findings": chosen.get("findings", [])}
+    body = (
+        _about(found, latest)
+        | _summary(found, grouping, chosen)
+        | {
+            "bases": chosen.get("bases") or {},
+            "columns": columns,
+            "rows": rows,
+            "notes": chosen["notes"],
+            "withheld_reason": reason,
+            "threshold": found.summary.get("publication_min"),
+            "findings": chosen.get("findings", []),
+        }
+    )
     csv_rows = [[*columns, "withheld"], *([r[c] for c in columns] + [r["withheld"]] for r in rows)]
     return _respond(body, csv_rows, f"health-check-{year}-{grouping}-{table_id}", fmt)
 
 
 # ---------------------------------------------------------------- the staff survey's scores
+
 
 def _staff_scores(edition: Edition) -> dict[str, Any] | None:
     """The edition's scores.json, where it has one in the form this API serves: an edition published
@@ -184,22 +224,34 @@ def public_scores(result: dict[str, Any], level: str, minimum: int) -> list[dict
         for standard in result["standards"]:
             cell = entry["scores"][standard["id"]]
             shown = cell["score"] is not None and (cell["n"] or 0) >= minimum
-            cells[standard["id"]] = {"score": cell["printed"] if shown else None,
-                                     "band": cell["band"] if shown else None,
-                                     "respondents": cell["n"] if shown else None, "withheld": not shown,
-                                     "why": None if shown else cell.get("withheld") or scores.FEWER}
+            cells[standard["id"]] = {
+                "score": cell["printed"] if shown else None,
+                "band": cell["band"] if shown else None,
+                "respondents": cell["n"] if shown else None,
+                "withheld": not shown,
+                "why": None if shown else cell.get("withheld") or scores.FEWER,
+            }
         people = entry["respondents"] if (entry["respondents"] or 0) >= minimum else None
-        rows.append({"group": entry["group"].split(":", 1)[-1], "scores": cells, "respondents": people,
-                     "respondents_withheld": None if people is not None
-                     else entry.get("respondents_withheld") or scores.FEWER})
+        rows.append(
+            {
+                "group": entry["group"].split(":", 1)[-1],
+                "scores": cells,
+                "respondents": people,
+                "respondents_withheld": None
+                if people is not None
+                else entry.get("respondents_withheld") or scores.FEWER,
+            }
+        )
     return rows
 
 
 def _flat(rows: list[dict[str, Any]], lead: list[str], standards: list[str]) -> list[list[Any]]:
     """Rows of scores by standard as one table: the leading columns, then ``standard.field``."""
     fields = list(rows[0]["scores"][standards[0]]) if rows and standards else []
-    return [[*lead, *(f"{s}.{f}" for s in standards for f in fields)],
-            *([row[c] for c in lead] + [row["scores"][s][f] for s in standards for f in fields] for row in rows)]
+    return [
+        [*lead, *(f"{s}.{f}" for s in standards for f in fields)],
+        *([row[c] for c in lead] + [row["scores"][s][f] for s in standards for f in fields] for row in rows),
+    ]
 
 
 @bp.get("/editions/<int:year>/staff-scores/<level>")
@@ -213,21 +265,27 @@ def staff_scores(year: int, level: str) -> Any:
     _, found, latest = _edition(year)
     result = _staff_scores(found)
     if result is None:
-        abort(404, f"Edition {found.number} of {year} has no staff survey scores to serve (an edition published "
-                   "before counts were withheld by audience has none: publish again)")
+        abort(
+            404,
+            f"Edition {found.number} of {year} has no staff survey scores to serve (an edition published "
+            "before counts were withheld by audience has none: publish again)",
+        )
     minimum = max(int(found.summary.get("staff_min") or scores.MIN_GROUP), scores.MIN_GROUP)
     if level in PUBLIC_LEVELS:
         rows, lead = public_scores(result, level, minimum), ["group", "respondents"]
     else:
         rows, lead = result["organisations"], ["organisation", "authority_type", "region", "respondents"]
     standards = [s["id"] for s in result["standards"]]
-    body = _about(found, latest) | {"level": level, "minimum": minimum, "standards": result["standards"],
-                                    "rows": rows} | (
-        {"reasons": {code: scores.why(code, minimum) for code in scores.REASONS}} if level in PUBLIC_LEVELS else {})
+    body = (
+        _about(found, latest)
+        | {"level": level, "minimum": minimum, "standards": result["standards"], "rows": rows}
+        | ({"reasons": {code: scores.why(code, minimum) for code in scores.REASONS}} if level in PUBLIC_LEVELS else {})
+    )
     return _respond(body, _flat(rows, lead, standards), f"staff-survey-{year}-{level}", fmt)
 
 
 # ---------------------------------------------------------------- the raw export, with a token
+
 
 def bearer() -> tuple[ApiToken, User]:
     """The token in ``Authorization: Bearer ...`` and its account, or a 401 that says how to send one."""
@@ -250,8 +308,11 @@ def raw(year: int) -> Any:
         used = accounts.api_token(token.id)
         assert used is not None
         used.last_used_at = utcnow()
-        audit(Actor(user.name, via=f"API token {used.name!r} of {user.email}"), "api_raw_read",
-              detail={"cycle": year, "format": fmt, "token": used.id, "client": request.remote_addr})
+        audit(
+            Actor(user.name, via=f"API token {used.name!r} of {user.email}"),
+            "api_raw_read",
+            detail={"cycle": year, "format": fmt, "token": used.id, "client": request.remote_addr},
+        )
     name = f"returns-{year}.{fmt}"
     body = transfer.export_files(cycle, fmt, name)[name]
     out = Response(body, mimetype="application/json" if fmt == "json" else "text/csv")

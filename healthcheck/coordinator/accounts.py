@@ -1,5 +1,6 @@
 """Accounts of the coordinating body: the second step of signing in (an authenticator's code),
 one's own password and authenticator, a forgotten password, and coordinators managing accounts."""
+
 from __future__ import annotations
 
 import secrets
@@ -85,8 +86,11 @@ def second_factor() -> Any:
                 audit(Actor(user.email, via="web"), "sign_in_failed", detail={"step": "code"})
         if passed:
             return redirect(_signed_in(user))
-        form.code.errors = ["Too many wrong codes: wait 15 minutes, or reset your password" if held else
-                            "Enter the code your authenticator app shows now, or an unused recovery code"]
+        form.code.errors = [
+            "Too many wrong codes: wait 15 minutes, or reset your password"
+            if held
+            else "Enter the code your authenticator app shows now, or an unused recovery code"
+        ]
     return render_template("coordinator/second_factor.html", form=form), (400 if form.errors else 200)
 
 
@@ -104,17 +108,31 @@ def set_up() -> Any:
 @bp.route("/account/authenticator", methods=["GET", "POST"])
 def authenticator() -> Any:
     """Set up (or replace, with the account's password) the authenticator of the signed-in account."""
-    if request.method == "POST" and current_user.totp_secret and not check_password_hash(
-            current_user.password_hash, request.form.get("password", "")):
+    if (
+        request.method == "POST"
+        and current_user.totp_secret
+        and not check_password_hash(current_user.password_hash, request.form.get("password", ""))
+    ):
         form = CodeForm()
         form.validate()
         secret = session.get("new_totp") or new_totp_secret()
         session["new_totp"] = secret
         uri = totp_uri(current_user, secret)
-        return render_template("coordinator/authenticator.html", form=form, secret=secret, uri=uri, qr=totp_qr(uri),
-                               replacing=True, wrong_password=True), 400
-    return _authenticator_page(current_user, then=lambda codes: render_template(
-        "coordinator/recovery_codes.html", codes=codes, next_url=url_for("coordinator.account")))
+        return render_template(
+            "coordinator/authenticator.html",
+            form=form,
+            secret=secret,
+            uri=uri,
+            qr=totp_qr(uri),
+            replacing=True,
+            wrong_password=True,
+        ), 400
+    return _authenticator_page(
+        current_user,
+        then=lambda codes: render_template(
+            "coordinator/recovery_codes.html", codes=codes, next_url=url_for("coordinator.account")
+        ),
+    )
 
 
 def _authenticator_page(user: User, then: Any) -> Any:
@@ -122,7 +140,6 @@ def _authenticator_page(user: User, then: Any) -> Any:
     session["new_totp"] = secret
     form = CodeForm()
     if form.validate_on_submit():
-
         step = code_step(secret, form.code.data or "")
         if step is not None:
             with writing():
@@ -136,8 +153,14 @@ def _authenticator_page(user: User, then: Any) -> Any:
             return then(codes)
         form.code.errors = ["Enter the 6-digit code your authenticator app shows for this account now"]
     uri = totp_uri(user, secret)
-    return render_template("coordinator/authenticator.html", form=form, secret=secret, uri=uri, qr=totp_qr(uri),
-                           replacing=bool(user.totp_secret)), (400 if form.errors else 200)
+    return render_template(
+        "coordinator/authenticator.html",
+        form=form,
+        secret=secret,
+        uri=uri,
+        qr=totp_qr(uri),
+        replacing=bool(user.totp_secret),
+    ), (400 if form.errors else 200)
 
 
 def _recovery_codes_then(user: User, codes: list[str]) -> Any:
@@ -151,6 +174,7 @@ def account() -> Any:
 
 
 # ---------------------------------------------------------------- API tokens (docs/api.md)
+
 
 @bp.route("/account/tokens/new", methods=["GET", "POST"])
 @coordinator_required
@@ -241,11 +265,16 @@ def reset_password(token: str) -> Any:
 
 # ---------------------------------------------------------------- managing accounts
 
+
 @bp.get("/users")
 @coordinator_required
 def users() -> Any:
-    return render_template("coordinator/users.html", users=accounts.users(), emails=emails.latest_by_user(),
-                           outcomes=notices.OUTCOME_LABELS)
+    return render_template(
+        "coordinator/users.html",
+        users=accounts.users(),
+        emails=emails.latest_by_user(),
+        outcomes=notices.OUTCOME_LABELS,
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -259,8 +288,9 @@ def new_user() -> Any:
         else:
             try:
                 with writing():
-                    user = create_user(email, form.name.data or "", form.role.data or "viewer",
-                                       secrets.token_urlsafe(24))
+                    user = create_user(
+                        email, form.name.data or "", form.role.data or "viewer", secrets.token_urlsafe(24)
+                    )
                     audit(me(), "user_added", detail={"email": email, "role": user.role})
                     job = notices.queue_account_link(user, me())
             except accounts.EmailTaken:  # added a moment ago (a double click, another coordinator)
@@ -269,9 +299,12 @@ def new_user() -> Any:
             outcome = send_later(job)
             if outcome == "failed":
                 return _link_shown(user.id, failed=True)
-            flash(f"Account added: {email} has been emailed a link to set a password" if outcome == "sent" else
-                  f"Account added: an email with a link to set a password is queued for {email}. It will be sent "
-                  "in a moment: the list shows when it has gone")
+            flash(
+                f"Account added: {email} has been emailed a link to set a password"
+                if outcome == "sent"
+                else f"Account added: an email with a link to set a password is queued for {email}. It will be sent "
+                "in a moment: the list shows when it has gone"
+            )
             return redirect(url_for("coordinator.users"))
     return render_template("coordinator/user_form.html", form=form), (400 if form.errors else 200)
 
@@ -283,8 +316,13 @@ def _link_shown(user_id: int, failed: bool) -> Any:
         someone = accounts.user(user_id) or abort(404)
         link = notices.new_password_link(someone)
         audit(me(), "password_link_shown", detail={"email": someone.email})
-    return render_template("coordinator/password_link.html", someone=someone, link=link, failed=failed,
-                           error=(emails.latest_to_user(user_id) or None))
+    return render_template(
+        "coordinator/password_link.html",
+        someone=someone,
+        link=link,
+        failed=failed,
+        error=(emails.latest_to_user(user_id) or None),
+    )
 
 
 @bp.post("/users/<int:user_id>/<any(link, email):action>")
@@ -301,8 +339,11 @@ def user_link(user_id: int, action: str) -> Any:
     outcome = send_later(job)
     if outcome == "failed":
         return _link_shown(user_id, failed=True)
-    flash(f"{someone.email} has been emailed a link to set a password" if outcome == "sent" else
-          f"An email with a link to set a password is queued for {someone.email}: it will be sent in a moment")
+    flash(
+        f"{someone.email} has been emailed a link to set a password"
+        if outcome == "sent"
+        else f"An email with a link to set a password is queued for {someone.email}: it will be sent in a moment"
+    )
     return redirect(url_for("coordinator.users"))
 
 
@@ -310,24 +351,30 @@ def user_link(user_id: int, action: str) -> Any:
 @coordinator_required
 def user(user_id: int) -> Any:
     someone = accounts.user(user_id) or abort(404)
-    form = UserChangeForm(data={"role": someone.role, "active": "yes" if someone.active else "no"}
-                          if request.method == "GET" else None)
+    form = UserChangeForm(
+        data={"role": someone.role, "active": "yes" if someone.active else "no"} if request.method == "GET" else None
+    )
     if form.validate_on_submit():
         role, active = form.role.data or someone.role, form.active.data == "yes"
         try:
             with writing():
-                changed = accounts.change_access(user_id, role, active, me(),
-                                                 require_two_factor=current_app.config["REQUIRE_TWO_FACTOR"])
+                changed = accounts.change_access(
+                    user_id, role, active, me(), require_two_factor=current_app.config["REQUIRE_TWO_FACTOR"]
+                )
                 someone = changed or abort(404)
         except accounts.LastCoordinator as refused:
             form.role.errors = [str(refused)]
         if not form.errors:
             flash(f"{someone.email}: saved")
             return redirect(url_for("coordinator.users"))
-    return render_template("coordinator/user.html", someone=someone, form=form, link_form=ChooseForm(),
-                           email=emails.latest_to_user(someone.id), outcomes=notices.OUTCOME_LABELS), \
-        (400 if form.errors else 200)
-
+    return render_template(
+        "coordinator/user.html",
+        someone=someone,
+        form=form,
+        link_form=ChooseForm(),
+        email=emails.latest_to_user(someone.id),
+        outcomes=notices.OUTCOME_LABELS,
+    ), (400 if form.errors else 200)
 
 
 @bp.post("/users/<int:user_id>/unlock")
@@ -340,6 +387,9 @@ def unlock_user(user_id: int) -> Any:
     with writing():
         count = unthrottle(someone.email)
         audit(me(), "sign_in_unthrottled", detail={"email": someone.email, "failures": count})
-    flash(f"{someone.email} can sign in again now ({count} failed sign-in{'' if count == 1 else 's'} forgotten)"
-          if count else f"{someone.email} was not held back: nothing to forget")
+    flash(
+        f"{someone.email} can sign in again now ({count} failed sign-in{'' if count == 1 else 's'} forgotten)"
+        if count
+        else f"{someone.email} was not held back: nothing to forget"
+    )
     return redirect(url_for("coordinator.user", user_id=user_id))

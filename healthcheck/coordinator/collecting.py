@@ -1,4 +1,5 @@
 """Signing in, cycles and their settings, the collection's dashboard, emails and the register."""
+
 from __future__ import annotations
 
 import re
@@ -38,6 +39,7 @@ def questionnaire_choices(kind: str = "return") -> list[tuple[str, str]]:
 
 # ---------------------------------------------------------------- signing in and out
 
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["SIGN_IN_RATE_LIMIT"], methods=["POST"])
 def sign_in() -> Any:
@@ -47,8 +49,10 @@ def sign_in() -> Any:
             user, problem = authenticate(form.email.data, form.password.data, request.remote_addr or "")
             two_steps = user is not None and needs_second_factor(user)
             if not two_steps:  # the second step audits its own outcome
-                audit(Actor(form.email.data.strip().lower()[:254], via="web"),
-                      "signed_in" if user is not None else "sign_in_failed")
+                audit(
+                    Actor(form.email.data.strip().lower()[:254], via="web"),
+                    "signed_in" if user is not None else "sign_in_failed",
+                )
         if user is not None and two_steps:  # signed in only once the code is right
             return begin_second_step(user, safe_next(request.args.get("next", "")))
         if user is not None:
@@ -75,6 +79,7 @@ def safe_next(target: str) -> str:
 
 # ---------------------------------------------------------------- cycles
 
+
 @bp.get("/")
 def home() -> Any:
     cycle = collection.latest_cycle()
@@ -96,8 +101,9 @@ def new_cycle() -> Any:
             form.year.errors = [f"There is already a {form.year.data} cycle"]
         else:
             with writing():
-                collection.create_cycle(form.year.data, forms.load(*form.questionnaire.data.split("@", 1)),
-                                        *form.dates, me())
+                collection.create_cycle(
+                    form.year.data, forms.load(*form.questionnaire.data.split("@", 1)), *form.dates, me()
+                )
             flash(f"{form.year.data} cycle created")
             return redirect(url_for("coordinator.dashboard", year=form.year.data))
     return render_template("coordinator/cycle_new.html", form=form), (400 if form.errors else 200)
@@ -116,24 +122,51 @@ def dashboard(year: int) -> Any:
     cycle = cycle_or_404(year)
     rows = collection.tracking(cycle)
     status, kind = request.args.get("status", ""), request.args.get("type", "")
-    shown = [r for r in rows if (not status or r.status == status) and
-             (not kind or r.organisation.authority_type == kind)]
+    shown = [
+        r for r in rows if (not status or r.status == status) and (not kind or r.organisation.authority_type == kind)
+    ]
     sort = request.args.get("sort", "name") if request.args.get("sort") in SORTS else "name"
     descending = request.args.get("dir") == "desc"
     shown.sort(key=SORTS[sort], reverse=descending)
     if request.args.get("format") == "csv":
-        return download(csv_bytes(
-            ["organisation", "authority_type", "status", "last_activity", "last_email", "last_email_outcome"],
-            [[str(c) for c in (
-                r.organisation.name, r.organisation.authority_type, collection.STATUS_LABELS[r.status],
-                r.last_activity.isoformat() if r.last_activity else "", r.last_email.kind if r.last_email else "",
-                r.last_email.outcome if r.last_email else "")] for r in shown]), f"tracking-{year}.csv")
+        return download(
+            csv_bytes(
+                ["organisation", "authority_type", "status", "last_activity", "last_email", "last_email_outcome"],
+                [
+                    [
+                        str(c)
+                        for c in (
+                            r.organisation.name,
+                            r.organisation.authority_type,
+                            collection.STATUS_LABELS[r.status],
+                            r.last_activity.isoformat() if r.last_activity else "",
+                            r.last_email.kind if r.last_email else "",
+                            r.last_email.outcome if r.last_email else "",
+                        )
+                    ]
+                    for r in shown
+                ],
+            ),
+            f"tracking-{year}.csv",
+        )
     rates = response_rows(collection.received_by_type(rows), collection.populations(cycle))
-    return render_template("coordinator/dashboard.html", cycle=cycle, rows=shown, total=len(rows), rates=rates,
-                           status=status, kind=kind, sort=sort, descending=descending,
-                           failed=collection.failed_sends(cycle), form=ChooseForm(), jobs=jobs.recent_jobs(cycle),
-                           types=[t.value for t in AuthorityType], labels=collection.STATUS_LABELS,
-                           warned=checks.counts(checks.cycle_warnings(cycle)))
+    return render_template(
+        "coordinator/dashboard.html",
+        cycle=cycle,
+        rows=shown,
+        total=len(rows),
+        rates=rates,
+        status=status,
+        kind=kind,
+        sort=sort,
+        descending=descending,
+        failed=collection.failed_sends(cycle),
+        form=ChooseForm(),
+        jobs=jobs.recent_jobs(cycle),
+        types=[t.value for t in AuthorityType],
+        labels=collection.STATUS_LABELS,
+        warned=checks.counts(checks.cycle_warnings(cycle)),
+    )
 
 
 @bp.post("/cycles/<int:year>/links")
@@ -151,12 +184,21 @@ def export_links(year: int) -> Any:
 @bp.route("/cycles/<int:year>/settings", methods=["GET", "POST"])
 def cycle_settings(year: int) -> Any:
     cycle = cycle_or_404(year)
-    PopulationForm = type("PopulationForm", (CycleSettingsForm,),
-                          {f"pop_{i}": population_field(t.value) for i, t in enumerate(AuthorityType)})
+    PopulationForm = type(
+        "PopulationForm",
+        (CycleSettingsForm,),
+        {f"pop_{i}": population_field(t.value) for i, t in enumerate(AuthorityType)},
+    )
     stored = collection.populations(cycle)
-    form = PopulationForm(data={"opens": as_input_date(cycle.opens_at), "closes": as_input_date(cycle.closes_at),
-                                **{f"pop_{i}": stored.get(t.value) for i, t in enumerate(AuthorityType)}}
-                          if request.method == "GET" else None)
+    form = PopulationForm(
+        data={
+            "opens": as_input_date(cycle.opens_at),
+            "closes": as_input_date(cycle.closes_at),
+            **{f"pop_{i}": stored.get(t.value) for i, t in enumerate(AuthorityType)},
+        }
+        if request.method == "GET"
+        else None
+    )
     if request.method == "POST":
         if not current_user.can_change:
             abort(403)
@@ -167,8 +209,9 @@ def cycle_settings(year: int) -> Any:
                 audit(me(), "cycle_settings", detail={"cycle": year})
             flash("Settings saved")
             return redirect(url_for("coordinator.dashboard", year=year))
-    return render_template("coordinator/cycle_settings.html", cycle=cycle, form=form,
-                           rollover=_rollover_form(cycle)), (400 if form.errors else 200)
+    return render_template("coordinator/cycle_settings.html", cycle=cycle, form=form, rollover=_rollover_form(cycle)), (
+        400 if form.errors else 200
+    )
 
 
 def _rollover_form(cycle: Any) -> RolloverForm:
@@ -190,8 +233,9 @@ def rollover(year: int) -> Any:
         flash(f"There is already a {year + 1} cycle")
     else:
         with writing():
-            collection.create_cycle(year + 1, forms.load(*form.questionnaire.data.split("@", 1)), *form.dates, me(),
-                                    previous=cycle)
+            collection.create_cycle(
+                year + 1, forms.load(*form.questionnaire.data.split("@", 1)), *form.dates, me(), previous=cycle
+            )
         flash(f"{year + 1} cycle created from {year}: send invitations to give organisations their new links")
     return redirect(url_for("coordinator.dashboard", year=year + 1))
 
@@ -220,17 +264,28 @@ def email_template(year: int, kind: str) -> Any:
         org = sample[0] if sample else Organisation(name="Example Council", authority_type="Unitary Authority")
         values = mail.values_for(cycle, org, mail.link_url("EXAMPLE-LINK-TOKEN"))
         preview = (mail.render(form.subject.data, values), mail.render(form.body.data, values))
-    return render_template("coordinator/email_template.html", cycle=cycle, kind=kind, form=form, preview=preview,
-                           placeholders=mail.PLACEHOLDERS), (400 if form.errors else 200)
+    return render_template(
+        "coordinator/email_template.html",
+        cycle=cycle,
+        kind=kind,
+        form=form,
+        preview=preview,
+        placeholders=mail.PLACEHOLDERS,
+    ), (400 if form.errors else 200)
 
 
 # ---------------------------------------------------------------- organisations
 
+
 @bp.get("/organisations")
 def organisations() -> Any:
     include_retired = request.args.get("retired") == "1"
-    return render_template("coordinator/organisations.html", organisations=collection.organisations(include_retired),
-                           include_retired=include_retired, form=ChooseForm())
+    return render_template(
+        "coordinator/organisations.html",
+        organisations=collection.organisations(include_retired),
+        include_retired=include_retired,
+        form=ChooseForm(),
+    )
 
 
 @bp.route("/organisations/new", methods=["GET", "POST"])
@@ -260,8 +315,11 @@ def retire_organisation(org_id: int) -> Any:
     if ChooseForm().validate_on_submit():
         with writing():
             org.retired_at = None if org.retired_at else utcnow()
-            audit(me(), "organisation_retire" if org.retired_at else "organisation_restore",
-                  detail={"organisation": org.id})
+            audit(
+                me(),
+                "organisation_retire" if org.retired_at else "organisation_restore",
+                detail={"organisation": org.id},
+            )
             message = f"{org.name} {'retired' if org.retired_at else 'restored'}"
         flash(message)
     return redirect(url_for("coordinator.organisations"))

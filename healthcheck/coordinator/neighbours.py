@@ -1,5 +1,6 @@
 """The list of statistical neighbours: what is stored, a new list uploaded in its place (every row
 checked first, nothing written unless all are valid), the list and its template as files."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,8 +23,9 @@ def statistical_neighbours() -> Any:
 
 
 def _page(form: NeighboursForm, errors: list[transfer.CellError]) -> Any:
-    return render_template("coordinator/neighbours.html", form=form, errors=errors, upload=neighbours.current(),
-                           lists=neighbours.lists()), (400 if form.errors else 200)
+    return render_template(
+        "coordinator/neighbours.html", form=form, errors=errors, upload=neighbours.current(), lists=neighbours.lists()
+    ), (400 if form.errors else 200)
 
 
 @bp.post("/neighbours")
@@ -50,8 +52,10 @@ def neighbours_upload() -> Any:
 
 def rows_ok(form: NeighboursForm, errors: list[transfer.CellError]) -> bool:
     if errors:
-        form.file.errors = [f"{len(errors)} problem{'s' if len(errors) != 1 else ''} in the file: nothing was "
-                            "imported. Each is listed below."]
+        form.file.errors = [
+            f"{len(errors)} problem{'s' if len(errors) != 1 else ''} in the file: nothing was "
+            "imported. Each is listed below."
+        ]
     return not form.file.errors
 
 

@@ -1,5 +1,6 @@
 """Subject access: everything held about a named person, downloaded, and erased where the law
 allows (``store.people``). Coordinators only; every export and erasure is audited."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,13 @@ def people_search() -> Any:
     if not form.validate_on_submit():
         return render_template("coordinator/people.html", form=form), (400 if form.errors else 200)
     person = form.person.data or ""
-    return render_template("coordinator/people.html", form=form, person=person, erase=EraseForm(person=person),
-                           records=people.held(person, _editions()))
+    return render_template(
+        "coordinator/people.html",
+        form=form,
+        person=person,
+        erase=EraseForm(person=person),
+        records=people.held(person, _editions()),
+    )
 
 
 @bp.post("/people/export")
@@ -41,8 +47,9 @@ def people_export() -> Any:
     with writing():
         audit(me(), "subject_access_export", detail={"subject": people.subject(person), "records": len(records)})
     body = json.dumps(people.export(person, records), indent=1, ensure_ascii=False, default=str)
-    return Response(body, mimetype="application/json",
-                    headers={"Content-Disposition": 'attachment; filename="subject-access.json"'})
+    return Response(
+        body, mimetype="application/json", headers={"Content-Disposition": 'attachment; filename="subject-access.json"'}
+    )
 
 
 @bp.post("/people/erase")
@@ -57,8 +64,18 @@ def people_erase() -> Any:
         retention.rewrite(files)
         kept = sum(r.kept_because is not None for r in records)
         flash(f"Erased {len(records) - kept} record{'s' * (len(records) - kept != 1)}; {kept} kept, as listed")
-        return render_template("coordinator/people.html", form=PersonForm(person=person), person=person,
-                               erase=EraseForm(person=person), records=people.held(person, _editions()))
+        return render_template(
+            "coordinator/people.html",
+            form=PersonForm(person=person),
+            person=person,
+            erase=EraseForm(person=person),
+            records=people.held(person, _editions()),
+        )
     person = form.person.data or ""
-    return render_template("coordinator/people.html", form=PersonForm(person=person), person=person, erase=form,
-                           records=people.held(person, _editions())), 400
+    return render_template(
+        "coordinator/people.html",
+        form=PersonForm(person=person),
+        person=person,
+        erase=form,
+        records=people.held(person, _editions()),
+    ), 400

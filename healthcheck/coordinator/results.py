@@ -1,5 +1,6 @@
 """Jobs the coordinating body starts from the web (publishing results, sending emails, importing
 a returns file), their progress, and what they produced: editions of the results and their files."""
+
 from __future__ import annotations
 
 import io
@@ -45,6 +46,7 @@ def _job_page(job: Job) -> Any:
 
 # ---------------------------------------------------------------- results and publishing
 
+
 @bp.get("/cycles/<int:year>/results")
 def results(year: int) -> Any:
     """The latest edition's tables, as published."""
@@ -63,13 +65,26 @@ def results(year: int) -> Any:
         reports = [f for f in shown.files if f.kind == "regional_report"]
     # The sentences are those publishing wrote from the unrounded figures (the report's own); an
     # edition published before they were stored has none, rather than some from rounded figures.
-    changed = preflight.in_words(preflight.recorded(shown, next((e for e in every if e.number == shown.number - 1),
-                                                                None))) if shown is not None else []
-    return render_template("coordinator/results.html", cycle=cycle, editions=every, shown=shown, tables=tables,
-                           changed=changed,
-                           by_region=by_region, regional_reports=reports, key_findings=said,
-                           base_text=base_text, grid=grid, alt_text=charts.alt_text,
-                           figure=lambda t: f"tables/{slug(t)}.png")
+    changed = (
+        preflight.in_words(preflight.recorded(shown, next((e for e in every if e.number == shown.number - 1), None)))
+        if shown is not None
+        else []
+    )
+    return render_template(
+        "coordinator/results.html",
+        cycle=cycle,
+        editions=every,
+        shown=shown,
+        tables=tables,
+        changed=changed,
+        by_region=by_region,
+        regional_reports=reports,
+        key_findings=said,
+        base_text=base_text,
+        grid=grid,
+        alt_text=charts.alt_text,
+        figure=lambda t: f"tables/{slug(t)}.png",
+    )
 
 
 @bp.route("/cycles/<int:year>/publish", methods=["GET", "POST"])
@@ -84,19 +99,33 @@ def publish(year: int) -> Any:
     form = PublishForm(data={"after": latest.number if latest else 0} if request.method == "GET" else None)
     if form.validate_on_submit():
         if form.after.data != (latest.number if latest else 0):  # someone else published meanwhile
-            flash(f"Edition {latest.number if latest else 0} was published while you were deciding: "
-                  "check it before publishing again")
+            flash(
+                f"Edition {latest.number if latest else 0} was published while you were deciding: "
+                "check it before publishing again"
+            )
             return redirect(url_for("coordinator.results", year=year))
         return _job_page(_start("publish", cycle, {}))
     submitted = latest_submitted(cycle)
     by_type = Counter(response.organisation.authority_type for response, _ in submitted)
     state = preflight.unfinished(cycle, clock.now())
-    changes = preflight.compare(latest, {r.organisation.name: v.reference for r, v in submitted},
-                                state.staff_respondents if state.staff_included else None,
-                                preflight.approved_comments(cycle))
-    return render_template("coordinator/publish.html", cycle=cycle, form=form, latest=latest, by_type=by_type,
-                           count=len(submitted), steps=STEPS, state=state, changes=changes,
-                           changed=preflight.in_words(changes))
+    changes = preflight.compare(
+        latest,
+        {r.organisation.name: v.reference for r, v in submitted},
+        state.staff_respondents if state.staff_included else None,
+        preflight.approved_comments(cycle),
+    )
+    return render_template(
+        "coordinator/publish.html",
+        cycle=cycle,
+        form=form,
+        latest=latest,
+        by_type=by_type,
+        count=len(submitted),
+        steps=STEPS,
+        state=state,
+        changes=changes,
+        changed=preflight.in_words(changes),
+    )
 
 
 @bp.get("/cycles/<int:year>/editions/<int:number>/<path:path>")
@@ -124,14 +153,21 @@ def edition_zip(year: int, number: int) -> Any:
 
 # ---------------------------------------------------------------- jobs
 
+
 @bp.get("/jobs/<int:job_id>")
 def job(job_id: int) -> Any:
     found = job_rows.job(job_id) or abort(404)
     stalled = job_rows.stalled(found, current_app.config["JOB_STALLED_AFTER"])
     sends = collection.sends_of_job(found.id) if found.kind in ("emails", "email") else []
-    return render_template("coordinator/job.html", job=found, stalled=stalled, sends=sends, form=ChooseForm(),
-                           max_attempts=job_rows.MAX_ATTEMPTS,
-                           steps=list(STEPS.values()) if found.kind == "publish" else [])
+    return render_template(
+        "coordinator/job.html",
+        job=found,
+        stalled=stalled,
+        sends=sends,
+        form=ChooseForm(),
+        max_attempts=job_rows.MAX_ATTEMPTS,
+        steps=list(STEPS.values()) if found.kind == "publish" else [],
+    )
 
 
 @bp.post("/jobs/<int:job_id>/again")
@@ -151,6 +187,7 @@ def job_again(job_id: int) -> Any:
 
 # ---------------------------------------------------------------- emails, returns files, exports
 
+
 @bp.post("/cycles/<int:year>/send/<any(invitation, reminder, retry):kind>")
 @coordinator_required
 def send(year: int, kind: str) -> Any:
@@ -168,8 +205,15 @@ def upload(year: int) -> Any:
     form = UploadForm()
     if form.validate_on_submit():
         file = form.file.data
-        return _job_page(_start("check", cycle, {"replace": bool(form.replace.data)}, upload=file.read(),
-                                upload_name=secure_filename(file.filename or "")[:200] or "returns.csv"))
+        return _job_page(
+            _start(
+                "check",
+                cycle,
+                {"replace": bool(form.replace.data)},
+                upload=file.read(),
+                upload_name=secure_filename(file.filename or "")[:200] or "returns.csv",
+            )
+        )
     return render_template("coordinator/upload.html", cycle=cycle, form=form), (400 if form.errors else 200)
 
 
@@ -188,14 +232,23 @@ def upload_template(year: int, fmt: str) -> Any:
 def import_checked(job_id: int) -> Any:
     """Import a file its check found valid: the second, deliberate click."""
     checked = job_rows.job(job_id) or abort(404)
-    if not ChooseForm().validate_on_submit() or checked.kind != "check" or checked.status != "done" \
-            or checked.detail.get("error_count") or checked.cycle is None:
+    if (
+        not ChooseForm().validate_on_submit()
+        or checked.kind != "check"
+        or checked.status != "done"
+        or checked.detail.get("error_count")
+        or checked.cycle is None
+    ):
         abort(400)
     if checked.detail.get("import_job"):  # imported already (a second click, another tab)
         return redirect(url_for("coordinator.job", job_id=checked.detail["import_job"]))
-    job = _start("import", checked.cycle, {"replace": checked.detail.get("replace", False),
-                                           "checked_by_job": checked.id},
-                 upload=checked.upload, upload_name=checked.upload_name)
+    job = _start(
+        "import",
+        checked.cycle,
+        {"replace": checked.detail.get("replace", False), "checked_by_job": checked.id},
+        upload=checked.upload,
+        upload_name=checked.upload_name,
+    )
     with writing():
         checked.detail = {**checked.detail, "import_job": job.id}
     return _job_page(job)

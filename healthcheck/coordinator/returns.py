@@ -1,4 +1,5 @@
 """One organisation's return as the coordinating body sees it, and the review of open answers."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,29 +25,37 @@ def _return(year: int, org_id: int) -> Response:
     is stored only once something is entered or submitted."""
     cycle = cycle_or_404(year)
     org = collection.organisation(org_id) or abort(404)
-    return returns.find_return(cycle, org) or Response(cycle=cycle, organisation=org, status="not_started",
-                                                         answers={}, pages={}, created_at=utcnow())
+    return returns.find_return(cycle, org) or Response(
+        cycle=cycle, organisation=org, status="not_started", answers={}, pages={}, created_at=utcnow()
+    )
 
 
 def _stored(year: int, org_id: int) -> Response:
     """The return, stored now if it was not (call it inside ``writing``)."""
     response = _return(year, org_id)
-    return returns.lock_return(response.id) if response.id else returns.return_for(response.cycle,
-                                                                                     response.organisation)
+    return (
+        returns.lock_return(response.id) if response.id else returns.return_for(response.cycle, response.organisation)
+    )
 
 
 def _return_page(year: int, org_id: int, status: int = 200, **overrides: Any) -> Any:
     response = _return(year, org_id)
     questionnaire = collection.questionnaire_for(response.cycle)
     answers = response.answers or {}
-    context = dict(response=response, questionnaire=questionnaire, sections=summary(questionnaire, answers),
-                   statuses={s.id: section_status(s, answers, response.page_version(s.id) > 0)
-                             for s in questionnaire.sections},
-                   versions=returns.submitted_versions(response.id) if response.id else [],
-                   trail=trail.in_words(questionnaire, returns.audit_trail(response.id)) if response.id else [],
-                   contributors=contributors.of_return(response) if response.id else [],
-                   reopen=ReopenForm(formdata=None), extend=ExtendForm(formdata=None), form=ChooseForm(),
-                   new_link=None, raised=checks.raised(response))
+    context = dict(
+        response=response,
+        questionnaire=questionnaire,
+        sections=summary(questionnaire, answers),
+        statuses={s.id: section_status(s, answers, response.page_version(s.id) > 0) for s in questionnaire.sections},
+        versions=returns.submitted_versions(response.id) if response.id else [],
+        trail=trail.in_words(questionnaire, returns.audit_trail(response.id)) if response.id else [],
+        contributors=contributors.of_return(response) if response.id else [],
+        reopen=ReopenForm(formdata=None),
+        extend=ExtendForm(formdata=None),
+        form=ChooseForm(),
+        new_link=None,
+        raised=checks.raised(response),
+    )
     context.update(overrides)
     return render_template("coordinator/return.html", **context), status
 
@@ -58,8 +67,9 @@ def warnings(year: int) -> Any:
     found = checks.cycle_warnings(cycle)
     everything = request.args.get("show") == "all"
     shown = [(r, ws) for r, ws in found if everything or any(not w.confirmed for w in ws)]
-    return render_template("coordinator/warnings.html", cycle=cycle, rows=shown, everything=everything,
-                           counts=checks.counts(found))
+    return render_template(
+        "coordinator/warnings.html", cycle=cycle, rows=shown, everything=everything, counts=checks.counts(found)
+    )
 
 
 @bp.get("/cycles/<int:year>/returns/<int:org_id>")
@@ -75,9 +85,11 @@ def return_version_pdf(year: int, org_id: int, number: int) -> Any:
 
 
 def _urls(year: int, org_id: int) -> Urls:
-    return Urls(section=lambda sid: url_for("coordinator.enter_section", year=year, org_id=org_id, section_id=sid),
-                task_list=lambda: url_for("coordinator.view_return", year=year, org_id=org_id),
-                check=lambda: url_for("coordinator.view_return", year=year, org_id=org_id) + "#submit")
+    return Urls(
+        section=lambda sid: url_for("coordinator.enter_section", year=year, org_id=org_id, section_id=sid),
+        task_list=lambda: url_for("coordinator.view_return", year=year, org_id=org_id),
+        check=lambda: url_for("coordinator.view_return", year=year, org_id=org_id) + "#submit",
+    )
 
 
 @bp.route("/cycles/<int:year>/returns/<int:org_id>/section/<section_id>", methods=["GET", "POST"])
@@ -89,9 +101,16 @@ def enter_section(year: int, org_id: int, section_id: str) -> Any:
         with writing():
             _stored(year, org_id)
         response = _return(year, org_id)
-    return section_page(response, collection.questionnaire_for(response.cycle), section_id, me(),
-                        _urls(year, org_id), editable=editable, refused=lambda: abort(403),
-                        may_change=current_user.can_change)
+    return section_page(
+        response,
+        collection.questionnaire_for(response.cycle),
+        section_id,
+        me(),
+        _urls(year, org_id),
+        editable=editable,
+        refused=lambda: abort(403),
+        may_change=current_user.can_change,
+    )
 
 
 @bp.post("/cycles/<int:year>/returns/<int:org_id>/<action>")
@@ -127,10 +146,11 @@ def _told(outcome: str, has_address: bool) -> str:
     """What became of the email telling the organisation, in words."""
     if not has_address:
         return "The organisation has no contact email address, so it has not been told"
-    return {"sent": "The organisation has been emailed",
-            "failed": "The email telling the organisation could not be sent: the collection's page lists it, "
-                      "with a button to retry"}.get(outcome, "An email telling the organisation is queued: it will "
-                                                         "be sent in a moment")
+    return {
+        "sent": "The organisation has been emailed",
+        "failed": "The email telling the organisation could not be sent: the collection's page lists it, "
+        "with a button to retry",
+    }.get(outcome, "An email telling the organisation is queued: it will be sent in a moment")
 
 
 def _act(response: Response, action: str, form: Any) -> str | None:
@@ -154,12 +174,16 @@ def _act(response: Response, action: str, form: Any) -> str | None:
 @bp.get("/cycles/<int:year>/returns/<int:org_id>/plan")
 def view_plan(year: int, org_id: int) -> Any:
     response = _return(year, org_id)
-    return render_template("coordinator/plan.html", response=response,
-                           actions=plans.actions_of(response.id) if response.id else [],
-                           sections=[s for s in collection.questionnaire_for(response.cycle).sections if s.standard])
+    return render_template(
+        "coordinator/plan.html",
+        response=response,
+        actions=plans.actions_of(response.id) if response.id else [],
+        sections=[s for s in collection.questionnaire_for(response.cycle).sections if s.standard],
+    )
 
 
 # ---------------------------------------------------------------- coding open answers
+
 
 @bp.get("/cycles/<int:year>/coding")
 def coding(year: int) -> Any:
@@ -195,15 +219,22 @@ def code_question(year: int, key: str) -> Any:
                         review.set_coding(response, key, chosen, me())
             flash("Coding saved")
             return redirect(url_for("coordinator.code_question", year=year, key=key))
-    return render_template("coordinator/code_question.html", cycle=cycle, key=key, question=question,
-                           frame=review.coding_frame(cycle, question), answers=review.open_answers(cycle, key),
-                           redacted=review.redactions(cycle, key),
-                           section=next(s.heading for s in collection.questionnaire_for(cycle).sections
-                                        if s.id == question.section_id),
-                           form=form, category_form=category_form), (400 if category_form.errors else 200)
+    return render_template(
+        "coordinator/code_question.html",
+        cycle=cycle,
+        key=key,
+        question=question,
+        frame=review.coding_frame(cycle, question),
+        answers=review.open_answers(cycle, key),
+        redacted=review.redactions(cycle, key),
+        section=next(s.heading for s in collection.questionnaire_for(cycle).sections if s.id == question.section_id),
+        form=form,
+        category_form=category_form,
+    ), (400 if category_form.errors else 200)
 
 
 # ---------------------------------------------------------------- reviewing comments for publication
+
 
 @bp.get("/cycles/<int:year>/comments")
 def comments(year: int) -> Any:
@@ -212,10 +243,17 @@ def comments(year: int) -> Any:
     filters = review_queue.Filters.parse(request.args, known)
     number = request.args.get("page", "1")
     found = review_queue.page(cycle, known, filters, int(number) if number.isdigit() and len(number) < 7 else 1)
-    return render_template("coordinator/comments.html", cycle=cycle, page=found, filters=filters, questions=known,
-                           organisations=review_queue.organisations(cycle), form=BulkApproveForm(),
-                           standards=sorted({q.standard for q in known if q.standard}),
-                           no_standard=any(q.standard is None for q in known))
+    return render_template(
+        "coordinator/comments.html",
+        cycle=cycle,
+        page=found,
+        filters=filters,
+        questions=known,
+        organisations=review_queue.organisations(cycle),
+        form=BulkApproveForm(),
+        standards=sorted({q.standard for q in known if q.standard}),
+        no_standard=any(q.standard is None for q in known),
+    )
 
 
 @bp.post("/cycles/<int:year>/comments/approve")
@@ -240,8 +278,10 @@ def approve_comments(year: int) -> Any:
         approved, left = review_queue.approve_unchanged(cycle, chosen, me())
     message = f"Approved {approved} comment{'' if approved == 1 else 's'} as written"
     if left:
-        message += (f". {left} {'was' if left == 1 else 'were'} not approved: changed, decided or given a "
-                    "suggested redaction since the page was shown, so review them one by one")
+        message += (
+            f". {left} {'was' if left == 1 else 'were'} not approved: changed, decided or given a "
+            "suggested redaction since the page was shown, so review them one by one"
+        )
     flash(message)
     return redirect(back)
 
@@ -263,8 +303,7 @@ def comment(year: int, review_id: int) -> Any:
     if request.method == "POST" and form.validate_on_submit():
         suggested, text = item.redacted, form.redacted.data.strip()
         with writing():
-            decided = review.decide_review(item, text, form.decision.data, me(),
-                                           seen=request.form.get("seen", ""))
+            decided = review.decide_review(item, text, form.decision.data, me(), seen=request.form.get("seen", ""))
         if decided:
             verb = DECIDED[form.decision.data]
             if form.decision.data == "approved":
@@ -281,6 +320,15 @@ def comment(year: int, review_id: int) -> Any:
         form = ReviewForm(formdata=None, data={"redacted": item.redacted, "decision": item.status})
         changed = True
     status = 409 if changed else 400 if form.errors else 200
-    return render_template("coordinator/comment.html", cycle=cycle, item=item, found=found, form=form,
-                           filters=filters, next_id=review_queue.following(cycle, known, filters, found),
-                           seen=review.text_seen(item), changed=changed, pieces=review.as_written(item)), status
+    return render_template(
+        "coordinator/comment.html",
+        cycle=cycle,
+        item=item,
+        found=found,
+        form=form,
+        filters=filters,
+        next_id=review_queue.following(cycle, known, filters, found),
+        seen=review.text_seen(item),
+        changed=changed,
+        pieces=review.as_written(item),
+    ), status

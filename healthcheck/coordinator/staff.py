@@ -1,6 +1,7 @@
 """A cycle's staff survey as the coordinating body runs it: its questionnaire and dates, live
 counts by organisation and by authority type against each one's headcount (exact: the
 coordinating body's own), and the responses flagged as possible repeats."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,9 +54,15 @@ class TypeRate:
 def staff_survey(year: int) -> Any:
     cycle = cycle_or_404(year)
     survey = staff.survey_of(cycle)
-    form = StaffSurveyForm(data={"questionnaire": f"{survey.questionnaire_id}@{survey.questionnaire_version}",
-                                 "opens": as_input_date(survey.opens_at), "closes": as_input_date(survey.closes_at)}
-                           if survey and request.method == "GET" else None)
+    form = StaffSurveyForm(
+        data={
+            "questionnaire": f"{survey.questionnaire_id}@{survey.questionnaire_version}",
+            "opens": as_input_date(survey.opens_at),
+            "closes": as_input_date(survey.closes_at),
+        }
+        if survey and request.method == "GET"
+        else None
+    )
     form.questionnaire.choices = questionnaire_choices("staff")
     if request.method == "POST":
         if not current_user.can_change:
@@ -78,11 +85,18 @@ def _page(cycle: Cycle, survey: StaffSurvey | None, form: StaffSurveyForm, reope
             n = counts.get(org.id, 0)
             rows.append((org, n, headcount, round(100 * n / headcount) if headcount else None))
             by_type[org.authority_type].add(n, headcount)
-    return render_template("coordinator/staff_survey.html", cycle=cycle, survey=survey, form=form, rows=rows,
-                           by_type={t: v for t, v in by_type.items() if v.responses or v.organisations},
-                           choose=ChooseForm(), reopen=reopen_form, now=clock.now(),
-                           bursts=staff.burst_count(survey) if survey else 0), \
-        (400 if form.errors or reopen_form.errors else 200)
+    return render_template(
+        "coordinator/staff_survey.html",
+        cycle=cycle,
+        survey=survey,
+        form=form,
+        rows=rows,
+        by_type={t: v for t, v in by_type.items() if v.responses or v.organisations},
+        choose=ChooseForm(),
+        reopen=reopen_form,
+        now=clock.now(),
+        bursts=staff.burst_count(survey) if survey else 0,
+    ), (400 if form.errors or reopen_form.errors else 200)
 
 
 @bp.post("/cycles/<int:year>/staff/close")
@@ -118,12 +132,20 @@ def reopen_staff_survey(year: int) -> Any:
         else:
             with writing():
                 staff.reopen(staff.survey_of(cycle) or abort(404), form.closes.moment, me())
-            flash(f"Staff survey reopened until the end of {form.closes.day:%-d %B %Y}" if form.closes.day
-                  else "Staff survey reopened")
+            flash(
+                f"Staff survey reopened until the end of {form.closes.day:%-d %B %Y}"
+                if form.closes.day
+                else "Staff survey reopened"
+            )
             return redirect(url_for("coordinator.staff_survey", year=year))
-    survey_form = StaffSurveyForm(formdata=None, data={
-        "questionnaire": f"{survey.questionnaire_id}@{survey.questionnaire_version}",
-        "opens": as_input_date(survey.opens_at), "closes": as_input_date(survey.closes_at)})
+    survey_form = StaffSurveyForm(
+        formdata=None,
+        data={
+            "questionnaire": f"{survey.questionnaire_id}@{survey.questionnaire_version}",
+            "opens": as_input_date(survey.opens_at),
+            "closes": as_input_date(survey.closes_at),
+        },
+    )
     survey_form.questionnaire.choices = questionnaire_choices("staff")
     return _page(cycle, survey, survey_form, form)
 
@@ -136,9 +158,15 @@ def staff_flagged(year: int) -> Any:
     survey = staff.survey_of(cycle)
     if survey is None:  # the staff survey's page says there is none
         return redirect(url_for("coordinator.staff_survey", year=year))
-    return render_template("coordinator/staff_flagged.html", cycle=cycle, survey=survey,
-                           flagged=staff.flagged(survey), choose=ChooseForm(), share=repeats.SHARE,
-                           burst=(staff.BURST_MIN, staff.BURST_TIMES, staff.BURST_HOURS))
+    return render_template(
+        "coordinator/staff_flagged.html",
+        cycle=cycle,
+        survey=survey,
+        flagged=staff.flagged(survey),
+        choose=ChooseForm(),
+        share=repeats.SHARE,
+        burst=(staff.BURST_MIN, staff.BURST_TIMES, staff.BURST_HOURS),
+    )
 
 
 @bp.post("/cycles/<int:year>/staff/flagged/<response_id>/<any(exclude, include):change>")
@@ -154,11 +182,20 @@ def change_staff_response(year: int, response_id: str, change: str) -> Any:
             staff.include(found, me())
         else:
             flags = staff.flagged(survey, found.organisation_id)
-            why = [w for w, rows in (("duplicate", [r for _, g, _ in flags.duplicates for r in g]),
-                                     ("burst", [r for _, g in flags.bursts for r in g])) if found in rows]
+            why = [
+                w
+                for w, rows in (
+                    ("duplicate", [r for _, g, _ in flags.duplicates for r in g]),
+                    ("burst", [r for _, g in flags.bursts for r in g]),
+                )
+                if found in rows
+            ]
             if not why:
                 abort(404)  # only a flagged response is excluded here
             staff.exclude(found, " and ".join(why), me())
-    flash("Response excluded: it is left out of every count and result from the next publication"
-          if change == "exclude" else "Response counted again from the next publication")
+    flash(
+        "Response excluded: it is left out of every count and result from the next publication"
+        if change == "exclude"
+        else "Response counted again from the next publication"
+    )
     return redirect(url_for("coordinator.staff_flagged", year=year))

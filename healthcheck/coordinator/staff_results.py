@@ -2,6 +2,7 @@
 England's report and each region's as pages (and PDFs), the files behind every table, and every
 organisation's scores in one table to sort. Nothing here is published as it stands: the table is
 for the team, and the reports name only organisations that agreed to be named."""
+
 from __future__ import annotations
 
 import json
@@ -40,15 +41,29 @@ def staff_results(year: int) -> Any:
             abort(404)
     else:
         cycle, edition, report = _edition_json(year, "staff_national")
-    files = {kind: publication.files_of(edition, kind) for kind in ("staff_national", "staff_region", "staff_scores")
-             } if edition else {}
-    return render_template("coordinator/staff_results.html", cycle=cycle, edition=edition, report=report,
-                           files=files, drivers=drivers, who=staff_national.who, shown=staff_national.SHOWN,
-                           people=scores.people, rate_head=staff_national.RATE_HEAD,
-                           rate_cells=staff_national.rate_cells, rate_note=staff_national.RATE_NOTE,
-                           families=staff_england.FAMILIES, bands=staff_england.BANDS,
-                           spread_why=staff_england.spread_why,
-                           threshold=(edition.summary.get("staff_min") if edition else None) or scores.MIN_GROUP)
+    files = (
+        {kind: publication.files_of(edition, kind) for kind in ("staff_national", "staff_region", "staff_scores")}
+        if edition
+        else {}
+    )
+    return render_template(
+        "coordinator/staff_results.html",
+        cycle=cycle,
+        edition=edition,
+        report=report,
+        files=files,
+        drivers=drivers,
+        who=staff_national.who,
+        shown=staff_national.SHOWN,
+        people=scores.people,
+        rate_head=staff_national.RATE_HEAD,
+        rate_cells=staff_national.rate_cells,
+        rate_note=staff_national.RATE_NOTE,
+        families=staff_england.FAMILIES,
+        bands=staff_england.BANDS,
+        spread_why=staff_england.spread_why,
+        threshold=(edition.summary.get("staff_min") if edition else None) or scores.MIN_GROUP,
+    )
 
 
 @bp.get("/cycles/<int:year>/staff/organisations")
@@ -67,5 +82,12 @@ def staff_organisations(year: int) -> Any:
 
     shown = sorted((o for o in rows if value(o) is not None), key=value, reverse=descending)
     rows = shown + [o for o in rows if value(o) is None]  # withheld scores last, by name
-    return render_template("coordinator/staff_organisations.html", cycle=cycle, edition=edition, result=result,
-                           rows=rows, sort=sort, descending=descending)
+    return render_template(
+        "coordinator/staff_organisations.html",
+        cycle=cycle,
+        edition=edition,
+        result=result,
+        rows=rows,
+        sort=sort,
+        descending=descending,
+    )

@@ -1,5 +1,6 @@
 """The PSW's colleagues: invited by email to contribute to the whole return or to chosen
 standards, each through a personal link the PSW can withdraw; and the page such a link opens."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,21 +26,45 @@ def _strip(value: object) -> object:
 
 
 class InviteForm(FlaskForm):
-    name = StringField("Full name", widget=GovTextInput(), filters=[_strip],
-                       validators=[InputRequired("Enter their full name"), Length(max=200), single_line])
-    email = EmailField("Email address", widget=GovTextInput(), filters=[_strip], validators=[
-        InputRequired("Enter their email address"),
-        Email("Enter an email address in the correct format, like name@example.org"), Length(max=254)])
-    job_title = StringField("Job title (optional)", widget=GovTextInput(), filters=[_strip],
-                            validators=[Optional(), Length(max=200), single_line])
-    scope = RadioField("What are they asked to contribute to?", widget=GovRadioInput(), default="all",
-                       choices=[("all", "The whole return"), ("chosen", "Only the standards chosen below")],
-                       validators=[InputRequired("Select what they are asked to contribute to")])
-    sections = SelectMultipleField("Standards (if only some)", widget=GovCheckboxesInput(), choices=[],
-                                   validate_choice=True)
-    sign_off = RadioField("Can they sign off and submit the return?", widget=GovRadioInput(), default="no",
-                          choices=[("no", "No"), ("yes", "Yes: they are the signatory we name")],
-                          validators=[InputRequired("Select whether they can sign off the return")])
+    name = StringField(
+        "Full name",
+        widget=GovTextInput(),
+        filters=[_strip],
+        validators=[InputRequired("Enter their full name"), Length(max=200), single_line],
+    )
+    email = EmailField(
+        "Email address",
+        widget=GovTextInput(),
+        filters=[_strip],
+        validators=[
+            InputRequired("Enter their email address"),
+            Email("Enter an email address in the correct format, like name@example.org"),
+            Length(max=254),
+        ],
+    )
+    job_title = StringField(
+        "Job title (optional)",
+        widget=GovTextInput(),
+        filters=[_strip],
+        validators=[Optional(), Length(max=200), single_line],
+    )
+    scope = RadioField(
+        "What are they asked to contribute to?",
+        widget=GovRadioInput(),
+        default="all",
+        choices=[("all", "The whole return"), ("chosen", "Only the standards chosen below")],
+        validators=[InputRequired("Select what they are asked to contribute to")],
+    )
+    sections = SelectMultipleField(
+        "Standards (if only some)", widget=GovCheckboxesInput(), choices=[], validate_choice=True
+    )
+    sign_off = RadioField(
+        "Can they sign off and submit the return?",
+        widget=GovRadioInput(),
+        default="no",
+        choices=[("no", "No"), ("yes", "Yes: they are the signatory we name")],
+        validators=[InputRequired("Select whether they can sign off the return")],
+    )
 
     def validate_sections(self, field: Any) -> None:
         if self.scope.data == "chosen" and not field.data:
@@ -62,8 +87,14 @@ def contributors_page() -> Any:
         sections = None if form.scope.data == "all" else list(form.sections.data or [])
         with writing():
             contributor, _ = contributors.invite(
-                g.response, g.actor, name=form.name.data or "", email=(form.email.data or "").lower(),
-                job_title=form.job_title.data, sections=sections, can_sign_off=form.sign_off.data == "yes")
+                g.response,
+                g.actor,
+                name=form.name.data or "",
+                email=(form.email.data or "").lower(),
+                job_title=form.job_title.data,
+                sections=sections,
+                can_sign_off=form.sign_off.data == "yes",
+            )
             job = notices.queue_invitation(contributor, g.actor)
         return _after_sending(contributor, send_later(job))
     return _page(form)
@@ -77,19 +108,28 @@ def _after_sending(someone: Contributor, outcome: str) -> Any:
             someone = contributors.of_return_by_id(g.response, someone.id) or abort(404)
             token = contributors.new_link(someone, g.actor)
         return _page(InviteForm(formdata=None), link=(someone, notices.contribute_url(token)))
-    flash(f"{someone.name} has been emailed their link" if outcome == "sent" else
-          f"An email with {someone.name}'s link is queued: it will be sent in a moment, and the table below "
-          "shows when it has gone")
+    flash(
+        f"{someone.name} has been emailed their link"
+        if outcome == "sent"
+        else f"An email with {someone.name}'s link is queued: it will be sent in a moment, and the table below "
+        "shows when it has gone"
+    )
     return redirect(url_for("employer.contributors_page"))
 
 
 def _page(form: InviteForm, link: Any = None) -> Any:
     form.sections.choices = [(s.id, s.heading) for s in g.questionnaire.sections if s.kind != "contact"]
     headings = dict(form.sections.choices)
-    return render_template("employer/contributors.html", form=form, plain=PlainForm(), headings=headings,
-                           people=contributors.of_return(g.response), unsent=link,
-                           emails=emails.latest_by_contributor(g.response),
-                           outcomes=notices.OUTCOME_LABELS), (400 if form.errors else 200)
+    return render_template(
+        "employer/contributors.html",
+        form=form,
+        plain=PlainForm(),
+        headings=headings,
+        people=contributors.of_return(g.response),
+        unsent=link,
+        emails=emails.latest_by_contributor(g.response),
+        outcomes=notices.OUTCOME_LABELS,
+    ), (400 if form.errors else 200)
 
 
 @bp.post("/return/contributors/<int:contributor_id>/<any(revoke, resend, link):action>")
@@ -126,8 +166,9 @@ def contribute(token: str) -> Any:
     if someone is None:
         return render_template("employer/link_invalid.html", reason="unknown"), 404
     if someone.revoked_at is not None:
-        return render_template("employer/link_invalid.html", reason="contributor_revoked",
-                               invited_by=someone.invited_by), 410
+        return render_template(
+            "employer/link_invalid.html", reason="contributor_revoked", invited_by=someone.invited_by
+        ), 410
     if request.method == "GET" or not PlainForm().validate_on_submit():
         return render_template("employer/contribute.html", someone=someone), (200 if request.method == "GET" else 400)
     begin_session(contributor_id=someone.id, editor=someone.name, organisation=someone.response.organisation.name)

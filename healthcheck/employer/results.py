@@ -1,4 +1,5 @@
 """The employer's benchmark (from the latest edition of the results) and its action plan."""
+
 from __future__ import annotations
 
 import json
@@ -44,10 +45,16 @@ def results() -> Any:
         return _pending()
     edition, file = found
     result = json.loads(edition_path(edition, file).read_text(encoding="utf-8"))
-    return render_template("employer/results.html", result=result, edition=edition,
-                           fmt=benchmark._fmt, figure=benchmark.figure, measure_cells=benchmark.measure_cells,
-                           fallback=benchmark.fallback_sentence(result),
-                           near=any("neighbours" in m for m in result["measures"]))
+    return render_template(
+        "employer/results.html",
+        result=result,
+        edition=edition,
+        fmt=benchmark._fmt,
+        figure=benchmark.figure,
+        measure_cells=benchmark.measure_cells,
+        fallback=benchmark.fallback_sentence(result),
+        near=any("neighbours" in m for m in result["measures"]),
+    )
 
 
 @bp.get("/return/results.<any(csv, pdf):kind>")
@@ -61,12 +68,28 @@ def results_file(kind: str) -> Any:
 
 # ---------------------------------------------------------------- the action plan
 
+
 def plan_dicts(actions: list[Action]) -> list[dict]:
-    return [{"id": a.id, "section_id": a.section_id, "description": a.description, "finding": a.finding,
-             "lead": a.lead, "starts_on": a.starts_on, "due_on": a.due_on, "outcome": a.outcome,
-             "evidence": a.evidence, "status": a.status, "staff_standard": a.staff_standard,
-             "updates": [{"at": u.at, "by": u.by, "text": u.text, "status_from": u.status_from,
-                          "status_to": u.status_to} for u in a.updates]} for a in actions]
+    return [
+        {
+            "id": a.id,
+            "section_id": a.section_id,
+            "description": a.description,
+            "finding": a.finding,
+            "lead": a.lead,
+            "starts_on": a.starts_on,
+            "due_on": a.due_on,
+            "outcome": a.outcome,
+            "evidence": a.evidence,
+            "status": a.status,
+            "staff_standard": a.staff_standard,
+            "updates": [
+                {"at": u.at, "by": u.by, "text": u.text, "status_from": u.status_from, "status_to": u.status_to}
+                for u in a.updates
+            ],
+        }
+        for a in actions
+    ]
 
 
 def standards() -> list:
@@ -95,12 +118,20 @@ def plan() -> Any:
     today = clock.today()
     counts = {status: sum(a.status == status for a in actions) for status in plan_export.RAG_COLOURS}
     numbering = g.questionnaire.version
-    return render_template("employer/plan.html", actions=actions, sections=standards(), counts=counts,
-                           overdue=[a for a in actions if a.is_overdue(today)], today=today, lowest=lowest_scoring(),
-                           staff_titles=staff_titles(), numbering=numbering.split(".", 1)[0],
-                           heading=lambda section: plan_export.standard_heading(section, numbering),
-                           staff_title=plan_export.staff_title,
-                           said_did=plan_export.you_said_we_did(standards(), plan_dicts(actions), numbering))
+    return render_template(
+        "employer/plan.html",
+        actions=actions,
+        sections=standards(),
+        counts=counts,
+        overdue=[a for a in actions if a.is_overdue(today)],
+        today=today,
+        lowest=lowest_scoring(),
+        staff_titles=staff_titles(),
+        numbering=numbering.split(".", 1)[0],
+        heading=lambda section: plan_export.standard_heading(section, numbering),
+        staff_title=plan_export.staff_title,
+        said_did=plan_export.you_said_we_did(standards(), plan_dicts(actions), numbering),
+    )
 
 
 def staff_titles() -> dict[str, str]:
@@ -113,16 +144,28 @@ def _action_form(item: Action | None = None, *, posted: bool = True) -> ActionFo
     if posted and request.method == "POST":
         form = ActionForm()
     elif item is not None:
-        form = ActionForm(formdata=None, data={
-            "section_id": item.section_id, "staff_standard": item.staff_standard, "description": item.description,
-            "finding": item.finding,
-            "lead": item.lead, "starts_on": as_input_date(item.starts_on), "due_on": as_input_date(item.due_on),
-            "outcome": item.outcome, "evidence": item.evidence, "version": str(item.version)})
+        form = ActionForm(
+            formdata=None,
+            data={
+                "section_id": item.section_id,
+                "staff_standard": item.staff_standard,
+                "description": item.description,
+                "finding": item.finding,
+                "lead": item.lead,
+                "starts_on": as_input_date(item.starts_on),
+                "due_on": as_input_date(item.due_on),
+                "outcome": item.outcome,
+                "evidence": item.evidence,
+                "version": str(item.version),
+            },
+        )
     else:
-        form = ActionForm(formdata=None, data=_starting_with(request.args.get("section", ""),
-                                                             request.args.get("standard", "")))
+        form = ActionForm(
+            formdata=None, data=_starting_with(request.args.get("section", ""), request.args.get("standard", ""))
+        )
     form.section_id.choices = [("", "Choose a standard")] + [
-        (s.id, plan_export.standard_heading(s, g.questionnaire.version)) for s in standards()]
+        (s.id, plan_export.standard_heading(s, g.questionnaire.version)) for s in standards()
+    ]
     form.staff_standard.choices = [("", "Not tied to a 2020 Standard")] + list(staff_titles().items())
     return form
 
@@ -137,11 +180,17 @@ def _starting_with(section_id: str, staff_standard: str) -> dict[str, str]:
 
 
 def _values(form: ActionForm) -> dict:
-    return {"section_id": form.section_id.data, "staff_standard": form.staff_standard.data or None,
-            "description": form.description.data,
-            "finding": form.finding.data or None, "lead": form.lead.data or None,
-            "starts_on": form.starts_on.day, "due_on": form.due_on.day,
-            "outcome": form.outcome.data or None, "evidence": form.evidence.data or None}
+    return {
+        "section_id": form.section_id.data,
+        "staff_standard": form.staff_standard.data or None,
+        "description": form.description.data,
+        "finding": form.finding.data or None,
+        "lead": form.lead.data or None,
+        "starts_on": form.starts_on.day,
+        "due_on": form.due_on.day,
+        "outcome": form.outcome.data or None,
+        "evidence": form.evidence.data or None,
+    }
 
 
 @bp.route("/return/plan/new", methods=["GET", "POST"])
@@ -174,8 +223,9 @@ def action(action_id: int) -> Any:
             form, conflict.both = _merged(item)
     update = UpdateForm(formdata=None, data={"status": item.status})
     status = 409 if conflict else 400 if form.errors else 200
-    return render_template("employer/action.html", item=item, action=item, form=form, update=update,
-                           conflict=conflict, today=clock.today()), status
+    return render_template(
+        "employer/action.html", item=item, action=item, form=form, update=update, conflict=conflict, today=clock.today()
+    ), status
 
 
 def _merged(item: Action) -> tuple[ActionForm, list[str]]:
@@ -194,8 +244,17 @@ def _merged(item: Action) -> tuple[ActionForm, list[str]]:
     return form, both
 
 
-EDITABLE = ("section_id", "staff_standard", "description", "finding", "lead", "starts_on", "due_on", "outcome",
-            "evidence")
+EDITABLE = (
+    "section_id",
+    "staff_standard",
+    "description",
+    "finding",
+    "lead",
+    "starts_on",
+    "due_on",
+    "outcome",
+    "evidence",
+)
 
 
 def _version(text: str | None) -> int | None:
@@ -212,8 +271,14 @@ def action_progress(action_id: int) -> Any:
             plans.add_update(item, update.text.data, g.actor, update.status.data)
         flash("Progress recorded")
         return redirect(url_for("employer.action", action_id=action_id))
-    return render_template("employer/action.html", item=item, action=item, form=_action_form(item, posted=False),
-                           update=update, today=clock.today()), 400
+    return render_template(
+        "employer/action.html",
+        item=item,
+        action=item,
+        form=_action_form(item, posted=False),
+        update=update,
+        today=clock.today(),
+    ), 400
 
 
 @bp.get("/return/plan.<any(xlsx, pdf):kind>")
@@ -224,6 +289,7 @@ def plan_file(kind: str) -> Any:
     if kind == "xlsx":
         body = plan_export.plan_xlsx(g.organisation.name, g.cycle.year, standards(), actions, numbering, titles)
     else:
-        body = plan_export.plan_pdf(g.organisation.name, g.cycle.year, standards(), actions, clock.today(),
-                                    numbering, titles)
+        body = plan_export.plan_pdf(
+            g.organisation.name, g.cycle.year, standards(), actions, clock.today(), numbering, titles
+        )
     return download(body, f"action-plan-{g.cycle.year}.{kind}")

@@ -1,4 +1,5 @@
 """Thin routes: find the return, pick the page's handler, validate, save, redirect."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -26,8 +27,7 @@ from .blueprint import begin_session, bp
 
 
 class StartForm(FlaskForm):
-    name = StringField("Your name", description="So colleagues can see who saved each page.",
-                       widget=GovTextInput())
+    name = StringField("Your name", description="So colleagues can see who saved each page.", widget=GovTextInput())
 
 
 class SubmitForm(FlaskForm):
@@ -38,6 +38,7 @@ class SubmitForm(FlaskForm):
 
 
 # ---------------------------------------------------------------- the link
+
 
 @bp.route("/start/<token>", methods=["GET", "POST"])
 def start(token: str) -> Any:
@@ -54,15 +55,23 @@ def start(token: str) -> Any:
         if not name:
             form.name.errors = ["Enter your name"]
         else:
-            begin_session(link_id=link.id, editor=name, organisation=link.organisation.name,
-                          # so that a page of answers can be shown again when the database is down
-                          questionnaire=f"{link.cycle.questionnaire_id}@{link.cycle.questionnaire_version}")
+            begin_session(
+                link_id=link.id,
+                editor=name,
+                organisation=link.organisation.name,
+                # so that a page of answers can be shown again when the database is down
+                questionnaire=f"{link.cycle.questionnaire_id}@{link.cycle.questionnaire_version}",
+            )
             with writing():
                 returns.touch_link(link)
             return redirect(url_for("employer.task_list"))
-    return render_template("employer/start.html", form=form, link=link,
-                           response=returns.find_return(link.cycle, link.organisation),
-                           questionnaire=questionnaire_for(link.cycle)), (400 if form.errors else 200)
+    return render_template(
+        "employer/start.html",
+        form=form,
+        link=link,
+        response=returns.find_return(link.cycle, link.organisation),
+        questionnaire=questionnaire_for(link.cycle),
+    ), (400 if form.errors else 200)
 
 
 @bp.post("/return/sign-out")
@@ -76,6 +85,7 @@ def sign_out() -> Any:
 def with_return(view: Callable[..., Any]) -> Callable[..., Any]:
     """Load the return the session's link opens into ``g``; anything else is a clear 'link
     needed' page."""
+
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         g.contributor = None
@@ -98,13 +108,20 @@ def with_return(view: Callable[..., Any]) -> Callable[..., Any]:
         g.cycle, g.organisation = g.response.cycle, g.response.organisation
         g.questionnaire = questionnaire_for(g.cycle)
         return view(*args, **kwargs)
+
     return wrapped
 
 
 # What a contributor's link opens: the return's pages (those they were asked for), checking
 # answers, and (if named to sign off) submitting and amending. The rest is the PSW's.
-CONTRIBUTOR_PAGES = {"employer.task_list", "employer.section", "employer.check_answers", "employer.confirmation",
-                     "employer.submitted_pdf", "employer.amend"}
+CONTRIBUTOR_PAGES = {
+    "employer.task_list",
+    "employer.section",
+    "employer.check_answers",
+    "employer.confirmation",
+    "employer.submitted_pdf",
+    "employer.amend",
+}
 
 
 def seen_sections() -> set[str] | None:
@@ -133,8 +150,13 @@ def amending(response: Response) -> datetime | None:
     """The submission this browser chose to amend ("Amend your return"), while it is still the
     latest: the return stays submitted, for the dashboard and for reminders, until a page is saved."""
     chosen = session.get("amending")
-    if response.status != ResponseStatus.SUBMITTED.value or response.submitted_at is None \
-            or not isinstance(chosen, list) or len(chosen) != 2 or chosen[0] != response.id:
+    if (
+        response.status != ResponseStatus.SUBMITTED.value
+        or response.submitted_at is None
+        or not isinstance(chosen, list)
+        or len(chosen) != 2
+        or chosen[0] != response.id
+    ):
         return None
     return response.submitted_at if chosen[1] == response.submitted_at.isoformat() else None
 
@@ -146,9 +168,11 @@ def refuse_change() -> Any:
     return redirect(url_for("employer.task_list"))
 
 
-URLS = Urls(section=lambda sid: url_for("employer.section", section_id=sid),
-            task_list=lambda: url_for("employer.task_list"),
-            check=lambda: url_for("employer.check_answers"))
+URLS = Urls(
+    section=lambda sid: url_for("employer.section", section_id=sid),
+    task_list=lambda: url_for("employer.task_list"),
+    check=lambda: url_for("employer.check_answers"),
+)
 
 
 def urls() -> Urls:
@@ -156,11 +180,17 @@ def urls() -> Urls:
     were asked for, and one who may not sign off ends on their own overview, told it saved."""
     if g.contributor is None:
         return URLS
-    return Urls(section=URLS.section, task_list=URLS.task_list, check=URLS.check, opens=g.contributor.may_open,
-                finished=URLS.check if may_sign_off() else lambda: url_for("employer.task_list", saved=1))
+    return Urls(
+        section=URLS.section,
+        task_list=URLS.task_list,
+        check=URLS.check,
+        opens=g.contributor.may_open,
+        finished=URLS.check if may_sign_off() else lambda: url_for("employer.task_list", saved=1),
+    )
 
 
 # ---------------------------------------------------------------- task list
+
 
 @bp.get("/return")
 @with_return
@@ -169,26 +199,42 @@ def task_list() -> Any:
     pages = {s.id: returns.page_of(g.response, s.id) for s in g.questionnaire.sections}
     statuses = {s.id: section_status(s, answers, pages[s.id].version > 0) for s in g.questionnaire.sections}
     previous = returns.previous_response(g.response)
-    return render_template("employer/task_list.html", statuses=statuses, states=pages,
-                           versions=returns.submitted_versions(g.response.id), form=PlainForm(),
-                           last_year_actions=plans.actions_of(previous.id) if previous else [],
-                           previous=previous, today=clock.today(),
-                           published=publication.latest_edition(g.cycle) is not None,
-                           may_sign_off=may_sign_off(), signatories=contributors.signatories(g.response),
-                           amending=amending(g.response) is not None,
-                           to_check=Counter(w.section_id for w in checks.raised(g.response) if not w.confirmed))
+    return render_template(
+        "employer/task_list.html",
+        statuses=statuses,
+        states=pages,
+        versions=returns.submitted_versions(g.response.id),
+        form=PlainForm(),
+        last_year_actions=plans.actions_of(previous.id) if previous else [],
+        previous=previous,
+        today=clock.today(),
+        published=publication.latest_edition(g.cycle) is not None,
+        may_sign_off=may_sign_off(),
+        signatories=contributors.signatories(g.response),
+        amending=amending(g.response) is not None,
+        to_check=Counter(w.section_id for w in checks.raised(g.response) if not w.confirmed),
+    )
 
 
 # ---------------------------------------------------------------- one standard a page
+
 
 @bp.route("/return/section/<section_id>", methods=["GET", "POST"])
 @with_return
 def section(section_id: str) -> Any:
     if g.contributor is not None and not g.contributor.may_open(section_id):
         return render_template("employer/not_yours.html"), 403
-    return section_page(g.response, g.questionnaire, section_id, g.actor, urls(), editable=is_editable(g.response),
-                        refused=refuse_change, last_year=lambda: _last_year_answers(section_id),
-                        amending=amending(g.response))
+    return section_page(
+        g.response,
+        g.questionnaire,
+        section_id,
+        g.actor,
+        urls(),
+        editable=is_editable(g.response),
+        refused=refuse_change,
+        last_year=lambda: _last_year_answers(section_id),
+        amending=amending(g.response),
+    )
 
 
 def _last_year_answers(section_id: str) -> dict | None:
@@ -214,12 +260,18 @@ def _last_year_answers(section_id: str) -> dict | None:
 
 # ---------------------------------------------------------------- check, declare, submit
 
+
 @bp.route("/return/check", methods=["GET", "POST"])
 @with_return
 def check_answers() -> Any:
     answers = g.response.answers or {}
-    missing = [q for s in g.questionnaire.sections if s.kind == "contact"
-               for q in s.questions if q.required and not answers.get(q.id)]
+    missing = [
+        q
+        for s in g.questionnaire.sections
+        if s.kind == "contact"
+        for q in s.questions
+        if q.required and not answers.get(q.id)
+    ]
     form = SubmitForm(data={"consent": g.response.consent_to_name} if request.method == "GET" else None)
     changed = False
     if request.method == "POST":
@@ -266,15 +318,22 @@ def _check_answers_page(form: SubmitForm, missing: list, changed: bool) -> Any:
     only = seen_sections()
     shown = [(s, rows) for s, rows in summary(g.questionnaire, answers) if only is None or s.id in only]
     editable = is_editable(g.response)
-    return render_template("employer/check_answers.html", sections=shown, form=form,
-                           missing=missing, can_change=editable,
-                           can_submit=editable and may_sign_off()
-                           and g.response.status != ResponseStatus.SUBMITTED.value, changed=changed,
-                           unchanged=amending(g.response) is not None,
-                           signatory=_signatory(), signatories=contributors.signatories(g.response),
-                           raised=[w for w in checks.raised(g.response) if only is None or w.section_id in only],
-                           gaps=gaps, error_list=_errors(form, gaps),
-                           section_url=URLS.section if editable else None), status
+    return render_template(
+        "employer/check_answers.html",
+        sections=shown,
+        form=form,
+        missing=missing,
+        can_change=editable,
+        can_submit=editable and may_sign_off() and g.response.status != ResponseStatus.SUBMITTED.value,
+        changed=changed,
+        unchanged=amending(g.response) is not None,
+        signatory=_signatory(),
+        signatories=contributors.signatories(g.response),
+        raised=[w for w in checks.raised(g.response) if only is None or w.section_id in only],
+        gaps=gaps,
+        error_list=_errors(form, gaps),
+        section_url=URLS.section if editable else None,
+    ), status
 
 
 INCOMPLETE = "Answer the questions listed, or select \u201cSubmit with these questions unanswered\u201d"
@@ -291,13 +350,22 @@ def _gaps(answers: dict) -> list[dict]:
         questions = unanswered(s, answers)
         if not questions:
             continue
-        href = url_for("employer.section", section_id=s.id) \
-            if g.contributor is None or g.contributor.may_open(s.id) else None
+        href = (
+            url_for("employer.section", section_id=s.id)
+            if g.contributor is None or g.contributor.may_open(s.id)
+            else None
+        )
         if returns.page_of(g.response, s.id).version == 0:
             found.append({"text": f"{s.heading}: not started", "href": href, "section": s.id})
             continue
-        found += [{"text": f"{s.heading}: \u201c{q.label}\u201d is not answered",
-                   "href": f"{href}#{q.id}" if href else None, "section": s.id} for q in questions]
+        found += [
+            {
+                "text": f"{s.heading}: \u201c{q.label}\u201d is not answered",
+                "href": f"{href}#{q.id}" if href else None,
+                "section": s.id,
+            }
+            for q in questions
+        ]
     return found
 
 
@@ -307,8 +375,9 @@ def _errors(form: SubmitForm, gaps: list[dict]) -> list[dict]:
     for field in form:
         for text in field.errors:
             if field is form.incomplete:
-                listed += [{"text": gap["text"], "href": gap["href"]} if gap["href"] else {"text": gap["text"]}
-                           for gap in gaps]
+                listed += [
+                    {"text": gap["text"], "href": gap["href"]} if gap["href"] else {"text": gap["text"]} for gap in gaps
+                ]
             listed.append({"text": text, "href": f"#{field.id}"})
     return listed
 
@@ -343,9 +412,14 @@ def _submit(consent: bool, seen: str) -> Any:
 def confirmation(number: int) -> Any:
     version = returns.submitted_version(g.response.id, number) or abort(404)
     partial = seen_sections() is not None
-    return render_template("employer/confirmation.html", version=version, form=PlainForm(), partial=partial,
-                           emails=[] if partial else emails.confirmations(g.response, number),
-                           outcomes=notices.OUTCOME_LABELS)
+    return render_template(
+        "employer/confirmation.html",
+        version=version,
+        form=PlainForm(),
+        partial=partial,
+        emails=[] if partial else emails.confirmations(g.response, number),
+        outcomes=notices.OUTCOME_LABELS,
+    )
 
 
 @bp.get("/return/submitted/<int:number>.pdf")
@@ -362,8 +436,11 @@ def amend() -> Any:
         return render_template("employer/not_yours.html", signing=True), 403
     if not g.response.is_open():
         return closed_page()
-    if PlainForm().validate_on_submit() and g.response.status == ResponseStatus.SUBMITTED.value \
-            and g.response.submitted_at is not None:
+    if (
+        PlainForm().validate_on_submit()
+        and g.response.status == ResponseStatus.SUBMITTED.value
+        and g.response.submitted_at is not None
+    ):
         # Nothing is written yet: the first page saved reopens the return (returns.save_page).
         session["amending"] = [g.response.id, g.response.submitted_at.isoformat()]
     return redirect(url_for("employer.task_list"))

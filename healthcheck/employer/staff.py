@@ -3,6 +3,7 @@ to send with them, how many have answered against the workforce the PSW counts (
 yesterday, rounded down to a multiple of 5, "Fewer than 10" below 10), and the date it closes;
 the workforce the PSW counts from HR; and, once published, the results. Never an individual
 response, and no count below the threshold results need."""
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,11 @@ def staff_survey() -> Any:
     form = HeadcountForm(data=stored if request.method == "GET" else None)
     if form.validate_on_submit():
         with writing():
-            staff.set_headcount(staff.code_of(code_id), {p: {s: form[name].data for name, (p2, s) in FIELDS.items()
-                                                              if p2 == p} for p in staff.PROFESSIONS}, g.actor)
+            staff.set_headcount(
+                staff.code_of(code_id),
+                {p: {s: form[name].data for name, (p2, s) in FIELDS.items() if p2 == p} for p in staff.PROFESSIONS},
+                g.actor,
+            )
         flash("Headcount saved")
         return redirect(url_for("employer.staff_survey"))
     # Up to yesterday, rounded down to 5: reloading the page never times a response.
@@ -44,12 +48,21 @@ def staff_survey() -> Any:
     headcount = staff.total_headcount(code)
     counted = any(staff.workforce_of(code, staff.questionnaire_of(survey)).values())
     base = current_app.config["BASE_URL"].rstrip("/")
-    return render_template("employer/staff_survey.html", survey=survey, code=code, form=form, fields=FIELDS,
-                           link=f"{base}{url_for('survey.start', code=code.code)}", responses=shown,
-                           threshold=current_app.config["STAFF_MIN_GROUP"], headcount=headcount,
-                           rate=100 * shown // headcount if shown and headcount else None,
-                           professions=staff.PROFESSIONS, services=staff.SERVICES, counted=counted), \
-        (400 if form.errors else 200)
+    return render_template(
+        "employer/staff_survey.html",
+        survey=survey,
+        code=code,
+        form=form,
+        fields=FIELDS,
+        link=f"{base}{url_for('survey.start', code=code.code)}",
+        responses=shown,
+        threshold=current_app.config["STAFF_MIN_GROUP"],
+        headcount=headcount,
+        rate=100 * shown // headcount if shown and headcount else None,
+        professions=staff.PROFESSIONS,
+        services=staff.SERVICES,
+        counted=counted,
+    ), (400 if form.errors else 200)
 
 
 @bp.route("/return/staff-survey/workforce", methods=["GET", "POST"])
@@ -71,8 +84,10 @@ def staff_workforce() -> Any:
             staff.set_workforce(staff.code_of(code_id), form.counts(), g.actor)
         flash("Workforce profile saved")
         return redirect(url_for("employer.staff_survey"))
-    tables = [(c, label, [(form[f"{c}__{v}"], option) for v, option in profile.categories(questionnaire)[c]])
-              for c, label in profile.CHARACTERISTICS.items()]
+    tables = [
+        (c, label, [(form[f"{c}__{v}"], option) for v, option in profile.categories(questionnaire)[c]])
+        for c, label in profile.CHARACTERISTICS.items()
+    ]
     return render_template("employer/staff_workforce.html", form=form, tables=tables), (400 if form.errors else 200)
 
 
@@ -82,14 +97,20 @@ def staff_results() -> Any:
     """The organisation's staff survey scored by standard, from the latest edition of the results."""
     found = published_file("staff_report", ".json")
     result = json.loads(edition_path(*found).read_text(encoding="utf-8")) if found else None
-    return render_template("employer/staff_results.html", result=result,
-                           edition=found[0] if found else publication.latest_edition(g.cycle),
-                           threshold=current_app.config["STAFF_MIN_GROUP"],
-                           flags=profile.summary(result["profile"]) if result and result.get("profile") else [],
-                           drivers=drivers,
-                           answered=scores.answered, scoring=scores.IN_WORDS, people=scores.people,
-                           shown_only=scores.SHOWN_ONLY, breakdown_key=scores.BREAKDOWN_KEY,
-                           profile_key=scores.PROFILE_KEY)
+    return render_template(
+        "employer/staff_results.html",
+        result=result,
+        edition=found[0] if found else publication.latest_edition(g.cycle),
+        threshold=current_app.config["STAFF_MIN_GROUP"],
+        flags=profile.summary(result["profile"]) if result and result.get("profile") else [],
+        drivers=drivers,
+        answered=scores.answered,
+        scoring=scores.IN_WORDS,
+        people=scores.people,
+        shown_only=scores.SHOWN_ONLY,
+        breakdown_key=scores.BREAKDOWN_KEY,
+        profile_key=scores.PROFILE_KEY,
+    )
 
 
 @bp.get("/return/staff-results.pdf")

@@ -1,5 +1,6 @@
 """Forms of the PSW's staff survey pages: the headcount by profession and service (the response
 rate's denominator) and the workforce profile (what the respondents are set against)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,8 +22,14 @@ class HeadcountForm(FlaskForm):
 
 
 for _name in FIELDS:
-    setattr(HeadcountForm, _name, WholeNumberField(message="Enter a whole number of people, like 120", validators=[
-        Optional(), NumberRange(0, 100_000, "Enter a whole number of people, like 120")]))
+    setattr(
+        HeadcountForm,
+        _name,
+        WholeNumberField(
+            message="Enter a whole number of people, like 120",
+            validators=[Optional(), NumberRange(0, 100_000, "Enter a whole number of people, like 120")],
+        ),
+    )
 
 
 class WorkforceForm(FlaskForm):
@@ -32,10 +39,13 @@ class WorkforceForm(FlaskForm):
     @classmethod
     def for_questionnaire(cls, questionnaire: forms.Questionnaire, **kwargs: Any) -> WorkforceForm:
         message = "Enter a whole number of people, like 120"
-        fields = {f"{c}__{v}": WholeNumberField(f"{label}: {option}", message=message, validators=[
-            Optional(), NumberRange(0, 100_000, message)])
+        fields = {
+            f"{c}__{v}": WholeNumberField(
+                f"{label}: {option}", message=message, validators=[Optional(), NumberRange(0, 100_000, message)]
+            )
             for c, label in profile.CHARACTERISTICS.items()
-            for v, option in profile.categories(questionnaire)[c]}
+            for v, option in profile.categories(questionnaire)[c]
+        }
         return type("Workforce", (cls,), fields)(**kwargs)
 
     def counts(self) -> dict[str, dict[str, int | None]]:

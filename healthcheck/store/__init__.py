@@ -10,6 +10,7 @@ commits: the route, command or job that calls it decides when its work is done.
 - ``accounts``: the coordinating body's accounts, failed sign-ins, links to set a password, API tokens
 - ``emails``: the emails about one return or one account, queued and sent one by one
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,8 +30,18 @@ class Actor:
         return f"{self.name} ({self.via})" if self.via else self.name
 
 
-def audit(actor: Actor, action: str, *, response_id: int | None = None, detail: dict | None = None,
-          note: str | None = None, section_id: str | None = None) -> None:
+def audit(
+    actor: Actor,
+    action: str,
+    *,
+    response_id: int | None = None,
+    detail: dict | None = None,
+    note: str | None = None,
+    section_id: str | None = None,
+) -> None:
     """Record a change in the audit trail (committed with the change it describes)."""
-    db.session.add(AuditEvent(actor=str(actor), action=action, response_id=response_id, detail=detail,
-                              note=note, section_id=section_id))
+    db.session.add(
+        AuditEvent(
+            actor=str(actor), action=action, response_id=response_id, detail=detail, note=note, section_id=section_id
+        )
+    )

@@ -2,6 +2,7 @@
 failed sign-ins, recovery codes, links to set a password and API tokens. Every token and code is
 stored as a SHA-256 of it, never in the clear. How a password or an authenticator's code is
 checked, and the sessions, are the web's (``healthcheck.auth``)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -18,8 +19,7 @@ from . import Actor, audit
 
 RESET_FOR = timedelta(hours=1)  # how long a link to set a password works
 API_TOKEN_PREFIX = "hc_"  # so that a token found in a file or a log is recognisable for what it is
-LAST_COORDINATOR = ("This is the last coordinator who can sign in: add or enable another, who has signed in, "
-                    "first")
+LAST_COORDINATOR = "This is the last coordinator who can sign in: add or enable another, who has signed in, first"
 
 
 def digest(text: str) -> str:
@@ -27,6 +27,7 @@ def digest(text: str) -> str:
 
 
 # ---------------------------------------------------------------- accounts
+
 
 class EmailTaken(Exception):
     """Another account has this email address (added a moment ago: a double click, another coordinator)."""
@@ -72,13 +73,17 @@ def change_access(user_id: int, role: str, active: bool, actor: Actor, *, requir
     has an authenticator) may not be made a viewer or disabled, lest nobody can manage the
     accounts: ``LastCoordinator`` says so, and nothing is changed. Every active coordinator's row
     is locked first, so that two such changes at once take turns and never both go through."""
-    coordinators = db.session.scalars(select(User).where(User.role == Role.COORDINATOR.value, User.active.is_(True))
-                                      .with_for_update()).all()
+    coordinators = db.session.scalars(
+        select(User).where(User.role == Role.COORDINATOR.value, User.active.is_(True)).with_for_update()
+    ).all()
     someone = db.session.get(User, user_id)
     if someone is None:
         return None
-    others = [c for c in coordinators if c.id != someone.id and c.last_login_at is not None
-              and (c.totp_secret or not require_two_factor)]  # who can sign in now
+    others = [
+        c
+        for c in coordinators
+        if c.id != someone.id and c.last_login_at is not None and (c.totp_secret or not require_two_factor)
+    ]  # who can sign in now
     if (role != Role.COORDINATOR.value or not active) and someone.can_change and someone.active and not others:
         raise LastCoordinator(LAST_COORDINATOR)
     changed = {"role": (someone.role, role), "active": (someone.active, active)}
@@ -91,6 +96,7 @@ def change_access(user_id: int, role: str, active: bool, actor: Actor, *, requir
 
 
 # ---------------------------------------------------------------- failed sign-ins
+
 
 def failures(email: str, client: str | None = None, since: datetime | None = None) -> int:
     """How many failed sign-ins are recorded for an email (from one client, since a moment)."""
@@ -116,6 +122,7 @@ def forget_failures(email: str, client: str | None = None) -> None:
 
 # ---------------------------------------------------------------- recovery codes
 
+
 def replace_recovery_codes(user: User, codes: list[str]) -> None:
     """The account's recovery codes, in place of any it had (stored hashed)."""
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
@@ -124,9 +131,11 @@ def replace_recovery_codes(user: User, codes: list[str]) -> None:
 
 def use_recovery_code(user: User, code: str) -> bool:
     """Whether ``code`` is one of the account's unused recovery codes; if so it is used up."""
-    found = db.session.scalar(select(RecoveryCode).where(
-        RecoveryCode.user_id == user.id, RecoveryCode.code_hash == digest(code), RecoveryCode.used_at.is_(None))
-        .with_for_update())
+    found = db.session.scalar(
+        select(RecoveryCode)
+        .where(RecoveryCode.user_id == user.id, RecoveryCode.code_hash == digest(code), RecoveryCode.used_at.is_(None))
+        .with_for_update()
+    )
     if found is None:
         return False
     found.used_at = utcnow()
@@ -134,6 +143,7 @@ def use_recovery_code(user: User, code: str) -> bool:
 
 
 # ---------------------------------------------------------------- links to set a password
+
 
 def new_reset(user: User) -> tuple[PasswordReset, str]:
     """A single-use link's row (its id given now) and its token, which works for ``RESET_FOR``."""
@@ -146,8 +156,9 @@ def new_reset(user: User) -> tuple[PasswordReset, str]:
 
 def reset_of(token: str) -> PasswordReset | None:
     """The unused, unexpired reset a link's token opens (locked: a second tab can't use it twice)."""
-    found = db.session.scalar(select(PasswordReset).where(PasswordReset.token_hash == digest(token or ""))
-                              .with_for_update())
+    found = db.session.scalar(
+        select(PasswordReset).where(PasswordReset.token_hash == digest(token or "")).with_for_update()
+    )
     if found is None or found.used_at is not None or found.expires_at < clock.now():
         return None
     return found
@@ -162,12 +173,14 @@ def cancel_reset(reset_id: int) -> None:
 
 def cancel_resets(user: User) -> None:
     """Every unused link to set the account's password stops working (a new password, or disabled)."""
-    for reset in db.session.scalars(select(PasswordReset).where(PasswordReset.user_id == user.id,
-                                                                PasswordReset.used_at.is_(None))):
+    for reset in db.session.scalars(
+        select(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+    ):
         reset.used_at = utcnow()
 
 
 # ---------------------------------------------------------------- API tokens (the raw export)
+
 
 def new_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     """A token for the API's raw export (its id given now), its whole value returned once and stored hashed."""
@@ -180,8 +193,11 @@ def new_api_token(user: User, name: str) -> tuple[ApiToken, str]:
 
 def api_tokens_of(user: User) -> list[ApiToken]:
     """An account's tokens, the newest first, revoked ones too (for the record)."""
-    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
-                                   .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+    return list(
+        db.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
 
 
 def api_token_of(user: User, token_id: int) -> ApiToken | None:

@@ -3,6 +3,7 @@ the previous edition's national ranges), the warnings each page's last save rais
 confirmed them. A page's warnings and confirmations live in its entry of ``Response.pages``
 ("warnings": [{"key", "question", "message"}], "confirmed": key -> {"by", "at"}); a warning's key
 holds the figures it read, so a changed answer raises it afresh."""
+
 from __future__ import annotations
 
 import json
@@ -35,13 +36,21 @@ class Baseline:
     last_year: dict[str, Any] | None
     peers: dict[str, tuple[float, float]] | None
 
-    def warnings(self, questionnaire: forms.Questionnaire, answers: dict[str, Any],
-                 section_id: str | None = None) -> list[SoftWarning]:
+    def warnings(
+        self, questionnaire: forms.Questionnaire, answers: dict[str, Any], section_id: str | None = None
+    ) -> list[SoftWarning]:
         return soft_warnings(questionnaire.checks(section_id), answers, self.last_year, self.peers)
 
 
-def baseline(cycle: Cycle, organisation: Organisation | None, questionnaire: forms.Questionnaire, *,
-             editions_folder: Path, min_group: int, previous_answers: dict[str, Any] | None = None) -> Baseline:
+def baseline(
+    cycle: Cycle,
+    organisation: Organisation | None,
+    questionnaire: forms.Questionnaire,
+    *,
+    editions_folder: Path,
+    min_group: int,
+    previous_answers: dict[str, Any] | None = None,
+) -> Baseline:
     """The baseline of ``organisation``'s return (or, with ``previous_answers`` given, of those)."""
     last_year = previous_answers
     if last_year is None and organisation is not None:
@@ -49,8 +58,9 @@ def baseline(cycle: Cycle, organisation: Organisation | None, questionnaire: for
     return Baseline(last_year, peer_ranges(cycle, questionnaire, editions_folder, min_group))
 
 
-def last_year_answers(cycle: Cycle, organisation: Organisation, questionnaire: forms.Questionnaire) \
-        -> dict[str, Any] | None:
+def last_year_answers(
+    cycle: Cycle, organisation: Organisation, questionnaire: forms.Questionnaire
+) -> dict[str, Any] | None:
     """The organisation's latest submitted answers of the previous cycle, under this year's ids."""
     found = last_submitted_before(cycle, organisation.id)
     return _in_these_ids(questionnaire, found[0].answers) if found else None
@@ -58,8 +68,11 @@ def last_year_answers(cycle: Cycle, organisation: Organisation, questionnaire: f
 
 def _in_these_ids(questionnaire: forms.Questionnaire, old: dict[str, Any]) -> dict[str, Any]:
     """Last year's answers under this year's question ids (a question renamed since included)."""
-    return {q.id: old[questionnaire.previous_id(q.id)] for q in questionnaire.questions()
-            if questionnaire.previous_id(q.id) in old}
+    return {
+        q.id: old[questionnaire.previous_id(q.id)]
+        for q in questionnaire.questions()
+        if questionnaire.previous_id(q.id) in old
+    }
 
 
 def previous_answers_by_organisation(cycle: Cycle, questionnaire: forms.Questionnaire) -> dict[int, dict[str, Any]]:
@@ -71,8 +84,9 @@ def previous_answers_by_organisation(cycle: Cycle, questionnaire: forms.Question
     return {r.organisation_id: _in_these_ids(questionnaire, v.answers) for r, v in latest_submitted(earlier)}
 
 
-def peer_ranges(cycle: Cycle, questionnaire: forms.Questionnaire, editions_folder: Path, min_group: int) \
-        -> dict[str, tuple[float, float]] | None:
+def peer_ranges(
+    cycle: Cycle, questionnaire: forms.Questionnaire, editions_folder: Path, min_group: int
+) -> dict[str, tuple[float, float]] | None:
     """The 5th-95th percentile of each checked question in the previous cycle's latest edition."""
     if not cycle.previous_cycle_id:
         return None
@@ -81,13 +95,19 @@ def peer_ranges(cycle: Cycle, questionnaire: forms.Questionnaire, editions_folde
     if edition is None:
         return None
     ids = tuple(sorted({c["question"] for c in questionnaire.checks() if c["kind"] == "peer_range"}))
-    return dict(_edition_ranges(str(editions_folder / edition.folder / "dataset.json"),
-                                tuple((qid, questionnaire.previous_id(qid)) for qid in ids), min_group))
+    return dict(
+        _edition_ranges(
+            str(editions_folder / edition.folder / "dataset.json"),
+            tuple((qid, questionnaire.previous_id(qid)) for qid in ids),
+            min_group,
+        )
+    )
 
 
 @lru_cache(maxsize=16)
-def _edition_ranges(path: str, ids: tuple[tuple[str, str], ...], min_group: int) \
-        -> tuple[tuple[str, tuple[float, float]], ...]:
+def _edition_ranges(
+    path: str, ids: tuple[tuple[str, str], ...], min_group: int
+) -> tuple[tuple[str, tuple[float, float]], ...]:
     """An edition never changes once published: its ranges are read once per process."""
     try:
         frozen = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -97,6 +117,7 @@ def _edition_ranges(path: str, ids: tuple[tuple[str, str], ...], min_group: int)
 
 
 # ---------------------------------------------------------------- a return's warnings
+
 
 @dataclass(frozen=True)
 class Raised:
@@ -150,8 +171,9 @@ def confirm(response_id: int, section_id: str, keys: Iterable[str], actor: Actor
 
 def cycle_warnings(cycle: Cycle) -> list[tuple[Response, list[Raised]]]:
     """Every return of a cycle with a warning, with its warnings, by organisation name."""
-    rows = db.session.scalars(select(Response).join(Response.organisation).where(Response.cycle_id == cycle.id)
-                              .order_by(Organisation.name))
+    rows = db.session.scalars(
+        select(Response).join(Response.organisation).where(Response.cycle_id == cycle.id).order_by(Organisation.name)
+    )
     return [(r, found) for r in rows if (found := raised(r))]
 
 

@@ -1,5 +1,6 @@
 """The yearly collection: cycles, the register of organisations, populations, who has done
 what (tracking), and the emails sent."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -33,6 +34,7 @@ DEFAULT_POPULATIONS = dict(zip(COUNCIL_TYPES, (27, 33, 36, 55)))
 
 # ---------------------------------------------------------------- cycles
 
+
 def cycle_by_year(year: int) -> Cycle | None:
     if not 0 < year < 10000:
         return None
@@ -51,15 +53,30 @@ def questionnaire_for(cycle: Cycle) -> forms.Questionnaire:
     return forms.load(cycle.questionnaire_id, cycle.questionnaire_version)
 
 
-def create_cycle(year: int, questionnaire: forms.Questionnaire, opens_at: datetime, closes_at: datetime,
-                 actor: Actor, previous: Cycle | None = None) -> Cycle:
-    cycle = Cycle(year=year, questionnaire_id=questionnaire.id, questionnaire_version=questionnaire.version,
-                  opens_at=opens_at, closes_at=closes_at, previous_cycle_id=previous.id if previous else None)
+def create_cycle(
+    year: int,
+    questionnaire: forms.Questionnaire,
+    opens_at: datetime,
+    closes_at: datetime,
+    actor: Actor,
+    previous: Cycle | None = None,
+) -> Cycle:
+    cycle = Cycle(
+        year=year,
+        questionnaire_id=questionnaire.id,
+        questionnaire_version=questionnaire.version,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        previous_cycle_id=previous.id if previous else None,
+    )
     db.session.add(cycle)
     db.session.flush()
     set_populations(cycle, populations(previous) if previous else DEFAULT_POPULATIONS)
-    audit(actor, "cycle_create", detail={"year": year, "questionnaire": questionnaire.key,
-                                         "previous": previous.year if previous else None})
+    audit(
+        actor,
+        "cycle_create",
+        detail={"year": year, "questionnaire": questionnaire.key, "previous": previous.year if previous else None},
+    )
     return cycle
 
 
@@ -70,11 +87,13 @@ def populations(cycle: Cycle) -> dict[str, int]:
 
 def set_populations(cycle: Cycle, values: Mapping[str, int | None]) -> None:
     db.session.execute(delete(CyclePopulation).where(CyclePopulation.cycle_id == cycle.id))
-    db.session.add_all(CyclePopulation(cycle_id=cycle.id, authority_type=t, population=n)
-                       for t, n in values.items() if n is not None)
+    db.session.add_all(
+        CyclePopulation(cycle_id=cycle.id, authority_type=t, population=n) for t, n in values.items() if n is not None
+    )
 
 
 # ---------------------------------------------------------------- organisations
+
 
 def organisation(org_id: int) -> Organisation | None:
     return db.session.get(Organisation, org_id) if 0 < org_id < 2**31 else None
@@ -87,8 +106,10 @@ def organisation_by_name(name: str) -> Organisation | None:
 def organisation_index() -> tuple[dict[str, Organisation], dict[str, Organisation]]:
     """Every organisation by lower-case name and by upper-case ONS code, for matching file rows."""
     everyone = list(db.session.scalars(select(Organisation)))
-    return ({o.name.strip().lower(): o for o in everyone},
-            {o.ons_code.strip().upper(): o for o in everyone if o.ons_code})
+    return (
+        {o.name.strip().lower(): o for o in everyone},
+        {o.ons_code.strip().upper(): o for o in everyone if o.ons_code},
+    )
 
 
 def organisations(include_retired: bool = False) -> list[Organisation]:
@@ -114,8 +135,11 @@ def save_organisation(org: Organisation | None, values: Mapping[str, Any], actor
     org.region = org.region or None
     org.contact_email = (org.contact_email or "").strip().lower() or None
     db.session.flush()
-    audit(actor, "organisation_edit" if before else "organisation_add",
-          detail={"organisation": org.id, "before": before, "after": _org_fields(org)})
+    audit(
+        actor,
+        "organisation_edit" if before else "organisation_add",
+        detail={"organisation": org.id, "before": before, "after": _org_fields(org)},
+    )
     return org
 
 
@@ -133,8 +157,9 @@ def store_organisations(clean: list[dict[str, Any]], actor: Actor) -> tuple[int,
     each, so that a register of 20,000 holds the database's lock for a moment, not seconds."""
     known = dict(db.session.execute(select(func.lower(Organisation.name), Organisation.id)).tuples().all())
     new = [values for values in clean if str(values["name"]).lower() not in known]
-    changed = [{"id": known[str(values["name"]).lower()], **values} for values in clean
-               if str(values["name"]).lower() in known]
+    changed = [
+        {"id": known[str(values["name"]).lower()], **values} for values in clean if str(values["name"]).lower() in known
+    ]
     if new:
         db.session.execute(insert(Organisation), new)
     if changed:
@@ -151,6 +176,7 @@ def response_statuses(cycle: Cycle) -> dict[int, str]:
 
 # ---------------------------------------------------------------- tracking
 
+
 @dataclass
 class TrackingRow:
     organisation: Organisation
@@ -160,18 +186,31 @@ class TrackingRow:
     last_email: EmailSend | None
 
 
-STATUS_LABELS = {"not_invited": "Not invited", "invited": "Invited", "not_started": "Not started",
-                 "in_progress": "In progress", "submitted": "Submitted", "reopened": "Reopened"}
+STATUS_LABELS = {
+    "not_invited": "Not invited",
+    "invited": "Invited",
+    "not_started": "Not started",
+    "in_progress": "In progress",
+    "submitted": "Submitted",
+    "reopened": "Reopened",
+}
 RECEIVED = (ResponseStatus.SUBMITTED.value, ResponseStatus.REOPENED.value)  # submitted at least once
 
 
 def tracking(cycle: Cycle) -> list[TrackingRow]:
     """Every active organisation's progress in the cycle, from four set-based queries."""
-    responses = {r.organisation_id: r
-                 for r in db.session.scalars(select(Response).where(Response.cycle_id == cycle.id))}
-    opened = dict(db.session.execute(
-        select(AccessLink.organisation_id, func.max(AccessLink.last_used_at))
-        .where(AccessLink.cycle_id == cycle.id).group_by(AccessLink.organisation_id)).tuples().all())
+    responses = {
+        r.organisation_id: r for r in db.session.scalars(select(Response).where(Response.cycle_id == cycle.id))
+    }
+    opened = dict(
+        db.session.execute(
+            select(AccessLink.organisation_id, func.max(AccessLink.last_used_at))
+            .where(AccessLink.cycle_id == cycle.id)
+            .group_by(AccessLink.organisation_id)
+        )
+        .tuples()
+        .all()
+    )
     emails: dict[int | None, EmailSend] = {}
     invited = set()
     for send in db.session.scalars(select(EmailSend).where(EmailSend.cycle_id == cycle.id).order_by(EmailSend.id)):
@@ -189,8 +228,15 @@ def tracking(cycle: Cycle) -> list[TrackingRow]:
             status = "invited"
         else:
             status = "not_invited"
-        moments = [m for m in (response.updated_at if response else None, opened.get(org.id),
-                               emails[org.id].attempted_at if org.id in emails else None) if m]
+        moments = [
+            m
+            for m in (
+                response.updated_at if response else None,
+                opened.get(org.id),
+                emails[org.id].attempted_at if org.id in emails else None,
+            )
+            if m
+        ]
         moments = [m.replace(tzinfo=UTC) if m.tzinfo is None else m for m in moments]
         rows.append(TrackingRow(org, status, max(moments) if moments else None, response, emails.get(org.id)))
     return rows
@@ -207,9 +253,11 @@ def received_by_type(rows: list[TrackingRow]) -> dict[str, int]:
 
 # ---------------------------------------------------------------- emails
 
+
 def email_template(cycle: Cycle, kind: str) -> EmailTemplate | None:
-    return db.session.scalar(select(EmailTemplate).where(EmailTemplate.cycle_id == cycle.id,
-                                                         EmailTemplate.kind == kind))
+    return db.session.scalar(
+        select(EmailTemplate).where(EmailTemplate.cycle_id == cycle.id, EmailTemplate.kind == kind)
+    )
 
 
 def save_email_template(cycle: Cycle, kind: str, subject: str, body: str, actor: Actor) -> None:
@@ -224,19 +272,39 @@ def save_email_template(cycle: Cycle, kind: str, subject: str, body: str, actor:
 def record_send(cycle: Cycle, organisation: Organisation, kind: str, job_id: int, error: str | None) -> None:
     """An invitation's or a reminder's outcome (sent, or failed saying why), which supersedes the
     earlier failures of its kind to the organisation."""
-    db.session.execute(update(EmailSend).where(
-        EmailSend.cycle_id == cycle.id, EmailSend.organisation_id == organisation.id, EmailSend.kind == kind,
-        EmailSend.outcome == "failed").values(retried=True))
-    db.session.add(EmailSend(cycle_id=cycle.id, organisation_id=organisation.id, kind=kind, job_id=job_id,
-                             to_address=organisation.contact_email, attempted_at=utcnow(),
-                             outcome="failed" if error else "sent", error=error))
+    db.session.execute(
+        update(EmailSend)
+        .where(
+            EmailSend.cycle_id == cycle.id,
+            EmailSend.organisation_id == organisation.id,
+            EmailSend.kind == kind,
+            EmailSend.outcome == "failed",
+        )
+        .values(retried=True)
+    )
+    db.session.add(
+        EmailSend(
+            cycle_id=cycle.id,
+            organisation_id=organisation.id,
+            kind=kind,
+            job_id=job_id,
+            to_address=organisation.contact_email,
+            attempted_at=utcnow(),
+            outcome="failed" if error else "sent",
+            error=error,
+        )
+    )
 
 
 def failed_sends(cycle: Cycle) -> list[EmailSend]:
     """Emails that failed and have not been tried again since."""
-    return list(db.session.scalars(select(EmailSend).where(
-        EmailSend.cycle_id == cycle.id, EmailSend.outcome == "failed", EmailSend.retried.is_(False))
-        .order_by(EmailSend.attempted_at)))
+    return list(
+        db.session.scalars(
+            select(EmailSend)
+            .where(EmailSend.cycle_id == cycle.id, EmailSend.outcome == "failed", EmailSend.retried.is_(False))
+            .order_by(EmailSend.attempted_at)
+        )
+    )
 
 
 def sends_of_job(job_id: int) -> list[EmailSend]:
@@ -244,6 +312,7 @@ def sends_of_job(job_id: int) -> list[EmailSend]:
 
 
 # ---------------------------------------------------------------- the staff survey of a cycle
+
 
 def survey_of(cycle: Cycle) -> StaffSurvey | None:
     return db.session.scalar(select(StaffSurvey).where(StaffSurvey.cycle_id == cycle.id))

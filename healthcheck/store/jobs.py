@@ -4,6 +4,7 @@ giving up on it) never both act on the same job: a worker holds a running job by
 it claimed it with, and once the job is given up or queued again after its worker stopped
 reporting, what that worker does next changes nothing. Every time here is the database's
 (``clock.now``), so machines whose clocks disagree judge a job alike."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -39,14 +40,30 @@ class Locked(IntegrityError):
     (``lock_of``). The caller's unit of work is rolled back; ``locked_by`` finds the other."""
 
 
-def new_job(kind: str, actor: Actor, cycle: Cycle | None, *, detail: dict | None = None, upload: bytes | None = None,
-            upload_name: str | None = None) -> Job:
+def new_job(
+    kind: str,
+    actor: Actor,
+    cycle: Cycle | None,
+    *,
+    detail: dict | None = None,
+    upload: bytes | None = None,
+    upload_name: str | None = None,
+) -> Job:
     """A queued job; ``Locked`` while another unfinished job holds the lock this one needs
     (``lock_of``)."""
     now = clock.now()
-    job = Job(kind=kind, cycle=cycle, lock=lock_of(kind, cycle.id if cycle else None, detail or {}),
-              detail=detail or {}, upload=upload, upload_name=upload_name, created_by=str(actor), status=QUEUED,
-              created_at=now, heartbeat_at=now)
+    job = Job(
+        kind=kind,
+        cycle=cycle,
+        lock=lock_of(kind, cycle.id if cycle else None, detail or {}),
+        detail=detail or {},
+        upload=upload,
+        upload_name=upload_name,
+        created_by=str(actor),
+        status=QUEUED,
+        created_at=now,
+        heartbeat_at=now,
+    )
     db.session.add(job)
     try:
         db.session.flush()
@@ -68,8 +85,11 @@ def locked_by(lock: str) -> Job | None:
 def recent_jobs(cycle: Cycle, limit: int = 10) -> list[Job]:
     """The cycle's latest jobs, but the many that each send a return's few emails (a confirmation,
     a note): their outcomes are on the collection's page, a failure among "could not be sent"."""
-    return list(db.session.scalars(select(Job).where(Job.cycle_id == cycle.id, Job.kind != "email")
-                                   .order_by(Job.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(Job).where(Job.cycle_id == cycle.id, Job.kind != "email").order_by(Job.id.desc()).limit(limit)
+        )
+    )
 
 
 def _change(job_id: int, from_states: tuple[str, ...], held_by: int | None = None, **values: Any) -> bool:
@@ -84,8 +104,15 @@ def start(job_id: int, worker: str) -> int | None:
     """Claim a queued job for ``worker``: the attempt it holds the job by, or None if the job is not
     queued (run already, taken by another worker, or given up)."""
     now = clock.now()
-    if not _change(job_id, (QUEUED,), status=RUNNING, started_at=now, heartbeat_at=now, attempt=Job.attempt + 1,
-                   worker=worker[:200]):
+    if not _change(
+        job_id,
+        (QUEUED,),
+        status=RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        attempt=Job.attempt + 1,
+        worker=worker[:200],
+    ):
         return None
     return db.session.scalar(select(Job.attempt).where(Job.id == job_id))
 
@@ -103,15 +130,20 @@ def beat(job_id: int, attempt: int) -> bool:
 def holds(job_id: int, attempt: int) -> bool:
     """Whether this attempt still holds the running job, its row locked till the transaction ends
     (so that what is recorded in it is recorded only by the job's one holder)."""
-    return db.session.scalar(select(Job.id).where(Job.id == job_id, Job.status == RUNNING, Job.attempt == attempt)
-                             .with_for_update()) is not None
+    return (
+        db.session.scalar(
+            select(Job.id).where(Job.id == job_id, Job.status == RUNNING, Job.attempt == attempt).with_for_update()
+        )
+        is not None
+    )
 
 
 def finish(job_id: int, attempt: int, error: str | None = None) -> bool:
     """The running job is over: done, or failed with ``error``; its lock is released either way
     (trying a failed job again is a new job). False if this attempt no longer held it."""
-    return _change(job_id, (RUNNING,), attempt, status=FAILED if error else DONE, error=error,
-                   finished_at=clock.now(), lock=None)
+    return _change(
+        job_id, (RUNNING,), attempt, status=FAILED if error else DONE, error=error, finished_at=clock.now(), lock=None
+    )
 
 
 def give_up(job_id: int, reason: str) -> bool:
@@ -126,8 +158,7 @@ def stalled(job: Job, after: timedelta) -> bool:
 
 
 MAX_ATTEMPTS = 3  # a job whose worker stops this many times (the job itself may be what stops it) fails
-STOPPED_TOO_OFTEN = (f"The worker running this job stopped {MAX_ATTEMPTS} times: it is not taken up again by "
-                     "itself")
+STOPPED_TOO_OFTEN = f"The worker running this job stopped {MAX_ATTEMPTS} times: it is not taken up again by itself"
 
 
 def queue_again(after: timedelta) -> list[Job]:
@@ -138,16 +169,25 @@ def queue_again(after: timedelta) -> list[Job]:
     worker has stopped ``MAX_ATTEMPTS`` times fails instead."""
     now = clock.now()
     late = [Job.status.in_((QUEUED, RUNNING)), Job.heartbeat_at < now - after]
-    db.session.connection().execute(update(Job).where(*late, Job.status == RUNNING, Job.attempt >= MAX_ATTEMPTS)
-                                    .values(status=FAILED, error=STOPPED_TOO_OFTEN, finished_at=now, lock=None))
+    db.session.connection().execute(
+        update(Job)
+        .where(*late, Job.status == RUNNING, Job.attempt >= MAX_ATTEMPTS)
+        .values(status=FAILED, error=STOPPED_TOO_OFTEN, finished_at=now, lock=None)
+    )
     found = list(db.session.scalars(select(Job).where(*late).order_by(Job.id)))
-    return [job for job in found
-            if db.session.connection().execute(update(Job).where(Job.id == job.id, *late)
-                                               .values(status=QUEUED, heartbeat_at=now, worker=None)).rowcount == 1]
+    return [
+        job
+        for job in found
+        if db.session.connection()
+        .execute(update(Job).where(Job.id == job.id, *late).values(status=QUEUED, heartbeat_at=now, worker=None))
+        .rowcount
+        == 1
+    ]
 
 
 def stale_jobs(ids: list[int]) -> list[int]:
     """Which of these jobs are over (done or failed) or gone: their unfinished work can go."""
-    running = set(db.session.scalars(select(Job.id).where(Job.id.in_(ids), or_(Job.status == QUEUED,
-                                                                              Job.status == RUNNING))))
+    running = set(
+        db.session.scalars(select(Job.id).where(Job.id.in_(ids), or_(Job.status == QUEUED, Job.status == RUNNING)))
+    )
     return [i for i in ids if i not in running]

@@ -1,5 +1,6 @@
 """Statistical neighbours: the list the coordinator uploads (each organisation's nearest
 neighbours, licensed by councils), kept whole: a new list replaces the old one."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,13 +38,24 @@ def replace(pairs: list[tuple[int, list[int]]], actor: Actor, file_name: str) ->
     """The list replaced by ``pairs`` (organisation id, its neighbours' ids nearest first); the
     caller commits. Returns how many neighbours were stored."""
     db.session.execute(delete(StatisticalNeighbour))
-    rows = [{"organisation_id": org, "neighbour_id": n, "rank": rank, "uploaded_by": str(actor),
-             "file_name": file_name[:200]}
-            for org, neighbours in pairs for rank, n in enumerate(neighbours, start=1)]
+    rows = [
+        {
+            "organisation_id": org,
+            "neighbour_id": n,
+            "rank": rank,
+            "uploaded_by": str(actor),
+            "file_name": file_name[:200],
+        }
+        for org, neighbours in pairs
+        for rank, n in enumerate(neighbours, start=1)
+    ]
     if rows:
         db.session.execute(insert(StatisticalNeighbour), rows)
-    audit(actor, "neighbours_import", detail={"organisations": len(pairs), "neighbours": len(rows),
-                                              "file": file_name[:200]})
+    audit(
+        actor,
+        "neighbours_import",
+        detail={"organisations": len(pairs), "neighbours": len(rows), "file": file_name[:200]},
+    )
     return len(rows)
 
 
@@ -52,8 +64,9 @@ def current() -> Upload | None:
     first = db.session.scalars(select(StatisticalNeighbour).limit(1)).first()
     if first is None:
         return None
-    organisations, pairs = db.session.execute(select(
-        func.count(func.distinct(StatisticalNeighbour.organisation_id)), func.count(StatisticalNeighbour.id))).one()
+    organisations, pairs = db.session.execute(
+        select(func.count(func.distinct(StatisticalNeighbour.organisation_id)), func.count(StatisticalNeighbour.id))
+    ).one()
     return Upload(first.uploaded_at, first.uploaded_by, first.file_name, organisations, pairs)
 
 
@@ -64,7 +77,8 @@ def lists() -> list[tuple[str, list[str]]]:
         select(org.c.name, neighbour.c.name)
         .join(StatisticalNeighbour, StatisticalNeighbour.organisation_id == org.c.id)
         .join(neighbour, StatisticalNeighbour.neighbour_id == neighbour.c.id)
-        .order_by(org.c.name, StatisticalNeighbour.rank)).all()
+        .order_by(org.c.name, StatisticalNeighbour.rank)
+    ).all()
     out: dict[str, list[str]] = {}
     for name, neighbour_name in rows:
         out.setdefault(name, []).append(neighbour_name)

@@ -1,4 +1,5 @@
 """An employer's action plan: actions by standard, each with its dated history."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -8,13 +9,25 @@ from ..extensions import db
 from ..models import RAG, Action, ActionUpdate, Response
 from . import Actor, audit
 
-ACTION_FIELDS = ("section_id", "staff_standard", "description", "finding", "lead", "starts_on", "due_on", "outcome",
-                 "evidence")
+ACTION_FIELDS = (
+    "section_id",
+    "staff_standard",
+    "description",
+    "finding",
+    "lead",
+    "starts_on",
+    "due_on",
+    "outcome",
+    "evidence",
+)
 
 
 def actions_of(response_id: int) -> list[Action]:
-    return list(db.session.scalars(select(Action).where(Action.response_id == response_id)
-                                   .order_by(Action.section_id, Action.id)))
+    return list(
+        db.session.scalars(
+            select(Action).where(Action.response_id == response_id).order_by(Action.section_id, Action.id)
+        )
+    )
 
 
 def action_of(response_id: int, action_id: int) -> Action | None:
@@ -34,8 +47,9 @@ class Conflict(Exception):
         self.both: list[str] = []  # the fields this person and the other both changed
 
 
-def save_action(response: Response, values: dict, actor: Actor, action: Action | None = None,
-                expected: int | None = None) -> Action:
+def save_action(
+    response: Response, values: dict, actor: Actor, action: Action | None = None, expected: int | None = None
+) -> Action:
     """Add an action, or change one: ``expected`` is the version the person's page showed, and if
     the action has changed since (or changes while this writes), nothing is written: Conflict."""
     if action is not None and expected != action.version:
@@ -55,8 +69,12 @@ def save_action(response: Response, values: dict, actor: Actor, action: Action |
         fresh = db.session.get(Action, action.id)
         assert fresh is not None
         raise Conflict(fresh) from None
-    audit(actor, "action_edit" if before else "action_add", response_id=response.id,
-          detail={"action": action.id, "before": before, "after": {k: _plain(values.get(k)) for k in ACTION_FIELDS}})
+    audit(
+        actor,
+        "action_edit" if before else "action_add",
+        response_id=response.id,
+        detail={"action": action.id, "before": before, "after": {k: _plain(values.get(k)) for k in ACTION_FIELDS}},
+    )
     return action
 
 
@@ -67,17 +85,26 @@ def _plain(value: object) -> object:
 def add_update(action: Action, text: str, actor: Actor, status: str | None = None) -> ActionUpdate:
     """A dated progress note; with a status, the change of RAG status and why."""
     changed = status if status and status != action.status else None
-    note = ActionUpdate(action_id=action.id, by=actor.name, text=text,
-                        status_from=action.status if changed else None, status_to=changed)
+    note = ActionUpdate(
+        action_id=action.id, by=actor.name, text=text, status_from=action.status if changed else None, status_to=changed
+    )
     if changed:
         action.status = changed
     db.session.add(note)
-    audit(actor, "action_status" if changed else "action_progress", response_id=action.response_id,
-          detail={"action": action.id, "from": note.status_from, "to": note.status_to})
+    audit(
+        actor,
+        "action_status" if changed else "action_progress",
+        response_id=action.response_id,
+        detail={"action": action.id, "from": note.status_from, "to": note.status_to},
+    )
     return note
 
 
 def delete_action(action: Action, actor: Actor) -> None:
-    audit(actor, "action_delete", response_id=action.response_id,
-          detail={"action": action.id, "description": action.description})
+    audit(
+        actor,
+        "action_delete",
+        response_id=action.response_id,
+        detail={"action": action.id, "description": action.description},
+    )
     db.session.delete(action)

@@ -4,6 +4,7 @@ the edition adds or changes against the last one (returns new, changed or withdr
 survey's results added or updated, comments newly approved). Publishing records the same
 comparison in the edition's summary (``compare``), which the results page reads back in words
 (``in_words``)."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -40,14 +41,21 @@ class Unfinished:
 def unfinished(cycle: Cycle, now: datetime) -> Unfinished:
     statuses = Counter(row.status for row in collection.tracking(cycle))
     survey = staff.survey_of(cycle)
-    state = "none" if survey is None else ("open" if survey.is_open(now) else
-                                           "closed" if survey.has_closed(now) else "not open yet")
-    return Unfinished(organisations=sum(statuses.values()),
-                      not_submitted=sum(n for s, n in statuses.items() if s not in collection.RECEIVED),
-                      reopened=statuses.get("reopened", 0), comments_pending=comment_count(cycle, "pending"),
-                      survey=survey, survey_state=state,
-                      staff_respondents=sum(staff.counts(survey).values()) if survey else None,
-                      duplicates=flagged_duplicates(cycle, survey))
+    state = (
+        "none"
+        if survey is None
+        else ("open" if survey.is_open(now) else "closed" if survey.has_closed(now) else "not open yet")
+    )
+    return Unfinished(
+        organisations=sum(statuses.values()),
+        not_submitted=sum(n for s, n in statuses.items() if s not in collection.RECEIVED),
+        reopened=statuses.get("reopened", 0),
+        comments_pending=comment_count(cycle, "pending"),
+        survey=survey,
+        survey_state=state,
+        staff_respondents=sum(staff.counts(survey).values()) if survey else None,
+        duplicates=flagged_duplicates(cycle, survey),
+    )
 
 
 def flagged_duplicates(cycle: Cycle, survey: StaffSurvey | None) -> int:
@@ -57,10 +65,13 @@ def flagged_duplicates(cycle: Cycle, survey: StaffSurvey | None) -> int:
 
 
 def _comments(cycle: Cycle) -> Any:
-    return (select(CommentReview.id).outerjoin(Response, CommentReview.response_id == Response.id)
-            .outerjoin(StaffResponse, CommentReview.staff_response_id == StaffResponse.id)
-            .outerjoin(StaffSurvey, StaffResponse.survey_id == StaffSurvey.id)
-            .where(or_(Response.cycle_id == cycle.id, StaffSurvey.cycle_id == cycle.id)))
+    return (
+        select(CommentReview.id)
+        .outerjoin(Response, CommentReview.response_id == Response.id)
+        .outerjoin(StaffResponse, CommentReview.staff_response_id == StaffResponse.id)
+        .outerjoin(StaffSurvey, StaffResponse.survey_id == StaffSurvey.id)
+        .where(or_(Response.cycle_id == cycle.id, StaffSurvey.cycle_id == cycle.id))
+    )
 
 
 def comment_count(cycle: Cycle, status: str) -> int:
@@ -77,8 +88,10 @@ def approved_comments(cycle: Cycle) -> list[int]:
 
 # ---------------------------------------------------------------- against the last edition
 
-def compare(before: Edition | None, returns: dict[str, str], staff_respondents: int | None,
-            comments: list[int]) -> dict[str, Any] | None:
+
+def compare(
+    before: Edition | None, returns: dict[str, str], staff_respondents: int | None, comments: list[int]
+) -> dict[str, Any] | None:
     """What an edition of these returns (organisation: reference of the version), staff survey
     results (its respondents, None when not included) and approved comments adds or changes
     against ``before``; None for a first edition. Comments are compared by id where ``before``
@@ -88,12 +101,16 @@ def compare(before: Edition | None, returns: dict[str, str], staff_respondents: 
     earlier = before.returns or {}
     summary = before.summary or {}
     known = set(summary.get("comments") or [])  # none recorded by an edition from before this was added
-    approved, withdrawn = (len(set(comments) - known), len(known - set(comments))) if "comments" in summary \
-        else (None, None)
-    return {"added": sorted(set(returns) - set(earlier)), "removed": sorted(set(earlier) - set(returns)),
-            "changed": sorted(k for k in set(returns) & set(earlier) if returns[k] != earlier[k]),
-            "staff": {"before": summary.get("staff_respondents"), "after": staff_respondents},
-            "comments": {"approved": approved, "withdrawn": withdrawn}}
+    approved, withdrawn = (
+        (len(set(comments) - known), len(known - set(comments))) if "comments" in summary else (None, None)
+    )
+    return {
+        "added": sorted(set(returns) - set(earlier)),
+        "removed": sorted(set(earlier) - set(returns)),
+        "changed": sorted(k for k in set(returns) & set(earlier) if returns[k] != earlier[k]),
+        "staff": {"before": summary.get("staff_respondents"), "after": staff_respondents},
+        "comments": {"approved": approved, "withdrawn": withdrawn},
+    }
 
 
 def recorded(edition: Edition, previous: Edition | None) -> dict[str, Any] | None:
@@ -102,8 +119,13 @@ def recorded(edition: Edition, previous: Edition | None) -> dict[str, Any] | Non
     changes = (edition.summary or {}).get("changes")
     if changes is None or "staff" in changes or previous is None:
         return changes
-    return {**changes, "staff": {"before": (previous.summary or {}).get("staff_respondents"),
-                                 "after": (edition.summary or {}).get("staff_respondents")}}
+    return {
+        **changes,
+        "staff": {
+            "before": (previous.summary or {}).get("staff_respondents"),
+            "after": (edition.summary or {}).get("staff_respondents"),
+        },
+    }
 
 
 def _n(count: int, one: str, many: str | None = None) -> str:
@@ -122,10 +144,12 @@ def in_words(changes: dict[str, Any] | None) -> list[str]:
     elif after is None and before is not None:
         lines.append("The staff survey’s results no longer included (the survey was reopened)")
     elif after is not None and after != before:
-        lines.append(f"The staff survey’s results rebuilt from {_n(after, 'counted response')} "
-                     f"({before:,} before)")
-    for key, what in (("added", "New returns"), ("changed", "Returns changed"),
-                      ("removed", "Returns withdrawn (no longer submitted)")):
+        lines.append(f"The staff survey’s results rebuilt from {_n(after, 'counted response')} ({before:,} before)")
+    for key, what in (
+        ("added", "New returns"),
+        ("changed", "Returns changed"),
+        ("removed", "Returns withdrawn (no longer submitted)"),
+    ):
         if changes.get(key):
             lines.append(f"{what}: {', '.join(changes[key])}")
     comments = changes.get("comments") or {}

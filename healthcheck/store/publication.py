@@ -1,4 +1,5 @@
 """What a cycle's results are made from, and the editions they were published in."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -24,9 +25,12 @@ def returns_for_export(cycle: Cycle, include_drafts: bool = False) -> list[tuple
     if include_drafts:
         submitted = {response.id for response, _ in out}
         drafts = db.session.scalars(
-            select(Response).join(Response.organisation).options(contains_eager(Response.organisation))
+            select(Response)
+            .join(Response.organisation)
+            .options(contains_eager(Response.organisation))
             .where(Response.cycle_id == cycle.id, Response.status != ResponseStatus.NOT_STARTED.value)
-            .order_by(Organisation.name))
+            .order_by(Organisation.name)
+        )
         out += [(r, r.answers or {}) for r in drafts if r.id not in submitted]
         out.sort(key=lambda pair: pair[0].organisation.name)
     return out
@@ -40,35 +44,62 @@ def dataset(cycle: Cycle, with_previous: bool = True) -> Dataset:
     questionnaire = questionnaire_for(cycle)
     coded = review.codings(cycle)
     submitted = latest_submitted(cycle)
-    returns = [Return(r.organisation.name, r.organisation.authority_type, v.answers, coded.get(r.id, {}), v.reference,
-                      r.organisation.region or None) for r, v in submitted]
+    returns = [
+        Return(
+            r.organisation.name,
+            r.organisation.authority_type,
+            v.answers,
+            coded.get(r.id, {}),
+            v.reference,
+            r.organisation.region or None,
+        )
+        for r, v in submitted
+    ]
     labels = dict(review.open_answer_keys(questionnaire))
     # Free-text comments once approved on review; "Other (please specify)" answers once coded
     # (the coordinator read each to code it), as redacted, unless excluded.
-    comments = [{"question_id": c.question_id,
-                 "label": labels[c.question_id].label if c.question_id in labels else c.question_id,
-                 "section_id": labels[c.question_id].section_id if c.question_id in labels else None,
-                 "text": c.redacted, "categories": coded.get(c.response_id or 0, {}).get(c.question_id, [])}
-                for c in review.published_answers(cycle, questionnaire, coded)]
+    comments = [
+        {
+            "question_id": c.question_id,
+            "label": labels[c.question_id].label if c.question_id in labels else c.question_id,
+            "section_id": labels[c.question_id].section_id if c.question_id in labels else None,
+            "text": c.redacted,
+            "categories": coded.get(c.response_id or 0, {}).get(c.question_id, []),
+        }
+        for c in review.published_answers(cycle, questionnaire, coded)
+    ]
     previous = None
     if with_previous and cycle.previous_cycle_id:
         earlier = db.session.get(Cycle, cycle.previous_cycle_id)
         assert earlier is not None
         previous = dataset(earlier)
-        _in_these_ids(previous, questionnaire.previous.get("renamed", {})
-                      if questionnaire.previous.get("version") == earlier.questionnaire_version else {})
+        _in_these_ids(
+            previous,
+            questionnaire.previous.get("renamed", {})
+            if questionnaire.previous.get("version") == earlier.questionnaire_version
+            else {},
+        )
         level: Dataset | None = previous
         while level is not None:  # every earlier year is read with this year's questions and tables
             level.questionnaire, level.tables = questionnaire, tablespec.load(questionnaire)
             level = level.previous
-    return Dataset(year=cycle.year, questionnaire=questionnaire, tables=tablespec.load(questionnaire),
-                   returns=returns, populations=populations(cycle), comments=comments,
-                   categories=review.added_categories(cycle), previous=previous,
-                   named=named(submitted), neighbours=neighbours.mapping())
+    return Dataset(
+        year=cycle.year,
+        questionnaire=questionnaire,
+        tables=tablespec.load(questionnaire),
+        returns=returns,
+        populations=populations(cycle),
+        comments=comments,
+        categories=review.added_categories(cycle),
+        previous=previous,
+        named=named(submitted),
+        neighbours=neighbours.mapping(),
+    )
 
 
 def _in_these_ids(earlier: Dataset, renamed: dict[str, str]) -> None:
     """Rename an earlier year's answer keys (and those of the years before it) to this year's."""
+
     def rename(key: str) -> str:
         if key in renamed:
             return renamed[key]
@@ -86,24 +117,27 @@ def _in_these_ids(earlier: Dataset, renamed: dict[str, str]) -> None:
 
 # ---------------------------------------------------------------- editions
 
+
 def editions(cycle: Cycle) -> list[Edition]:
     """Every edition of a cycle's results, the latest first."""
-    return list(db.session.scalars(select(Edition).where(Edition.cycle_id == cycle.id)
-                                   .order_by(Edition.number.desc())))
+    return list(db.session.scalars(select(Edition).where(Edition.cycle_id == cycle.id).order_by(Edition.number.desc())))
 
 
 def add_edition(edition: Edition, files: list[tuple[str, str, str | None, int, str]]) -> None:
     """A built edition recorded, with its files: each as (path, kind, the name of the organisation
     it is for or None, size, SHA-256)."""
     ids = {o.name: o.id for o in db.session.scalars(select(Organisation))}
-    edition.files = [EditionFile(path=path, kind=kind, organisation_id=ids.get(name or ""), size=size, sha256=sha256)
-                     for path, kind, name, size, sha256 in files]
+    edition.files = [
+        EditionFile(path=path, kind=kind, organisation_id=ids.get(name or ""), size=size, sha256=sha256)
+        for path, kind, name, size, sha256 in files
+    ]
     db.session.add(edition)
 
 
 def latest_edition(cycle: Cycle) -> Edition | None:
-    return db.session.scalar(select(Edition).where(Edition.cycle_id == cycle.id)
-                             .order_by(Edition.number.desc()).limit(1))
+    return db.session.scalar(
+        select(Edition).where(Edition.cycle_id == cycle.id).order_by(Edition.number.desc()).limit(1)
+    )
 
 
 def edition_made_by(job_id: int) -> Edition | None:
@@ -127,22 +161,36 @@ def edition_file(edition: Edition, path: str, organisation: Organisation | None 
 
 def files_of(edition: Edition, kind: str) -> list[EditionFile]:
     """An edition's files of one kind (its staff survey's scores, regions' reports...), by path."""
-    return list(db.session.scalars(select(EditionFile).where(EditionFile.edition_id == edition.id,
-                                                             EditionFile.kind == kind).order_by(EditionFile.path)))
+    return list(
+        db.session.scalars(
+            select(EditionFile)
+            .where(EditionFile.edition_id == edition.id, EditionFile.kind == kind)
+            .order_by(EditionFile.path)
+        )
+    )
 
 
 def organisation_file(edition: Edition, organisation: Organisation, kind: str, suffix: str) -> EditionFile | None:
     """One organisation's own file of an edition: its benchmark or its staff survey results."""
-    return db.session.scalar(select(EditionFile).where(
-        EditionFile.edition_id == edition.id, EditionFile.organisation_id == organisation.id,
-        EditionFile.kind == kind, EditionFile.path.endswith(suffix)))
+    return db.session.scalar(
+        select(EditionFile).where(
+            EditionFile.edition_id == edition.id,
+            EditionFile.organisation_id == organisation.id,
+            EditionFile.kind == kind,
+            EditionFile.path.endswith(suffix),
+        )
+    )
 
 
 def published() -> list[tuple[Cycle, list[Edition]]]:
     """Every cycle with at least one edition, the latest year first, each with its editions (the
     latest first): what the open data API lists. One query, whatever the number of cycles."""
-    every = db.session.scalars(select(Edition).join(Edition.cycle).options(contains_eager(Edition.cycle))
-                               .order_by(Cycle.year.desc(), Edition.number.desc())).all()
+    every = db.session.scalars(
+        select(Edition)
+        .join(Edition.cycle)
+        .options(contains_eager(Edition.cycle))
+        .order_by(Cycle.year.desc(), Edition.number.desc())
+    ).all()
     out: dict[int, tuple[Cycle, list[Edition]]] = {}
     for found in every:
         out.setdefault(found.cycle_id, (found.cycle, []))[1].append(found)

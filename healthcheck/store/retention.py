@@ -9,6 +9,7 @@ dataset in each edition loses its contact details (its checksum recorded afresh)
 reports and benchmarks never held any. The returns' answers, scores and the redacted comments
 that were published stay: they are the health check's record, not a person's.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -71,8 +72,20 @@ def months_after(when: datetime, months: int) -> datetime:
     """The same day ``months`` later (the month's last day where it is shorter)."""
     index = when.month - 1 + months
     year, month = when.year + index // 12, index % 12 + 1
-    last = [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31,
-            30, 31][month - 1]
+    last = [
+        31,
+        29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ][month - 1]
     return when.replace(year=year, month=month, day=min(when.day, last))
 
 
@@ -110,33 +123,60 @@ def _cycle_items(cycle: Cycle, editions: Path) -> list[Item]:
             items.append(Item(year, "contact details", f"{name}'s return", "answers", r.id, keys))
         if any(page_names(page) - {REMOVED} for page in (r.pages or {}).values()):
             items.append(Item(year, "names of people who saved answers", f"{name}'s return", "pages", r.id))
-    versions = db.session.execute(select(SubmittedVersion, Response).join(Response)
-                                  .where(Response.cycle_id == cycle.id).order_by(SubmittedVersion.id))
+    versions = db.session.execute(
+        select(SubmittedVersion, Response)
+        .join(Response)
+        .where(Response.cycle_id == cycle.id)
+        .order_by(SubmittedVersion.id)
+    )
     for v, r in versions:
         where = f"version {v.number} of {r.organisation.name}'s return"
         if keys := tuple(sorted(contact & set(v.answers or {}))):
             items.append(Item(year, "contact details", where, "version_answers", v.id, keys))
         if v.submitted_by != REMOVED:
             items.append(Item(year, "name of who submitted", where, "version_signer", v.id))
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.response_id.in_([r.id for r in responses]))
-                                .order_by(AuditEvent.id))
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.response_id.in_([r.id for r in responses])).order_by(AuditEvent.id)
+    )
     for e in events:
         changed = tuple(sorted(contact & set((e.detail or {}).get("changes") or {})))
         named = not e.actor.startswith(REMOVED) and any(via in e.actor for via in EMPLOYER_VIA)
         if named or changed:
-            items.append(Item(year, "names and contact details in the history", f"event {e.id} ({e.action})",
-                              "audit", e.id, changed))
-    for c in db.session.scalars(select(Contributor).where(Contributor.response_id.in_([r.id for r in responses]),
-                                                          Contributor.name != REMOVED).order_by(Contributor.id)):
+            items.append(
+                Item(
+                    year,
+                    "names and contact details in the history",
+                    f"event {e.id} ({e.action})",
+                    "audit",
+                    e.id,
+                    changed,
+                )
+            )
+    for c in db.session.scalars(
+        select(Contributor)
+        .where(Contributor.response_id.in_([r.id for r in responses]), Contributor.name != REMOVED)
+        .order_by(Contributor.id)
+    ):
         items.append(Item(year, "a contributor's name and email", f"contributor {c.id}", "contributor", c.id))
-    for send_id in db.session.scalars(select(EmailSend.id).where(
-            EmailSend.cycle_id == cycle.id, EmailSend.to_address.is_not(None)).order_by(EmailSend.id)):
+    for send_id in db.session.scalars(
+        select(EmailSend.id)
+        .where(EmailSend.cycle_id == cycle.id, EmailSend.to_address.is_not(None))
+        .order_by(EmailSend.id)
+    ):
         items.append(Item(year, "email address an email went to", f"email {send_id}", "email", send_id))
     items += _staff_items(cycle)
     for f in datasets_of(cycle):
         if dataset_holds_contacts(dataset_path(f, editions), contact):
-            items.append(Item(year, "contact details", f"the frozen dataset of edition {_edition(f).number}",
-                              "dataset", f.id, tuple(sorted(contact))))
+            items.append(
+                Item(
+                    year,
+                    "contact details",
+                    f"the frozen dataset of edition {_edition(f).number}",
+                    "dataset",
+                    f.id,
+                    tuple(sorted(contact)),
+                )
+            )
     return items
 
 
@@ -146,15 +186,27 @@ def _staff_items(cycle: Cycle) -> list[Item]:
         return []
     texts = {q.id for q in questionnaire_of(survey).questions() if q.answer_type.free_text}
     items = []
-    for response in db.session.scalars(select(StaffResponse).where(StaffResponse.survey_id == survey.id)
-                                       .order_by(StaffResponse.id)):
+    for response in db.session.scalars(
+        select(StaffResponse).where(StaffResponse.survey_id == survey.id).order_by(StaffResponse.id)
+    ):
         if keys := tuple(sorted(k for k in texts if response.answers.get(k))):
-            items.append(Item(cycle.year, "staff survey free text", f"staff response {response.id[:8]}",
-                              "staff_answers", response.id, keys))
-    reviews = db.session.scalars(select(CommentReview).join(StaffResponse).where(StaffResponse.survey_id == survey.id)
-                                 .order_by(CommentReview.id))
-    items += [Item(cycle.year, "staff survey free text under review", f"comment {c.id}", "staff_comment", c.id)
-              for c in reviews]
+            items.append(
+                Item(
+                    cycle.year,
+                    "staff survey free text",
+                    f"staff response {response.id[:8]}",
+                    "staff_answers",
+                    response.id,
+                    keys,
+                )
+            )
+    reviews = db.session.scalars(
+        select(CommentReview).join(StaffResponse).where(StaffResponse.survey_id == survey.id).order_by(CommentReview.id)
+    )
+    items += [
+        Item(cycle.year, "staff survey free text under review", f"comment {c.id}", "staff_comment", c.id)
+        for c in reviews
+    ]
     return items
 
 
@@ -178,8 +230,14 @@ def dataset_holds_contacts(path: Path, contact: set[str], organisation: str | No
 
 def datasets_of(cycle: Cycle) -> list[EditionFile]:
     """The frozen datasets of a cycle's editions."""
-    return list(db.session.scalars(select(EditionFile).join(Edition).where(
-        Edition.cycle_id == cycle.id, EditionFile.kind == "dataset").order_by(EditionFile.id)))
+    return list(
+        db.session.scalars(
+            select(EditionFile)
+            .join(Edition)
+            .where(Edition.cycle_id == cycle.id, EditionFile.kind == "dataset")
+            .order_by(EditionFile.id)
+        )
+    )
 
 
 def dataset_path(f: EditionFile, editions: Path) -> Path:
@@ -196,8 +254,7 @@ def apply(items: list[Item], actor: Actor, editions: Path) -> list[Rewrite]:
     recorded and not yet written is simply found, and written, by the next run."""
     rewrites = delete(items, editions)
     if items:
-        audit(actor, "retention_applied", detail={"items": len(items),
-                                                  "cycles": sorted({i.cycle for i in items})})
+        audit(actor, "retention_applied", detail={"items": len(items), "cycles": sorted({i.cycle for i in items})})
     return rewrites
 
 
@@ -240,8 +297,9 @@ def _without_names(page: PageRecord) -> PageRecord:
 def _pages(item: Item) -> None:
     """The names on a return's pages (those named in ``item.keys``, or all)."""
     response = _row(Response, item)
-    response.pages = {k: _without_names(page) if k in (item.keys or (k,)) else page
-                      for k, page in (response.pages or {}).items()}
+    response.pages = {
+        k: _without_names(page) if k in (item.keys or (k,)) else page for k, page in (response.pages or {}).items()
+    }
 
 
 def _version_answers(item: Item) -> None:
@@ -258,7 +316,7 @@ def _audit(item: Item) -> None:
     """An employer's person's name in the audit trail, and the contact details among its changes."""
     event = _row(AuditEvent, item)
     if any(via in event.actor for via in EMPLOYER_VIA):
-        event.actor = REMOVED + event.actor[event.actor.rindex(" ("):]
+        event.actor = REMOVED + event.actor[event.actor.rindex(" (") :]
     _audit_changes(item)
 
 
@@ -337,8 +395,20 @@ def _action_update(item: Item) -> None:
     update.by = REMOVED
 
 
-_DELETE = {"contributor": _contributor, "contributor_inviter": _contributor_inviter, "org_contact": _org_contact,
-           "sign_in_failure": _sign_in_failure, "action": _action, "action_update": _action_update,
-           "answers": _answers, "pages": _pages, "version_answers": _version_answers,
-           "version_signer": _version_signer, "audit": _audit, "audit_changes": _audit_changes, "email": _email,
-           "staff_answers": _staff_answers, "staff_comment": _staff_comment}
+_DELETE = {
+    "contributor": _contributor,
+    "contributor_inviter": _contributor_inviter,
+    "org_contact": _org_contact,
+    "sign_in_failure": _sign_in_failure,
+    "action": _action,
+    "action_update": _action_update,
+    "answers": _answers,
+    "pages": _pages,
+    "version_answers": _version_answers,
+    "version_signer": _version_signer,
+    "audit": _audit,
+    "audit_changes": _audit_changes,
+    "email": _email,
+    "staff_answers": _staff_answers,
+    "staff_comment": _staff_comment,
+}

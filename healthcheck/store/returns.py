@@ -1,5 +1,6 @@
 """An organisation's return: the link that opens it, its answers page by page, submission and
 the versions submitted."""
+
 from __future__ import annotations
 
 import hashlib
@@ -35,6 +36,7 @@ EDITABLE = (ResponseStatus.NOT_STARTED.value, ResponseStatus.IN_PROGRESS.value, 
 
 # ---------------------------------------------------------------- links
 
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -44,9 +46,15 @@ def issue_link(cycle: Cycle, organisation: Organisation, *, revoke_existing: boo
     which is shown once and stored only as a hash."""
     now = utcnow()
     if revoke_existing:
-        db.session.execute(update(AccessLink).where(
-            AccessLink.cycle_id == cycle.id, AccessLink.organisation_id == organisation.id,
-            AccessLink.revoked_at.is_(None)).values(revoked_at=now))
+        db.session.execute(
+            update(AccessLink)
+            .where(
+                AccessLink.cycle_id == cycle.id,
+                AccessLink.organisation_id == organisation.id,
+                AccessLink.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+        )
     return_for(cycle, organisation)
     token = secrets.token_urlsafe(32)
     db.session.add(AccessLink(cycle=cycle, organisation=organisation, token_hash=hash_token(token), created_at=now))
@@ -57,8 +65,11 @@ def settle_link(cycle: Cycle, organisation: Organisation, token: str, *, deliver
     """After the email that carried a link: a link never delivered is revoked (it must not work);
     one delivered that ``replaces`` the others (an invitation's) revokes them."""
     link_id = db.session.scalar(select(AccessLink.id).where(AccessLink.token_hash == hash_token(token)))
-    others = [AccessLink.cycle_id == cycle.id, AccessLink.organisation_id == organisation.id,
-              AccessLink.revoked_at.is_(None)]
+    others = [
+        AccessLink.cycle_id == cycle.id,
+        AccessLink.organisation_id == organisation.id,
+        AccessLink.revoked_at.is_(None),
+    ]
     if not delivered:
         db.session.execute(update(AccessLink).where(AccessLink.id == link_id).values(revoked_at=utcnow()))
     elif replaces:
@@ -73,11 +84,16 @@ def find_link(token: str) -> AccessLink | None:
 
 
 # Every page of a return runs this: built once, it is only run (building it took a fifth of its time).
-_OPEN_LINK = (select(AccessLink, Response).join(AccessLink.cycle).join(AccessLink.organisation)
-              .join(Response, (Response.cycle_id == AccessLink.cycle_id)
-                    & (Response.organisation_id == AccessLink.organisation_id))
-              .options(contains_eager(AccessLink.cycle), contains_eager(AccessLink.organisation))
-              .where(AccessLink.id == bindparam("link_id"), AccessLink.revoked_at.is_(None)))
+_OPEN_LINK = (
+    select(AccessLink, Response)
+    .join(AccessLink.cycle)
+    .join(AccessLink.organisation)
+    .join(
+        Response, (Response.cycle_id == AccessLink.cycle_id) & (Response.organisation_id == AccessLink.organisation_id)
+    )
+    .options(contains_eager(AccessLink.cycle), contains_eager(AccessLink.organisation))
+    .where(AccessLink.id == bindparam("link_id"), AccessLink.revoked_at.is_(None))
+)
 
 
 def open_link(link_id: int) -> tuple[AccessLink, Response] | None:
@@ -93,13 +109,15 @@ def touch_link(link: AccessLink) -> None:
 
 # ---------------------------------------------------------------- the return
 
+
 def response_of(response_id: int) -> Response | None:
     return db.session.get(Response, response_id)
 
 
 def find_return(cycle: Cycle, organisation: Organisation) -> Response | None:
-    return db.session.scalar(select(Response).where(Response.cycle_id == cycle.id,
-                                                    Response.organisation_id == organisation.id))
+    return db.session.scalar(
+        select(Response).where(Response.cycle_id == cycle.id, Response.organisation_id == organisation.id)
+    )
 
 
 def return_for(cycle: Cycle, organisation: Organisation) -> Response:
@@ -114,15 +132,26 @@ def return_for(cycle: Cycle, organisation: Organisation) -> Response:
 
 def new_return(cycle: Cycle, organisation: Organisation) -> Response:
     """A return not yet begun (not yet in the session)."""
-    return Response(cycle=cycle, organisation=organisation, status=ResponseStatus.NOT_STARTED.value, answers={},
-                    pages={}, created_at=utcnow())
+    return Response(
+        cycle=cycle,
+        organisation=organisation,
+        status=ResponseStatus.NOT_STARTED.value,
+        answers={},
+        pages={},
+        created_at=utcnow(),
+    )
 
 
 def lock_returns_of(cycle: Cycle, organisation_ids: list[int]) -> dict[int, Response]:
     """The cycle's returns of these organisations, by organisation, locked till the transaction ends."""
-    return {r.organisation_id: r for r in db.session.scalars(
-        select(Response).where(Response.cycle_id == cycle.id, Response.organisation_id.in_(organisation_ids))
-        .with_for_update())}
+    return {
+        r.organisation_id: r
+        for r in db.session.scalars(
+            select(Response)
+            .where(Response.cycle_id == cycle.id, Response.organisation_id.in_(organisation_ids))
+            .with_for_update()
+        )
+    }
 
 
 def add_returns(responses: Iterable[Response]) -> None:
@@ -131,8 +160,12 @@ def add_returns(responses: Iterable[Response]) -> None:
     db.session.flush()
 
 
-_LOCK_RETURN = (select(Response).where(Response.id == bindparam("response_id")).with_for_update()
-                .execution_options(populate_existing=True))
+_LOCK_RETURN = (
+    select(Response)
+    .where(Response.id == bindparam("response_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
 
 
 def lock_return(response_id: int) -> Response:
@@ -167,6 +200,7 @@ class SaveResult:
 
 # A page's soft-check warnings and their confirmations: see store.checks.
 
+
 def as_stored(warnings: Iterable[SoftWarning]) -> list[StoredWarning]:
     return [{"key": w.key, "question": w.question_id, "message": w.message} for w in warnings]
 
@@ -180,9 +214,17 @@ def page_entry(old: PageRecord | None, warnings: list[SoftWarning] | None) -> Pa
     return {"warnings": as_stored(warnings), "confirmed": confirmed}
 
 
-def save_page(response_id: int, section: forms.Section, values: dict, expected_version: int, actor: Actor,
-              questionnaire: forms.Questionnaire, warnings: list[SoftWarning] | None = None, *,
-              amending: datetime | None = None) -> SaveResult:
+def save_page(
+    response_id: int,
+    section: forms.Section,
+    values: dict,
+    expected_version: int,
+    actor: Actor,
+    questionnaire: forms.Questionnaire,
+    warnings: list[SoftWarning] | None = None,
+    *,
+    amending: datetime | None = None,
+) -> SaveResult:
     """Store one page's answers if nobody saved that page since ``expected_version``.
 
     The return is read again and locked first, so whatever was read to show or check the page
@@ -192,8 +234,9 @@ def save_page(response_id: int, section: forms.Section, values: dict, expected_v
     answers raise (``checks.page_entry``). ``amending``: the submission this person chose to
     amend (its time); the first save into it reopens the return, unless it was submitted again since."""
     response = lock_return(response_id)
-    reopening = amending is not None and response.status == ResponseStatus.SUBMITTED.value \
-        and response.submitted_at == amending
+    reopening = (
+        amending is not None and response.status == ResponseStatus.SUBMITTED.value and response.submitted_at == amending
+    )
     if response.status not in EDITABLE and not reopening:
         return SaveResult(False, closed=True)
     if response.page_version(section.id) != expected_version:
@@ -210,20 +253,38 @@ def save_page(response_id: int, section: forms.Section, values: dict, expected_v
     changes = {k: [old.get(k), kept.get(k)] for k in sorted(set(old) | set(new)) if old.get(k) != kept.get(k)}
     now = utcnow()
     response.answers = kept
-    response.pages = {**(response.pages or {}), section.id: {
-        "version": expected_version + 1, "saved_at": now.isoformat(), "saved_by": actor.name,
-        **page_entry((response.pages or {}).get(section.id), warnings)}}
+    response.pages = {
+        **(response.pages or {}),
+        section.id: {
+            "version": expected_version + 1,
+            "saved_at": now.isoformat(),
+            "saved_by": actor.name,
+            **page_entry((response.pages or {}).get(section.id), warnings),
+        },
+    }
     response.updated_at = now
     if response.status == ResponseStatus.NOT_STARTED.value:
         response.status = ResponseStatus.IN_PROGRESS.value
-    audit(actor, "save", response_id=response.id, section_id=section.id,
-          detail={"changes": changes, "dropped": dropped} if dropped else {"changes": changes})
+    audit(
+        actor,
+        "save",
+        response_id=response.id,
+        section_id=section.id,
+        detail={"changes": changes, "dropped": dropped} if dropped else {"changes": changes},
+    )
     return SaveResult(True)
 
 
-def submit(response: Response, actor: Actor, questionnaire: forms.Questionnaire, *,
-           replace_with: dict | None = None, how: str = "submit", signed_off_as: str | None = None,
-           warnings: list[SoftWarning] | None = None) -> SubmittedVersion:
+def submit(
+    response: Response,
+    actor: Actor,
+    questionnaire: forms.Questionnaire,
+    *,
+    replace_with: dict | None = None,
+    how: str = "submit",
+    signed_off_as: str | None = None,
+    warnings: list[SoftWarning] | None = None,
+) -> SubmittedVersion:
     """What a submission does, from the web (the employer, or a coordinator on its behalf) and
     from a file (import, demo) alike: freeze the answers as a new numbered version, mark the
     return submitted, and queue its open answers for redaction review. ``replace_with``
@@ -234,17 +295,35 @@ def submit(response: Response, actor: Actor, questionnaire: forms.Questionnaire,
     if replace_with is not None:
         response.answers = prune(questionnaire, replace_with)
         pages = response.pages or {}
-        response.pages = {s.id: {"version": response.page_version(s.id) + 1, "saved_at": now.isoformat(),
-                                 "saved_by": actor.name, **page_entry(pages.get(s.id), None if warnings is None else [
-                                     w for w in warnings if questionnaire.question(w.question_id).section_id == s.id])}
-                          for s in questionnaire.sections}
+        response.pages = {
+            s.id: {
+                "version": response.page_version(s.id) + 1,
+                "saved_at": now.isoformat(),
+                "saved_by": actor.name,
+                **page_entry(
+                    pages.get(s.id),
+                    None
+                    if warnings is None
+                    else [w for w in warnings if questionnaire.question(w.question_id).section_id == s.id],
+                ),
+            }
+            for s in questionnaire.sections
+        }
         audit(actor, how, response_id=response.id, detail={"answers": len(replace_with)})
     answers = prune(questionnaire, response.answers or {})
-    number = (db.session.scalar(select(func.max(SubmittedVersion.number))
-                                .where(SubmittedVersion.response_id == response.id)) or 0) + 1
-    version = SubmittedVersion(response_id=response.id, number=number, reference=new_reference(response.cycle.year),
-                               submitted_at=now, submitted_by=actor.name, answers=answers,
-                               signed_off_as=signed_off_as)
+    number = (
+        db.session.scalar(select(func.max(SubmittedVersion.number)).where(SubmittedVersion.response_id == response.id))
+        or 0
+    ) + 1
+    version = SubmittedVersion(
+        response_id=response.id,
+        number=number,
+        reference=new_reference(response.cycle.year),
+        submitted_at=now,
+        submitted_by=actor.name,
+        answers=answers,
+        signed_off_as=signed_off_as,
+    )
     db.session.add(version)
     response.status = ResponseStatus.SUBMITTED.value
     response.submitted_at = response.updated_at = now
@@ -253,8 +332,14 @@ def submit(response: Response, actor: Actor, questionnaire: forms.Questionnaire,
     return version
 
 
-def submit_many(submissions: Iterable[tuple[Response, dict, list[SoftWarning]]], actor: Actor,
-                questionnaire: forms.Questionnaire, *, how: str, each: Callable[[], None] = lambda: None) -> None:
+def submit_many(
+    submissions: Iterable[tuple[Response, dict, list[SoftWarning]]],
+    actor: Actor,
+    questionnaire: forms.Questionnaire,
+    *,
+    how: str,
+    each: Callable[[], None] = lambda: None,
+) -> None:
     """Each locked return submitted with its answers and their warnings, as ``submit`` with
     ``replace_with`` does; ``each()`` after each. Each submission reads only its own return's rows,
     so what the others added can wait to be written together at the end (one batch of INSERTs
@@ -297,24 +382,34 @@ def set_consent(response: Response, consent: bool, actor: Actor) -> None:
 
 # ---------------------------------------------------------------- versions and history
 
+
 def submitted_versions(response_id: int) -> list[SubmittedVersion]:
-    return list(db.session.scalars(select(SubmittedVersion).where(SubmittedVersion.response_id == response_id)
-                                   .order_by(SubmittedVersion.number)))
+    return list(
+        db.session.scalars(
+            select(SubmittedVersion)
+            .where(SubmittedVersion.response_id == response_id)
+            .order_by(SubmittedVersion.number)
+        )
+    )
 
 
 def submitted_version(response_id: int, number: int) -> SubmittedVersion | None:
     if not 0 < number < 2**31:
         return None
-    return db.session.scalar(select(SubmittedVersion).where(SubmittedVersion.response_id == response_id,
-                                                            SubmittedVersion.number == number))
+    return db.session.scalar(
+        select(SubmittedVersion).where(SubmittedVersion.response_id == response_id, SubmittedVersion.number == number)
+    )
 
 
 def previous_response(response: Response) -> Response | None:
     """The same organisation's return in the cycle before this one."""
     if not response.cycle.previous_cycle_id:
         return None
-    return db.session.scalar(select(Response).where(Response.cycle_id == response.cycle.previous_cycle_id,
-                                                    Response.organisation_id == response.organisation_id))
+    return db.session.scalar(
+        select(Response).where(
+            Response.cycle_id == response.cycle.previous_cycle_id, Response.organisation_id == response.organisation_id
+        )
+    )
 
 
 def last_submitted_before(cycle: Cycle, organisation_id: int) -> tuple[SubmittedVersion, Cycle] | None:
@@ -322,15 +417,20 @@ def last_submitted_before(cycle: Cycle, organisation_id: int) -> tuple[Submitted
     in one query: last year's answers, shown beside a page of the return and read by its soft checks."""
     if not cycle.previous_cycle_id:
         return None
-    row = db.session.execute(select(SubmittedVersion, Cycle)
-                             .join(Response, SubmittedVersion.response_id == Response.id)
-                             .join(Cycle, Response.cycle_id == Cycle.id)
-                             .where(Response.cycle_id == cycle.previous_cycle_id,
-                                    Response.organisation_id == organisation_id)
-                             .order_by(SubmittedVersion.number.desc()).limit(1)).first()
+    row = db.session.execute(
+        select(SubmittedVersion, Cycle)
+        .join(Response, SubmittedVersion.response_id == Response.id)
+        .join(Cycle, Response.cycle_id == Cycle.id)
+        .where(Response.cycle_id == cycle.previous_cycle_id, Response.organisation_id == organisation_id)
+        .order_by(SubmittedVersion.number.desc())
+        .limit(1)
+    ).first()
     return (row[0], row[1]) if row else None
 
 
 def audit_trail(response_id: int) -> list[AuditEvent]:
-    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.response_id == response_id)
-                                   .order_by(AuditEvent.at, AuditEvent.id)))
+    return list(
+        db.session.scalars(
+            select(AuditEvent).where(AuditEvent.response_id == response_id).order_by(AuditEvent.at, AuditEvent.id)
+        )
+    )

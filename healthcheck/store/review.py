@@ -1,4 +1,5 @@
 """Open answers on their way to publication: redaction review, and coding into categories."""
+
 from __future__ import annotations
 
 import hashlib
@@ -42,8 +43,10 @@ def open_answer_keys(questionnaire: forms.Questionnaire) -> list[tuple[str, form
 
 def sync_reviews(response: Response, questionnaire: forms.Questionnaire, answers: dict) -> None:
     """Queue each open answer for review; a changed answer goes back to pending with a fresh redaction."""
-    existing = {r.question_id: r for r in db.session.scalars(
-        select(CommentReview).where(CommentReview.response_id == response.id))}
+    existing = {
+        r.question_id: r
+        for r in db.session.scalars(select(CommentReview).where(CommentReview.response_id == response.id))
+    }
     people = _people(answers)
     for key, _question in open_answer_keys(questionnaire):
         text = answers.get(key)
@@ -52,8 +55,15 @@ def sync_reviews(response: Response, questionnaire: forms.Questionnaire, answers
             if item is not None:
                 db.session.delete(item)
         elif item is None:
-            db.session.add(CommentReview(response_id=response.id, question_id=key, original=text,
-                                         redacted=redact(text, response.organisation.name, people), status="pending"))
+            db.session.add(
+                CommentReview(
+                    response_id=response.id,
+                    question_id=key,
+                    original=text,
+                    redacted=redact(text, response.organisation.name, people),
+                    status="pending",
+                )
+            )
         elif item.original != text:
             item.original, item.status = text, "pending"
             item.redacted = redact(text, response.organisation.name, people)
@@ -62,8 +72,10 @@ def sync_reviews(response: Response, questionnaire: forms.Questionnaire, answers
 
 def _people(answers: dict) -> list[str]:
     """The people a return names, whose names redaction replaces wherever its comments give them."""
-    return [" ".join(filter(None, (answers.get("contact_first_name"), answers.get("contact_surname")))),
-            answers.get("contact_surname") or ""]
+    return [
+        " ".join(filter(None, (answers.get("contact_first_name"), answers.get("contact_surname")))),
+        answers.get("contact_surname") or "",
+    ]
 
 
 def as_written(item: CommentReview) -> list[tuple[str, Mark | None]]:
@@ -79,7 +91,7 @@ def as_written(item: CommentReview) -> list[tuple[str, Mark | None]]:
     pieces: list[tuple[str, Mark | None]] = []
     at = 0
     for mark in found:
-        pieces += [(item.original[at:mark.start], None), (item.original[mark.start:mark.end], mark)]
+        pieces += [(item.original[at : mark.start], None), (item.original[mark.start : mark.end], mark)]
         at = mark.end
     return [piece for piece in [*pieces, (item.original[at:], None)] if piece[0]]
 
@@ -89,8 +101,15 @@ def sync_staff_comments(response: StaffResponse, questionnaire: forms.Questionna
     for key, _question in open_answer_keys(questionnaire):
         text = response.answers.get(key)
         if text:
-            db.session.add(CommentReview(staff_response_id=response.id, question_id=key, original=text,
-                                         redacted=redact(text, organisation_name), status="pending"))
+            db.session.add(
+                CommentReview(
+                    staff_response_id=response.id,
+                    question_id=key,
+                    original=text,
+                    redacted=redact(text, organisation_name),
+                    status="pending",
+                )
+            )
 
 
 def approved_staff_comments(survey: StaffSurvey) -> list[dict]:
@@ -99,22 +118,29 @@ def approved_staff_comments(survey: StaffSurvey) -> list[dict]:
         select(Organisation.name, CommentReview.question_id, CommentReview.redacted)
         .join(StaffResponse, CommentReview.staff_response_id == StaffResponse.id)
         .join(Organisation, Organisation.id == StaffResponse.organisation_id)
-        .where(StaffResponse.survey_id == survey.id, StaffResponse.excluded.is_(False),
-               CommentReview.status == "approved").order_by(Organisation.name, CommentReview.id))
+        .where(
+            StaffResponse.survey_id == survey.id, StaffResponse.excluded.is_(False), CommentReview.status == "approved"
+        )
+        .order_by(Organisation.name, CommentReview.id)
+    )
     return [{"organisation": name, "question_id": key, "text": text} for name, key, text in rows]
 
 
 def _of_cycle(cycle: Cycle) -> Select[tuple[CommentReview]]:
     """The cycle's comments for review: from its returns and from its staff survey."""
-    return (select(CommentReview).outerjoin(Response, CommentReview.response_id == Response.id)
-            .outerjoin(StaffResponse, CommentReview.staff_response_id == StaffResponse.id)
-            .outerjoin(StaffSurvey, StaffResponse.survey_id == StaffSurvey.id)
-            .where(or_(Response.cycle_id == cycle.id, StaffSurvey.cycle_id == cycle.id)))
+    return (
+        select(CommentReview)
+        .outerjoin(Response, CommentReview.response_id == Response.id)
+        .outerjoin(StaffResponse, CommentReview.staff_response_id == StaffResponse.id)
+        .outerjoin(StaffSurvey, StaffResponse.survey_id == StaffSurvey.id)
+        .where(or_(Response.cycle_id == cycle.id, StaffSurvey.cycle_id == cycle.id))
+    )
 
 
 def reviews(cycle: Cycle, status: str | None = None, *, returns_only: bool = False) -> list[CommentReview]:
-    stmt = _of_cycle(cycle).order_by(CommentReview.staff_response_id.is_not(None), CommentReview.question_id,
-                                     CommentReview.id)
+    stmt = _of_cycle(cycle).order_by(
+        CommentReview.staff_response_id.is_not(None), CommentReview.question_id, CommentReview.id
+    )
     if status:
         stmt = stmt.where(CommentReview.status == status)
     if returns_only:
@@ -127,28 +153,37 @@ def specify_keys(questionnaire: forms.Questionnaire) -> set[str]:
     return {key for key, q in open_answer_keys(questionnaire) if key != q.id}
 
 
-def published_answers(cycle: Cycle, questionnaire: forms.Questionnaire,
-                      coded: dict[int, dict[str, list[str]]]) -> list[CommentReview]:
+def published_answers(
+    cycle: Cycle, questionnaire: forms.Questionnaire, coded: dict[int, dict[str, list[str]]]
+) -> list[CommentReview]:
     """The return's open answers that go out: free text approved on review, and "please specify"
     texts coded into a category (and not excluded), in a stable order."""
     others = specify_keys(questionnaire)
-    return [c for c in reviews(cycle, returns_only=True)
-            if (c.question_id not in others and c.status == "approved")
-            or (c.question_id in others and c.status != "excluded" and c.response_id is not None
-                and coded.get(c.response_id, {}).get(c.question_id))]
+    return [
+        c
+        for c in reviews(cycle, returns_only=True)
+        if (c.question_id not in others and c.status == "approved")
+        or (
+            c.question_id in others
+            and c.status != "excluded"
+            and c.response_id is not None
+            and coded.get(c.response_id, {}).get(c.question_id)
+        )
+    ]
 
 
 def redactions(cycle: Cycle, key: str) -> dict[int, str]:
     """{response id: redacted text} of the cycle's returns' answers under ``key``."""
-    rows = db.session.execute(select(Response.id, CommentReview.redacted)
-                              .join(CommentReview, CommentReview.response_id == Response.id)
-                              .where(Response.cycle_id == cycle.id, CommentReview.question_id == key)).tuples()
+    rows = db.session.execute(
+        select(Response.id, CommentReview.redacted)
+        .join(CommentReview, CommentReview.response_id == Response.id)
+        .where(Response.cycle_id == cycle.id, CommentReview.question_id == key)
+    ).tuples()
     return dict(rows.all())
 
 
 def review(cycle: Cycle, review_id: int) -> CommentReview | None:
-    return db.session.scalar(_of_cycle(cycle).where(CommentReview.id == review_id)) if 0 < review_id < 2**63 \
-        else None
+    return db.session.scalar(_of_cycle(cycle).where(CommentReview.id == review_id)) if 0 < review_id < 2**63 else None
 
 
 def labels(cycle: Cycle) -> dict[str, str]:
@@ -187,8 +222,9 @@ def coding_frame(cycle: Cycle, question: forms.Question) -> list[tuple[str, str]
 def added_categories(cycle: Cycle) -> dict[str, list[tuple[str, str]]]:
     """{question id: [(value, label)]} of the categories coordinators added, in the order added."""
     out: dict[str, list[tuple[str, str]]] = {}
-    for c in db.session.scalars(select(CodingCategory).where(CodingCategory.cycle_id == cycle.id)
-                                .order_by(CodingCategory.id)):
+    for c in db.session.scalars(
+        select(CodingCategory).where(CodingCategory.cycle_id == cycle.id).order_by(CodingCategory.id)
+    ):
         out.setdefault(c.question_id, []).append((c.value, c.label))
     return out
 
@@ -207,8 +243,11 @@ def add_category(cycle: Cycle, question: forms.Question, label: str, actor: Acto
 def open_answers(cycle: Cycle, key: str) -> list[tuple[Response, str, list[str]]]:
     """(response, text, coded categories) for each submitted return's open answer under ``key``."""
     coded = codings(cycle)
-    return [(response, version.answers[key], coded.get(response.id, {}).get(key, []))
-            for response, version in latest_submitted(cycle) if version.answers.get(key)]
+    return [
+        (response, version.answers[key], coded.get(response.id, {}).get(key, []))
+        for response, version in latest_submitted(cycle)
+        if version.answers.get(key)
+    ]
 
 
 def set_coding(response: Response, key: str, categories: list[str], actor: Actor) -> None:

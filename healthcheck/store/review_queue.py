@@ -10,6 +10,7 @@ Only free-text answers are reviewed here. "Other (please specify)" answers are c
 Every page is a fixed number of queries whatever the queue's length: the filters, the order and
 the counts are SQL, the page is LIMIT/OFFSET over them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -62,12 +63,16 @@ def reviewed_keys(questionnaire: forms.Questionnaire) -> list[tuple[forms.Questi
 
 def questions(cycle: Cycle) -> list[Question]:
     """The reviewed questions of the cycle's return, then of its staff survey, in questionnaire order."""
-    out = [Question("return", q.id, q.label, s.heading, s.standard, i)
-           for i, (q, s) in enumerate(reviewed_keys(questionnaire_for(cycle)))]
+    out = [
+        Question("return", q.id, q.label, s.heading, s.standard, i)
+        for i, (q, s) in enumerate(reviewed_keys(questionnaire_for(cycle)))
+    ]
     survey = survey_of(cycle)
     if survey is not None:
-        out += [Question("staff", q.id, q.label, s.heading, s.standard, 1000 + i)
-                for i, (q, s) in enumerate(reviewed_keys(questionnaire_of(survey)))]
+        out += [
+            Question("staff", q.id, q.label, s.heading, s.standard, 1000 + i)
+            for i, (q, s) in enumerate(reviewed_keys(questionnaire_of(survey)))
+        ]
     return out
 
 
@@ -87,16 +92,23 @@ class Filters:
         status = args.get("status", "pending")
         organisation = args.get("organisation", "")
         standards = {str(q.standard) if q.standard else NO_STANDARD for q in known}
-        return cls(status=status if status in (*STATUSES, "all") else "pending",
-                   organisation=int(organisation) if organisation.isdigit() and len(organisation) < 10 else None,
-                   standard=args.get("standard") if args.get("standard") in standards else None,
-                   survey=args.get("survey") if args.get("survey") in SURVEYS else None,
-                   question=args.get("question") if args.get("question") in {q.value for q in known} else None)
+        return cls(
+            status=status if status in (*STATUSES, "all") else "pending",
+            organisation=int(organisation) if organisation.isdigit() and len(organisation) < 10 else None,
+            standard=args.get("standard") if args.get("standard") in standards else None,
+            survey=args.get("survey") if args.get("survey") in SURVEYS else None,
+            question=args.get("question") if args.get("question") in {q.value for q in known} else None,
+        )
 
     def args(self, **changes: Any) -> dict[str, Any]:
         """The query string that keeps these filters (and ``changes``): blank ones left out."""
-        values = {"status": self.status, "organisation": self.organisation, "standard": self.standard,
-                  "survey": self.survey, "question": self.question} | changes
+        values = {
+            "status": self.status,
+            "organisation": self.organisation,
+            "standard": self.standard,
+            "survey": self.survey,
+            "question": self.question,
+        } | changes
         return {k: v for k, v in values.items() if v not in (None, "")}
 
 
@@ -141,25 +153,43 @@ class _Query:
         """(id, org_id, position, status) of each comment under ``f``: a subquery."""
         branches = []
         for survey in SURVEYS:
-            chosen = [q for q in self.known if q.survey == survey
-                      and (f.survey is None or f.survey == survey)
-                      and (f.standard is None or (str(q.standard) if q.standard else NO_STANDARD) == f.standard)
-                      and (f.question is None or f.question == q.value)]
+            chosen = [
+                q
+                for q in self.known
+                if q.survey == survey
+                and (f.survey is None or f.survey == survey)
+                and (f.standard is None or (str(q.standard) if q.standard else NO_STANDARD) == f.standard)
+                and (f.question is None or f.question == q.value)
+            ]
             if not chosen:
                 continue
             position = case({q.key: q.position for q in chosen}, value=CommentReview.question_id, else_=9999)
             if survey == "return":
-                stmt = (select(CommentReview.id.label("id"), Response.organisation_id.label("org_id"),
-                               position.label("position"), CommentReview.status.label("status"))
-                        .select_from(Response).join(CommentReview, CommentReview.response_id == Response.id)
-                        .where(Response.cycle_id == self.cycle.id))
+                stmt = (
+                    select(
+                        CommentReview.id.label("id"),
+                        Response.organisation_id.label("org_id"),
+                        position.label("position"),
+                        CommentReview.status.label("status"),
+                    )
+                    .select_from(Response)
+                    .join(CommentReview, CommentReview.response_id == Response.id)
+                    .where(Response.cycle_id == self.cycle.id)
+                )
                 org: Any = Response.organisation_id
             else:
-                stmt = (select(CommentReview.id.label("id"), StaffResponse.organisation_id.label("org_id"),
-                               position.label("position"), CommentReview.status.label("status"))
-                        .select_from(StaffSurvey).join(StaffResponse, StaffResponse.survey_id == StaffSurvey.id)
-                        .join(CommentReview, CommentReview.staff_response_id == StaffResponse.id)
-                        .where(StaffSurvey.cycle_id == self.cycle.id))
+                stmt = (
+                    select(
+                        CommentReview.id.label("id"),
+                        StaffResponse.organisation_id.label("org_id"),
+                        position.label("position"),
+                        CommentReview.status.label("status"),
+                    )
+                    .select_from(StaffSurvey)
+                    .join(StaffResponse, StaffResponse.survey_id == StaffSurvey.id)
+                    .join(CommentReview, CommentReview.staff_response_id == StaffResponse.id)
+                    .where(StaffSurvey.cycle_id == self.cycle.id)
+                )
                 org = StaffResponse.organisation_id
             stmt = stmt.where(CommentReview.question_id.in_([q.key for q in chosen]))
             if with_status and f.status in STATUSES:
@@ -168,15 +198,24 @@ class _Query:
                 stmt = stmt.where(org == f.organisation)
             branches.append(stmt)
         if not branches:  # nothing can match: an empty row set of the same shape
-            branches.append(select(CommentReview.id.label("id"), CommentReview.id.label("org_id"),
-                                   CommentReview.id.label("position"), CommentReview.status.label("status"))
-                            .where(CommentReview.id.is_(None)))
+            branches.append(
+                select(
+                    CommentReview.id.label("id"),
+                    CommentReview.id.label("org_id"),
+                    CommentReview.id.label("position"),
+                    CommentReview.status.label("status"),
+                ).where(CommentReview.id.is_(None))
+            )
         return (branches[0] if len(branches) == 1 else union_all(*branches)).subquery("queue")
 
     @staticmethod
     def ordered(sub: Any, *columns: Any) -> Select[Any]:
-        return (select(*columns).select_from(sub).join(Organisation, Organisation.id == sub.c.org_id)
-                .order_by(Organisation.name, sub.c.org_id, sub.c.position, sub.c.id))
+        return (
+            select(*columns)
+            .select_from(sub)
+            .join(Organisation, Organisation.id == sub.c.org_id)
+            .order_by(Organisation.name, sub.c.org_id, sub.c.position, sub.c.id)
+        )
 
     @staticmethod
     def key(sub: Any) -> Any:
@@ -196,10 +235,16 @@ def page(cycle: Cycle, known: list[Question], f: Filters, number: int) -> Page:
     pages = max(1, -(-total // PER_PAGE))
     number = min(max(1, number), pages)
     sub = q.rows(f)
-    shown = db.session.execute(q.ordered(sub, sub.c.id, Organisation.name)
-                               .limit(PER_PAGE).offset((number - 1) * PER_PAGE)).tuples().all()
-    loaded = {r.id: r for r in db.session.scalars(select(CommentReview).where(
-        CommentReview.id.in_([i for i, _ in shown])))} if shown else {}
+    shown = (
+        db.session.execute(q.ordered(sub, sub.c.id, Organisation.name).limit(PER_PAGE).offset((number - 1) * PER_PAGE))
+        .tuples()
+        .all()
+    )
+    loaded = (
+        {r.id: r for r in db.session.scalars(select(CommentReview).where(CommentReview.id.in_([i for i, _ in shown])))}
+        if shown
+        else {}
+    )
     items = [Item(loaded[i], name, q.question_of(loaded[i])) for i, name in shown if i in loaded]
     for item in items:
         item.eligible = bulk_eligible(item.review, item.organisation)
@@ -232,13 +277,18 @@ def find(cycle: Cycle, known: list[Question], review_id: int) -> Item | None:
     if item is None:
         return None
     if item.response_id is not None:
-        row = db.session.execute(select(Organisation.name, Response.cycle_id).join(
-            Response, Response.organisation_id == Organisation.id).where(Response.id == item.response_id)).first()
+        row = db.session.execute(
+            select(Organisation.name, Response.cycle_id)
+            .join(Response, Response.organisation_id == Organisation.id)
+            .where(Response.id == item.response_id)
+        ).first()
     else:
-        row = db.session.execute(select(Organisation.name, StaffSurvey.cycle_id)
-                                 .join(StaffResponse, StaffResponse.organisation_id == Organisation.id)
-                                 .join(StaffSurvey, StaffSurvey.id == StaffResponse.survey_id)
-                                 .where(StaffResponse.id == item.staff_response_id)).first()
+        row = db.session.execute(
+            select(Organisation.name, StaffSurvey.cycle_id)
+            .join(StaffResponse, StaffResponse.organisation_id == Organisation.id)
+            .join(StaffSurvey, StaffSurvey.id == StaffResponse.survey_id)
+            .where(StaffResponse.id == item.staff_response_id)
+        ).first()
     question = _Query(cycle, known).question_of(item)
     if row is None or row[1] != cycle.id or question is None:
         return None
@@ -252,9 +302,17 @@ def following(cycle: Cycle, known: list[Question], f: Filters, here: Item) -> in
     sub = q.rows(f)
     base = q.ordered(sub, sub.c.id).where(sub.c.id != here.review.id).limit(1)
     if here.question is not None:
-        after = db.session.scalar(base.where(q.key(sub) > tuple_(
-            literal(here.organisation), literal(_org_id(here.review)), literal(here.question.position),
-            literal(here.review.id))))
+        after = db.session.scalar(
+            base.where(
+                q.key(sub)
+                > tuple_(
+                    literal(here.organisation),
+                    literal(_org_id(here.review)),
+                    literal(here.question.position),
+                    literal(here.review.id),
+                )
+            )
+        )
         if after is not None:
             return after
     return db.session.scalar(base)
@@ -269,12 +327,19 @@ def _org_id(item: CommentReview) -> int:
 def organisations(cycle: Cycle) -> list[tuple[int, str]]:
     """(id, name) of each organisation with a return or staff survey responses in the cycle, by name."""
     returns_ = select(Response.organisation_id).where(Response.cycle_id == cycle.id)
-    staff_ = (select(StaffResponse.organisation_id).join(StaffSurvey, StaffSurvey.id == StaffResponse.survey_id)
-              .where(StaffSurvey.cycle_id == cycle.id))
-    return [(i, n) for i, n in db.session.execute(
-        select(Organisation.id, Organisation.name)
-        .where(or_(Organisation.id.in_(returns_), Organisation.id.in_(staff_)))
-        .order_by(Organisation.name, Organisation.id))]
+    staff_ = (
+        select(StaffResponse.organisation_id)
+        .join(StaffSurvey, StaffSurvey.id == StaffResponse.survey_id)
+        .where(StaffSurvey.cycle_id == cycle.id)
+    )
+    return [
+        (i, n)
+        for i, n in db.session.execute(
+            select(Organisation.id, Organisation.name)
+            .where(or_(Organisation.id.in_(returns_), Organisation.id.in_(staff_)))
+            .order_by(Organisation.name, Organisation.id)
+        )
+    ]
 
 
 def approve_unchanged(cycle: Cycle, chosen: list[tuple[int, str]], actor: Actor) -> tuple[int, int]:

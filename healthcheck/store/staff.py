@@ -1,5 +1,6 @@
 """The staff survey: a cycle's survey, each organisation's code and workforce, and the anonymous
 responses (no name, email, address or time: the date only)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -25,13 +26,17 @@ from .submitted import latest_submitted, named
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 DRAFT_DAYS = 7  # a draft's days are UTC days by this machine's clock, as the survey's pages judge it open
 # The headcount a PSW gives, by profession and service: the response rate's denominator.
-PROFESSIONS = {"social_workers": "Registered social workers", "occupational_therapists": "Occupational therapists",
-               "other_practitioners": "Other practitioners (not registered)"}
+PROFESSIONS = {
+    "social_workers": "Registered social workers",
+    "occupational_therapists": "Occupational therapists",
+    "other_practitioners": "Other practitioners (not registered)",
+}
 SERVICES = {"adults": "Adults' services", "children": "Children's services"}
 
 
-def open_survey(cycle: Cycle, questionnaire: forms.Questionnaire, opens_at: datetime, closes_at: datetime,
-                actor: Actor) -> StaffSurvey:
+def open_survey(
+    cycle: Cycle, questionnaire: forms.Questionnaire, opens_at: datetime, closes_at: datetime, actor: Actor
+) -> StaffSurvey:
     """Add a staff survey to a cycle (or change its questionnaire and dates), with a code for
     every organisation in the register."""
     survey = survey_of(cycle)
@@ -43,8 +48,16 @@ def open_survey(cycle: Cycle, questionnaire: forms.Questionnaire, opens_at: date
     db.session.flush()
     for org in organisations():
         code_for(survey, org)
-    audit(actor, "staff_survey", detail={"cycle": cycle.year, "questionnaire": questionnaire.key,
-                                         "opens": opens_at.isoformat(), "closes": closes_at.isoformat()})
+    audit(
+        actor,
+        "staff_survey",
+        detail={
+            "cycle": cycle.year,
+            "questionnaire": questionnaire.key,
+            "opens": opens_at.isoformat(),
+            "closes": closes_at.isoformat(),
+        },
+    )
     return survey
 
 
@@ -52,26 +65,41 @@ def close_now(survey: StaffSurvey, actor: Actor) -> datetime:
     """Close an open survey at this moment (by the database's clock), audited with the close it
     replaces; the moment it closed."""
     moment = clock.now()
-    audit(actor, "staff_survey_closed", detail={"cycle": survey.cycle.year, "closed": moment.isoformat(),
-                                                "was_to_close": survey.closes_at.isoformat()})
+    audit(
+        actor,
+        "staff_survey_closed",
+        detail={"cycle": survey.cycle.year, "closed": moment.isoformat(), "was_to_close": survey.closes_at.isoformat()},
+    )
     survey.closes_at = moment
     return moment
 
 
 def reopen(survey: StaffSurvey, closes_at: datetime, actor: Actor) -> None:
     """Open a closed survey again until ``closes_at`` (later than now), audited."""
-    audit(actor, "staff_survey_reopened", detail={"cycle": survey.cycle.year, "closes": closes_at.isoformat(),
-                                                  "had_closed": survey.closes_at.isoformat()})
+    audit(
+        actor,
+        "staff_survey_reopened",
+        detail={
+            "cycle": survey.cycle.year,
+            "closes": closes_at.isoformat(),
+            "had_closed": survey.closes_at.isoformat(),
+        },
+    )
     survey.closes_at = closes_at
 
 
 def code_for(survey: StaffSurvey, organisation: Organisation) -> StaffCode:
     """The organisation's code for the survey, made on first need."""
-    found = db.session.scalar(select(StaffCode).where(StaffCode.survey_id == survey.id,
-                                                      StaffCode.organisation_id == organisation.id))
+    found = db.session.scalar(
+        select(StaffCode).where(StaffCode.survey_id == survey.id, StaffCode.organisation_id == organisation.id)
+    )
     if found is None:
-        found = StaffCode(survey=survey, organisation=organisation, headcount={},
-                          code="".join(secrets.choice(CODE_ALPHABET) for _ in range(8)))
+        found = StaffCode(
+            survey=survey,
+            organisation=organisation,
+            headcount={},
+            code="".join(secrets.choice(CODE_ALPHABET) for _ in range(8)),
+        )
         db.session.add(found)
         db.session.flush()
     return found
@@ -119,11 +147,14 @@ def _workforce(stored: Mapping | None, questionnaire: forms.Questionnaire) -> di
     """The profile counted, in the questionnaire's categories only (a category a later version
     drops is left out)."""
     stored = stored or {}
-    return {c: {v: stored[c][v] for v, _ in options if isinstance(stored.get(c), dict) and v in stored[c]}
-            for c, options in profile.categories(questionnaire).items()}
+    return {
+        c: {v: stored[c][v] for v, _ in options if isinstance(stored.get(c), dict) and v in stored[c]}
+        for c, options in profile.categories(questionnaire).items()
+    }
 
 
 # ---------------------------------------------------------------- drafts and responses
+
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
@@ -134,8 +165,15 @@ def new_draft(code: StaffCode) -> str:
     Drafts untouched for more than a week go as each new one starts."""
     forget_old_drafts()
     token = secrets.token_urlsafe(32)
-    db.session.add(StaffDraft(token_hash=hash_token(token), survey_id=code.survey_id,
-                              organisation_id=code.organisation_id, answers={}, updated_on=utcnow().date()))
+    db.session.add(
+        StaffDraft(
+            token_hash=hash_token(token),
+            survey_id=code.survey_id,
+            organisation_id=code.organisation_id,
+            answers={},
+            updated_on=utcnow().date(),
+        )
+    )
     return token
 
 
@@ -143,9 +181,13 @@ def draft(code: StaffCode, token: str | None) -> StaffDraft | None:
     """The browser's draft for this organisation's survey, unless it is older than a week."""
     if not token or len(token) > 100:
         return None
-    found = db.session.scalar(select(StaffDraft).where(StaffDraft.token_hash == hash_token(token),
-                                                       StaffDraft.survey_id == code.survey_id,
-                                                       StaffDraft.organisation_id == code.organisation_id))
+    found = db.session.scalar(
+        select(StaffDraft).where(
+            StaffDraft.token_hash == hash_token(token),
+            StaffDraft.survey_id == code.survey_id,
+            StaffDraft.organisation_id == code.organisation_id,
+        )
+    )
     if found is None or found.updated_on < utcnow().date() - timedelta(days=DRAFT_DAYS):
         return None
     return found
@@ -198,20 +240,36 @@ def _fold(code: StaffCode) -> None:
     code.hour_started_at, code.hour_responses = None, 0
 
 
-def submit(survey: StaffSurvey, organisation_id: int, answers: dict, questionnaire: forms.Questionnaire,
-           organisation_name: str, *, now: datetime | None = None, paced: bool = True) -> StaffResponse:
+def submit(
+    survey: StaffSurvey,
+    organisation_id: int,
+    answers: dict,
+    questionnaire: forms.Questionnaire,
+    organisation_name: str,
+    *,
+    now: datetime | None = None,
+    paced: bool = True,
+) -> StaffResponse:
     """Store one person's answers as a response, dated but not timed, its id random. A response
     that makes its organisation's hour a burst is flagged for the coordinator (``paced``: one a
     practitioner sent, not one imported); its comment joins the review queue."""
     now = now or (clock.now() if paced else utcnow())
     burst = False
     if paced:
-        code = db.session.scalar(select(StaffCode).where(StaffCode.survey_id == survey.id,
-                                                         StaffCode.organisation_id == organisation_id)
-                                 .with_for_update())
+        code = db.session.scalar(
+            select(StaffCode)
+            .where(StaffCode.survey_id == survey.id, StaffCode.organisation_id == organisation_id)
+            .with_for_update()
+        )
         burst = code is not None and _pace(code, now)
-    response = StaffResponse(survey_id=survey.id, organisation_id=organisation_id, answers=answers,
-                             submitted_on=now.date(), scored=is_scored(questionnaire, answers), burst=burst)
+    response = StaffResponse(
+        survey_id=survey.id,
+        organisation_id=organisation_id,
+        answers=answers,
+        submitted_on=now.date(),
+        scored=is_scored(questionnaire, answers),
+        burst=burst,
+    )
     db.session.add(response)
     db.session.flush()
     review.sync_staff_comments(response, questionnaire, organisation_name)
@@ -222,18 +280,30 @@ def running_count(survey: StaffSurvey, organisation_id: int, threshold: int, tod
     """What an organisation is told of its own running count: its counted responses up to the end
     of yesterday, rounded down to a multiple of 5, so that it changes at most once a day and never
     by one; None (read as "Fewer than 10") while that is below ``threshold``."""
-    n = db.session.scalar(select(func.count()).select_from(StaffResponse).where(
-        StaffResponse.survey_id == survey.id, StaffResponse.organisation_id == organisation_id,
-        StaffResponse.scored.is_(True), StaffResponse.excluded.is_(False), StaffResponse.submitted_on < today)) or 0
+    n = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(StaffResponse)
+            .where(
+                StaffResponse.survey_id == survey.id,
+                StaffResponse.organisation_id == organisation_id,
+                StaffResponse.scored.is_(True),
+                StaffResponse.excluded.is_(False),
+                StaffResponse.submitted_on < today,
+            )
+        )
+        or 0
+    )
     return n - n % 5 if n >= threshold else None
 
 
 def counts(survey: StaffSurvey) -> dict[int, int]:
     """Counted responses (scored, not excluded) by organisation."""
     rows = db.session.execute(
-        select(StaffResponse.organisation_id, func.count()).where(
-            StaffResponse.survey_id == survey.id, StaffResponse.scored.is_(True), StaffResponse.excluded.is_(False))
-        .group_by(StaffResponse.organisation_id))
+        select(StaffResponse.organisation_id, func.count())
+        .where(StaffResponse.survey_id == survey.id, StaffResponse.scored.is_(True), StaffResponse.excluded.is_(False))
+        .group_by(StaffResponse.organisation_id)
+    )
     return dict(rows.tuples().all())
 
 
@@ -245,10 +315,18 @@ def respondents(survey: StaffSurvey) -> list[dict]:
     rows = db.session.execute(
         select(Organisation.name, Organisation.authority_type, Organisation.region, StaffResponse.answers)
         .join(Organisation, Organisation.id == StaffResponse.organisation_id)
-        .where(StaffResponse.survey_id == survey.id, StaffResponse.scored.is_(True),
-               StaffResponse.excluded.is_(False)).order_by(StaffResponse.id))
-    return [{"organisation": name, "authority_type": kind, "region": region,
-             "answers": {k: v for k, v in answers.items() if k not in texts}} for name, kind, region, answers in rows]
+        .where(StaffResponse.survey_id == survey.id, StaffResponse.scored.is_(True), StaffResponse.excluded.is_(False))
+        .order_by(StaffResponse.id)
+    )
+    return [
+        {
+            "organisation": name,
+            "authority_type": kind,
+            "region": region,
+            "answers": {k: v for k, v in answers.items() if k not in texts},
+        }
+        for name, kind, region, answers in rows
+    ]
 
 
 def data(survey: StaffSurvey) -> StaffData:
@@ -260,15 +338,21 @@ def data(survey: StaffSurvey) -> StaffData:
     earlier = db.session.get(Cycle, cycle.previous_cycle_id) if cycle.previous_cycle_id else None
     before = survey_of(earlier) if earlier else None
     questionnaire = questionnaire_of(survey)
-    counted = db.session.execute(select(Organisation.name, StaffCode).join(StaffCode.organisation)
-                                 .where(StaffCode.survey_id == survey.id)).all()
+    counted = db.session.execute(
+        select(Organisation.name, StaffCode).join(StaffCode.organisation).where(StaffCode.survey_id == survey.id)
+    ).all()
     workforce = {name: _workforce(code.workforce, questionnaire) for name, code in counted}
     headcounts = {name: total for name, code in counted if (total := total_headcount(code))}
-    return StaffData(year=cycle.year, questionnaire=questionnaire, respondents=respondents(survey),
-                     comments=review.approved_staff_comments(survey),
-                     workforce={name: counts for name, counts in workforce.items() if any(counts.values())},
-                     named=named(latest_submitted(cycle)), headcounts=headcounts,
-                     previous=data(before) if before else None)
+    return StaffData(
+        year=cycle.year,
+        questionnaire=questionnaire,
+        respondents=respondents(survey),
+        comments=review.approved_staff_comments(survey),
+        workforce={name: counts for name, counts in workforce.items() if any(counts.values())},
+        named=named(latest_submitted(cycle)),
+        headcounts=headcounts,
+        previous=data(before) if before else None,
+    )
 
 
 def counted(survey: StaffSurvey, organisation_id: int) -> int:
@@ -278,8 +362,9 @@ def counted(survey: StaffSurvey, organisation_id: int) -> int:
 def response(survey: StaffSurvey, response_id: str) -> StaffResponse | None:
     if len(response_id) > 32:
         return None
-    return db.session.scalar(select(StaffResponse).where(StaffResponse.survey_id == survey.id,
-                                                         StaffResponse.id == response_id))
+    return db.session.scalar(
+        select(StaffResponse).where(StaffResponse.survey_id == survey.id, StaffResponse.id == response_id)
+    )
 
 
 @dataclass
@@ -305,8 +390,12 @@ class Flagged:
 def flagged(survey: StaffSurvey, organisation_id: int | None = None) -> Flagged:
     """The responses of the survey (or of one organisation) flagged as possible repeats, excluded
     or not: near-duplicates found now (``aggregation.repeats``), and bursts flagged as they came."""
-    stmt = (select(StaffResponse).join(Organisation, Organisation.id == StaffResponse.organisation_id)
-            .where(StaffResponse.survey_id == survey.id).order_by(Organisation.name, StaffResponse.id))
+    stmt = (
+        select(StaffResponse)
+        .join(Organisation, Organisation.id == StaffResponse.organisation_id)
+        .where(StaffResponse.survey_id == survey.id)
+        .order_by(Organisation.name, StaffResponse.id)
+    )
     if organisation_id is not None:
         stmt = stmt.where(StaffResponse.organisation_id == organisation_id)
     rows = list(db.session.scalars(stmt))
@@ -324,8 +413,14 @@ def flagged(survey: StaffSurvey, organisation_id: int | None = None) -> Flagged:
 def burst_count(survey: StaffSurvey) -> int:
     """How many responses were flagged as coming in a burst (near-duplicates take longer to find:
     the flagged responses' page finds them)."""
-    return db.session.scalar(select(func.count()).select_from(StaffResponse).where(
-        StaffResponse.survey_id == survey.id, StaffResponse.burst.is_(True))) or 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(StaffResponse)
+            .where(StaffResponse.survey_id == survey.id, StaffResponse.burst.is_(True))
+        )
+        or 0
+    )
 
 
 def exclude(response: StaffResponse, why: str, actor: Actor) -> None:
@@ -342,8 +437,13 @@ def include(response: StaffResponse, actor: Actor) -> None:
 
 def responses(survey: StaffSurvey) -> list[StaffResponse]:
     """Every response, by organisation then id: never in the order they came."""
-    return list(db.session.scalars(select(StaffResponse).where(StaffResponse.survey_id == survey.id)
-                                   .order_by(StaffResponse.organisation_id, StaffResponse.id)))
+    return list(
+        db.session.scalars(
+            select(StaffResponse)
+            .where(StaffResponse.survey_id == survey.id)
+            .order_by(StaffResponse.organisation_id, StaffResponse.id)
+        )
+    )
 
 
 def forget(found: StaffDraft) -> None:

@@ -1,4 +1,5 @@
 """Thin routes: find the organisation's survey by its code, show or save one part, send."""
+
 from __future__ import annotations
 
 from typing import Any, NoReturn
@@ -27,8 +28,11 @@ DONE_COOKIE = "staff_survey_done"  # the surveys answered from this browser
 
 
 class CodeForm(FlaskForm):
-    code = StringField("Your organisation’s code", widget=GovTextInput(),
-                       description="It is in the email from your Principal Social Worker, for example K7QM2PXD.")
+    code = StringField(
+        "Your organisation’s code",
+        widget=GovTextInput(),
+        description="It is in the email from your Principal Social Worker, for example K7QM2PXD.",
+    )
 
 
 def _wrong_code(response: WerkzeugResponse) -> bool:
@@ -37,8 +41,9 @@ def _wrong_code(response: WerkzeugResponse) -> bool:
 
 # Codes tried per client address: only wrong ones count (an office's many practitioners typing
 # the right code share an address), on the code page and in an address alike.
-_codes_tried = limiter.shared_limit(lambda: current_app.config["SURVEY_CODE_RATE_LIMIT"], scope="survey-code",
-                                    deduct_when=_wrong_code)
+_codes_tried = limiter.shared_limit(
+    lambda: current_app.config["SURVEY_CODE_RATE_LIMIT"], scope="survey-code", deduct_when=_wrong_code
+)
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -54,8 +59,11 @@ def enter_code() -> Any:
 
 
 def _unavailable(reason: str, status: int, found: StaffCode | None = None) -> NoReturn:
-    abort(make_response(render_template("survey/unavailable.html", reason=reason,
-                                        survey=found.survey if found else None), status))
+    abort(
+        make_response(
+            render_template("survey/unavailable.html", reason=reason, survey=found.survey if found else None), status
+        )
+    )
 
 
 def _opened(code: str) -> tuple[StaffCode, forms.Questionnaire]:
@@ -78,8 +86,15 @@ def _draft(found: StaffCode) -> StaffDraft | None:
 
 
 def _cookie(out: WerkzeugResponse, name: str, value: str, **when: Any) -> WerkzeugResponse:
-    out.set_cookie(name, value, httponly=True, samesite="Lax", path="/survey",
-                   secure=current_app.config.get("SESSION_COOKIE_SECURE", False), **when)
+    out.set_cookie(
+        name,
+        value,
+        httponly=True,
+        samesite="Lax",
+        path="/survey",
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        **when,
+    )
     return out
 
 
@@ -97,8 +112,9 @@ def start(code: str) -> Any:
         with writing():
             token = staff.new_draft(found)
         return _cookie(redirect(first), DRAFT_COOKIE, token, max_age=staff.DRAFT_DAYS * 86400)
-    return render_template("survey/start.html", found=found, questionnaire=questionnaire, form=form,
-                           resuming=_draft(found) is not None)
+    return render_template(
+        "survey/start.html", found=found, questionnaire=questionnaire, form=form, resuming=_draft(found) is not None
+    )
 
 
 def _where_they_stopped(found: StaffCode, questionnaire: forms.Questionnaire, draft: StaffDraft) -> str:
@@ -123,27 +139,39 @@ def part(code: str, section_id: str) -> Any:
     if draft is None or section is None:
         return redirect(url_for("survey.start", code=found.code))
     number = sections.index(section)
-    back = url_for("survey.part", code=found.code, section_id=sections[number - 1].id) if number \
+    back = (
+        url_for("survey.part", code=found.code, section_id=sections[number - 1].id)
+        if number
         else url_for("survey.start", code=found.code)
+    )
     page = dict(found=found, section=section, number=number + 1, of=len(sections), back=back)
     if request.method == "GET":
         stored = initial_data(section, draft.answers or {})
-        return render_template("survey/page.html", error_list=[], **page,
-                               questions=markup.stored_questions(questionnaire, section, stored, False))
+        return render_template(
+            "survey/page.html",
+            error_list=[],
+            **page,
+            questions=markup.stored_questions(questionnaire, section, stored, False),
+        )
     form = form_class(questionnaire, section)()
     values, errors = validate_section(section, raw_answers(section, request.form), draft.answers or {})
     if not form.validate_on_submit() or errors:  # an expired page, or an answer to correct
         for key, message in errors.items():
             form[key].errors = [message]
         order = [k for q in section.questions for k in (q.id, q.other_id) if k]
-        return render_template("survey/page.html", questions=render_section(form, section),
-                               expired=bool(form.csrf_token.errors), **page,
-                               error_list=[{"text": errors[k], "href": f"#{k}"} for k in order if k in errors]), 400
+        return render_template(
+            "survey/page.html",
+            questions=render_section(form, section),
+            expired=bool(form.csrf_token.errors),
+            **page,
+            error_list=[{"text": errors[k], "href": f"#{k}"} for k in order if k in errors],
+        ), 400
     with writing():
         staff.save_draft(_draft(found) or draft, section, values, questionnaire)
     nxt = sections[number + 1] if number + 1 < len(sections) else None
-    return redirect(url_for("survey.part", code=found.code, section_id=nxt.id) if nxt
-                    else url_for("survey.check", code=found.code))
+    return redirect(
+        url_for("survey.part", code=found.code, section_id=nxt.id) if nxt else url_for("survey.check", code=found.code)
+    )
 
 
 @bp.route("/<code>/check", methods=["GET", "POST"])
@@ -159,16 +187,26 @@ def check(code: str) -> Any:
         with writing():
             kept = _draft(found)
             if kept is not None:  # not sent already from another tab
-                staff.submit(found.survey, found.organisation_id, dict(kept.answers or {}), questionnaire,
-                             found.organisation.name)
+                staff.submit(
+                    found.survey,
+                    found.organisation_id,
+                    dict(kept.answers or {}),
+                    questionnaire,
+                    found.organisation.name,
+                )
                 staff.forget(kept)
         out = redirect(url_for("survey.thanks", code=found.code))
         out.delete_cookie(DRAFT_COOKIE, path="/survey")
         answered = ",".join(filter(None, [request.cookies.get(DONE_COOKIE, ""), str(found.survey_id)]))
         return _cookie(out, DONE_COOKIE, answered, expires=found.survey.closes_at)
-    return render_template("survey/check.html", found=found, questionnaire=questionnaire, form=form,
-                           sections=summary(questionnaire, draft.answers or {}),
-                           change=lambda sid: url_for("survey.part", code=found.code, section_id=sid))
+    return render_template(
+        "survey/check.html",
+        found=found,
+        questionnaire=questionnaire,
+        form=form,
+        sections=summary(questionnaire, draft.answers or {}),
+        change=lambda sid: url_for("survey.part", code=found.code, section_id=sid),
+    )
 
 
 @bp.get("/<code>/thanks")
