@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 import re
 import unicodedata
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -115,7 +116,7 @@ class FieldKit(Protocol):
     def checkboxes(self, label: str, hint: str | None, choices: list[tuple[str, str]]) -> Any: ...
 
 
-class AnswerType:
+class AnswerType(ABC):
     """What every kind of question does; each subclass says how its own kind does it."""
 
     name: ClassVar[str]
@@ -133,9 +134,9 @@ class AnswerType:
 
     # ------------------------------------------------------------ the form
 
+    @abstractmethod
     def fields(self, kit: FieldKit) -> dict[str, Any]:
         """The form fields by name: the question's own, then any beside it."""
-        raise NotImplementedError
 
     def field_keys(self) -> list[str]:
         """The form fields this question renders, its 'specify' box included."""
@@ -157,14 +158,15 @@ class AnswerType:
         return data
 
     def render_params(self, attrs: dict[str, Any], when: str | None) -> list[tuple[str, dict[str, Any]]]:
-        """(field, GOV.UK macro parameters) for each field shown, in order (choice groups aside)."""
-        raise NotImplementedError
+        """(field, GOV.UK macro parameters) for each field shown, in order. A choice has none: its
+        options render as one group, with their follow-ups (``answer_fields``)."""
+        raise TypeError(f"{type(self).__name__} renders as a group of options, not field by field")
 
     # ------------------------------------------------------------ checking and reading in
 
+    @abstractmethod
     def check(self, raw: Mapping[str, Any]) -> Checked:
         """The stored value of what was typed (or read from a file), or why it is wrong."""
-        raise NotImplementedError
 
     def from_cell(self, cell: str) -> dict[str, Any]:
         """An import file's cell -> what a form would have posted."""
@@ -184,15 +186,15 @@ class AnswerType:
         """What the codebook says a value must be, beyond its options."""
         return []
 
+    @abstractmethod
     def described(self) -> str:
         """What the answer must be, in a sentence for the questionnaire printed in a report."""
-        raise NotImplementedError
 
     # ------------------------------------------------------------ synthetic answers
 
+    @abstractmethod
     def synthetic(self, rng: random.Random, so_far: Mapping[str, Any]) -> Any:
         """A valid answer, given those drawn so far; None to leave it unanswered."""
-        raise NotImplementedError
 
     # ------------------------------------------------------------ its definition
 
