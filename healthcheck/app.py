@@ -74,6 +74,7 @@ def create_app(config: str | None = None, **overrides: Any) -> Flask:
     app.jinja_env.globals.update(email_kind_labels=KIND_LABELS, email_outcome_labels=OUTCOME_LABELS)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    app.jinja_env.bytecode_cache = app.config["TEMPLATE_BYTECODE_CACHE"]
     WTFormsHelpers(app)
 
     @app.before_request
