@@ -34,10 +34,11 @@ from bench.docs import write_section  # noqa: E402
 from forms.answer_types import Number, Single, Text  # noqa: E402
 from healthcheck import create_app, return_pages  # noqa: E402
 from healthcheck.extensions import db  # noqa: E402
-from tests.conftest import CheckingClient, seed_cycle, sign_in  # noqa: E402
+from tests.environment import CheckingClient  # noqa: E402
+from tests.helpers import seed_cycle, sign_in  # noqa: E402
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "testing.md"
-TESTS_RUN = 2_000  # HEALTHCHECK_FUZZ_EXAMPLES's default in tests/test_fuzz.py
+TESTS_RUN = 1_000  # HEALTHCHECK_FUZZ_EXAMPLES's default in tests/test_fuzz.py
 
 
 @dataclass

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.docs import write_section  # noqa: E402
-from tests.conftest import seed_cycle  # noqa: E402
+from tests.helpers import seed_cycle  # noqa: E402
 from tests.server import Contributor, Server  # noqa: E402
 
 BIN = Path(sys.executable).parent
