@@ -20,6 +20,7 @@ calls the one for its kind, and nothing else asks a table's kind.
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Hashable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar, Generic, Literal, NotRequired, Protocol, TypedDict, TypeGuard, TypeVar
@@ -217,7 +218,7 @@ class SpecHandler(Protocol[R_co]):
     def multi(self, spec: TableSpec, /) -> R_co: ...
 
 
-class Kind(Generic[T, RowT]):
+class Kind(ABC, Generic[T, RowT]):
     """What every kind of table does; each subclass says how its own kind does it."""
 
     name: ClassVar[str]
@@ -225,34 +226,34 @@ class Kind(Generic[T, RowT]):
     choice: ClassVar[bool] = False  # the answers to one question: counts shown on a small base, "Other" annexed
     by_standard: ClassVar[bool] = True  # reported under its standard (Table 1 is about the returns themselves)
 
+    @abstractmethod
     def build(self, spec: TableSpec, dataset: Dataset, df: pd.DataFrame, threshold: int) -> T:
         """The table of ``spec``, from the returns' frame; no figure from fewer than ``threshold``."""
-        raise NotImplementedError
 
     def regional(self, spec: TableSpec, dataset: Dataset, df: pd.DataFrame, threshold: int) -> ByTypeTable | None:
         """The table by region rather than by type, for a kind that has one."""
         return None
 
+    @abstractmethod
     def key(self, row: RowT) -> Hashable:
         """What a row is matched to last year's by."""
-        raise NotImplementedError
 
+    @abstractmethod
     def compared(self, row: RowT) -> float | None:
         """The figure of a row set beside last year's."""
-        raise NotImplementedError
 
+    @abstractmethod
     def grid(self, table: T) -> Grid:
         """The table laid out as the report prints it, for a spreadsheet or a web page: its header and
         rows, each row led by its group or answer; a withheld figure is "*", no figure None."""
-        raise NotImplementedError
 
+    @abstractmethod
     def handle(self, table: T, handler: TableHandler[R]) -> R:
         """What ``handler`` does with a table of this kind: its method for the kind."""
-        raise NotImplementedError
 
+    @abstractmethod
     def handle_spec(self, spec: TableSpec, handler: SpecHandler[R]) -> R:
         """What ``handler`` does with the spec of a table of this kind."""
-        raise NotImplementedError
 
 
 def kind_of(table: Table | TableSpec) -> Kind[Any, Any]:
