@@ -656,7 +656,7 @@ class Multi(_Choice[MultiTable]):
         if spec.get("order", "count") == "count":
             head.sort(key=lambda r: (-(r["count"] or 0), order.index(r["option"])))
         tail = [next(r for r in rows if r["option"] == v) for v in last]
-        notes = _routing_note(question, dataset, sum(_asked_mask(question, dataset))) + [MULTI_NOTE]
+        notes = _routing_note(question, dataset, sum(asked)) + [MULTI_NOTE]
         if coded_rows:
             notes.append("“Other” answers that were coded into categories are counted in those categories.")
         rows = head + tail
