@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, render_template, request, send_from_directory
 from flask_login import current_user
 from govuk_frontend_wtf.main import WTFormsHelpers
-from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from jinja2 import ChoiceLoader, FileSystemBytecodeCache, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -74,7 +74,12 @@ def create_app(config: str | None = None, **overrides: Any) -> Flask:
     app.jinja_env.globals.update(email_kind_labels=KIND_LABELS, email_outcome_labels=OUTCOME_LABELS)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    app.jinja_env.bytecode_cache = app.config["TEMPLATE_BYTECODE_CACHE"]
+    # Each template compiled once for every process on this machine, not once per process: a
+    # gunicorn worker started to replace one that died serves its first pages without Jinja's
+    # compiler (a second or so of it on this machine). Jinja checks each against its source.
+    compiled = instance / "compiled-templates"
+    compiled.mkdir(exist_ok=True)
+    app.jinja_env.bytecode_cache = FileSystemBytecodeCache(str(compiled))
     WTFormsHelpers(app)
 
     @app.before_request

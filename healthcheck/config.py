@@ -5,9 +5,6 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
-from jinja2 import BytecodeCache
-from jinja2.bccache import Bucket
-
 
 class Config:
     SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
@@ -18,7 +15,6 @@ class Config:
     WTF_CSRF_ENABLED = True
     # Werkzeug's scrypt at its default cost (N=32768): a third of a second a password on this machine.
     PASSWORD_HASH_METHOD = "scrypt"
-    TEMPLATE_BYTECODE_CACHE: BytecodeCache | None = None  # Jinja compiles each template once per app
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead: a long page must not expire mid-answer
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -102,22 +98,6 @@ class DevelopmentConfig(Config):
     DEBUG = False
 
 
-class CompiledTemplates(BytecodeCache):
-    """Jinja's compiled templates, kept in memory for every app of this process. A process that
-    makes one app gains nothing; the test suite makes several hundred apps a process, each of which
-    compiled every template it rendered afresh (two fifths of the time of a test of pages)."""
-
-    def __init__(self) -> None:
-        self.compiled: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: Bucket) -> None:
-        if bucket.key in self.compiled:
-            bucket.bytecode_from_string(self.compiled[bucket.key])  # used only if the source is unchanged
-
-    def dump_bytecode(self, bucket: Bucket) -> None:
-        self.compiled[bucket.key] = bucket.bytecode_to_string()
-
-
 class TestConfig(Config):
     TESTING = True
     JOBS_IMMEDIATE = True
@@ -127,7 +107,6 @@ class TestConfig(Config):
     # each of which would otherwise take a third of a second.
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
     SERVER_NAME = None
-    TEMPLATE_BYTECODE_CACHE: BytecodeCache | None = CompiledTemplates()
 
 
 class ProductionConfig(Config):

@@ -286,3 +286,24 @@ def test_the_module_runs_every_command_as_serve_starts_its_worker():
     assert done.returncode == 0, done.stderr
     for command in ("worker", "retention", "neighbours", "regional-reports"):
         assert command in done.stdout, command
+
+
+def test_a_template_one_process_compiled_is_not_compiled_again_by_the_next(tmp_path):
+    """Compiled templates are kept in the instance folder, so a gunicorn worker started in place
+    of one that died renders its first pages without Jinja's compiler (Jinja compiles a template
+    afresh when its source has changed)."""
+    url = f"sqlite:///{tmp_path / 'site.sqlite'}"
+    create_app("test", SQLALCHEMY_DATABASE_URI=url).test_client().get("/")  # compiled here, if never before
+    # A process of its own, as a new worker is: how often its first page called Jinja's compiler.
+    script = (
+        "from healthcheck import create_app\n"
+        f"app = create_app('test', SQLALCHEMY_DATABASE_URI={url!r})\n"
+        "calls = []\n"
+        "compile = app.jinja_env.compile\n"
+        "app.jinja_env.compile = lambda *a, **k: calls.append(a) or compile(*a, **k)\n"
+        "assert app.test_client().get('/').status_code == 200\n"
+        "print(len(calls))\n"
+    )
+    first_page = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert first_page.stdout.strip() == "0", first_page.stderr
+    assert any(Path(create_app("test", SQLALCHEMY_DATABASE_URI=url).instance_path, "compiled-templates").iterdir())
