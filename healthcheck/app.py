@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from flask import Flask, render_template, request, send_from_directory
 from flask_login import current_user
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemBytecodeCache, FileSystemLoader, PackageLoader, PrefixLoader
+from jinja2.bccache import Bucket
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -74,12 +76,7 @@ def create_app(config: str | None = None, **overrides: Any) -> Flask:
     app.jinja_env.globals.update(email_kind_labels=KIND_LABELS, email_outcome_labels=OUTCOME_LABELS)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    # Each template compiled once for every process on this machine, not once per process: a
-    # gunicorn worker started to replace one that died serves its first pages without Jinja's
-    # compiler (a second or so of it on this machine). Jinja checks each against its source.
-    compiled = instance / "compiled-templates"
-    compiled.mkdir(exist_ok=True)
-    app.jinja_env.bytecode_cache = FileSystemBytecodeCache(str(compiled))
+    app.jinja_env.bytecode_cache = _compiled_templates(instance / "compiled-templates")
     WTFormsHelpers(app)
 
     @app.before_request
@@ -135,6 +132,27 @@ class RecordNumber(IntegerConverter):
         signed: bool = False,
     ) -> None:
         super().__init__(url_map, fixed_digits, min, max, signed)
+
+
+class CompiledTemplates(FileSystemBytecodeCache):
+    """Jinja's compiled templates in a folder every process of the machine shares, so that each
+    template is compiled once, not once a process: a gunicorn worker started in place of one that
+    died serves its first pages without Jinja's compiler (a second or so of it here). Jinja checks
+    each against its template's source and its own version. The files do not record the
+    environment's options (``trim_blocks``...), which every app sets alike in ``create_app``.
+    A folder that cannot be written costs the saving, never the page."""
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        with suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def _compiled_templates(folder: Path) -> CompiledTemplates | None:
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)  # what is read from it is run: the service's alone
+    except OSError:
+        return None
+    return CompiledTemplates(str(folder))
 
 
 def _instance_secret(instance: Path) -> str:
