@@ -25,6 +25,7 @@ import requests
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, select, text
 
+from aggregation.edition import STEPS
 from forms import load
 from forms.synthetic import answers
 from healthcheck import create_app
@@ -145,7 +146,7 @@ def test_a_worker_killed_mid_publication_is_replaced_and_the_edition_published_u
     app, cycle, start_worker = site
     workers = [start_worker("a"), start_worker("b")]
     job_id = queue_publication(cycle)
-    running = wait_for(job_id, lambda j: j.step == "Charts of the figures" and j.done >= 1)
+    running = wait_for(job_id, lambda j: j.step == STEPS["charts"] and j.done >= 1)
     assert running.attempt == 1
     victim = next(w for w in workers if w.pid == os.getpgid(holder_of(running)))  # its worker's process group
     survivor = next(w for w in workers if w is not victim)

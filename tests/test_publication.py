@@ -23,6 +23,7 @@ from openpyxl import load_workbook
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 
+from aggregation.edition import STEPS
 from forms import load
 from forms.synthetic import answers
 from healthcheck import create_app, jobs
@@ -293,7 +294,7 @@ def test_a_worker_killed_mid_publication_leaves_the_last_edition_served_and_the_
     job_id = queue_publication(cycle)
     # Killed while it draws the charts: 15 of them, each a tenth of a second or more, so this
     # poll (each 0.1 s) sees the step long before it ends, whatever the number of returns.
-    seen = wait_for(job_id, lambda j: j.finished or (j.step == "Charts of the figures" and j.done >= 1))
+    seen = wait_for(job_id, lambda j: j.finished or (j.step == STEPS["charts"] and j.done >= 1))
     assert not seen.finished
     assert (Path(app.config["EDITIONS_FOLDER"]) / "2017" / f".building-{job_id}-1").is_dir()
     os.killpg(worker.pid, signal.SIGKILL)  # the worker and its processes, mid-build
